@@ -1,0 +1,326 @@
+"""Find and open a shared library by name or path.
+
+Pure Python: the actual ``dlopen`` is done by the ``opener`` callable the caller passes
+in, so this module is testable on its own and imports nothing heavy at module level
+(``ctypes.util`` is imported lazily, only when the system loader is consulted).
+
+Resolution order for ``open_library(name, dirs, opener)``:
+
+1. ``name is None``: ``opener(None)``, the running process itself.
+2. ``name`` contains a path separator or is an existing file: opened as a path.  A path
+   that does not exist is also searched like a name inside its own directory, so
+   ``"build/libfoo"`` finds ``build/libfoo.so``.
+3. Otherwise, for each directory in ``dirs`` (in order; relative directories are
+   relative to the current directory; a *file* in ``dirs`` means its directory, as in
+   ``numpy.ctypeslib.load_library(name, __file__)``), the candidates are: the name as
+   given, the name plus each platform suffix, the same with the ``lib`` prefix added or
+   removed, and finally versioned files (``libfoo.so.N`` on Linux, highest version
+   first).  Only existing files are opened; every candidate is listed as tried.
+4. If no directory was given, or no candidate file existed in any of them, the system
+   loader: ``ctypes.util.find_library(stem)``, then ``opener("lib<stem>.so")`` and
+   ``opener(name)`` so the system search path (``LD_LIBRARY_PATH``, ld.so.cache, ...)
+   applies.  If a candidate file did exist in a given directory but failed to load, the
+   system loader is *not* consulted: silently loading a different library of the same
+   name is worse than the error, which carries the loader's message.
+
+Failure raises :class:`~ndffi._errors.LibraryNotFound` listing every path tried and why
+it failed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import NamedTuple
+
+from ._errors import LibraryNotFound
+
+__all__ = ["open_library", "platform_naming", "library_candidates", "LibraryNotFound"]
+
+NO_SUCH_FILE = "no such file"
+
+
+class _Naming(NamedTuple):
+    """How one platform names shared libraries."""
+
+    prefixes: tuple  # file-name prefixes tried, as given first then these
+    suffixes: tuple  # shared library suffixes, in order of preference
+    versioned: str | None  # glob of versioned files: {base} is prefix+stem, {suffix} the suffix
+    version_re: str | None  # regex matching a versioned suffix at the end of a name
+    system: str  # the name the system loader is asked for, from the stem
+
+
+# The one table of platform-specific naming.  Keyed by sys.platform prefix.
+_NAMING = {
+    "linux": _Naming(("lib",), (".so",), "{base}{suffix}.*", r"\.so(\.\d+)+$", "lib{}.so"),
+    "darwin": _Naming(("lib",), (".dylib", ".so"), "{base}.*{suffix}", r"(\.\d+)+\.dylib$", "lib{}.dylib"),
+    "win32": _Naming(("lib",), (".dll",), None, None, "{}.dll"),
+    "cygwin": _Naming(("cyg", "lib"), (".dll",), None, None, "cyg{}.dll"),
+    # Other Unixes (FreeBSD, ...) follow the ELF convention.
+    "": _Naming(("lib",), (".so",), "{base}{suffix}.*", r"\.so(\.\d+)+$", "lib{}.so"),
+}
+
+
+def platform_naming(platform: str | None = None) -> _Naming:
+    """The naming convention of ``platform`` (default: this one)."""
+    platform = sys.platform if platform is None else platform
+    for key, naming in _NAMING.items():
+        if key and platform.startswith(key):
+            return naming
+    return _NAMING[""]
+
+
+def _suffixes(naming: _Naming) -> list:
+    """Platform suffixes first, then sysconfig's SHLIB_SUFFIX and EXT_SUFFIX (as numpy)."""
+    import sysconfig
+
+    out = list(naming.suffixes)
+    for var in ("SHLIB_SUFFIX", "EXT_SUFFIX"):
+        value = sysconfig.get_config_var(var)
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def _split_name(name: str, naming: _Naming, suffixes) -> tuple:
+    """Split a library file name into (prefix, stem, suffix-or-'').
+
+    ``"libfoo.so.1"`` -> ``("lib", "foo", ".so.1")``; ``"m"`` -> ``("", "m", "")``.
+    """
+    suffix = ""
+    if naming.version_re:
+        m = re.search(naming.version_re, name)
+        if m and m.start() > 0:
+            suffix = m.group(0)
+    if not suffix:
+        for s in sorted(suffixes, key=len, reverse=True):
+            if name.endswith(s) and len(name) > len(s):
+                suffix = s
+                break
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    prefix = ""
+    for p in naming.prefixes:
+        if stem.startswith(p) and len(stem) > len(p):
+            prefix, stem = p, stem[len(p):]
+            break
+    return prefix, stem, suffix
+
+
+def _version_key(version: str):
+    """Sort key for the version part of a file name: numeric where possible."""
+    parts = []
+    for piece in re.split(r"[.\-_]", version):
+        parts.append((1, int(piece), "") if piece.isdigit() else (0, 0, piece))
+    return parts
+
+
+def library_candidates(name: str, directory: str, platform: str | None = None) -> list:
+    """Candidate paths for library ``name`` in ``directory``, in the order they are tried.
+
+    Items are ``(path, is_glob)``: a glob item stands for the versioned files, which
+    are expanded (highest version first) by the caller.
+    """
+    naming = platform_naming(platform)
+    suffixes = _suffixes(naming)
+    _, stem, suffix = _split_name(name, naming, suffixes)
+
+    # The name as given, then with each prefix variant (lib added or removed).
+    bases = [name[: len(name) - len(suffix)] if suffix else name]
+    for p in ("",) + tuple(naming.prefixes):
+        if p + stem not in bases:
+            bases.append(p + stem)
+
+    out, seen = [], set()
+
+    def add(path, is_glob=False):
+        if path not in seen:
+            seen.add(path)
+            out.append((path, is_glob))
+
+    for base in bases:
+        if suffix:
+            add(os.path.join(directory, base + suffix))
+        else:
+            add(os.path.join(directory, base))
+            for s in suffixes:
+                add(os.path.join(directory, base + s))
+    if naming.versioned and (not suffix or suffix in naming.suffixes):
+        # Versioned files of the name's own suffix (or of each platform suffix); not
+        # when the name already carries a version: libfoo.so.1 must not load libfoo.so.2.
+        vsuffixes = [suffix] if suffix else list(naming.suffixes)
+        for base in bases:
+            for s in vsuffixes:
+                add(os.path.join(directory, naming.versioned.format(base=base, suffix=s)), True)
+    return out
+
+
+def _has_separator(name: str) -> bool:
+    return os.sep in name or bool(os.altsep and os.altsep in name)
+
+
+def _as_dirs(dirs) -> list:
+    if dirs is None:
+        return []
+    if isinstance(dirs, (str, bytes, os.PathLike)):
+        dirs = [dirs]
+    out = []
+    for d in dirs:
+        d = os.path.abspath(os.path.expanduser(os.fsdecode(d)))
+        if os.path.isfile(d):  # numpy.ctypeslib.load_library(name, __file__)
+            d = os.path.dirname(d)
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def _reason(exc: BaseException) -> str:
+    msg = str(exc).strip()
+    return msg or type(exc).__name__
+
+
+class _Search:
+    """Tries candidates in order, recording every failure."""
+
+    def __init__(self, opener):
+        self.opener = opener
+        self.tried = []
+        self.found_file = False  # some candidate file existed (even if it failed to load)
+        self.attempted = set()
+
+    def attempt(self, target):
+        """Open ``target`` (a path or a name for the system loader); None on failure."""
+        self.attempted.add(target)
+        try:
+            return self.opener(target)
+        except OSError as exc:
+            self.tried.append((target if target is not None else "<process>", _reason(exc)))
+            return None
+
+    def in_directory(self, name, directory):
+        """Search ``directory`` for ``name``; return (handle, path) or None."""
+        for path, is_glob in library_candidates(name, directory):
+            if is_glob:
+                pattern = os.path.basename(path)
+                head, tail = pattern.split("*", 1)
+                matches = _expand_versions(os.path.dirname(path), head, tail)
+                if not matches:
+                    self.tried.append((path, NO_SUCH_FILE))
+                paths = [m for m in matches if m not in self.attempted]
+            elif os.path.isfile(path):
+                paths = [path]
+            else:
+                self.tried.append((path, NO_SUCH_FILE))
+                paths = []
+            for candidate in paths:
+                self.found_file = True
+                handle = self.attempt(candidate)
+                if handle is not None:
+                    return handle, candidate
+        return None
+
+    def system(self, name):
+        """Ask the system loader; return (handle, name_used) or None."""
+        naming = platform_naming()
+        _, stem, _ = _split_name(name, naming, _suffixes(naming))
+        targets = []
+        try:
+            import ctypes.util
+
+            found = ctypes.util.find_library(stem)
+        except Exception as exc:  # find_library runs tools (ldconfig, gcc); never fatal
+            found = None
+            self.tried.append((f"ctypes.util.find_library({stem!r})", _reason(exc)))
+        else:
+            if not found:
+                self.tried.append((f"ctypes.util.find_library({stem!r})", "not found"))
+        if found:
+            targets.append(found)
+        targets.append(naming.system.format(stem))
+        targets.append(name)
+        seen = set()
+        for target in targets:
+            if target in seen:
+                continue
+            seen.add(target)
+            handle = self.attempt(target)
+            if handle is not None:
+                return handle, target
+        return None
+
+
+def _expand_versions(directory, head, tail):
+    """Files ``head<version>tail`` in ``directory``, highest version first."""
+    found = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    for entry in entries:
+        if len(entry) > len(head) + len(tail) and entry.startswith(head) and entry.endswith(tail):
+            version = entry[len(head): len(entry) - len(tail)]
+            if version[0].isdigit() and os.path.isfile(os.path.join(directory, entry)):
+                found.append((version, entry))
+    found.sort(key=lambda ve: _version_key(ve[0]), reverse=True)
+    return [os.path.join(directory, e) for _, e in found]
+
+
+def open_library(name, dirs, opener):
+    """Open shared library ``name``, searching ``dirs`` and then the system loader.
+
+    ``name``: str, bytes or os.PathLike naming a library (``"foo"``, ``"libfoo"``,
+    ``"libfoo.so"``, ``"m"``) or a path to one; ``None`` for the running process.
+    ``dirs``: directories to search (a single directory is accepted too).
+    ``opener(path_or_None) -> handle`` dlopens and raises ``OSError`` on failure.
+
+    Returns ``(handle, resolved)`` where ``resolved`` is the path opened, the name the
+    system loader was given, or ``None`` for the process.  Raises ``LibraryNotFound``
+    listing every path tried and why it failed.
+    """
+    search = _Search(opener)
+    if name is None:
+        handle = search.attempt(None)
+        if handle is None:
+            raise LibraryNotFound(None, search.tried)
+        return handle, None
+
+    name = os.fsdecode(name)
+    if not name:
+        raise ValueError("library name must not be empty (use None for the running process)")
+
+    # A path: opened as is when it exists, else searched for inside its directory.
+    expanded = os.path.expanduser(name)
+    if _has_separator(name) or os.path.isfile(expanded):
+        path = os.path.abspath(expanded)
+        if os.path.isfile(path):
+            handle = search.attempt(path)
+            if handle is not None:
+                return handle, path
+            raise LibraryNotFound(name, search.tried)
+        result = search.in_directory(os.path.basename(path), os.path.dirname(path))
+        if result is not None:
+            return result
+        if not search.found_file:
+            # Paths that exist only for the loader (macOS's dyld shared cache).
+            handle = search.attempt(path)
+            if handle is not None:
+                return handle, path
+        raise LibraryNotFound(name, search.tried)
+
+    directories = _as_dirs(dirs)
+    for directory in directories:
+        result = search.in_directory(name, directory)
+        if result is not None:
+            return result
+
+    if directories and search.found_file:
+        search.tried.append((
+            "<system loader>",
+            "not consulted: a candidate file exists in the given directories but failed to load",
+        ))
+        raise LibraryNotFound(name, search.tried)
+
+    result = search.system(name)
+    if result is not None:
+        return result
+    raise LibraryNotFound(name, search.tried)

@@ -1,0 +1,12 @@
+// Platforms without a direct-call file of their own: libffi makes every call.
+#if !(defined(__x86_64__) && !defined(_WIN32))
+#include "nd_abi.h"
+
+namespace ndffi::abi {
+
+DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) {
+  return nullptr;
+}
+
+}  // namespace ndffi::abi
+#endif

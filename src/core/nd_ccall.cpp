@@ -1,0 +1,133 @@
+#include "nd_ccall.h"
+
+#include <alloca.h>
+
+#include <climits>
+#include <cstring>
+
+#include "nd_abi.h"
+
+namespace ndffi {
+
+static uint32_t align_up(uint32_t n, uint32_t a) { return (n + a - 1) / a * a; }
+
+ArgSpec arg_spec(const CType *t) {
+  ArgSpec a{Conv::Void, 0, 0, t};
+  const CType *u = t;
+  switch (u->kind) {
+    case Kind::Void: return a;
+    case Kind::Bool:
+      a.conv = Conv::Bool, a.size = uint8_t(u->size), a.min = 0, a.max = 1;
+      return a;
+    case Kind::Enum:
+      if (!u->record->complete || !u->record->enum_base)
+        throw UnsupportedType("incomplete type '" + t->str() + "'");
+      u = u->record->enum_base;
+      [[fallthrough]];
+    case Kind::Int:
+      a.size = uint8_t(u->size);
+      if (u->is_signed) {
+        a.conv = Conv::SInt;
+        a.min = u->size >= 8 ? INT64_MIN : -(int64_t(1) << (8 * u->size - 1));
+        a.max = u->size >= 8 ? uint64_t(INT64_MAX) : (uint64_t(1) << (8 * u->size - 1)) - 1;
+      } else {
+        a.conv = Conv::UInt;
+        a.min = 0;
+        a.max = u->size >= 8 ? UINT64_MAX : (uint64_t(1) << (8 * u->size)) - 1;
+      }
+      return a;
+    case Kind::Float:
+      a.size = uint8_t(u->size);
+      a.conv = u->size == 4 ? Conv::Float : u->size == 8 ? Conv::Double : Conv::LongDouble;
+      return a;
+    case Kind::Pointer:
+      a.size = sizeof(void *);
+      a.conv = u->target->kind == Kind::Func ? Conv::FuncPtr : Conv::Pointer;
+      return a;
+    case Kind::Record:
+      if (!u->record->complete)
+        throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
+      throw UnsupportedType("'" + t->str() + "' by value is not supported yet");
+    case Kind::Array: throw UnsupportedType("array type '" + t->str() + "' cannot be passed by value");
+    case Kind::Func: throw UnsupportedType("function type '" + t->str() + "' is not a value");
+  }
+  return a;
+}
+
+ffi_type *ffi_type_of(const CType *t) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  switch (t->kind) {
+    case Kind::Void: return &ffi_type_void;
+    case Kind::Bool: return &ffi_type_uint8;
+    case Kind::Int:
+      switch (t->size) {
+        case 1: return t->is_signed ? &ffi_type_sint8 : &ffi_type_uint8;
+        case 2: return t->is_signed ? &ffi_type_sint16 : &ffi_type_uint16;
+        case 4: return t->is_signed ? &ffi_type_sint32 : &ffi_type_uint32;
+        case 8: return t->is_signed ? &ffi_type_sint64 : &ffi_type_uint64;
+      }
+      return nullptr;
+    case Kind::Float:
+      return t->size == 4 ? &ffi_type_float : t->size == 8 ? &ffi_type_double : &ffi_type_longdouble;
+    case Kind::Pointer: return &ffi_type_pointer;
+    default: return nullptr;
+  }
+}
+
+void make_plan(CallPlan &plan, const CType *ftype, void *fn) {
+  plan.fn = fn;
+  plan.type = ftype;
+  plan.ret = arg_spec(ftype->target);
+  plan.args.clear();
+  for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
+
+  plan.direct = abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage);
+  if (!plan.direct) {
+    // libffi reads each argument from its own slot, at least 8 bytes, aligned.
+    uint32_t off = 0;
+    for (size_t i = 0; i < plan.args.size(); i++) {
+      uint32_t sz = std::max<uint32_t>(8, plan.args[i].size);
+      uint32_t al = std::min<uint32_t>(16, std::max<uint32_t>(8, uint32_t(ftype->params[i]->alignment())));
+      off = align_up(off, al);
+      plan.args[i].offset = off;
+      off += sz;
+    }
+    plan.storage = align_up(off, 16);
+  }
+  // The cif is prepared even with a direct stub: it documents the call and serves
+  // tests that compare the two engines.
+  plan.ffi_args.clear();
+  for (const CType *p : ftype->params) plan.ffi_args.push_back(ffi_type_of(p));
+  ffi_type *rt = ffi_type_of(ftype->target);
+  // A variadic function's cif is prepared again per call with the extra arguments;
+  // this one checks the fixed part.
+  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
+                   plan.ffi_args.data()) != FFI_OK) throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
+}
+
+void call_ffi(const CallPlan &plan, unsigned char *storage, void *ret) {
+  size_t n = plan.args.size();
+  void **values = static_cast<void **>(alloca(sizeof(void *) * (n ? n : 1)));
+  for (size_t i = 0; i < n; i++) values[i] = storage + plan.args[i].offset;
+  ffi_call(const_cast<ffi_cif *>(&plan.cif), FFI_FN(plan.fn), ret, values);
+}
+
+bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra,
+                           unsigned char *storage) {
+  size_t nfixed = plan.args.size(), n = nfixed + extra.size();
+  types = plan.ffi_args;
+  values.resize(n);
+  for (size_t i = 0; i < nfixed; i++) values[i] = storage + plan.args[i].offset;
+  for (size_t i = 0; i < extra.size(); i++) {
+    types.push_back(ffi_type_of(extra[i].type));
+    values[nfixed + i] = storage + extra[i].offset;
+  }
+  return ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, unsigned(nfixed), unsigned(n),
+                          ffi_type_of(plan.type->target), types.data()) == FFI_OK;
+}
+
+void VariadicCall::call(const CallPlan &plan, void *ret) {
+  ffi_call(&cif, FFI_FN(plan.fn), ret, values.data());
+}
+
+}  // namespace ndffi

@@ -1,0 +1,282 @@
+#include "nd_ctype.h"
+
+#include <climits>
+#include <cstdio>
+
+namespace ndffi {
+
+bool CType::is_complete() const {
+  switch (kind) {
+    case Kind::Void: case Kind::Func: return false;
+    case Kind::Array: return length != kUnknownLength && target->is_complete();
+    case Kind::Record: case Kind::Enum: return record->complete;
+    default: return true;
+  }
+}
+
+static std::string qual_prefix(uint8_t q) {
+  std::string s;
+  if (q & QConst) s += "const ";
+  if (q & QVolatile) s += "volatile ";
+  if (q & QRestrict) s += "restrict ";
+  return s;
+}
+
+std::string CType::str(const std::string &decl) const {
+  std::string s = decl;
+  const CType *t = this;
+  for (;;) {
+    switch (t->kind) {
+      case Kind::Pointer: {
+        std::string q = qual_prefix(t->quals);
+        if (!q.empty()) q.pop_back();
+        s = "*" + q + (q.empty() || s.empty() ? "" : " ") + s;
+        if (t->target->kind == Kind::Array || t->target->kind == Kind::Func) s = "(" + s + ")";
+        t = t->target;
+        break;
+      }
+      case Kind::Array:
+        s += t->length == kUnknownLength ? "[]" : "[" + std::to_string(t->length) + "]";
+        t = t->target;
+        break;
+      case Kind::Func: {
+        std::string p;
+        for (size_t i = 0; i < t->params.size(); i++) p += (i ? ", " : "") + t->params[i]->str();
+        if (t->variadic) p += t->params.empty() ? "..." : ", ...";
+        if (t->params.empty() && !t->variadic) p = "void";
+        s += "(" + p + ")";
+        t = t->target;
+        break;
+      }
+      default: {
+        std::string base = qual_prefix(t->quals) + t->name;
+        return s.empty() ? base : base + " " + s;
+      }
+    }
+  }
+}
+
+std::string Decl::str() const {
+  if (kind == Variable) return type->str(name);
+  // Print the parameter names inside the outermost function declarator.
+  std::string p;
+  for (size_t i = 0; i < type->params.size(); i++) {
+    const std::string &n = i < param_names.size() ? param_names[i] : std::string();
+    p += (i ? ", " : "") + type->params[i]->str(n);
+  }
+  if (type->variadic) p += type->params.empty() ? "..." : ", ...";
+  if (type->params.empty() && !type->variadic) p = "void";
+  return type->target->str(name + "(" + p + ")");
+}
+
+// ---- TypeTable ------------------------------------------------------------------
+
+TypeTable &TypeTable::get() {
+  static TypeTable *table = new TypeTable();  // immortal: types outlive every user
+  return *table;
+}
+
+const CType *TypeTable::intern(CType &&t) {
+  char buf[160];
+  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed,
+           t.variadic, t.size, t.align, t.length, (const void *)t.target, (void *)t.record);
+  std::string key = buf + t.name;
+  for (const CType *p : t.params) {
+    snprintf(buf, sizeof buf, ",%p", (const void *)p);
+    key += buf;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto &slot = by_key_[key];
+  if (!slot) slot.reset(new CType(std::move(t)));
+  return slot.get();
+}
+
+const CType *TypeTable::void_type() {
+  CType t{Kind::Void};
+  t.name = "void";
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::bool_type() {
+  CType t{Kind::Bool};
+  t.size = t.align = sizeof(bool);
+  t.name = "_Bool";
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::char_type() { return int_type(1, CHAR_MIN < 0, "char"); }
+
+const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) {
+  CType t{Kind::Int};
+  t.size = t.align = size;
+  t.is_signed = is_signed;
+  t.name = name;
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::float_type(size_t size, const char *name) {
+  CType t{Kind::Float};
+  t.size = size;
+  t.align = size == sizeof(long double) ? alignof(long double) : size;
+  t.is_signed = true;
+  t.name = name;
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
+  if (t->quals == quals) return t;
+  if (t->kind == Kind::Func) return t;  // functions carry no qualifiers
+  CType c = *t;
+  c.quals = quals;
+  return intern(std::move(c));
+}
+
+const CType *TypeTable::pointer(const CType *target, uint8_t quals) {
+  CType t{Kind::Pointer};
+  t.size = t.align = sizeof(void *);
+  t.quals = quals;
+  t.target = target;
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::array(const CType *elem, size_t length) {
+  CType t{Kind::Array};
+  t.target = elem;
+  t.length = length;
+  t.align = elem->align;
+  t.size = length == CType::kUnknownLength ? 0 : elem->size * length;
+  t.quals = elem->quals;  // an array of const T is itself const
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::func(const CType *result, const std::vector<const CType *> &params,
+                             bool variadic) {
+  CType t{Kind::Func};
+  t.target = result;
+  t.params = params;
+  t.variadic = variadic;
+  return intern(std::move(t));
+}
+
+const CType *TypeTable::record(Record *rec, uint8_t quals) {
+  CType t{rec->is_enum ? Kind::Enum : Kind::Record};
+  t.record = rec;
+  t.quals = quals;
+  t.name = (rec->is_enum ? "enum " : rec->is_union ? "union " : "struct ") +
+           (rec->tag.empty() ? std::string("<anonymous>") : rec->tag);
+  // size/align are read through record (it completes later); see CType::is_complete.
+  return intern(std::move(t));
+}
+
+Record *TypeTable::new_record(const std::string &tag, bool is_union, bool is_enum) {
+  std::lock_guard<std::mutex> lock(mu_);
+  records_.emplace_back(new Record());
+  Record *r = records_.back().get();
+  r->tag = tag;
+  r->is_union = is_union;
+  r->is_enum = is_enum;
+  return r;
+}
+
+// ---- Scope ----------------------------------------------------------------------
+
+const Scope &Scope::builtins() {
+  static Scope *s = [] {
+    auto *sc = new Scope();
+    TypeTable &T = TypeTable::get();
+    auto i = [&](const char *name, size_t size, bool sign) {
+      sc->add_typedef(name, T.int_type(size, sign, name));
+    };
+    // Fixed-width and <stddef.h> names map to the canonical C type of that width so that
+    // int64_t and long are the same type on LP64, as they are to the C compiler.
+    const CType *sc8 = T.int_type(1, true, "signed char"), *uc8 = T.int_type(1, false, "unsigned char");
+    const CType *s16 = T.int_type(2, true, "short"), *u16 = T.int_type(2, false, "unsigned short");
+    const CType *s32 = T.int_type(4, true, "int"), *u32 = T.int_type(4, false, "unsigned int");
+    const CType *s64 = T.int_type(sizeof(long), true, "long");
+    const CType *u64 = T.int_type(sizeof(long), false, "unsigned long");
+    const CType *sll = T.int_type(sizeof(long long), true, "long long");
+    const CType *ull = T.int_type(sizeof(long long), false, "unsigned long long");
+    const CType *sI64 = sizeof(long) == 8 ? s64 : sll, *uI64 = sizeof(long) == 8 ? u64 : ull;
+    const CType *sPtr = sizeof(long) == sizeof(void *) ? s64 : sll;
+    const CType *uPtr = sizeof(long) == sizeof(void *) ? u64 : ull;
+    (void)i;
+    for (auto &p : std::vector<std::pair<const char *, const CType *>>{
+             {"int8_t", sc8}, {"uint8_t", uc8}, {"int16_t", s16}, {"uint16_t", u16},
+             {"int32_t", s32}, {"uint32_t", u32}, {"int64_t", sI64}, {"uint64_t", uI64},
+             {"size_t", uPtr}, {"ssize_t", sPtr}, {"ptrdiff_t", sPtr}, {"intptr_t", sPtr},
+             {"uintptr_t", uPtr}, {"off_t", s64}, {"wchar_t", s32},
+             {"int_least8_t", sc8}, {"uint_least8_t", uc8}, {"int_fast8_t", sc8},
+             {"uint_fast8_t", uc8}, {"intmax_t", sI64}, {"uintmax_t", uI64},
+             {"bool", T.bool_type()}})
+      sc->add_typedef(p.first, p.second);
+    return sc;
+  }();
+  return *s;
+}
+
+const CType *Scope::find_typedef(const std::string &name) const {
+  for (const Scope *s = this; s; s = s->parent_) {
+    auto it = s->typedefs_.find(name);
+    if (it != s->typedefs_.end()) return it->second;
+  }
+  return nullptr;
+}
+
+static std::string tag_key(const std::string &tag, bool is_union, bool is_enum) {
+  return (is_enum ? "enum " : is_union ? "union " : "struct ") + tag;
+}
+
+Record *Scope::find_tag(const std::string &tag, bool is_union, bool is_enum) const {
+  std::string key = tag_key(tag, is_union, is_enum);
+  for (const Scope *s = this; s; s = s->parent_) {
+    auto it = s->tags_.find(key);
+    if (it != s->tags_.end()) return it->second;
+  }
+  return nullptr;
+}
+
+const Decl *Scope::find_decl(const std::string &name) const {
+  for (const Scope *s = this; s; s = s->parent_) {
+    auto it = s->decls_.find(name);
+    if (it != s->decls_.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+void Scope::add_typedef(const std::string &name, const CType *t) {
+  if (const CType *old = find_typedef(name)) {
+    if (old == t) return;
+    if (typedefs_.count(name))
+      throw DeclConflict("conflicting typedef '" + name + "': previously '" + old->str() +
+                         "', now '" + t->str() + "'");
+  }
+  if (decls_.count(name))
+    throw DeclConflict("'" + name + "' is already declared as '" + decls_[name].str() + "'");
+  typedefs_[name] = t;
+  typedef_order_.push_back(name);
+}
+
+void Scope::add_tag(Record *rec) {
+  tags_[tag_key(rec->tag, rec->is_union, rec->is_enum)] = rec;
+}
+
+void Scope::add_decl(Decl d) {
+  auto it = decls_.find(d.name);
+  if (it != decls_.end()) {
+    if (it->second.type == d.type && it->second.kind == d.kind) {
+      // Identical redeclaration; a later one may name parameters the first left unnamed.
+      for (size_t i = 0; i < d.param_names.size() && i < it->second.param_names.size(); i++)
+        if (it->second.param_names[i].empty()) it->second.param_names[i] = d.param_names[i];
+      return;
+    }
+    throw DeclConflict("conflicting declaration of '" + d.name + "': previously '" +
+                       it->second.str() + "', now '" + d.str() + "'");
+  }
+  if (typedefs_.count(d.name))
+    throw DeclConflict("'" + d.name + "' is already declared as a typedef of '" +
+                       typedefs_[d.name]->str() + "'");
+  decl_order_.push_back(d.name);
+  decls_.emplace(d.name, std::move(d));
+}
+
+}  // namespace ndffi

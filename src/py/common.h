@@ -1,0 +1,137 @@
+// Shared declarations of the CPython/NumPy binding of the core.
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL ndffi_ARRAY_API
+#ifndef NDFFI_IMPORT_ARRAY
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nd_ccall.h"
+#include "nd_cparse.h"
+#include "nd_ctype.h"
+
+namespace ndffi::py {
+
+// ---- exceptions (set by module init) ----
+extern PyObject *CDefErrorType;
+
+// ---- a library's namespace, shared by its functions ----
+struct Namespace {
+  Scope scope{&Scope::builtins()};
+};
+
+// ---- CType: the Python face of a core type (a nanobind class) ----
+struct CTypeRef {
+  const CType *type;
+};
+PyObject *ctype_object(const CType *t);      // new reference
+const CType *ctype_of(PyObject *o);          // nullptr (no error set) if not a CType
+
+// ---- Pointer ----
+struct PointerObject {
+  PyObject_HEAD
+  void *addr;
+  const CType *type;       // a pointer type
+  PyObject *owner;         // keeps the memory alive, or nullptr
+  Py_ssize_t length;       // elements known to be valid at addr, -1 if unknown
+  bool owns_memory;        // addr was allocated by ndffi.new and is freed with the object
+};
+extern PyTypeObject PointerType;
+inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
+PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length = -1);
+
+// ---- Value: a C scalar of an explicit type, made by ndffi.cast ----
+struct ValueObject {
+  PyObject_HEAD
+  const CType *type;
+  PyObject *value;   // int or float, already converted as C converts it
+};
+extern PyTypeObject ValueType;
+inline bool is_value(PyObject *o) { return Py_TYPE(o) == &ValueType; }
+
+// ---- Function ----
+struct PyArgInfo;
+struct FunctionObject {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  CallPlan *plan;
+  PyArgInfo *info;          // one per fixed parameter
+  PyObject *name;           // str
+  PyObject *keepalive;      // the library handle the code lives in
+  PyObject *weakrefs;
+  Decl *decl;               // the prototype, with parameter names
+  bool release_gil;
+  bool use_errno;
+};
+extern PyTypeObject FunctionType;
+PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
+                        bool use_errno);
+
+// ---- conversions ----
+
+// What a call has to release once C returns: buffers it acquired and objects it made.
+class Holds {
+ public:
+  Holds() = default;
+  Holds(const Holds &) = delete;
+  ~Holds() { release(); }
+  void keep(PyObject *o);              // steals a reference
+  Py_buffer *new_view();               // an empty view that release() will PyBuffer_Release
+  void release();
+
+ private:
+  PyObject *refs_[4];
+  int nrefs_ = 0;
+  std::vector<PyObject *> more_refs_;
+  std::vector<std::unique_ptr<Py_buffer>> views_;
+};
+
+// Where a conversion happens, for error messages: "dsum() argument 1 'x'".
+struct Where {
+  const FunctionObject *func;   // nullptr outside a call
+  int index;                    // 0-based; -1 for a result or a standalone conversion
+  const char *what = nullptr;   // used when func is null: "pointer element", ...
+  std::string str() const;
+};
+
+// Per-parameter facts precomputed when a function is made.
+struct PyArgInfo {
+  int typenum[3] = {-1, -1, -1};   // NumPy type numbers an array may have (pointer params)
+  bool any_dtype = false;          // void * takes any element type
+  bool writable = false;           // non-const pointee: the array must be writeable
+  bool is_char = false;            // char *: bytes and str (when const) accepted
+  std::string expected;            // "float64", for messages
+};
+void fill_arg_info(PyArgInfo &info, const CType *param);
+
+// Convert a Python value to C storage at dst (8 bytes for integers, sign- or
+// zero-extended; the value's own size otherwise).  On failure sets a Python exception
+// that names `where`, and returns false.
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
+          const Where &where);
+
+// Convert a raw C result (an integer register, or floating-point bits) to Python.
+PyObject *from_c(const ArgSpec &a, uint64_t raw);
+// Convert a C value in memory to Python (pointer indexing, globals).
+PyObject *load_c(const CType *t, const void *p, PyObject *owner);
+// Store a Python value into C memory of type t.
+bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
+
+// The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
+PyArray_Descr *dtype_of(const CType *t);
+
+// Variadic arguments: the C type a Python value is passed as (C's default promotions).
+const CType *variadic_type(PyObject *o, const Where &where);
+
+std::string describe(PyObject *o);   // "float64 array", "str", ...
+
+}  // namespace ndffi::py

@@ -1,0 +1,539 @@
+// Python values to C storage and back, one converter per Conv of the call plan.
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+
+namespace ndffi::py {
+
+// ---- Holds ------------------------------------------------------------------------
+
+void Holds::keep(PyObject *o) {
+  if (nrefs_ < 4) refs_[nrefs_++] = o;
+  else more_refs_.push_back(o);
+}
+
+Py_buffer *Holds::new_view() {
+  views_.emplace_back(new Py_buffer());
+  return views_.back().get();
+}
+
+void Holds::release() {
+  for (auto &v : views_)
+    if (v->obj) PyBuffer_Release(v.get());
+  views_.clear();
+  for (int i = 0; i < nrefs_; i++) Py_DECREF(refs_[i]);
+  nrefs_ = 0;
+  for (PyObject *o : more_refs_) Py_DECREF(o);
+  more_refs_.clear();
+}
+
+// ---- messages ---------------------------------------------------------------------
+
+std::string Where::str() const {
+  if (!func) return what ? what : "value";
+  std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
+  if (index < 0) return s + " result";
+  s += " argument " + std::to_string(index + 1);
+  if (size_t(index) < func->decl->param_names.size() && !func->decl->param_names[index].empty())
+    s += " '" + func->decl->param_names[index] + "'";
+  return s;
+}
+
+static std::string dtype_name(PyArray_Descr *d) {
+  PyObject *s = PyObject_Str((PyObject *)d);
+  std::string r = s ? PyUnicode_AsUTF8(s) : "?";
+  Py_XDECREF(s);
+  PyErr_Clear();
+  return r;
+}
+
+std::string describe(PyObject *o) {
+  if (o == Py_None) return "None";
+  if (PyArray_Check(o)) return dtype_name(PyArray_DESCR((PyArrayObject *)o)) + " array";
+  if (is_pointer(o)) return "pointer '" + ((PointerObject *)o)->type->str() + "'";
+  if (is_value(o)) return "'" + ((ValueObject *)o)->type->str() + "' value";
+  return Py_TYPE(o)->tp_name;
+}
+
+static bool fail(const Where &w, PyObject *exc, const std::string &expected, const std::string &given) {
+  std::string msg = w.str() + ": expected " + expected + ", got " + given;
+  PyErr_SetString(exc, msg.c_str());
+  return false;
+}
+
+// ---- scalars ----------------------------------------------------------------------
+
+static std::string range_text(const ArgSpec &a) {
+  std::string lo = a.conv == Conv::SInt ? std::to_string(a.min) : "0";
+  return "int in [" + lo + ", " + std::to_string(a.max) + "] for '" + a.type->str() + "'";
+}
+
+// Read a Python integer for an integer parameter: exact ints, bool and objects with
+// __index__ (NumPy integers); never floats.
+static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  PyObject *num = o;
+  if (is_value(o)) num = ((ValueObject *)o)->value;
+  if (!PyLong_Check(num)) {
+    if (PyFloat_Check(num) || !PyIndex_Check(num))
+      return fail(w, PyExc_TypeError, "int for '" + a.type->str() + "'", describe(o));
+    num = PyNumber_Index(num);
+    if (!num) return false;
+    bool ok = int_value(a, num, dst, w);
+    Py_DECREF(num);
+    return ok;
+  }
+  int overflow = 0;
+  if (a.conv == Conv::SInt) {
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    if (v == -1 && PyErr_Occurred()) return false;
+    if (overflow || v < a.min || (v > 0 && uint64_t(v) > a.max)) {
+      PyObject *r = PyObject_Repr(num);
+      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
+      Py_XDECREF(r);
+      return fail(w, PyExc_OverflowError, range_text(a), given);
+    }
+    int64_t x = v;
+    memcpy(dst, &x, 8);
+  } else {
+    unsigned long long v = 0;
+    bool bad = _PyLong_Sign(num) < 0;
+    if (!bad) {
+      v = PyLong_AsUnsignedLongLong(num);
+      if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
+        PyErr_Clear();
+        bad = true;
+      }
+    }
+    if (bad || v > a.max) {
+      PyObject *r = PyObject_Repr(num);
+      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
+      Py_XDECREF(r);
+      return fail(w, PyExc_OverflowError, range_text(a), given);
+    }
+    uint64_t x = v;
+    memcpy(dst, &x, 8);
+  }
+  return true;
+}
+
+static bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  uint64_t x;
+  if (o == Py_True) x = 1;
+  else if (o == Py_False) x = 0;
+  else if (PyLong_Check(o) || PyArray_IsScalar(o, Bool) || is_value(o)) {
+    PyObject *v = is_value(o) ? ((ValueObject *)o)->value : o;
+    int t = PyObject_IsTrue(v);
+    if (t < 0) return false;
+    if (PyLong_Check(v)) {
+      int overflow;
+      long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
+      if (overflow || n < 0 || n > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", describe(o));
+    }
+    x = uint64_t(t);
+  } else {
+    return fail(w, PyExc_TypeError, "bool for '" + a.type->str() + "'", describe(o));
+  }
+  memcpy(dst, &x, 8);
+  return true;
+}
+
+static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  double d;
+  PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
+  if (PyFloat_CheckExact(num)) {
+    d = PyFloat_AS_DOUBLE(num);
+  } else if (PyFloat_Check(num) || PyLong_Check(num) || PyArray_IsScalar(num, Number) ||
+             (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float &&
+              !PyUnicode_Check(num) && !PyBytes_Check(num))) {
+    d = PyFloat_AsDouble(num);
+    if (d == -1.0 && PyErr_Occurred()) {
+      if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+        PyErr_Clear();
+        return fail(w, PyExc_OverflowError, "a number that fits '" + a.type->str() + "'", "an int too large");
+      }
+      return false;
+    }
+  } else {
+    return fail(w, PyExc_TypeError, "float for '" + a.type->str() + "'", describe(o));
+  }
+  if (a.conv == Conv::Float) {
+    if (std::isfinite(d) && std::fabs(d) > FLT_MAX)
+      return fail(w, PyExc_OverflowError, "a value within float's range (" + std::to_string(FLT_MAX) + ")",
+                  std::to_string(d));
+    float f = float(d);
+    uint64_t bits = 0;
+    memcpy(&bits, &f, 4);
+    memcpy(dst, &bits, 8);
+  } else if (a.conv == Conv::LongDouble) {
+    long double ld = d;
+    memcpy(dst, &ld, sizeof ld);
+  } else {
+    memcpy(dst, &d, 8);
+  }
+  return true;
+}
+
+// ---- pointers ---------------------------------------------------------------------
+
+static const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
+
+// May a pointer of type `have` be passed where `want` is expected?
+static bool pointer_compatible(const CType *want, const CType *have, std::string *why) {
+  const CType *wt = want->target, *ht = have->target;
+  if (ht->is_const() && !wt->is_const() && wt->kind != Kind::Void) {
+    *why = "pointer to const; the parameter is not const";
+    return false;
+  }
+  if (wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
+  if (strip(wt) == strip(ht)) return true;
+  // T ** from const T **: compare one level further, qualifiers of the pointee included.
+  *why = "pointer '" + have->str() + "'";
+  return false;
+}
+
+static bool set_pointer(unsigned char *dst, const void *p) {
+  uint64_t x = uint64_t(uintptr_t(p));
+  memcpy(dst, &x, 8);
+  return true;
+}
+
+static const char *array_flags_problem(PyArrayObject *arr, bool writable) {
+  int f = PyArray_FLAGS(arr);
+  if (!(f & NPY_ARRAY_C_CONTIGUOUS)) return "non-contiguous";
+  if (!(f & NPY_ARRAY_ALIGNED)) return "misaligned";
+  if (writable && !(f & NPY_ARRAY_WRITEABLE)) return "read-only";
+  return nullptr;
+}
+
+static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr,
+                      unsigned char *dst, const Where &w) {
+  int tn = PyArray_TYPE(arr);
+  bool type_ok = info.any_dtype ||
+                 ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
+                  !PyArray_ISBYTESWAPPED(arr));
+  const char *problem = array_flags_problem(arr, info.writable);
+  if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
+  std::string expected = "C-contiguous " + info.expected + " array for '" + a.type->str() + "'";
+  std::string given = describe((PyObject *)arr);
+  if (!type_ok) {
+    if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
+    return fail(w, PyExc_TypeError, expected, given);
+  }
+  if (!strcmp(problem, "read-only"))
+    return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+                "read-only " + given);
+  return fail(w, PyExc_TypeError, expected, std::string(problem) + " " + given);
+}
+
+// The (kind, size) a struct-module format code stands for; false if not a scalar code.
+static bool format_scalar(const char *fmt, char *kind, Py_ssize_t *size) {
+  if (!fmt) fmt = "B";
+  bool native = true;
+  if (*fmt == '@') fmt++;
+  else if (*fmt == '=' || *fmt == '<') native = false, fmt++;
+  else if (*fmt == '>' || *fmt == '!') return false;   // big-endian: not this machine's order
+  if (!fmt[0] || fmt[1]) return false;
+  struct Code { char c, kind; Py_ssize_t native, standard; };
+  static const Code codes[] = {
+      {'b', 'i', 1, 1}, {'B', 'u', 1, 1}, {'c', 'u', 1, 1}, {'h', 'i', sizeof(short), 2},
+      {'H', 'u', sizeof(short), 2}, {'i', 'i', sizeof(int), 4}, {'I', 'u', sizeof(int), 4},
+      {'l', 'i', sizeof(long), 4}, {'L', 'u', sizeof(long), 4}, {'q', 'i', 8, 8},
+      {'Q', 'u', 8, 8}, {'n', 'i', sizeof(Py_ssize_t), 8}, {'N', 'u', sizeof(size_t), 8},
+      {'f', 'f', 4, 4}, {'d', 'f', 8, 8}, {'e', 'f', 2, 2}, {'?', 'b', 1, 1}};
+  for (const Code &c : codes)
+    if (c.c == *fmt) {
+      *kind = c.kind;
+      *size = native ? c.native : c.standard;
+      return true;
+    }
+  return false;
+}
+
+static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
+                       Holds &holds, const Where &w) {
+  Py_buffer *view = holds.new_view();
+  if (PyObject_GetBuffer(o, view, PyBUF_RECORDS_RO) < 0) {
+    view->obj = nullptr;
+    return false;
+  }
+  std::string expected = "C-contiguous " + info.expected + " buffer for '" + a.type->str() + "'";
+  if (info.writable && view->readonly) {
+    std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
+    return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+                "read-only " + describe(o) + hint);
+  }
+  if (!PyBuffer_IsContiguous(view, 'C'))
+    return fail(w, PyExc_TypeError, expected, "non-contiguous " + describe(o));
+  if (!info.any_dtype) {
+    char kind;
+    Py_ssize_t size;
+    const CType *t = a.type->target;
+    bool ok = format_scalar(view->format, &kind, &size) && size_t(size) == t->byte_size();
+    if (ok) {
+      if (t->kind == Kind::Float) ok = kind == 'f';
+      else if (t->kind == Kind::Bool) ok = kind == 'b';
+      else if (info.is_char) ok = kind == 'i' || kind == 'u';
+      else if (t->kind == Kind::Int) ok = kind == (t->is_signed ? 'i' : 'u');
+      else ok = false;
+    }
+    if (!ok)
+      return fail(w, PyExc_TypeError, expected,
+                  describe(o) + " of format '" + (view->format ? view->format : "B") + "'");
+  }
+  return set_pointer(dst, view->buf);
+}
+
+// Objects that are arrays by protocol (__array_interface__, __array_struct__, DLPack)
+// become a NumPy view of the same memory, kept for the call.
+static PyArrayObject *as_array_view(PyObject *o) {
+  static PyObject *from_dlpack = nullptr;
+  if (PyObject_HasAttrString(o, "__array_interface__") || PyObject_HasAttrString(o, "__array_struct__"))
+    return (PyArrayObject *)PyArray_FromAny(o, nullptr, 0, 0, 0, nullptr);
+  if (PyObject_HasAttrString(o, "__dlpack__")) {
+    if (!from_dlpack) {
+      PyObject *np = PyImport_ImportModule("numpy");
+      if (!np) return nullptr;
+      from_dlpack = PyObject_GetAttrString(np, "from_dlpack");
+      Py_DECREF(np);
+      if (!from_dlpack) return nullptr;
+    }
+    PyObject *arr = PyObject_CallOneArg(from_dlpack, o);
+    if (arr && !PyArray_Check(arr)) Py_CLEAR(arr);
+    return (PyArrayObject *)arr;
+  }
+  return nullptr;
+}
+
+static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
+                        Holds &holds, const Where &w) {
+  if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
+  if (o == Py_None) return set_pointer(dst, nullptr);
+  if (is_pointer(o)) {
+    auto *p = (PointerObject *)o;
+    std::string why;
+    if (!pointer_compatible(a.type, p->type, &why))
+      return fail(w, PyExc_TypeError, "'" + a.type->str() + "'", why);
+    return set_pointer(dst, p->addr);
+  }
+  if (info.is_char && PyUnicode_Check(o)) {
+    if (info.writable)
+      return fail(w, PyExc_TypeError, "a writable buffer for '" + a.type->str() + "'",
+                  "str (immutable; pass a bytearray)");
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (!s) return false;
+    if (strlen(s) != size_t(n))
+      return fail(w, PyExc_ValueError, "a string without NUL characters", "str with an embedded NUL");
+    return set_pointer(dst, s);
+  }
+  if (PyBytes_CheckExact(o) && !info.writable) return set_pointer(dst, PyBytes_AS_STRING(o));
+  if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
+  if (PyLong_Check(o))
+    return fail(w, PyExc_TypeError,
+                "'" + a.type->str() + "' (an array, buffer, ndffi.Pointer or None; a plain int is "
+                "not a pointer: use ndffi.cast('" + a.type->str() + "', address))", "int");
+  if (!PyUnicode_Check(o)) {
+    PyArrayObject *arr = as_array_view(o);
+    if (arr) {
+      holds.keep((PyObject *)arr);
+      return array_arg(a, info, arr, dst, w);
+    }
+    if (PyErr_Occurred()) return false;
+  }
+  std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
+  return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + a.type->str() + "'",
+              describe(o));
+}
+
+static bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  if (o == Py_None) return set_pointer(dst, nullptr);
+  if (is_pointer(o)) {
+    auto *p = (PointerObject *)o;
+    if (strip(p->type) == strip(a.type) || p->type->target->kind == Kind::Void)
+      return set_pointer(dst, p->addr);
+  }
+  return fail(w, PyExc_TypeError, "a function pointer '" + a.type->str() + "' or None", describe(o));
+}
+
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
+          const Where &w) {
+  switch (a.conv) {
+    case Conv::SInt:
+    case Conv::UInt: return int_value(a, o, dst, w);
+    case Conv::Bool: return bool_value(a, o, dst, w);
+    case Conv::Float:
+    case Conv::Double:
+    case Conv::LongDouble: return float_value(a, o, dst, w);
+    case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
+    case Conv::FuncPtr: return funcptr_arg(a, o, dst, w);
+    default:
+      PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), a.type->str().c_str());
+      return false;
+  }
+}
+
+// ---- results ----------------------------------------------------------------------
+
+PyObject *from_c(const ArgSpec &a, uint64_t raw) {
+  switch (a.conv) {
+    case Conv::Void: Py_RETURN_NONE;
+    case Conv::Bool: return PyBool_FromLong(raw & 0xff);
+    case Conv::SInt: return PyLong_FromLongLong(extend_signed(raw, a.size));
+    case Conv::UInt: return PyLong_FromUnsignedLongLong(extend_unsigned(raw, a.size));
+    case Conv::Float: {
+      float f;
+      uint32_t b = uint32_t(raw);
+      memcpy(&f, &b, 4);
+      return PyFloat_FromDouble(f);
+    }
+    case Conv::Double: {
+      double d;
+      memcpy(&d, &raw, 8);
+      return PyFloat_FromDouble(d);
+    }
+    case Conv::Pointer:
+    case Conv::FuncPtr: return make_pointer((void *)uintptr_t(raw), TypeTable::get().unqualified(a.type), nullptr);
+    default:
+      PyErr_Format(PyExc_TypeError, "results of type '%s' are not supported", a.type->str().c_str());
+      return nullptr;
+  }
+}
+
+PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
+  ArgSpec a = arg_spec(t);
+  uint64_t raw = 0;
+  switch (a.conv) {
+    case Conv::LongDouble: {
+      long double ld;
+      memcpy(&ld, p, sizeof ld);
+      return PyFloat_FromDouble(double(ld));
+    }
+    case Conv::Pointer:
+    case Conv::FuncPtr: {
+      void *q;
+      memcpy(&q, p, sizeof q);
+      (void)owner;
+      return make_pointer(q, strip(t), nullptr);
+    }
+    default:
+      memcpy(&raw, p, a.size);
+      return from_c(a, raw);
+  }
+}
+
+bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
+  ArgSpec a;
+  try {
+    a = arg_spec(t);
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_TypeError, e.what());
+    return false;
+  }
+  if (a.conv == Conv::Void) {
+    PyErr_SetString(PyExc_TypeError, "cannot store into 'void'");
+    return false;
+  }
+  PyArgInfo info;
+  fill_arg_info(info, t);
+  alignas(16) unsigned char tmp[16] = {0};
+  Holds holds;
+  if (a.conv == Conv::Pointer && !is_pointer(o) && o != Py_None) {
+    // Storing the address of a temporary buffer would dangle once the statement ends.
+    return fail(w, PyExc_TypeError, "an ndffi.Pointer or None for '" + t->str() + "'", describe(o));
+  }
+  if (!to_c(a, info, o, tmp, holds, w)) return false;
+  memcpy(p, tmp, a.size);
+  return true;
+}
+
+// ---- dtypes -----------------------------------------------------------------------
+
+static int typenum_of(const CType *t) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  switch (t->kind) {
+    case Kind::Bool: return NPY_BOOL;
+    case Kind::Float:
+      return t->size == 4 ? NPY_FLOAT : t->size == 8 ? NPY_DOUBLE : NPY_LONGDOUBLE;
+    case Kind::Int:
+      switch (t->size) {
+        case 1: return t->is_signed ? NPY_INT8 : NPY_UINT8;
+        case 2: return t->is_signed ? NPY_INT16 : NPY_UINT16;
+        case 4: return t->is_signed ? NPY_INT32 : NPY_UINT32;
+        case 8: return t->is_signed ? NPY_INT64 : NPY_UINT64;
+      }
+      return -1;
+    default: return -1;
+  }
+}
+
+PyArray_Descr *dtype_of(const CType *t) {
+  int tn = typenum_of(t);
+  if (tn < 0) {
+    PyErr_Format(PyExc_TypeError, "'%s' has no NumPy dtype", t->str().c_str());
+    return nullptr;
+  }
+  return PyArray_DescrFromType(tn);
+}
+
+void fill_arg_info(PyArgInfo &info, const CType *param) {
+  if (param->kind != Kind::Pointer) return;
+  const CType *t = param->target;
+  info.writable = !t->is_const();
+  if (t->kind == Kind::Void) {
+    info.any_dtype = true;
+    info.expected = "any";
+    return;
+  }
+  int tn = typenum_of(t);
+  info.typenum[0] = tn;
+  // The other type number of the same width and kind (long and long long on LP64).
+  if (tn == NPY_INT64) info.typenum[1] = NPY_LONGLONG, info.typenum[2] = NPY_LONG;
+  if (tn == NPY_UINT64) info.typenum[1] = NPY_ULONGLONG, info.typenum[2] = NPY_ULONG;
+  if (tn == NPY_INT32) info.typenum[1] = NPY_INT;
+  if (tn == NPY_UINT32) info.typenum[1] = NPY_UINT;
+  if (t->kind == Kind::Int && t->size == 1 && t->name == "char") {
+    info.is_char = true;
+    info.typenum[1] = NPY_UINT8, info.typenum[2] = NPY_STRING;
+  }
+  if (tn >= 0) {
+    PyArray_Descr *d = PyArray_DescrFromType(tn);
+    info.expected = d ? dtype_name(d) : "?";
+    Py_XDECREF(d);
+    if (info.is_char) info.expected = "int8/uint8/bytes";
+  } else {
+    info.expected = "'" + strip(t)->str() + "'";
+  }
+}
+
+// ---- variadic arguments -----------------------------------------------------------
+
+const CType *variadic_type(PyObject *o, const Where &w) {
+  TypeTable &T = TypeTable::get();
+  if (is_value(o)) return strip(((ValueObject *)o)->type);
+  if (is_pointer(o)) return strip(((PointerObject *)o)->type);
+  if (PyBool_Check(o)) return T.int_type(4, true, "int");
+  if (PyLong_Check(o)) {
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (!overflow && v >= INT32_MIN && v <= INT32_MAX) return T.int_type(4, true, "int");
+    if (!overflow) return T.int_type(sizeof(long), true, "long");
+    if (overflow > 0 && PyLong_AsUnsignedLongLong(o) != (unsigned long long)-1)
+      return T.int_type(sizeof(long), false, "unsigned long");
+    PyErr_Clear();
+    PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
+    return nullptr;
+  }
+  if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
+  if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
+  if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
+  if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
+  PyErr_Format(PyExc_TypeError,
+               "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
+               w.str().c_str(), Py_TYPE(o)->tp_name);
+  return nullptr;
+}
+
+}  // namespace ndffi::py

@@ -1,0 +1,286 @@
+// ndffi.Function: a C function with its call plan, called through vectorcall.
+//
+// The hot path (positional arguments, no varargs) converts each argument with the
+// converter its plan chose into stack storage, calls the ABI stub or libffi, and
+// converts the result: no allocation, no dictionary look-up, no parsing.
+#include <alloca.h>
+#include <cerrno>
+
+#include "common.h"
+
+namespace ndffi::py {
+
+static thread_local int saved_errno = 0;
+int get_saved_errno() { return saved_errno; }
+void set_saved_errno(int v) { saved_errno = v; }
+
+static inline void invoke(const FunctionObject *f, unsigned char *storage, uint64_t *ret) {
+  const CallPlan &p = *f->plan;
+  if (f->use_errno) errno = saved_errno;
+  if (p.direct) *ret = p.direct(p.fn, storage);
+  else call_ffi(p, storage, ret);
+  if (f->use_errno) saved_errno = errno;
+}
+
+// Keyword arguments and variadic calls: gather into one positional list and extra
+// arguments; slower, but each step still checked.
+static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames) {
+  const CallPlan &p = *f->plan;
+  Py_ssize_t nfixed = Py_ssize_t(p.args.size());
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  std::vector<PyObject *> fixed(nfixed, nullptr);
+  std::vector<PyObject *> extra;
+  const char *fname = PyUnicode_AsUTF8(f->name);
+  if (nargs > nfixed && !p.type->variadic) {
+    PyErr_Format(PyExc_TypeError, "%s() takes %zd argument%s (%zd given)", fname, nfixed,
+                 nfixed == 1 ? "" : "s", nargs + nkw);
+    return nullptr;
+  }
+  for (Py_ssize_t i = 0; i < nargs; i++) {
+    if (i < nfixed) fixed[i] = args[i];
+    else extra.push_back(args[i]);
+  }
+  for (Py_ssize_t k = 0; k < nkw; k++) {
+    const char *kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
+    Py_ssize_t i = 0;
+    while (i < nfixed && f->decl->param_names[i] != kw) i++;
+    if (i == nfixed) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", fname, kw);
+      return nullptr;
+    }
+    if (fixed[i]) {
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, kw);
+      return nullptr;
+    }
+    fixed[i] = args[nargs + k];
+  }
+  for (Py_ssize_t i = 0; i < nfixed; i++)
+    if (!fixed[i]) {
+      PyErr_Format(PyExc_TypeError, "%s() takes %s%zd argument%s (%zd given)", fname,
+                   p.type->variadic ? "at least " : "", nfixed, nfixed == 1 ? "" : "s", nargs + nkw);
+      return nullptr;
+    }
+
+  // Storage: the plan's, then one 16-byte slot per variadic argument.
+  std::vector<ArgSpec> extra_specs;
+  uint32_t size = p.storage;
+  for (size_t j = 0; j < extra.size(); j++) {
+    Where w{f, int(nfixed + j)};
+    const CType *t = variadic_type(extra[j], w);
+    if (!t) return nullptr;
+    ArgSpec a = arg_spec(t);
+    if (a.conv == Conv::Float) {   // C promotes float to double in a variadic call
+      t = TypeTable::get().float_type(8, "double");
+      a = arg_spec(t);
+    } else if ((a.conv == Conv::SInt || a.conv == Conv::UInt || a.conv == Conv::Bool) && a.size < 4) {
+      t = TypeTable::get().int_type(4, true, "int");   // and small integers to int
+      a = arg_spec(t);
+    }
+    a.offset = size;
+    size += 16;
+    extra_specs.push_back(a);
+  }
+  std::vector<unsigned char> storage(size + 16, 0);
+  Holds holds;
+  for (Py_ssize_t i = 0; i < nfixed; i++)
+    if (!to_c(p.args[i], f->info[i], fixed[i], storage.data() + p.args[i].offset, holds, Where{f, int(i)}))
+      return nullptr;
+  for (size_t j = 0; j < extra.size(); j++) {
+    PyArgInfo info;
+    fill_arg_info(info, extra_specs[j].type);
+    if (extra_specs[j].conv == Conv::Pointer) info.writable = false, info.any_dtype = true;
+    PyObject *v = extra[j];
+    if (is_value(v)) v = ((ValueObject *)v)->value;
+    if (!to_c(extra_specs[j], info, v, storage.data() + extra_specs[j].offset, holds,
+              Where{f, int(nfixed + j)}))
+      return nullptr;
+  }
+  uint64_t ret[4] = {0, 0, 0, 0};
+  if (p.type->variadic) {
+    VariadicCall vc;
+    if (!vc.prepare(p, extra_specs, storage.data())) {
+      PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", fname);
+      return nullptr;
+    }
+    if (f->release_gil) {
+      Py_BEGIN_ALLOW_THREADS
+      if (f->use_errno) errno = saved_errno;
+      vc.call(p, ret);
+      if (f->use_errno) saved_errno = errno;
+      Py_END_ALLOW_THREADS
+    } else {
+      if (f->use_errno) errno = saved_errno;
+      vc.call(p, ret);
+      if (f->use_errno) saved_errno = errno;
+    }
+  } else if (f->release_gil) {
+    Py_BEGIN_ALLOW_THREADS
+    invoke(f, storage.data(), ret);
+    Py_END_ALLOW_THREADS
+  } else {
+    invoke(f, storage.data(), ret);
+  }
+  holds.release();
+  return from_c(p.ret, ret[0]);
+}
+
+static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
+                                     PyObject *kwnames) {
+  auto *f = (FunctionObject *)self;
+  const CallPlan &p = *f->plan;
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if (kwnames || size_t(n) != p.args.size() || p.type->variadic)
+    return call_general(f, args, n, kwnames);
+
+  alignas(16) unsigned char small[128];
+  unsigned char *storage = p.storage <= sizeof small ? small
+                                                     : static_cast<unsigned char *>(alloca(p.storage));
+  Holds holds;
+  for (Py_ssize_t i = 0; i < n; i++)
+    if (!to_c(p.args[i], f->info[i], args[i], storage + p.args[i].offset, holds, Where{f, int(i)}))
+      return nullptr;
+  uint64_t ret[4];   // libffi may write a long double result
+  if (f->release_gil) {
+    Py_BEGIN_ALLOW_THREADS
+    invoke(f, storage, ret);
+    Py_END_ALLOW_THREADS
+  } else {
+    invoke(f, storage, ret);
+  }
+  holds.release();
+  return from_c(p.ret, ret[0]);
+}
+
+PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
+                        bool use_errno) {
+  auto plan = std::make_unique<CallPlan>();
+  try {
+    make_plan(*plan, decl.type, fn);
+  } catch (const std::exception &e) {
+    PyErr_Format(PyExc_TypeError, "cannot call '%s': %s", decl.str().c_str(), e.what());
+    return nullptr;
+  }
+  auto *f = PyObject_GC_New(FunctionObject, &FunctionType);
+  if (!f) return nullptr;
+  f->vectorcall = function_vectorcall;
+  f->plan = plan.release();
+  f->decl = new Decl(decl);
+  f->info = new PyArgInfo[f->plan->args.size() + 1];
+  for (size_t i = 0; i < f->plan->args.size(); i++) fill_arg_info(f->info[i], decl.type->params[i]);
+  f->name = PyUnicode_FromString(decl.name.c_str());
+  f->keepalive = keepalive;
+  Py_XINCREF(keepalive);
+  f->weakrefs = nullptr;
+  f->release_gil = release_gil;
+  f->use_errno = use_errno;
+  PyObject_GC_Track(f);
+  return (PyObject *)f;
+}
+
+static int function_traverse(PyObject *self, visitproc visit, void *arg) {
+  Py_VISIT(((FunctionObject *)self)->keepalive);
+  return 0;
+}
+
+static int function_clear(PyObject *self) {
+  Py_CLEAR(((FunctionObject *)self)->keepalive);
+  return 0;
+}
+
+static void function_dealloc(PyObject *self) {
+  auto *f = (FunctionObject *)self;
+  PyObject_GC_UnTrack(self);
+  if (f->weakrefs) PyObject_ClearWeakRefs(self);
+  function_clear(self);
+  Py_XDECREF(f->name);
+  delete f->plan;
+  delete[] f->info;
+  delete f->decl;
+  PyObject_GC_Del(self);
+}
+
+static PyObject *function_repr(PyObject *self) {
+  auto *f = (FunctionObject *)self;
+  return PyUnicode_FromFormat("<ndffi.Function %s>", f->decl->str().c_str());
+}
+
+static PyObject *function_get_doc(PyObject *self, void *) {
+  auto *f = (FunctionObject *)self;
+  std::string doc = f->decl->str() + "\n\nA C function" +
+                    (f->plan->direct ? " (called directly)" : " (called through libffi)") +
+                    (f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.");
+  return PyUnicode_FromString(doc.c_str());
+}
+
+static PyObject *function_get_name(PyObject *self, void *) {
+  PyObject *n = ((FunctionObject *)self)->name;
+  Py_INCREF(n);
+  return n;
+}
+
+static PyObject *function_get_prototype(PyObject *self, void *) {
+  return PyUnicode_FromString(((FunctionObject *)self)->decl->str().c_str());
+}
+
+static PyObject *function_get_ctype(PyObject *self, void *) {
+  return ctype_object(((FunctionObject *)self)->decl->type);
+}
+
+static PyObject *function_get_address(PyObject *self, void *) {
+  return PyLong_FromVoidPtr(((FunctionObject *)self)->plan->fn);
+}
+
+static PyObject *function_get_params(PyObject *self, void *) {
+  auto *f = (FunctionObject *)self;
+  size_t n = f->decl->type->params.size();
+  PyObject *t = PyTuple_New(Py_ssize_t(n));
+  for (size_t i = 0; t && i < n; i++) {
+    PyObject *item = Py_BuildValue("(sN)", f->decl->param_names[i].c_str(),
+                                   ctype_object(f->decl->type->params[i]));
+    if (!item) {
+      Py_DECREF(t);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(t, Py_ssize_t(i), item);
+  }
+  return t;
+}
+
+static PyObject *function_get_flag(PyObject *self, void *which) {
+  auto *f = (FunctionObject *)self;
+  const char *w = (const char *)which;
+  bool v = w[0] == 'r' ? f->release_gil : w[0] == 'u' ? f->use_errno : f->plan->direct != nullptr;
+  return PyBool_FromLong(v);
+}
+
+static PyGetSetDef function_getset[] = {
+    {"__doc__", function_get_doc, nullptr, nullptr, nullptr},
+    {"__name__", function_get_name, nullptr, nullptr, nullptr},
+    {"__qualname__", function_get_name, nullptr, nullptr, nullptr},
+    {"prototype", function_get_prototype, nullptr, "the C prototype", nullptr},
+    {"ctype", function_get_ctype, nullptr, "the C function type", nullptr},
+    {"address", function_get_address, nullptr, "the function's address", nullptr},
+    {"params", function_get_params, nullptr, "((name, CType), ...) of the fixed parameters", nullptr},
+    {"release_gil", function_get_flag, nullptr, "whether calls release the GIL", (void *)"r"},
+    {"use_errno", function_get_flag, nullptr, "whether errno is saved for ndffi.errno()", (void *)"u"},
+    {"direct", function_get_flag, nullptr, "whether calls bypass libffi", (void *)"d"},
+    {nullptr}};
+
+PyTypeObject FunctionType = [] {
+  PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+  t.tp_name = "ndffi.Function";
+  t.tp_basicsize = sizeof(FunctionObject);
+  t.tp_dealloc = function_dealloc;
+  t.tp_vectorcall_offset = offsetof(FunctionObject, vectorcall);
+  t.tp_call = PyVectorcall_Call;
+  t.tp_repr = function_repr;
+  t.tp_getset = function_getset;
+  t.tp_traverse = function_traverse;
+  t.tp_clear = function_clear;
+  t.tp_weaklistoffset = offsetof(FunctionObject, weakrefs);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  return t;
+}();
+
+}  // namespace ndffi::py

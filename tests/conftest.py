@@ -1,0 +1,57 @@
+"""Shared pytest configuration.
+
+The C test libraries (tests/clib/*.c) are compiled at test-run time, before any test
+runs, into tests/clib/build.  This file must not import ndffi: it works whether or not
+the package is built.
+"""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+TESTS_DIR = pathlib.Path(__file__).resolve().parent
+CLIB_SRC = TESTS_DIR / "clib"
+CLIB_DIR = CLIB_SRC / "build"
+
+
+def _load_clib_builder():
+    spec = importlib.util.spec_from_file_location("_ndffi_tests_clib_build", CLIB_SRC / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_clib_builder = _load_clib_builder()
+_clib_result = None  # {name: path} once built, or the build error
+
+
+def _build_clibs():
+    global _clib_result
+    if _clib_result is None:
+        try:
+            _clib_result = _clib_builder.build_clibs(CLIB_DIR)
+        except _clib_builder.CLibBuildError as exc:
+            _clib_result = exc
+    return _clib_result
+
+
+def pytest_configure(config):
+    # Build before collection so every test (and module-level code) finds the libraries.
+    # A failure is reported by the tests that need the libraries, not as a crash here.
+    _build_clibs()
+
+
+@pytest.fixture(scope="session")
+def clib_paths():
+    """{name: path} of the built test libraries, e.g. clib_paths["foo"]."""
+    result = _build_clibs()
+    if isinstance(result, Exception):
+        pytest.fail(f"the C test libraries could not be built:\n{result}", pytrace=False)
+    return dict(result)
+
+
+@pytest.fixture(scope="session")
+def clib_dir(clib_paths):
+    """Directory holding the built test libraries (libfoo.so, libfibonacci.so, ...)."""
+    return str(CLIB_DIR)
