@@ -74,14 +74,14 @@ ffi_type *ffi_type_of(const CType *t) {
   }
 }
 
-void make_plan(CallPlan &plan, const CType *ftype, void *fn) {
+void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) {
   plan.fn = fn;
   plan.type = ftype;
   plan.ret = arg_spec(ftype->target);
   plan.args.clear();
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
 
-  plan.direct = abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage);
+  plan.direct = allow_direct ? abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage) : nullptr;
   if (!plan.direct) {
     // libffi reads each argument from its own slot, at least 8 bytes, aligned.
     uint32_t off = 0;

@@ -67,7 +67,8 @@ ArgSpec arg_spec(const CType *t);
 
 // Make the plan for calling `fn` of function type `ftype`.  Throws UnsupportedType for a
 // parameter or result type the engine cannot pass.
-void make_plan(CallPlan &plan, const CType *ftype, void *fn);
+// allow_direct=false forces libffi (to test the direct stubs against it).
+void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct = true);
 
 // The libffi type of a C scalar or pointer type (nullptr for others).
 ffi_type *ffi_type_of(const CType *t);

@@ -74,7 +74,7 @@ struct FunctionObject {
 };
 extern PyTypeObject FunctionType;
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
-                        bool use_errno);
+                        bool use_errno, bool allow_direct = true);
 
 // ---- conversions ----
 

@@ -153,10 +153,10 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
-                        bool use_errno) {
+                        bool use_errno, bool allow_direct) {
   auto plan = std::make_unique<CallPlan>();
   try {
-    make_plan(*plan, decl.type, fn);
+    make_plan(*plan, decl.type, fn, allow_direct);
   } catch (const std::exception &e) {
     PyErr_Format(PyExc_TypeError, "cannot call '%s': %s", decl.str().c_str(), e.what());
     return nullptr;

@@ -293,13 +293,16 @@ NB_MODULE(_ndffi, m) {
         return nb::steal(ctype_object(parse_or_raise(ns.scope, text)));
       })
       .def("function", [](const Namespace &ns, const std::string &name, uintptr_t address,
-                          nb::handle keepalive, bool release_gil, bool use_errno) {
+                          nb::handle keepalive, bool release_gil, bool use_errno,
+                          bool allow_direct) {
         const Decl *d = ns.scope.find_decl(name);
         if (!d || d->kind != Decl::Function) throw nb::key_error(name.c_str());
-        PyObject *f = make_function(*d, (void *)address, keepalive.ptr(), release_gil, use_errno);
+        PyObject *f = make_function(*d, (void *)address, keepalive.ptr(), release_gil, use_errno,
+                                    allow_direct);
         if (!f) throw nb::python_error();
         return nb::steal(f);
-      })
+      }, nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none(), nb::arg("release_gil") = true,
+         nb::arg("use_errno") = false, nb::arg("allow_direct") = true)
       .def("new", [](const Namespace &ns, const std::string &text, nb::handle init) {
         return new_memory(ns.scope, text, init);
       }, nb::arg("ctype"), nb::arg("init").none() = nb::none())
