@@ -10,23 +10,23 @@ namespace ndffi::py {
 // ---- Holds ------------------------------------------------------------------------
 
 void Holds::keep(PyObject *o) {
-  if (nrefs_ < 4) refs_[nrefs_++] = o;
-  else more_refs_.push_back(o);
+  if (!held_) held_ = new Held();
+  held_->refs.push_back(o);
 }
 
 Py_buffer *Holds::new_view() {
-  views_.emplace_back(new Py_buffer());
-  return views_.back().get();
+  if (!held_) held_ = new Held();
+  held_->views.emplace_back(new Py_buffer());
+  return held_->views.back().get();
 }
 
 void Holds::release() {
-  for (auto &v : views_)
+  if (!held_) return;
+  for (auto &v : held_->views)
     if (v->obj) PyBuffer_Release(v.get());
-  views_.clear();
-  for (int i = 0; i < nrefs_; i++) Py_DECREF(refs_[i]);
-  nrefs_ = 0;
-  for (PyObject *o : more_refs_) Py_DECREF(o);
-  more_refs_.clear();
+  for (PyObject *o : held_->refs) Py_DECREF(o);
+  delete held_;
+  held_ = nullptr;
 }
 
 // ---- messages ---------------------------------------------------------------------
@@ -123,14 +123,20 @@ static bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const 
   uint64_t x;
   if (o == Py_True) x = 1;
   else if (o == Py_False) x = 0;
-  else if (PyLong_Check(o) || PyArray_IsScalar(o, Bool) || is_value(o)) {
+  else if (PyLong_Check(o) || PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) || is_value(o)) {
     PyObject *v = is_value(o) ? ((ValueObject *)o)->value : o;
     int t = PyObject_IsTrue(v);
     if (t < 0) return false;
-    if (PyLong_Check(v)) {
+    if (!PyBool_Check(v) && !PyArray_IsScalar(v, Bool) && PyIndex_Check(v)) {
+      PyObject *n = PyNumber_Index(v);
+      if (!n) return false;
       int overflow;
-      long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
-      if (overflow || n < 0 || n > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", describe(o));
+      long long k = PyLong_AsLongLongAndOverflow(n, &overflow);
+      PyObject *r = PyObject_Repr(n);
+      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
+      Py_XDECREF(r);
+      Py_DECREF(n);
+      if (overflow || k < 0 || k > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", given);
     }
     x = uint64_t(t);
   } else {
@@ -140,11 +146,20 @@ static bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const 
   return true;
 }
 
+static std::string repr_double(double d) {
+  char *s = PyOS_double_to_string(d, 'r', 0, 0, nullptr);
+  std::string r = s ? s : "?";
+  PyMem_Free(s);
+  return r;
+}
+
 static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
   double d;
   PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
   if (PyFloat_CheckExact(num)) {
     d = PyFloat_AS_DOUBLE(num);
+  } else if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating)) {
+    return fail(w, PyExc_TypeError, "a real number for '" + a.type->str() + "'", describe(o));
   } else if (PyFloat_Check(num) || PyLong_Check(num) || PyArray_IsScalar(num, Number) ||
              (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float &&
               !PyUnicode_Check(num) && !PyBytes_Check(num))) {
@@ -161,8 +176,8 @@ static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const
   }
   if (a.conv == Conv::Float) {
     if (std::isfinite(d) && std::fabs(d) > FLT_MAX)
-      return fail(w, PyExc_OverflowError, "a value within float's range (" + std::to_string(FLT_MAX) + ")",
-                  std::to_string(d));
+      return fail(w, PyExc_OverflowError, "a value within float's range (+-" + repr_double(FLT_MAX) + ")",
+                  repr_double(d));
     float f = float(d);
     uint64_t bits = 0;
     memcpy(&bits, &f, 4);
@@ -216,7 +231,8 @@ static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *ar
                   !PyArray_ISBYTESWAPPED(arr));
   const char *problem = array_flags_problem(arr, info.writable);
   if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
-  std::string expected = "C-contiguous " + info.expected + " array for '" + a.type->str() + "'";
+  std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" +
+                         a.type->str() + "'";
   std::string given = describe((PyObject *)arr);
   if (!type_ok) {
     if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
@@ -259,7 +275,8 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
     view->obj = nullptr;
     return false;
   }
-  std::string expected = "C-contiguous " + info.expected + " buffer for '" + a.type->str() + "'";
+  std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" +
+                         a.type->str() + "'";
   if (info.writable && view->readonly) {
     std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
     return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
@@ -329,7 +346,8 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
       return fail(w, PyExc_ValueError, "a string without NUL characters", "str with an embedded NUL");
     return set_pointer(dst, s);
   }
-  if (PyBytes_CheckExact(o) && !info.writable) return set_pointer(dst, PyBytes_AS_STRING(o));
+  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
+    return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
   if (PyLong_Check(o))
     return fail(w, PyExc_TypeError,
@@ -520,13 +538,16 @@ const CType *variadic_type(PyObject *o, const Where &w) {
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (!overflow && v >= INT32_MIN && v <= INT32_MAX) return T.int_type(4, true, "int");
     if (!overflow) return T.int_type(sizeof(long), true, "long");
-    if (overflow > 0 && PyLong_AsUnsignedLongLong(o) != (unsigned long long)-1)
-      return T.int_type(sizeof(long), false, "unsigned long");
+    if (overflow > 0) {
+      PyLong_AsUnsignedLongLong(o);
+      if (!PyErr_Occurred()) return T.int_type(sizeof(long), false, "unsigned long");
+    }
     PyErr_Clear();
     PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
     return nullptr;
   }
   if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
+  if (PyArray_IsScalar(o, UnsignedInteger)) return T.int_type(sizeof(long), false, "unsigned long");
   if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
   if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
   if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());

@@ -5,10 +5,15 @@
 // converts the result: no allocation, no dictionary look-up, no parsing.
 #include <alloca.h>
 #include <cerrno>
+#include <cstring>
 
 #include "common.h"
+#include "fastpath.h"
 
 namespace ndffi::py {
+
+// Argument storage on the stack for the fast path; larger calls take the general one.
+constexpr uint32_t kFastStorage = 128;
 
 static thread_local int saved_errno = 0;
 int get_saved_errno() { return saved_errno; }
@@ -22,9 +27,19 @@ static inline void invoke(const FunctionObject *f, unsigned char *storage, uint6
   if (f->use_errno) saved_errno = errno;
 }
 
+// The raw result as Python: a long double comes back in memory (libffi), not a register.
+static inline PyObject *result(const CallPlan &p, const uint64_t *ret) {
+  if (p.ret.conv == Conv::LongDouble) {
+    long double ld;
+    memcpy(&ld, ret, sizeof ld);
+    return PyFloat_FromDouble(double(ld));
+  }
+  return from_c(p.ret, ret[0]);
+}
+
 // Keyword arguments and variadic calls: gather into one positional list and extra
 // arguments; slower, but each step still checked.
-static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
+__attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
                               PyObject *kwnames) {
   const CallPlan &p = *f->plan;
   Py_ssize_t nfixed = Py_ssize_t(p.args.size());
@@ -96,7 +111,7 @@ static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize
               Where{f, int(nfixed + j)}))
       return nullptr;
   }
-  uint64_t ret[4] = {0, 0, 0, 0};
+  alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
   if (p.type->variadic) {
     VariadicCall vc;
     if (!vc.prepare(p, extra_specs, storage.data())) {
@@ -122,34 +137,37 @@ static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize
     invoke(f, storage.data(), ret);
   }
   holds.release();
-  return from_c(p.ret, ret[0]);
+  return result(p, ret);
 }
 
 static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
                                      PyObject *kwnames) {
   auto *f = (FunctionObject *)self;
-  const CallPlan &p = *f->plan;
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
-  if (kwnames || size_t(n) != p.args.size() || p.type->variadic)
-    return call_general(f, args, n, kwnames);
+  if (kwnames || n != f->nfast) return call_general(f, args, n, kwnames);
 
-  alignas(16) unsigned char small[128];
-  unsigned char *storage = p.storage <= sizeof small ? small
-                                                     : static_cast<unsigned char *>(alloca(p.storage));
+  const CallPlan &p = *f->plan;
+  const ArgSpec *specs = p.args.data();
+  alignas(16) unsigned char storage[kFastStorage];
   Holds holds;
-  for (Py_ssize_t i = 0; i < n; i++)
-    if (!to_c(p.args[i], f->info[i], args[i], storage + p.args[i].offset, holds, Where{f, int(i)}))
+  for (Py_ssize_t i = 0; i < n; i++) {
+    unsigned char *dst = storage + specs[i].offset;
+    if (!fast_arg(specs[i], f->info[i], args[i], dst) &&
+        !to_c(specs[i], f->info[i], args[i], dst, holds, Where{f, int(i)}))
       return nullptr;
-  uint64_t ret[4];   // libffi may write a long double result
+  }
+  alignas(16) uint64_t ret[4];   // libffi may write a long double result
   if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS
     invoke(f, storage, ret);
     Py_END_ALLOW_THREADS
+  } else if (p.direct && !f->use_errno) {
+    ret[0] = p.direct(p.fn, storage);
   } else {
     invoke(f, storage, ret);
   }
   holds.release();
-  return from_c(p.ret, ret[0]);
+  return p.ret.conv == Conv::LongDouble ? result(p, ret) : fast_result(p.ret, ret[0]);
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
@@ -174,6 +192,8 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->weakrefs = nullptr;
   f->release_gil = release_gil;
   f->use_errno = use_errno;
+  bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage;
+  f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
   PyObject_GC_Track(f);
   return (PyObject *)f;
 }

@@ -88,6 +88,32 @@ static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
   return store_c(p->type->target, e, v, w) ? 0 : -1;
 }
 
+// p[i] with C's meaning of i: no wrapping of negative indices (the sequence protocol
+// would add the length), so p[-1] of known-length memory is an IndexError.
+static PyObject *pointer_subscript(PyObject *self, PyObject *key) {
+  Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+  if (i == -1 && PyErr_Occurred()) return nullptr;
+  return pointer_getitem(self, i);
+}
+
+static int pointer_ass_subscript(PyObject *self, PyObject *key, PyObject *v) {
+  Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+  if (i == -1 && PyErr_Occurred()) return -1;
+  return pointer_setitem(self, i, v);
+}
+
+// Iteration only over memory of known length: iterating an unknown-length pointer would
+// read past its end.
+static PyObject *pointer_iter(PyObject *self) {
+  auto *p = (PointerObject *)self;
+  if (p->length < 0 || !p->addr) {
+    PyErr_Format(PyExc_TypeError, "cannot iterate over pointer '%s' of unknown length (use as_array(n))",
+                 p->type->str().c_str());
+    return nullptr;
+  }
+  return PySeqIter_New(self);
+}
+
 static Py_ssize_t pointer_len(PyObject *self) {
   auto *p = (PointerObject *)self;
   if (p->length < 0) {
@@ -224,6 +250,13 @@ static PySequenceMethods pointer_as_sequence = [] {
   return m;
 }();
 
+static PyMappingMethods pointer_as_mapping = [] {
+  PyMappingMethods m{};
+  m.mp_subscript = pointer_subscript;
+  m.mp_ass_subscript = pointer_ass_subscript;
+  return m;
+}();
+
 PyTypeObject PointerType = [] {
   PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
   t.tp_name = "ndffi.Pointer";
@@ -234,6 +267,8 @@ PyTypeObject PointerType = [] {
   t.tp_richcompare = pointer_richcompare;
   t.tp_as_number = &pointer_as_number;
   t.tp_as_sequence = &pointer_as_sequence;
+  t.tp_as_mapping = &pointer_as_mapping;
+  t.tp_iter = pointer_iter;
   t.tp_methods = pointer_methods;
   t.tp_getset = pointer_getset;
   t.tp_flags = Py_TPFLAGS_DEFAULT;

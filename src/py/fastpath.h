@@ -1,0 +1,83 @@
+// Inline converters for the most common argument and result kinds, tried before the
+// general converters of convert.cpp.  Each returns false when the value is not the
+// simple case it handles (the general converter then accepts it or raises).
+#pragma once
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+
+namespace ndffi::py {
+
+// An exact int small enough to be stored inline (|v| < 2**30), within the range.
+static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+  if (!PyLong_CheckExact(o)) return false;
+#if PY_VERSION_HEX < 0x030C0000
+  Py_ssize_t size = Py_SIZE(o);
+  if (size < -1 || size > 1) return false;
+  int64_t v = int64_t(size) * int64_t(((PyLongObject *)o)->ob_digit[0]);
+#else
+  if (!PyUnstable_Long_IsCompact((PyLongObject *)o)) return false;
+  int64_t v = PyUnstable_Long_CompactValue((PyLongObject *)o);
+#endif
+  if (v < a.min || (v > 0 && uint64_t(v) > a.max)) return false;
+  memcpy(dst, &v, 8);
+  return true;
+}
+
+static inline bool fast_float(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+  if (!PyFloat_CheckExact(o)) return false;
+  double d = PyFloat_AS_DOUBLE(o);
+  if (a.conv == Conv::Double) {
+    memcpy(dst, &d, 8);
+    return true;
+  }
+  if (std::fabs(d) > FLT_MAX && std::isfinite(d)) return false;
+  float f = float(d);
+  uint64_t bits = 0;
+  memcpy(&bits, &f, 4);
+  memcpy(dst, &bits, 8);
+  return true;
+}
+
+// An exact ndarray of an accepted type, C-contiguous, aligned, writeable if it must be.
+static inline bool fast_array(const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+  if (!PyArray_CheckExact(o)) return false;
+  auto *arr = (PyArrayObject *)o;
+  int tn = PyArray_TYPE(arr);
+  if (!info.any_dtype && tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2])
+    return false;
+  int need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | (info.writable ? NPY_ARRAY_WRITEABLE : 0);
+  if ((PyArray_FLAGS(arr) & need) != need || PyArray_ISBYTESWAPPED(arr)) return false;
+  uint64_t p = uint64_t(uintptr_t(PyArray_DATA(arr)));
+  memcpy(dst, &p, 8);
+  return true;
+}
+
+static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+  switch (a.conv) {
+    case Conv::SInt:
+    case Conv::UInt: return fast_int(a, o, dst);
+    case Conv::Double:
+    case Conv::Float: return fast_float(a, o, dst);
+    case Conv::Pointer: return fast_array(info, o, dst);
+    default: return false;
+  }
+}
+
+static inline PyObject *fast_result(const ArgSpec &r, uint64_t raw) {
+  switch (r.conv) {
+    case Conv::Void: Py_RETURN_NONE;
+    case Conv::SInt: return PyLong_FromLongLong(extend_signed(raw, r.size));
+    case Conv::Double: {
+      double d;
+      memcpy(&d, &raw, 8);
+      return PyFloat_FromDouble(d);
+    }
+    default: return from_c(r, raw);
+  }
+}
+
+}  // namespace ndffi::py
