@@ -4,6 +4,7 @@
 #include "nd_cparse.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 
@@ -12,7 +13,11 @@ namespace ndffi {
 static std::string format_error(int line, int col, const std::string &msg,
                                 const std::string &src_line) {
   std::string s = "line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + msg;
-  if (!src_line.empty()) s += "\n    " + src_line + "\n    " + std::string(col > 0 ? col - 1 : 0, ' ') + "^";
+  // Control characters (tabs, NUL) are shown as spaces so that the caret lines up.
+  std::string shown = src_line;
+  for (char &c : shown)
+    if ((unsigned char)c < 0x20 || c == 0x7f) c = ' ';
+  if (!src_line.empty()) s += "\n    " + shown + "\n    " + std::string(col > 0 ? col - 1 : 0, ' ') + "^";
   return s;
 }
 
@@ -66,8 +71,16 @@ class Lexer {
         std::string p(1, c);
         for (const char *m : multi)
           if (src_.substr(i_, strlen(m)) == m) { p = m; break; }
-        if (!strchr("*()[]{},;=:+-/%~&|^<>!?.", c) && p.size() == 1)
-          throw_at(start, std::string("unexpected character '") + c + "'");
+        if (c == '\0' || (!strchr("*()[]{},;=:+-/%~&|^<>!?.", c) && p.size() == 1)) {
+          if (c == '\0') throw_error(src_, start, "unexpected character '\\0'", std::string(1, c));
+          // A whole UTF-8 sequence, so the message and the token stay valid text.
+          size_t n = 1;
+          while ((unsigned char)c >= 0xC0 && start + n < src_.size() &&
+                 ((unsigned char)src_[start + n] & 0xC0) == 0x80)
+            n++;
+          std::string ch(src_.substr(start, n));
+          throw_error(src_, start, "unexpected character '" + ch + "'", ch);
+        }
         i_ += p.size();
         out.push_back({Tok::Punct, p, start});
       }
@@ -88,7 +101,11 @@ class Lexer {
       if (src[k] == '\n') line++, line_start = k + 1;
     size_t line_end = src.find('\n', line_start);
     if (line_end == std::string_view::npos) line_end = src.size();
-    throw CDefError(line, int(pos - line_start) + 1, msg, tok,
+    // The column counts characters (UTF-8 code points), not bytes.
+    int column = 1;
+    for (size_t k = line_start; k < pos && k < src.size(); k++)
+      if (((unsigned char)src[k] & 0xC0) != 0x80) column++;
+    throw CDefError(line, column, msg, tok,
                     std::string(src.substr(line_start, line_end - line_start)));
   }
 
@@ -101,7 +118,8 @@ class Lexer {
         while (i_ < src_.size() && src_[i_] != '\n') i_++;
       } else if (src_.substr(i_, 2) == "/*") {
         size_t end = src_.find("*/", i_ + 2);
-        if (end == std::string_view::npos) throw_at(i_, "unterminated comment");
+        if (end == std::string_view::npos)
+          throw_error(src_, i_, "unterminated comment", "/*");
         i_ = end + 2;
       } else {
         break;
@@ -120,11 +138,12 @@ struct DeclOp {
   std::vector<const CType *> params;
   std::vector<std::string> names;
   bool variadic = false;
+  size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
 };
 
 struct Declarator {
   std::string name;
-  size_t name_pos = 0;
+  size_t name_pos = 0;   // token index of the name (when name is not empty)
   std::vector<DeclOp> ops;
 };
 
@@ -163,9 +182,9 @@ class Parser {
     if (!accept(s)) error(std::string("expected '") + s + "'");
   }
   [[noreturn]] void error(const std::string &msg) { error_at(peek(), msg); }
-  [[noreturn]] void error_at(const Token &t, const std::string &msg) {
+  [[noreturn]] void error_at(const Token &t, const std::string &msg, bool say_got = true) {
     std::string got = t.kind == Tok::End ? "end of input" : "'" + t.text + "'";
-    Lexer::throw_error(src_, t.pos, msg + ", got " + got, t.text);
+    Lexer::throw_error(src_, t.pos, say_got ? msg + ", got " + got : msg, t.text);
   }
 
   // Skip GCC/MSVC decorations that do not change the type model here.
@@ -196,6 +215,20 @@ class Parser {
     } while (depth > 0);
   }
 
+  static bool is_keyword(const std::string &w) {
+    static const char *kw[] = {"void", "char", "short", "int", "long", "float", "double",
+                               "signed", "unsigned", "_Bool", "struct", "union", "enum",
+                               "const", "volatile", "restrict", "typedef", "extern", "static",
+                               "inline", "register", "auto", "sizeof", "return", "if", "else",
+                               "for", "while", "do", "switch", "case", "default", "break",
+                               "continue", "goto", "_Alignas", "_Alignof", "_Atomic",
+                               "_Complex", "_Generic", "_Imaginary", "_Noreturn",
+                               "_Static_assert", "_Thread_local"};
+    for (const char *k : kw)
+      if (w == k) return true;
+    return false;
+  }
+
   uint8_t qualifier() {
     const Token &t = peek();
     if (t.kind != Tok::Ident) return 0;
@@ -209,18 +242,35 @@ class Parser {
 
   // ---- declaration specifiers ----
   const CType *specifiers(bool *is_typedef) {
-    const Token &first = peek();
     uint8_t quals = 0;
     int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0;
     const char *base = nullptr;        // "void", "char", "int", "float", "double", "_Bool"
     const CType *named = nullptr;      // a typedef name or a struct/union/enum
     bool any = false;
+    const Token *spec_at = nullptr, *restrict_at = nullptr;   // first type specifier, 'restrict'
+    std::string spelled;               // the type specifiers as written, for messages
+    std::string named_text;            // the typedef name or tag as written
+    auto has_type = [&] { return base || named || n_long || n_short || n_signed || n_unsigned; };
     for (;;) {
-      if (uint8_t q = qualifier()) { quals |= q; any = true; continue; }
-      if (skip_decoration()) { any = true; continue; }
       const Token &t = peek();
+      if (uint8_t q = qualifier()) {
+        if (q == QRestrict && !restrict_at) restrict_at = &t;
+        quals |= q;
+        any = true;
+        continue;
+      }
+      if (skip_decoration()) { any = true; continue; }
       if (t.kind != Tok::Ident) break;
       const std::string &w = t.text;
+      bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" ||
+                     w == "unsigned" || w == "void" || w == "char" || w == "int" ||
+                     w == "float" || w == "double" || w == "_Bool";
+      if (is_spec) {
+        if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" +
+                                   named_text + "'", false);
+        if (!spec_at) spec_at = &t;
+        spelled += (spelled.empty() ? "" : " ") + w;
+      }
       if (w == "typedef") {
         if (!is_typedef) error("'typedef' is not allowed here");
         *is_typedef = true;
@@ -234,46 +284,50 @@ class Parser {
         base = w == "void" ? "void" : w == "char" ? "char" : w == "int" ? "int"
              : w == "float" ? "float" : w == "double" ? "double" : "_Bool";
       } else if (w == "struct" || w == "union" || w == "enum") {
-        if (base || named) error_at(t, "two base types in one declaration");
+        if (has_type()) error_at(t, "two base types in one declaration");
         p_++;
         named = tagged(w);
+        named_text = named->str();
         any = true;
         continue;
-      } else if (!base && !named && !n_long && !n_short && !n_signed && !n_unsigned) {
+      } else if (!has_type()) {
+        // C99 has no implicit int: before a type specifier, a name must be a typedef.
         const CType *td = scope_.find_typedef(w);
-        if (!td) {
-          if (!any) error_at(t, "unknown type name '" + w + "'");
-          break;   // an identifier after qualifiers only: the declarator's name
-        }
+        if (!td) error_at(t, "unknown type name '" + w + "'", false);
         named = td;
+        named_text = w;
       } else {
         break;
       }
       p_++;
       any = true;
     }
-    if (!any) error_at(first, "expected a type");
-    const CType *t = named ? named : scalar(first, base, n_long, n_short, n_signed, n_unsigned);
+    if (!has_type()) error(any ? "expected a type specifier" : "expected a type");
+    const CType *t = named ? named : scalar(*spec_at, spelled, base, n_long, n_short, n_signed, n_unsigned);
+    if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
+      error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'",
+               false);
     return quals ? T_.qualified(t, t->quals | quals) : t;
   }
 
-  const CType *scalar(const Token &at, const char *base, int n_long, int n_short, int n_signed,
-                      int n_unsigned) {
+  const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long,
+                      int n_short, int n_signed, int n_unsigned) {
     std::string b = base ? base : "int";
+    std::string invalid = "invalid combination of type specifiers '" + spelled + "'";
     if ((n_signed && n_unsigned) || n_signed > 1 || n_unsigned > 1 || n_long > 2 ||
         (n_long && n_short) || n_short > 1)
-      error_at(at, "invalid combination of type specifiers");
+      error_at(at, invalid, false);
     bool sign_spec = n_signed || n_unsigned;
     if (b == "void" || b == "_Bool" || b == "float") {
-      if (n_long || n_short || sign_spec) error_at(at, "invalid combination of type specifiers");
+      if (n_long || n_short || sign_spec) error_at(at, invalid, false);
       return b == "void" ? T_.void_type() : b == "_Bool" ? T_.bool_type() : T_.float_type(4, "float");
     }
     if (b == "double") {
-      if (n_short || sign_spec || n_long > 1) error_at(at, "invalid combination of type specifiers");
+      if (n_short || sign_spec || n_long > 1) error_at(at, invalid, false);
       return n_long ? T_.float_type(sizeof(long double), "long double") : T_.float_type(8, "double");
     }
     if (b == "char") {
-      if (n_long || n_short) error_at(at, "invalid combination of type specifiers");
+      if (n_long || n_short) error_at(at, invalid, false);
       if (n_signed) return T_.int_type(1, true, "signed char");
       if (n_unsigned) return T_.int_type(1, false, "unsigned char");
       return T_.char_type();
@@ -324,10 +378,12 @@ class Parser {
   }
 
   Declarator declarator(bool abstract_ok, bool name_ok) {
+    Nest nest(*this);
     Declarator d;
     std::vector<DeclOp> ptrs;
     while (accept("*")) {
       DeclOp op{DeclOp::Ptr};
+      op.tok = p_ - 1;
       for (;;) {
         if (uint8_t q = qualifier()) { op.quals |= q; continue; }
         if (skip_decoration()) continue;
@@ -343,7 +399,9 @@ class Parser {
       inner = declarator(abstract_ok, name_ok);
       expect(")");
       has_inner = true;
-    } else if (peek().kind == Tok::Ident && !scope_.find_typedef(peek().text)) {
+    } else if (peek().kind == Tok::Ident && !is_keyword(peek().text)) {
+      // After the specifiers, a name is the declared name even if it is a typedef name
+      // (`typedef int T; typedef int T;`, a parameter named like a typedef).
       if (!name_ok) error("unexpected name in a type");
       d.name = peek().text;
       d.name_pos = p_;
@@ -353,21 +411,25 @@ class Parser {
     }
     std::vector<DeclOp> suffixes;
     for (;;) {
-      if (accept("[")) {
+      if (skip_decoration()) continue;   // `int x __attribute__((unused))`
+      if (is("[")) {
         DeclOp op{DeclOp::Arr};
+        op.tok = p_++;
         while (qualifier() || accept("static")) {}
         if (is("]")) {
           op.length = CType::kUnknownLength;
         } else {
+          const Token &expr_at = peek();
           int64_t n = const_expr();
-          if (n < 0) error("array size is negative");
+          if (n < 0) error_at(expr_at, "array size is negative (" + std::to_string(n) + ")", false);
           op.length = size_t(n);
         }
         expect("]");
         suffixes.push_back(op);
       } else if (is("(")) {
-        p_++;
+        size_t tok = p_++;
         suffixes.push_back(param_list());
+        suffixes.back().tok = tok;
       } else {
         break;
       }
@@ -380,6 +442,10 @@ class Parser {
       d.name = inner.name;
       d.name_pos = inner.name_pos;
     }
+    if (d.ops.size() > kMaxDerivations)
+      error_at(d.name.empty() ? peek() : toks_[d.name_pos],
+               "declarator is too complex (more than " + std::to_string(kMaxDerivations) +
+                   " pointer, array and function levels)", false);
     return d;
   }
 
@@ -393,31 +459,44 @@ class Parser {
       const CType *base = specifiers(nullptr);
       Declarator d = declarator(true, true);
       const CType *t = apply(base, d);
-      if (t->kind == Kind::Void) error_at(at, "'void' must be the only parameter");
+      if (t->kind == Kind::Void) error_at(at, "'void' must be the only parameter", false);
       // Parameters of array and function type are adjusted to pointers.
       if (t->kind == Kind::Array) t = T_.pointer(t->target);
       else if (t->kind == Kind::Func) t = T_.pointer(t);
+      if (!d.name.empty())
+        for (const std::string &n : op.names)
+          if (n == d.name) error_at(toks_[d.name_pos], "redefinition of parameter '" + n + "'", false);
       op.params.push_back(t);
       op.names.push_back(d.name);
       if (accept(")")) return op;
-      expect(",");
+      if (!accept(",")) error("expected ',' or ')'");
     }
   }
 
   const CType *apply(const CType *t, const Declarator &d, std::vector<std::string> *names = nullptr) {
     for (const DeclOp &op : d.ops) {
+      auto fail = [&](const std::string &msg) {
+        const Token &at = d.name.empty() ? toks_[op.tok] : toks_[d.name_pos];
+        error_at(at, d.name.empty() ? msg : "'" + d.name + "': " + msg, false);
+      };
       switch (op.kind) {
-        case DeclOp::Ptr: t = T_.pointer(t, op.quals); break;
+        case DeclOp::Ptr:
+          if ((op.quals & QRestrict) && t->kind == Kind::Func)
+            fail("'restrict' requires a pointer to an object type, not to '" + t->str() + "'");
+          t = T_.pointer(t, op.quals);
+          break;
         case DeclOp::Arr:
-          if (t->kind == Kind::Func) error("array of functions is not allowed");
-          if (t->kind == Kind::Void) error("array of void is not allowed");
-          if (!t->is_complete() && !(t->kind == Kind::Array))
-            error("array of incomplete type '" + t->str() + "'");
+          if (t->kind == Kind::Func) fail("array of functions is not allowed");
+          if (t->kind == Kind::Void) fail("array of void is not allowed");
+          if (!t->is_complete()) fail("array of incomplete type '" + t->str() + "'");
+          if (op.length != CType::kUnknownLength &&
+              op.length > size_t(PTRDIFF_MAX) / (t->byte_size() ? t->byte_size() : 1))
+            fail("array is too large");
           t = T_.array(t, op.length);
           break;
         case DeclOp::Fn:
-          if (t->kind == Kind::Func) error("a function cannot return a function");
-          if (t->kind == Kind::Array) error("a function cannot return an array");
+          if (t->kind == Kind::Func) fail("a function cannot return a function");
+          if (t->kind == Kind::Array) fail("a function cannot return an array");
           t = T_.func(T_.unqualified(t), op.params, op.variadic);
           if (names) *names = op.names;   // the outermost function's parameter names
           break;
@@ -445,15 +524,16 @@ class Parser {
           names.resize(t->params.size());
           scope_.add_decl(Decl{Decl::Function, d.name, t, names});
         } else {
-          if (t->kind == Kind::Void) error_at(at, "variable '" + d.name + "' declared void");
+          if (t->kind == Kind::Void) error_at(at, "variable '" + d.name + "' declared void", false);
           scope_.add_decl(Decl{Decl::Variable, d.name, t, {}});
         }
       } catch (const DeclConflict &e) {
-        error_at(at, e.what());
+        error_at(at, e.what(), false);
       }
       if (accept("=")) error("initializers are not accepted in declarations");
+      if (is("{")) error("function definitions are not accepted, only declarations");
       if (accept(";")) return;
-      expect(",");
+      if (!accept(",")) error("expected ';'");
     }
   }
 
@@ -485,6 +565,7 @@ class Parser {
   }
 
   int64_t unary() {
+    Nest nest(*this);
     if (accept("-")) return int64_t(0 - uint64_t(unary()));
     if (accept("+")) return unary();
     if (accept("~")) return ~unary();
@@ -517,10 +598,10 @@ class Parser {
       int d = isdigit((unsigned char)c) ? c - '0'
             : isxdigit((unsigned char)c) && base == 16 ? tolower(c) - 'a' + 10 : 99;
       if (d >= base) error_at(t, "invalid integer constant");
-      if (v > (UINT64_MAX - d) / base) error_at(t, "integer constant is too large");
+      if (v > (UINT64_MAX - d) / base) error_at(t, "integer constant is too large", false);
       v = v * base + d;
     }
-    if (v > uint64_t(INT64_MAX)) error_at(t, "integer constant is too large");
+    if (v > uint64_t(INT64_MAX)) error_at(t, "integer constant is too large", false);
     return int64_t(v);
   }
 
@@ -529,6 +610,20 @@ class Parser {
   TypeTable &T_;
   std::vector<Token> toks_;
   size_t p_ = 0;
+
+  // Recursion limits, so that hostile input gets an error rather than a stack overflow.
+  static constexpr int kMaxNesting = 200;
+  static constexpr size_t kMaxDerivations = 1000;
+  int depth_ = 0;
+  struct Nest {
+    Parser &p;
+    explicit Nest(Parser &parser) : p(parser) {
+      if (++p.depth_ > kMaxNesting)
+        p.error("declaration is nested too deeply (more than " + std::to_string(kMaxNesting) +
+                " levels)");
+    }
+    ~Nest() { p.depth_--; }
+  };
 };
 
 }  // namespace

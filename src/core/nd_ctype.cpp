@@ -50,7 +50,8 @@ std::string CType::str(const std::string &decl) const {
       }
       default: {
         std::string base = qual_prefix(t->quals) + t->name;
-        return s.empty() ? base : base + " " + s;
+        // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
+        return s.empty() ? base : s[0] == '[' ? base + s : base + " " + s;
       }
     }
   }
@@ -126,6 +127,9 @@ const CType *TypeTable::float_type(size_t size, const char *name) {
 const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
   if (t->quals == quals) return t;
   if (t->kind == Kind::Func) return t;  // functions carry no qualifiers
+  // A qualified array type is an array of qualified elements (C11 6.7.3p9): qualifying
+  // a typedef of an array qualifies its elements, so `const A` is `const int[3]`.
+  if (t->kind == Kind::Array) return array(qualified(t->target, quals), t->length);
   CType c = *t;
   c.quals = quals;
   return intern(std::move(c));
@@ -260,10 +264,24 @@ void Scope::add_tag(Record *rec) {
   tags_[tag_key(rec->tag, rec->is_union, rec->is_enum)] = rec;
 }
 
+// Two declarations of one function are compatible when their types differ only in the
+// top-level qualifiers of parameters (C11 6.7.6.3p15: `int f(const int)` and `int f(int)`,
+// `void *memcpy(void *restrict, ...)` and `void *memcpy(void *, ...)` declare one function).
+static bool same_declared_type(const CType *a, const CType *b) {
+  if (a == b) return true;
+  if (a->kind != Kind::Func || b->kind != Kind::Func || a->target != b->target ||
+      a->variadic != b->variadic || a->params.size() != b->params.size())
+    return false;
+  TypeTable &T = TypeTable::get();
+  for (size_t i = 0; i < a->params.size(); i++)
+    if (T.unqualified(a->params[i]) != T.unqualified(b->params[i])) return false;
+  return true;
+}
+
 void Scope::add_decl(Decl d) {
   auto it = decls_.find(d.name);
   if (it != decls_.end()) {
-    if (it->second.type == d.type && it->second.kind == d.kind) {
+    if (same_declared_type(it->second.type, d.type) && it->second.kind == d.kind) {
       // Identical redeclaration; a later one may name parameters the first left unnamed.
       for (size_t i = 0; i < d.param_names.size() && i < it->second.param_names.size(); i++)
         if (it->second.param_names[i].empty()) it->second.param_names[i] = d.param_names[i];

@@ -1,0 +1,702 @@
+// Tests of the C++ core without Python: the type model, the declaration parser, scopes,
+// argument specs, and call plans (direct stubs and libffi) on functions defined here.
+//
+// Built and run by tests/test_core.py:
+//   c++ -std=c++17 -O1 -Isrc/core src/core/*.cpp tests/core/core_tests.cpp
+//       $(pkg-config --cflags --libs libffi) -ldl
+// Prints each failure, then "N passed, M failed" as its last line; exits non-zero on failure.
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nd_ccall.h"
+#include "nd_cparse.h"
+#include "nd_ctype.h"
+
+using namespace ndffi;
+
+static int g_passed = 0, g_failed = 0;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (cond) {                                                                  \
+      g_passed++;                                                                \
+    } else {                                                                     \
+      g_failed++;                                                                \
+      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
+    }                                                                            \
+  } while (0)
+
+template <class A, class B>
+static void check_eq(const A &a, const B &b, const char *ea, const char *eb, int line) {
+  if (a == b) {
+    g_passed++;
+  } else {
+    g_failed++;
+    std::ostringstream os;
+    os << "FAIL " << __FILE__ << ":" << line << ": " << ea << " == " << eb << "\n    got      "
+       << a << "\n    expected " << b;
+    std::printf("%s\n", os.str().c_str());
+  }
+}
+#define CHECK_EQ(a, b) check_eq((a), (b), #a, #b, __LINE__)
+
+// Runs `body`, which must throw E; returns whether it did.
+template <class E>
+static bool throws(const std::function<void()> &body, std::function<void(const E &)> inspect = nullptr) {
+  try {
+    body();
+  } catch (const E &e) {
+    if (inspect) inspect(e);
+    return true;
+  } catch (...) {
+    return false;
+  }
+  return false;
+}
+
+static TypeTable &T = TypeTable::get();
+static const Scope &B = Scope::builtins();
+
+static const CType *ty(const char *spelling) { return parse_type(B, spelling); }
+
+// ---- interning ----------------------------------------------------------------------
+
+static void test_interning() {
+  const CType *i = T.int_type(4, true, "int");
+  CHECK(i == ty("int"));
+  CHECK(i == ty("signed int"));
+  CHECK(i == ty("int32_t"));
+  CHECK(i == T.int_type(4, true, "int"));
+  CHECK(T.pointer(i) == T.pointer(i));
+  CHECK(T.pointer(i) == ty("int *"));
+  CHECK(T.pointer(T.pointer(i)) == ty("int **"));
+  CHECK(T.array(i, 3) == ty("int[3]"));
+  CHECK(T.array(i, 3) != T.array(i, 4));
+  CHECK(T.func(i, {i, i}, false) == ty("int (int, int)"));
+  CHECK(T.func(i, {i, i}, false) != T.func(i, {i, i}, true));
+  CHECK(T.func(i, {i}, false) != T.func(i, {i, i}, false));
+  CHECK(T.void_type() == ty("void"));
+  CHECK(T.bool_type() == ty("_Bool"));
+  CHECK(T.bool_type() == ty("bool"));
+  CHECK(T.char_type() == ty("char"));
+  CHECK(T.char_type() != ty("signed char"));
+  CHECK(T.char_type() != ty("unsigned char"));
+  CHECK(ty("signed char") == ty("int8_t"));
+  CHECK(ty("unsigned long") == ty("size_t"));
+  CHECK(ty("long") == ty("ptrdiff_t"));
+  CHECK(ty("long") != ty("long long"));   // distinct types even when the same width
+  CHECK(ty("double") != ty("long double"));
+
+  // qualifiers make distinct types, and removing them gives the original back
+  const CType *ci = T.qualified(i, QConst);
+  CHECK(ci != i);
+  CHECK(ci == ty("const int"));
+  CHECK(ci == ty("int const"));
+  CHECK(ci->is_const());
+  CHECK(!i->is_const());
+  CHECK(T.unqualified(ci) == i);
+  CHECK(T.qualified(i, QConst | QVolatile) != ci);
+  CHECK(T.qualified(i, QConst | QVolatile) == ty("volatile const int"));
+  CHECK(T.pointer(ci) != T.pointer(i));
+  CHECK(T.pointer(ci) == ty("const int *"));
+  CHECK(T.pointer(i, QConst) == ty("int *const"));
+  CHECK(T.pointer(i, QConst) != T.pointer(ci));
+  CHECK(T.pointer(i, QRestrict) == ty("int *restrict"));
+  CHECK(T.unqualified(T.pointer(i, QConst | QRestrict)) == T.pointer(i));
+  // functions carry no qualifiers; a qualified array is an array of qualified elements
+  const CType *fn = T.func(i, {}, false);
+  CHECK(T.qualified(fn, QConst) == fn);
+  CHECK(T.qualified(T.array(i, 3), QConst) == T.array(ci, 3));
+  CHECK(T.array(ci, 3)->is_const());
+  CHECK(T.qualified(T.array(T.array(i, 2), 3), QConst) == ty("const int[3][2]"));
+
+  // struct tags: one Record per declaration, one type node per (record, qualifiers)
+  Record *r = T.new_record("h", false, false);
+  CHECK(T.record(r) == T.record(r));
+  CHECK(T.record(r, QConst) != T.record(r));
+  CHECK(T.record(r, QConst) == T.qualified(T.record(r), QConst));
+  Record *r2 = T.new_record("h", false, false);
+  CHECK(T.record(r2) != T.record(r));   // same tag, other declaration: other type
+  CHECK(!T.record(r)->is_complete());
+  CHECK_EQ(T.record(r)->byte_size(), size_t(0));
+}
+
+// ---- spelling -----------------------------------------------------------------------
+
+static void test_str() {
+  const CType *i = ty("int"), *c = ty("char"), *d = ty("double"), *v = ty("void");
+  CHECK_EQ(i->str(), std::string("int"));
+  CHECK_EQ(i->str("x"), std::string("int x"));
+  CHECK_EQ(T.pointer(i)->str(), std::string("int *"));
+  CHECK_EQ(T.pointer(i)->str("p"), std::string("int *p"));
+  CHECK_EQ(T.pointer(T.qualified(c, QConst), QConst)->str("s"), std::string("const char *const s"));
+  CHECK_EQ(T.pointer(T.pointer(T.qualified(c, QConst), QConst))->str(),
+           std::string("const char *const *"));
+  CHECK_EQ(T.pointer(v, QConst | QVolatile | QRestrict)->str(),
+           std::string("void *const volatile restrict"));
+  CHECK_EQ(T.qualified(i, QConst | QVolatile)->str("x"), std::string("const volatile int x"));
+  CHECK_EQ(T.array(d, 16)->str(), std::string("double[16]"));
+  CHECK_EQ(T.array(d, 16)->str("a"), std::string("double a[16]"));
+  CHECK_EQ(T.array(T.array(i, 3), 2)->str(), std::string("int[2][3]"));
+  CHECK_EQ(T.array(i, CType::kUnknownLength)->str("u"), std::string("int u[]"));
+  CHECK_EQ(T.array(T.pointer(c), 4)->str(), std::string("char *[4]"));
+  CHECK_EQ(T.pointer(T.array(i, 3))->str(), std::string("int (*)[3]"));
+  CHECK_EQ(T.pointer(T.array(i, 3))->str("p"), std::string("int (*p)[3]"));
+  const CType *fii = T.func(i, {i}, false);
+  CHECK_EQ(fii->str(), std::string("int (int)"));
+  CHECK_EQ(fii->str("f"), std::string("int f(int)"));
+  CHECK_EQ(T.pointer(fii)->str(), std::string("int (*)(int)"));
+  CHECK_EQ(T.pointer(fii)->str("cb"), std::string("int (*cb)(int)"));
+  CHECK_EQ(T.pointer(fii, QConst)->str("cb"), std::string("int (*const cb)(int)"));
+  CHECK_EQ(T.pointer(T.pointer(fii))->str(), std::string("int (**)(int)"));
+  CHECK_EQ(T.array(T.pointer(fii), 4)->str("t"), std::string("int (*t[4])(int)"));
+  CHECK_EQ(T.func(v, {}, false)->str(), std::string("void (void)"));
+  CHECK_EQ(T.func(i, {T.pointer(T.qualified(c, QConst))}, true)->str("printf"),
+           std::string("int printf(const char *, ...)"));
+  CHECK_EQ(T.func(i, {}, true)->str(), std::string("int (...)"));
+  // a function returning a pointer to a function: the declarator nests
+  const CType *handler = T.pointer(T.func(v, {i}, false));
+  const CType *signal_t = T.func(handler, {i, handler}, false);
+  CHECK_EQ(signal_t->str("signal"), std::string("void (*signal(int, void (*)(int)))(int)"));
+  CHECK_EQ(T.pointer(signal_t)->str(), std::string("void (*(*)(int, void (*)(int)))(int)"));
+  // a pointer to a function returning a pointer to an array
+  CHECK_EQ(T.pointer(T.func(T.pointer(T.array(c, 5)), {}, false))->str("x"),
+           std::string("char (*(*x)(void))[5]"));
+  Record *r = T.new_record("handle", false, false);
+  CHECK_EQ(T.pointer(T.record(r, QConst))->str(), std::string("const struct handle *"));
+  Record *u = T.new_record("", true, false);
+  CHECK_EQ(T.record(u)->str(), std::string("union <anonymous>"));
+  // every spelling parses back to the same type
+  for (const char *s : {"int", "const char *const *", "double[16]", "int[2][3]", "int (*)[3]",
+                        "int (*)(int)", "int (**)(int)", "int (*[4])(int)", "void (void)",
+                        "int (const char *, ...)", "void (*(*)(int, void (*)(int)))(int)",
+                        "char (*(*)(void))[5]", "void *const volatile restrict",
+                        "unsigned long long", "long double", "signed char"}) {
+    const CType *t = ty(s);
+    CHECK_EQ(t->str(), std::string(s));
+    CHECK(ty(t->str().c_str()) == t);
+  }
+}
+
+static void test_decl_str() {
+  const CType *i = ty("int"), *v = ty("void");
+  Decl d{Decl::Function, "add", T.func(i, {i, i}, false), {"a", "b"}};
+  CHECK_EQ(d.str(), std::string("int add(int a, int b)"));
+  d.param_names = {"", "b"};
+  CHECK_EQ(d.str(), std::string("int add(int, int b)"));
+  d.param_names = {};
+  CHECK_EQ(d.str(), std::string("int add(int, int)"));
+  Decl n{Decl::Function, "noop", T.func(v, {}, false), {}};
+  CHECK_EQ(n.str(), std::string("void noop(void)"));
+  Decl pf{Decl::Function, "my_printf", ty("int (const char *, ...)"), {"fmt"}};
+  CHECK_EQ(pf.str(), std::string("int my_printf(const char *fmt, ...)"));
+  const CType *handler = T.pointer(T.func(v, {i}, false));
+  Decl sig{Decl::Function, "signal", T.func(handler, {i, handler}, false), {"sig", "func"}};
+  CHECK_EQ(sig.str(), std::string("void (*signal(int sig, void (*func)(int)))(int)"));
+  Decl arr{Decl::Variable, "table", T.array(T.pointer(T.func(i, {i}, false)), 8), {}};
+  CHECK_EQ(arr.str(), std::string("int (*table[8])(int)"));
+  Decl var{Decl::Variable, "counter", i, {}};
+  CHECK_EQ(var.str(), std::string("int counter"));
+  Decl ret_arr{Decl::Function, "rows", T.func(T.pointer(T.array(i, 4)), {i}, false), {"n"}};
+  CHECK_EQ(ret_arr.str(), std::string("int (*rows(int n))[4]"));
+}
+
+// ---- parser -------------------------------------------------------------------------
+
+struct ErrorCase {
+  const char *text;
+  int line, column;
+  const char *token, *fragment;
+};
+
+static void test_parse_errors() {
+  const ErrorCase cases[] = {
+      {"foo f(int);", 1, 1, "foo", "unknown type name 'foo'"},
+      {"int f(int)\nint g(int);", 2, 1, "int", "expected ';'"},
+      {"int f(int;", 1, 10, ";", "expected ',' or ')'"},
+      {"int (*f(int);", 1, 13, ";", "expected ')'"},
+      {"\n\n   int f(void, int);", 3, 10, "void", "'void' must be the only parameter"},
+      {"int (f[3])(int);", 1, 6, "f", "array of functions"},
+      {"int f(int)[3];", 1, 5, "f", "cannot return an array"},
+      {"int f(int)(int);", 1, 5, "f", "cannot return a function"},
+      {"long char c;", 1, 1, "long", "invalid combination of type specifiers 'long char'"},
+      {"unsigned float f;", 1, 1, "unsigned", "'unsigned float'"},
+      {"short long s;", 1, 1, "short", "'short long'"},
+      {"int a(int);\nlong a(int);", 2, 6, "a", "previously 'int a(int)', now 'long a(int)'"},
+      {"typedef int T; typedef long T;", 1, 29, "T", "conflicting typedef 'T'"},
+      {"int f(int); /* open", 1, 13, "/*", "unterminated comment"},
+      {"#define N 3", 1, 1, "#", "preprocessor"},
+      {"int x@;", 1, 6, "@", "unexpected character '@'"},
+      {"int x[99999999999999999999];", 1, 7, "99999999999999999999", "too large"},
+      {"int x[1 << 61];", 1, 5, "x", "array is too large"},
+      {"int restrict r;", 1, 5, "restrict", "'restrict' requires a pointer to an object type"},
+      {"typedef int T;\nint T;", 2, 5, "T", "already declared as a typedef"},
+      {"int f(int a, char *a);", 1, 20, "a", "redefinition of parameter 'a'"},
+      {"int f(int x) { return x; }", 1, 14, "{", "function definitions are not accepted"},
+  };
+  for (const ErrorCase &c : cases) {
+    Scope s(&B);
+    bool thrown = throws<CDefError>([&] { cdef(s, c.text); }, [&](const CDefError &e) {
+      CHECK_EQ(e.line, c.line);
+      CHECK_EQ(e.column, c.column);
+      CHECK_EQ(e.token, std::string(c.token));
+      if (std::string(e.what()).find(c.fragment) == std::string::npos) {
+        g_failed++;
+        std::printf("FAIL %s: message '%s' lacks '%s'\n", c.text, e.what(), c.fragment);
+      } else {
+        g_passed++;
+      }
+    });
+    if (!thrown) std::printf("FAIL no CDefError for: %s\n", c.text);
+    CHECK(thrown);
+    CHECK(s.decl_names().empty());
+    CHECK(s.typedef_names().empty());
+  }
+  // hostile nesting is an error, not a stack overflow
+  {
+    Scope s(&B);
+    std::string deep = "int " + std::string(100000, '(') + "x" + std::string(100000, ')') + ";";
+    CHECK(throws<CDefError>([&] { cdef(s, deep); }, [&](const CDefError &e) {
+      CHECK(std::string(e.what()).find("nested too deeply") != std::string::npos);
+    }));
+    std::string expr = "int x[" + std::string(100000, '-') + "1];";
+    CHECK(throws<CDefError>([&] { cdef(s, expr); }));
+  }
+  // parse_type errors
+  CHECK(throws<CDefError>([] { ty("int x"); }));
+  CHECK(throws<CDefError>([] { ty("int *)"); }));
+  CHECK(throws<CDefError>([] { ty("mystery_t"); }));
+}
+
+static void test_parse_and_scope() {
+  Scope s(&B);
+  cdef(s, "typedef struct handle *handle_t;\n"
+          "handle_t h_open(const char *name), *h_all(void);\n"
+          "int h_close(handle_t);  // closes\n"
+          "typedef int (*cmp_t)(const void *, const void *);\n"
+          "void sort(void *base, size_t n, size_t size, cmp_t cmp);\n"
+          "extern int counter;");
+  std::vector<std::string> names = {"h_open", "h_all", "h_close", "sort", "counter"};
+  CHECK(s.decl_names() == names);
+  std::vector<std::string> tds = {"handle_t", "cmp_t"};
+  CHECK(s.typedef_names() == tds);
+  CHECK_EQ(s.find_decl("h_open")->str(), std::string("struct handle *h_open(const char *name)"));
+  CHECK_EQ(s.find_decl("h_all")->str(), std::string("struct handle **h_all(void)"));
+  CHECK_EQ(s.find_decl("sort")->str(),
+           std::string(sizeof(long) == sizeof(void *)
+                           ? "void sort(void *base, unsigned long n, unsigned long size, "
+                             "int (*cmp)(const void *, const void *))"
+                           : "void sort(void *base, unsigned long long n, unsigned long long "
+                             "size, int (*cmp)(const void *, const void *))"));
+  CHECK_EQ(s.find_decl("counter")->kind, Decl::Variable);
+  CHECK(s.find_decl("counter")->type == ty("int"));
+  Record *h = s.find_tag("handle", false, false);
+  CHECK(h != nullptr);
+  CHECK(s.find_tag("handle", true, false) == nullptr);   // no union handle
+  CHECK(s.find_typedef("handle_t") == T.pointer(T.record(h)));
+  CHECK(parse_type(s, "handle_t") == T.pointer(T.record(h)));
+  CHECK(parse_type(s, "struct handle *") == T.pointer(T.record(h)));
+  CHECK(s.find_typedef("size_t") == ty("size_t"));   // through the parent (built-ins)
+  CHECK(s.find_decl("nothing") == nullptr);
+
+  // repeated identical declarations are accepted; a later one may name parameters
+  cdef(s, "int h_close(handle_t h); int h_close(struct handle *other);");
+  CHECK_EQ(s.find_decl("h_close")->str(), std::string("int h_close(struct handle *h)"));
+  CHECK_EQ(s.decl_names().size(), size_t(5));
+  // top-level parameter qualifiers do not make a different function
+  cdef(s, "int q(const int x); int q(int y);");
+  CHECK_EQ(s.find_decl("q")->str(), std::string("int q(const int x)"));
+
+  // a conflict leaves the scope as it was, including tags and typedefs declared before it
+  size_t before = s.decl_names().size();
+  bool thrown = throws<CDefError>([&] {
+    cdef(s, "struct newtag; typedef int newtype; int fresh(void);\nlong h_close(handle_t);");
+  }, [&](const CDefError &e) {
+    CHECK_EQ(e.line, 2);
+    CHECK_EQ(e.column, 6);
+    CHECK(std::string(e.what()).find("previously 'int h_close(struct handle *h)', now 'long "
+                                     "h_close(struct handle *)'") != std::string::npos);
+  });
+  CHECK(thrown);
+  CHECK_EQ(s.decl_names().size(), before);
+  CHECK(s.find_decl("fresh") == nullptr);
+  CHECK(s.find_typedef("newtype") == nullptr);
+  CHECK(s.find_tag("newtag", false, false) == nullptr);
+
+  // parse_type does not add tags to the scope it reads
+  parse_type(s, "struct only_in_type *");
+  CHECK(s.find_tag("only_in_type", false, false) == nullptr);
+}
+
+static void test_scope_conflicts() {
+  Scope s(&B);
+  const CType *i = ty("int"), *l = ty("long");
+  s.add_decl(Decl{Decl::Function, "f", T.func(i, {i}, false), {""}});
+  s.add_decl(Decl{Decl::Function, "f", T.func(i, {i}, false), {"x"}});   // identical
+  CHECK_EQ(s.find_decl("f")->str(), std::string("int f(int x)"));
+  std::string msg;
+  CHECK(throws<DeclConflict>([&] { s.add_decl(Decl{Decl::Function, "f", T.func(l, {i}, false), {""}}); },
+                             [&](const DeclConflict &e) { msg = e.what(); }));
+  CHECK_EQ(msg, std::string("conflicting declaration of 'f': previously 'int f(int x)', now 'long f(int)'"));
+  CHECK(throws<DeclConflict>([&] { s.add_decl(Decl{Decl::Variable, "f", T.func(i, {i}, false), {}}); }));
+  CHECK(throws<DeclConflict>([&] { s.add_typedef("f", i); }));
+  s.add_typedef("T", i);
+  s.add_typedef("T", i);   // identical
+  CHECK(throws<DeclConflict>([&] { s.add_typedef("T", l); }, [&](const DeclConflict &e) { msg = e.what(); }));
+  CHECK_EQ(msg, std::string("conflicting typedef 'T': previously 'int', now 'long'"));
+  CHECK(throws<DeclConflict>([&] { s.add_decl(Decl{Decl::Variable, "T", i, {}}); }));
+  // a typedef of a built-in name with the same type is accepted (headers repeat them)
+  s.add_typedef("size_t", ty("size_t"));
+  std::vector<std::string> tds = {"T"};
+  CHECK(s.typedef_names() == tds);
+  std::vector<std::string> names = {"f"};
+  CHECK(s.decl_names() == names);
+}
+
+// ---- arg_spec -----------------------------------------------------------------------
+
+static void test_arg_spec() {
+  struct Row {
+    const char *type;
+    Conv conv;
+    unsigned size;
+    int64_t min;
+    uint64_t max;
+  };
+  const Row rows[] = {
+      {"_Bool", Conv::Bool, 1, 0, 1},
+      {"signed char", Conv::SInt, 1, -128, 127},
+      {"unsigned char", Conv::UInt, 1, 0, 255},
+      {"char", CHAR_MIN < 0 ? Conv::SInt : Conv::UInt, 1, CHAR_MIN, uint64_t(CHAR_MAX)},
+      {"short", Conv::SInt, 2, -32768, 32767},
+      {"unsigned short", Conv::UInt, 2, 0, 65535},
+      {"int", Conv::SInt, 4, INT_MIN, uint64_t(INT_MAX)},
+      {"const int", Conv::SInt, 4, INT_MIN, uint64_t(INT_MAX)},
+      {"unsigned", Conv::UInt, 4, 0, UINT_MAX},
+      {"long", Conv::SInt, sizeof(long), LONG_MIN, uint64_t(LONG_MAX)},
+      {"unsigned long", Conv::UInt, sizeof(long), 0, ULONG_MAX},
+      {"long long", Conv::SInt, 8, INT64_MIN, uint64_t(INT64_MAX)},
+      {"unsigned long long", Conv::UInt, 8, 0, UINT64_MAX},
+      {"int8_t", Conv::SInt, 1, -128, 127},
+      {"uint16_t", Conv::UInt, 2, 0, 65535},
+      {"int32_t", Conv::SInt, 4, INT32_MIN, uint64_t(INT32_MAX)},
+      {"uint64_t", Conv::UInt, 8, 0, UINT64_MAX},
+      {"size_t", Conv::UInt, sizeof(size_t), 0, SIZE_MAX},
+      {"ssize_t", Conv::SInt, sizeof(size_t), PTRDIFF_MIN, uint64_t(PTRDIFF_MAX)},
+      {"float", Conv::Float, 4, 0, 0},
+      {"double", Conv::Double, 8, 0, 0},
+      {"long double", Conv::LongDouble, sizeof(long double), 0, 0},
+      {"void", Conv::Void, 0, 0, 0},
+      {"void *", Conv::Pointer, sizeof(void *), 0, 0},
+      {"const char *const", Conv::Pointer, sizeof(void *), 0, 0},
+      {"struct opaque *", Conv::Pointer, sizeof(void *), 0, 0},
+      {"int (*)(int)", Conv::FuncPtr, sizeof(void *), 0, 0},
+  };
+  for (const Row &r : rows) {
+    const CType *t = ty(r.type);
+    ArgSpec a = arg_spec(t);
+    if (a.conv != r.conv || a.size != r.size || a.type != t) {
+      g_failed++;
+      std::printf("FAIL arg_spec(%s): conv %d size %u\n", r.type, int(a.conv), unsigned(a.size));
+      continue;
+    }
+    g_passed++;
+    if (r.conv == Conv::SInt || r.conv == Conv::UInt || r.conv == Conv::Bool) {
+      if (a.min != r.min || a.max != r.max) {
+        g_failed++;
+        std::printf("FAIL arg_spec(%s) range [%lld, %llu], expected [%lld, %llu]\n", r.type,
+                    (long long)a.min, (unsigned long long)a.max, (long long)r.min,
+                    (unsigned long long)r.max);
+      } else {
+        g_passed++;
+      }
+    }
+  }
+  CHECK(throws<UnsupportedType>([] { arg_spec(ty("struct opaque")); }));
+  CHECK(throws<UnsupportedType>([] { arg_spec(ty("int[3]")); }));
+  CHECK(throws<UnsupportedType>([] { arg_spec(ty("int (int)")); }));
+  CHECK(ffi_type_of(ty("int")) == &ffi_type_sint32);
+  CHECK(ffi_type_of(ty("unsigned char")) == &ffi_type_uint8);
+  CHECK(ffi_type_of(ty("double")) == &ffi_type_double);
+  CHECK(ffi_type_of(ty("char **")) == &ffi_type_pointer);
+  CHECK(ffi_type_of(ty("int[3]")) == nullptr);
+}
+
+// ---- calls --------------------------------------------------------------------------
+
+extern "C" {
+int add3(int a, int b, int c) { return a + b + c; }
+double dmix(double a, float b, int c, double d) { return a * 2 + double(b) * 3 + c * 5 + d * 7; }
+float fscale(float x, float y) { return x * y + 0.25f; }
+long long isum6(signed char a, unsigned char b, short c, unsigned short d, int e, unsigned f) {
+  return a + 2LL * b + 3LL * c + 4LL * d + 5LL * e + 6LL * f;
+}
+long long isum7(int a, int b, int c, int d, int e, int f, long long g) {
+  return a + 2LL * b + 3LL * c + 4LL * d + 5LL * e + 6LL * f + 7LL * g;
+}
+double dsum9(double a, double b, double c, double d, double e, double f, double g, double h,
+             double i) {
+  return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h + 9 * i;
+}
+double interleave(int a, double b, long c, float d, unsigned char e, double f) {
+  return a * 1.0 + b * 10 + double(c) * 100 + double(d) * 1000 + e * 10000.0 + f * 100000;
+}
+static int noop_calls = 0;
+void noop(void) { noop_calls++; }
+bool is_neg(int x) { return x < 0; }
+unsigned char low_byte(unsigned x) { return (unsigned char)x; }
+signed char neg_char(signed char x) { return (signed char)-x; }
+short wrap_short(int x) { return (short)x; }
+unsigned long long big(void) { return 0xFEDCBA9876543210ULL; }
+const char *skip(const char *s, int n) { return s + n; }
+long double ldmul(long double a, long double b) { return a * b; }
+int vsum(int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  int s = 0;
+  for (int k = 0; k < n; k++) s += va_arg(ap, int);
+  va_end(ap);
+  return s;
+}
+}
+
+// A value to store for argument i, converted as a call's converter would.
+struct Val {
+  enum { I, F, P } kind;
+  int64_t i;
+  double f;
+  const void *p;
+};
+static Val iv(int64_t v) { return Val{Val::I, v, 0, nullptr}; }
+static Val fv(double v) { return Val{Val::F, 0, v, nullptr}; }
+static Val pv(const void *v) { return Val{Val::P, 0, 0, v}; }
+
+static void store(const ArgSpec &a, unsigned char *storage, const Val &v) {
+  unsigned char *dst = storage + a.offset;
+  switch (a.conv) {
+    case Conv::Bool: case Conv::SInt: case Conv::UInt: {
+      int64_t x = v.i;   // stored extended to 64 bits
+      std::memcpy(dst, &x, 8);
+      break;
+    }
+    case Conv::Float: {
+      float f = float(v.f);
+      uint64_t bits = 0;
+      std::memcpy(&bits, &f, 4);
+      std::memcpy(dst, &bits, 8);
+      break;
+    }
+    case Conv::Double: std::memcpy(dst, &v.f, 8); break;
+    case Conv::LongDouble: {
+      long double ld = v.f;
+      std::memcpy(dst, &ld, sizeof ld);
+      break;
+    }
+    case Conv::Pointer: case Conv::FuncPtr: std::memcpy(dst, &v.p, sizeof(void *)); break;
+    default: break;
+  }
+}
+
+// Calls `fn` of type `sig` with `args`, either through the direct stub (which must
+// exist when `want_direct`) or through libffi; returns the raw result bytes.
+struct Raw {
+  uint64_t w[2] = {0, 0};
+};
+static Raw call(const char *sig, void *fn, const std::vector<Val> &args, bool direct,
+                bool *had_direct = nullptr) {
+  CallPlan plan;
+  make_plan(plan, ty(sig), fn, direct);
+  if (had_direct) *had_direct = plan.direct != nullptr;
+  if (!direct) CHECK(plan.direct == nullptr);
+  CHECK_EQ(plan.args.size(), args.size());
+  alignas(16) unsigned char storage[512];
+  std::memset(storage, 0xAB, sizeof storage);   // garbage outside the stored values
+  CHECK(plan.storage <= sizeof storage);
+  for (size_t k = 0; k < args.size() && k < plan.args.size(); k++) store(plan.args[k], storage, args[k]);
+  Raw r;
+  if (plan.direct) r.w[0] = plan.direct(plan.fn, storage);
+  else call_ffi(plan, storage, r.w);
+  return r;
+}
+
+static int64_t as_int(const CallPlan &, Raw r, const char *sig) {
+  ArgSpec a = arg_spec(ty(sig)->target);
+  if (a.conv == Conv::Bool) return int64_t(r.w[0] & 0xff);
+  return a.conv == Conv::SInt ? extend_signed(r.w[0], a.size) : int64_t(extend_unsigned(r.w[0], a.size));
+}
+static double as_float(Raw r) {
+  float f;
+  uint32_t b = uint32_t(r.w[0]);
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+static double as_double(Raw r) {
+  double d;
+  std::memcpy(&d, &r.w[0], 8);
+  return d;
+}
+
+// Both engines, compared with each other and with the expected value.
+static void both_int(const char *sig, void *fn, const std::vector<Val> &args, int64_t expected,
+                     bool expect_direct) {
+  bool had_direct = false;
+  CallPlan dummy;
+  int64_t d = as_int(dummy, call(sig, fn, args, true, &had_direct), sig);
+  int64_t f = as_int(dummy, call(sig, fn, args, false), sig);
+  if (had_direct != expect_direct) {
+    g_failed++;
+    std::printf("FAIL %s: direct stub %s\n", sig, had_direct ? "used" : "not used");
+  } else {
+    g_passed++;
+  }
+  if (d != expected || f != expected) {
+    g_failed++;
+    std::printf("FAIL %s: direct %lld, libffi %lld, expected %lld\n", sig, (long long)d,
+                (long long)f, (long long)expected);
+  } else {
+    g_passed++;
+  }
+}
+
+static void both_real(const char *sig, void *fn, const std::vector<Val> &args, double expected,
+                      bool expect_direct) {
+  bool had_direct = false;
+  bool is_float = ty(sig)->target == ty("float");
+  Raw rd = call(sig, fn, args, true, &had_direct), rf = call(sig, fn, args, false);
+  double d = is_float ? as_float(rd) : as_double(rd);
+  double f = is_float ? as_float(rf) : as_double(rf);
+  if (had_direct != expect_direct) {
+    g_failed++;
+    std::printf("FAIL %s: direct stub %s\n", sig, had_direct ? "used" : "not used");
+  } else {
+    g_passed++;
+  }
+  if (d != expected || f != expected) {
+    g_failed++;
+    std::printf("FAIL %s: direct %.17g, libffi %.17g, expected %.17g\n", sig, d, f, expected);
+  } else {
+    g_passed++;
+  }
+}
+
+static void test_calls() {
+#if defined(__x86_64__) && !defined(_WIN32)
+  const bool stubs = true;    // this ABI has direct stubs
+#else
+  const bool stubs = false;
+#endif
+  both_int("int (int, int, int)", (void *)add3, {iv(1), iv(20), iv(300)}, 321, stubs);
+  both_int("int (int, int, int)", (void *)add3, {iv(-5), iv(INT_MAX), iv(INT_MIN)}, -6, stubs);
+  both_real("double (double, float, int, double)", (void *)dmix, {fv(1.5), fv(0.25), iv(-3), fv(2)},
+            1.5 * 2 + 0.25 * 3 - 15 + 14, stubs);
+  both_real("float (float, float)", (void *)fscale, {fv(1.5), fv(-2.0)}, double(1.5f * -2.0f + 0.25f), stubs);
+  float third = 1.0f / 3.0f;
+  both_real("float (float, float)", (void *)fscale, {fv(third), fv(3.0)}, double(third * 3.0f + 0.25f), stubs);
+  both_int("long long (signed char, unsigned char, short, unsigned short, int, unsigned)",
+           (void *)isum6, {iv(-128), iv(255), iv(-32768), iv(65535), iv(INT_MIN), iv(UINT_MAX)},
+           -128 + 2LL * 255 - 3LL * 32768 + 4LL * 65535 + 5LL * INT_MIN + 6LL * UINT_MAX, stubs);
+  // seven integer arguments: beyond the six registers, libffi
+  both_int("long long (int, int, int, int, int, int, long long)", (void *)isum7,
+           {iv(1), iv(2), iv(3), iv(4), iv(5), iv(6), iv(INT64_C(1) << 40)},
+           1 + 4 + 9 + 16 + 25 + 36 + 7 * (INT64_C(1) << 40), false);
+  // nine doubles: beyond the eight xmm registers, libffi
+  both_real("double (double, double, double, double, double, double, double, double, double)",
+            (void *)dsum9, {fv(1), fv(1), fv(1), fv(1), fv(1), fv(1), fv(1), fv(1), fv(0.5)},
+            36 + 4.5, false);
+  both_real("double (int, double, long, float, unsigned char, double)", (void *)interleave,
+            {iv(1), fv(2), iv(3), fv(4), iv(5), fv(6)}, 1 + 20 + 300 + 4000 + 50000 + 600000.0, stubs);
+  both_int("_Bool (int)", (void *)is_neg, {iv(-7)}, 1, stubs);
+  both_int("_Bool (int)", (void *)is_neg, {iv(7)}, 0, stubs);
+  both_int("unsigned char (unsigned)", (void *)low_byte, {iv(0x1234FF)}, 255, stubs);
+  both_int("signed char (signed char)", (void *)neg_char, {iv(5)}, -5, stubs);
+  both_int("short (int)", (void *)wrap_short, {iv(0x18000)}, -32768, stubs);
+  both_int("unsigned long long (void)", (void *)big, {}, int64_t(0xFEDCBA9876543210ULL), stubs);
+  const char *text = "hello";
+  {
+    Raw d = call("const char *(const char *, int)", (void *)skip, {pv(text), iv(2)}, true);
+    Raw f = call("const char *(const char *, int)", (void *)skip, {pv(text), iv(2)}, false);
+    CHECK(reinterpret_cast<const char *>(d.w[0]) == text + 2);
+    CHECK(reinterpret_cast<const char *>(f.w[0]) == text + 2);
+  }
+  {
+    noop_calls = 0;
+    bool had_direct = false;
+    call("void (void)", (void *)noop, {}, true, &had_direct);
+    call("void (void)", (void *)noop, {}, false);
+    CHECK_EQ(noop_calls, 2);
+    CHECK_EQ(had_direct, stubs);
+  }
+  {
+    // long double: libffi only, result in memory
+    bool had_direct = true;
+    Raw r = call("long double (long double, long double)", (void *)ldmul, {fv(1.5), fv(4)}, true, &had_direct);
+    CHECK(!had_direct);
+    long double ld;
+    std::memcpy(&ld, r.w, sizeof ld);
+    CHECK(ld == 6.0L);
+  }
+  {
+    // variadic: the fixed part planned, the rest per call
+    CallPlan plan;
+    make_plan(plan, ty("int (int, ...)"), (void *)vsum);
+    CHECK(plan.direct == nullptr);
+    CHECK(plan.type->variadic);
+    alignas(16) unsigned char storage[256] = {};
+    store(plan.args[0], storage, iv(3));
+    std::vector<ArgSpec> extra;
+    uint32_t off = plan.storage;
+    for (int k = 0; k < 3; k++) {
+      ArgSpec a = arg_spec(ty("int"));
+      a.offset = off;
+      off += 8;
+      store(a, storage, iv(10 * (k + 1)));
+      extra.push_back(a);
+    }
+    VariadicCall vc;
+    CHECK(vc.prepare(plan, extra, storage));
+    uint64_t ret[2] = {0, 0};
+    vc.call(plan, ret);
+    CHECK_EQ(extend_signed(ret[0], 4), int64_t(60));
+  }
+  // plans: offsets within storage, disjoint 8-byte slots
+  {
+    CallPlan plan;
+    make_plan(plan, ty("double (int, double, long, float, unsigned char, double)"), (void *)interleave);
+    std::vector<bool> used(plan.storage, false);
+    bool ok = true;
+    for (const ArgSpec &a : plan.args) {
+      for (uint32_t k = a.offset; k < a.offset + 8; k++) {
+        if (k >= plan.storage || used[k]) ok = false;
+        else used[k] = true;
+      }
+    }
+    CHECK(ok);
+  }
+  // a plan for a by-value struct or an array parameter is refused
+  {
+    CallPlan plan;
+    CHECK(throws<UnsupportedType>([&] { make_plan(plan, ty("void (struct opaque)"), (void *)noop); }));
+  }
+}
+
+int main() {
+  test_interning();
+  test_str();
+  test_decl_str();
+  test_parse_errors();
+  test_parse_and_scope();
+  test_scope_conflicts();
+  test_arg_spec();
+  test_calls();
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed ? 1 : 0;
+}
