@@ -1,5 +1,6 @@
 """Library: a loaded shared library and the C declarations made for it."""
 
+import enum
 import os
 
 from . import _elf, _loader
@@ -7,22 +8,42 @@ from ._ndffi import Namespace, Pointer, dlopen
 
 
 class Types:
-    """A library's C types: ``lib.types.Weather`` (typedef names) and
-    ``lib.types["struct Weather_t *"]`` (any C type spelling)."""
+    """A library's C types: ``lib.types.Weather`` (typedef names and tags) and
+    ``lib.types["struct Weather_t *"]`` (any C type spelling).  Structs and unions are
+    CTypes (call one to make a value); enums are ``enum.IntEnum`` classes."""
 
     def __init__(self, namespace):
         self._ns = namespace
+        self._enums = {}
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
         t = self._ns.typedef(name)
         if t is None:
+            t = self._tag(name)
+        if t is None:
             raise AttributeError(f"no type named {name!r} is declared (see cdef())")
-        return t
+        return self._enum(t) if t.kind == "enum" else t
+
+    def _tag(self, name):
+        # A tag declared by cdef: "struct NAME", "union NAME" or "enum NAME".
+        for kind in ("struct", "union", "enum"):
+            if self._ns.has_tag(kind, name):
+                return self._ns.type(f"{kind} {name}")
+        return None
 
     def __getitem__(self, spelling):
-        return self._ns.type(spelling)
+        t = self._ns.type(spelling)
+        return self._enum(t) if t.kind == "enum" else t
+
+    def _enum(self, t):
+        cls = self._enums.get(t.cname)
+        if cls is None:
+            cls = enum.IntEnum(t.name or "enum", t.enumerators)
+            cls.ctype = t
+            self._enums[t.cname] = cls
+        return cls
 
     def __dir__(self):
         return list(self._ns.typedef_names())
@@ -65,6 +86,9 @@ class Library:
             raise AttributeError(name)
         decl = self._ns.decl(name)
         if decl is None:
+            constant = self._ns.constant(name)
+            if constant is not None:
+                return constant[0]
             raise AttributeError(f"{self._label()} has no declaration of {name!r}; "
                                  f"declare it with cdef()")
         kind, prototype, ctype = decl
@@ -76,21 +100,21 @@ class Library:
                                      self._release_gil.get(name, True), self._use_errno)
             self.__dict__[name] = func   # later look-ups find it without __getattr__
             return func
-        return self._variable(name, ctype, address)[0]
+        pointer = self._ns.variable(name, address)
+        # A global array is its Pointer (bounded, indexable); any other global its value.
+        return pointer if ctype.kind == "array" else pointer[0]
 
     def __setattr__(self, name, value):
         decl = self._ns.decl(name)
         if decl is None or decl[0] != "variable":
             raise AttributeError(f"cannot set {name!r}: only declared C global variables of "
                                  f"{self._label()} can be assigned")
+        if decl[2].kind == "array":
+            raise TypeError(f"{name!r} is a C array: assign its elements (lib.{name}[i] = v)")
         address = self._handle.symbol(name)
         if address is None:
             raise AttributeError(self._missing_symbol(name, decl[1]))
-        self._variable(name, decl[2], address)[0] = value
-
-    def _variable(self, name, ctype, address):
-        return self._ns.cast(f"{ctype.cname} *" if ctype.kind != "function" else ctype.cname,
-                             address)
+        self._ns.variable(name, address)[0] = value
 
     def _missing_symbol(self, name, prototype):
         msg = f"{self._label()} does not export {name!r} (declared as '{prototype}')"

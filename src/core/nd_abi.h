@@ -12,4 +12,8 @@ namespace ndffi::abi {
 DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret,
                        uint32_t *storage);
 
+// The libffi type of a union, or of a struct with bit-fields (which libffi cannot
+// describe by members), classified by this ABI's rules; nullptr if not supported.
+ffi_type *aggregate_ffi_type(const Record *rec);
+
 }  // namespace ndffi::abi

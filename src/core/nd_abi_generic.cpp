@@ -8,5 +8,7 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
   return nullptr;
 }
 
+ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
+
 }  // namespace ndffi::abi
 #endif

@@ -15,6 +15,7 @@
 // spill to the stack are left to libffi.
 #if defined(__x86_64__) && !defined(_WIN32)
 #include <cstring>
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -97,6 +98,57 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
   for (ArgSpec &a : args) a.offset = 8 * (in_int_reg(a.conv) ? i++ : ni + f++);
   *storage = 8 * (ni + nf);
   return in_float_reg(ret.conv) ? kFloatResult[ni][nf] : kIntResult[ni][nf];
+}
+
+// ---- aggregates: the classification of each eightbyte ---------------------------
+
+namespace {
+
+enum Class { kNone, kInteger, kSSE, kMemory };
+
+void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
+  if (t->kind == Kind::Array) {
+    for (size_t k = 0; k < t->length; k++) classify(t->target, offset + k * t->target->byte_size(), cls);
+    return;
+  }
+  if (t->kind == Kind::Record) {
+    for (const Record::Field &f : t->record->fields) classify(f.type, offset + f.offset, cls, f.bit_width);
+    return;
+  }
+  size_t size = bit_width >= 0 ? 1 : t->byte_size();
+  Class c = t->kind == Kind::Float ? (t->size > 8 ? kMemory : kSSE) : kInteger;
+  for (size_t b = offset; b < offset + size && b < 16; b++) {
+    Class &e = cls[b / 8];
+    if (c == kMemory || e == kMemory) e = kMemory;
+    else if (c == kInteger || e == kInteger) e = kInteger;
+    else e = kSSE;
+  }
+}
+
+}  // namespace
+
+ffi_type *aggregate_ffi_type(const Record *rec) {
+  std::vector<ffi_type *> elems;
+  if (rec->size > 16) {
+    // Passed in memory whatever its members: libffi needs only size and alignment.
+    for (size_t k = 0; k < (rec->size + 7) / 8; k++) elems.push_back(&ffi_type_uint64);
+  } else {
+    Class cls[2] = {kNone, kNone};
+    CType whole{Kind::Record};
+    whole.record = const_cast<Record *>(rec);
+    classify(&whole, 0, cls);
+    for (size_t k = 0; k * 8 < rec->size; k++) {
+      size_t bytes = std::min<size_t>(8, rec->size - 8 * k);
+      if (cls[k] == kMemory) return nullptr;   // long double members: not expressible here
+      if (cls[k] == kSSE) elems.push_back(bytes > 4 ? &ffi_type_double : &ffi_type_float);
+      else elems.push_back(bytes > 4 ? &ffi_type_uint64 : bytes > 2 ? &ffi_type_uint32
+                           : bytes > 1 ? &ffi_type_uint16 : &ffi_type_uint8);
+    }
+  }
+  auto **list = new ffi_type *[elems.size() + 1];
+  std::copy(elems.begin(), elems.end(), list);
+  list[elems.size()] = nullptr;
+  return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
 }
 
 }  // namespace ndffi::abi

@@ -4,6 +4,8 @@
 
 #include <climits>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "nd_abi.h"
 
@@ -47,11 +49,63 @@ ArgSpec arg_spec(const CType *t) {
     case Kind::Record:
       if (!u->record->complete)
         throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
-      throw UnsupportedType("'" + t->str() + "' by value is not supported yet");
+      if (!ffi_type_of(u))
+        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform "
+                              "(a packed member out of its alignment, or a union with long double)");
+      a.conv = Conv::Record;
+      a.size = uint32_t(u->byte_size());
+      return a;
     case Kind::Array: throw UnsupportedType("array type '" + t->str() + "' cannot be passed by value");
     case Kind::Func: throw UnsupportedType("function type '" + t->str() + "' is not a value");
   }
   return a;
+}
+
+static bool has_bitfields(const Record *rec) {
+  for (const Record::Field &f : rec->fields)
+    if (f.bit_width >= 0) return true;
+  return false;
+}
+
+// A struct as libffi sees it: its members in order (an array as that many elements),
+// with the size and alignment of our layout.  Unions and bit-fields go to the ABI file.
+static ffi_type *record_ffi_type(const Record *rec) {
+  static std::mutex mu;
+  static std::unordered_map<const Record *, ffi_type *> made;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = made.find(rec);
+    if (it != made.end()) return it->second;
+  }
+  ffi_type *ft = nullptr;
+  if (rec->is_union || has_bitfields(rec)) {
+    ft = abi::aggregate_ffi_type(rec);
+  } else {
+    std::vector<ffi_type *> elems;
+    bool ok = rec->size > 0;
+    for (const Record::Field &f : rec->fields) {
+      const CType *t = f.type;
+      size_t count = 1;
+      while (t->kind == Kind::Array) {
+        if (t->length == CType::kUnknownLength) { count = 0; break; }
+        count *= t->length;
+        t = t->target;
+      }
+      if (f.offset % t->alignment()) ok = false;   // packed out of alignment: not by members
+      ffi_type *e = ffi_type_of(t);
+      if (!e) ok = false;
+      for (size_t k = 0; ok && k < count; k++) elems.push_back(e);
+    }
+    if (ok) {
+      auto **list = new ffi_type *[elems.size() + 1];
+      std::copy(elems.begin(), elems.end(), list);
+      list[elems.size()] = nullptr;
+      ft = new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  made[rec] = ft;
+  return ft;
 }
 
 ffi_type *ffi_type_of(const CType *t) {
@@ -70,6 +124,7 @@ ffi_type *ffi_type_of(const CType *t) {
     case Kind::Float:
       return t->size == 4 ? &ffi_type_float : t->size == 8 ? &ffi_type_double : &ffi_type_longdouble;
     case Kind::Pointer: return &ffi_type_pointer;
+    case Kind::Record: return record_ffi_type(t->record);
     default: return nullptr;
   }
 }

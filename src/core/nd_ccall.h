@@ -30,7 +30,7 @@ enum class Conv : uint8_t {
 
 struct ArgSpec {
   Conv conv;
-  uint8_t size;         // bytes of the C value (Pointer: sizeof(void *))
+  uint32_t size;        // bytes of the C value (Pointer: sizeof(void *))
   uint32_t offset;      // where the converted value goes in the call's storage
   const CType *type;    // the C type, qualifiers included
   int64_t min = 0;      // SInt/UInt: the accepted range
@@ -70,7 +70,8 @@ ArgSpec arg_spec(const CType *t);
 // allow_direct=false forces libffi (to test the direct stubs against it).
 void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct = true);
 
-// The libffi type of a C scalar or pointer type (nullptr for others).
+// The libffi type of a C scalar, pointer or record type (nullptr if libffi cannot pass
+// it on this ABI).  Record types are made once and kept.
 ffi_type *ffi_type_of(const CType *t);
 
 // Call through libffi.  `ret` must hold at least max(8, result size) bytes.

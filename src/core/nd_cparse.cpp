@@ -2,10 +2,15 @@
 // lexer, declaration specifiers, declarators as a list of type operations applied to
 // the base type, and constant expressions for array sizes.
 #include "nd_cparse.h"
+#include "nd_cexpr.h"
+#include "nd_clex.h"
+#include "nd_layout.h"
 
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
+#include <climits>
 #include <functional>
 
 namespace ndffi {
@@ -29,107 +34,6 @@ CDefError::CDefError(int line_, int column_, std::string message_, std::string t
 
 namespace {
 
-enum class Tok { End, Ident, Number, String, Punct };
-
-struct Token {
-  Tok kind;
-  std::string text;
-  size_t pos;   // offset in the source
-};
-
-class Lexer {
- public:
-  explicit Lexer(std::string_view src) : src_(src) {}
-
-  std::vector<Token> run() {
-    std::vector<Token> out;
-    for (;;) {
-      skip_space();
-      if (i_ >= src_.size()) break;
-      size_t start = i_;
-      char c = src_[i_];
-      if (c == '#') throw_at(start, "preprocessor directives are not accepted in declarations "
-                                    "(declare the constants or load the header with header=)");
-      if (isalpha((unsigned char)c) || c == '_') {
-        while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '_')) i_++;
-        out.push_back({Tok::Ident, std::string(src_.substr(start, i_ - start)), start});
-      } else if (isdigit((unsigned char)c) ||
-                 (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
-        while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '.' ||
-                                    ((src_[i_] == '+' || src_[i_] == '-') &&
-                                     (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E'))))
-          i_++;
-        out.push_back({Tok::Number, std::string(src_.substr(start, i_ - start)), start});
-      } else if (c == '"') {
-        i_++;
-        while (i_ < src_.size() && src_[i_] != '"') i_ += src_[i_] == '\\' ? 2 : 1;
-        if (i_ >= src_.size()) throw_at(start, "unterminated string literal");
-        i_++;
-        out.push_back({Tok::String, std::string(src_.substr(start, i_ - start)), start});
-      } else {
-        static const char *multi[] = {"...", "<<", ">>", "::"};
-        std::string p(1, c);
-        for (const char *m : multi)
-          if (src_.substr(i_, strlen(m)) == m) { p = m; break; }
-        if (c == '\0' || (!strchr("*()[]{},;=:+-/%~&|^<>!?.", c) && p.size() == 1)) {
-          if (c == '\0') throw_error(src_, start, "unexpected character '\\0'", std::string(1, c));
-          // A whole UTF-8 sequence, so the message and the token stay valid text.
-          size_t n = 1;
-          while ((unsigned char)c >= 0xC0 && start + n < src_.size() &&
-                 ((unsigned char)src_[start + n] & 0xC0) == 0x80)
-            n++;
-          std::string ch(src_.substr(start, n));
-          throw_error(src_, start, "unexpected character '" + ch + "'", ch);
-        }
-        i_ += p.size();
-        out.push_back({Tok::Punct, p, start});
-      }
-    }
-    out.push_back({Tok::End, "", src_.size()});
-    return out;
-  }
-
-  [[noreturn]] void throw_at(size_t pos, const std::string &msg) {
-    throw_error(src_, pos, msg, std::string(src_.substr(pos, 1)));
-  }
-
-  [[noreturn]] static void throw_error(std::string_view src, size_t pos, const std::string &msg,
-                                       const std::string &tok) {
-    int line = 1;
-    size_t line_start = 0;
-    for (size_t k = 0; k < pos && k < src.size(); k++)
-      if (src[k] == '\n') line++, line_start = k + 1;
-    size_t line_end = src.find('\n', line_start);
-    if (line_end == std::string_view::npos) line_end = src.size();
-    // The column counts characters (UTF-8 code points), not bytes.
-    int column = 1;
-    for (size_t k = line_start; k < pos && k < src.size(); k++)
-      if (((unsigned char)src[k] & 0xC0) != 0x80) column++;
-    throw CDefError(line, column, msg, tok,
-                    std::string(src.substr(line_start, line_end - line_start)));
-  }
-
- private:
-  void skip_space() {
-    while (i_ < src_.size()) {
-      if (isspace((unsigned char)src_[i_])) {
-        i_++;
-      } else if (src_.substr(i_, 2) == "//") {
-        while (i_ < src_.size() && src_[i_] != '\n') i_++;
-      } else if (src_.substr(i_, 2) == "/*") {
-        size_t end = src_.find("*/", i_ + 2);
-        if (end == std::string_view::npos)
-          throw_error(src_, i_, "unterminated comment", "/*");
-        i_ = end + 2;
-      } else {
-        break;
-      }
-    }
-  }
-  std::string_view src_;
-  size_t i_ = 0;
-};
-
 // One step of a declarator, applied to the type built so far.
 struct DeclOp {
   enum { Ptr, Arr, Fn } kind;
@@ -141,6 +45,12 @@ struct DeclOp {
   size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
 };
 
+// Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas.
+struct Attrs {
+  bool packed = false;
+  size_t aligned = 0;
+};
+
 struct Declarator {
   std::string name;
   size_t name_pos = 0;   // token index of the name (when name is not empty)
@@ -150,11 +60,26 @@ struct Declarator {
 class Parser {
  public:
   Parser(std::string_view src, Scope &scope) : src_(src), scope_(scope), T_(TypeTable::get()) {
-    toks_ = Lexer(src).run();
+    toks_ = lex(src);
   }
 
   void declarations() {
-    while (!at_end()) declaration();
+    while (!at_end()) {
+      if (peek().kind == Tok::Hash) directive();
+      else declaration();
+    }
+  }
+
+  // Undo the completion of records defined by a cdef that then failed.
+  void roll_back() {
+    for (Record *r : completed_) {
+      r->complete = false;
+      r->fields.clear();
+      r->enumerators.clear();
+      r->enum_base = nullptr;
+      r->size = 0;
+      r->align = 1;
+    }
   }
 
   const CType *type_name() {
@@ -184,15 +109,52 @@ class Parser {
   [[noreturn]] void error(const std::string &msg) { error_at(peek(), msg); }
   [[noreturn]] void error_at(const Token &t, const std::string &msg, bool say_got = true) {
     std::string got = t.kind == Tok::End ? "end of input" : "'" + t.text + "'";
-    Lexer::throw_error(src_, t.pos, say_got ? msg + ", got " + got : msg, t.text);
+    throw_cdef_error(src_, t.pos, say_got ? msg + ", got " + got : msg, t.text);
   }
 
-  // Skip GCC/MSVC decorations that do not change the type model here.
+  // Skip GCC/MSVC decorations, keeping what changes layout (packed, aligned(n),
+  // _Alignas) in attrs_ for the declaration being parsed.
   bool skip_decoration() {
     const Token &t = peek();
     if (t.kind != Tok::Ident) return false;
-    if (t.text == "__attribute__" || t.text == "__attribute" || t.text == "__declspec" ||
-        t.text == "__asm__" || t.text == "__asm" || t.text == "asm" || t.text == "__alignof__") {
+    if (t.text == "__attribute__" || t.text == "__attribute") {
+      p_++;
+      attribute_list();
+      return true;
+    }
+    if (t.text == "__declspec") {
+      p_++;
+      expect("(");
+      while (!accept(")")) {
+        if (accept("align")) {
+          expect("(");
+          attrs_.aligned = std::max(attrs_.aligned, alignment_value());
+          expect(")");
+        } else if (is("(")) {
+          skip_balanced();
+        } else if (at_end()) {
+          error("expected ')'");
+        } else {
+          p_++;
+        }
+      }
+      return true;
+    }
+    if (t.text == "_Alignas" || t.text == "alignas") {
+      p_++;
+      expect("(");
+      size_t a;
+      if (at_type_name()) {
+        const CType *ty = expr_hooks().type_name();
+        a = ty->alignment();
+      } else {
+        a = alignment_value();
+      }
+      attrs_.aligned = std::max(attrs_.aligned, a);
+      expect(")");
+      return true;
+    }
+    if (t.text == "__asm__" || t.text == "__asm" || t.text == "asm" || t.text == "__alignof__") {
       p_++;
       skip_balanced();
       return true;
@@ -204,6 +166,43 @@ class Parser {
       if (t.text == w) { p_++; return true; }
     return false;
   }
+
+  // __attribute__((name, name(args), ...))
+  void attribute_list() {
+    expect("(");
+    expect("(");
+    while (!accept(")")) {
+      if (accept(",")) continue;
+      const Token &n = peek();
+      if (n.kind != Tok::Ident) error("expected an attribute name");
+      p_++;
+      std::string name = n.text;
+      if (name.size() > 4 && name.compare(0, 2, "__") == 0 && name.compare(name.size() - 2, 2, "__") == 0)
+        name = name.substr(2, name.size() - 4);
+      if (name == "packed") {
+        attrs_.packed = true;
+      } else if (name == "aligned") {
+        size_t a = 16;   // the largest alignment of any type here
+        if (accept("(")) {
+          a = alignment_value();
+          expect(")");
+        }
+        attrs_.aligned = std::max(attrs_.aligned, a);
+      } else if (is("(")) {
+        skip_balanced();
+      }
+    }
+    expect(")");
+  }
+
+  size_t alignment_value() {
+    const Token &at = peek();
+    int64_t v = const_expr();
+    if (v <= 0 || (v & (v - 1)) || v > (1 << 28))
+      error_at(at, "alignment must be a power of two, got " + std::to_string(v), false);
+    return size_t(v);
+  }
+
   void skip_balanced() {
     if (!is("(")) error("expected '('");
     int depth = 0;
@@ -343,10 +342,13 @@ class Parser {
   // struct/union/enum TAG, TAG { ... }, or { ... }
   const CType *tagged(const std::string &kw) {
     bool is_union = kw == "union", is_enum = kw == "enum";
+    Attrs outer = attrs_;
+    attrs_ = {};
     while (skip_decoration()) {}
     std::string tag;
     const Token &at = peek();
-    if (peek().kind == Tok::Ident) { tag = peek().text; p_++; }
+    if (peek().kind == Tok::Ident && !is_keyword(peek().text)) { tag = peek().text; p_++; }
+    while (skip_decoration()) {}
     bool has_body = is("{");
     if (tag.empty() && !has_body) error("expected a tag name or '{' after '" + kw + "'");
     Record *rec = tag.empty() ? nullptr : scope_.find_tag(tag, is_union, is_enum);
@@ -355,10 +357,130 @@ class Parser {
       if (!tag.empty()) scope_.add_tag(rec);
     }
     if (has_body) {
-      if (rec->complete) error_at(at, "redefinition of '" + kw + " " + tag + "'");
-      error("struct, union and enum definitions are not supported yet");
+      if (rec->complete) error_at(at, "redefinition of '" + kw + " " + tag + "'", false);
+      p_++;
+      if (is_enum) enum_body(rec, at);
+      else record_body(rec, attrs_, at);
     }
+    attrs_ = outer;
     return T_.record(rec);
+  }
+
+  void record_body(Record *rec, Attrs rec_attrs, const Token &at) {
+    std::vector<MemberDecl> members;
+    std::vector<std::string> names;
+    while (!accept("}")) {
+      if (at_end()) error("expected '}'");
+      if (accept(";")) continue;
+      attrs_ = {};
+      const CType *base = specifiers(nullptr);
+      Attrs spec_attrs = attrs_;
+      if (accept(";")) {
+        // An anonymous struct or union member; a named tag alone declares only the tag.
+        if (base->kind == Kind::Record && base->record->tag.empty()) {
+          members.push_back({"", base, -1, spec_attrs.aligned, spec_attrs.packed});
+          member_names(base->record, names, at);
+        }
+        continue;
+      }
+      for (;;) {
+        attrs_ = spec_attrs;
+        MemberDecl m;
+        m.type = base;
+        const Token &mat = peek();
+        if (!is(":")) {
+          Declarator d = declarator(false, true);
+          m.type = apply(base, d);
+          m.name = d.name;
+        }
+        if (accept(":")) {
+          const Token &wat = peek();
+          int64_t w = const_expr();
+          if (w < 0) error_at(wat, "bit-field width is negative", false);
+          m.bit_width = int(std::min<int64_t>(w, 1 << 20));
+        }
+        while (skip_decoration()) {}
+        m.aligned = attrs_.aligned;
+        m.packed = attrs_.packed;
+        if (!m.name.empty()) {
+          if (std::find(names.begin(), names.end(), m.name) != names.end())
+            error_at(mat, "duplicate member '" + m.name + "'", false);
+          names.push_back(m.name);
+        }
+        members.push_back(m);
+        if (accept(";")) break;
+        if (!accept(",")) error("expected ';'");
+      }
+    }
+    attrs_ = {};
+    while (skip_decoration()) {}
+    RecordAttrs ra;
+    ra.packed = rec_attrs.packed || attrs_.packed;
+    ra.aligned = std::max(rec_attrs.aligned, attrs_.aligned);
+    ra.pack = pack_;
+    try {
+      layout_record(rec, members, ra);
+    } catch (const std::runtime_error &e) {
+      error_at(at, e.what(), false);
+    }
+    completed_.push_back(rec);
+  }
+
+  // The names an anonymous member brings into its record, for duplicate checks.
+  void member_names(const Record *rec, std::vector<std::string> &names, const Token &at) {
+    for (const Record::Field &f : rec->fields) {
+      if (f.name.empty() && f.type->kind == Kind::Record) {
+        member_names(f.type->record, names, at);
+      } else if (!f.name.empty()) {
+        if (std::find(names.begin(), names.end(), f.name) != names.end())
+          error_at(at, "duplicate member '" + f.name + "'", false);
+        names.push_back(f.name);
+      }
+    }
+  }
+
+  void enum_body(Record *rec, const Token &at) {
+    const CType *et = T_.record(rec);
+    int64_t next = 0, lo = 0, hi = 0;
+    bool next_overflows = false;
+    while (!accept("}")) {
+      const Token &n = peek();
+      if (n.kind != Tok::Ident || is_keyword(n.text)) error("expected an enumerator name");
+      p_++;
+      if (next_overflows) error_at(n, "enumerator value overflows", false);
+      int64_t v = next;
+      if (accept("=")) v = const_expr();
+      Constant c;
+      c.kind = Constant::Int;
+      c.i = v;
+      c.type = et;
+      try {
+        scope_.add_constant(n.text, c);
+      } catch (const DeclConflict &e) {
+        error_at(n, e.what(), false);
+      }
+      rec->enumerators.push_back({n.text, v});
+      lo = rec->enumerators.size() == 1 ? v : std::min(lo, v);
+      hi = rec->enumerators.size() == 1 ? v : std::max(hi, v);
+      next_overflows = v == INT64_MAX;
+      next = next_overflows ? v : v + 1;
+      if (!accept(",")) {
+        expect("}");
+        break;
+      }
+    }
+    if (rec->enumerators.empty()) error_at(at, "an enum needs at least one enumerator", false);
+    // The compiler's choice of integer type: unsigned int when no value is negative,
+    // else int, widening to long when the values need it.
+    const CType *base = lo >= 0 ? (uint64_t(hi) <= UINT32_MAX ? T_.int_type(4, false, "unsigned int")
+                                                              : T_.int_type(8, false, "unsigned long"))
+                                : (lo >= INT32_MIN && hi <= INT32_MAX ? T_.int_type(4, true, "int")
+                                                                      : T_.int_type(8, true, "long"));
+    rec->enum_base = base;
+    rec->size = base->size;
+    rec->align = base->align;
+    rec->complete = true;
+    completed_.push_back(rec);
   }
 
   // ---- declarators ----
@@ -505,6 +627,68 @@ class Parser {
     return t;
   }
 
+  // ---- preprocessor lines: #define of constants, #pragma pack ----
+  void directive() {
+    p_++;   // '#'
+    if (peek().kind == Tok::EndLine) { p_++; return; }
+    const Token &name = peek();
+    if (name.kind != Tok::Ident) error("expected a directive name");
+    p_++;
+    if (name.text == "define") define();
+    else if (name.text == "pragma") pragma();
+    else
+      error_at(name, "#" + name.text + " is not accepted in declarations, only #define of constants "
+                     "and #pragma pack (load a real header with header=)", false);
+    if (peek().kind != Tok::EndLine) error("unexpected text at the end of the directive");
+    p_++;
+  }
+
+  void define() {
+    const Token &n = peek();
+    if (n.kind != Tok::Ident) error("expected a macro name");
+    p_++;
+    if (is("(") && peek().pos == n.pos + n.text.size()) {
+      // A function-like macro: not a constant, and nothing to call.
+      while (peek().kind != Tok::EndLine && !at_end()) p_++;
+      return;
+    }
+    if (peek().kind == Tok::EndLine) return;   // #define FLAG: nothing to bind
+    Constant c = const_value();
+    try {
+      scope_.add_constant(n.text, c);
+    } catch (const DeclConflict &e) {
+      error_at(n, e.what(), false);
+    }
+  }
+
+  void pragma() {
+    if (!accept("pack")) {
+      while (peek().kind != Tok::EndLine && !at_end()) p_++;   // other pragmas change no declaration
+      return;
+    }
+    expect("(");
+    if (accept("push")) {
+      pack_stack_.push_back(pack_);
+      if (accept(",")) pack_ = pack_value();
+    } else if (accept("pop")) {
+      pack_ = pack_stack_.empty() ? 0 : pack_stack_.back();
+      if (!pack_stack_.empty()) pack_stack_.pop_back();
+    } else if (!is(")")) {
+      pack_ = pack_value();
+    } else {
+      pack_ = 0;
+    }
+    expect(")");
+  }
+
+  size_t pack_value() {
+    const Token &at = peek();
+    int64_t v = const_expr();
+    if (v != 1 && v != 2 && v != 4 && v != 8 && v != 16)
+      error_at(at, "#pragma pack takes 1, 2, 4, 8 or 16, got " + std::to_string(v), false);
+    return size_t(v);
+  }
+
   // ---- declarations ----
   void declaration() {
     if (accept(";")) return;
@@ -519,6 +703,8 @@ class Parser {
       try {
         if (is_typedef) {
           scope_.add_typedef(d.name, t);
+          if (t->record && t->record->tag.empty() && t->record->typedef_name.empty())
+            t->record->typedef_name = d.name;
         } else if (t->kind == Kind::Func) {
           if (!d.ops.empty() && d.ops.back().kind != DeclOp::Fn) names.clear();
           names.resize(t->params.size());
@@ -537,73 +723,34 @@ class Parser {
     }
   }
 
-  // ---- constant expressions (array sizes) ----
-  int64_t const_expr() { return binary(0); }
-
-  int64_t binary(int min_prec) {
-    int64_t lhs = unary();
-    for (;;) {
-      const Token &t = peek();
-      int prec = t.kind != Tok::Punct ? -1
-               : t.text == "|" ? 1 : t.text == "^" ? 2 : t.text == "&" ? 3
-               : (t.text == "<<" || t.text == ">>") ? 4 : (t.text == "+" || t.text == "-") ? 5
-               : (t.text == "*" || t.text == "/" || t.text == "%") ? 6 : -1;
-      if (prec < min_prec || prec < 0) return lhs;
-      std::string op = t.text;
-      p_++;
-      int64_t rhs = binary(prec + 1);
-      if ((op == "/" || op == "%") && rhs == 0) error_at(t, "division by zero");
-      if ((op == "<<" || op == ">>") && (rhs < 0 || rhs > 63)) error_at(t, "shift count out of range");
-      lhs = op == "|" ? lhs | rhs : op == "^" ? lhs ^ rhs : op == "&" ? lhs & rhs
-          : op == "<<" ? int64_t(uint64_t(lhs) << rhs) : op == ">>" ? lhs >> rhs
-          : op == "+" ? int64_t(uint64_t(lhs) + uint64_t(rhs))
-          : op == "-" ? int64_t(uint64_t(lhs) - uint64_t(rhs))
-          : op == "*" ? int64_t(uint64_t(lhs) * uint64_t(rhs))
-          : (op == "/" ? (lhs == INT64_MIN && rhs == -1 ? lhs : lhs / rhs)
-                       : (lhs == INT64_MIN && rhs == -1 ? 0 : lhs % rhs));
-    }
+  // ---- constant expressions ----
+  ConstExpr::Hooks expr_hooks() {
+    return {[this] { return at_type_name(); },
+            [this] {
+              const CType *base = specifiers(nullptr);
+              Declarator d = declarator(true, false);
+              return apply(base, d);
+            }};
   }
+  Constant const_value() { return ConstExpr(toks_, p_, src_, scope_, expr_hooks()).eval(); }
+  int64_t const_expr() { return ConstExpr(toks_, p_, src_, scope_, expr_hooks()).integer(); }
 
-  int64_t unary() {
-    Nest nest(*this);
-    if (accept("-")) return int64_t(0 - uint64_t(unary()));
-    if (accept("+")) return unary();
-    if (accept("~")) return ~unary();
-    if (accept("(")) {
-      int64_t v = const_expr();
-      expect(")");
-      return v;
-    }
+  // Does a type name start here (for casts and sizeof in constant expressions)?
+  bool at_type_name() const {
     const Token &t = peek();
-    if (t.kind == Tok::Number) {
-      p_++;
-      return parse_int(t);
-    }
-    error("expected a constant expression");
+    if (t.kind != Tok::Ident) return false;
+    static const char *words[] = {"void", "char", "short", "int", "long", "float", "double",
+                                  "signed", "unsigned", "_Bool", "struct", "union", "enum",
+                                  "const", "volatile", "__signed__"};
+    for (const char *w : words)
+      if (t.text == w) return true;
+    return scope_.find_typedef(t.text) != nullptr;
   }
 
-  int64_t parse_int(const Token &t) {
-    const std::string &s = t.text;
-    size_t end = s.size();
-    while (end > 0 && strchr("uUlL", s[end - 1])) end--;
-    std::string digits = s.substr(0, end);
-    int base = 10;
-    size_t i = 0;
-    if (digits.size() > 1 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) base = 16, i = 2;
-    else if (digits.size() > 1 && digits[0] == '0') base = 8, i = 1;
-    if (i >= digits.size() && base == 16) error_at(t, "invalid integer constant");
-    uint64_t v = 0;
-    for (; i < digits.size(); i++) {
-      char c = digits[i];
-      int d = isdigit((unsigned char)c) ? c - '0'
-            : isxdigit((unsigned char)c) && base == 16 ? tolower(c) - 'a' + 10 : 99;
-      if (d >= base) error_at(t, "invalid integer constant");
-      if (v > (UINT64_MAX - d) / base) error_at(t, "integer constant is too large", false);
-      v = v * base + d;
-    }
-    if (v > uint64_t(INT64_MAX)) error_at(t, "integer constant is too large", false);
-    return int64_t(v);
-  }
+  Attrs attrs_;                       // packed/aligned seen in the current declaration
+  size_t pack_ = 0;                   // #pragma pack in force
+  std::vector<size_t> pack_stack_;
+  std::vector<Record *> completed_;   // records this parse completed
 
   std::string_view src_;
   Scope &scope_;
@@ -630,7 +777,13 @@ class Parser {
 
 void cdef(Scope &scope, std::string_view text) {
   Scope work = scope;   // all or nothing: the scope changes only if every declaration parses
-  Parser(text, work).declarations();
+  Parser parser(text, work);
+  try {
+    parser.declarations();
+  } catch (...) {
+    parser.roll_back();
+    throw;
+  }
   scope = std::move(work);
 }
 

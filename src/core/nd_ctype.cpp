@@ -49,7 +49,9 @@ std::string CType::str(const std::string &decl) const {
         break;
       }
       default: {
-        std::string base = qual_prefix(t->quals) + t->name;
+        const std::string &name = t->record && t->record->tag.empty() && !t->record->typedef_name.empty()
+                                      ? t->record->typedef_name : t->name;
+        std::string base = qual_prefix(t->quals) + name;
         // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
         return s.empty() ? base : s[0] == '[' ? base + s : base + " " + s;
       }
@@ -295,6 +297,48 @@ void Scope::add_decl(Decl d) {
                        typedefs_[d.name]->str() + "'");
   decl_order_.push_back(d.name);
   decls_.emplace(d.name, std::move(d));
+}
+
+// ---- constants ----------------------------------------------------------------------
+
+std::string Constant::str() const {
+  switch (kind) {
+    case Int: return is_unsigned ? std::to_string(uint64_t(i)) : std::to_string(i);
+    case Float: {
+      char buf[40];
+      snprintf(buf, sizeof buf, "%.17g", f);
+      return buf;
+    }
+    case String: return "\"" + s + "\"";
+  }
+  return "?";
+}
+
+const Constant *Scope::find_constant(const std::string &name) const {
+  for (const Scope *sc = this; sc; sc = sc->parent_) {
+    auto it = sc->constants_.find(name);
+    if (it != sc->constants_.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+void Scope::add_constant(const std::string &name, Constant c) {
+  auto it = constants_.find(name);
+  if (it != constants_.end()) {
+    if (it->second == c) return;
+    throw DeclConflict("conflicting definition of '" + name + "': previously " + it->second.str() +
+                       ", now " + c.str());
+  }
+  if (decls_.count(name) || typedefs_.count(name))
+    throw DeclConflict("'" + name + "' is already declared");
+  constants_.emplace(name, std::move(c));
+  constant_order_.push_back(name);
+}
+
+std::vector<Record *> Scope::tags() const {
+  std::vector<Record *> out;
+  for (auto &kv : tags_) out.push_back(kv.second);
+  return out;
 }
 
 }  // namespace ndffi

@@ -36,6 +36,7 @@ struct CType;
 // A struct/union/enum: identity object (one per declaration of a tag), completed once.
 struct Record {
   std::string tag;            // "" for an anonymous record
+  std::string typedef_name;   // an anonymous record's first typedef name, for printing
   bool is_union = false;
   bool is_enum = false;
   bool complete = false;
@@ -117,6 +118,22 @@ struct Decl {
   std::string str() const;   // the C prototype, "double dsum(const double *x, long n)"
 };
 
+// A named constant: a #define of a number or string, or an enumerator.
+struct Constant {
+  enum Kind : uint8_t { Int, Float, String } kind = Int;
+  int64_t i = 0;               // Int (the bits of an unsigned value when is_unsigned)
+  bool is_unsigned = false;
+  double f = 0;                // Float
+  std::string s;               // String (without quotes, escapes resolved)
+  const CType *type = nullptr; // the C type: int, long, double, an enum, const char *...
+
+  bool operator==(const Constant &o) const {
+    return kind == o.kind && i == o.i && is_unsigned == o.is_unsigned &&
+           (f == o.f || (f != f && o.f != o.f)) && s == o.s && type == o.type;
+  }
+  std::string str() const;   // as C would spell the value
+};
+
 // A namespace of declarations: typedefs, tags, functions and globals.  Each library has
 // one whose parent is the built-in scope (the C and <stdint.h> type names).
 class Scope {
@@ -129,19 +146,24 @@ class Scope {
   const Decl *find_decl(const std::string &name) const;
   const std::vector<std::string> &decl_names() const { return decl_order_; }
   const std::vector<std::string> &typedef_names() const { return typedef_order_; }
+  const Constant *find_constant(const std::string &name) const;
+  const std::vector<std::string> &constant_names() const { return constant_order_; }
+  std::vector<Record *> tags() const;   // this scope's own struct, union and enum tags
 
   // Each raises DeclConflict (a std::runtime_error) when `name` is already declared
   // differently; an identical redeclaration is accepted.
   void add_typedef(const std::string &name, const CType *t);
   void add_tag(Record *rec);
   void add_decl(Decl d);
+  void add_constant(const std::string &name, Constant c);
 
  private:
   const Scope *parent_;
   std::unordered_map<std::string, const CType *> typedefs_;
   std::unordered_map<std::string, Record *> tags_;   // key: "struct x", "union x", "enum x"
   std::unordered_map<std::string, Decl> decls_;
-  std::vector<std::string> decl_order_, typedef_order_;
+  std::unordered_map<std::string, Constant> constants_;
+  std::vector<std::string> decl_order_, typedef_order_, constant_order_;
 };
 
 struct DeclConflict : std::runtime_error {

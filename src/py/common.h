@@ -58,6 +58,24 @@ struct ValueObject {
 extern PyTypeObject ValueType;
 inline bool is_value(PyObject *o) { return Py_TYPE(o) == &ValueType; }
 
+// ---- StructValue: a struct or union value, owning its memory or viewing another's ----
+struct RecordObject {
+  PyObject_HEAD
+  const CType *type;       // the record type, unqualified
+  char *data;
+  PyObject *owner;         // for a view: what keeps `data` alive
+  bool owns;               // data was allocated for this value
+};
+extern PyTypeObject RecordType;
+inline bool is_record(PyObject *o) { return Py_TYPE(o) == &RecordType; }
+PyObject *make_record(const CType *t, const void *src);          // a copy (zeroed if src null)
+PyObject *make_record_view(const CType *t, void *data, PyObject *owner);
+PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs);
+PyArray_Descr *record_dtype(const CType *t);
+bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why);
+struct Where;
+bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+
 // ---- Function ----
 struct PyArgInfo;
 struct FunctionObject {
@@ -110,7 +128,12 @@ struct Where {
 
 // Per-parameter facts precomputed when a function is made.
 struct PyArgInfo {
+  PyArgInfo() = default;
+  PyArgInfo(const PyArgInfo &) = delete;
+  ~PyArgInfo() { Py_XDECREF(congruent); }
   int typenum[3] = {-1, -1, -1};   // NumPy type numbers an array may have (pointer params)
+  const CType *record = nullptr;   // pointer to a struct/union: its type
+  PyArray_Descr *congruent = nullptr;   // the last structured dtype found congruent with it
   bool any_dtype = false;          // void * takes any element type
   bool writable = false;           // non-const pointee: the array must be writeable
   bool is_char = false;            // char *: bytes and str (when const) accepted

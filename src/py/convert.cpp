@@ -223,8 +223,31 @@ static const char *array_flags_problem(PyArrayObject *arr, bool writable) {
   return nullptr;
 }
 
+// A structured array for a pointer to a record: its layout must be the C layout.
+static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr,
+                             unsigned char *dst, const Where &w) {
+  PyArray_Descr *d = PyArray_DESCR(arr);
+  std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" +
+                         a.type->str() + "'";
+  if (d != info.congruent) {
+    std::string why;
+    if (!record_congruent(info.record, d, &why))
+      return fail(w, PyExc_TypeError, expected, "an array whose layout differs: " + why);
+    Py_INCREF(d);
+    Py_XSETREF(info.congruent, d);
+  }
+  if (const char *problem = array_flags_problem(arr, info.writable)) {
+    if (!strcmp(problem, "read-only"))
+      return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+                  "a read-only array");
+    return fail(w, PyExc_TypeError, expected, std::string(problem) + " array");
+  }
+  return set_pointer(dst, PyArray_DATA(arr));
+}
+
 static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr,
                       unsigned char *dst, const Where &w) {
+  if (info.record) return record_array_arg(a, const_cast<PyArgInfo &>(info), arr, dst, w);
   int tn = PyArray_TYPE(arr);
   bool type_ok = info.any_dtype ||
                  ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
@@ -328,6 +351,11 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
                         Holds &holds, const Where &w) {
   if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
   if (o == Py_None) return set_pointer(dst, nullptr);
+  if (is_record(o) && (info.record || info.any_dtype)) {
+    auto *r = (RecordObject *)o;
+    if (info.any_dtype || r->type->record == info.record->record) return set_pointer(dst, r->data);
+    return fail(w, PyExc_TypeError, "'" + a.type->str() + "'", "a '" + r->type->str() + "' value");
+  }
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
     std::string why;
@@ -387,6 +415,7 @@ bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *d
     case Conv::LongDouble: return float_value(a, o, dst, w);
     case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
     case Conv::FuncPtr: return funcptr_arg(a, o, dst, w);
+    case Conv::Record: return set_record(a.type, (char *)dst, o, w);
     default:
       PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), a.type->str().c_str());
       return false;
@@ -421,6 +450,7 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw) {
 }
 
 PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
+  if (t->kind == Kind::Record) return make_record_view(t, const_cast<void *>(p), owner);
   ArgSpec a = arg_spec(t);
   uint64_t raw = 0;
   switch (a.conv) {
@@ -443,6 +473,7 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
 }
 
 bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
+  if (t->kind == Kind::Record) return set_record(t, (char *)p, o, w);
   ArgSpec a;
   try {
     a = arg_spec(t);
@@ -488,6 +519,7 @@ static int typenum_of(const CType *t) {
 }
 
 PyArray_Descr *dtype_of(const CType *t) {
+  if (t->kind == Kind::Record) return record_dtype(t);
   int tn = typenum_of(t);
   if (tn < 0) {
     PyErr_Format(PyExc_TypeError, "'%s' has no NumPy dtype", t->str().c_str());
@@ -503,6 +535,11 @@ void fill_arg_info(PyArgInfo &info, const CType *param) {
   if (t->kind == Kind::Void) {
     info.any_dtype = true;
     info.expected = "any";
+    return;
+  }
+  if (t->kind == Kind::Record) {
+    info.record = strip(t);
+    info.expected = "'" + info.record->str() + "' records";
     return;
   }
   int tn = typenum_of(t);

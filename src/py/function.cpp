@@ -14,6 +14,7 @@ namespace ndffi::py {
 
 // Argument storage on the stack for the fast path; larger calls take the general one.
 constexpr uint32_t kFastStorage = 128;
+constexpr uint32_t kFastResult = 32;   // bytes of the result buffer of the fast path
 
 static thread_local int saved_errno = 0;
 int get_saved_errno() { return saved_errno; }
@@ -34,6 +35,7 @@ static inline PyObject *result(const CallPlan &p, const uint64_t *ret) {
     memcpy(&ld, ret, sizeof ld);
     return PyFloat_FromDouble(double(ld));
   }
+  if (p.ret.conv == Conv::Record) return make_record(p.ret.type, ret);
   return from_c(p.ret, ret[0]);
 }
 
@@ -111,7 +113,8 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
               Where{f, int(nfixed + j)}))
       return nullptr;
   }
-  alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
+  std::vector<uint64_t> retbuf(std::max<size_t>(4, p.ret.size / 8 + 2), 0);   // 16-aligned
+  uint64_t *ret = retbuf.data();
   if (p.type->variadic) {
     VariadicCall vc;
     if (!vc.prepare(p, extra_specs, storage.data())) {
@@ -167,7 +170,8 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
     invoke(f, storage, ret);
   }
   holds.release();
-  return p.ret.conv == Conv::LongDouble ? result(p, ret) : fast_result(p.ret, ret[0]);
+  return p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
+                                                                       : fast_result(p.ret, ret[0]);
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
@@ -192,7 +196,8 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->weakrefs = nullptr;
   f->release_gil = release_gil;
   f->use_errno = use_errno;
-  bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage;
+  bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage &&
+              f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
   PyObject_GC_Track(f);
   return (PyObject *)f;

@@ -206,7 +206,7 @@ static std::string kind_name(Kind k) {
     case Kind::Float: return "float";
     case Kind::Pointer: return "pointer";
     case Kind::Array: return "array";
-    case Kind::Record: return "struct";
+    case Kind::Record: return "struct";   // "union" is told apart by the caller
     case Kind::Enum: return "enum";
     case Kind::Func: return "function";
   }
@@ -220,7 +220,7 @@ using namespace ndffi::py;
 
 NB_MODULE(_ndffi, m) {
   if (_import_array() < 0) throw nb::python_error();
-  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType}) {
+  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType}) {
     if (PyType_Ready(t) < 0) throw nb::python_error();
     Py_INCREF(t);
     const char *dot = strrchr(t->tp_name, '.');
@@ -234,7 +234,37 @@ NB_MODULE(_ndffi, m) {
   nb::class_<CTypeRef>(m, "CType", "A C type.")
       .def_prop_ro("size", [](const CTypeRef &r) { return r.type->byte_size(); })
       .def_prop_ro("alignment", [](const CTypeRef &r) { return r.type->alignment(); })
-      .def_prop_ro("kind", [](const CTypeRef &r) { return kind_name(r.type->kind); })
+      .def_prop_ro("kind", [](const CTypeRef &r) {
+        return r.type->kind == Kind::Record && r.type->record->is_union ? std::string("union")
+                                                                        : kind_name(r.type->kind);
+      })
+      .def_prop_ro("fields", [](const CTypeRef &r) -> nb::object {
+        if (r.type->kind != Kind::Record) return nb::none();
+        nb::list out;
+        for (const Record::Field &f : r.type->record->fields) {
+          nb::object bits = f.bit_width >= 0 ? nb::object(nb::make_tuple(f.bit_offset, f.bit_width)) : nb::none();
+          out.append(nb::make_tuple(f.name, nb::steal(ctype_object(f.type)), f.offset, bits));
+        }
+        return out;
+      }, "[(name, CType, offset, (bit_offset, bit_width) or None)] of a struct or union")
+      .def_prop_ro("enumerators", [](const CTypeRef &r) -> nb::object {
+        if (r.type->kind != Kind::Enum) return nb::none();
+        nb::list out;
+        for (auto &e : r.type->record->enumerators) out.append(nb::make_tuple(e.first, e.second));
+        return out;
+      }, "[(name, value)] of an enum")
+      .def_prop_ro("name", [](const CTypeRef &r) -> std::string {
+        if (!r.type->record) return r.type->str();
+        return r.type->record->tag.empty() ? r.type->record->typedef_name : r.type->record->tag;
+      }, "the tag (or typedef name) of a struct, union or enum; the spelling otherwise")
+      .def("__call__", [](const CTypeRef &r, nb::args args, nb::kwargs kwargs) {
+        if (r.type->kind != Kind::Record)
+          throw nb::type_error(("'" + r.type->str() + "' values are made with new(); only struct "
+                                "and union types are called").c_str());
+        PyObject *v = new_record_value(r.type, args.ptr(), kwargs.ptr());
+        if (!v) throw nb::python_error();
+        return nb::steal(v);
+      })
       .def_prop_ro("cname", [](const CTypeRef &r) { return r.type->str(); })
       .def_prop_ro("is_const", [](const CTypeRef &r) { return r.type->is_const(); })
       .def_prop_ro("item", [](const CTypeRef &r) -> nb::object {
@@ -289,6 +319,31 @@ NB_MODULE(_ndffi, m) {
         if (!t) return nb::none();
         return nb::steal(ctype_object(t));
       })
+      .def("constant", [](const Namespace &ns, const std::string &name) -> nb::object {
+        const Constant *c = ns.scope.find_constant(name);
+        if (!c) return nb::none();
+        nb::object v;
+        if (c->kind == Constant::Int) v = nb::steal(c->is_unsigned ? PyLong_FromUnsignedLongLong(uint64_t(c->i))
+                                                                  : PyLong_FromLongLong(c->i));
+        else if (c->kind == Constant::Float) v = nb::float_(c->f);
+        else v = nb::steal(PyUnicode_DecodeUTF8(c->s.data(), Py_ssize_t(c->s.size()), "surrogateescape"));
+        return nb::make_tuple(v, nb::steal(ctype_object(c->type)));
+      }, "(value, CType) of a #define or enumerator, or None")
+      .def("variable", [](const Namespace &ns, const std::string &name, uintptr_t address) {
+        const Decl *d = ns.scope.find_decl(name);
+        if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
+        const CType *t = d->type;
+        TypeTable &T = TypeTable::get();
+        PyObject *p = t->kind == Kind::Array && t->length != CType::kUnknownLength
+                          ? make_pointer((void *)address, T.pointer(t->target), nullptr, Py_ssize_t(t->length))
+                          : make_pointer((void *)address, T.pointer(t), nullptr, 1);
+        if (!p) throw nb::python_error();
+        return nb::steal(p);
+      }, "A Pointer to a global variable (to the first element of a global array).")
+      .def("has_tag", [](const Namespace &ns, const std::string &kind, const std::string &tag) {
+        return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;
+      })
+      .def("constant_names", [](const Namespace &ns) { return ns.scope.constant_names(); })
       .def("type", [](const Namespace &ns, const std::string &text) {
         return nb::steal(ctype_object(parse_or_raise(ns.scope, text)));
       })

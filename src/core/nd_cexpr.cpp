@@ -1,0 +1,346 @@
+#include "nd_cexpr.h"
+
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace ndffi {
+
+static const CType *int_t() { return TypeTable::get().int_type(4, true, "int"); }
+static const CType *uint_t() { return TypeTable::get().int_type(4, false, "unsigned int"); }
+static const CType *long_t() { return TypeTable::get().int_type(sizeof(long), true, "long"); }
+static const CType *ulong_t() { return TypeTable::get().int_type(sizeof(long), false, "unsigned long"); }
+static const CType *double_t() { return TypeTable::get().float_type(8, "double"); }
+
+static Constant make_int(int64_t v, bool is_unsigned, const CType *t = nullptr) {
+  Constant c;
+  c.kind = Constant::Int;
+  c.i = v;
+  c.is_unsigned = is_unsigned;
+  c.type = t ? t : is_unsigned ? (uint64_t(v) <= UINT_MAX ? uint_t() : ulong_t())
+                               : (v >= INT_MIN && v <= INT_MAX ? int_t() : long_t());
+  return c;
+}
+
+static Constant make_float(double d) {
+  Constant c;
+  c.kind = Constant::Float;
+  c.f = d;
+  c.type = double_t();
+  return c;
+}
+
+static double as_double(const Constant &c) {
+  return c.kind == Constant::Float ? c.f : c.is_unsigned ? double(uint64_t(c.i)) : double(c.i);
+}
+
+static bool truth(const Constant &c) { return c.kind == Constant::Float ? c.f != 0 : c.i != 0; }
+
+void ConstExpr::error(const Token &t, const std::string &msg) {
+  throw_cdef_error(src_, t.pos, msg, t.text);
+}
+
+Constant ConstExpr::eval() { return conditional(); }
+
+int64_t ConstExpr::integer() {
+  const Token &at = peek();
+  Constant c = conditional();
+  if (c.kind != Constant::Int) error(at, "expected an integer constant expression");
+  if (c.is_unsigned && uint64_t(c.i) > uint64_t(INT64_MAX)) error(at, "integer constant is too large");
+  return c.i;
+}
+
+Constant ConstExpr::conditional() {
+  Constant c = binary(0);
+  if (accept("?")) {
+    Constant a = conditional();
+    if (!accept(":")) error(peek(), "expected ':'");
+    Constant b = conditional();
+    return truth(c) ? a : b;
+  }
+  return c;
+}
+
+static int precedence(const Token &t) {
+  if (t.kind != Tok::Punct) return -1;
+  static const std::pair<const char *, int> table[] = {
+      {"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6}, {"<", 7},
+      {">", 7}, {"<=", 7}, {">=", 7}, {"<<", 8}, {">>", 8}, {"+", 9}, {"-", 9}, {"*", 10},
+      {"/", 10}, {"%", 10}};
+  for (auto &e : table)
+    if (t.text == e.first) return e.second;
+  return -1;
+}
+
+Constant ConstExpr::binary(int min_prec) {
+  Constant lhs = unary();
+  for (;;) {
+    const Token &op = peek();
+    int prec = precedence(op);
+    if (prec < 0 || prec < min_prec) return lhs;
+    p_++;
+    Constant rhs = binary(prec + 1);
+    lhs = apply(op, lhs, rhs);
+  }
+}
+
+Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b) {
+  const std::string &op = opt.text;
+  if (a.kind == Constant::String || b.kind == Constant::String)
+    error(opt, "a string cannot be an operand of '" + op + "'");
+  if (op == "&&") return make_int(truth(a) && truth(b), false);
+  if (op == "||") return make_int(truth(a) || truth(b), false);
+  if (a.kind == Constant::Float || b.kind == Constant::Float) {
+    double x = as_double(a), y = as_double(b);
+    if (op == "+") return make_float(x + y);
+    if (op == "-") return make_float(x - y);
+    if (op == "*") return make_float(x * y);
+    if (op == "/") return make_float(x / y);
+    if (op == "<") return make_int(x < y, false);
+    if (op == ">") return make_int(x > y, false);
+    if (op == "<=") return make_int(x <= y, false);
+    if (op == ">=") return make_int(x >= y, false);
+    if (op == "==") return make_int(x == y, false);
+    if (op == "!=") return make_int(x != y, false);
+    error(opt, "'" + op + "' needs integer operands");
+  }
+  bool u = a.is_unsigned || b.is_unsigned;
+  uint64_t x = uint64_t(a.i), y = uint64_t(b.i);
+  int64_t sx = a.i, sy = b.i;
+  if (op == "<" || op == ">" || op == "<=" || op == ">=" || op == "==" || op == "!=") {
+    bool r = op == "==" ? x == y : op == "!=" ? x != y
+           : u ? (op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y)
+               : (op == "<" ? sx < sy : op == ">" ? sx > sy : op == "<=" ? sx <= sy : sx >= sy);
+    return make_int(r, false);
+  }
+  if ((op == "/" || op == "%") && y == 0) error(opt, "division by zero");
+  if ((op == "<<" || op == ">>") && (sy < 0 || sy > 63)) error(opt, "shift count out of range");
+  uint64_t r;
+  if (op == "+") r = x + y;
+  else if (op == "-") r = x - y;
+  else if (op == "*") r = x * y;
+  else if (op == "/") r = u ? x / y : uint64_t(sx == INT64_MIN && sy == -1 ? sx : sx / sy);
+  else if (op == "%") r = u ? x % y : uint64_t(sx == INT64_MIN && sy == -1 ? 0 : sx % sy);
+  else if (op == "<<") r = x << y;
+  else if (op == ">>") r = u ? x >> y : uint64_t(sx >> sy);
+  else if (op == "&") r = x & y;
+  else if (op == "|") r = x | y;
+  else r = x ^ y;
+  return make_int(int64_t(r), u);
+}
+
+Constant ConstExpr::unary() {
+  if (++depth_ > 200) error(peek(), "expression is nested too deeply");
+  struct Leave { int &d; ~Leave() { d--; } } leave{depth_};
+  const Token &t = peek();
+  if (accept("-")) {
+    Constant v = unary();
+    if (v.kind == Constant::Float) return make_float(-v.f);
+    if (v.kind != Constant::Int) error(t, "'-' needs a number");
+    return make_int(int64_t(0 - uint64_t(v.i)), v.is_unsigned);
+  }
+  if (accept("+")) return unary();
+  if (accept("~")) {
+    Constant v = unary();
+    if (v.kind != Constant::Int) error(t, "'~' needs an integer");
+    return make_int(~v.i, v.is_unsigned);
+  }
+  if (accept("!")) return make_int(!truth(unary()), false);
+  if (accept("sizeof")) {
+    bool paren = is("(");
+    if (paren && hooks_.at_type_name) {
+      size_t save = p_;
+      p_++;
+      if (hooks_.at_type_name()) {
+        const CType *ty = hooks_.type_name();
+        if (!accept(")")) error(peek(), "expected ')'");
+        if (!ty->is_complete()) error(t, "sizeof of incomplete type '" + ty->str() + "'");
+        return make_int(int64_t(ty->byte_size()), true, ulong_t());
+      }
+      p_ = save;
+    }
+    error(t, "sizeof needs a type name in parentheses");
+  }
+  if (is("(") && hooks_.at_type_name) {
+    size_t save = p_;
+    p_++;
+    if (hooks_.at_type_name()) {
+      const CType *ty = hooks_.type_name();
+      if (!accept(")")) error(peek(), "expected ')'");
+      return cast(ty, unary(), t);
+    }
+    p_ = save;
+  }
+  return primary();
+}
+
+Constant ConstExpr::cast(const CType *t, const Constant &v, const Token &at) {
+  if (v.kind == Constant::String) error(at, "a string cannot be cast");
+  if (t->kind == Kind::Float) {
+    double d = as_double(v);
+    if (t->size == 4) d = double(float(d));
+    Constant c = make_float(d);
+    c.type = t;
+    return c;
+  }
+  if (t->kind == Kind::Pointer || t->is_integer()) {
+    // C conversion: the value modulo 2**bits (pointers: an address-sized integer).
+    uint64_t bits = v.kind == Constant::Float ? uint64_t(int64_t(v.f)) : uint64_t(v.i);
+    size_t size = t->kind == Kind::Pointer ? sizeof(void *) : t->byte_size();
+    const CType *base = t->kind == Kind::Enum && t->record->enum_base ? t->record->enum_base : t;
+    bool is_signed = t->kind != Kind::Pointer && base->is_signed;
+    if (t->kind == Kind::Bool) return make_int(bits != 0, false, t);
+    if (size < 8) {
+      uint64_t mask = (uint64_t(1) << (8 * size)) - 1;
+      bits &= mask;
+      if (is_signed && (bits >> (8 * size - 1))) bits |= ~mask;
+    }
+    return make_int(int64_t(bits), !is_signed, t);
+  }
+  if (t->kind == Kind::Void) return v;
+  error(at, "cannot cast a constant to '" + t->str() + "'");
+}
+
+Constant ConstExpr::primary() {
+  const Token &t = peek();
+  if (accept("(")) {
+    Constant v = conditional();
+    if (!accept(")")) error(peek(), "expected ')'");
+    return v;
+  }
+  if (t.kind == Tok::Number) {
+    p_++;
+    return number(t);
+  }
+  if (t.kind == Tok::Char) {
+    p_++;
+    return character(t);
+  }
+  if (t.kind == Tok::String) return string();
+  if (t.kind == Tok::Ident) {
+    if (const Constant *c = scope_.find_constant(t.text)) {
+      p_++;
+      return *c;
+    }
+    error(t, "'" + t.text + "' is not a constant");
+  }
+  error(t, t.kind == Tok::End || t.kind == Tok::EndLine ? "expected a constant expression, got the end"
+                                                         : "expected a constant expression, got '" + t.text + "'");
+}
+
+Constant ConstExpr::number(const Token &t) {
+  const std::string &s = t.text;
+  bool hex = s.size() > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  bool is_float = !hex && (s.find_first_of(".eE") != std::string::npos);
+  if (hex && s.find_first_of("pP") != std::string::npos) is_float = true;
+  if (is_float) {
+    std::string body = s;
+    while (!body.empty() && strchr("fFlL", body.back())) body.pop_back();
+    char *end = nullptr;
+    double d = strtod(body.c_str(), &end);
+    if (!end || *end) error(t, "invalid floating constant '" + s + "'");
+    Constant c = make_float(d);
+    if (s.back() == 'f' || s.back() == 'F') c.type = TypeTable::get().float_type(4, "float");
+    return c;
+  }
+  size_t end = s.size();
+  bool u = false;
+  int longs = 0;
+  while (end > 0 && strchr("uUlL", s[end - 1])) {
+    if (s[end - 1] == 'u' || s[end - 1] == 'U') u = true;
+    else longs++;
+    end--;
+  }
+  std::string digits = s.substr(0, end);
+  int base = 10;
+  size_t i = 0;
+  if (hex) base = 16, i = 2;
+  else if (digits.size() > 1 && digits[0] == '0') base = 8, i = 1;
+  if (i >= digits.size() && base == 16) error(t, "invalid integer constant '" + s + "'");
+  uint64_t v = 0;
+  for (; i < digits.size(); i++) {
+    char c = digits[i];
+    int d = isdigit((unsigned char)c) ? c - '0'
+          : isxdigit((unsigned char)c) && base == 16 ? tolower(c) - 'a' + 10 : 99;
+    if (d >= base) error(t, "invalid integer constant '" + s + "'");
+    if (v > (UINT64_MAX - uint64_t(d)) / uint64_t(base)) error(t, "integer constant is too large");
+    v = v * uint64_t(base) + uint64_t(d);
+  }
+  // C's type of an integer constant: the first that holds the value of int, unsigned int
+  // (hexadecimal and octal only), long, unsigned long (the unsigned ones from the start
+  // with a U suffix; long from the start with an L suffix).
+  bool any_base_unsigned = base != 10 || u;
+  if (!u && !longs && v <= uint64_t(INT_MAX)) return make_int(int64_t(v), false, int_t());
+  if (!longs && any_base_unsigned && v <= UINT_MAX) return make_int(int64_t(v), true, uint_t());
+  if (!u && v <= uint64_t(INT64_MAX)) return make_int(int64_t(v), false, long_t());
+  if (!any_base_unsigned) error(t, "integer constant is too large");
+  return make_int(int64_t(v), true, ulong_t());
+}
+
+// The value of one escape sequence or character at s[i], advancing i.
+static int64_t read_char(const std::string &s, size_t &i, bool *ok) {
+  *ok = true;
+  if (s[i] != '\\') return (unsigned char)s[i++];
+  i++;
+  if (i >= s.size()) return *ok = false, 0;
+  char c = s[i++];
+  switch (c) {
+    case 'n': return '\n';
+    case 't': return '\t';
+    case 'r': return '\r';
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      int v = c - '0';
+      for (int k = 0; k < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; k++) v = v * 8 + (s[i++] - '0');
+      return v & 0xff;
+    }
+    case 'x': {
+      int v = 0, n = 0;
+      while (i < s.size() && isxdigit((unsigned char)s[i]))
+        v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10), i++, n++;
+      if (!n) *ok = false;
+      return v & 0xff;
+    }
+    case 'a': return '\a';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'v': return '\v';
+    case 'e': return 27;
+    case '\\': case '\'': case '"': case '?': return c;
+    default: *ok = false; return 0;
+  }
+}
+
+Constant ConstExpr::character(const Token &t) {
+  std::string body = t.text.substr(1, t.text.size() - 2);
+  size_t i = 0;
+  bool ok;
+  if (body.empty()) error(t, "empty character constant");
+  int64_t v = read_char(body, i, &ok);
+  if (!ok || i != body.size()) error(t, "invalid character constant " + t.text);
+  // A character constant has type int, with the value of a char: '\xff' is -1 where
+  // char is signed.
+  return make_int(CHAR_MIN < 0 ? int64_t(int8_t(v)) : int64_t(uint8_t(v)), false, int_t());
+}
+
+Constant ConstExpr::string() {
+  Constant c;
+  c.kind = Constant::String;
+  TypeTable &T = TypeTable::get();
+  c.type = T.pointer(T.qualified(T.char_type(), QConst));
+  while (peek().kind == Tok::String) {   // adjacent literals are one string
+    const Token &t = peek();
+    std::string body = t.text.substr(1, t.text.size() - 2);
+    for (size_t i = 0; i < body.size();) {
+      bool ok;
+      int64_t v = read_char(body, i, &ok);
+      if (!ok) error(t, "invalid escape sequence in " + t.text);
+      c.s += char(v);
+    }
+    p_++;
+  }
+  return c;
+}
+
+}  // namespace ndffi

@@ -1,0 +1,134 @@
+#include "nd_clex.h"
+
+#include <cctype>
+#include <cstring>
+
+#include "nd_cparse.h"
+
+namespace ndffi {
+
+void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg,
+                      const std::string &tok) {
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t k = 0; k < pos && k < src.size(); k++)
+    if (src[k] == '\n') line++, line_start = k + 1;
+  size_t line_end = src.find('\n', line_start);
+  if (line_end == std::string_view::npos) line_end = src.size();
+  // The column counts characters (UTF-8 code points), not bytes.
+  int column = 1;
+  for (size_t k = line_start; k < pos && k < src.size(); k++)
+    if (((unsigned char)src[k] & 0xC0) != 0x80) column++;
+  throw CDefError(line, column, msg, tok, std::string(src.substr(line_start, line_end - line_start)));
+}
+
+namespace {
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view src) : src_(src) {}
+
+  std::vector<Token> run() {
+    std::vector<Token> out;
+    bool line_start = true;      // only white space since the last newline
+    bool in_directive = false;
+    for (;;) {
+      bool newline = skip_space(in_directive);
+      if (newline) line_start = true;
+      if (newline && in_directive) {
+        out.push_back({Tok::EndLine, "", i_});
+        in_directive = false;
+        continue;
+      }
+      if (i_ >= src_.size()) break;
+      size_t start = i_;
+      char c = src_[i_];
+      if (c == '#' && line_start && !in_directive) {
+        i_++;
+        out.push_back({Tok::Hash, "#", start});
+        in_directive = true;
+        line_start = false;
+        continue;
+      }
+      line_start = false;
+      if (isalpha((unsigned char)c) || c == '_') {
+        while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '_')) i_++;
+        out.push_back({Tok::Ident, std::string(src_.substr(start, i_ - start)), start});
+      } else if (isdigit((unsigned char)c) ||
+                 (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
+        while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '.' ||
+                                    ((src_[i_] == '+' || src_[i_] == '-') &&
+                                     (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E') &&
+                                     !(src_[start] == '0' && start + 1 < src_.size() &&
+                                       (src_[start + 1] == 'x' || src_[start + 1] == 'X')))))
+          i_++;
+        out.push_back({Tok::Number, std::string(src_.substr(start, i_ - start)), start});
+      } else if (c == '"' || c == '\'') {
+        i_++;
+        while (i_ < src_.size() && src_[i_] != c && src_[i_] != '\n') i_ += src_[i_] == '\\' ? 2 : 1;
+        if (i_ >= src_.size() || src_[i_] != c)
+          throw_cdef_error(src_, start, c == '"' ? "unterminated string literal" : "unterminated character constant",
+                           std::string(1, c));
+        i_++;
+        out.push_back({c == '"' ? Tok::String : Tok::Char, std::string(src_.substr(start, i_ - start)), start});
+      } else {
+        static const char *multi[] = {"...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "::"};
+        std::string p(1, c);
+        for (const char *m : multi)
+          if (src_.substr(i_, strlen(m)) == m) { p = m; break; }
+        if (c == '\0' || (!strchr("*()[]{},;=:+-/%~&|^<>!?.#", c) && p.size() == 1)) {
+          if (c == '\0') throw_cdef_error(src_, start, "unexpected character '\\0'", std::string(1, c));
+          // A whole UTF-8 sequence, so the message and the token stay valid text.
+          size_t n = 1;
+          while ((unsigned char)c >= 0xC0 && start + n < src_.size() &&
+                 ((unsigned char)src_[start + n] & 0xC0) == 0x80)
+            n++;
+          std::string ch(src_.substr(start, n));
+          throw_cdef_error(src_, start, "unexpected character '" + ch + "'", ch);
+        }
+        i_ += p.size();
+        out.push_back({Tok::Punct, p, start});
+      }
+    }
+    if (in_directive) out.push_back({Tok::EndLine, "", src_.size()});
+    out.push_back({Tok::End, "", src_.size()});
+    return out;
+  }
+
+ private:
+  // Skip white space and comments; true if a newline was passed that ends a line (a
+  // backslash-newline inside a directive continues it).
+  bool skip_space(bool in_directive) {
+    bool newline = false;
+    while (i_ < src_.size()) {
+      char c = src_[i_];
+      if (c == '\\' && i_ + 1 < src_.size() && (src_[i_ + 1] == '\n' || src_[i_ + 1] == '\r')) {
+        i_ += src_[i_ + 1] == '\r' && i_ + 2 < src_.size() && src_[i_ + 2] == '\n' ? 3 : 2;
+      } else if (c == '\n') {
+        newline = true;
+        i_++;
+        if (in_directive) return true;
+      } else if (isspace((unsigned char)c)) {
+        i_++;
+      } else if (src_.substr(i_, 2) == "//") {
+        while (i_ < src_.size() && src_[i_] != '\n') i_++;
+      } else if (src_.substr(i_, 2) == "/*") {
+        size_t end = src_.find("*/", i_ + 2);
+        if (end == std::string_view::npos) throw_cdef_error(src_, i_, "unterminated comment", "/*");
+        i_ = end + 2;
+      } else {
+        break;
+      }
+    }
+    return newline;
+  }
+
+  std::string_view src_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+std::vector<Token> lex(std::string_view src) { return Lexer(src).run(); }
+
+}  // namespace ndffi

@@ -1,0 +1,52 @@
+#include "nd_layout.h"
+
+#include <stdexcept>
+
+namespace ndffi {
+
+LayoutRules native_layout_rules() {
+#ifdef _WIN32
+  return LayoutRules::MSVC;
+#else
+  return LayoutRules::SysV;
+#endif
+}
+
+void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
+                   LayoutRules rules) {
+  for (size_t i = 0; i < members.size(); i++) layout::check_member(rec, members[i], i + 1 == members.size());
+  rec->fields.clear();
+  if (rules == LayoutRules::MSVC) layout::msvc(rec, members, attrs);
+  else layout::sysv(rec, members, attrs);
+  rec->complete = true;
+}
+
+namespace layout {
+
+void check_member(const Record *rec, const MemberDecl &m, bool last) {
+  const CType *t = m.type;
+  std::string what = "member '" + (m.name.empty() ? std::string("<anonymous>") : m.name) + "' of '" +
+                     (rec->is_union ? "union " : "struct ") + (rec->tag.empty() ? "<anonymous>" : rec->tag) + "'";
+  if (m.bit_width >= 0) {
+    if (!t->is_integer())
+      throw std::runtime_error("bit-field " + what + " has non-integer type '" + t->str() + "'");
+    if (size_t(m.bit_width) > 8 * t->byte_size())
+      throw std::runtime_error("bit-field " + what + " is wider (" + std::to_string(m.bit_width) +
+                               " bits) than its type '" + t->str() + "'");
+    if (m.bit_width == 0 && !m.name.empty())
+      throw std::runtime_error("zero-width bit-field " + what + " must be unnamed");
+    return;
+  }
+  if (t->kind == Kind::Array && t->length == CType::kUnknownLength) {
+    if (!last || rec->is_union)
+      throw std::runtime_error("flexible array " + what + " must be the last member of a struct");
+    if (!t->target->is_complete()) throw std::runtime_error(what + " has incomplete element type");
+    return;
+  }
+  if (t->kind == Kind::Func) throw std::runtime_error(what + " has function type (use a pointer)");
+  if (!t->is_complete())
+    throw std::runtime_error(what + " has incomplete type '" + t->str() + "'");
+}
+
+}  // namespace layout
+}  // namespace ndffi

@@ -1,0 +1,46 @@
+// Record layout: the offsets, size, alignment and bit-field placement of structs and
+// unions, by the rules of an ABI.  One implementation file per family of rules:
+// nd_layout_sysv.cpp (the System V / Itanium rules of Linux, macOS and the BSDs on
+// x86-64 and AArch64) and nd_layout_msvc.cpp (Windows).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nd_ctype.h"
+
+namespace ndffi {
+
+// A member as declared, before layout.
+struct MemberDecl {
+  std::string name;          // "" for an anonymous struct/union member or unnamed bit-field
+  const CType *type;
+  int bit_width = -1;        // -1: not a bit-field
+  size_t aligned = 0;        // __attribute__((aligned(n))) / _Alignas(n) on the member; 0: none
+  bool packed = false;       // __attribute__((packed)) on the member
+};
+
+// What the declaration says about packing and alignment of the whole record.
+struct RecordAttrs {
+  bool packed = false;       // __attribute__((packed)) on the record
+  size_t pack = 0;           // #pragma pack(n) in force; 0: none
+  size_t aligned = 0;        // __attribute__((aligned(n))) on the record; 0: none
+};
+
+enum class LayoutRules { SysV, MSVC };
+
+LayoutRules native_layout_rules();
+
+// Lay out `rec` from its members and mark it complete.  Throws std::runtime_error for a
+// member whose layout the rules do not allow (an incomplete type, a bit-field wider than
+// its type, a bit-field of a non-integer type, a flexible array member not last).
+void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
+                   LayoutRules rules = native_layout_rules());
+
+namespace layout {
+void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);
+void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);
+void check_member(const Record *rec, const MemberDecl &m, bool last);   // shared checks
+}  // namespace layout
+
+}  // namespace ndffi

@@ -1,0 +1,541 @@
+// Struct and union values (ndffi.StructValue), their NumPy dtypes, and the check that a
+// structured array is laid out exactly as a C record.
+#include <cstring>
+
+#include "common.h"
+
+namespace ndffi::py {
+
+static const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
+
+// ---- fields -------------------------------------------------------------------------
+
+// Find a member by name, looking into anonymous struct/union members; `offset` is set
+// to the member's offset from the start of the outermost record.
+static const Record::Field *find_field(const Record *rec, const char *name, size_t *offset) {
+  for (const Record::Field &f : rec->fields) {
+    if (f.name.empty() && f.type->kind == Kind::Record) {
+      size_t inner;
+      if (const Record::Field *g = find_field(f.type->record, name, &inner)) {
+        *offset = f.offset + inner;
+        return g;
+      }
+    } else if (f.name == name) {
+      *offset = f.offset;
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+// The named fields in order, anonymous members flattened: (field, offset).
+static void flat_fields(const Record *rec, size_t base,
+                        std::vector<std::pair<const Record::Field *, size_t>> &out) {
+  for (const Record::Field &f : rec->fields) {
+    if (f.name.empty() && f.type->kind == Kind::Record) flat_fields(f.type->record, base + f.offset, out);
+    else if (!f.name.empty()) out.push_back({&f, base + f.offset});
+  }
+}
+
+static uint64_t read_bits(const char *p, int bit_offset, int width) {
+  uint64_t v = 0;
+  int nbytes = (bit_offset + width + 7) / 8;
+  unsigned char buf[16] = {0};
+  memcpy(buf, p, size_t(nbytes));
+  for (int i = width - 1; i >= 0; i--) {
+    int bit = bit_offset + i;
+    v = (v << 1) | ((buf[bit / 8] >> (bit % 8)) & 1);
+  }
+  return v;
+}
+
+static void write_bits(char *p, int bit_offset, int width, uint64_t v) {
+  for (int i = 0; i < width; i++) {
+    int bit = bit_offset + i;
+    unsigned char mask = (unsigned char)(1u << (bit % 8));
+    if ((v >> i) & 1) p[bit / 8] = char((unsigned char)p[bit / 8] | mask);
+    else p[bit / 8] = char((unsigned char)p[bit / 8] & ~mask);
+  }
+}
+
+// ---- dtypes -------------------------------------------------------------------------
+
+PyArray_Descr *record_dtype(const CType *t);
+
+// The dtype of a member type: scalars, char arrays as bytes, other arrays as subarrays,
+// records nested, pointers as uintp.
+static PyObject *member_format(const CType *t) {
+  if (t->kind == Kind::Array) {
+    std::vector<size_t> shape;
+    const CType *e = t;
+    while (e->kind == Kind::Array) {
+      shape.push_back(e->length == CType::kUnknownLength ? 0 : e->length);
+      e = e->target;
+    }
+    if (e->kind == Kind::Int && e->size == 1 && strip(e)->name == "char" && shape.size() == 1)
+      return PyUnicode_FromFormat("S%zu", shape[0]);
+    PyObject *base = member_format(e);
+    if (!base) return nullptr;
+    PyObject *tshape = PyTuple_New(Py_ssize_t(shape.size()));
+    for (size_t i = 0; i < shape.size(); i++) PyTuple_SET_ITEM(tshape, Py_ssize_t(i), PyLong_FromSize_t(shape[i]));
+    return Py_BuildValue("(NN)", base, tshape);
+  }
+  if (t->kind == Kind::Record) return (PyObject *)record_dtype(t);
+  if (t->kind == Kind::Pointer) return (PyObject *)PyArray_DescrFromType(NPY_UINTP);
+  return (PyObject *)dtype_of(t);
+}
+
+// A structured dtype with the C offsets and size.  Bit-fields have no NumPy type and
+// are left out (the bytes stay, unnamed); a union's members all start at offset 0.
+PyArray_Descr *record_dtype(const CType *t) {
+  const Record *rec = t->record;
+  if (!rec->complete) {
+    PyErr_Format(PyExc_TypeError, "'%s' is incomplete: it has no dtype", t->str().c_str());
+    return nullptr;
+  }
+  std::vector<std::pair<const Record::Field *, size_t>> fields;
+  flat_fields(rec, 0, fields);
+  PyObject *names = PyList_New(0), *formats = PyList_New(0), *offsets = PyList_New(0);
+  PyObject *spec = nullptr;
+  PyArray_Descr *descr = nullptr;
+  for (auto &[f, off] : fields) {
+    if (f->bit_width >= 0) continue;
+    if (f->type->kind == Kind::Array && f->type->length == CType::kUnknownLength) continue;
+    PyObject *fmt = member_format(f->type);
+    if (!fmt) goto done;
+    PyList_Append(names, PyUnicode_FromString(f->name.c_str()));
+    Py_DECREF(PyList_GET_ITEM(names, PyList_GET_SIZE(names) - 1));
+    PyList_Append(formats, fmt);
+    Py_DECREF(fmt);
+    PyObject *o = PyLong_FromSize_t(off);
+    PyList_Append(offsets, o);
+    Py_DECREF(o);
+  }
+  spec = Py_BuildValue("{sOsOsOsn}", "names", names, "formats", formats, "offsets", offsets,
+                       "itemsize", Py_ssize_t(rec->size));
+  if (spec && !PyArray_DescrConverter(spec, &descr)) descr = nullptr;
+done:
+  Py_XDECREF(spec);
+  Py_DECREF(names);
+  Py_DECREF(formats);
+  Py_DECREF(offsets);
+  return descr;
+}
+
+// ---- congruence of a structured array with a C record -------------------------------
+
+static std::string type_label(PyArray_Descr *d) {
+  PyObject *s = PyObject_Str((PyObject *)d);
+  std::string r = s ? PyUnicode_AsUTF8(s) : "?";
+  Py_XDECREF(s);
+  PyErr_Clear();
+  return r;
+}
+
+static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why);
+
+// Does descr `d` lay out record `t` exactly (itemsize, and every C field at its offset
+// with its type)?  `why` names the first difference.
+bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
+  const Record *rec = t->record;
+  if (!PyDataType_HASFIELDS(d)) {
+    *why = "a plain " + type_label(d) + " array, not a structured array";
+    return false;
+  }
+  std::vector<std::pair<const Record::Field *, size_t>> fields;
+  flat_fields(rec, 0, fields);
+  PyObject *dfields = PyDataType_FIELDS(d);
+  for (auto &[f, off] : fields) {
+    if (f->bit_width >= 0) continue;
+    // An array field at the same offset.
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    PyArray_Descr *found = nullptr;
+    std::string found_name;
+    while (PyDict_Next(dfields, &pos, &key, &value)) {
+      if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) < 2) continue;
+      Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(value, 1));
+      if (size_t(o) == off) {
+        found = (PyArray_Descr *)PyTuple_GET_ITEM(value, 0);
+        found_name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : "?";
+        if (found_name == f->name) break;   // prefer the field of the same name
+      }
+    }
+    PyArray_Descr *cd = f->type->kind == Kind::Array ? nullptr : dtype_of(f->type);
+    if (!cd) PyErr_Clear();
+    std::string ctext = "C has " + (cd ? type_label(cd) + " ('" + f->type->str() + "')" : "'" + f->type->str() + "'") +
+                        " at offset " + std::to_string(off);
+    Py_XDECREF(cd);
+    if (!found) {
+      *why = "field '" + f->name + "': " + ctext + ", the array has no field at that offset";
+      return false;
+    }
+    std::string inner;
+    if (!member_matches(f->type, found, &inner)) {
+      *why = "field '" + f->name + "': " + ctext + ", the array has " + type_label(found) +
+             (found_name == f->name ? "" : " ('" + found_name + "')") + " at offset " + std::to_string(off) +
+             (inner.empty() ? "" : " (" + inner + ")");
+      return false;
+    }
+  }
+  if (size_t(PyDataType_ELSIZE(d)) != rec->size) {
+    *why = "records of " + std::to_string(PyDataType_ELSIZE(d)) + " bytes; C '" + t->str() + "' is " +
+           std::to_string(rec->size) + " bytes";
+    return false;
+  }
+  return true;
+}
+
+static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  if (t->kind == Kind::Record) return record_congruent(t, d, why);
+  if (t->kind == Kind::Array) {
+    size_t count = 1;
+    const CType *e = t;
+    while (e->kind == Kind::Array) count *= e->length, e = e->target;
+    if (e->kind == Kind::Int && e->size == 1 && d->type_num == NPY_STRING)
+      return size_t(PyDataType_ELSIZE(d)) == count;
+    if (!PyDataType_HASSUBARRAY(d)) return false;
+    PyArray_ArrayDescr *sub = PyDataType_SUBARRAY(d);
+    size_t n = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(sub->shape); i++)
+      n *= size_t(PyLong_AsSsize_t(PyTuple_GET_ITEM(sub->shape, i)));
+    return n == count && member_matches(e, sub->base, why);
+  }
+  if (PyDataType_HASFIELDS(d) || PyDataType_HASSUBARRAY(d)) return false;
+  if (!PyArray_ISNBO(d->byteorder)) return false;
+  if (size_t(PyDataType_ELSIZE(d)) != t->byte_size()) return false;
+  char k = d->kind;
+  switch (t->kind) {
+    case Kind::Bool: return k == 'b';
+    case Kind::Float: return k == 'f';
+    case Kind::Pointer: return k == 'u' || k == 'i';
+    case Kind::Int:
+      if (t->size == 1 && strip(t)->name == "char") return k == 'i' || k == 'u' || k == 'S';
+      return k == (t->is_signed ? 'i' : 'u');
+    default: return false;
+  }
+}
+
+// ---- StructValue ----------------------------------------------------------------------
+
+PyObject *make_record(const CType *t, const void *src) {
+  auto *r = PyObject_GC_New(RecordObject, &RecordType);
+  if (!r) return nullptr;
+  size_t size = t->byte_size();
+  r->type = strip(t);
+  r->owner = nullptr;
+  r->data = (char *)PyMem_Calloc(size ? size : 1, 1);
+  if (!r->data) {
+    r->owns = false;
+    Py_DECREF(r);
+    return PyErr_NoMemory();
+  }
+  r->owns = true;
+  if (src) memcpy(r->data, src, size);
+  PyObject_GC_Track(r);
+  return (PyObject *)r;
+}
+
+PyObject *make_record_view(const CType *t, void *data, PyObject *owner) {
+  auto *r = PyObject_GC_New(RecordObject, &RecordType);
+  if (!r) return nullptr;
+  r->type = strip(t);
+  r->data = (char *)data;
+  r->owner = owner;
+  Py_XINCREF(owner);
+  r->owns = false;
+  PyObject_GC_Track(r);
+  return (PyObject *)r;
+}
+
+static int record_traverse(PyObject *self, visitproc visit, void *arg) {
+  Py_VISIT(((RecordObject *)self)->owner);
+  return 0;
+}
+
+static int record_clear(PyObject *self) {
+  Py_CLEAR(((RecordObject *)self)->owner);
+  return 0;
+}
+
+static void record_dealloc(PyObject *self) {
+  auto *r = (RecordObject *)self;
+  PyObject_GC_UnTrack(self);
+  record_clear(self);
+  if (r->owns) PyMem_Free(r->data);
+  PyObject_GC_Del(self);
+}
+
+// The value of a member at `p` (a view for records and arrays, which stay in place).
+static PyObject *get_member(RecordObject *r, const Record::Field *f, char *p) {
+  const CType *t = f->type;
+  if (f->bit_width >= 0) {
+    const CType *base = t->kind == Kind::Enum ? t->record->enum_base : t;
+    uint64_t v = read_bits(p, f->bit_offset, f->bit_width);
+    if (base->kind == Kind::Bool) return PyBool_FromLong(long(v));
+    if (base->is_signed && f->bit_width > 0 && f->bit_width < 64 && (v >> (f->bit_width - 1)) & 1)
+      return PyLong_FromLongLong(int64_t(v | (~uint64_t(0) << f->bit_width)));
+    return base->is_signed ? PyLong_FromLongLong(int64_t(v)) : PyLong_FromUnsignedLongLong(v);
+  }
+  if (t->kind == Kind::Record) return make_record_view(t, p, (PyObject *)r);
+  if (t->kind == Kind::Array) {
+    const CType *e = t;
+    std::vector<npy_intp> shape;
+    while (e->kind == Kind::Array) {
+      shape.push_back(npy_intp(e->length == CType::kUnknownLength ? 0 : e->length));
+      e = e->target;
+    }
+    if (e->kind == Kind::Int && e->size == 1 && strip(e)->name == "char" && shape.size() == 1)
+      return PyBytes_FromStringAndSize(p, Py_ssize_t(strnlen(p, size_t(shape[0]))));
+    PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
+    if (!d) return nullptr;
+    PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, d, int(shape.size()), shape.data(), nullptr, p,
+                                         NPY_ARRAY_CARRAY, nullptr);
+    if (!arr) return nullptr;
+    Py_INCREF(r);
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, (PyObject *)r) < 0) {
+      Py_DECREF(arr);
+      return nullptr;
+    }
+    return arr;
+  }
+  return load_c(t, p, (PyObject *)r);
+}
+
+bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+
+static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where &w) {
+  const CType *t = f->type;
+  if (f->bit_width >= 0) {
+    const CType *base = t->kind == Kind::Enum ? t->record->enum_base : t;
+    if (!PyLong_Check(v)) {
+      PyErr_Format(PyExc_TypeError, "%s: expected int for a %d-bit field, got %s", w.str().c_str(),
+                   f->bit_width, Py_TYPE(v)->tp_name);
+      return false;
+    }
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    int bw = f->bit_width;
+    long long lo = base->is_signed && base->kind != Kind::Bool ? -(1LL << (bw - 1)) : 0;
+    unsigned long long hi = base->is_signed && base->kind != Kind::Bool ? (1ULL << (bw - 1)) - 1
+                          : bw >= 64 ? ~0ULL : (1ULL << bw) - 1;
+    if (overflow || x < lo || (x > 0 && (unsigned long long)x > hi)) {
+      PyErr_Format(PyExc_OverflowError, "%s: expected int in [%lld, %llu] for a %d-bit field, got %R",
+                   w.str().c_str(), lo, hi, bw, v);
+      return false;
+    }
+    write_bits(p, f->bit_offset, bw, uint64_t(x));
+    return true;
+  }
+  if (t->kind == Kind::Record) return set_record(t, p, v, w);
+  if (t->kind == Kind::Array) {
+    size_t size = t->byte_size();
+    const CType *e = t;
+    while (e->kind == Kind::Array) e = e->target;
+    if (e->kind == Kind::Int && e->size == 1 && (PyBytes_Check(v) || PyByteArray_Check(v))) {
+      Py_ssize_t n = PyBytes_Check(v) ? PyBytes_GET_SIZE(v) : PyByteArray_GET_SIZE(v);
+      const char *s = PyBytes_Check(v) ? PyBytes_AS_STRING(v) : PyByteArray_AS_STRING(v);
+      if (size_t(n) > size) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes do not fit in '%s'", w.str().c_str(), n,
+                     t->str().c_str());
+        return false;
+      }
+      memset(p, 0, size);
+      memcpy(p, s, size_t(n));
+      return true;
+    }
+    // Any array-like of the right shape, converted with NumPy's safe casting.
+    PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
+    if (!d) return false;
+    PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(v, d, 0, 0, NPY_ARRAY_CARRAY, nullptr);
+    if (!src) return false;
+    bool ok = size_t(PyArray_NBYTES(src)) == size;
+    if (ok) memcpy(p, PyArray_DATA(src), size);
+    else PyErr_Format(PyExc_ValueError, "%s: expected %zu bytes of elements for '%s', got an array of shape with %zd bytes",
+                      w.str().c_str(), size, t->str().c_str(), Py_ssize_t(PyArray_NBYTES(src)));
+    Py_DECREF(src);
+    return ok;
+  }
+  return store_c(t, p, v, w);
+}
+
+// Fill a record in place from positional values, keyword values or both.
+static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwargs, const Where &w) {
+  std::vector<std::pair<const Record::Field *, size_t>> fields;
+  flat_fields(t->record, 0, fields);
+  Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;
+  if (t->record->is_union && n + (kwargs ? PyDict_Size(kwargs) : 0) > 1) {
+    PyErr_Format(PyExc_TypeError, "%s: a union takes one initializer", w.str().c_str());
+    return false;
+  }
+  if (size_t(n) > fields.size()) {
+    PyErr_Format(PyExc_TypeError, "%s: '%s' has %zu fields, got %zd values", w.str().c_str(),
+                 t->str().c_str(), fields.size(), n);
+    return false;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    std::string where = w.str() + " field '" + fields[size_t(i)].first->name + "'";
+    Where fw{nullptr, -1, where.c_str()};
+    if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw))
+      return false;
+  }
+  if (kwargs) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(kwargs, &pos, &key, &value)) {
+      const char *name = PyUnicode_AsUTF8(key);
+      if (!name) return false;
+      size_t off;
+      const Record::Field *f = find_field(t->record, name, &off);
+      if (!f) {
+        PyErr_Format(PyExc_TypeError, "%s: '%s' has no field '%s'", w.str().c_str(), t->str().c_str(), name);
+        return false;
+      }
+      std::string where = w.str() + " field '" + name + "'";
+      Where fw{nullptr, -1, where.c_str()};
+      if (!set_member(f, p + off, value, fw)) return false;
+    }
+  }
+  return true;
+}
+
+// Store a value of record type t at p: a StructValue of the same type, a tuple/list of
+// field values, or a dict of them.
+bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
+  t = strip(t);
+  if (is_record(v)) {
+    auto *r = (RecordObject *)v;
+    if (r->type->record != t->record) {
+      PyErr_Format(PyExc_TypeError, "%s: expected '%s', got '%s'", w.str().c_str(), t->str().c_str(),
+                   r->type->str().c_str());
+      return false;
+    }
+    memmove(p, r->data, t->byte_size());
+    return true;
+  }
+  bool is_seq = PyTuple_Check(v) || PyList_Check(v), is_dict = PyDict_Check(v);
+  if (!is_seq && !is_dict) {
+    PyErr_Format(PyExc_TypeError, "%s: expected '%s' (a struct value, tuple or dict), got %s",
+                 w.str().c_str(), t->str().c_str(), describe(v).c_str());
+    return false;
+  }
+  std::vector<char> tmp(t->byte_size(), 0);   // all or nothing: p changes only on success
+  PyObject *args = is_seq ? PySequence_Tuple(v) : nullptr;
+  if (is_seq && !args) return false;
+  bool ok = init_record(t, tmp.data(), args, is_dict ? v : nullptr, w);
+  Py_XDECREF(args);
+  if (ok) memcpy(p, tmp.data(), tmp.size());
+  return ok;
+}
+
+static PyObject *record_getattro(PyObject *self, PyObject *name) {
+  auto *r = (RecordObject *)self;
+  const char *n = PyUnicode_AsUTF8(name);
+  if (!n) return nullptr;
+  size_t off;
+  if (n[0] != '_' || n[1] != '_')
+    if (const Record::Field *f = find_field(r->type->record, n, &off)) return get_member(r, f, r->data + off);
+  return PyObject_GenericGetAttr(self, name);
+}
+
+static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
+  auto *r = (RecordObject *)self;
+  const char *n = PyUnicode_AsUTF8(name);
+  if (!n) return -1;
+  size_t off;
+  const Record::Field *f = find_field(r->type->record, n, &off);
+  if (!f) {
+    PyErr_Format(PyExc_AttributeError, "'%s' has no field '%s'", r->type->str().c_str(), n);
+    return -1;
+  }
+  if (!v) {
+    PyErr_SetString(PyExc_TypeError, "fields cannot be deleted");
+    return -1;
+  }
+  std::string where = "field '" + std::string(n) + "' of '" + r->type->str() + "'";
+  Where w{nullptr, -1, where.c_str()};
+  return set_member(f, r->data + off, v, w) ? 0 : -1;
+}
+
+static PyObject *record_repr(PyObject *self) {
+  auto *r = (RecordObject *)self;
+  std::vector<std::pair<const Record::Field *, size_t>> fields;
+  flat_fields(r->type->record, 0, fields);
+  std::string s = "<ndffi.StructValue '" + r->type->str() + "' {";
+  for (size_t i = 0; i < fields.size(); i++) {
+    PyObject *v = get_member(r, fields[i].first, r->data + fields[i].second);
+    PyObject *rep = v ? PyObject_Repr(v) : nullptr;
+    s += (i ? ", " : "") + fields[i].first->name + "=" + (rep ? PyUnicode_AsUTF8(rep) : "?");
+    Py_XDECREF(rep);
+    Py_XDECREF(v);
+    PyErr_Clear();
+  }
+  return PyUnicode_FromString((s + "}>").c_str());
+}
+
+static PyObject *record_bytes(PyObject *self, PyObject *) {
+  auto *r = (RecordObject *)self;
+  return PyBytes_FromStringAndSize(r->data, Py_ssize_t(r->type->byte_size()));
+}
+
+static PyObject *record_richcompare(PyObject *a, PyObject *b, int op) {
+  if (!is_record(b) || (op != Py_EQ && op != Py_NE)) Py_RETURN_NOTIMPLEMENTED;
+  auto *x = (RecordObject *)a, *y = (RecordObject *)b;
+  bool eq = x->type->record == y->type->record && !memcmp(x->data, y->data, x->type->byte_size());
+  return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static PyObject *record_dir(PyObject *self, PyObject *) {
+  auto *r = (RecordObject *)self;
+  std::vector<std::pair<const Record::Field *, size_t>> fields;
+  flat_fields(r->type->record, 0, fields);
+  PyObject *l = PyList_New(0);
+  for (auto &f : fields) {
+    PyObject *s = PyUnicode_FromString(f.first->name.c_str());
+    PyList_Append(l, s);
+    Py_DECREF(s);
+  }
+  return l;
+}
+
+static PyMethodDef record_methods[] = {
+    {"__bytes__", record_bytes, METH_NOARGS, "the value's bytes, as C has them"},
+    {"__dir__", record_dir, METH_NOARGS, nullptr},
+    {nullptr}};
+
+PyTypeObject RecordType = [] {
+  PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+  t.tp_name = "ndffi.StructValue";
+  t.tp_basicsize = sizeof(RecordObject);
+  t.tp_dealloc = record_dealloc;
+  t.tp_repr = record_repr;
+  t.tp_getattro = record_getattro;
+  t.tp_setattro = record_setattro;
+  t.tp_richcompare = record_richcompare;
+  t.tp_traverse = record_traverse;
+  t.tp_clear = record_clear;
+  t.tp_methods = record_methods;
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+  t.tp_doc = "A C struct or union value: fields are attributes; bytes(v) is its memory.";
+  return t;
+}();
+
+// CType(...) for a record type: a new zeroed value, then the initializers.
+PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs) {
+  if (!t->is_complete()) {
+    PyErr_Format(PyExc_TypeError, "'%s' is incomplete: its size is unknown", t->str().c_str());
+    return nullptr;
+  }
+  PyObject *v = make_record(t, nullptr);
+  if (!v) return nullptr;
+  std::string where = t->str() + "()";
+  Where w{nullptr, -1, where.c_str()};
+  if (!init_record(strip(t), ((RecordObject *)v)->data, args, kwargs, w)) {
+    Py_DECREF(v);
+    return nullptr;
+  }
+  return v;
+}
+
+}  // namespace ndffi::py
