@@ -1,0 +1,369 @@
+"""Call-overhead benchmark: ndffi against ctypes, cffi, pybind11, nanobind and a
+hand-written METH_FASTCALL extension (the floor), all in one process.
+
+    python benchmarks/run.py                 # timing table (ns/call, best of N)
+    python benchmarks/run.py --quick         # short smoke run
+    python benchmarks/run.py --callgrind     # instructions/call under callgrind
+    python benchmarks/run.py --only ndffi,cffi --calls add --json out.json
+
+Every contender is timed with the same timeit loop over a local name, e.g.
+`f(1, 2)`, so only the call itself differs. Ratios compare each contender with
+the floor built in the same GIL mode (and, for reference, with the floor that
+holds the GIL). `--child CONTENDER CALL N` runs one loop N times (used under
+valgrind; also handy by hand).
+"""
+from __future__ import annotations
+
+# Only light imports at module level: `--child` runs under valgrind, where every
+# imported module costs seconds. The rest are imported where they are used.
+import os
+import sys
+import timeit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.join(HERE, "_build")  # == BUILD
+LIBBENCH = os.path.join(BUILD, "libbench.so")  # == LIBBENCH
+
+CDEF = "int add(int, int); void noop(void); double dsum(const double *x, long n);"
+CALLS = ("add", "noop", "dsum")
+STMTS = {"add": "f(1, 2)", "noop": "f()", "dsum": "f(x, 10)"}
+EXPECTED = {"add": 3, "noop": None, "dsum": 55.0}
+
+# name -> GIL mode over the C call ("hold" or "release"); the floors first.
+CONTENDERS = {
+    "floor_hold": "hold",
+    "floor_release": "release",
+    "floor_buf": "hold",  # dsum only: the floor checking x via the buffer protocol
+    "ctypes": "release",
+    "cffi_abi": "release",
+    "cffi_api": "release",
+    "pybind11": "hold",
+    "nanobind": "hold",
+    "ndffi": "release",
+    "ndffi_gil": "hold",
+}
+FLOORS = {"hold": "floor_hold", "release": "floor_release"}
+
+
+class Unavailable(Exception):
+    """A contender cannot run here (not built, not installed); it is skipped."""
+
+
+# --- contenders: each returns {call: (f, stmt, extra_names)} -------------------
+
+def _array():
+    import numpy as np
+    return np.arange(1.0, 11.0)  # float64, C-contiguous, sums to 55.0
+
+
+def _import_built(modname):
+    if BUILD not in sys.path:
+        sys.path.insert(0, BUILD)
+    try:
+        return __import__(modname)
+    except ImportError as e:
+        raise Unavailable("%s not built (%s)" % (modname, e))
+
+
+def _plain(mod_or_lib):
+    return {c: (getattr(mod_or_lib, c), STMTS[c], {}) for c in CALLS}
+
+
+def setup_floor_hold():
+    return _plain(_import_built("_bench_floor_hold"))
+
+
+def setup_floor_release():
+    return _plain(_import_built("_bench_floor_release"))
+
+
+def setup_floor_buf():
+    return {"dsum": (_import_built("_bench_floor_buf").dsum, STMTS["dsum"], {})}
+
+
+def setup_pybind11():
+    return _plain(_import_built("_bench_pybind11"))
+
+
+def setup_nanobind():
+    return _plain(_import_built("_bench_nanobind"))
+
+
+def setup_ctypes():
+    import ctypes
+    import numpy as np
+    lib = ctypes.CDLL(LIBBENCH)
+    add, noop, dsum = lib.add, lib.noop, lib.dsum
+    add.argtypes, add.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    noop.argtypes, noop.restype = [], None
+    dsum.argtypes = [np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), ctypes.c_long]
+    dsum.restype = ctypes.c_double
+    return _plain(lib)
+
+
+def _cffi(ffi, lib):
+    # A NumPy array must go through ffi.from_buffer to become a double*; that is
+    # part of the cost of calling dsum with an array from cffi, so it is timed.
+    # The type is resolved once (the fastest documented way).
+    fns = _plain(lib)
+    fns["dsum"] = (lib.dsum, "f(fb(t, x), 10)",
+                   {"fb": ffi.from_buffer, "t": ffi.typeof("double[]")})
+    return fns
+
+
+def setup_cffi_abi():
+    try:
+        import cffi
+    except ImportError:
+        raise Unavailable("cffi not installed")
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    return _cffi(ffi, ffi.dlopen(LIBBENCH))
+
+
+def setup_cffi_api():
+    mod = _import_built("_bench_cffi_api")
+    return _cffi(mod.ffi, mod.lib)
+
+
+def _ndffi(**kw):
+    try:
+        import ndffi
+    except Exception as e:  # not installed / not built yet
+        raise Unavailable("ndffi not importable (%s: %s)" % (type(e).__name__, e))
+    try:
+        lib = ndffi.load("libbench", BUILD)
+        lib.cdef(CDEF, **kw)
+        return _plain(lib)
+    except Exception as e:
+        raise Unavailable("ndffi setup failed (%s: %s)" % (type(e).__name__, e))
+
+
+def setup_ndffi():
+    return _ndffi()
+
+
+def setup_ndffi_gil():
+    return _ndffi(release_gil=False)
+
+
+def setup(name):
+    return globals()["setup_" + name]()
+
+
+def make_timer(f, stmt, extra):
+    names = {"f": f, "x": _array(), **extra}
+    setup_src = "; ".join("%s = _g_%s" % (k, k) for k in names)  # locals of the loop
+    timer = timeit.Timer(stmt, setup=setup_src, globals={"_g_" + k: v for k, v in names.items()})
+    return timer, names
+
+
+# --- measuring -----------------------------------------------------------------
+
+def time_all(benches, repeat, number):
+    """Best-of-`repeat` ns/call; repeats interleave the contenders to share drift."""
+    numbers = {}
+    for key, timer in benches.items():
+        numbers[key] = number or max(1000, timer.autorange()[0] // 2)
+    best = {key: float("inf") for key in benches}
+    for _ in range(repeat):
+        for key, timer in benches.items():
+            t = timer.timeit(numbers[key]) / numbers[key]
+            best[key] = min(best[key], t * 1e9)
+    return best
+
+
+def _callgrind_ir(contender, call, n, outdir, env):
+    import subprocess
+    out = os.path.join(outdir, "cg.%s.%s.%d" % (contender, call, n))
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+           sys.executable, os.path.abspath(__file__), "--child", contender, call, str(n)]
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("callgrind run failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+    totals = summary = None
+    with open(out) as fh:
+        for line in fh:
+            if line.startswith("totals:"):
+                totals = int(line.split()[1])
+            elif line.startswith("summary:"):
+                summary = int(line.split()[1])
+    if totals is None and summary is None:
+        raise RuntimeError("no totals/summary line in " + out)
+    return totals if totals is not None else summary
+
+
+def callgrind_all(keys, n1, n2):
+    """Instructions per call: (Ir(n2) - Ir(n1)) / (n2 - n1), fresh processes."""
+    import concurrent.futures
+    import shutil
+    import tempfile
+    if not shutil.which("valgrind"):
+        raise SystemExit("--callgrind needs valgrind on PATH")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
+    jobs = [(c, call, n) for (c, call) in keys for n in (n1, n2)]
+    with tempfile.TemporaryDirectory(prefix="ndffi-cg-") as outdir, \
+            concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        futs = {job: pool.submit(_callgrind_ir, *job, outdir, env) for job in jobs}
+        ir = {job: fut.result() for job, fut in futs.items()}
+    return {(c, call): (ir[(c, call, n2)] - ir[(c, call, n1)]) / (n2 - n1) for (c, call) in keys}
+
+
+def child(contender, call, n):
+    if contender == "loop":  # the bare timeit loop, for reference
+        timer = timeit.Timer("pass")
+    else:
+        f, stmt, extra = setup(contender)[call]
+        timer, _ = make_timer(f, stmt, extra)
+    timer.timeit(n)
+
+
+# --- reporting -----------------------------------------------------------------
+
+def report(values, unit, key, fmt):
+    rows = []
+    for (name, call), v in values.items():
+        if name == "loop":
+            continue
+        mode = CONTENDERS[name]
+        same = values.get((FLOORS[mode], call))
+        hold = values.get(("floor_hold", call))
+        ct = values.get(("ctypes", call))
+        rows.append({"call": call, "contender": name, "gil": mode, key: v,
+                     "x_floor_same_gil": v / same if same else None,
+                     "x_floor_hold": v / hold if hold else None,
+                     "speedup_vs_ctypes": ct / v if ct else None})
+    rows.sort(key=lambda r: (CALLS.index(r["call"]), list(CONTENDERS).index(r["contender"])))
+    head = ("call", "contender", "GIL", unit, "x floor(same GIL)", "x floor(hold)",
+            "vs ctypes")
+    print("%-5s %-14s %-8s %10s %18s %14s %10s" % head)
+    last = None
+    for r in rows:
+        if last and r["call"] != last:
+            print()
+        last = r["call"]
+        ratio = lambda k, suf: "-" if r[k] is None else ("%.2f" % r[k]) + suf  # noqa: E731
+        print("%-5s %-14s %-8s %10s %18s %14s %10s" % (
+            r["call"], r["contender"], r["gil"], fmt % r[key],
+            ratio("x_floor_same_gil", "x"), ratio("x_floor_hold", "x"),
+            ratio("speedup_vs_ctypes", "x")))
+    dsum = [r for r in rows if r["call"] == "dsum" and r["speedup_vs_ctypes"]
+            and r["contender"] != "ctypes"]
+    if dsum:
+        print("\ndsum speedup vs ctypes + ndpointer: " + ", ".join(
+            "%s %.1fx" % (r["contender"], r["speedup_vs_ctypes"]) for r in dsum))
+    return rows
+
+
+def main():
+    import argparse
+    import json
+    import platform
+    sys.path.insert(0, HERE)
+    import build  # benchmarks/build.py
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short smoke run")
+    ap.add_argument("--callgrind", action="store_true", help="instructions/call via valgrind")
+    ap.add_argument("--only", help="comma-separated contender names or prefixes "
+                    "(the floors are always added for the ratios)")
+    ap.add_argument("--calls", default=",".join(CALLS), help="comma-separated subset of calls")
+    ap.add_argument("--repeat", type=int, help="timing repeats (default 7, --quick 3)")
+    ap.add_argument("--n1", type=int, help="callgrind short loop (default 2000, --quick 200)")
+    ap.add_argument("--n2", type=int, help="callgrind long loop (default 12000, --quick 1200)")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = ap.parse_args()
+
+    try:
+        import numpy
+    except ImportError:
+        print("error: the benchmarks need numpy", file=sys.stderr)
+        return 1
+    status = 0
+    try:
+        built = build.build()
+    except build.BuildError as e:
+        print("error: building libbench failed: %s" % e, file=sys.stderr)
+        return 1
+    for target, st in built.items():
+        if st.startswith("error"):
+            print("build %s: %s" % (target, st), file=sys.stderr)
+            status = 1
+        elif st == "built":
+            print("build %s: built" % target)
+
+    names = list(CONTENDERS)
+    if args.only:
+        want = [w.strip() for w in args.only.split(",") if w.strip()]
+        names = [n for n in names if n in FLOORS.values()
+                 or any(n == w or n.startswith(w) for w in want)]
+    calls = [c for c in CALLS if c in args.calls.split(",")]
+
+    skipped, benches = {}, {}
+    for name in names:
+        st = built.get(name, "")
+        if st.startswith(("skipped", "error")):  # never time a stale module
+            skipped[name] = "not built (%s)" % st.split("\n")[0]
+            continue
+        try:
+            fns = setup(name)
+        except Unavailable as e:
+            skipped[name] = str(e)
+            continue
+        for call in calls:
+            if call not in fns:
+                continue
+            f, stmt, extra = fns[call]
+            timer, ns = make_timer(f, stmt, extra)
+            try:
+                got = eval(stmt, {}, ns)
+            except Exception as e:
+                got = e
+            if got != EXPECTED[call]:
+                print("error: %s %s: %s gave %r, expected %r"
+                      % (name, call, stmt, got, EXPECTED[call]), file=sys.stderr)
+                status = 1
+                continue
+            benches[(name, call)] = (timer, stmt)
+
+    meta = {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
+            "machine": platform.machine(), "numpy": numpy.__version__,
+            "cpus": os.cpu_count(), "mode": "callgrind" if args.callgrind else "timing",
+            "quick": args.quick}
+    print("Python %s, NumPy %s, %s; %s" % (meta["python"], meta["numpy"], meta["machine"],
+                                            "callgrind" if args.callgrind else "timeit"))
+    if args.callgrind:
+        n1 = args.n1 or (200 if args.quick else 2000)
+        n2 = args.n2 or (1200 if args.quick else 12000)
+        keys = list(benches) + [("loop", "loop")]
+        values = callgrind_all(keys, n1, n2)
+        meta.update(n1=n1, n2=n2, loop_ir_per_iter=values[("loop", "loop")])
+        print("instructions per call = (Ir(N=%d) - Ir(N=%d)) / %d, fresh processes; "
+              "includes the timeit loop (empty loop: %.0f Ir/iter)\n"
+              % (n2, n1, n2 - n1, values[("loop", "loop")]))
+        rows = report(values, "Ir/call", "ir_per_call", "%.0f")
+    else:
+        repeat = args.repeat or (3 if args.quick else 7)
+        number = 3000 if args.quick else 0
+        benches[("loop", "loop")] = (timeit.Timer("pass"), "pass")
+        values = time_all({k: v[0] for k, v in benches.items()}, repeat, number)
+        meta.update(repeat=repeat, loop_ns_per_iter=values[("loop", "loop")])
+        print("ns per call, best of %d; includes the timeit loop (empty loop: %.1f ns/iter)\n"
+              % (repeat, values[("loop", "loop")]))
+        rows = report(values, "ns/call", "ns_per_call", "%.1f")
+    for r in rows:
+        r["stmt"] = benches[(r["contender"], r["call"])][1]
+    for name, why in skipped.items():
+        print("skipped %s: %s" % (name, why))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"meta": meta, "results": rows, "skipped": skipped, "build": built},
+                      fh, indent=2)
+    return status
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:  # run.py --child CONTENDER CALL N
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        sys.exit(0)
+    sys.exit(main())
