@@ -103,12 +103,12 @@ class Holds {
  public:
   Holds() = default;
   Holds(const Holds &) = delete;
-  ~Holds() {
-    if (held_) release();
-  }
+  ~Holds() { release(); }
   void keep(PyObject *o);              // steals a reference
   Py_buffer *new_view();               // an empty view that release() will PyBuffer_Release
-  void release();
+  void release() {
+    if (held_) release_held();
+  }
 
  private:
   struct Held {
@@ -116,6 +116,7 @@ class Holds {
     std::vector<std::unique_ptr<Py_buffer>> views;
   };
   Held *held_ = nullptr;
+  void release_held();
 };
 
 // Where a conversion happens, for error messages: "dsum() argument 1 'x'".

@@ -20,8 +20,7 @@ Py_buffer *Holds::new_view() {
   return held_->views.back().get();
 }
 
-void Holds::release() {
-  if (!held_) return;
+void Holds::release_held() {
   for (auto &v : held_->views)
     if (v->obj) PyBuffer_Release(v.get());
   for (PyObject *o : held_->refs) Py_DECREF(o);

@@ -12,7 +12,7 @@
 namespace ndffi::py {
 
 // An exact int small enough to be stored inline (|v| < 2**30), within the range.
-static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+__attribute__((always_inline)) static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
   if (!PyLong_CheckExact(o)) return false;
 #if PY_VERSION_HEX < 0x030C0000
   Py_ssize_t size = Py_SIZE(o);
@@ -27,7 +27,7 @@ static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
   return true;
 }
 
-static inline bool fast_float(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+__attribute__((always_inline)) static inline bool fast_float(const ArgSpec &a, PyObject *o, unsigned char *dst) {
   if (!PyFloat_CheckExact(o)) return false;
   double d = PyFloat_AS_DOUBLE(o);
   if (a.conv == Conv::Double) {
@@ -43,7 +43,7 @@ static inline bool fast_float(const ArgSpec &a, PyObject *o, unsigned char *dst)
 }
 
 // An exact ndarray of an accepted type, C-contiguous, aligned, writeable if it must be.
-static inline bool fast_array(const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+__attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &info, PyObject *o, unsigned char *dst) {
   if (!PyArray_CheckExact(o)) return false;
   auto *arr = (PyArrayObject *)o;
   int tn = PyArray_TYPE(arr);
@@ -56,7 +56,7 @@ static inline bool fast_array(const PyArgInfo &info, PyObject *o, unsigned char 
   return true;
 }
 
-static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+__attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst) {
   switch (a.conv) {
     case Conv::SInt:
     case Conv::UInt: return fast_int(a, o, dst);
@@ -67,7 +67,7 @@ static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o
   }
 }
 
-static inline PyObject *fast_result(const ArgSpec &r, uint64_t raw) {
+__attribute__((always_inline)) static inline PyObject *fast_result(const ArgSpec &r, uint64_t raw) {
   switch (r.conv) {
     case Conv::Void: Py_RETURN_NONE;
     case Conv::SInt: return PyLong_FromLongLong(extend_signed(raw, r.size));

@@ -143,11 +143,18 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
   return result(p, ret);
 }
 
-static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
-                                     PyObject *kwnames) {
+// How a call is made, chosen once when the function is made: a direct stub holding the
+// GIL, anything releasing the GIL, or anything else (libffi, errno) holding it.
+enum CallMode { kDirectHold, kRelease, kHold };
+
+// The fast path for N positional arguments (N < 0: any count, from f->nfast).
+template <int N, int Mode>
+static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t nargsf,
+                                 PyObject *kwnames) {
   auto *f = (FunctionObject *)self;
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
-  if (kwnames || n != f->nfast) return call_general(f, args, n, kwnames);
+  if (kwnames || n != (N >= 0 ? N : f->nfast)) return call_general(f, args, n, kwnames);
+  if constexpr (N >= 0) n = N;
 
   const CallPlan &p = *f->plan;
   const ArgSpec *specs = p.args.data();
@@ -160,18 +167,36 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
       return nullptr;
   }
   alignas(16) uint64_t ret[4];   // libffi may write a long double result
-  if (f->release_gil) {
+  if constexpr (Mode == kDirectHold) {
+    ret[0] = p.direct(p.fn, storage);
+  } else if constexpr (Mode == kRelease) {
     Py_BEGIN_ALLOW_THREADS
     invoke(f, storage, ret);
     Py_END_ALLOW_THREADS
-  } else if (p.direct && !f->use_errno) {
-    ret[0] = p.direct(p.fn, storage);
   } else {
     invoke(f, storage, ret);
   }
   holds.release();
   return p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
                                                                        : fast_result(p.ret, ret[0]);
+}
+
+template <int N>
+static vectorcallfunc pick_mode(int mode) {
+  return mode == kDirectHold ? vectorcall_fast<N, kDirectHold>
+       : mode == kRelease    ? vectorcall_fast<N, kRelease> : vectorcall_fast<N, kHold>;
+}
+
+static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
+  int mode = f->release_gil ? kRelease : f->plan->direct && !f->use_errno ? kDirectHold : kHold;
+  switch (f->nfast) {
+    case 0: return pick_mode<0>(mode);
+    case 1: return pick_mode<1>(mode);
+    case 2: return pick_mode<2>(mode);
+    case 3: return pick_mode<3>(mode);
+    case 4: return pick_mode<4>(mode);
+    default: return pick_mode<-1>(mode);
+  }
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
@@ -185,7 +210,6 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   }
   auto *f = PyObject_GC_New(FunctionObject, &FunctionType);
   if (!f) return nullptr;
-  f->vectorcall = function_vectorcall;
   f->plan = plan.release();
   f->decl = new Decl(decl);
   f->info = new PyArgInfo[f->plan->args.size() + 1];
@@ -199,6 +223,7 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage &&
               f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
+  f->vectorcall = pick_vectorcall(f);
   PyObject_GC_Track(f);
   return (PyObject *)f;
 }
