@@ -518,9 +518,12 @@ def _compile_entry(plan, tmp):
         jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common +
                      ["-E", "-x", "c", plan.header], plan.header, None))
 
+    log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources),
+             _library_filename(plan.name))
+
     def run(job):
         what, cmd, src, _aux = job
-        log.info("%s %s", "compiling" if what == "compile" else "reading", src)
+        log.debug("%s", shlex.join(cmd))
         return _check(_run(cmd), cmd, f"compiling {os.path.basename(src)}"
                       if what == "compile" else f"preprocessing {os.path.basename(src)}", tmp)
 
@@ -532,7 +535,7 @@ def _compile_entry(plan, tmp):
     link = plan.compilers[plan.link_lang]
     link_cmd = (list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)]
                 + plan.link_flags)
-    log.info("linking %s", lib_path.name)
+    log.debug("%s", shlex.join(link_cmd))
     _check(_run(link_cmd), link_cmd, f"linking {lib_path.name}", tmp)
 
     declarations, warning = _declarations(plan, jobs, results, lib_path, sources)
