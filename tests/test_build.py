@@ -392,12 +392,19 @@ def _build_in_process(src, cache, barrier, results):
     os.environ["NDFFI_CACHE_DIR"] = cache
     import ndffi as nd
 
+    from ndffi import _build as b
+
+    runs = []
+    real = b._run
+    b._run = lambda cmd, **kw: runs.append(cmd) or real(cmd, **kw)
+    b._find_compiler("c")  # the compiler's --version before the race
     barrier.wait(timeout=60)
     try:
+        built = b.compile_library([src])
         lib = nd.build([src])
-        results.put(("ok", lib.path, lib.fib(12)))
+        results.put(("ok", lib.path, lib.fib(12), built.compiled, len(runs)))
     except BaseException as exc:  # report, the parent asserts
-        results.put(("error", repr(exc), None))
+        results.put(("error", repr(exc), None, None, None))
 
 
 def test_concurrent_builds_of_the_same_key_from_four_processes(tmp_path, cache):
@@ -412,9 +419,12 @@ def test_concurrent_builds_of_the_same_key_from_four_processes(tmp_path, cache):
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert all(status == "ok" for status, _, _ in got), got
-    assert len({path for _, path, _ in got}) == 1
-    assert {value for _, _, value in got} == {89}
+    assert all(g[0] == "ok" for g in got), got
+    assert len({g[1] for g in got}) == 1
+    assert {g[2] for g in got} == {89}
+    assert sum(g[3] for g in got) == 1  # exactly one build was renamed into place
+    # They started together, so several compiled the same key at once (the race is real).
+    assert sum(g[4] > 0 for g in got) >= 2
     names = entries(cache)
     assert len(names) == 1 and not names[0].startswith(".tmp-"), names
     libs = list((cache / "build").rglob("*.so"))

@@ -299,7 +299,12 @@ def _parser():
 
 def main(argv=None):
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "command", None) == "bench":  # options for benchmarks/run.py
+            args.args = list(args.args) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return USAGE
