@@ -271,6 +271,8 @@ def test_header_option(tmp_path):
         int undeclared(void) { return header_helper(); }
         """)
     lib = ndffi.build([src], header=tmp_path / "api.h")
+    more = ndffi.build([src], header=tmp_path / "api.h", cdef="counter_t undeclared(void);")
+    assert more.undeclared() == 1  # cdef= text can use the header's types
     assert lib.count(np.array([1.0, 5.0, 7.0]), 3, 4.0) == 2
     names = set(dir(lib))
     assert "count" in names and "undeclared" not in names and "header_helper" not in names
@@ -282,6 +284,9 @@ def test_cdef_option_and_bad_cdef_fails_before_compiling(tmp_path, compiler_runs
     lib = ndffi.build([src], cdef="int two(void);")
     assert lib.two() == 2 and not hasattr(lib, "one")
     del compiler_runs[:]
+    both = ndffi.build([src], cdef="int one(void); int two(void);")
+    assert both.one() == 1 and both.two() == 2
+    assert compiler_runs == []  # other declarations, same library: nothing to compile
     with pytest.raises(ndffi.CDefError):
         ndffi.build([src], cdef="int two(void")
     assert compiler_runs == []

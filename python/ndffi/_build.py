@@ -67,7 +67,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction changes, so
 # old entries are not reused.
-_FORMAT = 1
+_FORMAT = 2
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -231,7 +231,8 @@ def _compiler_version(cmd, path):
     return version
 
 
-def _write_atomic(path, text):
+def _write_atomic(path, text, strict=False):
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -239,7 +240,10 @@ def _write_atomic(path, text):
             f.write(text)
         os.replace(tmp, path)
     except OSError:
-        pass  # only a cache
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        if strict:
+            raise  # otherwise only a cache
 
 
 # ---------------------------------------------------------------------------------------
@@ -440,10 +444,12 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     scan = [p for p, _ in srcs] + ([header] if header else [])
     plan.headers = _local_headers(scan, include_dirs)
 
-    if header is not None and cdef is None:
+    # cdef= text is not part of the key: it is added when loading, so editing it
+    # recompiles nothing.
+    if header is not None:
         mode = ["header", _digest(header)]
     elif cdef is not None:
-        mode = ["cdef", cdef] + ([["header", _digest(header)]] if header else [])
+        mode = ["cdef"]
     else:
         mode = ["sources"]
     key = {
@@ -850,9 +856,10 @@ def _own(item, own_files, cwd):
 
 
 def _declarations(plan, jobs, results, lib_path, sources):
-    """The declarations given to cdef() after loading, as text."""
+    """The declarations found in the header or the sources, as text (cdef= text is
+    added when loading)."""
     if plan.cdef is not None and plan.header is None:
-        return plan.cdef, None
+        return "", None
     from . import _elf
 
     try:
@@ -893,10 +900,7 @@ def _declarations(plan, jobs, results, lib_path, sources):
         if f.name not in seen:
             seen.add(f.name)
             unique.append(f)
-    text, warning = _select(types, unique, plan)
-    if plan.cdef is not None:
-        text += "\n" + plan.cdef
-    return text, warning
+    return _select(types, unique, plan)
 
 
 def _select(types, functions, plan):
@@ -952,21 +956,25 @@ class Built:
     warning: str | None = None
 
 
-def _declaration_file(name):
-    return f"{name}.h"
+_FOUND = "declarations.h"  # in a cache entry: what was found in the header or sources
 
 
-def _header_text(name, library_file, declarations):
-    return (f"/* {name}.h: declarations of {library_file}, made by ndffi.build.\n"
-            f"   lib = ndffi.load(\"{library_file}\", DIR); "
-            f"lib.cdef(open(\"{name}.h\").read()) */\n\n" + declarations)
+def _header_text(name, library_file, found, cdef):
+    parts = [f"/* {name}.h: declarations of {library_file}, made by ndffi.build.\n"
+             f"   lib = ndffi.load(\"{library_file}\", DIR); "
+             f"lib.cdef(open(\"{name}.h\").read()) */\n"]
+    if found.strip():
+        parts.append(found.rstrip("\n") + "\n")
+    if cdef is not None and cdef.strip():
+        parts.append(cdef.rstrip("\n") + "\n")
+    return "\n".join(parts)
 
 
 def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs=(),
                     libraries=(), library_dirs=(), defines=None, header=None, cdef=None,
                     output_dir=None, _inline_code=None):
     """Build (or find in the cache) and return a :class:`Built`; loads nothing."""
-    if cdef is not None and isinstance(cdef, str):
+    if isinstance(cdef, str) and header is None:
         from ._ndffi import Namespace
         Namespace().cdef(cdef)  # a CDefError before the compiler runs
     plan = _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs,
@@ -983,8 +991,7 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
             lib_path, declarations, manifest = _compile_entry(plan, tmp)
             for leftover in list(tmp.glob("*.o")) + list(tmp.glob("*.aux")):
                 leftover.unlink()
-            (tmp / _declaration_file(plan.name)).write_text(
-                _header_text(plan.name, libfile, declarations))
+            (tmp / _FOUND).write_text(declarations)
             (tmp / "build.json").write_text(json.dumps(manifest, indent=1))
             try:
                 os.rename(tmp, entry)  # atomic; fails if another build got there first
@@ -995,7 +1002,7 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    declarations = (entry / _declaration_file(plan.name)).read_text()
+    declarations = _header_text(plan.name, libfile, (entry / _FOUND).read_text(), cdef)
     warning = None
     try:
         warning = json.loads((entry / "build.json").read_text()).get("warning")
@@ -1005,20 +1012,31 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
     if output_dir is not None:
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for src in (library, entry / _declaration_file(plan.name)):
-            dst = out / src.name
-            if dst.is_file() and filecmp.cmp(src, dst, shallow=False):
-                continue  # unchanged: a library already loaded from it stays valid
-            fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{src.name}.")
-            os.close(fd)
-            try:
-                shutil.copy2(src, tmp_name)
-                os.replace(tmp_name, dst)
-            finally:
-                if os.path.exists(tmp_name):
-                    os.unlink(tmp_name)
+        _copy_if_changed(library, out / libfile)
+        header_file = out / f"{plan.name}.h"
+        try:
+            same = header_file.read_text() == declarations
+        except OSError:
+            same = False
+        if not same:
+            _write_atomic(header_file, declarations, strict=True)
         library = out / libfile
     return Built(library, declarations, compiled, entry, plan.name, warning)
+
+
+def _copy_if_changed(src, dst):
+    """Copy atomically, and not at all when ``dst`` has the same bytes: a library already
+    loaded from ``dst`` stays the one loaded."""
+    if dst.is_file() and filecmp.cmp(src, dst, shallow=False):
+        return
+    fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
+    os.close(fd)
+    try:
+        shutil.copy2(src, tmp_name)
+        os.replace(tmp_name, dst)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
 
 
 def _load(built):
