@@ -22,8 +22,9 @@ How a build works
   renamed into place in one step, so builds of the same key from several threads or
   processes at once never see a half-written library; the loser of the race discards its
   copy and uses the winner's.
-* **Declarations.**  What ``cdef()`` is given after loading, in this order of preference:
-  ``cdef=`` (text), ``header=`` (a header file), or, when neither is given, the non-static
+* **Declarations.**  What ``cdef()`` is given after loading: the declarations of
+  ``header=`` (a header file) when given, then ``cdef=`` text when given (it is applied at
+  load time and is not part of the cache key); when neither is given, the non-static
   functions the sources define.  C sources compiled by GCC use GCC's ``-aux-info``, which
   writes the prototype of every function the compiler saw; the ones defined in the
   sources (or their local headers) are kept.  For C++ sources, and for C with compilers
@@ -31,7 +32,8 @@ How a build works
   with C linkage (inside ``extern "C" { ... }`` or prefixed ``extern "C"``).  Either way
   the types the project itself defines (typedefs, structs, unions, enums of non-system
   headers) are declared first, and only functions the built library really exports are
-  kept, so ``static`` and hidden functions never appear.  A declaration the parser cannot
+  kept, so ``static`` and hidden functions never appear.  Global variables are not
+  declared this way (declare them with ``cdef=``).  A declaration the parser cannot
   read yet is left out with a :class:`BuildWarning` naming it; pass ``cdef=`` to declare
   such functions by hand.
 * **``header=``** is run through the C preprocessor with the build's include directories
