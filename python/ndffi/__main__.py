@@ -201,6 +201,8 @@ def cmd_inspect(args):
 
 
 def cmd_generate(args):
+    """Delegates to ``ndffi.generate(header, *, library=None, output=None)`` (which returns
+    the module's source text, or writes it to ``output``) when ndffi has it."""
     import ndffi
 
     generate = getattr(ndffi, "generate", None)
@@ -310,6 +312,7 @@ def main(argv=None):
         return USAGE
     handler = _ProgressHandler()
     logger = logging.getLogger("ndffi")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
@@ -324,6 +327,7 @@ def main(argv=None):
         return OK
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 if __name__ == "__main__":
