@@ -39,23 +39,35 @@ def built_fib(tmp_path_factory):
     return tmp, env, proc
 
 
-def test_help_for_every_command(env):
-    top = ndffi_cmd("--help", env=env)
-    assert top.returncode == 0
+def exit_code(argv, capsys):
+    """cli.main in this process: (exit status, stdout, stderr); argparse exits for
+    --help and usage errors, which counts as returning that status."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_help_for_every_command(capsys):
+    code, top, _ = exit_code(["--help"], capsys)
+    assert code == 0
     for command in COMMANDS:
-        assert command in top.stdout
-        proc = ndffi_cmd(command, "--help", env=env)
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stdout.startswith(f"usage: ndffi {command}")
+        assert command in top
+        code, out, _ = exit_code([command, "--help"], capsys)
+        assert code == 0
+        assert out.startswith(f"usage: ndffi {command}")
 
 
-def test_usage_errors_exit_2(env):
-    assert ndffi_cmd(env=env).returncode == 2  # no command
-    proc = ndffi_cmd("frobnicate", env=env)
-    assert proc.returncode == 2 and "invalid choice" in proc.stderr
-    assert ndffi_cmd("build", env=env).returncode == 2  # no source
-    assert ndffi_cmd("build", "x.c", "--lang", "fortran", env=env).returncode == 2
-    assert ndffi_cmd("inspect", env=env).returncode == 2
+def test_usage_errors_exit_2(env, capsys):
+    assert ndffi_cmd(env=env).returncode == 2  # no command, as a user runs it
+    code, _, err = exit_code(["frobnicate"], capsys)
+    assert code == 2 and "invalid choice" in err
+    assert exit_code(["build"], capsys)[0] == 2  # no source
+    assert exit_code(["build", "x.c", "--lang", "fortran"], capsys)[0] == 2
+    assert exit_code(["build", "x.c", "--no-such-option"], capsys)[0] == 2
+    assert exit_code(["inspect"], capsys)[0] == 2
 
 
 def test_console_script_and_version(env):
@@ -186,15 +198,15 @@ def test_demo_runs_every_available_example(env):
     assert "13 17711 -1" in out and "[  3 144   1   5]" in out
 
 
-def test_demo_list_and_only(env):
-    listed = ndffi_cmd("demo", "--list", env=env)
-    assert listed.returncode == 0
-    keys = [line.split()[0] for line in listed.stdout.splitlines()]
+def test_demo_list_and_only(env, capsys):
+    code, listed, _ = exit_code(["demo", "--list"], capsys)
+    assert code == 0
+    keys = [line.split()[0] for line in listed.splitlines()]
     assert keys[:3] == ["foo", "ctypes-property", "ndpointer"] and "fibonacci" in keys
+    code, _, err = exit_code(["demo", "--only", "nosuch"], capsys)
+    assert code == 2 and "no example named nosuch" in err
     one = ndffi_cmd("demo", "--only", "fibonacci", env=env)
     assert one.returncode == 0 and "1 example(s) ran and matched" in one.stdout
-    bad = ndffi_cmd("demo", "--only", "nosuch", env=env)
-    assert bad.returncode == 2 and "no example named nosuch" in bad.stderr
 
 
 def test_demo_fails_when_an_example_does_not_match(monkeypatch, capsys):
