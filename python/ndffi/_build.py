@@ -487,7 +487,9 @@ def _base_flags():
 
 def _check(proc, cmd, what, tmp):
     if proc.returncode != 0:
-        output = (proc.stderr or "") + (proc.stdout or "")
+        # Diagnostics go to stderr; stdout is only looked at when stderr is empty (it is
+        # the preprocessed text of a -E run).
+        output = proc.stderr if (proc.stderr or "").strip() else (proc.stdout or "")
         if tmp:
             output = output.replace(str(tmp) + os.sep, "")
         raise BuildError(f"{what} failed (exit status {proc.returncode})", command=cmd,
