@@ -434,3 +434,13 @@ def test_concurrent_builds_of_the_same_key_from_four_processes(tmp_path, cache):
     assert len(names) == 1 and not names[0].startswith(".tmp-"), names
     libs = list((cache / "build").rglob("*.so"))
     assert len(libs) == 1
+
+
+def test_header_error_reports_the_diagnostics_only(tmp_path):
+    write(tmp_path / "h.h", "#error not this header\nint f(void);\n")
+    src = write(tmp_path / "f.c", "int f(void) { return 1; }\n")
+    with pytest.raises(ndffi.BuildError, match="preprocessing h.h failed") as info:
+        ndffi.build([src], header=tmp_path / "h.h")
+    msg = str(info.value)
+    assert "h.h:1:2: error: #error not this header" in msg
+    assert "<built-in>" not in msg  # not the preprocessed text
