@@ -159,15 +159,15 @@ def test_multiple_sources_with_a_shared_header(tmp_path):
 
 def test_only_exported_non_static_functions_are_declared(tmp_path):
     src = write(tmp_path / "vis.c", """\
-        static int helper(int x) { return x + 1; }
+        static int internal(int x) { return x + 1; }
         __attribute__((visibility("hidden"))) int hidden(int x) { return x; }
-        int visible(int x) { return helper(x); }
+        int visible(int x) { return internal(x); }
         int old_style(a, b) int a; int b; { return a - b; }
         """)
     lib = ndffi.build([src])
     assert lib.visible(1) == 2
     assert lib.old_style(5, 3) == 2
-    for name in ("helper", "hidden"):
+    for name in ("internal", "hidden"):
         with pytest.raises(AttributeError, match="no declaration"):
             getattr(lib, name)
 
@@ -255,7 +255,7 @@ def test_header_option(tmp_path):
         typedef long counter_t;
         API_EXPORT counter_t count(const double *x, size_t n, double above);
         API_EXPORT int declared_only_here(void);
-        static inline int header_helper(void) { return 1; }
+        static inline int header_inline_fn(void) { return 1; }
         #ifdef __cplusplus
         }
         #endif
@@ -268,14 +268,14 @@ def test_header_option(tmp_path):
             for (size_t i = 0; i < n; i++) c += x[i] > above;
             return c;
         }
-        int undeclared(void) { return header_helper(); }
+        int undeclared(void) { return header_inline_fn(); }
         """)
     lib = ndffi.build([src], header=tmp_path / "api.h")
     more = ndffi.build([src], header=tmp_path / "api.h", cdef="counter_t undeclared(void);")
     assert more.undeclared() == 1  # cdef= text can use the header's types
     assert lib.count(np.array([1.0, 5.0, 7.0]), 3, 4.0) == 2
     names = set(dir(lib))
-    assert "count" in names and "undeclared" not in names and "header_helper" not in names
+    assert "count" in names and "undeclared" not in names and "header_inline_fn" not in names
     assert "declared_only_here" not in names  # not in the library
 
 
