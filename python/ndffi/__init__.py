@@ -6,6 +6,7 @@
     m.cos(0.0)   # 1.0
 """
 
+from ._build import BuildError, build, inline
 from ._errors import LibraryNotFound
 from ._library import Library, Types, load
 from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
@@ -46,6 +47,7 @@ def addressof(obj):
 
 
 __all__ = [
+    "BuildError", "build", "inline",
     "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "Types",
     "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
 ]

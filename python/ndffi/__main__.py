@@ -1,0 +1,334 @@
+"""The ndffi command line: ``python -m ndffi`` or ``ndffi``.
+
+    ndffi build fibonacci.c -o build/     # build/libfibonacci.so and build/fibonacci.h
+    ndffi demo                            # the ctypes cookbook's examples, ported and checked
+    ndffi bench                           # the benchmark table (source checkout only)
+    ndffi inspect build/libfibonacci.so [--cdef build/fibonacci.h]
+    ndffi generate header.h               # a module from a header (needs the header importer)
+
+Exit status: 0 success, 1 failure (a build error, a failed example, a declared symbol the
+library lacks, ...), 2 wrong usage or a feature this installation does not have.
+Progress of long steps goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+OK, FAILURE, USAGE = 0, 1, 2
+
+
+def _progress(message):
+    print(f"ndffi: {message}", file=sys.stderr, flush=True)
+
+
+class _ProgressHandler(logging.Handler):
+    def emit(self, record):
+        try:
+            _progress(record.getMessage())
+        except Exception:  # never let progress output break a command
+            pass
+
+
+def _error(command, message):
+    print(f"ndffi {command}: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# build
+
+
+def _defines(items):
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        out[name] = value if sep else None
+    return out
+
+
+def cmd_build(args):
+    from . import _build
+    from ._ndffi import CDefError
+
+    cflags = [flag for group in args.cflags for flag in shlex.split(group)]
+    cdef = None
+    if args.cdef:
+        try:
+            cdef = Path(args.cdef).read_text()
+        except OSError as exc:
+            _error("build", f"cannot read --cdef file: {exc}")
+            return FAILURE
+    output = args.output or "."
+    try:
+        built = _build.compile_library(
+            args.sources, name=args.name, lang=args.lang, cflags=cflags,
+            include_dirs=args.include_dirs, libraries=args.libraries,
+            library_dirs=args.library_dirs, defines=_defines(args.defines),
+            header=args.header, cdef=cdef, output_dir=output)
+    except _build.BuildError as exc:
+        print(exc, file=sys.stderr)
+        return FAILURE
+    except (OSError, ValueError, TypeError, CDefError) as exc:
+        _error("build", str(exc))
+        return FAILURE
+    if not built.compiled:
+        _progress(f"up to date (cached in {built.entry})")
+    if built.warning:
+        print(f"warning: {built.warning}", file=sys.stderr)
+    print(built.library)
+    print(Path(output) / f"{built.name}.h")
+    return OK
+
+
+# ---------------------------------------------------------------------------------------
+# demo
+
+
+def cmd_demo(args):
+    from . import _demo
+
+    return _demo.run(only=args.only, list_only=args.list)
+
+
+# ---------------------------------------------------------------------------------------
+# bench
+
+
+def _benchmark_script():
+    here = Path(__file__).resolve().parent
+    for root in (here.parent.parent, Path.cwd()):
+        script = root / "benchmarks" / "run.py"
+        if script.is_file():
+            return script
+    return None
+
+
+def cmd_bench(args):
+    script = _benchmark_script()
+    if script is None:
+        _error("bench", "the benchmarks are part of the source checkout (benchmarks/run.py), "
+                        "which this installation does not include; in a clone of ndffi run "
+                        "'make bench' or 'python -m ndffi bench' from its top directory")
+        return FAILURE
+    _progress(f"running {script} (builds the comparison extensions on first use; "
+              f"this takes a while)")
+    rc = subprocess.call([sys.executable, str(script)] + list(args.args), cwd=script.parent.parent)
+    return OK if rc == 0 else FAILURE
+
+
+# ---------------------------------------------------------------------------------------
+# inspect
+
+
+def _library_path(name):
+    if os.path.isfile(name):
+        return name
+    from . import load
+
+    return load(name).path
+
+
+def cmd_inspect(args):
+    from . import _elf
+    from ._errors import LibraryNotFound
+    from ._ndffi import CDefError, Namespace
+
+    try:
+        path = _library_path(args.library)
+        symbols = _elf.exported_symbols(path)
+    except LibraryNotFound as exc:
+        _error("inspect", str(exc))
+        return FAILURE
+    except OSError as exc:
+        _error("inspect", f"cannot read {args.library}: {exc}")
+        return FAILURE
+    if not symbols:
+        _error("inspect", f"{path}: no exported symbols found (inspect reads ELF shared "
+                          f"libraries; this file is not one, or exports nothing)")
+        return FAILURE
+
+    if args.cdef is None:
+        if args.json:
+            print(json.dumps({"library": path, "symbols": symbols}, indent=1, sort_keys=True))
+        else:
+            print(f"{path}: {len(symbols)} exported symbols")
+            for name in sorted(symbols):
+                print(f"  {symbols[name]:9} {name}")
+        return OK
+
+    ns = Namespace()
+    try:
+        ns.cdef(Path(args.cdef).read_text())
+    except OSError as exc:
+        _error("inspect", f"cannot read --cdef file: {exc}")
+        return FAILURE
+    except CDefError as exc:
+        _error("inspect", f"{args.cdef}: {exc}")
+        return FAILURE
+    declared = {}
+    for name in ns.names():
+        decl = ns.decl(name)
+        if decl is not None:
+            declared[name] = decl[1]
+    missing = sorted(n for n in declared if n not in symbols)
+    undeclared = sorted(n for n in symbols if n not in declared)
+    matched = sorted(n for n in declared if n in symbols)
+    if args.json:
+        print(json.dumps({"library": path, "declared_and_exported": matched,
+                          "declared_but_missing": missing,
+                          "exported_but_undeclared": undeclared}, indent=1))
+    else:
+        print(f"{path}: {len(symbols)} exported, {len(declared)} declared in {args.cdef}, "
+              f"{len(matched)} both")
+        print(f"declared but missing from the library ({len(missing)}):")
+        for name in missing:
+            print(f"  {declared[name]}")
+        print(f"exported but not declared ({len(undeclared)}):")
+        for name in undeclared:
+            print(f"  {symbols[name]:9} {name}")
+    return FAILURE if missing else OK
+
+
+# ---------------------------------------------------------------------------------------
+# generate
+
+
+def cmd_generate(args):
+    """Delegates to ``ndffi.generate(header, *, library=None, output=None)`` (which returns
+    the module's source text, or writes it to ``output``) when ndffi has it."""
+    import ndffi
+
+    generate = getattr(ndffi, "generate", None)
+    if generate is None:
+        _error("generate", "generating a module from a header needs ndffi's header importer "
+                           "(ndffi.generate), which this version does not have yet; until "
+                           "then declare the functions with lib.cdef() or ndffi.build(..., "
+                           "header=...)")
+        return USAGE
+    try:
+        result = generate(args.header, library=args.library, output=args.output)
+    except (OSError, ValueError, ndffi.CDefError) as exc:
+        _error("generate", str(exc))
+        return FAILURE
+    if args.output is None and isinstance(result, str):
+        print(result, end="" if result.endswith("\n") else "\n")
+    return OK
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _parser():
+    from . import __version__
+
+    p = argparse.ArgumentParser(
+        prog="ndffi", description="ndffi: call C from Python and NumPy, fast and checked.",
+        epilog="exit status: 0 success, 1 failure, 2 usage error or unavailable feature")
+    p.add_argument("--version", action="version", version=f"ndffi {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    b = sub.add_parser(
+        "build", help="compile C/C++ sources into a shared library and its declarations",
+        description="Compile C/C++ sources with the system compiler into OUTPUT/libNAME.so "
+                    "and write the declarations of its functions to OUTPUT/NAME.h, which "
+                    "ndffi.load(...).cdef() reads.  Builds are cached by content.")
+    b.add_argument("sources", nargs="+", metavar="SOURCE", help="C or C++ source files")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: .)")
+    b.add_argument("-n", "--name", help="library name (default: the first source's stem)")
+    b.add_argument("--lang", choices=["c", "c++"], help="compile every source as this language")
+    b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
+                   help="extra compiler flags, split like a shell (repeatable)")
+    b.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
+                   help="include directory (repeatable)")
+    b.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="define a macro (repeatable)")
+    b.add_argument("-l", dest="libraries", action="append", default=[], metavar="LIB",
+                   help="link with library LIB (repeatable)")
+    b.add_argument("-L", dest="library_dirs", action="append", default=[], metavar="DIR",
+                   help="library directory, also the run path (repeatable)")
+    b.add_argument("--header", metavar="FILE",
+                   help="take the declarations from this header instead of the sources")
+    b.add_argument("--cdef", metavar="FILE",
+                   help="take the declarations from this file of C declarations")
+    b.set_defaults(func=cmd_build)
+
+    d = sub.add_parser(
+        "demo", help="run the ctypes cookbook's examples, ported to ndffi",
+        description="Run every example of the ctypes cookbook, ported to ndffi, printing "
+                    "its code and output.  Exit status 0 when every example that can run "
+                    "printed what it should; examples of features not built yet are listed "
+                    "as not available.")
+    d.add_argument("--list", action="store_true", help="list the examples and exit")
+    d.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="run only this example (repeatable; see --list)")
+    d.set_defaults(func=cmd_demo)
+
+    be = sub.add_parser(
+        "bench", help="run the benchmarks (needs the source checkout)",
+        description="Run benchmarks/run.py of the source checkout: ns per call against "
+                    "ctypes, cffi, pybind11, nanobind and a hand-written extension.  "
+                    "Arguments after 'bench' are passed on (e.g. --callgrind).")
+    be.add_argument("args", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
+    be.set_defaults(func=cmd_bench)
+
+    i = sub.add_parser(
+        "inspect", help="list a shared library's exported symbols",
+        description="List the functions and data a shared library (ELF) exports.  With "
+                    "--cdef, compare them with a file of C declarations; the exit status is "
+                    "1 when something declared is missing from the library.")
+    i.add_argument("library", metavar="LIBRARY", help="a path, or a name ndffi.load finds")
+    i.add_argument("--cdef", metavar="FILE", help="C declarations to compare with")
+    i.add_argument("--json", action="store_true", help="print JSON")
+    i.set_defaults(func=cmd_inspect)
+
+    g = sub.add_parser(
+        "generate", help="generate a Python module from a C header (needs the header importer)",
+        description="Generate a Python module with type stubs from a C header.  Needs "
+                    "ndffi's header importer; without it the exit status is 2.")
+    g.add_argument("header", metavar="HEADER", help="the C header")
+    g.add_argument("-l", "--library", help="the library the header belongs to")
+    g.add_argument("-o", "--output", metavar="FILE", help="write the module here (default: stdout)")
+    g.set_defaults(func=cmd_generate)
+    return p
+
+
+def main(argv=None):
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "command", None) == "bench":  # options for benchmarks/run.py
+            args.args = list(args.args) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return USAGE
+    handler = _ProgressHandler()
+    logger = logging.getLogger("ndffi")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `ndffi inspect lib | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return OK
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
