@@ -26,6 +26,25 @@ stress: install
 
 install: $(STAMP)
 
+# The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the
+# extension, in its own venv; the runtime is preloaded into the interpreter and
+# Python's allocator is bypassed so that ASan sees every allocation.
+ASAN_VENV := .venv-asan
+ASAN_LIB  = $(shell $${CXX:-c++} -print-file-name=libasan.so)
+UBSAN_LIB = $(shell $${CXX:-c++} -print-file-name=libubsan.so)
+asan: system-deps
+	test -x $(ASAN_VENV)/bin/python || $(PYTHON) -m venv $(ASAN_VENV)
+	$(ASAN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ASAN_VENV)/bin/python -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
+	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools
+	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation . -Cbuild-dir=build/asan \
+	  -Ccmake.define.NDFFI_SANITIZE=ON -Ccmake.build-type=RelWithDebInfo -Cinstall.strip=false
+	cd tests && PYTHONMALLOC=malloc LD_PRELOAD="$(ASAN_LIB) $(UBSAN_LIB)" \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ../$(ASAN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not stress" .
+
 # The system must provide a C/C++ compiler, pkg-config and libffi's headers.  As root
 # on Debian/Ubuntu they are installed; otherwise the message says what to install.
 system-deps:
@@ -58,4 +77,4 @@ $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	touch $(STAMP)
 
 clean:
-	rm -rf build tests/clib/build benchmarks/_build $(VENV)
+	rm -rf build tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)
