@@ -39,7 +39,7 @@ asan: system-deps
 	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools
 	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation . -Cbuild-dir=build/asan \
 	  -Ccmake.define.NDFFI_SANITIZE=ON -Ccmake.build-type=RelWithDebInfo -Cinstall.strip=false
-	cd tests && PYTHONMALLOC=malloc LD_PRELOAD="$(ASAN_LIB) $(UBSAN_LIB)" \
+	cd tests && NDFFI_SANITIZED=1 PYTHONMALLOC=malloc LD_PRELOAD="$(ASAN_LIB) $(UBSAN_LIB)" \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

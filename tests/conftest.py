@@ -6,6 +6,7 @@ the package is built.
 """
 
 import importlib.util
+import os
 import pathlib
 
 import pytest
@@ -34,6 +35,17 @@ def _build_clibs():
         except _clib_builder.CLibBuildError as exc:
             _clib_result = exc
     return _clib_result
+
+
+# Under `make asan` this process was started with leak detection on; the compilers and
+# interpreters the tests start inherit the preloaded runtime, not the leak check.
+SANITIZED = bool(os.environ.get("NDFFI_SANITIZED"))
+if SANITIZED:
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+
+# RSS says nothing under AddressSanitizer, whose quarantine keeps freed memory mapped.
+skip_if_sanitized = pytest.mark.skipif(
+    SANITIZED, reason="AddressSanitizer's quarantine holds freed memory: RSS is not a measure")
 
 
 def pytest_configure(config):

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ndffi
+from conftest import skip_if_sanitized
 
 # ---- declarations -------------------------------------------------------------------
 
@@ -971,6 +972,7 @@ def _rss_bytes():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
+@skip_if_sanitized
 def test_no_rss_growth_over_a_million_array_calls(lib):
     x = np.random.default_rng(0).standard_normal(10)
     dsum = lib.dsum
@@ -1041,6 +1043,7 @@ def test_no_python_memory_growth_tracemalloc(lib):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
+@skip_if_sanitized
 def test_no_rss_growth_mixed_paths(lib):
     args = _mixed_args()
     for _ in range(10_000):
