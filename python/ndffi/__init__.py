@@ -11,6 +11,7 @@ from ._library import Library, Types, load
 from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
 from ._ndffi import errno, set_errno
 from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
+from . import _pickle
 
 __version__ = "0.1.0"
 
@@ -51,6 +52,7 @@ __all__ = [
     "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
 ]
 
-# NumPy-native functions: Function.wrap(), .ufunc(), .gufunc().
+# NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.
 __all__ += ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "nonzero_raises",
             "shape_of"]
+_pickle.install()
