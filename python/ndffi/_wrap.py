@@ -358,15 +358,30 @@ def wrap(function, *, check=None, name=None, **params):
             if ctype.kind not in ("int", "enum"):
                 raise TypeError(f"{label} is not an integer, so it cannot be {type(spec).__name__}")
     for i, spec in enumerate(specs):
-        for ref in _refs(spec):
-            j = pyref(ref, f"{type(spec).__name__} of '{cparams[i][0]}'")
-            if isinstance(spec, (len_of, shape_of)) or (isinstance(spec, Out) and ref == spec.like):
-                if j not in arrays:
-                    raise TypeError(f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not "
-                                    f"an In, InOut or Out array")
-            elif specs[j] is not None and not isinstance(specs[j], (len_of, shape_of)):
+        what = f"{type(spec).__name__} of '{cparams[i][0]}'"
+        array_refs, int_refs = [], []
+        if isinstance(spec, (len_of, shape_of)):
+            array_refs.append(spec.name)
+        elif isinstance(spec, Out):
+            if spec.like is not None:
+                array_refs.append(spec.like)
+            for s in (spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)):
+                if isinstance(s, (len_of, shape_of)):
+                    array_refs.append(s.name)
+                elif isinstance(s, str):
+                    int_refs.append(s)
+                elif s is not None and not isinstance(s, (int, np.integer)):
+                    raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' has {s!r}; "
+                                    f"expected ints, argument names, len_of or shape_of")
+        for ref in array_refs:
+            if pyref(ref, what) not in arrays:
+                raise TypeError(f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not "
+                                f"an In, InOut or Out array")
+        for ref in int_refs:
+            j = pyref(ref, what)
+            if specs[j] is not None or cparams[j][1].kind not in ("int", "enum"):
                 raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' refers to "
-                                f"'{ref}', which is not an integer argument")
+                                f"'{ref}', which is not an integer argument of the wrapper")
 
     # The wrapper's signature: array and plain arguments in C order, then the output
     # buffers as optional keywords.
