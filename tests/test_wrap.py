@@ -242,3 +242,12 @@ def test_specification_errors(fiblib, nlib):
         fiblib.fibseries.wrap(series=ndffi.Out)
     with pytest.raises(TypeError, match=r"refers to 'c', which is not a parameter"):
         fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("c"))
+
+
+def test_in_copies_misaligned_arrays(seed):
+    fibseries = seed[1]
+    raw = np.zeros(4 * 3 + 1, dtype=np.uint8)[1:]
+    a = raw.view(np.intc)
+    a[:] = [5, 13, 2]
+    assert not a.flags.aligned
+    assert fibseries(a).tolist() == [3, 144, 1]

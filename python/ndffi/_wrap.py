@@ -191,10 +191,9 @@ def _make_in(fname, pname, dtype, ndim, writeable):
                     raise OverflowError(f"{where}: values out of range for {dtype} "
                                         f"[{info.min}, {info.max}]")
                 arr = conv
-            else:
-                arr = np.ascontiguousarray(arr)
-                if writeable and not arr.flags.writeable:
-                    arr = arr.copy()
+            elif not (arr.flags.c_contiguous and arr.flags.aligned
+                      and (arr.flags.writeable or not writeable)):
+                arr = np.array(arr, order="C", copy=True)   # aligned, contiguous, ours
         if ndim is not None and arr.ndim != ndim:
             raise ValueError(f"{where}: expected a {ndim}-dimensional array, got {arr.ndim} "
                              f"dimension{'s' if arr.ndim != 1 else ''} (shape {arr.shape})")
