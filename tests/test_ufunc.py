@@ -78,6 +78,10 @@ def test_ufunc_machinery(lib, fiblib):
                                         r"to dtype\('int32'\) with casting rule 'same_kind'"):
         fib(np.array([1.5]))
     assert fib(np.array([8.0]), casting="unsafe").tolist() == [13]
+    # int64 -> int32 is 'same_kind' (values wrap, as in astype); casting="safe" refuses it
+    with pytest.raises(TypeError, match=r"Cannot cast ufunc 'fib' input from dtype\('int64'\) "
+                                        r"to dtype\('int32'\) with casting rule 'safe'"):
+        fib(np.arange(3), casting="safe")
     # int64 output buffer: the int32 result is cast safely
     out64 = np.zeros(3, dtype=np.int64)
     fib(np.array([8, 9, 10]), out=out64)
@@ -185,6 +189,9 @@ def test_threads_give_the_same_results(lib):
     r, t = polar(x, x[::-1])
     r1, t1 = lib.to_polar.ufunc()(x, x[::-1])
     assert np.array_equal(r, r1) and np.array_equal(t, t1)
+    # operands that need casting reach the loop through NumPy's buffers
+    xf = x.astype(np.float32)
+    assert np.array_equal(lib.gauss.ufunc(threads=2, min_chunk=1000)(xf), one(xf))
     with pytest.raises(ValueError, match="threads must be >= 0"):
         lib.gauss.ufunc(threads=-1)
 

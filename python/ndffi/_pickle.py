@@ -13,6 +13,7 @@ refuse with a TypeError.
 
 import copyreg
 import os
+import threading
 import weakref
 
 import numpy as np
@@ -71,12 +72,18 @@ def remember(function, record):
 
 _libraries = {}   # state -> Library
 _ufuncs = {}      # (function, kind, args, kwargs) -> ufunc
+_lock = threading.RLock()   # worker threads may unpickle at once: one library each
 
 
 def rebuild_library(state):
-    lib = _libraries.get(state)
-    if lib is not None:
+    with _lock:
+        lib = _libraries.get(state)
+        if lib is None:
+            lib = _libraries[state] = _make_library(state)
         return lib
+
+
+def _make_library(state):
     from ._library import load
     path, origin, cdefs = state
     if origin is not None:
@@ -91,7 +98,6 @@ def rebuild_library(state):
         lib = load(path or None)
     for text, options in cdefs:
         lib.cdef(text, **dict(options))
-    _libraries[state] = lib
     return lib
 
 
@@ -105,17 +111,16 @@ def rebuild_wrapped(function, kwargs):
 
 def rebuild_ufunc(kind, function, args, kwargs):
     key = (function, kind, args, kwargs)
-    try:
-        cached = _ufuncs.get(key)
-    except TypeError:   # an unhashable argument: no caching
-        key, cached = None, None
-    if cached is not None:
-        return cached
     make = function.ufunc if kind == "ufunc" else function.gufunc
-    uf = make(*args, **dict(kwargs))
-    if key is not None:
-        _ufuncs[key] = uf
-    return uf
+    try:
+        hash(key)
+    except TypeError:   # an unhashable argument: no caching
+        return make(*args, **dict(kwargs))
+    with _lock:
+        uf = _ufuncs.get(key)
+        if uf is None:
+            uf = _ufuncs[key] = make(*args, **dict(kwargs))
+        return uf
 
 
 def rebuild_ctype(state, spelling):

@@ -617,7 +617,9 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     number), e.g. ``void to_polar(double x, double y, double *r, double *theta)`` is a
     ufunc with 2 inputs and 2 outputs.  Pointers to const numbers are inputs passed by
     address.  The loop is for the exact C types; NumPy's casting rules
-    (``casting='same_kind'`` by default) convert other dtypes.
+    (``casting='same_kind'`` by default) convert other dtypes -- as in ``astype``, an
+    int64 value that does not fit an ``int`` parameter wraps; pass ``casting="safe"``
+    to refuse such inputs.
 
     ``threads=N`` (0: every core) splits inner loops of at least ``2 * min_chunk``
     elements across N native threads.  NumPy runs ufunc loops without the GIL, and the
