@@ -251,3 +251,13 @@ def test_in_copies_misaligned_arrays(seed):
     a[:] = [5, 13, 2]
     assert not a.flags.aligned
     assert fibseries(a).tolist() == [3, 144, 1]
+
+
+def test_parameters_named_like_keywords_go_in_a_dict(clib_dir):
+    lib = ndffi.load("libnumpy_funcs", clib_dir)
+    lib.cdef("double dsum(const double *name, long check);")
+    w = lib.dsum.wrap({"name": ndffi.In, "check": ndffi.len_of("name")}, name="total")
+    assert str(inspect.signature(w)) == "(name)"
+    assert w.__name__ == "total" and w([1.0, 2.0]) == 3.0
+    import pickle
+    assert pickle.loads(pickle.dumps(w))([4.0, 5.0]) == 9.0

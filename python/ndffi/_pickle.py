@@ -105,8 +105,8 @@ def rebuild_function(state, name):
     return getattr(rebuild_library(state), name)
 
 
-def rebuild_wrapped(function, kwargs):
-    return function.wrap(**dict(kwargs))
+def rebuild_wrapped(function, params, options):
+    return function.wrap(dict(params), **dict(options))
 
 
 def rebuild_ufunc(kind, function, args, kwargs):

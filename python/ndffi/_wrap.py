@@ -266,7 +266,8 @@ class Wrapped:
 
     def __reduce__(self):
         from ._pickle import rebuild_wrapped
-        return rebuild_wrapped, (self.function, self._wrap_kwargs)
+        params, options = self._wrap_kwargs
+        return rebuild_wrapped, (self.function, params, options)
 
     def __repr__(self):
         return f"<ndffi wrapped {self.__name__}{self.__signature__} of '{self.function.prototype}'>"
@@ -283,7 +284,7 @@ def _pyname(name, index, taken):
     return name
 
 
-def wrap(function, *, check=None, name=None, **params):
+def wrap(function, params=None, /, *, check=None, name=None, **more):
     """Make a NumPy-shaped Python function around a C function (``Function.wrap``).
 
     Each keyword names a C parameter and says what it is:
@@ -294,12 +295,15 @@ def wrap(function, *, check=None, name=None, **params):
     - ``ndffi.len_of("a")`` / ``ndffi.shape_of("a", 0)``: an integer filled from an array;
     - any other value: passed as that constant on every call.
 
-    Parameters not named are arguments of the wrapper, passed to C as they are
+    A C parameter named ``check`` or ``name`` is given in a dict as the first
+    argument: ``f.wrap({"name": ndffi.In})``.  Parameters not named are arguments of
+    the wrapper, passed to C as they are
     (checked as in a direct call).  The wrapper returns the C result (unless
     ``check=`` is given) followed by the outputs: one value, a tuple, or None.
     ``check(status[, name])`` is called with the C result and raises on failure;
     ``ndffi.nonzero_raises`` and ``ndffi.negative_raises`` are ready-made checks.
     """
+    params = {**dict(params or {}), **more}
     cparams = function.params
     fname = function.__name__
     wname = name or fname
@@ -319,11 +323,8 @@ def wrap(function, *, check=None, name=None, **params):
     specs = [None] * len(cparams)
     for k, v in params.items():
         specs[by_name[k]] = _spec(v)
-    wrap_kwargs = tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0]))
-    if check is not None:
-        wrap_kwargs += (("check", check),)
-    if name is not None:
-        wrap_kwargs += (("name", name),)
+    wrap_kwargs = (tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0])),
+                   (("check", check), ("name", name)))
 
     def pyref(ref, what):
         if ref not in by_name:
@@ -697,8 +698,8 @@ def _parse_signature(signature):
     return ins, outs, dims
 
 
-def gufunc(function, signature, name=None, *, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None,
-           **params):
+def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK,
+           doc=None, **more):
     """A generalized ``numpy.ufunc`` with core dimensions (``Function.gufunc``).
 
     ``lib.dsum.gufunc("(n)->()")`` for ``double dsum(const double *x, long n)``: pointer
@@ -706,10 +707,12 @@ def gufunc(function, signature, name=None, *, threads=1, min_chunk=_DEFAULT_MIN_
     operand is strided), and an integer parameter named like a core dimension (or
     mapped with ``param="n"``) receives that dimension's size.  By default pointers to
     const are inputs, other pointers outputs, other parameters scalar inputs; override
-    with ``param=ndffi.In`` / ``ndffi.Out``.  Operands are the inputs in C order, then the
+    with ``param=ndffi.In`` / ``ndffi.Out`` (in a dict after the signature for parameters
+    named like this function's keywords).  Operands are the inputs in C order, then the
     C result (if any), then the output pointers in C order.  ``threads=`` as for
     :func:`ufunc`.
     """
+    params = {**dict(params or {}), **more}
     cparams = function.params
     fname = function.__name__
     names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
@@ -765,9 +768,9 @@ def gufunc(function, signature, name=None, *, threads=1, min_chunk=_DEFAULT_MIN_
     text = doc if doc is not None else (
         f"Generalized ufunc {signature} of the C function ``{function.prototype}``."
         + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else ""))
-    kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc)) + tuple(
-        sorted((k, _gspec(v)) for k, v in params.items()))
-    spec = ("gufunc", function, (signature,), kwargs)
+    kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
+    spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))),
+            kwargs)
     return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
                              nout, signature, _threads(threads), int(min_chunk), spec)
 
