@@ -11,6 +11,7 @@ from ._library import Library, Types, load
 from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
 from ._ndffi import errno, set_errno
 from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
+from ._wrap import gufunc, ufunc, wrap
 from . import _pickle
 
 __version__ = "0.1.0"
@@ -53,6 +54,6 @@ __all__ = [
 ]
 
 # NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.
-__all__ += ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "nonzero_raises",
-            "shape_of"]
+__all__ += ["In", "InOut", "Out", "StatusError", "gufunc", "len_of", "negative_raises",
+            "nonzero_raises", "shape_of", "ufunc", "wrap"]
 _pickle.install()

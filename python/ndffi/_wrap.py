@@ -174,9 +174,12 @@ def _make_in(fname, pname, dtype, ndim, writeable):
     where = f"{fname}() argument '{pname}'"
 
     def convert(x):
-        if (type(x) is np.ndarray and (dtype is None or x.dtype == dtype) and x.flags.c_contiguous
-                and x.flags.aligned and (x.flags.writeable or not writeable)):
-            arr = x
+        if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):
+            flags = x.flags
+            if flags.c_contiguous and flags.aligned and (flags.writeable or not writeable):
+                arr = x
+            else:
+                arr = np.array(x, order="C", copy=True)   # aligned, contiguous, ours
         else:
             arr = np.asarray(x)
             if dtype is not None and arr.dtype != dtype:
@@ -455,8 +458,12 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
             notes.append(f"``{py}`` is passed as ``{spec.name}.size``.")
         elif isinstance(spec, shape_of):
             tgt = pnames[by_name[spec.name]]
-            ns[f"_nd_d{i}"] = _make_dim(wname, py, tgt, spec.axis)
-            call_args.append(f"_nd_d{i}({tgt})")
+            ndim = getattr(specs[by_name[spec.name]], "ndim", None)
+            if ndim is not None and -ndim <= spec.axis < ndim:   # the rank was checked
+                call_args.append(f"{tgt}.shape[{spec.axis}]")
+            else:
+                ns[f"_nd_d{i}"] = _make_dim(wname, py, tgt, spec.axis)
+                call_args.append(f"_nd_d{i}({tgt})")
             notes.append(f"``{py}`` is passed as ``{spec.name}.shape[{spec.axis}]``.")
         elif spec is None or isinstance(spec, (In, InOut, Out)):
             call_args.append(py)

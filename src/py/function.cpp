@@ -326,14 +326,14 @@ static PyObject *function_gufunc(PyObject *self, PyObject *args, PyObject *kwarg
 
 static PyMethodDef function_methods[] = {
     {"wrap", (PyCFunction)(void (*)(void))function_wrap, METH_VARARGS | METH_KEYWORDS,
-     "wrap(params=None, /, *, check=None, name=None, **params)\n--\n\n"
+     "wrap($self, params=None, /, *, check=None, name=None, **more)\n--\n\n"
      "A NumPy-shaped Python function around this C function: ndffi.In, ndffi.Out, ndffi.InOut,\n"
      "ndffi.len_of and ndffi.shape_of say what each parameter is (see ndffi.wrap)."},
     {"ufunc", (PyCFunction)(void (*)(void))function_ufunc, METH_VARARGS | METH_KEYWORDS,
-     "ufunc(name=None, *, outputs=None, threads=1, min_chunk=32768, doc=None)\n--\n\n"
+     "ufunc($self, name=None, *, outputs=None, threads=1, min_chunk=32768, doc=None)\n--\n\n"
      "A numpy.ufunc whose loop calls this C function for each element (see ndffi.ufunc)."},
     {"gufunc", (PyCFunction)(void (*)(void))function_gufunc, METH_VARARGS | METH_KEYWORDS,
-     "gufunc(signature, params=None, /, *, name=None, threads=1, min_chunk=32768, doc=None, **params)\n--\n\n"
+     "gufunc($self, signature, params=None, /, *, name=None, threads=1, min_chunk=32768, doc=None, **more)\n--\n\n"
      "A generalized numpy.ufunc with core dimensions, e.g. '(n)->()' (see ndffi.gufunc)."},
     {nullptr, nullptr, 0, nullptr}};
 
