@@ -123,10 +123,7 @@ inline void load_slot(const ArgSpec &a, const char *src, unsigned char *dst) {
   }
 }
 
-inline void store_int_slot(const ArgSpec &a, int64_t v, unsigned char *dst) {
-  (void)a;
-  memcpy(dst, &v, 8);
-}
+inline void store_int_slot(int64_t v, unsigned char *dst) { memcpy(dst, &v, 8); }
 
 // The C result (raw register bits, or libffi's result buffer) into array memory.
 inline void store_result(const ArgSpec &r, const uint64_t *ret, char *dst) {
@@ -214,7 +211,7 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
   for (size_t k = 0; k < np; k++) {
     const UParam &u = d->params[k];
     if (u.role == Role::Dim) {
-      store_int_slot(u.spec, int64_t(dims[1 + u.index]), storage + u.spec.offset);
+      store_int_slot(int64_t(dims[1 + u.index]), storage + u.spec.offset);
       continue;
     }
     if (u.role == Role::Value) continue;
@@ -315,6 +312,7 @@ inline void typed_loop(char **args, npy_intp n, const npy_intp *steps, void *fn,
   const npy_intp os = steps[N];
   if (((steps[I] == npy_intp(sizeof(A))) && ...) && os == npy_intp(sizeof(R))) {
     const char *in[N > 0 ? N : 1] = {args[I]...};
+    (void)in;
     for (npy_intp i = 0; i < n; i++) {
       R r = f(load<A>(in[I] + i * npy_intp(sizeof(A)))...);
       memcpy(out + i * npy_intp(sizeof(R)), &r, sizeof r);
