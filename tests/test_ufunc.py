@@ -25,6 +25,7 @@ DECLS = """
     void cumsum(const double *x, int n, double *out);
     void matvec(const double *a, const double *x, int m, int n, double *y);
     double c_exp(double x);
+    double add2(double a, double b);
     double counted(double x);
     long counted_calls(void);
     void free(void *p);
@@ -194,6 +195,25 @@ def test_threads_give_the_same_results(lib):
     assert np.array_equal(lib.gauss.ufunc(threads=2, min_chunk=1000)(xf), one(xf))
     with pytest.raises(ValueError, match="threads must be >= 0"):
         lib.gauss.ufunc(threads=-1)
+
+
+def test_threads_leave_dependent_iterations_on_one_thread(lib):
+    # reduce (output stride 0) and accumulate (output one behind the input) depend on
+    # the previous iteration: they must give exactly the serial answer
+    add = lib.add2.ufunc(threads=4, min_chunk=16)
+    x = np.random.default_rng(3).normal(size=100_000)
+    serial = lib.add2.ufunc()
+    assert add.reduce(x) == serial.reduce(x)
+    assert np.array_equal(add.accumulate(x), serial.accumulate(x))
+    assert np.array_equal(add.accumulate(x), np.cumsum(x))
+    # in place (same memory, same strides) is independent and may be split
+    y = x.copy()
+    add(y, 1.0, out=y)
+    assert np.array_equal(y, x + 1.0)
+    # overlapping but shifted: NumPy copies or the split is refused; the result is serial's
+    z = x.copy()
+    add(z[1:], 1.0, out=z[:-1])
+    assert np.array_equal(z[:-1], x[1:] + 1.0)
 
 
 def test_floating_point_errors_from_worker_threads_reach_numpy(lib):

@@ -383,6 +383,45 @@ void run_chunk(const UfuncData *d, char **args, npy_intp begin, npy_intp end, co
   d->body(a, end - begin, dims, steps, d);
 }
 
+// Whether the iterations are independent, so that chunks may run at once: no output
+// may overlap an input other than exactly (same address and strides: in place).  A
+// reduction (output stride 0) or an accumulation (output one element behind an input)
+// carries a dependency from one iteration to the next and stays on one thread.
+bool independent(const UfuncData *d, char **args, npy_intp n, const npy_intp *dims, const npy_intp *steps) {
+  auto extent = [&](int op, uintptr_t &lo, uintptr_t &hi, npy_intp &core_off) {
+    intptr_t a = 0, b = 0;
+    auto span = [&](npy_intp stride, npy_intp count) {
+      if (count <= 0) return;
+      intptr_t e = intptr_t(stride) * intptr_t(count - 1);
+      (e < 0 ? a : b) += e;
+    };
+    span(steps[op], n);
+    if (d->core) {
+      const std::vector<int> &od = d->op_dims[size_t(op)];
+      for (size_t j = 0; j < od.size(); j++) span(steps[core_off + npy_intp(j)], dims[1 + od[j]]);
+      core_off += npy_intp(od.size());
+    }
+    size_t elsize = op == d->ret_op ? 16 : 0;
+    for (const UParam &u : d->params)
+      if (u.role != Role::Dim && u.index == op) elsize = u.elsize;
+    if (!elsize) elsize = 16;   // the result: at most a long double
+    lo = uintptr_t(args[op]) + uintptr_t(a);
+    hi = uintptr_t(args[op]) + uintptr_t(b) + elsize;
+  };
+  std::vector<uintptr_t> lo(size_t(d->nargs)), hi(size_t(d->nargs));
+  npy_intp core_off = d->nargs;
+  for (int op = 0; op < d->nargs; op++) extent(op, lo[size_t(op)], hi[size_t(op)], core_off);
+  for (int o = d->nin; o < d->nargs; o++) {
+    if (steps[o] == 0) return false;
+    for (int i = 0; i < d->nargs; i++) {
+      if (i == o || hi[size_t(i)] <= lo[size_t(o)] || hi[size_t(o)] <= lo[size_t(i)]) continue;
+      bool same = args[i] == args[o] && steps[i] == steps[o] && !d->core;
+      if (!same) return false;
+    }
+  }
+  return true;
+}
+
 void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data) {
   const auto *d = static_cast<const UfuncData *>(data);
   npy_intp n = dims[0];
@@ -394,7 +433,7 @@ void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *
     for (size_t k = 0; k < d->dim_max.size(); k++) core *= std::max<npy_intp>(1, dims[1 + k]);
     min_chunk = std::max<npy_intp>(1, min_chunk / core);
   }
-  if (t > 1 && n >= 2 * min_chunk) {
+  if (t > 1 && n >= 2 * min_chunk && independent(d, args, n, dims, steps)) {
     t = int(std::min<npy_intp>(t, n / min_chunk));
     npy_intp chunk = (n + t - 1) / t;
     std::vector<std::thread> pool;

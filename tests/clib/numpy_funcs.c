@@ -85,3 +85,6 @@ long counted_calls(void) { return calls; }
 
 /* Raises the floating-point overflow flag for large x, as exp does. */
 double c_exp(double x) { return exp(x); }
+
+/* A binary operation, for reductions and accumulations. */
+double add2(double a, double b) { return a + b; }
