@@ -26,6 +26,7 @@ DECLS = """
     void matvec(const double *a, const double *x, int m, int n, double *y);
     double c_exp(double x);
     double add2(double a, double b);
+    double dsum16(const double *x, short n);
     double counted(double x);
     long counted_calls(void);
     void free(void *p);
@@ -254,6 +255,14 @@ def test_gufunc_outputs_and_two_inputs(lib, fiblib):
     assert np.allclose(mv(A, v), A @ v)
     series = fiblib.fibseries.gufunc("(n)->(n)", elements="n")
     assert series(np.arange(1, 9).reshape(2, 4)).tolist() == [[0, 1, 1, 2], [3, 5, 8, 13]]
+
+
+def test_gufunc_core_dimension_must_fit_its_parameter(lib):
+    f = lib.dsum16.gufunc("(n)->()")
+    assert f(np.ones(32767)) == 32767.0
+    with pytest.raises(OverflowError, match=r"dsum16: core dimension 0 of size 40000 does not fit "
+                                            r"parameter 'n'"):
+        f(np.ones(40000))
 
 
 def test_gufunc_threads(lib):

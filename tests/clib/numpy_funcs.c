@@ -88,3 +88,10 @@ double c_exp(double x) { return exp(x); }
 
 /* A binary operation, for reductions and accumulations. */
 double add2(double a, double b) { return a + b; }
+
+/* A length in a short: core dimensions larger than 32767 must be refused. */
+double dsum16(const double *x, short n) {
+    double s = 0;
+    for (short i = 0; i < n; i++) s += x[i];
+    return s;
+}
