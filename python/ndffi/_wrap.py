@@ -300,9 +300,9 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
 
     A C parameter named ``check`` or ``name`` is given in a dict as the first
     argument: ``f.wrap({"name": ndffi.In})``.  Parameters not named are arguments of
-    the wrapper, passed to C as they are
-    (checked as in a direct call).  The wrapper returns the C result (unless
-    ``check=`` is given) followed by the outputs: one value, a tuple, or None.
+    the wrapper, passed to C as they are (checked as in a direct call).  The wrapper
+    returns the C result (unless ``check=`` is given) followed by the outputs: one
+    value, a tuple, or None.
     ``check(status[, name])`` is called with the C result and raises on failure;
     ``ndffi.nonzero_raises`` and ``ndffi.negative_raises`` are ready-made checks.
     """
