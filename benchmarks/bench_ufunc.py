@@ -5,7 +5,7 @@
 Compares, in nanoseconds per element:
 
 - ndffi ufunc, one thread and ``threads=N`` (N = 2 and every available core);
-- a plain C loop calling the same function pointer (a tiny C helper, loaded with ndffi)
+- a plain C loop calling the same function pointer (a few lines of C, loaded with ndffi)
   -- the floor for calling a C function per element;
 - ``np.frompyfunc`` over a ctypes function and ``np.vectorize`` (1e5 elements only:
   they cost hundreds of ns per element);

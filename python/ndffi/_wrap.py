@@ -157,7 +157,7 @@ def _check_arity(check):
         return False
 
 
-# ---- helpers the generated wrappers call ----------------------------------------
+# ---- what the generated wrappers call ---------------------------------------------
 
 def _item_dtype(ctype):
     """The NumPy dtype of a pointer parameter's element type, or None (void *, ...)."""
