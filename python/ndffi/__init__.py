@@ -11,6 +11,9 @@ from ._errors import LibraryNotFound
 from ._library import Library, Types, load
 from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
 from ._ndffi import errno, set_errno
+from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
+from ._wrap import gufunc, ufunc, wrap
+from . import _pickle
 
 __version__ = "0.1.0"
 
@@ -51,3 +54,8 @@ __all__ = [
     "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "Types",
     "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
 ]
+
+# NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.
+__all__ += ["In", "InOut", "Out", "StatusError", "gufunc", "len_of", "negative_raises",
+            "nonzero_raises", "shape_of", "ufunc", "wrap"]
+_pickle.install()

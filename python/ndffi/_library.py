@@ -3,7 +3,7 @@
 import enum
 import os
 
-from . import _elf, _loader
+from . import _elf, _loader, _pickle
 from ._ndffi import Namespace, Pointer, dlopen
 
 
@@ -64,6 +64,7 @@ class Library:
         d["_use_errno"] = use_errno
         d["_release_gil"] = {}
         d["types"] = Types(d["_ns"])
+        d["_record"] = _pickle.track(self, handle)   # how to make it again, for pickling
 
     @property
     def path(self):
@@ -79,6 +80,7 @@ class Library:
         """
         for name in self._ns.cdef(text):
             self._release_gil.setdefault(name, release_gil)
+        self._record.add_cdef(text, release_gil=release_gil)
         return self
 
     def __getattr__(self, name):
@@ -99,6 +101,7 @@ class Library:
             func = self._ns.function(name, address, self._handle,
                                      self._release_gil.get(name, True), self._use_errno)
             self.__dict__[name] = func   # later look-ups find it without __getattr__
+            _pickle.remember(func, self._record)
             return func
         pointer = self._ns.variable(name, address)
         # A global array is its Pointer (bounded, indexable); any other global its value.
@@ -171,4 +174,6 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False):
         return dlopen(path, global_symbols)
 
     handle, _resolved = _loader.open_library(name, dirs, opener)
-    return Library(handle, name, use_errno)
+    lib = Library(handle, name, use_errno)
+    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols)
+    return lib

@@ -317,6 +317,56 @@ static PyGetSetDef function_getset[] = {
     {"direct", function_get_flag, nullptr, "whether calls bypass libffi", (void *)"d"},
     {nullptr}};
 
+// wrap(), ufunc() and gufunc() are written in Python (ndffi/_wrap.py); these forward
+// to it with the Function as the first argument.
+static PyObject *forward(PyObject *self, PyObject *args, PyObject *kwargs, const char *name) {
+  PyObject *mod = PyImport_ImportModule("ndffi._wrap");
+  if (!mod) return nullptr;
+  PyObject *fn = PyObject_GetAttrString(mod, name);
+  Py_DECREF(mod);
+  if (!fn) return nullptr;
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  PyObject *full = PyTuple_New(n + 1);
+  if (!full) {
+    Py_DECREF(fn);
+    return nullptr;
+  }
+  Py_INCREF(self);
+  PyTuple_SET_ITEM(full, 0, self);
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyTuple_GET_ITEM(args, i);
+    Py_INCREF(a);
+    PyTuple_SET_ITEM(full, i + 1, a);
+  }
+  PyObject *r = PyObject_Call(fn, full, kwargs);
+  Py_DECREF(full);
+  Py_DECREF(fn);
+  return r;
+}
+
+static PyObject *function_wrap(PyObject *self, PyObject *args, PyObject *kwargs) {
+  return forward(self, args, kwargs, "wrap");
+}
+static PyObject *function_ufunc(PyObject *self, PyObject *args, PyObject *kwargs) {
+  return forward(self, args, kwargs, "ufunc");
+}
+static PyObject *function_gufunc(PyObject *self, PyObject *args, PyObject *kwargs) {
+  return forward(self, args, kwargs, "gufunc");
+}
+
+static PyMethodDef function_methods[] = {
+    {"wrap", (PyCFunction)(void (*)(void))function_wrap, METH_VARARGS | METH_KEYWORDS,
+     "wrap($self, params=None, /, *, check=None, name=None, **more)\n--\n\n"
+     "A NumPy-shaped Python function around this C function: ndffi.In, ndffi.Out, ndffi.InOut,\n"
+     "ndffi.len_of and ndffi.shape_of say what each parameter is (see ndffi.wrap)."},
+    {"ufunc", (PyCFunction)(void (*)(void))function_ufunc, METH_VARARGS | METH_KEYWORDS,
+     "ufunc($self, name=None, *, outputs=None, threads=1, min_chunk=32768, doc=None)\n--\n\n"
+     "A numpy.ufunc whose loop calls this C function for each element (see ndffi.ufunc)."},
+    {"gufunc", (PyCFunction)(void (*)(void))function_gufunc, METH_VARARGS | METH_KEYWORDS,
+     "gufunc($self, signature, params=None, /, *, name=None, threads=1, min_chunk=32768, doc=None, **more)\n--\n\n"
+     "A generalized numpy.ufunc with core dimensions, e.g. '(n)->()' (see ndffi.gufunc)."},
+    {nullptr, nullptr, 0, nullptr}};
+
 PyTypeObject FunctionType = [] {
   PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
   t.tp_name = "ndffi.Function";
@@ -326,6 +376,7 @@ PyTypeObject FunctionType = [] {
   t.tp_call = PyVectorcall_Call;
   t.tp_repr = function_repr;
   t.tp_getset = function_getset;
+  t.tp_methods = function_methods;
   t.tp_traverse = function_traverse;
   t.tp_clear = function_clear;
   t.tp_weaklistoffset = offsetof(FunctionObject, weakrefs);

@@ -16,6 +16,7 @@ namespace nb = nanobind;
 
 namespace ndffi::py {
 
+int register_ufunc(PyObject *module);   // ufunc.cpp
 PyObject *CDefErrorType = nullptr;
 int get_saved_errno();
 void set_saved_errno(int v);
@@ -365,6 +366,7 @@ NB_MODULE(_ndffi, m) {
         return cast_value(ns.scope, text, v);
       });
 
+  if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "
                                    "with use_errno=True) in this thread.");
   m.def("set_errno", &set_saved_errno, "Set the errno the next call in this thread starts with.");

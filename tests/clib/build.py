@@ -53,7 +53,7 @@ def build_one(src, outdir) -> str:
     outdir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".lib{src.stem}.", suffix=".so.tmp", dir=outdir)
     os.close(fd)
-    cmd = compiler() + CFLAGS + ["-o", tmp, str(src)]
+    cmd = compiler() + CFLAGS + ["-o", tmp, str(src), "-lm"]
     try:
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

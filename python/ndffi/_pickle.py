@@ -1,0 +1,220 @@
+"""Pickling of ndffi objects, so they can be sent to worker processes (Dask,
+multiprocessing, concurrent.futures).
+
+Everything pickles by *how to make it again*: a Library by how it was loaded (its
+resolved path, and the name and directories given to ``load``) and every ``cdef`` text
+with its options; a Function by its library and name; a CType by a library (or the
+built-in types) and a C spelling; a wrapped function and a ufunc by their Function and
+the arguments that made them.  A process rebuilds each library once and reuses it.
+
+Raw pointers and callbacks hold addresses that mean nothing in another process: they
+refuse with a TypeError.
+"""
+
+import copyreg
+import os
+import threading
+import weakref
+
+import numpy as np
+
+from . import _ndffi
+from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
+
+__all__ = ["LibraryRecord"]
+
+
+class LibraryRecord:
+    """How a Library was made: enough to make it again in another process.
+
+    Holds no reference to the Library, so the functions that point to it do not keep
+    the Library alive.
+    """
+
+    __slots__ = ("path", "origin", "cdefs", "__weakref__")
+
+    def __init__(self, path):
+        if path and os.sep in path:
+            path = os.path.abspath(path)
+        self.path = path or ""
+        self.origin = None    # (name, dirs, options) given to load()
+        self.cdefs = []       # [(text, options)], in order
+
+    def loaded_by(self, name, dirs, **options):
+        if isinstance(name, str) and os.sep in name:
+            name = os.path.abspath(name)
+        dirs = tuple(os.path.abspath(os.fspath(d)) for d in dirs)
+        self.origin = (name, dirs, tuple(sorted(options.items())))
+
+    def add_cdef(self, text, **options):
+        self.cdefs.append((text, tuple(sorted(options.items()))))
+
+    def state(self):
+        return (self.path, self.origin, tuple(self.cdefs))
+
+
+_live_libraries = weakref.WeakSet()             # for finding the library of a CType
+_function_records = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
+
+
+def track(library, handle):
+    """Called by Library.__init__: the new library's record."""
+    _live_libraries.add(library)
+    return LibraryRecord(handle.path)
+
+
+def remember(function, record):
+    """Called when a Library makes a Function: the function pickles through `record`."""
+    _function_records[function] = record
+
+
+# ---- rebuilding (in the receiving process) ---------------------------------------
+
+_libraries = {}   # state -> Library
+_ufuncs = {}      # (function, kind, args, kwargs) -> ufunc
+_lock = threading.RLock()   # worker threads may unpickle at once: one library each
+
+
+def rebuild_library(state):
+    with _lock:
+        lib = _libraries.get(state)
+        if lib is None:
+            lib = _libraries[state] = _make_library(state)
+        return lib
+
+
+def _make_library(state):
+    from ._library import load
+    path, origin, cdefs = state
+    if origin is not None:
+        name, dirs, options = origin
+        options = dict(options)
+        if path and os.path.isabs(path) and os.path.exists(path):
+            lib = load(path, **options)
+        else:
+            lib = load(name, *dirs, **options)
+        lib._record.origin = origin
+    else:
+        lib = load(path or None)
+    for text, options in cdefs:
+        lib.cdef(text, **dict(options))
+    return lib
+
+
+def rebuild_function(state, name):
+    return getattr(rebuild_library(state), name)
+
+
+def rebuild_wrapped(function, params, options):
+    return function.wrap(dict(params), **dict(options))
+
+
+def rebuild_ufunc(kind, function, args, kwargs):
+    key = (function, kind, args, kwargs)
+    make = function.ufunc if kind == "ufunc" else function.gufunc
+    try:
+        hash(key)
+    except TypeError:   # an unhashable argument: no caching
+        return make(*args, **dict(kwargs))
+    with _lock:
+        uf = _ufuncs.get(key)
+        if uf is None:
+            uf = _ufuncs[key] = make(*args, **dict(kwargs))
+        return uf
+
+
+def rebuild_ctype(state, spelling):
+    if state is None:
+        return _builtins.type(spelling)
+    return rebuild_library(state).typeof(spelling)
+
+
+def rebuild_value(state, spelling, value):
+    if state is None:
+        return _builtins.cast(spelling, value)
+    return rebuild_library(state).cast(spelling, value)
+
+
+# ---- reducers ------------------------------------------------------------------------
+
+_builtins = Namespace()
+
+
+def _reduce_library(lib):
+    return rebuild_library, (lib._record.state(),)
+
+
+def _reduce_function(f):
+    record = _function_records.get(f)
+    if record is None:
+        raise TypeError(f"cannot pickle ndffi.Function '{f.prototype}': it does not come from a "
+                        f"Library's declarations, so another process cannot make it again")
+    return rebuild_function, (record.state(), f.__name__)
+
+
+def _find_type(t):
+    """(library state or None, spelling) that parses back to CType t."""
+    spellings = [t.cname]
+    try:
+        if _builtins.type(t.cname) == t:
+            return None, t.cname
+    except (CDefError, TypeError, ValueError, KeyError):
+        pass
+    for lib in list(_live_libraries):
+        ns = lib._ns
+        for spelling in spellings + list(ns.typedef_names()):
+            try:
+                if ns.type(spelling) == t:
+                    return lib._record.state(), spelling
+            except (CDefError, TypeError, ValueError, KeyError):
+                continue
+    raise TypeError(f"cannot pickle CType '{t.cname}': no loaded library declares it")
+
+
+def _reduce_ctype(t):
+    state, spelling = _find_type(t)
+    return rebuild_ctype, (state, spelling)
+
+
+def _reduce_value(v):
+    state, spelling = _find_type(v.type)
+    return rebuild_value, (state, spelling, v.value)
+
+
+def _refuse(kind, why):
+    def reduce(obj):
+        raise TypeError(f"cannot pickle {kind} {obj!r}: {why}")
+    return reduce
+
+
+_numpy_ufunc_reduce = copyreg.dispatch_table.get(np.ufunc)
+
+
+def _reduce_ufunc(uf):
+    spec = _ndffi.ufunc_spec(uf)
+    if spec is None:   # NumPy's own and other libraries' ufuncs: as before
+        if _numpy_ufunc_reduce is not None:
+            return _numpy_ufunc_reduce(uf)
+        return uf.__name__
+    kind, function, args, kwargs = spec
+    return rebuild_ufunc, (kind, function, args, kwargs)
+
+
+def install():
+    from ._library import Library
+    copyreg.pickle(Library, _reduce_library)
+    copyreg.pickle(Function, _reduce_function)
+    copyreg.pickle(CType, _reduce_ctype)
+    copyreg.pickle(Value, _reduce_value)
+    copyreg.pickle(Pointer, _refuse(
+        "ndffi.Pointer", "it is a raw address, meaningless in another process; pickle the data "
+        "instead (e.g. p.as_array(n).copy())"))
+    for name in ("Callback", "Closure"):
+        cls = getattr(_ndffi, name, None)
+        if isinstance(cls, type):
+            copyreg.pickle(cls, _refuse(
+                f"ndffi.{name}", "a C callback is machine code made in this process; make it "
+                "again in the receiving process"))
+    # ndffi ufuncs pickle by how they were made; every other ufunc as NumPy pickles it.
+    if copyreg.dispatch_table.get(np.ufunc) is not _reduce_ufunc:
+        copyreg.pickle(np.ufunc, _reduce_ufunc)

@@ -1,0 +1,787 @@
+"""NumPy-shaped Python functions from C functions: ``wrap()``, ``ufunc()``, ``gufunc()``.
+
+``Function.wrap(**params)`` says what each C parameter is and returns a Python function
+that converts inputs, allocates outputs, fills in lengths and calls the C function once:
+
+    fibseries = lib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"),
+                                   series=ndffi.Out(like="a"))
+    fibseries([1, 2, 3])      # array([0, 1, 1], dtype=int32)
+
+``Function.ufunc()`` and ``Function.gufunc(signature)`` make real ``numpy.ufunc``
+objects whose inner loop calls the C function for each element (src/py/ufunc.cpp).
+"""
+
+import inspect
+import keyword
+import os
+import re
+
+import numpy as np
+
+from . import _ndffi
+
+__all__ = ["In", "InOut", "Out", "StatusError", "Wrapped", "len_of", "negative_raises",
+           "nonzero_raises", "shape_of"]
+
+
+# ---- parameter specifications ----------------------------------------------------
+
+class _Spec:
+    """Base of the parameter specifications; compares and hashes by value."""
+
+    _fields = ()
+
+    def _key(self):
+        return (type(self).__name__,) + tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other):
+        return isinstance(other, _Spec) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields
+                         if getattr(self, f) is not None)
+        return f"ndffi.{type(self).__name__}({args})"
+
+
+class In(_Spec):
+    """An input array for a ``T *`` parameter.
+
+    Anything ``numpy.asarray`` accepts is converted to a C-contiguous array of the
+    C element type (copied when needed; NumPy's 'same_kind' rule, and integers must
+    fit).  ``ndim=`` requires that many dimensions.  The C function must not write
+    through this pointer: a copy may have been passed.
+    """
+
+    _fields = ("ndim",)
+
+    def __init__(self, ndim=None):
+        self.ndim = ndim
+
+
+class InOut(_Spec):
+    """An array the C function reads and writes in place.  Never copied: it must be an
+    ndarray of exactly the C element type, C-contiguous and writeable, else TypeError."""
+
+    _fields = ("ndim",)
+
+    def __init__(self, ndim=None):
+        self.ndim = ndim
+
+
+class Out(_Spec):
+    """An output array the wrapper allocates (zeroed) and returns.
+
+    The shape is ``like=`` another array argument's, or ``shape=``: an int, the name of
+    an integer argument, ``len_of``/``shape_of``, or a tuple of these.  The dtype is
+    the C element type (``dtype=`` only for ``void *``).  The caller may pass its own
+    buffer as a keyword argument of the same name (checked like ``InOut``).
+    """
+
+    _fields = ("like", "shape", "dtype")
+
+    def __init__(self, like=None, shape=None, dtype=None):
+        if like is None and shape is None:
+            raise TypeError("Out() needs like='argument' or shape=...")
+        self.like = like
+        if isinstance(shape, list):
+            shape = tuple(shape)
+        self.shape = shape
+        self.dtype = None if dtype is None else np.dtype(dtype).str
+
+
+class len_of(_Spec):
+    """An integer parameter receiving the number of elements of array argument ``name``
+    (its length as a C array)."""
+
+    _fields = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class shape_of(_Spec):
+    """An integer parameter receiving ``name.shape[axis]``."""
+
+    _fields = ("name", "axis")
+
+    def __init__(self, name, axis):
+        self.name = name
+        self.axis = int(axis)
+
+
+def _spec(value):
+    if isinstance(value, type) and issubclass(value, (In, InOut)):
+        return value()
+    if value is Out:
+        raise TypeError("Out needs a shape: Out(like='a') or Out(shape=...)")
+    return value
+
+
+# ---- status checks ---------------------------------------------------------------
+
+class StatusError(RuntimeError):
+    """A C function reported failure through its status result (``check=``)."""
+
+    def __init__(self, message, status=None, function=None):
+        super().__init__(message)
+        self.status = status
+        self.function = function
+
+
+def nonzero_raises(status, function=None):
+    """``check=`` for C functions returning 0 on success: any other value raises
+    :class:`StatusError` carrying it."""
+    if status:
+        raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)
+
+
+def negative_raises(status, function=None):
+    """``check=`` for C functions returning a negative value on failure."""
+    if status < 0:
+        raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)
+
+
+def _check_arity(check):
+    """Whether ``check`` takes the function name as a second argument."""
+    try:
+        sig = inspect.signature(check)
+    except (TypeError, ValueError):
+        return False
+    try:
+        sig.bind(0, "f")
+        return True
+    except TypeError:
+        return False
+
+
+# ---- what the generated wrappers call ---------------------------------------------
+
+def _item_dtype(ctype):
+    """The NumPy dtype of a pointer parameter's element type, or None (void *, ...)."""
+    item = ctype.item
+    if item is None or item.kind == "void":
+        return None
+    try:
+        return np.dtype(item.dtype)
+    except (TypeError, AttributeError, ValueError):
+        return None
+
+
+def _make_in(fname, pname, dtype, ndim, writeable):
+    where = f"{fname}() argument '{pname}'"
+
+    def convert(x):
+        if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):
+            flags = x.flags
+            if flags.c_contiguous and flags.aligned and (flags.writeable or not writeable):
+                arr = x
+            else:
+                arr = np.array(x, order="C", copy=True)   # aligned, contiguous, ours
+        else:
+            arr = np.asarray(x)
+            if dtype is not None and arr.dtype != dtype:
+                if not np.can_cast(arr.dtype, dtype, "same_kind"):
+                    raise TypeError(f"{where}: expected values convertible to {dtype} "
+                                    f"(NumPy's 'same_kind' rule), got {arr.dtype}")
+                conv = np.ascontiguousarray(arr, dtype=dtype)
+                if (dtype.kind in "iub" and arr.dtype.kind in "iub"
+                        and not np.can_cast(arr.dtype, dtype, "safe")
+                        and arr.size and not np.array_equal(conv, arr)):
+                    info = np.iinfo(dtype)
+                    raise OverflowError(f"{where}: values out of range for {dtype} "
+                                        f"[{info.min}, {info.max}]")
+                arr = conv
+            elif not (arr.flags.c_contiguous and arr.flags.aligned
+                      and (arr.flags.writeable or not writeable)):
+                arr = np.array(arr, order="C", copy=True)   # aligned, contiguous, ours
+        if ndim is not None and arr.ndim != ndim:
+            raise ValueError(f"{where}: expected a {ndim}-dimensional array, got {arr.ndim} "
+                             f"dimension{'s' if arr.ndim != 1 else ''} (shape {arr.shape})")
+        return arr
+
+    return convert
+
+
+def _describe(x):
+    if isinstance(x, np.ndarray):
+        return f"{x.dtype} array"
+    return type(x).__name__
+
+
+def _make_inout(fname, pname, dtype, ndim, what="InOut"):
+    where = f"{fname}() argument '{pname}' ({what})"
+    expected = f"a C-contiguous writeable {dtype if dtype is not None else ''} ndarray".replace("  ", " ")
+
+    def check(x, shape=None):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{where}: expected {expected}, got {_describe(x)} (never copied)")
+        if dtype is not None and x.dtype != dtype:
+            raise TypeError(f"{where}: expected {expected}, got {x.dtype} array (never copied)")
+        if not x.flags.c_contiguous:
+            raise TypeError(f"{where}: expected {expected}, got a non-contiguous array (never copied)")
+        if not x.flags.writeable:
+            raise TypeError(f"{where}: expected {expected}, got a read-only array")
+        if not x.flags.aligned:
+            raise TypeError(f"{where}: expected {expected}, got an unaligned array")
+        if ndim is not None and x.ndim != ndim:
+            raise ValueError(f"{where}: expected a {ndim}-dimensional array, got shape {x.shape}")
+        if shape is not None and x.shape != shape:
+            raise ValueError(f"{where}: expected shape {shape}, got {x.shape}")
+        return x
+
+    return check
+
+
+def _make_dim(fname, pname, target, axis):
+    where = f"{fname}() argument '{target}'"
+
+    def dim(arr):
+        if axis >= arr.ndim or axis < -arr.ndim:
+            raise ValueError(f"{where}: needs at least {axis + 1 if axis >= 0 else -axis} "
+                             f"dimensions for '{pname}' (shape_of), got shape {arr.shape}")
+        return arr.shape[axis]
+
+    return dim
+
+
+def _index(fname, pname):
+    import operator
+
+    def index(v):
+        try:
+            return operator.index(v)
+        except TypeError:
+            raise TypeError(f"{fname}() argument '{pname}': expected an int (it sets an output's "
+                            f"shape), got {type(v).__name__}") from None
+
+    return index
+
+
+# ---- wrap ------------------------------------------------------------------------
+
+class Wrapped:
+    """A Python function made by :meth:`Function.wrap`: converts array inputs,
+    allocates outputs and calls the C function once.  It pickles by the C function
+    (its library and declarations) and the specification."""
+
+    def __reduce__(self):
+        from ._pickle import rebuild_wrapped
+        params, options = self._wrap_kwargs
+        return rebuild_wrapped, (self.function, params, options)
+
+    def __repr__(self):
+        return f"<ndffi wrapped {self.__name__}{self.__signature__} of '{self.function.prototype}'>"
+
+
+def _pyname(name, index, taken):
+    if not name:
+        name = f"arg{index + 1}"
+    if keyword.iskeyword(name) or name.startswith("_nd_"):
+        name += "_"
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def wrap(function, params=None, /, *, check=None, name=None, **more):
+    """Make a NumPy-shaped Python function around a C function (``Function.wrap``).
+
+    Each keyword names a C parameter and says what it is:
+
+    - ``ndffi.In`` / ``ndffi.In(ndim=2)``: an input array (converted, may be copied);
+    - ``ndffi.InOut``: an array modified in place (never copied);
+    - ``ndffi.Out(like="a")`` / ``ndffi.Out(shape=...)``: an output, allocated and returned;
+    - ``ndffi.len_of("a")`` / ``ndffi.shape_of("a", 0)``: an integer filled from an array;
+    - any other value: passed as that constant on every call.
+
+    A C parameter named ``check`` or ``name`` is given in a dict as the first
+    argument: ``f.wrap({"name": ndffi.In})``.  Parameters not named are arguments of
+    the wrapper, passed to C as they are (checked as in a direct call).  The wrapper
+    returns the C result (unless ``check=`` is given) followed by the outputs: one
+    value, a tuple, or None.
+    ``check(status[, name])`` is called with the C result and raises on failure;
+    ``ndffi.nonzero_raises`` and ``ndffi.negative_raises`` are ready-made checks.
+    """
+    params = {**dict(params or {}), **more}
+    cparams = function.params
+    fname = function.__name__
+    wname = name or fname
+    kind_of_result = function.ctype.item.kind
+    by_name = {}
+    taken = set()
+    pnames = []
+    for i, (cname, ctype) in enumerate(cparams):
+        py = _pyname(cname, i, taken)
+        pnames.append(py)
+        by_name[cname or f"arg{i + 1}"] = i
+    unknown = [k for k in params if k not in by_name]
+    if unknown:
+        listed = ", ".join(cname or f"arg{i + 1}" for i, (cname, _) in enumerate(cparams))
+        raise TypeError(f"wrap() of {fname}(): no parameter named {', '.join(map(repr, unknown))}; "
+                        f"the parameters are: {listed}")
+    specs = [None] * len(cparams)
+    for k, v in params.items():
+        specs[by_name[k]] = _spec(v)
+    wrap_kwargs = (tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0])),
+                   (("check", check), ("name", name)))
+
+    def pyref(ref, what):
+        if ref not in by_name:
+            raise TypeError(f"wrap() of {fname}(): {what} refers to {ref!r}, which is not a parameter")
+        return by_name[ref]
+
+    ns = {"_nd_np": np, "_nd_f": function}
+    arrays = {}     # parameter index -> kind ("in", "inout", "out")
+    for i, spec in enumerate(specs):
+        cname, ctype = cparams[i]
+        label = f"wrap() of {fname}(): parameter '{cname or pnames[i]}' ('{ctype.cname}')"
+        if isinstance(spec, (In, InOut, Out)):
+            if ctype.kind != "pointer":
+                raise TypeError(f"{label} is not a pointer, so it cannot be {type(spec).__name__}")
+            dtype = _item_dtype(ctype)
+            if isinstance(spec, Out):
+                if spec.dtype is not None:
+                    if dtype is not None and np.dtype(spec.dtype) != dtype:
+                        raise TypeError(f"{label}: the dtype comes from the C type ({dtype}); "
+                                        f"dtype={np.dtype(spec.dtype)} does not match")
+                    dtype = np.dtype(spec.dtype)
+                if dtype is None:
+                    raise TypeError(f"{label}: Out needs dtype= for this element type")
+                if ctype.item.is_const:
+                    raise TypeError(f"{label} points to const, so it cannot be an output")
+            if isinstance(spec, InOut) and ctype.item is not None and ctype.item.is_const:
+                raise TypeError(f"{label} points to const, so C cannot write it: use In")
+            arrays[i] = type(spec).__name__.lower()
+            ns[f"_nd_dt{i}"] = dtype
+        elif isinstance(spec, (len_of, shape_of)):
+            if ctype.kind not in ("int", "enum"):
+                raise TypeError(f"{label} is not an integer, so it cannot be {type(spec).__name__}")
+    for i, spec in enumerate(specs):
+        what = f"{type(spec).__name__} of '{cparams[i][0]}'"
+        array_refs, int_refs = [], []
+        if isinstance(spec, (len_of, shape_of)):
+            array_refs.append(spec.name)
+        elif isinstance(spec, Out):
+            if spec.like is not None:
+                array_refs.append(spec.like)
+            for s in (spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)):
+                if isinstance(s, (len_of, shape_of)):
+                    array_refs.append(s.name)
+                elif isinstance(s, str):
+                    int_refs.append(s)
+                elif s is not None and not isinstance(s, (int, np.integer)):
+                    raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' has {s!r}; "
+                                    f"expected ints, argument names, len_of or shape_of")
+        for ref in array_refs:
+            if pyref(ref, what) not in arrays:
+                raise TypeError(f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not "
+                                f"an In, InOut or Out array")
+        for ref in int_refs:
+            j = pyref(ref, what)
+            if specs[j] is not None or cparams[j][1].kind not in ("int", "enum"):
+                raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' refers to "
+                                f"'{ref}', which is not an integer argument of the wrapper")
+
+    # The wrapper's signature: array and plain arguments in C order, then the output
+    # buffers as optional keywords.
+    sig_params, lines = [], []
+    doc_params, doc_returns, notes = [], [], []
+    for i, spec in enumerate(specs):
+        cname, ctype = cparams[i]
+        py = pnames[i]
+        decl = ctype.cname
+        if spec is None:
+            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+            doc_params.append((py, _scalar_doc(ctype), f"C ``{decl}``, passed as it is."))
+        elif isinstance(spec, In):
+            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+            dt = ns[f"_nd_dt{i}"]
+            ns[f"_nd_in{i}"] = _make_in(wname, py, dt, spec.ndim, not ctype.item.is_const)
+            lines.append(f"{py} = _nd_in{i}({py})")
+            dims = f"{spec.ndim}-d " if spec.ndim is not None else ""
+            doc_params.append((py, f"array_like of {dt if dt is not None else 'any dtype'}",
+                               f"C ``{decl}``: a {dims}C-contiguous array, converted (and copied) "
+                               f"when needed."))
+        elif isinstance(spec, InOut):
+            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+            dt = ns[f"_nd_dt{i}"]
+            ns[f"_nd_io{i}"] = _make_inout(wname, py, dt, spec.ndim)
+            lines.append(f"_nd_io{i}({py})")
+            doc_params.append((py, f"ndarray of {dt if dt is not None else 'any dtype'}",
+                               f"C ``{decl}``: modified in place; must be C-contiguous, writeable "
+                               f"and of exactly this dtype (never copied)."))
+        elif isinstance(spec, (len_of, shape_of)):
+            pass
+        elif not isinstance(spec, Out):
+            ns[f"_nd_c{i}"] = spec
+            notes.append(f"``{py}`` is always ``{spec!r}``.")
+    # Outputs: allocated after the inputs, in dependency order (Out(like=another Out)).
+    pending = [i for i, s in enumerate(specs) if isinstance(s, Out)]
+    done = set(i for i in arrays if arrays[i] != "out")
+    while pending:
+        progressed = False
+        for i in list(pending):
+            spec = specs[i]
+            deps = [by_name[r] for r in _refs(spec) if by_name[r] in arrays]
+            if not all(d in done for d in deps):
+                continue
+            py = pnames[i]
+            shape = _shape_expr(spec, pnames, by_name, specs, ns, wname, i)
+            ns[f"_nd_ob{i}"] = _make_inout(wname, py, ns[f"_nd_dt{i}"], None, "Out")
+            lines.append(f"if {py} is None:")
+            lines.append(f"    {py} = _nd_np.zeros({shape}, _nd_dt{i})")
+            lines.append("else:")
+            lines.append(f"    _nd_ob{i}({py}, {shape})")
+            sig_params.append(inspect.Parameter(py, inspect.Parameter.KEYWORD_ONLY, default=None))
+            where = (f"shape of ``{spec.like}``" if spec.like is not None
+                     else f"shape ``{_shape_text(spec.shape)}``")
+            doc_params.append((py, f"ndarray of {ns[f'_nd_dt{i}']}, optional",
+                               f"Output buffer for C ``{cparams[i][1].cname}``; allocated with the "
+                               f"{where} when not given."))
+            doc_returns.append((py, f"ndarray of {ns[f'_nd_dt{i}']}",
+                                f"Written by the C function ({where})."))
+            done.add(i)
+            pending.remove(i)
+            progressed = True
+        if not progressed:
+            raise TypeError(f"wrap() of {fname}(): the output shapes refer to each other in a cycle")
+    # The call.
+    call_args = []
+    for i, spec in enumerate(specs):
+        py = pnames[i]
+        if isinstance(spec, len_of):
+            call_args.append(f"{pnames[by_name[spec.name]]}.size")
+            notes.append(f"``{py}`` is passed as ``{spec.name}.size``.")
+        elif isinstance(spec, shape_of):
+            tgt = pnames[by_name[spec.name]]
+            ndim = getattr(specs[by_name[spec.name]], "ndim", None)
+            if ndim is not None and -ndim <= spec.axis < ndim:   # the rank was checked
+                call_args.append(f"{tgt}.shape[{spec.axis}]")
+            else:
+                ns[f"_nd_d{i}"] = _make_dim(wname, py, tgt, spec.axis)
+                call_args.append(f"_nd_d{i}({tgt})")
+            notes.append(f"``{py}`` is passed as ``{spec.name}.shape[{spec.axis}]``.")
+        elif spec is None or isinstance(spec, (In, InOut, Out)):
+            call_args.append(py)
+        else:
+            call_args.append(f"_nd_c{i}")
+    lines.append(f"_nd_r = _nd_f({', '.join(call_args)})")
+    results = []
+    if check is not None:
+        ns["_nd_check"] = check
+        if _check_arity(check):
+            lines.append(f"_nd_check(_nd_r, {wname!r})")
+        else:
+            lines.append("_nd_check(_nd_r)")
+        notes.append(f"The C result is a status, checked by ``{getattr(check, '__name__', check)}``.")
+    elif kind_of_result != "void":
+        results.append("_nd_r")
+        doc_returns.insert(0, ("result", _scalar_doc(function.ctype.item),
+                               f"The C result (``{function.ctype.item.cname}``)."))
+    results += [pnames[i] for i in range(len(specs)) if isinstance(specs[i], Out)]
+    if not results:
+        lines.append("return None")
+    elif len(results) == 1:
+        lines.append(f"return {results[0]}")
+    else:
+        lines.append(f"return ({', '.join(results)})")
+
+    signature = inspect.Signature(sig_params)
+    src = f"def {_identifier(wname)}{signature}:\n" + "".join(f"    {ln}\n" for ln in lines)
+    exec(compile(src, f"<ndffi.wrap {wname}>", "exec"), ns)
+    impl = ns[_identifier(wname)]
+    doc = _docstring(wname, signature, function.prototype, doc_params, doc_returns, notes)
+    impl.__doc__ = doc
+    impl.__qualname__ = wname
+    cls = type(wname, (Wrapped,), {
+        "__call__": staticmethod(impl),
+        "__doc__": doc,
+        "__signature__": signature,
+        "__module__": "ndffi",
+    })
+    w = cls()
+    w.__name__ = wname
+    w.__qualname__ = wname
+    w.function = function
+    w.prototype = function.prototype
+    w._wrap_kwargs = wrap_kwargs
+    w._source = src
+    return w
+
+
+def _refs(spec):
+    if isinstance(spec, (len_of, shape_of)):
+        return [spec.name]
+    if isinstance(spec, Out):
+        refs = [spec.like] if spec.like is not None else []
+        shape = spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)
+        for s in shape:
+            if isinstance(s, str):
+                refs.append(s)
+            elif isinstance(s, (len_of, shape_of)):
+                refs.append(s.name)
+        return refs
+    return []
+
+
+def _shape_expr(spec, pnames, by_name, specs, ns, fname, i):
+    if spec.like is not None:
+        return f"{pnames[by_name[spec.like]]}.shape"
+    parts = []
+    shape = spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)
+    for k, s in enumerate(shape):
+        if isinstance(s, str):
+            py = pnames[by_name[s]]
+            ns[f"_nd_ix{i}_{k}"] = _index(fname, py)
+            parts.append(f"_nd_ix{i}_{k}({py})")
+        elif isinstance(s, len_of):
+            parts.append(f"{pnames[by_name[s.name]]}.size")
+        elif isinstance(s, shape_of):
+            ns[f"_nd_sd{i}_{k}"] = _make_dim(fname, pnames[i], pnames[by_name[s.name]], s.axis)
+            parts.append(f"_nd_sd{i}_{k}({pnames[by_name[s.name]]})")
+        else:
+            parts.append(str(int(s)))
+    return "(" + "".join(p + ", " for p in parts) + ")"
+
+
+def _shape_text(shape):
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    out = []
+    for s in shape:
+        if isinstance(s, len_of):
+            out.append(f"{s.name}.size")
+        elif isinstance(s, shape_of):
+            out.append(f"{s.name}.shape[{s.axis}]")
+        else:
+            out.append(str(s))
+    return "(" + ", ".join(out) + ("," if len(out) == 1 else "") + ")"
+
+
+def _identifier(name):
+    ident = re.sub(r"\W", "_", name)
+    if not ident or ident[0].isdigit() or keyword.iskeyword(ident):
+        ident = "_" + ident
+    return ident
+
+
+def _scalar_doc(ctype):
+    try:
+        return str(np.dtype(ctype.dtype))
+    except (TypeError, AttributeError, ValueError):
+        return ctype.cname
+
+
+def _docstring(name, signature, prototype, params, returns, notes):
+    out = [f"{name}{signature}", "", f"Call the C function ``{prototype}``.", ""]
+    if params:
+        out += ["Parameters", "----------"]
+        for pname, ptype, text in params:
+            out += [f"{pname} : {ptype}", f"    {text}"]
+        out.append("")
+    out += ["Returns", "-------"]
+    if returns:
+        for rname, rtype, text in returns:
+            out += [f"{rname} : {rtype}", f"    {text}"]
+    else:
+        out += ["None"]
+    if notes:
+        out += ["", "Notes", "-----"] + notes
+    return "\n".join(out) + "\n"
+
+
+# ---- ufunc and gufunc --------------------------------------------------------------
+
+_DEFAULT_MIN_CHUNK = 1 << 15
+
+
+def _threads(threads):
+    if threads is None:
+        return 1
+    threads = int(threads)
+    if threads < 0:
+        raise ValueError("threads must be >= 0 (0: every available core)")
+    if threads == 0:
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:
+            return os.cpu_count() or 1
+    return threads
+
+
+def _is_number(ctype):
+    return ctype is not None and ctype.kind in ("int", "float", "bool", "enum")
+
+
+def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None):
+    """A real ``numpy.ufunc`` calling the C function for each element
+    (``Function.ufunc``).
+
+    Value parameters are the inputs; the C result is the first output, followed by the
+    pointer parameters named in ``outputs`` (by default every pointer to a non-const
+    number), e.g. ``void to_polar(double x, double y, double *r, double *theta)`` is a
+    ufunc with 2 inputs and 2 outputs.  Pointers to const numbers are inputs passed by
+    address.  The loop is for the exact C types; NumPy's casting rules
+    (``casting='same_kind'`` by default) convert other dtypes -- as in ``astype``, an
+    int64 value that does not fit an ``int`` parameter wraps; pass ``casting="safe"``
+    to refuse such inputs.
+
+    ``threads=N`` (0: every core) splits inner loops of at least ``2 * min_chunk``
+    elements across N native threads.  NumPy runs ufunc loops without the GIL, and the
+    threads call the C function concurrently: use it only for functions that are
+    thread safe and free of side effects.
+    """
+    cparams = function.params
+    fname = function.__name__
+    names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
+    if outputs is None:
+        outputs = [names[i] for i, (_, t) in enumerate(cparams)
+                   if t.kind == "pointer" and _is_number(t.item) and not t.item.is_const]
+    else:
+        outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+        for o in outputs:
+            if o not in names:
+                raise TypeError(f"ufunc() of {fname}(): no parameter named {o!r} "
+                                f"(parameters: {', '.join(names)})")
+            t = cparams[names.index(o)][1]
+            if t.kind != "pointer" or not _is_number(t.item) or t.item.is_const:
+                raise TypeError(f"ufunc() of {fname}(): output '{o}' must be a pointer to a "
+                                f"non-const number, not '{t.cname}'")
+    has_result = function.ctype.item.kind != "void"
+    inputs = [i for i, n in enumerate(names) if n not in outputs]
+    for i in inputs:
+        t = cparams[i][1]
+        if not (_is_number(t) or (t.kind == "pointer" and _is_number(t.item))):
+            raise TypeError(f"ufunc() of {fname}(): parameter '{names[i]}' ('{t.cname}') is "
+                            f"neither a number nor a pointer to one, so it cannot be a ufunc operand")
+    nin = len(inputs)
+    nout = int(has_result) + len(outputs)
+    roles = [None] * len(cparams)
+    for op, i in enumerate(inputs):
+        roles[i] = ("in" if cparams[i][1].kind != "pointer" else "inptr", op)
+    for k, o in enumerate(outputs):
+        roles[names.index(o)] = ("out", nin + int(has_result) + k)
+    out_names = (["result"] if has_result else []) + outputs
+    text = doc if doc is not None else (
+        f"Element-wise C function ``{function.prototype}``.\n\n"
+        f"Inputs: {', '.join(names[i] for i in inputs) or 'none'}; outputs: {', '.join(out_names) or 'none'}."
+        + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else ""))
+    kwargs = (("name", name), ("outputs", tuple(outputs)), ("threads", threads),
+              ("min_chunk", min_chunk), ("doc", doc))
+    spec = ("ufunc", function, (), kwargs)
+    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
+                             nout, None, _threads(threads), int(min_chunk), spec)
+
+
+_SIG_OPERAND = re.compile(r"\(\s*([^()]*?)\s*\)")
+
+
+def _gspec(value):
+    # In a generalized ufunc the signature gives every shape: bare Out is allowed.
+    return value if value is Out else _spec(value)
+
+
+def _parse_signature(signature):
+    m = re.fullmatch(r"\s*(.*?)\s*->\s*(.*?)\s*", signature)
+    if not m:
+        raise ValueError(f"not a generalized ufunc signature: {signature!r} (e.g. '(n)->()')")
+
+    def operands(text):
+        ops = _SIG_OPERAND.findall(text)
+        rebuilt = ",".join(f"({o})" for o in ops)
+        if re.sub(r"\s", "", text) != re.sub(r"\s", "", rebuilt):
+            raise ValueError(f"not a generalized ufunc signature: {signature!r}")
+        return [[d.strip().rstrip("?").strip() for d in o.split(",")] if o.strip() else [] for o in ops]
+
+    ins, outs = operands(m.group(1)), operands(m.group(2))
+    dims = []
+    for op in ins + outs:
+        for d in op:
+            if d not in dims:
+                dims.append(d)
+    return ins, outs, dims
+
+
+def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK,
+           doc=None, **more):
+    """A generalized ``numpy.ufunc`` with core dimensions (``Function.gufunc``).
+
+    ``lib.dsum.gufunc("(n)->()")`` for ``double dsum(const double *x, long n)``: pointer
+    parameters take the core blocks of array operands (C-contiguous, copied when the
+    operand is strided), and an integer parameter named like a core dimension (or
+    mapped with ``param="n"``) receives that dimension's size.  By default pointers to
+    const are inputs, other pointers outputs, other parameters scalar inputs; override
+    with ``param=ndffi.In`` / ``ndffi.Out`` (in a dict after the signature for parameters
+    named like this function's keywords).  Operands are the inputs in C order, then the
+    C result (if any), then the output pointers in C order.  ``threads=`` as for
+    :func:`ufunc`.
+    """
+    params = {**dict(params or {}), **more}
+    cparams = function.params
+    fname = function.__name__
+    names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
+    unknown = [k for k in params if k not in names]
+    if unknown:
+        raise TypeError(f"gufunc() of {fname}(): no parameter named {', '.join(map(repr, unknown))} "
+                        f"(parameters: {', '.join(names)})")
+    ins, outs, dims = _parse_signature(signature)
+    role_of = []
+    for i, (cname, t) in enumerate(cparams):
+        spec = _gspec(params.get(names[i]))
+        if isinstance(spec, str):
+            if spec not in dims:
+                raise ValueError(f"gufunc() of {fname}(): '{names[i]}' takes core dimension "
+                                 f"{spec!r}, which {signature!r} does not have")
+            role_of.append(("dim", dims.index(spec)))
+        elif spec is None:
+            if t.kind in ("int", "enum") and names[i] in dims:
+                role_of.append(("dim", dims.index(names[i])))
+            elif t.kind == "pointer":
+                role_of.append(("inptr" if t.item is not None and t.item.is_const else "out", None))
+            else:
+                role_of.append(("in", None))
+        elif isinstance(spec, In):
+            role_of.append(("inptr" if t.kind == "pointer" else "in", None))
+        elif isinstance(spec, Out) or spec is Out:
+            if t.kind != "pointer":
+                raise TypeError(f"gufunc() of {fname}(): '{names[i]}' ('{t.cname}') is not a pointer, "
+                                f"so it cannot be an output")
+            role_of.append(("out", None))
+        else:
+            raise TypeError(f"gufunc() of {fname}(): '{names[i]}' must be ndffi.In, ndffi.Out or the "
+                            f"name of a core dimension, not {spec!r}")
+    has_result = function.ctype.item.kind != "void"
+    in_params = [i for i, (r, _) in enumerate(role_of) if r in ("in", "inptr")]
+    out_params = [i for i, (r, _) in enumerate(role_of) if r == "out"]
+    nin, nout = len(in_params), int(has_result) + len(out_params)
+    if nin != len(ins) or nout != len(outs):
+        got_out = (["<result>"] if has_result else []) + [names[i] for i in out_params]
+        raise ValueError(
+            f"gufunc() of '{function.prototype}': signature {signature!r} has {len(ins)} input(s) and "
+            f"{len(outs)} output(s), but the C parameters give inputs "
+            f"({', '.join(names[i] for i in in_params)}) and outputs ({', '.join(got_out)}); "
+            f"say which parameters are ndffi.In / ndffi.Out or core dimensions")
+    roles = [None] * len(cparams)
+    for op, i in enumerate(in_params):
+        roles[i] = (role_of[i][0], op)
+    for k, i in enumerate(out_params):
+        roles[i] = ("out", nin + int(has_result) + k)
+    for i, (r, ix) in enumerate(role_of):
+        if r == "dim":
+            roles[i] = ("dim", ix)
+    text = doc if doc is not None else (
+        f"Generalized ufunc {signature} of the C function ``{function.prototype}``."
+        + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else ""))
+    kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
+    spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))),
+            kwargs)
+    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
+                             nout, signature, _threads(threads), int(min_chunk), spec)
+
+
+def info(uf):
+    """What an ndffi ufunc calls and how: {'function', 'threads', 'loop', 'min_chunk'}."""
+    return _ndffi.ufunc_info(uf)
