@@ -132,3 +132,13 @@ def test_process_pool_with_spawned_workers(lib, fiblib):
         g = pool.submit(_apply, gauss, np.array([0.0, 1.0])).result(timeout=120)
     assert series.tolist() == [0, 1, 1, 2, 3, 5, 8, 13]
     assert np.array_equal(g, np.exp(-0.5 * np.array([0.0, 1.0])))
+
+
+def test_struct_values_and_their_types_in_a_fresh_process(clib_dir):
+    lib = ndffi.load("libstructs", clib_dir)
+    lib.cdef("typedef struct { double x, y; } vec2; vec2 vadd(vec2 a, vec2 b);")
+    v = lib.vadd((1, 2), (3, 4))
+    payload = pickle.dumps({"v": v, "T": lib.types.vec2, "lib": lib})
+    out = in_fresh_process(payload, "v = obj['v']; print(v.x, v.y); "
+                                    "print(obj['lib'].vadd(v, obj['T'](0.5, 0.25)).y)")
+    assert out.splitlines() == ["4.0 6.0", "6.25"]

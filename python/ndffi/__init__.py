@@ -9,7 +9,7 @@
 from ._build import BuildError, build, inline
 from ._errors import LibraryNotFound
 from ._library import Library, Types, load
-from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
+from ._ndffi import CDefError, CType, Function, Namespace, Pointer, StructValue, Value
 from ._ndffi import errno, set_errno
 from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
 from ._wrap import gufunc, ufunc, wrap
@@ -33,7 +33,11 @@ def cast(ctype, value):
 
 
 def typeof(ctype):
-    """The CType of a built-in C type spelling."""
+    """The CType of a built-in C type spelling, or of a struct value, Pointer or Value."""
+    if isinstance(ctype, StructValue):
+        return ctype.__ctype__
+    if isinstance(ctype, (Pointer, Value)):
+        return ctype.type
     return _builtins.type(ctype)
 
 
@@ -51,7 +55,7 @@ def addressof(obj):
 
 __all__ = [
     "BuildError", "build", "inline",
-    "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "Types",
+    "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "StructValue", "Types",
     "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
 ]
 

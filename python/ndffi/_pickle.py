@@ -129,6 +129,12 @@ def rebuild_ctype(state, spelling):
     return rebuild_library(state).typeof(spelling)
 
 
+def rebuild_struct(state, spelling, data):
+    value = rebuild_ctype(state, spelling)()
+    memoryview(value).cast("B")[:] = data
+    return value
+
+
 def rebuild_value(state, spelling, value):
     if state is None:
         return _builtins.cast(spelling, value)
@@ -181,6 +187,11 @@ def _reduce_value(v):
     return rebuild_value, (state, spelling, v.value)
 
 
+def _reduce_struct(v):
+    state, spelling = _find_type(v.__ctype__)
+    return rebuild_struct, (state, spelling, bytes(v))
+
+
 def _refuse(kind, why):
     def reduce(obj):
         raise TypeError(f"cannot pickle {kind} {obj!r}: {why}")
@@ -206,6 +217,7 @@ def install():
     copyreg.pickle(Function, _reduce_function)
     copyreg.pickle(CType, _reduce_ctype)
     copyreg.pickle(Value, _reduce_value)
+    copyreg.pickle(_ndffi.StructValue, _reduce_struct)
     copyreg.pickle(Pointer, _refuse(
         "ndffi.Pointer", "it is a raw address, meaningless in another process; pickle the data "
         "instead (e.g. p.as_array(n).copy())"))

@@ -499,6 +499,22 @@ static PyObject *record_dir(PyObject *self, PyObject *) {
   return l;
 }
 
+// The value's memory as a writable buffer of bytes: memoryview(v), np.frombuffer(v, ...).
+static int record_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+  auto *r = (RecordObject *)self;
+  return PyBuffer_FillInfo(view, self, r->data, Py_ssize_t(r->type->byte_size()), 0, flags);
+}
+
+static PyBufferProcs record_as_buffer = {record_getbuffer, nullptr};
+
+static PyObject *record_get_ctype(PyObject *self, void *) {
+  return ctype_object(((RecordObject *)self)->type);
+}
+
+static PyGetSetDef record_getset[] = {
+    {"__ctype__", record_get_ctype, nullptr, "the value's C type", nullptr},
+    {nullptr}};
+
 static PyMethodDef record_methods[] = {
     {"__bytes__", record_bytes, METH_NOARGS, "the value's bytes, as C has them"},
     {"__dir__", record_dir, METH_NOARGS, nullptr},
@@ -516,6 +532,8 @@ PyTypeObject RecordType = [] {
   t.tp_traverse = record_traverse;
   t.tp_clear = record_clear;
   t.tp_methods = record_methods;
+  t.tp_getset = record_getset;
+  t.tp_as_buffer = &record_as_buffer;
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
   t.tp_doc = "A C struct or union value: fields are attributes; bytes(v) is its memory.";
   return t;
