@@ -197,6 +197,22 @@ def _check_ufunc(ns, out):
     _expect_lines(out, ["[[ 0  1  1]", " [ 2  3  5]", " [ 8 13 21]]"])
 
 
+def _has_dask():
+    if _has_ufunc() is not None:
+        return _has_ufunc()
+    try:
+        import dask.array  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        return "dask[array] and distributed (pip install 'dask[array]' distributed)"
+    return None
+
+
+def _check_dask(ns, out):
+    _expect(np.array_equal(ns["result"], ns["expected"]), "the cluster's result differs from NumPy's")
+    _expect_lines(out, ["equal to NumPy: True"])
+
+
 def _check_header(ns, out):
     _expect_lines(out, ["13 [  3 144   1   5]"])
 
@@ -389,6 +405,23 @@ lib = ndffi.build([EXAMPLES / "fibonacci.c"])
 fib = lib.fib.ufunc()
 print(fib(np.arange(1, 10).reshape(3, 3)))
 ''', _check_ufunc, _has_ufunc),
+    Example(
+        "fibonacci-dask", "The same ufunc on a Dask cluster",
+        "Fibonacci example (using NumPy arrays, C and Scons)",
+        "ndffi functions and ufuncs pickle by library and declarations, so worker "
+        "processes rebuild them; a ufunc applies to a dask array block by block.",
+        '''\
+import dask.array as da
+from distributed import Client, LocalCluster
+lib = ndffi.build([EXAMPLES / "fibonacci.c"])
+fib = lib.fib.ufunc()
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                  dashboard_address=None) as cluster, Client(cluster):
+    x = da.arange(1, 31, chunks=10).reshape(3, 10)
+    result = fib(x).compute()
+expected = fib(np.arange(1, 31).reshape(3, 10))
+print("equal to NumPy:", np.array_equal(result, expected))
+''', _check_dask, _has_dask),
     Example(
         "header", "Declarations from the real header",
         "Introduction (ctypes' code generator from C header files)",
