@@ -153,7 +153,8 @@ class Library:
         return self._ns.type(ctype).size
 
 
-def load(name=None, *dirs, use_errno=False, global_symbols=False):
+def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
+         include_dirs=(), defines=None):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -163,6 +164,10 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False):
     (an ``OSError``) listing every path tried.
 
     ``use_errno=True`` saves C's ``errno`` after each call for :func:`ndffi.errno`.
+
+    ``header="zlib.h"`` declares what a C header declares (functions, types, enums,
+    constants and macros), read with libclang and cached; ``include_dirs`` are searched
+    first, ``defines`` ({"NAME": value}) are predefined macros.
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
@@ -171,4 +176,8 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False):
         return dlopen(path, global_symbols)
 
     handle, _resolved = _loader.open_library(name, dirs, opener)
+    if header is not None:
+        from . import _headers
+
+        return _headers.header_library(handle, name, use_errno, header, include_dirs, defines)
     return Library(handle, name, use_errno)
