@@ -97,29 +97,24 @@ def cache_dir():
 
 
 def libclang_version():
-    """The installed ``libclang`` package's version, found without importing it (None
-    when ``clang.cindex`` is not installed)."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("clang")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    pkg = list(spec.submodule_search_locations)[0]
-    site = os.path.dirname(pkg)
-    try:
-        for entry in os.listdir(site):
-            if entry.startswith("libclang-") and entry.endswith((".dist-info", ".egg-info")):
-                return entry[len("libclang-"):].rsplit(".", 1)[0]
-    except OSError:
-        pass
-    try:   # not from PyPI: the module's identity stands for its version
-        st = os.stat(os.path.join(pkg, "cindex.py"))
-        return f"unknown-{st.st_size}-{st.st_mtime_ns}"
-    except OSError:
-        return "unknown"
+    """The installed ``libclang`` package's version, found on ``sys.path`` without
+    importing it (None when it is not installed)."""
+    for entry in sys.path:
+        pkg = os.path.join(entry or ".", "clang")
+        if not os.path.isfile(os.path.join(pkg, "cindex.py")):
+            continue
+        try:
+            for name in os.listdir(entry or "."):
+                if name.startswith("libclang-") and name.endswith((".dist-info", ".egg-info")):
+                    return name[len("libclang-"):].rsplit(".", 1)[0]
+        except OSError:
+            pass
+        try:   # not from PyPI: the module's identity stands for its version
+            st = os.stat(os.path.join(pkg, "cindex.py"))
+            return f"unknown-{st.st_size}-{st.st_mtime_ns}"
+        except OSError:
+            return "unknown"
+    return None
 
 
 def _compiler():
@@ -156,7 +151,7 @@ def compiler_include_dirs(cc=None):
     with _compiler_lock:
         if key in _compiler_dirs:
             return list(_compiler_dirs[key])
-    path = os.path.join(cache_dir(), "compiler-" + hashlib.blake2b(key.encode(), digest_size=10).hexdigest() + ".json")
+    path = os.path.join(cache_dir(), "compiler-" + hashlib.sha256(key.encode()).hexdigest()[:20] + ".json")
     try:
         with open(path) as f:
             dirs = json.load(f)
@@ -250,7 +245,7 @@ def clang_args(include_dirs, defines, system_dirs, flags=()):
 
 def _hash_file(path):
     with open(path, "rb") as f:
-        return hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def _cache_key(header, include_dirs, defines, flags):
@@ -259,14 +254,18 @@ def _cache_key(header, include_dirs, defines, flags):
     h = os.fspath(header)
     key = [FORMAT, __version__, h, "" if os.path.isabs(h) else os.getcwd(),
            [os.path.abspath(d) for d in include_dirs], _defines_list(defines), list(flags),
-           libclang_version(), _compiler()[1], sys.platform]
-    return hashlib.blake2b(json.dumps(key).encode(), digest_size=20).hexdigest()
+           libclang_version(), _compiler()[1], sys.platform, sys.version_info[:2]]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:40]
 
 
+# Entries are written with marshal (Python's own format for .pyc files: twice as fast to
+# read as JSON, and it runs no code); the Python version is part of the key.
 def _cache_read(key):
+    import marshal
+
     try:
-        with open(os.path.join(cache_dir(), key + ".json"), "rb") as f:
-            entry = json.loads(f.read())
+        with open(os.path.join(cache_dir(), key + ".model"), "rb") as f:
+            entry = marshal.loads(f.read())
         if entry.get("format") != FORMAT:
             return None
         for path, digest in entry["hashes"]:
@@ -278,15 +277,19 @@ def _cache_read(key):
 
 
 def _write_json(path, data):
+    _write(path, json.dumps(data).encode())
+
+
+def _write(path, data):
     import tempfile
 
     d = os.path.dirname(path)
     try:
         os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -296,9 +299,11 @@ def _write_json(path, data):
 
 
 def _cache_write(key, model):
+    import marshal
+
     entry = {"format": FORMAT, "hashes": [[p, _hash_file(p)] for p in model["files"]],
              "model": model}
-    _write_json(os.path.join(cache_dir(), key + ".json"), entry)
+    _write(os.path.join(cache_dir(), key + ".model"), marshal.dumps(entry))
 
 
 # ---- import -------------------------------------------------------------------------
@@ -463,7 +468,24 @@ class HeaderLibrary(Library):
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
                         d[name] = func
                         return func
-        return Library.__getattr__(self, name)
+        try:
+            return Library.__getattr__(self, name)
+        except AttributeError as exc:
+            model = self.__dict__.get("_model")
+            why = None
+            if model is not None:
+                if name in model["skipped"]:
+                    why = f"{name!r} is not declared: {model['skipped'][name]}"
+                elif name in model["function_macros"]:
+                    m = model["function_macros"][name]
+                    why = (f"{name!r} is a function-like macro that does not call a function "
+                           f"with constant arguments: #define {name}({', '.join(m['params'])}) "
+                           f"{m['body']}")
+                elif name in model["macros"]:
+                    why = f"{name!r} is a macro that is not a constant: #define {name} {model['macros'][name]}"
+            if why is None:
+                raise
+            raise AttributeError(f"{self._label()}: {why}") from None
 
     def __setattr__(self, name, value):
         text = self.__dict__["_lazy"].pop(name, None)
