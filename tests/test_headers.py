@@ -312,10 +312,32 @@ def test_declarations_read_like_the_header(hdr):
     assert hdr.header["owned_files"] == sorted([str(HDRTEST_H), str(INCLUDE / "hdrtest_types.h")])
 
 
-def test_functions_are_declared_when_first_used(hdr):
+def test_functions_are_declared_when_first_used(hdr, clib_dir):
     assert "hdr_sum" in dir(hdr)
     lazy = hdr.__dict__["_lazy"]
     assert hdr.hdr_sum(1, 5) == 5 and "hdr_sum" not in lazy
+
+    # Threads racing to declare the same functions all see them.
+    import threading
+
+    lib = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
+    names = ["hdr_sum", "hdr_version", "hdr_make_", "hdr_layout", "hdr_counter"]
+    errors, start = [], threading.Barrier(8)
+
+    def use():
+        start.wait()
+        try:
+            for n in names:
+                getattr(lib, n)
+        except Exception as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
 
 
 # ---- the cache ------------------------------------------------------------------------

@@ -221,7 +221,6 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
     from ._ndffi import Namespace
 
     model = _headers.import_header(header, include_dirs, defines)
-    model.pop("_namespace", None)
     ns = Namespace()
     ns.cdef(model["text"])
     docs = header_docs(model)

@@ -341,14 +341,11 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     with _translate_lock:
         model = _translate.translate(path, args, [os.path.abspath(d) for d in include_dirs],
                                      system_dirs, check=check_model)
-    namespace = model.pop("_namespace", None)
     model.pop("clang_layouts", None)
     model["header"] = path
     model["clang"] = libclang_version()
     if cache:
         _cache_write(key, model)
-    if namespace is not None:
-        model["_namespace"] = namespace   # the checked declarations, for bind() to reuse
     return model
 
 
@@ -394,7 +391,6 @@ def check_model(model):
         except CDefError:
             continue   # dropped above
         _compare(spelling, t, layout, spelling)
-    model["_namespace"] = ns
 
 
 def _drop_declaration(lines, owners, i):
@@ -450,6 +446,8 @@ def _compare(name, t, layout, where):
 
 # ---- libraries with a header ---------------------------------------------------------
 
+_lazy_lock = threading.RLock()
+
 class HeaderLibrary(Library):
     """A :class:`~ndffi.Library` whose declarations come from a C header (made by
     ``ndffi.load(..., header=...)``).  Its types and constants are declared at once,
@@ -458,11 +456,13 @@ class HeaderLibrary(Library):
     def __getattr__(self, name):
         if not (name.startswith("__") and name.endswith("__")):
             d = self.__dict__
-            text = d["_lazy"].pop(name, None)
-            if text is not None:
-                Library.cdef(self, text)
+            if name in d.get("_lazy", ()):
+                with _lazy_lock:   # another thread may be declaring it
+                    text = d["_lazy"].pop(name, None)
+                    if text is not None:
+                        Library.cdef(self, text)
                 symbol = d["_aliases"].get(name)
-                if symbol is not None:
+                if symbol is not None and name not in d:
                     address = d["_handle"].symbol(symbol)
                     if address is not None and self._ns.decl(name)[0] == "function":
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
@@ -488,9 +488,10 @@ class HeaderLibrary(Library):
             raise AttributeError(f"{self._label()}: {why}") from None
 
     def __setattr__(self, name, value):
-        text = self.__dict__["_lazy"].pop(name, None)
-        if text is not None:
-            Library.cdef(self, text)
+        with _lazy_lock:
+            text = self.__dict__["_lazy"].pop(name, None)
+            if text is not None:
+                Library.cdef(self, text)
         Library.__setattr__(self, name, value)
 
     def cdef(self, text, *, release_gil=True):
@@ -500,11 +501,11 @@ class HeaderLibrary(Library):
     def declare_all(self):
         """Declare every function and variable of the header now (they are otherwise
         declared when first used)."""
-        lazy = self.__dict__["_lazy"]
-        if lazy:
-            text = "\n".join(lazy.values())
-            lazy.clear()
-            Library.cdef(self, text)
+        with _lazy_lock:
+            lazy = self.__dict__["_lazy"]
+            if lazy:
+                Library.cdef(self, "\n".join(lazy.values()))
+                lazy.clear()
         return self
 
     @property
@@ -529,19 +530,10 @@ def bind(lib, model):
     functions and variables when first used; the pointer constants and the callable
     function-like macros as attributes."""
     d = lib.__dict__
-    namespace = model.pop("_namespace", None)
     d["_model"] = model
     d["_aliases"] = model["aliases"]
-    if namespace is not None and not d["_ns"].names() and not d["_ns"].typedef_names():
-        # Just checked against clang: every declaration is in it already.
-        d["_ns"] = namespace
-        d["types"]._ns = namespace
-        d["_lazy"] = {}
-        for n in model["declarations"]:
-            d["_release_gil"].setdefault(n, True)
-    else:
-        Library.cdef(lib, model["text"])
-        d["_lazy"] = dict(model["declarations"])
+    Library.cdef(lib, model["text"])
+    d["_lazy"] = dict(model["declarations"])
     for name, (ctype, address) in model["pointers"].items():
         d[name] = lib.cast(ctype, address)
     for name, macro in model["function_macros"].items():

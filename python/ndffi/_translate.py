@@ -28,6 +28,7 @@ clang evaluates (``clang_Cursor_Evaluate``).
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -1093,7 +1094,7 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         if fid in owned:
             tr.declaration(c, kind, fid)
 
-    skipped = {tr.file_name(f): lc.skipped_lines(tu, f) for f in owned if f}
+    skipped = {tr.file_name(f): sorted(lc.skipped_lines(tu, f)) for f in owned if f}
     macro_info = _macros(tr, macros, plans, main_vars, skipped)
 
     files = {header_path}
@@ -1165,8 +1166,9 @@ def _in_force(defs, skipped):
         ranges = skipped.get(m.path)
         if ranges is None:
             continue   # a file the header does not own
-        if any(a <= m.line <= b for a, b in ranges):
-            continue
+        i = bisect.bisect_right(ranges, (m.line, float("inf"))) - 1
+        if i >= 0 and ranges[i][0] <= m.line <= ranges[i][1]:
+            continue   # in a skipped #if branch
         current = None if m.undef else (d, m)
     return current
 
