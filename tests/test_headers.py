@@ -220,6 +220,17 @@ def test_libm_through_math_h(cache_dir):
     assert "printf" not in m.header["functions"]   # only what math.h itself declares
 
 
+def test_libc_through_stdio_h(cache_dir):
+    libc = ndffi.load(None, header="stdio.h")
+    buf = bytearray(32)
+    assert libc.snprintf(buf, len(buf), b"%d-%s", 42, b"x") == 4 and buf[:5] == b"42-x\0"
+    n = libc.new("int *")
+    assert libc.sscanf(b"17", b"%d", n) == 1 and n[0] == 17   # sscanf binds __isoc99_sscanf
+    assert libc.header["aliases"]["sscanf"] == "__isoc99_sscanf"
+    assert libc.EOF == -1 and libc.BUFSIZ > 0
+    assert libc.types.FILE.kind == "struct"
+
+
 # ---- a header with everything ---------------------------------------------------------
 
 STRUCTS = {
@@ -274,6 +285,8 @@ def test_calls(hdr):
     assert hdr.hdr_sum(4, 1, 2, 3, 4) == 10
     assert hdr.hdr_version().string() == b"2.5"
     assert hdr.hdr_make(7) == 70                     # hdr_make_(7, HDR_VERSION, HDR_POINT_SIZE)
+    assert hdr.hdr_double(21) == 42                  # #define hdr_double __hdr_double
+    assert hdr.header["aliases"]["hdr_double"] == "__hdr_double"
     assert hdr.hdr_sentinel(hdr.HDR_SENTINEL) == 1 and hdr.hdr_sentinel(None) == 0
     assert hdr.hdr_pass(hdr.HDR_SENTINEL).address == 2 ** 64 - 1
     a, b = hdr.new("struct node *"), hdr.new("struct node *")
@@ -540,6 +553,7 @@ def test_generated_module_of_the_test_header(tmp_path, clib_dir):
         sys.modules.pop("hdr_ffi", None)
     assert hdr_ffi.hdr_add(hdr_ffi.point(1, 2), (1, 1)).y == 3.0
     assert hdr_ffi.hdr_make(3) == 30 and hdr_ffi.hdr_sum(2, 20, 22) == 42
+    assert hdr_ffi.hdr_double(4) == 8
     assert hdr_ffi.hdr_sentinel(hdr_ffi.HDR_SENTINEL) == 1
     assert hdr_ffi.HDR_BUILD == 2 and hdr_ffi.HDR_SCALE == 0.25 and hdr_ffi.HDR_VERSION == "2.5"
     assert hdr_ffi.hdr_add.__doc__.startswith("Adds two points, by value.")

@@ -242,7 +242,16 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
     pyi.append("_Function: TypeAlias = Union[Callable[..., Any], _Pointer]")
     pyi.append("_Struct: TypeAlias = Any   # a struct value, a tuple or dict of its members\n")
 
-    decl_lines = model["text"].rstrip("\n").split("\n") + list(model["declarations"].values())
+    # A function whose symbol has another name (an asm label, a macro naming it) is
+    # declared by its symbol's name; its wrapper has the header's name.
+    aliases = model["aliases"]
+    declarations = {}
+    for name, text in model["declarations"].items():
+        symbol = aliases.get(name)
+        if symbol is not None:
+            text = re.sub(r"\b" + re.escape(name) + r"(?=\s*\()", symbol, text, count=1)
+        declarations[name] = text
+    decl_lines = model["text"].rstrip("\n").split("\n") + list(declarations.values())
     py.append("DECLARATIONS = (")
     for line in decl_lines:
         py.append(f"    {line + chr(10)!r}")
@@ -314,7 +323,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         doctext = (doc + "\n\n" if doc else "") + f"C: {prototype}"
         py.append(f"\n\ndef {pname}({sig_py}):")
         py.append(_docstring(doctext))
-        py.append(f"    return _lib.{name}({call})")
+        py.append(f"    return _lib.{aliases.get(name, name)}({call})")
         ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
         if variadic:
             ann += (", " if ann else "") + "*args: Any"
@@ -342,7 +351,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
             f"C macro: #define {name}({', '.join(macro['params'])}) {macro['body']}"
         py.append(f"\n\ndef {pname}({', '.join(params + ['/']) if params else ''}):")
         py.append(_docstring(doctext))
-        py.append(f"    return _lib.{fwd['target']}({', '.join(call)})")
+        py.append(f"    return _lib.{aliases.get(fwd['target'], fwd['target'])}({', '.join(call)})")
         target_sig = model["signatures"].get(fwd["target"])
         kinds = ["any"] * len(params)
         if target_sig:

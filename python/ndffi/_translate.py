@@ -458,6 +458,7 @@ class Translator:
         self.skipped = {}           # name -> why it is not bound
         self.locations = {}         # name -> [file, line]
         self.signatures = {}        # function -> [result, [parameters], variadic, [names]]
+        self.function_cursors = {}  # every function of the header's files, reserved names too
         self._kinds = {}
         self._parts = {}            # spelling memo: type -> (left, right)
         self._tags = {}             # record key -> (keyword, tag or "", typedef name or "")
@@ -828,6 +829,7 @@ class Translator:
         try:
             if kind == lc.CURSOR_FUNCTION:
                 name = lc.spelling(c)
+                self.function_cursors.setdefault(name, (c, fid))
                 self.function(c, name, fid)
             elif kind == lc.CURSOR_VAR:
                 name = lc.spelling(c)
@@ -875,8 +877,21 @@ class Translator:
                     self.chunks.append(f"{kw} {tag};")
                     self.done.add(key)
 
-    def function(self, c, name, fid):
-        if is_reserved(name) or name in self.names:
+    def function(self, c, name, fid, symbol=None):
+        """Declare function ``c`` as ``name``; ``symbol`` when its symbol has another
+        name (a macro naming it: ``#define mpz_add __gmpz_add``)."""
+        if (is_reserved(name) and symbol is None):
+            return
+        if name in self.names:
+            # A redeclaration may bind another symbol (glibc's __REDIRECT: sscanf is
+            # __isoc99_sscanf); the label of the last one is the one in force.
+            if self.names[name] == "function" and symbol is None and lc.hasAttrs(c) and \
+                    any(ch.kind == lc.CURSOR_ASM_LABEL_ATTR for ch in lc.children(c)):
+                label = lc.mangling(c).lstrip("\x01")
+                if label and label != name:
+                    self.aliases[name] = label
+                else:
+                    self.aliases.pop(name, None)
             return
         if lc.getStorageClass(c) == lc.SC_STATIC:
             self.skipped.setdefault(name, "static function: not exported by the library")
@@ -904,9 +919,9 @@ class Translator:
             self.signatures[name] = [self.kind_code(result), [], False, []]
         text = self.spell(result, declarator) + ";"
         if lc.hasAttrs(c) and any(ch.kind == lc.CURSOR_ASM_LABEL_ATTR for ch in lc.children(c)):
-            symbol = lc.mangling(c).lstrip("\x01")
-            if symbol and symbol != name:
-                self.aliases[name] = symbol
+            symbol = lc.mangling(c).lstrip("\x01") or symbol
+        if symbol and symbol != name:
+            self.aliases[name] = symbol
         self.decls[name] = text
         self.names[name] = "function"
         self.functions.append(name)
@@ -1215,6 +1230,18 @@ def _macros(tr, macros, plans, main_vars, skipped):
             tr.locations.setdefault(name, loc)
             continue
         if name in tr.names or not m.text.strip():
+            continue
+        named = _strip_parens(m.tokens)
+        if len(named) == 1 and named[0][1] in tr.function_cursors:
+            # Another name of a function (#define mpz_add __gmpz_add): the function, as it.
+            c, fid = tr.function_cursors[named[0][1]]
+            try:
+                tr.function(c, name, fid, symbol=named[0][1])
+            except _Unsupported as exc:
+                tr.skipped.setdefault(name, str(exc))
+            tr.drain()
+            if name in tr.decls:
+                tr.locations[name] = loc
             continue
         literal = literal_text(m.text)
         if literal is not None:

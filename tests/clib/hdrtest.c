@@ -30,6 +30,8 @@ int hdr_call(hdr_callback fn, void *context, int value) { return fn(context, val
 
 int (*hdr_pass(int (*fn)(void *, int)))(void *, int) { return fn; }
 
+int __hdr_double(int x) { return 2 * x; }
+
 int hdr_make_(int x, const char *version, int point_size) {
     return strcmp(version, HDR_VERSION) == 0 && point_size == (int)sizeof(point) ? x * 10 : -1;
 }

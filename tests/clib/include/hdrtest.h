@@ -70,6 +70,9 @@ HDR_API int hdr_call(hdr_callback fn, void *context, int value);
 /* Returns fn itself. */
 HDR_API int (*hdr_pass(int (*fn)(void *, int)))(void *, int);
 
+HDR_API int __hdr_double(int x);
+#define hdr_double __hdr_double   /* the library's symbol has another name */
+
 HDR_API int hdr_make_(int x, const char *version, int point_size);
 #define hdr_make(x) hdr_make_((x), HDR_VERSION, HDR_POINT_SIZE)
 #define hdr_twice(x) ((x) * 2)
