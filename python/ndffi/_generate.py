@@ -364,7 +364,9 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         exported.append(pname)
         taken.add(pname)
 
-    py.insert(2, "__all__ = [" + ", ".join(repr(n) for n in exported) + "]\n")
+    names = textwrap.fill(", ".join(repr(n) for n in exported), width=84,
+                          initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
+    py.insert(2, f"__all__ = [\n{names},\n]\n")
     return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
 
 

@@ -470,7 +470,7 @@ class HeaderLibrary(Library):
                         return func
         try:
             return Library.__getattr__(self, name)
-        except AttributeError as exc:
+        except AttributeError:
             model = self.__dict__.get("_model")
             why = None
             if model is not None:
