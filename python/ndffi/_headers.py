@@ -248,11 +248,28 @@ def _hash_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+_translator = []
+
+
+def _translator_id():
+    """Identity of the translation code (its files' sizes and times), so that a changed
+    ndffi does not reuse what an older one translated."""
+    if not _translator:
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in ("_translate.py", "_libclang.py"):
+            try:
+                st = os.stat(os.path.join(here, name))
+                _translator.append([name, st.st_size, st.st_mtime_ns])
+            except OSError:
+                _translator.append([name])
+    return _translator
+
+
 def _cache_key(header, include_dirs, defines, flags):
     from . import __version__
 
     h = os.fspath(header)
-    key = [FORMAT, __version__, h, "" if os.path.isabs(h) else os.getcwd(),
+    key = [FORMAT, __version__, _translator_id(), h, "" if os.path.isabs(h) else os.getcwd(),
            [os.path.abspath(d) for d in include_dirs], _defines_list(defines), list(flags),
            libclang_version(), _compiler()[1], sys.platform, sys.version_info[:2]]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:40]
