@@ -240,6 +240,8 @@ STRUCTS = {
     "struct polygon": ["n", "corners", "flags", "tiny", "weights"],
     "struct flags": ["i", "color"],
     "struct wide": ["tag", "big", "ld"],
+    "struct tagged": ["kind", "value"],
+    "hdr_word": ["i", "b"],
 }
 
 
@@ -292,6 +294,10 @@ def test_calls(hdr):
     a, b = hdr.new("struct node *"), hdr.new("struct node *")
     a[0].next = b
     assert hdr.hdr_count_nodes(a) == 2
+    assert hdr.hdr_vec_sum(np.array([1, 2, 3], np.intc)) == 6        # typedef int vec3[3]
+    assert hdr.hdr_word_of(0x01020304).b[0] == 4                      # a union by value
+    assert hdr.HDR_KIND_REAL == 1                                     # an anonymous enum's constant
+    assert hdr.hdr_tagged_value({"kind": hdr.HDR_KIND_REAL, "value": {"r": 2.5}}) == 2.5
     assert hdr.hdr_counter == 3
     hdr.hdr_counter = 9
     assert hdr.hdr_counter == 9
@@ -314,6 +320,8 @@ def test_declarations_read_like_the_header(hdr):
     assert decls["hdr_vsum"] == "int hdr_vsum(int n, va_list ap);"
     assert decls["hdr_pass"] == "int (*hdr_pass(int (*fn)(void *, int)))(void *, int);"
     assert decls["hdr_print"] == "int hdr_print(FILE *out, const char *text);"
+    assert decls["hdr_argc"] == "int hdr_argc(const char *const *argv);"
+    assert decls["hdr_vec_sum"] == "int hdr_vec_sum(const vec3 v);"
     text = hdr.header["text"]
     assert "#pragma pack(push, 2)\nstruct packed2" in text
     assert "struct __attribute__((packed)) packed1" in text

@@ -38,6 +38,14 @@ int hdr_make_(int x, const char *version, int point_size) {
 
 int hdr_sentinel(hdr_callback fn) { return fn == HDR_SENTINEL; }
 
+int hdr_vec_sum(const vec3 v) { return v[0] + v[1] + v[2]; }
+
+hdr_word hdr_word_of(int i) { hdr_word w; w.i = i; return w; }
+
+double hdr_tagged_value(struct tagged t) { return t.kind == HDR_KIND_INT ? (double)t.value.i : t.value.r; }
+
+int hdr_argc(const char *const *argv) { int n = 0; while (argv[n]) n++; return n; }
+
 size_t hdr_count_nodes(const struct node *head) {
     size_t n = 0;
     for (; head; head = head->next) n++;
@@ -69,6 +77,8 @@ long hdr_layout(const char *type, int what) {
     LAYOUT(struct flags, offsetof(struct flags, i), offsetof(struct flags, color))
     LAYOUT(struct wide, offsetof(struct wide, tag), offsetof(struct wide, big),
            offsetof(struct wide, ld))
+    LAYOUT(struct tagged, offsetof(struct tagged, kind), offsetof(struct tagged, value))
+    LAYOUT(hdr_word, offsetof(hdr_word, i), offsetof(hdr_word, b))
     LAYOUT(enum hdr_tiny, 0)
     return -1;
 }

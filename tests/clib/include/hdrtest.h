@@ -83,6 +83,14 @@ HDR_API long hdr_layout(const char *type, int what);
 
 HDR_API int hdr_sentinel(hdr_callback fn);
 
+HDR_API int hdr_vec_sum(const vec3 v);
+
+HDR_API hdr_word hdr_word_of(int i);
+
+HDR_API double hdr_tagged_value(struct tagged t);
+
+HDR_API int hdr_argc(const char *const *argv);
+
 HDR_API size_t hdr_count_nodes(const struct node *head);
 
 HDR_API _Complex double hdr_complex(double re);

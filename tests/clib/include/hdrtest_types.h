@@ -18,4 +18,11 @@ struct flags {
     struct { uint8_t r, g, b; } color;
 };
 
+typedef int vec3[3];
+
+/* A tagged union with an anonymous enum for its tag. */
+struct tagged { enum { HDR_KIND_INT, HDR_KIND_REAL } kind; union { long i; double r; } value; };
+
+typedef union { int i; float f; unsigned char b[4]; } hdr_word;
+
 #endif
