@@ -574,3 +574,14 @@ def test_generated_module_of_the_test_header(tmp_path, clib_dir):
     assert "def hdr_sum(n: int, /, *args: Any) -> int: ..." in stub
     assert "def hdr_version() -> _Pointer: ..." in stub
     assert "def hdr_call(fn: _Function, context: _Pointer, value: int, /) -> int: ..." in stub
+
+
+# ---- the benchmark ----------------------------------------------------------------------
+
+@needs_sqlite
+def test_header_benchmark_runs():
+    root = HERE.parent
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_headers.py"), "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "first time" in proc.stdout and "from the cache" in proc.stdout
