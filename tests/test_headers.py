@@ -453,6 +453,22 @@ def test_pragma_pack_is_found_again_when_clang_hides_it(monkeypatch):
     assert "#pragma pack(push, 2)\nstruct packed2" in model["text"]
 
 
+def test_a_declaration_the_parser_refuses_is_skipped_not_fatal(monkeypatch):
+    from ndffi import _translate
+
+    original = _translate.Translator.function
+
+    def garble(self, c, name, fid, symbol=None):
+        original(self, c, name, fid, symbol)
+        if name == "hdr_sum":
+            self.decls[name] = "int hdr_sum(int n, ...) oops;"
+
+    monkeypatch.setattr(_translate.Translator, "function", garble)
+    model = _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
+    assert "not accepted by ndffi's parser" in model["skipped"]["hdr_sum"]
+    assert "hdr_sum" not in model["functions"] and "hdr_add" in model["functions"]
+
+
 # ---- inspect --------------------------------------------------------------------------
 
 def test_inspect_declared_and_exported(clib_dir):
