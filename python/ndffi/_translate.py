@@ -36,14 +36,9 @@ import re
 from . import _libclang as lc
 from ._headers import HeaderError, LayoutMismatch
 
-__all__ = ["translate", "clang_version", "macro_tokens", "STANDARD_HEADERS"]
+__all__ = ["translate", "macro_tokens", "STANDARD_HEADERS"]
 
 MAIN_NAME = "__ndffi_main__.c"
-
-
-def clang_version():
-    """libclang's own version string ("clang version 18.1.1 ...")."""
-    return lc.clang_version()
 
 
 # The standard C and POSIX headers (and the C library's plumbing), by the name they are
