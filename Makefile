@@ -45,14 +45,18 @@ asan: system-deps
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ../$(ASAN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not stress" .
 
-# The system must provide a C/C++ compiler, pkg-config and libffi's headers.  As root
-# on Debian/Ubuntu they are installed; otherwise the message says what to install.
+# The system must provide a C/C++ compiler, pkg-config and libffi's headers, and for the
+# tests of real headers zlib's and SQLite's.  As root on Debian/Ubuntu they are
+# installed; otherwise the message says what to install.
 system-deps:
 	@missing=""; \
 	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
 	command -v c++ >/dev/null 2>&1 || missing="$$missing g++"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libffi 2>/dev/null || missing="$$missing libffi-dev"; \
+	for h in zlib:zlib1g-dev sqlite3:libsqlite3-dev; do \
+	  printf '#include <%s.h>\n' "$${h%%:*}" | cc -E -x c - >/dev/null 2>&1 || missing="$$missing $${h#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing system packages:$$missing"; \
@@ -73,7 +77,7 @@ $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
 	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-	  "dask[array]>=2024.1" "distributed>=2024.1"
+	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5"
 	$(PIP) install -q --no-build-isolation -e . -Cbuild-dir=build/editable
 	touch $(STAMP)
 

@@ -8,6 +8,7 @@
 
 from ._build import BuildError, build, inline
 from ._errors import LibraryNotFound
+from ._headers import HeaderError
 from ._library import Library, Types, load
 from ._ndffi import CDefError, CType, Function, Namespace, Pointer, StructValue, Value
 from ._ndffi import errno, set_errno
@@ -53,10 +54,22 @@ def addressof(obj):
     return _builtins.cast("void *", obj).address
 
 
+def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=()):
+    """A Python module for C header ``header`` and its shared library ``library``: the
+    module's text, or with ``output`` ("name.py") the paths of the module and its type
+    stub written there.  The module embeds the declarations; importing it needs no
+    libclang."""
+    from ._generate import generate as _generate
+
+    return _generate(header, library=library, output=output, include_dirs=include_dirs,
+                     defines=defines, lib_dirs=lib_dirs)
+
+
 __all__ = [
     "BuildError", "build", "inline",
-    "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "StructValue", "Types",
-    "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
+    "CDefError", "CType", "Function", "HeaderError", "Library", "LibraryNotFound", "Pointer",
+    "StructValue", "Types", "Value", "addressof", "cast", "errno", "generate", "load", "new",
+    "set_errno", "sizeof", "typeof",
 ]
 
 # NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.

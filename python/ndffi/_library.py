@@ -156,7 +156,8 @@ class Library:
         return self._ns.type(ctype).size
 
 
-def load(name=None, *dirs, use_errno=False, global_symbols=False):
+def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
+         include_dirs=(), defines=None):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -166,6 +167,10 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False):
     (an ``OSError``) listing every path tried.
 
     ``use_errno=True`` saves C's ``errno`` after each call for :func:`ndffi.errno`.
+
+    ``header="zlib.h"`` declares what a C header declares (functions, types, enums,
+    constants and macros), read with libclang and cached; ``include_dirs`` are searched
+    first, ``defines`` ({"NAME": value}) are predefined macros.
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
@@ -174,6 +179,17 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False):
         return dlopen(path, global_symbols)
 
     handle, _resolved = _loader.open_library(name, dirs, opener)
-    lib = Library(handle, name, use_errno)
-    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols)
+    if header is not None:
+        from . import _headers
+
+        lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines)
+        header_options = dict(header=os.path.abspath(os.fspath(header))
+                              if os.path.exists(os.fspath(header)) else os.fspath(header),
+                              include_dirs=tuple(os.path.abspath(os.fspath(d)) for d in include_dirs),
+                              defines=tuple(_headers._defines_list(defines)))
+    else:
+        lib = Library(handle, name, use_errno)
+        header_options = {}
+    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols,
+                          **header_options)
     return lib

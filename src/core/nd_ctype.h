@@ -74,8 +74,15 @@ struct CType {
   bool is_complete() const;
   // Size and alignment in bytes; for a struct, union or enum they are read from its
   // Record, which is completed after the type node is first made.
-  size_t byte_size() const { return record ? record->size : size; }
-  size_t alignment() const { return record ? record->align : align; }
+  // An array of them is sized through its element, for the same reason.
+  size_t byte_size() const {
+    if (record) return record->size;
+    if (kind == Kind::Array) return length == kUnknownLength ? 0 : target->byte_size() * length;
+    return size;
+  }
+  size_t alignment() const {
+    return record ? record->align : kind == Kind::Array ? target->alignment() : align;
+  }
 
   // C spelling, with `decl` (a name, or "" for an abstract type) placed where C puts it:
   // str("x") of `const double *` is "const double *x"; of `int (*)(int)` is "int (*x)(int)".

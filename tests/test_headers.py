@@ -1,0 +1,603 @@
+"""Real C headers through libclang: ndffi.load(..., header=...), the cache, generated
+modules with stubs, and inspect.
+
+Acceptance: zlib (compress/uncompress, crc32 and the deflate stream on NumPy arrays),
+sqlite3 (prepared statements binding text with SQLITE_TRANSIENT, sqlite3_exec with a
+Python callback), libm through math.h.  tests/clib/include/hdrtest.h holds what real
+headers have (bit-fields, packing, anonymous unions, macros of every kind), and its
+library reports the C compiler's layouts to compare with.
+"""
+
+import math
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+import zlib as pyzlib
+
+import numpy as np
+import pytest
+
+import ndffi
+from ndffi import _headers
+
+HERE = pathlib.Path(__file__).resolve().parent
+INCLUDE = HERE / "clib" / "include"
+HDRTEST_H = INCLUDE / "hdrtest.h"
+
+
+def _has_header(name):
+    return any(os.path.isfile(os.path.join(d, name)) for d in _headers.compiler_include_dirs())
+
+
+needs_zlib = pytest.mark.skipif(not _has_header("zlib.h"), reason="zlib.h not installed (zlib1g-dev)")
+needs_sqlite = pytest.mark.skipif(not _has_header("sqlite3.h"),
+                                  reason="sqlite3.h not installed (libsqlite3-dev)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """Every test of this module caches in a directory of its own."""
+    d = tmp_path_factory.mktemp("ndffi-headers-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NDFFI_CACHE_DIR", str(d))
+        yield d
+
+
+@pytest.fixture(scope="module")
+def z(cache_dir):
+    return ndffi.load("z", header="zlib.h")
+
+
+@pytest.fixture(scope="module")
+def sq(cache_dir):
+    return ndffi.load("sqlite3", header="sqlite3.h")
+
+
+@pytest.fixture(scope="module")
+def hdr(cache_dir, clib_dir):
+    return ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE],
+                      defines={"HDRTEST_DLL": 1})
+
+
+def _env(cache_dir):
+    env = dict(os.environ, NDFFI_CACHE_DIR=str(cache_dir), OPENBLAS_NUM_THREADS="1")
+    env.pop("PYTHONSAFEPATH", None)
+    return env
+
+
+def _run(code, cache_dir, cwd=None, check=True):
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=_env(cache_dir),
+                         capture_output=True, text=True, cwd=cwd)
+    if check and out.returncode != 0:
+        raise AssertionError(f"subprocess failed:\n{out.stdout}\n{out.stderr}")
+    return out
+
+
+# ---- zlib -----------------------------------------------------------------------------
+
+@needs_zlib
+def test_zlib_constants_and_macros(z):
+    assert (z.Z_OK, z.Z_STREAM_END, z.Z_BEST_COMPRESSION, z.Z_DEFAULT_COMPRESSION) == (0, 1, 9, -1)
+    assert z.Z_NULL == 0
+    assert z.ZLIB_VERSION == z.zlibVersion().string().decode()
+    assert z.types.z_stream.size == 112 and z.types.z_stream.kind == "struct"
+    assert "deflateInit" in z.header["function_macros"]
+    assert z.header["function_macros"]["OF"]["forward"] is None   # listed, not callable
+    with pytest.raises(AttributeError, match="function-like macro"):
+        z.OF
+    assert "gzgetc" in z.header["function_macros"] and "gzgetc" in z.header["functions"]
+    assert isinstance(z.gzgetc, ndffi.Function)   # a macro, and a function of the library too
+
+
+@needs_zlib
+def test_zlib_compress_uncompress_on_arrays(z):
+    buf = np.frombuffer(b"hello numpy " * 1000, np.uint8)
+    n = z.new("unsigned long *", z.compressBound(buf.size))
+    out = np.empty(n[0], np.uint8)
+    assert z.compress2(out, n, buf, buf.size, z.Z_BEST_COMPRESSION) == z.Z_OK
+    assert 0 < n[0] < buf.size // 10
+    assert pyzlib.decompress(out[:n[0]].tobytes()) == buf.tobytes()
+
+    back = np.zeros(buf.size, np.uint8)
+    m = z.new("unsigned long *", back.size)
+    assert z.uncompress(back, m, out, n[0]) == z.Z_OK
+    assert m[0] == buf.size and np.array_equal(back, buf)
+
+    small = np.zeros(10, np.uint8)
+    m[0] = small.size
+    assert z.uncompress(small, m, out, n[0]) == z.Z_BUF_ERROR
+
+
+@needs_zlib
+def test_zlib_checksums_on_arrays(z):
+    data = np.arange(10000, dtype=np.uint32).view(np.uint8)
+    assert z.crc32(0, data, data.size) == pyzlib.crc32(data.tobytes())
+    assert z.adler32(1, data, data.size) == pyzlib.adler32(data.tobytes())
+    assert z.crc32(0, None, 0) == 0
+
+
+@needs_zlib
+def test_zlib_stream_through_the_deflateInit_macro(z):
+    data = np.frombuffer(b"stream me " * 3000, np.uint8)
+    out = np.zeros(2000, np.uint8)
+    strm = z.types.z_stream()
+    assert z.deflateInit(strm, z.Z_BEST_COMPRESSION) == z.Z_OK   # deflateInit_(strm, 9, ZLIB_VERSION, 112)
+    strm.next_in, strm.avail_in = z.cast("Bytef *", data), data.size
+    strm.next_out, strm.avail_out = z.cast("Bytef *", out), out.size
+    assert z.deflate(strm, z.Z_FINISH) == z.Z_STREAM_END
+    assert z.deflateEnd(strm) == z.Z_OK
+    assert pyzlib.decompress(out[:strm.total_out].tobytes()) == data.tobytes()
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        z.deflateInit(strm)
+
+
+# ---- sqlite3 --------------------------------------------------------------------------
+
+def _sqlite_table(sq):
+    pp = sq.new("sqlite3 **")
+    assert sq.sqlite3_open(b":memory:", pp) == sq.SQLITE_OK
+    db = pp[0]
+    err = sq.new("char **")
+    assert sq.sqlite3_exec(db, b"create table people (id integer, name text)", None, None, err) == sq.SQLITE_OK
+    st = sq.new("sqlite3_stmt **")
+    assert sq.sqlite3_prepare_v2(db, b"insert into people values (?, ?)", -1, st, None) == sq.SQLITE_OK
+    stmt = st[0]
+    for i, name in enumerate(["ada", "grace", "édouard"]):
+        text = bytearray(name.encode())   # overwritten below: SQLITE_TRANSIENT made sqlite copy it
+        assert sq.sqlite3_bind_int(stmt, 1, i) == sq.SQLITE_OK
+        assert sq.sqlite3_bind_text(stmt, 2, text, len(text), sq.SQLITE_TRANSIENT) == sq.SQLITE_OK
+        text[:] = b"X" * len(text)
+        assert sq.sqlite3_step(stmt) == sq.SQLITE_DONE
+        assert sq.sqlite3_reset(stmt) == sq.SQLITE_OK
+    assert sq.sqlite3_finalize(stmt) == sq.SQLITE_OK
+    return db
+
+
+@needs_sqlite
+def test_sqlite3_prepared_statements(sq):
+    assert sq.SQLITE_TRANSIENT.address == 2 ** 64 - 1 and not sq.SQLITE_STATIC
+    assert sq.SQLITE_TRANSIENT.ctype == sq.typeof("sqlite3_destructor_type") \
+        if hasattr(sq.SQLITE_TRANSIENT, "ctype") else True
+    db = _sqlite_table(sq)
+    st = sq.new("sqlite3_stmt **")
+    assert sq.sqlite3_prepare_v2(db, b"select id, name from people order by id", -1, st, None) == sq.SQLITE_OK
+    rows = []
+    while sq.sqlite3_step(st[0]) == sq.SQLITE_ROW:
+        rows.append((sq.sqlite3_column_int(st[0], 0), sq.sqlite3_column_text(st[0], 1).string().decode()))
+    assert rows == [(0, "ada"), (1, "grace"), (2, "édouard")]
+    assert sq.sqlite3_finalize(st[0]) == sq.SQLITE_OK
+    assert sq.sqlite3_close(db) == sq.SQLITE_OK
+    assert sq.SQLITE_VERSION == sq.sqlite3_libversion().string().decode()
+
+
+@needs_sqlite
+@pytest.mark.skipif(not hasattr(ndffi, "callback"), reason="needs ndffi.callback")
+def test_sqlite3_exec_with_a_python_callback(sq):
+    db = _sqlite_table(sq)
+    rows = []
+
+    def collect(context, ncols, values, names):
+        rows.append({names[i].string().decode(): values[i].string().decode() for i in range(ncols)})
+        return 0
+
+    callback = ndffi.callback("int(void *, int, char **, char **)", collect)
+    err = sq.new("char **")
+    assert sq.sqlite3_exec(db, b"select id, name from people where id > 0 order by id",
+                           callback, None, err) == sq.SQLITE_OK
+    assert rows == [{"id": "1", "name": "grace"}, {"id": "2", "name": "édouard"}]
+    assert sq.sqlite3_close(db) == sq.SQLITE_OK
+
+
+@needs_sqlite
+def test_sqlite3_declarations(sq):
+    proto = sq.sqlite3_exec.__doc__ or repr(sq.sqlite3_exec)
+    assert "sqlite3_exec" in proto
+    assert sq.header["declarations"]["sqlite3_exec"] == (
+        "int sqlite3_exec(sqlite3 *, const char *sql, int (*callback)(void *, int, char **, char **), "
+        "void *, char **errmsg);")
+    assert "sqlite3_vmprintf" in sq.header["functions"]           # va_list parameter
+    assert sq.header["declarations"]["sqlite3_mprintf"].endswith("...);")
+    assert sq.types.sqlite3_vfs.size == sq.types["struct sqlite3_vfs"].size
+    assert isinstance(sq.sqlite3_version, ndffi.Pointer)          # extern const char sqlite3_version[]
+
+
+# ---- libm -----------------------------------------------------------------------------
+
+def test_libm_through_math_h(cache_dir):
+    m = ndffi.load("m", header="math.h")
+    assert m.cos(0.0) == 1.0 and m.sqrt(2.0) == math.sqrt(2.0)
+    assert m.M_PI == math.pi and m.M_E == math.e
+    assert m.HUGE_VAL == math.inf and math.isnan(m.NAN)
+    e = m.new("int *")
+    assert m.frexp(12.0, e) == 0.75 and e[0] == 4
+    assert m.ldexp(0.75, 4) == 12.0
+    assert m.fabsf(-2.5) == 2.5
+    assert m.FP_NAN == 0 and m.types["double_t"].size == 8
+    assert "cos" in m.header["functions"] and not any(n.startswith("__") for n in m.header["functions"])
+    assert "printf" not in m.header["functions"]   # only what math.h itself declares
+
+
+def test_libc_through_stdio_h(cache_dir):
+    libc = ndffi.load(None, header="stdio.h")
+    buf = bytearray(32)
+    assert libc.snprintf(buf, len(buf), b"%d-%s", 42, b"x") == 4 and buf[:5] == b"42-x\0"
+    n = libc.new("int *")
+    assert libc.sscanf(b"17", b"%d", n) == 1 and n[0] == 17   # sscanf binds __isoc99_sscanf
+    assert libc.header["aliases"]["sscanf"] == "__isoc99_sscanf"
+    assert libc.EOF == -1 and libc.BUFSIZ > 0
+    assert libc.types.FILE.kind == "struct"
+
+
+# ---- a header with everything ---------------------------------------------------------
+
+STRUCTS = {
+    "struct packed2": ["c", "d", "i"],
+    "struct packed1": ["c", "i", "s"],
+    "struct aligned": ["c", "i"],
+    "struct polygon": ["n", "corners", "flags", "tiny", "weights"],
+    "struct flags": ["i", "color"],
+    "struct wide": ["tag", "big", "ld"],
+    "struct tagged": ["kind", "value"],
+    "hdr_word": ["i", "b"],
+}
+
+
+def _offset(ctype, member):
+    for name, ftype, offset, _bits in ctype.fields:
+        if name == member:
+            return offset
+        if name == "" and ftype.fields:
+            for inner, _t, inner_offset, _b in ftype.fields:
+                if inner == member:
+                    return offset + inner_offset
+    raise KeyError(member)
+
+
+def test_layouts_agree_with_the_c_compiler(hdr):
+    for spelling, members in STRUCTS.items():
+        t = hdr.types[spelling]
+        assert t.size == hdr.hdr_layout(spelling.encode(), 0), spelling
+        assert t.alignment == hdr.hdr_layout(spelling.encode(), 1), spelling
+        for k, member in enumerate(members):
+            assert _offset(t, member) == hdr.hdr_layout(spelling.encode(), 2 + k), (spelling, member)
+    flags = dict((f[0], f) for f in hdr.types["struct flags"].fields)
+    assert flags["ready"][3] == (0, 1) and flags["mode"][3] == (1, 3)
+    assert flags["level"][2] == 4 and flags["level"][3] == (0, 5)   # after the zero-width bit-field
+    assert hdr.types.hdr_size.HDR_LARGE == 1 << 20
+
+
+def test_constants_and_defines(hdr, clib_dir):
+    assert hdr.HDR_BUILD == 2                                        # defines={"HDRTEST_DLL": 1}
+    assert hdr.HDR_VERSION == "2.5" and hdr.HDR_VERSION_NUM == (2 << 8 | 5)
+    assert hdr.HDR_SCALE == 0.25 and hdr.HDR_TINY == 1.5
+    assert hdr.HDR_BIG == 0xFFFFFFFFFF and hdr.HDR_NEG == -7 and hdr.HDR_CHAR == ord("A")
+    assert hdr.HDR_POINT_SIZE == 16                                  # (int)sizeof(point), by clang
+    assert hdr.types.hdr_color.HDR_RED == -1 and hdr.HDR_BLUE == 6
+    assert hdr.HDR_TINY_B == 200 and hdr.typeof("struct polygon").fields[3][1].size == 1
+    plain = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
+    assert plain.HDR_BUILD == 1
+
+
+def test_calls(hdr):
+    r = hdr.hdr_add(hdr.types.point(1.0, 2.0), (3.0, 4.5))
+    assert (r.x, r.y) == (4.0, 6.5)
+    assert hdr.hdr_sum(4, 1, 2, 3, 4) == 10
+    assert hdr.hdr_version().string() == b"2.5"
+    assert hdr.hdr_make(7) == 70                     # hdr_make_(7, HDR_VERSION, HDR_POINT_SIZE)
+    assert hdr.hdr_double(21) == 42                  # #define hdr_double __hdr_double
+    assert hdr.header["aliases"]["hdr_double"] == "__hdr_double"
+    assert hdr.hdr_sentinel(hdr.HDR_SENTINEL) == 1 and hdr.hdr_sentinel(None) == 0
+    assert hdr.hdr_pass(hdr.HDR_SENTINEL).address == 2 ** 64 - 1
+    a, b = hdr.new("struct node *"), hdr.new("struct node *")
+    a[0].next = b
+    assert hdr.hdr_count_nodes(a) == 2
+    assert hdr.hdr_vec_sum(np.array([1, 2, 3], np.intc)) == 6        # typedef int vec3[3]
+    assert hdr.hdr_word_of(0x01020304).b[0] == 4                      # a union by value
+    assert hdr.HDR_KIND_REAL == 1                                     # an anonymous enum's constant
+    assert hdr.hdr_tagged_value({"kind": hdr.HDR_KIND_REAL, "value": {"r": 2.5}}) == 2.5
+    assert hdr.hdr_counter == 3
+    hdr.hdr_counter = 9
+    assert hdr.hdr_counter == 9
+
+
+def test_what_is_not_declared_says_why(hdr):
+    skipped = hdr.header["skipped"]
+    assert "_Complex" in skipped["hdr_complex"] and "static" in skipped["hdr_inline"]
+    with pytest.raises(AttributeError, match="_Complex"):
+        hdr.hdr_complex
+    with pytest.raises(AttributeError, match="function-like macro"):
+        hdr.hdr_twice
+    with pytest.raises(AttributeError, match="not a constant"):
+        hdr.HDR_TYPE
+    assert "HDR_NOTHING" not in hdr.header["constants"]
+
+
+def test_declarations_read_like_the_header(hdr):
+    decls = hdr.header["declarations"]
+    assert decls["hdr_vsum"] == "int hdr_vsum(int n, va_list ap);"
+    assert decls["hdr_pass"] == "int (*hdr_pass(int (*fn)(void *, int)))(void *, int);"
+    assert decls["hdr_print"] == "int hdr_print(FILE *out, const char *text);"
+    assert decls["hdr_argc"] == "int hdr_argc(const char *const *argv);"
+    assert decls["hdr_vec_sum"] == "int hdr_vec_sum(const vec3 v);"
+    text = hdr.header["text"]
+    assert "#pragma pack(push, 2)\nstruct packed2" in text
+    assert "struct __attribute__((packed)) packed1" in text
+    assert "int i __attribute__((aligned(16)))" in text
+    assert "union { int32_t i; float f; };" in text                  # the anonymous union
+    assert "unsigned char big[16] __attribute__((aligned(16)))" in text   # __int128, as its bytes
+    assert "struct _IO_FILE {" in text                                # FILE, pulled in by hdr_print
+    assert "printf" not in decls                                       # stdio.h is not hdrtest.h's own
+    assert hdr.header["owned_files"] == sorted([str(HDRTEST_H), str(INCLUDE / "hdrtest_types.h")])
+
+
+def test_functions_are_declared_when_first_used(hdr, clib_dir):
+    assert "hdr_sum" in dir(hdr)
+    lazy = hdr.__dict__["_lazy"]
+    assert hdr.hdr_sum(1, 5) == 5 and "hdr_sum" not in lazy
+
+    # Threads racing to declare the same functions all see them.
+    import threading
+
+    lib = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
+    names = ["hdr_sum", "hdr_version", "hdr_make_", "hdr_layout", "hdr_counter"]
+    errors, start = [], threading.Barrier(8)
+
+    def use():
+        start.wait()
+        try:
+            for n in names:
+                getattr(lib, n)
+        except Exception as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# ---- the cache ------------------------------------------------------------------------
+
+def test_cache_hit_needs_no_libclang(tmp_path):
+    code = f"""
+        import sys
+        {'' if True else ''}
+        block = len(sys.argv) > 1
+        if block:
+            sys.modules['clang'] = None           # libclang cannot be imported
+        import ndffi
+        z = ndffi.load('z', header='zlib.h')
+        assert z.compressBound(1000) == 1013 and z.Z_OK == 0 and z.deflateInit.__name__ == 'deflateInit'
+        loaded = sorted(m for m in sys.modules if m == 'clang' and sys.modules[m] is not None
+                        or m.startswith(('clang.', 'ndffi._libclang', 'ndffi._translate')))
+        print(loaded)
+    """
+    first = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=_env(tmp_path),
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "ndffi._translate" in first.stdout
+    assert len(list(tmp_path.glob("*.model"))) == 1
+    hit = subprocess.run([sys.executable, "-c", textwrap.dedent(code), "block"], env=_env(tmp_path),
+                         capture_output=True, text=True)
+    assert hit.returncode == 0, hit.stderr
+    assert hit.stdout.strip() == "[]"
+
+
+def test_a_changed_include_imports_again(tmp_path, clib_dir, monkeypatch):
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(tmp_path / "cache"))
+    inc = tmp_path / "include"
+    shutil.copytree(INCLUDE, inc)
+    lib = ndffi.load("hdrtest", clib_dir, header=str(inc / "hdrtest.h"), include_dirs=[inc])
+    assert not hasattr(lib, "HDR_EXTRA")
+    again = ndffi.load("hdrtest", clib_dir, header=str(inc / "hdrtest.h"), include_dirs=[inc])
+    assert again.header["text"] == lib.header["text"]
+    # Change the file hdrtest.h includes, not hdrtest.h itself.
+    types_h = inc / "hdrtest_types.h"
+    types_h.write_text(types_h.read_text().replace("#endif", "#define HDR_EXTRA (40 + 2)\n#endif"))
+    changed = ndffi.load("hdrtest", clib_dir, header=str(inc / "hdrtest.h"), include_dirs=[inc])
+    assert changed.HDR_EXTRA == 42
+
+
+def test_cache_keys_on_defines_and_include_dirs(tmp_path, clib_dir, monkeypatch):
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(tmp_path))
+    ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
+    ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE], defines=["HDRTEST_DLL"])
+    ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
+    assert len(list(tmp_path.glob("*.model"))) == 2
+
+
+# ---- errors ---------------------------------------------------------------------------
+
+def test_missing_header_lists_where_it_looked(tmp_path):
+    with pytest.raises(ndffi.HeaderError, match="no_such_header.h") as info:
+        ndffi.load("z", header="no_such_header.h", include_dirs=[tmp_path])
+    assert str(tmp_path) in str(info.value) and "/usr/include" in str(info.value)
+
+
+def test_missing_include_and_syntax_errors(tmp_path):
+    (tmp_path / "a.h").write_text('#include "not_there.h"\nint f(void);\n')
+    with pytest.raises(ndffi.HeaderError, match="not_there.h' file not found"):
+        ndffi.load(None, header=str(tmp_path / "a.h"))
+    (tmp_path / "b.h").write_text("int f(void)\nint g(void);\n")
+    with pytest.raises(ndffi.HeaderError, match=r"b.h:1:12: expected ';'"):
+        ndffi.load(None, header=str(tmp_path / "b.h"))
+
+
+def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
+    from ndffi import _translate
+
+    # Lose the #pragma pack the translation should carry: ndffi's layout of the struct
+    # then differs from clang's, and the check must say which struct.
+    monkeypatch.setattr(_translate.Translator, "_need_pack", lambda self, pack: None)
+    with pytest.raises(_headers.LayoutMismatch, match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's"):
+        _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
+
+
+def test_pragma_pack_is_found_again_when_clang_hides_it(monkeypatch):
+    from ndffi import _translate
+
+    # If the alignment test misses a #pragma pack, the check's retries find it.
+    original = _translate.Translator._definition
+
+    def forget(self, defn, head, key, tdname=""):
+        self.layout_fixes.setdefault(key, (False, 0))
+        return original(self, defn, head, key, tdname)
+
+    monkeypatch.setattr(_translate.Translator, "_definition", forget)
+    model = _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
+    assert "#pragma pack(push, 2)\nstruct packed2" in model["text"]
+
+
+def test_a_declaration_the_parser_refuses_is_skipped_not_fatal(monkeypatch):
+    from ndffi import _translate
+
+    original = _translate.Translator.function
+
+    def garble(self, c, name, fid, symbol=None):
+        original(self, c, name, fid, symbol)
+        if name == "hdr_sum":
+            self.decls[name] = "int hdr_sum(int n, ...) oops;"
+
+    monkeypatch.setattr(_translate.Translator, "function", garble)
+    model = _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
+    assert "not accepted by ndffi's parser" in model["skipped"]["hdr_sum"]
+    assert "hdr_sum" not in model["functions"] and "hdr_add" in model["functions"]
+
+
+# ---- inspect --------------------------------------------------------------------------
+
+def test_inspect_declared_and_exported(clib_dir):
+    report = _headers.inspect_library("hdrtest", str(HDRTEST_H), dirs=[clib_dir], include_dirs=[INCLUDE])
+    assert report["declared_but_missing"] == ["hdr_missing"]
+    assert "hdr_hidden" in report["exported_but_undeclared"]
+    assert report["functions"]["hdr_add"] == "struct point hdr_add(struct point a, struct point b)"
+    assert report["variables"]["hdr_counter"] == "int hdr_counter"
+    assert report["function_macros"]["hdr_make"] == "calls hdr_make_()"
+    text = _headers.format_inspection(report)
+    assert "declared but missing from the library (1):\n  int hdr_missing(void);" in text
+    assert "hdr_hidden" in text
+
+
+@needs_zlib
+def test_inspect_command_line(cache_dir, clib_dir):
+    out = _run("import sys; from ndffi._cli_headers import main; sys.exit(main(sys.argv[1:]))",
+               cache_dir, check=False)
+    assert out.returncode == 2
+    cmd = [sys.executable, "-m", "ndffi._cli_headers", "inspect", "z", "--header", "zlib.h"]
+    out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "declared but missing from the library (0)" in out.stdout
+    assert "int compress(unsigned char *dest, unsigned long *destLen" in out.stdout
+    cmd = [sys.executable, "-m", "ndffi._cli_headers", "inspect", "hdrtest", "-L", clib_dir,
+           "--header", "hdrtest.h", "-I", str(INCLUDE), "--json"]
+    out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
+    assert out.returncode == 1   # hdr_missing
+    assert '"hdr_missing"' in out.stdout
+
+
+# ---- generate -------------------------------------------------------------------------
+
+@needs_zlib
+def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
+    out = subprocess.run([sys.executable, "-m", "ndffi._cli_headers", "generate", "zlib.h", "-l", "z",
+                          "-o", str(tmp_path / "zlib_ffi.py")], env=_env(cache_dir),
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "zlib_ffi.pyi").exists()
+    code = """
+        import sys
+        sys.modules['clang'] = None                      # libclang cannot be imported
+        sys.path.insert(0, sys.argv[1])
+        import numpy as np, zlib, zlib_ffi
+        buf = np.frombuffer(b'generated ' * 500, np.uint8)
+        n = zlib_ffi.new('unsigned long *', zlib_ffi.compressBound(buf.size))
+        out = np.empty(n[0], np.uint8)
+        assert zlib_ffi.compress(out, n, buf, buf.size) == zlib_ffi.Z_OK
+        back = np.empty(buf.size, np.uint8)
+        m = zlib_ffi.new('unsigned long *', buf.size)
+        assert zlib_ffi.uncompress(back, m, out, n[0]) == zlib_ffi.Z_OK
+        assert np.array_equal(back, buf) and zlib.decompress(out[:n[0]].tobytes()) == buf.tobytes()
+        assert zlib_ffi.crc32(0, buf, buf.size) == zlib.crc32(buf.tobytes())
+        strm = zlib_ffi.z_stream()
+        assert zlib_ffi.deflateInit(strm, 6) == zlib_ffi.Z_OK and zlib_ffi.deflateEnd(strm) == 0
+        assert zlib_ffi.ZLIB_VERSION == zlib_ffi.zlibVersion().string().decode()
+        doc = zlib_ffi.compress.__doc__
+        assert 'Compresses the source buffer' in doc, doc
+        assert 'C: int compress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)' in doc
+        assert 'Initializes the internal stream state for compression' in zlib_ffi.deflateInit.__doc__
+        assert not any(k == 'clang' and v is not None or k.startswith(('clang.', 'ndffi._libclang', 'ndffi._translate'))
+                       for k, v in sys.modules.items())
+        print('ok')
+    """
+    env = _env(tmp_path / "empty-cache")   # nothing cached: the module needs no header import
+    res = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(tmp_path)], env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip() == "ok"
+
+
+@needs_zlib
+def test_generated_stub_satisfies_mypy(tmp_path, cache_dir):
+    pytest.importorskip("mypy")
+    ndffi.generate("zlib.h", library="z", output=tmp_path / "zlib_ffi.py")
+    (tmp_path / "use_ok.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        n: int = zlib_ffi.compressBound(1000) + zlib_ffi.Z_OK
+        v: str = zlib_ffi.ZLIB_VERSION
+        crc: int = zlib_ffi.crc32(0, b"abc", 3)
+    """))
+    (tmp_path / "use_bad.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        zlib_ffi.compressBound("a thousand")
+    """))
+    env = _env(cache_dir)
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict",
+            "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = subprocess.run(mypy + ["use_bad.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and 'incompatible type "str"; expected "int"' in bad.stdout
+
+
+def test_generated_module_of_the_test_header(tmp_path, clib_dir):
+    paths = ndffi.generate(str(HDRTEST_H), library="hdrtest", output=tmp_path / "hdr_ffi.py",
+                           include_dirs=[INCLUDE], defines={"HDRTEST_DLL": 1}, lib_dirs=[clib_dir])
+    assert [pathlib.Path(p).name for p in paths] == ["hdr_ffi.py", "hdr_ffi.pyi"]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import hdr_ffi
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("hdr_ffi", None)
+    assert hdr_ffi.hdr_add(hdr_ffi.point(1, 2), (1, 1)).y == 3.0
+    assert hdr_ffi.hdr_make(3) == 30 and hdr_ffi.hdr_sum(2, 20, 22) == 42
+    assert hdr_ffi.hdr_double(4) == 8
+    assert hdr_ffi.hdr_sentinel(hdr_ffi.HDR_SENTINEL) == 1
+    assert hdr_ffi.HDR_BUILD == 2 and hdr_ffi.HDR_SCALE == 0.25 and hdr_ffi.HDR_VERSION == "2.5"
+    assert hdr_ffi.hdr_add.__doc__.startswith("Adds two points, by value.")
+    assert "C: point hdr_add(point a, point b)" in hdr_ffi.hdr_add.__doc__
+    assert hdr_ffi.hdr_call.__doc__.startswith("Calls fn(context, value)")
+    assert "sums n ints" in hdr_ffi.hdr_sum.__doc__                      # a comment after it
+    with pytest.raises(AttributeError, match="does not export 'hdr_missing'"):
+        hdr_ffi.hdr_missing()
+    stub = (tmp_path / "hdr_ffi.pyi").read_text()
+    assert "def hdr_sum(n: int, /, *args: Any) -> int: ..." in stub
+    assert "def hdr_version() -> _Pointer: ..." in stub
+    assert "def hdr_call(fn: _Function, context: _Pointer, value: int, /) -> int: ..." in stub
+
+
+# ---- the benchmark ----------------------------------------------------------------------
+
+@needs_sqlite
+def test_header_benchmark_runs():
+    root = HERE.parent
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_headers.py"), "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "first time" in proc.stdout and "from the cache" in proc.stdout
