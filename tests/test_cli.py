@@ -157,13 +157,16 @@ def test_inspect_errors(tmp_path, env):
     assert proc.returncode == 1 and "no exported symbols" in proc.stderr
 
 
-def test_generate_needs_the_header_importer(tmp_path, env):
-    if hasattr(ndffi, "generate"):
-        pytest.skip("the header importer is present; its own tests cover generate")
-    (tmp_path / "h.h").write_text("int f(void);\n")
-    proc = ndffi_cmd("generate", tmp_path / "h.h", env=env)
-    assert proc.returncode == 2
-    assert "header importer" in proc.stderr
+def test_inspect_and_generate_with_a_real_header(tmp_path, env):
+    proc = ndffi_cmd("inspect", "z", "--header", "zlib.h", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "declared but missing from the library (0)" in proc.stdout
+    assert "compressBound" in proc.stdout or "exported but not declared" in proc.stdout
+    out = tmp_path / "zlib_ffi.py"
+    proc = ndffi_cmd("generate", "zlib.h", "-l", "z", "-o", out, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and out.with_suffix(".pyi").exists()
+    assert "def compressBound" in out.read_text()
 
 
 def test_bench_without_and_with_the_benchmark_script(tmp_path, monkeypatch, capfd):

@@ -4,7 +4,7 @@
     ndffi demo                            # the ctypes cookbook's examples, ported and checked
     ndffi bench                           # the benchmark table (source checkout only)
     ndffi inspect build/libfibonacci.so [--cdef build/fibonacci.h]
-    ndffi generate header.h               # a module from a header (needs the header importer)
+    ndffi generate zlib.h -l z -o zlib_ffi.py   # a module and stub from a header
 
 Exit status: 0 success, 1 failure (a build error, a failed example, a declared symbol the
 library lacks, ...), 2 wrong usage or a feature this installation does not have.
@@ -136,6 +136,10 @@ def _library_path(name):
 
 
 def cmd_inspect(args):
+    if args.header is not None:
+        from ._cli_headers import run_inspect
+
+        return run_inspect(args)
     from . import _elf
     from ._errors import LibraryNotFound
     from ._ndffi import CDefError, Namespace
@@ -197,33 +201,6 @@ def cmd_inspect(args):
 
 
 # ---------------------------------------------------------------------------------------
-# generate
-
-
-def cmd_generate(args):
-    """Delegates to ``ndffi.generate(header, *, library=None, output=None)`` (which returns
-    the module's source text, or writes it to ``output``) when ndffi has it."""
-    import ndffi
-
-    generate = getattr(ndffi, "generate", None)
-    if generate is None:
-        _error("generate", "generating a module from a header needs ndffi's header importer "
-                           "(ndffi.generate), which this version does not have yet; until "
-                           "then declare the functions with lib.cdef() or ndffi.build(..., "
-                           "header=...)")
-        return USAGE
-    try:
-        result = generate(args.header, library=args.library, output=args.output)
-    except (OSError, ValueError, ndffi.CDefError) as exc:
-        _error("generate", str(exc))
-        return FAILURE
-    if args.output is None and isinstance(result, str):
-        print(result, end="" if result.endswith("\n") else "\n")
-    return OK
-
-
-# ---------------------------------------------------------------------------------------
-
 
 def _parser():
     from . import __version__
@@ -278,24 +255,25 @@ def _parser():
     be.add_argument("args", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
     be.set_defaults(func=cmd_bench)
 
+    from . import _cli_headers
+
     i = sub.add_parser(
         "inspect", help="list a shared library's exported symbols",
         description="List the functions and data a shared library (ELF) exports.  With "
-                    "--cdef, compare them with a file of C declarations; the exit status is "
-                    "1 when something declared is missing from the library.")
-    i.add_argument("library", metavar="LIBRARY", help="a path, or a name ndffi.load finds")
+                    "--header (a C header, read with libclang) or --cdef (a file of C "
+                    "declarations), compare them: declared but missing, exported but "
+                    "undeclared, and each function's signature; the exit status is 1 when "
+                    "something declared is missing from the library.")
+    _cli_headers.add_inspect_arguments(i)
     i.add_argument("--cdef", metavar="FILE", help="C declarations to compare with")
-    i.add_argument("--json", action="store_true", help="print JSON")
     i.set_defaults(func=cmd_inspect)
 
     g = sub.add_parser(
-        "generate", help="generate a Python module from a C header (needs the header importer)",
-        description="Generate a Python module with type stubs from a C header.  Needs "
-                    "ndffi's header importer; without it the exit status is 2.")
-    g.add_argument("header", metavar="HEADER", help="the C header")
-    g.add_argument("-l", "--library", help="the library the header belongs to")
-    g.add_argument("-o", "--output", metavar="FILE", help="write the module here (default: stdout)")
-    g.set_defaults(func=cmd_generate)
+        "generate", help="generate a Python module and type stub from a C header",
+        description="Generate an importable Python module (the declarations embedded: no "
+                    "libclang needed to import it) and its .pyi stub from a C header.")
+    _cli_headers.add_generate_arguments(g)
+    g.set_defaults(func=_cli_headers.run_generate)
     return p
 
 
