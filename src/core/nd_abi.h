@@ -5,11 +5,25 @@
 
 #include "nd_ccall.h"
 
+namespace ndffi {
+struct Closure;
+}
+
 namespace ndffi::abi {
 
 // If this ABI has a direct stub for the signature, lay out the arguments' storage
 // (setting each ArgSpec::offset and *storage) and return the stub; otherwise nullptr.
 DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret,
                        uint32_t *storage);
+
+// Closures entered without libffi.  If this ABI can, for the signature, save the argument
+// registers into a frame and hand them to closure_enter directly, set (*slot)[i] to the
+// frame slot argument i arrives in and return true.
+bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
+                  std::vector<uint8_t> *slot);
+
+// The entry code of a direct closure for `c` (whose plan plan_closure accepted), or
+// nullptr if this ABI has none or no executable memory can be had.  Never freed.
+void *new_closure_thunk(Closure *c);
 
 }  // namespace ndffi::abi

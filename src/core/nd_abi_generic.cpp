@@ -8,5 +8,11 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
   return nullptr;
 }
 
+bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *) {
+  return false;
+}
+
+void *new_closure_thunk(Closure *) { return nullptr; }
+
 }  // namespace ndffi::abi
 #endif
