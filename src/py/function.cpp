@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "callback.h"
 #include "common.h"
 #include "fastpath.h"
 
@@ -112,6 +113,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       return nullptr;
   }
   alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
+  call_state.depth++;
   if (p.type->variadic) {
     VariadicCall vc;
     if (!vc.prepare(p, extra_specs, storage.data())) {
@@ -136,8 +138,10 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
   } else {
     invoke(f, storage.data(), ret);
   }
+  call_state.depth--;
   holds.release();
-  return result(p, ret);
+  PyObject *r = result(p, ret);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
 static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
@@ -157,6 +161,7 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
       return nullptr;
   }
   alignas(16) uint64_t ret[4];   // libffi may write a long double result
+  call_state.depth++;
   if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS
     invoke(f, storage, ret);
@@ -166,8 +171,11 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
   } else {
     invoke(f, storage, ret);
   }
+  call_state.depth--;
   holds.release();
-  return p.ret.conv == Conv::LongDouble ? result(p, ret) : fast_result(p.ret, ret[0]);
+  PyObject *r = p.ret.conv == Conv::LongDouble ? result(p, ret) : fast_result(p.ret, ret[0]);
+  // An exception a callback raised during the call: one thread-local load when none.
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,

@@ -1,0 +1,515 @@
+// ndffi.Callback: a Python callable behind a C function pointer.
+//
+// C calls the closure's code; the closure engine (nd_ccallback) hands the arguments to
+// `trampoline` below, which takes the GIL (PyGILState_Ensure: the calling thread may
+// have released it, or be a thread C started), converts each argument with the call
+// converters' C -> Python half (from_c/load_c), calls the Python function and stores
+// its result with to_c, the same checks as for an argument of a call.
+//
+// An exception raised by the callable makes the callback return its on_error value.
+// Inside an ndffi call on the same thread, the exception waits in call_state.pending and
+// the call raises it when C returns (take_pending); anywhere else (a thread C started, a
+// handler C keeps and calls later from code ndffi did not call) it goes to
+// sys.unraisablehook.
+//
+// Lifetime: a Callback owns its closure.  When the Callback is freed, the closure's
+// owner becomes null but the closure itself is never freed, so a late call from C finds
+// the trampoline, which reports it through sys.unraisablehook and returns zero.  The
+// cost is one closure (about 100 bytes) per freed Callback, kept for the process's life.
+// A Callback made for a single call (a plain callable passed for a function-pointer
+// parameter) goes back to a free list of its signature when the call returns, since C
+// may not keep such a pointer.
+#include <cstring>
+
+#include "callback.h"
+#include "fastpath.h"
+
+namespace ndffi::py {
+
+ND_TLS CallState call_state;
+
+// ---- reporting ----------------------------------------------------------------------
+
+static void write_unraisable(const std::string &msg, PyObject *obj) {
+#if PY_VERSION_HEX >= 0x030D0000
+  if (obj) PyErr_FormatUnraisable("Exception ignored %s: %R", msg.c_str(), obj);
+  else PyErr_FormatUnraisable("Exception ignored %s", msg.c_str());
+#else
+  _PyErr_WriteUnraisableMsg(msg.c_str(), obj);
+#endif
+}
+
+static std::string callable_name(PyObject *fn) {
+  PyObject *n = PyObject_GetAttrString(fn, "__qualname__");
+  if (!n) {
+    PyErr_Clear();
+    n = PyObject_GetAttrString(fn, "__name__");
+  }
+  if (!n || !PyUnicode_Check(n)) {
+    PyErr_Clear();
+    Py_XDECREF(n);
+    n = PyObject_Repr(fn);
+    if (!n) {
+      PyErr_Clear();
+      return "?";
+    }
+  }
+  const char *s = PyUnicode_AsUTF8(n);
+  std::string r = s ? s : "?";
+  PyErr_Clear();
+  Py_DECREF(n);
+  return r;
+}
+
+// The callback's exception (set) is kept for the ndffi call running on this thread, or
+// reported if there is none.
+static void keep_or_report(CallbackObject *cb) {
+  CallState &cs = call_state;
+  if (cs.depth > 0) {
+    if (cs.pending) {
+      cs.dropped++;
+      PyErr_Clear();
+      return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    cs.pending = value;
+    cs.pending_depth = cs.depth;
+    cs.dropped = 0;
+    return;
+  }
+  std::string msg = "in ndffi callback " + callable_name(cb->fn) + " ('" + cb->ptype->str() +
+                    "'), called by C outside any ndffi call; it returned its on_error value";
+  write_unraisable(msg, cb->fn);
+}
+
+PyObject *take_pending(PyObject *result) {
+  CallState &cs = call_state;
+  if (cs.pending_depth != cs.depth + 1) return result;   // raised in a deeper call's callback
+  PyObject *value = cs.pending;
+  long dropped = cs.dropped;
+  cs.pending = nullptr;
+  cs.dropped = 0;
+  Py_XDECREF(result);
+  PyErr_Clear();
+  if (dropped) {
+    PyObject *r = PyObject_CallMethod(value, "add_note", "s",
+                                      ("(the callback raised " + std::to_string(dropped) +
+                                       " more exception" + (dropped == 1 ? "" : "s") +
+                                       " before the C function returned)").c_str());
+    if (r) Py_DECREF(r);
+    else PyErr_Clear();
+  }
+  PyObject *tb = PyException_GetTraceback(value);
+  PyObject *type = (PyObject *)Py_TYPE(value);
+  Py_INCREF(type);
+  PyErr_Restore(type, value, tb);
+  return nullptr;
+}
+
+// ---- the trampoline -----------------------------------------------------------------
+
+static inline PyObject *arg_to_python(const ArgSpec &a, const void *p) {
+  switch (a.conv) {
+    case Conv::SInt: {
+      int64_t v;
+      switch (a.size) {
+        case 1: v = *(const int8_t *)p; break;
+        case 2: v = *(const int16_t *)p; break;
+        case 4: v = *(const int32_t *)p; break;
+        default: v = *(const int64_t *)p;
+      }
+      return PyLong_FromLongLong(v);
+    }
+    case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
+    case Conv::LongDouble:
+    case Conv::Record: return load_c(a.type, p, nullptr);
+    default: {
+      uint64_t raw = 0;
+      memcpy(&raw, p, a.size);
+      return from_c(a, raw);
+    }
+  }
+}
+
+// Would the memory behind a pointer result be freed as soon as the callback's result is
+// released?  True when nothing but the result holds the object that owns the memory.
+static bool freed_with_result(PyObject *o) {
+  for (;;) {
+    if (Py_REFCNT(o) > 1) return false;
+    if (is_pointer(o)) {
+      auto *p = (PointerObject *)o;
+      if (p->owns_memory) return true;
+      if (!p->owner) return false;   // C's memory
+      o = p->owner;
+    } else if (PyArray_Check(o)) {
+      PyObject *base = PyArray_BASE((PyArrayObject *)o);
+      if (!base) return PyArray_FLAGS((PyArrayObject *)o) & NPY_ARRAY_OWNDATA;
+      o = base;
+    } else if (PyMemoryView_Check(o)) {
+      PyObject *base = PyMemoryView_GET_BASE(o);
+      if (!base) return true;
+      o = base;
+    } else {
+      return true;
+    }
+  }
+}
+
+static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+  switch (r.conv) {
+    case Conv::Void: return true;
+    case Conv::SInt:
+    case Conv::UInt:
+      if (fast_int(r, res, dst)) return true;
+      break;
+    case Conv::Float:
+    case Conv::Double:
+      if (fast_float(r, res, dst)) return true;
+      break;
+    case Conv::Pointer:
+    case Conv::FuncPtr:
+      if (res == Py_None) break;
+      if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
+                     "gone): return an ndffi.callback that you keep alive",
+                     cb->where->c_str(), r.type->str().c_str());
+        return false;
+      }
+      if (freed_with_result(res)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
+                     "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
+                     "long as C uses the memory",
+                     cb->where->c_str(), describe(res).c_str(), r.type->str().c_str());
+        return false;
+      }
+      break;
+    default: break;
+  }
+  Holds holds;
+  Where w{nullptr, -1, cb->where->c_str()};
+  return to_c(r, *cb->ret_info, res, dst, holds, w);
+}
+
+constexpr size_t kMaxStackArgs = 16;
+
+static void trampoline(Closure *c, void *ret, void **args) {
+  const CallbackPlan &plan = *c->plan;
+  if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+    memset(ret, 0, plan.ret_bytes);
+    return;
+  }
+  PyGILState_STATE gil = PyGILState_Ensure();
+  auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
+  if (!cb || !cb->fn) {
+    memset(ret, 0, plan.ret_bytes);
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' after its ndffi.Callback was garbage-collected; "
+                 "it returned 0. Keep a reference to the Callback for as long as C may call it.",
+                 TypeTable::get().pointer(plan.type)->str().c_str());
+    write_unraisable("in an ndffi callback", nullptr);
+    PyGILState_Release(gil);
+    return;
+  }
+  Py_INCREF(cb);
+  size_t n = plan.args.size();
+  PyObject *stack[kMaxStackArgs + 1];
+  PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
+  PyObject *res = nullptr;
+  size_t made = 0;
+  if (argv) {
+    for (; made < n; made++) {
+      PyObject *v = arg_to_python(plan.args[made], args[made]);
+      if (!v) break;
+      argv[made + 1] = v;
+    }
+    if (made == n)
+      res = PyObject_Vectorcall(cb->fn, argv + 1, n | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+    for (size_t i = 0; i < made; i++) Py_DECREF(argv[i + 1]);
+    if (argv != stack) PyMem_Free(argv);
+  } else {
+    PyErr_NoMemory();
+  }
+  if (!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret)) {
+    memcpy(ret, cb->error_value, plan.ret_bytes);
+    keep_or_report(cb);
+  }
+  Py_XDECREF(res);
+  Py_DECREF(cb);
+  PyGILState_Release(gil);
+}
+
+// ---- the Callback type ----------------------------------------------------------------
+
+PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool temporary,
+                        bool allow_direct) {
+  if (t->kind == Kind::Pointer && t->target->kind == Kind::Func) t = t->target;
+  if (t->kind != Kind::Func) {
+    PyErr_Format(PyExc_TypeError,
+                 "callback(): expected a function type such as 'int(int)' or 'int (*)(int)', got '%s'",
+                 t->str().c_str());
+    return nullptr;
+  }
+  if (!PyCallable_Check(fn)) {
+    PyErr_Format(PyExc_TypeError, "callback(): expected a callable, got %s", describe(fn).c_str());
+    return nullptr;
+  }
+  const CallbackPlan *plan;
+  try {
+    plan = &callback_plan(t, allow_direct);
+  } catch (const std::exception &e) {
+    PyErr_Format(PyExc_TypeError, "cannot make a callback of type '%s': %s", t->str().c_str(), e.what());
+    return nullptr;
+  }
+  auto *cb = PyObject_GC_New(CallbackObject, &CallbackType);
+  if (!cb) return nullptr;
+  cb->vectorcall = nullptr;
+  cb->fn = fn;
+  Py_INCREF(fn);
+  cb->on_error = on_error;
+  Py_XINCREF(on_error);
+  cb->weakrefs = nullptr;
+  cb->closure = nullptr;
+  cb->ptype = TypeTable::get().pointer(t);
+  cb->ret_info = new PyArgInfo();
+  fill_arg_info(*cb->ret_info, plan->ret.type);
+  cb->error_value = (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
+  cb->where = new std::string("callback " + callable_name(fn) + " result");
+  cb->temporary = temporary;
+  PyObject *self = (PyObject *)cb;
+  if (!cb->error_value) {
+    Py_DECREF(self);
+    return PyErr_NoMemory();
+  }
+  bool zero = !on_error || (PyLong_CheckExact(on_error) && PyLong_AsLong(on_error) == 0 && !PyErr_Occurred());
+  if (!zero && plan->ret.conv != Conv::Void) {
+    Holds holds;
+    std::string what = "callback " + callable_name(fn) + " on_error";
+    if (!to_c(plan->ret, *cb->ret_info, on_error, cb->error_value, holds, Where{nullptr, -1, what.c_str()})) {
+      Py_DECREF(self);
+      return nullptr;
+    }
+  }
+  try {
+    cb->closure = closure_new(*plan, trampoline, cb);
+  } catch (const std::exception &e) {
+    Py_DECREF(self);
+    PyErr_SetString(PyExc_MemoryError, e.what());
+    return nullptr;
+  }
+  cb->vectorcall = [](PyObject *s, PyObject *const *a, size_t n, PyObject *kw) -> PyObject * {
+    PyObject *f = ((CallbackObject *)s)->fn;
+    if (!f) {
+      PyErr_SetString(PyExc_RuntimeError, "this callback has been cleared");
+      return nullptr;
+    }
+    return PyObject_Vectorcall(f, a, n, kw);
+  };
+  PyObject_GC_Track(self);
+  return self;
+}
+
+static int callback_traverse(PyObject *self, visitproc visit, void *arg) {
+  Py_VISIT(((CallbackObject *)self)->fn);
+  Py_VISIT(((CallbackObject *)self)->on_error);
+  return 0;
+}
+
+static int callback_clear(PyObject *self) {
+  Py_CLEAR(((CallbackObject *)self)->fn);
+  Py_CLEAR(((CallbackObject *)self)->on_error);
+  return 0;
+}
+
+static void callback_dealloc(PyObject *self) {
+  auto *cb = (CallbackObject *)self;
+  PyObject_GC_UnTrack(self);
+  if (cb->weakrefs) PyObject_ClearWeakRefs(self);
+  if (cb->closure) closure_release(cb->closure, cb->temporary);
+  callback_clear(self);
+  delete cb->ret_info;
+  delete cb->where;
+  PyMem_Free(cb->error_value);
+  PyObject_GC_Del(self);
+}
+
+static PyObject *callback_repr(PyObject *self) {
+  auto *cb = (CallbackObject *)self;
+  std::string name = cb->fn ? callable_name(cb->fn) : "<cleared>";
+  return PyUnicode_FromFormat("<ndffi.Callback '%s' %s>", cb->ptype->str().c_str(), name.c_str());
+}
+
+static PyObject *cb_get_fn(PyObject *self, void *) {
+  PyObject *f = ((CallbackObject *)self)->fn;
+  if (!f) Py_RETURN_NONE;
+  Py_INCREF(f);
+  return f;
+}
+static PyObject *cb_get_name(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return PyUnicode_FromString(cb->fn ? callable_name(cb->fn).c_str() : "<cleared>");
+}
+static PyObject *cb_get_doc(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  PyObject *d = cb->fn ? PyObject_GetAttrString(cb->fn, "__doc__") : nullptr;
+  if (!d) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  return d;
+}
+static PyObject *cb_get_ctype(PyObject *self, void *) { return ctype_object(((CallbackObject *)self)->ptype); }
+static PyObject *cb_get_prototype(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return PyUnicode_FromString(cb->ptype->target->str().c_str());
+}
+static PyObject *cb_get_address(PyObject *self, void *) {
+  return PyLong_FromVoidPtr(((CallbackObject *)self)->closure->code);
+}
+static PyObject *cb_get_pointer(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return make_pointer(cb->closure->code, cb->ptype, self);
+}
+static PyObject *cb_get_on_error(PyObject *self, void *) {
+  PyObject *v = ((CallbackObject *)self)->on_error;
+  if (!v) v = Py_None;
+  Py_INCREF(v);
+  return v;
+}
+static PyObject *cb_get_direct(PyObject *self, void *) {
+  return PyBool_FromLong(((CallbackObject *)self)->closure->ffi == nullptr);
+}
+
+static PyGetSetDef callback_getset[] = {
+    {"fn", cb_get_fn, nullptr, "the Python callable", nullptr},
+    {"__wrapped__", cb_get_fn, nullptr, nullptr, nullptr},
+    {"__name__", cb_get_name, nullptr, nullptr, nullptr},
+    {"__qualname__", cb_get_name, nullptr, nullptr, nullptr},
+    {"__doc__", cb_get_doc, nullptr, nullptr, nullptr},
+    {"ctype", cb_get_ctype, nullptr, "the function pointer type (a CType)", nullptr},
+    {"prototype", cb_get_prototype, nullptr, "the C function type, as text", nullptr},
+    {"address", cb_get_address, nullptr, "the address C calls, as an int", nullptr},
+    {"pointer", cb_get_pointer, nullptr,
+     "the address as an ndffi.Pointer of the function pointer type (it keeps this Callback alive)",
+     nullptr},
+    {"on_error", cb_get_on_error, nullptr, "what the callback returns to C after an exception", nullptr},
+    {"direct", cb_get_direct, nullptr, "whether C enters it without libffi", nullptr},
+    {nullptr}};
+
+PyTypeObject CallbackType = [] {
+  PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+  t.tp_name = "ndffi.Callback";
+  t.tp_basicsize = sizeof(CallbackObject);
+  t.tp_dealloc = callback_dealloc;
+  t.tp_vectorcall_offset = offsetof(CallbackObject, vectorcall);
+  t.tp_call = PyVectorcall_Call;
+  t.tp_repr = callback_repr;
+  t.tp_getset = callback_getset;
+  t.tp_traverse = callback_traverse;
+  t.tp_clear = callback_clear;
+  t.tp_weaklistoffset = offsetof(CallbackObject, weakrefs);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  t.tp_doc = "A Python callable behind a C function pointer; made by ndffi.callback(signature, fn).\n\n"
+             "Pass it wherever a function pointer of its type is declared. Keep it alive for as long "
+             "as C may call it: a call after it was garbage-collected is reported through "
+             "sys.unraisablehook and returns 0.";
+  return t;
+}();
+
+// ---- function-pointer parameters ------------------------------------------------------
+
+static bool same_function_type(const CType *want, const CType *have) {
+  if (want == have) return true;
+  TypeTable &T = TypeTable::get();
+  if (want->variadic != have->variadic || want->params.size() != have->params.size()) return false;
+  if (T.unqualified(want->target) != T.unqualified(have->target)) return false;
+  for (size_t i = 0; i < want->params.size(); i++)
+    if (T.unqualified(want->params[i]) != T.unqualified(have->params[i])) return false;
+  return true;
+}
+
+static PyObject *adapter_name() {
+  static PyObject *s = PyUnicode_InternFromString("_ndffi_callback_");
+  return s;
+}
+
+static int lookup_adapter(PyObject *o, PyObject **method) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return PyObject_GetOptionalAttr(o, adapter_name(), method);
+#else
+  return _PyObject_LookupAttr(o, adapter_name(), method);
+#endif
+}
+
+bool needs_temporary_callback(PyObject *o) {
+  if (o == Py_None || is_pointer(o) || is_callback(o) || Py_TYPE(o) == &FunctionType) return false;
+  if (!PyCallable_Check(o)) return false;
+  PyObject *m = nullptr;
+  int r = lookup_adapter(o, &m);
+  Py_XDECREF(m);
+  if (r < 0) PyErr_Clear();
+  return r == 0;
+}
+
+int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
+                        const Where &w) {
+  const CType *want = a.type->target;
+  PyObject *cbobj = nullptr;
+  std::string given;
+  if (is_callback(o)) {
+    cbobj = o;
+  } else if (Py_TYPE(o) == &FunctionType) {
+    auto *f = (FunctionObject *)o;
+    if (!same_function_type(want, f->decl->type)) {
+      PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got C function %s",
+                   w.str().c_str(), a.type->str().c_str(), f->decl->str().c_str());
+      return 0;
+    }
+    uint64_t p = uint64_t(uintptr_t(f->plan->fn));
+    memcpy(dst, &p, 8);
+    return 1;
+  } else {
+    PyObject *method = nullptr;
+    int found = lookup_adapter(o, &method);
+    if (found < 0) return 0;
+    if (found) {
+      PyObject *ct = ctype_object(a.type);
+      PyObject *r = ct ? PyObject_CallOneArg(method, ct) : nullptr;
+      Py_XDECREF(ct);
+      Py_DECREF(method);
+      if (!r) return 0;
+      if (!is_callback(r)) {
+        PyErr_Format(PyExc_TypeError, "%s: %s._ndffi_callback_() returned %s, not an ndffi.Callback",
+                     w.str().c_str(), Py_TYPE(o)->tp_name, describe(r).c_str());
+        Py_DECREF(r);
+        return 0;
+      }
+      holds.keep(r);
+      cbobj = r;
+    } else if (PyCallable_Check(o)) {
+      PyObject *r = make_callback(want, o, nullptr, true);
+      if (!r) return 0;
+      holds.keep(r);
+      cbobj = r;
+    } else {
+      return -1;
+    }
+  }
+  auto *cb = (CallbackObject *)cbobj;
+  if (!same_function_type(want, cb->closure->plan->type)) {
+    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'",
+                 w.str().c_str(), a.type->str().c_str(), cb->ptype->str().c_str());
+    return 0;
+  }
+  uint64_t p = uint64_t(uintptr_t(cb->closure->code));
+  memcpy(dst, &p, 8);
+  return 1;
+}
+
+}  // namespace ndffi::py
