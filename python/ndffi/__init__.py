@@ -6,9 +6,10 @@
     m.cos(0.0)   # 1.0
 """
 
+from ._callback import Allocator, callback
 from ._errors import LibraryNotFound
 from ._library import Library, Types, load
-from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
+from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, Value
 from ._ndffi import errno, set_errno
 
 __version__ = "0.1.0"
@@ -40,12 +41,13 @@ def sizeof(ctype):
 
 def addressof(obj):
     """The address of the memory behind a Pointer, array or writable buffer, as an int."""
-    if isinstance(obj, Pointer):
+    if isinstance(obj, (Pointer, Callback)):
         return obj.address
     return _builtins.cast("void *", obj).address
 
 
 __all__ = [
-    "CDefError", "CType", "Function", "Library", "LibraryNotFound", "Pointer", "Types",
-    "Value", "addressof", "cast", "errno", "load", "new", "set_errno", "sizeof", "typeof",
+    "Allocator", "Callback", "CDefError", "CType", "Function", "Library", "LibraryNotFound",
+    "Pointer", "Types", "Value", "addressof", "callback", "cast", "errno", "load", "new",
+    "set_errno", "sizeof", "typeof",
 ]

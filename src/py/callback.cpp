@@ -39,7 +39,11 @@ static void write_unraisable(const std::string &msg, PyObject *obj) {
 #endif
 }
 
+// fn's qualified name; an exception already set is left as it was.
 static std::string callable_name(PyObject *fn) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  std::string r = "?";
   PyObject *n = PyObject_GetAttrString(fn, "__qualname__");
   if (!n) {
     PyErr_Clear();
@@ -49,15 +53,14 @@ static std::string callable_name(PyObject *fn) {
     PyErr_Clear();
     Py_XDECREF(n);
     n = PyObject_Repr(fn);
-    if (!n) {
-      PyErr_Clear();
-      return "?";
-    }
   }
-  const char *s = PyUnicode_AsUTF8(n);
-  std::string r = s ? s : "?";
+  if (n) {
+    const char *s = PyUnicode_AsUTF8(n);
+    if (s) r = s;
+    Py_DECREF(n);
+  }
   PyErr_Clear();
-  Py_DECREF(n);
+  PyErr_Restore(type, value, tb);
   return r;
 }
 
@@ -161,6 +164,8 @@ static bool freed_with_result(PyObject *o) {
 }
 
 static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+  Holds holds;
+  Where w{nullptr, -1, cb->where->c_str()};
   switch (r.conv) {
     case Conv::Void: return true;
     case Conv::SInt:
@@ -181,6 +186,7 @@ static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, uns
                      cb->where->c_str(), r.type->str().c_str());
         return false;
       }
+      if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
       if (freed_with_result(res)) {
         PyErr_Format(PyExc_ValueError,
                      "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
@@ -189,11 +195,9 @@ static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, uns
                      cb->where->c_str(), describe(res).c_str(), r.type->str().c_str());
         return false;
       }
-      break;
+      return true;
     default: break;
   }
-  Holds holds;
-  Where w{nullptr, -1, cb->where->c_str()};
   return to_c(r, *cb->ret_info, res, dst, holds, w);
 }
 

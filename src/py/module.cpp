@@ -242,6 +242,12 @@ NB_MODULE(_ndffi, m) {
         if (!r.type->target) return nb::none();
         return nb::steal(ctype_object(r.type->target));
       }, "the pointee, element or result type")
+      .def_prop_ro("params", [](const CTypeRef &r) -> nb::object {
+        if (r.type->kind != Kind::Func) return nb::none();
+        nb::list l;
+        for (const CType *p : r.type->params) l.append(nb::steal(ctype_object(p)));
+        return nb::tuple(l);
+      }, "a function type's parameter types (None for other types)")
       .def_prop_ro("length", [](const CTypeRef &r) -> nb::object {
         if (r.type->kind != Kind::Array || r.type->length == CType::kUnknownLength) return nb::none();
         return nb::int_(r.type->length);
