@@ -10,7 +10,8 @@
 // Inside an ndffi call on the same thread, the exception waits in call_state.pending and
 // the call raises it when C returns (take_pending); anywhere else (a thread C started, a
 // handler C keeps and calls later from code ndffi did not call) it goes to
-// sys.unraisablehook.
+// sys.unraisablehook.  The same per-thread state tells the trampoline how to retake the
+// GIL: with the thread state the ndffi call below saved (no PyGILState look-ups).
 //
 // Lifetime: a Callback owns its closure.  When the Callback is freed, the closure's
 // owner becomes null but the closure itself is never freed, so a late call from C finds
@@ -19,6 +20,8 @@
 // A Callback made for a single call (a plain callable passed for a function-pointer
 // parameter) goes back to a free list of its signature when the call returns, since C
 // may not keep such a pointer.
+#include <pthread.h>
+
 #include <cstring>
 
 #include "callback.h"
@@ -64,13 +67,13 @@ static std::string callable_name(PyObject *fn) {
   return r;
 }
 
-// The callback's exception (set) is kept for the ndffi call running on this thread, or
-// reported if there is none.
-static void keep_or_report(CallbackObject *cb) {
-  CallState &cs = call_state;
-  if (cs.depth > 0) {
-    if (cs.pending) {
-      cs.dropped++;
+// The callback's exception (set) becomes the pending exception of the ndffi call below
+// (`outer`: the trampoline set the thread's pending state aside), or is reported if
+// there is no ndffi call below.
+static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
+  if (in_call) {
+    if (outer.pending) {
+      outer.dropped++;
       PyErr_Clear();
       return;
     }
@@ -80,9 +83,8 @@ static void keep_or_report(CallbackObject *cb) {
     if (tb) PyException_SetTraceback(value, tb);
     Py_XDECREF(type);
     Py_XDECREF(tb);
-    cs.pending = value;
-    cs.pending_depth = cs.depth;
-    cs.dropped = 0;
+    outer.pending = value;
+    outer.dropped = 0;
     return;
   }
   std::string msg = "in ndffi callback " + callable_name(cb->fn) + " ('" + cb->ptype->str() +
@@ -92,7 +94,6 @@ static void keep_or_report(CallbackObject *cb) {
 
 PyObject *take_pending(PyObject *result) {
   CallState &cs = call_state;
-  if (cs.pending_depth != cs.depth + 1) return result;   // raised in a deeper call's callback
   PyObject *value = cs.pending;
   long dropped = cs.dropped;
   cs.pending = nullptr;
@@ -163,9 +164,34 @@ static bool freed_with_result(PyObject *o) {
   }
 }
 
-static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+// The general conversion of a result (pointers, and whatever the inline cases refuse).
+__attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r,
+                                                          PyObject *res, unsigned char *dst) {
   Holds holds;
   Where w{nullptr, -1, cb->where->c_str()};
+  if ((r.conv == Conv::Pointer || r.conv == Conv::FuncPtr) && res != Py_None) {
+    if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
+                   "gone): return an ndffi.callback that you keep alive",
+                   cb->where->c_str(), r.type->str().c_str());
+      return false;
+    }
+    if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
+    if (freed_with_result(res)) {
+      PyErr_Format(PyExc_ValueError,
+                   "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
+                   "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
+                   "long as C uses the memory",
+                   cb->where->c_str(), describe(res).c_str(), r.type->str().c_str());
+      return false;
+    }
+    return true;
+  }
+  return to_c(r, *cb->ret_info, res, dst, holds, w);
+}
+
+static inline bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
   switch (r.conv) {
     case Conv::Void: return true;
     case Conv::SInt:
@@ -176,77 +202,96 @@ static bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, uns
     case Conv::Double:
       if (fast_float(r, res, dst)) return true;
       break;
-    case Conv::Pointer:
-    case Conv::FuncPtr:
-      if (res == Py_None) break;
-      if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
-                     "gone): return an ndffi.callback that you keep alive",
-                     cb->where->c_str(), r.type->str().c_str());
-        return false;
-      }
-      if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
-      if (freed_with_result(res)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
-                     "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
-                     "long as C uses the memory",
-                     cb->where->c_str(), describe(res).c_str(), r.type->str().c_str());
-        return false;
-      }
-      return true;
     default: break;
   }
-  return to_c(r, *cb->ret_info, res, dst, holds, w);
+  return result_to_c_general(cb, r, res, dst);
 }
 
 constexpr size_t kMaxStackArgs = 16;
 
+#if PY_VERSION_HEX >= 0x030D0000
+#define ND_CURRENT_TSTATE() PyThreadState_GetUnchecked()
+#else
+#define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
+#endif
+
+__attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan, void *ret) {
+  memset(ret, 0, plan.ret_bytes);
+  PyErr_Format(PyExc_RuntimeError,
+               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected; "
+               "it returned 0. Keep a reference to the Callback for as long as C may call it.",
+               TypeTable::get().pointer(plan.type)->str().c_str());
+  write_unraisable("in an ndffi callback", nullptr);
+}
+
+__attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret,
+                                                            CallState &outer) {
+  memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
+  keep_or_report(cb, outer.gil != nullptr, outer);
+}
+
+// How the trampoline got the GIL, to give it back the same way.
+enum class Gil { Held, Restored, Ensured };
+
 static void trampoline(Closure *c, void *ret, void **args) {
   const CallbackPlan &plan = *c->plan;
-  if (!Py_IsInitialized() || _Py_IsFinalizing()) {
-    memset(ret, 0, plan.ret_bytes);
-    return;
-  }
-  PyGILState_STATE gil = PyGILState_Ensure();
-  auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
-  if (!cb || !cb->fn) {
-    memset(ret, 0, plan.ret_bytes);
-    PyErr_Format(PyExc_RuntimeError,
-                 "C called a callback of type '%s' after its ndffi.Callback was garbage-collected; "
-                 "it returned 0. Keep a reference to the Callback for as long as C may call it.",
-                 TypeTable::get().pointer(plan.type)->str().c_str());
-    write_unraisable("in an ndffi callback", nullptr);
-    PyGILState_Release(gil);
-    return;
-  }
-  Py_INCREF(cb);
-  size_t n = plan.args.size();
-  PyObject *stack[kMaxStackArgs + 1];
-  PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
-  PyObject *res = nullptr;
-  size_t made = 0;
-  if (argv) {
-    for (; made < n; made++) {
-      PyObject *v = arg_to_python(plan.args[made], args[made]);
-      if (!v) break;
-      argv[made + 1] = v;
-    }
-    if (made == n)
-      res = PyObject_Vectorcall(cb->fn, argv + 1, n | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
-    for (size_t i = 0; i < made; i++) Py_DECREF(argv[i + 1]);
-    if (argv != stack) PyMem_Free(argv);
+  // The GIL: retaken with the thread state the ndffi call below saved, already held when
+  // that call kept it, and PyGILState_Ensure otherwise.  The checks against the current
+  // thread state guard against C in between that took or released the GIL itself.
+  CallState outer = call_state;
+  Gil how;
+  PyGILState_STATE gstate = PyGILState_UNLOCKED;
+  if (outer.gil == ND_GIL_HELD) {
+    PyThreadState *cur = ND_CURRENT_TSTATE();
+    how = cur && cur->thread_id == (unsigned long)pthread_self() ? Gil::Held : Gil::Ensured;
+  } else if (outer.gil) {
+    how = ND_CURRENT_TSTATE() == outer.gil ? Gil::Held : Gil::Restored;
   } else {
-    PyErr_NoMemory();
+    how = Gil::Ensured;
   }
-  if (!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret)) {
-    memcpy(ret, cb->error_value, plan.ret_bytes);
-    keep_or_report(cb);
+  if (how == Gil::Restored) {
+    PyEval_RestoreThread(outer.gil);
+  } else if (how == Gil::Ensured) {
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+      memset(ret, 0, plan.ret_bytes);
+      return;
+    }
+    gstate = PyGILState_Ensure();
   }
-  Py_XDECREF(res);
-  Py_DECREF(cb);
-  PyGILState_Release(gil);
+  call_state = CallState{nullptr, nullptr, 0};
+
+  auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
+  if (__builtin_expect(!cb || !cb->fn, 0)) {
+    report_dead(plan, ret);
+  } else {
+    Py_INCREF(cb);
+    size_t n = plan.args.size();
+    PyObject *stack[kMaxStackArgs + 1];
+    PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
+    PyObject *res = nullptr;
+    size_t made = 0;
+    if (argv) {
+      for (; made < n; made++) {
+        PyObject *v = arg_to_python(plan.args[made], args[made]);
+        if (!v) break;
+        argv[made + 1] = v;
+      }
+      if (made == n)
+        res = PyObject_Vectorcall(cb->fn, argv + 1, n | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+      for (size_t i = 0; i < made; i++) Py_DECREF(argv[i + 1]);
+      if (argv != stack) PyMem_Free(argv);
+    } else {
+      PyErr_NoMemory();
+    }
+    if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
+      callback_failed(cb, ret, outer);
+    Py_XDECREF(res);
+    Py_DECREF(cb);
+  }
+
+  call_state = outer;
+  if (how == Gil::Restored) PyEval_SaveThread();
+  else if (how == Gil::Ensured) PyGILState_Release(gstate);
 }
 
 // ---- the Callback type ----------------------------------------------------------------

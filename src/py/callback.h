@@ -15,20 +15,28 @@
 
 namespace ndffi::py {
 
-// Per thread: how deep this thread is in ndffi calls, and the exception a callback
-// raised during the call at depth pending_depth (one reference), with how many more it
-// raised before that call returned.  Plain data, so a call touches it without any
-// function call: ++depth before, --depth after, and one load of `pending`.
+// Per thread, plain data so that a call touches it without any function call.
+//
+// gil: while an ndffi call's C code runs on this thread, how a callback C makes here gets
+// the GIL: the thread state the call saved when it released the GIL, or ND_GIL_HELD when
+// the call kept it; null otherwise (no ndffi call below: a thread C started, or C that
+// ndffi did not call), where the callback uses PyGILState_Ensure.  A call stores it
+// before and after C runs; a callback clears it while its Python code runs.
+//
+// pending: the first exception a callback raised during the ndffi call now running C
+// code on this thread (one reference), and how many more it raised; the call raises it
+// when C returns, after one load of `pending`.  A callback sets both aside while its own
+// Python code runs, so a nested call only ever sees its own callbacks' exceptions.
 struct CallState {
-  long depth;
+  PyThreadState *gil;
   PyObject *pending;
-  long pending_depth;
   long dropped;
 };
 extern ND_TLS CallState call_state;
+#define ND_GIL_HELD ((PyThreadState *)1)
 
 // After a call returned with call_state.pending set: raise the callback's exception
-// (if it belongs to this depth) instead of returning `result` (which is stolen).
+// instead of returning `result` (which is stolen); returns nullptr.
 PyObject *take_pending(PyObject *result);
 
 // ---- ndffi.Callback ----

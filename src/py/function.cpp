@@ -113,7 +113,6 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       return nullptr;
   }
   alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
-  call_state.depth++;
   if (p.type->variadic) {
     VariadicCall vc;
     if (!vc.prepare(p, extra_specs, storage.data())) {
@@ -122,23 +121,30 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     }
     if (f->release_gil) {
       Py_BEGIN_ALLOW_THREADS
+      call_state.gil = _save;
       if (f->use_errno) errno = saved_errno;
       vc.call(p, ret);
       if (f->use_errno) saved_errno = errno;
+      call_state.gil = nullptr;
       Py_END_ALLOW_THREADS
     } else {
+      call_state.gil = ND_GIL_HELD;
       if (f->use_errno) errno = saved_errno;
       vc.call(p, ret);
       if (f->use_errno) saved_errno = errno;
+      call_state.gil = nullptr;
     }
   } else if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS
+    call_state.gil = _save;
     invoke(f, storage.data(), ret);
+    call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
   } else {
+    call_state.gil = ND_GIL_HELD;
     invoke(f, storage.data(), ret);
+    call_state.gil = nullptr;
   }
-  call_state.depth--;
   holds.release();
   PyObject *r = result(p, ret);
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
@@ -161,17 +167,19 @@ static PyObject *function_vectorcall(PyObject *self, PyObject *const *args, size
       return nullptr;
   }
   alignas(16) uint64_t ret[4];   // libffi may write a long double result
-  call_state.depth++;
+  // call_state.gil tells a callback C makes on this thread how to get the GIL back.
   if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS
+    call_state.gil = _save;
     invoke(f, storage, ret);
+    call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
-  } else if (p.direct && !f->use_errno) {
-    ret[0] = p.direct(p.fn, storage);
   } else {
-    invoke(f, storage, ret);
+    call_state.gil = ND_GIL_HELD;
+    if (p.direct && !f->use_errno) ret[0] = p.direct(p.fn, storage);
+    else invoke(f, storage, ret);
+    call_state.gil = nullptr;
   }
-  call_state.depth--;
   holds.release();
   PyObject *r = p.ret.conv == Conv::LongDouble ? result(p, ret) : fast_result(p.ret, ret[0]);
   // An exception a callback raised during the call: one thread-local load when none.
