@@ -17,10 +17,11 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
                        uint32_t *storage);
 
 // Closures entered without libffi.  If this ABI can, for the signature, save the argument
-// registers into a frame and hand them to closure_enter directly, set (*slot)[i] to the
-// frame slot argument i arrives in and return true.
+// registers into a frame of 8-byte slots and hand it to the closure's frame handler, set
+// (*slot)[i] to the slot argument i arrives in and *ret_slot to where the result goes,
+// and return true.
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
-                  std::vector<uint8_t> *slot);
+                  std::vector<uint8_t> *slot, uint8_t *ret_slot);
 
 // The entry code of a direct closure for `c` (whose plan plan_closure accepted), or
 // nullptr if this ABI has none or no executable memory can be had.  Never freed.

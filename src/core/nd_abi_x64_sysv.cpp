@@ -16,8 +16,8 @@
 //
 // Closures (the second half of this file) use the same classification the other way
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
-// into a frame and calls closure_enter with a pointer to each argument's slot, then
-// loads rax/rdx and xmm0/xmm1 from the result slots.  Each closure is a 16-byte thunk in
+// into a frame and calls the closure's frame handler with it, then loads rax/rdx and
+// xmm0/xmm1 from the result slots.  Each closure is a 16-byte thunk in
 // a page of thunks that only loads its own data slot's address into r10 (the static
 // chain register, free at a call) and jumps through it; the data slot, on the page right
 // after the code page, holds the entry's address and the closure.
@@ -37,6 +37,7 @@ namespace ndffi::abi {
 namespace {
 
 constexpr int kIntRegs = 6, kFloatRegs = 8;
+constexpr int kFrameResult = 14;   // closure frame: the result's slot (see below)
 
 inline double bits_to_double(uint64_t b) {
   double d;
@@ -115,7 +116,7 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
 // ---- closures --------------------------------------------------------------------
 
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
-                  std::vector<uint8_t> *slot) {
+                  std::vector<uint8_t> *slot, uint8_t *ret_slot) {
   if (ftype->variadic) return false;
   if (!(ret.conv == Conv::Void || in_int_reg(ret.conv) || in_float_reg(ret.conv))) return false;
   int ni = 0, nf = 0;
@@ -126,6 +127,7 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
     else return false;
   }
   if (ni > kIntRegs || nf > kFloatRegs) return false;
+  *ret_slot = kFrameResult;
   return true;
 }
 
@@ -133,17 +135,7 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
 
 // The frame the entry builds: slots 0-5 the integer registers, 6-13 the xmm registers,
 // 14-15 the result (rax/xmm0, rdx/xmm1).
-static constexpr int kFrameResult = 14;
-
-extern "C" __attribute__((visibility("hidden"), used)) void ndffi_x64_closure_dispatch(
-    ndffi::Closure *c, uint64_t *frame) {
-  const uint8_t *slot = c->plan->slot.data();
-  size_t n = c->plan->args.size();
-  void *args[14];
-  for (size_t i = 0; i < n; i++) args[i] = frame + slot[i];
-  frame[kFrameResult] = frame[kFrameResult + 1] = 0;
-  ndffi::closure_enter(c, frame + kFrameResult, args);
-}
+static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(closure)");
 
 #if defined(__APPLE__)
 #define ND_SYM(x) "_" #x
@@ -178,9 +170,9 @@ asm(".text\n"
     "movsd %xmm5, 88(%rsp)\n"
     "movsd %xmm6, 96(%rsp)\n"
     "movsd %xmm7, 104(%rsp)\n"
-    "movq 8(%r10), %rdi\n"
-    "movq %rsp, %rsi\n"
-    "call " ND_SYM(ndffi_x64_closure_dispatch) "\n"
+    "movq 8(%r10), %rdi\n"                  // the closure
+    "movq %rsp, %rsi\n"                     // the frame
+    "call *(%rdi)\n"                        // closure->frame_handler(closure, frame)
     "movq 112(%rsp), %rax\n"
     "movq 120(%rsp), %rdx\n"
     "movsd 112(%rsp), %xmm0\n"

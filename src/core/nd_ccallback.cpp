@@ -39,7 +39,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
                    plan.ffi_args.data()) != FFI_OK)
     throw UnsupportedType("libffi cannot make a callback of type '" + ftype->str() + "'");
-  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot);
+  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot);
 }
 
 }  // namespace
@@ -55,7 +55,17 @@ const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct) {
   return *p;
 }
 
-Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user) {
+// A direct entry's frame as argument pointers, for a closure without a frame handler.
+static void frame_to_args(Closure *c, uint64_t *frame) {
+  const CallbackPlan &plan = *c->plan;
+  void *args[32];
+  for (size_t i = 0; i < plan.args.size(); i++) args[i] = frame + plan.slot[i];
+  closure_enter(c, frame + plan.ret_slot, args);
+}
+
+Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
+                     FrameHandler frame_handler) {
+  if (!frame_handler) frame_handler = frame_to_args;
   auto &plan = const_cast<CallbackPlan &>(cplan);
   {
     std::lock_guard<std::mutex> lock(plan.mu);
@@ -63,12 +73,13 @@ Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *us
       Closure *c = plan.free_list.back();
       plan.free_list.pop_back();
       c->handler = handler;
+      c->frame_handler = frame_handler;
       c->user.store(user, std::memory_order_release);
       n_reused++;
       return c;
     }
   }
-  auto *c = new Closure{&plan, handler, {user}};
+  auto *c = new Closure{frame_handler, &plan, handler, {user}};
   if (plan.direct) {
     c->code = abi::new_closure_thunk(c);
     if (c->code) {

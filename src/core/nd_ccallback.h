@@ -33,10 +33,11 @@ struct CallbackPlan {
   size_t ret_bytes = 8;            // bytes a handler may write at `ret` (>= 8)
   ffi_cif cif;
   std::vector<ffi_type *> ffi_args;
-  // Direct entry (see nd_abi.h): the frame slot each argument arrives in, or empty when
-  // the closure goes through libffi.
+  // Direct entry (see nd_abi.h): the frame slot each argument arrives in and the slot
+  // the result goes to, when the ABI file enters closures of this signature itself.
   bool direct = false;
   std::vector<uint8_t> slot;
+  uint8_t ret_slot = 0;
 
   std::mutex mu;                   // guards free_list
   std::vector<Closure *> free_list;
@@ -51,8 +52,13 @@ const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct = true);
 // at argument i and `ret` at plan.ret_bytes writable bytes, where integer results are
 // stored widened to 8 bytes (libffi's ffi_arg rule).
 using ClosureHandler = void (*)(Closure *c, void *ret, void **args);
+// The same for a direct entry, which passes its register frame: argument i is at
+// frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes bytes).
+// Optional: without one, the frame is turned into the argument pointers of a handler.
+using FrameHandler = void (*)(Closure *c, uint64_t *frame);
 
 struct Closure {
+  FrameHandler frame_handler;      // first: the direct entry calls through it
   const CallbackPlan *plan;
   ClosureHandler handler;
   std::atomic<void *> user;        // the owner; nullptr once the owner has gone
@@ -62,7 +68,8 @@ struct Closure {
 
 // A closure for `plan` that calls handler(c, ...) with c->user == user: from the plan's
 // free list, or new.  Throws std::runtime_error if no executable memory can be had.
-Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user);
+Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
+                     FrameHandler frame_handler = nullptr);
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes
 // back to its plan's free list (only when C cannot still hold its address).

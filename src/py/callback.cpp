@@ -117,7 +117,7 @@ PyObject *take_pending(PyObject *result) {
 
 // ---- the trampoline -----------------------------------------------------------------
 
-static inline PyObject *arg_to_python(const ArgSpec &a, const void *p) {
+static inline __attribute__((always_inline)) PyObject *arg_to_python(const ArgSpec &a, const void *p) {
   switch (a.conv) {
     case Conv::SInt: {
       int64_t v;
@@ -191,7 +191,7 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
   return to_c(r, *cb->ret_info, res, dst, holds, w);
 }
 
-static inline bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
   switch (r.conv) {
     case Conv::Void: return true;
     case Conv::SInt:
@@ -230,10 +230,44 @@ __attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, 
   keep_or_report(cb, outer.gil != nullptr, outer);
 }
 
+// Py_DECREF, kept inline.
+static inline __attribute__((always_inline)) void decref(PyObject *o) {
+#if PY_VERSION_HEX >= 0x030C0000
+  Py_DECREF(o);
+#else
+  if (--o->ob_refcnt == 0) _Py_Dealloc(o);
+#endif
+}
+
+// fn(*args) through its vectorcall slot when it has one (a Python function does), without
+// PyObject_Vectorcall's result check, which only matters for a result without an
+// exception or the reverse.
+static inline __attribute__((always_inline)) PyObject *call_python(PyObject *fn, PyObject **args, size_t n) {
+  size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
+  vectorcallfunc vc = PyVectorcall_Function(fn);
+  if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
+  PyObject *r = vc(fn, args, nargsf, nullptr);
+  if (__builtin_expect(!r, 0) && !PyErr_Occurred())
+    PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", fn);
+  return r;
+}
+
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
-static void trampoline(Closure *c, void *ret, void **args) {
+// Where the arguments are: pointers from libffi, or the slots of a direct entry's frame.
+struct ArgPointers {
+  void **p;
+  void *operator[](size_t i) const { return p[i]; }
+};
+struct FrameSlots {
+  uint64_t *frame;
+  const uint8_t *slot;
+  void *operator[](size_t i) const { return frame + slot[i]; }
+};
+
+template <class Args>
+static inline __attribute__((always_inline)) void trampoline(Closure *c, void *ret, Args args) {
   const CallbackPlan &plan = *c->plan;
   // The GIL: retaken with the thread state the ndffi call below saved, already held when
   // that call kept it, and PyGILState_Ensure otherwise.  The checks against the current
@@ -276,22 +310,28 @@ static void trampoline(Closure *c, void *ret, void **args) {
         if (!v) break;
         argv[made + 1] = v;
       }
-      if (made == n)
-        res = PyObject_Vectorcall(cb->fn, argv + 1, n | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
-      for (size_t i = 0; i < made; i++) Py_DECREF(argv[i + 1]);
+      if (made == n) res = call_python(cb->fn, argv + 1, n);
+      for (size_t i = 0; i < made; i++) decref(argv[i + 1]);
       if (argv != stack) PyMem_Free(argv);
     } else {
       PyErr_NoMemory();
     }
     if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
       callback_failed(cb, ret, outer);
-    Py_XDECREF(res);
-    Py_DECREF(cb);
+    if (res) decref(res);
+    decref((PyObject *)cb);
   }
 
   call_state = outer;
   if (how == Gil::Restored) PyEval_SaveThread();
   else if (how == Gil::Ensured) PyGILState_Release(gstate);
+}
+
+static void trampoline_ffi(Closure *c, void *ret, void **args) { trampoline(c, ret, ArgPointers{args}); }
+
+static void trampoline_frame(Closure *c, uint64_t *frame) {
+  const CallbackPlan &plan = *c->plan;
+  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data()});
 }
 
 // ---- the Callback type ----------------------------------------------------------------
@@ -346,7 +386,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline, cb);
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame);
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());
