@@ -252,6 +252,34 @@ static inline __attribute__((always_inline)) PyObject *call_python(PyObject *fn,
   return r;
 }
 
+// A thread C started has no Python thread state: PyGILState_Ensure makes one and the
+// matching Release destroys it, which costs a data-stack mmap/munmap and page faults
+// (~20 us) per callback.  So the first callback on such a thread keeps one more
+// PyGILState count, given back when the thread exits: one thread state per thread that
+// calls back, for as long as it lives.
+namespace {
+struct KeptThreadState {
+  bool kept = false;
+  ~KeptThreadState() {
+    if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    PyGILState_STATE s = PyGILState_Ensure();
+    PyGILState_Release(PyGILState_LOCKED);   // the count kept by the first callback
+    PyGILState_Release(s);                   // the last one: the thread state goes
+  }
+};
+thread_local KeptThreadState kept_thread_state;
+}  // namespace
+
+static inline PyGILState_STATE ensure_gil() {
+  bool foreign = PyGILState_GetThisThreadState() == nullptr;
+  PyGILState_STATE s = PyGILState_Ensure();
+  if (foreign) {
+    PyGILState_Ensure();
+    kept_thread_state.kept = true;
+  }
+  return s;
+}
+
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
@@ -290,7 +318,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
       memset(ret, 0, plan.ret_bytes);
       return;
     }
-    gstate = PyGILState_Ensure();
+    gstate = ensure_gil();
   }
   call_state = CallState{nullptr, nullptr, 0};
 
