@@ -65,6 +65,9 @@ CDEF = """
     int call_handler(int x);
     long run_threads(int (*f)(int), int nthreads, int iters);
     int call_in_thread(int (*f)(int), int x);
+    struct opaque;
+    struct other;
+    struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p);
 """
 
 
@@ -526,6 +529,27 @@ def test_pointer_results(lib):
         lib.sum_from(lambda n: np.ones(2, np.float32), 2)
     names = [b"", b"hello", "héllo"]
     assert [lib.strlen_from(lambda i: names[i], i) for i in range(3)] == [0, 5, 6]
+
+
+def test_struct_pointers_keep_their_type(lib):
+    p = lib.cast("struct opaque *", 0x1000)
+    seen = []
+
+    def f(q):
+        seen.append(q.type.cname)
+        return q
+
+    assert lib.call_opaque(f, p) == p
+    assert seen == ["struct opaque *"]
+    assert lib.call_opaque(lambda q: None, p) is not None       # a NULL Pointer
+    assert not lib.call_opaque(lambda q: None, p)
+    with pytest.raises(TypeError, match="struct other"):
+        lib.call_opaque(lambda q: lib.cast("struct other *", 0x2000), p)
+
+
+def test_struct_by_value_is_refused_clearly():
+    with pytest.raises(TypeError, match="cannot make a callback of type.*incomplete type 'struct s'"):
+        ndffi.callback("int(struct s)", abs)
 
 
 def test_function_pointer_results(lib):

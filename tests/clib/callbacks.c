@@ -231,3 +231,10 @@ CB_API int call_in_thread(int (*f)(int), int x) {
     pthread_join(t, NULL);
     return o.r;
 }
+
+/* ---- typed opaque pointers through a callback ---- */
+
+struct opaque;
+CB_API struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p) {
+    return f(p);
+}
