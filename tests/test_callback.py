@@ -68,6 +68,7 @@ CDEF = """
     struct opaque;
     struct other;
     struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p);
+    int alloc_typed(allocator_t allocator, char code, int n);
 """
 
 
@@ -138,6 +139,19 @@ def test_allocator_dtype_from_result_type(lib):
     (x,) = alloc.arrays
     assert x.dtype == np.float32
     np.testing.assert_array_equal(x, [2.5] * 4)
+
+
+@pytest.mark.parametrize("code", list("?bBhHiIlLqQefdgFD"))
+def test_allocator_typecodes(lib, code):
+    alloc = ndffi.Allocator()
+    assert lib.alloc_typed(alloc, ord(code), 3) == 1
+    (x,) = alloc.arrays
+    assert x.dtype == np.dtype(code) and x.shape == (3,)
+
+
+def test_allocator_bad_typecode(lib):
+    with pytest.raises(TypeError, match="typecode 'z'"):
+        lib.alloc_typed(ndffi.Allocator(), ord("z"), 3)
 
 
 def test_allocator_needs_dtype_for_void_result(lib):

@@ -125,7 +125,9 @@ class Allocator:
         """The Callback serving function pointer type ``ptype`` (made once per type)."""
         cb = self._callbacks.get(ptype)
         if cb is None:
-            cb = self._callbacks[ptype] = self._make(ptype)
+            made = self._make(ptype)
+            with self._lock:   # two threads passing it first at once share one
+                cb = self._callbacks.setdefault(ptype, made)
         return cb
 
     def _make(self, ptype):

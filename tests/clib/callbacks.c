@@ -238,3 +238,8 @@ struct opaque;
 CB_API struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p) {
     return f(p);
 }
+
+/* One array of n elements of typecode `code`; 1 if the allocator returned memory. */
+CB_API int alloc_typed(allocator_t allocator, char code, int n) {
+    return allocator(1, &n, code) != NULL;
+}
