@@ -20,7 +20,9 @@
 // A Callback made for a single call (a plain callable passed for a function-pointer
 // parameter) goes back to a free list of its signature when the call returns, since C
 // may not keep such a pointer.
+#ifndef _WIN32
 #include <pthread.h>
+#endif
 
 #include <cstring>
 
@@ -280,6 +282,15 @@ static inline PyGILState_STATE ensure_gil() {
   return s;
 }
 
+// The identifier CPython gives this thread (PyThreadState.thread_id), cheaply.
+static inline unsigned long this_thread_id() {
+#ifndef _WIN32
+  return (unsigned long)pthread_self();
+#else
+  return PyThread_get_thread_ident();
+#endif
+}
+
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
@@ -305,7 +316,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   PyGILState_STATE gstate = PyGILState_UNLOCKED;
   if (outer.gil == ND_GIL_HELD) {
     PyThreadState *cur = ND_CURRENT_TSTATE();
-    how = cur && cur->thread_id == (unsigned long)pthread_self() ? Gil::Held : Gil::Ensured;
+    how = cur && cur->thread_id == this_thread_id() ? Gil::Held : Gil::Ensured;
   } else if (outer.gil) {
     how = ND_CURRENT_TSTATE() == outer.gil ? Gil::Held : Gil::Restored;
   } else {
