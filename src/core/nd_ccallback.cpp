@@ -25,6 +25,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   if (ftype->variadic)
     throw UnsupportedType("a callback cannot be variadic ('" + ftype->str() + "')");
   plan.type = ftype;
+  plan.pointer_type = TypeTable::get().pointer(ftype);
   plan.ret = arg_spec(ftype->target);
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
   size_t rsize = ftype->target->kind == Kind::Void ? 0 : ftype->target->byte_size();

@@ -28,6 +28,7 @@ struct Closure;
 
 struct CallbackPlan {
   const CType *type = nullptr;     // the function type (not a pointer to it)
+  const CType *pointer_type = nullptr;   // a pointer to it, the type C holds
   std::vector<ArgSpec> args;       // how each argument arrives (offsets unused)
   ArgSpec ret{Conv::Void, 0, 0, nullptr};
   size_t ret_bytes = 8;            // bytes a handler may write at `ret` (>= 8)

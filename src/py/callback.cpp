@@ -25,6 +25,7 @@
 #endif
 
 #include <cstring>
+#include <unordered_map>
 
 #include "callback.h"
 #include "fastpath.h"
@@ -166,17 +167,23 @@ static bool freed_with_result(PyObject *o) {
   }
 }
 
+// "callback cmp result", for messages (made on first use: only errors need it).
+static const char *where_text(CallbackObject *cb) {
+  if (!cb->where) cb->where = new std::string("callback " + callable_name(cb->fn) + " result");
+  return cb->where->c_str();
+}
+
 // The general conversion of a result (pointers, and whatever the inline cases refuse).
 __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r,
                                                           PyObject *res, unsigned char *dst) {
   Holds holds;
-  Where w{nullptr, -1, cb->where->c_str()};
+  Where w{nullptr, -1, where_text(cb)};
   if ((r.conv == Conv::Pointer || r.conv == Conv::FuncPtr) && res != Py_None) {
     if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
       PyErr_Format(PyExc_TypeError,
                    "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
                    "gone): return an ndffi.callback that you keep alive",
-                   cb->where->c_str(), r.type->str().c_str());
+                   where_text(cb), r.type->str().c_str());
       return false;
     }
     if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
@@ -185,7 +192,7 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
                    "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
                    "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
                    "long as C uses the memory",
-                   cb->where->c_str(), describe(res).c_str(), r.type->str().c_str());
+                   where_text(cb), describe(res).c_str(), r.type->str().c_str());
       return false;
     }
     return true;
@@ -375,6 +382,18 @@ static void trampoline_frame(Closure *c, uint64_t *frame) {
 
 // ---- the Callback type ----------------------------------------------------------------
 
+// How a result of the plan's type is converted (fill_arg_info), made once per signature;
+// callbacks are made with the GIL held, which guards the table.
+static const PyArgInfo *ret_info_of(const CallbackPlan &plan) {
+  static std::unordered_map<const CallbackPlan *, std::unique_ptr<PyArgInfo>> table;
+  auto &info = table[&plan];
+  if (!info) {
+    info = std::make_unique<PyArgInfo>();
+    fill_arg_info(*info, plan.ret.type);
+  }
+  return info.get();
+}
+
 PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool temporary,
                         bool allow_direct) {
   if (t->kind == Kind::Pointer && t->target->kind == Kind::Func) t = t->target;
@@ -404,11 +423,13 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   Py_XINCREF(on_error);
   cb->weakrefs = nullptr;
   cb->closure = nullptr;
-  cb->ptype = TypeTable::get().pointer(t);
-  cb->ret_info = new PyArgInfo();
-  fill_arg_info(*cb->ret_info, plan->ret.type);
-  cb->error_value = (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
-  cb->where = new std::string("callback " + callable_name(fn) + " result");
+  cb->ptype = plan->pointer_type;
+  cb->ret_info = ret_info_of(*plan);
+  memset(cb->error_inline, 0, sizeof cb->error_inline);
+  cb->error_value = plan->ret_bytes <= sizeof cb->error_inline
+                        ? cb->error_inline
+                        : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
+  cb->where = nullptr;
   cb->temporary = temporary;
   PyObject *self = (PyObject *)cb;
   if (!cb->error_value) {
@@ -461,9 +482,8 @@ static void callback_dealloc(PyObject *self) {
   if (cb->weakrefs) PyObject_ClearWeakRefs(self);
   if (cb->closure) closure_release(cb->closure, cb->temporary);
   callback_clear(self);
-  delete cb->ret_info;
   delete cb->where;
-  PyMem_Free(cb->error_value);
+  if (cb->error_value != cb->error_inline) PyMem_Free(cb->error_value);
   PyObject_GC_Del(self);
 }
 

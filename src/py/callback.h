@@ -48,10 +48,11 @@ struct CallbackObject {
   PyObject *weakrefs;
   Closure *closure;
   const CType *ptype;            // pointer-to-function type
-  PyArgInfo *ret_info;
+  const PyArgInfo *ret_info;     // shared by the callbacks of one signature
   unsigned char *error_value;    // plan->ret_bytes bytes returned after an exception
-  std::string *where;            // "callback 'cmp' result", for messages
+  std::string *where;            // "callback 'cmp' result", made when a message needs it
   bool temporary;                // made for one call: the closure is recycled with it
+  alignas(16) unsigned char error_inline[16];   // error_value when it fits
 };
 extern PyTypeObject CallbackType;
 inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
