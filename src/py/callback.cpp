@@ -298,6 +298,9 @@ static inline unsigned long this_thread_id() {
 #endif
 }
 
+// This thread's thread state, once a callback has seen it current.
+static ND_TLS PyThreadState *my_tstate;
+
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
@@ -323,7 +326,8 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   PyGILState_STATE gstate = PyGILState_UNLOCKED;
   if (outer.gil == ND_GIL_HELD) {
     PyThreadState *cur = ND_CURRENT_TSTATE();
-    how = cur && cur->thread_id == this_thread_id() ? Gil::Held : Gil::Ensured;
+    bool mine = cur && (cur == my_tstate || (cur->thread_id == this_thread_id() && (my_tstate = cur)));
+    how = mine ? Gil::Held : Gil::Ensured;
   } else if (outer.gil) {
     how = ND_CURRENT_TSTATE() == outer.gil ? Gil::Held : Gil::Restored;
   } else {
