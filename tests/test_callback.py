@@ -352,6 +352,27 @@ def test_nested_calls_keep_exceptions_apart(lib):
     assert lib.call_int(lambda y: y, 3) == 3        # nothing left pending
 
 
+def test_nested_calls_switch_gil_modes(clib_dir, lib):
+    # A call that keeps the GIL, whose callback makes a call that releases it, whose
+    # callback raises, caught inside: each callback retakes the GIL its own way.
+    held = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
+                                                     release_gil=False)
+
+    def inner(x):
+        if x < 0:
+            raise ValueError("negative")
+        return x + 1
+
+    def outer(x):
+        with pytest.raises(ValueError):
+            lib.call_int(inner, -1)
+        return lib.call_int(inner, x) * 2
+
+    assert held.call_int(outer, 20) == 42
+    assert lib.call_int(lambda x: held.call_int(outer, x), 1) == 4
+    assert lib.loop_int(lambda i: held.call_int(inner, i), 100) == sum(range(1, 101))
+
+
 def test_exception_with_gil_held(clib_dir):
     lib = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
                                                     release_gil=False)
