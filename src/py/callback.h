@@ -53,7 +53,9 @@ struct CallbackObject {
   std::string *where;            // "callback 'cmp' result", made when a message needs it
   bool temporary;                // made for one call: the closure is recycled with it
   alignas(16) unsigned char error_inline[16];   // error_value when it fits
+  PyObject *int_cache[4];        // int argument objects reused from call to call
 };
+constexpr size_t kCachedInts = 4;
 extern PyTypeObject CallbackType;
 inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
 
