@@ -181,9 +181,35 @@ asm(".text\n"
     ".cfi_adjust_cfa_offset -136\n"
     "ret\n"
     ".cfi_endproc\n"
-    ND_FUNC_END(ndffi_x64_closure_entry));
+    ND_FUNC_END(ndffi_x64_closure_entry)
+    // The same for signatures without floating-point arguments or result: the xmm
+    // registers are neither saved nor loaded.
+    ".p2align 4\n"
+    ".globl " ND_SYM(ndffi_x64_closure_entry_int) "\n"
+    ND_FUNC_BEGIN(ndffi_x64_closure_entry_int)
+    ".cfi_startproc\n"
+    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"
+    "subq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset 136\n"
+    "movq %rdi, 0(%rsp)\n"
+    "movq %rsi, 8(%rsp)\n"
+    "movq %rdx, 16(%rsp)\n"
+    "movq %rcx, 24(%rsp)\n"
+    "movq %r8, 32(%rsp)\n"
+    "movq %r9, 40(%rsp)\n"
+    "movq 8(%r10), %rdi\n"
+    "movq %rsp, %rsi\n"
+    "call *(%rdi)\n"
+    "movq 112(%rsp), %rax\n"
+    "movq 120(%rsp), %rdx\n"
+    "addq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset -136\n"
+    "ret\n"
+    ".cfi_endproc\n"
+    ND_FUNC_END(ndffi_x64_closure_entry_int));
 
 extern "C" void ndffi_x64_closure_entry();
+extern "C" void ndffi_x64_closure_entry_int();
 
 namespace ndffi::abi {
 namespace {
@@ -239,7 +265,11 @@ void *new_closure_thunk(Closure *c) {
   }
   unsigned char *thunk = pool.code + pool.next++ * kThunk;
   void **data = reinterpret_cast<void **>(thunk + pool.page);
-  data[0] = reinterpret_cast<void *>(&ndffi_x64_closure_entry);
+  const CallbackPlan &plan = *c->plan;
+  bool uses_xmm = in_float_reg(plan.ret.conv);
+  for (uint8_t slot : plan.slot) uses_xmm |= slot >= kIntRegs;
+  data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
+                     : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
   data[1] = c;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   return thunk;

@@ -154,6 +154,7 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
 
 static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i,
                                                                      const ArgSpec &a, const void *p) {
+  if (a.conv == Conv::SInt && a.size == 4) return int_arg(cb, i, *(const int32_t *)p);   // int
   switch (a.conv) {
     case Conv::SInt: {
       int64_t v;
@@ -234,6 +235,7 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
 }
 
 static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+  if (r.conv == Conv::SInt && fast_int(r, res, dst)) return true;   // the common case first
   switch (r.conv) {
     case Conv::Void: return true;
     case Conv::SInt:
@@ -286,7 +288,10 @@ static inline __attribute__((always_inline)) void decref(PyObject *o) {
 // exception or the reverse.
 static inline __attribute__((always_inline)) PyObject *call_python(PyObject *fn, PyObject **args, size_t n) {
   size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
-  vectorcallfunc vc = PyVectorcall_Function(fn);
+  PyTypeObject *tp = Py_TYPE(fn);   // PyVectorcall_Function, which 3.11 does not inline
+  vectorcallfunc vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)
+                          ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
+                          : nullptr;
   if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
   PyObject *r = vc(fn, args, nargsf, nullptr);
   if (__builtin_expect(!r, 0) && !PyErr_Occurred())
