@@ -476,6 +476,27 @@ def test_stress_foreign_threads(lib):
 
 # ---- signatures and conversions ----------------------------------------------------
 
+def test_kept_int_arguments_keep_their_values(lib):
+    # int argument objects are reused between calls only when the callback let go of them
+    kept, every_other = [], []
+
+    def f(x):
+        kept.append(x)
+        return x
+
+    def g(x):
+        if x % 2:
+            every_other.append(x)
+        return x
+
+    assert lib.loop_int(f, 3000) == sum(range(3000))
+    assert kept == list(range(3000))
+    assert lib.loop_int(g, 3000) == sum(range(3000))
+    assert every_other == list(range(1, 3000, 2))
+    assert lib.call_int(lambda x: x, -(2 ** 31)) == -(2 ** 31)    # outside the reused range
+    assert lib.call_int(lambda x: x, -1000) == -1000
+
+
 def test_mixed_arguments(lib):
     seen = []
 
