@@ -7,10 +7,11 @@
 """
 
 from ._build import BuildError, build, inline
+from ._callback import Allocator, callback
 from ._errors import LibraryNotFound
 from ._headers import HeaderError
 from ._library import Library, Types, load
-from ._ndffi import CDefError, CType, Function, Namespace, Pointer, StructValue, Value
+from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, StructValue, Value
 from ._ndffi import errno, set_errno
 from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
 from ._wrap import gufunc, ufunc, wrap
@@ -49,7 +50,7 @@ def sizeof(ctype):
 
 def addressof(obj):
     """The address of the memory behind a Pointer, array or writable buffer, as an int."""
-    if isinstance(obj, Pointer):
+    if isinstance(obj, (Pointer, Callback)):
         return obj.address
     return _builtins.cast("void *", obj).address
 
@@ -66,9 +67,9 @@ def generate(header, *, library=None, output=None, include_dirs=(), defines=None
 
 
 __all__ = [
-    "BuildError", "build", "inline",
-    "CDefError", "CType", "Function", "HeaderError", "Library", "LibraryNotFound", "Pointer",
-    "StructValue", "Types", "Value", "addressof", "cast", "errno", "generate", "load", "new",
+    "Allocator", "BuildError", "Callback", "CDefError", "CType", "Function", "HeaderError",
+    "Library", "LibraryNotFound", "Pointer", "StructValue", "Types", "Value", "addressof",
+    "build", "callback", "cast", "errno", "generate", "inline", "load", "new",
     "set_errno", "sizeof", "typeof",
 ]
 

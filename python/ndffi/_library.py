@@ -3,7 +3,7 @@
 import enum
 import os
 
-from . import _elf, _loader, _pickle
+from . import _callback, _elf, _loader, _pickle
 from ._ndffi import Namespace, Pointer, dlopen
 
 
@@ -146,6 +146,11 @@ class Library:
     def cast(self, ctype, value):
         """``value`` as C type ``ctype``: a Pointer for pointer types, a Value otherwise."""
         return self._ns.cast(ctype, value)
+
+    def callback(self, signature, fn=None, *, on_error=0):
+        """:func:`ndffi.callback` with this library's types in the signature
+        (``lib.callback("allocator_t", f)``, ``lib.callback("int(Weather *)", f)``)."""
+        return _callback.callback(signature, fn, on_error=on_error, _namespace=self._ns)
 
     def typeof(self, ctype):
         """The CType of a C type spelling."""

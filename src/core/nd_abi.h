@@ -5,6 +5,10 @@
 
 #include "nd_ccall.h"
 
+namespace ndffi {
+struct Closure;
+}
+
 namespace ndffi::abi {
 
 // If this ABI has a direct stub for the signature, lay out the arguments' storage
@@ -15,5 +19,16 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
 // The libffi type of a union, or of a struct with bit-fields (which libffi cannot
 // describe by members), classified by this ABI's rules; nullptr if not supported.
 ffi_type *aggregate_ffi_type(const Record *rec);
+
+// Closures entered without libffi.  If this ABI can, for the signature, save the argument
+// registers into a frame of 8-byte slots and hand it to the closure's frame handler, set
+// (*slot)[i] to the slot argument i arrives in and *ret_slot to where the result goes,
+// and return true.
+bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
+                  std::vector<uint8_t> *slot, uint8_t *ret_slot);
+
+// The entry code of a direct closure for `c` (whose plan plan_closure accepted), or
+// nullptr if this ABI has none or no executable memory can be had.  Never freed.
+void *new_closure_thunk(Closure *c);
 
 }  // namespace ndffi::abi

@@ -10,5 +10,12 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
 
 ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 
+bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
+                  uint8_t *) {
+  return false;
+}
+
+void *new_closure_thunk(Closure *) { return nullptr; }
+
 }  // namespace ndffi::abi
 #endif

@@ -13,18 +13,32 @@
 // which places it in the low 32 bits of its xmm register, where the callee reads it.
 // Variadic functions (which need %al), structs by value, long double and calls that
 // spill to the stack are left to libffi.
+//
+// Closures (the second half of this file) use the same classification the other way
+// round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
+// into a frame and calls the closure's frame handler with it, then loads rax/rdx and
+// xmm0/xmm1 from the result slots.  Each closure is a 16-byte thunk in
+// a page of thunks that only loads its own data slot's address into r10 (the static
+// chain register, free at a call) and jumps through it; the data slot, on the page right
+// after the code page, holds the entry's address and the closure.
 #if defined(__x86_64__) && !defined(_WIN32)
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <algorithm>
 #include <array>
+#include <mutex>
 #include <utility>
 
 #include "nd_abi.h"
+#include "nd_ccallback.h"
 
 namespace ndffi::abi {
 namespace {
 
 constexpr int kIntRegs = 6, kFloatRegs = 8;
+constexpr int kFrameResult = 14;   // closure frame: the result's slot (see below)
 
 inline double bits_to_double(uint64_t b) {
   double d;
@@ -149,6 +163,168 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   std::copy(elems.begin(), elems.end(), list);
   list[elems.size()] = nullptr;
   return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
+}
+
+// ---- closures --------------------------------------------------------------------
+
+bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
+                  std::vector<uint8_t> *slot, uint8_t *ret_slot) {
+  if (ftype->variadic) return false;
+  if (!(ret.conv == Conv::Void || in_int_reg(ret.conv) || in_float_reg(ret.conv))) return false;
+  int ni = 0, nf = 0;
+  slot->clear();
+  for (const ArgSpec &a : args) {
+    if (in_int_reg(a.conv)) slot->push_back(uint8_t(ni++));
+    else if (in_float_reg(a.conv)) slot->push_back(uint8_t(kIntRegs + nf++));
+    else return false;
+  }
+  if (ni > kIntRegs || nf > kFloatRegs) return false;
+  *ret_slot = kFrameResult;
+  return true;
+}
+
+}  // namespace ndffi::abi
+
+// The frame the entry builds: slots 0-5 the integer registers, 6-13 the xmm registers,
+// 14-15 the result (rax/xmm0, rdx/xmm1).
+static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(closure)");
+
+#if defined(__APPLE__)
+#define ND_SYM(x) "_" #x
+#define ND_FUNC_BEGIN(x) ".private_extern " ND_SYM(x) "\n" ND_SYM(x) ":\n"
+#define ND_FUNC_END(x) ""
+#else
+#define ND_SYM(x) #x
+#define ND_FUNC_BEGIN(x) ".hidden " #x "\n.type " #x ", @function\n" #x ":\n"
+#define ND_FUNC_END(x) ".size " #x ", .-" #x "\n"
+#endif
+
+// On entry r10 points at the thunk's data slot {entry, closure}; rsp is 8 mod 16.
+asm(".text\n"
+    ".p2align 4\n"
+    ".globl " ND_SYM(ndffi_x64_closure_entry) "\n"
+    ND_FUNC_BEGIN(ndffi_x64_closure_entry)
+    ".cfi_startproc\n"
+    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"        // endbr64 (a no-op without CET)
+    "subq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset 136\n"
+    "movq %rdi, 0(%rsp)\n"
+    "movq %rsi, 8(%rsp)\n"
+    "movq %rdx, 16(%rsp)\n"
+    "movq %rcx, 24(%rsp)\n"
+    "movq %r8, 32(%rsp)\n"
+    "movq %r9, 40(%rsp)\n"
+    "movsd %xmm0, 48(%rsp)\n"
+    "movsd %xmm1, 56(%rsp)\n"
+    "movsd %xmm2, 64(%rsp)\n"
+    "movsd %xmm3, 72(%rsp)\n"
+    "movsd %xmm4, 80(%rsp)\n"
+    "movsd %xmm5, 88(%rsp)\n"
+    "movsd %xmm6, 96(%rsp)\n"
+    "movsd %xmm7, 104(%rsp)\n"
+    "movq 8(%r10), %rdi\n"                  // the closure
+    "movq %rsp, %rsi\n"                     // the frame
+    "call *(%rdi)\n"                        // closure->frame_handler(closure, frame)
+    "movq 112(%rsp), %rax\n"
+    "movq 120(%rsp), %rdx\n"
+    "movsd 112(%rsp), %xmm0\n"
+    "movsd 120(%rsp), %xmm1\n"
+    "addq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset -136\n"
+    "ret\n"
+    ".cfi_endproc\n"
+    ND_FUNC_END(ndffi_x64_closure_entry)
+    // The same for signatures without floating-point arguments or result: the xmm
+    // registers are neither saved nor loaded.
+    ".p2align 4\n"
+    ".globl " ND_SYM(ndffi_x64_closure_entry_int) "\n"
+    ND_FUNC_BEGIN(ndffi_x64_closure_entry_int)
+    ".cfi_startproc\n"
+    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"
+    "subq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset 136\n"
+    "movq %rdi, 0(%rsp)\n"
+    "movq %rsi, 8(%rsp)\n"
+    "movq %rdx, 16(%rsp)\n"
+    "movq %rcx, 24(%rsp)\n"
+    "movq %r8, 32(%rsp)\n"
+    "movq %r9, 40(%rsp)\n"
+    "movq 8(%r10), %rdi\n"
+    "movq %rsp, %rsi\n"
+    "call *(%rdi)\n"
+    "movq 112(%rsp), %rax\n"
+    "movq 120(%rsp), %rdx\n"
+    "addq $136, %rsp\n"
+    ".cfi_adjust_cfa_offset -136\n"
+    "ret\n"
+    ".cfi_endproc\n"
+    ND_FUNC_END(ndffi_x64_closure_entry_int));
+
+extern "C" void ndffi_x64_closure_entry();
+extern "C" void ndffi_x64_closure_entry_int();
+
+namespace ndffi::abi {
+namespace {
+
+// Pages of thunks, made as needed and never unmapped.  A code page is written once,
+// before it becomes executable; only its data page is written afterwards.
+struct ThunkPool {
+  std::mutex mu;
+  unsigned char *code = nullptr;   // current code page
+  size_t next = 0, count = 0;      // next free thunk in it, thunks per page
+  size_t page = 0;
+  bool failed = false;
+};
+ThunkPool pool;
+constexpr size_t kThunk = 16;
+
+bool new_page(ThunkPool &p) {
+  long ps = sysconf(_SC_PAGESIZE);
+  p.page = ps > 0 ? size_t(ps) : 4096;
+  void *mem = mmap(nullptr, 2 * p.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
+  if (mem == MAP_FAILED) return false;
+  auto *code = static_cast<unsigned char *>(mem);
+  p.count = p.page / kThunk;
+  for (size_t i = 0; i < p.count; i++) {
+    unsigned char *t = code + i * kThunk;
+    // endbr64; lea r10, [rip + page - 11]; jmp [r10]; int3 padding
+    static const unsigned char head[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x4c, 0x8d, 0x15};
+    memcpy(t, head, sizeof head);
+    int32_t disp = int32_t(p.page) - 11;
+    memcpy(t + 7, &disp, 4);
+    t[11] = 0x41, t[12] = 0xff, t[13] = 0x22;
+    t[14] = t[15] = 0xcc;
+  }
+  if (mprotect(code, p.page, PROT_READ | PROT_EXEC) != 0) {
+    munmap(mem, 2 * p.page);
+    return false;
+  }
+  p.code = code;
+  p.next = 0;
+  return true;
+}
+
+}  // namespace
+
+void *new_closure_thunk(Closure *c) {
+  std::lock_guard<std::mutex> lock(pool.mu);
+  if (pool.failed) return nullptr;
+  if (!pool.code || pool.next == pool.count) {
+    if (!new_page(pool)) {
+      pool.failed = true;
+      return nullptr;
+    }
+  }
+  unsigned char *thunk = pool.code + pool.next++ * kThunk;
+  void **data = reinterpret_cast<void **>(thunk + pool.page);
+  const CallbackPlan &plan = *c->plan;
+  bool uses_xmm = in_float_reg(plan.ret.conv);
+  for (uint8_t slot : plan.slot) uses_xmm |= slot >= kIntRegs;
+  data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
+                     : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
+  data[1] = c;
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  return thunk;
 }
 
 }  // namespace ndffi::abi

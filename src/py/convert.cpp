@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "callback.h"
 #include "common.h"
 
 namespace ndffi::py {
@@ -348,6 +349,10 @@ static PyArrayObject *as_array_view(PyObject *o) {
 
 static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
                         Holds &holds, const Where &w) {
+  if (a.type->target->kind == Kind::Pointer) {   // T **: row-pointer tables (rowptr.cpp)
+    int r = rows_arg(a, o, dst, holds, w);
+    if (r >= 0) return r;
+  }
   if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_record(o) && (info.record || info.any_dtype)) {
@@ -393,14 +398,18 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
               describe(o));
 }
 
-static bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+static bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
+                        const Where &w) {
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
     if (strip(p->type) == strip(a.type) || p->type->target->kind == Kind::Void)
       return set_pointer(dst, p->addr);
   }
-  return fail(w, PyExc_TypeError, "a function pointer '" + a.type->str() + "' or None", describe(o));
+  int r = funcptr_from_python(a, o, dst, holds, w);   // callbacks and callables (callback.cpp)
+  if (r >= 0) return r;
+  return fail(w, PyExc_TypeError, "a function pointer '" + a.type->str() + "', a callable or None",
+              describe(o));
 }
 
 bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
@@ -413,7 +422,7 @@ bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *d
     case Conv::Double:
     case Conv::LongDouble: return float_value(a, o, dst, w);
     case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
-    case Conv::FuncPtr: return funcptr_arg(a, o, dst, w);
+    case Conv::FuncPtr: return funcptr_arg(a, o, dst, holds, w);
     case Conv::Record: return set_record(a.type, (char *)dst, o, w);
     default:
       PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), a.type->str().c_str());
@@ -492,6 +501,10 @@ bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
     // Storing the address of a temporary buffer would dangle once the statement ends.
     return fail(w, PyExc_TypeError, "an ndffi.Pointer or None for '" + t->str() + "'", describe(o));
   }
+  if (a.conv == Conv::FuncPtr && needs_temporary_callback(o))   // so would a call's wrapper
+    return fail(w, PyExc_TypeError,
+                "an ndffi.callback (kept alive while C may call it), ndffi.Pointer or None for '" +
+                    t->str() + "'", describe(o));
   if (!to_c(a, info, o, tmp, holds, w)) return false;
   memcpy(p, tmp, a.size);
   return true;

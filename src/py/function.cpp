@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "callback.h"
 #include "common.h"
 #include "fastpath.h"
 
@@ -123,24 +124,33 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     }
     if (f->release_gil) {
       Py_BEGIN_ALLOW_THREADS
+      call_state.gil = _save;
       if (f->use_errno) errno = saved_errno;
       vc.call(p, ret);
       if (f->use_errno) saved_errno = errno;
+      call_state.gil = nullptr;
       Py_END_ALLOW_THREADS
     } else {
+      call_state.gil = ND_GIL_HELD;
       if (f->use_errno) errno = saved_errno;
       vc.call(p, ret);
       if (f->use_errno) saved_errno = errno;
+      call_state.gil = nullptr;
     }
   } else if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS
+    call_state.gil = _save;
     invoke(f, storage.data(), ret);
+    call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
   } else {
+    call_state.gil = ND_GIL_HELD;
     invoke(f, storage.data(), ret);
+    call_state.gil = nullptr;
   }
   holds.release();
-  return result(p, ret);
+  PyObject *r = result(p, ret);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
 // How a call is made, chosen once when the function is made: a direct stub holding the
@@ -167,18 +177,24 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
       return nullptr;
   }
   alignas(16) uint64_t ret[4];   // libffi may write a long double result
-  if constexpr (Mode == kDirectHold) {
-    ret[0] = p.direct(p.fn, storage);
-  } else if constexpr (Mode == kRelease) {
+  // call_state.gil tells a callback C makes on this thread how to get the GIL back.
+  if constexpr (Mode == kRelease) {
     Py_BEGIN_ALLOW_THREADS
+    call_state.gil = _save;
     invoke(f, storage, ret);
+    call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
   } else {
-    invoke(f, storage, ret);
+    call_state.gil = ND_GIL_HELD;
+    if constexpr (Mode == kDirectHold) ret[0] = p.direct(p.fn, storage);
+    else invoke(f, storage, ret);
+    call_state.gil = nullptr;
   }
   holds.release();
-  return p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
-                                                                       : fast_result(p.ret, ret[0]);
+  PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
+                                                                            : fast_result(p.ret, ret[0]);
+  // An exception a callback raised during the call: one thread-local load when none.
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
 template <int N>

@@ -10,6 +10,7 @@
 #include <nanobind/stl/vector.h>
 #include <nanobind/stl/optional.h>
 
+#include "callback.h"
 #include "common.h"
 
 namespace nb = nanobind;
@@ -221,7 +222,7 @@ using namespace ndffi::py;
 
 NB_MODULE(_ndffi, m) {
   if (_import_array() < 0) throw nb::python_error();
-  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType}) {
+  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType, &CallbackType}) {
     if (PyType_Ready(t) < 0) throw nb::python_error();
     Py_INCREF(t);
     const char *dot = strrchr(t->tp_name, '.');
@@ -272,6 +273,12 @@ NB_MODULE(_ndffi, m) {
         if (!r.type->target) return nb::none();
         return nb::steal(ctype_object(r.type->target));
       }, "the pointee, element or result type")
+      .def_prop_ro("params", [](const CTypeRef &r) -> nb::object {
+        if (r.type->kind != Kind::Func) return nb::none();
+        nb::list l;
+        for (const CType *p : r.type->params) l.append(nb::steal(ctype_object(p)));
+        return nb::tuple(l);
+      }, "a function type's parameter types (None for other types)")
       .def_prop_ro("length", [](const CTypeRef &r) -> nb::object {
         if (r.type->kind != Kind::Array || r.type->length == CType::kUnknownLength) return nb::none();
         return nb::int_(r.type->length);
@@ -364,7 +371,26 @@ NB_MODULE(_ndffi, m) {
       }, nb::arg("ctype"), nb::arg("init").none() = nb::none())
       .def("cast", [](const Namespace &ns, const std::string &text, nb::handle v) {
         return cast_value(ns.scope, text, v);
-      });
+      })
+      .def("callback", [](const Namespace &ns, nb::handle sig, nb::handle fn, nb::handle on_error,
+                          bool allow_direct) {
+        const CType *t = ctype_of(sig.ptr());
+        if (!t) {
+          if (!PyUnicode_Check(sig.ptr()))
+            throw nb::type_error("callback(): the signature must be a C type string such as "
+                                 "'int(const void *, const void *)' or a CType");
+          t = parse_or_raise(ns.scope, nb::cast<std::string>(sig));
+        }
+        PyObject *cb = make_callback(t, fn.ptr(), on_error.ptr(), false, allow_direct);
+        if (!cb) throw nb::python_error();
+        return nb::steal(cb);
+      }, nb::arg("signature"), nb::arg("fn"), nb::arg("on_error").none() = nb::int_(0),
+         nb::arg("allow_direct") = true);
+
+  m.def("_closure_stats", [] {
+    ClosureStats s = closure_stats();
+    return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
+  }, "(direct, libffi, reused, released, recycled) closure counts, for tests.");
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "

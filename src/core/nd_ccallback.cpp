@@ -1,0 +1,122 @@
+#include "nd_ccallback.h"
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include "nd_abi.h"
+
+namespace ndffi {
+
+namespace {
+
+std::mutex plans_mu;
+std::map<std::pair<const CType *, bool>, std::unique_ptr<CallbackPlan>> plans;
+
+std::atomic<size_t> n_direct{0}, n_ffi{0}, n_reused{0}, n_released{0}, n_recycled{0};
+
+// libffi's entry: the closure is the user data.
+void ffi_entry(ffi_cif *, void *ret, void **args, void *user_data) {
+  closure_enter(static_cast<Closure *>(user_data), ret, args);
+}
+
+void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direct) {
+  if (ftype->kind != Kind::Func) throw UnsupportedType("'" + ftype->str() + "' is not a function type");
+  if (ftype->variadic)
+    throw UnsupportedType("a callback cannot be variadic ('" + ftype->str() + "')");
+  plan.type = ftype;
+  plan.pointer_type = TypeTable::get().pointer(ftype);
+  plan.ret = arg_spec(ftype->target);
+  for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
+  size_t rsize = ftype->target->kind == Kind::Void ? 0 : ftype->target->byte_size();
+  plan.ret_bytes = rsize > 8 ? (rsize + 15) / 16 * 16 : 8;
+  for (const CType *p : ftype->params) {
+    ffi_type *t = ffi_type_of(p);
+    if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
+    plan.ffi_args.push_back(t);
+  }
+  ffi_type *rt = ffi_type_of(ftype->target);
+  if (!rt) throw UnsupportedType("libffi cannot return '" + ftype->target->str() + "' from a callback");
+  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
+                   plan.ffi_args.data()) != FFI_OK)
+    throw UnsupportedType("libffi cannot make a callback of type '" + ftype->str() + "'");
+  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot);
+}
+
+}  // namespace
+
+const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct) {
+  std::lock_guard<std::mutex> lock(plans_mu);
+  auto &p = plans[{ftype, allow_direct}];
+  if (!p) {
+    auto plan = std::make_unique<CallbackPlan>();
+    make_callback_plan(*plan, ftype, allow_direct);   // on error nothing is kept
+    p = std::move(plan);
+  }
+  return *p;
+}
+
+// A direct entry's frame as argument pointers, for a closure without a frame handler.
+static void frame_to_args(Closure *c, uint64_t *frame) {
+  const CallbackPlan &plan = *c->plan;
+  void *args[32];
+  for (size_t i = 0; i < plan.args.size(); i++) args[i] = frame + plan.slot[i];
+  closure_enter(c, frame + plan.ret_slot, args);
+}
+
+Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
+                     FrameHandler frame_handler) {
+  if (!frame_handler) frame_handler = frame_to_args;
+  auto &plan = const_cast<CallbackPlan &>(cplan);
+  {
+    std::lock_guard<std::mutex> lock(plan.mu);
+    if (!plan.free_list.empty()) {
+      Closure *c = plan.free_list.back();
+      plan.free_list.pop_back();
+      c->handler = handler;
+      c->frame_handler = frame_handler;
+      c->user.store(user, std::memory_order_release);
+      n_reused++;
+      return c;
+    }
+  }
+  auto *c = new Closure{frame_handler, &plan, handler, {user}};
+  if (plan.direct) {
+    c->code = abi::new_closure_thunk(c);
+    if (c->code) {
+      n_direct++;
+      return c;
+    }
+    // No executable memory of our own (a hardened system): libffi may still have some.
+  }
+  void *code = nullptr;
+  c->ffi = static_cast<ffi_closure *>(ffi_closure_alloc(sizeof(ffi_closure), &code));
+  if (!c->ffi) {
+    delete c;
+    throw std::runtime_error("cannot allocate executable memory for a callback");
+  }
+  if (ffi_prep_closure_loc(c->ffi, &plan.cif, ffi_entry, c, code) != FFI_OK) {
+    ffi_closure_free(c->ffi);
+    delete c;
+    throw std::runtime_error("libffi cannot prepare a callback of type '" + plan.type->str() + "'");
+  }
+  c->code = code;
+  n_ffi++;
+  return c;
+}
+
+void closure_release(Closure *c, bool recycle) {
+  c->user.store(nullptr, std::memory_order_release);
+  n_released++;
+  if (!recycle) return;
+  auto &plan = const_cast<CallbackPlan &>(*c->plan);
+  std::lock_guard<std::mutex> lock(plan.mu);
+  plan.free_list.push_back(c);
+  n_recycled++;
+}
+
+ClosureStats closure_stats() {
+  return {n_direct.load(), n_ffi.load(), n_reused.load(), n_released.load(), n_recycled.load()};
+}
+
+}  // namespace ndffi

@@ -1,0 +1,88 @@
+// The closure engine: C-callable function pointers whose calls reach a handler.
+//
+// A CallbackPlan is made once per function type and never freed (like the types
+// themselves): how each argument arrives, the libffi cif, and whether the ABI file can
+// enter the closure directly, without libffi's generic argument decoding.
+//
+// A Closure is the executable address handed to C.  Closures are never returned to the
+// system: a closure whose owner has gone keeps pointing at its handler, which sees a
+// null `user` and reports the call instead of jumping into freed memory.  A closure may
+// be put back on its plan's free list by an owner that knows C no longer holds the
+// address (a callback made for the duration of one call); it is then reused for the
+// same signature only.
+#pragma once
+
+#include <ffi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "nd_ccall.h"
+#include "nd_ctype.h"
+
+namespace ndffi {
+
+struct Closure;
+
+struct CallbackPlan {
+  const CType *type = nullptr;     // the function type (not a pointer to it)
+  const CType *pointer_type = nullptr;   // a pointer to it, the type C holds
+  std::vector<ArgSpec> args;       // how each argument arrives (offsets unused)
+  ArgSpec ret{Conv::Void, 0, 0, nullptr};
+  size_t ret_bytes = 8;            // bytes a handler may write at `ret` (>= 8)
+  ffi_cif cif;
+  std::vector<ffi_type *> ffi_args;
+  // Direct entry (see nd_abi.h): the frame slot each argument arrives in and the slot
+  // the result goes to, when the ABI file enters closures of this signature itself.
+  bool direct = false;
+  std::vector<uint8_t> slot;
+  uint8_t ret_slot = 0;
+
+  std::mutex mu;                   // guards free_list
+  std::vector<Closure *> free_list;
+};
+
+// The plan of function type `ftype`, made on first use.  Throws UnsupportedType for a
+// signature that cannot be a callback (variadic, or a parameter type with no converter).
+// allow_direct=false gives a separate plan that always goes through libffi (for tests).
+const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct = true);
+
+// Called for every call of the closure, on the caller's thread, with `args[i]` pointing
+// at argument i and `ret` at plan.ret_bytes writable bytes, where integer results are
+// stored widened to 8 bytes (libffi's ffi_arg rule).
+using ClosureHandler = void (*)(Closure *c, void *ret, void **args);
+// The same for a direct entry, which passes its register frame: argument i is at
+// frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes bytes).
+// Optional: without one, the frame is turned into the argument pointers of a handler.
+using FrameHandler = void (*)(Closure *c, uint64_t *frame);
+
+struct Closure {
+  FrameHandler frame_handler;      // first: the direct entry calls through it
+  const CallbackPlan *plan;
+  ClosureHandler handler;
+  std::atomic<void *> user;        // the owner; nullptr once the owner has gone
+  void *code = nullptr;            // the address C calls
+  ffi_closure *ffi = nullptr;      // the libffi closure, when not entered directly
+};
+
+// A closure for `plan` that calls handler(c, ...) with c->user == user: from the plan's
+// free list, or new.  Throws std::runtime_error if no executable memory can be had.
+Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
+                     FrameHandler frame_handler = nullptr);
+
+// The owner has gone: later calls see user == nullptr.  With recycle, the closure goes
+// back to its plan's free list (only when C cannot still hold its address).
+void closure_release(Closure *c, bool recycle);
+
+// Enter a closure: what the ABI's direct entry and the libffi handler both call.
+inline void closure_enter(Closure *c, void *ret, void **args) { c->handler(c, ret, args); }
+
+// Counters for tests and diagnostics.
+struct ClosureStats {
+  size_t created_direct, created_ffi, reused, released, recycled;
+};
+ClosureStats closure_stats();
+
+}  // namespace ndffi

@@ -1,0 +1,707 @@
+// ndffi.Callback: a Python callable behind a C function pointer.
+//
+// C calls the closure's code; the closure engine (nd_ccallback) hands the arguments to
+// `trampoline` below, which takes the GIL (PyGILState_Ensure: the calling thread may
+// have released it, or be a thread C started), converts each argument with the call
+// converters' C -> Python half (from_c/load_c), calls the Python function and stores
+// its result with to_c, the same checks as for an argument of a call.
+//
+// An exception raised by the callable makes the callback return its on_error value.
+// Inside an ndffi call on the same thread, the exception waits in call_state.pending and
+// the call raises it when C returns (take_pending); anywhere else (a thread C started, a
+// handler C keeps and calls later from code ndffi did not call) it goes to
+// sys.unraisablehook.  The same per-thread state tells the trampoline how to retake the
+// GIL: with the thread state the ndffi call below saved (no PyGILState look-ups).
+//
+// Lifetime: a Callback owns its closure.  When the Callback is freed, the closure's
+// owner becomes null but the closure itself is never freed, so a late call from C finds
+// the trampoline, which reports it through sys.unraisablehook and returns zero.  The
+// cost is one closure (about 100 bytes) per freed Callback, kept for the process's life.
+// A Callback made for a single call (a plain callable passed for a function-pointer
+// parameter) goes back to a free list of its signature when the call returns, since C
+// may not keep such a pointer.
+#ifndef _WIN32
+#include <pthread.h>
+#endif
+
+#include <cstring>
+#include <unordered_map>
+
+#include "callback.h"
+#include "fastpath.h"
+
+namespace ndffi::py {
+
+ND_TLS CallState call_state;
+
+// ---- reporting ----------------------------------------------------------------------
+
+static void write_unraisable(const std::string &msg, PyObject *obj) {
+#if PY_VERSION_HEX >= 0x030D0000
+  if (obj) PyErr_FormatUnraisable("Exception ignored %s: %R", msg.c_str(), obj);
+  else PyErr_FormatUnraisable("Exception ignored %s", msg.c_str());
+#else
+  _PyErr_WriteUnraisableMsg(msg.c_str(), obj);
+#endif
+}
+
+// fn's qualified name; an exception already set is left as it was.
+static std::string callable_name(PyObject *fn) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  std::string r = "?";
+  PyObject *n = PyObject_GetAttrString(fn, "__qualname__");
+  if (!n) {
+    PyErr_Clear();
+    n = PyObject_GetAttrString(fn, "__name__");
+  }
+  if (!n || !PyUnicode_Check(n)) {
+    PyErr_Clear();
+    Py_XDECREF(n);
+    n = PyObject_Repr(fn);
+  }
+  if (n) {
+    const char *s = PyUnicode_AsUTF8(n);
+    if (s) r = s;
+    Py_DECREF(n);
+  }
+  PyErr_Clear();
+  PyErr_Restore(type, value, tb);
+  return r;
+}
+
+// The callback's exception (set) becomes the pending exception of the ndffi call below
+// (`outer`: the trampoline set the thread's pending state aside), or is reported if
+// there is no ndffi call below.
+static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
+  if (in_call) {
+    if (outer.pending) {
+      outer.dropped++;
+      PyErr_Clear();
+      return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    outer.pending = value;
+    outer.dropped = 0;
+    return;
+  }
+  std::string msg = "in ndffi callback " + callable_name(cb->fn) + " ('" + cb->ptype->str() +
+                    "'), called by C outside any ndffi call; it returned its on_error value";
+  write_unraisable(msg, cb->fn);
+}
+
+PyObject *take_pending(PyObject *result) {
+  CallState &cs = call_state;
+  PyObject *value = cs.pending;
+  long dropped = cs.dropped;
+  cs.pending = nullptr;
+  cs.dropped = 0;
+  Py_XDECREF(result);
+  PyErr_Clear();
+  if (dropped) {
+    PyObject *r = PyObject_CallMethod(value, "add_note", "s",
+                                      ("(the callback raised " + std::to_string(dropped) +
+                                       " more exception" + (dropped == 1 ? "" : "s") +
+                                       " before the C function returned)").c_str());
+    if (r) Py_DECREF(r);
+    else PyErr_Clear();
+  }
+  PyObject *tb = PyException_GetTraceback(value);
+  PyObject *type = (PyObject *)Py_TYPE(value);
+  Py_INCREF(type);
+  PyErr_Restore(type, value, tb);
+  return nullptr;
+}
+
+// ---- the trampoline -----------------------------------------------------------------
+
+// An int argument.  Outside the shared small ints, each would be a new object freed
+// right after the call (~110 instructions of allocation); instead the object the last
+// call of this callback got at this position is given the new value, when nothing but
+// the callback holds it any more (so no one can see the change), on CPython versions
+// whose int layout is known here.
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#define ND_REUSE_INTS 1
+#endif
+
+static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *cb, size_t i, int64_t v) {
+#ifdef ND_REUSE_INTS
+  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) &&
+      i < kCachedInts) {
+    PyObject *o = cb->int_cache[i];
+    if (o && Py_REFCNT(o) == 1) {
+      ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
+      Py_SET_SIZE(o, v < 0 ? -1 : 1);
+      Py_INCREF(o);
+      return o;
+    }
+    PyObject *n = PyLong_FromLongLong(v);   // one digit: it can take any value of this range
+    if (!n) return nullptr;
+    Py_INCREF(n);
+    Py_XSETREF(cb->int_cache[i], n);
+    return n;
+  }
+#else
+  (void)cb, (void)i;
+#endif
+  return PyLong_FromLongLong(v);
+}
+
+static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i,
+                                                                     const ArgSpec &a, const void *p) {
+  if (a.conv == Conv::SInt && a.size == 4) return int_arg(cb, i, *(const int32_t *)p);   // int
+  switch (a.conv) {
+    case Conv::SInt: {
+      int64_t v;
+      switch (a.size) {
+        case 1: v = *(const int8_t *)p; break;
+        case 2: v = *(const int16_t *)p; break;
+        case 4: v = *(const int32_t *)p; break;
+        default: v = *(const int64_t *)p;
+      }
+      return int_arg(cb, i, v);
+    }
+    case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
+    case Conv::LongDouble:
+    case Conv::Record: return load_c(a.type, p, nullptr);
+    default: {
+      uint64_t raw = 0;
+      memcpy(&raw, p, a.size);
+      return from_c(a, raw);
+    }
+  }
+}
+
+// Would the memory behind a pointer result be freed as soon as the callback's result is
+// released?  True when nothing but the result holds the object that owns the memory.
+static bool freed_with_result(PyObject *o) {
+  for (;;) {
+    if (Py_REFCNT(o) > 1) return false;
+    if (is_pointer(o)) {
+      auto *p = (PointerObject *)o;
+      if (p->owns_memory) return true;
+      if (!p->owner) return false;   // C's memory
+      o = p->owner;
+    } else if (PyArray_Check(o)) {
+      PyObject *base = PyArray_BASE((PyArrayObject *)o);
+      if (!base) return PyArray_FLAGS((PyArrayObject *)o) & NPY_ARRAY_OWNDATA;
+      o = base;
+    } else if (PyMemoryView_Check(o)) {
+      PyObject *base = PyMemoryView_GET_BASE(o);
+      if (!base) return true;
+      o = base;
+    } else {
+      return true;
+    }
+  }
+}
+
+// "callback cmp result", for messages (made on first use: only errors need it).
+static const char *where_text(CallbackObject *cb) {
+  if (!cb->where) cb->where = new std::string("callback " + callable_name(cb->fn) + " result");
+  return cb->where->c_str();
+}
+
+// The general conversion of a result (pointers, and whatever the inline cases refuse).
+__attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r,
+                                                          PyObject *res, unsigned char *dst) {
+  Holds holds;
+  Where w{nullptr, -1, where_text(cb)};
+  if ((r.conv == Conv::Pointer || r.conv == Conv::FuncPtr) && res != Py_None) {
+    if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
+                   "gone): return an ndffi.callback that you keep alive",
+                   where_text(cb), r.type->str().c_str());
+      return false;
+    }
+    if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
+    if (freed_with_result(res)) {
+      PyErr_Format(PyExc_ValueError,
+                   "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
+                   "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
+                   "long as C uses the memory",
+                   where_text(cb), describe(res).c_str(), r.type->str().c_str());
+      return false;
+    }
+    return true;
+  }
+  return to_c(r, *cb->ret_info, res, dst, holds, w);
+}
+
+static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+  if (r.conv == Conv::SInt && fast_int(r, res, dst)) return true;   // the common case first
+  switch (r.conv) {
+    case Conv::Void: return true;
+    case Conv::SInt:
+    case Conv::UInt:
+      if (fast_int(r, res, dst)) return true;
+      break;
+    case Conv::Float:
+    case Conv::Double:
+      if (fast_float(r, res, dst)) return true;
+      break;
+    default: break;
+  }
+  return result_to_c_general(cb, r, res, dst);
+}
+
+constexpr size_t kMaxStackArgs = 16;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define ND_CURRENT_TSTATE() PyThreadState_GetUnchecked()
+#else
+#define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
+#endif
+
+__attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan, void *ret) {
+  memset(ret, 0, plan.ret_bytes);
+  PyErr_Format(PyExc_RuntimeError,
+               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected; "
+               "it returned 0. Keep a reference to the Callback for as long as C may call it.",
+               TypeTable::get().pointer(plan.type)->str().c_str());
+  write_unraisable("in an ndffi callback", nullptr);
+}
+
+__attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret,
+                                                            CallState &outer) {
+  memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
+  keep_or_report(cb, outer.gil != nullptr, outer);
+}
+
+// Py_DECREF, kept inline.
+static inline __attribute__((always_inline)) void decref(PyObject *o) {
+#if PY_VERSION_HEX >= 0x030C0000
+  Py_DECREF(o);
+#else
+  if (--o->ob_refcnt == 0) _Py_Dealloc(o);
+#endif
+}
+
+// fn(*args) through its vectorcall slot when it has one (a Python function does), without
+// PyObject_Vectorcall's result check, which only matters for a result without an
+// exception or the reverse.
+static inline __attribute__((always_inline)) PyObject *call_python(PyObject *fn, PyObject **args, size_t n) {
+  size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
+  PyTypeObject *tp = Py_TYPE(fn);   // PyVectorcall_Function, which 3.11 does not inline
+  vectorcallfunc vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)
+                          ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
+                          : nullptr;
+  if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
+  PyObject *r = vc(fn, args, nargsf, nullptr);
+  if (__builtin_expect(!r, 0) && !PyErr_Occurred())
+    PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", fn);
+  return r;
+}
+
+// A thread C started has no Python thread state: PyGILState_Ensure makes one and the
+// matching Release destroys it, which costs a data-stack mmap/munmap and page faults
+// (~20 us) per callback.  So the first callback on such a thread keeps one more
+// PyGILState count, given back when the thread exits: one thread state per thread that
+// calls back, for as long as it lives.
+namespace {
+struct KeptThreadState {
+  bool kept = false;
+  ~KeptThreadState() {
+    if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    PyGILState_STATE s = PyGILState_Ensure();
+    PyGILState_Release(PyGILState_LOCKED);   // the count kept by the first callback
+    PyGILState_Release(s);                   // the last one: the thread state goes
+  }
+};
+thread_local KeptThreadState kept_thread_state;
+}  // namespace
+
+static inline PyGILState_STATE ensure_gil() {
+  bool foreign = PyGILState_GetThisThreadState() == nullptr;
+  PyGILState_STATE s = PyGILState_Ensure();
+  if (foreign) {
+    PyGILState_Ensure();
+    kept_thread_state.kept = true;
+  }
+  return s;
+}
+
+// The identifier CPython gives this thread (PyThreadState.thread_id), cheaply.
+static inline unsigned long this_thread_id() {
+#ifndef _WIN32
+  return (unsigned long)pthread_self();
+#else
+  return PyThread_get_thread_ident();
+#endif
+}
+
+// This thread's thread state, once a callback has seen it current.
+static ND_TLS PyThreadState *my_tstate;
+
+// How the trampoline got the GIL, to give it back the same way.
+enum class Gil { Held, Restored, Ensured };
+
+// Where the arguments are: pointers from libffi, or the slots of a direct entry's frame.
+struct ArgPointers {
+  void **p;
+  void *operator[](size_t i) const { return p[i]; }
+};
+struct FrameSlots {
+  uint64_t *frame;
+  const uint8_t *slot;
+  void *operator[](size_t i) const { return frame + slot[i]; }
+};
+
+template <class Args>
+static inline __attribute__((always_inline)) void trampoline(Closure *c, void *ret, Args args) {
+  const CallbackPlan &plan = *c->plan;
+  // The GIL: retaken with the thread state the ndffi call below saved, already held when
+  // that call kept it, and PyGILState_Ensure otherwise.  The checks against the current
+  // thread state guard against C in between that took or released the GIL itself.
+  CallState outer = call_state;
+  Gil how;
+  PyGILState_STATE gstate = PyGILState_UNLOCKED;
+  if (outer.gil == ND_GIL_HELD) {
+    PyThreadState *cur = ND_CURRENT_TSTATE();
+    bool mine = cur && (cur == my_tstate || (cur->thread_id == this_thread_id() && (my_tstate = cur)));
+    how = mine ? Gil::Held : Gil::Ensured;
+  } else if (outer.gil) {
+    how = ND_CURRENT_TSTATE() == outer.gil ? Gil::Held : Gil::Restored;
+  } else {
+    how = Gil::Ensured;
+  }
+  if (how == Gil::Restored) {
+    PyEval_RestoreThread(outer.gil);
+  } else if (how == Gil::Ensured) {
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+      memset(ret, 0, plan.ret_bytes);
+      return;
+    }
+    gstate = ensure_gil();
+  }
+  call_state = CallState{nullptr, nullptr, 0};
+
+  auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
+  if (__builtin_expect(!cb || !cb->fn, 0)) {
+    report_dead(plan, ret);
+  } else {
+    Py_INCREF(cb);
+    size_t n = plan.args.size();
+    PyObject *stack[kMaxStackArgs + 1];
+    PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
+    PyObject *res = nullptr;
+    size_t made = 0;
+    if (argv) {
+      for (; made < n; made++) {
+        PyObject *v = arg_to_python(cb, made, plan.args[made], args[made]);
+        if (!v) break;
+        argv[made + 1] = v;
+      }
+      if (made == n) res = call_python(cb->fn, argv + 1, n);
+      for (size_t i = 0; i < made; i++) decref(argv[i + 1]);
+      if (argv != stack) PyMem_Free(argv);
+    } else {
+      PyErr_NoMemory();
+    }
+    if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
+      callback_failed(cb, ret, outer);
+    if (res) decref(res);
+    decref((PyObject *)cb);
+  }
+
+  call_state = outer;
+  if (how == Gil::Restored) PyEval_SaveThread();
+  else if (how == Gil::Ensured) PyGILState_Release(gstate);
+}
+
+static void trampoline_ffi(Closure *c, void *ret, void **args) { trampoline(c, ret, ArgPointers{args}); }
+
+static void trampoline_frame(Closure *c, uint64_t *frame) {
+  const CallbackPlan &plan = *c->plan;
+  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data()});
+}
+
+// ---- the Callback type ----------------------------------------------------------------
+
+// How a result of the plan's type is converted (fill_arg_info), made once per signature;
+// callbacks are made with the GIL held, which guards the table.
+static const PyArgInfo *ret_info_of(const CallbackPlan &plan) {
+  static std::unordered_map<const CallbackPlan *, std::unique_ptr<PyArgInfo>> table;
+  auto &info = table[&plan];
+  if (!info) {
+    info = std::make_unique<PyArgInfo>();
+    fill_arg_info(*info, plan.ret.type);
+  }
+  return info.get();
+}
+
+PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool temporary,
+                        bool allow_direct) {
+  if (t->kind == Kind::Pointer && t->target->kind == Kind::Func) t = t->target;
+  if (t->kind != Kind::Func) {
+    PyErr_Format(PyExc_TypeError,
+                 "callback(): expected a function type such as 'int(int)' or 'int (*)(int)', got '%s'",
+                 t->str().c_str());
+    return nullptr;
+  }
+  if (!PyCallable_Check(fn)) {
+    PyErr_Format(PyExc_TypeError, "callback(): expected a callable, got %s", describe(fn).c_str());
+    return nullptr;
+  }
+  const CallbackPlan *plan;
+  try {
+    plan = &callback_plan(t, allow_direct);
+  } catch (const std::exception &e) {
+    PyErr_Format(PyExc_TypeError, "cannot make a callback of type '%s': %s", t->str().c_str(), e.what());
+    return nullptr;
+  }
+  auto *cb = PyObject_GC_New(CallbackObject, &CallbackType);
+  if (!cb) return nullptr;
+  cb->vectorcall = nullptr;
+  cb->fn = fn;
+  Py_INCREF(fn);
+  cb->on_error = on_error;
+  Py_XINCREF(on_error);
+  cb->weakrefs = nullptr;
+  cb->closure = nullptr;
+  cb->ptype = plan->pointer_type;
+  cb->ret_info = ret_info_of(*plan);
+  memset(cb->error_inline, 0, sizeof cb->error_inline);
+  cb->error_value = plan->ret_bytes <= sizeof cb->error_inline
+                        ? cb->error_inline
+                        : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
+  cb->where = nullptr;
+  cb->temporary = temporary;
+  for (PyObject *&o : cb->int_cache) o = nullptr;
+  PyObject *self = (PyObject *)cb;
+  if (!cb->error_value) {
+    Py_DECREF(self);
+    return PyErr_NoMemory();
+  }
+  bool zero = !on_error || (PyLong_CheckExact(on_error) && PyLong_AsLong(on_error) == 0 && !PyErr_Occurred());
+  if (!zero && plan->ret.conv != Conv::Void) {
+    Holds holds;
+    std::string what = "callback " + callable_name(fn) + " on_error";
+    if (!to_c(plan->ret, *cb->ret_info, on_error, cb->error_value, holds, Where{nullptr, -1, what.c_str()})) {
+      Py_DECREF(self);
+      return nullptr;
+    }
+  }
+  try {
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame);
+  } catch (const std::exception &e) {
+    Py_DECREF(self);
+    PyErr_SetString(PyExc_MemoryError, e.what());
+    return nullptr;
+  }
+  cb->vectorcall = [](PyObject *s, PyObject *const *a, size_t n, PyObject *kw) -> PyObject * {
+    PyObject *f = ((CallbackObject *)s)->fn;
+    if (!f) {
+      PyErr_SetString(PyExc_RuntimeError, "this callback has been cleared");
+      return nullptr;
+    }
+    return PyObject_Vectorcall(f, a, n, kw);
+  };
+  PyObject_GC_Track(self);
+  return self;
+}
+
+static int callback_traverse(PyObject *self, visitproc visit, void *arg) {
+  Py_VISIT(((CallbackObject *)self)->fn);
+  Py_VISIT(((CallbackObject *)self)->on_error);
+  return 0;
+}
+
+static int callback_clear(PyObject *self) {
+  Py_CLEAR(((CallbackObject *)self)->fn);
+  Py_CLEAR(((CallbackObject *)self)->on_error);
+  for (PyObject *&o : ((CallbackObject *)self)->int_cache) Py_CLEAR(o);
+  return 0;
+}
+
+static void callback_dealloc(PyObject *self) {
+  auto *cb = (CallbackObject *)self;
+  PyObject_GC_UnTrack(self);
+  if (cb->weakrefs) PyObject_ClearWeakRefs(self);
+  if (cb->closure) closure_release(cb->closure, cb->temporary);
+  callback_clear(self);
+  delete cb->where;
+  if (cb->error_value != cb->error_inline) PyMem_Free(cb->error_value);
+  PyObject_GC_Del(self);
+}
+
+static PyObject *callback_repr(PyObject *self) {
+  auto *cb = (CallbackObject *)self;
+  std::string name = cb->fn ? callable_name(cb->fn) : "<cleared>";
+  return PyUnicode_FromFormat("<ndffi.Callback '%s' %s>", cb->ptype->str().c_str(), name.c_str());
+}
+
+static PyObject *cb_get_fn(PyObject *self, void *) {
+  PyObject *f = ((CallbackObject *)self)->fn;
+  if (!f) Py_RETURN_NONE;
+  Py_INCREF(f);
+  return f;
+}
+static PyObject *cb_get_name(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return PyUnicode_FromString(cb->fn ? callable_name(cb->fn).c_str() : "<cleared>");
+}
+static PyObject *cb_get_doc(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  PyObject *d = cb->fn ? PyObject_GetAttrString(cb->fn, "__doc__") : nullptr;
+  if (!d) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  return d;
+}
+static PyObject *cb_get_ctype(PyObject *self, void *) { return ctype_object(((CallbackObject *)self)->ptype); }
+static PyObject *cb_get_prototype(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return PyUnicode_FromString(cb->ptype->target->str().c_str());
+}
+static PyObject *cb_get_address(PyObject *self, void *) {
+  return PyLong_FromVoidPtr(((CallbackObject *)self)->closure->code);
+}
+static PyObject *cb_get_pointer(PyObject *self, void *) {
+  auto *cb = (CallbackObject *)self;
+  return make_pointer(cb->closure->code, cb->ptype, self);
+}
+static PyObject *cb_get_on_error(PyObject *self, void *) {
+  PyObject *v = ((CallbackObject *)self)->on_error;
+  if (!v) v = Py_None;
+  Py_INCREF(v);
+  return v;
+}
+static PyObject *cb_get_direct(PyObject *self, void *) {
+  return PyBool_FromLong(((CallbackObject *)self)->closure->ffi == nullptr);
+}
+
+static PyGetSetDef callback_getset[] = {
+    {"fn", cb_get_fn, nullptr, "the Python callable", nullptr},
+    {"__wrapped__", cb_get_fn, nullptr, nullptr, nullptr},
+    {"__name__", cb_get_name, nullptr, nullptr, nullptr},
+    {"__qualname__", cb_get_name, nullptr, nullptr, nullptr},
+    {"__doc__", cb_get_doc, nullptr, nullptr, nullptr},
+    {"ctype", cb_get_ctype, nullptr, "the function pointer type (a CType)", nullptr},
+    {"prototype", cb_get_prototype, nullptr, "the C function type, as text", nullptr},
+    {"address", cb_get_address, nullptr, "the address C calls, as an int", nullptr},
+    {"pointer", cb_get_pointer, nullptr,
+     "the address as an ndffi.Pointer of the function pointer type (it keeps this Callback alive)",
+     nullptr},
+    {"on_error", cb_get_on_error, nullptr, "what the callback returns to C after an exception", nullptr},
+    {"direct", cb_get_direct, nullptr, "whether C enters it without libffi", nullptr},
+    {nullptr}};
+
+PyTypeObject CallbackType = [] {
+  PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+  t.tp_name = "ndffi.Callback";
+  t.tp_basicsize = sizeof(CallbackObject);
+  t.tp_dealloc = callback_dealloc;
+  t.tp_vectorcall_offset = offsetof(CallbackObject, vectorcall);
+  t.tp_call = PyVectorcall_Call;
+  t.tp_repr = callback_repr;
+  t.tp_getset = callback_getset;
+  t.tp_traverse = callback_traverse;
+  t.tp_clear = callback_clear;
+  t.tp_weaklistoffset = offsetof(CallbackObject, weakrefs);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  t.tp_doc = "A Python callable behind a C function pointer; made by ndffi.callback(signature, fn).\n\n"
+             "Pass it wherever a function pointer of its type is declared. Keep it alive for as long "
+             "as C may call it: a call after it was garbage-collected is reported through "
+             "sys.unraisablehook and returns 0.";
+  return t;
+}();
+
+// ---- function-pointer parameters ------------------------------------------------------
+
+static bool same_function_type(const CType *want, const CType *have) {
+  if (want == have) return true;
+  TypeTable &T = TypeTable::get();
+  if (want->variadic != have->variadic || want->params.size() != have->params.size()) return false;
+  if (T.unqualified(want->target) != T.unqualified(have->target)) return false;
+  for (size_t i = 0; i < want->params.size(); i++)
+    if (T.unqualified(want->params[i]) != T.unqualified(have->params[i])) return false;
+  return true;
+}
+
+static PyObject *adapter_name() {
+  static PyObject *s = PyUnicode_InternFromString("_ndffi_callback_");
+  return s;
+}
+
+static int lookup_adapter(PyObject *o, PyObject **method) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return PyObject_GetOptionalAttr(o, adapter_name(), method);
+#else
+  return _PyObject_LookupAttr(o, adapter_name(), method);
+#endif
+}
+
+bool needs_temporary_callback(PyObject *o) {
+  if (o == Py_None || is_pointer(o) || is_callback(o) || Py_TYPE(o) == &FunctionType) return false;
+  if (!PyCallable_Check(o)) return false;
+  PyObject *m = nullptr;
+  int r = lookup_adapter(o, &m);
+  Py_XDECREF(m);
+  if (r < 0) PyErr_Clear();
+  return r == 0;
+}
+
+int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
+                        const Where &w) {
+  const CType *want = a.type->target;
+  PyObject *cbobj = nullptr;
+  std::string given;
+  if (is_callback(o)) {
+    cbobj = o;
+  } else if (Py_TYPE(o) == &FunctionType) {
+    auto *f = (FunctionObject *)o;
+    if (!same_function_type(want, f->decl->type)) {
+      PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got C function %s",
+                   w.str().c_str(), a.type->str().c_str(), f->decl->str().c_str());
+      return 0;
+    }
+    uint64_t p = uint64_t(uintptr_t(f->plan->fn));
+    memcpy(dst, &p, 8);
+    return 1;
+  } else {
+    PyObject *method = nullptr;
+    int found = lookup_adapter(o, &method);
+    if (found < 0) return 0;
+    if (found) {
+      PyObject *ct = ctype_object(a.type);
+      PyObject *r = ct ? PyObject_CallOneArg(method, ct) : nullptr;
+      Py_XDECREF(ct);
+      Py_DECREF(method);
+      if (!r) return 0;
+      if (!is_callback(r)) {
+        PyErr_Format(PyExc_TypeError, "%s: %s._ndffi_callback_() returned %s, not an ndffi.Callback",
+                     w.str().c_str(), Py_TYPE(o)->tp_name, describe(r).c_str());
+        Py_DECREF(r);
+        return 0;
+      }
+      holds.keep(r);
+      cbobj = r;
+    } else if (PyCallable_Check(o)) {
+      PyObject *r = make_callback(want, o, nullptr, true);
+      if (!r) return 0;
+      holds.keep(r);
+      cbobj = r;
+    } else {
+      return -1;
+    }
+  }
+  auto *cb = (CallbackObject *)cbobj;
+  if (!same_function_type(want, cb->closure->plan->type)) {
+    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'",
+                 w.str().c_str(), a.type->str().c_str(), cb->ptype->str().c_str());
+    return 0;
+  }
+  uint64_t p = uint64_t(uintptr_t(cb->closure->code));
+  memcpy(dst, &p, 8);
+  return 1;
+}
+
+}  // namespace ndffi::py

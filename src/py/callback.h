@@ -1,0 +1,80 @@
+// Callbacks: Python callables behind C function pointers, and the per-thread state that
+// carries an exception raised in a callback back to the Python caller of the C call.
+#pragma once
+
+#include "common.h"
+#include "nd_ccallback.h"
+
+#if defined(__GNUC__) && defined(__ELF__)
+#define ND_TLS __thread __attribute__((tls_model("initial-exec")))
+#elif defined(__GNUC__)
+#define ND_TLS __thread
+#else
+#define ND_TLS thread_local
+#endif
+
+namespace ndffi::py {
+
+// Per thread, plain data so that a call touches it without any function call.
+//
+// gil: while an ndffi call's C code runs on this thread, how a callback C makes here gets
+// the GIL: the thread state the call saved when it released the GIL, or ND_GIL_HELD when
+// the call kept it; null otherwise (no ndffi call below: a thread C started, or C that
+// ndffi did not call), where the callback uses PyGILState_Ensure.  A call stores it
+// before and after C runs; a callback clears it while its Python code runs.
+//
+// pending: the first exception a callback raised during the ndffi call now running C
+// code on this thread (one reference), and how many more it raised; the call raises it
+// when C returns, after one load of `pending`.  A callback sets both aside while its own
+// Python code runs, so a nested call only ever sees its own callbacks' exceptions.
+struct CallState {
+  PyThreadState *gil;
+  PyObject *pending;
+  long dropped;
+};
+extern ND_TLS CallState call_state;
+#define ND_GIL_HELD ((PyThreadState *)1)
+
+// After a call returned with call_state.pending set: raise the callback's exception
+// instead of returning `result` (which is stolen); returns nullptr.
+PyObject *take_pending(PyObject *result);
+
+// ---- ndffi.Callback ----
+struct CallbackObject {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;     // calling it from Python calls fn
+  PyObject *fn;
+  PyObject *on_error;            // as given (kept alive: it may own a returned pointer's memory)
+  PyObject *weakrefs;
+  Closure *closure;
+  const CType *ptype;            // pointer-to-function type
+  const PyArgInfo *ret_info;     // shared by the callbacks of one signature
+  unsigned char *error_value;    // plan->ret_bytes bytes returned after an exception
+  std::string *where;            // "callback 'cmp' result", made when a message needs it
+  bool temporary;                // made for one call: the closure is recycled with it
+  alignas(16) unsigned char error_inline[16];   // error_value when it fits
+  PyObject *int_cache[4];        // int argument objects reused from call to call
+};
+constexpr size_t kCachedInts = 4;
+extern PyTypeObject CallbackType;
+inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
+
+// A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
+// Python exception on failure.
+PyObject *make_callback(const CType *ftype, PyObject *fn, PyObject *on_error, bool temporary,
+                        bool allow_direct = true);
+
+// A function-pointer parameter given a Callback, an ndffi.Function, an object with
+// _ndffi_callback_(ctype) (ndffi.Allocator), or a plain callable (wrapped for the call,
+// kept in holds).  Returns 1 when converted, 0 on error (exception set), -1 when `o` is
+// none of these.
+int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
+                        const Where &w);
+// A plain callable would need a wrapper that lives only for a call: not storable in memory.
+bool needs_temporary_callback(PyObject *o);
+
+// Pointer-to-pointer parameters (T **, const T *const *): a 2-D array or a sequence of
+// 1-D arrays becomes a table of row pointers kept in holds.  Returns 1, 0 or -1 as above.
+int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
+
+}  // namespace ndffi::py

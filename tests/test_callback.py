@@ -1,0 +1,713 @@
+"""Callbacks: Python functions behind C function pointers, the thread-safe Allocator, and
+pointer-to-pointer parameters from arrays.
+
+C side: tests/clib/callbacks.c (the cookbook's allocator examples and float** fragment,
+callbacks of many signatures, stored handlers, threads that C starts) and libc's qsort.
+"""
+
+import ctypes
+import gc
+import math
+import os
+import sys
+import threading
+import traceback
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndffi
+from ndffi import _ndffi
+
+CDEF = """
+    typedef void *(*allocator2_t)(int, int *);
+    typedef void *(*allocator_t)(int, int *, char);
+    typedef int (*handler_t)(int);
+    void foo(allocator2_t allocator);
+    int func(allocator_t allocator);
+    void fill_with(float *(*allocator)(long, const long *), long n, float v);
+
+    double sum2d(const float *const *data, int rows, int cols);
+    void scale2d(float **data, int rows, int cols, float k);
+    void foo_rows(float **data, int len, int cols, double *out);
+    double sum_ragged(const double *const *rows, const int *lens, int n);
+    int count_rows(void *const *rows);
+    size_t total_strlen(const char *const *strs);
+
+    int call_int(int (*f)(int), int x);
+    long loop_int(int (*f)(int), long n);
+    int call_twice(handler_t f, int x);
+    double call_mixed(double (*f)(int8_t, uint16_t, float, double, long long, _Bool, size_t),
+                      int8_t a, uint16_t b, float c, double d, long long e, _Bool g, size_t h);
+    long long ret_schar(signed char (*f)(void));
+    long long ret_uchar(unsigned char (*f)(void));
+    long long ret_short(short (*f)(void));
+    long long ret_ushort(unsigned short (*f)(void));
+    long long ret_int(int (*f)(void));
+    unsigned long long ret_uint(unsigned int (*f)(void));
+    long long ret_longlong(long long (*f)(void));
+    unsigned long long ret_ulonglong(unsigned long long (*f)(void));
+    int ret_bool(_Bool (*f)(void));
+    double ret_float(float (*f)(void));
+    double ret_double(double (*f)(void));
+    double ret_longdouble(long double (*f)(long double));
+    double call_wide(double (*f)(int, int, int, int, int, int, int, int, double, double, double,
+                                 double, double, double, double, double, double, double));
+    double sum_from(const double *(*f)(int), int n);
+    size_t strlen_from(const char *(*f)(int), int i);
+    void fill_through(void (*f)(double *, int), double *out, int n);
+    int apply_to_each(int (*f)(const int *), const int *v, int n);
+    int call_returned(int (*(*get)(int))(int), int which, int x);
+    int twice_c(int x);
+    void set_handler(handler_t f);
+    int call_handler(int x);
+    long run_threads(int (*f)(int), int nthreads, int iters);
+    int call_in_thread(int (*f)(int), int x);
+    struct opaque;
+    struct other;
+    struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p);
+    int alloc_typed(allocator_t allocator, char code, int n);
+"""
+
+
+@pytest.fixture(scope="module")
+def lib(clib_dir):
+    return ndffi.load("libcallbacks", clib_dir).cdef(CDEF)
+
+
+@pytest.fixture(scope="module")
+def libc():
+    return ndffi.load(None).cdef(
+        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));")
+
+
+@pytest.fixture
+def unraisable(monkeypatch):
+    """The reports that reach sys.unraisablehook during the test."""
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    yield seen
+    seen.clear()   # the reports' tracebacks hold the test's frame
+
+
+# ---- the cookbook's allocators ------------------------------------------------------
+
+def test_seed_allocate_function(lib):
+    # "Dynamic allocation through callbacks", with a pointer result instead of a c_long.
+    allocated_arrays = []
+
+    def allocate(dim, shape):
+        x = np.zeros(shape.as_array(dim), "f4")
+        allocated_arrays.append(x)
+        return x
+
+    lib.foo(ndffi.callback("void *(int, int *)", allocate))
+    np.testing.assert_array_equal(allocated_arrays[0], [[1, 2, 3], [2, 4, 6]])
+    # The library's typedef names the signature as well.
+    lib.foo(lib.callback("allocator2_t", allocate))
+    np.testing.assert_array_equal(allocated_arrays[1], [[1, 2, 3], [2, 4, 6]])
+
+
+def test_seed_allocator_class(lib):
+    def call():
+        alloc = ndffi.Allocator()
+        assert lib.func(alloc) == 0
+        return tuple(alloc.arrays[:3])
+
+    a, b = call()
+    assert a.dtype == np.float64 and a.shape == (2, 3, 4)
+    np.testing.assert_array_equal(a.ravel(), np.arange(24) * 0.5)
+    assert b.dtype == np.intc and b.shape == (5,)
+    np.testing.assert_array_equal(b, [0, 10, 20, 30, 40])
+
+
+def test_allocator_two_argument_form(lib):
+    alloc = ndffi.Allocator("f4")
+    lib.foo(alloc)
+    lib.foo(alloc)
+    assert len(alloc.arrays) == 2
+    for x in alloc.arrays:
+        np.testing.assert_array_equal(x, [[1, 2, 3], [2, 4, 6]])
+    assert len(alloc.take()) == 2 and alloc.arrays == []
+
+
+def test_allocator_dtype_from_result_type(lib):
+    alloc = ndffi.Allocator()      # float *(*)(long, const long *): float32 from the result
+    lib.fill_with(alloc, 4, 2.5)
+    (x,) = alloc.arrays
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x, [2.5] * 4)
+
+
+@pytest.mark.parametrize("code", list("?bBhHiIlLqQefdgFD"))
+def test_allocator_typecodes(lib, code):
+    alloc = ndffi.Allocator()
+    assert lib.alloc_typed(alloc, ord(code), 3) == 1
+    (x,) = alloc.arrays
+    assert x.dtype == np.dtype(code) and x.shape == (3,)
+
+
+def test_allocator_bad_typecode(lib):
+    with pytest.raises(TypeError, match="typecode 'z'"):
+        lib.alloc_typed(ndffi.Allocator(), ord("z"), 3)
+
+
+def test_allocator_needs_dtype_for_void_result(lib):
+    with pytest.raises(TypeError, match="needs dtype="):
+        lib.foo(ndffi.Allocator())
+
+
+def test_allocator_typecode_mismatch_raises(lib):
+    alloc = ndffi.Allocator("f4")
+    with pytest.raises(TypeError, match="typecode 'd'"):
+        lib.func(alloc)
+
+
+def test_allocator_rejects_other_signatures(lib):
+    with pytest.raises(TypeError, match="an Allocator serves"):
+        lib.call_int(ndffi.Allocator(), 1)
+
+
+def test_allocator_is_thread_safe(lib):
+    alloc = ndffi.Allocator()
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(30):
+                assert lib.func(alloc) == 0
+                a, b = alloc.take()
+                assert a.shape == (2, 3, 4) and b.shape == (5,)
+                np.testing.assert_array_equal(a.ravel(), np.arange(24) * 0.5)
+                np.testing.assert_array_equal(b, [0, 10, 20, 30, 40])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert alloc.all_arrays == []
+
+
+# ---- pointer to pointers ----------------------------------------------------------
+
+def test_seed_float_pointer_pointer(lib):
+    x = np.array([[10, 20, 30], [40, 50, 60], [80, 90, 100]], "f4")
+    assert lib.sum2d(x, 3, 3) == x.sum()
+    out = np.zeros(3)
+    lib.foo_rows(x, len(x), 3, out)
+    np.testing.assert_array_equal(out, x.sum(axis=1))
+    lib.scale2d(x, 3, 3, 2.0)                       # zero copy: C writes into x
+    np.testing.assert_array_equal(x[0], [20, 40, 60])
+
+
+def test_rows_any_stride_along_first_axis(lib):
+    x = np.arange(24, dtype="f4").reshape(6, 4)
+    assert lib.sum2d(x[::2], 3, 4) == x[::2].sum()
+    assert lib.sum2d(x[::-1], 6, 4) == x.sum()
+    assert lib.sum2d(x[1:4, 1:3], 3, 2) == x[1:4, 1:3].sum()   # rows contiguous, stride 16
+    lib.scale2d(x[::3], 2, 4, 0.0)
+    assert x[0].sum() == 0 and x[3].sum() == 0 and x[1].sum() != 0
+
+
+def test_rows_list_ragged(lib):
+    rows = [np.array([1.0, 2.0, 3.0]), np.array([10.0]), np.arange(5.0)]
+    lens = np.array([len(r) for r in rows], np.intc)
+    assert lib.sum_ragged(rows, lens, 3) == 6 + 10 + 10
+    x = np.array([[10, 20, 30], [40, 50, 60]], "f4")
+    assert lib.sum2d([x[0], x[1][:2]], 2, 2) == 10 + 20 + 40 + 50
+    assert lib.sum2d((x[1], x[0]), 2, 3) == x.sum()
+
+
+def test_rows_checked(lib):
+    x = np.ones((3, 4), "f4")
+    with pytest.raises(TypeError, match=r"sum2d\(\) argument 1 'data'.*not contiguous"):
+        lib.sum2d(x[:, ::2], 3, 2)
+    with pytest.raises(TypeError, match="float32"):
+        lib.sum2d(np.ones((3, 4)), 3, 4)
+    with pytest.raises(TypeError, match="1-D"):
+        lib.sum2d(np.ones(4, "f4"), 1, 4)
+    ro = np.ones((2, 2), "f4")
+    ro.flags.writeable = False
+    assert lib.sum2d(ro, 2, 2) == 4                 # const rows: read-only is fine
+    with pytest.raises(TypeError, match="read-only"):
+        lib.scale2d(ro, 2, 2, 3.0)                  # float **: C may write
+    with pytest.raises(TypeError, match=r"argument 1 'data' row 1: .*read-only"):
+        lib.scale2d([x[0], ro[0]], 2, 2, 3.0)
+    with pytest.raises(TypeError, match=r"row 1: .*float32.*float64"):
+        lib.sum2d([x[0], np.ones(4)], 2, 4)
+
+
+def test_rows_table_is_null_terminated(lib):
+    rows = [np.zeros(2), np.zeros(3, np.int8), bytearray(4)]
+    assert lib.count_rows(rows) == 3
+    assert lib.count_rows(np.zeros((5, 2))) == 5
+    assert lib.total_strlen([b"ab", "cde", b""]) == 5
+
+
+# ---- qsort ------------------------------------------------------------------------
+
+def test_qsort_int32_decorated_comparator(libc):
+    @ndffi.callback("int(const void *, const void *)")
+    def cmp(a, b):
+        x, y = ndffi.cast("const int *", a)[0], ndffi.cast("const int *", b)[0]
+        return (x > y) - (x < y)
+
+    rng = np.random.default_rng(1)
+    arr = rng.integers(-1000, 1000, 257).astype(np.int32)
+    expected = np.sort(arr)
+    libc.qsort(arr, len(arr), arr.itemsize, cmp)
+    np.testing.assert_array_equal(arr, expected)
+
+
+def test_qsort_float64_lambda(libc):
+    rng = np.random.default_rng(2)
+    arr = rng.standard_normal(500)
+    expected = np.sort(arr)
+    libc.qsort(arr, len(arr), arr.itemsize,
+               lambda a, b: int(np.sign(a.as_array(1, np.float64)[0] - b.as_array(1, np.float64)[0])))
+    np.testing.assert_array_equal(arr, expected)
+
+
+def test_qsort_descending_records_order(libc):
+    arr = np.array([3, 1, 2], np.int32)
+    libc.qsort(arr, 3, 4, lambda a, b: ndffi.cast("int *", b)[0] - ndffi.cast("int *", a)[0])
+    assert arr.tolist() == [3, 2, 1]
+
+
+# ---- exceptions -------------------------------------------------------------------
+
+def failing_callback(x):
+    raise KeyError(f"no entry for {x}")
+
+
+def test_exception_reaches_the_caller_with_traceback(lib):
+    with pytest.raises(KeyError, match="no entry for 5") as info:
+        lib.call_int(failing_callback, 5)
+    names = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert names[0] == "test_exception_reaches_the_caller_with_traceback"
+    assert names[-1] == "failing_callback"
+
+
+def test_exception_counts_later_ones(libc):
+    arr = np.arange(20, dtype=np.int32)[::-1].copy()
+    calls = []
+
+    def cmp(a, b):
+        calls.append(1)
+        raise ValueError("cannot compare")
+
+    with pytest.raises(ValueError, match="cannot compare") as info:
+        libc.qsort(arr, len(arr), 4, cmp)
+    notes = getattr(info.value, "__notes__", [])
+    assert notes == [f"(the callback raised {len(calls) - 1} more exceptions before the C "
+                     f"function returned)"]
+
+
+def test_exception_returns_on_error_to_c(lib, unraisable):
+    # From a thread C starts the exception has no ndffi caller: C sees on_error and the
+    # exception goes to sys.unraisablehook.
+    cb = ndffi.callback("int(int)", failing_callback, on_error=-7)
+    assert lib.call_in_thread(cb, 3) == -7
+    assert len(unraisable) == 1
+    report = unraisable[0]
+    assert isinstance(report.exc_value, KeyError)
+    assert "outside any ndffi call" in report.err_msg
+    assert report.object is failing_callback
+    assert lib.call_in_thread(ndffi.callback("int(int)", failing_callback), 3) == 0
+
+
+def test_bad_result_is_an_exception(lib):
+    with pytest.raises(OverflowError, match=r"callback .*<lambda> result: expected int in"):
+        lib.call_int(lambda x: 2 ** 40, 1)
+    with pytest.raises(TypeError, match="callback .*<lambda> result: expected int"):
+        lib.call_int(lambda x: "seven", 1)
+    with pytest.raises(TypeError, match="callback .*<lambda> result: expected int"):
+        lib.call_int(lambda x: 1.5, 1)
+
+
+def test_nested_calls_keep_exceptions_apart(lib):
+    def inner(x):
+        raise ArithmeticError("inner")
+
+    def outer(x):
+        with pytest.raises(ArithmeticError):
+            lib.call_int(inner, x)
+        return lib.call_int(lambda y: y + 1, x) * 10
+
+    assert lib.call_int(outer, 4) == 50
+
+    def outer_fails(x):
+        return lib.call_int(inner, x)
+
+    with pytest.raises(ArithmeticError, match="inner") as info:
+        lib.call_int(outer_fails, 1)
+    names = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert names[-2:] == ["outer_fails", "inner"]
+    assert lib.call_int(lambda y: y, 3) == 3        # nothing left pending
+
+
+def test_nested_calls_switch_gil_modes(clib_dir, lib):
+    # A call that keeps the GIL, whose callback makes a call that releases it, whose
+    # callback raises, caught inside: each callback retakes the GIL its own way.
+    held = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
+                                                     release_gil=False)
+
+    def inner(x):
+        if x < 0:
+            raise ValueError("negative")
+        return x + 1
+
+    def outer(x):
+        with pytest.raises(ValueError):
+            lib.call_int(inner, -1)
+        return lib.call_int(inner, x) * 2
+
+    assert held.call_int(outer, 20) == 42
+    assert lib.call_int(lambda x: held.call_int(outer, x), 1) == 4
+    assert lib.loop_int(lambda i: held.call_int(inner, i), 100) == sum(range(1, 101))
+
+
+def test_exception_with_gil_held(clib_dir):
+    lib = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
+                                                    release_gil=False)
+    assert not lib.call_int.release_gil
+    assert lib.call_int(lambda x: x * 3, 5) == 15
+    with pytest.raises(KeyError):
+        lib.call_int(failing_callback, 5)
+
+
+# ---- lifetime ---------------------------------------------------------------------
+
+def test_callback_after_free_reports_and_returns_zero(lib, unraisable):
+    cb = ndffi.callback("int(int)", lambda x: x + 100)
+    lib.set_handler(cb)
+    assert lib.call_handler(1) == 101
+    del cb
+    gc.collect()
+    assert lib.call_handler(1) == 0                 # no crash
+    assert len(unraisable) == 1
+    assert isinstance(unraisable[0].exc_value, RuntimeError)
+    assert "garbage-collected" in str(unraisable[0].exc_value)
+    assert "int (*)(int)" in str(unraisable[0].exc_value)
+    lib.set_handler(None)
+
+
+def test_stored_handler_exception_inside_a_call(lib):
+    # A stored handler that C calls during another ndffi call: that call raises it.
+    cb = ndffi.callback("int(int)", failing_callback)
+    lib.set_handler(cb)
+    with pytest.raises(KeyError):
+        lib.call_handler(2)
+    lib.set_handler(None)
+
+
+def test_plain_callable_is_wrapped_for_the_call_only(lib):
+    before = _ndffi._closure_stats()
+    for i in range(50):
+        assert lib.call_int(lambda x: x + i, 1) == 1 + i
+    after = _ndffi._closure_stats()
+    made = (after[0] + after[1]) - (before[0] + before[1])
+    assert made <= 1                                # closures come back from the free list
+    assert after[4] - before[4] == 50               # and go back to it
+
+
+def test_plain_callable_cannot_be_stored(lib):
+    p = lib.new("handler_t *")
+    with pytest.raises(TypeError, match="kept alive"):
+        p[0] = lambda x: x
+    cb = ndffi.callback("int(int)", lambda x: -x)
+    p[0] = cb
+    assert lib.call_int(p[0], 4) == -4
+
+
+# ---- threads ----------------------------------------------------------------------
+
+def check_threads(lib, fn, nthreads, iters):
+    assert lib.run_threads(fn, nthreads, iters) == 0
+
+
+def test_foreign_threads(lib):
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return 2 * x + 1
+
+    cb = ndffi.callback("int(int)", f)
+    check_threads(lib, cb, 8, 20000)
+    assert calls[0] == 8 * 20000
+
+
+def test_foreign_threads_with_a_lambda(lib):
+    check_threads(lib, lambda x: 2 * x + 1, 4, 2000)
+
+
+def test_foreign_threads_detect_wrong_results(lib):
+    assert lib.run_threads(lambda x: 2 * x, 2, 100) == 200
+
+
+def test_python_threads_and_callbacks_concurrently(lib):
+    results = {}
+
+    def work(k):
+        results[k] = lib.loop_int(lambda x: x % 7 + k, 20000)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    base = sum(x % 7 for x in range(20000))
+    assert results == {k: base + 20000 * k for k in range(4)}
+
+
+@pytest.mark.stress
+@pytest.mark.skipif(os.environ.get("NDFFI_STRESS") != "1", reason="set NDFFI_STRESS=1 (make stress)")
+def test_stress_foreign_threads(lib):
+    cb = ndffi.callback("int(int)", lambda x: 2 * x + 1)
+    check_threads(lib, cb, 8, 200000)
+
+
+# ---- signatures and conversions ----------------------------------------------------
+
+def test_kept_int_arguments_keep_their_values(lib):
+    # int argument objects are reused between calls only when the callback let go of them
+    kept, every_other = [], []
+
+    def f(x):
+        kept.append(x)
+        return x
+
+    def g(x):
+        if x % 2:
+            every_other.append(x)
+        return x
+
+    assert lib.loop_int(f, 3000) == sum(range(3000))
+    assert kept == list(range(3000))
+    assert lib.loop_int(g, 3000) == sum(range(3000))
+    assert every_other == list(range(1, 3000, 2))
+    assert lib.call_int(lambda x: x, -(2 ** 31)) == -(2 ** 31)    # outside the reused range
+    assert lib.call_int(lambda x: x, -1000) == -1000
+
+
+def test_mixed_arguments(lib):
+    seen = []
+
+    def f(a, b, c, d, e, g, h):
+        seen.append((a, b, c, d, e, g, h))
+        return a + b + c + d + e + g + h
+
+    r = lib.call_mixed(f, -5, 65535, 0.25, 1e10, -(2 ** 62), True, 2 ** 63)
+    assert seen == [(-5, 65535, 0.25, 1e10, -(2 ** 62), True, 2 ** 63)]
+    assert r == -5 + 65535 + 0.25 + 1e10 - 2 ** 62 + 1 + 2 ** 63
+
+
+@pytest.mark.parametrize("name,good,bad", [
+    ("schar", [-128, 127], [128, -129]),
+    ("uchar", [0, 255], [256, -1]),
+    ("short", [-32768, 32767], [32768]),
+    ("ushort", [0, 65535], [65536, -1]),
+    ("int", [-2 ** 31, 2 ** 31 - 1], [2 ** 31]),
+    ("uint", [0, 2 ** 32 - 1], [2 ** 32, -1]),
+    ("longlong", [-2 ** 63, 2 ** 63 - 1], [2 ** 63]),
+    ("ulonglong", [0, 2 ** 64 - 1], [2 ** 64, -1]),
+])
+def test_integer_results(lib, name, good, bad):
+    fn = getattr(lib, f"ret_{name}")
+    for v in good:
+        assert fn(lambda: v) == v
+        assert fn(lambda: np.int64(v) if abs(v) < 2 ** 63 else v) == v
+    for v in bad:
+        with pytest.raises(OverflowError, match="result"):
+            fn(lambda: v)
+
+
+def test_other_results(lib):
+    assert lib.ret_bool(lambda: True) == 1
+    assert lib.ret_bool(lambda: False) == 0
+    assert lib.ret_float(lambda: 1.5) == 1.5
+    with pytest.raises(OverflowError):
+        lib.ret_float(lambda: 1e300)
+    assert lib.ret_double(lambda: 7) == 7.0
+    assert lib.ret_longdouble(lambda x: x * 2) == 3.0
+
+
+def test_stack_arguments_go_through_libffi(lib):
+    def f(*args):
+        assert args == (1, 2, 3, 4, 5, 6, 7, 8, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5)
+        return sum(args)
+
+    cb = lib.callback("double(int, int, int, int, int, int, int, int, double, double, double,"
+                      " double, double, double, double, double, double, double)", f)
+    assert not cb.direct
+    assert lib.call_wide(cb) == 36 + 50.0
+
+
+def test_pointer_arguments_are_typed(lib):
+    v = np.array([3, 4, 5], np.intc)
+    seen = []
+
+    def f(p):
+        seen.append(p.type.cname)
+        return p[0] * 2
+
+    assert lib.apply_to_each(f, v, 3) == 24
+    assert seen == ["const int *"] * 3
+
+    def fill(out, n):
+        out.as_array(n)[:] = np.arange(n) * 1.5
+
+    out = np.zeros(4)
+    lib.fill_through(fill, out, 4)
+    np.testing.assert_array_equal(out, [0, 1.5, 3, 4.5])
+
+
+def test_pointer_results(lib):
+    keep = np.array([1.0, 2.0, 3.0, 4.0])
+    assert lib.sum_from(lambda n: keep, 4) == 10.0
+    assert lib.sum_from(lambda n: keep[1:], 2) == 5.0              # a view of kept memory
+    assert lib.sum_from(lambda n: ndffi.cast("const double *", keep), 3) == 6.0
+    assert lib.sum_from(lambda n: None, 3) == -1
+    with pytest.raises(ValueError, match="dangling pointer"):
+        lib.sum_from(lambda n: np.ones(n), 2)
+    with pytest.raises(ValueError, match="dangling pointer"):
+        lib.sum_from(lambda n: ndffi.new("double[4]"), 2)
+    with pytest.raises(TypeError, match="a plain int is not a pointer"):
+        lib.sum_from(lambda n: keep.ctypes.data, 2)
+    with pytest.raises(TypeError, match="float64"):
+        lib.sum_from(lambda n: np.ones(2, np.float32), 2)
+    names = [b"", b"hello", "héllo"]
+    assert [lib.strlen_from(lambda i: names[i], i) for i in range(3)] == [0, 5, 6]
+
+
+def test_struct_pointers_keep_their_type(lib):
+    p = lib.cast("struct opaque *", 0x1000)
+    seen = []
+
+    def f(q):
+        seen.append(q.type.cname)
+        return q
+
+    assert lib.call_opaque(f, p) == p
+    assert seen == ["struct opaque *"]
+    assert lib.call_opaque(lambda q: None, p) is not None       # a NULL Pointer
+    assert not lib.call_opaque(lambda q: None, p)
+    with pytest.raises(TypeError, match="struct other"):
+        lib.call_opaque(lambda q: lib.cast("struct other *", 0x2000), p)
+
+
+def test_struct_by_value_is_refused_clearly():
+    with pytest.raises(TypeError, match="cannot make a callback of type.*incomplete type 'struct s'"):
+        ndffi.callback("int(struct s)", abs)
+
+
+def test_function_pointer_results(lib):
+    twice = ndffi.callback("int(int)", lambda x: 2 * x)
+    neg = ndffi.callback("int(int)", lambda x: -x)
+    table = {0: twice, 1: neg, 2: lib.twice_c, 3: None}
+    get = lambda which: table[which]
+    assert [lib.call_returned(get, w, 21) for w in range(4)] == [42, -21, 42, -12345]
+    with pytest.raises(TypeError, match="plain callable cannot be returned"):
+        lib.call_returned(lambda w: (lambda x: x), 0, 1)
+
+
+def test_c_function_as_callback(lib):
+    assert lib.call_int(lib.twice_c, 21) == 42
+    with pytest.raises(TypeError, match="got C function"):
+        lib.call_int(lib.sum2d, 1)
+
+
+def test_signature_checked(lib):
+    cb = ndffi.callback("double(double)", math.sqrt)
+    with pytest.raises(TypeError, match=r"call_int\(\) argument 1 'f': expected a function pointer "
+                                        r"'int \(\*\)\(int\)', got a callback 'double \(\*\)\(double\)'"):
+        lib.call_int(cb, 1)
+    with pytest.raises(TypeError, match="a callable or None"):
+        lib.call_int(5, 1)
+    # const on a parameter itself does not change the function type
+    assert lib.call_int(ndffi.callback("int(const int)", lambda x: x + 1), 1) == 2
+
+
+def test_callback_object():
+    @ndffi.callback("int(int)")
+    def inc(x):
+        """Add one."""
+        return x + 1
+
+    assert isinstance(inc, ndffi.Callback)
+    assert inc(1) == 2                              # callable from Python too
+    assert inc.__name__ == "test_callback_object.<locals>.inc"
+    assert inc.__doc__ == "Add one."
+    assert inc.prototype == "int (int)"
+    assert inc.ctype.cname == "int (*)(int)"
+    assert inc.address == ndffi.addressof(inc) == int(inc.pointer)
+    assert inc.direct
+    assert "int (*)(int)" in repr(inc)
+    assert ndffi.callback(ndffi.typeof("int (*)(int)"), abs)(-3) == 3
+    with pytest.raises(TypeError, match="variadic"):
+        ndffi.callback("int(int, ...)", print)
+    with pytest.raises(TypeError, match="expected a callable"):
+        ndffi.callback("int(int)", 5)
+    with pytest.raises(TypeError, match="function type"):
+        ndffi.callback("int", abs)
+    with pytest.raises(ndffi.CDefError):
+        ndffi.callback("int(int", abs)
+
+
+def test_on_error_values(lib, unraisable):
+    cb = ndffi.callback("double(void)", lambda: 1 / 0, on_error=float("nan"))
+    with pytest.raises(ZeroDivisionError):
+        lib.ret_double(cb)
+    # Called by C that ndffi did not call (here ctypes): C gets on_error, the hook the error.
+    assert math.isnan(ctypes.CFUNCTYPE(ctypes.c_double)(cb.address)())
+    assert isinstance(unraisable[0].exc_value, ZeroDivisionError)
+    with pytest.raises(OverflowError, match="on_error"):
+        ndffi.callback("unsigned char(void)", abs, on_error=256)
+    ptr = ndffi.callback("const double *(int)", failing_callback, on_error=None)
+    with pytest.raises(KeyError):
+        lib.sum_from(ptr, 1)
+
+
+# ---- the direct entry against libffi, on random signatures -------------------------
+
+KINDS = ["int", "long long", "unsigned char", "short", "double", "float", "void *"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(KINDS), max_size=10), st.sampled_from(["int", "double", "float",
+                                                                        "long long", "void"]),
+       st.randoms(use_true_random=False))
+def test_direct_entry_matches_libffi(params, result, rnd):
+    sig = f"{result}({', '.join(params) or 'void'})"
+    values = []
+    for p in params:
+        if p in ("double", "float"):
+            values.append(float(rnd.randint(-1000, 1000)) / 4)
+        elif p == "void *":
+            values.append(ndffi.cast("void *", rnd.randint(0, 2 ** 40)))
+        elif p == "unsigned char":
+            values.append(rnd.randint(0, 255))
+        else:
+            values.append(rnd.randint(-30000, 30000))
+
+    def fn(*args):
+        got.append([a.address if isinstance(a, ndffi.Pointer) else a for a in args])
+        return None if result == "void" else 42
+
+    want = [v.address if isinstance(v, ndffi.Pointer) else v for v in values]
+    ns = ndffi.Namespace()
+    ns.cdef(f"{result} target({', '.join(params) or 'void'});")
+    for allow_direct in (True, False):
+        got = []
+        cb = ns.callback(sig, fn, 0, allow_direct)
+        call = ns.function("target", cb.address, None)
+        r = call(*values)
+        assert got == [want]
+        assert r == (None if result == "void" else 42)
