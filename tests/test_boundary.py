@@ -19,6 +19,8 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import (  # noqa: E402
+    Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test)
 
 import ndffi  # noqa: E402
 
@@ -391,6 +393,10 @@ def _check_case(lib, rec, fidx, args):
     try:
         getattr(lib, fname)(*values)
     except ALLOWED as exc:
+        if lib.rec_calls != calls_before:
+            # C ran, so every argument converted: the error is a callback's
+            assert not any(s == "bad" for (kind, _), s in zip(params, statuses) if kind != "cb"), (
+                f"{fname} entered C with an argument it should have refused")
         if all(s in ("ok", "raises") for s in statuses) and "raises" not in statuses:
             raise AssertionError(f"{fname}{tuple(values)!r} raised {exc!r} for valid input") from exc
         if "bad" not in statuses and "either" not in statuses:
@@ -437,17 +443,118 @@ def _check_case(lib, rec, fidx, args):
             assert _same(got, expect), f"{fname} arg {k} callback: C got {got!r}, want {expect!r}"
 
 
-def _run(blib, n):
+def _run(blib, n, per_example=1):
+    """n calls, drawn per_example at a time (fewer, longer examples cost less)."""
     lib, rec = blib
+    done = [0]
 
-    @settings(max_examples=n, deadline=None, database=None,
+    @settings(max_examples=n // per_example, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def check(data):
-        fidx, args = data.draw(call_case(lib))
-        _check_case(lib, rec, fidx, args)
+        for _ in range(per_example):
+            fidx, args = data.draw(call_case(lib))
+            _check_case(lib, rec, fidx, args)
+            done[0] += 1
 
     check()
+    assert done[0] >= n
+
+
+class BoundaryMachine(RuleBasedStateMachine):
+    """Calls interleaved with new declarations of the same functions on fresh handles of
+    the library, struct values made earlier and passed later, and Pointers from
+    ndffi.new passed where arrays are expected."""
+
+    blib = None   # set by the test
+
+    def __init__(self):
+        super().__init__()
+        self.lib, self.rec = self.blib
+        self.handles = [self.lib]
+        decl = _sources(STRUCTS, FUNCS)[1].splitlines()
+        self.types_decl = "\n".join(decl[:N_STRUCTS + 1])
+        self.protos = decl[N_STRUCTS + 1:]
+
+    values = Bundle("values")
+
+    @rule(data=st.data())
+    def call(self, data):
+        fidx, args = data.draw(call_case(self.lib))
+        _check_case(self.lib, self.rec, fidx, args)
+
+    @rule(data=st.data())
+    def call_through_new_handle(self, data):
+        lib = data.draw(st.sampled_from(self.handles))
+        fidx = data.draw(st.integers(0, N_FUNCS - 1))
+        fname, params = FUNCS[fidx]
+        lib.cdef(self.protos[fidx])   # an identical redeclaration is allowed
+        args = [self._draw_arg(data, kind, t, k, lib) for k, (kind, t) in enumerate(params)]
+        _check_case(lib, self.rec, fidx, args)
+
+    def _draw_arg(self, data, kind, t, k, lib=None):
+        if kind == "scalar":
+            return data.draw(scalar_arg(t))
+        if kind in ("array", "carray"):
+            return data.draw(array_arg(t, kind == "carray"))
+        if kind == "struct":
+            return data.draw(struct_arg(t, lib or self.lib))
+        if kind == "structp":
+            return data.draw(structp_arg(t, lib or self.lib))
+        return data.draw(callback_arg(t, k))
+
+    @rule()
+    def load_again(self):
+        if len(self.handles) < 4:
+            lib = ndffi.load(str(self.lib.path))
+            lib.cdef(self.types_decl)
+            self.handles.append(lib)
+
+    @rule(target=values, sidx=st.integers(0, N_STRUCTS - 1), data=st.data())
+    def make_struct(self, sidx, data):
+        T = getattr(self.lib.types, STRUCTS[sidx][0])
+        vals = _struct_fields_ok(data.draw, sidx)
+        return sidx, T(*vals), [_c_value(t, v) for (_, t), v in zip(STRUCTS[sidx][1], vals)]
+
+    @rule(v=values, data=st.data())
+    def pass_struct_later(self, v, data):
+        sidx, value, expect = v
+        cands = [i for i, (_, ps) in enumerate(FUNCS)
+                 if any(kind in ("struct", "structp") and t == sidx for kind, t in ps)]
+        if not cands:
+            return
+        fidx = data.draw(st.sampled_from(cands))
+        _, params = FUNCS[fidx]
+        args = []
+        for k, (kind, t) in enumerate(params):
+            if kind in ("struct", "structp") and t == sidx:
+                args.append((value, "ok" if kind == "struct" else "either", expect))
+            else:
+                args.append(self._draw_arg(data, kind, t, k))
+        _check_case(self.lib, self.rec, fidx, args)
+
+    @rule(data=st.data())
+    def pass_new_pointer(self, data):
+        cands = [i for i, (_, ps) in enumerate(FUNCS) if any(kind in ("array", "carray") for kind, _ in ps)]
+        fidx = data.draw(st.sampled_from(cands))
+        _, params = FUNCS[fidx]
+        args = []
+        for k, (kind, t) in enumerate(params):
+            if kind in ("array", "carray"):
+                p = ndffi.new(f"{t}[4]")
+                v = data.draw(scalar_arg(t).filter(lambda a: a[1] == "ok"))[0]
+                p[0] = v
+                args.append((p, "either", None))
+            else:
+                args.append(self._draw_arg(data, kind, t, k))
+        _check_case(self.lib, self.rec, fidx, args)
+
+
+def test_state_machine(blib):
+    BoundaryMachine.blib = blib
+    run_state_machine_as_test(BoundaryMachine, settings=settings(
+        max_examples=50, stateful_step_count=25, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))
 
 
 def test_generated_library_declares_everything(blib):
@@ -467,4 +574,4 @@ def test_random_calls(blib):
 @pytest.mark.stress
 @pytest.mark.skipif(not STRESS, reason="set NDFFI_STRESS=1 (make stress)")
 def test_random_calls_stress(blib):
-    _run(blib, 100_000)
+    _run(blib, 100_000, per_example=10)
