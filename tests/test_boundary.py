@@ -552,9 +552,12 @@ class BoundaryMachine(RuleBasedStateMachine):
 
 def test_state_machine(blib):
     BoundaryMachine.blib = blib
-    run_state_machine_as_test(BoundaryMachine, settings=settings(
-        max_examples=50, stateful_step_count=25, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck)))
+    try:
+        run_state_machine_as_test(BoundaryMachine, settings=settings(
+            max_examples=50, stateful_step_count=25, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck)))
+    finally:
+        BoundaryMachine.blib = None   # the library is not kept past the test
 
 
 def test_generated_library_declares_everything(blib):
