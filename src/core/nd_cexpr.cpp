@@ -32,6 +32,44 @@ static Constant make_float(double d) {
   return c;
 }
 
+// Integer arithmetic is done in C's types: after the integer promotions (char, short,
+// _Bool and small enums become int) an operand is int, unsigned int, long or unsigned
+// long; a binary operation converts both to their common type (the usual arithmetic
+// conversions, LP64 or LLP64 alike: the wider type wins, and of two of one width the
+// unsigned one), and the result wraps to that type's width, as C does: ~0u is
+// 0xffffffff and (1 << 31) is INT_MIN.
+struct IntType {
+  size_t size;   // 4 or 8
+  bool is_unsigned;
+};
+
+static IntType promoted(const Constant &c) {
+  size_t size = 8;
+  if (c.type) size = c.type->kind == Kind::Pointer ? sizeof(void *) : c.type->byte_size();
+  if (size < 4) return {4, false};
+  return {size > 4 ? size_t(8) : size_t(4), c.is_unsigned};
+}
+
+static IntType common(IntType a, IntType b) {
+  if (a.size == b.size) return {a.size, a.is_unsigned || b.is_unsigned};
+  return a.size > b.size ? a : b;
+}
+
+// `v` converted to type `t`: the low bits, sign-extended when `t` is signed.
+static int64_t convert(int64_t v, IntType t) {
+  if (t.size >= 8) return v;
+  uint64_t bits = uint64_t(v) & 0xffffffffu;
+  if (!t.is_unsigned && (bits >> 31)) bits |= ~uint64_t(0xffffffffu);
+  return int64_t(bits);
+}
+
+static Constant typed_int(int64_t v, IntType t) {
+  const CType *type = t.size == 4 ? (t.is_unsigned ? uint_t() : int_t())
+                    : sizeof(long) == 8 ? (t.is_unsigned ? ulong_t() : long_t())
+                    : TypeTable::get().int_type(8, !t.is_unsigned, t.is_unsigned ? "unsigned long long" : "long long");
+  return make_int(convert(v, t), t.is_unsigned, type);
+}
+
 static double as_double(const Constant &c) {
   return c.kind == Constant::Float ? c.f : c.is_unsigned ? double(uint64_t(c.i)) : double(c.i);
 }
@@ -58,7 +96,12 @@ Constant ConstExpr::conditional() {
     Constant a = conditional();
     if (!accept(":")) error(peek(), "expected ':'");
     Constant b = conditional();
-    return truth(c) ? a : b;
+    Constant r = truth(c) ? a : b;
+    // The result has the common type of both branches, as in C: 1 ? 2 : 3u is unsigned.
+    if (a.kind == Constant::Int && b.kind == Constant::Int) return typed_int(r.i, common(promoted(a), promoted(b)));
+    if (a.kind == Constant::Float && b.kind == Constant::Int) return make_float(as_double(r));
+    if (a.kind == Constant::Int && b.kind == Constant::Float) return make_float(as_double(r));
+    return r;
   }
   return c;
 }
@@ -106,9 +149,16 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
     if (op == "!=") return make_int(x != y, false);
     error(opt, "'" + op + "' needs integer operands");
   }
-  bool u = a.is_unsigned || b.is_unsigned;
-  uint64_t x = uint64_t(a.i), y = uint64_t(b.i);
-  int64_t sx = a.i, sy = b.i;
+  bool shift = op == "<<" || op == ">>";
+  // A shift has the type of its promoted left operand; the others the common type.  A
+  // shift of an int by 32 or more (undefined in C) is done in 64 bits, as the author
+  // of `1 << 40` meant.
+  IntType t = shift ? promoted(a) : common(promoted(a), promoted(b));
+  if (shift && t.size < 8 && (b.is_unsigned ? uint64_t(b.i) >= 32 : b.i >= 32)) t.size = 8;
+  int64_t sx = convert(a.i, t), sy = shift ? b.i : convert(b.i, t);
+  uint64_t x = uint64_t(sx), y = uint64_t(sy);
+  if (t.size < 8 && t.is_unsigned) x &= 0xffffffffu, y = shift ? y : y & 0xffffffffu;
+  bool u = t.is_unsigned;
   if (op == "<" || op == ">" || op == "<=" || op == ">=" || op == "==" || op == "!=") {
     bool r = op == "==" ? x == y : op == "!=" ? x != y
            : u ? (op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y)
@@ -116,7 +166,7 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
     return make_int(r, false);
   }
   if ((op == "/" || op == "%") && y == 0) error(opt, "division by zero");
-  if ((op == "<<" || op == ">>") && (sy < 0 || sy > 63)) error(opt, "shift count out of range");
+  if (shift && (b.is_unsigned ? uint64_t(b.i) > 63 : (b.i < 0 || b.i > 63))) error(opt, "shift count out of range");
   uint64_t r;
   if (op == "+") r = x + y;
   else if (op == "-") r = x - y;
@@ -128,7 +178,7 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
   else if (op == "&") r = x & y;
   else if (op == "|") r = x | y;
   else r = x ^ y;
-  return make_int(int64_t(r), u);
+  return typed_int(int64_t(r), t);
 }
 
 Constant ConstExpr::unary() {
@@ -139,13 +189,16 @@ Constant ConstExpr::unary() {
     Constant v = unary();
     if (v.kind == Constant::Float) return make_float(-v.f);
     if (v.kind != Constant::Int) error(t, "'-' needs a number");
-    return make_int(int64_t(0 - uint64_t(v.i)), v.is_unsigned);
+    return typed_int(int64_t(0 - uint64_t(v.i)), promoted(v));
   }
-  if (accept("+")) return unary();
+  if (accept("+")) {
+    Constant v = unary();
+    return v.kind == Constant::Int ? typed_int(v.i, promoted(v)) : v;
+  }
   if (accept("~")) {
     Constant v = unary();
     if (v.kind != Constant::Int) error(t, "'~' needs an integer");
-    return make_int(~v.i, v.is_unsigned);
+    return typed_int(~v.i, promoted(v));
   }
   if (accept("!")) return make_int(!truth(unary()), false);
   if (accept("sizeof")) {

@@ -5,8 +5,10 @@
 namespace ndffi {
 
 LayoutRules native_layout_rules() {
-#ifdef _WIN32
+#if defined(_WIN32)
   return LayoutRules::MSVC;
+#elif defined(__aarch64__) && !defined(__APPLE__)
+  return LayoutRules::AAPCS64;
 #else
   return LayoutRules::SysV;
 #endif
@@ -17,7 +19,7 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
   for (size_t i = 0; i < members.size(); i++) layout::check_member(rec, members[i], i + 1 == members.size());
   rec->fields.clear();
   if (rules == LayoutRules::MSVC) layout::msvc(rec, members, attrs);
-  else layout::sysv(rec, members, attrs);
+  else layout::sysv(rec, members, attrs, rules == LayoutRules::AAPCS64);
   rec->complete = true;
 }
 

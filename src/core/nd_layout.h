@@ -1,7 +1,8 @@
 // Record layout: the offsets, size, alignment and bit-field placement of structs and
 // unions, by the rules of an ABI.  One implementation file per family of rules:
 // nd_layout_sysv.cpp (the System V / Itanium rules of Linux, macOS and the BSDs on
-// x86-64 and AArch64) and nd_layout_msvc.cpp (Windows).
+// x86-64 and AArch64, with the AAPCS64 variant of Linux on AArch64) and
+// nd_layout_msvc.cpp (Windows).
 #pragma once
 
 #include <string>
@@ -27,7 +28,11 @@ struct RecordAttrs {
   size_t aligned = 0;        // __attribute__((aligned(n))) on the record; 0: none
 };
 
-enum class LayoutRules { SysV, MSVC };
+// SysV: GCC and Clang on x86-64 (and on Apple's arm64).  AAPCS64: GCC and Clang on
+// AArch64 Linux and the BSDs, which differ from SysV in one point only: unnamed
+// bit-fields (zero-width ones included) raise the record's alignment to their type's.
+// MSVC: Windows.
+enum class LayoutRules { SysV, AAPCS64, MSVC };
 
 LayoutRules native_layout_rules();
 
@@ -38,7 +43,8 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
                    LayoutRules rules = native_layout_rules());
 
 namespace layout {
-void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);
+void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
+          bool unnamed_bitfields_align = false);
 void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);
 void check_member(const Record *rec, const MemberDecl &m, bool last);   // shared checks
 }  // namespace layout

@@ -1,9 +1,18 @@
-// Record layout by the Microsoft C rules (Windows on x86-64 and AArch64): members at
-// the next multiple of their alignment, capped by #pragma pack; consecutive bit-fields
-// share a storage unit of their declared type while they fit and the type's size does
-// not change, otherwise a new unit starts at the type's alignment; a zero-width
-// bit-field closes the current unit; every bit-field's type raises the record's
-// alignment, as the unit it lives in is a member of that type.
+// Record layout by the Microsoft C rules (Windows on x86-64 and AArch64), as MSVC and
+// clang-cl apply them:
+//
+// - A member's alignment is its type's, lowered to one byte by packed, capped by
+//   #pragma pack; an explicit alignment (__declspec(align(n)), aligned(n), _Alignas)
+//   is then applied on top and is not capped by #pragma pack.
+// - A bit-field shares the storage unit opened by the bit-field just before it when
+//   their declared types have the same size and it still fits; otherwise it opens a
+//   new unit of its declared type, placed and aligned like a member of that type.
+// - A zero-width bit-field is ignored unless it follows a bit-field; then it closes the
+//   unit, moves the next member to a multiple of its type's alignment and raises the
+//   record's alignment.
+// - In a union, bit-fields do not raise the union's alignment (only its size).
+// - The record's alignment is the largest of its members' and its own align(n); its size
+//   is the end of its last member (or unit) rounded up to that alignment.
 #include <algorithm>
 
 #include "nd_layout.h"
@@ -12,56 +21,73 @@ namespace ndffi::layout {
 
 static size_t round_up(size_t n, size_t a) { return a ? (n + a - 1) / a * a : n; }
 
+static size_t member_size(const CType *t) {
+  if (t->kind == Kind::Array)
+    return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
+  return t->byte_size();
+}
+static size_t member_align(const CType *t) {
+  return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
+}
+
 void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs) {
-  size_t bytes = 0, size = 0, align = 1;
-  size_t unit_start = 0, unit_size = 0, unit_used = 0;   // the open bit-field unit
+  size_t size = 0, align = 1;
+  bool in_bitfield = false;            // the last member was a non-zero-width bit-field
+  size_t unit_size = 0, unit_left = 0; // its unit's size in bytes, the bits still free
   for (const MemberDecl &m : members) {
     const CType *t = m.type;
-    size_t ta = t->kind == Kind::Array && t->length == CType::kUnknownLength ? t->target->alignment()
-                                                                            : t->alignment();
-    size_t ts = t->byte_size();
-    size_t a = (attrs.packed || m.packed) ? 1 : ta;
-    if (m.aligned) a = std::max(a, m.aligned);
+    const size_t ts = member_size(t);
+    size_t a = member_align(t);
+    if (attrs.packed || m.packed) a = 1;
     if (attrs.pack) a = std::min(a, attrs.pack);
+    a = std::max(a, m.aligned);
     Record::Field f{m.name, t, 0};
-    if (m.bit_width >= 0) {
-      size_t w = size_t(m.bit_width);
-      if (w == 0) {
-        if (unit_size) bytes = unit_start + unit_size;
-        unit_size = 0;
-        continue;
-      }
+    if (m.bit_width == 0) {
+      if (!in_bitfield) continue;
+      in_bitfield = false;
       if (rec->is_union) {
-        f.offset = 0, f.bit_offset = 0, f.bit_width = m.bit_width;
         size = std::max(size, ts);
       } else {
-        if (!unit_size || unit_size != ts || unit_used + w > 8 * ts) {
-          if (unit_size) bytes = unit_start + unit_size;
-          unit_start = round_up(bytes, a);
-          unit_size = ts;
-          unit_used = 0;
-        }
-        size_t pos = 8 * unit_start + unit_used;
-        f.offset = pos / 8, f.bit_offset = int(pos % 8), f.bit_width = m.bit_width;
-        unit_used += w;
+        size = round_up(size, a);
+        align = std::max(align, a);
       }
-      align = std::max(align, a);
+      continue;
+    }
+    if (m.bit_width > 0) {
+      const size_t w = size_t(m.bit_width);
+      f.bit_width = m.bit_width;
+      if (!rec->is_union && in_bitfield && unit_size == ts && w <= unit_left) {
+        size_t bit = 8 * size - unit_left;
+        f.offset = bit / 8;
+        f.bit_offset = int(bit % 8);
+        unit_left -= w;
+      } else {
+        in_bitfield = true;
+        unit_size = ts;
+        f.bit_offset = 0;
+        if (rec->is_union) {
+          size = std::max(size, ts);
+        } else {
+          f.offset = round_up(size, a);
+          size = f.offset + ts;
+          align = std::max(align, a);
+          unit_left = 8 * ts - w;
+        }
+      }
       rec->fields.push_back(f);
       continue;
     }
-    if (unit_size) {
-      bytes = unit_start + unit_size;
-      unit_size = 0;
-    }
-    f.offset = rec->is_union ? 0 : round_up(bytes, a);
+    in_bitfield = false;
     align = std::max(align, a);
-    if (rec->is_union) size = std::max(size, ts);
-    else bytes = f.offset + ts;
+    if (rec->is_union) {
+      size = std::max(size, ts);
+    } else {
+      f.offset = round_up(size, a);
+      size = f.offset + ts;
+    }
     rec->fields.push_back(f);
   }
-  if (unit_size) bytes = unit_start + unit_size;
-  if (!rec->is_union) size = bytes;
-  if (attrs.aligned) align = std::max(align, attrs.aligned);
+  align = std::max(align, attrs.aligned);
   rec->align = align;
   rec->size = round_up(size, align);
 }

@@ -1,5 +1,8 @@
 // Struct and union values (ndffi.StructValue), their NumPy dtypes, and the check that a
 // structured array is laid out exactly as a C record.
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "common.h"
@@ -168,6 +171,14 @@ bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
     Py_XDECREF(cd);
     if (!found) {
       *why = "field '" + f->name + "': " + ctext + ", the array has no field at that offset";
+      // The array's field of that name, if it is elsewhere.
+      PyObject *same = PyDict_GetItemString(dfields, f->name.c_str());
+      if (same && PyTuple_Check(same) && PyTuple_GET_SIZE(same) >= 2) {
+        Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(same, 1));
+        if (o < 0 && PyErr_Occurred()) PyErr_Clear();
+        *why += " ('" + f->name + "' is " + type_label((PyArray_Descr *)PyTuple_GET_ITEM(same, 0)) +
+                " at offset " + std::to_string(o) + ")";
+      }
       return false;
     }
     std::string inner;
@@ -219,13 +230,33 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
 
 // ---- StructValue ----------------------------------------------------------------------
 
+// Zeroed memory for a value of `size` bytes aligned to `align` (which may exceed what the
+// allocator guarantees: aligned(32) records); the block's own address is kept just
+// before the data, for free_value.
+static char *alloc_value(size_t size, size_t align) {
+  align = std::max<size_t>(align, alignof(void *));
+  char *raw = (char *)PyMem_Calloc(size + align + sizeof(void *), 1);
+  if (!raw) return nullptr;
+  uintptr_t at = (uintptr_t(raw) + sizeof(void *) + align - 1) / align * align;
+  char *data = (char *)at;
+  memcpy(data - sizeof(void *), &raw, sizeof(void *));
+  return data;
+}
+
+static void free_value(char *data) {
+  if (!data) return;
+  char *raw;
+  memcpy(&raw, data - sizeof(void *), sizeof(void *));
+  PyMem_Free(raw);
+}
+
 PyObject *make_record(const CType *t, const void *src) {
   auto *r = PyObject_GC_New(RecordObject, &RecordType);
   if (!r) return nullptr;
   size_t size = t->byte_size();
   r->type = strip(t);
   r->owner = nullptr;
-  r->data = (char *)PyMem_Calloc(size ? size : 1, 1);
+  r->data = alloc_value(size, t->alignment());
   if (!r->data) {
     r->owns = false;
     Py_DECREF(r);
@@ -263,7 +294,7 @@ static void record_dealloc(PyObject *self) {
   auto *r = (RecordObject *)self;
   PyObject_GC_UnTrack(self);
   record_clear(self);
-  if (r->owns) PyMem_Free(r->data);
+  if (r->owns) free_value(r->data);
   PyObject_GC_Del(self);
 }
 
@@ -314,18 +345,27 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
                    f->bit_width, Py_TYPE(v)->tp_name);
       return false;
     }
+    int bw = f->bit_width;
+    bool is_signed = base->is_signed && base->kind != Kind::Bool;
+    long long lo = !is_signed ? 0 : bw >= 64 ? LLONG_MIN : -(1LL << (bw - 1));
+    unsigned long long hi = is_signed ? (bw >= 64 ? (unsigned long long)LLONG_MAX : (1ULL << (bw - 1)) - 1)
+                                      : (bw >= 64 ? ~0ULL : (1ULL << bw) - 1);
     int overflow;
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    int bw = f->bit_width;
-    long long lo = base->is_signed && base->kind != Kind::Bool ? -(1LL << (bw - 1)) : 0;
-    unsigned long long hi = base->is_signed && base->kind != Kind::Bool ? (1ULL << (bw - 1)) - 1
-                          : bw >= 64 ? ~0ULL : (1ULL << bw) - 1;
-    if (overflow || x < lo || (x > 0 && (unsigned long long)x > hi)) {
-      PyErr_Format(PyExc_OverflowError, "%s: expected int in [%lld, %llu] for a %d-bit field, got %R",
-                   w.str().c_str(), lo, hi, bw, v);
+    uint64_t bits = uint64_t(x);
+    bool ok = !overflow && x >= lo && (x < 0 || (unsigned long long)x <= hi);
+    if (overflow > 0 && !is_signed) {   // above LLONG_MAX: fits an unsigned 64-bit field
+      unsigned long long ux = PyLong_AsUnsignedLongLong(v);
+      if (ux == (unsigned long long)-1 && PyErr_Occurred()) PyErr_Clear();
+      else ok = ux <= hi, bits = ux;
+    }
+    if (!ok) {
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_OverflowError, "%s: expected int in [%lld, %llu] for a %d-bit field, got %R",
+                     w.str().c_str(), lo, hi, bw, v);
       return false;
     }
-    write_bits(p, f->bit_offset, bw, uint64_t(x));
+    write_bits(p, f->bit_offset, bw, bits);
     return true;
   }
   if (t->kind == Kind::Record) return set_record(t, p, v, w);

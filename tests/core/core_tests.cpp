@@ -20,6 +20,7 @@
 #include "nd_ccall.h"
 #include "nd_cparse.h"
 #include "nd_ctype.h"
+#include "nd_layout.h"
 
 using namespace ndffi;
 
@@ -688,6 +689,280 @@ static void test_calls() {
   }
 }
 
+// ---- record layout by the Microsoft and the AAPCS64 rules --------------------------------
+// Layouts MSVC gives, from its documentation and GCC's description of -mms-bitfields
+// (ms_struct); the host's type sizes are used, so no `long` or `long double` here.
+
+struct MemberSpec {
+  const char *name, *type;
+  int bits = -1;
+  size_t aligned = 0;
+  bool packed = false;
+};
+
+static const Record *laid_out(LayoutRules rules, bool is_union, const std::vector<MemberSpec> &specs,
+                              RecordAttrs attrs = {}) {
+  Record *r = T.new_record("", is_union, false);
+  std::vector<MemberDecl> members;
+  for (const MemberSpec &s : specs) {
+    MemberDecl m;
+    m.name = s.name;
+    m.type = ty(s.type);
+    m.bit_width = s.bits;
+    m.aligned = s.aligned;
+    m.packed = s.packed;
+    members.push_back(m);
+  }
+  layout_record(r, members, attrs, rules);
+  return r;
+}
+
+static const Record *msvc_record(bool is_union, const std::vector<MemberSpec> &specs,
+                                 RecordAttrs attrs = {}) {
+  return laid_out(LayoutRules::MSVC, is_union, specs, attrs);
+}
+
+// The field named `name`: its offset in bits from the start of the record.
+static long bit_pos(const Record *r, const char *name) {
+  for (const Record::Field &f : r->fields)
+    if (f.name == name) return long(8 * f.offset) + (f.bit_offset > 0 ? f.bit_offset : 0);
+  return -1;
+}
+
+static void test_layout_msvc() {
+  RecordAttrs none;
+  // A bit-field of a type of another size opens a new unit aligned for its type.
+  {
+    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}});
+    CHECK_EQ(r->size, 8u);
+    CHECK_EQ(r->align, 4u);
+    CHECK_EQ(bit_pos(r, "a"), 0);
+    CHECK_EQ(bit_pos(r, "b"), 32);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "int", 1}, {"b", "short", 1}});
+    CHECK_EQ(r->size, 8u);
+    CHECK_EQ(bit_pos(r, "b"), 32);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "char"}, {"b", "int", 4}, {"c", "char"}});
+    CHECK_EQ(r->size, 12u);
+    CHECK_EQ(bit_pos(r, "b"), 32);
+    CHECK_EQ(bit_pos(r, "c"), 64);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "long long", 40}, {"b", "int", 8}});
+    CHECK_EQ(r->size, 16u);
+    CHECK_EQ(r->align, 8u);
+    CHECK_EQ(bit_pos(r, "b"), 64);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "char"}, {"b", "long long", 4}, {"c", "char"}});
+    CHECK_EQ(r->size, 24u);
+    CHECK_EQ(bit_pos(r, "b"), 64);
+    CHECK_EQ(bit_pos(r, "c"), 128);
+  }
+  // Bit-fields of types of the same size share a unit while they fit; never straddle.
+  {
+    auto r = msvc_record(false, {{"a", "int", 4}, {"b", "int", 4}});
+    CHECK_EQ(r->size, 4u);
+    CHECK_EQ(bit_pos(r, "b"), 4);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "int", 4}, {"b", "unsigned int", 4}});
+    CHECK_EQ(r->size, 4u);
+    CHECK_EQ(bit_pos(r, "b"), 4);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "int", 30}, {"b", "int", 4}});
+    CHECK_EQ(r->size, 8u);
+    CHECK_EQ(bit_pos(r, "b"), 32);
+  }
+  {
+    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "char", 6}});
+    CHECK_EQ(r->size, 2u);
+    CHECK_EQ(r->align, 1u);
+    CHECK_EQ(bit_pos(r, "b"), 8);
+  }
+  // Zero-width bit-fields (the four cases of GCC's ms_struct documentation).
+  {
+    auto with = msvc_record(false, {{"bf_1", "unsigned int", 12}, {"", "unsigned int", 0}, {"bf_2", "unsigned int", 12}});
+    auto without = msvc_record(false, {{"bf_1", "unsigned int", 12}, {"bf_2", "unsigned int", 12}});
+    CHECK_EQ(with->size, 8u);
+    CHECK_EQ(without->size, 4u);
+  }
+  {
+    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "char"}});
+    CHECK_EQ(bit_pos(r, "bar"), 16);
+    CHECK_EQ(r->size, 4u);
+    CHECK_EQ(r->align, 2u);
+  }
+  {
+    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "double"}});
+    CHECK_EQ(bit_pos(r, "bar"), 64);
+    CHECK_EQ(r->size, 16u);
+  }
+  {
+    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}});
+    CHECK_EQ(r->size, 2u);
+  }
+  {
+    auto r = msvc_record(false, {{"foo", "char"}, {"", "long long", 0}, {"bar", "char"}});
+    CHECK_EQ(bit_pos(r, "bar"), 8);
+    CHECK_EQ(r->size, 2u);
+    CHECK_EQ(r->align, 1u);
+  }
+  {
+    auto r = msvc_record(false, {{"", "long long", 0}, {"bar", "char"}});
+    CHECK_EQ(r->size, 1u);
+  }
+  // In a union, bit-fields give their size but not their alignment.
+  {
+    auto r = msvc_record(true, {{"a", "int", 3}, {"b", "char"}});
+    CHECK_EQ(r->size, 4u);
+    CHECK_EQ(r->align, 1u);
+  }
+  {
+    auto r = msvc_record(true, {{"a", "int", 3}, {"b", "short"}});
+    CHECK_EQ(r->size, 4u);
+    CHECK_EQ(r->align, 2u);
+  }
+  // #pragma pack caps the members' alignment; an explicit alignment is not capped.
+  {
+    RecordAttrs p1;
+    p1.pack = 1;
+    auto r = msvc_record(false, {{"a", "char"}, {"b", "int"}}, p1);
+    CHECK_EQ(bit_pos(r, "b"), 8);
+    CHECK_EQ(r->size, 5u);
+    CHECK_EQ(r->align, 1u);
+  }
+  {
+    RecordAttrs p2;
+    p2.pack = 2;
+    auto r = msvc_record(false, {{"a", "char"}, {"b", "int"}, {"c", "char"}}, p2);
+    CHECK_EQ(bit_pos(r, "b"), 16);
+    CHECK_EQ(bit_pos(r, "c"), 48);
+    CHECK_EQ(r->size, 8u);
+    CHECK_EQ(r->align, 2u);
+  }
+  {
+    RecordAttrs p2;
+    p2.pack = 2;
+    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}}, p2);
+    CHECK_EQ(bit_pos(r, "b"), 16);
+    CHECK_EQ(r->size, 6u);
+  }
+  {
+    RecordAttrs p1;
+    p1.pack = 1;
+    MemberSpec b{"b", "int"};
+    b.aligned = 8;
+    auto r = msvc_record(false, {{"a", "char"}, b}, p1);
+    CHECK_EQ(bit_pos(r, "b"), 64);
+    CHECK_EQ(r->size, 16u);
+    CHECK_EQ(r->align, 8u);
+  }
+  // __declspec(align(n)) on the record.
+  {
+    RecordAttrs a16;
+    a16.aligned = 16;
+    auto r = msvc_record(false, {{"a", "int"}}, a16);
+    CHECK_EQ(r->size, 16u);
+    CHECK_EQ(r->align, 16u);
+  }
+  // Ordinary members are laid out as everywhere.
+  {
+    auto r = msvc_record(false, {{"c", "char"}, {"d", "double"}, {"s", "short"}}, none);
+    CHECK_EQ(bit_pos(r, "d"), 64);
+    CHECK_EQ(bit_pos(r, "s"), 128);
+    CHECK_EQ(r->size, 24u);
+    CHECK_EQ(r->align, 8u);
+  }
+}
+
+// AArch64 Linux (GCC, and Clang's aarch64-linux-gnu zero-length bit-field tables): unnamed
+// bit-fields align the record like named ones.  `long` is 8 bytes there as on LP64 hosts.
+static void test_layout_aapcs64() {
+  auto a64 = [](const std::vector<MemberSpec> &specs) { return laid_out(LayoutRules::AAPCS64, false, specs); };
+  auto sysv = [](const std::vector<MemberSpec> &specs) { return laid_out(LayoutRules::SysV, false, specs); };
+  struct Case {
+    std::vector<MemberSpec> members;
+    const char *probe;
+    long offset;   // bytes
+    size_t size;
+  };
+  const std::vector<Case> cases = {
+      {{{"foo", "int", 1}, {"", "char", 0}, {"bar", "char"}}, "bar", 1, 4},                 // t1
+      {{{"foo", "int", 1}, {"", "short", 0}, {"bar", "char"}}, "bar", 2, 4},                // t2
+      {{{"foo", "int", 1}, {"", "int", 0}, {"bar", "char"}}, "bar", 4, 8},                  // t3
+      {{{"foo", "int", 1}, {"", "long", 0}, {"bar", "char"}}, "bar", 8, 16},                // t4
+      {{{"foo", "int", 1}, {"", "long long", 0}, {"bar", "char"}}, "bar", 8, 16},           // t5
+      {{{"foo", "int", 1}, {"", "char", 0}, {"bar", "char", 1}, {"bar2", "char"}}, "bar2", 2, 4},
+      {{{"foo", "int", 1}, {"", "short", 0}, {"bar1", "char", 1}, {"bar2", "char"}}, "bar2", 3, 4},
+      {{{"foo", "int", 1}, {"", "int", 0}, {"bar1", "char", 1}, {"bar2", "char"}}, "bar2", 5, 8},
+      {{{"foo", "int", 1}, {"", "long", 0}, {"bar1", "char", 1}, {"bar2", "char"}}, "bar2", 9, 16},
+      {{{"foo", "int", 1}, {"", "long long", 0}, {"", "char", 0}, {"bar1", "char", 1}, {"bar2", "char"}},
+       "bar2", 9, 16},                                                                           // t11
+      {{{"foo", "int", 1}, {"", "char", 0}, {"", "long long", 0}, {"", "char", 0}, {"bar", "char"}},
+       "bar", 8, 16},                                                                            // t12
+      {{{"foo", "char"}, {"", "long", 0}, {"bar", "char"}}, "bar", 8, 16},                  // t13
+      {{{"foo1", "char"}, {"", "int", 0}, {"foo2", "char", 1}, {"foo3", "short", 16}, {"", "char", 0},
+        {"foo4", "short", 16}, {"bar1", "char"}, {"", "int", 0}, {"bar2", "char"}}, "bar2", 12, 16},
+      {{{"foo", "char"}, {"", "char", 0}, {"", "int", 0}, {"bar", "char"}, {"", "long", 0}, {"", "char", 0}},
+       "bar", 4, 8},                                                                             // t15
+      {{{"", "long", 0}, {"bar", "char"}}, "bar", 0, 8},                                    // t16
+      {{{"foo", "char"}, {"", "long", 0}, {"", "long", 0}, {"", "char", 0}, {"bar", "char"}}, "bar", 8, 16},
+      {{{"foo1", "char"}, {"foo2", "long", 1}, {"", "char", 0}, {"foo3", "long", 32}, {"bar", "char"}},
+       "bar", 6, 8},                                                                             // t19
+      {{{"", "short", 0}, {"foo", "int", 1}, {"", "long", 0}, {"bar", "char"}}, "bar", 8, 16},  // t20
+      {{{"foo", "char"}, {"", "short", 2}, {"bar", "char"}}, "bar", 2, 4},                  // t22
+  };
+  for (const Case &c : cases) {
+    const Record *r = a64(c.members);
+    CHECK_EQ(bit_pos(r, c.probe), 8 * c.offset);
+    CHECK_EQ(r->size, c.size);
+  }
+  // t14: two offsets
+  {
+    auto r = a64({{"foo1", "char"}, {"", "int", 0}, {"foo2", "char", 1}, {"foo3", "short", 16}, {"", "char", 0},
+                  {"foo4", "short", 16}, {"bar1", "char"}, {"", "int", 0}, {"bar2", "char"}});
+    CHECK_EQ(bit_pos(r, "bar1"), 80);
+    CHECK_EQ(r->align, 4u);
+  }
+  // t21: a long mix
+  {
+    auto r = a64({{"", "short", 0}, {"foo1", "int", 1}, {"", "char", 0}, {"foo2", "int", 16}, {"", "long", 0},
+                  {"bar1", "char"}, {"bar2", "int"}, {"bar3", "long"}, {"foo3", "char", 8}, {"", "char", 0},
+                  {"", "long", 0}, {"foo4", "int", 32}, {"foo5", "short", 1}, {"bar4", "long"},
+                  {"foo6", "short", 16}, {"foo7", "short", 16}, {"foo8", "short", 16}});
+    CHECK_EQ(bit_pos(r, "bar1"), 64);
+    CHECK_EQ(bit_pos(r, "bar2"), 96);
+    CHECK_EQ(bit_pos(r, "bar3"), 128);
+    CHECK_EQ(bit_pos(r, "bar4"), 320);
+    CHECK_EQ(r->size, 56u);
+  }
+  // The same declarations by the x86-64 rules: the positions agree, the alignment not.
+  {
+    auto r = sysv({{"foo", "char"}, {"", "long", 0}, {"bar", "char"}});
+    CHECK_EQ(bit_pos(r, "bar"), 64);
+    CHECK_EQ(r->size, 9u);
+    CHECK_EQ(r->align, 1u);
+    auto r2 = sysv({{"foo", "char"}, {"", "short", 2}, {"bar", "char"}});
+    CHECK_EQ(bit_pos(r2, "bar"), 16);
+    CHECK_EQ(r2->align, 1u);
+  }
+  // A zero-width bit-field's alignment is not capped by #pragma pack; a named one's is.
+  {
+    RecordAttrs p1;
+    p1.pack = 1;
+    auto r = laid_out(LayoutRules::AAPCS64, false, {{"a", "char"}, {"", "int", 0}, {"b", "char"}}, p1);
+    CHECK_EQ(bit_pos(r, "b"), 32);
+    CHECK_EQ(r->align, 4u);
+    auto r2 = laid_out(LayoutRules::AAPCS64, false, {{"a", "char"}, {"", "int", 3}, {"b", "char"}}, p1);
+    CHECK_EQ(r2->align, 1u);
+  }
+}
+
 int main() {
   test_interning();
   test_str();
@@ -697,6 +972,8 @@ int main() {
   test_scope_conflicts();
   test_arg_spec();
   test_calls();
+  test_layout_msvc();
+  test_layout_aapcs64();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
 }
