@@ -696,3 +696,11 @@ def test_spellings_are_valid_c_of_the_same_type(tmp_path):
     proc = subprocess.run([cc, "-std=gnu11", "-fsyntax-only", str(src)], capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stderr[:4000]
+
+
+def test_hexadecimal_floating_constants_keep_their_exponent_sign():
+    ns = ndffi.Namespace()
+    ns.cdef("#define Q 0x1p-2\n#define R 0x10-1\n#define S 1.5e-3\n")
+    assert ns.constant("Q")[0] == 0.25
+    assert ns.constant("R")[0] == 15
+    assert ns.constant("S")[0] == 1.5e-3

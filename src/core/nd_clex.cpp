@@ -56,11 +56,13 @@ class Lexer {
         out.push_back({Tok::Ident, std::string(src_.substr(start, i_ - start)), start});
       } else if (isdigit((unsigned char)c) ||
                  (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
+        // An exponent's sign belongs to the number: e/E in decimal, p/P in hexadecimal.
+        bool hex = src_[start] == '0' && start + 1 < src_.size() &&
+                   (src_[start + 1] == 'x' || src_[start + 1] == 'X');
         while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '.' ||
                                     ((src_[i_] == '+' || src_[i_] == '-') &&
-                                     (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E') &&
-                                     !(src_[start] == '0' && start + 1 < src_.size() &&
-                                       (src_[start + 1] == 'x' || src_[start + 1] == 'X')))))
+                                     (hex ? (src_[i_ - 1] == 'p' || src_[i_ - 1] == 'P')
+                                          : (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E')))))
           i_++;
         out.push_back({Tok::Number, std::string(src_.substr(start, i_ - start)), start});
       } else if (c == '"' || c == '\'') {
