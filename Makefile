@@ -125,7 +125,7 @@ $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
 	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5"
+	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
 	$(PIP) install -q --no-build-isolation -e . -Cbuild-dir=build/editable
 	touch $(STAMP)
 

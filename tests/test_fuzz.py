@@ -65,3 +65,9 @@ def test_views_of_owned_memory_keep_it_alive():
     del p, s
     gc.collect()
     assert row[1] == 42 and v.a == 7
+
+
+def test_cast_to_incomplete_enum_is_a_type_error():
+    # was: RuntimeError out of cast()
+    with pytest.raises(TypeError, match="incomplete type 'enum E'"):
+        ndffi.cast("enum E", 1)
