@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.ndffi-installed
 SOURCES := $(shell find src python -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.py' \)) CMakeLists.txt pyproject.toml
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test bench bench-callgrind stress fuzz asan system-deps install clean
+.PHONY: demo test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install clean
 
 demo: install
 	$(PY) -m ndffi demo
@@ -45,6 +45,54 @@ asan: system-deps
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ../$(ASAN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not stress" .
 
+# Fuzzing: a libFuzzer target over the C++ declaration parser (clang, ASan + UBSan) and
+# atheris over the Python entry points.  The parser corpus that grows is merged back,
+# minimised, into fuzz/corpus/parser.  Exits non-zero on any finding.
+FUZZ_RUNS ?= 1000000
+FUZZ_DIR  := build/fuzz
+CORE_SRC  := $(wildcard src/core/*.cpp) $(wildcard src/core/*.h)
+fuzz: fuzz-deps install
+	@mkdir -p $(FUZZ_DIR)/work $(FUZZ_DIR)/parser-artifacts $(FUZZ_DIR)/atheris-artifacts $(FUZZ_DIR)/merged
+	$(MAKE) $(FUZZ_DIR)/parser_fuzzer
+	$(PY) -c 'import atheris' 2>/dev/null || $(PIP) install -q atheris
+	rm -rf $(FUZZ_DIR)/work/* $(FUZZ_DIR)/parser-artifacts/* $(FUZZ_DIR)/atheris-artifacts/*
+	-$(FUZZ_DIR)/parser_fuzzer -runs=$(FUZZ_RUNS) -timeout=1 -detect_leaks=0 -rss_limit_mb=4096 \
+	  -max_len=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/parser-artifacts/ \
+	  $(FUZZ_DIR)/work fuzz/corpus/parser > $(FUZZ_DIR)/parser.log 2>&1
+	rm -rf $(FUZZ_DIR)/merged && mkdir -p $(FUZZ_DIR)/merged
+	$(FUZZ_DIR)/parser_fuzzer -merge=1 -timeout=1 -detect_leaks=0 -max_len=4096 $(FUZZ_DIR)/merged \
+	  fuzz/corpus/parser $(FUZZ_DIR)/work > $(FUZZ_DIR)/merge.log 2>&1
+	rm -f fuzz/corpus/parser/* && cp $(FUZZ_DIR)/merged/* fuzz/corpus/parser/
+	-$(PY) fuzz/atheris_entry.py -runs=$(FUZZ_RUNS) -timeout=5 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/atheris-artifacts/ > $(FUZZ_DIR)/atheris.log 2>&1
+	@echo "parser:  $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/parser.log | grep -o '[0-9]*$$') executions," \
+	  "$$(ls $(FUZZ_DIR)/parser-artifacts | wc -l) findings, corpus $$(ls fuzz/corpus/parser | wc -l) files" \
+	  "$$(du -sk fuzz/corpus/parser | cut -f1) KB"
+	@echo "atheris: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/atheris.log | grep -o '[0-9]*$$') executions," \
+	  "$$(ls $(FUZZ_DIR)/atheris-artifacts | wc -l) findings"
+	@test -z "$$(ls $(FUZZ_DIR)/parser-artifacts $(FUZZ_DIR)/atheris-artifacts)" || \
+	  { echo "findings (see $(FUZZ_DIR)/*.log):"; ls $(FUZZ_DIR)/parser-artifacts/* $(FUZZ_DIR)/atheris-artifacts/* 2>/dev/null; exit 1; }
+	@grep -q 'Done [0-9]* runs' $(FUZZ_DIR)/parser.log && grep -q 'Done [0-9]* runs' $(FUZZ_DIR)/atheris.log || \
+	  { echo "a fuzzer stopped early (see $(FUZZ_DIR)/*.log)"; exit 1; }
+
+$(FUZZ_DIR)/parser_fuzzer: fuzz/parser_fuzzer.cpp $(CORE_SRC)
+	@mkdir -p $(FUZZ_DIR)
+	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Isrc/core fuzz/parser_fuzzer.cpp $(wildcard src/core/*.cpp) $$(pkg-config --cflags --libs libffi) -ldl -o $@
+
+# clang with libFuzzer's runtime (Debian 12: clang-14 and libclang-rt-14-dev).
+fuzz-deps: system-deps
+	@if printf 'extern "C" int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	    clang++ -x c++ -fsanitize=fuzzer,address,undefined - -o /dev/null >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing clang and libFuzzer's runtime"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-rt-dev 2>/dev/null || \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "libclang-rt-$$(clang++ --version | sed -n 's/.*version \([0-9]*\).*/\1/p' | head -1)-dev" || true; }; \
+	else \
+	  echo "make fuzz needs clang with libFuzzer (Debian/Ubuntu: sudo apt-get install clang libclang-rt-14-dev)"; exit 1; \
+	fi
+
 # The system must provide a C/C++ compiler, pkg-config and libffi's headers, and for the
 # tests of real headers zlib's and SQLite's.  As root on Debian/Ubuntu they are
 # installed; otherwise the message says what to install.
@@ -77,7 +125,7 @@ $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
 	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5"
+	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
 	$(PIP) install -q --no-build-isolation -e . -Cbuild-dir=build/editable
 	touch $(STAMP)
 

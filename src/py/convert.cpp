@@ -459,7 +459,17 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw) {
 
 PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
   if (t->kind == Kind::Record) return make_record_view(t, const_cast<void *>(p), owner);
-  ArgSpec a = arg_spec(t);
+  // an element that is itself an array decays, as in C, to a pointer to its first element
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength)
+    return make_pointer(const_cast<void *>(p), TypeTable::get().pointer(t->target), owner,
+                        Py_ssize_t(t->length));
+  ArgSpec a;
+  try {
+    a = arg_spec(t);
+  } catch (const std::exception &e) {   // called from C slots: nothing may propagate
+    PyErr_SetString(PyExc_TypeError, e.what());
+    return nullptr;
+  }
   uint64_t raw = 0;
   switch (a.conv) {
     case Conv::LongDouble: {

@@ -191,7 +191,12 @@ static nb::object cast_value(const Scope &scope, const std::string &text, nb::ha
     unsigned long long bits = PyLong_AsUnsignedLongLongMask(n);
     Py_DECREF(n);
     if (bits == (unsigned long long)-1 && PyErr_Occurred()) throw nb::python_error();
-    ArgSpec a = arg_spec(t);
+    ArgSpec a;
+    try {
+      a = arg_spec(t);   // an incomplete enum has no integer type to convert to
+    } catch (const UnsupportedType &e) {
+      throw nb::type_error(("cast(): " + std::string(e.what())).c_str());
+    }
     val->value = a.conv == Conv::Bool ? PyBool_FromLong(bits != 0)
                : a.conv == Conv::SInt ? PyLong_FromLongLong(extend_signed(bits, a.size))
                                       : PyLong_FromUnsignedLongLong(extend_unsigned(bits, a.size));

@@ -69,7 +69,8 @@ static char *element(PointerObject *p, Py_ssize_t i) {
 static PyObject *pointer_getitem(PyObject *self, Py_ssize_t i) {
   auto *p = (PointerObject *)self;
   char *e = element(p, i);
-  return e ? load_c(p->type->target, e, p->owner) : nullptr;
+  // a view into memory this Pointer owns must keep the Pointer alive
+  return e ? load_c(p->type->target, e, p->owns_memory ? self : p->owner) : nullptr;
 }
 
 static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
