@@ -227,6 +227,9 @@ using namespace ndffi::py;
 
 NB_MODULE(_ndffi, m) {
   if (_import_array() < 0) throw nb::python_error();
+  // Namespaces and library handles may live until the interpreter's end (module-level
+  // caches); that is not a leak, and leaks are measured by the suite, not at exit.
+  nb::set_leak_warnings(false);
   for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType, &CallbackType}) {
     if (PyType_Ready(t) < 0) throw nb::python_error();
     Py_INCREF(t);
