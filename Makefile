@@ -6,6 +6,10 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.ndffi-installed
 SOURCES := $(shell find src python -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.py' \)) CMakeLists.txt pyproject.toml
 export OPENBLAS_NUM_THREADS ?= 1
+# What building, testing and benchmarking need besides the package's own dependencies.
+DEV_DEPS := "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
+  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
+  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
 
 .PHONY: demo test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install clean
 
@@ -35,8 +39,7 @@ UBSAN_LIB = $(shell $${CXX:-c++} -print-file-name=libubsan.so)
 asan: system-deps
 	test -x $(ASAN_VENV)/bin/python || $(PYTHON) -m venv $(ASAN_VENV)
 	$(ASAN_VENV)/bin/python -m pip install -q --upgrade pip
-	$(ASAN_VENV)/bin/python -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
-	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools
+	$(ASAN_VENV)/bin/python -m pip install -q $(DEV_DEPS)
 	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation . -Cbuild-dir=build/asan \
 	  -Ccmake.define.NDFFI_SANITIZE=ON -Ccmake.build-type=RelWithDebInfo -Cinstall.strip=false
 	cd tests && NDFFI_SANITIZED=1 PYTHONMALLOC=malloc LD_PRELOAD="$(ASAN_LIB) $(UBSAN_LIB)" \
@@ -123,9 +126,7 @@ $(VENV)/bin/python:
 
 $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
-	  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-	  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
+	$(PIP) install -q $(DEV_DEPS)
 	$(PIP) install -q --no-build-isolation -e . -Cbuild-dir=build/editable
 	touch $(STAMP)
 
