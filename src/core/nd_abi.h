@@ -20,6 +20,11 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
 // describe by members), classified by this ABI's rules; nullptr if not supported.
 ffi_type *aggregate_ffi_type(const Record *rec);
 
+// The libffi type a result of type `t` must be described by when libffi's own rule for
+// it differs from this ABI's (a struct of one long double comes back in st(0) on
+// x86-64 SysV, where libffi 3.4 expects memory); nullptr to use ffi_type_of(t).
+ffi_type *result_ffi_type(const CType *t);
+
 // Closures entered without libffi.  If this ABI can, for the signature, save the argument
 // registers into a frame of 8-byte slots and hand it to the closure's frame handler, set
 // (*slot)[i] to the slot argument i arrives in and *ret_slot to where the result goes,

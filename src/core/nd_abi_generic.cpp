@@ -10,6 +10,8 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
 
 ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 
+ffi_type *result_ffi_type(const CType *) { return nullptr; }
+
 bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
                   uint8_t *) {
   return false;

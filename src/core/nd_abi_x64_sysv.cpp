@@ -165,6 +165,25 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
 }
 
+// True if every scalar in `t` is a long double at offset 0: the record's eightbytes
+// classify X87, X87UP and it travels in st(0) like a long double.
+static bool only_x87(const CType *t) {
+  if (t->kind == Kind::Array) return t->length == 1 && only_x87(t->target);
+  if (t->kind == Kind::Record) {
+    if (t->record->fields.empty()) return false;
+    for (const Record::Field &f : t->record->fields)
+      if (f.offset != 0 || f.bit_width >= 0 || !only_x87(f.type)) return false;
+    return true;
+  }
+  return t->kind == Kind::Float && t->size == sizeof(long double) && sizeof(long double) == 16;
+}
+
+ffi_type *result_ffi_type(const CType *t) {
+  if (t->kind == Kind::Record && t->record->complete && t->record->size == 16 && only_x87(t))
+    return &ffi_type_longdouble;
+  return nullptr;
+}
+
 // ---- closures --------------------------------------------------------------------
 
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,

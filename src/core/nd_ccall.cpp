@@ -129,6 +129,11 @@ ffi_type *ffi_type_of(const CType *t) {
   }
 }
 
+ffi_type *ffi_result_type(const CType *t) {
+  if (ffi_type *r = abi::result_ffi_type(t)) return r;
+  return ffi_type_of(t);
+}
+
 void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) {
   plan.fn = fn;
   plan.type = ftype;
@@ -153,7 +158,7 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   // tests that compare the two engines.
   plan.ffi_args.clear();
   for (const CType *p : ftype->params) plan.ffi_args.push_back(ffi_type_of(p));
-  ffi_type *rt = ffi_type_of(ftype->target);
+  ffi_type *rt = ffi_result_type(ftype->target);
   // A variadic function's cif is prepared again per call with the extra arguments;
   // this one checks the fixed part.
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
@@ -178,7 +183,7 @@ bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &ext
     values[nfixed + i] = storage + extra[i].offset;
   }
   return ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, unsigned(nfixed), unsigned(n),
-                          ffi_type_of(plan.type->target), types.data()) == FFI_OK;
+                          ffi_result_type(plan.type->target), types.data()) == FFI_OK;
 }
 
 void VariadicCall::call(const CallPlan &plan, void *ret) {

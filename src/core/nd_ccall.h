@@ -73,6 +73,8 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct =
 // The libffi type of a C scalar, pointer or record type (nullptr if libffi cannot pass
 // it on this ABI).  Record types are made once and kept.
 ffi_type *ffi_type_of(const CType *t);
+// The libffi type of a result: ffi_type_of(t) unless the ABI returns `t` otherwise.
+ffi_type *ffi_result_type(const CType *t);
 
 // Call through libffi.  `ret` must hold at least max(8, result size) bytes.
 void call_ffi(const CallPlan &plan, unsigned char *storage, void *ret);

@@ -35,7 +35,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
     plan.ffi_args.push_back(t);
   }
-  ffi_type *rt = ffi_type_of(ftype->target);
+  ffi_type *rt = ffi_result_type(ftype->target);
   if (!rt) throw UnsupportedType("libffi cannot return '" + ftype->target->str() + "' from a callback");
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
                    plan.ffi_args.data()) != FFI_OK)

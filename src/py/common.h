@@ -48,6 +48,9 @@ struct PointerObject {
 extern PyTypeObject PointerType;
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
 PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length = -1);
+// memory of ndffi.new and of struct values: zeroed, aligned beyond the allocator's guarantee
+char *alloc_aligned(size_t size, size_t align);
+void free_aligned(void *data);
 
 // ---- Value: a C scalar of an explicit type, made by ndffi.cast ----
 struct ValueObject {

@@ -111,12 +111,15 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   if (elem->kind == Kind::Void || elem->kind == Kind::Func || !elem->is_complete())
     throw nb::type_error(("new(): '" + elem->str() + "' is incomplete; its size is unknown").c_str());
   size_t size = elem->byte_size();
-  void *mem = PyMem_Calloc(n ? size_t(n) : 1, size);
+  if (size && size_t(n) > size_t(PY_SSIZE_T_MAX) / size)
+    throw nb::value_error(("new('" + text + "'): " + std::to_string(n) + " elements of " +
+                           std::to_string(size) + " bytes overflow the address space").c_str());
+  void *mem = alloc_aligned(n ? size_t(n) * size : size, elem->alignment());
   if (!mem) throw std::bad_alloc();
   const CType *ptype = TypeTable::get().pointer(elem);
   nb::object p = nb::steal(make_pointer(mem, ptype, nullptr, n));
   if (!p.is_valid()) {
-    PyMem_Free(mem);
+    free_aligned(mem);
     throw nb::python_error();
   }
   ((PointerObject *)p.ptr())->owns_memory = true;

@@ -1,9 +1,31 @@
 // ndffi.Pointer: a typed C address, indexable like C; and the Value of ndffi.cast.
+#include <algorithm>
 #include <cstring>
 
 #include "common.h"
 
 namespace ndffi::py {
+
+// Zeroed memory of `size` bytes aligned to `align`, which may exceed what the allocator
+// guarantees (aligned(64) records); the block's own address is kept just before the
+// data, for free_aligned.  nullptr (no error set) when out of memory or size overflows.
+char *alloc_aligned(size_t size, size_t align) {
+  align = std::max<size_t>(align, alignof(void *));
+  if (size > PY_SSIZE_T_MAX - align - sizeof(void *)) return nullptr;
+  char *raw = (char *)PyMem_Calloc(size + align + sizeof(void *), 1);
+  if (!raw) return nullptr;
+  uintptr_t at = (uintptr_t(raw) + sizeof(void *) + align - 1) / align * align;
+  char *data = (char *)at;
+  memcpy(data - sizeof(void *), &raw, sizeof(void *));
+  return data;
+}
+
+void free_aligned(void *data) {
+  if (!data) return;
+  char *raw;
+  memcpy(&raw, (char *)data - sizeof(void *), sizeof(void *));
+  PyMem_Free(raw);
+}
 
 PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length) {
   auto *p = PyObject_New(PointerObject, &PointerType);
@@ -20,7 +42,7 @@ PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize
 static void pointer_dealloc(PyObject *self) {
   auto *p = (PointerObject *)self;
   Py_XDECREF(p->owner);
-  if (p->owns_memory) PyMem_Free(p->addr);
+  if (p->owns_memory) free_aligned(p->addr);
   PyObject_Free(self);
 }
 

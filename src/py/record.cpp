@@ -230,33 +230,13 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
 
 // ---- StructValue ----------------------------------------------------------------------
 
-// Zeroed memory for a value of `size` bytes aligned to `align` (which may exceed what the
-// allocator guarantees: aligned(32) records); the block's own address is kept just
-// before the data, for free_value.
-static char *alloc_value(size_t size, size_t align) {
-  align = std::max<size_t>(align, alignof(void *));
-  char *raw = (char *)PyMem_Calloc(size + align + sizeof(void *), 1);
-  if (!raw) return nullptr;
-  uintptr_t at = (uintptr_t(raw) + sizeof(void *) + align - 1) / align * align;
-  char *data = (char *)at;
-  memcpy(data - sizeof(void *), &raw, sizeof(void *));
-  return data;
-}
-
-static void free_value(char *data) {
-  if (!data) return;
-  char *raw;
-  memcpy(&raw, data - sizeof(void *), sizeof(void *));
-  PyMem_Free(raw);
-}
-
 PyObject *make_record(const CType *t, const void *src) {
   auto *r = PyObject_GC_New(RecordObject, &RecordType);
   if (!r) return nullptr;
   size_t size = t->byte_size();
   r->type = strip(t);
   r->owner = nullptr;
-  r->data = alloc_value(size, t->alignment());
+  r->data = alloc_aligned(size, t->alignment());
   if (!r->data) {
     r->owns = false;
     Py_DECREF(r);
@@ -294,7 +274,7 @@ static void record_dealloc(PyObject *self) {
   auto *r = (RecordObject *)self;
   PyObject_GC_UnTrack(self);
   record_clear(self);
-  if (r->owns) free_value(r->data);
+  if (r->owns) free_aligned(r->data);
   PyObject_GC_Del(self);
 }
 

@@ -132,6 +132,9 @@ double bfd_sum(bfd v) { return v.a * 1000.0 + v.b + v.d; }
 double bf12_sum(bf12 v) { return (double)v.a + (double)v.b + v.f; }
 double su_sum(su v) { return v.u.d + v.f; }
 long double sld_twice(sld v) { return 2 * v.x; }
+typedef struct { sld inner[1]; } sld_nested;                      /* x87 too */
+sld_nested make_sld_nested(long double x) { sld_nested r = {{{x}}}; return r; }
+long double sld_from_callback(sld (*f)(long double), long double x) { return f(x).x + 1; }
 /* Mixed arguments: registers of both kinds run out, so later ones go to the stack. */
 double mixed_args(uf a, int i, uf16 b, double d, bfd c, umix e, usse f, bfs g, double h, s32 k) {
     return a.d + i + (b.f[0] + b.f[3]) + d + (c.a + c.b + c.d) + (e.s.a + e.s.b) + (f.s.d + f.s.f)
