@@ -510,6 +510,12 @@ KNOWN_SYSV = [
     ("#pragma pack(2)\nstruct s { char a; double b __attribute__((aligned(16))); };\n#pragma pack()",
      10, 2, {"b": 2}),
     ("#pragma pack(push, 1)\nstruct s { char c; double d; };\n#pragma pack(pop)", 9, 1, {"d": 1}),
+    # a #pragma pack between members: GCC lays out the whole record with the pack in force
+    # at its closing brace
+    ("struct s { char c;\n#pragma pack(1)\nint x; char d; double y; };\n#pragma pack()", 14, 1,
+     {"x": 1, "y": 6}),
+    ("struct s { char c;\n#pragma pack(push, 2)\nint x; double y;\n#pragma pack(pop)\nchar z; double w; };",
+     32, 8, {"x": 4, "y": 8, "w": 24}),
     # flexible array members and anonymous members
     ("struct s { int n; double d[]; };", 8, 8, {"d": 8}),
     ("struct s { char c; struct { int x; }; char d; };", 12, 4, {"x": 4, "d": 8}),

@@ -704,3 +704,16 @@ def test_hexadecimal_floating_constants_keep_their_exponent_sign():
     assert ns.constant("Q")[0] == 0.25
     assert ns.constant("R")[0] == 15
     assert ns.constant("S")[0] == 1.5e-3
+
+
+def test_directives_between_members_and_enumerators():
+    # real headers define a member's flags next to it
+    ns = ndffi.Namespace()
+    ns.cdef("struct dev { unsigned flags;\n#define DEV_READY 0x1\n#define DEV_BUSY (1 << 3)\n int id; };\n"
+            "enum mode { M_A = 2,\n#define M_FIRST M_A\n M_B, M_C\n#pragma weak nothing\n};")
+    assert ns.constant("DEV_READY")[0] == 1 and ns.constant("DEV_BUSY")[0] == 8
+    assert ns.type("struct dev").size == 8
+    assert ns.constant("M_C")[0] == 4 and ns.constant("M_FIRST")[0] == 2
+    # a directive inside a body still has to end its line
+    with pytest.raises(ndffi.CDefError, match="unexpected text at the end of the directive"):
+        ns.cdef("struct bad { int a;\n#pragma pack(1) int b; };")

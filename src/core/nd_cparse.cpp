@@ -372,6 +372,12 @@ class Parser {
     while (!accept("}")) {
       if (at_end()) error("expected '}'");
       if (accept(";")) continue;
+      if (peek().kind == Tok::Hash) {
+        // #define or #pragma pack between members; as in GCC, the pack in force at the
+        // closing brace lays out the whole record
+        directive();
+        continue;
+      }
       attrs_ = {};
       const CType *base = specifiers(nullptr);
       Attrs spec_attrs = attrs_;
@@ -444,6 +450,10 @@ class Parser {
     int64_t next = 0, lo = 0, hi = 0;
     bool next_overflows = false;
     while (!accept("}")) {
+      if (peek().kind == Tok::Hash) {
+        directive();
+        continue;
+      }
       const Token &n = peek();
       if (n.kind != Tok::Ident || is_keyword(n.text)) error("expected an enumerator name");
       p_++;
@@ -465,6 +475,7 @@ class Parser {
       next_overflows = v == INT64_MAX;
       next = next_overflows ? v : v + 1;
       if (!accept(",")) {
+        while (peek().kind == Tok::Hash) directive();
         expect("}");
         break;
       }
