@@ -747,6 +747,7 @@ def test_constants_match_compiler(tmp_path):
 
 
 def test_constants_through_library(lib):
+    assert {"BUFSIZE", "SCALE", "NAME"} <= set(dir(lib))
     assert lib.BUFSIZE == 4096 and isinstance(lib.BUFSIZE, int)
     assert lib.SCALE == 0.5 and isinstance(lib.SCALE, float)
     assert lib.NAME == "ndffi"
@@ -761,6 +762,16 @@ def test_constant_redefinition():
         with pytest.raises(ndffi.CDefError, match=f"conflicting definition of '{name}'"):
             ns.cdef(text)
     assert ns.constant("A")[0] == 1 and ns.constant("S")[0] == "x"
+    # the same anonymous enums and records again (a cdef run twice): one type
+    text = "typedef enum { R, G } color; typedef struct { color c; struct { int x; } in; } px; px make(color);"
+    ns.cdef(text)
+    ns.cdef(text)
+    assert ns.constant("G")[0] == 1 and ns.type("px").size == 8
+    with pytest.raises(ndffi.CDefError, match=r"conflicting typedef 'px': previously "
+                                              r"'struct \{ color c; struct <anonymous> in; \}', now 'struct \{ int y; \}'"):
+        ns.cdef("typedef struct { int y; } px;")
+    with pytest.raises(ndffi.CDefError, match="conflicting definition of 'G': previously 1, now 0"):
+        ns.cdef("enum { G };")
     # a failed cdef leaves nothing behind
     with pytest.raises(ndffi.CDefError):
         ns.cdef("#define NEW 1\n#define A 3")
@@ -784,9 +795,10 @@ def test_globals_in_place(lib):
     assert lib.counter == 7
     assert lib.bump() == 8                     # C sees the write, Python sees C's
     assert lib.counter == 8
-    with pytest.raises(OverflowError):
+    with pytest.raises(OverflowError, match=r"cannot set global 'int counter' of library .*libstructs.*: "
+                                            r"expected int in \[-2147483648, 2147483647\]"):
         lib.counter = 2**40
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cannot set global 'int counter' .*expected int for 'int', got float"):
         lib.counter = 1.5
     assert lib.counter == 8
     with pytest.raises(AttributeError, match="only declared C global variables"):

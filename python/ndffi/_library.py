@@ -117,7 +117,12 @@ class Library:
         address = self._handle.symbol(name)
         if address is None:
             raise AttributeError(self._missing_symbol(name, decl[1]))
-        self._ns.variable(name, address)[0] = value
+        try:
+            self._ns.variable(name, address)[0] = value
+        except (TypeError, OverflowError, ValueError) as exc:
+            # say which global, not which pointer element
+            reason = str(exc).removeprefix("pointer element: ")
+            raise type(exc)(f"cannot set global '{decl[1]}' of {self._label()}: {reason}") from None
 
     def _missing_symbol(self, name, prototype):
         msg = f"{self._label()} does not export {name!r} (declared as '{prototype}')"
@@ -133,7 +138,7 @@ class Library:
         return f"library {self._handle.path or '<process>'}"
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._ns.names()))
+        return sorted(set(super().__dir__()) | set(self._ns.names()) | set(self._ns.constant_names()))
 
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"

@@ -249,12 +249,49 @@ const Decl *Scope::find_decl(const std::string &name) const {
   return nullptr;
 }
 
+// Two anonymous records are distinct types, but the same declaration text parsed twice
+// (a cdef run again) makes two of the same shape: a typedef of either is one type.
+static bool same_shape(const CType *a, const CType *b) {
+  if (a == b) return true;
+  if (a->kind != b->kind || a->quals != b->quals) return false;
+  if (a->kind == Kind::Pointer) return same_shape(a->target, b->target);
+  if (a->kind == Kind::Array) return a->length == b->length && same_shape(a->target, b->target);
+  if (a->kind != Kind::Record && a->kind != Kind::Enum) return false;
+  const Record *x = a->record, *y = b->record;
+  if (!x->tag.empty() || !y->tag.empty() || x->is_union != y->is_union || x->complete != y->complete ||
+      x->size != y->size || x->align != y->align || x->enum_base != y->enum_base ||
+      x->enumerators != y->enumerators || x->fields.size() != y->fields.size())
+    return false;
+  for (size_t i = 0; i < x->fields.size(); i++) {
+    const Record::Field &f = x->fields[i], &g = y->fields[i];
+    if (f.name != g.name || f.offset != g.offset || f.bit_offset != g.bit_offset ||
+        f.bit_width != g.bit_width || !same_shape(f.type, g.type))
+      return false;
+  }
+  return true;
+}
+
+// An anonymous record with its members, for messages: "struct { int x; double y; }".
+static std::string spelled_out(const CType *t) {
+  if ((t->kind != Kind::Record && t->kind != Kind::Enum) || !t->record->tag.empty()) return t->str();
+  const Record *r = t->record;
+  std::string s = r->is_enum ? "enum {" : r->is_union ? "union {" : "struct {";
+  if (r->is_enum) {
+    for (size_t i = 0; i < r->enumerators.size(); i++)
+      s += (i ? ", " : " ") + r->enumerators[i].first + " = " + std::to_string(r->enumerators[i].second);
+  } else {
+    for (const Record::Field &f : r->fields)
+      s += " " + f.type->str(f.name) + (f.bit_width >= 0 ? " : " + std::to_string(f.bit_width) : "") + ";";
+  }
+  return s + " }";
+}
+
 void Scope::add_typedef(const std::string &name, const CType *t) {
   if (const CType *old = find_typedef(name)) {
-    if (old == t) return;
+    if (old == t || same_shape(old, t)) return;
     if (typedefs_.count(name))
-      throw DeclConflict("conflicting typedef '" + name + "': previously '" + old->str() +
-                         "', now '" + t->str() + "'");
+      throw DeclConflict("conflicting typedef '" + name + "': previously '" + spelled_out(old) +
+                         "', now '" + spelled_out(t) + "'");
   }
   if (decls_.count(name))
     throw DeclConflict("'" + name + "' is already declared as '" + decls_[name].str() + "'");
@@ -325,9 +362,21 @@ const Constant *Scope::find_constant(const std::string &name) const {
 void Scope::add_constant(const std::string &name, Constant c) {
   auto it = constants_.find(name);
   if (it != constants_.end()) {
-    if (it->second == c) return;
-    throw DeclConflict("conflicting definition of '" + name + "': previously " + it->second.str() +
-                       ", now " + c.str());
+    const Constant &old = it->second;
+    if (old == c) return;
+    // The same text declared again: an anonymous enum is a new type each time it is parsed.
+    auto anonymous_enum = [](const CType *t) {
+      return t && t->kind == Kind::Enum && t->record->tag.empty();
+    };
+    if (old.kind == Constant::Int && c.kind == Constant::Int && old.i == c.i &&
+        anonymous_enum(old.type) && anonymous_enum(c.type))
+      return;
+    std::string was = old.str(), now = c.str();
+    if (was == now) {
+      was += " of type '" + (old.type ? old.type->str() : std::string("?")) + "'";
+      now += " of type '" + (c.type ? c.type->str() : std::string("?")) + "'";
+    }
+    throw DeclConflict("conflicting definition of '" + name + "': previously " + was + ", now " + now);
   }
   if (decls_.count(name) || typedefs_.count(name))
     throw DeclConflict("'" + name + "' is already declared");
