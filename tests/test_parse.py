@@ -495,6 +495,9 @@ ERRORS = [
     ("#define F(x) (x)\nint f(int) = 1;", 2, 14, "1", "initializers"),
     ("int f(int);\n  #include <stdio.h>", 2, 4, "include", "#include is not accepted"),
     ("#pragma pack(3)\nstruct s { int a; };", 1, 14, "3", "#pragma pack takes"),
+    ("typedef int aint __attribute__((aligned(16)));", 1, 13, "aint",
+     "'aint': an aligned(16) attribute on a typedef of 'int' (alignment 4) is not supported"),
+    ("typedef struct { char c; } T32 __attribute__((aligned(32)));", 1, 28, "T32", "aligned(32) attribute on a typedef"),
     ("int f(int) @;", 1, 12, "@", "unexpected character '@'"),
     ("int\tf(int)\t@;", 1, 12, "@", "unexpected character '@'"),
     ("int $x;", 1, 5, "$", "unexpected character '$'"),
@@ -717,3 +720,17 @@ def test_directives_between_members_and_enumerators():
     # a directive inside a body still has to end its line
     with pytest.raises(ndffi.CDefError, match="unexpected text at the end of the directive"):
         ns.cdef("struct bad { int a;\n#pragma pack(1) int b; };")
+
+
+def test_typedef_attributes_that_change_nothing_are_accepted():
+    ns = ndffi.Namespace()
+    # the kernel's __aligned_u64 on x86-64, packed on a typedef (GCC ignores it), and an
+    # aligned struct whose attribute belongs to the struct
+    ns.cdef("typedef unsigned long long __aligned_u64 __attribute__((aligned(8)));"
+            "typedef struct { char c; int x; } pt __attribute__((packed));"
+            "typedef struct { char c; } __attribute__((aligned(32))) a32;"
+            "int after; typedef int plain;")
+    assert ns.type("__aligned_u64").alignment == 8
+    assert (ns.type("pt").size, ns.type("pt").alignment) == (8, 4)
+    assert (ns.type("a32").size, ns.type("a32").alignment) == (32, 32)
+    assert ns.type("plain").alignment == 4

@@ -714,13 +714,25 @@ class Parser {
   void declaration() {
     if (accept(";")) return;
     bool is_typedef = false;
+    attrs_ = {};
     const CType *base = specifiers(&is_typedef);
     if (accept(";")) return;   // "struct handle;" or a lone type
+    Attrs spec_attrs = attrs_;
     for (;;) {
+      attrs_ = spec_attrs;
       Declarator d = declarator(false, true);
       std::vector<std::string> names;
       const CType *t = apply(base, d, &names);
       const Token &at = toks_[d.name_pos];
+      // GCC lets a typedef's aligned attribute change the alignment (not the size) of
+      // what it names (and ignores packed there); the type model has no such variant, so
+      // refuse rather than lay out the records that use it wrongly.
+      if (is_typedef && attrs_.aligned && t->is_complete() && attrs_.aligned != t->alignment())
+        error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.aligned) +
+                         ") attribute on a typedef of '" + t->str() + "' (alignment " +
+                         std::to_string(t->alignment()) +
+                         ") is not supported; put it on the struct or on the members that use the type",
+                 false);
       try {
         if (is_typedef) {
           scope_.add_typedef(d.name, t);
