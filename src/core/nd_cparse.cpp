@@ -483,24 +483,11 @@ class Parser {
     if (rec->enumerators.empty()) error_at(at, "an enum needs at least one enumerator", false);
     attrs_ = {};
     while (skip_decoration()) {}   // enum e { ... } __attribute__((packed))
-    bool packed = enum_attrs.packed || attrs_.packed;
-    // The compiler's choice of integer type: unsigned int when no value is negative,
-    // else int, widening to long when the values need it; a packed enum takes the
-    // smallest type that holds its values.
-    const CType *base = lo >= 0 ? (uint64_t(hi) <= UINT32_MAX ? T_.int_type(4, false, "unsigned int")
-                                                              : T_.int_type(8, false, "unsigned long"))
-                                : (lo >= INT32_MIN && hi <= INT32_MAX ? T_.int_type(4, true, "int")
-                                                                      : T_.int_type(8, true, "long"));
-    if (packed && base->size == 4) {
-      if (lo >= 0 && hi <= UINT8_MAX) base = T_.int_type(1, false, "unsigned char");
-      else if (lo >= 0 && hi <= UINT16_MAX) base = T_.int_type(2, false, "unsigned short");
-      else if (lo >= INT8_MIN && hi <= INT8_MAX) base = T_.int_type(1, true, "signed char");
-      else if (lo >= INT16_MIN && hi <= INT16_MAX) base = T_.int_type(2, true, "short");
+    try {
+      layout_enum(rec, lo, hi, enum_attrs.packed || attrs_.packed);
+    } catch (const std::runtime_error &e) {
+      error_at(at, e.what(), false);
     }
-    rec->enum_base = base;
-    rec->size = base->size;
-    rec->align = base->align;
-    rec->complete = true;
     completed_.push_back(rec);
   }
 

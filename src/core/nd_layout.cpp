@@ -23,6 +23,15 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
   rec->complete = true;
 }
 
+void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed, LayoutRules rules) {
+  const CType *base = rules == LayoutRules::MSVC ? layout::msvc_enum_base(lo, hi)
+                                                 : layout::sysv_enum_base(lo, hi, packed);
+  rec->enum_base = base;
+  rec->size = base->size;
+  rec->align = base->align;
+  rec->complete = true;
+}
+
 namespace layout {
 
 void check_member(const Record *rec, const MemberDecl &m, bool last) {

@@ -42,7 +42,15 @@ LayoutRules native_layout_rules();
 void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
                    LayoutRules rules = native_layout_rules());
 
+// Complete the enum `rec`, whose enumerators lie in [lo, hi], with the integer type the
+// rules give it (`packed`: __attribute__((packed)) on the enum).  Throws
+// std::runtime_error when the rules have no type for those values.
+void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed,
+                 LayoutRules rules = native_layout_rules());
+
 namespace layout {
+const CType *sysv_enum_base(int64_t lo, int64_t hi, bool packed);
+const CType *msvc_enum_base(int64_t lo, int64_t hi);
 void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
           bool unnamed_bitfields_align = false);
 void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);

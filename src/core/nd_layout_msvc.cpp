@@ -14,6 +14,7 @@
 // - The record's alignment is the largest of its members' and its own align(n); its size
 //   is the end of its last member (or unit) rounded up to that alignment.
 #include <algorithm>
+#include <stdexcept>
 
 #include "nd_layout.h"
 
@@ -90,6 +91,13 @@ void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs
   align = std::max(align, attrs.aligned);
   rec->align = align;
   rec->size = round_up(size, align);
+}
+
+// MSVC's C enums are int, whatever their values; packed has no effect.
+const CType *msvc_enum_base(int64_t lo, int64_t hi) {
+  if (lo < INT32_MIN || hi > INT32_MAX)
+    throw std::runtime_error("an enumerator value does not fit in int, the type of every enum on Windows");
+  return TypeTable::get().int_type(4, true, "int");
 }
 
 }  // namespace ndffi::layout

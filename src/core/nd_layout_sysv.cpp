@@ -98,4 +98,22 @@ void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs
   rec->size = round_up(round_up(size, 8) / 8, align);
 }
 
+// GCC's choice of an enum's integer type: unsigned int when no value is negative, else
+// int, widening to long when the values need it; a packed enum takes the smallest type
+// that holds its values.
+const CType *sysv_enum_base(int64_t lo, int64_t hi, bool packed) {
+  TypeTable &T = TypeTable::get();
+  const CType *base = lo >= 0 ? (uint64_t(hi) <= UINT32_MAX ? T.int_type(4, false, "unsigned int")
+                                                            : T.int_type(8, false, "unsigned long"))
+                              : (lo >= INT32_MIN && hi <= INT32_MAX ? T.int_type(4, true, "int")
+                                                                    : T.int_type(8, true, "long"));
+  if (packed && base->size == 4) {
+    if (lo >= 0 && hi <= UINT8_MAX) base = T.int_type(1, false, "unsigned char");
+    else if (lo >= 0 && hi <= UINT16_MAX) base = T.int_type(2, false, "unsigned short");
+    else if (lo >= INT8_MIN && hi <= INT8_MAX) base = T.int_type(1, true, "signed char");
+    else if (lo >= INT16_MIN && hi <= INT16_MAX) base = T.int_type(2, true, "short");
+  }
+  return base;
+}
+
 }  // namespace ndffi::layout

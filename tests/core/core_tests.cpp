@@ -963,6 +963,32 @@ static void test_layout_aapcs64() {
   }
 }
 
+// An enum's integer type: GCC's by its values (smallest type when packed), MSVC's int.
+static void test_enum_bases() {
+  struct Case { int64_t lo, hi; bool packed; const char *sysv; };
+  const Case cases[] = {{0, 5, false, "unsigned int"},      {-1, 5, false, "int"},
+                        {0, 1ll << 32, false, "unsigned long"}, {-1, 1ll << 31, false, "long"},
+                        {0, 200, true, "unsigned char"},     {0, 300, true, "unsigned short"},
+                        {-100, 100, true, "signed char"},    {-200, 100, true, "short"},
+                        {-1, 1ll << 40, true, "long"}};
+  for (const Case &c : cases) {
+    Record *r = TypeTable::get().new_record("", false, true);
+    layout_enum(r, c.lo, c.hi, c.packed, LayoutRules::SysV);
+    CHECK_EQ(r->enum_base->name, std::string(c.sysv));
+    CHECK_EQ(r->size, r->enum_base->size);
+    CHECK(r->complete);
+    Record *m = TypeTable::get().new_record("", false, true);
+    if (c.lo >= INT32_MIN && c.hi <= INT32_MAX) {
+      layout_enum(m, c.lo, c.hi, c.packed, LayoutRules::MSVC);
+      CHECK_EQ(m->enum_base->name, std::string("int"));
+    } else {
+      bool threw = false;
+      try { layout_enum(m, c.lo, c.hi, c.packed, LayoutRules::MSVC); } catch (const std::runtime_error &) { threw = true; }
+      CHECK(threw);
+    }
+  }
+}
+
 int main() {
   test_interning();
   test_str();
@@ -974,6 +1000,7 @@ int main() {
   test_calls();
   test_layout_msvc();
   test_layout_aapcs64();
+  test_enum_bases();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
 }
