@@ -317,6 +317,35 @@ def test_inline():
     assert named.half(3.0) == 1.5 and os.path.basename(named.path) == "libhalves.so"
 
 
+def test_globals_the_sources_define_are_declared(tmp_path, cache):
+    lib = ndffi.inline("""
+        #include <stddef.h>
+        struct pt { int x, y; };
+        int counter = 3;
+        static int hidden = 1;
+        __attribute__((visibility("hidden"))) int internal = 2;
+        const double table[3] = {1.5, 2.5, 3.5};
+        struct pt origin = {7, -8};
+        int (*hook)(int) = NULL;
+        int a = 1, b = sizeof(struct pt) / 4;   /* initializers are dropped */
+        extern int elsewhere;
+        int get(void) { return counter + hidden + internal; }
+    """)
+    assert lib.counter == 3 and lib.get() == 6
+    lib.counter = 10
+    assert lib.get() == 13
+    assert list(lib.table) == [1.5, 2.5, 3.5]
+    assert (lib.origin.x, lib.origin.y) == (7, -8)
+    assert not lib.hook and (lib.a, lib.b) == (1, 2)
+    names = set(dir(lib))
+    assert {"counter", "table", "origin", "hook", "a", "b", "get"} <= names
+    # static, hidden and undefined ones are not the library's to offer
+    assert not {"hidden", "internal", "elsewhere"} & names
+    cxx = ndffi.inline('extern "C" { int cx = 5; }\nint mangled_ok = 6;\n'
+                       'extern "C" int cget(void) { return cx; }', lang="c++")
+    assert cxx.cx == 5 and cxx.cget() == 5 and "mangled_ok" not in dir(cxx)
+
+
 # ---- errors -----------------------------------------------------------------------------
 
 

@@ -32,8 +32,9 @@ How a build works
   with C linkage (inside ``extern "C" { ... }`` or prefixed ``extern "C"``).  Either way
   the types the project itself defines (typedefs, structs, unions, enums of non-system
   headers) are declared first, and only functions the built library really exports are
-  kept, so ``static`` and hidden functions never appear.  Global variables are not
-  declared this way (declare them with ``cdef=``).  A declaration the parser cannot
+  kept, so ``static`` and hidden functions never appear.  The variables the sources
+  define at file scope are declared too (without their initializers) when the library
+  exports them as data.  A declaration the parser cannot
   read yet is left out with a :class:`BuildWarning` naming it; pass ``cdef=`` to declare
   such functions by hand.
 * **``header=``** is run through the C preprocessor with the build's include directories
@@ -69,7 +70,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction changes, so
 # old entries are not reused.
-_FORMAT = 2
+_FORMAT = 3
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -688,7 +689,7 @@ def _join(toks):
 
 @dataclass
 class _Item:
-    kind: str  # "type", "function" or "other"
+    kind: str  # "type", "function", "variable" or "other"
     name: str | None
     text: str
     file: str
@@ -791,7 +792,7 @@ def _classify(toks, definition, extern_c, cxx):
     if words[0] == "typedef":
         return _Item("type", None, _join(toks) + ";", static=False, **base)
     if words[0] in ("struct", "union", "enum") and not definition:
-        if "{" in words:
+        if "{" in words[1:3] and "=" not in words[:words.index("{")]:
             depth, end = 0, None
             for k, w in enumerate(words):
                 depth += w == "{"
@@ -806,18 +807,62 @@ def _classify(toks, definition, extern_c, cxx):
             return _Item("type", words[1], _join(toks) + ";", static=False, **base)
     if "<" in words or "::" in words or "operator" in words or "template" in words:
         return _Item("other", None, "", static=False, **base)
-    depth, p = 0, None
+    depth, p, eq = 0, None, None
     for k, w in enumerate(words):
         if w == "(" and depth == 0 and p is None:
             p = k
+        if w == "=" and depth == 0 and eq is None:
+            eq = k
         depth += w in ("(", "{")
         depth -= w in (")", "}")
+    if not definition and (eq is not None or p is None or toks[p - 1].kind != "id"
+                           or words[p - 1] in _KEYWORDS):
+        return _variables(toks, base)
     if p and toks[p - 1].kind == "id" and words[p - 1] not in _KEYWORDS:
         name = words[p - 1]
         static = "static" in words[:p]
         keep = [t for t in toks if t.text not in ("extern", "inline", "static", "virtual")]
         return _Item("function", name, _join(keep) + ";", static=static, **base)
     return _Item("other", None, "", static=False, **base)
+
+
+def _variables(toks, base):
+    """A file-scope variable definition or declaration (``int n = 3, *p;``) as a
+    declaration without initializers, named by its first declarator."""
+    declarators, cur, depth = [], [], 0
+    for t in toks:
+        if t.text in ("(", "[", "{"):
+            depth += 1
+        elif t.text in (")", "]", "}"):
+            depth -= 1
+        if t.text == "," and depth == 0:
+            declarators.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    declarators.append(cur)
+    kept = []
+    for d in declarators:
+        eq = next((k for k, t in enumerate(d) if t.text == "=" and _depth_at(d, k) == 0), None)
+        kept.append(d[:eq] if eq is not None else d)
+    words = [t.text for t in kept[0]]
+    # the declared name: the first identifier a declarator ends or closes on
+    ends = ("[", ")", None)
+    name = next((t.text for k, t in enumerate(kept[0])
+                 if t.kind == "id" and t.text not in _KEYWORDS
+                 and (words[k + 1] if k + 1 < len(words) else None) in ends), None)
+    if name is None or "typedef" in words:
+        return _Item("other", None, "", static=False, **base)
+    text = ", ".join(_join([t for t in d if t.text not in ("extern", "static")]) for d in kept)
+    return _Item("variable", name, text + ";", static="static" in words, **base)
+
+
+def _depth_at(toks, k):
+    depth = 0
+    for t in toks[:k]:
+        depth += t.text in ("(", "[", "{")
+        depth -= t.text in (")", "]", "}")
+    return depth
 
 
 def _scan(text, cxx=False):
@@ -871,7 +916,7 @@ def _declarations(plan, jobs, results, lib_path, sources):
     except OSError:
         exported = {}
     cwd = os.getcwd()
-    types, functions, own_files = [], [], set()
+    types, functions, variables, own_files = [], [], [], set()
     for (what, _cmd, src, aux), proc in zip(jobs, results):
         if what != "preprocess":
             continue
@@ -882,6 +927,8 @@ def _declarations(plan, jobs, results, lib_path, sources):
                 own_files.add(os.path.realpath(os.path.join(cwd, it.file)))
         own = [it for it in items if _own(it, own_files, cwd)]
         types += [it for it in own if it.kind == "type"]
+        variables += [it for it in own if it.kind == "variable" and not it.static
+                      and (it.extern_c or not cxx)]
         use_aux = not cxx and src != plan.header and any(
             a is not None and s == src for w, _c, s, a in jobs if w == "compile")
         if use_aux:
@@ -899,8 +946,10 @@ def _declarations(plan, jobs, results, lib_path, sources):
                           and os.path.realpath(os.path.join(cwd, it.file)) in own_files]
     if exported:
         functions = [f for f in functions if exported.get(f.name) == "function"]
+    # a variable is declared where the library defines it: exported as data
+    variables = [v for v in variables if exported.get(v.name) == "object"]
     seen, unique = set(), []
-    for f in functions:
+    for f in functions + variables:
         if f.name not in seen:
             seen.add(f.name)
             unique.append(f)
@@ -927,7 +976,7 @@ def _select(types, functions, plan):
                 accepted.append(it)
             except CDefError as exc:
                 skipped.append((it, str(exc).splitlines()[0]))
-    bad = [(it, why) for it, why in skipped if it.kind == "function"]
+    bad = [(it, why) for it, why in skipped if it.kind in ("function", "variable")]
     msg = None
     if bad:
         causes = [f"{it.name or it.text[:40]} at {os.path.basename(it.file)}:{it.line} ({why})"
