@@ -1,8 +1,8 @@
 """Shared pytest configuration.
 
-The C test libraries (tests/clib/*.c) are compiled at test-run time, before any test
-runs, into tests/clib/build.  This file must not import ndffi: it works whether or not
-the package is built.
+The C test libraries (tests/clib/*.c, and the package's example sources the tests call)
+are compiled at test-run time, before any test runs, into tests/clib/build.  This file
+must not import ndffi at import time: it works whether or not the package is built.
 """
 
 import importlib.util
@@ -67,3 +67,26 @@ def clib_paths():
 def clib_dir(clib_paths):
     """Directory holding the built test libraries (libfoo.so, libfibonacci.so, ...)."""
     return str(CLIB_DIR)
+
+
+def clib_fixture(name, decls, *, release_gil=True, **load_options):
+    """A module-scoped fixture: the test library lib<name> loaded with ``load_options``
+    (``ndffi.load``'s) and ``decls`` declared.  A test module binds it to the fixture's
+    name: ``lib = clib_fixture("numpy_funcs", DECLS)``."""
+
+    @pytest.fixture(scope="module")
+    def fixture(clib_dir):
+        import ndffi
+
+        return ndffi.load(f"lib{name}", clib_dir, **load_options).cdef(decls, release_gil=release_gil)
+
+    return fixture
+
+
+# The cookbook's fibonacci.c (python/ndffi/examples), as its wrappers declare it.
+FIBONACCI_DECLS = """
+    int fib(int a);
+    void fibseries(const int *a, int elements, int *series);
+    void fibmatrix(int *a, int rows, int columns, int *matrix);
+"""
+fiblib = clib_fixture("fibonacci", FIBONACCI_DECLS)

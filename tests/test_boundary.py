@@ -267,8 +267,9 @@ def array_arg(draw, ctype, const):
     return arr, ("ok" if good else "bad"), (arr.flat[0].item() if good else None)
 
 
-def _struct_fields_ok(draw, sidx):
-    fields = STRUCTS[sidx][1]
+def _good_struct(draw, sidx, lib):
+    """(the struct's type, its fields, good values drawn for them, what C sees of them)."""
+    name, fields = STRUCTS[sidx]
     vals = []
     for _, t in fields:
         if _kind(t) == "f":
@@ -276,15 +277,13 @@ def _struct_fields_ok(draw, sidx):
         else:
             lo, hi = _limits(t)
             vals.append(draw(st.integers(lo, hi)))
-    return vals
+    expect = [_c_value(t, v) for (_, t), v in zip(fields, vals)]
+    return getattr(lib.types, name), fields, vals, expect
 
 
 @st.composite
 def struct_arg(draw, sidx, lib):
-    T = getattr(lib.types, STRUCTS[sidx][0])
-    fields = STRUCTS[sidx][1]
-    vals = _struct_fields_ok(draw, sidx)
-    expect = [_c_value(t, v) for (_, t), v in zip(fields, vals)]
+    T, fields, vals, expect = _good_struct(draw, sidx, lib)
     choice = draw(st.integers(0, 7))
     if choice == 0:
         return T(*vals), "ok", expect
@@ -309,10 +308,7 @@ def struct_arg(draw, sidx, lib):
 
 @st.composite
 def structp_arg(draw, sidx, lib):
-    T = getattr(lib.types, STRUCTS[sidx][0])
-    fields = STRUCTS[sidx][1]
-    vals = _struct_fields_ok(draw, sidx)
-    expect = [_c_value(t, v) for (_, t), v in zip(fields, vals)]
+    T, fields, vals, expect = _good_struct(draw, sidx, lib)
     choice = draw(st.integers(0, 6))
     if choice == 0:
         return None, "ok", None
@@ -512,9 +508,8 @@ class BoundaryMachine(RuleBasedStateMachine):
 
     @rule(target=values, sidx=st.integers(0, N_STRUCTS - 1), data=st.data())
     def make_struct(self, sidx, data):
-        T = getattr(self.lib.types, STRUCTS[sidx][0])
-        vals = _struct_fields_ok(data.draw, sidx)
-        return sidx, T(*vals), [_c_value(t, v) for (_, t), v in zip(STRUCTS[sidx][1], vals)]
+        T, _, vals, expect = _good_struct(data.draw, sidx, self.lib)
+        return sidx, T(*vals), expect
 
     @rule(v=values, data=st.data())
     def pass_struct_later(self, v, data):

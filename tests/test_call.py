@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ndffi
-from conftest import skip_if_sanitized
+from conftest import clib_fixture, skip_if_sanitized
 
 # ---- declarations -------------------------------------------------------------------
 
@@ -86,37 +86,9 @@ def int_range(ctype):
     return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
-@pytest.fixture(scope="module")
-def lib(clib_dir):
-    lib = ndffi.load("libfoo", clib_dir)
-    lib.cdef(FOO_CDEF)
-    return lib
-
-
-@pytest.fixture(scope="module")
-def lib_gil(clib_dir):
-    """The same library with functions that keep the GIL during the call."""
-    lib = ndffi.load("libfoo", clib_dir)
-    lib.cdef(FOO_CDEF, release_gil=False)
-    return lib
-
-
-@pytest.fixture(scope="module")
-def elib(clib_dir):
-    lib = ndffi.load("libfoo", clib_dir, use_errno=True)
-    lib.cdef("int set_errno(int v); int add(int a, int b);")
-    return lib
-
-
-@pytest.fixture(scope="module")
-def fiblib(clib_dir):
-    lib = ndffi.load("libfibonacci", clib_dir)
-    lib.cdef("""
-        int fib(int a);
-        void fibseries(const int *a, int elements, int *series);
-        void fibmatrix(int *a, int rows, int columns, int *matrix);
-    """)
-    return lib
+lib = clib_fixture("foo", FOO_CDEF)
+lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)   # functions keep the GIL in calls
+elib = clib_fixture("foo", "int set_errno(int v); int add(int a, int b);", use_errno=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import dask.array as da
 from distributed import Client, LocalCluster
 
 import ndffi
+from conftest import clib_fixture
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +21,8 @@ def client():
         yield c
 
 
-@pytest.fixture(scope="module")
-def lib(clib_dir):
-    lib = ndffi.load("libnumpy_funcs", clib_dir)
-    lib.cdef("double gauss(double x); double dsum(const double *x, long n);"
-             "void to_polar(double x, double y, double *r, double *theta);")
-    return lib
-
-
-@pytest.fixture(scope="module")
-def fiblib(clib_dir):
-    lib = ndffi.load("libfibonacci", clib_dir)
-    lib.cdef("int fib(int a); void fibmatrix(int *a, int rows, int columns, int *matrix);")
-    return lib
+lib = clib_fixture("numpy_funcs", "double gauss(double x); double dsum(const double *x, long n);"
+                   "void to_polar(double x, double y, double *r, double *theta);")
 
 
 def test_workers_are_other_processes(client):

@@ -409,6 +409,17 @@ def test_char_signedness_follows_platform():
 
 # ---- errors -----------------------------------------------------------------------------
 
+def raises_at(parse, text, line, column, token, fragment):
+    """``parse(text)`` raises a CDefError at ``line``, ``column`` on ``token`` whose message
+    holds ``fragment``; returns the error."""
+    with pytest.raises(ndffi.CDefError) as info:
+        parse(text)
+    e = info.value
+    assert (e.line, e.column, e.text) == (line, column, token), str(e)
+    assert fragment in str(e)
+    return e
+
+
 ERRORS = [
     # text, line, column, offending text, message fragment
     ("foo f(int);", 1, 1, "foo", "unknown type name 'foo'"),
@@ -535,12 +546,8 @@ ERRORS = [
                          ids=[r[0][:50] for r in ERRORS])
 def test_errors(text, line, column, token, fragment):
     ns = ndffi.Namespace()
-    with pytest.raises(ndffi.CDefError) as info:
-        ns.cdef(text)
-    e = info.value
+    e = raises_at(ns.cdef, text, line, column, token, fragment)
     assert isinstance(e, ValueError)
-    assert (e.line, e.column, e.text) == (line, column, token), str(e)
-    assert fragment in str(e)
     # the message starts with the position and quotes the offending line with a caret
     first, *rest = str(e).splitlines()
     assert first.startswith(f"line {line}, column {column}: ")
@@ -569,11 +576,7 @@ def test_type_name_errors(text, line, column, token, fragment):
     if line is None:
         ns.type(text)
         return
-    with pytest.raises(ndffi.CDefError) as info:
-        ns.type(text)
-    e = info.value
-    assert (e.line, e.column, e.text) == (line, column, token), str(e)
-    assert fragment in str(e)
+    raises_at(ns.type, text, line, column, token, fragment)
 
 
 def test_failed_cdef_leaves_nothing_behind():

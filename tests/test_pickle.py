@@ -28,13 +28,6 @@ def lib(clib_dir):
     return lib
 
 
-@pytest.fixture(scope="module")
-def fiblib(clib_dir):
-    lib = ndffi.load("libfibonacci", clib_dir)
-    lib.cdef("int fib(int a); void fibseries(const int *a, int elements, int *series);")
-    return lib
-
-
 def in_fresh_process(payload, code):
     """Run `code` in a new interpreter with `obj` = pickle.loads(payload); return its stdout."""
     script = ("import pickle, sys\nimport numpy as np\n"

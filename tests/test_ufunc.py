@@ -8,6 +8,7 @@ import pytest
 
 import ndffi
 from ndffi._wrap import info
+from conftest import clib_fixture
 
 DECLS = """
     double gauss(double x);
@@ -34,18 +35,7 @@ DECLS = """
 """
 
 
-@pytest.fixture(scope="module")
-def lib(clib_dir):
-    lib = ndffi.load("libnumpy_funcs", clib_dir)
-    lib.cdef(DECLS)
-    return lib
-
-
-@pytest.fixture(scope="module")
-def fiblib(clib_dir):
-    lib = ndffi.load("libfibonacci", clib_dir)
-    lib.cdef("int fib(int a); void fibseries(const int *a, int elements, int *series);")
-    return lib
+lib = clib_fixture("numpy_funcs", DECLS)
 
 
 def gauss_np(x):

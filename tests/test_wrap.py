@@ -6,31 +6,16 @@ import numpy as np
 import pytest
 
 import ndffi
+from conftest import clib_fixture
 
-
-@pytest.fixture(scope="module")
-def fiblib(clib_dir):
-    lib = ndffi.load("libfibonacci", clib_dir)
-    lib.cdef("""
-        int fib(int a);
-        void fibseries(const int *a, int elements, int *series);
-        void fibmatrix(int *a, int rows, int columns, int *matrix);
-    """)
-    return lib
-
-
-@pytest.fixture(scope="module")
-def nlib(clib_dir):
-    lib = ndffi.load("libnumpy_funcs", clib_dir)
-    lib.cdef("""
-        double dsum(const double *x, long n);
-        int normalize(double *x, int n);
-        int solve(const double *d, double *x, int n);
-        int arange_fill(double start, double step, double *out, int n);
-        void cumsum(const double *x, int n, double *out);
-        void matvec(const double *a, const double *x, int m, int n, double *y);
-    """)
-    return lib
+nlib = clib_fixture("numpy_funcs", """
+    double dsum(const double *x, long n);
+    int normalize(double *x, int n);
+    int solve(const double *d, double *x, int n);
+    int arange_fill(double start, double step, double *out, int n);
+    void cumsum(const double *x, int n, double *out);
+    void matvec(const double *a, const double *x, int m, int n, double *y);
+""")
 
 
 # ---- the seed's three Fibonacci wrappers, one line each ---------------------------

@@ -203,7 +203,7 @@ def cmd_inspect(args):
 # ---------------------------------------------------------------------------------------
 
 def _parser():
-    from . import __version__
+    from . import __version__, _cli_headers
 
     p = argparse.ArgumentParser(
         prog="ndffi", description="ndffi: call C from Python and NumPy, fast and checked.",
@@ -222,10 +222,7 @@ def _parser():
     b.add_argument("--lang", choices=["c", "c++"], help="compile every source as this language")
     b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
                    help="extra compiler flags, split like a shell (repeatable)")
-    b.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
-                   help="include directory (repeatable)")
-    b.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="define a macro (repeatable)")
+    _cli_headers.add_preprocessor_arguments(b)
     b.add_argument("-l", dest="libraries", action="append", default=[], metavar="LIB",
                    help="link with library LIB (repeatable)")
     b.add_argument("-L", dest="library_dirs", action="append", default=[], metavar="DIR",
@@ -254,8 +251,6 @@ def _parser():
                     "Arguments after 'bench' are passed on (e.g. --callgrind).")
     be.add_argument("args", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
     be.set_defaults(func=cmd_bench)
-
-    from . import _cli_headers
 
     i = sub.add_parser(
         "inspect", help="list a shared library's exported symbols",

@@ -15,11 +15,16 @@ import sys
 OK, FAILURE, USAGE = 0, 1, 2
 
 
-def _common(p):
+def add_preprocessor_arguments(p):
+    """-I and -D, as C compilers take them (``ndffi build`` has them too)."""
     p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
                    help="search DIR for headers before the system directories (repeatable)")
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
                    help="predefine a macro (repeatable)")
+
+
+def _common(p):
+    add_preprocessor_arguments(p)
     p.add_argument("-L", dest="lib_dirs", action="append", default=[], metavar="DIR",
                    help="search DIR for the library first (repeatable)")
 

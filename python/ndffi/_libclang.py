@@ -210,28 +210,26 @@ PARSE_DETAILED_PROCESSING_RECORD = 0x01
 PARSE_SKIP_FUNCTION_BODIES = 0x40
 
 
-def children(cursor):
+def _collect(visit_all, visitor_type, of):
+    """The items that a libclang visiting function (``visit_all(of, visitor, data)``)
+    passes to its visitor, in order."""
     out = []
     append = out.append
 
-    def visit(child, _parent, _data):
-        append(child)
-        return 1   # CXChildVisit_Continue
+    def visit(item, *_):
+        append(item)
+        return 1   # CXChildVisit_Continue, CXVisit_Continue
 
-    visitChildren(cursor, CURSOR_VISITOR(visit), None)
+    visit_all(of, visitor_type(visit), None)
     return out
+
+
+def children(cursor):
+    return _collect(visitChildren, CURSOR_VISITOR, cursor)
 
 
 def fields(t):
-    out = []
-    append = out.append
-
-    def visit(field, _data):
-        append(field)
-        return 1
-
-    visitFields(t, FIELD_VISITOR(visit), None)
-    return out
+    return _collect(visitFields, FIELD_VISITOR, t)
 
 
 _loc_file = c_void_p()
@@ -247,9 +245,14 @@ def location(loc):
     return _loc_file.value or 0, _loc_line.value, _loc_offset.value
 
 
-def cursor_file(cursor):
-    getExpansionLocation(getCursorLocation(cursor), _loc_refs[0], None, None, None)
+def _file_of(loc):
+    """The file id of a source location (0: none)."""
+    getExpansionLocation(loc, _loc_refs[0], None, None, None)
     return _loc_file.value or 0
+
+
+def cursor_file(cursor):
+    return _file_of(getCursorLocation(cursor))
 
 
 def parse(index, path, source, args):
@@ -293,11 +296,7 @@ def inclusions(tu):
     out = []
 
     def visit(included, stack, depth, _data):
-        src = 0
-        if depth:
-            getExpansionLocation(stack[0], _loc_refs[0], None, None, None)
-            src = _loc_file.value or 0
-        out.append((src, included or 0))
+        out.append((_file_of(stack[0]) if depth else 0, included or 0))
 
     getInclusions(tu, INCLUSION_VISITOR(visit), None)
     return out

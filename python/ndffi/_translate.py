@@ -658,18 +658,8 @@ class Translator:
             return
         if key in self.failed:
             raise _Unsupported(self.failed[key])
-        self.active.add(key)
-        self._begin()
-        try:
-            text = "typedef " + self.spell(lc.getTypedefDeclUnderlyingType(decl), name, full=False) + ";"
-        except _Unsupported as exc:
-            self._packs.pop()
-            self.failed[key] = str(exc)
-            raise
-        finally:
-            self.active.discard(key)
-        self._end(text)
-        self.done.add(key)
+        underlying = lc.getTypedefDeclUnderlyingType(decl)
+        self._emit(key, lambda: "typedef " + self.spell(underlying, name, full=False) + ";")
 
     def ensure_record(self, decl):
         """Emit the definition of a tagged struct, union or enum (its tag alone when the
@@ -686,10 +676,16 @@ class Translator:
             self.chunks.append(head + ";")
             self.done.add(key)
             return
+        self._emit(key, lambda: self._definition(defn, head, key) + ";")
+
+    def _emit(self, key, spell):
+        """Emit the chunk ``spell()`` returns as the declaration of type ``key``.  While it
+        is spelled, ``key`` is active, so that a reference back to the type does not emit it
+        again; if it cannot be spelled, why is kept in ``failed`` and _Unsupported raised."""
         self.active.add(key)
         self._begin()
         try:
-            text = self._definition(defn, head, key) + ";"
+            text = spell()
         except _Unsupported as exc:
             self._packs.pop()
             self.failed[key] = str(exc)

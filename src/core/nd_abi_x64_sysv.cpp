@@ -218,66 +218,55 @@ static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(c
 #define ND_FUNC_END(x) ".size " #x ", .-" #x "\n"
 #endif
 
-// On entry r10 points at the thunk's data slot {entry, closure}; rsp is 8 mod 16.
+// An entry: on entry r10 points at the thunk's data slot {entry, closure}; rsp is 8 mod
+// 16.  It saves the argument registers into the frame, calls
+// closure->frame_handler(closure, frame) and loads the result from the frame.  SAVE_XMM
+// and LOAD_XMM are the steps for the xmm registers, or "" for an entry that leaves them.
+#define ND_CLOSURE_ENTRY(name, SAVE_XMM, LOAD_XMM)                                         \
+  ".p2align 4\n"                                                                            \
+  ".globl " ND_SYM(name) "\n"                                                               \
+  ND_FUNC_BEGIN(name)                                                                       \
+  ".cfi_startproc\n"                                                                        \
+  ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"   /* endbr64 (a no-op without CET) */                    \
+  "subq $136, %rsp\n"                                                                       \
+  ".cfi_adjust_cfa_offset 136\n"                                                            \
+  "movq %rdi, 0(%rsp)\n"                                                                    \
+  "movq %rsi, 8(%rsp)\n"                                                                    \
+  "movq %rdx, 16(%rsp)\n"                                                                   \
+  "movq %rcx, 24(%rsp)\n"                                                                   \
+  "movq %r8, 32(%rsp)\n"                                                                    \
+  "movq %r9, 40(%rsp)\n"                                                                    \
+  SAVE_XMM                                                                                  \
+  "movq 8(%r10), %rdi\n"             /* the closure */                                      \
+  "movq %rsp, %rsi\n"                /* the frame */                                        \
+  "call *(%rdi)\n"                   /* closure->frame_handler(closure, frame) */           \
+  "movq 112(%rsp), %rax\n"                                                                  \
+  "movq 120(%rsp), %rdx\n"                                                                  \
+  LOAD_XMM                                                                                  \
+  "addq $136, %rsp\n"                                                                       \
+  ".cfi_adjust_cfa_offset -136\n"                                                           \
+  "ret\n"                                                                                   \
+  ".cfi_endproc\n"                                                                          \
+  ND_FUNC_END(name)
+
+#define ND_SAVE_XMM                                                                         \
+  "movsd %xmm0, 48(%rsp)\n"                                                                 \
+  "movsd %xmm1, 56(%rsp)\n"                                                                 \
+  "movsd %xmm2, 64(%rsp)\n"                                                                 \
+  "movsd %xmm3, 72(%rsp)\n"                                                                 \
+  "movsd %xmm4, 80(%rsp)\n"                                                                 \
+  "movsd %xmm5, 88(%rsp)\n"                                                                 \
+  "movsd %xmm6, 96(%rsp)\n"                                                                 \
+  "movsd %xmm7, 104(%rsp)\n"
+#define ND_LOAD_XMM                                                                         \
+  "movsd 112(%rsp), %xmm0\n"                                                                \
+  "movsd 120(%rsp), %xmm1\n"
+
+// The entry for any signature, and the one for signatures without floating-point
+// arguments or result, which neither saves nor loads the xmm registers.
 asm(".text\n"
-    ".p2align 4\n"
-    ".globl " ND_SYM(ndffi_x64_closure_entry) "\n"
-    ND_FUNC_BEGIN(ndffi_x64_closure_entry)
-    ".cfi_startproc\n"
-    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"        // endbr64 (a no-op without CET)
-    "subq $136, %rsp\n"
-    ".cfi_adjust_cfa_offset 136\n"
-    "movq %rdi, 0(%rsp)\n"
-    "movq %rsi, 8(%rsp)\n"
-    "movq %rdx, 16(%rsp)\n"
-    "movq %rcx, 24(%rsp)\n"
-    "movq %r8, 32(%rsp)\n"
-    "movq %r9, 40(%rsp)\n"
-    "movsd %xmm0, 48(%rsp)\n"
-    "movsd %xmm1, 56(%rsp)\n"
-    "movsd %xmm2, 64(%rsp)\n"
-    "movsd %xmm3, 72(%rsp)\n"
-    "movsd %xmm4, 80(%rsp)\n"
-    "movsd %xmm5, 88(%rsp)\n"
-    "movsd %xmm6, 96(%rsp)\n"
-    "movsd %xmm7, 104(%rsp)\n"
-    "movq 8(%r10), %rdi\n"                  // the closure
-    "movq %rsp, %rsi\n"                     // the frame
-    "call *(%rdi)\n"                        // closure->frame_handler(closure, frame)
-    "movq 112(%rsp), %rax\n"
-    "movq 120(%rsp), %rdx\n"
-    "movsd 112(%rsp), %xmm0\n"
-    "movsd 120(%rsp), %xmm1\n"
-    "addq $136, %rsp\n"
-    ".cfi_adjust_cfa_offset -136\n"
-    "ret\n"
-    ".cfi_endproc\n"
-    ND_FUNC_END(ndffi_x64_closure_entry)
-    // The same for signatures without floating-point arguments or result: the xmm
-    // registers are neither saved nor loaded.
-    ".p2align 4\n"
-    ".globl " ND_SYM(ndffi_x64_closure_entry_int) "\n"
-    ND_FUNC_BEGIN(ndffi_x64_closure_entry_int)
-    ".cfi_startproc\n"
-    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"
-    "subq $136, %rsp\n"
-    ".cfi_adjust_cfa_offset 136\n"
-    "movq %rdi, 0(%rsp)\n"
-    "movq %rsi, 8(%rsp)\n"
-    "movq %rdx, 16(%rsp)\n"
-    "movq %rcx, 24(%rsp)\n"
-    "movq %r8, 32(%rsp)\n"
-    "movq %r9, 40(%rsp)\n"
-    "movq 8(%r10), %rdi\n"
-    "movq %rsp, %rsi\n"
-    "call *(%rdi)\n"
-    "movq 112(%rsp), %rax\n"
-    "movq 120(%rsp), %rdx\n"
-    "addq $136, %rsp\n"
-    ".cfi_adjust_cfa_offset -136\n"
-    "ret\n"
-    ".cfi_endproc\n"
-    ND_FUNC_END(ndffi_x64_closure_entry_int));
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, ND_SAVE_XMM, ND_LOAD_XMM)
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", ""));
 
 extern "C" void ndffi_x64_closure_entry();
 extern "C" void ndffi_x64_closure_entry_int();

@@ -59,5 +59,15 @@ void check_member(const Record *rec, const MemberDecl &m, bool last) {
     throw std::runtime_error(what + " has incomplete type '" + t->str() + "'");
 }
 
+size_t member_size(const CType *t) {
+  if (t->kind == Kind::Array)
+    return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
+  return t->byte_size();
+}
+
+size_t member_align(const CType *t) {
+  return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
+}
+
 }  // namespace layout
 }  // namespace ndffi

@@ -55,6 +55,13 @@ void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs
           bool unnamed_bitfields_align = false);
 void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs);
 void check_member(const Record *rec, const MemberDecl &m, bool last);   // shared checks
+
+// What every family of rules measures the same way: `n` rounded up to a multiple of `a`
+// (`n` itself for a = 0), and the size and alignment in bytes of a member's type (a
+// flexible array has the alignment of its elements and no size).
+inline size_t round_up(size_t n, size_t a) { return a ? (n + a - 1) / a * a : n; }
+size_t member_size(const CType *t);
+size_t member_align(const CType *t);
 }  // namespace layout
 
 }  // namespace ndffi

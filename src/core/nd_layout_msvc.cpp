@@ -20,17 +20,6 @@
 
 namespace ndffi::layout {
 
-static size_t round_up(size_t n, size_t a) { return a ? (n + a - 1) / a * a : n; }
-
-static size_t member_size(const CType *t) {
-  if (t->kind == Kind::Array)
-    return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
-  return t->byte_size();
-}
-static size_t member_align(const CType *t) {
-  return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
-}
-
 void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs) {
   size_t size = 0, align = 1;
   bool in_bitfield = false;            // the last member was a non-zero-width bit-field

@@ -25,19 +25,7 @@
 
 namespace ndffi::layout {
 
-static size_t round_up(size_t n, size_t a) { return a ? (n + a - 1) / a * a : n; }
 static size_t low_bit(size_t n) { return n & (~n + 1); }
-
-// Size and alignment in bytes of a member's type; a flexible array has the alignment of
-// its elements and no size.
-static size_t member_size(const CType *t) {
-  if (t->kind == Kind::Array)
-    return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
-  return t->byte_size();
-}
-static size_t member_align(const CType *t) {
-  return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
-}
 
 void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
           bool unnamed_bitfields_align) {

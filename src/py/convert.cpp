@@ -41,13 +41,16 @@ std::string Where::str() const {
   return s;
 }
 
-static std::string dtype_name(PyArray_Descr *d) {
-  PyObject *s = PyObject_Str((PyObject *)d);
+// The text of `s`, a new reference to a str that PyObject_Str or PyObject_Repr made
+// (released here), or "?" when it failed.
+static std::string text_of(PyObject *s) {
   std::string r = s ? PyUnicode_AsUTF8(s) : "?";
   Py_XDECREF(s);
   PyErr_Clear();
   return r;
 }
+
+static std::string dtype_name(PyArray_Descr *d) { return text_of(PyObject_Str((PyObject *)d)); }
 
 std::string describe(PyObject *o) {
   if (o == Py_None) return "None";
@@ -89,10 +92,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
     long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
     if (v == -1 && PyErr_Occurred()) return false;
     if (overflow || v < a.min || (v > 0 && uint64_t(v) > a.max)) {
-      PyObject *r = PyObject_Repr(num);
-      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
-      Py_XDECREF(r);
-      return fail(w, PyExc_OverflowError, range_text(a), given);
+      return fail(w, PyExc_OverflowError, range_text(a), text_of(PyObject_Repr(num)));
     }
     int64_t x = v;
     memcpy(dst, &x, 8);
@@ -108,10 +108,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
       }
     }
     if (bad || v > a.max) {
-      PyObject *r = PyObject_Repr(num);
-      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
-      Py_XDECREF(r);
-      return fail(w, PyExc_OverflowError, range_text(a), given);
+      return fail(w, PyExc_OverflowError, range_text(a), text_of(PyObject_Repr(num)));
     }
     uint64_t x = v;
     memcpy(dst, &x, 8);
@@ -132,9 +129,7 @@ static bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const 
       if (!n) return false;
       int overflow;
       long long k = PyLong_AsLongLongAndOverflow(n, &overflow);
-      PyObject *r = PyObject_Repr(n);
-      std::string given = r ? PyUnicode_AsUTF8(r) : "?";
-      Py_XDECREF(r);
+      std::string given = text_of(PyObject_Repr(n));
       Py_DECREF(n);
       if (overflow || k < 0 || k > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", given);
     }

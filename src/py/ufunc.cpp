@@ -82,6 +82,24 @@ struct UfuncData {
 
 // ---- loading values of the C types from array memory into call storage ----------
 
+// An integer of `size` bytes, sign-extended (Signed) or zero-extended to the 8 bytes of
+// its slot.
+template <bool Signed>
+inline void load_int_slot(size_t size, const char *src, unsigned char *dst) {
+  using I8 = std::conditional_t<Signed, int8_t, uint8_t>;
+  using I16 = std::conditional_t<Signed, int16_t, uint16_t>;
+  using I32 = std::conditional_t<Signed, int32_t, uint32_t>;
+  using I64 = std::conditional_t<Signed, int64_t, uint64_t>;
+  I64 v;
+  switch (size) {
+    case 1: { I8 x; memcpy(&x, src, 1); v = x; break; }
+    case 2: { I16 x; memcpy(&x, src, 2); v = x; break; }
+    case 4: { I32 x; memcpy(&x, src, 4); v = x; break; }
+    default: memcpy(&v, src, 8);
+  }
+  memcpy(dst, &v, 8);
+}
+
 inline void load_slot(const ArgSpec &a, const char *src, unsigned char *dst) {
   switch (a.conv) {
     case Conv::Bool: {
@@ -89,28 +107,8 @@ inline void load_slot(const ArgSpec &a, const char *src, unsigned char *dst) {
       memcpy(dst, &v, 8);
       return;
     }
-    case Conv::SInt: {
-      int64_t v;
-      switch (a.size) {
-        case 1: { int8_t x; memcpy(&x, src, 1); v = x; break; }
-        case 2: { int16_t x; memcpy(&x, src, 2); v = x; break; }
-        case 4: { int32_t x; memcpy(&x, src, 4); v = x; break; }
-        default: memcpy(&v, src, 8);
-      }
-      memcpy(dst, &v, 8);
-      return;
-    }
-    case Conv::UInt: {
-      uint64_t v;
-      switch (a.size) {
-        case 1: { uint8_t x; memcpy(&x, src, 1); v = x; break; }
-        case 2: { uint16_t x; memcpy(&x, src, 2); v = x; break; }
-        case 4: { uint32_t x; memcpy(&x, src, 4); v = x; break; }
-        default: memcpy(&v, src, 8);
-      }
-      memcpy(dst, &v, 8);
-      return;
-    }
+    case Conv::SInt: load_int_slot<true>(a.size, src, dst); return;
+    case Conv::UInt: load_int_slot<false>(a.size, src, dst); return;
     case Conv::Float: {
       uint64_t v = 0;
       memcpy(&v, src, 4);
@@ -151,28 +149,25 @@ inline void set_ptr(unsigned char *dst, const void *p) {
 
 // ---- strided copies of a core block to and from contiguous memory ---------------
 
-void gather(char *dst, const char *src, int nd, const npy_intp *shape, const npy_intp *strides,
-            size_t elsize) {
-  if (nd == 0) {
-    memcpy(dst, src, elsize);
-    return;
-  }
-  npy_intp inner = 1;
-  for (int j = 1; j < nd; j++) inner *= shape[j];
-  for (npy_intp i = 0; i < shape[0]; i++)
-    gather(dst + size_t(i * inner) * elsize, src + i * strides[0], nd - 1, shape + 1, strides + 1, elsize);
-}
+// Copies a core block of nd dimensions, element by element in C order, between
+// contiguous memory (`flat`) and array memory (`strided`, with the operand's strides):
+// Gather from the array into `flat`, Scatter from `flat` back into the array.
+enum class Copy { Gather, Scatter };
 
-void scatter(char *dst, const char *src, int nd, const npy_intp *shape, const npy_intp *strides,
-             size_t elsize) {
+template <Copy C>
+void copy_core(std::conditional_t<C == Copy::Gather, char *, const char *> flat,
+               std::conditional_t<C == Copy::Gather, const char *, char *> strided, int nd,
+               const npy_intp *shape, const npy_intp *strides, size_t elsize) {
   if (nd == 0) {
-    memcpy(dst, src, elsize);
+    if constexpr (C == Copy::Gather) memcpy(flat, strided, elsize);
+    else memcpy(strided, flat, elsize);
     return;
   }
   npy_intp inner = 1;
   for (int j = 1; j < nd; j++) inner *= shape[j];
   for (npy_intp i = 0; i < shape[0]; i++)
-    scatter(dst + i * strides[0], src + size_t(i * inner) * elsize, nd - 1, shape + 1, strides + 1, elsize);
+    copy_core<C>(flat + size_t(i * inner) * elsize, strided + i * strides[0], nd - 1, shape + 1,
+                 strides + 1, elsize);
 }
 
 bool c_contiguous(int nd, const npy_intp *shape, const npy_intp *strides, size_t elsize) {
@@ -263,7 +258,7 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
               uintptr_t(src) % u.elsize == 0)
             set_ptr(storage + u.spec.offset, src);
           else
-            gather((char *)tmp[k].data(), src, c.nd, c.shape, c.strides, u.elsize),
+            copy_core<Copy::Gather>((char *)tmp[k].data(), src, c.nd, c.shape, c.strides, u.elsize),
                 set_ptr(storage + u.spec.offset, tmp[k].data());
           break;
         }
@@ -289,7 +284,7 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
       const Core &c = core[k];
       char *dst = args[u.index] + i * steps[u.index];
       if (!(c.contiguous && c.nd > 0 && uintptr_t(dst) % u.elsize == 0))
-        scatter(dst, (const char *)tmp[k].data(), c.nd, c.shape, c.strides, u.elsize);
+        copy_core<Copy::Scatter>((const char *)tmp[k].data(), dst, c.nd, c.shape, c.strides, u.elsize);
     }
   }
 }

@@ -1,18 +1,23 @@
 """Build the C test libraries (tests/clib/*.c -> <outdir>/lib<name>.so).
 
+The package's example sources that the tests call as they are (``EXAMPLE_SOURCES``, in
+python/ndffi/examples) are built the same way, so that one copy of each serves both; a
+test source may also ``#include`` an example source.
+
 Used by tests/conftest.py at test-run time; also runnable by hand:
 
     python3 tests/clib/build.py [outdir]
 
 Uses the system C compiler ($CC, else cc).  A library is rebuilt only when its source
-(or this file, which holds the flags) is newer than it.  Outputs are written to a
-temporary file and renamed into place, so concurrent test processes (pytest-xdist)
-never see a half-written library.
+(or a file it includes with ``#include "..."``, or this file, which holds the flags) is
+newer than it.  Outputs are written to a temporary file and renamed into place, so
+concurrent test processes (pytest-xdist) never see a half-written library.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -20,6 +25,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parents[1] / "python" / "ndffi" / "examples"
+EXAMPLE_SOURCES = ["fibonacci.c"]
 CFLAGS = ["-O1", "-g", "-fPIC", "-shared", "-Wall"]
 
 
@@ -34,14 +41,29 @@ def compiler() -> list:
 
 
 def sources() -> list:
-    return sorted(HERE.glob("*.c"))
+    return sorted(HERE.glob("*.c")) + [EXAMPLES / name for name in EXAMPLE_SOURCES]
+
+
+_LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
+
+
+def _inputs(src: Path, seen=None) -> set:
+    """``src`` and the files it includes with ``#include "..."``, transitively."""
+    seen = set() if seen is None else seen
+    if src in seen or not src.exists():
+        return seen
+    seen.add(src)
+    for name in _LOCAL_INCLUDE.findall(src.read_text(errors="replace")):
+        _inputs((src.parent / name).resolve(), seen)
+    return seen
 
 
 def _stale(src: Path, out: Path) -> bool:
     if not out.exists():
         return True
     built = out.stat().st_mtime_ns
-    return src.stat().st_mtime_ns > built or Path(__file__).stat().st_mtime_ns > built
+    inputs = _inputs(src.resolve()) | {Path(__file__)}
+    return any(path.stat().st_mtime_ns > built for path in inputs)
 
 
 def build_one(src, outdir) -> str:
@@ -77,7 +99,8 @@ def build_one(src, outdir) -> str:
 
 
 def build_clibs(outdir) -> dict:
-    """Build every tests/clib/*.c into ``outdir``; return ``{name: library path}``."""
+    """Build every tests/clib/*.c and the example sources into ``outdir``; return
+    ``{name: library path}``."""
     return {src.stem: build_one(src, outdir) for src in sources()}
 
 

@@ -2,19 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The seed's sample.c */
-typedef struct Weather_t {
-    int timestamp;
-    char desc[12];
-} Weather;
-
-void print_weather(Weather* w, int nelems)
-{
-    int i;
-    for (i=0;i<nelems;++i) {
-        printf("timestamp: %d\ndescription: %s\n\n", w[i].timestamp, w[i].desc);
-    }
-}
+/* The cookbook's sample.c as the package ships it: Weather and print_weather. */
+#include "../../python/ndffi/examples/sample.c"
 
 int sum_timestamps(const Weather *w, int n) {
     int s = 0;

@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nd_ccall.h"
@@ -546,6 +548,16 @@ static double as_double(Raw r) {
   return d;
 }
 
+// Whether the call of `sig` went through its direct stub, as expected.
+static void check_direct(const char *sig, bool had_direct, bool expect_direct) {
+  if (had_direct != expect_direct) {
+    g_failed++;
+    std::printf("FAIL %s: direct stub %s\n", sig, had_direct ? "used" : "not used");
+  } else {
+    g_passed++;
+  }
+}
+
 // Both engines, compared with each other and with the expected value.
 static void both_int(const char *sig, void *fn, const std::vector<Val> &args, int64_t expected,
                      bool expect_direct) {
@@ -553,12 +565,7 @@ static void both_int(const char *sig, void *fn, const std::vector<Val> &args, in
   CallPlan dummy;
   int64_t d = as_int(dummy, call(sig, fn, args, true, &had_direct), sig);
   int64_t f = as_int(dummy, call(sig, fn, args, false), sig);
-  if (had_direct != expect_direct) {
-    g_failed++;
-    std::printf("FAIL %s: direct stub %s\n", sig, had_direct ? "used" : "not used");
-  } else {
-    g_passed++;
-  }
+  check_direct(sig, had_direct, expect_direct);
   if (d != expected || f != expected) {
     g_failed++;
     std::printf("FAIL %s: direct %lld, libffi %lld, expected %lld\n", sig, (long long)d,
@@ -575,12 +582,7 @@ static void both_real(const char *sig, void *fn, const std::vector<Val> &args, d
   Raw rd = call(sig, fn, args, true, &had_direct), rf = call(sig, fn, args, false);
   double d = is_float ? as_float(rd) : as_double(rd);
   double f = is_float ? as_float(rf) : as_double(rf);
-  if (had_direct != expect_direct) {
-    g_failed++;
-    std::printf("FAIL %s: direct stub %s\n", sig, had_direct ? "used" : "not used");
-  } else {
-    g_passed++;
-  }
+  check_direct(sig, had_direct, expect_direct);
   if (d != expected || f != expected) {
     g_failed++;
     std::printf("FAIL %s: direct %.17g, libffi %.17g, expected %.17g\n", sig, d, f, expected);
@@ -729,155 +731,68 @@ static long bit_pos(const Record *r, const char *name) {
   return -1;
 }
 
+// Checks a laid-out record: its size, its alignment (0: not checked) and the bit
+// positions of the fields named; a failure names the line of the CHECK_LAYOUT.
+static void check_layout(int line, const Record *r, size_t size, size_t align,
+                         std::initializer_list<std::pair<const char *, long>> bits = {}) {
+  check_eq(r->size, size, "r->size", "size", line);
+  if (align) check_eq(r->align, align, "r->align", "align", line);
+  for (const auto &b : bits) {
+    std::string what = std::string("bit_pos(r, \"") + b.first + "\")";
+    check_eq(bit_pos(r, b.first), b.second, what.c_str(), "bits", line);
+  }
+}
+#define CHECK_LAYOUT(...) check_layout(__LINE__, __VA_ARGS__)
+
+static RecordAttrs pragma_pack(size_t n) {
+  RecordAttrs a;
+  a.pack = n;
+  return a;
+}
+
 static void test_layout_msvc() {
-  RecordAttrs none;
   // A bit-field of a type of another size opens a new unit aligned for its type.
-  {
-    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}});
-    CHECK_EQ(r->size, 8u);
-    CHECK_EQ(r->align, 4u);
-    CHECK_EQ(bit_pos(r, "a"), 0);
-    CHECK_EQ(bit_pos(r, "b"), 32);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "int", 1}, {"b", "short", 1}});
-    CHECK_EQ(r->size, 8u);
-    CHECK_EQ(bit_pos(r, "b"), 32);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "char"}, {"b", "int", 4}, {"c", "char"}});
-    CHECK_EQ(r->size, 12u);
-    CHECK_EQ(bit_pos(r, "b"), 32);
-    CHECK_EQ(bit_pos(r, "c"), 64);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "long long", 40}, {"b", "int", 8}});
-    CHECK_EQ(r->size, 16u);
-    CHECK_EQ(r->align, 8u);
-    CHECK_EQ(bit_pos(r, "b"), 64);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "char"}, {"b", "long long", 4}, {"c", "char"}});
-    CHECK_EQ(r->size, 24u);
-    CHECK_EQ(bit_pos(r, "b"), 64);
-    CHECK_EQ(bit_pos(r, "c"), 128);
-  }
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}}), 8, 4, {{"a", 0}, {"b", 32}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "int", 1}, {"b", "short", 1}}), 8, 0, {{"b", 32}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char"}, {"b", "int", 4}, {"c", "char"}}), 12, 0, {{"b", 32}, {"c", 64}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "long long", 40}, {"b", "int", 8}}), 16, 8, {{"b", 64}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char"}, {"b", "long long", 4}, {"c", "char"}}), 24, 0,
+               {{"b", 64}, {"c", 128}});
   // Bit-fields of types of the same size share a unit while they fit; never straddle.
-  {
-    auto r = msvc_record(false, {{"a", "int", 4}, {"b", "int", 4}});
-    CHECK_EQ(r->size, 4u);
-    CHECK_EQ(bit_pos(r, "b"), 4);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "int", 4}, {"b", "unsigned int", 4}});
-    CHECK_EQ(r->size, 4u);
-    CHECK_EQ(bit_pos(r, "b"), 4);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "int", 30}, {"b", "int", 4}});
-    CHECK_EQ(r->size, 8u);
-    CHECK_EQ(bit_pos(r, "b"), 32);
-  }
-  {
-    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "char", 6}});
-    CHECK_EQ(r->size, 2u);
-    CHECK_EQ(r->align, 1u);
-    CHECK_EQ(bit_pos(r, "b"), 8);
-  }
+  CHECK_LAYOUT(msvc_record(false, {{"a", "int", 4}, {"b", "int", 4}}), 4, 0, {{"b", 4}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "int", 4}, {"b", "unsigned int", 4}}), 4, 0, {{"b", 4}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "int", 30}, {"b", "int", 4}}), 8, 0, {{"b", 32}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char", 4}, {"b", "char", 6}}), 2, 1, {{"b", 8}});
   // Zero-width bit-fields (the four cases of GCC's ms_struct documentation).
-  {
-    auto with = msvc_record(false, {{"bf_1", "unsigned int", 12}, {"", "unsigned int", 0}, {"bf_2", "unsigned int", 12}});
-    auto without = msvc_record(false, {{"bf_1", "unsigned int", 12}, {"bf_2", "unsigned int", 12}});
-    CHECK_EQ(with->size, 8u);
-    CHECK_EQ(without->size, 4u);
-  }
-  {
-    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "char"}});
-    CHECK_EQ(bit_pos(r, "bar"), 16);
-    CHECK_EQ(r->size, 4u);
-    CHECK_EQ(r->align, 2u);
-  }
-  {
-    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "double"}});
-    CHECK_EQ(bit_pos(r, "bar"), 64);
-    CHECK_EQ(r->size, 16u);
-  }
-  {
-    auto r = msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}});
-    CHECK_EQ(r->size, 2u);
-  }
-  {
-    auto r = msvc_record(false, {{"foo", "char"}, {"", "long long", 0}, {"bar", "char"}});
-    CHECK_EQ(bit_pos(r, "bar"), 8);
-    CHECK_EQ(r->size, 2u);
-    CHECK_EQ(r->align, 1u);
-  }
-  {
-    auto r = msvc_record(false, {{"", "long long", 0}, {"bar", "char"}});
-    CHECK_EQ(r->size, 1u);
-  }
+  CHECK_LAYOUT(msvc_record(false, {{"bf_1", "unsigned int", 12}, {"", "unsigned int", 0},
+                                  {"bf_2", "unsigned int", 12}}), 8, 0);
+  CHECK_LAYOUT(msvc_record(false, {{"bf_1", "unsigned int", 12}, {"bf_2", "unsigned int", 12}}), 4, 0);
+  CHECK_LAYOUT(msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "char"}}), 4, 2, {{"bar", 16}});
+  CHECK_LAYOUT(msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}, {"bar", "double"}}), 16, 0, {{"bar", 64}});
+  CHECK_LAYOUT(msvc_record(false, {{"foo", "char", 4}, {"", "short", 0}}), 2, 0);
+  CHECK_LAYOUT(msvc_record(false, {{"foo", "char"}, {"", "long long", 0}, {"bar", "char"}}), 2, 1, {{"bar", 8}});
+  CHECK_LAYOUT(msvc_record(false, {{"", "long long", 0}, {"bar", "char"}}), 1, 0);
   // In a union, bit-fields give their size but not their alignment.
-  {
-    auto r = msvc_record(true, {{"a", "int", 3}, {"b", "char"}});
-    CHECK_EQ(r->size, 4u);
-    CHECK_EQ(r->align, 1u);
-  }
-  {
-    auto r = msvc_record(true, {{"a", "int", 3}, {"b", "short"}});
-    CHECK_EQ(r->size, 4u);
-    CHECK_EQ(r->align, 2u);
-  }
+  CHECK_LAYOUT(msvc_record(true, {{"a", "int", 3}, {"b", "char"}}), 4, 1);
+  CHECK_LAYOUT(msvc_record(true, {{"a", "int", 3}, {"b", "short"}}), 4, 2);
   // #pragma pack caps the members' alignment; an explicit alignment is not capped.
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char"}, {"b", "int"}}, pragma_pack(1)), 5, 1, {{"b", 8}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char"}, {"b", "int"}, {"c", "char"}}, pragma_pack(2)), 8, 2,
+               {{"b", 16}, {"c", 48}});
+  CHECK_LAYOUT(msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}}, pragma_pack(2)), 6, 0, {{"b", 16}});
   {
-    RecordAttrs p1;
-    p1.pack = 1;
-    auto r = msvc_record(false, {{"a", "char"}, {"b", "int"}}, p1);
-    CHECK_EQ(bit_pos(r, "b"), 8);
-    CHECK_EQ(r->size, 5u);
-    CHECK_EQ(r->align, 1u);
-  }
-  {
-    RecordAttrs p2;
-    p2.pack = 2;
-    auto r = msvc_record(false, {{"a", "char"}, {"b", "int"}, {"c", "char"}}, p2);
-    CHECK_EQ(bit_pos(r, "b"), 16);
-    CHECK_EQ(bit_pos(r, "c"), 48);
-    CHECK_EQ(r->size, 8u);
-    CHECK_EQ(r->align, 2u);
-  }
-  {
-    RecordAttrs p2;
-    p2.pack = 2;
-    auto r = msvc_record(false, {{"a", "char", 4}, {"b", "int", 4}}, p2);
-    CHECK_EQ(bit_pos(r, "b"), 16);
-    CHECK_EQ(r->size, 6u);
-  }
-  {
-    RecordAttrs p1;
-    p1.pack = 1;
     MemberSpec b{"b", "int"};
     b.aligned = 8;
-    auto r = msvc_record(false, {{"a", "char"}, b}, p1);
-    CHECK_EQ(bit_pos(r, "b"), 64);
-    CHECK_EQ(r->size, 16u);
-    CHECK_EQ(r->align, 8u);
+    CHECK_LAYOUT(msvc_record(false, {{"a", "char"}, b}, pragma_pack(1)), 16, 8, {{"b", 64}});
   }
   // __declspec(align(n)) on the record.
   {
     RecordAttrs a16;
     a16.aligned = 16;
-    auto r = msvc_record(false, {{"a", "int"}}, a16);
-    CHECK_EQ(r->size, 16u);
-    CHECK_EQ(r->align, 16u);
+    CHECK_LAYOUT(msvc_record(false, {{"a", "int"}}, a16), 16, 16);
   }
   // Ordinary members are laid out as everywhere.
-  {
-    auto r = msvc_record(false, {{"c", "char"}, {"d", "double"}, {"s", "short"}}, none);
-    CHECK_EQ(bit_pos(r, "d"), 64);
-    CHECK_EQ(bit_pos(r, "s"), 128);
-    CHECK_EQ(r->size, 24u);
-    CHECK_EQ(r->align, 8u);
-  }
+  CHECK_LAYOUT(msvc_record(false, {{"c", "char"}, {"d", "double"}, {"s", "short"}}), 24, 8, {{"d", 64}, {"s", 128}});
 }
 
 // AArch64 Linux (GCC, and Clang's aarch64-linux-gnu zero-length bit-field tables): unnamed
