@@ -429,41 +429,41 @@ def test_missing_include_and_syntax_errors(tmp_path):
 
 
 def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
-    from ndffi import _translate
+    from ndffi import _translate_types
 
     # Lose the #pragma pack the translation should carry: ndffi's layout of the struct
     # then differs from clang's, and the check must say which struct.
-    monkeypatch.setattr(_translate.Translator, "_need_pack", lambda self, pack: None)
+    monkeypatch.setattr(_translate_types.Translator, "_need_pack", lambda self, pack: None)
     with pytest.raises(_headers.LayoutMismatch, match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's"):
         _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
 
 
 def test_pragma_pack_is_found_again_when_clang_hides_it(monkeypatch):
-    from ndffi import _translate
+    from ndffi import _translate_types
 
     # If the alignment test misses a #pragma pack, the check's retries find it.
-    original = _translate.Translator._definition
+    original = _translate_types.Translator._definition
 
     def forget(self, defn, head, key, tdname=""):
         self.layout_fixes.setdefault(key, (False, 0))
         return original(self, defn, head, key, tdname)
 
-    monkeypatch.setattr(_translate.Translator, "_definition", forget)
+    monkeypatch.setattr(_translate_types.Translator, "_definition", forget)
     model = _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
     assert "#pragma pack(push, 2)\nstruct packed2" in model["text"]
 
 
 def test_a_declaration_the_parser_refuses_is_skipped_not_fatal(monkeypatch):
-    from ndffi import _translate
+    from ndffi import _translate_types
 
-    original = _translate.Translator.function
+    original = _translate_types.Translator.function
 
     def garble(self, c, name, fid, symbol=None):
         original(self, c, name, fid, symbol)
         if name == "hdr_sum":
             self.decls[name] = "int hdr_sum(int n, ...) oops;"
 
-    monkeypatch.setattr(_translate.Translator, "function", garble)
+    monkeypatch.setattr(_translate_types.Translator, "function", garble)
     model = _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
     assert "not accepted by ndffi's parser" in model["skipped"]["hdr_sum"]
     assert "hdr_sum" not in model["functions"] and "hdr_add" in model["functions"]

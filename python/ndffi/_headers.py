@@ -256,7 +256,8 @@ def _translator_id():
     ndffi does not reuse what an older one translated."""
     if not _translator:
         here = os.path.dirname(os.path.abspath(__file__))
-        for name in ("_translate.py", "_libclang.py"):
+        for name in ("_translate.py", "_translate_macros.py", "_translate_types.py",
+                     "_libclang.py"):
             try:
                 st = os.stat(os.path.join(here, name))
                 _translator.append([name, st.st_size, st.st_mtime_ns])
