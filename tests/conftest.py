@@ -69,16 +69,19 @@ def clib_dir(clib_paths):
     return str(CLIB_DIR)
 
 
-def clib_fixture(name, decls, *, release_gil=True, **load_options):
+def clib_fixture(name, *decls, release_gil=True, **load_options):
     """A module-scoped fixture: the test library lib<name> loaded with ``load_options``
-    (``ndffi.load``'s) and ``decls`` declared.  A test module binds it to the fixture's
-    name: ``lib = clib_fixture("numpy_funcs", DECLS)``."""
+    (``ndffi.load``'s) and each of ``decls`` declared in turn.  A test module binds it to
+    the fixture's name: ``lib = clib_fixture("numpy_funcs", DECLS)``."""
 
     @pytest.fixture(scope="module")
     def fixture(clib_dir):
         import ndffi
 
-        return ndffi.load(f"lib{name}", clib_dir, **load_options).cdef(decls, release_gil=release_gil)
+        lib = ndffi.load(f"lib{name}", clib_dir, **load_options)
+        for text in decls:
+            lib.cdef(text, release_gil=release_gil)
+        return lib
 
     return fixture
 
@@ -166,3 +169,93 @@ class DLPackOnly:
 
     def __dlpack_device__(self):
         return self._arr.__dlpack_device__()
+
+
+# ---- tests/clib/structs.c, as the struct tests declare it ---------------------------
+
+# The declarations of the issue's example, verbatim.
+ISSUE_DECLS = """
+    typedef struct Weather_t { int timestamp; char desc[12]; } Weather;
+    void print_weather(Weather *w, int nelems);
+    typedef struct { double x, y; } vec2;
+    vec2 vadd(vec2 a, vec2 b);                       /* by value, both ways */
+    typedef union { int i; float f; unsigned char b[4]; } word;
+    struct flags { unsigned ready : 1; unsigned mode : 3; int level; };
+    #pragma pack(push, 1)
+    struct packed { char c; double d; };
+    #pragma pack(pop)
+    enum color { RED, GREEN = 5, BLUE };
+    #define BUFSIZE 4096
+    #define SCALE 0.5
+    #define NAME "ndffi"
+    extern int counter;
+"""
+
+MORE_DECLS = """
+    int sum_timestamps(const Weather *w, int n);
+    void stamp_weather(Weather *w, int n, int base);
+    Weather *weather_days(int *n);
+    extern Weather history[2];
+    int history_sum(void);
+    extern vec2 origin;
+    double origin_norm2(void);
+    double vdot(const vec2 *a, const vec2 *b);
+    word word_from_float(float f);
+    int word_int(word w);
+    struct flags make_flags(unsigned ready, unsigned mode, int level);
+    int flags_sum(struct flags f);
+    int flags_level(const struct flags *f);
+    double packed_d(const struct packed *p);
+    int color_value(enum color c);
+    enum color next_color(enum color c);
+    int bump(void);
+    extern double table[4];
+
+    typedef struct { char a; } s1;
+    typedef struct { char a; char b; } s2;
+    typedef struct { char a, b, c; } s3;
+    typedef struct { float f; } s4;
+    typedef struct { int i; float f; } s8;
+    typedef struct { double d; int i; float f; } s16;
+    typedef struct { double d; long l; char c; } s17;
+    typedef struct { char c[17]; } s17p;
+    typedef struct { float a; double b; int c; } s24;
+    typedef struct { double a, b; long c; float d; } s32;
+    typedef struct { vec2 p; int tag; } nested;
+    typedef union { double d; long l; } u8;
+    typedef union { float f[3]; int i; } u12;
+    s1 round_s1(s1 v); s2 round_s2(s2 v); s3 round_s3(s3 v); s4 round_s4(s4 v);
+    s8 round_s8(s8 v); s16 round_s16(s16 v); s17 round_s17(s17 v); s17p round_s17p(s17p v);
+    s24 round_s24(s24 v); s32 round_s32(s32 v); nested round_nested(nested v);
+    u8 round_u8(u8 v); u12 round_u12(u12 v);
+    double s16_sum(s16 v); double s24_sum(s24 v); double s32_sum(s32 v); int s3_sum(s3 v);
+    double nested_sum(nested v); s8 s8_make(int i, float f);
+    double s32_fields(s32 v, int k); double u12_f2(u12 v); long u8_bits(u8 v);
+
+    typedef struct { int n; double v[3]; char name[8]; short m[2][2]; } arrays_t;
+    double arrays_sum(arrays_t a);
+    arrays_t arrays_make(int n);
+
+    typedef union { float f; double d; } uf;
+    typedef union { float f[4]; double d[2]; } uf16;
+    typedef union { struct { float a, b; } s; double d; long l; } umix;
+    typedef union { struct { double d; float f; } s; float g[3]; } usse;
+    typedef union { char c[20]; int i; } ubig;
+    typedef union { long double ld; long l; } uld;
+    typedef struct { int a : 3; float f; } bfs;
+    typedef struct { unsigned a : 4, b : 28; double d; } bfd;
+    typedef struct { long long a : 40; long long b : 24; float f; } bf12;
+    typedef struct { u8 u; float f; } su;
+    typedef struct { long double x; } sld;
+    uf round_uf(uf v); uf16 round_uf16(uf16 v); umix round_umix(umix v); usse round_usse(usse v);
+    ubig round_ubig(ubig v); uld round_uld(uld v); bfs round_bfs(bfs v); bfd round_bfd(bfd v);
+    bf12 round_bf12(bf12 v); su round_su(su v); sld round_sld(sld v);
+    double uf16_sum(uf16 v); double umix_sum(umix v); double usse_sum(usse v); int ubig_sum(ubig v);
+    double bfs_sum(bfs v); double bfd_sum(bfd v); double bf12_sum(bf12 v); double su_sum(su v);
+    long double sld_twice(sld v);
+    typedef struct { sld inner[1]; } sld_nested;
+    sld_nested make_sld_nested(long double x);
+    long double sld_from_callback(sld (*f)(long double), long double x);
+    double mixed_args(uf a, int i, uf16 b, double d, bfd c, umix e, usse f, bfs g, double h, s32 k);
+    double packed_byval(struct packed p);
+"""
