@@ -475,7 +475,7 @@ def test_inspect_declared_and_exported(clib_dir):
     report = _headers.inspect_library("hdrtest", str(HDRTEST_H), dirs=[clib_dir], include_dirs=[INCLUDE])
     assert report["declared_but_missing"] == ["hdr_missing"]
     assert "hdr_hidden" in report["exported_but_undeclared"]
-    assert report["functions"]["hdr_add"] == "struct point hdr_add(struct point a, struct point b)"
+    assert report["functions"]["hdr_add"] == "point hdr_add(point a, point b)"   # as the header spells it
     assert report["variables"]["hdr_counter"] == "int hdr_counter"
     assert report["function_macros"]["hdr_make"] == "calls hdr_make_()"
     text = _headers.format_inspection(report)
@@ -492,7 +492,7 @@ def test_inspect_command_line(cache_dir, clib_dir):
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "declared but missing from the library (0)" in out.stdout
-    assert "int compress(unsigned char *dest, unsigned long *destLen" in out.stdout
+    assert "int compress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)" in out.stdout
     cmd = [sys.executable, "-m", "ndffi._cli_headers", "inspect", "hdrtest", "-L", clib_dir,
            "--header", "hdrtest.h", "-I", str(INCLUDE), "--json"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)

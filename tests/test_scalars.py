@@ -51,7 +51,7 @@ def test_integer_round_trip_min_max(lib, name, ctype):
 def test_integer_out_of_range_is_overflow_error(lib, name, ctype):
     f = getattr(lib, f"echo_{name}")
     lo, hi = int_range(ctype)
-    cname = str(ndffi.typeof(ctype))
+    cname = ctype   # the parameter's type as declared: typedef names are kept
     for v in (lo - 1, hi + 1, hi + 2**70, lo - 2**70):
         with pytest.raises(OverflowError) as e:
             f(v)

@@ -41,6 +41,7 @@ struct DeclOp {
   size_t length = 0;
   std::vector<const CType *> params;
   std::vector<std::string> names;
+  std::vector<Spelling> spellings;   // Fn: each parameter's type as written
   bool variadic = false;
   size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
 };
@@ -306,7 +307,15 @@ class Parser {
     if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
       error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'",
                false);
-    return quals ? T_.qualified(t, t->quals | quals) : t;
+    t = quals ? T_.qualified(t, t->quals | quals) : t;
+    // A typedef name is kept for printing the declaration as written.
+    spelling_ = {};
+    if (named && named_text != named->str()) {   // a typedef name, not a tag
+      std::string q = (quals & QConst ? "const " : std::string()) + (quals & QVolatile ? "volatile " : "") +
+                      (quals & QRestrict ? "restrict " : "");
+      spelling_ = {t->str(), q + named_text};
+    }
+    return t;
   }
 
   const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long,
@@ -587,6 +596,7 @@ class Parser {
       if (accept("...")) { op.variadic = true; expect(")"); return op; }
       const Token &at = peek();
       const CType *base = specifiers(nullptr);
+      Spelling spelling = spelling_;
       Declarator d = declarator(true, true);
       const CType *t = apply(base, d);
       if (t->kind == Kind::Void) error_at(at, "'void' must be the only parameter", false);
@@ -598,12 +608,14 @@ class Parser {
           if (n == d.name) error_at(toks_[d.name_pos], "redefinition of parameter '" + n + "'", false);
       op.params.push_back(t);
       op.names.push_back(d.name);
+      op.spellings.push_back(spelling);
       if (accept(")")) return op;
       if (!accept(",")) error("expected ',' or ')'");
     }
   }
 
-  const CType *apply(const CType *t, const Declarator &d, std::vector<std::string> *names = nullptr) {
+  const CType *apply(const CType *t, const Declarator &d, std::vector<std::string> *names = nullptr,
+                     std::vector<Spelling> *spellings = nullptr) {
     for (const DeclOp &op : d.ops) {
       auto fail = [&](const std::string &msg) {
         const Token &at = d.name.empty() ? toks_[op.tok] : toks_[d.name_pos];
@@ -629,6 +641,7 @@ class Parser {
           if (t->kind == Kind::Array) fail("a function cannot return an array");
           t = T_.func(T_.unqualified(t), op.params, op.variadic);
           if (names) *names = op.names;   // the outermost function's parameter names
+          if (spellings) *spellings = op.spellings;
           break;
       }
     }
@@ -705,11 +718,13 @@ class Parser {
     const CType *base = specifiers(&is_typedef);
     if (accept(";")) return;   // "struct handle;" or a lone type
     Attrs spec_attrs = attrs_;
+    Spelling base_spelling = spelling_;
     for (;;) {
       attrs_ = spec_attrs;
       Declarator d = declarator(false, true);
       std::vector<std::string> names;
-      const CType *t = apply(base, d, &names);
+      std::vector<Spelling> spellings;
+      const CType *t = apply(base, d, &names, &spellings);
       const Token &at = toks_[d.name_pos];
       // GCC lets a typedef's aligned attribute change the alignment (not the size) of
       // what it names (and ignores packed there); the type model has no such variant, so
@@ -726,12 +741,13 @@ class Parser {
           if (t->record && t->record->tag.empty() && t->record->typedef_name.empty())
             t->record->typedef_name = d.name;
         } else if (t->kind == Kind::Func) {
-          if (!d.ops.empty() && d.ops.back().kind != DeclOp::Fn) names.clear();
+          if (!d.ops.empty() && d.ops.back().kind != DeclOp::Fn) names.clear(), spellings.clear();
           names.resize(t->params.size());
-          scope_.add_decl(Decl{Decl::Function, d.name, t, names});
+          spellings.resize(t->params.size());
+          scope_.add_decl(Decl{Decl::Function, d.name, t, names, base_spelling, spellings});
         } else {
           if (t->kind == Kind::Void) error_at(at, "variable '" + d.name + "' declared void", false);
-          scope_.add_decl(Decl{Decl::Variable, d.name, t, {}});
+          scope_.add_decl(Decl{Decl::Variable, d.name, t, {}, base_spelling, {}});
         }
       } catch (const DeclConflict &e) {
         error_at(at, e.what(), false);
@@ -768,6 +784,7 @@ class Parser {
   }
 
   Attrs attrs_;                       // packed/aligned seen in the current declaration
+  Spelling spelling_;                 // of the type the last specifiers() read
   size_t pack_ = 0;                   // #pragma pack in force
   std::vector<size_t> pack_stack_;
   std::vector<Record *> completed_;   // records this parse completed

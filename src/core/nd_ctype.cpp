@@ -59,17 +59,43 @@ std::string CType::str(const std::string &decl) const {
   }
 }
 
+std::string Spelling::apply(const std::string &printed) const {
+  if (from.empty() || printed.compare(0, from.size(), from) != 0) return printed;
+  if (printed.size() == from.size()) return to;
+  char next = printed[from.size()];
+  if (from.back() == '*') return to + " " + printed.substr(from.size());   // "handle_t *h"
+  if (next != ' ' && next != '[') return printed;   // "int" is not the base of "int8_t"
+  return to + printed.substr(from.size());
+}
+
+// A declarator of a type spelled as written: `name` after the typedef name when the
+// type is exactly what the typedef names ("cb_t cb" for a pointer to function).
+static std::string spelled(const Spelling &s, const CType *t, const std::string &name) {
+  if (!s.from.empty() && t->str() == s.from) return name.empty() ? s.to : s.to + " " + name;
+  return s.apply(t->str(name));
+}
+
+static const Spelling kAsPrinted;
+
+std::string Decl::param_str(size_t i) const {
+  return (i < params.size() ? params[i] : kAsPrinted).apply(type->params[i]->str());
+}
+
+std::string Decl::result_str() const {
+  return result.apply(kind == Variable ? type->str() : type->target->str());
+}
+
 std::string Decl::str() const {
-  if (kind == Variable) return type->str(name);
+  if (kind == Variable) return spelled(result, type, name);
   // Print the parameter names inside the outermost function declarator.
   std::string p;
   for (size_t i = 0; i < type->params.size(); i++) {
     const std::string &n = i < param_names.size() ? param_names[i] : std::string();
-    p += (i ? ", " : "") + type->params[i]->str(n);
+    p += (i ? ", " : "") + spelled(i < params.size() ? params[i] : kAsPrinted, type->params[i], n);
   }
   if (type->variadic) p += type->params.empty() ? "..." : ", ...";
   if (type->params.empty() && !type->variadic) p = "void";
-  return type->target->str(name + "(" + p + ")");
+  return spelled(result, type->target, name + "(" + p + ")");
 }
 
 // ---- TypeTable ------------------------------------------------------------------
@@ -322,6 +348,7 @@ void Scope::add_decl(Decl d) {
   if (it != decls_.end()) {
     if (same_declared_type(it->second.type, d.type) && it->second.kind == d.kind) {
       // Identical redeclaration; a later one may name parameters the first left unnamed.
+      // The first spelling of the types stays.
       for (size_t i = 0; i < d.param_names.size() && i < it->second.param_names.size(); i++)
         if (it->second.param_names[i].empty()) it->second.param_names[i] = d.param_names[i];
       return;

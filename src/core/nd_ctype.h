@@ -116,13 +116,26 @@ class TypeTable {
 };
 
 // A declared function or global variable.
+// How a declaration spelled a type whose base it named by a typedef: the spelling of
+// the base the type model prints (`from`, "const unsigned long") and the one written
+// (`to`, "const size_t").  Empty when the base was written as the model prints it.
+struct Spelling {
+  std::string from, to;
+  // `printed` (a CType::str() of the type) with its base as written
+  std::string apply(const std::string &printed) const;
+};
+
 struct Decl {
   enum Kind : uint8_t { Function, Variable } kind;
   std::string name;
   const CType *type;
   std::vector<std::string> param_names;   // Function: "" for an unnamed parameter
+  Spelling result;                        // Function: of the result; Variable: of the type
+  std::vector<Spelling> params;           // Function: of each parameter
 
-  std::string str() const;   // the C prototype, "double dsum(const double *x, long n)"
+  std::string str() const;   // the C prototype as written, "size_t strlen(const char *s)"
+  std::string param_str(size_t i) const;   // parameter i's type as written, "size_t"
+  std::string result_str() const;          // the result's type as written
 };
 
 // A named constant: a #define of a number or string, or an enumerator.

@@ -68,9 +68,21 @@ static bool fail(const Where &w, PyObject *exc, const std::string &expected, con
 
 // ---- scalars ----------------------------------------------------------------------
 
-static std::string range_text(const ArgSpec &a) {
+// The parameter's (or result's) type as its declaration wrote it (typedef names kept),
+// for messages.
+static std::string type_str(const Where &w, const ArgSpec &a) {
+  if (w.func && w.func->decl) {
+    const Decl *d = w.func->decl;
+    if (w.index < 0 && d->type->target == a.type) return d->result_str();
+    if (w.index >= 0 && size_t(w.index) < d->type->params.size() && d->type->params[size_t(w.index)] == a.type)
+      return d->param_str(size_t(w.index));
+  }
+  return a.type->str();
+}
+
+static std::string range_text(const ArgSpec &a, const Where &w) {
   std::string lo = a.conv == Conv::SInt ? std::to_string(a.min) : "0";
-  return "int in [" + lo + ", " + std::to_string(a.max) + "] for '" + a.type->str() + "'";
+  return "int in [" + lo + ", " + std::to_string(a.max) + "] for '" + type_str(w, a) + "'";
 }
 
 // Read a Python integer for an integer parameter: exact ints, bool and objects with
@@ -80,7 +92,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
   if (is_value(o)) num = ((ValueObject *)o)->value;
   if (!PyLong_Check(num)) {
     if (PyFloat_Check(num) || !PyIndex_Check(num))
-      return fail(w, PyExc_TypeError, "int for '" + a.type->str() + "'", describe(o));
+      return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
     num = PyNumber_Index(num);
     if (!num) return false;
     bool ok = int_value(a, num, dst, w);
@@ -92,7 +104,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
     long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
     if (v == -1 && PyErr_Occurred()) return false;
     if (overflow || v < a.min || (v > 0 && uint64_t(v) > a.max)) {
-      return fail(w, PyExc_OverflowError, range_text(a), text_of(PyObject_Repr(num)));
+      return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
     }
     int64_t x = v;
     memcpy(dst, &x, 8);
@@ -108,7 +120,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
       }
     }
     if (bad || v > a.max) {
-      return fail(w, PyExc_OverflowError, range_text(a), text_of(PyObject_Repr(num)));
+      return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
     }
     uint64_t x = v;
     memcpy(dst, &x, 8);
@@ -135,7 +147,7 @@ static bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const 
     }
     x = uint64_t(t);
   } else {
-    return fail(w, PyExc_TypeError, "bool for '" + a.type->str() + "'", describe(o));
+    return fail(w, PyExc_TypeError, "bool for '" + type_str(w, a) + "'", describe(o));
   }
   memcpy(dst, &x, 8);
   return true;
@@ -154,7 +166,7 @@ static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const
   if (PyFloat_CheckExact(num)) {
     d = PyFloat_AS_DOUBLE(num);
   } else if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating)) {
-    return fail(w, PyExc_TypeError, "a real number for '" + a.type->str() + "'", describe(o));
+    return fail(w, PyExc_TypeError, "a real number for '" + type_str(w, a) + "'", describe(o));
   } else if (PyFloat_Check(num) || PyLong_Check(num) || PyArray_IsScalar(num, Number) ||
              (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float &&
               !PyUnicode_Check(num) && !PyBytes_Check(num))) {
@@ -162,12 +174,12 @@ static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const
     if (d == -1.0 && PyErr_Occurred()) {
       if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
         PyErr_Clear();
-        return fail(w, PyExc_OverflowError, "a number that fits '" + a.type->str() + "'", "an int too large");
+        return fail(w, PyExc_OverflowError, "a number that fits '" + type_str(w, a) + "'", "an int too large");
       }
       return false;
     }
   } else {
-    return fail(w, PyExc_TypeError, "float for '" + a.type->str() + "'", describe(o));
+    return fail(w, PyExc_TypeError, "float for '" + type_str(w, a) + "'", describe(o));
   }
   if (a.conv == Conv::Float) {
     if (std::isfinite(d) && std::fabs(d) > FLT_MAX)
@@ -223,7 +235,7 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
                              unsigned char *dst, const Where &w) {
   PyArray_Descr *d = PyArray_DESCR(arr);
   std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" +
-                         a.type->str() + "'";
+                         type_str(w, a) + "'";
   if (d != info.congruent) {
     std::string why;
     if (!record_congruent(info.record, d, &why))
@@ -250,7 +262,7 @@ static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *ar
   const char *problem = array_flags_problem(arr, info.writable);
   if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
   std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" +
-                         a.type->str() + "'";
+                         type_str(w, a) + "'";
   std::string given = describe((PyObject *)arr);
   if (!type_ok) {
     if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
@@ -294,7 +306,7 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
     return false;
   }
   std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" +
-                         a.type->str() + "'";
+                         type_str(w, a) + "'";
   if (info.writable && view->readonly) {
     std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
     return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
@@ -353,18 +365,18 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
   if (is_record(o) && (info.record || info.any_dtype)) {
     auto *r = (RecordObject *)o;
     if (info.any_dtype || r->type->record == info.record->record) return set_pointer(dst, r->data);
-    return fail(w, PyExc_TypeError, "'" + a.type->str() + "'", "a '" + r->type->str() + "' value");
+    return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", "a '" + r->type->str() + "' value");
   }
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
     std::string why;
     if (!pointer_compatible(a.type, p->type, &why))
-      return fail(w, PyExc_TypeError, "'" + a.type->str() + "'", why);
+      return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", why);
     return set_pointer(dst, p->addr);
   }
   if (info.is_char && PyUnicode_Check(o)) {
     if (info.writable)
-      return fail(w, PyExc_TypeError, "a writable buffer for '" + a.type->str() + "'",
+      return fail(w, PyExc_TypeError, "a writable buffer for '" + type_str(w, a) + "'",
                   "str (immutable; pass a bytearray)");
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(o, &n);
@@ -378,8 +390,8 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
   if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
   if (PyLong_Check(o))
     return fail(w, PyExc_TypeError,
-                "'" + a.type->str() + "' (an array, buffer, ndffi.Pointer or None; a plain int is "
-                "not a pointer: use ndffi.cast('" + a.type->str() + "', address))", "int");
+                "'" + type_str(w, a) + "' (an array, buffer, ndffi.Pointer or None; a plain int is "
+                "not a pointer: use ndffi.cast('" + type_str(w, a) + "', address))", "int");
   if (!PyUnicode_Check(o)) {
     PyArrayObject *arr = as_array_view(o);
     if (arr) {
@@ -389,7 +401,7 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
     if (PyErr_Occurred()) return false;
   }
   std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
-  return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + a.type->str() + "'",
+  return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'",
               describe(o));
 }
 
@@ -403,7 +415,7 @@ static bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
   }
   int r = funcptr_from_python(a, o, dst, holds, w);   // callbacks and callables (callback.cpp)
   if (r >= 0) return r;
-  return fail(w, PyExc_TypeError, "a function pointer '" + a.type->str() + "', a callable or None",
+  return fail(w, PyExc_TypeError, "a function pointer '" + type_str(w, a) + "', a callable or None",
               describe(o));
 }
 
@@ -420,7 +432,7 @@ bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *d
     case Conv::FuncPtr: return funcptr_arg(a, o, dst, holds, w);
     case Conv::Record: return set_record(a.type, (char *)dst, o, w);
     default:
-      PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), a.type->str().c_str());
+      PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), type_str(w, a).c_str());
       return false;
   }
 }

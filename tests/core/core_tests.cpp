@@ -292,14 +292,18 @@ static void test_parse_and_scope() {
   CHECK(s.decl_names() == names);
   std::vector<std::string> tds = {"handle_t", "cmp_t"};
   CHECK(s.typedef_names() == tds);
-  CHECK_EQ(s.find_decl("h_open")->str(), std::string("struct handle *h_open(const char *name)"));
-  CHECK_EQ(s.find_decl("h_all")->str(), std::string("struct handle **h_all(void)"));
-  CHECK_EQ(s.find_decl("sort")->str(),
+  // printed as written, typedef names kept; the types themselves are resolved
+  CHECK_EQ(s.find_decl("h_open")->str(), std::string("handle_t h_open(const char *name)"));
+  CHECK_EQ(s.find_decl("h_all")->str(), std::string("handle_t *h_all(void)"));
+  CHECK_EQ(s.find_decl("sort")->str(), std::string("void sort(void *base, size_t n, size_t size, cmp_t cmp)"));
+  CHECK_EQ(s.find_decl("sort")->param_str(1), std::string("size_t"));
+  CHECK_EQ(s.find_decl("sort")->param_str(3), std::string("cmp_t"));
+  CHECK_EQ(s.find_decl("h_all")->result_str(), std::string("handle_t *"));
+  CHECK_EQ(s.find_decl("sort")->type->str(),
            std::string(sizeof(long) == sizeof(void *)
-                           ? "void sort(void *base, unsigned long n, unsigned long size, "
-                             "int (*cmp)(const void *, const void *))"
-                           : "void sort(void *base, unsigned long long n, unsigned long long "
-                             "size, int (*cmp)(const void *, const void *))"));
+                           ? "void (void *, unsigned long, unsigned long, int (*)(const void *, const void *))"
+                           : "void (void *, unsigned long long, unsigned long long, "
+                             "int (*)(const void *, const void *))"));
   CHECK_EQ(s.find_decl("counter")->kind, Decl::Variable);
   CHECK(s.find_decl("counter")->type == ty("int"));
   Record *h = s.find_tag("handle", false, false);
@@ -313,7 +317,7 @@ static void test_parse_and_scope() {
 
   // repeated identical declarations are accepted; a later one may name parameters
   cdef(s, "int h_close(handle_t h); int h_close(struct handle *other);");
-  CHECK_EQ(s.find_decl("h_close")->str(), std::string("int h_close(struct handle *h)"));
+  CHECK_EQ(s.find_decl("h_close")->str(), std::string("int h_close(handle_t h)"));
   CHECK_EQ(s.decl_names().size(), size_t(5));
   // top-level parameter qualifiers do not make a different function
   cdef(s, "int q(const int x); int q(int y);");
@@ -326,8 +330,8 @@ static void test_parse_and_scope() {
   }, [&](const CDefError &e) {
     CHECK_EQ(e.line, 2);
     CHECK_EQ(e.column, 6);
-    CHECK(std::string(e.what()).find("previously 'int h_close(struct handle *h)', now 'long "
-                                     "h_close(struct handle *)'") != std::string::npos);
+    CHECK(std::string(e.what()).find("previously 'int h_close(handle_t h)', now 'long "
+                                     "h_close(handle_t)'") != std::string::npos);
   });
   CHECK(thrown);
   CHECK_EQ(s.decl_names().size(), before);
