@@ -68,15 +68,7 @@ fuzz: fuzz-deps install
 	rm -f fuzz/corpus/parser/* && cp $(FUZZ_DIR)/merged/* fuzz/corpus/parser/
 	-$(PY) fuzz/atheris_entry.py -runs=$(FUZZ_RUNS) -timeout=5 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/atheris-artifacts/ > $(FUZZ_DIR)/atheris.log 2>&1
-	@echo "parser:  $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/parser.log | grep -o '[0-9]*$$') executions," \
-	  "$$(ls $(FUZZ_DIR)/parser-artifacts | wc -l) findings, corpus $$(ls fuzz/corpus/parser | wc -l) files" \
-	  "$$(du -sk fuzz/corpus/parser | cut -f1) KB"
-	@echo "atheris: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/atheris.log | grep -o '[0-9]*$$') executions," \
-	  "$$(ls $(FUZZ_DIR)/atheris-artifacts | wc -l) findings"
-	@test -z "$$(ls $(FUZZ_DIR)/parser-artifacts $(FUZZ_DIR)/atheris-artifacts)" || \
-	  { echo "findings (see $(FUZZ_DIR)/*.log):"; ls $(FUZZ_DIR)/parser-artifacts/* $(FUZZ_DIR)/atheris-artifacts/* 2>/dev/null; exit 1; }
-	@grep -q 'Done [0-9]* runs' $(FUZZ_DIR)/parser.log && grep -q 'Done [0-9]* runs' $(FUZZ_DIR)/atheris.log || \
-	  { echo "a fuzzer stopped early (see $(FUZZ_DIR)/*.log)"; exit 1; }
+	@$(PY) fuzz/report.py $(FUZZ_DIR) fuzz/corpus/parser $(FUZZ_RUNS)
 
 $(FUZZ_DIR)/parser_fuzzer: fuzz/parser_fuzzer.cpp $(CORE_SRC)
 	@mkdir -p $(FUZZ_DIR)

@@ -40,6 +40,32 @@ def test_atheris_smoke(tmp_path):
     assert "Done 3000 runs" in out, out[-4000:]
 
 
+def test_fuzz_report_fails_on_findings_and_early_stops(tmp_path):
+    # the verdict at the end of `make fuzz`
+    spec = importlib.util.spec_from_file_location("fuzz_report", ROOT / "fuzz" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a").write_bytes(b"int f(int);")
+    done = "Done 1000 runs in 2 second(s)\nstat::number_of_executed_units: 1000\n"
+    for name in ("parser", "atheris"):
+        (tmp_path / f"{name}-artifacts").mkdir()
+        (tmp_path / f"{name}.log").write_text(done)
+    lines, status = report.report(tmp_path, corpus, 1000)
+    assert status == 0, lines
+    assert lines == ["parser: 1000 executions, 0 findings, corpus 1 files 0 KB",
+                     "atheris: 1000 executions, 0 findings"]
+    assert report.report(tmp_path, corpus, 2000)[1] == 1          # fewer than asked
+    (tmp_path / "atheris-artifacts" / "crash-1").write_bytes(b"x")
+    lines, status = report.report(tmp_path, corpus, 1000)
+    assert status == 1 and "atheris: 1000 executions, 1 findings" in lines
+    (tmp_path / "atheris-artifacts" / "crash-1").unlink()
+    (tmp_path / "parser.log").write_text("==1==ERROR: AddressSanitizer: heap-buffer-overflow\n")
+    lines, status = report.report(tmp_path, corpus, 1000)
+    assert status == 1 and any("parser stopped early" in line for line in lines)
+
+
 # ---- regressions found by the atheris run ------------------------------------------------
 
 def test_element_of_array_of_arrays_is_a_bounded_pointer():
