@@ -11,6 +11,7 @@ library reports the C compiler's layouts to compare with.
 import math
 import os
 import pathlib
+import pickle
 import shutil
 import subprocess
 import sys
@@ -426,6 +427,31 @@ def test_missing_include_and_syntax_errors(tmp_path):
     (tmp_path / "b.h").write_text("int f(void)\nint g(void);\n")
     with pytest.raises(ndffi.HeaderError, match=r"b.h:1:12: expected ';'"):
         ndffi.load(None, header=str(tmp_path / "b.h"))
+
+
+def test_a_header_that_needs_another_first(tmp_path, cache_dir):
+    h = tmp_path / "blob.h"
+    h.write_text("typedef struct { uint8_t tag; size_t len; } blob;\n"
+                 "size_t confstr(int name, char *buf, size_t len);\n")
+    with pytest.raises(_headers.HeaderError) as info:
+        ndffi.load(None, header=str(h))
+    msg = str(info.value)
+    assert "unknown type name 'uint8_t'" in msg and "unknown type name 'size_t'" in msg
+    assert 'clang_args=["-include", "stddef.h", "-include", "stdint.h"]' in msg
+    lib = ndffi.load(None, header=str(h), clang_args=["-include", "stddef.h", "-include", "stdint.h"])
+    n = lib.confstr(0, None, 0)   # _CS_PATH: the length of the default PATH, with its NUL
+    assert n > 1 and lib.sizeof("blob") == 16
+    assert repr(lib.confstr) == "<ndffi.Function size_t confstr(int name, char *buf, size_t len)>"
+    again = pickle.loads(pickle.dumps(lib.confstr))   # the arguments travel with it
+    assert again(0, None, 0) == n
+    # the command line takes them as --include
+    cmd = [sys.executable, "-m", "ndffi._cli_headers", "generate", str(h), "-l", "c"]
+    out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
+    assert out.returncode == 1 and "--include stddef.h --include stdint.h" in out.stderr
+    out = subprocess.run(cmd + ["--include", "stddef.h", "--include", "stdint.h"], env=_env(cache_dir),
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "'confstr'" in out.stdout and "typedef struct { uint8_t tag; size_t len; } blob;" in out.stdout
 
 
 def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):

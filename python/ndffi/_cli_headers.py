@@ -23,8 +23,15 @@ def add_preprocessor_arguments(p):
                    help="predefine a macro (repeatable)")
 
 
+def _clang_args(args):
+    return [a for h in getattr(args, "include", []) for a in ("-include", h)]
+
+
 def _common(p):
     add_preprocessor_arguments(p)
+    p.add_argument("--include", action="append", default=[], metavar="HEADER",
+                   help="include HEADER first, for a header that uses names it does not "
+                        "include (repeatable)")
     p.add_argument("-L", dest="lib_dirs", action="append", default=[], metavar="DIR",
                    help="search DIR for the library first (repeatable)")
 
@@ -60,7 +67,8 @@ def run_inspect(args):
 
     try:
         report = inspect_library(args.library, args.header, dirs=args.lib_dirs,
-                                 include_dirs=args.include_dirs, defines=args.defines)
+                                 include_dirs=args.include_dirs, defines=args.defines,
+                                 clang_args=_clang_args(args))
     except (LibraryNotFound, HeaderError, ImportError) as exc:
         _error("inspect", str(exc))
         return FAILURE
@@ -81,7 +89,7 @@ def run_generate(args):
     try:
         result = generate(args.header, library=args.library, output=args.output,
                           include_dirs=args.include_dirs, defines=args.defines,
-                          lib_dirs=args.lib_dirs)
+                          lib_dirs=args.lib_dirs, clang_args=_clang_args(args))
     except (HeaderError, ImportError, OSError, ValueError) as exc:
         _error("generate", str(exc))
         return FAILURE

@@ -215,12 +215,12 @@ _RESULT = {"int": "int", "float": "float", "bool": "bool", "void": "None", "str"
 
 
 def module_source(header, library=None, *, include_dirs=(), defines=None, lib_dirs=(),
-                  module_name="module"):
+                  module_name="module", clang_args=()):
     """(module text, stub text) of the module ``generate`` writes."""
     from . import __version__, _headers
     from ._ndffi import Namespace
 
-    model = _headers.import_header(header, include_dirs, defines)
+    model = _headers.import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()
     ns.cdef(model["text"])
     docs = header_docs(model)
@@ -370,7 +370,8 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
     return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
 
 
-def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_dirs=()):
+def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_dirs=(),
+                    clang_args=()):
     """Write the module for ``header`` and library ``lib`` to ``output`` (a .py path)
     and its stub next to it (.pyi).  Returns the two paths."""
     output = os.fspath(output)
@@ -378,7 +379,7 @@ def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_d
         output += ".py"
     name = os.path.splitext(os.path.basename(output))[0]
     source, stub = module_source(header, lib, include_dirs=include_dirs, defines=defines,
-                                 lib_dirs=lib_dirs, module_name=name)
+                                 lib_dirs=lib_dirs, module_name=name, clang_args=clang_args)
     stub_path = output[:-3] + ".pyi"
     d = os.path.dirname(os.path.abspath(output))
     os.makedirs(d, exist_ok=True)
@@ -390,11 +391,12 @@ def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_d
     return [output, stub_path]
 
 
-def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=()):
+def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=(),
+             clang_args=()):
     """The module for ``header`` (and ``library``): its source text when ``output`` is
     None, else the paths written (the module and its .pyi stub)."""
     if output is None:
         return module_source(header, library, include_dirs=include_dirs, defines=defines,
-                             lib_dirs=lib_dirs)[0]
+                             lib_dirs=lib_dirs, clang_args=clang_args)[0]
     return generate_module(header, library, output, include_dirs=include_dirs, defines=defines,
-                           lib_dirs=lib_dirs)
+                           lib_dirs=lib_dirs, clang_args=clang_args)

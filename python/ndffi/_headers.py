@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 
@@ -51,8 +52,36 @@ class HeaderError(ImportError):
             search = [a[2:] for a in args if a.startswith("-I")] + [
                 args[i + 1] for i, a in enumerate(args) if a == "-isystem" and i + 1 < len(args)]
             hint = ("\nsearched (add directories with include_dirs=[...]): " + ", ".join(search))
+        needs = _headers_needed(self.errors)
+        if needs:
+            hint += ("\nthe header uses names it does not include; include their headers first: "
+                     "clang_args=[" + ", ".join(f'"-include", "{h}"' for h in needs) + "]"
+                     " (python -m ndffi: " + " ".join(f"--include {h}" for h in needs) + ")")
         super().__init__(f"cannot import header {header!r}: clang reports "
                          f"{len(self.errors)} error(s):\n{shown}{more}{hint}")
+
+
+# Where the standard names a header leaves undeclared are declared.
+_STANDARD_NAMES = {
+    "stddef.h": ("size_t", "ptrdiff_t", "NULL", "wchar_t", "max_align_t", "offsetof"),
+    "stdint.h": tuple(f"{p}int{n}_t" for p in ("", "u") for n in (8, 16, 32, 64))
+    + ("intptr_t", "uintptr_t", "intmax_t", "uintmax_t", "SIZE_MAX", "INT32_MAX", "UINT32_MAX"),
+    "stdbool.h": ("bool", "true", "false"),
+    "stdio.h": ("FILE",),
+    "sys/types.h": ("ssize_t", "off_t", "pid_t"),
+    "stdarg.h": ("va_list",),
+    "time.h": ("time_t", "clock_t"),
+}
+
+
+def _headers_needed(errors):
+    """The standard headers that declare the names clang's errors say are unknown."""
+    unknown = set()
+    for e in errors:
+        m = re.search(r"(?:unknown type name|use of undeclared identifier) '(\w+)'", e)
+        if m:
+            unknown.add(m.group(1))
+    return [h for h, names in _STANDARD_NAMES.items() if unknown & set(names)]
 
 
 class HeaderNotFound(HeaderError):
@@ -600,7 +629,7 @@ def macro_function(lib, name, macro):
 
 # ---- inspect --------------------------------------------------------------------------
 
-def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=None):
+def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=None, clang_args=()):
     """What a shared library exports against what its header declares.
 
     Returns a dict: ``library`` (its path), ``exported`` ({name: "function" | "object"}
@@ -618,7 +647,7 @@ def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=
     report = {"library": path, "header": None, "exported": exported}
     if header is None:
         return report
-    lib = header_library(handle, lib_name, False, header, include_dirs, defines)
+    lib = header_library(handle, lib_name, False, header, include_dirs, defines, clang_args)
     lib.declare_all()
     model = lib.header
     ns = lib._ns

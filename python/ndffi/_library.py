@@ -167,7 +167,7 @@ class Library:
 
 
 def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
-         include_dirs=(), defines=None):
+         include_dirs=(), defines=None, clang_args=()):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -180,7 +180,9 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
 
     ``header="zlib.h"`` declares what a C header declares (functions, types, enums,
     constants and macros), read with libclang and cached; ``include_dirs`` are searched
-    first, ``defines`` ({"NAME": value}) are predefined macros.
+    first, ``defines`` ({"NAME": value}) are predefined macros, ``clang_args`` more
+    compiler arguments (``["-include", "stddef.h"]`` for a header that uses ``size_t``
+    without including what defines it).
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
@@ -192,11 +194,15 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     if header is not None:
         from . import _headers
 
-        lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines)
+        clang_args = tuple(clang_args or ())
+        lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines,
+                                      clang_args)
         header_options = dict(header=os.path.abspath(os.fspath(header))
                               if os.path.exists(os.fspath(header)) else os.fspath(header),
                               include_dirs=tuple(os.path.abspath(os.fspath(d)) for d in include_dirs),
                               defines=tuple(_headers._defines_list(defines)))
+        if clang_args:
+            header_options["clang_args"] = clang_args
     else:
         lib = Library(handle, name, use_errno)
         header_options = {}
