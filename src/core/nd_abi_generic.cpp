@@ -11,7 +11,8 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
 ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 
 bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
-                  uint8_t *) {
+                  uint8_t *, int *reg_args, bool *) {
+  *reg_args = -1;
   return false;
 }
 

@@ -26,6 +26,7 @@
 
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "callback.h"
 #include "fastpath.h"
@@ -342,15 +343,26 @@ static ND_TLS PyThreadState *my_tstate;
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
-// Where the arguments are: pointers from libffi, or the slots of a direct entry's frame.
+// Where the arguments are: pointers from libffi, the slots of a direct entry's frame, or
+// the values a register entry passed (count known at compile time).
 struct ArgPointers {
   void **p;
+  size_t n;
+  size_t count() const { return n; }
   void *operator[](size_t i) const { return p[i]; }
 };
 struct FrameSlots {
   uint64_t *frame;
   const uint8_t *slot;
+  size_t n;
+  size_t count() const { return n; }
   void *operator[](size_t i) const { return frame + slot[i]; }
+};
+template <size_t N>
+struct RegValues {
+  uint64_t *v;
+  static constexpr size_t count() { return N; }
+  void *operator[](size_t i) const { return v + i; }
 };
 
 template <class Args>
@@ -387,7 +399,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     report_dead(plan, ret);
   } else {
     Py_INCREF(cb);
-    size_t n = plan.args.size();
+    const size_t n = args.count();
     PyObject *stack[kMaxStackArgs + 1];
     PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
     PyObject *res = nullptr;
@@ -415,11 +427,49 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   else if (how == Gil::Ensured) PyGILState_Release(gstate);
 }
 
-static void trampoline_ffi(Closure *c, void *ret, void **args) { trampoline(c, ret, ArgPointers{args}); }
+static void trampoline_ffi(Closure *c, void *ret, void **args) {
+  trampoline(c, ret, ArgPointers{args, c->plan->args.size()});
+}
 
 static void trampoline_frame(Closure *c, uint64_t *frame) {
   const CallbackPlan &plan = *c->plan;
-  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data()});
+  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data(), plan.args.size()});
+}
+
+// Register entries (see RegHandler): C's arguments arrive as this function's, the
+// result is returned in the register C reads it from.
+template <size_t> using U64 = uint64_t;
+template <bool FloatResult, size_t... I>
+struct TrampolineRegs {
+  static auto handler(U64<I>... a, Closure *c) {
+    uint64_t v[sizeof...(I) + 1] = {a..., 0};
+    uint64_t r = 0;
+    trampoline(c, &r, RegValues<sizeof...(I)>{v});
+    if constexpr (FloatResult) {
+      double d;
+      memcpy(&d, &r, 8);
+      return d;
+    } else {
+      return r;
+    }
+  }
+};
+
+template <bool FloatResult, size_t... I>
+static RegHandler trampoline_regs(std::index_sequence<I...>) {
+  return reinterpret_cast<RegHandler>(&TrampolineRegs<FloatResult, I...>::handler);
+}
+
+static RegHandler reg_handler_of(const CallbackPlan &plan) {
+  static const RegHandler table[2][kMaxRegArgs + 1] = {
+      {trampoline_regs<false>(std::make_index_sequence<0>()), trampoline_regs<false>(std::make_index_sequence<1>()),
+       trampoline_regs<false>(std::make_index_sequence<2>()), trampoline_regs<false>(std::make_index_sequence<3>()),
+       trampoline_regs<false>(std::make_index_sequence<4>()), trampoline_regs<false>(std::make_index_sequence<5>())},
+      {trampoline_regs<true>(std::make_index_sequence<0>()), trampoline_regs<true>(std::make_index_sequence<1>()),
+       trampoline_regs<true>(std::make_index_sequence<2>()), trampoline_regs<true>(std::make_index_sequence<3>()),
+       trampoline_regs<true>(std::make_index_sequence<4>()), trampoline_regs<true>(std::make_index_sequence<5>())}};
+  static_assert(kMaxRegArgs == 5, "one handler per argument count");
+  return plan.reg_args >= 0 ? table[plan.reg_float_result][plan.reg_args] : nullptr;
 }
 
 // ---- the Callback type ----------------------------------------------------------------
@@ -489,7 +539,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame);
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_of(*plan));
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());
