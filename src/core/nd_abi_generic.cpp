@@ -13,7 +13,8 @@ ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 ffi_type *result_ffi_type(const CType *) { return nullptr; }
 
 bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
-                  uint8_t *) {
+                  uint8_t *, int *reg_args, bool *) {
+  *reg_args = -1;
   return false;
 }
 

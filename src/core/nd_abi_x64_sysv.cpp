@@ -17,10 +17,14 @@
 // Closures (the second half of this file) use the same classification the other way
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
 // into a frame and calls the closure's frame handler with it, then loads rax/rdx and
-// xmm0/xmm1 from the result slots.  Each closure is a 16-byte thunk in
-// a page of thunks that only loads its own data slot's address into r10 (the static
-// chain register, free at a call) and jumps through it; the data slot, on the page right
-// after the code page, holds the entry's address and the closure.
+// xmm0/xmm1 from the result slots.  A signature of at most five integer or pointer
+// arguments and no floating-point ones has a shorter way in: a register entry leaves the
+// arguments where C put them, adds the closure as one more argument and jumps to the
+// closure's register handler, a C++ function with C's arguments and result, which
+// returns to C itself (no frame to fill and read back).  Each closure is a 16-byte
+// thunk in a page of thunks that only loads its own data slot's address into r10 (the
+// static chain register, free at a call) and jumps through it; the data slot, on the
+// page right after the code page, holds the entry's address and the closure.
 #if defined(__x86_64__) && !defined(_WIN32)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -187,7 +191,9 @@ ffi_type *result_ffi_type(const CType *t) {
 // ---- closures --------------------------------------------------------------------
 
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
-                  std::vector<uint8_t> *slot, uint8_t *ret_slot) {
+                  std::vector<uint8_t> *slot, uint8_t *ret_slot, int *reg_args,
+                  bool *reg_float_result) {
+  *reg_args = -1;
   if (ftype->variadic) return false;
   if (!(ret.conv == Conv::Void || in_int_reg(ret.conv) || in_float_reg(ret.conv))) return false;
   int ni = 0, nf = 0;
@@ -199,6 +205,11 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
   }
   if (ni > kIntRegs || nf > kFloatRegs) return false;
   *ret_slot = kFrameResult;
+  // Integer arguments only, with a register left for the closure: the register entry.
+  if (nf == 0 && ni <= kMaxRegArgs) {
+    *reg_args = ni;
+    *reg_float_result = in_float_reg(ret.conv);
+  }
   return true;
 }
 
@@ -207,6 +218,7 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
 // The frame the entry builds: slots 0-5 the integer registers, 6-13 the xmm registers,
 // 14-15 the result (rax/xmm0, rdx/xmm1).
 static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(closure)");
+static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries jump to *8(closure)");
 
 #if defined(__APPLE__)
 #define ND_SYM(x) "_" #x
@@ -262,14 +274,42 @@ static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(c
   "movsd 112(%rsp), %xmm0\n"                                                                \
   "movsd 120(%rsp), %xmm1\n"
 
-// The entry for any signature, and the one for signatures without floating-point
-// arguments or result, which neither saves nor loads the xmm registers.
+// Register entries, for n integer arguments (n <= 5) and no floating-point ones: the
+// arguments stay where C put them, the closure goes in the next argument register and
+// the closure's register handler is entered as if C had called it (a tail jump: the
+// handler returns to C itself, with its result where C expects it).
+#define ND_REG_ENTRY(n, reg)                                   \
+  ".p2align 4\n"                                               \
+  ".globl " ND_SYM(ndffi_x64_closure_regs##n) "\n"             \
+  ND_FUNC_BEGIN(ndffi_x64_closure_regs##n)                     \
+  ".cfi_startproc\n"                                           \
+  ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"                             \
+  "movq 8(%r10), " reg "\n"                                    \
+  "jmp *8(" reg ")\n"                                          \
+  ".cfi_endproc\n"                                             \
+  ND_FUNC_END(ndffi_x64_closure_regs##n)
+
+// The entry for any signature; the one for signatures without floating-point arguments
+// or result, which neither saves nor loads the xmm registers; the register entries.
 asm(".text\n"
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, ND_SAVE_XMM, ND_LOAD_XMM)
-    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", ""));
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", "")
+    ND_REG_ENTRY(0, "%rdi")
+    ND_REG_ENTRY(1, "%rsi")
+    ND_REG_ENTRY(2, "%rdx")
+    ND_REG_ENTRY(3, "%rcx")
+    ND_REG_ENTRY(4, "%r8")
+    ND_REG_ENTRY(5, "%r9"));
+#undef ND_REG_ENTRY
 
 extern "C" void ndffi_x64_closure_entry();
 extern "C" void ndffi_x64_closure_entry_int();
+extern "C" void ndffi_x64_closure_regs0();
+extern "C" void ndffi_x64_closure_regs1();
+extern "C" void ndffi_x64_closure_regs2();
+extern "C" void ndffi_x64_closure_regs3();
+extern "C" void ndffi_x64_closure_regs4();
+extern "C" void ndffi_x64_closure_regs5();
 
 namespace ndffi::abi {
 namespace {
@@ -328,8 +368,15 @@ void *new_closure_thunk(Closure *c) {
   const CallbackPlan &plan = *c->plan;
   bool uses_xmm = in_float_reg(plan.ret.conv);
   for (uint8_t slot : plan.slot) uses_xmm |= slot >= kIntRegs;
-  data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
-                     : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
+  static void (*const reg_entries[])() = {&ndffi_x64_closure_regs0, &ndffi_x64_closure_regs1,
+                                          &ndffi_x64_closure_regs2, &ndffi_x64_closure_regs3,
+                                          &ndffi_x64_closure_regs4, &ndffi_x64_closure_regs5};
+  static_assert(sizeof reg_entries / sizeof reg_entries[0] == kMaxRegArgs + 1, "one per count");
+  if (plan.reg_args >= 0 && c->reg_handler)
+    data[0] = reinterpret_cast<void *>(reg_entries[plan.reg_args]);
+  else
+    data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
+                       : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
   data[1] = c;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   return thunk;

@@ -2,7 +2,9 @@
 
 #include <map>
 #include <memory>
+#include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "nd_abi.h"
 
@@ -40,7 +42,9 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
                    plan.ffi_args.data()) != FFI_OK)
     throw UnsupportedType("libffi cannot make a callback of type '" + ftype->str() + "'");
-  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot);
+  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot,
+                                                  &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
+  if (!plan.direct) plan.reg_args = -1;
 }
 
 }  // namespace
@@ -64,9 +68,47 @@ static void frame_to_args(Closure *c, uint64_t *frame) {
   closure_enter(c, frame + plan.ret_slot, args);
 }
 
+// A register entry's arguments as a frame, for a closure without a register handler.
+template <size_t> using U64 = uint64_t;
+template <bool FloatResult, size_t... I>
+struct RegToFrame {
+  static auto handler(U64<I>... a, Closure *c) {
+    uint64_t frame[16] = {a...};
+    c->frame_handler(c, frame);
+    uint64_t r = frame[c->plan->ret_slot];
+    if constexpr (FloatResult) {
+      double d;
+      memcpy(&d, &r, 8);
+      return d;
+    } else {
+      return r;
+    }
+  }
+};
+
+template <bool FloatResult, size_t... I>
+RegHandler reg_to_frame(std::index_sequence<I...>) {
+  return reinterpret_cast<RegHandler>(&RegToFrame<FloatResult, I...>::handler);
+}
+
+RegHandler default_reg_handler(const CallbackPlan &plan) {
+  static const RegHandler table[2][kMaxRegArgs + 1] = {
+      {reg_to_frame<false>(std::make_index_sequence<0>()), reg_to_frame<false>(std::make_index_sequence<1>()),
+       reg_to_frame<false>(std::make_index_sequence<2>()), reg_to_frame<false>(std::make_index_sequence<3>()),
+       reg_to_frame<false>(std::make_index_sequence<4>()), reg_to_frame<false>(std::make_index_sequence<5>())},
+      {reg_to_frame<true>(std::make_index_sequence<0>()), reg_to_frame<true>(std::make_index_sequence<1>()),
+       reg_to_frame<true>(std::make_index_sequence<2>()), reg_to_frame<true>(std::make_index_sequence<3>()),
+       reg_to_frame<true>(std::make_index_sequence<4>()), reg_to_frame<true>(std::make_index_sequence<5>())}};
+  static_assert(kMaxRegArgs == 5, "one handler per argument count");
+  return plan.reg_args >= 0 ? table[plan.reg_float_result][plan.reg_args] : nullptr;
+}
+
 Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler) {
+                     FrameHandler frame_handler, RegHandler reg_handler) {
   if (!frame_handler) frame_handler = frame_to_args;
+  // A closure from the free list keeps its entry, so every closure of a plan with a
+  // register entry has a register handler.
+  if (!reg_handler || cplan.reg_args < 0) reg_handler = default_reg_handler(cplan);
   auto &plan = const_cast<CallbackPlan &>(cplan);
   {
     std::lock_guard<std::mutex> lock(plan.mu);
@@ -75,12 +117,13 @@ Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *us
       plan.free_list.pop_back();
       c->handler = handler;
       c->frame_handler = frame_handler;
+      c->reg_handler = reg_handler;
       c->user.store(user, std::memory_order_release);
       n_reused++;
       return c;
     }
   }
-  auto *c = new Closure{frame_handler, &plan, handler, {user}};
+  auto *c = new Closure{frame_handler, reg_handler, &plan, handler, {user}};
   if (plan.direct) {
     c->code = abi::new_closure_thunk(c);
     if (c->code) {

@@ -39,6 +39,13 @@ struct CallbackPlan {
   bool direct = false;
   std::vector<uint8_t> slot;
   uint8_t ret_slot = 0;
+  // Register entry (see nd_abi.h), for direct signatures whose arguments are all
+  // integers or pointers, at most kMaxRegArgs of them: the ABI file enters the closure's
+  // reg_handler as if C had called it, with the closure as one more argument.
+  // reg_args is the argument count then, -1 otherwise; reg_float_result tells which of
+  // the two handler types the plan's closures have.
+  int reg_args = -1;
+  bool reg_float_result = false;
 
   std::mutex mu;                   // guards free_list
   std::vector<Closure *> free_list;
@@ -57,9 +64,19 @@ using ClosureHandler = void (*)(Closure *c, void *ret, void **args);
 // frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes bytes).
 // Optional: without one, the frame is turned into the argument pointers of a handler.
 using FrameHandler = void (*)(Closure *c, uint64_t *frame);
+// The same for a register entry (plan.reg_args = n >= 0): C's own arguments, each
+// widened to 8 bytes (only the bits of its C type are meaningful), then the closure;
+// the result is returned (the bits of the C result in the low bytes).  Its type:
+//   uint64_t h(uint64_t a0, ..., uint64_t a(n-1), Closure *c)   (integer or void result)
+//   double   h(uint64_t a0, ..., uint64_t a(n-1), Closure *c)   (reg_float_result)
+// kept as a void pointer.  Optional: without one, the arguments are put in a frame for
+// the frame handler.
+using RegHandler = void *;
+constexpr int kMaxRegArgs = 5;
 
 struct Closure {
   FrameHandler frame_handler;      // first: the direct entry calls through it
+  RegHandler reg_handler;          // second: the register entry jumps through it
   const CallbackPlan *plan;
   ClosureHandler handler;
   std::atomic<void *> user;        // the owner; nullptr once the owner has gone
@@ -69,8 +86,9 @@ struct Closure {
 
 // A closure for `plan` that calls handler(c, ...) with c->user == user: from the plan's
 // free list, or new.  Throws std::runtime_error if no executable memory can be had.
+// reg_handler must be of the type the plan asks for (see RegHandler), or null.
 Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler = nullptr);
+                     FrameHandler frame_handler = nullptr, RegHandler reg_handler = nullptr);
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes
 // back to its plan's free list (only when C cannot still hold its address).

@@ -26,6 +26,7 @@
 
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "callback.h"
 #include "fastpath.h"
@@ -152,9 +153,11 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
   return PyLong_FromLongLong(v);
 }
 
+// Argument i, from C to Python.  An int (the commonest) is told by one bit of the
+// callback, set when it was made.
 static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i,
                                                                      const ArgSpec &a, const void *p) {
-  if (a.conv == Conv::SInt && a.size == 4) return int_arg(cb, i, *(const int32_t *)p);   // int
+  if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
   switch (a.conv) {
     case Conv::SInt: {
       int64_t v;
@@ -235,7 +238,21 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
 }
 
 static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
-  if (r.conv == Conv::SInt && fast_int(r, res, dst)) return true;   // the common case first
+  // The common case first: an int result of a signed type of 4 bytes or more takes any
+  // int of one digit (|v| < 2**30) without a range check.
+  if (cb->ret_int && PyLong_CheckExact(res)) {
+#if PY_VERSION_HEX < 0x030C0000
+    Py_ssize_t size = Py_SIZE(res);
+    if (size >= -1 && size <= 1) {
+      int64_t v = int64_t(size) * int64_t(((PyLongObject *)res)->ob_digit[0]);
+#else
+    if (PyUnstable_Long_IsCompact((PyLongObject *)res)) {
+      int64_t v = PyUnstable_Long_CompactValue((PyLongObject *)res);
+#endif
+      memcpy(dst, &v, 8);
+      return true;
+    }
+  }
   switch (r.conv) {
     case Conv::Void: return true;
     case Conv::SInt:
@@ -268,10 +285,16 @@ __attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan
   write_unraisable("in an ndffi callback", nullptr);
 }
 
+// The callback raised: C gets on_error, the exception goes to the state set aside.
 __attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret,
-                                                            CallState &outer) {
+                                                            PyThreadState *outer_gil,
+                                                            PyObject *&outer_pending,
+                                                            long &outer_dropped) {
   memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
-  keep_or_report(cb, outer.gil != nullptr, outer);
+  CallState outer{outer_gil, outer_pending, outer_dropped};
+  keep_or_report(cb, outer_gil != nullptr, outer);
+  outer_pending = outer.pending;
+  outer_dropped = outer.dropped;
 }
 
 // Py_DECREF, kept inline.
@@ -286,13 +309,17 @@ static inline __attribute__((always_inline)) void decref(PyObject *o) {
 // fn(*args) through its vectorcall slot when it has one (a Python function does), without
 // PyObject_Vectorcall's result check, which only matters for a result without an
 // exception or the reverse.
-static inline __attribute__((always_inline)) PyObject *call_python(PyObject *fn, PyObject **args, size_t n) {
+static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject *fn,
+                                                                   PyObject **args, size_t n) {
   size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
-  PyTypeObject *tp = Py_TYPE(fn);   // PyVectorcall_Function, which 3.11 does not inline
-  vectorcallfunc vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)
-                          ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
-                          : nullptr;
-  if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
+  vectorcallfunc vc = cb->fn_vectorcall;
+  if (!vc) {
+    PyTypeObject *tp = Py_TYPE(fn);   // PyVectorcall_Function, which 3.11 does not inline
+    vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)
+             ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
+             : nullptr;
+    if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
+  }
   PyObject *r = vc(fn, args, nargsf, nullptr);
   if (__builtin_expect(!r, 0) && !PyErr_Occurred())
     PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", fn);
@@ -342,15 +369,26 @@ static ND_TLS PyThreadState *my_tstate;
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
 
-// Where the arguments are: pointers from libffi, or the slots of a direct entry's frame.
+// Where the arguments are: pointers from libffi, the slots of a direct entry's frame, or
+// the values a register entry passed (count known at compile time).
 struct ArgPointers {
   void **p;
+  size_t n;
+  size_t count() const { return n; }
   void *operator[](size_t i) const { return p[i]; }
 };
 struct FrameSlots {
   uint64_t *frame;
   const uint8_t *slot;
+  size_t n;
+  size_t count() const { return n; }
   void *operator[](size_t i) const { return frame + slot[i]; }
+};
+template <size_t N>
+struct RegValues {
+  uint64_t *v;
+  static constexpr size_t count() { return N; }
+  void *operator[](size_t i) const { return v + i; }
 };
 
 template <class Args>
@@ -359,20 +397,21 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   // The GIL: retaken with the thread state the ndffi call below saved, already held when
   // that call kept it, and PyGILState_Ensure otherwise.  The checks against the current
   // thread state guard against C in between that took or released the GIL itself.
-  CallState outer = call_state;
+  CallState &cs = call_state;
+  PyThreadState *const outer_gil = cs.gil;
   Gil how;
   PyGILState_STATE gstate = PyGILState_UNLOCKED;
-  if (outer.gil == ND_GIL_HELD) {
+  if (outer_gil == ND_GIL_HELD) {
     PyThreadState *cur = ND_CURRENT_TSTATE();
     bool mine = cur && (cur == my_tstate || (cur->thread_id == this_thread_id() && (my_tstate = cur)));
     how = mine ? Gil::Held : Gil::Ensured;
-  } else if (outer.gil) {
-    how = ND_CURRENT_TSTATE() == outer.gil ? Gil::Held : Gil::Restored;
+  } else if (outer_gil) {
+    how = ND_CURRENT_TSTATE() == outer_gil ? Gil::Held : Gil::Restored;
   } else {
     how = Gil::Ensured;
   }
   if (how == Gil::Restored) {
-    PyEval_RestoreThread(outer.gil);
+    PyEval_RestoreThread(outer_gil);
   } else if (how == Gil::Ensured) {
     if (!Py_IsInitialized() || _Py_IsFinalizing()) {
       memset(ret, 0, plan.ret_bytes);
@@ -380,14 +419,25 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     }
     gstate = ensure_gil();
   }
-  call_state = CallState{nullptr, nullptr, 0};
+  // The state of the ndffi call below is set aside while Python code runs.  `pending`
+  // is null then and `dropped` zero, unless an earlier callback of the same call raised;
+  // and both are so again when the Python code returns (a nested ndffi call raises the
+  // exceptions of its own callbacks).
+  PyObject *outer_pending = cs.pending;
+  long outer_dropped = 0;
+  cs.gil = nullptr;
+  if (__builtin_expect(outer_pending != nullptr, 0)) {
+    outer_dropped = cs.dropped;
+    cs.pending = nullptr;
+    cs.dropped = 0;
+  }
 
   auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
   if (__builtin_expect(!cb || !cb->fn, 0)) {
     report_dead(plan, ret);
   } else {
     Py_INCREF(cb);
-    size_t n = plan.args.size();
+    const size_t n = args.count();
     PyObject *stack[kMaxStackArgs + 1];
     PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
     PyObject *res = nullptr;
@@ -398,28 +448,68 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
         if (!v) break;
         argv[made + 1] = v;
       }
-      if (made == n) res = call_python(cb->fn, argv + 1, n);
+      if (made == n) res = call_python(cb, cb->fn, argv + 1, n);
       for (size_t i = 0; i < made; i++) decref(argv[i + 1]);
       if (argv != stack) PyMem_Free(argv);
     } else {
       PyErr_NoMemory();
     }
     if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
-      callback_failed(cb, ret, outer);
+      callback_failed(cb, ret, outer_gil, outer_pending, outer_dropped);
     if (res) decref(res);
     decref((PyObject *)cb);
   }
 
-  call_state = outer;
+  cs.gil = outer_gil;
+  cs.pending = outer_pending;
+  if (__builtin_expect(outer_dropped != 0, 0)) cs.dropped = outer_dropped;
   if (how == Gil::Restored) PyEval_SaveThread();
   else if (how == Gil::Ensured) PyGILState_Release(gstate);
 }
 
-static void trampoline_ffi(Closure *c, void *ret, void **args) { trampoline(c, ret, ArgPointers{args}); }
+static void trampoline_ffi(Closure *c, void *ret, void **args) {
+  trampoline(c, ret, ArgPointers{args, c->plan->args.size()});
+}
 
 static void trampoline_frame(Closure *c, uint64_t *frame) {
   const CallbackPlan &plan = *c->plan;
-  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data()});
+  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data(), plan.args.size()});
+}
+
+// Register entries (see RegHandler): C's arguments arrive as this function's, the
+// result is returned in the register C reads it from.
+template <size_t> using U64 = uint64_t;
+template <bool FloatResult, size_t... I>
+struct TrampolineRegs {
+  static auto handler(U64<I>... a, Closure *c) {
+    uint64_t v[sizeof...(I) ? sizeof...(I) : 1] = {a...};
+    uint64_t r = 0;
+    trampoline(c, &r, RegValues<sizeof...(I)>{v});
+    if constexpr (FloatResult) {
+      double d;
+      memcpy(&d, &r, 8);
+      return d;
+    } else {
+      return r;
+    }
+  }
+};
+
+template <bool FloatResult, size_t... I>
+static RegHandler trampoline_regs(std::index_sequence<I...>) {
+  return reinterpret_cast<RegHandler>(&TrampolineRegs<FloatResult, I...>::handler);
+}
+
+static RegHandler reg_handler_of(const CallbackPlan &plan) {
+  static const RegHandler table[2][kMaxRegArgs + 1] = {
+      {trampoline_regs<false>(std::make_index_sequence<0>()), trampoline_regs<false>(std::make_index_sequence<1>()),
+       trampoline_regs<false>(std::make_index_sequence<2>()), trampoline_regs<false>(std::make_index_sequence<3>()),
+       trampoline_regs<false>(std::make_index_sequence<4>()), trampoline_regs<false>(std::make_index_sequence<5>())},
+      {trampoline_regs<true>(std::make_index_sequence<0>()), trampoline_regs<true>(std::make_index_sequence<1>()),
+       trampoline_regs<true>(std::make_index_sequence<2>()), trampoline_regs<true>(std::make_index_sequence<3>()),
+       trampoline_regs<true>(std::make_index_sequence<4>()), trampoline_regs<true>(std::make_index_sequence<5>())}};
+  static_assert(kMaxRegArgs == 5, "one handler per argument count");
+  return plan.reg_args >= 0 ? table[plan.reg_float_result][plan.reg_args] : nullptr;
 }
 
 // ---- the Callback type ----------------------------------------------------------------
@@ -473,6 +563,16 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
                         : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
+  cb->ret_int = plan->ret.conv == Conv::SInt && plan->ret.size >= 4;
+  cb->int_args = 0;
+  for (size_t i = 0; i < plan->args.size() && i < 32; i++)
+    if (plan->args[i].conv == Conv::SInt && plan->args[i].size == 4) cb->int_args |= uint32_t(1) << i;
+  // A Python function's vectorcall is set when it is made (3.12 lets C code replace it).
+#if PY_VERSION_HEX < 0x030C0000
+  cb->fn_vectorcall = PyFunction_Check(fn) ? PyVectorcall_Function(fn) : nullptr;
+#else
+  cb->fn_vectorcall = nullptr;
+#endif
   for (PyObject *&o : cb->int_cache) o = nullptr;
   PyObject *self = (PyObject *)cb;
   if (!cb->error_value) {
@@ -489,7 +589,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame);
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_of(*plan));
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());

@@ -1,5 +1,6 @@
 // Tests of the C++ core without Python: the type model, the declaration parser, scopes,
-// argument specs, and call plans (direct stubs and libffi) on functions defined here.
+// argument specs, call plans (direct stubs and libffi) on functions defined here, and
+// closures (direct entries and libffi) called from C++.
 //
 // Built and run by tests/test_core.py:
 //   c++ -std=c++17 -O1 -Isrc/core src/core/*.cpp tests/core/core_tests.cpp
@@ -16,10 +17,12 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "nd_ccall.h"
+#include "nd_ccallback.h"
 #include "nd_cparse.h"
 #include "nd_ctype.h"
 #include "nd_layout.h"
@@ -908,6 +911,100 @@ static void test_enum_bases() {
   }
 }
 
+// ---- closures -------------------------------------------------------------------------
+
+// The handler of the closures below: the sum of argument i times i + 1, as the result type.
+static int closure_calls = 0;
+
+static double closure_arg(const ArgSpec &a, const void *p) {
+  switch (a.conv) {
+    case Conv::SInt:
+      return a.size == 1 ? *(const int8_t *)p : a.size == 2 ? *(const int16_t *)p
+             : a.size == 4 ? *(const int32_t *)p : double(*(const int64_t *)p);
+    case Conv::UInt:
+      return a.size == 1 ? *(const uint8_t *)p : a.size == 2 ? *(const uint16_t *)p
+             : a.size == 4 ? *(const uint32_t *)p : double(*(const uint64_t *)p);
+    case Conv::Pointer: return double(uintptr_t(*(void *const *)p));
+    case Conv::Double: return *(const double *)p;
+    case Conv::Float: return *(const float *)p;
+    default: return NAN;
+  }
+}
+
+static void closure_handler(Closure *c, void *ret, void **args) {
+  closure_calls++;
+  CHECK(c->user.load() == &closure_calls);
+  const CallbackPlan &plan = *c->plan;
+  double s = 0;
+  for (size_t i = 0; i < plan.args.size(); i++) s += closure_arg(plan.args[i], args[i]) * double(i + 1);
+  switch (plan.ret.conv) {
+    case Conv::SInt:
+    case Conv::UInt: {
+      int64_t v = int64_t(s);
+      memcpy(ret, &v, 8);
+      break;
+    }
+    case Conv::Double: memcpy(ret, &s, 8); break;
+    case Conv::Float: {
+      float f = float(s);
+      memcpy(ret, &f, 4);
+      break;
+    }
+    default: break;
+  }
+}
+
+// Every closure of `sig` (direct, and through libffi) returns `want` for the arguments
+// (for a void result: is called).
+template <class F, class W, class... A>
+static void check_closure(const char *sig, bool direct, int reg_args, W want, A... args) {
+  using R = decltype(std::declval<F>()(args...));
+  for (bool allow_direct : {true, false}) {
+    const CallbackPlan &plan = callback_plan(ty(sig), allow_direct);
+    CHECK_EQ(plan.direct, allow_direct && direct);
+    CHECK_EQ(plan.reg_args, allow_direct ? reg_args : -1);
+    // Twice: the second closure comes back from the free list.
+    for (int round = 0; round < 2; round++) {
+      Closure *c = closure_new(plan, closure_handler, &closure_calls);
+      CHECK_EQ(c->ffi == nullptr, allow_direct && direct);
+      int before = closure_calls;
+      if constexpr (std::is_void<R>::value) {
+        reinterpret_cast<F>(c->code)(args...);
+      } else {
+        R got = reinterpret_cast<F>(c->code)(args...);
+        CHECK_EQ(got, R(want));
+      }
+      CHECK_EQ(closure_calls, before + 1);
+      closure_release(c, true);
+    }
+  }
+}
+
+static void test_closures() {
+#if defined(__x86_64__) && !defined(_WIN32)
+  const bool direct = true;
+#else
+  const bool direct = false;
+#endif
+  int r = direct ? 0 : -1;   // the register entry's argument count, where there is one
+  check_closure<int (*)(int)>("int (int)", direct, direct ? 1 : -1, -41, -41);
+  check_closure<int (*)(void)>("int (void)", direct, r, 0);
+  check_closure<void (*)(void)>("void (void)", direct, r, 0);
+  check_closure<long long (*)(int, long long, unsigned char, short, void *)>(
+      "long long (int, long long, unsigned char, short, void *)", direct, direct ? 5 : -1,
+      (long long)(-1 + 2 * 1000000000000LL + 3 * 255 - 4 * 7 + 5 * 4096), -1, 1000000000000LL,
+      (unsigned char)255, (short)-7, (void *)4096);
+  check_closure<double (*)(int, unsigned)>("double (int, unsigned)", direct, direct ? 2 : -1,
+                                           -3.0 + 2 * 4000000000.0, -3, 4000000000u);
+  check_closure<float (*)(short)>("float (short)", direct, direct ? 1 : -1, -2.0f, (short)-2);
+  // six integer arguments: no register left for the closure, the frame entry
+  check_closure<int (*)(int, int, int, int, int, int)>("int (int, int, int, int, int, int)", direct, -1,
+                                                       1 + 4 + 9 + 16 + 25 + 36, 1, 2, 3, 4, 5, 6);
+  // floating-point arguments: the frame entry
+  check_closure<double (*)(double, int, float)>("double (double, int, float)", direct, -1,
+                                                0.5 + 2 * 3 + 3 * 0.25, 0.5, 3, 0.25f);
+}
+
 int main() {
   test_interning();
   test_str();
@@ -917,6 +1014,7 @@ int main() {
   test_scope_conflicts();
   test_arg_spec();
   test_calls();
+  test_closures();
   test_layout_msvc();
   test_layout_aapcs64();
   test_enum_bases();
