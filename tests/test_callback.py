@@ -398,6 +398,42 @@ def test_callback_after_free_reports_and_returns_zero(lib, unraisable):
     lib.set_handler(None)
 
 
+def test_release_stops_serving_c(lib, unraisable):
+    freed = []
+
+    class Target:
+        def __call__(self, x):
+            return x + 100
+
+        def __del__(self):
+            freed.append(True)
+
+    cb = ndffi.callback("int(int)", Target())
+    address = cb.address
+    with cb:
+        lib.set_handler(cb)
+        assert lib.call_handler(1) == 101
+    assert cb.released and freed == [True]       # the callable is let go at once
+    assert lib.call_handler(2) == 0                 # a stale pointer in C: no crash
+    assert len(unraisable) == 1 and "garbage-collected or released" in str(unraisable[0].exc_value)
+    with pytest.raises(ValueError, match=r"set_handler\(\) argument 1 .*the callback 'int \(\*\)\(int\)' "
+                                         r"was released"):
+        lib.set_handler(cb)
+    for what in ("address", "pointer"):
+        with pytest.raises(ValueError, match=f"the {what} of a released callback"):
+            getattr(cb, what)
+    with pytest.raises(RuntimeError, match="this callback has been released"):
+        cb(1)
+    cb.release()                                    # again: nothing more to do
+    lib.set_handler(None)
+    # a new callback of the same type gets a closure of its own, not the released one
+    other = ndffi.callback("int(int)", lambda x: -x)
+    assert other.address != address
+    lib.set_handler(other)
+    assert lib.call_handler(5) == -5
+    lib.set_handler(None)
+
+
 def test_stored_handler_exception_inside_a_call(lib):
     # A stored handler that C calls during another ndffi call: that call raises it.
     cb = ndffi.callback("int(int)", failing_callback)

@@ -38,6 +38,9 @@ def callback(signature, fn=None, *, on_error=0, _namespace=None):
     Keep the Callback alive for as long as C may call it.  A call after it was
     garbage-collected does not crash: it is reported through ``sys.unraisablehook`` and
     returns 0.  Each freed Callback leaves its closure (about 100 bytes) behind for that.
+    ``release()`` (or the end of a ``with`` block) does the same at a point of your
+    choosing, when C has been told to forget the pointer: the Python callable is let go,
+    and the Callback can no longer be passed to C.
     A plain callable passed for a function-pointer parameter needs no Callback: it is
     wrapped for that call only.
     """

@@ -279,8 +279,9 @@ constexpr size_t kMaxStackArgs = 16;
 __attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan, void *ret) {
   memset(ret, 0, plan.ret_bytes);
   PyErr_Format(PyExc_RuntimeError,
-               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected; "
-               "it returned 0. Keep a reference to the Callback for as long as C may call it.",
+               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
+               "or released; it returned 0. Keep a reference to the Callback, unreleased, for as "
+               "long as C may call it.",
                TypeTable::get().pointer(plan.type)->str().c_str());
   write_unraisable("in an ndffi callback", nullptr);
 }
@@ -563,6 +564,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
                         : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
+  cb->released = false;
   cb->ret_int = plan->ret.conv == Conv::SInt && plan->ret.size >= 4;
   cb->int_args = 0;
   for (size_t i = 0; i < plan->args.size() && i < 32; i++)
@@ -598,7 +600,9 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   cb->vectorcall = [](PyObject *s, PyObject *const *a, size_t n, PyObject *kw) -> PyObject * {
     PyObject *f = ((CallbackObject *)s)->fn;
     if (!f) {
-      PyErr_SetString(PyExc_RuntimeError, "this callback has been cleared");
+      PyErr_SetString(PyExc_RuntimeError, ((CallbackObject *)s)->released
+                                              ? "this callback has been released"
+                                              : "this callback has been cleared");
       return nullptr;
     }
     return PyObject_Vectorcall(f, a, n, kw);
@@ -624,7 +628,7 @@ static void callback_dealloc(PyObject *self) {
   auto *cb = (CallbackObject *)self;
   PyObject_GC_UnTrack(self);
   if (cb->weakrefs) PyObject_ClearWeakRefs(self);
-  if (cb->closure) closure_release(cb->closure, cb->temporary);
+  if (cb->closure && !cb->released) closure_release(cb->closure, cb->temporary);
   callback_clear(self);
   delete cb->where;
   if (cb->error_value != cb->error_inline) PyMem_Free(cb->error_value);
@@ -661,13 +665,54 @@ static PyObject *cb_get_prototype(PyObject *self, void *) {
   auto *cb = (CallbackObject *)self;
   return PyUnicode_FromString(cb->ptype->target->str().c_str());
 }
+// After release() the address must not reach C again: what would use it raises.
+static bool not_released(const CallbackObject *cb, const char *what) {
+  if (!cb->released) return true;
+  PyErr_Format(PyExc_ValueError, "%s of a released callback ('%s'): C must not call it any more",
+               what, cb->ptype->str().c_str());
+  return false;
+}
+
 static PyObject *cb_get_address(PyObject *self, void *) {
+  if (!not_released((CallbackObject *)self, "the address")) return nullptr;
   return PyLong_FromVoidPtr(((CallbackObject *)self)->closure->code);
 }
 static PyObject *cb_get_pointer(PyObject *self, void *) {
   auto *cb = (CallbackObject *)self;
+  if (!not_released(cb, "the pointer")) return nullptr;
   return make_pointer(cb->closure->code, cb->ptype, self);
 }
+static PyObject *cb_get_released(PyObject *self, void *) {
+  return PyBool_FromLong(((CallbackObject *)self)->released);
+}
+
+// release(): from now on a call from C is reported through sys.unraisablehook and
+// returns 0, and the Python callable is let go; the closure's code stays mapped (as
+// for a collected Callback) so that a stale pointer in C cannot crash.
+static PyObject *cb_release(PyObject *self, PyObject *) {
+  auto *cb = (CallbackObject *)self;
+  if (!cb->released && cb->closure && !cb->temporary) {
+    closure_release(cb->closure, false);
+    cb->released = true;
+    callback_clear(self);
+  }
+  Py_RETURN_NONE;
+}
+static PyObject *cb_enter(PyObject *self, PyObject *) {
+  if (!not_released((CallbackObject *)self, "a with block")) return nullptr;
+  Py_INCREF(self);
+  return self;
+}
+static PyObject *cb_exit(PyObject *self, PyObject *) { return cb_release(self, nullptr); }
+
+static PyMethodDef callback_methods[] = {
+    {"release", cb_release, METH_NOARGS,
+     "release()\n\nStop serving C now rather than when garbage-collected: a later call from C is "
+     "reported through sys.unraisablehook and returns 0, and the Python callable is let go. "
+     "A with block releases the callback at its end."},
+    {"__enter__", cb_enter, METH_NOARGS, nullptr},
+    {"__exit__", cb_exit, METH_VARARGS, nullptr},
+    {nullptr}};
 static PyObject *cb_get_on_error(PyObject *self, void *) {
   PyObject *v = ((CallbackObject *)self)->on_error;
   if (!v) v = Py_None;
@@ -692,6 +737,7 @@ static PyGetSetDef callback_getset[] = {
      nullptr},
     {"on_error", cb_get_on_error, nullptr, "what the callback returns to C after an exception", nullptr},
     {"direct", cb_get_direct, nullptr, "whether C enters it without libffi", nullptr},
+    {"released", cb_get_released, nullptr, "whether release() ran", nullptr},
     {nullptr}};
 
 PyTypeObject CallbackType = [] {
@@ -703,6 +749,7 @@ PyTypeObject CallbackType = [] {
   t.tp_call = PyVectorcall_Call;
   t.tp_repr = callback_repr;
   t.tp_getset = callback_getset;
+  t.tp_methods = callback_methods;
   t.tp_traverse = callback_traverse;
   t.tp_clear = callback_clear;
   t.tp_weaklistoffset = offsetof(CallbackObject, weakrefs);
@@ -794,6 +841,11 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
     }
   }
   auto *cb = (CallbackObject *)cbobj;
+  if (cb->released) {
+    PyErr_Format(PyExc_ValueError, "%s: the callback '%s' was released; C must not call it any more",
+                 w.str().c_str(), cb->ptype->str().c_str());
+    return 0;
+  }
   if (!same_function_type(want, cb->closure->plan->type)) {
     PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'",
                  w.str().c_str(), a.type->str().c_str(), cb->ptype->str().c_str());

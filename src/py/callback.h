@@ -52,6 +52,7 @@ struct CallbackObject {
   unsigned char *error_value;    // plan->ret_bytes bytes returned after an exception
   std::string *where;            // "callback 'cmp' result", made when a message needs it
   bool temporary;                // made for one call: the closure is recycled with it
+  bool released;                 // release() ran: C's calls report and return 0
   bool ret_int;                  // the result is a signed integer of 4 bytes or more
   uint32_t int_args;             // bit i: argument i is an int (signed, 4 bytes)
   vectorcallfunc fn_vectorcall;  // fn's, when it cannot change (a Python function)
