@@ -1,9 +1,9 @@
-"""Build and run the C++ core tests (tests/core/core_tests.cpp) with the system compiler.
+"""Build and run the C++ core tests (tests/core/*.cpp) with the system compiler.
 
 The program links the core sources directly (no Python), so it tests the type model,
 the parser, scopes, argument specs and call plans on their own.  It is the same as
 
-    c++ -std=c++17 -O1 -Isrc/core src/core/*.cpp tests/core/core_tests.cpp \\
+    c++ -std=c++17 -O1 -Isrc/core src/core/*.cpp tests/core/*.cpp \\
         $(pkg-config --cflags --libs libffi) -ldl
 
 with the translation units compiled in parallel to keep the test short.
@@ -20,7 +20,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORE = ROOT / "src" / "core"
-TEST_SRC = ROOT / "tests" / "core" / "core_tests.cpp"
+TEST_DIR = ROOT / "tests" / "core"
 
 
 def _pkg_config(*args):
@@ -43,9 +43,9 @@ def test_core_program(tmp_path):
     cflags, libs = _pkg_config("--cflags"), _pkg_config("--libs")
     if cflags is None or libs is None:
         pytest.skip("pkg-config cannot find libffi")
-    sources = sorted(CORE.glob("*.cpp")) + [TEST_SRC]
-    objects = [tmp_path / (src.stem + ".o") for src in sources]
-    compile_cmds = [[cxx, "-std=c++17", "-O1", f"-I{CORE}", *cflags, "-c", str(src),
+    sources = sorted(CORE.glob("*.cpp")) + sorted(TEST_DIR.glob("*.cpp"))
+    objects = [tmp_path / f"{src.parent.name}_{src.stem}.o" for src in sources]
+    compile_cmds = [[cxx, "-std=c++17", "-O1", f"-I{CORE}", f"-I{TEST_DIR}", *cflags, "-c", str(src),
                      "-o", str(obj)] for src, obj in zip(sources, objects)]
     with ThreadPoolExecutor(max_workers=max(1, min(len(sources), os.cpu_count() or 1))) as pool:
         results = list(pool.map(_run, compile_cmds))
