@@ -63,6 +63,9 @@ constexpr size_t kCachedInts = 4;
 extern PyTypeObject CallbackType;
 inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
 
+// fn's qualified name, for messages; an exception already set is left as it was.
+std::string callable_name(PyObject *fn);
+
 // A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
 // Python exception on failure.
 PyObject *make_callback(const CType *ftype, PyObject *fn, PyObject *on_error, bool temporary,
