@@ -178,9 +178,17 @@ def test_constant_errors():
     ns = ndffi.Namespace()
     for text, needle in [("#define X (1/0)", "division by zero"),
                          ("#define Y UNKNOWN + 1", "'UNKNOWN' is not a constant"),
-                         ("#define Z 1 +", "expected a constant expression")]:
+                         ("#define Z 1 +", "expected a constant expression"),
+                         # a hex escape past a char is an error in C, not a truncation
+                         ('#define H "\\x100"', "invalid escape sequence"),
+                         ("#define C '\\x1ff'", "invalid character constant"),
+                         ('#define O "\\777"', "invalid escape sequence"),
+                         # (was: a signed overflow while reading the digits, found by fuzzing)
+                         ('int (an["\\xe000E00EEN" 0 p);', "invalid escape sequence")]:
         with pytest.raises(ndffi.CDefError, match=needle):
             ns.cdef(text)
+    ns.cdef('#define OK "\\x0041\\x42"')   # leading zeros are fine
+    assert ns.constant("OK")[0] == "AB"
 
 
 # ---- globals -----------------------------------------------------------------------------

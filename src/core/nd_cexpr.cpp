@@ -346,13 +346,19 @@ static int64_t read_char(const std::string &s, size_t &i, bool *ok) {
     case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
       int v = c - '0';
       for (int k = 0; k < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; k++) v = v * 8 + (s[i++] - '0');
+      if (v > 0xff) *ok = false;   // '\777': out of a char's range, an error in C
       return v & 0xff;
     }
     case 'x': {
+      // As in C, the digits run on as long as there are any, and a value past a char's
+      // range is an error (not truncated, and never an overflow here).
       int v = 0, n = 0;
-      while (i < s.size() && isxdigit((unsigned char)s[i]))
-        v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10), i++, n++;
-      if (!n) *ok = false;
+      while (i < s.size() && isxdigit((unsigned char)s[i])) {
+        int d = isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10;
+        v = v > 0xff ? v : v * 16 + d;
+        i++, n++;
+      }
+      if (!n || v > 0xff) *ok = false;
       return v & 0xff;
     }
     case 'a': return '\a';
