@@ -68,47 +68,24 @@ static void frame_to_args(Closure *c, uint64_t *frame) {
   closure_enter(c, frame + plan.ret_slot, args);
 }
 
-// A register entry's arguments as a frame, for a closure without a register handler.
-template <size_t> using U64 = uint64_t;
-template <bool FloatResult, size_t... I>
+// A register entry's arguments as a frame, for a closure without a register handler:
+// the integer arguments in the first slots, as the frame entries save them.
 struct RegToFrame {
-  static auto handler(U64<I>... a, Closure *c) {
-    uint64_t frame[16] = {a...};
+  template <size_t N>
+  static void run(Closure *c, uint64_t *args, uint64_t *ret) {
+    uint64_t frame[16] = {};
+    for (size_t i = 0; i < N; i++) frame[i] = args[i];
     c->frame_handler(c, frame);
-    uint64_t r = frame[c->plan->ret_slot];
-    if constexpr (FloatResult) {
-      double d;
-      memcpy(&d, &r, 8);
-      return d;
-    } else {
-      return r;
-    }
+    *ret = frame[c->plan->ret_slot];
   }
 };
-
-template <bool FloatResult, size_t... I>
-RegHandler reg_to_frame(std::index_sequence<I...>) {
-  return reinterpret_cast<RegHandler>(&RegToFrame<FloatResult, I...>::handler);
-}
-
-RegHandler default_reg_handler(const CallbackPlan &plan) {
-  static const RegHandler table[2][kMaxRegArgs + 1] = {
-      {reg_to_frame<false>(std::make_index_sequence<0>()), reg_to_frame<false>(std::make_index_sequence<1>()),
-       reg_to_frame<false>(std::make_index_sequence<2>()), reg_to_frame<false>(std::make_index_sequence<3>()),
-       reg_to_frame<false>(std::make_index_sequence<4>()), reg_to_frame<false>(std::make_index_sequence<5>())},
-      {reg_to_frame<true>(std::make_index_sequence<0>()), reg_to_frame<true>(std::make_index_sequence<1>()),
-       reg_to_frame<true>(std::make_index_sequence<2>()), reg_to_frame<true>(std::make_index_sequence<3>()),
-       reg_to_frame<true>(std::make_index_sequence<4>()), reg_to_frame<true>(std::make_index_sequence<5>())}};
-  static_assert(kMaxRegArgs == 5, "one handler per argument count");
-  return plan.reg_args >= 0 ? table[plan.reg_float_result][plan.reg_args] : nullptr;
-}
 
 Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
                      FrameHandler frame_handler, RegHandler reg_handler) {
   if (!frame_handler) frame_handler = frame_to_args;
   // A closure from the free list keeps its entry, so every closure of a plan with a
   // register entry has a register handler.
-  if (!reg_handler || cplan.reg_args < 0) reg_handler = default_reg_handler(cplan);
+  if (!reg_handler || cplan.reg_args < 0) reg_handler = reg_handler_for<RegToFrame>(cplan);
   auto &plan = const_cast<CallbackPlan &>(cplan);
   {
     std::lock_guard<std::mutex> lock(plan.mu);

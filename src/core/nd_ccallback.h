@@ -14,9 +14,12 @@
 
 #include <ffi.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "nd_ccall.h"
@@ -74,6 +77,12 @@ using FrameHandler = void (*)(Closure *c, uint64_t *frame);
 using RegHandler = void *;
 constexpr int kMaxRegArgs = 5;
 
+// The register handler of `plan` (nullptr when the plan has no register entry) whose
+// work is Body::run<n>(c, args, ret): C's n arguments in args[0..n), the result's bits
+// to be stored in *ret.  One handler per argument count and result kind, made here.
+template <class Body>
+RegHandler reg_handler_for(const CallbackPlan &plan);
+
 struct Closure {
   FrameHandler frame_handler;      // first: the direct entry calls through it
   RegHandler reg_handler;          // second: the register entry jumps through it
@@ -89,6 +98,41 @@ struct Closure {
 // reg_handler must be of the type the plan asks for (see RegHandler), or null.
 Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
                      FrameHandler frame_handler = nullptr, RegHandler reg_handler = nullptr);
+
+namespace detail {
+template <size_t> using U64 = uint64_t;
+template <class Body, bool FloatResult, size_t... I>
+struct RegEntry {
+  static auto handler(U64<I>... a, Closure *c) {
+    uint64_t v[sizeof...(I) ? sizeof...(I) : 1] = {a...};
+    uint64_t r = 0;
+    Body::template run<sizeof...(I)>(c, v, &r);
+    if constexpr (FloatResult) {
+      double d;
+      memcpy(&d, &r, 8);
+      return d;
+    } else {
+      return r;
+    }
+  }
+};
+template <class Body, bool FloatResult, size_t... I>
+RegHandler reg_entry(std::index_sequence<I...>) {
+  return reinterpret_cast<RegHandler>(&RegEntry<Body, FloatResult, I...>::handler);
+}
+template <class Body, bool FloatResult, size_t... N>
+constexpr std::array<RegHandler, sizeof...(N)> reg_entries(std::index_sequence<N...>) {
+  return {reg_entry<Body, FloatResult>(std::make_index_sequence<N>())...};
+}
+}  // namespace detail
+
+template <class Body>
+RegHandler reg_handler_for(const CallbackPlan &plan) {
+  static const std::array<RegHandler, kMaxRegArgs + 1> table[2] = {
+      detail::reg_entries<Body, false>(std::make_index_sequence<kMaxRegArgs + 1>()),
+      detail::reg_entries<Body, true>(std::make_index_sequence<kMaxRegArgs + 1>())};
+  return plan.reg_args >= 0 ? table[plan.reg_float_result][size_t(plan.reg_args)] : nullptr;
+}
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes
 // back to its plan's free list (only when C cannot still hold its address).

@@ -477,41 +477,14 @@ static void trampoline_frame(Closure *c, uint64_t *frame) {
   trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data(), plan.args.size()});
 }
 
-// Register entries (see RegHandler): C's arguments arrive as this function's, the
-// result is returned in the register C reads it from.
-template <size_t> using U64 = uint64_t;
-template <bool FloatResult, size_t... I>
+// Register entries (see RegHandler): C's arguments arrive as the handler's, the result
+// is returned in the register C reads it from.
 struct TrampolineRegs {
-  static auto handler(U64<I>... a, Closure *c) {
-    uint64_t v[sizeof...(I) ? sizeof...(I) : 1] = {a...};
-    uint64_t r = 0;
-    trampoline(c, &r, RegValues<sizeof...(I)>{v});
-    if constexpr (FloatResult) {
-      double d;
-      memcpy(&d, &r, 8);
-      return d;
-    } else {
-      return r;
-    }
+  template <size_t N>
+  static inline __attribute__((always_inline)) void run(Closure *c, uint64_t *args, uint64_t *ret) {
+    trampoline(c, ret, RegValues<N>{args});
   }
 };
-
-template <bool FloatResult, size_t... I>
-static RegHandler trampoline_regs(std::index_sequence<I...>) {
-  return reinterpret_cast<RegHandler>(&TrampolineRegs<FloatResult, I...>::handler);
-}
-
-static RegHandler reg_handler_of(const CallbackPlan &plan) {
-  static const RegHandler table[2][kMaxRegArgs + 1] = {
-      {trampoline_regs<false>(std::make_index_sequence<0>()), trampoline_regs<false>(std::make_index_sequence<1>()),
-       trampoline_regs<false>(std::make_index_sequence<2>()), trampoline_regs<false>(std::make_index_sequence<3>()),
-       trampoline_regs<false>(std::make_index_sequence<4>()), trampoline_regs<false>(std::make_index_sequence<5>())},
-      {trampoline_regs<true>(std::make_index_sequence<0>()), trampoline_regs<true>(std::make_index_sequence<1>()),
-       trampoline_regs<true>(std::make_index_sequence<2>()), trampoline_regs<true>(std::make_index_sequence<3>()),
-       trampoline_regs<true>(std::make_index_sequence<4>()), trampoline_regs<true>(std::make_index_sequence<5>())}};
-  static_assert(kMaxRegArgs == 5, "one handler per argument count");
-  return plan.reg_args >= 0 ? table[plan.reg_float_result][plan.reg_args] : nullptr;
-}
 
 // ---- the Callback type ----------------------------------------------------------------
 
@@ -591,7 +564,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_of(*plan));
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(*plan));
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());
