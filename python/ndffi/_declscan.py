@@ -330,7 +330,8 @@ def _variables(toks, base):
     if name is None or "typedef" in words:
         return _Item("other", None, "", static=False, **base)
     text = ", ".join(_join([t for t in d if t.text not in ("extern", "static")]) for d in kept)
-    return _Item("variable", name, text + ";", static="static" in words, **base)
+    # a declaration, not a definition: the header it goes into may be included anywhere
+    return _Item("variable", name, "extern " + text + ";", static="static" in words, **base)
 
 
 def _depth_at(toks, k):
