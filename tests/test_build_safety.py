@@ -372,7 +372,7 @@ def _damage(path, how, other):
 DAMAGE = ["truncated", "empty", "random", "directory", "symlink"]
 
 
-@pytest.mark.parametrize("how", DAMAGE)
+@pytest.mark.parametrize("how", DAMAGE + ["wrong version"])
 @pytest.mark.parametrize("part", ["library", "record", "entry"])
 def test_a_damaged_build_entry_is_rebuilt(tmp_path, cache, how, part):
     other = ndffi.build([write(tmp_path / "o" / "f.c", "int f(void) { return 666; }\n")])
@@ -382,7 +382,12 @@ def test_a_damaged_build_entry_is_rebuilt(tmp_path, cache, how, part):
     target = {"library": entry / "libf.so", "record": entry / "entry.ndffi", "entry": entry}[part]
     source = {"library": Path(other.path), "record": Path(other.path).parent / "entry.ndffi",
               "entry": Path(other.path).parent}[part]
-    _damage(target, how, source)
+    if how == "wrong version":
+        record = json.loads(_cache.read_record(entry / "entry.ndffi"))
+        record["format"] -= 1
+        _cache.write_record(entry / "entry.ndffi", json.dumps(record).encode())
+    else:
+        _damage(target, how, source)
     built = _build.compile_library([src])
     assert built.compiled                            # a miss: rebuilt ...
     assert ndffi.load(built.library).cdef("int f(void);").f() == 1
@@ -501,3 +506,36 @@ def test_an_untrusted_header_cache_is_not_read_or_written(tmp_path, cache):
     with pytest.warns(CacheWarning):
         assert ndffi.load(None, header=str(header)).ANSWER == 42
     assert list(cache.glob("*.model")) == []
+
+
+@posix_only
+def test_a_symlinked_cache_owned_by_another_user_is_not_trusted(tmp_path, monkeypatch):
+    if os.getuid() != 0:
+        pytest.skip("needs root to make a link another user owns")
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    link = sticky / "cache"
+    link.symlink_to(real)
+    os.lchown(link, 65534, 65534)   # another user can point it elsewhere at any time
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(link))
+    src = write(tmp_path / "f.c", "int f(void) { return 1; }\n")
+    with pytest.warns(CacheWarning, match="symbolic link"):
+        assert ndffi.build([src]).f() == 1
+    assert list(real.iterdir()) == []
+
+
+@posix_only
+def test_a_read_only_cache_builds_without_it(tmp_path, cache):
+    if os.getuid() == 0:
+        pytest.skip("root writes into read-only directories")
+    src = write(tmp_path / "f.c", "int f(void) { return 1; }\n")
+    ndffi.build([src])
+    (cache / "build").chmod(0o500)
+    try:
+        write(src, "int f(void) { return 2; }\n")
+        assert ndffi.build([src]).f() == 2
+    finally:
+        (cache / "build").chmod(0o700)

@@ -564,11 +564,15 @@ def _build_entry(plan, root):
     """Compile into a new result; returns (directory, record, whether this build put
     it there).  Without a trusted cache (``root`` None) the result stays in a private
     temporary directory of this process."""
+    if root is not None:
+        _cache.sweep(root)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
+        except OSError as exc:   # a read-only cache: build without it
+            log.info("cannot write into the cache directory %s (%s): not caching", root, exc)
+            root = None
     if root is None:
         tmp = _cache.private_tempdir(f"ndffi-build-{plan.name}-")
-    else:
-        _cache.sweep(root)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
     try:
         lib_path, _declarations, record = _compile_entry(plan, tmp)
         for leftover in tmp.iterdir():

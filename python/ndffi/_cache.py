@@ -116,7 +116,20 @@ def _distrust(path, why):
 
 
 def _check_ancestors(path):
-    """Why a directory above ``path`` lets another user replace it, or None."""
+    """Why a directory above ``path`` (or a symbolic link on the way to it) lets another
+    user replace it, or None."""
+    walked = os.path.abspath(path)
+    while True:
+        try:
+            st = os.lstat(walked)
+            if stat.S_ISLNK(st.st_mode) and st.st_uid not in (os.getuid(), 0):
+                return f"{walked}, a symbolic link on the way to it, is owned by uid {st.st_uid}"
+        except OSError:
+            pass   # not there yet
+        up = os.path.dirname(walked)
+        if up == walked:
+            break
+        walked = up
     real = os.path.realpath(path)
     parent = os.path.dirname(real)
     while True:
