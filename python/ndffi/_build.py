@@ -578,6 +578,7 @@ def _build_entry(plan, root):
         for leftover in tmp.iterdir():
             if leftover.suffix in (".o", ".aux", ".d") or leftover.name == ".started":
                 leftover.unlink()
+        os.chmod(lib_path, 0o755)   # whatever the umask: a cache entry nobody else writes
         record["library_sha256"] = _cache.file_digest(lib_path)
         if not _cache.write_record(tmp / _build_cache.RECORD, json.dumps(record).encode()):
             raise BuildError(f"cannot write into the build directory {tmp}")
