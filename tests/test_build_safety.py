@@ -539,3 +539,13 @@ def test_a_read_only_cache_builds_without_it(tmp_path, cache):
         assert ndffi.build([src]).f() == 2
     finally:
         (cache / "build").chmod(0o700)
+
+
+def test_cdef_reads_the_standard_includes_of_a_generated_header():
+    ns = ndffi.Namespace()
+    ns.cdef("#include <stddef.h>\n#include <stdint.h>\n#include <stdbool.h>\n"
+            "#include <sys/types.h>\nsize_t f(int32_t a, bool b, ssize_t c);\n")
+    assert ns.decl("f")[1] == "size_t f(int32_t a, bool b, ssize_t c)"
+    for other in ('#include "mine.h"\n', "#include <stdio.h>\n", "#include <stddef.h> x\n"):
+        with pytest.raises(ndffi.CDefError, match="include"):
+            ndffi.Namespace().cdef(other)

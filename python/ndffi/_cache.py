@@ -109,10 +109,9 @@ def _distrust(path, why):
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(f"ndffi: not using the cache directory {path}: {why}; working without the "
-                  f"cache (a private temporary directory) until it is fixed "
-                  f"(chmod 700, or set NDFFI_CACHE_DIR to a directory of your own)",
-                  CacheWarning, stacklevel=4)
+    warnings.warn(f"ndffi: not using the cache directory {path}: {why}; working without "
+                  f"the cache until it is fixed (chmod 700 and chown to yourself, or set "
+                  f"NDFFI_CACHE_DIR to a directory of your own)", CacheWarning, stacklevel=4)
 
 
 def _check_ancestors(path):
