@@ -67,7 +67,7 @@ def _force_libffi():
         from ndffi import _ndffi
     except ImportError:     # not built: the tests themselves will say so
         return False
-    return _ndffi.FORCE_LIBFFI
+    return getattr(_ndffi, "FORCE_LIBFFI", False)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -10,16 +10,19 @@ computed in Python with C's wrap-around and rounding rules.
 """
 
 import ctypes
+import os
 import platform
 import random
 import shutil
 import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import ndffi
+from conftest import X86_64_SYSV
 
 SEED = 1729
 N_FUNCS = 150          # 0..8 parameters
@@ -271,3 +274,22 @@ def test_extreme_integers_round_trip(random_library):
             want = expected(i, result, params, values)
             assert getattr(lib, name)(*values) == forced(*values) == want
     assert len(seen) >= 6
+
+
+_ENGINE_PROBE = """
+import ndffi
+from ndffi import _ndffi
+m = ndffi.load("m").cdef("double ldexp(double x, int e);")
+cb = ndffi.callback("int(int)", lambda x: x + 1)
+print(_ndffi.FORCE_LIBFFI, m.ldexp.direct, cb.direct, m.ldexp(1.5, 3), cb(4))
+"""
+
+
+@pytest.mark.parametrize("value, forced", [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_force_libffi_environment_variable(value, forced):
+    # read when the extension loads: a fresh interpreter with the variable set
+    env = {**os.environ, "NDFFI_FORCE_LIBFFI": value}
+    out = subprocess.run([sys.executable, "-c", _ENGINE_PROBE], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    direct = str(X86_64_SYSV and not forced)
+    assert out == [str(forced), direct, direct, "12.0", "5"]
