@@ -15,11 +15,13 @@
  *     2^64, then to the width of the type), a struct result has s + j in its j-th scalar
  *     (1-based, converted the same way), a void result leaves s in shapes_last().
  *   - S_add(S x, S y): member by member, x.m + y.m in the member's type (integers wrap).
- *   - U_echo(U x): x, for unions.
- *   - va_*(..., const char *types, ...): the weighted sum of the fixed arguments and of
- *     the variadic ones, read as `types` says (see va_next below).
- * and each NAME has a NAME_via(f, args...) that calls f(args...), a function pointer of
- * NAME's own type, and returns its result: the same shape with C calling a callback.
+ *   - U_echo(U x): x, for unions (the tests compare their first member).
+ *   - va_*(fixed..., const char *types, ...): the weighted sum of the fixed arguments
+ *     (`types` among them, as a string) and then of the variadic ones, read as `types`
+ *     says (see va_take below), converted to the result as above.
+ * Each NAME has a NAME_via(f, args...) that calls f(args...), a function pointer of
+ * NAME's own type, and returns its result: the same shape with C calling a callback (a
+ * va_* function's calls f(the sum as a double) and returns its result).
  *
  * With SHAPES_DECLARATIONS defined the preprocessor's output is the declarations alone
  * (typedefs and prototypes, without any system header), which the tests hand to cdef. */
