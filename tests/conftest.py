@@ -287,3 +287,27 @@ MORE_DECLS = """
     double mixed_args(uf a, int i, uf16 b, double d, bfd c, umix e, usse f, bfs g, double h, s32 k);
     double packed_byval(struct packed p);
 """
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A build and header cache of the test's own (``NDFFI_CACHE_DIR``)."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def compiler_runs(monkeypatch):
+    """The compiler commands a test runs (every compiler process goes through _build._run)."""
+    from ndffi import _build
+
+    runs = []
+    real = _build._run
+
+    def counting(cmd, **kw):
+        runs.append(list(cmd))
+        return real(cmd, **kw)
+
+    monkeypatch.setattr(_build, "_run", counting)
+    return runs

@@ -17,25 +17,8 @@ EXAMPLES = os.path.join(os.path.dirname(ndffi.__file__), "examples")
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    """Every test builds into its own cache directory."""
-    path = tmp_path / "cache"
-    monkeypatch.setenv("NDFFI_CACHE_DIR", str(path))
-    return path
-
-
-@pytest.fixture
-def compiler_runs(monkeypatch):
-    """The compiler commands run (every compiler process goes through _build._run)."""
-    runs = []
-    real = _build._run
-
-    def counting(cmd, **kw):
-        runs.append(list(cmd))
-        return real(cmd, **kw)
-
-    monkeypatch.setattr(_build, "_run", counting)
-    return runs
+def _own_cache(cache):
+    """Every test builds into its own cache directory (conftest's ``cache``)."""
 
 
 def write(path, text):

@@ -25,24 +25,8 @@ CC = os.environ.get("CC", "cc")
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    """Every test caches in a directory of its own."""
-    path = tmp_path / "cache"
-    monkeypatch.setenv("NDFFI_CACHE_DIR", str(path))
-    return path
-
-
-@pytest.fixture
-def compiler_runs(monkeypatch):
-    runs = []
-    real = _build._run
-
-    def counting(cmd, **kw):
-        runs.append(list(cmd))
-        return real(cmd, **kw)
-
-    monkeypatch.setattr(_build, "_run", counting)
-    return runs
+def _own_cache(cache):
+    """Every test builds into its own cache directory (conftest's ``cache``)."""
 
 
 def write(path, text):
