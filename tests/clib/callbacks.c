@@ -177,6 +177,82 @@ static int (*handler)(int);
 CB_API void set_handler(int (*f)(int)) { handler = f; }
 CB_API int call_handler(int x) { return handler ? handler(x) : -1; }
 
+/* Stored handlers of the other two ways a closure is entered: through its register
+   frame (a double argument) and through libffi (more integer arguments than registers). */
+static double (*dhandler)(double);
+CB_API void set_dhandler(double (*f)(double)) { dhandler = f; }
+CB_API double call_dhandler(double x) { return dhandler ? dhandler(x) : -1; }
+typedef int (*handler7_t)(int, int, int, int, int, int, int);
+static handler7_t handler7;
+CB_API void set_handler7(handler7_t f) { handler7 = f; }
+CB_API int call_handler7(int x) { return handler7 ? handler7(x, 1, 2, 3, 4, 5, 6) : -1; }
+CB_API int call_int7(handler7_t f, int x) { return f(x, 1, 2, 3, 4, 5, 6); }
+
+/* The stored handler, called from a thread C starts (and joins before returning). */
+static void *handler_call(void *arg) {
+    int *x = (int *)arg;
+    *x = handler ? handler(*x) : -1;
+    return NULL;
+}
+CB_API int call_handler_in_thread(int x) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, handler_call, &x) != 0) return -2;
+    pthread_join(t, NULL);
+    return x;
+}
+
+/* ---- memory C reads while Python code runs ---- */
+
+/* Row sums of n rows of `cols` doubles, read after `between` ran (Python code that may
+   drop the rows the table points to). */
+CB_API double sum_rows_after(const double *const *rows, int n, int cols, void (*between)(void)) {
+    double s = 0;
+    int i, j;
+    between();
+    for (i = 0; i < n; i++)
+        for (j = 0; j < cols; j++) s += rows[i][j];
+    return s;
+}
+
+/* A gate between a call that waits inside C and another Python thread: gated_sum_rows
+   says it has entered, waits until gate_open(), then reads its rows.  gate_wait_entered
+   blocks until a gated call has entered. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_entered, gate_opened;
+
+CB_API void gate_reset(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = gate_opened = 0;
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API void gate_wait_entered(void) {
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered) pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API void gate_open(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_opened = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+static void gate_pass(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_opened) pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API double gated_sum_rows(const double *const *rows, int n, int cols) {
+    double s = 0;
+    int i, j;
+    gate_pass();
+    for (i = 0; i < n; i++)
+        for (j = 0; j < cols; j++) s += rows[i][j];
+    return s;
+}
+
 /* ---- threads C starts ---- */
 
 struct job {
