@@ -5,6 +5,7 @@ C side: tests/clib/callbacks.c (the cookbook's allocator examples and float** fr
 callbacks of many signatures, stored handlers, threads that C starts) and libc's qsort.
 """
 
+import array
 import ctypes
 import gc
 import math
@@ -69,6 +70,7 @@ CDEF = """
     struct other;
     struct opaque *call_opaque(struct opaque *(*f)(struct opaque *), struct opaque *p);
     int alloc_typed(allocator_t allocator, char code, int n);
+    typedef struct { long a; double b; } Pair;
 """
 
 
@@ -621,6 +623,51 @@ def test_pointer_results(lib):
         lib.sum_from(lambda n: np.ones(2, np.float32), 2)
     names = [b"", b"hello", "héllo"]
     assert [lib.strlen_from(lambda i: names[i], i) for i in range(3)] == [0, 5, 6]
+
+
+class ByInterface:
+    """An array by __array_interface__ that owns its memory."""
+
+    def __init__(self, n):
+        self.data = np.zeros(n)
+
+    @property
+    def __array_interface__(self):
+        return self.data.__array_interface__
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: bytearray(8 * n), lambda n: memoryview(bytearray(8 * n)),
+    lambda n: array.array("d", [0.0] * n), lambda n: np.zeros(n), lambda n: np.zeros(2 * n)[n:],
+    lambda n: ByInterface(n), lambda n: np.frombuffer(bytearray(8 * n)),
+    lambda n: memoryview(np.zeros(n)), lambda n: ndffi.new("double[8]"),
+    lambda n: ndffi.cast("void *", bytearray(8 * n)),
+], ids=["bytearray", "memoryview", "array.array", "ndarray", "view", "__array_interface__",
+        "frombuffer", "memoryview of ndarray", "new", "cast"])
+def test_pointer_result_freed_on_return_is_refused(lib, make):
+    # The conversion's own hold on the result (a buffer export, an array view) goes
+    # before the check: what counts is what outlives the callback.
+    with pytest.raises(ValueError, match="would be freed when the callback returns"):
+        lib.alloc_typed(lambda ndim, shape, code: make(8), ord("d"), 8)
+
+
+def test_pointer_result_kept_alive_elsewhere_is_accepted(lib):
+    keep = [bytearray(64), array.array("d", [0.0] * 8), np.zeros(8), ByInterface(8),
+            ndffi.new("double[8]")]
+    views = [lambda k: k, lambda k: memoryview(k) if not isinstance(k, (ByInterface, ndffi.Pointer)) else k]
+    for k in keep:
+        for view in views:
+            assert lib.alloc_typed(lambda ndim, shape, code: view(k), ord("d"), 8) == 1
+    buf = array.array("d", [1.0, 2.0, 3.0])
+    assert lib.sum_from(lambda n: buf, 3) == 6.0
+    assert lib.sum_from(lambda n: memoryview(buf), 3) == 6.0
+    with pytest.raises(ValueError, match="would be freed"):
+        lib.sum_from(lambda n: array.array("d", [1.0, 2.0, 3.0]), 3)
+    # struct values: one made in the callback dies with it; a view of kept memory does not
+    with pytest.raises(ValueError, match="would be freed"):
+        lib.alloc_typed(lambda ndim, shape, code: lib.types.Pair(1, 2.0), ord("d"), 1)
+    pairs = lib.new("Pair[2]")
+    assert lib.alloc_typed(lambda ndim, shape, code: pairs[1], ord("d"), 1) == 1
 
 
 def test_struct_pointers_keep_their_type(lib):

@@ -182,14 +182,23 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
 
 // Would the memory behind a pointer result be freed as soon as the callback's result is
 // released?  True when nothing but the result holds the object that owns the memory.
+// Asked once the conversion has let go of what it held (a buffer export holds its
+// exporter, an array made from __array_interface__ its object), so that only the
+// references that outlive the callback count.
 static bool freed_with_result(PyObject *o) {
   for (;;) {
     if (Py_REFCNT(o) > 1) return false;
+    if (Py_TYPE(o) == &FunctionType) return false;   // code in a library, never unloaded
     if (is_pointer(o)) {
       auto *p = (PointerObject *)o;
       if (p->owns_memory) return true;
       if (!p->owner) return false;   // C's memory
       o = p->owner;
+    } else if (is_record(o)) {
+      auto *r = (RecordObject *)o;
+      if (r->owns) return true;
+      if (!r->owner) return false;   // a view of C's memory
+      o = r->owner;
     } else if (PyArray_Check(o)) {
       PyObject *base = PyArray_BASE((PyArrayObject *)o);
       if (!base) return PyArray_FLAGS((PyArrayObject *)o) & NPY_ARRAY_OWNDATA;
@@ -224,6 +233,7 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
       return false;
     }
     if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
+    holds.release();
     if (freed_with_result(res)) {
       PyErr_Format(PyExc_ValueError,
                    "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
