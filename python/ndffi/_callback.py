@@ -42,7 +42,9 @@ def callback(signature, fn=None, *, on_error=0, _namespace=None):
     choosing, when C has been told to forget the pointer: the Python callable is let go,
     and the Callback can no longer be passed to C.
     A plain callable passed for a function-pointer parameter needs no Callback: it is
-    wrapped for that call only.
+    wrapped for that call only.  C must not keep that pointer: if it does, a later call
+    through it is reported through ``sys.unraisablehook`` and returns 0, and never runs
+    another callable.
     """
     ns = _namespace if _namespace is not None else _builtins
     if fn is None:

@@ -18,8 +18,11 @@
 // the trampoline, which reports it through sys.unraisablehook and returns zero.  The
 // cost is one closure (about 100 bytes) per freed Callback, kept for the process's life.
 // A Callback made for a single call (a plain callable passed for a function-pointer
-// parameter) goes back to a free list of its signature when the call returns, since C
-// may not keep such a pointer.
+// parameter) gives its closure back to a free list of its signature when the call
+// returns, for other such Callbacks only (nd_ccallback.h), since C may not keep such a
+// pointer.  If C does, its late call must reach no one else's code: it is reported when
+// it finds the closure ownerless, or serving a different call (CallbackObject::bound),
+// and the closure is retired from then on.
 #ifndef _WIN32
 #include <pthread.h>
 #endif
@@ -286,13 +289,27 @@ constexpr size_t kMaxStackArgs = 16;
 #define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
 #endif
 
-__attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan, void *ret) {
+// A call through a closure whose owner has gone (a freed or released Callback, or the
+// callback of a plain callable after its call returned), or, for `late`, through a
+// recycled closure now serving another call: C kept the address.  It never reaches any
+// Python code; the closure is retired so that it serves nothing else again.
+__attribute__((noinline, cold)) static void report_dead(Closure *c, void *ret, bool late) {
+  const CallbackPlan &plan = *c->plan;
+  closure_escaped(c);
   memset(ret, 0, plan.ret_bytes);
-  PyErr_Format(PyExc_RuntimeError,
-               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
-               "or released; it returned 0. Keep a reference to the Callback, unreleased, for as "
-               "long as C may call it.",
-               TypeTable::get().pointer(plan.type)->str().c_str());
+  const std::string type = TypeTable::get().pointer(plan.type)->str();
+  if (late)
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' made for a plain callable passed to another "
+                 "call (C kept the pointer from an earlier call, or passed it to another ndffi call "
+                 "or thread); it returned 0. For a function pointer C keeps or shares, pass an "
+                 "ndffi.callback and keep it alive for as long as C may call it.", type.c_str());
+  else
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
+                 "or released (or, for a plain callable, after the call it was passed to "
+                 "returned); it returned 0. Keep a reference to the Callback, unreleased, for as "
+                 "long as C may call it.", type.c_str());
   write_unraisable("in an ndffi callback", nullptr);
 }
 
@@ -436,6 +453,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   // exceptions of its own callbacks).
   PyObject *outer_pending = cs.pending;
   long outer_dropped = 0;
+  const long depth = cs.depth++;
   cs.gil = nullptr;
   if (__builtin_expect(outer_pending != nullptr, 0)) {
     outer_dropped = cs.dropped;
@@ -445,7 +463,10 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
 
   auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
   if (__builtin_expect(!cb || !cb->fn, 0)) {
-    report_dead(plan, ret);
+    report_dead(c, ret, false);
+  } else if (__builtin_expect(cb->temporary, 0) && outer_gil &&
+             (cb->bound != &cs || cb->bound_depth != depth)) {
+    report_dead(c, ret, true);   // from an ndffi call other than the one cb was made for
   } else {
     Py_INCREF(cb);
     const size_t n = args.count();
@@ -471,6 +492,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     decref((PyObject *)cb);
   }
 
+  cs.depth = depth;
   cs.gil = outer_gil;
   cs.pending = outer_pending;
   if (__builtin_expect(outer_dropped != 0, 0)) cs.dropped = outer_dropped;
@@ -547,6 +569,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
                         : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
+  cb->bound = &call_state;
+  cb->bound_depth = call_state.depth;
   cb->released = false;
   cb->ret_int = plan->ret.conv == Conv::SInt && plan->ret.size >= 4;
   cb->int_args = 0;
@@ -574,7 +598,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(*plan));
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(*plan),
+                              temporary);
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());

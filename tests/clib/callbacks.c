@@ -177,29 +177,36 @@ static int (*handler)(int);
 CB_API void set_handler(int (*f)(int)) { handler = f; }
 CB_API int call_handler(int x) { return handler ? handler(x) : -1; }
 
-/* Stored handlers of the other two ways a closure is entered: through its register
-   frame (a double argument) and through libffi (more integer arguments than registers). */
-static double (*dhandler)(double);
-CB_API void set_dhandler(double (*f)(double)) { dhandler = f; }
-CB_API double call_dhandler(double x) { return dhandler ? dhandler(x) : -1; }
-typedef int (*handler7_t)(int, int, int, int, int, int, int);
-static handler7_t handler7;
-CB_API void set_handler7(handler7_t f) { handler7 = f; }
-CB_API int call_handler7(int x) { return handler7 ? handler7(x, 1, 2, 3, 4, 5, 6) : -1; }
-CB_API int call_int7(handler7_t f, int x) { return f(x, 1, 2, 3, 4, 5, 6); }
-
-/* The stored handler, called from a thread C starts (and joins before returning). */
-static void *handler_call(void *arg) {
-    int *x = (int *)arg;
-    *x = handler ? handler(*x) : -1;
-    return NULL;
-}
-CB_API int call_handler_in_thread(int x) {
-    pthread_t t;
-    if (pthread_create(&t, NULL, handler_call, &x) != 0) return -2;
-    pthread_join(t, NULL);
-    return x;
-}
+/* Stored handlers of three signatures that no other test uses (so their closures are
+   this file's alone), one for each way a closure is entered: straight from C's
+   registers (int, short), through the register frame (a double argument) and through
+   libffi (seven arguments, more than the registers hold).  set_K stores a pointer,
+   call_K calls the stored one, now_K calls the one it is given, remembering it:
+   given_is_stored_K says whether that was the stored one.  call_K_in_thread calls the
+   stored one from a thread C starts. */
+#define STORED(K, R, PARAMS, ARGS)                                                      \
+    typedef R(*K##_t) PARAMS;                                                           \
+    static K##_t stored_##K, given_##K;                                                 \
+    CB_API void set_##K(K##_t f) { stored_##K = f; }                                    \
+    CB_API R call_##K(int x) { return stored_##K ? stored_##K ARGS : (R)-1; }           \
+    CB_API R now_##K(K##_t f, int x) { given_##K = f; return f ARGS; }                  \
+    CB_API int given_is_stored_##K(void) { return given_##K == stored_##K; }            \
+    static void *K##_thread(void *arg) {                                                \
+        int x = *(int *)arg;                                                            \
+        *(R *)arg = call_##K(x);                                                        \
+        return NULL;                                                                    \
+    }                                                                                   \
+    CB_API R call_##K##_in_thread(int x) {                                              \
+        pthread_t t;                                                                    \
+        union { int x; R r; } u;                                                        \
+        u.x = x;                                                                        \
+        if (pthread_create(&t, NULL, K##_thread, &u) != 0) return (R)-2;                \
+        pthread_join(t, NULL);                                                          \
+        return u.r;                                                                     \
+    }
+STORED(regs, int, (int, short), (x, 1))
+STORED(frame, double, (double, short), (x, 1))
+STORED(ffi, int, (short, int, int, int, int, int, int), (1, x, 2, 3, 4, 5, 6))
 
 /* ---- memory C reads while Python code runs ---- */
 
