@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import traceback
+import weakref
 
 import numpy as np
 import pytest
@@ -203,6 +204,59 @@ def test_allocator_is_thread_safe(lib):
         t.join()
     assert errors == []
     assert alloc.all_arrays == []
+
+
+def test_allocator_never_hands_a_finished_threads_arrays_to_a_new_thread(lib):
+    # The OS gives a new thread the identifier of one that finished (glibc: at once);
+    # the arrays belong to the thread, not to its identifier.
+    alloc = ndffi.Allocator()
+    seen = {}
+
+    def first():
+        seen["ident"] = threading.get_ident()
+        assert lib.func(alloc) == 0          # two arrays, left to the allocator
+
+    def later():
+        seen["same"] = threading.get_ident() == seen["ident"]
+        seen["arrays"], seen["took"] = alloc.arrays, alloc.take()
+
+    t = threading.Thread(target=first)
+    t.start()
+    t.join()
+    left = alloc.all_arrays
+    assert len(left) == 2
+    for _ in range(50):                      # until a thread gets the finished one's identifier
+        t = threading.Thread(target=later)
+        t.start()
+        t.join()
+        assert seen["arrays"] == [] and seen["took"] == []
+        if seen["same"]:
+            break
+    else:
+        pytest.skip("no thread was given a finished thread's identifier")
+    assert alloc.arrays == [] and alloc.take() == []            # nor to this thread
+    assert len(alloc.all_arrays) == 2 and all(a is b for a, b in zip(alloc.all_arrays, left))
+    freed = [weakref.ref(a) for a in left]
+    del left
+    alloc.clear()                            # and not kept forever
+    gc.collect()
+    assert [r() for r in freed] == [None, None]
+
+
+def test_allocator_arrays_of_threads_c_starts(lib):
+    # run from C's own threads, one after the other: each is a new thread
+    alloc = ndffi.Allocator()
+    got = []
+
+    def f(x):
+        got.append((len(alloc.arrays), lib.func(alloc), len(alloc.arrays)))   # left to it
+        return 2 * x + 1
+
+    assert lib.run_threads(f, 1, 1) == 0
+    assert lib.run_threads(f, 1, 1) == 0
+    assert got == [(0, 0, 2), (0, 0, 2)]
+    assert len(alloc.all_arrays) == 4 and alloc.arrays == []
+    alloc.clear()
 
 
 # ---- pointer to pointers ----------------------------------------------------------
