@@ -399,11 +399,11 @@ NB_MODULE(_ndffi, m) {
       }, nb::arg("signature"), nb::arg("fn"), nb::arg("on_error").none() = nb::int_(0),
          nb::arg("allow_direct") = true);
 
+  m.attr("_closure_quarantine") = kQuarantine;   // closures given back before one is reused
   m.def("_closure_stats", [] {
     ClosureStats s = closure_stats();
     return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
   }, "(direct, libffi, reused, released, recycled) closure counts, for tests.");
-  m.attr("_closure_quarantine") = kQuarantine;   // closures given back before one is reused
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "
