@@ -42,7 +42,9 @@ def callback(signature, fn=None, *, on_error=0, _namespace=None):
     choosing, when C has been told to forget the pointer: the Python callable is let go,
     and the Callback can no longer be passed to C.
     A plain callable passed for a function-pointer parameter needs no Callback: it is
-    wrapped for that call only.
+    wrapped for that call only.  C must not keep that pointer: if it does, a later call
+    through it is reported through ``sys.unraisablehook`` and returns 0, and never runs
+    another callable.
     """
     ns = _namespace if _namespace is not None else _builtins
     if fn is None:
@@ -77,21 +79,35 @@ class Allocator:
     returns).  ``arrays`` lists, in call order, those allocated by the current thread,
     so several Python threads may call C with the same Allocator concurrently and each
     gets its own arrays back; ``all_arrays`` lists every array, including those requested
-    from threads C started.  ``take()`` returns this thread's arrays and forgets them.
+    from threads C started and from threads that have finished (``clear()`` forgets
+    them).  ``take()`` returns this thread's arrays and forgets them.
     """
 
     def __init__(self, dtype=None):
         self.dtype = None if dtype is None else np.dtype(dtype)
         self._lock = threading.Lock()
-        self._records = []        # (thread ident, array), in call order
+        self._records = []        # (thread token, array), in call order
+        self._thread = threading.local()
         self._callbacks = {}      # function pointer CType -> Callback
+
+    def _me(self):
+        """This thread's token: an object made for it on first use.  Not the thread's
+        identifier, which the OS gives to a new thread once this one has finished: a
+        new thread gets a token of its own, and a finished thread's arrays stay in
+        ``all_arrays`` (C may still use them) until :meth:`clear`, never in another
+        thread's ``arrays``."""
+        try:
+            return self._thread.token
+        except AttributeError:
+            token = self._thread.token = object()
+            return token
 
     # ---- what Python sees ----
     @property
     def arrays(self):
-        me = threading.get_ident()
+        me = self._me()
         with self._lock:
-            return [a for t, a in self._records if t == me]
+            return [a for t, a in self._records if t is me]
 
     @property
     def all_arrays(self):
@@ -100,10 +116,10 @@ class Allocator:
 
     def take(self):
         """This thread's arrays, in call order; the allocator forgets them."""
-        me = threading.get_ident()
+        me = self._me()
         with self._lock:
-            mine = [a for t, a in self._records if t == me]
-            self._records = [(t, a) for t, a in self._records if t != me]
+            mine = [a for t, a in self._records if t is me]
+            self._records = [(t, a) for t, a in self._records if t is not me]
         return mine
 
     def clear(self):
@@ -120,8 +136,9 @@ class Allocator:
 
     # ---- what C sees ----
     def _keep(self, arr):
+        me = self._me()
         with self._lock:
-            self._records.append((threading.get_ident(), arr))
+            self._records.append((me, arr))
         return arr
 
     def _ndffi_callback_(self, ptype):

@@ -419,6 +419,13 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
         elif not isinstance(spec, Out):
             ns[f"_nd_c{i}"] = spec
             notes.append(f"``{py}`` is always ``{spec!r}``.")
+    # An integer argument that sets an output's shape is read once, as an int, so that C
+    # gets the size the output was allocated with (an __index__ may answer anything next).
+    sizes = sorted({by_name[r] for s in specs if isinstance(s, Out) for r in _refs(s)
+                    if specs[by_name[r]] is None})
+    for j in sizes:
+        ns[f"_nd_ix{j}"] = _index(wname, pnames[j])
+        lines.append(f"{pnames[j]} = _nd_ix{j}({pnames[j]})")
     # Outputs: allocated after the inputs, in dependency order (Out(like=another Out)).
     pending = [i for i, s in enumerate(specs) if isinstance(s, Out)]
     done = set(i for i in arrays if arrays[i] != "out")
@@ -535,9 +542,7 @@ def _shape_expr(spec, pnames, by_name, specs, ns, fname, i):
     shape = spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)
     for k, s in enumerate(shape):
         if isinstance(s, str):
-            py = pnames[by_name[s]]
-            ns[f"_nd_ix{i}_{k}"] = _index(fname, py)
-            parts.append(f"_nd_ix{i}_{k}({py})")
+            parts.append(pnames[by_name[s]])   # already an int (see wrap)
         elif isinstance(s, len_of):
             parts.append(f"{pnames[by_name[s.name]]}.size")
         elif isinstance(s, shape_of):

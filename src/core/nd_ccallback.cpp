@@ -81,17 +81,18 @@ struct RegToFrame {
 };
 
 Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler, RegHandler reg_handler) {
+                     FrameHandler frame_handler, RegHandler reg_handler, bool recycled) {
   if (!frame_handler) frame_handler = frame_to_args;
   // A closure from the free list keeps its entry, so every closure of a plan with a
   // register entry has a register handler.
   if (!reg_handler || cplan.reg_args < 0) reg_handler = reg_handler_for<RegToFrame>(cplan);
   auto &plan = const_cast<CallbackPlan &>(cplan);
-  {
+  if (recycled) {
     std::lock_guard<std::mutex> lock(plan.mu);
-    if (!plan.free_list.empty()) {
-      Closure *c = plan.free_list.back();
-      plan.free_list.pop_back();
+    while (plan.free_list.size() > kQuarantine) {
+      Closure *c = plan.free_list.front();
+      plan.free_list.pop_front();
+      if (c->escaped.load(std::memory_order_relaxed)) continue;   // left ownerless for good
       c->handler = handler;
       c->frame_handler = frame_handler;
       c->reg_handler = reg_handler;
@@ -128,7 +129,7 @@ Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *us
 void closure_release(Closure *c, bool recycle) {
   c->user.store(nullptr, std::memory_order_release);
   n_released++;
-  if (!recycle) return;
+  if (!recycle || c->escaped.load(std::memory_order_relaxed)) return;
   auto &plan = const_cast<CallbackPlan &>(*c->plan);
   std::lock_guard<std::mutex> lock(plan.mu);
   plan.free_list.push_back(c);

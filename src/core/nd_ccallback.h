@@ -6,10 +6,12 @@
 //
 // A Closure is the executable address handed to C.  Closures are never returned to the
 // system: a closure whose owner has gone keeps pointing at its handler, which sees a
-// null `user` and reports the call instead of jumping into freed memory.  A closure may
-// be put back on its plan's free list by an owner that knows C no longer holds the
-// address (a callback made for the duration of one call); it is then reused for the
-// same signature only.
+// null `user` and reports the call instead of jumping into freed memory.  An owner made
+// for the duration of one call (a callback of a plain callable) gives its closure back to
+// its plan's free list, for another such owner of the same signature only.  C may have
+// kept the address against the rules, so a closure is handed out again only after
+// kQuarantine others were given back after it (a late call in between finds it ownerless
+// and is reported), and never once a late call showed that C kept it (closure_escaped).
 #pragma once
 
 #include <ffi.h>
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -51,8 +54,12 @@ struct CallbackPlan {
   bool reg_float_result = false;
 
   std::mutex mu;                   // guards free_list
-  std::vector<Closure *> free_list;
+  std::deque<Closure *> free_list;   // oldest first
 };
+
+// How many closures given back must follow one on its plan's free list before it is
+// handed out again.
+constexpr size_t kQuarantine = 16;
 
 // The plan of function type `ftype`, made on first use.  Throws UnsupportedType for a
 // signature that cannot be a callback (variadic, or a parameter type with no converter).
@@ -91,13 +98,16 @@ struct Closure {
   std::atomic<void *> user;        // the owner; nullptr once the owner has gone
   void *code = nullptr;            // the address C calls
   ffi_closure *ffi = nullptr;      // the libffi closure, when not entered directly
+  std::atomic<bool> escaped{false};   // C called it with no owner: never handed out again
 };
 
-// A closure for `plan` that calls handler(c, ...) with c->user == user: from the plan's
-// free list, or new.  Throws std::runtime_error if no executable memory can be had.
+// A closure for `plan` that calls handler(c, ...) with c->user == user.  New, or with
+// recycled (for an owner that will give it back with closure_release(c, true)) one that
+// such an owner gave back.  Throws std::runtime_error if no executable memory can be had.
 // reg_handler must be of the type the plan asks for (see RegHandler), or null.
 Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler = nullptr, RegHandler reg_handler = nullptr);
+                     FrameHandler frame_handler = nullptr, RegHandler reg_handler = nullptr,
+                     bool recycled = false);
 
 namespace detail {
 template <size_t> using U64 = uint64_t;
@@ -135,8 +145,12 @@ RegHandler reg_handler_for(const CallbackPlan &plan) {
 }
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes
-// back to its plan's free list (only when C cannot still hold its address).
+// back to its plan's free list, unless it escaped.
 void closure_release(Closure *c, bool recycle);
+
+// C called `c` when it should not have (its owner had gone, or it was another call's):
+// C keeps the address, so the closure is never handed out again.
+inline void closure_escaped(Closure *c) { c->escaped.store(true, std::memory_order_relaxed); }
 
 // Enter a closure: what the ABI's direct entry and the libffi handler both call.
 inline void closure_enter(Closure *c, void *ret, void **args) { c->handler(c, ret, args); }

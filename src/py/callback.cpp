@@ -18,8 +18,11 @@
 // the trampoline, which reports it through sys.unraisablehook and returns zero.  The
 // cost is one closure (about 100 bytes) per freed Callback, kept for the process's life.
 // A Callback made for a single call (a plain callable passed for a function-pointer
-// parameter) goes back to a free list of its signature when the call returns, since C
-// may not keep such a pointer.
+// parameter) gives its closure back to a free list of its signature when the call
+// returns, for other such Callbacks only (nd_ccallback.h), since C may not keep such a
+// pointer.  If C does, its late call must reach no one else's code: it is reported when
+// it finds the closure ownerless, or serving a different call (CallbackObject::bound),
+// and the closure is retired from then on.
 #ifndef _WIN32
 #include <pthread.h>
 #endif
@@ -182,14 +185,23 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
 
 // Would the memory behind a pointer result be freed as soon as the callback's result is
 // released?  True when nothing but the result holds the object that owns the memory.
+// Asked once the conversion has let go of what it held (a buffer export holds its
+// exporter, an array made from __array_interface__ its object), so that only the
+// references that outlive the callback count.
 static bool freed_with_result(PyObject *o) {
   for (;;) {
     if (Py_REFCNT(o) > 1) return false;
+    if (Py_TYPE(o) == &FunctionType) return false;   // code in a library, never unloaded
     if (is_pointer(o)) {
       auto *p = (PointerObject *)o;
       if (p->owns_memory) return true;
       if (!p->owner) return false;   // C's memory
       o = p->owner;
+    } else if (is_record(o)) {
+      auto *r = (RecordObject *)o;
+      if (r->owns) return true;
+      if (!r->owner) return false;   // a view of C's memory
+      o = r->owner;
     } else if (PyArray_Check(o)) {
       PyObject *base = PyArray_BASE((PyArrayObject *)o);
       if (!base) return PyArray_FLAGS((PyArrayObject *)o) & NPY_ARRAY_OWNDATA;
@@ -224,6 +236,7 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
       return false;
     }
     if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
+    holds.release();
     if (freed_with_result(res)) {
       PyErr_Format(PyExc_ValueError,
                    "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
@@ -276,13 +289,27 @@ constexpr size_t kMaxStackArgs = 16;
 #define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
 #endif
 
-__attribute__((noinline, cold)) static void report_dead(const CallbackPlan &plan, void *ret) {
+// A call through a closure whose owner has gone (a freed or released Callback, or the
+// callback of a plain callable after its call returned), or, for `late`, through a
+// recycled closure now serving another call: C kept the address.  It never reaches any
+// Python code; the closure is retired so that it serves nothing else again.
+__attribute__((noinline, cold)) static void report_dead(Closure *c, void *ret, bool late) {
+  const CallbackPlan &plan = *c->plan;
+  closure_escaped(c);
   memset(ret, 0, plan.ret_bytes);
-  PyErr_Format(PyExc_RuntimeError,
-               "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
-               "or released; it returned 0. Keep a reference to the Callback, unreleased, for as "
-               "long as C may call it.",
-               TypeTable::get().pointer(plan.type)->str().c_str());
+  const std::string type = TypeTable::get().pointer(plan.type)->str();
+  if (late)
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' made for a plain callable passed to another "
+                 "call (C kept the pointer from an earlier call, or passed it to another ndffi call "
+                 "or thread); it returned 0. For a function pointer C keeps or shares, pass an "
+                 "ndffi.callback and keep it alive for as long as C may call it.", type.c_str());
+  else
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
+                 "or released (or, for a plain callable, after the call it was passed to "
+                 "returned); it returned 0. Keep a reference to the Callback, unreleased, for as "
+                 "long as C may call it.", type.c_str());
   write_unraisable("in an ndffi callback", nullptr);
 }
 
@@ -426,6 +453,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   // exceptions of its own callbacks).
   PyObject *outer_pending = cs.pending;
   long outer_dropped = 0;
+  const long depth = cs.depth++;
   cs.gil = nullptr;
   if (__builtin_expect(outer_pending != nullptr, 0)) {
     outer_dropped = cs.dropped;
@@ -435,7 +463,10 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
 
   auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
   if (__builtin_expect(!cb || !cb->fn, 0)) {
-    report_dead(plan, ret);
+    report_dead(c, ret, false);
+  } else if (__builtin_expect(cb->temporary, 0) && outer_gil &&
+             (cb->bound != &cs || cb->bound_depth != depth)) {
+    report_dead(c, ret, true);   // from an ndffi call other than the one cb was made for
   } else {
     Py_INCREF(cb);
     const size_t n = args.count();
@@ -461,6 +492,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     decref((PyObject *)cb);
   }
 
+  cs.depth = depth;
   cs.gil = outer_gil;
   cs.pending = outer_pending;
   if (__builtin_expect(outer_dropped != 0, 0)) cs.dropped = outer_dropped;
@@ -537,6 +569,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
                         : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
+  cb->bound = &call_state;
+  cb->bound_depth = call_state.depth;
   cb->released = false;
   cb->ret_int = plan->ret.conv == Conv::SInt && plan->ret.size >= 4;
   cb->int_args = 0;
@@ -564,7 +598,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     }
   }
   try {
-    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(*plan));
+    cb->closure = closure_new(*plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(*plan),
+                              temporary);
   } catch (const std::exception &e) {
     Py_DECREF(self);
     PyErr_SetString(PyExc_MemoryError, e.what());

@@ -27,10 +27,15 @@ namespace ndffi::py {
 // code on this thread (one reference), and how many more it raised; the call raises it
 // when C returns, after one load of `pending`.  A callback sets both aside while its own
 // Python code runs, so a nested call only ever sees its own callbacks' exceptions.
+//
+// depth: how many callbacks are running Python code on this thread (one inside another).
+// With the thread, it tells the ndffi call whose C code is running now from the calls
+// below it: a callback made for one call serves that call only (see CallbackObject::bound).
 struct CallState {
   PyThreadState *gil;
   PyObject *pending;
   long dropped;
+  long depth;
 };
 extern ND_TLS CallState call_state;
 #define ND_GIL_HELD ((PyThreadState *)1)
@@ -52,6 +57,11 @@ struct CallbackObject {
   unsigned char *error_value;    // plan->ret_bytes bytes returned after an exception
   std::string *where;            // "callback 'cmp' result", made when a message needs it
   bool temporary;                // made for one call: the closure is recycled with it
+  // A temporary serves the call it was made for: C calls on that call's thread at that
+  // callback depth, or on a thread with no ndffi call below (C's own).  Any other call
+  // comes from a pointer C kept from an earlier use of the recycled closure.
+  const CallState *bound;
+  long bound_depth;
   bool released;                 // release() ran: C's calls report and return 0
   bool ret_int;                  // the result is a signed integer of 4 bytes or more
   uint32_t int_args;             // bit i: argument i is an int (signed, 4 bytes)

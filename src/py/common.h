@@ -166,4 +166,25 @@ const CType *variadic_type(PyObject *o, const Where &where);
 
 std::string describe(PyObject *o);   // "float64 array", "str", ...
 
+// ---- snapshots of the user's containers ---------------------------------------------
+
+// Converting the items of a user's list runs user code (__index__, __float__,
+// __array_interface__; another thread, while a call has released the GIL) that may clear
+// or resize the list and drop the last reference to an item, under the loop or under C.
+// So a loop over a user's sequence runs over its snapshot: a new tuple holding each item
+// (a tuple, whose items cannot change, is its own).  No user code runs to take it from a
+// list or tuple; other sequences are iterated once.  nullptr with an exception set if
+// `seq` is not iterable.
+inline PyObject *snapshot(PyObject *seq) {
+  if (PyTuple_Check(seq)) {
+    Py_INCREF(seq);
+    return seq;
+  }
+  if (PyList_Check(seq)) return PyList_AsTuple(seq);
+  return PySequence_Tuple(seq);
+}
+
+// The same for a dict: a new list of its (key, value) pairs.
+inline PyObject *snapshot_items(PyObject *dict) { return PyDict_Items(dict); }
+
 }  // namespace ndffi::py

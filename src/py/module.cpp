@@ -133,14 +133,15 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   }
   Where w{nullptr, -1, "new() initializer"};
   if (t->kind == Kind::Array && PySequence_Check(init.ptr()) && !PyUnicode_Check(init.ptr())) {
-    nb::object seq = nb::steal(PySequence_Fast(init.ptr(), "new(): initializer must be a sequence"));
-    if (!seq.is_valid()) throw nb::python_error();
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq.ptr());
+    // A snapshot: an item's __index__ may change the list.
+    nb::object items = nb::steal(snapshot(init.ptr()));
+    if (!items.is_valid()) throw nb::python_error();
+    Py_ssize_t len = PyTuple_GET_SIZE(items.ptr());
     if (len > n)
       throw nb::index_error(("new(): " + std::to_string(len) + " initializers for " +
                              std::to_string(n) + " elements").c_str());
     for (Py_ssize_t i = 0; i < len; i++)
-      if (!store_c(elem, (char *)mem + size_t(i) * size, PySequence_Fast_GET_ITEM(seq.ptr(), i), w))
+      if (!store_c(elem, (char *)mem + size_t(i) * size, PyTuple_GET_ITEM(items.ptr(), i), w))
         throw nb::python_error();
     return p;
   }
@@ -398,6 +399,7 @@ NB_MODULE(_ndffi, m) {
       }, nb::arg("signature"), nb::arg("fn"), nb::arg("on_error").none() = nb::int_(0),
          nb::arg("allow_direct") = true);
 
+  m.attr("_closure_quarantine") = kQuarantine;   // closures given back before one is reused
   m.def("_closure_stats", [] {
     ClosureStats s = closure_stats();
     return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);

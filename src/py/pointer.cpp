@@ -184,10 +184,14 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
   if (PyIndex_Check(shape_obj)) {
     dims.push_back(PyNumber_AsSsize_t(shape_obj, PyExc_OverflowError));
   } else {
-    PyObject *seq = PySequence_Fast(shape_obj, "as_array(): shape must be an int or a tuple of ints");
-    if (!seq) return nullptr;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++)
-      dims.push_back(PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i), PyExc_OverflowError));
+    PyObject *seq = snapshot(shape_obj);   // an item's __index__ may change the list
+    if (!seq) {
+      if (PyErr_ExceptionMatches(PyExc_TypeError))
+        PyErr_SetString(PyExc_TypeError, "as_array(): shape must be an int or a tuple of ints");
+      return nullptr;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(seq) && !PyErr_Occurred(); i++)
+      dims.push_back(PyNumber_AsSsize_t(PyTuple_GET_ITEM(seq, i), PyExc_OverflowError));
     Py_DECREF(seq);
   }
   if (PyErr_Occurred()) return nullptr;

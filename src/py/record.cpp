@@ -401,21 +401,28 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
       return false;
   }
   if (kwargs) {
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(kwargs, &pos, &key, &value)) {
+    // A snapshot of the (name, value) pairs: a value's __index__ may change the dict.
+    PyObject *items = snapshot_items(kwargs);
+    if (!items) return false;
+    bool ok = true;
+    for (Py_ssize_t k = 0; ok && k < PyList_GET_SIZE(items); k++) {
+      PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 0);
+      PyObject *value = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 1);
       const char *name = PyUnicode_AsUTF8(key);
-      if (!name) return false;
       size_t off;
-      const Record::Field *f = find_field(t->record, name, &off);
-      if (!f) {
+      const Record::Field *f = name ? find_field(t->record, name, &off) : nullptr;
+      if (!name) {
+        ok = false;
+      } else if (!f) {
         PyErr_Format(PyExc_TypeError, "%s: '%s' has no field '%s'", w.str().c_str(), t->str().c_str(), name);
-        return false;
+        ok = false;
+      } else {
+        std::string where = w.str() + " field '" + name + "'";
+        ok = set_member(f, p + off, value, Where{nullptr, -1, where.c_str()});
       }
-      std::string where = w.str() + " field '" + name + "'";
-      Where fw{nullptr, -1, where.c_str()};
-      if (!set_member(f, p + off, value, fw)) return false;
     }
+    Py_DECREF(items);
+    return ok;
   }
   return true;
 }
@@ -441,7 +448,7 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
     return false;
   }
   std::vector<char> tmp(t->byte_size(), 0);   // all or nothing: p changes only on success
-  PyObject *args = is_seq ? PySequence_Tuple(v) : nullptr;
+  PyObject *args = is_seq ? snapshot(v) : nullptr;   // the values' conversions may change v
   if (is_seq && !args) return false;
   bool ok = init_record(t, tmp.data(), args, is_dict ? v : nullptr, w);
   Py_XDECREF(args);

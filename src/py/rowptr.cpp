@@ -5,7 +5,8 @@
 // a list or tuple gives one pointer per item, each converted as an argument of type T *
 // would be (so a ragged list of 1-D arrays works, and each row is checked for dtype,
 // contiguity and, unless T is const, writeability).  The table ends with an extra NULL
-// entry (argv style) and is kept, with anything the rows needed, until the call returns.
+// entry (argv style) and is kept, with anything the rows needed, until the call returns;
+// so is a snapshot of the list, which keeps each row alive whatever happens to the list.
 #include <cstring>
 
 #include "callback.h"
@@ -81,15 +82,20 @@ int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, co
       }
     }
   } else {
-    Py_ssize_t rows = PySequence_Fast_GET_SIZE(o);
-    PyObject **items = PySequence_Fast_ITEMS(o);
+    // The rows of the list as they are now, each held until the call returns: a row's
+    // conversion, or another thread while C runs, may empty the list.
+    PyObject *items = snapshot(o);
+    if (!items) return 0;
+    holds.keep(items);
+    Py_ssize_t rows = PyTuple_GET_SIZE(items);
     table = new_table(rows, holds);
     if (!table) return 0;
     for (Py_ssize_t i = 0; i < rows; i++) {
       unsigned char *slot = (unsigned char *)&table[i];
-      if (fast_array(info, items[i], slot)) continue;
+      PyObject *row = PyTuple_GET_ITEM(items, i);
+      if (fast_array(info, row, slot)) continue;
       std::string where = w.str() + " row " + std::to_string(i);
-      if (!to_c(row_spec, info, items[i], slot, holds, Where{nullptr, -1, where.c_str()})) return 0;
+      if (!to_c(row_spec, info, row, slot, holds, Where{nullptr, -1, where.c_str()})) return 0;
     }
   }
   uint64_t p = uint64_t(uintptr_t(table));

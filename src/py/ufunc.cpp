@@ -555,9 +555,9 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
     PyErr_Format(PyExc_TypeError, "cannot make a ufunc of variadic %s()", fname.c_str());
     return nullptr;
   }
-  PyObject *seq = PySequence_Fast(roles, "roles must be a sequence");
+  PyObject *seq = snapshot(roles);   // an index's __index__ may change the list
   if (!seq) return nullptr;
-  Py_ssize_t nroles = PySequence_Fast_GET_SIZE(seq);
+  Py_ssize_t nroles = PyTuple_GET_SIZE(seq);
   if (size_t(nroles) != plan.args.size()) {
     Py_DECREF(seq);
     PyErr_SetString(PyExc_ValueError, "one role per C parameter is needed");
@@ -568,7 +568,7 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
   for (Py_ssize_t k = 0; k < nroles; k++) {
     const char *role;
     int index;
-    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "si", &role, &index)) {
+    if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, k), "si", &role, &index)) {
       Py_DECREF(seq);
       return nullptr;
     }

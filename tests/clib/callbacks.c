@@ -177,6 +177,89 @@ static int (*handler)(int);
 CB_API void set_handler(int (*f)(int)) { handler = f; }
 CB_API int call_handler(int x) { return handler ? handler(x) : -1; }
 
+/* Stored handlers of three signatures that no other test uses (so their closures are
+   this file's alone), one for each way a closure is entered: straight from C's
+   registers (int, short), through the register frame (a double argument) and through
+   libffi (seven arguments, more than the registers hold).  set_K stores a pointer,
+   call_K calls the stored one, now_K calls the one it is given, remembering it:
+   given_is_stored_K says whether that was the stored one.  call_K_in_thread calls the
+   stored one from a thread C starts. */
+#define STORED(K, R, PARAMS, ARGS)                                                      \
+    typedef R(*K##_t) PARAMS;                                                           \
+    static K##_t stored_##K, given_##K;                                                 \
+    CB_API void set_##K(K##_t f) { stored_##K = f; }                                    \
+    CB_API R call_##K(int x) { return stored_##K ? stored_##K ARGS : (R)-1; }           \
+    CB_API R now_##K(K##_t f, int x) { given_##K = f; return f ARGS; }                  \
+    CB_API int given_is_stored_##K(void) { return given_##K == stored_##K; }            \
+    static void *K##_thread(void *arg) {                                                \
+        int x = *(int *)arg;                                                            \
+        *(R *)arg = call_##K(x);                                                        \
+        return NULL;                                                                    \
+    }                                                                                   \
+    CB_API R call_##K##_in_thread(int x) {                                              \
+        pthread_t t;                                                                    \
+        union { int x; R r; } u;                                                        \
+        u.x = x;                                                                        \
+        if (pthread_create(&t, NULL, K##_thread, &u) != 0) return (R)-2;                \
+        pthread_join(t, NULL);                                                          \
+        return u.r;                                                                     \
+    }
+STORED(regs, int, (int, short), (x, 1))
+STORED(frame, double, (double, short), (x, 1))
+STORED(ffi, int, (short, int, int, int, int, int, int), (1, x, 2, 3, 4, 5, 6))
+
+/* ---- memory C reads while Python code runs ---- */
+
+/* Row sums of n rows of `cols` doubles, read after `between` ran (Python code that may
+   drop the rows the table points to). */
+CB_API double sum_rows_after(const double *const *rows, int n, int cols, void (*between)(void)) {
+    double s = 0;
+    int i, j;
+    between();
+    for (i = 0; i < n; i++)
+        for (j = 0; j < cols; j++) s += rows[i][j];
+    return s;
+}
+
+/* A gate between a call that waits inside C and another Python thread: gated_sum_rows
+   says it has entered, waits until gate_open(), then reads its rows.  gate_wait_entered
+   blocks until a gated call has entered. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_entered, gate_opened;
+
+CB_API void gate_reset(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = gate_opened = 0;
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API void gate_wait_entered(void) {
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered) pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API void gate_open(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_opened = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+static void gate_pass(void) {
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_opened) pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+CB_API double gated_sum_rows(const double *const *rows, int n, int cols) {
+    double s = 0;
+    int i, j;
+    gate_pass();
+    for (i = 0; i < n; i++)
+        for (j = 0; j < cols; j++) s += rows[i][j];
+    return s;
+}
+
 /* ---- threads C starts ---- */
 
 struct job {
