@@ -34,7 +34,7 @@ static inline PyObject *result(const CallPlan &p, const uint64_t *ret) {
   if (p.ret.conv == Conv::LongDouble) {
     long double ld;
     memcpy(&ld, ret, sizeof ld);
-    return PyFloat_FromDouble(double(ld));
+    return longdouble_object(ld);
   }
   if (p.ret.conv == Conv::Record) return make_record(p.ret.type, ret);
   return from_c(p.ret, ret[0]);
@@ -159,7 +159,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       a = arg_spec(t);
     }
     a.offset = size;
-    size += 16;
+    size += (std::max<uint32_t>(a.size, 8) + 15) / 16 * 16;   // 16-byte slots, as libffi reads them
     extra_specs.push_back(a);
   }
   std::vector<unsigned char> storage(size + 16, 0);
