@@ -240,3 +240,48 @@ def test_long_double_ufunc_is_exact(lib):
     r = u(x)
     assert r.dtype == np.longdouble
     assert r.tolist() == [np.nextafter(v, np.longdouble("inf")) for v in x]
+# ---- calling function pointers read from C ---------------------------------------------
+
+def test_global_function_pointer_is_callable(lib):
+    f = lib.g_int_fn
+    assert isinstance(f, ndffi.Pointer) and f(21) == 42
+    assert f.address == lib.vt_twice.address
+    with pytest.raises(OverflowError, match=r"argument 1.*int"):
+        f(2**40)
+    with pytest.raises(TypeError, match="takes 1 argument"):
+        f(1, 2)
+    with pytest.raises(ValueError, match="NULL"):
+        lib.g_null_fn()
+
+
+def test_struct_field_and_result_function_pointers_are_callable(lib):
+    ops = lib.g_ops
+    assert ops.f(1) == 2 and ops.g(3.0, 4.0) == 5.0
+    assert lib.vt_pick(0)(5) == 10 and lib.vt_pick(1)(5) == 6
+    ops2 = lib.vt_get_ops()
+    assert ops2.g(5.0, 12.0) == 13.0
+    with pytest.raises(TypeError, match="float"):
+        ops.g("x", 1.0)
+
+
+def test_callable_pointer_keeps_its_library(clib_dir):
+    l2 = ndffi.load("libvalues", clib_dir).cdef("int (*vt_pick(int k))(int);")
+    f = l2.vt_pick(1)
+    del l2
+    gc.collect()
+    assert f(41) == 42
+
+
+def test_pointer_to_non_function_is_not_callable():
+    p = ndffi.new("int *", 3)
+    with pytest.raises(TypeError, match="not a function"):
+        p()
+    v = ndffi.cast("void *", 0)
+    with pytest.raises(TypeError, match="not a function"):
+        v()
+
+
+def test_callback_cast_back_to_a_function_is_callable():
+    cb = ndffi.callback("int(int, int)", lambda a, b: a * b)
+    p = ndffi.cast("int (*)(int, int)", cb)
+    assert p(6, 7) == 42

@@ -44,6 +44,7 @@ struct PointerObject {
   PyObject *owner;         // keeps the memory alive, or nullptr
   Py_ssize_t length;       // elements known to be valid at addr, -1 if unknown
   bool owns_memory;        // addr was allocated by ndffi.new and is freed with the object
+  PyObject *call;          // a pointer to a function: the Function calls go through, made once
 };
 extern PyTypeObject PointerType;
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }

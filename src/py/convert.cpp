@@ -581,12 +581,16 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
       memcpy(&ld, p, sizeof ld);
       return longdouble_object(ld);
     }
-    case Conv::Pointer:
-    case Conv::FuncPtr: {
+    case Conv::Pointer: {
       void *q;
       memcpy(&q, p, sizeof q);
       (void)owner;
       return make_pointer(q, strip(t), nullptr);
+    }
+    case Conv::FuncPtr: {   // keeps what keeps the memory it was read from (a library's global)
+      void *q;
+      memcpy(&q, p, sizeof q);
+      return make_pointer(q, strip(t), owner);
     }
     default:
       memcpy(&raw, p, a.size);

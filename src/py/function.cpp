@@ -88,6 +88,15 @@ static PyObject *memory_owner(PyObject *o, const char *addr) {
   return nullptr;
 }
 
+// A function pointer a C function returns keeps the function's library, where the code
+// it points to most likely lives, so that calling it stays safe after the library goes.
+static inline void keep_library(PyObject *r, const FunctionObject *f) {
+  auto *p = (PointerObject *)r;
+  if (p->owner || !f->keepalive) return;
+  Py_INCREF(f->keepalive);
+  p->owner = f->keepalive;
+}
+
 __attribute__((noinline)) static PyObject *keep_argument_memory(PyObject *r, PyObject *const *args,
                                                                 Py_ssize_t n) {
   auto *p = (PointerObject *)r;
@@ -217,6 +226,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     keep_argument_memory(r, fixed.data(), nfixed);
     keep_argument_memory(r, extra.data(), Py_ssize_t(extra.size()));
   }
+  if (r && p.ret.conv == Conv::FuncPtr) keep_library(r, f);
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
@@ -261,6 +271,7 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
   PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
                                                                             : fast_result(p.ret, ret[0]);
   if (__builtin_expect(p.ret.conv == Conv::Pointer, 0) && r) keep_argument_memory(r, args, n);
+  else if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
   // An exception a callback raised during the call: one thread-local load when none.
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }

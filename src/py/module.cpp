@@ -390,7 +390,8 @@ NB_MODULE(_ndffi, m) {
         else v = nb::steal(PyUnicode_DecodeUTF8(c->s.data(), Py_ssize_t(c->s.size()), "surrogateescape"));
         return nb::make_tuple(v, nb::steal(ctype_object(c->type)));
       }, "(value, CType) of a #define or enumerator, or None")
-      .def("variable", [](const Namespace &ns, const std::string &name, uintptr_t address) {
+      .def("variable", [](const Namespace &ns, const std::string &name, uintptr_t address,
+                          nb::handle keepalive) {
         const Decl *d = ns.scope.find_decl(name);
         if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
         const CType *t = d->type;
@@ -399,8 +400,11 @@ NB_MODULE(_ndffi, m) {
                           ? make_pointer((void *)address, T.pointer(t->target), nullptr, Py_ssize_t(t->length))
                           : make_pointer((void *)address, T.pointer(t), nullptr, 1);
         if (!p) throw nb::python_error();
+        // A function pointer read from it keeps the library (keepalive) alive.
+        if (!keepalive.is_none()) ((PointerObject *)p)->owner = keepalive.inc_ref().ptr();
         return nb::steal(p);
-      }, "A Pointer to a global variable (to the first element of a global array).")
+      }, nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none() = nb::none(),
+         "A Pointer to a global variable (to the first element of a global array).")
       .def("has_tag", [](const Namespace &ns, const std::string &kind, const std::string &tag) {
         return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;
       })
