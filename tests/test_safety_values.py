@@ -240,6 +240,36 @@ def test_long_double_ufunc_is_exact(lib):
     r = u(x)
     assert r.dtype == np.longdouble
     assert r.tolist() == [np.nextafter(v, np.longdouble("inf")) for v in x]
+# ---- ufuncs of struct-valued functions ------------------------------------------------
+
+def test_ufunc_of_struct_result(lib):
+    T = lib.types["struct upt"]
+    u = lib.upt_make.ufunc()
+    r = u(np.array([1.5, -2.0, 0.25]), np.array([1, 2, 3], np.intc))
+    assert r.dtype == T.dtype
+    assert r["x"].tolist() == [3.0, -4.0, 0.5] and r["k"].tolist() == [2, 3, 4]
+    assert u(1.5, 7)["k"] == 8                                # broadcasting, scalars
+    out = np.zeros(2, T.dtype)
+    assert u([1, 2], [3, 4], out=out) is out and out["x"].tolist() == [2, 4]
+    big = lib.ubig_make.ufunc()(np.array([3, -4]))             # returned in memory
+    assert big.dtype == lib.types["struct ubig"].dtype
+    assert big.tolist() == [(3, -3, 9), (-4, 4, 16)]
+
+
+def test_ufunc_of_struct_argument(lib):
+    T = lib.types["struct upt"]
+    pts = np.array([(1.5, 2), (-1.0, 3), (0.5, -4)], T.dtype)
+    assert lib.upt_norm.ufunc()(pts).tolist() == [3.0, -3.0, -2.0]
+    scaled = lib.upt_scale.ufunc()(pts, 2.0)
+    assert scaled.dtype == T.dtype and scaled.tolist() == [(3.0, 4), (-2.0, 6), (1.0, -8)]
+    assert lib.upt_norm.ufunc()(pts[::2]).tolist() == [3.0, -2.0]   # strided
+    other = np.zeros(2, [("k", np.intc), ("x", np.float64)])       # another layout
+    with pytest.raises(TypeError, match="struct upt"):
+        lib.upt_norm.ufunc()(other)
+    with pytest.raises(TypeError, match="struct upt"):
+        lib.upt_norm.ufunc()(np.array([1.0, 2.0]))
+
+
 # ---- calling function pointers read from C ---------------------------------------------
 
 def test_global_function_pointer_is_callable(lib):
