@@ -315,3 +315,11 @@ def test_callback_cast_back_to_a_function_is_callable():
     cb = ndffi.callback("int(int, int)", lambda a, b: a * b)
     p = ndffi.cast("int (*)(int, int)", cb)
     assert p(6, 7) == 42
+
+
+def test_struct_libffi_cannot_pass_through_varargs_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(tmp_path))
+    lib = ndffi.inline("int vt_first(int n, ...) { return n; }",
+                       cdef="struct pk { char c; int i; } __attribute__((packed)); int vt_first(int n, ...);")
+    with pytest.raises(TypeError, match=r"vt_first\(\) argument 2.*cannot be passed by value"):
+        lib.vt_first(0, lib.types["struct pk"](1, 2))

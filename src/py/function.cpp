@@ -159,7 +159,13 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     Where w{f, int(nfixed + j)};
     const CType *t = variadic_type(extra[j], w);
     if (!t) return nullptr;
-    ArgSpec a = arg_spec(t);
+    ArgSpec a;
+    try {
+      a = arg_spec(t);   // a struct value libffi cannot pass (packed, a union with long double)
+    } catch (const std::exception &e) {
+      PyErr_Format(PyExc_TypeError, "%s: %s", w.str().c_str(), e.what());
+      return nullptr;
+    }
     if (a.conv == Conv::Float) {   // C promotes float to double in a variadic call
       t = TypeTable::get().float_type(8, "double");
       a = arg_spec(t);
