@@ -103,7 +103,7 @@ class Library:
             self.__dict__[name] = func   # later look-ups find it without __getattr__
             _pickle.remember(func, self._record)
             return func
-        pointer = self._ns.variable(name, address)
+        pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
         return pointer if ctype.kind == "array" else pointer[0]
 

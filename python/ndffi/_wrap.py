@@ -621,15 +621,22 @@ def _is_number(ctype):
     return ctype is not None and ctype.kind in ("int", "float", "bool", "enum")
 
 
+def _is_element(ctype):
+    """A ufunc operand's element: a number, or a struct or union (its dtype, C layout)."""
+    return _is_number(ctype) or (ctype is not None and ctype.kind in ("struct", "union"))
+
+
 def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None):
     """A real ``numpy.ufunc`` calling the C function for each element
     (``Function.ufunc``).
 
     Value parameters are the inputs; the C result is the first output, followed by the
     pointer parameters named in ``outputs`` (by default every pointer to a non-const
-    number), e.g. ``void to_polar(double x, double y, double *r, double *theta)`` is a
+    number or struct), e.g. ``void to_polar(double x, double y, double *r, double *theta)`` is a
     ufunc with 2 inputs and 2 outputs.  Pointers to const numbers are inputs passed by
-    address.  The loop is for the exact C types; NumPy's casting rules
+    address.  A struct or union (by value or through a pointer) is an operand of its
+    type's ``dtype``: a structured array of exactly the C layout, never cast.  The loop is
+    for the exact C types; NumPy's casting rules
     (``casting='same_kind'`` by default) convert other dtypes -- as in ``astype``, an
     int64 value that does not fit an ``int`` parameter wraps; pass ``casting="safe"``
     to refuse such inputs.
@@ -644,7 +651,7 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
     if outputs is None:
         outputs = [names[i] for i, (_, t) in enumerate(cparams)
-                   if t.kind == "pointer" and _is_number(t.item) and not t.item.is_const]
+                   if t.kind == "pointer" and _is_element(t.item) and not t.item.is_const]
     else:
         outputs = [outputs] if isinstance(outputs, str) else list(outputs)
         for o in outputs:
@@ -652,16 +659,17 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
                 raise TypeError(f"ufunc() of {fname}(): no parameter named {o!r} "
                                 f"(parameters: {', '.join(names)})")
             t = cparams[names.index(o)][1]
-            if t.kind != "pointer" or not _is_number(t.item) or t.item.is_const:
+            if t.kind != "pointer" or not _is_element(t.item) or t.item.is_const:
                 raise TypeError(f"ufunc() of {fname}(): output '{o}' must be a pointer to a "
-                                f"non-const number, not '{t.cname}'")
+                                f"non-const number or struct, not '{t.cname}'")
     has_result = function.ctype.item.kind != "void"
     inputs = [i for i, n in enumerate(names) if n not in outputs]
     for i in inputs:
         t = cparams[i][1]
-        if not (_is_number(t) or (t.kind == "pointer" and _is_number(t.item))):
+        if not (_is_element(t) or (t.kind == "pointer" and _is_element(t.item))):
             raise TypeError(f"ufunc() of {fname}(): parameter '{names[i]}' ('{t.cname}') is "
-                            f"neither a number nor a pointer to one, so it cannot be a ufunc operand")
+                            f"neither a number nor a pointer to one (nor a struct or union), so it "
+                            f"cannot be a ufunc operand")
     nin = len(inputs)
     nout = int(has_result) + len(outputs)
     roles = [None] * len(cparams)

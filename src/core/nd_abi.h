@@ -20,6 +20,23 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
 // describe by members), classified by this ABI's rules; nullptr if not supported.
 ffi_type *aggregate_ffi_type(const Record *rec);
 
+// One argument as libffi is handed it: its libffi type, and where in the call's storage
+// its value is, as (index of the C argument, byte offset within that argument's slot).
+struct FfiPiece {
+  ffi_type *type;
+  uint32_t arg;
+  uint32_t offset;
+};
+
+// The libffi arguments for C arguments of types `args` (fixed then variadic) and result
+// `ret`.  Where libffi's own passing of a type is wrong on this ABI, the ABI file passes
+// it otherwise, in the same registers and stack slots: on x86-64 SysV a struct that
+// travels in registers is handed over as its eightbytes (libffi 3.4.4 to 3.4.6 overwrote
+// the first SSE register with a struct whose first eightbyte took the last integer
+// register).  Otherwise one piece per argument, of ffi_type_of(type).  False if libffi
+// cannot pass an argument.
+bool ffi_pieces(const CType *ret, const std::vector<const CType *> &args, std::vector<FfiPiece> *out);
+
 // The libffi type a result of type `t` must be described by when libffi's own rule for
 // it differs from this ABI's (a struct of one long double comes back in st(0) on
 // x86-64 SysV, where libffi 3.4 expects memory); nullptr to use ffi_type_of(t).

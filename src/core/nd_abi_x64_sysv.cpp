@@ -125,7 +125,9 @@ namespace {
 enum Class { kNone, kInteger, kSSE, kMemory };
 
 void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
+    if (t->length == CType::kUnknownLength) return;   // a flexible array member: no bytes
     for (size_t k = 0; k < t->length; k++) classify(t->target, offset + k * t->target->byte_size(), cls);
     return;
   }
@@ -169,9 +171,71 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
 }
 
+namespace {
+
+// The eightbytes of an argument of type `t` in registers: how many (0: passed in memory)
+// and their classes (kNone for an eightbyte of padding only, which takes no register).
+int arg_classes(const CType *t, Class cls[2]) {
+  cls[0] = cls[1] = kNone;
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  if (t->kind == Kind::Float) {
+    if (t->size > 8) return 0;   // long double: X87, in memory
+    cls[0] = kSSE;
+    return 1;
+  }
+  if (t->kind != Kind::Record) {
+    cls[0] = kInteger;
+    return 1;
+  }
+  const Record *rec = t->record;
+  if (rec->size == 0 || rec->size > 16) return 0;
+  classify(t, 0, cls);
+  int n = int((rec->size + 7) / 8);
+  for (int k = 0; k < n; k++)
+    if (cls[k] == kMemory) return 0;
+  return n;
+}
+
+bool only_x87(const CType *t);
+
+}  // namespace
+
+bool ffi_pieces(const CType *ret, const std::vector<const CType *> &args, std::vector<FfiPiece> *out) {
+  out->clear();
+  // A result in memory takes rdi for its address.
+  int gpr = 0, sse = 0;
+  if (ret->kind == Kind::Record && ret->record->complete && !only_x87(ret)) {
+    Class rc[2];
+    if (arg_classes(ret, rc) == 0) gpr = 1;
+  }
+  for (size_t i = 0; i < args.size(); i++) {
+    const CType *t = args[i];
+    ffi_type *whole = ffi_type_of(t);
+    if (!whole) return false;
+    Class cls[2];
+    int n = arg_classes(t, cls), ni = 0, ns = 0;
+    for (int k = 0; k < n; k++) ni += cls[k] == kInteger, ns += cls[k] == kSSE;
+    if (t->kind != Kind::Record || n == 0 || gpr + ni > kIntRegs || sse + ns > kFloatRegs) {
+      // A scalar, or a record on the stack (libffi counts registers as the ABI does, so
+      // it leaves this one to the stack too).
+      if (n && gpr + ni <= kIntRegs && sse + ns <= kFloatRegs) gpr += ni, sse += ns;
+      out->push_back({whole, uint32_t(i), 0});
+      continue;
+    }
+    gpr += ni, sse += ns;
+    for (int k = 0; k < n; k++) {
+      if (cls[k] == kInteger) out->push_back({&ffi_type_uint64, uint32_t(i), uint32_t(8 * k)});
+      else if (cls[k] == kSSE) out->push_back({&ffi_type_double, uint32_t(i), uint32_t(8 * k)});
+    }
+  }
+  return true;
+}
+
+namespace {
+
 // True if every scalar in `t` is a long double at offset 0: the record's eightbytes
 // classify X87, X87UP and it travels in st(0) like a long double.
-static bool only_x87(const CType *t) {
+bool only_x87(const CType *t) {
   if (t->kind == Kind::Array) return t->length == 1 && only_x87(t->target);
   if (t->kind == Kind::Record) {
     if (t->record->fields.empty()) return false;
@@ -181,6 +245,8 @@ static bool only_x87(const CType *t) {
   }
   return t->kind == Kind::Float && t->size == sizeof(long double) && sizeof(long double) == 16;
 }
+
+}  // namespace
 
 ffi_type *result_ffi_type(const CType *t) {
   if (t->kind == Kind::Record && t->record->complete && t->record->size == 16 && only_x87(t))

@@ -165,8 +165,15 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   }
   // The cif is prepared even with a direct stub: it documents the call and serves
   // tests that compare the two engines.
+  std::vector<abi::FfiPiece> pieces;
+  if (!abi::ffi_pieces(ftype->target, ftype->params, &pieces))
+    throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
   plan.ffi_args.clear();
-  for (const CType *p : ftype->params) plan.ffi_args.push_back(ffi_type_of(p));
+  plan.ffi_offsets.clear();
+  for (const abi::FfiPiece &p : pieces) {
+    plan.ffi_args.push_back(p.type);
+    plan.ffi_offsets.push_back(plan.args[p.arg].offset + p.offset);
+  }
   ffi_type *rt = ffi_result_type(ftype->target);
   // A variadic function's cif is prepared again per call with the extra arguments;
   // this one checks the fixed part.
@@ -175,23 +182,30 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
 }
 
 void call_ffi(const CallPlan &plan, unsigned char *storage, void *ret) {
-  size_t n = plan.args.size();
+  size_t n = plan.ffi_offsets.size();
   void **values = static_cast<void **>(alloca(sizeof(void *) * (n ? n : 1)));
-  for (size_t i = 0; i < n; i++) values[i] = storage + plan.args[i].offset;
+  for (size_t i = 0; i < n; i++) values[i] = storage + plan.ffi_offsets[i];
   ffi_call(const_cast<ffi_cif *>(&plan.cif), FFI_FN(plan.fn), ret, values);
 }
 
 bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra,
                            unsigned char *storage) {
-  size_t nfixed = plan.args.size(), n = nfixed + extra.size();
-  types = plan.ffi_args;
-  values.resize(n);
-  for (size_t i = 0; i < nfixed; i++) values[i] = storage + plan.args[i].offset;
-  for (size_t i = 0; i < extra.size(); i++) {
-    types.push_back(ffi_type_of(extra[i].type));
-    values[nfixed + i] = storage + extra[i].offset;
+  // The registers the variadic arguments take depend on the fixed ones: one split of all.
+  size_t nfixed = plan.args.size();
+  ctypes.assign(plan.type->params.begin(), plan.type->params.end());
+  for (const ArgSpec &a : extra) ctypes.push_back(a.type);
+  std::vector<abi::FfiPiece> pieces;
+  if (!abi::ffi_pieces(plan.type->target, ctypes, &pieces)) return false;
+  types.clear();
+  values.clear();
+  unsigned fixed_pieces = 0;
+  for (const abi::FfiPiece &p : pieces) {
+    const ArgSpec &a = p.arg < nfixed ? plan.args[p.arg] : extra[p.arg - nfixed];
+    types.push_back(p.type);
+    values.push_back(storage + a.offset + p.offset);
+    fixed_pieces += p.arg < nfixed;
   }
-  return ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, unsigned(nfixed), unsigned(n),
+  return ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, fixed_pieces, unsigned(types.size()),
                           ffi_result_type(plan.type->target), types.data()) == FFI_OK;
 }
 

@@ -49,7 +49,8 @@ struct CallPlan {
   uint32_t storage = 0;            // bytes of argument storage a call needs
   DirectStub direct = nullptr;     // set when the ABI file has a stub for this signature
   ffi_cif cif;                     // the libffi fallback, prepared once
-  std::vector<ffi_type *> ffi_args;
+  std::vector<ffi_type *> ffi_args;          // what libffi is handed (abi::ffi_pieces)...
+  std::vector<uint32_t> ffi_offsets;         // ...and where in storage each one's value is
   std::vector<std::vector<ffi_type *>> ffi_records;   // element lists of by-value records
   std::vector<ffi_type> ffi_record_types;
 
@@ -89,6 +90,7 @@ void call_ffi(const CallPlan &plan, unsigned char *storage, void *ret);
 // with its offset into storage already set), through a cif prepared for this call.
 struct VariadicCall {
   ffi_cif cif;
+  std::vector<const CType *> ctypes;
   std::vector<ffi_type *> types;
   std::vector<void *> values;
   bool prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra, unsigned char *storage);

@@ -44,6 +44,7 @@ struct PointerObject {
   PyObject *owner;         // keeps the memory alive, or nullptr
   Py_ssize_t length;       // elements known to be valid at addr, -1 if unknown
   bool owns_memory;        // addr was allocated by ndffi.new and is freed with the object
+  PyObject *call;          // a pointer to a function: the Function calls go through, made once
 };
 extern PyTypeObject PointerType;
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
@@ -157,6 +158,16 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw);
 PyObject *load_c(const CType *t, const void *p, PyObject *owner);
 // Store a Python value into C memory of type t.
 bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
+
+// Floating values: a Python real number as a long double (np.longdouble exactly; wide:
+// the target is a long double, so ints keep more than a double's digits), and
+// a long double stored as a float (size 4), double (8) or long double (16) with range
+// checks (OverflowError for a finite value beyond the type's range).  `for_what` names
+// the expected type in messages ("'double'").
+bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what,
+                const Where &where);
+bool store_real(long double v, unsigned size, unsigned char *dst, const Where &where);
+PyObject *longdouble_object(long double v);   // a new np.longdouble
 
 // The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
 PyArray_Descr *dtype_of(const CType *t);

@@ -6,6 +6,8 @@
 #include "callback.h"
 #include "common.h"
 
+#include <numpy/arrayscalars.h>
+
 namespace ndffi::py {
 
 // ---- Holds ------------------------------------------------------------------------
@@ -160,42 +162,137 @@ static std::string repr_double(double d) {
   return r;
 }
 
-static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
-  double d;
+// An int of more than 64 bits as a long double, rounded to nearest-even like C's
+// conversions: its top 64 bits are the significand, the bits below decide the rounding.
+static bool big_int_value(PyObject *num, long double *out) {
+  PyObject *mag = PyNumber_Absolute(num);
+  if (!mag) return false;
+  PyObject *nbits = PyObject_CallMethod(mag, "bit_length", nullptr);
+  long long bits = nbits ? PyLong_AsLongLong(nbits) : -1;
+  Py_XDECREF(nbits);
+  PyObject *shift = bits > 64 ? PyLong_FromLongLong(bits - 64) : nullptr;
+  PyObject *top = shift ? PyNumber_Rshift(mag, shift) : nullptr;
+  PyObject *back = top ? PyNumber_Lshift(top, shift) : nullptr;
+  PyObject *rest = back ? PyNumber_Subtract(mag, back) : nullptr;
+  PyObject *one = PyLong_FromLong(1), *sm1 = bits > 64 ? PyLong_FromLongLong(bits - 65) : nullptr;
+  PyObject *half = one && sm1 ? PyNumber_Lshift(one, sm1) : nullptr;
+  bool ok = rest && half;
+  if (ok) {
+    unsigned long long t = PyLong_AsUnsignedLongLong(top);
+    int cmp = PyObject_RichCompareBool(rest, half, Py_GT) ? 1 : PyObject_RichCompareBool(rest, half, Py_EQ) ? 0 : -1;
+    long double sig = (long double)t;
+    if (cmp > 0 || (cmp == 0 && (t & 1))) sig += 1;   // exact: 2**64 is a long double
+    long double v = ldexpl(sig, int(std::min<long long>(bits - 64, 1 << 20)));
+    *out = _PyLong_Sign(num) < 0 ? -v : v;
+    ok = !PyErr_Occurred();
+  }
+  Py_XDECREF(mag), Py_XDECREF(shift), Py_XDECREF(top), Py_XDECREF(back), Py_XDECREF(rest);
+  Py_XDECREF(one), Py_XDECREF(sm1), Py_XDECREF(half);
+  return ok;
+}
+
+// A real number as C's widest floating type: exact for Python floats, NumPy floating
+// scalars (np.longdouble included) and ints of up to 64 bits; wider ints rounded to
+// the nearest long double when `wide` (the target is a long double), else to double.  False with TypeError (not a
+// real number) or OverflowError (an int beyond even long double's range) set.
+bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &w) {
   PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
   if (PyFloat_CheckExact(num)) {
-    d = PyFloat_AS_DOUBLE(num);
-  } else if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating)) {
-    return fail(w, PyExc_TypeError, "a real number for '" + type_str(w, a) + "'", describe(o));
-  } else if (PyFloat_Check(num) || PyLong_Check(num) || PyArray_IsScalar(num, Number) ||
-             (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float &&
-              !PyUnicode_Check(num) && !PyBytes_Check(num))) {
-    d = PyFloat_AsDouble(num);
-    if (d == -1.0 && PyErr_Occurred()) {
-      if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
-        PyErr_Clear();
-        return fail(w, PyExc_OverflowError, "a number that fits '" + type_str(w, a) + "'", "an int too large");
-      }
-      return false;
-    }
-  } else {
-    return fail(w, PyExc_TypeError, "float for '" + type_str(w, a) + "'", describe(o));
+    *out = PyFloat_AS_DOUBLE(num);
+    return true;
   }
-  if (a.conv == Conv::Float) {
-    if (std::isfinite(d) && std::fabs(d) > FLT_MAX)
-      return fail(w, PyExc_OverflowError, "a value within float's range (+-" + repr_double(FLT_MAX) + ")",
-                  repr_double(d));
-    float f = float(d);
+  if (PyArray_IsScalar(num, LongDouble)) {
+    *out = PyArrayScalar_VAL(num, LongDouble);
+    return true;
+  }
+  if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating))
+    return fail(w, PyExc_TypeError, "a real number for " + for_what, describe(o));
+  if (PyLong_Check(num)) {
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    if (v == -1 && PyErr_Occurred()) return false;
+    if (!overflow) {
+      *out = (long double)v;
+      return true;
+    }
+    if (overflow > 0) {
+      unsigned long long u = PyLong_AsUnsignedLongLong(num);
+      if (!PyErr_Occurred()) {
+        *out = (long double)u;
+        return true;
+      }
+      PyErr_Clear();
+    }
+    if (!wide) {   // one rounding, straight to double
+      double d = PyLong_AsDouble(num);
+      if (d == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
+        PyErr_Clear();
+        return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+      }
+      *out = d;
+      return true;
+    }
+    if (!big_int_value(num, out)) return false;
+    if (std::isinf(*out))
+      return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+    return true;
+  }
+  if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
+      (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
+       !PyBytes_Check(num))) {
+    double d = PyFloat_AsDouble(num);
+    if (d == -1.0 && PyErr_Occurred()) return false;
+    *out = d;
+    return true;
+  }
+  return fail(w, PyExc_TypeError, "float for " + for_what, describe(o));
+}
+
+// The shortest text that reads back as v (NumPy's repr of np.longdouble).
+static std::string repr_long_double(long double v) {
+  PyObject *o = longdouble_object(v);
+  std::string s = text_of(o ? PyObject_Str(o) : nullptr);
+  Py_XDECREF(o);
+  return s;
+}
+
+// A real value converted to a floating type of `size` bytes, into dst (float: its bits in
+// the low 4 bytes of 8; double: 8 bytes; long double: its 16 bytes).  A finite value
+// beyond the type's range is an OverflowError, never infinity.
+bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w) {
+  if (size == sizeof(long double) && size > 8) {
+    memcpy(dst, &v, sizeof v);
+    return true;
+  }
+  long double max = size == 4 ? (long double)FLT_MAX : (long double)DBL_MAX;
+  if (std::isfinite(v) && std::fabs(v) > max)
+    return fail(w, PyExc_OverflowError,
+                "a value within " + std::string(size == 4 ? "float" : "double") + "'s range (+-" + repr_double(double(max)) + ")",
+                repr_long_double(v));
+  if (size == 4) {
+    float f = float(v);
     uint64_t bits = 0;
     memcpy(&bits, &f, 4);
     memcpy(dst, &bits, 8);
-  } else if (a.conv == Conv::LongDouble) {
-    long double ld = d;
-    memcpy(dst, &ld, sizeof ld);
   } else {
+    double d = double(v);
     memcpy(dst, &d, 8);
   }
   return true;
+}
+
+static bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  std::string what = "'" + type_str(w, a) + "'";
+  long double v;
+  if (!real_value(o, &v, a.conv == Conv::LongDouble, what, w)) return false;
+  return store_real(v, a.size, dst, w);
+}
+
+PyObject *longdouble_object(long double v) {
+  PyObject *r = PyArrayScalar_New(LongDouble);
+  if (r) PyArrayScalar_ASSIGN(r, LongDouble, v);
+  return r;
 }
 
 // ---- pointers ---------------------------------------------------------------------
@@ -482,14 +579,18 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
     case Conv::LongDouble: {
       long double ld;
       memcpy(&ld, p, sizeof ld);
-      return PyFloat_FromDouble(double(ld));
+      return longdouble_object(ld);
     }
-    case Conv::Pointer:
-    case Conv::FuncPtr: {
+    case Conv::Pointer: {
       void *q;
       memcpy(&q, p, sizeof q);
       (void)owner;
       return make_pointer(q, strip(t), nullptr);
+    }
+    case Conv::FuncPtr: {   // keeps what keeps the memory it was read from (a library's global)
+      void *q;
+      memcpy(&q, p, sizeof q);
+      return make_pointer(q, strip(t), owner);
     }
     default:
       memcpy(&raw, p, a.size);
@@ -612,11 +713,27 @@ const CType *variadic_type(PyObject *o, const Where &w) {
     PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
     return nullptr;
   }
+  // A long double is not promoted: it travels as one, every digit kept.
+  if (PyArray_IsScalar(o, LongDouble)) return T.float_type(sizeof(long double), "long double");
   if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
   if (PyArray_IsScalar(o, UnsignedInteger)) return T.int_type(sizeof(long), false, "unsigned long");
   if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
   if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
+  // A struct or union value travels by value, as C passes one through `...`; its
+  // address is ndffi.cast("struct s *", v).
+  if (is_record(o)) return ((RecordObject *)o)->type;
+  // Function pointers: a Callback, or a C function (lib.twice), of its own C type.
+  if (is_callback(o)) return strip(((CallbackObject *)o)->ptype);
+  if (Py_TYPE(o) == &FunctionType) return T.pointer(((FunctionObject *)o)->decl->type);
   if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
+  if (PyCallable_Check(o)) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s: a Python callable has no C signature to be passed as a variadic argument; "
+                 "wrap it in ndffi.callback(\"sig\", f) with the C signature it is called with, "
+                 "e.g. ndffi.callback(\"int(int)\", f)",
+                 w.str().c_str());
+    return nullptr;
+  }
   PyErr_Format(PyExc_TypeError,
                "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
                w.str().c_str(), Py_TYPE(o)->tp_name);

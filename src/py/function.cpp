@@ -34,7 +34,7 @@ static inline PyObject *result(const CallPlan &p, const uint64_t *ret) {
   if (p.ret.conv == Conv::LongDouble) {
     long double ld;
     memcpy(&ld, ret, sizeof ld);
-    return PyFloat_FromDouble(double(ld));
+    return longdouble_object(ld);
   }
   if (p.ret.conv == Conv::Record) return make_record(p.ret.type, ret);
   return from_c(p.ret, ret[0]);
@@ -86,6 +86,15 @@ static PyObject *memory_owner(PyObject *o, const char *addr) {
     return in ? o : nullptr;
   }
   return nullptr;
+}
+
+// A function pointer a C function returns keeps the function's library, where the code
+// it points to most likely lives, so that calling it stays safe after the library goes.
+static inline void keep_library(PyObject *r, const FunctionObject *f) {
+  auto *p = (PointerObject *)r;
+  if (p->owner || !f->keepalive) return;
+  Py_INCREF(f->keepalive);
+  p->owner = f->keepalive;
 }
 
 __attribute__((noinline)) static PyObject *keep_argument_memory(PyObject *r, PyObject *const *args,
@@ -150,7 +159,13 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     Where w{f, int(nfixed + j)};
     const CType *t = variadic_type(extra[j], w);
     if (!t) return nullptr;
-    ArgSpec a = arg_spec(t);
+    ArgSpec a;
+    try {
+      a = arg_spec(t);   // a struct value libffi cannot pass (packed, a union with long double)
+    } catch (const std::exception &e) {
+      PyErr_Format(PyExc_TypeError, "%s: %s", w.str().c_str(), e.what());
+      return nullptr;
+    }
     if (a.conv == Conv::Float) {   // C promotes float to double in a variadic call
       t = TypeTable::get().float_type(8, "double");
       a = arg_spec(t);
@@ -159,7 +174,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       a = arg_spec(t);
     }
     a.offset = size;
-    size += 16;
+    size += (std::max<uint32_t>(a.size, 8) + 15) / 16 * 16;   // 16-byte slots, as libffi reads them
     extra_specs.push_back(a);
   }
   std::vector<unsigned char> storage(size + 16, 0);
@@ -217,6 +232,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     keep_argument_memory(r, fixed.data(), nfixed);
     keep_argument_memory(r, extra.data(), Py_ssize_t(extra.size()));
   }
+  if (r && p.ret.conv == Conv::FuncPtr) keep_library(r, f);
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
@@ -261,6 +277,7 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
   PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
                                                                             : fast_result(p.ret, ret[0]);
   if (__builtin_expect(p.ret.conv == Conv::Pointer, 0) && r) keep_argument_memory(r, args, n);
+  else if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
   // An exception a callback raised during the call: one thread-local load when none.
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }

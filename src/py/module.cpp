@@ -149,6 +149,32 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   return p;
 }
 
+// A Callback or a C function as a pointer to a function of its type (checked as a
+// function-pointer argument is) or as 'void *'; the Pointer keeps the object alive.
+static nb::object cast_function(const CType *t, const std::string &text, PyObject *o) {
+  Where w{nullptr, -1, "cast()"};
+  alignas(8) unsigned char bits[8] = {0};
+  if (t->target->kind == Kind::Func) {
+    Holds holds;
+    if (funcptr_from_python(arg_spec(t), o, bits, holds, w) != 1) throw nb::python_error();
+  } else if (t->target->kind == Kind::Void) {
+    if (Py_TYPE(o) == &FunctionType) {
+      memcpy(bits, &((FunctionObject *)o)->plan->fn, 8);
+    } else {
+      auto *cb = (CallbackObject *)o;
+      if (cb->released)
+        throw nb::value_error("cast(): the callback was released; C must not call it any more");
+      memcpy(bits, &cb->closure->code, 8);
+    }
+  } else {
+    throw nb::type_error(("cast('" + text + "', ...): a " + describe(o) + " is code, castable to a "
+                          "function pointer type or 'void *'").c_str());
+  }
+  void *addr;
+  memcpy(&addr, bits, 8);
+  return nb::steal(make_pointer(addr, t, o));
+}
+
 static nb::object cast_value(const Scope &scope, const std::string &text, nb::handle v) {
   const CType *t = parse_or_raise(scope, text);
   PyObject *o = v.ptr();
@@ -164,6 +190,7 @@ static nb::object cast_value(const Scope &scope, const std::string &text, nb::ha
       if (!addr && PyErr_Occurred()) throw nb::python_error();
       return nb::steal(make_pointer(addr, t, nullptr));
     }
+    if (is_callback(o) || Py_TYPE(o) == &FunctionType) return cast_function(t, text, o);
     if (PyArray_Check(o))   // the pointer keeps the array alive
       return nb::steal(make_pointer(PyArray_DATA((PyArrayObject *)o), t, o));
     if (PyObject_CheckBuffer(o)) {
@@ -173,8 +200,10 @@ static nb::object cast_value(const Scope &scope, const std::string &text, nb::ha
       PyBuffer_Release(&view);
       return nb::steal(make_pointer(addr, t, o));
     }
-    throw nb::type_error(("cast('" + text + "', ...): expected an int address, a Pointer, an array or None, got " +
-                          describe(o)).c_str());
+    std::string hint = PyCallable_Check(o) ? " (a Python function is not C code: make it one with "
+                                             "ndffi.callback(\"sig\", f) and cast that)" : "";
+    throw nb::type_error(("cast('" + text + "', ...): expected an int address, a Pointer, an array, a "
+                          "Callback or None, got " + describe(o) + hint).c_str());
   }
   if (!t->is_arith())
     throw nb::type_error(("cast(): cannot cast to '" + text + "'").c_str());
@@ -184,10 +213,23 @@ static nb::object cast_value(const Scope &scope, const std::string &text, nb::ha
   val->value = nullptr;
   nb::object result = nb::steal((PyObject *)val);
   if (t->kind == Kind::Float) {
-    double d = PyFloat_AsDouble(o);
-    if (d == -1.0 && PyErr_Occurred()) throw nb::python_error();
-    if (t->size == 4) d = double(float(d));
-    val->value = PyFloat_FromDouble(d);
+    // Out of the type's range is an OverflowError; a long double keeps all its digits.
+    Where w{nullptr, -1, "cast()"};
+    long double v;
+    alignas(16) unsigned char bits[16] = {0};
+    if (!real_value(o, &v, t->size > 8, "'" + text + "'", w) || !store_real(v, unsigned(t->size), bits, w))
+      throw nb::python_error();
+    if (t->size == 4) {
+      float f;
+      memcpy(&f, bits, 4);
+      val->value = PyFloat_FromDouble(f);
+    } else if (t->size == 8) {
+      double d;
+      memcpy(&d, bits, 8);
+      val->value = PyFloat_FromDouble(d);
+    } else {
+      val->value = longdouble_object(v);
+    }
   } else {
     // C semantics: the value modulo 2**bits, reinterpreted as the target's signedness.
     PyObject *n = is_pointer(o) ? PyLong_FromVoidPtr(((PointerObject *)o)->addr) : PyNumber_Index(o);
@@ -349,7 +391,8 @@ NB_MODULE(_ndffi, m) {
         else v = nb::steal(PyUnicode_DecodeUTF8(c->s.data(), Py_ssize_t(c->s.size()), "surrogateescape"));
         return nb::make_tuple(v, nb::steal(ctype_object(c->type)));
       }, "(value, CType) of a #define or enumerator, or None")
-      .def("variable", [](const Namespace &ns, const std::string &name, uintptr_t address) {
+      .def("variable", [](const Namespace &ns, const std::string &name, uintptr_t address,
+                          nb::handle keepalive) {
         const Decl *d = ns.scope.find_decl(name);
         if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
         const CType *t = d->type;
@@ -358,8 +401,11 @@ NB_MODULE(_ndffi, m) {
                           ? make_pointer((void *)address, T.pointer(t->target), nullptr, Py_ssize_t(t->length))
                           : make_pointer((void *)address, T.pointer(t), nullptr, 1);
         if (!p) throw nb::python_error();
+        // A function pointer read from it keeps the library (keepalive) alive.
+        if (!keepalive.is_none()) ((PointerObject *)p)->owner = keepalive.inc_ref().ptr();
         return nb::steal(p);
-      }, "A Pointer to a global variable (to the first element of a global array).")
+      }, nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none() = nb::none(),
+         "A Pointer to a global variable (to the first element of a global array).")
       .def("has_tag", [](const Namespace &ns, const std::string &kind, const std::string &tag) {
         return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;
       })

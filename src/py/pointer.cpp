@@ -36,11 +36,13 @@ PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize
   Py_XINCREF(owner);
   p->length = length;
   p->owns_memory = false;
+  p->call = nullptr;
   return (PyObject *)p;
 }
 
 static void pointer_dealloc(PyObject *self) {
   auto *p = (PointerObject *)self;
+  Py_XDECREF(p->call);
   Py_XDECREF(p->owner);
   if (p->owns_memory) free_aligned(p->addr);
   PyObject_Free(self);
@@ -243,6 +245,31 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
   return arr;
 }
 
+// Calling a pointer to a function: C's (*fp)(args), through a Function made on the first
+// call with the pointer's declared signature (checked like any call) and kept.  The
+// Function keeps what keeps the code (the library the pointer was read from) alive.
+static PyObject *pointer_call(PyObject *self, PyObject *args, PyObject *kwargs) {
+  auto *p = (PointerObject *)self;
+  const CType *ft = p->type->target;
+  if (ft->kind != Kind::Func) {
+    PyErr_Format(PyExc_TypeError, "a Pointer '%s' is not a function pointer and cannot be called "
+                 "(a pointer to a function type can: ndffi.cast(\"int (*)(int)\", p))", p->type->str().c_str());
+    return nullptr;
+  }
+  if (!p->addr) {
+    PyErr_Format(PyExc_ValueError, "call through a NULL function pointer '%s'", p->type->str().c_str());
+    return nullptr;
+  }
+  if (!p->call) {
+    Decl d{Decl::Function, "(*fp)", ft, std::vector<std::string>(ft->params.size()), {}, {}};
+    PyObject *f = make_function(d, p->addr, p->owner, /*release_gil=*/true, /*use_errno=*/false);
+    if (!f) return nullptr;
+    if (p->call) Py_DECREF(f);   // made meanwhile by a nested call
+    else p->call = f;
+  }
+  return PyObject_Call(p->call, args, kwargs);
+}
+
 static PyObject *pointer_get_address(PyObject *self, void *) { return pointer_int(self); }
 static PyObject *pointer_get_type(PyObject *self, void *) {
   return ctype_object(((PointerObject *)self)->type);
@@ -296,6 +323,7 @@ PyTypeObject PointerType = [] {
   t.tp_as_sequence = &pointer_as_sequence;
   t.tp_as_mapping = &pointer_as_mapping;
   t.tp_iter = pointer_iter;
+  t.tp_call = pointer_call;
   t.tp_methods = pointer_methods;
   t.tp_getset = pointer_getset;
   t.tp_flags = Py_TPFLAGS_DEFAULT;

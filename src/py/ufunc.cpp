@@ -61,6 +61,9 @@ struct UfuncData {
   int ret_op = -1;                // operand receiving the C result, -1 for none
   size_t ret_elsize = 0;
   std::vector<char> types;
+  // Per operand: the struct or union type of a record operand (its dtype is the C
+  // layout), else null; such ufuncs resolve their dtypes themselves (record_resolver).
+  std::vector<const CType *> records;
   std::string name, doc, signature;
   PyUFuncGenericFunction functions[1];
   void *data[1];
@@ -117,6 +120,7 @@ inline void load_slot(const ArgSpec &a, const char *src, unsigned char *dst) {
     }
     case Conv::Double: memcpy(dst, src, 8); return;
     case Conv::LongDouble: memcpy(dst, src, sizeof(long double)); return;
+    case Conv::Record: memcpy(dst, src, a.size); return;
     default: return;
   }
 }
@@ -138,6 +142,7 @@ inline void store_result(const ArgSpec &r, const uint64_t *ret, char *dst) {
     case Conv::Float: { uint32_t x = uint32_t(ret[0]); memcpy(dst, &x, 4); return; }
     case Conv::Double: memcpy(dst, ret, 8); return;
     case Conv::LongDouble: memcpy(dst, ret, sizeof(long double)); return;
+    case Conv::Record: memcpy(dst, ret, r.size); return;
     default: return;
   }
 }
@@ -241,7 +246,8 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
     }
   }
   const int ret_op = d->ret_op;
-  alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
+  std::vector<uint64_t> ret_mem(std::max<size_t>(4, (p.ret.size + 15) / 16 * 2));   // a struct result
+  uint64_t *ret = ret_mem.data();
   for (npy_intp i = 0; i < n; i++) {
     for (size_t k = 0; k < np; k++) {
       const UParam &u = d->params[k];
@@ -396,10 +402,10 @@ bool independent(const UfuncData *d, char **args, npy_intp n, const npy_intp *di
       for (size_t j = 0; j < od.size(); j++) span(steps[core_off + npy_intp(j)], dims[1 + od[j]]);
       core_off += npy_intp(od.size());
     }
-    size_t elsize = op == d->ret_op ? 16 : 0;
+    size_t elsize = op == d->ret_op ? std::max<size_t>(16, d->ret_elsize) : 0;
     for (const UParam &u : d->params)
       if (u.role != Role::Dim && u.index == op) elsize = u.elsize;
-    if (!elsize) elsize = 16;   // the result: at most a long double
+    if (!elsize) elsize = 16;
     lo = uintptr_t(args[op]) + uintptr_t(a);
     hi = uintptr_t(args[op]) + uintptr_t(b) + elsize;
   };
@@ -511,8 +517,51 @@ int type_number(const CType *t, const char *what, const std::string &fname) {
     return -1;
   }
   int tn = descr->type_num;
+  bool whole = size_t(PyDataType_ELSIZE(descr)) == t->byte_size();
   Py_DECREF(descr);
+  if (!whole) {   // bit-fields are not in a struct's dtype: its bytes would not all be copied
+    PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): %s '%s' has no dtype of its size "
+                 "(bit-fields)", fname.c_str(), what, t->str().c_str());
+    return -1;
+  }
   return tn;
+}
+
+// ---- record operands: their dtype is the C layout --------------------------------
+
+// The dtypes of a ufunc with struct or union operands (NumPy's legacy resolution, which
+// it uses for loops with a structured type): the operand's own dtype where it has the C
+// layout, the type's dtype for outputs NumPy allocates; a record array of another
+// layout, or a non-record array, is a TypeError naming the operand.  Numbers as usual.
+int record_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands,
+                    PyObject *type_tup, PyArray_Descr **out_dtypes) {
+  (void)type_tup;
+  const auto *d = static_cast<const UfuncData *>(ufunc->data[0]);
+  for (int i = 0; i < d->nargs; i++) {
+    const CType *rec = d->records[size_t(i)];
+    PyArray_Descr *have = operands[i] ? PyArray_DESCR(operands[i]) : nullptr;
+    std::string why;
+    if (rec && have && !record_congruent(rec, have, &why)) {
+      for (int j = 0; j < i; j++) Py_CLEAR(out_dtypes[j]);
+      PyObject *s = PyObject_Str((PyObject *)have);
+      PyErr_Format(PyExc_TypeError, "%s: operand %d must be an array of '%s' records (dtype %s), got %s%s%s",
+                   d->name.c_str(), i, rec->str().c_str(), "of the C layout", s ? PyUnicode_AsUTF8(s) : "?",
+                   why.empty() ? "" : ": ", why.c_str());
+      Py_XDECREF(s);
+      return -1;
+    }
+    out_dtypes[i] = rec && have ? have : rec ? dtype_of(rec) : PyArray_DescrFromType(d->types[size_t(i)]);
+    if (rec && have) Py_INCREF(have);
+    if (!out_dtypes[i]) {
+      for (int j = 0; j < i; j++) Py_CLEAR(out_dtypes[j]);
+      return -1;
+    }
+  }
+  if (PyUFunc_ValidateCasting(ufunc, casting, operands, out_dtypes) < 0) {
+    for (int j = 0; j < d->nargs; j++) Py_CLEAR(out_dtypes[j]);
+    return -1;
+  }
+  return 0;
 }
 
 // make_ufunc(function, name, doc, roles, ret_op, nin, nout, signature, threads,
@@ -564,6 +613,7 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
     return nullptr;
   }
   d->types.assign(size_t(d->nargs), char(-1));
+  d->records.assign(size_t(d->nargs), nullptr);
   int max_dim = -1;
   for (Py_ssize_t k = 0; k < nroles; k++) {
     const char *role;
@@ -608,7 +658,7 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
         return nullptr;
       }
       elem = pt->target;
-    } else if (!(pt->is_arith())) {
+    } else if (!(pt->is_arith() || pt->kind == Kind::Record)) {
       Py_DECREF(seq);
       PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): parameter %zd '%s' is not a number "
                    "(pointer parameters are outputs or arrays of a generalized ufunc)",
@@ -626,6 +676,7 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
       return nullptr;
     }
     d->types[size_t(index)] = char(tn);
+    if (elem->kind == Kind::Record) d->records[size_t(index)] = TypeTable::get().unqualified(elem);
     u.elsize = elem->byte_size();
     d->params.push_back(u);
   }
@@ -636,9 +687,12 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
       PyErr_SetString(PyExc_ValueError, "bad operand for the result");
       return nullptr;
     }
-    int tn = type_number(f->decl->type->target, "result type", fname);
+    const CType *rt = f->decl->type->target;
+    int tn = type_number(rt, "result type", fname);
     if (tn < 0) return nullptr;
     d->types[size_t(ret_op)] = char(tn);
+    if (rt->kind == Kind::Record) d->records[size_t(ret_op)] = TypeTable::get().unqualified(rt);
+    d->ret_elsize = rt->byte_size();
   }
   for (int i = 0; i < d->nargs; i++)
     if (d->types[size_t(i)] == char(-1)) {
@@ -666,6 +720,8 @@ PyObject *make_ufunc(PyObject *, PyObject *args) {
       d->doc.c_str(), 0, d->core ? d->signature.c_str() : nullptr);
   if (!uf) return nullptr;
   auto *u = (PyUFuncObject *)uf;
+  for (const CType *rec : d->records)
+    if (rec) u->type_resolver = record_resolver;
   if (d->core) {
     if (max_dim >= u->core_num_dim_ix) {
       Py_DECREF(uf);
