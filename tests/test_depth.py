@@ -144,9 +144,9 @@ N = MAX_NESTING
 NESTING = {
     "declarators": ("int " + wrap("(", "x", ")", N - 1) + ";", "int " + wrap("(", "x", ")", N) + ";"),
     "parameters": ("int f(" + wrap("int (*)(", "", ")", N - 2) + ");", "int f(" + wrap("int (*)(", "", ")", N - 1) + ");"),
-    "struct bodies": (wrap("struct s {", "int a;", "} x;", N - 1) + ";", wrap("struct s {", "int a;", "} x;", N) + ";"),
-    "enum in bodies": (wrap("struct s {", "enum { E } e;", "} x;", N - 1) + ";",
-                       wrap("struct s {", "enum { E } e;", "} x;", N) + ";"),
+    "struct bodies": (wrap("struct {", "int a;", "} x;", N - 1) + ";", wrap("struct {", "int a;", "} x;", N) + ";"),
+    "enum in bodies": (wrap("struct {", "enum { E } e;", "} x;", N - 1) + ";",
+                       wrap("struct {", "enum { E } e;", "} x;", N) + ";"),
     "parentheses": ("int x[" + wrap("(", "1", ")", N - 1) + "];", "int x[" + wrap("(", "1", ")", N) + "];"),
     "unary": ("int x[" + "-" * (N - 2) + "1];", "int x[" + "-" * N + "1];"),
     "conditional": ("int x[" + "1?" * (N - 1) + "1" + ":1" * (N - 1) + "];",
@@ -177,6 +177,7 @@ def test_far_past_the_limits():
     out = run_child("""
         import ndffi
         texts = ["int " + "(" * 100000 + "x" + ")" * 100000 + ";",
+                 "struct {" * 100000 + "int a;" + "} x;" * 100000 + ";",
                  "struct s {" * 100000 + "int a;" + "} x;" * 100000 + ";",
                  "int x[" + "1?" * 100000 + "1" + ":1" * 100000 + "];",
                  "int x[" + "sizeof(char[" * 30000 + "1" + "])" * 30000 + "];",
@@ -190,7 +191,7 @@ def test_far_past_the_limits():
             except ndffi.CDefError as e:
                 print("refused")
     """)
-    assert out == ["refused"] * 7
+    assert out == ["refused"] * 8
 
 
 SMALL_STACKS = """
@@ -206,7 +207,7 @@ SMALL_STACKS = """
         return v
     def steps():
         yield "declarators", lambda: ndffi.Namespace().cdef("int " + "(" * 199 + "x" + ")" * 199 + ";")
-        yield "bodies", lambda: ndffi.Namespace().cdef("struct s {" * 199 + "int a;" + "} x;" * 199 + ";")
+        yield "bodies", lambda: ndffi.Namespace().cdef("struct {" * 199 + "int a;" + "} x;" * 199 + ";")
         yield "expression", lambda: ndffi.Namespace().cdef("int x[" + "(" * 199 + "1" + ")" * 199 + "];")
         yield "chain", lambda: ndffi.Namespace().cdef(chain)
         t = lib.types[f"struct s{L-1}"]

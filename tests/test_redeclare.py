@@ -209,3 +209,20 @@ def test_rerun_from_threads():
     assert not errors
     assert len(lib._ns.names()) == 4 + 4 * 50
     assert lib.types.Weather.size == 16
+
+
+def test_failed_definition_of_a_declared_tag_leaves_it_incomplete():
+    ns = ndffi.Namespace()
+    ns.cdef("enum E; struct S; union U;")
+    deep = "struct s0 { int a; };" + "".join(f"struct s{i} {{ struct s{i - 1} x; }};" for i in range(1, 1000))
+    for bad, fragment in [("enum E { A, B, C = x };", "'x' is not a constant"),
+                          ("union U { int i; float f; } u; int broken(;", "expected a type"),
+                          ("struct S { struct S { int a; } in; };", "nested redefinition of 'struct S'"),
+                          (deep + "struct S { struct s999 x; };", "'struct S': type is nested too deeply")]:
+        with pytest.raises(ndffi.CDefError, match=fragment):
+            ns.cdef(bad)
+        assert ns.type("struct S").size == ns.type("union U").size == 0
+        assert ns.type("enum E").enumerators == [] and ns.constant_names() == []
+    ns.cdef("enum E { Z }; struct S { int q; }; union U { char c; };")
+    assert ns.type("enum E").enumerators == [("Z", 0)] and ns.constant_names() == ["Z"]
+    assert (ns.type("struct S").size, ns.type("union U").size) == (4, 1)

@@ -168,6 +168,12 @@ const CType *Parser::tagged(const std::string &kw) {
     if (rec->complete) {
       defined_again(rec, at);
     } else {
+      if (!tag.empty()) {
+        if (scope_.definition(rec))
+          error_at(at, "nested redefinition of '" + kw + " " + tag + "'", false);
+        // before the body: a failure in it leaves the record as it was
+        scope_.define_tag(rec, {origin(at), 0});
+      }
       uint64_t attrs = is_enum ? enum_body(rec, T_.record(rec), attrs_, at) : record_body(rec, attrs_, at);
       check_depth(rec, at);
       if (!tag.empty()) scope_.define_tag(rec, {origin(at), attrs});

@@ -213,7 +213,8 @@ class Scope {
   // A tag's definition: where its body was, and a digest of what went into its layout
   // beyond its members (packed, aligned, #pragma pack), so that a definition given again
   // can be told identical or not.  define_tag records it for a record of this scope
-  // that has just been completed (rolling it back un-completes the record).
+  // whose body is being read (rolling it back un-completes the record and takes out
+  // what the body put in it); definition() is nullptr until then.
   struct Definition {
     Origin origin;
     uint64_t attrs = 0;

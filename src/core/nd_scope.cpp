@@ -203,8 +203,9 @@ void Scope::define_tag(Record *rec, Definition d) {
   std::string key = tag_key(rec);
   auto it = tags_.find(key);
   if (it == tags_.end() || it->second.rec != rec) return;   // not a tag of this scope
+  bool first = !it->second.def.origin;
   it->second.def = d;
-  log(Undo::Define, key);
+  if (first) log(Undo::Define, key);
 }
 
 // Two declarations of one function are compatible when their types differ only in the

@@ -53,6 +53,15 @@ void test_transactions() {
   CHECK(later->complete && later->size == 1);
   CHECK_EQ(s.find_decl("f")->str(), std::string("int f(int named)"));
   CHECK_EQ(s.calls(), 3u);
+  // a body that fails half way leaves a declared tag as it was
+  cdef(s, "enum fwd;");
+  CHECK(throws<CDefError>([&] { cdef(s, "enum fwd { P, Q = nothing };"); }));
+  CHECK(throws<CDefError>([&] { cdef(s, "struct twice { struct twice { int a; } in; };"); },
+                          [&](const CDefError &e) { CHECK(mentions(e.what(), "nested redefinition of 'struct twice'")); }));
+  Record *fwd = s.find_tag("fwd", false, true);
+  CHECK(fwd && !fwd->complete && fwd->enumerators.empty() && s.find_constant("P") == nullptr);
+  cdef(s, "enum fwd { R };");
+  CHECK(fwd->complete && fwd->enumerators.size() == 1);
   // outside a transaction (the built-in scope is made so), nothing is logged
   Scope plain(&B);
   plain.add_typedef("X", ty("int"));
@@ -214,7 +223,7 @@ void test_depth_limits() {
   };
   const Case cases[] = {
       {"int " + wrap("(", "x", ")", 199) + ";", "int " + wrap("(", "x", ")", 200) + ";"},
-      {wrap("struct s {", "int a;", "} x;", 199) + ";", wrap("struct s {", "int a;", "} x;", 200) + ";"},
+      {wrap("struct {", "int a;", "} x;", 199) + ";", wrap("struct {", "int a;", "} x;", 200) + ";"},
       {"int f(" + wrap("int (*)(", "", ")", 198) + ");", "int f(" + wrap("int (*)(", "", ")", 199) + ");"},
       {"int x[" + wrap("(", "1", ")", 199) + "];", "int x[" + wrap("(", "1", ")", 200) + "];"},
       {"int x[" + repeat("-", 198) + "1];", "int x[" + repeat("-", 200) + "1];"},
@@ -242,7 +251,7 @@ void test_depth_limits() {
       std::string text;
       std::string error;
       bool done = false;
-    } job{"int x[" + repeat("(", 199) + "1" + repeat(")", 199) + "]; " + wrap("struct s {", "int a;", "} y;", 199) + ";"};
+    } job{"int x[" + repeat("(", 199) + "1" + repeat(")", 199) + "]; " + wrap("struct {", "int a;", "} y;", 199) + ";"};
     pthread_t th;
     int rc = pthread_create(&th, &attr, [](void *p) -> void * {
       auto *j = static_cast<Job *>(p);
