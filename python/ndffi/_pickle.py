@@ -31,7 +31,7 @@ class LibraryRecord:
     the Library alive.
     """
 
-    __slots__ = ("path", "origin", "cdefs", "__weakref__")
+    __slots__ = ("path", "origin", "cdefs", "_seen", "__weakref__")
 
     def __init__(self, path):
         if path and os.sep in path:
@@ -39,6 +39,7 @@ class LibraryRecord:
         self.path = path or ""
         self.origin = None    # (name, dirs, options) given to load()
         self.cdefs = []       # [(text, options)], in order
+        self._seen = set()    # of cdefs: the same cdef again declares nothing new
 
     def loaded_by(self, name, dirs, **options):
         if isinstance(name, str) and os.sep in name:
@@ -47,7 +48,10 @@ class LibraryRecord:
         self.origin = (name, dirs, tuple(sorted(options.items())))
 
     def add_cdef(self, text, **options):
-        self.cdefs.append((text, tuple(sorted(options.items()))))
+        entry = (text, tuple(sorted(options.items())))
+        if entry not in self._seen:   # a cell run again: what it declares is there already
+            self._seen.add(entry)
+            self.cdefs.append(entry)
 
     def state(self):
         return (self.path, self.origin, tuple(self.cdefs))

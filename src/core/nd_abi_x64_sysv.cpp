@@ -37,6 +37,7 @@
 
 #include "nd_abi.h"
 #include "nd_ccallback.h"
+#include "nd_limits.h"
 
 namespace ndffi::abi {
 namespace {
@@ -124,7 +125,15 @@ namespace {
 
 enum Class { kNone, kInteger, kSSE, kMemory };
 
+// Recursion over members held by value, up to kMaxTypeDepth levels: on a thread whose
+// stack runs low first, the type is refused rather than the stack overflowed.
+void check_stack(const CType *t) {
+  if (stack_low())
+    throw UnsupportedType("'" + t->str() + "' is nested too deeply for the stack of this thread to pass by value");
+}
+
 void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
+  check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
     if (t->length == CType::kUnknownLength) return;   // a flexible array member: no bytes
@@ -236,6 +245,7 @@ namespace {
 // True if every scalar in `t` is a long double at offset 0: the record's eightbytes
 // classify X87, X87UP and it travels in st(0) like a long double.
 bool only_x87(const CType *t) {
+  check_stack(t);
   if (t->kind == Kind::Array) return t->length == 1 && only_x87(t->target);
   if (t->kind == Kind::Record) {
     if (t->record->fields.empty()) return false;

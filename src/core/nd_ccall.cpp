@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "nd_abi.h"
+#include "nd_limits.h"
 
 namespace ndffi {
 
@@ -76,8 +77,45 @@ static bool has_bitfields(const Record *rec) {
   return false;
 }
 
-// A struct as libffi sees it: its members in order (an array as that many elements),
-// with the size and alignment of our layout.  Unions and bit-fields go to the ABI file.
+// The scalars of a struct held by value, members' members included, with their offsets
+// from its start; a union or a record with bit-fields inside is one element (the ABI
+// file's).  false when there are more than `max` or a member libffi cannot pass.
+static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<ffi_type *, size_t>> &out,
+                          size_t max) {
+  if (stack_low()) throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                                         " levels deep is too deep for the stack of this thread to pass by value");
+  for (const Record::Field &f : rec->fields) {
+    const CType *t = f.type;
+    size_t count = 1;
+    while (t->kind == Kind::Array) {
+      if (t->length == CType::kUnknownLength) { count = 0; break; }
+      count *= t->length;
+      t = t->target;
+    }
+    bool inner = t->kind == Kind::Record && !t->record->is_union && !has_bitfields(t->record);
+    ffi_type *e = inner ? nullptr : ffi_type_of(t);
+    if (!inner && !e) return false;
+    for (size_t k = 0; k < count; k++) {
+      size_t at = base + f.offset + k * t->byte_size();
+      if (inner ? !leaf_elements(t->record, at, out, max) : (out.push_back({e, at}), out.size() > max)) return false;
+    }
+  }
+  return true;
+}
+
+static ffi_type *new_struct_type(const Record *rec, const std::vector<ffi_type *> &elems) {
+  auto **list = new ffi_type *[elems.size() + 1];
+  std::copy(elems.begin(), elems.end(), list);
+  list[elems.size()] = nullptr;
+  return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
+}
+
+// A struct as libffi sees it, with the size and alignment of our layout: its scalars in
+// one list when libffi, which places each element at the next multiple of its alignment,
+// puts every one where the layout has it (so that libffi's own walks of the type, which
+// recurse per nested struct on every call, stay one level deep however deeply structs
+// nest); else its members in order (an array as that many elements).  Unions and
+// bit-fields go to the ABI file.
 static ffi_type *record_ffi_type(const Record *rec) {
   static std::mutex mu;
   static std::unordered_map<const Record *, ffi_type *> made;
@@ -86,10 +124,25 @@ static ffi_type *record_ffi_type(const Record *rec) {
     auto it = made.find(rec);
     if (it != made.end()) return it->second;
   }
+  if (stack_low())   // before anything is kept: another thread may have the stack for it
+    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                          " levels deep is too deep for the stack of this thread to pass by value");
   ffi_type *ft = nullptr;
+  std::vector<std::pair<ffi_type *, size_t>> leaves;
   if (rec->is_union || has_bitfields(rec)) {
     ft = abi::aggregate_ffi_type(rec);
-  } else {
+  } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
+    std::vector<ffi_type *> elems;
+    size_t at = 0;
+    for (auto &[e, offset] : leaves) {
+      at = align_up(uint32_t(at), e->alignment ? e->alignment : 1);
+      if (at != offset) break;
+      elems.push_back(e);
+      at += e->size;
+    }
+    if (elems.size() == leaves.size()) ft = new_struct_type(rec, elems);
+  }
+  if (!ft && !rec->is_union && !has_bitfields(rec)) {
     std::vector<ffi_type *> elems;
     bool ok = rec->size > 0;
     for (const Record::Field &f : rec->fields) {
@@ -105,12 +158,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
       if (!e) ok = false;
       for (size_t k = 0; ok && k < count; k++) elems.push_back(e);
     }
-    if (ok) {
-      auto **list = new ffi_type *[elems.size() + 1];
-      std::copy(elems.begin(), elems.end(), list);
-      list[elems.size()] = nullptr;
-      ft = new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
-    }
+    if (ok) ft = new_struct_type(rec, elems);
   }
   std::lock_guard<std::mutex> lock(mu);
   made[rec] = ft;

@@ -1,4 +1,5 @@
 #include "nd_cexpr.h"
+#include "nd_limits.h"
 
 #include <cctype>
 #include <climits>
@@ -80,6 +81,17 @@ void ConstExpr::error(const Token &t, const std::string &msg) {
   throw_cdef_error(src_, t.pos, msg, t.text);
 }
 
+struct ConstExpr::Level {
+  ConstExpr &e;
+  explicit Level(ConstExpr &expr) : e(expr) {
+    if (e.depth_ >= kMaxNesting)
+      e.error(e.peek(), "expression is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+    if (e.depth_ > 8 && stack_low()) e.error(e.peek(), "expression is nested too deeply for the stack of this thread");
+    e.depth_++;
+  }
+  ~Level() { e.depth_--; }
+};
+
 Constant ConstExpr::eval() { return conditional(); }
 
 int64_t ConstExpr::integer() {
@@ -93,6 +105,7 @@ int64_t ConstExpr::integer() {
 Constant ConstExpr::conditional() {
   Constant c = binary(0);
   if (accept("?")) {
+    Level level(*this);   // `a ? b ? c : d : e` nests to the right
     Constant a = conditional();
     if (!accept(":")) error(peek(), "expected ':'");
     Constant b = conditional();
@@ -182,8 +195,7 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
 }
 
 Constant ConstExpr::unary() {
-  if (++depth_ > 200) error(peek(), "expression is nested too deeply");
-  struct Leave { int &d; ~Leave() { d--; } } leave{depth_};
+  Level level(*this);
   const Token &t = peek();
   if (accept("-")) {
     Constant v = unary();

@@ -8,7 +8,7 @@
 namespace ndffi {
 
 void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg,
-                      const std::string &tok) {
+                      const std::string &tok, Origin previous) {
   int line = 1;
   size_t line_start = 0;
   for (size_t k = 0; k < pos && k < src.size(); k++)
@@ -19,7 +19,9 @@ void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg,
   int column = 1;
   for (size_t k = line_start; k < pos && k < src.size(); k++)
     if (((unsigned char)src[k] & 0xC0) != 0x80) column++;
-  throw CDefError(line, column, msg, tok, std::string(src.substr(line_start, line_end - line_start)));
+  CDefError e(line, column, msg, tok, std::string(src.substr(line_start, line_end - line_start)));
+  e.previous = previous;
+  throw e;
 }
 
 namespace {
@@ -30,6 +32,23 @@ class Lexer {
 
   std::vector<Token> run() {
     std::vector<Token> out;
+    lex_all(out);
+    // Lines and columns, in one pass over the text (the tokens are in order).
+    uint32_t line = 1, column = 1;
+    size_t at = 0;
+    for (Token &t : out) {
+      for (; at < t.pos && at < src_.size(); at++) {
+        if (src_[at] == '\n') line++, column = 1;
+        else if (((unsigned char)src_[at] & 0xC0) != 0x80) column++;
+      }
+      t.line = line;
+      t.column = column;
+    }
+    return out;
+  }
+
+ private:
+  void lex_all(std::vector<Token> &out) {
     bool line_start = true;      // only white space since the last newline
     bool in_directive = false;
     for (;;) {
@@ -94,10 +113,8 @@ class Lexer {
     }
     if (in_directive) out.push_back({Tok::EndLine, "", src_.size()});
     out.push_back({Tok::End, "", src_.size()});
-    return out;
   }
 
- private:
   // Skip white space and comments; true if a newline was passed that ends a line (a
   // backslash-newline inside a directive continues it).
   bool skip_space(bool in_directive) {

@@ -1,5 +1,6 @@
 #include "nd_ctype.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 
@@ -22,39 +23,55 @@ static std::string qual_prefix(uint8_t q) {
   return s;
 }
 
+// C puts a declarator around the name: str() works from the outermost derivation
+// inwards, prefixing '*' and appending "[n]" and "(params)".  A function's parameters
+// are types printed the same way, and may hold functions in turn: they are printed with
+// a stack of their own rather than by recursion, so that no depth of nesting can
+// overflow the thread's stack.
 std::string CType::str(const std::string &decl) const {
-  std::string s = decl;
-  const CType *t = this;
+  struct Frame {
+    const CType *t;
+    std::string s;        // the declarator so far
+    std::string params;   // the parameters printed so far, while t is a function
+    size_t next = 0;      // the parameter being printed
+  };
+  std::vector<Frame> stack;
+  stack.push_back({this, decl, {}, 0});
+  std::string done;   // the last frame finished
   for (;;) {
-    switch (t->kind) {
-      case Kind::Pointer: {
-        std::string q = qual_prefix(t->quals);
-        if (!q.empty()) q.pop_back();
-        s = "*" + q + (q.empty() || s.empty() ? "" : " ") + s;
-        if (t->target->kind == Kind::Array || t->target->kind == Kind::Func) s = "(" + s + ")";
-        t = t->target;
-        break;
-      }
-      case Kind::Array:
-        s += t->length == kUnknownLength ? "[]" : "[" + std::to_string(t->length) + "]";
-        t = t->target;
-        break;
-      case Kind::Func: {
-        std::string p;
-        for (size_t i = 0; i < t->params.size(); i++) p += (i ? ", " : "") + t->params[i]->str();
-        if (t->variadic) p += t->params.empty() ? "..." : ", ...";
-        if (t->params.empty() && !t->variadic) p = "void";
-        s += "(" + p + ")";
-        t = t->target;
-        break;
-      }
-      default: {
-        const std::string &name = t->record && t->record->tag.empty() && !t->record->typedef_name.empty()
-                                      ? t->record->typedef_name : t->name;
-        std::string base = qual_prefix(t->quals) + name;
-        // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
-        return s.empty() ? base : s[0] == '[' ? base + s : base + " " + s;
-      }
+    Frame &f = stack.back();
+    const CType *t = f.t;
+    if (t->kind == Kind::Pointer) {
+      std::string q = qual_prefix(t->quals);
+      if (!q.empty()) q.pop_back();
+      f.s = "*" + q + (q.empty() || f.s.empty() ? "" : " ") + f.s;
+      if (t->target->kind == Kind::Array || t->target->kind == Kind::Func) f.s = "(" + f.s + ")";
+      f.t = t->target;
+    } else if (t->kind == Kind::Array) {
+      f.s += t->length == kUnknownLength ? "[]" : "[" + std::to_string(t->length) + "]";
+      f.t = t->target;
+    } else if (t->kind == Kind::Func && f.next < t->params.size()) {
+      const CType *param = t->params[f.next];
+      stack.push_back({param, {}, {}, 0});   // f is not used again before this is done
+    } else if (t->kind == Kind::Func) {
+      std::string &p = f.params;
+      if (t->variadic) p += t->params.empty() ? "..." : ", ...";
+      if (t->params.empty() && !t->variadic) p = "void";
+      f.s += "(" + p + ")";
+      f.t = t->target;
+      f.params.clear();
+      f.next = 0;
+    } else {
+      const std::string &name = t->record && t->record->tag.empty() && !t->record->typedef_name.empty()
+                                    ? t->record->typedef_name : t->name;
+      std::string base = qual_prefix(t->quals) + name;
+      // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
+      done = f.s.empty() ? base : f.s[0] == '[' ? base + f.s : base + " " + f.s;
+      stack.pop_back();
+      if (stack.empty()) return done;
+      Frame &parent = stack.back();   // a function, printing its parameter `next`
+      parent.params += (parent.next ? ", " : "") + done;
+      parent.next++;
     }
   }
 }
@@ -168,6 +185,7 @@ const CType *TypeTable::pointer(const CType *target, uint8_t quals) {
   t.size = t.align = sizeof(void *);
   t.quals = quals;
   t.target = target;
+  t.derived = uint32_t(std::min<size_t>(target->depth_through_reference() + 1, UINT32_MAX));
   return intern(std::move(t));
 }
 
@@ -178,6 +196,7 @@ const CType *TypeTable::array(const CType *elem, size_t length) {
   t.align = elem->align;
   t.size = length == CType::kUnknownLength ? 0 : elem->size * length;
   t.quals = elem->quals;  // an array of const T is itself const
+  t.derived = uint32_t(std::min<size_t>(elem->depth() + 1, UINT32_MAX));
   return intern(std::move(t));
 }
 
@@ -187,6 +206,9 @@ const CType *TypeTable::func(const CType *result, const std::vector<const CType 
   t.target = result;
   t.params = params;
   t.variadic = variadic;
+  size_t deepest = result->depth_through_reference();
+  for (const CType *p : params) deepest = std::max(deepest, p->depth_through_reference());
+  t.derived = uint32_t(std::min<size_t>(deepest, UINT32_MAX));
   return intern(std::move(t));
 }
 
@@ -210,159 +232,6 @@ Record *TypeTable::new_record(const std::string &tag, bool is_union, bool is_enu
   return r;
 }
 
-// ---- Scope ----------------------------------------------------------------------
-
-const Scope &Scope::builtins() {
-  static Scope *s = [] {
-    auto *sc = new Scope();
-    TypeTable &T = TypeTable::get();
-    auto i = [&](const char *name, size_t size, bool sign) {
-      sc->add_typedef(name, T.int_type(size, sign, name));
-    };
-    // Fixed-width and <stddef.h> names map to the canonical C type of that width so that
-    // int64_t and long are the same type on LP64, as they are to the C compiler.
-    const CType *sc8 = T.int_type(1, true, "signed char"), *uc8 = T.int_type(1, false, "unsigned char");
-    const CType *s16 = T.int_type(2, true, "short"), *u16 = T.int_type(2, false, "unsigned short");
-    const CType *s32 = T.int_type(4, true, "int"), *u32 = T.int_type(4, false, "unsigned int");
-    const CType *s64 = T.int_type(sizeof(long), true, "long");
-    const CType *u64 = T.int_type(sizeof(long), false, "unsigned long");
-    const CType *sll = T.int_type(sizeof(long long), true, "long long");
-    const CType *ull = T.int_type(sizeof(long long), false, "unsigned long long");
-    const CType *sI64 = sizeof(long) == 8 ? s64 : sll, *uI64 = sizeof(long) == 8 ? u64 : ull;
-    const CType *sPtr = sizeof(long) == sizeof(void *) ? s64 : sll;
-    const CType *uPtr = sizeof(long) == sizeof(void *) ? u64 : ull;
-    (void)i;
-    for (auto &p : std::vector<std::pair<const char *, const CType *>>{
-             {"int8_t", sc8}, {"uint8_t", uc8}, {"int16_t", s16}, {"uint16_t", u16},
-             {"int32_t", s32}, {"uint32_t", u32}, {"int64_t", sI64}, {"uint64_t", uI64},
-             {"size_t", uPtr}, {"ssize_t", sPtr}, {"ptrdiff_t", sPtr}, {"intptr_t", sPtr},
-             {"uintptr_t", uPtr}, {"off_t", s64}, {"wchar_t", s32},
-             {"int_least8_t", sc8}, {"uint_least8_t", uc8}, {"int_fast8_t", sc8},
-             {"uint_fast8_t", uc8}, {"intmax_t", sI64}, {"uintmax_t", uI64},
-             {"bool", T.bool_type()}})
-      sc->add_typedef(p.first, p.second);
-    return sc;
-  }();
-  return *s;
-}
-
-const CType *Scope::find_typedef(const std::string &name) const {
-  for (const Scope *s = this; s; s = s->parent_) {
-    auto it = s->typedefs_.find(name);
-    if (it != s->typedefs_.end()) return it->second;
-  }
-  return nullptr;
-}
-
-static std::string tag_key(const std::string &tag, bool is_union, bool is_enum) {
-  return (is_enum ? "enum " : is_union ? "union " : "struct ") + tag;
-}
-
-Record *Scope::find_tag(const std::string &tag, bool is_union, bool is_enum) const {
-  std::string key = tag_key(tag, is_union, is_enum);
-  for (const Scope *s = this; s; s = s->parent_) {
-    auto it = s->tags_.find(key);
-    if (it != s->tags_.end()) return it->second;
-  }
-  return nullptr;
-}
-
-const Decl *Scope::find_decl(const std::string &name) const {
-  for (const Scope *s = this; s; s = s->parent_) {
-    auto it = s->decls_.find(name);
-    if (it != s->decls_.end()) return &it->second;
-  }
-  return nullptr;
-}
-
-// Two anonymous records are distinct types, but the same declaration text parsed twice
-// (a cdef run again) makes two of the same shape: a typedef of either is one type.
-static bool same_shape(const CType *a, const CType *b) {
-  if (a == b) return true;
-  if (a->kind != b->kind || a->quals != b->quals) return false;
-  if (a->kind == Kind::Pointer) return same_shape(a->target, b->target);
-  if (a->kind == Kind::Array) return a->length == b->length && same_shape(a->target, b->target);
-  if (a->kind != Kind::Record && a->kind != Kind::Enum) return false;
-  const Record *x = a->record, *y = b->record;
-  if (!x->tag.empty() || !y->tag.empty() || x->is_union != y->is_union || x->complete != y->complete ||
-      x->size != y->size || x->align != y->align || x->enum_base != y->enum_base ||
-      x->enumerators != y->enumerators || x->fields.size() != y->fields.size())
-    return false;
-  for (size_t i = 0; i < x->fields.size(); i++) {
-    const Record::Field &f = x->fields[i], &g = y->fields[i];
-    if (f.name != g.name || f.offset != g.offset || f.bit_offset != g.bit_offset ||
-        f.bit_width != g.bit_width || !same_shape(f.type, g.type))
-      return false;
-  }
-  return true;
-}
-
-// An anonymous record with its members, for messages: "struct { int x; double y; }".
-static std::string spelled_out(const CType *t) {
-  if ((t->kind != Kind::Record && t->kind != Kind::Enum) || !t->record->tag.empty()) return t->str();
-  const Record *r = t->record;
-  std::string s = r->is_enum ? "enum {" : r->is_union ? "union {" : "struct {";
-  if (r->is_enum) {
-    for (size_t i = 0; i < r->enumerators.size(); i++)
-      s += (i ? ", " : " ") + r->enumerators[i].first + " = " + std::to_string(r->enumerators[i].second);
-  } else {
-    for (const Record::Field &f : r->fields)
-      s += " " + f.type->str(f.name) + (f.bit_width >= 0 ? " : " + std::to_string(f.bit_width) : "") + ";";
-  }
-  return s + " }";
-}
-
-void Scope::add_typedef(const std::string &name, const CType *t) {
-  if (const CType *old = find_typedef(name)) {
-    if (old == t || same_shape(old, t)) return;
-    if (typedefs_.count(name))
-      throw DeclConflict("conflicting typedef '" + name + "': previously '" + spelled_out(old) +
-                         "', now '" + spelled_out(t) + "'");
-  }
-  if (decls_.count(name))
-    throw DeclConflict("'" + name + "' is already declared as '" + decls_[name].str() + "'");
-  typedefs_[name] = t;
-  typedef_order_.push_back(name);
-}
-
-void Scope::add_tag(Record *rec) {
-  tags_[tag_key(rec->tag, rec->is_union, rec->is_enum)] = rec;
-}
-
-// Two declarations of one function are compatible when their types differ only in the
-// top-level qualifiers of parameters (C11 6.7.6.3p15: `int f(const int)` and `int f(int)`,
-// `void *memcpy(void *restrict, ...)` and `void *memcpy(void *, ...)` declare one function).
-static bool same_declared_type(const CType *a, const CType *b) {
-  if (a == b) return true;
-  if (a->kind != Kind::Func || b->kind != Kind::Func || a->target != b->target ||
-      a->variadic != b->variadic || a->params.size() != b->params.size())
-    return false;
-  TypeTable &T = TypeTable::get();
-  for (size_t i = 0; i < a->params.size(); i++)
-    if (T.unqualified(a->params[i]) != T.unqualified(b->params[i])) return false;
-  return true;
-}
-
-void Scope::add_decl(Decl d) {
-  auto it = decls_.find(d.name);
-  if (it != decls_.end()) {
-    if (same_declared_type(it->second.type, d.type) && it->second.kind == d.kind) {
-      // Identical redeclaration; a later one may name parameters the first left unnamed.
-      // The first spelling of the types stays.
-      for (size_t i = 0; i < d.param_names.size() && i < it->second.param_names.size(); i++)
-        if (it->second.param_names[i].empty()) it->second.param_names[i] = d.param_names[i];
-      return;
-    }
-    throw DeclConflict("conflicting declaration of '" + d.name + "': previously '" +
-                       it->second.str() + "', now '" + d.str() + "'");
-  }
-  if (typedefs_.count(d.name))
-    throw DeclConflict("'" + d.name + "' is already declared as a typedef of '" +
-                       typedefs_[d.name]->str() + "'");
-  decl_order_.push_back(d.name);
-  decls_.emplace(d.name, std::move(d));
-}
-
 // ---- constants ----------------------------------------------------------------------
 
 std::string Constant::str() const {
@@ -376,45 +245,6 @@ std::string Constant::str() const {
     case String: return "\"" + s + "\"";
   }
   return "?";
-}
-
-const Constant *Scope::find_constant(const std::string &name) const {
-  for (const Scope *sc = this; sc; sc = sc->parent_) {
-    auto it = sc->constants_.find(name);
-    if (it != sc->constants_.end()) return &it->second;
-  }
-  return nullptr;
-}
-
-void Scope::add_constant(const std::string &name, Constant c) {
-  auto it = constants_.find(name);
-  if (it != constants_.end()) {
-    const Constant &old = it->second;
-    if (old == c) return;
-    // The same text declared again: an anonymous enum is a new type each time it is parsed.
-    auto anonymous_enum = [](const CType *t) {
-      return t && t->kind == Kind::Enum && t->record->tag.empty();
-    };
-    if (old.kind == Constant::Int && c.kind == Constant::Int && old.i == c.i &&
-        anonymous_enum(old.type) && anonymous_enum(c.type))
-      return;
-    std::string was = old.str(), now = c.str();
-    if (was == now) {
-      was += " of type '" + (old.type ? old.type->str() : std::string("?")) + "'";
-      now += " of type '" + (c.type ? c.type->str() : std::string("?")) + "'";
-    }
-    throw DeclConflict("conflicting definition of '" + name + "': previously " + was + ", now " + now);
-  }
-  if (decls_.count(name) || typedefs_.count(name))
-    throw DeclConflict("'" + name + "' is already declared");
-  constants_.emplace(name, std::move(c));
-  constant_order_.push_back(name);
-}
-
-std::vector<Record *> Scope::tags() const {
-  std::vector<Record *> out;
-  for (auto &kv : tags_) out.push_back(kv.second);
-  return out;
 }
 
 }  // namespace ndffi

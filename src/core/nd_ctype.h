@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,7 @@ struct Record {
   std::vector<Field> fields;
   std::vector<std::pair<std::string, int64_t>> enumerators;
   const CType *enum_base = nullptr;  // integer type of an enum
+  uint32_t depth = 0;   // complete: 1 + the deepest member type's depth (see CType::depth)
 };
 
 struct CType {
@@ -64,6 +66,7 @@ struct CType {
   std::vector<const CType *> params;  // Func
   Record *record = nullptr;        // Record / Enum
   std::string name;           // base spelling: "int", "unsigned long", "struct handle"
+  uint32_t derived = 0;       // Pointer, Array, Func: depth() when the node was made
 
   static constexpr size_t kUnknownLength = SIZE_MAX;
 
@@ -83,6 +86,16 @@ struct CType {
   size_t alignment() const {
     return record ? record->align : kind == Kind::Array ? target->alignment() : align;
   }
+  // How deeply the type nests: 0 for a scalar, 1 + the element's for an array, 1 + the
+  // deepest member's for a struct or union, 1 + the pointee's for a pointer, and the
+  // deepest of its result and parameters for a function, where a struct, union or enum
+  // pointed to or passed counts 0: walks of a type's structure (layouts, dtypes, struct
+  // values, libffi types) recurse into members held by value, and start again at a
+  // record reached through a pointer or a function.  The parser refuses types deeper
+  // than kMaxTypeDepth (nd_limits.h).  A record's is read from the Record (it completes
+  // later); a pointer's and a function's are fixed when the node is made.
+  size_t depth() const { return record ? record->depth : derived; }
+  size_t depth_through_reference() const { return record ? 0 : derived; }
 
   // C spelling, with `decl` (a name, or "" for an abstract type) placed where C puts it:
   // str("x") of `const double *` is "const double *x"; of `int (*)(int)` is "int (*x)(int)".
@@ -154,40 +167,104 @@ struct Constant {
   std::string str() const;   // as C would spell the value
 };
 
+// Where a declaration was made: the cdef call of its scope that made it (1 for the
+// first; 0 when no cdef call made it) and its line and column in that call's text (1-based;
+// 0 when not known).
+struct Origin {
+  uint32_t call = 0, line = 0, column = 0;
+  explicit operator bool() const { return line != 0; }
+  // "line 2, column 5 of cdef call 1", or "line 2, column 5 of this cdef call" when
+  // `current` is the call that made it
+  std::string str(uint32_t current = 0) const;
+};
+
 // A namespace of declarations: typedefs, tags, functions and globals.  Each library has
 // one whose parent is the built-in scope (the C and <stdint.h> type names).
+//
+// cdef() changes a scope in a transaction (begin, then commit or roll_back): what it
+// adds is logged, and roll_back() takes it out again, newest first, so that a failing
+// cdef leaves the scope as it was at the cost of what it added, not of what the scope
+// holds.  Transactions of one scope must not overlap (the Python binding runs each cdef
+// holding the GIL); look-ups may run between them.
 class Scope {
  public:
   explicit Scope(const Scope *parent = nullptr) : parent_(parent) {}
+  Scope(const Scope &) = delete;
+  Scope &operator=(const Scope &) = delete;
   static const Scope &builtins();
 
   const CType *find_typedef(const std::string &name) const;
-  Record *find_tag(const std::string &tag, bool is_union, bool is_enum) const;
+  Record *find_tag(const std::string &tag, bool is_union, bool is_enum) const;   // here or in a parent
+  Record *find_own_tag(const std::string &tag, bool is_union, bool is_enum) const;
   const Decl *find_decl(const std::string &name) const;
   const std::vector<std::string> &decl_names() const { return decl_order_; }
   const std::vector<std::string> &typedef_names() const { return typedef_order_; }
   const Constant *find_constant(const std::string &name) const;
   const std::vector<std::string> &constant_names() const { return constant_order_; }
-  std::vector<Record *> tags() const;   // this scope's own struct, union and enum tags
 
   // Each raises DeclConflict (a std::runtime_error) when `name` is already declared
-  // differently; an identical redeclaration is accepted.
-  void add_typedef(const std::string &name, const CType *t);
+  // differently; an identical redeclaration is accepted (and changes nothing but
+  // parameter names the first declaration left out).  `at`: where the declaration is.
+  void add_typedef(const std::string &name, const CType *t, Origin at = {});
   void add_tag(Record *rec);
-  void add_decl(Decl d);
-  void add_constant(const std::string &name, Constant c);
+  void add_decl(Decl d, Origin at = {});
+  void add_constant(const std::string &name, Constant c, Origin at = {});
+
+  // A tag's definition: where its body was, and a digest of what went into its layout
+  // beyond its members (packed, aligned, #pragma pack), so that a definition given again
+  // can be told identical or not.  define_tag records it for a record of this scope
+  // whose body is being read (rolling it back un-completes the record and takes out
+  // what the body put in it); definition() is nullptr until then.
+  struct Definition {
+    Origin origin;
+    uint64_t attrs = 0;
+  };
+  void define_tag(Record *rec, Definition d);
+  const Definition *definition(const Record *rec) const;   // nullptr: not defined here
+
+  uint32_t begin();      // starts a transaction; returns its cdef call number (1, 2, ...)
+  void commit();
+  void roll_back();
+  uint32_t calls() const { return calls_; }
 
  private:
+  struct TypedefEntry { const CType *type; Origin origin; };
+  struct TagEntry { Record *rec; Definition def; };
+  struct DeclEntry { Decl decl; Origin origin; };
+  struct ConstantEntry { Constant c; Origin origin; };
+  // One change made inside a transaction, with what undoes it.
+  struct Undo {
+    enum What : uint8_t { Typedef, Tag, Decl, Constant, ParamNames, Define } what;
+    std::string key;                          // the name, or the tag's key
+    std::vector<std::string> param_names;     // ParamNames: those before
+  };
+  void log(Undo::What what, const std::string &key, std::vector<std::string> names = {});
+
   const Scope *parent_;
-  std::unordered_map<std::string, const CType *> typedefs_;
-  std::unordered_map<std::string, Record *> tags_;   // key: "struct x", "union x", "enum x"
-  std::unordered_map<std::string, Decl> decls_;
-  std::unordered_map<std::string, Constant> constants_;
+  std::unordered_map<std::string, TypedefEntry> typedefs_;
+  std::unordered_map<std::string, TagEntry> tags_;   // key: "struct x", "union x", "enum x"
+  std::unordered_map<std::string, DeclEntry> decls_;
+  std::unordered_map<std::string, ConstantEntry> constants_;
   std::vector<std::string> decl_order_, typedef_order_, constant_order_;
+  std::vector<Undo> undo_;
+  bool in_transaction_ = false;
+  uint32_t calls_ = 0;
 };
 
+// Whether `a` and `b` are one type: the same node, or the same shape made of anonymous
+// records that a declaration parsed twice (a cdef run again) made twice.
+bool same_shape(const CType *a, const CType *b);
+
+// How the definition `now` of a record differs from `was`: "" when they are the same (the
+// same members with the same types, offsets and bit-fields, the same size and alignment;
+// for an enum, the same enumerators and integer type), else the first difference, as in
+// "member 'x' is 'long x', was 'int x'".
+std::string record_difference(const Record &was, const Record &now);
+
 struct DeclConflict : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit DeclConflict(const std::string &msg, Origin previous_ = {})
+      : std::runtime_error(msg), previous(previous_) {}
+  Origin previous;   // of the declaration this one conflicts with, when known
 };
 
 }  // namespace ndffi

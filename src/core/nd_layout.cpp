@@ -1,5 +1,7 @@
 #include "nd_layout.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace ndffi {
@@ -20,6 +22,9 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
   rec->fields.clear();
   if (rules == LayoutRules::MSVC) layout::msvc(rec, members, attrs);
   else layout::sysv(rec, members, attrs, rules == LayoutRules::AAPCS64);
+  size_t deepest = 0;
+  for (const MemberDecl &m : members) deepest = std::max(deepest, m.type->depth());
+  rec->depth = uint32_t(std::min<size_t>(deepest + 1, UINT32_MAX));
   rec->complete = true;
 }
 
@@ -29,6 +34,7 @@ void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed, LayoutRules r
   rec->enum_base = base;
   rec->size = base->size;
   rec->align = base->align;
+  rec->depth = 1;
   rec->complete = true;
 }
 

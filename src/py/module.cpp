@@ -12,6 +12,7 @@
 
 #include "callback.h"
 #include "common.h"
+#include "nd_limits.h"
 
 namespace nb = nanobind;
 
@@ -38,6 +39,11 @@ const CType *ctype_of(PyObject *o) {
     PyObject *tok = PyUnicode_DecodeUTF8(e.token.data(), Py_ssize_t(e.token.size()), "replace");
     PyObject_SetAttrString(exc, "text", tok);
     Py_XDECREF(tok);
+    // A conflicting redeclaration: (line, column, cdef call) of the earlier declaration.
+    PyObject *previous = e.previous ? Py_BuildValue("(III)", e.previous.line, e.previous.column, e.previous.call)
+                                    : Py_NewRef(Py_None);
+    PyObject_SetAttrString(exc, "previous", previous);
+    Py_XDECREF(previous);
     PyErr_SetObject(CDefErrorType, exc);
     Py_DECREF(exc);
   }
@@ -283,9 +289,15 @@ NB_MODULE(_ndffi, m) {
     m.attr(dot + 1) = nb::handle((PyObject *)t);
   }
   CDefErrorType = PyErr_NewExceptionWithDoc(
-      "ndffi.CDefError", "A C declaration could not be parsed; .line, .column and .text say where.",
+      "ndffi.CDefError",
+      "A C declaration could not be parsed; .line, .column and .text say where.  For a "
+      "redeclaration that conflicts with an earlier one, .previous is (line, column, cdef call) "
+      "of the earlier one (the library's cdef calls count from 1), else None.",
       PyExc_ValueError, nullptr);
   m.attr("CDefError") = nb::handle(CDefErrorType);
+  // How deeply declarations may nest and types may be (nd_limits.h).
+  m.attr("MAX_NESTING") = kMaxNesting;
+  m.attr("MAX_TYPE_DEPTH") = kMaxTypeDepth;
 
   nb::class_<CTypeRef>(m, "CType", "A C type.")
       .def_prop_ro("size", [](const CTypeRef &r) { return r.type->byte_size(); })

@@ -6,10 +6,21 @@
 #include <cstring>
 
 #include "common.h"
+#include "nd_limits.h"
 
 namespace ndffi::py {
 
 static const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
+
+// The walks below recurse once per level of records held by value, at most about
+// kMaxTypeDepth deep (the parser refuses deeper types); on a thread whose stack runs
+// low before that, the walk stops with this TypeError instead of overflowing it.
+static bool stack_runs_low(const CType *t) {
+  if (!stack_low()) return false;
+  PyErr_Format(PyExc_TypeError, "'%s' is nested too deeply for the stack of this thread (%zu levels); "
+               "use it from a thread with a larger stack (threading.stack_size)", t->str().c_str(), t->depth());
+  return true;
+}
 
 // ---- fields -------------------------------------------------------------------------
 
@@ -96,6 +107,7 @@ PyArray_Descr *record_dtype(const CType *t) {
     PyErr_Format(PyExc_TypeError, "'%s' is incomplete: it has no dtype", t->str().c_str());
     return nullptr;
   }
+  if (stack_runs_low(t)) return nullptr;
   std::vector<std::pair<const Record::Field *, size_t>> fields;
   flat_fields(rec, 0, fields);
   PyObject *names = PyList_New(0), *formats = PyList_New(0), *offsets = PyList_New(0);
@@ -141,6 +153,10 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why);
 // with its type)?  `why` names the first difference.
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
   const Record *rec = t->record;
+  if (stack_low()) {
+    *why = "'" + t->str() + "' is nested too deeply for the stack of this thread to compare";
+    return false;
+  }
   if (!PyDataType_HASFIELDS(d)) {
     *why = "a plain " + type_label(d) + " array, not a structured array";
     return false;
@@ -441,6 +457,7 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
     memmove(p, r->data, t->byte_size());
     return true;
   }
+  if (stack_runs_low(t)) return false;
   bool is_seq = PyTuple_Check(v) || PyList_Check(v), is_dict = PyDict_Check(v);
   if (!is_seq && !is_dict) {
     PyErr_Format(PyExc_TypeError, "%s: expected '%s' (a struct value, tuple or dict), got %s",
@@ -487,9 +504,11 @@ static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
 
 static PyObject *record_repr(PyObject *self) {
   auto *r = (RecordObject *)self;
+  std::string s = "<ndffi.StructValue '" + r->type->str() + "' {";
+  // A member's repr is this function again: deep nesting is elided where the stack runs low.
+  if (stack_low()) return PyUnicode_FromString((s + "...}>").c_str());
   std::vector<std::pair<const Record::Field *, size_t>> fields;
   flat_fields(r->type->record, 0, fields);
-  std::string s = "<ndffi.StructValue '" + r->type->str() + "' {";
   for (size_t i = 0; i < fields.size(); i++) {
     PyObject *v = get_member(r, fields[i].first, r->data + fields[i].second);
     PyObject *rep = v ? PyObject_Repr(v) : nullptr;

@@ -70,6 +70,10 @@ void test_parse_errors();
 void test_parse_and_scope();
 void test_scope_conflicts();
 void test_arg_spec();
+// scope.cpp: transactions, declaring again, limits on nesting and depth
+void test_transactions();
+void test_redefinitions();
+void test_depth_limits();
 // calls.cpp: call plans (direct stubs and libffi) and closures
 void test_calls();
 void test_closures();

@@ -23,6 +23,9 @@ int main() {
   test_parse_and_scope();
   test_scope_conflicts();
   test_arg_spec();
+  test_transactions();
+  test_redefinitions();
+  test_depth_limits();
   test_calls();
   test_closures();
   test_layout_msvc();

@@ -1,0 +1,29 @@
+// How deeply declarations and types may nest, and the check that keeps every recursion
+// over them (the parser's, and the walks of a type's structure: layout, dtypes, struct
+// values, libffi types) from overflowing the stack of the thread that runs it.
+//
+// Each limit is a count the error message states; a thread started with a small stack
+// (threading.stack_size) gets the same error earlier, when its stack runs low, instead
+// of a crash.
+#pragma once
+
+#include <cstddef>
+
+namespace ndffi {
+
+// Levels of nesting in one declaration: parenthesised declarators, parameter lists,
+// struct/union/enum bodies and type names within each other; and, counted apart,
+// levels of a constant expression (parentheses, unary operators, ?:).
+constexpr int kMaxNesting = 200;
+
+// Levels of a type (CType::depth): pointers, arrays, functions and struct or union
+// members, counted through typedefs and tags: a chain of typedefs each a pointer to the
+// one before, or of structs each holding the one before, ends here.
+constexpr size_t kMaxTypeDepth = 1000;
+
+// True when less than a reserve (64 KiB, or a quarter of a smaller stack) is left on
+// the calling thread's stack.  Cheap after the first call in a thread; false where the
+// platform does not say where the stack ends.
+bool stack_low();
+
+}  // namespace ndffi
