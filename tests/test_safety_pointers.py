@@ -17,6 +17,7 @@ read-only, against tests/clib/pointers.c.
 import array
 import gc
 import mmap
+import sys
 import threading
 import weakref
 
@@ -56,6 +57,12 @@ DECLS = """
     double *c_values_get(void);
     typedef struct { double (*f)(double); double scale; } fnbox;
     double fnbox_call(const fnbox *b, double x);
+    typedef struct { const char *names[3]; int n; } namelist;
+    size_t namelist_total(const namelist *l);
+    void find_char(char *s, int c, char **out);
+    typedef struct { double a, b; } pair;
+    double call_with_pair(double (*cb)(pair), double a, double b);
+    double scribble(double x);
 """
 
 lib = clib_fixture("pointers", DECLS)
@@ -256,6 +263,85 @@ def test_argv_idiom(lib):
     assert lib.rows_total(rows, 2, 3) == 9.0
 
 
+def test_arrays_of_pointers_inside_a_struct(lib):
+    lst = lib.types.namelist(names=[b"ab", "".join(["c", "de"])], n=2)
+    gc.collect()
+    assert lib.namelist_total(lst) == 5
+    names = lst.names                        # a Pointer to the first element, bounded
+    assert names[1].string() == b"cde" and len(names) == 3
+    with pytest.raises(IndexError):
+        names[3]
+    w = bytearray(b"wxyz\0")
+    names[2] = w                             # through the field's Pointer: the struct keeps it
+    lst.n = 3
+    del names
+    gc.collect()
+    assert lib.namelist_total(lst) == 9
+    with pytest.raises(BufferError):
+        w.extend(b"!")
+    lst.names = [None, None, None]
+    w.extend(b"!")                           # overwritten: the export is gone
+    with pytest.raises(TypeError, match="field 'names' of 'namelist' element 0"):
+        lst.names = [3.5]
+
+
+def test_out_parameter_through_a_pointer_to_a_pointer(lib):
+    s = bytearray(b"key=value\0")
+    out = lib.new("char **")
+    lib.find_char(s, ord("="), out)
+    found = out[0]
+    assert found.string() == b"=value"
+    with pytest.raises(BufferError):
+        s.extend(b"!")                       # out keeps an export of s
+    with pytest.raises(IndexError):
+        found[7]                             # bounded by s
+    del found
+    out[0] = None
+    gc.collect()
+    s.extend(b"!")
+
+
+def test_callback_struct_argument_outlives_the_call(lib):
+    kept = []
+
+    def cb(p):
+        kept.append(p)
+        return p.a + p.b
+
+    assert lib.call_with_pair(cb, 1.5, 2.5) == 4.0
+    for _ in range(10):
+        lib.scribble(99.0)                   # reuse C's stack
+    assert (kept[0].a, kept[0].b) == (1.5, 2.5)
+
+
+def test_threads_replacing_elements_during_calls(lib):
+    argv = lib.new("char *[2]")
+    argv[0] = ndffi.new("char[200000]", b"a" * 199_999)
+    stop = threading.Event()
+    errors = []
+
+    def caller():
+        while not stop.is_set():
+            n = lib.argv_total(1, argv)
+            if n not in (199_999, 99_999):
+                errors.append(n)
+
+    strings = [ndffi.new("char[200000]", b"b" * 99_999), ndffi.new("char[200000]", b"a" * 199_999)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    t = threading.Thread(target=caller)
+    t.start()
+    try:
+        for i in range(3000):
+            argv[0] = strings.pop()          # the only reference: replaced, it may be freed
+            strings.append(ndffi.new("char[200000]", (b"b" * 99_999) if i % 2 else (b"a" * 199_999)))
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+
+
 def test_linked_list_of_struct_values(lib):
     N = lib.types["struct node"]
     tail = N(data=np.array([3.0, 4.0]), n=2)
@@ -319,6 +405,7 @@ def test_function_pointer_field_keeps_its_callback(lib):
 
 
 def test_threads_replacing_fields_during_calls(lib):
+    # Without the call holding what the memory it passes keeps, C reads a freed array.
     p = lib.types.particles(x=np.ones(200_000), n=200_000)
     stop = threading.Event()
     errors = []
@@ -332,14 +419,17 @@ def test_threads_replacing_fields_during_calls(lib):
         except Exception as e:   # pragma: no cover - reported below
             errors.append(e)
 
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
     t = threading.Thread(target=caller)
     t.start()
     try:
-        for i in range(200):
+        for i in range(2000):
             p.x = np.full(200_000, 2.0 if i % 2 else 1.0)   # the old array may be freed
     finally:
         stop.set()
         t.join()
+        sys.setswitchinterval(interval)
     assert errors == []
 
 

@@ -374,7 +374,7 @@ static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
     const CType *e = t->target;
     size_t es = e->byte_size();
     for (Py_ssize_t i = 0; i < n; i++) {
-      std::string where = w.str() + "[" + std::to_string(i) + "]";
+      std::string where = w.str() + " element " + std::to_string(i);
       Where wi = ws.inner(where.c_str());
       PyObject *item = PyTuple_GET_ITEM(items, i);
       bool done = e->kind == Kind::Array ? set_elements(e, mem + size_t(i) * es, item, wi)

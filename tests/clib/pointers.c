@@ -82,3 +82,19 @@ double call_with_particles(particles_cb cb, particles *p) { return cb(p); }
 /* A function pointer in a struct. */
 typedef struct { double (*f)(double); double scale; } fnbox;
 double fnbox_call(const fnbox *b, double x) { return b->f ? b->scale * b->f(x) : -1; }
+
+/* An array of pointers inside a struct. */
+typedef struct { const char *names[3]; int n; } namelist;
+size_t namelist_total(const namelist *l) {
+    size_t t = 0;
+    for (int i = 0; i < l->n; i++) t += l->names[i] ? strlen(l->names[i]) : 0;
+    return t;
+}
+
+/* An out-parameter through a pointer to a pointer: *out points into s. */
+void find_char(char *s, int c, char **out) { *out = strchr(s, c); }
+
+/* A struct by value handed to a callback. */
+typedef struct { double a, b; } pair;
+double call_with_pair(double (*cb)(pair), double a, double b) { pair p = {a, b}; return cb(p); }
+double scribble(double x) { volatile double junk[64]; for (int i = 0; i < 64; i++) junk[i] = -x; return junk[7]; }
