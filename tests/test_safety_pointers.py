@@ -677,6 +677,19 @@ def test_struct_views_of_read_only_memory(lib):
     assert lib.particles_sum(lib.cast("particles *", raw)) == 0.0   # const: fine
 
 
+def test_const_fields_are_set_when_the_value_is_made(lib):
+    lib.cdef("typedef struct { const int k; double *const data; int n; } fixed_t;")
+    a = np.ones(2)
+    v = lib.types.fixed_t(k=3, data=a, n=2)
+    assert v.k == 3 and v.data.address == a.ctypes.data
+    with pytest.raises(TypeError, match=r"field 'k' of 'fixed_t'.*const"):
+        v.k = 4
+    with pytest.raises(TypeError, match=r"field 'data' of 'fixed_t'.*const"):
+        v.data = None
+    v.n = 1
+    assert v.k == 3 and v.n == 1
+
+
 # ---- 9. as_array with object dtypes --------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [object, [("a", np.float64), ("o", object)],

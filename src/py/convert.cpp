@@ -58,6 +58,7 @@ std::string describe(PyObject *o) {
   if (PyArray_Check(o)) return dtype_name(PyArray_DESCR((PyArrayObject *)o)) + " array";
   if (is_pointer(o)) return "pointer '" + ((PointerObject *)o)->type->str() + "'";
   if (is_value(o)) return "'" + ((ValueObject *)o)->type->str() + "' value";
+  if (is_record(o)) return "a '" + ((RecordObject *)o)->type->str() + "' struct value";
   return Py_TYPE(o)->tp_name;
 }
 
@@ -207,7 +208,8 @@ static const CType *strip(const CType *t) { return TypeTable::get().unqualified(
 static bool pointer_compatible(const CType *want, const CType *have, std::string *why) {
   const CType *wt = want->target, *ht = have->target;
   if (ht->is_const() && !wt->is_const()) {
-    *why = "pointer '" + have->str() + "' to const; the parameter is not const, so C may write to it";
+    *why = "pointer '" + have->str() + "' to const (the parameter is not const, so C may write to it): "
+           "pass a writeable buffer, such as a bytearray or a writeable array";
     return false;
   }
   if (wt->kind == Kind::Void || ht->kind == Kind::Void) return true;

@@ -78,7 +78,9 @@ static void pointer_dealloc(PyObject *self) {
   auto *p = (PointerObject *)self;
   PyObject_GC_UnTrack(self);
   if (p->weakrefs) PyObject_ClearWeakRefs(self);
-  free_keeps(p->keeps);
+  Keeps *k = p->keeps;
+  p->keeps = nullptr;
+  free_keeps(k);
   Py_XDECREF(p->owner);
   if (p->owns_memory) free_aligned(p->addr);
   PyObject_GC_Del(self);

@@ -564,6 +564,11 @@ static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
                  describe_memory(r->owner, r->span).c_str());
     return -1;
   }
+  if (f->type->is_const()) {   // as in C: initialised when the value is made, not assigned
+    PyErr_Format(PyExc_TypeError, "cannot set %s: it is const ('%s'); give it when the value is made",
+                 where.c_str(), f->type->str().c_str());
+    return -1;
+  }
   Where w{nullptr, -1, where.c_str()};
   w.home = home_of(self);
   return set_member(f, r->data + off, v, w) ? 0 : -1;
