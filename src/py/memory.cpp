@@ -171,9 +171,16 @@ static bool is_c_memory(PyObject *o) {
   return is_pointer(o) && !((PointerObject *)o)->owner && !((PointerObject *)o)->owns_memory;
 }
 
+// ... and nothing stored through it keeps Python memory: storing its address keeps nothing.
+static bool keeps_nothing(PyObject *o) {
+  if (!is_c_memory(o)) return false;
+  Keeps *k = ((PointerObject *)o)->keeps;
+  return !k || k->at.empty();
+}
+
 bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span,
                  const Where &w, PyObject *value) {
-  if (!owner || (!keeps_slot(home) && !w.holds && is_c_memory(owner))) {
+  if (!owner || keeps_nothing(owner) || (!keeps_slot(home) && !w.holds && is_c_memory(owner))) {
     forget_stored(home, slot, slot + sizeof(void *));
     return true;
   }
