@@ -118,6 +118,8 @@ PyArray_Descr *record_dtype(const CType *t);
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why);
 struct Where;
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+// A C array of type t at p from bytes, a list of its elements or an array.
+bool set_array(const CType *t, char *p, PyObject *v, const Where &w);
 
 // ---- the ownership of memory (memory.cpp) ----
 

@@ -596,6 +596,7 @@ static bool store_function_pointer(const ArgSpec &a, const PyArgInfo &info, void
 
 bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
   if (t->kind == Kind::Record) return set_record(t, (char *)p, o, w);
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength) return set_array(t, (char *)p, o, w);
   ArgSpec a;
   try {
     a = arg_spec(t);
