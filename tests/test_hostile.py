@@ -70,3 +70,84 @@ def test_arrays_of_arrays_in_new_memory_and_through_pointers(types):
         ndffi.new("short[2][2]", [[1.5, 2], [3, 4]])
     s = types.seg(pts=[(1, 2), {"x": 3, "y": 4}])
     assert (s.pts[1]["x"], s.pts[0]["y"]) == (3.0, 2.0)
+
+
+# ---- cast(), protocols and string() ------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(6.0)[::2],                  # p[1] would be element 1 of the base
+    lambda: np.arange(6.0)[::-1],
+    lambda: np.broadcast_to(np.zeros(1), (4,)),
+], ids=["strided", "reversed", "broadcast"])
+def test_cast_refuses_arrays_whose_elements_are_not_consecutive(make):
+    with pytest.raises(TypeError, match=r"cast\('double \*', \.\.\.\): expected a contiguous array.*ascontiguousarray"):
+        ndffi.cast("double *", make())
+    f = np.asfortranarray(np.arange(6.0).reshape(2, 3))   # one block: fine
+    assert ndffi.cast("double *", f)[1] == f.ravel(order="F")[1]
+
+
+def test_cast_of_a_non_contiguous_buffer_names_the_cast():
+    with pytest.raises(TypeError, match=r"cast\('char \*', \.\.\.\): expected a contiguous buffer, got memoryview"):
+        ndffi.cast("char *", memoryview(bytearray(b"abcdefgh"))[::2])
+
+
+class Interface:
+    def __init__(self, **iface):
+        self.__array_interface__ = dict(version=3, **iface)
+
+
+class LyingDLPack:
+    def __dlpack__(self, **kw):
+        return 5
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
+@pytest.fixture(scope="module")
+def libc():
+    lib = ndffi.load(None)
+    lib.cdef("void *memset(void *s, int c, size_t n);"
+             "typedef struct { double *x; int n; } dvec;")
+    return lib
+
+
+def test_a_protocol_that_fails_is_named(libc):
+    with pytest.raises(ValueError, match=r"memset\(\) argument 1 's': LyingDLPack is not an array by its protocol"):
+        libc.memset(LyingDLPack(), 0, 1)
+    with pytest.raises(TypeError, match=r"dvec\(\) field 'x': Interface is not an array by its protocol"):
+        libc.types.dvec(x=Interface(shape=(1,), typestr="<f8", data=5))
+    with pytest.raises(ValueError, match=r"cast\('double \*', \.\.\.\): LyingDLPack"):
+        ndffi.cast("double *", LyingDLPack())
+
+
+def test_an_interface_claiming_more_than_its_buffer_is_refused(libc):
+    buf = bytearray(16)
+    huge = dict(shape=(1 << 20,), typestr="<f8", data=buf)   # NumPy itself does not check
+    with pytest.raises(ValueError, match=r"memset\(\) argument 1 's': Interface .*its __array_interface__ claims 8388608 bytes.*bytearray of 16 bytes"):
+        libc.memset(Interface(**huge), 0, 8)
+    with pytest.raises(ValueError, match=r"field 'x'.*claims"):
+        libc.types.dvec(x=Interface(**huge))
+    with pytest.raises(ValueError, match=r"claims 8 bytes at offset 16"):
+        ndffi.cast("double *", Interface(shape=(1,), typestr="<f8", data=buf, offset=16))
+
+
+def test_an_interface_over_a_buffer_holds_its_export(libc):
+    buf = bytearray(16)
+    v = libc.types.dvec(x=Interface(shape=(2,), typestr="<f8", data=buf), n=2)
+    with pytest.raises(BufferError):
+        buf.extend(b"x" * 4096)                   # C's pointer would dangle
+    p = ndffi.cast("double *", Interface(shape=(2,), typestr="<f8", data=bytes(16)))
+    assert len(p) == 2 and p[1] == 0.0
+    with pytest.raises(TypeError, match="read-only"):
+        p[0] = 1.0                                # bytes stay immutable
+    del v
+    buf.extend(b"x")                              # free again
+
+
+def test_string_refuses_a_negative_length():
+    p = ndffi.cast("char *", b"abc")
+    with pytest.raises(ValueError, match=r"string\(\): length must be >= 0.*got -1"):
+        p.string(-1)
+    assert p.string() == b"abc" and p.string(None) == b"abc" and p.string(2) == b"ab"

@@ -352,6 +352,46 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span) {
   return true;
 }
 
+// An array NumPy made from an `__array_interface__` whose data is a buffer object keeps
+// that object but holds no export of it (so it could be resized or closed under C), and
+// NumPy does not check that the shape fits in the buffer.  Returns a view of the same
+// memory held through an export (a new reference; `arr`'s is taken), or nullptr with
+// ValueError when the array claims bytes the buffer does not have.
+PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
+  PyObject *base = PyArray_BASE(arr);
+  while (base && PyArray_Check(base)) base = PyArray_BASE((PyArrayObject *)base);
+  if (!base || Py_TYPE(base) == &ExportType || PyMemoryView_Check(base) || !PyObject_CheckBuffer(base))
+    return arr;   // NumPy's own memory, or an export it holds (a memoryview)
+  Span buf;
+  PyObject *exp = export_of(base, &buf);
+  if (!exp) {
+    Py_DECREF(arr);
+    return nullptr;
+  }
+  Span s = array_span(arr);
+  if (PyArray_SIZE(arr) && (s.lo < buf.lo || s.hi > buf.hi)) {
+    PyErr_Format(PyExc_ValueError,
+                 "its __array_interface__ claims %zd bytes at offset %zd of a %s of %zd bytes",
+                 Py_ssize_t(s.hi - s.lo), Py_ssize_t(s.lo - buf.lo), Py_TYPE(base)->tp_name,
+                 Py_ssize_t(buf.hi - buf.lo));
+    Py_DECREF(exp), Py_DECREF(arr);
+    return nullptr;
+  }
+  PyArray_Descr *d = PyArray_DESCR(arr);
+  Py_INCREF(d);
+  int flags = PyArray_FLAGS(arr) & NPY_ARRAY_WRITEABLE;
+  if (buf.readonly) flags = 0;
+  PyObject *view = PyArray_NewFromDescr(&PyArray_Type, d, PyArray_NDIM(arr), PyArray_DIMS(arr),
+                                        PyArray_STRIDES(arr), PyArray_DATA(arr), flags, nullptr);
+  Py_DECREF(arr);
+  if (!view || PyArray_SetBaseObject((PyArrayObject *)view, exp) < 0) {   // the export is the view's
+    Py_XDECREF(view);
+    if (view == nullptr) Py_DECREF(exp);
+    return nullptr;
+  }
+  return (PyArrayObject *)view;
+}
+
 // ---- pointers C returns or stores into the memory of a call's arguments ---------------
 
 // The offsets of the pointers in a value of type t (fields, elements, union members).

@@ -170,14 +170,41 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
     auto *p = (PointerObject *)o;   // code, not data: nothing to index or write
     return make_pointer_in(p->addr, t, home_of(o), Span{(char *)p->addr, (char *)p->addr, true, true});
   }
+  std::string where = "cast('" + text + "', ...)";
+  nb::object view;   // an array by protocol, as a NumPy view of its memory
   if (!is_pointer(o) && !is_record(o) && !PyArray_Check(o) && !PyObject_CheckBuffer(o)) {
-    PyErr_Format(PyExc_TypeError, "cast('%s', ...): expected an int address, a Pointer, an array or None, got %s",
-                 text.c_str(), describe(o).c_str());
+    view = nb::steal((PyObject *)as_array_view(o));
+    if (!view.is_valid()) {
+      if (PyErr_Occurred()) return protocol_failed(where, o), nullptr;
+      PyErr_Format(PyExc_TypeError, "%s: expected an int address, a Pointer, an array or None, got %s",
+                   where.c_str(), describe(o).c_str());
+      return nullptr;
+    }
+    o = view.ptr();
+  }
+  // A pointer reaches consecutive elements: a strided view's would not be its elements.
+  if (PyArray_Check(o) && !PyArray_ISONESEGMENT((PyArrayObject *)o)) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s: expected a contiguous array, got a non-contiguous %s (its elements are not "
+                 "consecutive in memory); pass np.ascontiguousarray(x), a copy",
+                 where.c_str(), describe(o).c_str());
     return nullptr;
   }
   PyObject *owner;
   Span span;
-  if (!memory_of(o, &owner, &span)) return nullptr;
+  if (!memory_of(o, &owner, &span)) {
+    if (PyErr_ExceptionMatches(PyExc_BufferError)) {   // e.g. a non-contiguous memoryview
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      PyObject *s = value ? PyObject_Str(value) : nullptr;
+      PyErr_Format(PyExc_TypeError, "%s: expected a contiguous buffer, got %s (%s)", where.c_str(),
+                   describe(o).c_str(), s && PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : "no simple buffer");
+      Py_XDECREF(s), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+    } else {
+      name_failure(where);
+    }
+    return nullptr;
+  }
   void *addr = is_pointer(o)  ? ((PointerObject *)o)->addr
              : is_record(o)   ? (void *)((RecordObject *)o)->data
              : PyArray_Check(o) ? PyArray_DATA((PyArrayObject *)o)
