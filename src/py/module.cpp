@@ -182,28 +182,17 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
     }
     o = view.ptr();
   }
-  // A pointer reaches consecutive elements: a strided view's would not be its elements.
-  if (PyArray_Check(o) && !PyArray_ISONESEGMENT((PyArrayObject *)o)) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: expected a contiguous array, got a non-contiguous %s (its elements are not "
-                 "consecutive in memory); pass np.ascontiguousarray(x), a copy",
-                 where.c_str(), describe(o).c_str());
-    return nullptr;
-  }
   PyObject *owner;
   Span span;
-  if (!memory_of(o, &owner, &span)) {
-    if (PyErr_ExceptionMatches(PyExc_BufferError)) {   // e.g. a non-contiguous memoryview
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      PyObject *s = value ? PyObject_Str(value) : nullptr;
-      PyErr_Format(PyExc_TypeError, "%s: expected a contiguous buffer, got %s (%s)", where.c_str(),
-                   describe(o).c_str(), s && PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : "no simple buffer");
-      Py_XDECREF(s), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
-    } else {
-      name_failure(where);
-    }
-    return nullptr;
+  if (!memory_of(o, &owner, &span) && PyErr_ExceptionMatches(PyExc_BufferError) && !PyArray_Check(o)) {
+    // A strided buffer (memoryview(b)[::2]) has no simple buffer: as a NumPy view of it,
+    // its Pointer is a strided array's, which C indexes with the strides it is told.
+    PyErr_Clear();
+    view = nb::steal(PyArray_FromAny(o, nullptr, 0, 0, 0, nullptr));
+    if (view.is_valid()) o = view.ptr();
+    if (!view.is_valid() || !memory_of(o, &owner, &span)) return name_failure(where), nullptr;
+  } else if (PyErr_Occurred()) {
+    return name_failure(where), nullptr;
   }
   void *addr = is_pointer(o)  ? ((PointerObject *)o)->addr
              : is_record(o)   ? (void *)((RecordObject *)o)->data
