@@ -195,3 +195,62 @@ def test_a_generated_header_the_user_edited_is_the_users(tmp_path, cache):
     assert ndffi.build([src], output_dir=out, force=True).sci(1) == 3
     write(src, "int sci(int x) { return x + 3; }\n")   # ndffi's own again: replaced
     assert ndffi.build([src], output_dir=out).sci(1) == 4
+
+
+def test_a_header_created_earlier_in_the_search_order_is_compiled(tmp_path, cache):
+    inc1, inc2 = tmp_path / "inc1", tmp_path / "inc2"
+    write(inc2 / "x.h", "#define X 1\n")
+    inc1.mkdir()
+    src = write(tmp_path / "r.c", "#include <x.h>\nint x(void) { return X; }\n")
+    dirs = [inc1, inc2]
+    assert ndffi.build([src], include_dirs=dirs).x() == 1
+    write(inc1 / "x.h", "#define X 2\n")          # now found first
+    assert ndffi.build([src], include_dirs=dirs).x() == 2
+    (inc1 / "x.h").unlink()
+    assert ndffi.build([src], include_dirs=dirs).x() == 1
+
+
+def test_a_header_created_next_to_the_source_is_compiled(tmp_path, cache):
+    inc = tmp_path / "inc"
+    write(inc / "y.h", "#define Y 1\n")
+    src = write(tmp_path / "s.c", '#include "y.h"\nint y(void) { return Y; }\n')
+    assert ndffi.build([src], include_dirs=[inc]).y() == 1
+    write(tmp_path / "y.h", "#define Y 3\n")      # "..." looks beside the source first
+    assert ndffi.build([src], include_dirs=[inc]).y() == 3
+
+
+def test_a_header_has_include_finds_later_is_compiled(tmp_path, cache, monkeypatch):
+    src = write(tmp_path / "q.c", """\
+        #if __has_include("opt.h")
+        #include "opt.h"
+        #else
+        #define W 1
+        #endif
+        int w(void) { return W; }
+        """)
+    assert ndffi.build([src]).w() == 1
+    write(tmp_path / "opt.h", "#define W 7\n")
+    assert ndffi.build([src]).w() == 7
+
+
+def test_unchanged_builds_still_hit_the_cache(tmp_path, cache):
+    src = write(tmp_path / "h.c", '#include <stdio.h>\n#include "loc.h"\nint h(void) { return L; }\n')
+    write(tmp_path / "loc.h", "#define L 5\n")
+    first = ndffi._build.compile_library([src])
+    again = ndffi._build.compile_library([src])
+    assert first.compiled and not again.compiled and again.library == first.library
+
+
+def test_a_header_import_sees_a_header_created_earlier_in_the_search_order(tmp_path, cache):
+    from ndffi import _headers
+    if _headers.libclang_version() is None:
+        pytest.skip("needs libclang")
+    inc1, inc2 = tmp_path / "inc1", tmp_path / "inc2"
+    inc1.mkdir()
+    write(inc2 / "t.h", "typedef int T;\n")
+    api = write(tmp_path / "api.h", "#include <t.h>\nT get(void);\n")
+    first = _headers.import_header(str(api), include_dirs=[inc1, inc2])
+    assert str(inc2 / "t.h") in first["files"]
+    write(inc1 / "t.h", "typedef double T;\n")
+    again = _headers.import_header(str(api), include_dirs=[inc1, inc2])
+    assert str(inc1 / "t.h") in again["files"]

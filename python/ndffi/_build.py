@@ -79,7 +79,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
 # (:mod:`ndffi._declscan`) changes, so old entries are not reused.
-_FORMAT = 4
+_FORMAT = 5
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -489,10 +489,18 @@ def _compile_entry(plan, tmp):
 
     langs = {src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
              for what, _cmd, src, _aux in jobs if what == "preprocess"}
+    deps = _build_cache.dependencies(depfiles, tmp, started, plan)
+    searches = []
+    for lg in sorted({lg for _, lg in sources} | ({"c"} if plan.header else set())):
+        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull,
+                                                                      "-o", os.devnull]
+        proc = _run(cmd)
+        searches.append(_build_cache.parse_search_list(proc.stderr or ""))
+    absent = _build_cache.absences(deps, searches, plan.cflags + common, plan, started)
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
         "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
-        "deps": _build_cache.dependencies(depfiles, tmp, started, plan),
+        "deps": deps if absent is not None else None, "absent": absent or [],
         "declarations": declarations, "warning": warning,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
