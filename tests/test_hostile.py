@@ -72,6 +72,20 @@ def test_arrays_of_arrays_in_new_memory_and_through_pointers(types):
     assert (s.pts[1]["x"], s.pts[0]["y"]) == (3.0, 2.0)
 
 
+def test_new_memory_refuses_bytes_for_arrays_of_wider_elements():
+    with pytest.raises(TypeError, match=r"new\(\) initializer: expected a list of values for 'double\[2\]', got bytes"):
+        ndffi.new("double[2]", b"12")            # was [49.0, 50.0]
+    assert list(ndffi.new("unsigned char[2]", b"\x01\xff")) == [1, 255]
+
+
+def test_a_failing_index_conversion_is_named():
+    q = ndffi.new("int[2]")
+    with pytest.raises(TypeError, match=r"^pointer element: only integer scalar arrays"):
+        q[0] = np.array([7])
+    with pytest.raises(TypeError, match=r"^new\(\) initializer element|^new\(\) initializer: "):
+        ndffi.new("int *", np.array([7, 8]))
+
+
 # ---- cast(), protocols and string() ------------------------------------------------------
 
 
@@ -254,3 +268,21 @@ def test_a_header_import_sees_a_header_created_earlier_in_the_search_order(tmp_p
     write(inc1 / "t.h", "typedef double T;\n")
     again = _headers.import_header(str(api), include_dirs=[inc1, inc2])
     assert str(inc1 / "t.h") in again["files"]
+
+
+def _immutable(path, on):
+    return subprocess.run(["chattr", "-R", "+i" if on else "-i", str(path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="root ignores modes: the cache is made read-only with chattr +i")
+def test_an_immutable_cache_is_used_for_hits_and_bypassed_for_misses(tmp_path, cache):
+    assert ndffi.inline("int a(void) { return 1; }").a() == 1
+    if not _immutable(cache, True):
+        pytest.skip("chattr +i is not supported here")
+    try:
+        assert ndffi.inline("int a(void) { return 1; }").a() == 1    # a hit, read only
+        assert ndffi.inline("int b(void) { return 2; }").b() == 2    # built elsewhere
+    finally:
+        _immutable(cache, False)

@@ -96,7 +96,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
     if (PyFloat_Check(num) || !PyIndex_Check(num))
       return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
     num = PyNumber_Index(num);
-    if (!num) return false;
+    if (!num) return name_failure(w.str()), false;   // np.array([7]), a failing __index__
     bool ok = int_value(a, num, dst, w);
     Py_DECREF(num);
     return ok;

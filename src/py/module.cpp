@@ -133,6 +133,10 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   }
   Where w{nullptr, -1, "new() initializer"};
   w.home = p.ptr();   // the new memory keeps what the pointers stored into it point to
+  if (t->kind == Kind::Array && (PyBytes_Check(init.ptr()) || PyByteArray_Check(init.ptr())) && !is_char)
+    throw nb::type_error(("new() initializer: expected a list of values for '" + t->str() +
+                          "', got " + Py_TYPE(init.ptr())->tp_name +
+                          " (bytes initialize arrays of 1-byte integers)").c_str());
   if (t->kind == Kind::Array && PySequence_Check(init.ptr()) && !PyUnicode_Check(init.ptr())) {
     nb::object seq = nb::steal(PySequence_Fast(init.ptr(), "new(): initializer must be a sequence"));
     if (!seq.is_valid()) throw nb::python_error();
