@@ -286,3 +286,19 @@ def test_an_immutable_cache_is_used_for_hits_and_bypassed_for_misses(tmp_path, c
         assert ndffi.inline("int b(void) { return 2; }").b() == 2    # built elsewhere
     finally:
         _immutable(cache, False)
+
+
+def test_a_static_library_rebuilt_is_linked_again(tmp_path, cache):
+    def libfoo(value):
+        src = write(tmp_path / "foo.c", f"int foo(void) {{ return {value}; }}\n")
+        subprocess.run([CC, "-c", "-fPIC", str(src), "-o", str(tmp_path / "foo.o")], check=True)
+        (tmp_path / "libfoo.a").unlink(missing_ok=True)
+        subprocess.run(["ar", "rcs", str(tmp_path / "libfoo.a"), str(tmp_path / "foo.o")], check=True)
+
+    libfoo(1)
+    bar = write(tmp_path / "bar.c", "int foo(void);\nint bar(void) { return foo(); }\n")
+    opts = dict(libraries=["foo"], library_dirs=[tmp_path])
+    assert ndffi.build([bar], **opts).bar() == 1
+    libfoo(2)                                      # its code is copied into the library
+    assert ndffi.build([bar], **opts).bar() == 2
+    assert not ndffi._build.compile_library([bar], **opts).compiled

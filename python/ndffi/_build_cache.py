@@ -98,10 +98,34 @@ def _under(path, root):
     return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
-def dependencies(depfiles, tmp, started, plan):
+def link_inputs(data, toolchain_dirs):
+    """The static archives and object files (bytes names) of a linker's
+    ``--dependency-file`` output ``data`` (make format, the library as its target)
+    whose code went into the library, but the toolchain's and the system's own (under
+    ``toolchain_dirs``, the compiler's library search list); None when it is not such a
+    file."""
+    m = re.search(rb":(?=[ \t\r\n\\])", data)
+    if m is None:
+        return None
+    names = parse_depfile(b"ndffi" + data[m.start():])
+    if names is None:
+        return None
+    system = [os.path.join(os.path.realpath(d), "") for d in toolchain_dirs]
+    out = []
+    for raw in names:
+        if not raw.endswith((b".a", b".o", b".lo")):
+            continue   # shared objects and linker scripts: their code is not copied in
+        real = os.path.realpath(os.fsdecode(raw))
+        if not any(real.startswith(d) for d in system):
+            out.append(raw)
+    return out
+
+
+def dependencies(depfiles, tmp, started, plan, linked=()):
     """``[[path, sha256, [root index, relative path] or None, name relative to the
     working directory or None], ...]`` of every file the compiler read (except what
-    ndffi wrote into ``tmp``); None when the list cannot be trusted: a dependency file
+    ndffi wrote into ``tmp``) and of ``linked`` (the archives the linker copied code
+    from, :func:`link_inputs`); None when the list cannot be trusted: a dependency file
     missing or unreadable, a listed file that does not exist, or one changed while
     compiling (stamped after ``started``: what it holds now may not be what was
     compiled).  A result without dependencies is never reused."""
@@ -109,9 +133,9 @@ def dependencies(depfiles, tmp, started, plan):
     inside = os.path.join(os.path.realpath(tmp), "")
     dirs = roots(plan)
     seen = {}
-    for depfile in depfiles:
+    for depfile in list(depfiles) + [None]:
         try:
-            names = parse_depfile(depfile.read_bytes())
+            names = parse_depfile(depfile.read_bytes()) if depfile is not None else list(linked)
         except OSError:
             names = None
         if names is None:
