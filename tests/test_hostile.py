@@ -86,6 +86,15 @@ def test_a_failing_index_conversion_is_named():
         ndffi.new("int *", np.array([7, 8]))
 
 
+@pytest.mark.xfail(strict=True, reason="float_value (convert.cpp, floats) lets NumPy's own TypeError "
+                   "through unnamed: 'only 0-dimensional arrays can be converted to Python scalars'")
+def test_a_float_from_a_one_element_array_is_refused_by_name():
+    m = ndffi.load("m")
+    m.cdef("double cos(double x);")
+    with pytest.raises(TypeError, match=r"cos\(\) argument 1 'x'"):
+        m.cos(np.array([2.5]))
+
+
 # ---- cast(), protocols and string() ------------------------------------------------------
 
 
