@@ -178,6 +178,11 @@ def test_an_interface_over_a_buffer_holds_its_export(libc):
         p[0] = 1.0                                # bytes stay immutable
     del v
     buf.extend(b"x")                              # free again
+    view = memoryview(bytearray(16))              # NumPy keeps it, holding no export of it
+    q = ndffi.cast("double *", Interface(shape=(2,), typestr="<f8", data=view))
+    with pytest.raises(BufferError):
+        view.release()
+    del q
 
 
 def test_string_refuses_a_negative_length():

@@ -360,8 +360,9 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span) {
 PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
   PyObject *base = PyArray_BASE(arr);
   while (base && PyArray_Check(base)) base = PyArray_BASE((PyArrayObject *)base);
-  if (!base || Py_TYPE(base) == &ExportType || PyMemoryView_Check(base) || !PyObject_CheckBuffer(base))
-    return arr;   // NumPy's own memory, or an export it holds (a memoryview)
+  if (!base || Py_TYPE(base) == &ExportType || !PyObject_CheckBuffer(base))
+    return arr;   // NumPy's own memory, or ndffi's export
+  // (a memoryview too: one the user gave could be released under C)
   Span buf;
   PyObject *exp = export_of(base, &buf);
   if (!exp) {
