@@ -86,6 +86,15 @@ def test_a_failing_index_conversion_is_named():
         ndffi.new("int *", np.array([7, 8]))
 
 
+    class BadIndex:
+        def __index__(self):
+            raise UnicodeDecodeError("utf-8", b"x", 0, 1, "bad")   # takes no message alone
+
+    with pytest.raises(ValueError, match=r"^pointer element: 'utf-8' codec") as info:
+        q[1] = BadIndex()
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)
+
+
 @pytest.mark.xfail(strict=True, reason="float_value (convert.cpp, floats) lets NumPy's own TypeError "
                    "through unnamed: 'only 0-dimensional arrays can be converted to Python scalars'")
 def test_a_float_from_a_one_element_array_is_refused_by_name():

@@ -359,7 +359,11 @@ void name_failure(const std::string &where) {
   PyObject *text = value ? PyObject_Str(value) : nullptr;
   const char *msg = text ? PyUnicode_AsUTF8(text) : nullptr;
   if (!msg) PyErr_Clear();
-  PyErr_Format(type, "%s: %s", where.c_str(), msg ? msg : "conversion failed");
+  // a subclass may not take a message alone (UnicodeDecodeError): raised as its base
+  PyObject *as = PyErr_GivenExceptionMatches(type, PyExc_TypeError)    ? PyExc_TypeError
+               : PyErr_GivenExceptionMatches(type, PyExc_ValueError)   ? PyExc_ValueError
+                                                                       : PyExc_BufferError;
+  PyErr_Format(as, "%s: %s", where.c_str(), msg ? msg : "conversion failed");
   PyObject *t2, *v2, *tb2;   // the original stays as the cause
   PyErr_Fetch(&t2, &v2, &tb2);
   PyErr_NormalizeException(&t2, &v2, &tb2);
