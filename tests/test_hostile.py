@@ -325,3 +325,13 @@ def test_a_static_library_rebuilt_is_linked_again(tmp_path, cache):
     libfoo(2)                                      # its code is copied into the library
     assert ndffi.build([bar], **opts).bar() == 2
     assert not ndffi._build.compile_library([bar], **opts).compiled
+
+
+@pytest.mark.parametrize("name", ["a\nb", "tab\there"])
+def test_a_source_whose_name_has_a_newline_or_tab_is_declared(tmp_path, cache, name):
+    d = tmp_path / ("dir" + name)
+    write(d / "h.h", "#define V 1\n")
+    src = write(d / (name + ".c"), '#include "h.h"\nint v(void) { return V; }\n')
+    assert ndffi.build([src], name="nl").v() == 1
+    write(d / "h.h", "#define V 2\n")
+    assert ndffi.build([src], name="nl").v() == 2
