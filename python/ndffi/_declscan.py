@@ -41,8 +41,9 @@ _ESCAPES = {ord(k): v.encode() for k, v in
 def _unquote(quoted):
     r"""The file name of a linemarker, whose ``"..."`` escapes ``\``, ``\"``, C's
     ``\n`` and the like, and (for bytes that are not printable) ``\ooo``; other bytes
-    are as the file system has them.  The text was decoded like a file name (``os.fsdecode``), so it is encoded back
-    to bytes, unescaped and decoded again: a name in any encoding survives."""
+    are as the file system has them.  The text was decoded like a file name
+    (``os.fsdecode``), so it is encoded back to bytes, unescaped and decoded again: a
+    name in any encoding survives."""
     raw = os.fsencode(quoted)
     if b"\\" not in raw:
         return quoted
