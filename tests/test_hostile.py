@@ -26,6 +26,13 @@ def types():
     return lib.types
 
 
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    path = tmp_path / "cache"
+    monkeypatch.setenv("NDFFI_CACHE_DIR", str(path))
+    return path
+
+
 # ---- C arrays (fields, elements of arrays of arrays) ------------------------------------
 
 
@@ -201,14 +208,16 @@ def test_string_refuses_a_negative_length():
     assert p.string() == b"abc" and p.string(None) == b"abc" and p.string(2) == b"ab"
 
 
+def test_a_result_into_the_second_of_two_adjacent_arguments_takes_its_bound(cache):
+    lib = ndffi.inline("unsigned char *second(unsigned char *a, unsigned char *b) { return b; }")
+    big = np.arange(8, dtype=np.uint8)
+    p = lib.second(big[:4], big[4:])      # one past the end of a, inside b
+    assert (p[0], p[3], len(p)) == (4, 7, 4)
+    with pytest.raises(IndexError):
+        p[4]
+
+
 # ---- build outputs and the build cache ----------------------------------------------------
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    path = tmp_path / "cache"
-    monkeypatch.setenv("NDFFI_CACHE_DIR", str(path))
-    return path
 
 
 def write(path, text):

@@ -422,35 +422,41 @@ static const std::vector<size_t> &pointer_slots(const CType *t) {
 // reference) and span.
 static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t n, PyObject *skip,
                             PyObject **owner, Span *span) {
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *o = args[i];
-    if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
-      continue;
-    if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
-      if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;   // C's memory
-      PyObject *own;
-      Span s;
-      if (!memory_of(o, &own, &s)) {
-        PyErr_Clear();
+  // Memory the address is inside first; only then memory it is one past the end of (two
+  // arguments may be adjacent: big[:4] and big[4:]).
+  for (int past_end = 0; past_end < 2; past_end++)
+    for (Py_ssize_t i = 0; i < n; i++) {
+      PyObject *o = args[i];
+      if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
         continue;
-      }
-      if (s.bounded && addr >= s.lo && addr <= s.hi) {
-        *owner = own, *span = s;
-        return true;
-      }
-      Py_DECREF(own);
-    } else if (PyObject_CheckBuffer(o)) {   // test first: an export is made only when needed
-      Py_buffer v;
-      if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) {
+      auto within = [&](const char *lo, const char *hi) {
+        return addr >= lo && (addr < hi || (past_end && addr == hi));
+      };
+      if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
+        if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;   // C's memory
+        PyObject *own;
+        Span s;
+        if (!memory_of(o, &own, &s)) {
+          PyErr_Clear();
+          continue;
+        }
+        if (s.bounded && within(s.lo, s.hi)) {
+          *owner = own, *span = s;
+          return true;
+        }
+        Py_DECREF(own);
+      } else if (PyObject_CheckBuffer(o)) {   // test first: an export is made only when needed
+        Py_buffer v;
+        if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) {
+          PyErr_Clear();
+          continue;
+        }
+        bool in = within((const char *)v.buf, (const char *)v.buf + v.len);
+        PyBuffer_Release(&v);
+        if (in && memory_of(o, owner, span)) return true;
         PyErr_Clear();
-        continue;
       }
-      bool in = addr >= (const char *)v.buf && addr <= (const char *)v.buf + v.len;
-      PyBuffer_Release(&v);
-      if (in && memory_of(o, owner, span)) return true;
-      PyErr_Clear();
     }
-  }
   return false;
 }
 
