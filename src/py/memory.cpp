@@ -424,12 +424,14 @@ static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t 
                             PyObject **owner, Span *span) {
   // Memory the address is inside first; only then memory it is one past the end of (two
   // arguments may be adjacent: big[:4] and big[4:]).
-  for (int past_end = 0; past_end < 2; past_end++)
+  bool at_an_end = false;   // seen in the first pass: a second one is needed
+  for (int past_end = 0; past_end < (at_an_end ? 2 : 1); past_end++)
     for (Py_ssize_t i = 0; i < n; i++) {
       PyObject *o = args[i];
       if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
         continue;
       auto within = [&](const char *lo, const char *hi) {
+        at_an_end |= addr == hi;
         return addr >= lo && (addr < hi || (past_end && addr == hi));
       };
       if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
