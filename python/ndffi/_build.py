@@ -79,7 +79,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
 # (:mod:`ndffi._declscan`) changes, so old entries are not reused.
-_FORMAT = 4
+_FORMAT = 5
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -484,21 +484,65 @@ def _compile_entry(plan, tmp):
     link = plan.compilers[plan.link_lang]
     link_cmd = (list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)]
                 + plan.link_flags)
-    log.debug("%s", shlex.join(link_cmd))
-    _check(_run(link_cmd), link_cmd, f"linking {lib_path.name}", tmp)
+    # The archives the link copies code from are dependencies too (libfoo.a rebuilt).
+    link_deps = tmp / "link.d"
+    linked = None
+    tracing = sys.platform.startswith("linux")
+    while True:
+        cmd = link_cmd + ([f"-Wl,--dependency-file={link_deps}"] if tracing else [])
+        log.debug("%s", shlex.join(cmd))
+        proc = _run(cmd)
+        if proc.returncode and tracing and "dependency-file" in (proc.stderr or ""):
+            tracing = False   # a linker without it: the result is not cached
+            continue
+        _check(proc, cmd, f"linking {lib_path.name}", tmp)
+        break
+    if tracing:
+        try:
+            linked = _build_cache.link_inputs(link_deps.read_bytes(), _toolchain_dirs(link))
+        except OSError:
+            linked = None
 
     langs = {src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
              for what, _cmd, src, _aux in jobs if what == "preprocess"}
+    deps = _build_cache.dependencies(depfiles, tmp, started, plan, linked or ())
+    if linked is None and (plan.link_flags or any(
+            f.startswith(("-l", "-L", "-Wl")) or f.endswith((".a", ".o")) for f in plan.cflags)):
+        deps = None   # what the link read is not known: never reused
+    searches = []
+    for lg in sorted({lg for _, lg in sources} | ({"c"} if plan.header else set())):
+        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull,
+                                                                      "-o", os.devnull]
+        proc = _run(cmd)
+        searches.append(_build_cache.parse_search_list(proc.stderr or ""))
+    absent = _build_cache.absences(deps, searches, plan.cflags + common, plan, started)
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
         "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
-        "deps": _build_cache.dependencies(depfiles, tmp, started, plan),
+        "deps": deps if absent is not None else None, "absent": absent or [],
         "declarations": declarations, "warning": warning,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return lib_path, declarations, record
+
+
+_toolchain = {}
+
+
+def _toolchain_dirs(comp):
+    """The compiler's own library search list (``-print-search-dirs``): the toolchain's
+    and the system's libraries, whose archives are not a build's dependencies."""
+    key = tuple(comp.cmd)
+    if key not in _toolchain:
+        proc = _run(list(comp.cmd) + ["-print-search-dirs"])
+        dirs = []
+        for line in (proc.stdout or "").splitlines():
+            if line.startswith("libraries:"):
+                dirs = [d for d in line.split("=", 1)[-1].split(os.pathsep) if d]
+        _toolchain[key] = dirs
+    return _toolchain[key]
 
 
 def _argument_path(path):

@@ -14,6 +14,13 @@ directory) checks the files *it* would read: a file under a source's directory (
 header's) is also looked for under the new build's one, and a file the compiler named
 relative to the working directory also under the new working directory.  Every one of
 these must still have the recorded content for the result to be used.
+
+A file that was *not* there matters too: a header created in a directory searched before
+the one a header was found in (``-I`` order, the including file's own directory for
+``"..."``), or one a ``__has_include`` looked for, changes what compiles.  The compiler
+lists only what it read, so each result also records the paths where such a file would
+have been found and was absent (from the compiler's own search list, ``-E -v``); the
+result is used only while they are still absent.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from . import _cache
@@ -90,10 +98,34 @@ def _under(path, root):
     return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
-def dependencies(depfiles, tmp, started, plan):
+def link_inputs(data, toolchain_dirs):
+    """The static archives and object files (bytes names) of a linker's
+    ``--dependency-file`` output ``data`` (make format, the library as its target)
+    whose code went into the library, but the toolchain's and the system's own (under
+    ``toolchain_dirs``, the compiler's library search list); None when it is not such a
+    file."""
+    m = re.search(rb":(?=[ \t\r\n\\])", data)
+    if m is None:
+        return None
+    names = parse_depfile(b"ndffi" + data[m.start():])
+    if names is None:
+        return None
+    system = [os.path.join(os.path.realpath(d), "") for d in toolchain_dirs]
+    out = []
+    for raw in names:
+        if not raw.endswith((b".a", b".o", b".lo")):
+            continue   # shared objects and linker scripts: their code is not copied in
+        real = os.path.realpath(os.fsdecode(raw))
+        if not any(real.startswith(d) for d in system):
+            out.append(raw)
+    return out
+
+
+def dependencies(depfiles, tmp, started, plan, linked=()):
     """``[[path, sha256, [root index, relative path] or None, name relative to the
     working directory or None], ...]`` of every file the compiler read (except what
-    ndffi wrote into ``tmp``); None when the list cannot be trusted: a dependency file
+    ndffi wrote into ``tmp``) and of ``linked`` (the archives the linker copied code
+    from, :func:`link_inputs`); None when the list cannot be trusted: a dependency file
     missing or unreadable, a listed file that does not exist, or one changed while
     compiling (stamped after ``started``: what it holds now may not be what was
     compiled).  A result without dependencies is never reused."""
@@ -101,9 +133,9 @@ def dependencies(depfiles, tmp, started, plan):
     inside = os.path.join(os.path.realpath(tmp), "")
     dirs = roots(plan)
     seen = {}
-    for depfile in depfiles:
+    for depfile in list(depfiles) + [None]:
         try:
-            names = parse_depfile(depfile.read_bytes())
+            names = parse_depfile(depfile.read_bytes()) if depfile is not None else list(linked)
         except OSError:
             names = None
         if names is None:
@@ -149,7 +181,120 @@ def _still_read(deps, plan, digests):
     return True
 
 
+# ---- the files that were not there ---------------------------------------------------------
+
+def parse_search_list(output):
+    """(quote-only dirs, angle dirs) of a ``cc -E -v`` run's stderr, in search order."""
+    quote, angle, cur = [], [], None
+    for line in output.splitlines():
+        if line.startswith('#include "..." search starts here'):
+            cur = quote
+        elif line.startswith("#include <...> search starts here"):
+            cur = angle
+        elif line.startswith("End of search list"):
+            break
+        elif cur is not None and line.startswith(" "):
+            d = line.strip()
+            if d.endswith(" (framework directory)"):
+                d = d[: -len(" (framework directory)")]
+            cur.append(os.path.normpath(os.path.abspath(d)))
+    return quote, angle
+
+
+_USER_DIR_FLAGS = ("-I", "-iquote", "-isystem", "-idirafter")
+_HAS_INCLUDE = re.compile(rb'__has_include(?:_next)?\s*\(\s*(["<])([^">\n]+)[">]')
+
+
+def _user_dirs(flags):
+    """The include directories the build's own flags name."""
+    out, it = set(), iter(flags)
+    for f in it:
+        for opt in _USER_DIR_FLAGS:
+            if f == opt:
+                nxt = next(it, None)
+                if nxt is not None:
+                    out.add(os.path.normpath(os.path.abspath(nxt)))
+            elif f.startswith(opt) and not (opt == "-I" and f.startswith(("-iquote", "-isystem", "-idirafter"))):
+                out.add(os.path.normpath(os.path.abspath(f[len(opt):])))
+    return out
+
+
+def absences(deps, searches, flags, plan, started):
+    """``[[path, [root index, relative path] or None], ...]`` of the paths where a file
+    would have changed what compiled and none was: earlier in the search order than each
+    header found (``searches``: per language, (quote dirs, angle dirs) of
+    :func:`parse_search_list`), the including files' own directories, and what the
+    project's files ``__has_include``.  None when one appeared while compiling."""
+    if deps is None:
+        return None
+    user = _user_dirs(flags)
+    dirs_all = []
+    for quote, angle in searches:
+        dirs_all.append(quote + angle)
+    toolchain = {d for quote, angle in searches for d in angle if d not in user}
+    own = [d[0] for d in deps if not any(_under(d[0], t) is not None for t in toolchain)]
+    includers = sorted(set(roots(plan)) | {os.path.dirname(p) for p in own})
+    probes = set()
+    for path, *_ in deps:
+        for dirs in dirs_all:
+            for k, d in enumerate(dirs):
+                rel = _under(path, d)
+                if rel is None:
+                    continue
+                probes.update(os.path.join(e, rel) for e in dirs[:k])
+                probes.update(os.path.join(x, rel) for x in includers)
+    files = [src for src, _ in plan.sources] + ([plan.header] if plan.header else []) + own
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        for kind, name in _HAS_INCLUDE.findall(text):
+            name = os.fsdecode(name)
+            for quote, angle in searches:
+                places = angle + (quote + [os.path.dirname(os.path.abspath(f))] if kind == b'"' else [])
+                probes.update(os.path.join(d, name) for d in places)
+    known = {d[0] for d in deps}
+    dirs = roots(plan)
+    out = []
+    for probe in sorted(probes - known):
+        try:
+            st = os.lstat(probe)
+        except FileNotFoundError:
+            root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(probe, d)) is not None), None)
+            out.append([probe, root])
+            continue
+        except OSError:
+            continue
+        if st.st_mtime_ns > started:
+            log.debug("%s appeared while compiling: the result is not cached", probe)
+            return None
+    return out
+
+
+def _still_absent(absent, plan):
+    dirs = roots(plan)
+    for path, root in absent:
+        places = [path]
+        if root is not None:
+            if root[0] >= len(dirs):
+                return False
+            places.append(os.path.join(dirs[root[0]], root[1]))
+        if any(os.path.lexists(p) for p in places):
+            return False
+    return True
+
+
 # ---- results ------------------------------------------------------------------------------
+
+def _valid_absent(absent):
+    return isinstance(absent, list) and all(
+        isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
+        and (a[1] is None or (isinstance(a[1], list) and len(a[1]) == 2
+                              and isinstance(a[1][0], int) and isinstance(a[1][1], str)))
+        for a in absent)
+
 
 def _valid_deps(deps):
     return deps is None or (isinstance(deps, list) and all(
@@ -176,6 +321,7 @@ def read_entry(entry, fmt):
     if (not isinstance(library, str) or not library or os.sep in library
             or library.startswith(".") or not isinstance(record.get("declarations"), str)
             or not isinstance(record.get("key"), str) or not _valid_deps(record.get("deps"))
+            or not _valid_absent(record.get("absent"))
             or not isinstance(record.get("warning"), (str, type(None)))):
         return None
     lib = Path(entry) / library
@@ -209,7 +355,8 @@ def find(root, plan, fmt):
             log.debug("removing damaged cache entry %s", entry)
             _cache.discard(entry)
             continue
-        if record["deps"] is not None and _still_read(record["deps"], plan, digests):
+        if (record["deps"] is not None and _still_read(record["deps"], plan, digests)
+                and _still_absent(record["absent"], plan)):
             return entry, record
     return None
 

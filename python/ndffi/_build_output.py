@@ -4,11 +4,12 @@ library ``libNAME.so`` and its declarations ``NAME.h``.
 ndffi never changes a file it did not write.  The header's first line is ndffi's marker,
 which also records the SHA-256 of the library written with it:
 
-    /* ndffi-generated: declarations of libNAME.so (sha256 ...); ndffi build replaces this file */
+    /* ndffi-generated: declarations of libNAME.so (sha256 ..., text sha256 ...); ndffi build replaces this file */
 
-An existing header is ndffi's when its first line is that marker (or the one older
-versions of ndffi wrote); an existing library is ndffi's when the header beside it
-records its SHA-256.  Anything else in the way (the user's own ``sci.h`` next to
+An existing header is ndffi's when its first line is that marker and the rest of it still
+has the SHA-256 the marker records (a header the user edited is the user's), or the
+marker older versions of ndffi wrote; an existing library is ndffi's when the header
+beside it records its SHA-256.  Anything else in the way (the user's own ``sci.h`` next to
 ``sci.c``, or ``libsci.so`` made by ``make``) is left alone: :class:`OutputExists` is
 raised before anything is written, unless ``force``.  Files whose content is already right are not rewritten (a library loaded from
 there stays the one loaded).  Every write is atomic.
@@ -31,7 +32,7 @@ __all__ = ["OutputExists", "declarations_text", "header_name", "write_outputs"]
 
 _MARKER = "/* ndffi-generated: "
 _MARKER_LINE = re.compile(r"/\* ndffi-generated: declarations of (?P<lib>\S+) "
-                          r"\(sha256 (?P<sha>[0-9a-f]{64})\)")
+                          r"\(sha256 (?P<sha>[0-9a-f]{64})(?:, text sha256 (?P<text>[0-9a-f]{64}))?\)")
 _OLD_MARKER = re.compile(rb"/\* \S+\.h: declarations of \S+, made by ndffi\.build\.\n")
 
 
@@ -64,11 +65,14 @@ def header_name(name):
     return f"{name}.h"
 
 
-def _header_text(header, library_file, library_sha, declarations):
-    return (f"{_MARKER}declarations of {library_file} (sha256 {library_sha}); "
-            f"ndffi build replaces this file */\n"
-            f"/* lib = ndffi.load(\"{library_file}\", DIR); "
-            f"lib.cdef(open(\"{header}\").read()) */\n\n" + declarations)
+def _header_bytes(header, library_file, library_sha, declarations):
+    """The header's bytes: the marker line, recording the library's SHA-256 and that of
+    the rest of the header (so that an edit makes it the user's), then the rest."""
+    rest = (f"/* lib = ndffi.load(\"{library_file}\", DIR); "
+            f"lib.cdef(open(\"{header}\").read()) */\n\n" + declarations).encode(
+                "utf-8", "surrogateescape")
+    return (f"{_MARKER}declarations of {library_file} (sha256 {library_sha}, text sha256 "
+            f"{hashlib.sha256(rest).hexdigest()}); ndffi build replaces this file */\n").encode() + rest
 
 
 def _read(path):
@@ -93,6 +97,14 @@ def _recorded(header_bytes):
     return (m["lib"], m["sha"]) if m else ("", "")
 
 
+def _edited(header_bytes):
+    """Whether an ndffi header was edited since ndffi wrote it (its text no longer has
+    the SHA-256 its first line records): the user's now."""
+    first, _, rest = header_bytes.partition(b"\n")
+    m = _MARKER_LINE.match(first.decode("utf-8", "replace"))
+    return bool(m and m["text"] and hashlib.sha256(rest).hexdigest() != m["text"])
+
+
 def write_outputs(built, output_dir, force=False):
     """Write ``built``'s library and declarations into ``output_dir``; returns their
     paths.  Raises :class:`OutputExists` (nothing written) when either would replace a
@@ -103,8 +115,7 @@ def write_outputs(built, output_dir, force=False):
     lib_dst, hdr_dst = out / lib_file, out / header_name(built.name)
     lib_bytes = built.library.read_bytes()
     lib_sha = hashlib.sha256(lib_bytes).hexdigest()
-    header = _header_text(hdr_dst.name, lib_file, lib_sha, built.declarations).encode(
-        "utf-8", "surrogateescape")
+    header = _header_bytes(hdr_dst.name, lib_file, lib_sha, built.declarations)
 
     old_lib, old_hdr = _read(lib_dst), _read(hdr_dst)
     recorded = _recorded(old_hdr) if old_hdr else None
@@ -112,6 +123,9 @@ def write_outputs(built, output_dir, force=False):
     if old_hdr is False or (old_hdr and old_hdr != header and recorded is None):
         problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is "
                         f"not ndffi's marker)")
+    elif old_hdr and old_hdr != header and _edited(old_hdr):
+        problems.append(f"{hdr_dst} was written by ndffi but edited since (its text no "
+                        f"longer has the SHA-256 its first line records)")
     if old_lib is False or (old_lib and old_lib != lib_bytes and recorded != (
             lib_file, hashlib.sha256(old_lib).hexdigest())):
         problems.append(f"{lib_dst} exists and is not the library ndffi wrote there (the "

@@ -34,11 +34,16 @@ _TOKEN = re.compile(r"""
 _LINEMARKER = re.compile(r'^\s*#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"([\s\d]*)$')
 
 
+_ESCAPES = {ord(k): v.encode() for k, v in
+            {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}.items()}
+
+
 def _unquote(quoted):
-    r"""The file name of a linemarker, whose ``"..."`` escapes ``\``, ``\"`` and
-    (for bytes that are not printable) ``\ooo``; other bytes are as the file system has
-    them.  The text was decoded like a file name (``os.fsdecode``), so it is encoded back
-    to bytes, unescaped and decoded again: a name in any encoding survives."""
+    r"""The file name of a linemarker, whose ``"..."`` escapes ``\``, ``\"``, C's
+    ``\n`` and the like, and (for bytes that are not printable) ``\ooo``; other bytes
+    are as the file system has them.  The text was decoded like a file name
+    (``os.fsdecode``), so it is encoded back to bytes, unescaped and decoded again: a
+    name in any encoding survives."""
     raw = os.fsencode(quoted)
     if b"\\" not in raw:
         return quoted
@@ -51,7 +56,7 @@ def _unquote(quoted):
                 out.append(int(octal.group(), 8) & 0xFF)
                 i += 1 + len(octal.group())
                 continue
-            out.append(raw[i + 1])
+            out += _ESCAPES.get(raw[i + 1], bytes([raw[i + 1]]))   # \n in a name is a newline
             i += 2
             continue
         out.append(c)
@@ -359,15 +364,16 @@ def _scan(text, cxx=False):
     return items
 
 
-_AUX = re.compile(r"^/\* (?P<file>.*?):(?P<line>\d+):(?P<kind>[NO][CF]) \*/ (?P<decl>.*?;)")
+# An entry's file name is written as it is: it may hold newlines (never "*/").
+_AUX = re.compile(r"^/\* (?P<file>(?:(?!\*/).)*?):(?P<line>\d+):(?P<kind>[NO][CF]) \*/ "
+                  r"(?P<decl>[^\n]*?;)", re.M | re.S)
 
 
 def _aux_functions(text):
     """Functions defined (``NF``/``OF``) according to a GCC ``-aux-info`` file."""
     out = []
-    for raw in text.splitlines():
-        m = _AUX.match(raw)
-        if not m or not m["kind"].endswith("F"):
+    for m in _AUX.finditer(text):
+        if not m["kind"].endswith("F"):
             continue
         toks = [t._replace(file=m["file"], line=int(m["line"]))
                 for t in _tokens(m["decl"][:-1])]

@@ -30,6 +30,7 @@ import os
 import re
 import sys
 import threading
+import time
 
 from . import _cache
 from ._library import Library
@@ -37,7 +38,7 @@ from ._library import Library
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
 
-FORMAT = 2   # of the cache entries; changes with the model's shape
+FORMAT = 3   # of the cache entries; changes with the model's shape
 
 
 class HeaderError(ImportError):
@@ -313,19 +314,44 @@ def _cache_read(key):
         for path, digest in entry["hashes"]:
             if _cache.file_digest(path) != digest:
                 return None   # a file the header includes changed: import it again
+        if any(os.path.lexists(path) for path in entry["absent"]):
+            return None   # a header now found before one it included: import it again
         return model
     except Exception:   # anything in a record ndffi did not write is a miss  # noqa: BLE001
         return None
 
 
-def _cache_write(key, model):
+def _absent_files(header, model, include_dirs, system_dirs, flags, started):
+    """Where a file would have changed the import and none was (see
+    :func:`ndffi._build_cache.absences`): earlier in the search order than each file
+    included, beside the including files, what ``__has_include`` looked for, and the
+    header itself in the current directory; None when one appeared meanwhile."""
+    from types import SimpleNamespace
+
+    from . import _build_cache
+
+    dirs = [os.path.abspath(d) for d in include_dirs] + list(system_dirs)
+    files = [os.path.abspath(p) for p in model["files"]]
+    absent = _build_cache.absences([[p] for p in files], [([], dirs)],
+                                   ["-I" + d for d in dirs[:len(include_dirs)]] + list(flags),
+                                   SimpleNamespace(sources=[(model["header"], "c")], header=None),
+                                   started)
+    if absent is None:
+        return None
+    out = [p for p, _root in absent]
+    if not os.path.isabs(os.fspath(header)) and not os.path.lexists(os.fspath(header)):
+        out.append(os.path.abspath(os.fspath(header)))   # looked for before include_dirs
+    return out
+
+
+def _cache_write(key, model, absent):
     import marshal
 
     where = _cache.store()
-    if where is None:
+    if where is None or absent is None:
         return
     entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p)] for p in model["files"]],
-             "model": model}
+             "absent": absent, "model": model}
     _cache.write_record(where / (key + ".model"), marshal.dumps(entry))
     _cache.sweep(where)
 
@@ -360,6 +386,7 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     finally:
         asker.join()
     system_dirs = dirs.get("system") or compiler_include_dirs()
+    started = time.time_ns() - 50_000_000   # file times lag the clock by a tick
     path = resolve_header(header, include_dirs, system_dirs)
     args = clang_args(include_dirs, defines, system_dirs, flags)
     with _translate_lock:
@@ -369,7 +396,8 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     model["header"] = path
     model["clang"] = libclang_version()
     if cache:
-        _cache_write(key, model)
+        _cache_write(key, model, _absent_files(header, model, include_dirs, system_dirs, flags,
+                                               started))
     return model
 
 

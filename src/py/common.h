@@ -119,6 +119,8 @@ PyArray_Descr *record_dtype(const CType *t);
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why);
 struct Where;
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+// A C array of type t at p from bytes, a list of its elements or an array.
+bool set_array(const CType *t, char *p, PyObject *v, const Where &w);
 
 // ---- the ownership of memory (memory.cpp) ----
 
@@ -250,6 +252,16 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw);
 // record) keeps alive, with `span` known of their memory; pointers with what their
 // store kept (find_stored), else as C's raw addresses.
 PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span = Span());
+// An object that is an array by protocol (__array_interface__, DLPack) as a NumPy view
+// (a new reference); nullptr without an error when it speaks none, with the protocol's
+// when it fails, which protocol_failed leads by `where`.
+PyArrayObject *as_array_view(PyObject *o);
+void protocol_failed(const std::string &where, PyObject *o);
+// A protocol's array over a buffer object, checked to lie in it and held through an
+// export of it (memory.cpp); nullptr with an error.
+PyArrayObject *hold_buffer_base(PyArrayObject *arr);
+// The current TypeError, ValueError or BufferError, its message led by `where`.
+void name_failure(const std::string &where);
 // Store a Python value into C memory of type t.
 bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
 

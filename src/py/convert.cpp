@@ -98,7 +98,7 @@ static bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const W
     if (PyFloat_Check(num) || !PyIndex_Check(num))
       return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
     num = PyNumber_Index(num);
-    if (!num) return false;
+    if (!num) return name_failure(w.str()), false;   // np.array([7]), a failing __index__
     bool ok = int_value(a, num, dst, w);
     Py_DECREF(num);
     return ok;
@@ -443,13 +443,42 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
   return set_pointer(dst, view->buf);
 }
 
+// A failed conversion's TypeError, ValueError or BufferError again, its message led by
+// `where` (the function and parameter, the field, the cast): a protocol's own message
+// ("PyCapsule_GetPointer called with invalid PyCapsule object") says neither.
+void name_failure(const std::string &where) {
+  if (!PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_ValueError) &&
+      !PyErr_ExceptionMatches(PyExc_BufferError))
+    return;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  PyObject *text = value ? PyObject_Str(value) : nullptr;
+  const char *msg = text ? PyUnicode_AsUTF8(text) : nullptr;
+  if (!msg) PyErr_Clear();
+  // a subclass may not take a message alone (UnicodeDecodeError): raised as its base
+  PyObject *as = PyErr_GivenExceptionMatches(type, PyExc_TypeError)    ? PyExc_TypeError
+               : PyErr_GivenExceptionMatches(type, PyExc_ValueError)   ? PyExc_ValueError
+                                                                       : PyExc_BufferError;
+  PyErr_Format(as, "%s: %s", where.c_str(), msg ? msg : "conversion failed");
+  PyObject *t2, *v2, *tb2;   // the original stays as the cause
+  PyErr_Fetch(&t2, &v2, &tb2);
+  PyErr_NormalizeException(&t2, &v2, &tb2);
+  if (v2 && value) PyException_SetCause(v2, value), value = nullptr;
+  PyErr_Restore(t2, v2, tb2);
+  Py_XDECREF(text), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+}
+
 // Objects that are arrays by protocol (__array_interface__, __array_struct__, DLPack)
-// become a NumPy view of the same memory, kept for the call.
-static PyArrayObject *as_array_view(PyObject *o) {
+// become a NumPy view of the same memory, kept for the call; nullptr without an error
+// when `o` speaks none, with the protocol's when it fails (see protocol_failed).
+PyArrayObject *as_array_view(PyObject *o) {
   static PyObject *from_dlpack = nullptr;
-  if (PyObject_HasAttrString(o, "__array_interface__") || PyObject_HasAttrString(o, "__array_struct__"))
-    return (PyArrayObject *)PyArray_FromAny(o, nullptr, 0, 0, 0, nullptr);
-  if (PyObject_HasAttrString(o, "__dlpack__")) {
+  PyArrayObject *arr = nullptr;
+  if (PyObject_HasAttrString(o, "__array_interface__") || PyObject_HasAttrString(o, "__array_struct__")) {
+    arr = (PyArrayObject *)PyArray_FromAny(o, nullptr, 0, 0, 0, nullptr);
+    if (arr) return hold_buffer_base(arr);
+  } else if (PyObject_HasAttrString(o, "__dlpack__")) {
     if (!from_dlpack) {
       PyObject *np = PyImport_ImportModule("numpy");
       if (!np) return nullptr;
@@ -457,11 +486,17 @@ static PyArrayObject *as_array_view(PyObject *o) {
       Py_DECREF(np);
       if (!from_dlpack) return nullptr;
     }
-    PyObject *arr = PyObject_CallOneArg(from_dlpack, o);
+    arr = (PyArrayObject *)PyObject_CallOneArg(from_dlpack, o);
     if (arr && !PyArray_Check(arr)) Py_CLEAR(arr);
-    return (PyArrayObject *)arr;
+  } else {
+    return nullptr;
   }
-  return nullptr;
+  return arr;
+}
+
+// as_array_view(o) failed: its error again, led by `where`.
+void protocol_failed(const std::string &where, PyObject *o) {
+  name_failure(where + ": " + Py_TYPE(o)->tp_name + " is not an array by its protocol");
 }
 
 static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
@@ -523,7 +558,7 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
       holds.keep((PyObject *)arr);
       return array_arg(a, info, arr, dst, w);
     }
-    if (PyErr_Occurred()) return false;
+    if (PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
   std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
   return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'",
@@ -658,7 +693,7 @@ static bool store_pointer(const ArgSpec &a, void *p, PyObject *o, const Where &w
   if (!PyArray_Check(o) && !is_pointer(o) && !is_record(o) && o != Py_None && !PyUnicode_Check(o) &&
       !PyLong_Check(o) && !PyObject_CheckBuffer(o)) {
     arr = (PyObject *)as_array_view(o);
-    if (!arr && PyErr_Occurred()) return false;
+    if (!arr && PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
   PyObject *v = arr ? arr : o;
   Holds holds;
@@ -697,6 +732,7 @@ static bool store_function_pointer(const ArgSpec &a, const PyArgInfo &info, void
 
 bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
   if (t->kind == Kind::Record) return set_record(t, (char *)p, o, w);
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength) return set_array(t, (char *)p, o, w);
   ArgSpec a;
   try {
     a = arg_spec(t);

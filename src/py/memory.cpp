@@ -359,6 +359,47 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span) {
   return true;
 }
 
+// An array NumPy made from an `__array_interface__` whose data is a buffer object keeps
+// that object but holds no export of it (so it could be resized or closed under C), and
+// NumPy does not check that the shape fits in the buffer.  Returns a view of the same
+// memory held through an export (a new reference; `arr`'s is taken), or nullptr with
+// ValueError when the array claims bytes the buffer does not have.
+PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
+  PyObject *base = PyArray_BASE(arr);
+  while (base && PyArray_Check(base)) base = PyArray_BASE((PyArrayObject *)base);
+  if (!base || Py_TYPE(base) == &ExportType || !PyObject_CheckBuffer(base))
+    return arr;   // NumPy's own memory, or ndffi's export
+  // (a memoryview too: one the user gave could be released under C)
+  Span buf;
+  PyObject *exp = export_of(base, &buf);
+  if (!exp) {
+    Py_DECREF(arr);
+    return nullptr;
+  }
+  Span s = array_span(arr);
+  if (PyArray_SIZE(arr) && (s.lo < buf.lo || s.hi > buf.hi)) {
+    PyErr_Format(PyExc_ValueError,
+                 "its __array_interface__ claims %zd bytes at offset %zd of a %s of %zd bytes",
+                 Py_ssize_t(s.hi - s.lo), Py_ssize_t(s.lo - buf.lo), Py_TYPE(base)->tp_name,
+                 Py_ssize_t(buf.hi - buf.lo));
+    Py_DECREF(exp), Py_DECREF(arr);
+    return nullptr;
+  }
+  PyArray_Descr *d = PyArray_DESCR(arr);
+  Py_INCREF(d);
+  int flags = PyArray_FLAGS(arr) & NPY_ARRAY_WRITEABLE;
+  if (buf.readonly) flags = 0;
+  PyObject *view = PyArray_NewFromDescr(&PyArray_Type, d, PyArray_NDIM(arr), PyArray_DIMS(arr),
+                                        PyArray_STRIDES(arr), PyArray_DATA(arr), flags, nullptr);
+  Py_DECREF(arr);
+  if (!view || PyArray_SetBaseObject((PyArrayObject *)view, exp) < 0) {   // the export is the view's
+    Py_XDECREF(view);
+    if (view == nullptr) Py_DECREF(exp);
+    return nullptr;
+  }
+  return (PyArrayObject *)view;
+}
+
 // ---- pointers C returns or stores into the memory of a call's arguments ---------------
 
 // The offsets of the pointers in a value of type t (fields, elements, union members).
@@ -388,35 +429,43 @@ static const std::vector<size_t> &pointer_slots(const CType *t) {
 // reference) and span.
 static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t n, PyObject *skip,
                             PyObject **owner, Span *span) {
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *o = args[i];
-    if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
-      continue;
-    if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
-      if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;   // C's memory
-      PyObject *own;
-      Span s;
-      if (!memory_of(o, &own, &s)) {
-        PyErr_Clear();
+  // Memory the address is inside first; only then memory it is one past the end of (two
+  // arguments may be adjacent: big[:4] and big[4:]).
+  bool at_an_end = false;   // seen in the first pass: a second one is needed
+  for (int past_end = 0; past_end < (at_an_end ? 2 : 1); past_end++)
+    for (Py_ssize_t i = 0; i < n; i++) {
+      PyObject *o = args[i];
+      if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
         continue;
-      }
-      if (s.bounded && addr >= s.lo && addr <= s.hi) {
-        *owner = own, *span = s;
-        return true;
-      }
-      Py_DECREF(own);
-    } else if (PyObject_CheckBuffer(o)) {   // test first: an export is made only when needed
-      Py_buffer v;
-      if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) {
+      auto within = [&](const char *lo, const char *hi) {
+        at_an_end |= addr == hi;
+        return addr >= lo && (addr < hi || (past_end && addr == hi));
+      };
+      if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
+        if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;   // C's memory
+        PyObject *own;
+        Span s;
+        if (!memory_of(o, &own, &s)) {
+          PyErr_Clear();
+          continue;
+        }
+        if (s.bounded && within(s.lo, s.hi)) {
+          *owner = own, *span = s;
+          return true;
+        }
+        Py_DECREF(own);
+      } else if (PyObject_CheckBuffer(o)) {   // test first: an export is made only when needed
+        Py_buffer v;
+        if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) {
+          PyErr_Clear();
+          continue;
+        }
+        bool in = within((const char *)v.buf, (const char *)v.buf + v.len);
+        PyBuffer_Release(&v);
+        if (in && memory_of(o, owner, span)) return true;
         PyErr_Clear();
-        continue;
       }
-      bool in = addr >= (const char *)v.buf && addr <= (const char *)v.buf + v.len;
-      PyBuffer_Release(&v);
-      if (in && memory_of(o, owner, span)) return true;
-      PyErr_Clear();
     }
-  }
   return false;
 }
 

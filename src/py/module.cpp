@@ -139,6 +139,10 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   }
   Where w{nullptr, -1, "new() initializer"};
   w.home = p.ptr();   // the new memory keeps what the pointers stored into it point to
+  if (t->kind == Kind::Array && (PyBytes_Check(init.ptr()) || PyByteArray_Check(init.ptr())) && !is_char)
+    throw nb::type_error(("new() initializer: expected a list of values for '" + t->str() +
+                          "', got " + Py_TYPE(init.ptr())->tp_name +
+                          " (bytes initialize arrays of 1-byte integers)").c_str());
   if (t->kind == Kind::Array && PySequence_Check(init.ptr()) && !PyUnicode_Check(init.ptr())) {
     // A snapshot: an item's __index__ may change the list.
     nb::object items = nb::steal(snapshot(init.ptr()));
@@ -205,16 +209,32 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
     return make_pointer_in(p->addr, t, home_of(o), Span{(char *)p->addr, (char *)p->addr, true, true});
   }
   if (is_callback(o) || Py_TYPE(o) == &FunctionType) return cast_function(t, text, o).release().ptr();
+  std::string where = "cast('" + text + "', ...)";
+  nb::object view;   // an array by protocol, as a NumPy view of its memory
   if (!is_pointer(o) && !is_record(o) && !PyArray_Check(o) && !PyObject_CheckBuffer(o)) {
-    const char *hint = PyCallable_Check(o) ? " (a Python function is not C code: make it one with "
-                                             "ndffi.callback(\"sig\", f) and cast that)" : "";
-    PyErr_Format(PyExc_TypeError, "cast('%s', ...): expected an int address, a Pointer, an array, a "
-                 "Callback or None, got %s%s", text.c_str(), describe(o).c_str(), hint);
-    return nullptr;
+    view = nb::steal((PyObject *)as_array_view(o));
+    if (!view.is_valid()) {
+      if (PyErr_Occurred()) return protocol_failed(where, o), nullptr;
+      const char *hint = PyCallable_Check(o) ? " (a Python function is not C code: make it one with "
+                                               "ndffi.callback(\"sig\", f) and cast that)" : "";
+      PyErr_Format(PyExc_TypeError, "%s: expected an int address, a Pointer, an array, a Callback or "
+                   "None, got %s%s", where.c_str(), describe(o).c_str(), hint);
+      return nullptr;
+    }
+    o = view.ptr();
   }
   PyObject *owner;
   Span span;
-  if (!memory_of(o, &owner, &span)) return nullptr;
+  if (!memory_of(o, &owner, &span) && PyErr_ExceptionMatches(PyExc_BufferError) && !PyArray_Check(o)) {
+    // A strided buffer (memoryview(b)[::2]) has no simple buffer: as a NumPy view of it,
+    // its Pointer is a strided array's, which C indexes with the strides it is told.
+    PyErr_Clear();
+    view = nb::steal(PyArray_FromAny(o, nullptr, 0, 0, 0, nullptr));
+    if (view.is_valid()) o = view.ptr();
+    if (!view.is_valid() || !memory_of(o, &owner, &span)) return name_failure(where), nullptr;
+  } else if (PyErr_Occurred()) {
+    return name_failure(where), nullptr;
+  }
   void *addr = is_pointer(o)  ? ((PointerObject *)o)->addr
              : is_record(o)   ? (void *)((RecordObject *)o)->data
              : PyArray_Check(o) ? PyArray_DATA((PyArrayObject *)o)

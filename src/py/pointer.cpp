@@ -285,8 +285,17 @@ static PyObject *pointer_sub(PyObject *a, PyObject *b) {
 static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
   auto *p = (PointerObject *)self;
   static const char *names[] = {"length", nullptr};
-  Py_ssize_t length = -1;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "|n:string", (char **)names, &length)) return nullptr;
+  PyObject *length_obj = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:string", (char **)names, &length_obj)) return nullptr;
+  Py_ssize_t length = -1;   // up to the NUL
+  if (length_obj != Py_None) {
+    length = PyNumber_AsSsize_t(length_obj, PyExc_OverflowError);
+    if (length == -1 && PyErr_Occurred()) return nullptr;
+    if (length < 0) {
+      PyErr_Format(PyExc_ValueError, "string(): length must be >= 0 (or None: up to the NUL), got %zd", length);
+      return nullptr;
+    }
+  }
   const CType *t = p->type->target;
   if (!(t->kind == Kind::Void || (t->kind == Kind::Int && t->size == 1))) {
     PyErr_Format(PyExc_TypeError, "string() needs a 'char *', got '%s'", p->type->str().c_str());

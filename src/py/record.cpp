@@ -375,15 +375,19 @@ static bool staged(const CType *t, char *p, const Where &w, Fill fill) {
   return ok;
 }
 
-// The elements of an array that holds pointers, from a list or tuple of them, each
-// stored (and kept) as a single one would be.
+// The elements of an array from a list or tuple of them, each stored (and kept) as a
+// single one would be, so that every element gets the checks of its type (no str parsed
+// as a number, no float truncated to an int) and messages name it.  An array holding
+// pointers may be given fewer values (the rest are NULL, as in C); an array of data takes
+// exactly its length.
 static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
   if (!PyList_Check(v) && !PyTuple_Check(v))
     return PyErr_Format(PyExc_TypeError, "%s: expected a list of %zu values for '%s', got %s", w.str().c_str(),
                         t->length, t->str().c_str(), describe(v).c_str()), false;
   Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
-  if (size_t(n) > t->length)
-    return PyErr_Format(PyExc_ValueError, "%s: %zd values for '%s'", w.str().c_str(), n, t->str().c_str()), false;
+  if (size_t(n) > t->length || (size_t(n) < t->length && !holds_pointers(t)))
+    return PyErr_Format(PyExc_ValueError, "%s: expected %zu values for '%s', got %zd", w.str().c_str(),
+                        t->length, t->str().c_str(), n), false;
   PyObject *items = PySequence_Tuple(v);   // a snapshot: the list may change while its items convert
   if (!items) return false;
   bool ok = staged(t, p, w, [&](char *mem, const Where &ws) {
@@ -392,14 +396,63 @@ static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
     for (Py_ssize_t i = 0; i < n; i++) {
       std::string where = w.str() + " element " + std::to_string(i);
       Where wi = ws.inner(where.c_str());
-      PyObject *item = PyTuple_GET_ITEM(items, i);
-      bool done = e->kind == Kind::Array ? set_elements(e, mem + size_t(i) * es, item, wi)
-                                         : store_c(e, mem + size_t(i) * es, item, wi);
-      if (!done) return false;
+      if (!store_c(e, mem + size_t(i) * es, PyTuple_GET_ITEM(items, i), wi)) return false;
     }
     return true;
   });
   Py_DECREF(items);
+  return ok;
+}
+
+// A C array (a field, an element of an array of arrays, ndffi.new memory) from bytes (for
+// 1-byte elements), a list or tuple of its elements, or an array (or buffer, or array by
+// protocol) converted by NumPy's safe casting, of exactly its size.
+bool set_array(const CType *t, char *p, PyObject *v, const Where &w) {
+  size_t size = t->byte_size();
+  const CType *e = t;
+  while (e->kind == Kind::Array) e = e->target;
+  e = strip(e);
+  if (e->kind == Kind::Int && e->size == 1 && (PyBytes_Check(v) || PyByteArray_Check(v))) {
+    Py_ssize_t n = PyBytes_Check(v) ? PyBytes_GET_SIZE(v) : PyByteArray_GET_SIZE(v);
+    const char *s = PyBytes_Check(v) ? PyBytes_AS_STRING(v) : PyByteArray_AS_STRING(v);
+    if (size_t(n) > size) {
+      PyErr_Format(PyExc_ValueError, "%s: %zd bytes do not fit in '%s'", w.str().c_str(), n,
+                   t->str().c_str());
+      return false;
+    }
+    forget_stored(w.home, p, p + size);
+    memset(p, 0, size);
+    memcpy(p, s, size_t(n));
+    return true;
+  }
+  if (PyList_Check(v) || PyTuple_Check(v) || holds_pointers(e)) return set_elements(t, p, v, w);
+  bool is_char = e->kind == Kind::Int && e->size == 1;
+  if (!PyArray_Check(v) && !PyObject_CheckBuffer(v) && !PyObject_HasAttrString(v, "__array_interface__") &&
+      !PyObject_HasAttrString(v, "__array_struct__") && !PyObject_HasAttrString(v, "__dlpack__")) {
+    PyErr_Format(PyExc_TypeError, "%s: expected %sa list of %zu values or an array for '%s', got %s%s",
+                 w.str().c_str(), is_char ? "bytes, " : "", t->length, t->str().c_str(), describe(v).c_str(),
+                 is_char && PyUnicode_Check(v) ? " (encode it: s.encode())" : "");
+    return false;
+  }
+  PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
+  if (!d) return false;
+  PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(v, d, 0, 0, NPY_ARRAY_CARRAY, nullptr);
+  if (!src) {   // NumPy's reason, with where and what
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *s = value ? PyObject_Str(value) : nullptr;
+    PyErr_Format(PyExc_TypeError, "%s: expected an array of %zu elements convertible to '%s' by NumPy's safe "
+                 "casting, got %s: %s", w.str().c_str(), size / std::max<size_t>(1, e->byte_size()),
+                 t->str().c_str(), describe(v).c_str(), s ? PyUnicode_AsUTF8(s) : "?");
+    Py_XDECREF(s), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+    return false;
+  }
+  bool ok = size_t(PyArray_NBYTES(src)) == size;
+  if (ok) forget_stored(w.home, p, p + size), memcpy(p, PyArray_DATA(src), size);
+  else PyErr_Format(PyExc_ValueError, "%s: expected %zu elements for '%s', got an array of %zd",
+                    w.str().c_str(), size / std::max<size_t>(1, e->byte_size()), t->str().c_str(),
+                    Py_ssize_t(PyArray_SIZE(src)));
+  Py_DECREF(src);
   return ok;
 }
 
@@ -437,36 +490,7 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
     return true;
   }
   if (t->kind == Kind::Record) return set_record(t, p, v, w);
-  if (t->kind == Kind::Array) {
-    size_t size = t->byte_size();
-    const CType *e = t;
-    while (e->kind == Kind::Array) e = e->target;
-    if (e->kind == Kind::Int && e->size == 1 && (PyBytes_Check(v) || PyByteArray_Check(v))) {
-      Py_ssize_t n = PyBytes_Check(v) ? PyBytes_GET_SIZE(v) : PyByteArray_GET_SIZE(v);
-      const char *s = PyBytes_Check(v) ? PyBytes_AS_STRING(v) : PyByteArray_AS_STRING(v);
-      if (size_t(n) > size) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd bytes do not fit in '%s'", w.str().c_str(), n,
-                     t->str().c_str());
-        return false;
-      }
-      forget_stored(w.home, p, p + size);
-      memset(p, 0, size);
-      memcpy(p, s, size_t(n));
-      return true;
-    }
-    if (holds_pointers(e)) return set_elements(t, p, v, w);
-    // Any array-like of the right shape, converted with NumPy's safe casting.
-    PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
-    if (!d) return false;
-    PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(v, d, 0, 0, NPY_ARRAY_CARRAY, nullptr);
-    if (!src) return false;
-    bool ok = size_t(PyArray_NBYTES(src)) == size;
-    if (ok) forget_stored(w.home, p, p + size), memcpy(p, PyArray_DATA(src), size);
-    else PyErr_Format(PyExc_ValueError, "%s: expected %zu bytes of elements for '%s', got an array of shape with %zd bytes",
-                      w.str().c_str(), size, t->str().c_str(), Py_ssize_t(PyArray_NBYTES(src)));
-    Py_DECREF(src);
-    return ok;
-  }
+  if (t->kind == Kind::Array) return set_array(t, p, v, w);
   return store_c(t, p, v, w);
 }
 
