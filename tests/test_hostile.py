@@ -102,13 +102,23 @@ def test_a_failing_index_conversion_is_named():
     assert isinstance(info.value.__cause__, UnicodeDecodeError)
 
 
-@pytest.mark.xfail(strict=True, reason="float_value (convert.cpp, floats) lets NumPy's own TypeError "
-                   "through unnamed: 'only 0-dimensional arrays can be converted to Python scalars'")
 def test_a_float_from_a_one_element_array_is_refused_by_name():
     m = ndffi.load("m")
-    m.cdef("double cos(double x);")
-    with pytest.raises(TypeError, match=r"cos\(\) argument 1 'x'"):
+    m.cdef("double cos(double x); float cosf(float x); int abs(int x);")
+    with pytest.raises(TypeError, match=r"cos\(\) argument 1 'x'.*an array is not a number: pass a\[0\]"):
         m.cos(np.array([2.5]))
+    with pytest.raises(TypeError, match=r"cosf\(\) argument 1 'x'.*an array is not a number"):
+        m.cosf(np.zeros((2, 2)))
+    with pytest.raises(TypeError, match=r"abs\(\) argument 1 'x'"):
+        m.abs(np.array([3]))
+    assert m.cos(np.array(0.0)) == 1.0            # a 0-d array is a number
+
+    class BadFloat:
+        def __float__(self):
+            raise ValueError("no float today")
+
+    with pytest.raises(ValueError, match=r"^cos\(\) argument 1 'x': no float today"):
+        m.cos(BadFloat())
 
 
 # ---- cast(), protocols and string() ------------------------------------------------------

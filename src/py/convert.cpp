@@ -240,11 +240,14 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
       return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
     return true;
   }
+  if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)   // np.array([2.5])
+    return fail(w, PyExc_TypeError, "a number for " + for_what + " (an array is not a number: pass a[0])",
+                describe(o));
   if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
       (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
        !PyBytes_Check(num))) {
     double d = PyFloat_AsDouble(num);
-    if (d == -1.0 && PyErr_Occurred()) return false;
+    if (d == -1.0 && PyErr_Occurred()) return name_failure(w.str()), false;   // a failing __float__
     *out = d;
     return true;
   }
