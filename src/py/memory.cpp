@@ -257,17 +257,41 @@ void take_stored(PyObject *src_home, const char *src, char *dst, size_t n, const
   else w.holds->pin(src_home);   // a call's copy: what the source keeps lives until it returns
 }
 
+// Fills known[t] for t and every type it holds by value (array elements, fields), the
+// parts before the whole, without recursion: a chain of nested structs may be deeper
+// than a small thread's stack.  compute(t) reads the parts' entries from `known`.
+template <class Known, class Compute>
+static void fill_bottom_up(const CType *root, Known &known, Compute compute) {
+  std::vector<std::pair<const CType *, bool>> stack{{root, false}};
+  while (!stack.empty()) {
+    auto [t, expanded] = stack.back();
+    if (known.count(t)) {
+      stack.pop_back();
+    } else if (expanded) {
+      stack.pop_back();
+      known.emplace(t, compute(t));
+    } else {
+      stack.back().second = true;
+      if (t->kind == Kind::Array) stack.push_back({t->target, false});
+      else if (t->kind == Kind::Record && t->record->complete)
+        for (const Record::Field &f : t->record->fields) stack.push_back({f.type, false});
+    }
+  }
+}
+
 bool holds_pointers(const CType *t) {
   static std::unordered_map<const CType *, bool> known;   // under the GIL
   auto it = known.find(t);
   if (it != known.end()) return it->second;
-  bool r = false;
-  if (t->kind == Kind::Pointer) r = true;
-  else if (t->kind == Kind::Array) r = holds_pointers(t->target);
-  else if (t->kind == Kind::Record && t->record->complete)
-    for (const Record::Field &f : t->record->fields) r = r || holds_pointers(f.type);
-  known.emplace(t, r);
-  return r;
+  fill_bottom_up(t, known, [&](const CType *u) {
+    if (u->kind == Kind::Pointer) return true;
+    if (u->kind == Kind::Array) return known.at(u->target);
+    if (u->kind == Kind::Record && u->record->complete)
+      for (const Record::Field &f : u->record->fields)
+        if (known.at(f.type)) return true;
+    return false;
+  });
+  return known.at(t);
 }
 
 bool find_stored(PyObject *home, const char *slot, PyObject **owner, Span *span) {
@@ -407,22 +431,25 @@ static const std::vector<size_t> &pointer_slots(const CType *t) {
   static std::unordered_map<const CType *, std::vector<size_t>> known;   // under the GIL
   auto it = known.find(t);
   if (it != known.end()) return it->second;
-  std::vector<size_t> slots;
-  if (t->kind == Kind::Pointer) {
-    slots.push_back(0);
-  } else if (t->kind == Kind::Array && t->length != CType::kUnknownLength && holds_pointers(t->target)) {
-    const std::vector<size_t> &inner = pointer_slots(t->target);
-    size_t es = t->target->byte_size();
-    for (size_t i = 0; i < t->length; i++)
-      for (size_t s : inner) slots.push_back(i * es + s);
-  } else if (t->kind == Kind::Record && t->record->complete) {
-    for (const Record::Field &f : t->record->fields)
-      if (f.bit_width < 0)
-        for (size_t s : pointer_slots(f.type)) slots.push_back(f.offset + s);
-    std::sort(slots.begin(), slots.end());
-    slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
-  }
-  return known.emplace(t, std::move(slots)).first->second;
+  fill_bottom_up(t, known, [&](const CType *u) {
+    std::vector<size_t> slots;
+    if (u->kind == Kind::Pointer) {
+      slots.push_back(0);
+    } else if (u->kind == Kind::Array && u->length != CType::kUnknownLength && holds_pointers(u->target)) {
+      const std::vector<size_t> &inner = known.at(u->target);
+      size_t es = u->target->byte_size();
+      for (size_t i = 0; i < u->length; i++)
+        for (size_t s : inner) slots.push_back(i * es + s);
+    } else if (u->kind == Kind::Record && u->record->complete) {
+      for (const Record::Field &f : u->record->fields)
+        if (f.bit_width < 0)
+          for (size_t s : known.at(f.type)) slots.push_back(f.offset + s);
+      std::sort(slots.begin(), slots.end());
+      slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+    }
+    return slots;
+  });
+  return known.at(t);
 }
 
 // The memory among args (but `skip`'s) that addr points into: its owner (a new
