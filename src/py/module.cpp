@@ -422,6 +422,8 @@ NB_MODULE(_ndffi, m) {
     ClosureStats s = closure_stats();
     return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
   }, "(direct, libffi, reused, released, recycled) closure counts, for tests.");
+  // NDFFI_FORCE_LIBFFI as the core read it (see nd_ccall.h).
+  m.attr("FORCE_LIBFFI") = force_libffi();
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "
