@@ -314,7 +314,9 @@ def test_what_is_not_declared_says_why(hdr):
         hdr.hdr_complex
     with pytest.raises(AttributeError, match="function-like macro"):
         hdr.hdr_twice
-    with pytest.raises(AttributeError, match="not a constant"):
+    # #define HDR_TYPE unsigned long: a type, not a constant
+    assert hdr.types.HDR_TYPE == hdr.typeof("unsigned long")
+    with pytest.raises(AttributeError, match=r"'HDR_TYPE' is a type.*lib\.types\.HDR_TYPE"):
         hdr.HDR_TYPE
     assert "HDR_NOTHING" not in hdr.header["constants"]
 
@@ -630,3 +632,70 @@ def test_header_benchmark_runs():
                           capture_output=True, text=True, timeout=600, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "first time" in proc.stdout and "from the cache" in proc.stdout
+
+
+# ---- macros as C sees them: the names, strings and expressions they expand to --------
+
+MACROS_H = r"""
+double cos(double x);
+double sin(double x);
+double lgamma(double x);
+extern int signgam;
+#define cos(x) cos(x)                      /* the function itself */
+#define GLUE_(a, b) a ## b
+#define GLUE(a, b) GLUE_(a, b)
+#define my_sin GLUE(si, n)                 /* a function, through pasting */
+#define my_signgam GLUE(sign, gam)         /* a variable */
+typedef struct { int a, b; } pt_t;
+#define my_pt GLUE(pt, _t)                 /* a type */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define VERSION_STRING STR(3) "." STR(14)  /* a string made with # */
+#define CAST_STRING (const unsigned char *)"a\tb"
+#define LIST 1L, 3L, 6L                    /* a list: not one constant */
+#define NESTED_LIST (LIST)
+#define SIGN_AFTER (lgamma(-0.5), signgam) /* evaluated where it is used */
+#define twice_cos(x) (cos(x) * 2)
+"""
+
+
+@pytest.fixture(scope="module")
+def macros(cache_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("macros")
+    (d / "macros.h").write_text(MACROS_H)
+    return ndffi.load("m", header=str(d / "macros.h"))
+
+
+def test_a_macro_calling_its_own_name_is_the_function(macros):
+    assert macros.cos(0.0) == 1.0 and isinstance(macros.cos, ndffi.Function)
+    assert "cos" not in macros.header["function_macros"]
+
+
+def test_macros_naming_functions_variables_and_types(macros):
+    assert macros.my_sin(0.5) == math.sin(0.5) and macros.header["aliases"]["my_sin"] == "sin"
+    macros.lgamma(0.5)
+    assert macros.my_signgam == 1 == macros.signgam
+    macros.my_signgam = -1
+    assert macros.signgam == -1
+    t = macros.types.my_pt
+    assert t == macros.types.pt_t and [f[0] for f in t.fields] == ["a", "b"]
+
+
+def test_string_macros_made_with_the_preprocessor(macros):
+    assert macros.VERSION_STRING == "3.14"
+    assert macros.CAST_STRING == "a\tb"
+
+
+def test_a_list_is_not_a_constant(macros):
+    for name in ("LIST", "NESTED_LIST"):
+        assert name not in macros.header["constants"]
+        with pytest.raises(AttributeError, match="comma expression"):
+            getattr(macros, name)
+
+
+def test_an_expression_over_the_library_is_evaluated_when_used(macros):
+    macros.lgamma(0.5)
+    assert macros.signgam == 1
+    assert macros.SIGN_AFTER == -1          # lgamma(-0.5) ran first: Gamma(-0.5) < 0
+    macros.lgamma(0.5)
+    assert macros.SIGN_AFTER == -1

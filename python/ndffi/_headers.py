@@ -15,7 +15,11 @@ The model is a JSON-ready dict:
 ``function_macros`` {name: {params, body, forward}}; ``forward`` is {target, args} when
                     the macro is one call of a declared function with constant arguments
 ``macros``          {name: expansion} of object-like macros that are not constants
-``aliases``         {function: symbol} where an asm label binds another symbol
+``expressions``     {name: tree} of object-like macros that call the library's functions or
+                    read its variables (HDF5's ``H5T_NATIVE_INT``: ``(H5open(),
+                    H5T_NATIVE_INT_g)``), evaluated each time they are used
+``aliases``         {function or variable: symbol} where an asm label or a macro naming it
+                    (``#define gmp_errno __gmp_errno``) binds another symbol
 ``skipped``         {name: why it is not declared}
 ``signatures``      {function: [result, [parameters], variadic, [names]]}, for stubs
 ``locations``       {name: [file, line]}, for docstrings
@@ -37,7 +41,7 @@ from ._library import Library
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
 
-FORMAT = 2   # of the cache entries; changes with the model's shape
+FORMAT = 3   # of the cache entries; changes with the model's shape
 
 
 class HeaderError(ImportError):
@@ -488,10 +492,17 @@ class HeaderLibrary(Library):
                 symbol = d["_aliases"].get(name)
                 if symbol is not None and name not in d:
                     address = d["_handle"].symbol(symbol)
-                    if address is not None and self._ns.decl(name)[0] == "function":
+                    decl = self._ns.decl(name)
+                    if address is not None and decl[0] == "function":
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
                         d[name] = func
                         return func
+                    if address is not None:   # a variable by another name: its value now
+                        pointer = self._ns.variable(name, address)
+                        return pointer if decl[2].kind == "array" else pointer[0]
+            tree = d.get("_expressions", {}).get(name)
+            if tree is not None:
+                return self._evaluate(tree)
         try:
             return Library.__getattr__(self, name)
         except AttributeError:
@@ -505,6 +516,8 @@ class HeaderLibrary(Library):
                     why = (f"{name!r} is a function-like macro that does not call a function "
                            f"with constant arguments: #define {name}({', '.join(m['params'])}) "
                            f"{m['body']}")
+                elif name in model["types"]:
+                    why = f"{name!r} is a type: use lib.types.{name}"
                 elif name in model["macros"]:
                     why = f"{name!r} is a macro that is not a constant: #define {name} {model['macros'][name]}"
             if why is None:
@@ -516,7 +529,36 @@ class HeaderLibrary(Library):
             text = self.__dict__["_lazy"].pop(name, None)
             if text is not None:
                 Library.cdef(self, text)
+        symbol = self.__dict__["_aliases"].get(name)
+        decl = self._ns.decl(name) if symbol is not None else None
+        if decl is not None and decl[0] == "variable" and decl[2].kind != "array":
+            address = self.__dict__["_handle"].symbol(symbol)
+            if address is None:
+                raise AttributeError(self._missing_symbol(symbol, decl[1]))
+            self._ns.variable(name, address)[0] = value
+            return
         Library.__setattr__(self, name, value)
+
+    def _evaluate(self, tree):
+        """The value of a macro's expression (see ``expressions`` in the model), as C
+        would compute it where the macro is used: its calls made, its variables read."""
+        tag = tree[0]
+        if tag == "const":
+            return tree[1]
+        if tag == "seq":
+            self._evaluate(tree[1])
+            return self._evaluate(tree[2])
+        if tag == "deref":
+            return self._evaluate(tree[1])[0]
+        if tag == "var":
+            return getattr(self, tree[1])
+        if tag == "addr":
+            getattr(self, tree[1])   # declared
+            symbol = self.__dict__["_aliases"].get(tree[1], tree[1])
+            return self._ns.variable(tree[1], self.__dict__["_handle"].symbol(symbol))
+        if tag == "call":
+            return c_function(self, tree[1])(*[self._evaluate(a) for a in tree[2]])
+        raise ValueError(f"internal error: unknown expression {tag!r}")
 
     def cdef(self, text, *, release_gil=True):
         self.declare_all()
@@ -556,6 +598,7 @@ def bind(lib, model):
     d = lib.__dict__
     d["_model"] = model
     d["_aliases"] = model["aliases"]
+    d["_expressions"] = model.get("expressions", {})
     Library.cdef(lib, model["text"])
     lib._record.cdefs.clear()   # another process imports the header again (from its cache)
     d["_lazy"] = dict(model["declarations"])
@@ -565,6 +608,30 @@ def bind(lib, model):
         if macro.get("forward"):
             d[name] = macro_function(lib, name, macro)
     return lib
+
+
+def c_function(lib, name):
+    """The C function ``name`` of HeaderLibrary ``lib``, also where a macro of the same
+    name stands in its place as the attribute (``#define f(a) f(a, 0)``)."""
+    d = lib.__dict__
+    func = d.get(name)
+    if func is not None and not getattr(func, "__ndffi_macro__", False):
+        return func
+    if func is None:
+        return getattr(lib, name)
+    shadowed = d.setdefault("_shadowed", {})
+    func = shadowed.get(name)
+    if func is None:
+        with _lazy_lock:
+            text = d["_lazy"].pop(name, None)
+            if text is not None:
+                Library.cdef(lib, text)
+        address = d["_handle"].symbol(d["_aliases"].get(name, name))
+        if address is None:
+            raise AttributeError(lib._missing_symbol(name, lib._ns.decl(name)[1]))
+        func = shadowed[name] = lib._ns.function(name, address, d["_handle"],
+                                                 lib._release_gil.get(name, True), d["_use_errno"])
+    return func
 
 
 def constant_value(lib, kind, value):
@@ -595,9 +662,10 @@ def macro_function(lib, name, macro):
         if len(args) != nparams:
             raise TypeError(f"{name}() takes {nparams} argument{'s' if nparams != 1 else ''} "
                             f"({', '.join(params)}), {len(args)} given")
-        return getattr(lib, target)(*[args[v] if is_param else v for is_param, v in plan])
+        return c_function(lib, target)(*[args[v] if is_param else v for is_param, v in plan])
 
     call.__name__ = call.__qualname__ = name
+    call.__ndffi_macro__ = True
     call.__doc__ = (f"{name}({', '.join(params)}): the C macro\n\n"
                     f"    #define {name}({', '.join(params)}) {macro['body']}\n\n"
                     f"calling {target}() with its constant arguments as clang evaluates them.")

@@ -133,20 +133,22 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
             continue
         fid = lc.cursor_file(c)
         decls.append((c, kind, fid))
-    # The header's file id, and the evaluation variables (at the end, in the main file).
+    # The header's file id, and the evaluation declarations (in the main file).
     for src, inc in lc.inclusions(tu):
         if src and not header_fid and os.path.basename(lc.file_name(src)) == MAIN_NAME:
             header_fid = inc
-    main_fid = None
-    while decls and decls[-1][1] == lc.CURSOR_VAR:
-        c, kind, fid = decls[-1]
-        if main_fid is None:
-            if os.path.basename(lc.file_name(fid)) != MAIN_NAME:
-                break
-            main_fid = fid
-        if fid != main_fid:
-            break
-        main_vars.append(decls.pop()[0])
+    is_main = {}
+    kept = []
+    for item in decls:
+        fid = item[2]
+        main = is_main.get(fid)
+        if main is None:
+            main = is_main[fid] = bool(fid) and os.path.basename(lc.file_name(fid)) == MAIN_NAME
+        if main:
+            main_vars.append(item[0])
+        else:
+            kept.append(item)
+    decls = kept
     owned = _owned_files(tu, header_fid, search_dirs)
 
     cache = {}
@@ -188,6 +190,7 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         "pointers": macro_info["pointers"],
         "function_macros": macro_info["function_macros"],
         "macros": macro_info["other"],
+        "expressions": macro_info["expressions"],
         "aliases": tr.aliases,
         "skipped": tr.skipped,
         "locations": tr.locations,

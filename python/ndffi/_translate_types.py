@@ -614,13 +614,18 @@ class Translator:
         self.functions.append(name)
         self.locations[name] = self._where(c)
 
-    def variable(self, c, name, fid):
-        if is_reserved(name) or name in self.names or lc.getStorageClass(c) == lc.SC_STATIC:
+    def variable(self, c, name, fid, symbol=None):
+        """Declare variable ``c`` as ``name``; ``symbol`` when a macro names it
+        (``#define gmp_errno __gmp_errno``)."""
+        if (is_reserved(name) and symbol is None) or name in self.names or \
+                lc.getStorageClass(c) == lc.SC_STATIC:
             return
         if lc.getCursorTLSKind(c) != lc.TLS_NONE:
             self.skipped.setdefault(name, "thread-local variable: no single address to bind")
             return
         text = self.spell(lc.getCursorType(c), name) + ";"
+        if symbol and symbol != name:
+            self.aliases[name] = symbol
         self.decls[name] = text
         self.names[name] = "variable"
         self.variables.append(name)
