@@ -88,7 +88,9 @@ class MacroDef:
 _DIRECTIVE = re.compile(rb"#[ \t]*(define|undef)[ \t]+([A-Za-z_]\w*)((?:\\\r?\n|[^\n])*)")
 _COMMENT = re.compile(r"/\*.*?\*/|/\*.*|//.*", re.S)
 _INT_LITERAL = re.compile(r"-?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*")
-_FLOAT_LITERAL = re.compile(r"-?\s*(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][+-]?\d+)?[fFlL]?")
+# Without a suffix: 3.4e38f is a float whose value is not the double 3.4e38 (clang's
+# evaluation has it).
+_FLOAT_LITERAL = re.compile(r"-?\s*(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][+-]?\d+)?")
 _STRING_LITERALS = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
 _CHAR_LITERAL = re.compile(r"'(?:[^'\\\n]|\\.)+'")
 
@@ -390,8 +392,15 @@ def macro_values(tr, macros, plans, main_vars, skipped):
         found = _in_force(defs, skipped)
         if found is not None:
             in_force.append((name, found[0], found[1]))
+    where_used = _where_used(macros, {name: m for name, _, m in in_force})
     for name, d, m in in_force:
         if m.params is None:
+            if name in where_used and name not in tr.names:
+                why = ("is the compiler's version" if where_used[name] in _COMPILER_MACROS
+                       else "depends on where it is used")
+                tr.skipped.setdefault(name, f"its value {why} ({where_used[name]}), not the "
+                                            f"library's: #define {name} {m.body}")
+                continue
             _object_macro(tr, name, m, cursors, value_of, out)
     for name, d, m in in_force:
         if m.params is None:
@@ -406,6 +415,39 @@ def macro_values(tr, macros, plans, main_vars, skipped):
         out["function_macros"][name] = entry
         tr.locations.setdefault(name, [m.path, m.line])
     return out
+
+
+_PLACE_MACROS = frozenset("""__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
+__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split())
+# clang's are not the system compiler's (libclang says __GNUC__ 4, __GNUC_MINOR__ 2)
+_COMPILER_MACROS = frozenset("""__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
+__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split())
+_PLACE_MACROS |= _COMPILER_MACROS
+
+
+def _where_used(macros, in_force):
+    """{name: the predefined macro} of the macros whose expansion depends on the place
+    it is expanded at (``#define OPENSSL_LINE __LINE__``) or on the compiler that
+    expands it (``__GNUC__``), through other macros too."""
+    memo = {}
+
+    def uses(name, depth=0):
+        if name in memo:
+            return memo[name]
+        memo[name] = None   # a macro does not expand itself again
+        m = in_force.get(name)
+        found = None
+        if m is not None and depth < 64:
+            for kind, t in m.tokens:
+                if kind != "id":
+                    continue
+                found = t if t in _PLACE_MACROS else uses(t, depth + 1)
+                if found:
+                    break
+        memo[name] = found
+        return found
+
+    return {name: uses(name) for name in in_force if uses(name)}
 
 
 def _object_macro(tr, name, m, cursors, value_of, out):
@@ -560,7 +602,8 @@ def _initializer(var):
 def _shape(c):
     """Expression cursor ``c`` as a tree of tuples, parentheses and implicit conversions
     left out: ("ref", "function" | "variable" | "constant", cursor), ("call", callee,
-    [args]), ("deref", e), ("addr", e), ("seq", a, b) (the comma operator), ("cast", e),
+    [args]), ("deref", e), ("addr", e), ("seq", a, b) (the comma operator), ("cond", c,
+    a, b) (``c ? a : b``), ("cast", e),
     ("string", cursor), ("literal", cursor), ("op", [operands], cursor); ("none",) for
     no cursor."""
     if c is None:
@@ -588,6 +631,8 @@ def _shape(c):
             return ("deref", _shape(kids[0]))
         if op == lc.UNOP_ADDRESS:
             return ("addr", _shape(kids[0]))
+    if k == lc.E_CONDITIONAL and len(kids) == 3:
+        return ("cond", _shape(kids[0]), _shape(kids[1]), _shape(kids[2]))
     if k == lc.E_BINARY and len(kids) == 2 and lc.getBinaryOperatorKind is not None:
         if lc.getBinaryOperatorKind(c) == lc.BINOP_COMMA:
             return ("seq", _shape(kids[0]), _shape(kids[1]))
@@ -603,9 +648,9 @@ def _subtrees(shape):
             yield from _subtrees(a)
     elif tag in ("deref", "addr", "cast"):
         yield from _subtrees(shape[1])
-    elif tag == "seq":
-        yield from _subtrees(shape[1])
-        yield from _subtrees(shape[2])
+    elif tag in ("seq", "cond"):
+        for part in shape[1:]:
+            yield from _subtrees(part)
     elif tag == "op":
         for a in shape[1]:
             yield from _subtrees(a)
@@ -636,6 +681,11 @@ def _lazy(tr, shape):
     if tag == "seq":
         a, b = _lazy(tr, shape[1]), _lazy(tr, shape[2])
         return None if a is None or b is None else ["seq", a, b]
+    if tag == "cond":   # (CHAR_MIN ? H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR): chosen now
+        cond = _lazy(tr, shape[1]) if not _reads_memory(shape[1]) else None
+        if cond is None or cond[0] != "const":
+            return None
+        return _lazy(tr, shape[2] if cond[1] else shape[3])
     if tag == "deref":
         e = _lazy(tr, shape[1])
         return None if e is None else ["deref", e]
