@@ -699,3 +699,55 @@ def test_an_expression_over_the_library_is_evaluated_when_used(macros):
     assert macros.SIGN_AFTER == -1          # lgamma(-0.5) ran first: Gamma(-0.5) < 0
     macros.lgamma(0.5)
     assert macros.SIGN_AFTER == -1
+
+
+# ---- assume_const: the promise a header that is not const-correct does not make -------
+
+def test_assume_const_on_a_cdef_library():
+    libc = ndffi.load(None)
+    libc.cdef("size_t strlen(char *s); char *strcpy(char *dest, char *src);")
+    with pytest.raises(TypeError, match="not const"):
+        libc.strlen(b"abc")                         # C may write through char *
+    strlen = libc.strlen.assume_const("s")
+    assert strlen(b"abcd") == 4 and strlen(np.frombuffer(b"xy\0", np.uint8)) == 2
+    assert "const char *s /* assumed const */" in repr(strlen) == f"<ndffi.Function {strlen.prototype}>"
+    assert libc.strlen.prototype == "size_t strlen(char *s)"   # the declaration is unchanged
+    assert libc.assume_const("strlen", "s") is strlen
+    copy = libc.strcpy.assume_const("src")
+    out = bytearray(8)
+    copy(out, b"hi")
+    assert out[:3] == b"hi\0"
+    with pytest.raises(TypeError, match="not const"):
+        copy(b"readonly", b"hi")                    # dest is still writable only
+    back = pickle.loads(pickle.dumps(copy))
+    assert back.prototype == copy.prototype and "assumed const" in back.prototype
+    back(out, b"yo")
+    assert out[:3] == b"yo\0"
+
+
+def test_assume_const_says_what_is_wrong():
+    libc = ndffi.load(None)
+    libc.cdef("size_t strlen(char *s); int abs(int j); char *strchr(const char *s, int c);")
+    with pytest.raises(ValueError, match=r"strlen\(\): assume_const\(\): no parameter named 'x'; its parameters: s"):
+        libc.strlen.assume_const("x")
+    with pytest.raises(TypeError, match="parameter 'j' is 'int', not a pointer"):
+        libc.abs.assume_const("j")
+    with pytest.raises(ValueError, match="already 'const char \\*'"):
+        libc.strchr.assume_const("s")
+    with pytest.raises(TypeError, match="parameter names"):
+        libc.strlen.assume_const(0)
+
+
+@pytest.mark.skipif(not _has_header("bzlib.h"), reason="bzlib.h not installed (libbz2-dev)")
+def test_assume_const_through_a_header(cache_dir):
+    import bz2 as pybz2
+
+    b = ndffi.load("bz2", header="bzlib.h")
+    data = b"ndffi " * 500
+    dest = np.zeros(4096, np.uint8)
+    n = b.new("unsigned int *", dest.size)
+    with pytest.raises(TypeError, match="'source'.*not const"):
+        b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30)
+    compress = b.BZ2_bzBuffToBuffCompress.assume_const("source")
+    assert compress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
+    assert pybz2.decompress(dest[:n[0]].tobytes()) == data

@@ -36,7 +36,7 @@ import sys
 import threading
 
 from . import _cache
-from ._library import Library
+from ._library import Library, made
 
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
@@ -496,6 +496,7 @@ class HeaderLibrary(Library):
                     if address is not None and decl[0] == "function":
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
                         d[name] = func
+                        made(self, func)
                         return func
                     if address is not None:   # a variable by another name: its value now
                         pointer = self._ns.variable(name, address)
@@ -631,6 +632,7 @@ def c_function(lib, name):
             raise AttributeError(lib._missing_symbol(name, lib._ns.decl(name)[1]))
         func = shadowed[name] = lib._ns.function(name, address, d["_handle"],
                                                  lib._release_gil.get(name, True), d["_use_errno"])
+        made(lib, func)
     return func
 
 

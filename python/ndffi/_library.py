@@ -2,9 +2,10 @@
 
 import enum
 import os
+import weakref
 
 from . import _callback, _elf, _loader, _pickle
-from ._ndffi import Namespace, Pointer, dlopen
+from ._ndffi import Function, Namespace, Pointer, dlopen
 
 
 class Types:
@@ -101,7 +102,7 @@ class Library:
             func = self._ns.function(name, address, self._handle,
                                      self._release_gil.get(name, True), self._use_errno)
             self.__dict__[name] = func   # later look-ups find it without __getattr__
-            _pickle.remember(func, self._record)
+            made(self, func)
             return func
         pointer = self._ns.variable(name, address)
         # A global array is its Pointer (bounded, indexable); any other global its value.
@@ -143,6 +144,32 @@ class Library:
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
 
+    def assume_const(self, name, *params):
+        """Function ``name`` with the pointer parameters ``params`` (by name) declared as
+        pointers to const: the promise, which a header that is not const-correct does not
+        make, that C only reads through them — so read-only buffers (``bytes``, read-only
+        arrays) are accepted there.  Nothing else changes; the promise shows in the
+        function's prototype and repr (``const char *source /* assumed const */``) and
+        travels with it when it is pickled.  Also ``lib.NAME.assume_const(*params)``."""
+        func = getattr(self, name)
+        if not isinstance(func, Function):
+            raise TypeError(f"assume_const(): {name!r} of {self._label()} is not a C function "
+                            f"but {type(func).__name__}")
+        for p in params:
+            if not isinstance(p, str):
+                raise TypeError(f"{name}(): assume_const() takes parameter names (str), "
+                                f"not {type(p).__name__}")
+        params = tuple(dict.fromkeys(_pickle.assumed_const(func) + params))
+        memo = self.__dict__.setdefault("_assumed_const", {})
+        made_before = memo.get((name, params))
+        if made_before is not None:
+            return made_before
+        f = self._ns.function(name, func.address, self._handle, func.release_gil, func.use_errno,
+                              True, list(params))
+        made(self, f, params)
+        memo[(name, params)] = f
+        return f
+
     # C memory and values with this library's types.
     def new(self, ctype, init=None):
         """Zeroed C memory of ``ctype`` ("T *" or "T[n]"), owned by the returned Pointer."""
@@ -164,6 +191,31 @@ class Library:
     def sizeof(self, ctype):
         """The size in bytes of a C type spelling."""
         return self._ns.type(ctype).size
+
+
+_owners = weakref.WeakKeyDictionary()   # Function -> weak reference to its Library
+
+
+def made(lib, func, assumed_const=()):
+    """Register a Function ``lib`` made: it pickles through the library's record, and
+    ``func.assume_const()`` finds the library's declarations."""
+    _pickle.remember(func, lib._record, assumed_const)
+    _owners[func] = weakref.ref(lib)
+
+
+def assume_const(func, *params):
+    """``func.assume_const(*params)``: see :meth:`Library.assume_const`."""
+    owner = _owners.get(func)
+    lib = owner() if owner is not None else None
+    if lib is None:
+        raise TypeError(f"{func.__name__}(): assume_const() needs the Library whose "
+                        f"declarations made the function; this one comes from none (or it is gone)")
+    for p in params:
+        if not isinstance(p, str):
+            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), "
+                            f"not {type(p).__name__}")
+    name = func.__name__
+    return lib.assume_const(name, *(_pickle.assumed_const(func) + params))
 
 
 def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
