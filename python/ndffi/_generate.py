@@ -222,7 +222,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
 
     model = _headers.import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()
-    ns.cdef(model["text"])
+    ns.cdef(model["text"] + "\n".join(model["defines"].values()) + "\n")
     docs = header_docs(model)
 
     taken = set()
@@ -251,7 +251,8 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         if symbol is not None:
             text = re.sub(r"\b" + re.escape(name) + r"(?=\s*\()", symbol, text, count=1)
         declarations[name] = text
-    decl_lines = model["text"].rstrip("\n").split("\n") + list(declarations.values())
+    decl_lines = (model["text"].rstrip("\n").split("\n") + list(model["defines"].values())
+                  + list(declarations.values()))
     py.append("DECLARATIONS = (")
     for line in decl_lines:
         py.append(f"    {line + chr(10)!r}")

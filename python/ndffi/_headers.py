@@ -8,8 +8,9 @@ cache hit does not load libclang (this module never imports it).
 
 The model is a JSON-ready dict:
 
-``text``            types, enums and ``#define`` constants, for ``Namespace.cdef``
+``text``            types and enums, for ``Namespace.cdef``
 ``declarations``    {function or variable: its declaration}, declared when first used
+``defines``         {constant: its ``#define`` line}, declared when first used
 ``functions``, ``variables``, ``types``, ``constants``   the header's own names
 ``pointers``        {name: [C type, address]}: macros that are pointers (SQLITE_TRANSIENT)
 ``function_macros`` {name: {params, body, forward}}; ``forward`` is {target, args} when
@@ -41,7 +42,7 @@ from ._library import Library, made
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
 
-FORMAT = 3   # of the cache entries; changes with the model's shape
+FORMAT = 4   # of the cache entries; changes with the model's shape
 
 
 class HeaderError(ImportError):
@@ -312,14 +313,46 @@ def _cache_read(key):
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             return None
         model = entry["model"]
-        if not isinstance(model, dict):
+        if not isinstance(model, dict) or not isinstance(entry["more"], bytes):
             return None
-        for path, digest in entry["hashes"]:
-            if _cache.file_digest(path) != digest:
+        model[_MORE] = entry["more"]
+        names, lines = model["defines"]
+        model["defines"] = dict(zip(names, lines.split("\n"))) if names else {}
+        for path, digest, stamp in entry["hashes"]:
+            if _stamp(path) != stamp and _cache.file_digest(path) != digest:
                 return None   # a file the header includes changed: import it again
         return model
     except Exception:   # anything in a record ndffi did not write is a miss  # noqa: BLE001
         return None
+
+
+# What binding a library to its header needs; the rest of a cached model (the names of
+# each kind, where each is declared, signatures for stubs: half its size) is read when
+# asked for (complete()).
+_CORE = frozenset(("text", "declarations", "defines", "aliases", "pointers", "function_macros",
+                   "expressions", "header", "clang"))
+_MORE = "_more"
+
+
+def complete(model):
+    """``model`` with all its parts (a cached one is read in two steps)."""
+    more = model.pop(_MORE, None)
+    if more is not None:
+        import marshal
+
+        model.update(marshal.loads(more))
+    return model
+
+
+def _stamp(path):
+    """What the file system says of a file (inode, size, modification and change times):
+    while it says the same, the content is the one hashed (the change time cannot be set
+    back by anyone), so the hash is not computed again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _cache_write(key, model):
@@ -328,10 +361,78 @@ def _cache_write(key, model):
     where = _cache.store()
     if where is None:
         return
-    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p)] for p in model["files"]],
-             "model": model}
+    core = {k: v for k, v in model.items() if k in _CORE}
+    more = {k: v for k, v in model.items() if k not in _CORE}
+    # bind() needs the macros that call a function; the others are for lib.header.
+    core["function_macros"] = {n: m for n, m in model["function_macros"].items() if m.get("forward")}
+    more["function_macros"] = model["function_macros"]
+    # One string and the names: a third of the time to read of a dict of thousands.
+    core["defines"] = [list(model["defines"]), "\n".join(model["defines"].values())]
+    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p), _stamp(p)] for p in model["files"]],
+             "model": core, "more": marshal.dumps(more)}
     _cache.write_record(where / (key + ".model"), marshal.dumps(entry))
     _cache.sweep(where)
+
+
+# ---- the library of a header --------------------------------------------------------
+
+def open_library(name, dirs, opener):
+    """:func:`ndffi._loader.open_library`, with what the system search found for a bare
+    name (``"yaml"``: ``ctypes.util.find_library`` runs ``ldconfig`` or the compiler,
+    tens of milliseconds) remembered in the cache, keyed like the header's models.  The
+    record is used while the file it names is the same file (device, inode, size and
+    time) and the loader, given the same name, opens that file."""
+    from . import _loader
+
+    if dirs or not isinstance(name, str) or not name or os.sep in name or \
+            (os.altsep and os.altsep in name) or os.path.isfile(os.path.expanduser(name)):
+        return _loader.open_library(name, dirs, opener)
+    from . import __version__
+
+    key = json.dumps([FORMAT, __version__, name, sys.platform,
+                      [os.environ.get(v, "") for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")
+                       if v != "PATH" or sys.platform == "win32"]])
+    where = _cache.store("libraries")
+    record = where / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json" if where else None
+    found = _library_record(record)
+    if found is not None:
+        target, path, ident = found
+        try:
+            handle = opener(target)
+        except OSError:
+            handle = None
+        if handle is not None and handle.path == path and _file_identity(path) == ident:
+            return handle, target
+    handle, resolved = _loader.open_library(name, dirs, opener)
+    path = handle.path
+    ident = _file_identity(path) if path else None
+    if record is not None and resolved and ident is not None:
+        _cache.write_record(record, json.dumps({"target": resolved, "path": path,
+                                                "identity": ident}).encode())
+    return handle, resolved
+
+
+def _library_record(path):
+    """(name the loader was given, the file it opened, its identity) from a record."""
+    payload = _cache.read_record(path) if path is not None else None
+    if payload is None:
+        return None
+    try:
+        r = json.loads(payload)
+        target, file, ident = r["target"], r["path"], r["identity"]
+        if isinstance(target, str) and isinstance(file, str) and isinstance(ident, list):
+            return target, file, ident
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _file_identity(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
 # ---- import -------------------------------------------------------------------------
@@ -339,7 +440,7 @@ def _cache_write(key, model):
 _translate_lock = threading.Lock()
 
 
-def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True):
+def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True, whole=True):
     """The model of ``header`` (see the module docstring): from the cache when no file
     it includes changed, else from libclang (and then cached).
 
@@ -352,7 +453,7 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     if cache:
         model = _cache_read(key)
         if model is not None:
-            return model
+            return complete(model) if whole else model
     if libclang_version() is None:
         raise ImportError("importing a C header needs libclang: pip install libclang")
     # Ask the compiler for its include directories while libclang loads.
@@ -387,9 +488,10 @@ def check_model(model):
 
     lines = model["text"].rstrip("\n").split("\n")
     owners = [None] * len(lines)
-    for name, text in model["declarations"].items():
-        lines.append(text)
-        owners.append(name)
+    for part in ("declarations", "defines"):
+        for name, text in model[part].items():
+            lines.append(text)
+            owners.append((part, name))
     for _attempt in range(500):
         ns = Namespace()
         try:
@@ -400,8 +502,8 @@ def check_model(model):
             owner = owners[i]
             if owner is not None:
                 del lines[i], owners[i]
-                del model["declarations"][owner]
-                model["skipped"][owner] = f"not accepted by ndffi's parser: {exc}"
+                del model[owner[0]][owner[1]]
+                model["skipped"][owner[1]] = f"not accepted by ndffi's parser: {exc}"
             else:
                 bad = _drop_declaration(lines, owners, i)
                 model["skipped"][_declared_name(bad)] = f"not accepted by ndffi's parser: {exc}"
@@ -507,7 +609,7 @@ class HeaderLibrary(Library):
         try:
             return Library.__getattr__(self, name)
         except AttributeError:
-            model = self.__dict__.get("_model")
+            model = self.header if "_model" in self.__dict__ else None
             why = None
             if model is not None:
                 if name in model["skipped"]:
@@ -578,7 +680,7 @@ class HeaderLibrary(Library):
     @property
     def header(self):
         """The model of the header (see :mod:`ndffi._headers`)."""
-        return self._model
+        return complete(self._model)
 
     def __dir__(self):
         return sorted(set(Library.__dir__(self)) | set(self.__dict__["_lazy"]))
@@ -586,7 +688,7 @@ class HeaderLibrary(Library):
 
 def header_library(handle, name, use_errno, header, include_dirs=(), defines=None, flags=()):
     """The Library of ``handle`` with the declarations of ``header``."""
-    model = import_header(header, include_dirs, defines, flags)
+    model = import_header(header, include_dirs, defines, flags, whole=False)
     lib = HeaderLibrary(handle, name, use_errno)
     bind(lib, model)
     return lib
@@ -603,6 +705,7 @@ def bind(lib, model):
     Library.cdef(lib, model["text"])
     lib._record.cdefs.clear()   # another process imports the header again (from its cache)
     d["_lazy"] = dict(model["declarations"])
+    d["_lazy"].update(model["defines"])   # parsing thousands of #define lines costs ms
     for name, (ctype, address) in model["pointers"].items():
         d[name] = lib.cast(ctype, address)
     for name, macro in model["function_macros"].items():

@@ -247,9 +247,14 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     def opener(path):
         return dlopen(path, global_symbols)
 
-    handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
     if header is not None:
         from . import _headers
+
+        # The system search's answer is cached with the header's declarations.
+        handle, _resolved = _headers.open_library(name, dirs, _loader.fresh_opener(opener))
+    else:
+        handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
+    if header is not None:
 
         clang_args = tuple(clang_args or ())
         lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines,

@@ -181,7 +181,8 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         if os.path.basename(name) != MAIN_NAME:
             files.add(name)
     model = {
-        "text": "\n".join(tr.chunks + macro_info["defines"]) + "\n",
+        "text": "\n".join(tr.chunks) + "\n",
+        "defines": macro_info["defines"],
         "declarations": tr.decls,
         "functions": tr.functions,
         "variables": tr.variables,

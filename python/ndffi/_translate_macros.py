@@ -383,7 +383,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
                     value = ("pointer", address[1] & 0xFFFFFFFFFFFFFFFF)
         return t, value
 
-    out = {"defines": [], "constants": [], "pointers": {}, "function_macros": {}, "other": {},
+    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {},
            "expressions": {}}
     in_force = []
     for name, defs in macros.items():
@@ -465,7 +465,7 @@ def _object_macro(tr, name, m, cursors, value_of, out):
         return
     literal = literal_text(m.text)
     if literal is not None:
-        out["defines"].append(f"#define {name} {literal}")
+        out["defines"][name] = f"#define {name} {literal}"
         _constant(tr, name, loc, out)
         return
     vc = cursors.get("v_m_" + name)
@@ -512,11 +512,11 @@ def _object_macro(tr, name, m, cursors, value_of, out):
     canon = lc.getCanonicalType(t).kind
     try:
         if kind == "int":
-            out["defines"].append(f"#define {name} {c_int(v, canon)}")
+            out["defines"][name] = f"#define {name} {c_int(v, canon)}"
         elif kind == "float":
-            out["defines"].append(f"#define {name} {c_float(v, canon == lc.T_FLOAT)}")
+            out["defines"][name] = f"#define {name} {c_float(v, canon == lc.T_FLOAT)}"
         elif kind == "string":
-            out["defines"].append(f"#define {name} {c_string(v)}")
+            out["defines"][name] = f"#define {name} {c_string(v)}"
         else:
             out["pointers"][name] = [tr.spell_value_type(t), v]
             tr.drain()
