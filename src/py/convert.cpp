@@ -663,6 +663,17 @@ void fill_arg_info(PyArgInfo &info, const CType *param) {
     info.expected = "'" + info.record->str() + "' records";
     return;
   }
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength && t->target->is_arith()) {
+    // T (*)[n] (FFTW's fftw_complex *, double (*)[2]): arrays of T, or of complex
+    // numbers for pairs of floating-point numbers.
+    const CType *e = t->target;
+    info.writable = !e->is_const();
+    info.typenum[0] = typenum_of(e);
+    if (e->kind == Kind::Float && t->length == 2)
+      info.typenum[1] = e->size == 8 ? NPY_CDOUBLE : e->size == 4 ? NPY_CFLOAT : -1;
+    info.expected = "'" + strip(e)->str() + "'" + (info.typenum[1] >= 0 ? " (or complex)" : "");
+    return;
+  }
   int tn = typenum_of(t);
   info.typenum[0] = tn;
   // The other type number of the same width and kind (long and long long on LP64).
