@@ -96,7 +96,7 @@ fuzz-deps: system-deps
 # tests of a header that is missing skip).  As root on Debian/Ubuntu they are installed
 # (about two minutes for all of them); otherwise the message says what to install.
 HEADER_DEPS := zlib.h:zlib1g-dev sqlite3.h:libsqlite3-dev bzlib.h:libbz2-dev lzma.h:liblzma-dev \
-  zstd.h:libzstd-dev lz4.h:liblz4-dev expat.h:libexpat1-dev libxml2/libxml/xmlversion.h:libxml2-dev \
+  zstd.h:libzstd-dev lz4.h:liblz4-dev expat.h:libexpat1-dev libxml2/libxml/xmlexports.h:libxml2-dev \
   png.h:libpng-dev jpeglib.h:libjpeg-dev archive.h:libarchive-dev curl/curl.h:libcurl4-openssl-dev \
   openssl/evp.h:libssl-dev gmp.h:libgmp-dev uuid/uuid.h:uuid-dev pcre2posix.h:libpcre2-dev \
   yaml.h:libyaml-dev sodium.h:libsodium-dev ncurses.h:libncurses-dev \
