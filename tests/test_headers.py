@@ -619,7 +619,7 @@ def test_generated_module_of_the_test_header(tmp_path, clib_dir):
         hdr_ffi.hdr_missing()
     stub = (tmp_path / "hdr_ffi.pyi").read_text()
     assert "def hdr_sum(n: int, /, *args: Any) -> int: ..." in stub
-    assert "def hdr_version() -> _Pointer: ..." in stub
+    assert "def hdr_version() -> _Ptr[int]: ..." in stub   # const char *: typed by what it points to
     assert "def hdr_call(fn: _Function, context: _Pointer, value: int, /) -> int: ..." in stub
 
 
@@ -751,3 +751,34 @@ def test_assume_const_through_a_header(cache_dir):
     compress = b.BZ2_bzBuffToBuffCompress.assume_const("source")
     assert compress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
     assert pybz2.decompress(dest[:n[0]].tobytes()) == data
+
+
+def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
+    pytest.importorskip("mypy")
+    ndffi.generate("zlib.h", library="z", output=tmp_path / "zlib_ffi.py")
+    stub = (tmp_path / "zlib_ffi.pyi").read_text()
+    assert "class z_stream:" in stub and "    avail_in: int" in stub and "    next_in: _Ptr[int]" in stub
+    assert "def zlibVersion() -> _Ptr[int]: ..." in stub
+    (tmp_path / "use_ok.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        s = zlib_ffi.z_stream()
+        s.avail_in = 5
+        n: int = s.avail_in + s.next_in[0]
+        v: bytes = zlib_ffi.zlibVersion().string()
+    """))
+    (tmp_path / "use_typo.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        s = zlib_ffi.z_stream()
+        s.avail_inn = 5
+        v: str = zlib_ffi.zlibVersion()
+    """))
+    env = _env(cache_dir)
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict",
+            "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = subprocess.run(mypy + ["use_typo.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert '"z_stream" has no attribute "avail_inn"' in bad.stdout
+    assert 'expression has type "_Ptr[int]", variable has type "str"' in bad.stdout
