@@ -782,3 +782,16 @@ def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
     assert bad.returncode == 1
     assert '"z_stream" has no attribute "avail_inn"' in bad.stdout
     assert 'expression has type "_Ptr[int]", variable has type "str"' in bad.stdout
+
+
+@needs_zlib
+def test_a_header_library_pickles(cache_dir):
+    z = ndffi.load("z", header="zlib.h")
+    z.Z_OK   # a constant declared on first use travels too
+    blob = pickle.dumps((z, z.compressBound))
+    out = _run(f"""
+        import pickle
+        z, bound = pickle.loads({blob!r})
+        print(bound(100) == z.compressBound(100), z.Z_OK, z.ZLIB_VERSION == z.zlibVersion().string().decode())
+    """, cache_dir)
+    assert out.stdout.split() == ["True", "0", "True"]

@@ -852,3 +852,14 @@ def format_inspection(report):
         lines.append(f"not declared ({len(skipped)}):")
         lines += [f"  {n}: {skipped[n]}" for n in sorted(skipped)]
     return "\n".join(lines) + "\n"
+
+
+def _register_pickling():
+    import copyreg
+
+    from . import _pickle
+
+    copyreg.pickle(HeaderLibrary, _pickle._reduce_library)   # by how it was loaded, as a Library
+
+
+_register_pickling()
