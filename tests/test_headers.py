@@ -309,9 +309,9 @@ def test_calls(hdr):
 
 def test_what_is_not_declared_says_why(hdr):
     skipped = hdr.header["skipped"]
-    assert "_Complex" in skipped["hdr_complex"] and "static" in skipped["hdr_inline"]
+    assert "_Complex" in skipped["hdr_complexl"] and "static" in skipped["hdr_inline"]
     with pytest.raises(AttributeError, match="_Complex"):
-        hdr.hdr_complex
+        hdr.hdr_complexl                 # long double _Complex has no struct ABI to stand in
     with pytest.raises(AttributeError, match="function-like macro"):
         hdr.hdr_twice
     # #define HDR_TYPE unsigned long: a type, not a constant
@@ -795,3 +795,32 @@ def test_a_header_library_pickles(cache_dir):
         print(bound(100) == z.compressBound(100), z.Z_OK, z.ZLIB_VERSION == z.zlibVersion().string().decode())
     """, cache_dir)
     assert out.stdout.split() == ["True", "0", "True"]
+
+
+COMPLEX_H = r"""
+double cabs(double _Complex z);
+double _Complex csqrt(double _Complex z);
+float _Complex cexpf(float _Complex z);
+"""
+
+
+@pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64")
+                    or sys.platform == "win32",
+                    reason="float and double _Complex are passed as a struct of two only on "
+                           "x86-64 System V and AArch64")
+def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
+    (tmp_path / "cplx.h").write_text(COMPLEX_H)
+    m = ndffi.load("m", header=str(tmp_path / "cplx.h"))
+    assert m.cabs({"real": 3.0, "imag": 4.0}) == 5.0
+    r = m.csqrt({"real": -4.0, "imag": 0.0})
+    assert (r.real, r.imag) == (0.0, 2.0)
+    e = m.cexpf({"real": 0.0, "imag": math.pi})
+    assert abs(e.real + 1) < 1e-6 and abs(e.imag) < 1e-6
+    t = m.types["struct ndffi_complex_double"]
+    assert t.size == 16 and [f[0] for f in t.fields] == ["real", "imag"]
+    z = np.array([3 + 4j, 6 - 8j])
+    assert [m.cabs(t(v.real, v.imag)) for v in z] == [5.0, 10.0]
+    hdr = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE],
+                     defines={"HDRTEST_DLL": 1})
+    r = hdr.hdr_complex(2.5)
+    assert (r.real, r.imag) == (2.5, 0.0)

@@ -53,6 +53,7 @@ size_t hdr_count_nodes(const struct node *head) {
 }
 
 _Complex double hdr_complex(double re) { return re; }
+_Complex long double hdr_complexl(long double re) { return re; }
 
 int hdr_print(FILE *out, const char *text) { return fputs(text, out); }
 

@@ -94,6 +94,7 @@ HDR_API int hdr_argc(const char *const *argv);
 HDR_API size_t hdr_count_nodes(const struct node *head);
 
 HDR_API _Complex double hdr_complex(double re);
+HDR_API _Complex long double hdr_complexl(long double re);
 
 /* Declared here, but the library does not define it. */
 HDR_API int hdr_missing(void);
