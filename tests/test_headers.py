@@ -824,3 +824,12 @@ def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
                      defines={"HDRTEST_DLL": 1})
     r = hdr.hdr_complex(2.5)
     assert (r.real, r.imag) == (2.5, 0.0)
+
+
+def test_function_pointers_c_gives_back_have_their_type(hdr):
+    assert hdr.header["declarations"]["hdr_op_global"] == "hdr_op_t hdr_op_global;"
+    glob = hdr.hdr_op_global
+    assert ndffi.typeof(glob).cname == "int (*)(int)" and glob            # not void *
+    behind = hdr.hdr_op                                   # (*(hdr_current_op())), when used
+    assert ndffi.typeof(behind) == ndffi.typeof(glob) and int(behind) == int(glob)
+    assert hdr.header["expressions"]["hdr_op"] == ["deref", ["call", "hdr_current_op", []]]
