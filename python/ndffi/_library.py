@@ -248,14 +248,13 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
         return dlopen(path, global_symbols)
 
     if header is not None:
-        from . import _headers
+        from . import _headers, _libsearch
 
         # The system search's answer is cached with the header's declarations.
-        handle, _resolved = _headers.open_library(name, dirs, _loader.fresh_opener(opener))
+        handle, _resolved = _libsearch.open_library(name, dirs, _loader.fresh_opener(opener))
     else:
         handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
     if header is not None:
-
         clang_args = tuple(clang_args or ())
         lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines,
                                       clang_args)

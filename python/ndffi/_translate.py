@@ -10,11 +10,16 @@ What is translated:
   POSIX headers), except identifiers reserved to the implementation (``__x``, ``_X``);
 * every type those declarations use, wherever it is declared (``size_t``, ``FILE``,
   ``va_list``), with the full definition of each struct and union they reach;
-* object-like macros of the header's own files whose expansion clang evaluates to an
-  integer, floating or string constant (``#define`` lines), or to a pointer
-  (``SQLITE_TRANSIENT``: kept apart, the parser's ``#define`` takes numbers and strings);
+* object-like macros of the header's own files, by what clang expands them to (its tree
+  of the expansion): an integer, floating or string constant (``#define`` lines), a
+  pointer (``SQLITE_TRANSIENT``: kept apart, the parser's ``#define`` takes numbers and
+  strings), another name of a function, variable or type (``#define mpn_add_n
+  __MPN(add_n)``), or an expression over the library's functions and variables that is
+  evaluated where it is used (HDF5's ``H5T_NATIVE_INT``); comma expressions and what
+  depends on the place or the compiler (``__LINE__``, ``__GNUC__``) are not constants;
 * function-like macros, listed, and made callable when the expansion is one call of a
-  declared function whose other arguments are constants (zlib's ``deflateInit``).
+  declared function whose other arguments are constants (zlib's ``deflateInit``); one
+  that calls its own name (curl's ``curl_easy_setopt``) is the function.
 
 Types are spelled out completely: structs with all their members and bit-fields,
 ``__attribute__((packed))``, ``aligned(n)`` and ``#pragma pack`` where clang's layout has
@@ -23,7 +28,8 @@ and compares every struct's layout with clang's (``check``).
 
 One parse: the macros are found by reading the header's files, and the translation
 unit is the header followed by one variable per macro, initialized with it, whose value
-clang evaluates (``clang_Cursor_Evaluate``).
+clang evaluates (``clang_Cursor_Evaluate``) and whose initializer's tree says what the
+expansion is, and a typedef of each macro that may name a type.
 
 The parts: :mod:`ndffi._translate_macros` (reading and evaluating the macros),
 :mod:`ndffi._translate_types` (cursors and types to declaration text); this module parses
