@@ -499,7 +499,10 @@ def _object_macro(tr, name, m, cursors, value_of, out):
         tr.names[name] = "expression"
         tr.locations.setdefault(name, loc)
         return
-    if _has_comma(shape):
+    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and
+                             len(_split_args(_strip_parens(m.tokens))) > 1):
+        # (a libclang older than 17 does not tell the operators apart: the macro's own
+        # top-level commas, then)
         tr.skipped.setdefault(name, f"a comma expression (a list of values), not one C constant: "
                                     f"#define {name} {m.body}")
         return
