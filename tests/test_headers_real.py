@@ -533,6 +533,28 @@ def test_gsl_integrates_a_python_callback():
     assert abs(result[0] - (-4.0)) < 1e-9 and calls   # the exact value is -4
 
 
+def test_gsl_complex_vectors_over_numpy():
+    g = load("gsl_blas")
+    ALL["gsl_complex"] = ("gsl", "gsl/gsl_complex_math.h", {}, "libgsl-dev")
+    gc = load("gsl_complex")
+    z = gc.gsl_complex_rect(3.0, 4.0)                       # struct { double dat[2]; }
+    assert gc.gsl_complex_abs(z) == 5.0
+    x = np.array([1 + 2j, 3 - 1j, -2 + 0.5j])
+    v = g.gsl_vector_complex_view_array(x.view(np.float64), 3)
+    dot = g.new("gsl_complex *")
+    assert g.gsl_blas_zdotu(v.vector, v.vector, dot) == 0
+    assert complex(*dot[0].dat) == np.dot(x, x)
+    assert g.gsl_vector_complex_scale(v.vector, {"dat": [2.0, 0.0]}) == 0
+    np.testing.assert_array_equal(x, np.array([2 + 4j, 6 - 2j, -4 + 1j]))
+    ALL["gsl_poly"] = ("gsl", "gsl/gsl_poly.h", {}, "libgsl-dev")
+    poly = load("gsl_poly")
+    w = poly.gsl_poly_complex_workspace_alloc(3)
+    roots = np.zeros(2, np.complex128)                      # z^2 + 1 = 0, packed as pairs
+    assert poly.gsl_poly_complex_solve(np.array([1.0, 0.0, 1.0]), 3, w, roots.view(np.float64)) == 0
+    poly.gsl_poly_complex_workspace_free(w)
+    np.testing.assert_allclose(sorted(roots, key=lambda r: r.imag), [-1j, 1j], atol=1e-12)
+
+
 def test_gsl_matrix_views_over_numpy():
     g = load("gsl_blas")
     rng = np.random.default_rng(2)
@@ -572,11 +594,13 @@ def test_lapacke_zgesv_matches_numpy():
     rng = np.random.default_rng(6)
     a = rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4)) + 4 * np.eye(4)
     b = rng.standard_normal((4, 1)) + 1j * rng.standard_normal((4, 1))
-    dt = la.types["struct ndffi_complex_double"].dtype
     lu, x = a.copy(), b.copy()
     ipiv = np.zeros(4, np.dtype(f"i{la.sizeof('lapack_int')}"))
-    assert la.LAPACKE_zgesv(la.LAPACK_ROW_MAJOR, 4, 1, lu.view(dt), 4, ipiv, x.view(dt), 1) == 0
+    # lapack_complex_double * takes complex128 arrays (the memory of pairs of doubles)
+    assert la.LAPACKE_zgesv(la.LAPACK_ROW_MAJOR, 4, 1, lu, 4, ipiv, x, 1) == 0
     np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-12)
+    with pytest.raises(TypeError, match="complex64"):
+        la.LAPACKE_zgesv(la.LAPACK_ROW_MAJOR, 4, 1, lu.astype(np.complex64), 4, ipiv, x, 1)
 
 
 def test_lapacke_dgesv_matches_numpy():
