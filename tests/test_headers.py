@@ -833,3 +833,27 @@ def test_function_pointers_c_gives_back_have_their_type(hdr):
     behind = hdr.hdr_op                                   # (*(hdr_current_op())), when used
     assert ndffi.typeof(behind) == ndffi.typeof(glob) and int(behind) == int(glob)
     assert hdr.header["expressions"]["hdr_op"] == ["deref", ["call", "hdr_current_op", []]]
+
+
+@pytest.mark.skipif(not _has_header("bzlib.h"), reason="bzlib.h not installed (libbz2-dev)")
+def test_assume_const_when_loading(cache_dir):
+    import bz2 as pybz2
+
+    b = ndffi.load("bz2", header="bzlib.h",
+                   assume_const={"BZ2_bzBuffToBuffCompress": ["source"], "BZ2_bzBuffToBuffDecompress": "source"})
+    assert "const char *source /* assumed const */" in b.BZ2_bzBuffToBuffCompress.prototype
+    data = b"promise " * 300
+    dest = np.zeros(4096, np.uint8)
+    n = b.new("unsigned int *", dest.size)
+    assert b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
+    packed = dest[:n[0]].tobytes()
+    assert pybz2.decompress(packed) == data
+    out, m = np.zeros(len(data), np.uint8), b.new("unsigned int *", len(data))
+    assert b.BZ2_bzBuffToBuffDecompress(out, m, packed, len(packed), 0, 0) == b.BZ_OK
+    again = pickle.loads(pickle.dumps(b.BZ2_bzBuffToBuffCompress))
+    assert again.prototype == b.BZ2_bzBuffToBuffCompress.prototype
+    with pytest.raises(ValueError, match="'BZ2_nothing' is not a function of 'bzlib.h'"):
+        ndffi.load("bz2", header="bzlib.h", assume_const={"BZ2_nothing": ["x"]})
+    libc = ndffi.load(None, assume_const={"strlen": ["s"]})
+    libc.cdef("size_t strlen(char *s);")
+    assert libc.strlen(b"abc") == 3

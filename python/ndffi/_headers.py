@@ -538,7 +538,7 @@ class HeaderLibrary(Library):
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
                         d[name] = func
                         made(self, func)
-                        return func
+                        return self._promised(name, func)
                     if address is not None:   # a variable by another name: its value now
                         pointer = self._ns.variable(name, address)
                         return pointer if decl[2].kind == "array" else pointer[0]

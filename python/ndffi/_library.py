@@ -103,7 +103,7 @@ class Library:
                                      self._release_gil.get(name, True), self._use_errno)
             self.__dict__[name] = func   # later look-ups find it without __getattr__
             made(self, func)
-            return func
+            return self._promised(name, func)
         pointer = self._ns.variable(name, address)
         # A global array is its Pointer (bounded, indexable); any other global its value.
         return pointer if ctype.kind == "array" else pointer[0]
@@ -143,6 +143,13 @@ class Library:
 
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
+
+    def _promised(self, name, func):
+        """``func``, or its assume_const() version where load(assume_const=) asks for it."""
+        params = self.__dict__.get("_promises", {}).get(name)
+        if params:
+            func = self.__dict__[name] = self.assume_const(name, *params)
+        return func
 
     def assume_const(self, name, *params):
         """Function ``name`` with the pointer parameters ``params`` (by name) declared as
@@ -219,7 +226,7 @@ def assume_const(func, *params):
 
 
 def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
-         include_dirs=(), defines=None, clang_args=()):
+         include_dirs=(), defines=None, clang_args=(), assume_const=None):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -240,9 +247,14 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     first, ``defines`` ({"NAME": value}) are predefined macros, ``clang_args`` more
     compiler arguments (``["-include", "stddef.h"]`` for a header that uses ``size_t``
     without including what defines it).
+
+    ``assume_const={"BZ2_bzBuffToBuffCompress": ["source"]}``: those functions are made
+    with :meth:`Library.assume_const` (the named pointer parameters declared const), for
+    a header that is not const-correct.
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
+    promises = _promises(assume_const)
 
     def opener(path):
         return dlopen(path, global_symbols)
@@ -267,6 +279,30 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     else:
         lib = Library(handle, name, use_errno)
         header_options = {}
+    if promises:
+        model = getattr(lib, "header", None)
+        unknown = [f for f in promises if model is not None and f not in model["functions"]]
+        if unknown:
+            raise ValueError(f"assume_const: {', '.join(map(repr, unknown))} "
+                             f"{'is' if len(unknown) == 1 else 'are'} not a function of {header!r}")
+        lib.__dict__["_promises"] = promises
+        header_options["assume_const"] = tuple(sorted(promises.items()))
     lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols,
                           **header_options)
     return lib
+
+
+def _promises(assume_const):
+    """{function: (parameter, ...)} of load()'s ``assume_const`` (a dict or pairs)."""
+    if not assume_const:
+        return {}
+    items = assume_const.items() if isinstance(assume_const, dict) else assume_const
+    out = {}
+    for function, params in items:
+        if isinstance(params, str):
+            params = (params,)
+        if not isinstance(function, str) or not all(isinstance(p, str) for p in params):
+            raise TypeError("assume_const: expected {function name: [parameter names]}, "
+                            f"got {function!r}: {params!r}")
+        out[function] = tuple(params)
+    return out
