@@ -309,12 +309,14 @@ def test_calls(hdr):
 
 def test_what_is_not_declared_says_why(hdr):
     skipped = hdr.header["skipped"]
-    assert "_Complex" in skipped["hdr_complex"] and "static" in skipped["hdr_inline"]
+    assert "_Complex" in skipped["hdr_complexl"] and "static" in skipped["hdr_inline"]
     with pytest.raises(AttributeError, match="_Complex"):
-        hdr.hdr_complex
+        hdr.hdr_complexl                 # long double _Complex has no struct ABI to stand in
     with pytest.raises(AttributeError, match="function-like macro"):
         hdr.hdr_twice
-    with pytest.raises(AttributeError, match="not a constant"):
+    # #define HDR_TYPE unsigned long: a type, not a constant
+    assert hdr.types.HDR_TYPE == hdr.typeof("unsigned long")
+    with pytest.raises(AttributeError, match=r"'HDR_TYPE' is a type.*lib\.types\.HDR_TYPE"):
         hdr.HDR_TYPE
     assert "HDR_NOTHING" not in hdr.header["constants"]
 
@@ -617,7 +619,7 @@ def test_generated_module_of_the_test_header(tmp_path, clib_dir):
         hdr_ffi.hdr_missing()
     stub = (tmp_path / "hdr_ffi.pyi").read_text()
     assert "def hdr_sum(n: int, /, *args: Any) -> int: ..." in stub
-    assert "def hdr_version() -> _Pointer: ..." in stub
+    assert "def hdr_version() -> _Ptr[int]: ..." in stub   # const char *: typed by what it points to
     assert "def hdr_call(fn: _Function, context: _Pointer, value: int, /) -> int: ..." in stub
 
 
@@ -630,3 +632,228 @@ def test_header_benchmark_runs():
                           capture_output=True, text=True, timeout=600, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "first time" in proc.stdout and "from the cache" in proc.stdout
+
+
+# ---- macros as C sees them: the names, strings and expressions they expand to --------
+
+MACROS_H = r"""
+double cos(double x);
+double sin(double x);
+double lgamma(double x);
+extern int signgam;
+#define cos(x) cos(x)                      /* the function itself */
+#define GLUE_(a, b) a ## b
+#define GLUE(a, b) GLUE_(a, b)
+#define my_sin GLUE(si, n)                 /* a function, through pasting */
+#define my_signgam GLUE(sign, gam)         /* a variable */
+typedef struct { int a, b; } pt_t;
+#define my_pt GLUE(pt, _t)                 /* a type */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define VERSION_STRING STR(3) "." STR(14)  /* a string made with # */
+#define CAST_STRING (const unsigned char *)"a\tb"
+#define LIST 1L, 3L, 6L                    /* a list: not one constant */
+#define NESTED_LIST (LIST)
+#define SIGN_AFTER (lgamma(-0.5), signgam) /* evaluated where it is used */
+#define twice_cos(x) (cos(x) * 2)
+"""
+
+
+@pytest.fixture(scope="module")
+def macros(cache_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("macros")
+    (d / "macros.h").write_text(MACROS_H)
+    return ndffi.load("m", header=str(d / "macros.h"))
+
+
+def test_a_macro_calling_its_own_name_is_the_function(macros):
+    assert macros.cos(0.0) == 1.0 and isinstance(macros.cos, ndffi.Function)
+    assert "cos" not in macros.header["function_macros"]
+
+
+def test_macros_naming_functions_variables_and_types(macros):
+    assert macros.my_sin(0.5) == math.sin(0.5) and macros.header["aliases"]["my_sin"] == "sin"
+    macros.lgamma(0.5)
+    assert macros.my_signgam == 1 == macros.signgam
+    macros.my_signgam = -1
+    assert macros.signgam == -1
+    t = macros.types.my_pt
+    assert t == macros.types.pt_t and [f[0] for f in t.fields] == ["a", "b"]
+
+
+def test_string_macros_made_with_the_preprocessor(macros):
+    assert macros.VERSION_STRING == "3.14"
+    assert macros.CAST_STRING == "a\tb"
+
+
+def test_a_list_is_not_a_constant(macros):
+    for name in ("LIST", "NESTED_LIST"):
+        assert name not in macros.header["constants"]
+        with pytest.raises(AttributeError, match="comma expression"):
+            getattr(macros, name)
+
+
+def test_an_expression_over_the_library_is_evaluated_when_used(macros):
+    macros.lgamma(0.5)
+    assert macros.signgam == 1
+    assert macros.SIGN_AFTER == -1          # lgamma(-0.5) ran first: Gamma(-0.5) < 0
+    macros.lgamma(0.5)
+    assert macros.SIGN_AFTER == -1
+
+
+# ---- assume_const: the promise a header that is not const-correct does not make -------
+
+def test_assume_const_on_a_cdef_library():
+    libc = ndffi.load(None)
+    libc.cdef("size_t strlen(char *s); char *strcpy(char *dest, char *src);")
+    with pytest.raises(TypeError, match="not const"):
+        libc.strlen(b"abc")                         # C may write through char *
+    strlen = libc.strlen.assume_const("s")
+    assert strlen(b"abcd") == 4 and strlen(np.frombuffer(b"xy\0", np.uint8)) == 2
+    assert "const char *s /* assumed const */" in repr(strlen) == f"<ndffi.Function {strlen.prototype}>"
+    assert libc.strlen.prototype == "size_t strlen(char *s)"   # the declaration is unchanged
+    assert libc.assume_const("strlen", "s") is strlen
+    copy = libc.strcpy.assume_const("src")
+    out = bytearray(8)
+    copy(out, b"hi")
+    assert out[:3] == b"hi\0"
+    with pytest.raises(TypeError, match="not const"):
+        copy(b"readonly", b"hi")                    # dest is still writable only
+    back = pickle.loads(pickle.dumps(copy))
+    assert back.prototype == copy.prototype and "assumed const" in back.prototype
+    back(out, b"yo")
+    assert out[:3] == b"yo\0"
+
+
+def test_assume_const_says_what_is_wrong():
+    libc = ndffi.load(None)
+    libc.cdef("size_t strlen(char *s); int abs(int j); char *strchr(const char *s, int c);")
+    with pytest.raises(ValueError, match=r"strlen\(\): assume_const\(\): no parameter named 'x'; its parameters: s"):
+        libc.strlen.assume_const("x")
+    with pytest.raises(TypeError, match="parameter 'j' is 'int', not a pointer"):
+        libc.abs.assume_const("j")
+    with pytest.raises(ValueError, match="already 'const char \\*'"):
+        libc.strchr.assume_const("s")
+    with pytest.raises(TypeError, match="parameter names"):
+        libc.strlen.assume_const(0)
+
+
+@pytest.mark.skipif(not _has_header("bzlib.h"), reason="bzlib.h not installed (libbz2-dev)")
+def test_assume_const_through_a_header(cache_dir):
+    import bz2 as pybz2
+
+    b = ndffi.load("bz2", header="bzlib.h")
+    data = b"ndffi " * 500
+    dest = np.zeros(4096, np.uint8)
+    n = b.new("unsigned int *", dest.size)
+    with pytest.raises(TypeError, match="'source'.*not const"):
+        b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30)
+    compress = b.BZ2_bzBuffToBuffCompress.assume_const("source")
+    assert compress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
+    assert pybz2.decompress(dest[:n[0]].tobytes()) == data
+
+
+def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
+    pytest.importorskip("mypy")
+    ndffi.generate("zlib.h", library="z", output=tmp_path / "zlib_ffi.py")
+    stub = (tmp_path / "zlib_ffi.pyi").read_text()
+    assert "class z_stream:" in stub and "    avail_in: int" in stub and "    next_in: _Ptr[int]" in stub
+    assert "def zlibVersion() -> _Ptr[int]: ..." in stub
+    (tmp_path / "use_ok.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        s = zlib_ffi.z_stream()
+        s.avail_in = 5
+        n: int = s.avail_in + s.next_in[0]
+        v: bytes = zlib_ffi.zlibVersion().string()
+    """))
+    (tmp_path / "use_typo.py").write_text(textwrap.dedent("""
+        import zlib_ffi
+        s = zlib_ffi.z_stream()
+        s.avail_inn = 5
+        v: str = zlib_ffi.zlibVersion()
+    """))
+    env = _env(cache_dir)
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict",
+            "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = subprocess.run(mypy + ["use_typo.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert '"z_stream" has no attribute "avail_inn"' in bad.stdout
+    assert 'expression has type "_Ptr[int]", variable has type "str"' in bad.stdout
+
+
+@needs_zlib
+def test_a_header_library_pickles(cache_dir):
+    z = ndffi.load("z", header="zlib.h")
+    z.Z_OK   # a constant declared on first use travels too
+    blob = pickle.dumps((z, z.compressBound))
+    out = _run(f"""
+        import pickle
+        z, bound = pickle.loads({blob!r})
+        print(bound(100) == z.compressBound(100), z.Z_OK, z.ZLIB_VERSION == z.zlibVersion().string().decode())
+    """, cache_dir)
+    assert out.stdout.split() == ["True", "0", "True"]
+
+
+COMPLEX_H = r"""
+double cabs(double _Complex z);
+double _Complex csqrt(double _Complex z);
+float _Complex cexpf(float _Complex z);
+"""
+
+
+@pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64")
+                    or sys.platform == "win32",
+                    reason="float and double _Complex are passed as a struct of two only on "
+                           "x86-64 System V and AArch64")
+def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
+    (tmp_path / "cplx.h").write_text(COMPLEX_H)
+    m = ndffi.load("m", header=str(tmp_path / "cplx.h"))
+    assert m.cabs({"real": 3.0, "imag": 4.0}) == 5.0
+    r = m.csqrt({"real": -4.0, "imag": 0.0})
+    assert (r.real, r.imag) == (0.0, 2.0)
+    e = m.cexpf({"real": 0.0, "imag": math.pi})
+    assert abs(e.real + 1) < 1e-6 and abs(e.imag) < 1e-6
+    t = m.types["struct ndffi_complex_double"]
+    assert t.size == 16 and [f[0] for f in t.fields] == ["real", "imag"]
+    z = np.array([3 + 4j, 6 - 8j])
+    assert [m.cabs(t(v.real, v.imag)) for v in z] == [5.0, 10.0]
+    hdr = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE],
+                     defines={"HDRTEST_DLL": 1})
+    r = hdr.hdr_complex(2.5)
+    assert (r.real, r.imag) == (2.5, 0.0)
+
+
+def test_function_pointers_c_gives_back_have_their_type(hdr):
+    assert hdr.header["declarations"]["hdr_op_global"] == "hdr_op_t hdr_op_global;"
+    glob = hdr.hdr_op_global
+    assert ndffi.typeof(glob).cname == "int (*)(int)" and glob            # not void *
+    behind = hdr.hdr_op                                   # (*(hdr_current_op())), when used
+    assert ndffi.typeof(behind) == ndffi.typeof(glob) and int(behind) == int(glob)
+    assert hdr.header["expressions"]["hdr_op"] == ["deref", ["call", "hdr_current_op", []]]
+
+
+@pytest.mark.skipif(not _has_header("bzlib.h"), reason="bzlib.h not installed (libbz2-dev)")
+def test_assume_const_when_loading(cache_dir):
+    import bz2 as pybz2
+
+    b = ndffi.load("bz2", header="bzlib.h",
+                   assume_const={"BZ2_bzBuffToBuffCompress": ["source"], "BZ2_bzBuffToBuffDecompress": "source"})
+    assert "const char *source /* assumed const */" in b.BZ2_bzBuffToBuffCompress.prototype
+    data = b"promise " * 300
+    dest = np.zeros(4096, np.uint8)
+    n = b.new("unsigned int *", dest.size)
+    assert b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
+    packed = dest[:n[0]].tobytes()
+    assert pybz2.decompress(packed) == data
+    out, m = np.zeros(len(data), np.uint8), b.new("unsigned int *", len(data))
+    assert b.BZ2_bzBuffToBuffDecompress(out, m, packed, len(packed), 0, 0) == b.BZ_OK
+    again = pickle.loads(pickle.dumps(b.BZ2_bzBuffToBuffCompress))
+    assert again.prototype == b.BZ2_bzBuffToBuffCompress.prototype
+    with pytest.raises(ValueError, match="'BZ2_nothing' is not a function of 'bzlib.h'"):
+        ndffi.load("bz2", header="bzlib.h", assume_const={"BZ2_nothing": ["x"]})
+    libc = ndffi.load(None, assume_const={"strlen": ["s"]})
+    libc.cdef("size_t strlen(char *s);")
+    assert libc.strlen(b"abc") == 3

@@ -214,6 +214,77 @@ _RESULT = {"int": "int", "float": "float", "bool": "bool", "void": "None", "str"
            "ptr": "_Pointer", "fn": "_Pointer", "struct": "_Struct", "any": "Any"}
 
 
+_PTR_STUB = '''_T = TypeVar("_T")
+
+
+class _Ptr(Generic[_T]):
+    """An ndffi.Pointer to C memory holding values of type _T."""
+    def __getitem__(self, index: int) -> _T: ...
+    def __setitem__(self, index: int, value: _T) -> None: ...
+    def __bool__(self) -> bool: ...
+    def __int__(self) -> int: ...
+    def string(self, length: int = ...) -> bytes: ...
+    def as_array(self, shape: Any = ..., dtype: Any = ...) -> Any: ...
+'''
+
+
+class _PyTypes:
+    """Python annotations of C types, for the stub: the stub's classes of the header's
+    structs and enums by name, ``_Ptr[...]`` of pointers by what they point to."""
+
+    def __init__(self, ns, model):
+        self.ns = ns
+        self.named = {}   # C spelling of a struct, union or enum -> its class in the stub
+        for name in model["types"]:
+            t = ns.typedef(name)
+            if t is not None and t.kind in ("struct", "union", "enum") and name.isidentifier() \
+                    and not keyword.iskeyword(name):
+                self.named.setdefault(t.cname, name)
+
+    def of(self, t, depth=0):
+        kind = t.kind
+        if kind in ("int", "enum"):
+            return "int"
+        if kind == "bool":
+            return "bool"
+        if kind == "float":
+            return "float"
+        if kind == "void":
+            return "None"
+        if kind in ("struct", "union"):
+            return self.named.get(t.cname, "Any")
+        if kind in ("pointer", "array") and depth < 4:
+            item = t.item
+            inner = "Any" if item is None or item.kind in ("void", "function") else self.of(item, depth + 1)
+            return f"_Ptr[{inner}]"
+        return "Any"
+
+    def result(self, function, fallback):
+        decl = self.ns.decl(function)
+        if decl is None or decl[0] != "function" or decl[2].item is None:
+            return fallback
+        result = decl[2].item
+        if result.kind in ("pointer", "struct", "union"):
+            return self.of(result)
+        return fallback
+
+    def class_stub(self, name, t):
+        """A class with the members of a struct (typed), or an IntEnum of an enum's."""
+        own = self.named.get(t.cname)
+        if own is not None and own != name:
+            return f"{name} = {own}"
+        if t.kind == "enum":
+            members = [f"    {n} = {v}" for n, v in (dict(t.enumerators or ()).items())
+                       if n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")]
+            return f"class {name}(IntEnum):\n" + ("\n".join(members) or "    pass") + "\n"
+        lines = [f"class {name}:", f'    """{t.cname} ({t.size} bytes)"""']
+        for fname, ftype, _offset, _bits in t.fields or ():
+            if fname and fname.isidentifier() and not keyword.iskeyword(fname):
+                lines.append(f"    {fname}: {self.of(ftype)}")
+        lines.append("    def __init__(self, *values: Any, **members: Any) -> None: ...")
+        return "\n".join(lines) + "\n"
+
+
 def module_source(header, library=None, *, include_dirs=(), defines=None, lib_dirs=(),
                   module_name="module", clang_args=()):
     """(module text, stub text) of the module ``generate`` writes."""
@@ -222,7 +293,8 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
 
     model = _headers.import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()
-    ns.cdef(model["text"])
+    ns.cdef(model["text"] + "\n".join(model["defines"].values()) + "\n")
+    ns.cdef("\n".join(model["declarations"].values()) + "\n")
     docs = header_docs(model)
 
     taken = set()
@@ -236,11 +308,14 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
               f'this module does not need libclang.\n"""\n')
     py.append("import ndffi as _ndffi\n")
     pyi.append(f'"""Type stub of the ndffi bindings of {os.path.basename(model["header"])}."""\n')
-    pyi.append("from typing import Any, Callable, TypeAlias, Union\n")
+    pyi.append("from enum import IntEnum")
+    pyi.append("from typing import Any, Callable, Generic, TypeAlias, TypeVar, Union\n")
+    pyi.append(_PTR_STUB)
     pyi.append("_Pointer: TypeAlias = Any   # an ndffi.Pointer, an array or buffer, or None")
     pyi.append("_CString: TypeAlias = Union[bytes, str, _Pointer]")
     pyi.append("_Function: TypeAlias = Union[Callable[..., Any], _Pointer]")
     pyi.append("_Struct: TypeAlias = Any   # a struct value, a tuple or dict of its members\n")
+    py_types = _PyTypes(ns, model)
 
     # A function whose symbol has another name (an asm label, a macro naming it) is
     # declared by its symbol's name; its wrapper has the header's name.
@@ -251,7 +326,8 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         if symbol is not None:
             text = re.sub(r"\b" + re.escape(name) + r"(?=\s*\()", symbol, text, count=1)
         declarations[name] = text
-    decl_lines = model["text"].rstrip("\n").split("\n") + list(declarations.values())
+    decl_lines = (model["text"].rstrip("\n").split("\n") + list(model["defines"].values())
+                  + list(declarations.values()))
     py.append("DECLARATIONS = (")
     for line in decl_lines:
         py.append(f"    {line + chr(10)!r}")
@@ -280,7 +356,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         if t is None or t.kind not in ("struct", "union", "enum") or name in c_names or name in taken:
             continue
         type_lines.append(f"{name} = _lib.types.{name}")
-        pyi.append(f"{name}: Any")
+        pyi.append(py_types.class_stub(name, t))
         exported.append(name)
         taken.add(name)
     if type_lines:
@@ -327,7 +403,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
         if variadic:
             ann += (", " if ann else "") + "*args: Any"
-        pyi.append(f"def {pname}({ann}) -> {_RESULT.get(result, 'Any')}: ...")
+        pyi.append(f"def {pname}({ann}) -> {py_types.result(name, _RESULT.get(result, 'Any'))}: ...")
         exported.append(pname)
         taken.add(pname)
     for name, macro in model["function_macros"].items():
@@ -360,6 +436,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
                     kinds[arg[1]] = k
         ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
         result = _RESULT.get(target_sig[0], "Any") if target_sig else "Any"
+        result = py_types.result(fwd["target"], result)
         pyi.append(f"def {pname}({ann}) -> {result}: ...")
         exported.append(pname)
         taken.add(pname)

@@ -8,14 +8,19 @@ cache hit does not load libclang (this module never imports it).
 
 The model is a JSON-ready dict:
 
-``text``            types, enums and ``#define`` constants, for ``Namespace.cdef``
+``text``            types and enums, for ``Namespace.cdef``
 ``declarations``    {function or variable: its declaration}, declared when first used
+``defines``         {constant: its ``#define`` line}, declared when first used
 ``functions``, ``variables``, ``types``, ``constants``   the header's own names
 ``pointers``        {name: [C type, address]}: macros that are pointers (SQLITE_TRANSIENT)
 ``function_macros`` {name: {params, body, forward}}; ``forward`` is {target, args} when
                     the macro is one call of a declared function with constant arguments
 ``macros``          {name: expansion} of object-like macros that are not constants
-``aliases``         {function: symbol} where an asm label binds another symbol
+``expressions``     {name: tree} of object-like macros that call the library's functions or
+                    read its variables (HDF5's ``H5T_NATIVE_INT``: ``(H5open(),
+                    H5T_NATIVE_INT_g)``), evaluated each time they are used
+``aliases``         {function or variable: symbol} where an asm label or a macro naming it
+                    (``#define gmp_errno __gmp_errno``) binds another symbol
 ``skipped``         {name: why it is not declared}
 ``signatures``      {function: [result, [parameters], variadic, [names]]}, for stubs
 ``locations``       {name: [file, line]}, for docstrings
@@ -33,12 +38,12 @@ import threading
 import time
 
 from . import _cache
-from ._library import Library
+from ._library import Library, made
 
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
 
-FORMAT = 3   # of the cache entries; changes with the model's shape
+FORMAT = 5   # of the cache entries; changes with the model's shape
 
 
 class HeaderError(ImportError):
@@ -309,10 +314,13 @@ def _cache_read(key):
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             return None
         model = entry["model"]
-        if not isinstance(model, dict):
+        if not isinstance(model, dict) or not isinstance(entry["more"], bytes):
             return None
-        for path, digest in entry["hashes"]:
-            if _cache.file_digest(path) != digest:
+        model[_MORE] = entry["more"]
+        names, lines = model["defines"]
+        model["defines"] = dict(zip(names, lines.split("\n"))) if names else {}
+        for path, digest, stamp in entry["hashes"]:
+            if _stamp(path) != stamp and _cache.file_digest(path) != digest:
                 return None   # a file the header includes changed: import it again
         if any(os.path.lexists(path) for path in entry["absent"]):
             return None   # a header now found before one it included: import it again
@@ -344,14 +352,50 @@ def _absent_files(header, model, include_dirs, system_dirs, flags, started):
     return out
 
 
+# What binding a library to its header needs; the rest of a cached model (the names of
+# each kind, where each is declared, signatures for stubs: half its size) is read when
+# asked for (complete()).
+_CORE = frozenset(("text", "declarations", "defines", "aliases", "pointers", "function_macros",
+                   "expressions", "header", "clang"))
+_MORE = "_more"
+
+
+def complete(model):
+    """``model`` with all its parts (a cached one is read in two steps)."""
+    more = model.pop(_MORE, None)
+    if more is not None:
+        import marshal
+
+        model.update(marshal.loads(more))
+    return model
+
+
+def _stamp(path):
+    """What the file system says of a file (inode, size, modification and change times):
+    while it says the same, the content is the one hashed (the change time cannot be set
+    back by anyone), so the hash is not computed again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _cache_write(key, model, absent):
     import marshal
 
     where = _cache.store()
     if where is None or absent is None:
         return
-    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p)] for p in model["files"]],
-             "absent": absent, "model": model}
+    core = {k: v for k, v in model.items() if k in _CORE}
+    more = {k: v for k, v in model.items() if k not in _CORE}
+    # bind() needs the macros that call a function; the others are for lib.header.
+    core["function_macros"] = {n: m for n, m in model["function_macros"].items() if m.get("forward")}
+    more["function_macros"] = model["function_macros"]
+    # One string and the names: a third of the time to read of a dict of thousands.
+    core["defines"] = [list(model["defines"]), "\n".join(model["defines"].values())]
+    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p), _stamp(p)] for p in model["files"]],
+             "absent": absent, "model": core, "more": marshal.dumps(more)}
     _cache.write_record(where / (key + ".model"), marshal.dumps(entry))
     _cache.sweep(where)
 
@@ -361,7 +405,7 @@ def _cache_write(key, model, absent):
 _translate_lock = threading.Lock()
 
 
-def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True):
+def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True, whole=True):
     """The model of ``header`` (see the module docstring): from the cache when no file
     it includes changed, else from libclang (and then cached).
 
@@ -374,7 +418,7 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     if cache:
         model = _cache_read(key)
         if model is not None:
-            return model
+            return complete(model) if whole else model
     if libclang_version() is None:
         raise ImportError("importing a C header needs libclang: pip install libclang")
     # Ask the compiler for its include directories while libclang loads.
@@ -411,9 +455,10 @@ def check_model(model):
 
     lines = model["text"].rstrip("\n").split("\n")
     owners = [None] * len(lines)
-    for name, text in model["declarations"].items():
-        lines.append(text)
-        owners.append(name)
+    for part in ("declarations", "defines"):
+        for name, text in model[part].items():
+            lines.append(text)
+            owners.append((part, name))
     for _attempt in range(500):
         ns = Namespace()
         try:
@@ -424,8 +469,8 @@ def check_model(model):
             owner = owners[i]
             if owner is not None:
                 del lines[i], owners[i]
-                del model["declarations"][owner]
-                model["skipped"][owner] = f"not accepted by ndffi's parser: {exc}"
+                del model[owner[0]][owner[1]]
+                model["skipped"][owner[1]] = f"not accepted by ndffi's parser: {exc}"
             else:
                 bad = _drop_declaration(lines, owners, i)
                 model["skipped"][_declared_name(bad)] = f"not accepted by ndffi's parser: {exc}"
@@ -516,14 +561,22 @@ class HeaderLibrary(Library):
                 symbol = d["_aliases"].get(name)
                 if symbol is not None and name not in d:
                     address = d["_handle"].symbol(symbol)
-                    if address is not None and self._ns.decl(name)[0] == "function":
+                    decl = self._ns.decl(name)
+                    if address is not None and decl[0] == "function":
                         func = self._ns.function(name, address, d["_handle"], True, d["_use_errno"])
                         d[name] = func
-                        return func
+                        made(self, func)
+                        return self._promised(name, func)
+                    if address is not None:   # a variable by another name: its value now
+                        pointer = self._ns.variable(name, address)
+                        return pointer if decl[2].kind == "array" else pointer[0]
+            tree = d.get("_expressions", {}).get(name)
+            if tree is not None:
+                return self._evaluate(tree)
         try:
             return Library.__getattr__(self, name)
         except AttributeError:
-            model = self.__dict__.get("_model")
+            model = self.header if "_model" in self.__dict__ else None
             why = None
             if model is not None:
                 if name in model["skipped"]:
@@ -533,6 +586,8 @@ class HeaderLibrary(Library):
                     why = (f"{name!r} is a function-like macro that does not call a function "
                            f"with constant arguments: #define {name}({', '.join(m['params'])}) "
                            f"{m['body']}")
+                elif name in model["types"]:
+                    why = f"{name!r} is a type: use lib.types.{name}"
                 elif name in model["macros"]:
                     why = f"{name!r} is a macro that is not a constant: #define {name} {model['macros'][name]}"
             if why is None:
@@ -544,7 +599,36 @@ class HeaderLibrary(Library):
             text = self.__dict__["_lazy"].pop(name, None)
             if text is not None:
                 Library.cdef(self, text)
+        symbol = self.__dict__["_aliases"].get(name)
+        decl = self._ns.decl(name) if symbol is not None else None
+        if decl is not None and decl[0] == "variable" and decl[2].kind != "array":
+            address = self.__dict__["_handle"].symbol(symbol)
+            if address is None:
+                raise AttributeError(self._missing_symbol(symbol, decl[1]))
+            self._ns.variable(name, address)[0] = value
+            return
         Library.__setattr__(self, name, value)
+
+    def _evaluate(self, tree):
+        """The value of a macro's expression (see ``expressions`` in the model), as C
+        would compute it where the macro is used: its calls made, its variables read."""
+        tag = tree[0]
+        if tag == "const":
+            return tree[1]
+        if tag == "seq":
+            self._evaluate(tree[1])
+            return self._evaluate(tree[2])
+        if tag == "deref":
+            return self._evaluate(tree[1])[0]
+        if tag == "var":
+            return getattr(self, tree[1])
+        if tag == "addr":
+            getattr(self, tree[1])   # declared
+            symbol = self.__dict__["_aliases"].get(tree[1], tree[1])
+            return self._ns.variable(tree[1], self.__dict__["_handle"].symbol(symbol))
+        if tag == "call":
+            return c_function(self, tree[1])(*[self._evaluate(a) for a in tree[2]])
+        raise ValueError(f"internal error: unknown expression {tag!r}")
 
     def cdef(self, text, *, release_gil=True):
         self.declare_all()
@@ -563,7 +647,7 @@ class HeaderLibrary(Library):
     @property
     def header(self):
         """The model of the header (see :mod:`ndffi._headers`)."""
-        return self._model
+        return complete(self._model)
 
     def __dir__(self):
         return sorted(set(Library.__dir__(self)) | set(self.__dict__["_lazy"]))
@@ -571,7 +655,7 @@ class HeaderLibrary(Library):
 
 def header_library(handle, name, use_errno, header, include_dirs=(), defines=None, flags=()):
     """The Library of ``handle`` with the declarations of ``header``."""
-    model = import_header(header, include_dirs, defines, flags)
+    model = import_header(header, include_dirs, defines, flags, whole=False)
     lib = HeaderLibrary(handle, name, use_errno)
     bind(lib, model)
     return lib
@@ -584,15 +668,42 @@ def bind(lib, model):
     d = lib.__dict__
     d["_model"] = model
     d["_aliases"] = model["aliases"]
+    d["_expressions"] = model.get("expressions", {})
     Library.cdef(lib, model["text"])
     lib._record.cdefs.clear()   # another process imports the header again (from its cache)
     d["_lazy"] = dict(model["declarations"])
+    d["_lazy"].update(model["defines"])   # parsing thousands of #define lines costs ms
     for name, (ctype, address) in model["pointers"].items():
         d[name] = lib.cast(ctype, address)
     for name, macro in model["function_macros"].items():
         if macro.get("forward"):
             d[name] = macro_function(lib, name, macro)
     return lib
+
+
+def c_function(lib, name):
+    """The C function ``name`` of HeaderLibrary ``lib``, also where a macro of the same
+    name stands in its place as the attribute (``#define f(a) f(a, 0)``)."""
+    d = lib.__dict__
+    func = d.get(name)
+    if func is not None and not getattr(func, "__ndffi_macro__", False):
+        return func
+    if func is None:
+        return getattr(lib, name)
+    shadowed = d.setdefault("_shadowed", {})
+    func = shadowed.get(name)
+    if func is None:
+        with _lazy_lock:
+            text = d["_lazy"].pop(name, None)
+            if text is not None:
+                Library.cdef(lib, text)
+        address = d["_handle"].symbol(d["_aliases"].get(name, name))
+        if address is None:
+            raise AttributeError(lib._missing_symbol(name, lib._ns.decl(name)[1]))
+        func = shadowed[name] = lib._ns.function(name, address, d["_handle"],
+                                                 lib._release_gil.get(name, True), d["_use_errno"])
+        made(lib, func)
+    return func
 
 
 def constant_value(lib, kind, value):
@@ -623,9 +734,10 @@ def macro_function(lib, name, macro):
         if len(args) != nparams:
             raise TypeError(f"{name}() takes {nparams} argument{'s' if nparams != 1 else ''} "
                             f"({', '.join(params)}), {len(args)} given")
-        return getattr(lib, target)(*[args[v] if is_param else v for is_param, v in plan])
+        return c_function(lib, target)(*[args[v] if is_param else v for is_param, v in plan])
 
     call.__name__ = call.__qualname__ = name
+    call.__ndffi_macro__ = True
     call.__doc__ = (f"{name}({', '.join(params)}): the C macro\n\n"
                     f"    #define {name}({', '.join(params)}) {macro['body']}\n\n"
                     f"calling {target}() with its constant arguments as clang evaluates them.")
@@ -707,3 +819,14 @@ def format_inspection(report):
         lines.append(f"not declared ({len(skipped)}):")
         lines += [f"  {n}: {skipped[n]}" for n in sorted(skipped)]
     return "\n".join(lines) + "\n"
+
+
+def _register_pickling():
+    import copyreg
+
+    from . import _pickle
+
+    copyreg.pickle(HeaderLibrary, _pickle._reduce_library)   # by how it was loaded, as a Library
+
+
+_register_pickling()

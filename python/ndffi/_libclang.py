@@ -155,6 +155,20 @@ EvalResult_isUnsignedInt = _fn("clang_EvalResult_isUnsignedInt", c_uint, c_void_
 EvalResult_getAsDouble = _fn("clang_EvalResult_getAsDouble", ctypes.c_double, c_void_p)
 EvalResult_getAsStr = _fn("clang_EvalResult_getAsStr", c_char_p, c_void_p)
 EvalResult_dispose = _fn("clang_EvalResult_dispose", None, c_void_p)
+getCursorReferenced = _fn("clang_getCursorReferenced", CXCursor, CXCursor)
+
+
+def _optional(name, restype, *argtypes):
+    """A function of newer libclangs (None where the library lacks it)."""
+    try:
+        return _fn(name, restype, *argtypes)
+    except AttributeError:
+        return None
+
+
+# libclang >= 17: the operator of an operator expression.
+getBinaryOperatorKind = _optional("clang_getCursorBinaryOperatorKind", c_int, CXCursor)
+getUnaryOperatorKind = _optional("clang_getCursorUnaryOperatorKind", c_int, CXCursor)
 
 
 def _string(cxs):
@@ -191,12 +205,19 @@ def diagnostic_spelling(d):
 CURSOR_STRUCT, CURSOR_UNION, CURSOR_ENUM, CURSOR_FIELD, CURSOR_ENUM_CONST = 2, 3, 5, 6, 7
 CURSOR_FUNCTION, CURSOR_VAR, CURSOR_PARM, CURSOR_TYPEDEF = 8, 9, 10, 20
 CURSOR_PACKED_ATTR, CURSOR_ALIGNED_ATTR, CURSOR_ASM_LABEL_ATTR = 408, 441, 407
+CURSOR_TYPE_REF = 43
+E_UNEXPOSED, E_DECL_REF, E_MEMBER_REF, E_CALL = 100, 101, 102, 103
+E_INTEGER, E_FLOATING, E_STRING, E_CHARACTER = 106, 107, 109, 110
+E_PAREN, E_UNARY, E_SUBSCRIPT, E_BINARY, E_CONDITIONAL, E_CAST = 111, 112, 113, 114, 116, 117
+E_UNARY_EXPR = 136   # sizeof, alignof
+BINOP_COMMA = 33     # CXBinaryOperator_Comma
+UNOP_ADDRESS, UNOP_DEREF, UNOP_MINUS = 5, 6, 8
 
 T_INVALID, T_UNEXPOSED, T_VOID, T_BOOL = 0, 1, 2, 3
 T_CHAR_U, T_UCHAR, T_USHORT, T_UINT, T_ULONG, T_ULONGLONG = 4, 5, 8, 9, 10, 11
 T_CHAR_S, T_SCHAR, T_SHORT, T_INT, T_LONG, T_LONGLONG = 13, 14, 16, 17, 18, 19
 T_FLOAT, T_DOUBLE, T_LONGDOUBLE = 21, 22, 23
-T_POINTER, T_RECORD, T_ENUM, T_TYPEDEF = 101, 105, 106, 107
+T_COMPLEX, T_POINTER, T_RECORD, T_ENUM, T_TYPEDEF = 100, 101, 105, 106, 107
 T_FUNCNOPROTO, T_FUNCPROTO, T_CONSTARRAY, T_INCOMPLETEARRAY, T_VARARRAY = 110, 111, 112, 114, 115
 T_AUTO, T_ELABORATED, T_ATTRIBUTED, T_BTF_TAG = 118, 119, 163, 178
 

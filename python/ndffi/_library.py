@@ -2,9 +2,10 @@
 
 import enum
 import os
+import weakref
 
 from . import _callback, _elf, _loader, _pickle
-from ._ndffi import Namespace, Pointer, dlopen
+from ._ndffi import Function, Namespace, Pointer, dlopen
 
 
 class Types:
@@ -101,8 +102,8 @@ class Library:
             func = self._ns.function(name, address, self._handle,
                                      self._release_gil.get(name, True), self._use_errno)
             self.__dict__[name] = func   # later look-ups find it without __getattr__
-            _pickle.remember(func, self._record)
-            return func
+            made(self, func)
+            return self._promised(name, func)
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
         return pointer if ctype.kind == "array" else pointer[0]
@@ -143,6 +144,39 @@ class Library:
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
 
+    def _promised(self, name, func):
+        """``func``, or its assume_const() version where load(assume_const=) asks for it."""
+        params = self.__dict__.get("_promises", {}).get(name)
+        if params:
+            func = self.__dict__[name] = self.assume_const(name, *params)
+        return func
+
+    def assume_const(self, name, *params):
+        """Function ``name`` with the pointer parameters ``params`` (by name) declared as
+        pointers to const: the promise, which a header that is not const-correct does not
+        make, that C only reads through them — so read-only buffers (``bytes``, read-only
+        arrays) are accepted there.  Nothing else changes; the promise shows in the
+        function's prototype and repr (``const char *source /* assumed const */``) and
+        travels with it when it is pickled.  Also ``lib.NAME.assume_const(*params)``."""
+        func = getattr(self, name)
+        if not isinstance(func, Function):
+            raise TypeError(f"assume_const(): {name!r} of {self._label()} is not a C function "
+                            f"but {type(func).__name__}")
+        for p in params:
+            if not isinstance(p, str):
+                raise TypeError(f"{name}(): assume_const() takes parameter names (str), "
+                                f"not {type(p).__name__}")
+        params = tuple(dict.fromkeys(_pickle.assumed_const(func) + params))
+        memo = self.__dict__.setdefault("_assumed_const", {})
+        made_before = memo.get((name, params))
+        if made_before is not None:
+            return made_before
+        f = self._ns.function(name, func.address, self._handle, func.release_gil, func.use_errno,
+                              True, list(params))
+        made(self, f, params)
+        memo[(name, params)] = f
+        return f
+
     # C memory and values with this library's types.
     def new(self, ctype, init=None):
         """Zeroed C memory of ``ctype`` ("T *" or "T[n]"), owned by the returned Pointer."""
@@ -166,8 +200,33 @@ class Library:
         return self._ns.type(ctype).size
 
 
+_owners = weakref.WeakKeyDictionary()   # Function -> weak reference to its Library
+
+
+def made(lib, func, assumed_const=()):
+    """Register a Function ``lib`` made: it pickles through the library's record, and
+    ``func.assume_const()`` finds the library's declarations."""
+    _pickle.remember(func, lib._record, assumed_const)
+    _owners[func] = weakref.ref(lib)
+
+
+def assume_const(func, *params):
+    """``func.assume_const(*params)``: see :meth:`Library.assume_const`."""
+    owner = _owners.get(func)
+    lib = owner() if owner is not None else None
+    if lib is None:
+        raise TypeError(f"{func.__name__}(): assume_const() needs the Library whose "
+                        f"declarations made the function; this one comes from none (or it is gone)")
+    for p in params:
+        if not isinstance(p, str):
+            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), "
+                            f"not {type(p).__name__}")
+    name = func.__name__
+    return lib.assume_const(name, *(_pickle.assumed_const(func) + params))
+
+
 def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
-         include_dirs=(), defines=None, clang_args=()):
+         include_dirs=(), defines=None, clang_args=(), assume_const=None):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -188,17 +247,26 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     first, ``defines`` ({"NAME": value}) are predefined macros, ``clang_args`` more
     compiler arguments (``["-include", "stddef.h"]`` for a header that uses ``size_t``
     without including what defines it).
+
+    ``assume_const={"BZ2_bzBuffToBuffCompress": ["source"]}``: those functions are made
+    with :meth:`Library.assume_const` (the named pointer parameters declared const), for
+    a header that is not const-correct.
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
+    promises = _promises(assume_const)
 
     def opener(path):
         return dlopen(path, global_symbols)
 
-    handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
     if header is not None:
-        from . import _headers
+        from . import _headers, _libsearch
 
+        # The system search's answer is cached with the header's declarations.
+        handle, _resolved = _libsearch.open_library(name, dirs, _loader.fresh_opener(opener))
+    else:
+        handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
+    if header is not None:
         clang_args = tuple(clang_args or ())
         lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines,
                                       clang_args)
@@ -211,6 +279,30 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     else:
         lib = Library(handle, name, use_errno)
         header_options = {}
+    if promises:
+        model = getattr(lib, "header", None)
+        unknown = [f for f in promises if model is not None and f not in model["functions"]]
+        if unknown:
+            raise ValueError(f"assume_const: {', '.join(map(repr, unknown))} "
+                             f"{'is' if len(unknown) == 1 else 'are'} not a function of {header!r}")
+        lib.__dict__["_promises"] = promises
+        header_options["assume_const"] = tuple(sorted(promises.items()))
     lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols,
                           **header_options)
     return lib
+
+
+def _promises(assume_const):
+    """{function: (parameter, ...)} of load()'s ``assume_const`` (a dict or pairs)."""
+    if not assume_const:
+        return {}
+    items = assume_const.items() if isinstance(assume_const, dict) else assume_const
+    out = {}
+    for function, params in items:
+        if isinstance(params, str):
+            params = (params,)
+        if not isinstance(function, str) or not all(isinstance(p, str) for p in params):
+            raise TypeError("assume_const: expected {function name: [parameter names]}, "
+                            f"got {function!r}: {params!r}")
+        out[function] = tuple(params)
+    return out

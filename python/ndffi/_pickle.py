@@ -67,9 +67,20 @@ def track(library, handle):
     return LibraryRecord(handle.path)
 
 
-def remember(function, record):
-    """Called when a Library makes a Function: the function pickles through `record`."""
+_function_assumed = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
+
+
+def remember(function, record, assumed_const=()):
+    """Called when a Library makes a Function: the function pickles through `record`
+    (and, made by assume_const(), with the parameters it assumes const)."""
     _function_records[function] = record
+    if assumed_const:
+        _function_assumed[function] = tuple(assumed_const)
+
+
+def assumed_const(function):
+    """The parameters of ``function`` that assume_const() made const: a tuple."""
+    return _function_assumed.get(function, ())
 
 
 # ---- rebuilding (in the receiving process) ---------------------------------------
@@ -105,8 +116,9 @@ def _make_library(state):
     return lib
 
 
-def rebuild_function(state, name):
-    return getattr(rebuild_library(state), name)
+def rebuild_function(state, name, assumed_const=()):
+    lib = rebuild_library(state)
+    return lib.assume_const(name, *assumed_const) if assumed_const else getattr(lib, name)
 
 
 def rebuild_wrapped(function, params, options):
@@ -159,6 +171,9 @@ def _reduce_function(f):
     if record is None:
         raise TypeError(f"cannot pickle ndffi.Function '{f.prototype}': it does not come from a "
                         f"Library's declarations, so another process cannot make it again")
+    assumed = _function_assumed.get(f, ())
+    if assumed:
+        return rebuild_function, (record.state(), f.__name__, assumed)
     return rebuild_function, (record.state(), f.__name__)
 
 

@@ -10,11 +10,16 @@ What is translated:
   POSIX headers), except identifiers reserved to the implementation (``__x``, ``_X``);
 * every type those declarations use, wherever it is declared (``size_t``, ``FILE``,
   ``va_list``), with the full definition of each struct and union they reach;
-* object-like macros of the header's own files whose expansion clang evaluates to an
-  integer, floating or string constant (``#define`` lines), or to a pointer
-  (``SQLITE_TRANSIENT``: kept apart, the parser's ``#define`` takes numbers and strings);
+* object-like macros of the header's own files, by what clang expands them to (its tree
+  of the expansion): an integer, floating or string constant (``#define`` lines), a
+  pointer (``SQLITE_TRANSIENT``: kept apart, the parser's ``#define`` takes numbers and
+  strings), another name of a function, variable or type (``#define mpn_add_n
+  __MPN(add_n)``), or an expression over the library's functions and variables that is
+  evaluated where it is used (HDF5's ``H5T_NATIVE_INT``); comma expressions and what
+  depends on the place or the compiler (``__LINE__``, ``__GNUC__``) are not constants;
 * function-like macros, listed, and made callable when the expansion is one call of a
-  declared function whose other arguments are constants (zlib's ``deflateInit``).
+  declared function whose other arguments are constants (zlib's ``deflateInit``); one
+  that calls its own name (curl's ``curl_easy_setopt``) is the function.
 
 Types are spelled out completely: structs with all their members and bit-fields,
 ``__attribute__((packed))``, ``aligned(n)`` and ``#pragma pack`` where clang's layout has
@@ -23,7 +28,8 @@ and compares every struct's layout with clang's (``check``).
 
 One parse: the macros are found by reading the header's files, and the translation
 unit is the header followed by one variable per macro, initialized with it, whose value
-clang evaluates (``clang_Cursor_Evaluate``).
+clang evaluates (``clang_Cursor_Evaluate``) and whose initializer's tree says what the
+expansion is, and a typedef of each macro that may name a type.
 
 The parts: :mod:`ndffi._translate_macros` (reading and evaluating the macros),
 :mod:`ndffi._translate_types` (cursors and types to declaration text); this module parses
@@ -133,20 +139,22 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
             continue
         fid = lc.cursor_file(c)
         decls.append((c, kind, fid))
-    # The header's file id, and the evaluation variables (at the end, in the main file).
+    # The header's file id, and the evaluation declarations (in the main file).
     for src, inc in lc.inclusions(tu):
         if src and not header_fid and os.path.basename(lc.file_name(src)) == MAIN_NAME:
             header_fid = inc
-    main_fid = None
-    while decls and decls[-1][1] == lc.CURSOR_VAR:
-        c, kind, fid = decls[-1]
-        if main_fid is None:
-            if os.path.basename(lc.file_name(fid)) != MAIN_NAME:
-                break
-            main_fid = fid
-        if fid != main_fid:
-            break
-        main_vars.append(decls.pop()[0])
+    is_main = {}
+    kept = []
+    for item in decls:
+        fid = item[2]
+        main = is_main.get(fid)
+        if main is None:
+            main = is_main[fid] = bool(fid) and os.path.basename(lc.file_name(fid)) == MAIN_NAME
+        if main:
+            main_vars.append(item[0])
+        else:
+            kept.append(item)
+    decls = kept
     owned = _owned_files(tu, header_fid, search_dirs)
 
     cache = {}
@@ -179,7 +187,8 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         if os.path.basename(name) != MAIN_NAME:
             files.add(name)
     model = {
-        "text": "\n".join(tr.chunks + macro_info["defines"]) + "\n",
+        "text": "\n".join(tr.chunks) + "\n",
+        "defines": macro_info["defines"],
         "declarations": tr.decls,
         "functions": tr.functions,
         "variables": tr.variables,
@@ -188,6 +197,7 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         "pointers": macro_info["pointers"],
         "function_macros": macro_info["function_macros"],
         "macros": macro_info["other"],
+        "expressions": macro_info["expressions"],
         "aliases": tr.aliases,
         "skipped": tr.skipped,
         "locations": tr.locations,

@@ -88,7 +88,9 @@ class MacroDef:
 _DIRECTIVE = re.compile(rb"#[ \t]*(define|undef)[ \t]+([A-Za-z_]\w*)((?:\\\r?\n|[^\n])*)")
 _COMMENT = re.compile(r"/\*.*?\*/|/\*.*|//.*", re.S)
 _INT_LITERAL = re.compile(r"-?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*")
-_FLOAT_LITERAL = re.compile(r"-?\s*(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][+-]?\d+)?[fFlL]?")
+# Without a suffix: 3.4e38f is a float whose value is not the double 3.4e38 (clang's
+# evaluation has it).
+_FLOAT_LITERAL = re.compile(r"-?\s*(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][+-]?\d+)?")
 _STRING_LITERALS = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
 _CHAR_LITERAL = re.compile(r"'(?:[^'\\\n]|\\.)+'")
 
@@ -251,6 +253,12 @@ def _may_be_pointer(tokens):
     return False
 
 
+def _may_be_type(tokens):
+    """Could the expansion be a type name (``PCRE2_SUFFIX(pcre2_callout_block_)``)?"""
+    return any(k == "id" for k, _ in tokens) and all(
+        k == "id" or (k == "punct" and t in ("(", ")", ",", "*")) for k, t in tokens)
+
+
 def _may_be_string(tokens):
     s = _strip_parens(tokens)
     return any(k == "str" for k, _ in tokens) or (len(s) == 1 and s[0][0] == "id")
@@ -306,9 +314,12 @@ def main_source(header_path, macros):
                             exprs.append((f"a{d}_{i}_{name}", value[0], value[1]))
         if object_like is not None:
             exprs.append(object_like)
+        typename = object_like is not None and _may_be_type(object_like[2])
         if not exprs:
             continue
         lines.append(f"#ifdef {name}")
+        if typename:
+            lines.append(f"typedef {name} __ndffi_t_m_{name};")
         for ident, expr, toks in exprs:
             lines.append(f"static __auto_type __ndffi_v_{ident} = ({expr});")
             if _may_be_pointer(toks):
@@ -338,7 +349,10 @@ def _in_force(defs, skipped):
 
 
 def macro_values(tr, macros, plans, main_vars, skipped):
-    """The values of the header's macros, from the evaluation variables."""
+    """The values of the header's macros, from the evaluation declarations.
+
+    Object-like macros first, so that a function-like macro may call a function that an
+    object-like one names (``#define pcre2_compile PCRE2_SUFFIX(pcre2_compile_)``)."""
     cursors = {}
     for c in main_vars:
         cursors[lc.spelling(c)[len("__ndffi_"):]] = c
@@ -355,72 +369,370 @@ def macro_values(tr, macros, plans, main_vars, skipped):
             if value is not None and value[0] != "string":
                 value = None
             if value is None:
+                # A string literal, maybe in casts and parentheses: (const xmlChar *)"..."
+                shape = _shape(_initializer(c))
+                while shape[0] == "cast":
+                    shape = shape[1]
+                if shape[0] == "string":
+                    text = string_literal(lc.spelling(shape[1]))
+                    value = ("string", text) if text is not None else None
+            if value is None:
                 pc = cursors.get("p_" + ident)
                 address = lc.evaluate(pc) if pc is not None else None
                 if address is not None and address[0] == "int":
                     value = ("pointer", address[1] & 0xFFFFFFFFFFFFFFFF)
         return t, value
 
-    defines, constants, pointers, other, function_macros = [], [], {}, {}, {}
+    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {},
+           "expressions": {}}
+    in_force = []
     for name, defs in macros.items():
         if is_reserved(name):
             continue
         found = _in_force(defs, skipped)
-        if found is None:
+        if found is not None:
+            in_force.append((name, found[0], found[1]))
+    where_used = _where_used(macros, {name: m for name, _, m in in_force})
+    for name, d, m in in_force:
+        if m.params is None:
+            if name in where_used and name not in tr.names:
+                why = ("is the compiler's version" if where_used[name] in _COMPILER_MACROS
+                       else "depends on where it is used")
+                tr.skipped.setdefault(name, f"its value {why} ({where_used[name]}), not the "
+                                            f"library's: #define {name} {m.body}")
+                continue
+            _object_macro(tr, name, m, cursors, value_of, out)
+    for name, d, m in in_force:
+        if m.params is None:
             continue
-        d, m = found
-        loc = [m.path, m.line]
-        if m.params is not None:
-            entry = {"params": m.params, "body": m.body, "forward": None}
-            plan = plans.get((name, d))
-            if plan is not None and tr.names.get(plan[0]) == "function":
-                entry["forward"] = _forward(tr, name, d, plan, value_of)
-            function_macros[name] = entry
-            tr.locations.setdefault(name, loc)
-            continue
-        if name in tr.names or not m.text.strip():
-            continue
-        named = _strip_parens(m.tokens)
-        if len(named) == 1 and named[0][1] in tr.function_cursors:
-            # Another name of a function (#define mpz_add __gmpz_add): the function, as it.
-            c, fid = tr.function_cursors[named[0][1]]
-            try:
-                tr.function(c, name, fid, symbol=named[0][1])
-            except _Unsupported as exc:
-                tr.skipped.setdefault(name, str(exc))
-            tr.drain()
-            if name in tr.decls:
-                tr.locations[name] = loc
-            continue
-        literal = literal_text(m.text)
-        if literal is not None:
-            defines.append(f"#define {name} {literal}")
+        plan = plans.get((name, d))
+        if plan is not None and plan[0] == name and tr.names.get(name) == "function" and \
+                [a for a in plan[1]] == [("param", i) for i in range(len(m.params))]:
+            continue   # #define f(a, b) f(a, b): the function itself (curl_easy_setopt)
+        entry = {"params": m.params, "body": m.body, "forward": None}
+        if plan is not None and tr.names.get(plan[0]) == "function":
+            entry["forward"] = _forward(tr, name, d, plan, value_of)
+        out["function_macros"][name] = entry
+        tr.locations.setdefault(name, [m.path, m.line])
+    return out
+
+
+_PLACE_MACROS = frozenset("""__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
+__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split())
+# clang's are not the system compiler's (libclang says __GNUC__ 4, __GNUC_MINOR__ 2)
+_COMPILER_MACROS = frozenset("""__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
+__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split())
+_PLACE_MACROS |= _COMPILER_MACROS
+
+
+def _where_used(macros, in_force):
+    """{name: the predefined macro} of the macros whose expansion depends on the place
+    it is expanded at (``#define OPENSSL_LINE __LINE__``) or on the compiler that
+    expands it (``__GNUC__``), through other macros too."""
+    memo = {}
+
+    def uses(name, depth=0):
+        if name in memo:
+            return memo[name]
+        memo[name] = None   # a macro does not expand itself again
+        m = in_force.get(name)
+        found = None
+        if m is not None and depth < 64:
+            for kind, t in m.tokens:
+                if kind != "id":
+                    continue
+                found = t if t in _PLACE_MACROS else uses(t, depth + 1)
+                if found:
+                    break
+        memo[name] = found
+        return found
+
+    return {name: uses(name) for name in in_force if uses(name)}
+
+
+def _object_macro(tr, name, m, cursors, value_of, out):
+    """Classify one object-like macro in force: a constant (number, string, pointer),
+    another name of a function, variable or type, an expression over the library's
+    functions and variables evaluated when used, or none of these (listed, with why)."""
+    loc = [m.path, m.line]
+    if name in tr.names or not m.text.strip():
+        return
+    named = _strip_parens(m.tokens)
+    if len(named) == 1 and named[0][1] in tr.function_cursors:
+        # Another name of a function (#define mpz_add __gmpz_add): the function, as it.
+        c, fid = tr.function_cursors[named[0][1]]
+        _alias_function(tr, name, c, fid, named[0][1], loc)
+        return
+    literal = literal_text(m.text)
+    if literal is not None:
+        out["defines"][name] = f"#define {name} {literal}"
+        _constant(tr, name, loc, out)
+        return
+    vc = cursors.get("v_m_" + name)
+    shape = _shape(_initializer(vc)) if vc is not None else ("none",)
+    if shape[0] == "ref" and shape[1] in ("function", "variable") and _owned(tr, shape[2]):
+        ref = shape[2]
+        target = lc.spelling(ref)
+        if shape[1] == "function":
+            _alias_function(tr, name, ref, lc.cursor_file(ref), target, loc)
         else:
-            t, value = value_of("m_" + name)
-            if value is None:
-                if m.tokens:
-                    other[name] = m.body
-                continue
-            kind, v = value
-            canon = lc.getCanonicalType(t).kind
-            try:
-                if kind == "int":
-                    defines.append(f"#define {name} {c_int(v, canon)}")
-                elif kind == "float":
-                    defines.append(f"#define {name} {c_float(v, canon == lc.T_FLOAT)}")
-                elif kind == "string":
-                    defines.append(f"#define {name} {c_string(v)}")
-                else:
-                    pointers[name] = [tr.spell_value_type(t), v]
-                    tr.drain()
-            except _Unsupported:
-                other[name] = m.body
-                continue
-        tr.names[name] = "constant"
-        constants.append(name)
+            _alias_variable(tr, name, ref, target, loc)
+        return
+    tc = cursors.get("t_m_" + name)
+    if tc is not None and (shape[0] == "none" or shape[:2] == ("op", [])) and \
+            lc.getTypedefDeclUnderlyingType(tc).kind != lc.T_INVALID:
+        # A type name (#define pcre2_callout_block PCRE2_SUFFIX(pcre2_callout_block_)).
+        try:
+            text = "typedef " + tr.spell(lc.getTypedefDeclUnderlyingType(tc), name, full=False) + ";"
+        except _Unsupported as exc:
+            tr.skipped.setdefault(name, str(exc))
+            return
+        tr.drain()
+        tr.chunks.append(text)
+        tr.names[name] = "typedef"
+        tr.types.append(name)
         tr.locations.setdefault(name, loc)
-    return {"defines": defines, "constants": constants, "pointers": pointers,
-            "function_macros": function_macros, "other": other}
+        return
+    lazy = _lazy(tr, shape) if _reads_memory(shape) else None
+    if lazy is not None:
+        out["expressions"][name] = lazy
+        tr.names[name] = "expression"
+        tr.locations.setdefault(name, loc)
+        return
+    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and
+                             len(_split_args(_strip_parens(m.tokens))) > 1):
+        # (a libclang older than 17 does not tell the operators apart: the macro's own
+        # top-level commas, then)
+        tr.skipped.setdefault(name, f"a comma expression (a list of values), not one C constant: "
+                                    f"#define {name} {m.body}")
+        return
+    t, value = value_of("m_" + name)
+    if value is None:
+        if m.tokens:
+            out["other"][name] = m.body
+        return
+    kind, v = value
+    canon = lc.getCanonicalType(t).kind
+    try:
+        if kind == "int":
+            out["defines"][name] = f"#define {name} {c_int(v, canon)}"
+        elif kind == "float":
+            out["defines"][name] = f"#define {name} {c_float(v, canon == lc.T_FLOAT)}"
+        elif kind == "string":
+            out["defines"][name] = f"#define {name} {c_string(v)}"
+        else:
+            out["pointers"][name] = [tr.spell_value_type(t), v]
+            tr.drain()
+    except _Unsupported:
+        out["other"][name] = m.body
+        return
+    _constant(tr, name, loc, out)
+
+
+def _constant(tr, name, loc, out):
+    tr.names[name] = "constant"
+    out["constants"].append(name)
+    tr.locations.setdefault(name, loc)
+
+
+def _alias_function(tr, name, c, fid, symbol, loc):
+    try:
+        tr.function(c, name, fid, symbol=symbol)
+    except _Unsupported as exc:
+        tr.skipped.setdefault(name, str(exc))
+    tr.drain()
+    if name in tr.decls:
+        tr.locations[name] = loc
+
+
+def _alias_variable(tr, name, c, symbol, loc):
+    try:
+        tr.variable(c, name, lc.cursor_file(c), symbol=symbol)
+    except _Unsupported as exc:
+        tr.skipped.setdefault(name, str(exc))
+    tr.drain()
+    if name in tr.decls:
+        tr.locations[name] = loc
+
+
+# ---- what an expansion is, from clang's tree of it -----------------------------------
+
+_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, '"': 34,
+            "'": 39, "?": 63}
+
+
+def string_literal(text):
+    """The value of a narrow C string literal as clang spells one (``"a\\tb"``, ``u8"..."``),
+    bytes that are not UTF-8 as surrogate escapes; None for a wide literal."""
+    if text.startswith("u8"):
+        text = text[2:]
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return None
+    body, out, i = text[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out += ch.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        nxt = body[i + 1:i + 2]
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        elif nxt == "x":
+            j = i + 2
+            while j < len(body) and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(int(body[i + 2:j] or "0", 16) & 0xFF)
+            i = j
+        elif nxt.isdigit():
+            j = i + 1
+            while j < len(body) and j < i + 4 and body[j] in "01234567":
+                j += 1
+            out.append(int(body[i + 1:j], 8) & 0xFF)
+            i = j
+        else:
+            return None
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _initializer(var):
+    """The initializer of an evaluation variable (its last child), or None."""
+    kids = lc.children(var)
+    return kids[-1] if kids else None
+
+
+def _shape(c):
+    """Expression cursor ``c`` as a tree of tuples, parentheses and implicit conversions
+    left out: ("ref", "function" | "variable" | "constant", cursor), ("call", callee,
+    [args]), ("deref", e), ("addr", e), ("seq", a, b) (the comma operator), ("cond", c,
+    a, b) (``c ? a : b``), ("cast", e),
+    ("string", cursor), ("literal", cursor), ("op", [operands], cursor); ("none",) for
+    no cursor."""
+    if c is None:
+        return ("none",)
+    k = c.kind
+    kids = lc.children(c)
+    if k in (lc.E_PAREN, lc.E_UNEXPOSED) and len(kids) == 1:
+        return _shape(kids[0])
+    if k == lc.E_DECL_REF:
+        ref = lc.getCursorReferenced(c)
+        kind = {lc.CURSOR_FUNCTION: "function", lc.CURSOR_VAR: "variable",
+                lc.CURSOR_ENUM_CONST: "constant"}.get(ref.kind)
+        return ("ref", kind, ref) if kind else ("op", [], c)
+    if k == lc.E_CALL and kids:
+        return ("call", _shape(kids[0]), [_shape(a) for a in kids[1:]])
+    if k == lc.E_CAST and kids:
+        return ("cast", _shape(kids[-1]))
+    if k == lc.E_STRING:
+        return ("string", c)
+    if k in (lc.E_INTEGER, lc.E_FLOATING, lc.E_CHARACTER):
+        return ("literal", c)
+    if k == lc.E_UNARY and len(kids) == 1 and lc.getUnaryOperatorKind is not None:
+        op = lc.getUnaryOperatorKind(c)
+        if op == lc.UNOP_DEREF:
+            return ("deref", _shape(kids[0]))
+        if op == lc.UNOP_ADDRESS:
+            return ("addr", _shape(kids[0]))
+    if k == lc.E_CONDITIONAL and len(kids) == 3:
+        return ("cond", _shape(kids[0]), _shape(kids[1]), _shape(kids[2]))
+    if k == lc.E_BINARY and len(kids) == 2 and lc.getBinaryOperatorKind is not None:
+        if lc.getBinaryOperatorKind(c) == lc.BINOP_COMMA:
+            return ("seq", _shape(kids[0]), _shape(kids[1]))
+    return ("op", [_shape(ch) for ch in kids if ch.kind != lc.CURSOR_TYPE_REF], c)
+
+
+def _subtrees(shape):
+    yield shape
+    tag = shape[0]
+    if tag == "call":
+        yield from _subtrees(shape[1])
+        for a in shape[2]:
+            yield from _subtrees(a)
+    elif tag in ("deref", "addr", "cast"):
+        yield from _subtrees(shape[1])
+    elif tag in ("seq", "cond"):
+        for part in shape[1:]:
+            yield from _subtrees(part)
+    elif tag == "op":
+        for a in shape[1]:
+            yield from _subtrees(a)
+
+
+def _has_comma(shape):
+    return any(s[0] == "seq" for s in _subtrees(shape))
+
+
+def _reads_memory(shape):
+    """Does the expression call a function or read a variable (so that it has no value
+    before it is evaluated in a running program)?"""
+    return any(s[0] == "call" or (s[0] == "ref" and s[1] == "variable") for s in _subtrees(shape))
+
+
+def _owned(tr, cursor):
+    return lc.cursor_file(cursor) in tr.owned
+
+
+def _lazy(tr, shape):
+    """The expression as data that :mod:`ndffi._headers` evaluates when it is used:
+    ["call", function, [args]], ["var", name], ["deref", e], ["addr", name],
+    ["seq", a, b], ["const", value]; None when it uses anything else (arithmetic, a
+    function or variable the header's files do not declare)."""
+    tag = shape[0]
+    if tag == "cast":
+        return _lazy(tr, shape[1])
+    if tag == "seq":
+        a, b = _lazy(tr, shape[1]), _lazy(tr, shape[2])
+        return None if a is None or b is None else ["seq", a, b]
+    if tag == "cond":   # (CHAR_MIN ? H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR): chosen now
+        cond = _lazy(tr, shape[1]) if not _reads_memory(shape[1]) else None
+        if cond is None or cond[0] != "const":
+            return None
+        return _lazy(tr, shape[2] if cond[1] else shape[3])
+    if tag == "deref":
+        e = _lazy(tr, shape[1])
+        return None if e is None else ["deref", e]
+    if tag == "literal" or (tag == "op" and not _reads_memory(shape)):
+        value = lc.evaluate(shape[-1])   # a constant part (-0.5)
+        return ["const", value[1]] if value is not None else None
+    if tag == "string":
+        text = string_literal(lc.spelling(shape[1]))
+        return ["const", text] if text is not None else None
+    if tag == "addr":
+        inner = shape[1]
+        if inner[0] == "ref" and inner[1] == "variable" and _declare(tr, inner[2]):
+            return ["addr", lc.spelling(inner[2])]
+        return None
+    if tag == "ref" and shape[1] == "variable":
+        return ["var", lc.spelling(shape[2])] if _declare(tr, shape[2]) else None
+    if tag == "ref" and shape[1] == "constant":
+        return ["const", lc.getEnumConstantDeclValue(shape[2])]
+    if tag == "call" and shape[1][0] == "ref" and shape[1][1] == "function":
+        if not _declare(tr, shape[1][2]):
+            return None
+        args = [_lazy(tr, a) for a in shape[2]]
+        if any(a is None for a in args):
+            return None
+        return ["call", lc.spelling(shape[1][2]), args]
+    return None
+
+
+def _declare(tr, cursor):
+    """Declare the function or variable ``cursor`` of the header's files by its own name
+    (reserved names too: ``__xmlFree``); whether it is declared."""
+    if not _owned(tr, cursor):
+        return False
+    name = lc.spelling(cursor)
+    if name not in tr.names:
+        try:
+            if cursor.kind == lc.CURSOR_FUNCTION:
+                tr.function(cursor, name, lc.cursor_file(cursor), symbol=name)
+            else:
+                tr.variable(cursor, name, lc.cursor_file(cursor), symbol=name)
+        except _Unsupported as exc:
+            tr.skipped.setdefault(name, str(exc))
+        tr.drain()
+    return name in tr.decls
 
 
 def _forward(tr, name, d, plan, value_of):

@@ -15,6 +15,17 @@ import re
 from . import _libclang as lc
 
 
+def _complex_as_struct():
+    import platform
+    import sys
+
+    machine = platform.machine().lower()
+    return sys.platform != "win32" and machine in ("x86_64", "amd64", "aarch64", "arm64")
+
+
+_COMPLEX_AS_STRUCT = _complex_as_struct()
+
+
 def is_reserved(name):
     """Identifiers reserved to the implementation: ``__x`` and ``_X``."""
     return name.startswith("__") or (len(name) > 1 and name[0] == "_" and name[1].isupper())
@@ -259,6 +270,8 @@ class Translator:
             rl, rr = self.parts(lc.getResultType(t), True, 0)
             return rl, "()" + rr
         name = _SCALARS.get(k)
+        if name is None and k == lc.T_COMPLEX:
+            name = self._complex(t)
         if name is None:
             if k == lc.T_TYPEDEF:
                 decl = lc.getTypeDeclaration(t)
@@ -278,6 +291,19 @@ class Translator:
                     return self.parts(canon, full, quals)
                 raise _Unsupported(f"type '{lc.type_spelling(t)}' has no ndffi equivalent")
         return _quals(quals) + name + " ", ""
+
+    def _complex(self, t):
+        """``float _Complex`` and ``double _Complex`` as ``struct ndffi_complex_double
+        { double real, imag; }``: where the calling convention passes and returns them
+        as that struct (x86-64 System V, AArch64), which the type model has."""
+        element = _SCALARS.get(lc.getCanonicalType(lc.getElementType(t)).kind)
+        if element not in ("float", "double") or not _COMPLEX_AS_STRUCT:
+            raise _Unsupported(f"type '{lc.type_spelling(t)}' has no ndffi equivalent")
+        tag = f"ndffi_complex_{element}"
+        if ("complex", tag) not in self.done:
+            self.done.add(("complex", tag))
+            self.chunks.append(f"struct {tag} {{ {element} real; {element} imag; }};")
+        return f"struct {tag}"
 
     def _structural(self, t):
         """The kind parts() treats ``t`` as (a typedef name is one word)."""
@@ -614,13 +640,18 @@ class Translator:
         self.functions.append(name)
         self.locations[name] = self._where(c)
 
-    def variable(self, c, name, fid):
-        if is_reserved(name) or name in self.names or lc.getStorageClass(c) == lc.SC_STATIC:
+    def variable(self, c, name, fid, symbol=None):
+        """Declare variable ``c`` as ``name``; ``symbol`` when a macro names it
+        (``#define gmp_errno __gmp_errno``)."""
+        if (is_reserved(name) and symbol is None) or name in self.names or \
+                lc.getStorageClass(c) == lc.SC_STATIC:
             return
         if lc.getCursorTLSKind(c) != lc.TLS_NONE:
             self.skipped.setdefault(name, "thread-local variable: no single address to bind")
             return
         text = self.spell(lc.getCursorType(c), name) + ";"
+        if symbol and symbol != name:
+            self.aliases[name] = symbol
         self.decls[name] = text
         self.names[name] = "variable"
         self.variables.append(name)

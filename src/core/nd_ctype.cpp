@@ -109,6 +109,8 @@ std::string Decl::str() const {
   for (size_t i = 0; i < type->params.size(); i++) {
     const std::string &n = i < param_names.size() ? param_names[i] : std::string();
     p += (i ? ", " : "") + spelled(i < params.size() ? params[i] : kAsPrinted, type->params[i], n);
+    for (size_t a : assumed_const)
+      if (a == i) p += " /* assumed const */";
   }
   if (type->variadic) p += type->params.empty() ? "..." : ", ...";
   if (type->params.empty() && !type->variadic) p = "void";

@@ -145,6 +145,7 @@ struct Decl {
   std::vector<std::string> param_names;   // Function: "" for an unnamed parameter
   Spelling result;                        // Function: of the result; Variable: of the type
   std::vector<Spelling> params;           // Function: of each parameter
+  std::vector<size_t> assumed_const;      // Function: parameters made const by assume_const()
 
   std::string str() const;   // the C prototype as written, "size_t strlen(const char *s)"
   std::string param_str(size_t i) const;   // parameter i's type as written, "size_t"

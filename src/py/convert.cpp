@@ -333,12 +333,31 @@ static const char *array_flags_problem(PyArrayObject *arr, bool writable) {
   return nullptr;
 }
 
+// Whether complex numbers of NumPy type `tn` have the memory of record `rec`: a struct
+// of two floating-point members of their precision, or of one array of two (C's complex
+// T is T[2] in memory: LAPACKE's and CBLAS's complex types, GSL's gsl_complex).
+static bool complex_pairs(const CType *rec, int tn) {
+  size_t es = tn == NPY_CDOUBLE ? sizeof(double) : tn == NPY_CFLOAT ? sizeof(float) : 0;
+  if (!es || !rec->record || rec->record->is_union || rec->byte_size() != 2 * es) return false;
+  auto is_t = [es](const CType *t) { return t->kind == Kind::Float && t->size == es; };
+  const auto &f = rec->record->fields;
+  if (f.size() == 2)
+    return f[0].bit_width < 0 && f[1].bit_width < 0 && is_t(f[0].type) && is_t(f[1].type) &&
+           f[0].offset == 0 && f[1].offset == es;
+  return f.size() == 1 && f[0].type->kind == Kind::Array && f[0].type->length == 2 &&
+         is_t(f[0].type->target);
+}
+
 // A structured array for a pointer to a record: its layout must be the C layout.
 static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr,
                              unsigned char *dst, const Where &w) {
   PyArray_Descr *d = PyArray_DESCR(arr);
   std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" +
                          type_str(w, a) + "'";
+  if (d != info.congruent && !PyArray_ISBYTESWAPPED(arr) && complex_pairs(info.record, PyArray_TYPE(arr))) {
+    Py_INCREF(d);
+    Py_XSETREF(info.congruent, d);
+  }
   if (d != info.congruent) {
     std::string why;
     if (!record_congruent(info.record, d, &why))
@@ -801,6 +820,17 @@ void fill_arg_info(PyArgInfo &info, const CType *param) {
   if (t->kind == Kind::Record) {
     info.record = strip(t);
     info.expected = "'" + info.record->str() + "' records";
+    return;
+  }
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength && t->target->is_arith()) {
+    // T (*)[n] (FFTW's fftw_complex *, double (*)[2]): arrays of T, or of complex
+    // numbers for pairs of floating-point numbers.
+    const CType *e = t->target;
+    info.writable = !e->is_const();
+    info.typenum[0] = typenum_of(e);
+    if (e->kind == Kind::Float && t->length == 2)
+      info.typenum[1] = e->size == 8 ? NPY_CDOUBLE : e->size == 4 ? NPY_CFLOAT : -1;
+    info.expected = "'" + strip(e)->str() + "'" + (info.typenum[1] >= 0 ? " (or complex)" : "");
     return;
   }
   int tn = typenum_of(t);

@@ -361,10 +361,12 @@ static PyGetSetDef function_getset[] = {
     {"direct", function_get_flag, nullptr, "whether calls bypass libffi", (void *)"d"},
     {nullptr}};
 
-// wrap(), ufunc() and gufunc() are written in Python (ndffi/_wrap.py); these forward
+// wrap(), ufunc() and gufunc() are written in Python (ndffi/_wrap.py), assume_const() too
+// (ndffi/_library.py); these forward
 // to it with the Function as the first argument.
-static PyObject *forward(PyObject *self, PyObject *args, PyObject *kwargs, const char *name) {
-  PyObject *mod = PyImport_ImportModule("ndffi._wrap");
+static PyObject *forward(PyObject *self, PyObject *args, PyObject *kwargs, const char *name,
+                         const char *module = "ndffi._wrap") {
+  PyObject *mod = PyImport_ImportModule(module);
   if (!mod) return nullptr;
   PyObject *fn = PyObject_GetAttrString(mod, name);
   Py_DECREF(mod);
@@ -398,6 +400,10 @@ static PyObject *function_gufunc(PyObject *self, PyObject *args, PyObject *kwarg
   return forward(self, args, kwargs, "gufunc");
 }
 
+static PyObject *function_assume_const(PyObject *self, PyObject *args, PyObject *kwargs) {
+  return forward(self, args, kwargs, "assume_const", "ndffi._library");
+}
+
 static PyMethodDef function_methods[] = {
     {"wrap", (PyCFunction)(void (*)(void))function_wrap, METH_VARARGS | METH_KEYWORDS,
      "wrap($self, params=None, /, *, check=None, name=None, **more)\n--\n\n"
@@ -409,6 +415,11 @@ static PyMethodDef function_methods[] = {
     {"gufunc", (PyCFunction)(void (*)(void))function_gufunc, METH_VARARGS | METH_KEYWORDS,
      "gufunc($self, signature, params=None, /, *, name=None, threads=1, min_chunk=32768, doc=None, **more)\n--\n\n"
      "A generalized numpy.ufunc with core dimensions, e.g. '(n)->()' (see ndffi.gufunc)."},
+    {"assume_const", (PyCFunction)(void (*)(void))function_assume_const, METH_VARARGS | METH_KEYWORDS,
+     "assume_const($self, *params)\n--\n\n"
+     "This function with the named pointer parameters declared as pointers to const: the\n"
+     "promise, which the header does not make, that C only reads through them (so read-only\n"
+     "buffers are accepted there).  The promise shows in its prototype and repr."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyTypeObject FunctionType = [] {

@@ -295,6 +295,37 @@ static nb::object cast_value(const Scope &scope, const std::string &text, nb::ha
   return result;
 }
 
+// The declaration of a function whose named pointer parameters point to const: the
+// promise assume_const() makes for a header that is not const-correct.
+static Decl with_const_params(const Decl &d, const std::vector<std::string> &names) {
+  Decl out = d;
+  TypeTable &T = TypeTable::get();
+  std::vector<const CType *> params = d.type->params;
+  for (const std::string &n : names) {
+    size_t i = 0;
+    while (i < d.param_names.size() && d.param_names[i] != n) i++;
+    if (n.empty() || i >= params.size()) {
+      std::string all;
+      for (const std::string &p : d.param_names) all += (all.empty() ? "" : ", ") + (p.empty() ? "<unnamed>" : p);
+      throw nb::value_error((d.name + "(): assume_const(): no parameter named '" + n + "'; its parameters: " +
+                             (all.empty() ? "none" : all)).c_str());
+    }
+    const CType *p = params[i];
+    if (p->kind != Kind::Pointer)
+      throw nb::type_error((d.name + "(): assume_const(): parameter '" + n + "' is '" + p->str() +
+                            "', not a pointer: only what a pointer points to can be const").c_str());
+    if (p->target->is_const())
+      throw nb::value_error((d.name + "(): assume_const(): parameter '" + n + "' is already '" +
+                             p->str() + "'").c_str());
+    params[i] = T.pointer(T.qualified(p->target, uint8_t(p->target->quals | QConst)), p->quals);
+    if (i < out.params.size() && !out.params[i].from.empty())
+      out.params[i] = Spelling{"const " + out.params[i].from, "const " + out.params[i].to};
+    out.assumed_const.push_back(i);
+  }
+  out.type = T.func(d.type->target, params, d.type->variadic);
+  return out;
+}
+
 static std::string kind_name(Kind k) {
   switch (k) {
     case Kind::Void: return "void";
@@ -468,15 +499,17 @@ NB_MODULE(_ndffi, m) {
       })
       .def("function", [](const Namespace &ns, const std::string &name, uintptr_t address,
                           nb::handle keepalive, bool release_gil, bool use_errno,
-                          bool allow_direct) {
+                          bool allow_direct, const std::vector<std::string> &assume_const) {
         const Decl *d = ns.scope.find_decl(name);
         if (!d || d->kind != Decl::Function) throw nb::key_error(name.c_str());
-        PyObject *f = make_function(*d, (void *)address, keepalive.ptr(), release_gil, use_errno,
+        Decl decl = assume_const.empty() ? *d : with_const_params(*d, assume_const);
+        PyObject *f = make_function(decl, (void *)address, keepalive.ptr(), release_gil, use_errno,
                                     allow_direct);
         if (!f) throw nb::python_error();
         return nb::steal(f);
       }, nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none(), nb::arg("release_gil") = true,
-         nb::arg("use_errno") = false, nb::arg("allow_direct") = true)
+         nb::arg("use_errno") = false, nb::arg("allow_direct") = true,
+         nb::arg("assume_const") = std::vector<std::string>())
       .def("new", [](const Namespace &ns, const std::string &text, nb::handle init) {
         return new_memory(ns.scope, text, init);
       }, nb::arg("ctype"), nb::arg("init").none() = nb::none())

@@ -6,6 +6,9 @@
 #include <string.h>
 
 int hdr_counter = 3;
+static int hdr_negate(int x) { return -x; }
+hdr_op_t hdr_op_global = hdr_negate;
+hdr_op_t *hdr_current_op(void) { return &hdr_op_global; }
 const char hdr_name[] = "hdrtest";
 
 point hdr_add(point a, point b) { point r = {a.x + b.x, a.y + b.y}; return r; }
@@ -53,6 +56,7 @@ size_t hdr_count_nodes(const struct node *head) {
 }
 
 _Complex double hdr_complex(double re) { return re; }
+_Complex long double hdr_complexl(long double re) { return re; }
 
 int hdr_print(FILE *out, const char *text) { return fputs(text, out); }
 

@@ -94,6 +94,7 @@ HDR_API int hdr_argc(const char *const *argv);
 HDR_API size_t hdr_count_nodes(const struct node *head);
 
 HDR_API _Complex double hdr_complex(double re);
+HDR_API _Complex long double hdr_complexl(long double re);
 
 /* Declared here, but the library does not define it. */
 HDR_API int hdr_missing(void);
@@ -103,6 +104,12 @@ HDR_API int hdr_print(FILE *out, const char *text);
 static inline int hdr_inline(int x) { return x + 1; }
 
 HDR_API extern int hdr_counter;
+/* Function pointers C gives back: a global, and one behind a function (libxml2's
+   #define xmlFree (*(__xmlFree())) in its thread-local builds). */
+typedef int (*hdr_op_t)(int);
+HDR_API extern hdr_op_t hdr_op_global;
+HDR_API hdr_op_t *hdr_current_op(void);
+#define hdr_op (*(hdr_current_op()))
 HDR_API extern const char hdr_name[];
 
 #endif
