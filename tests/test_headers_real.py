@@ -379,8 +379,6 @@ def test_libcurl_easy_options():
     c.curl_easy_cleanup(h)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="a Callback cannot yet be passed through '...' (curl_easy_setopt's option value)")
 def test_libcurl_file_transfer_with_a_python_write_callback(tmp_path):
     c = load("libcurl")
     f = tmp_path / "data.bin"
