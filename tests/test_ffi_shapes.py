@@ -35,17 +35,6 @@ _NS = ndffi.Namespace()
 _NAMES = _NS.cdef(DECLS)
 SHAPES = [n for n in _NAMES if n + "_via" in _NAMES and not n.startswith("va_")]
 
-# Shapes known to be wrong today, each expected to fail until its fix lands.
-LIBFFI_848 = ("libffi 3.4.4 copies a struct's whole size into the sixth integer register, over "
-              "the first SSE register (libffi #848, fixed in 3.4.7): a struct of INTEGER and "
-              "SSE eightbytes in the last integer register corrupts an earlier float")
-KNOWN = {
-    ("call", "six_int_float"): LIBFFI_848,
-    ("callback", "six_int_float"): LIBFFI_848,
-    ("callback", "bitfields"): LIBFFI_848 + " (the driver's extra pointer moves the last struct there)",
-}
-
-
 def _classified(t):
     """Whether passing t by value needs the ABI file's own classification (a union or a
     bit-field inside), which only x86-64 System V has."""
@@ -56,13 +45,11 @@ def _classified(t):
     return t.kind == "struct" and any(bits or _classified(ft) for _, ft, _, bits in t.fields)
 
 
-def _params(mode, names):
+def _params(names):
     out = []
     for n in names:
         ftype = _NS.decl(n)[2]
         marks = [pytest.mark.x86_64] if any(map(_classified, ftype.params + (ftype.item,))) else []
-        if (mode, n) in KNOWN:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[mode, n]))
         out.append(pytest.param(n, marks=marks))
     return out
 
@@ -361,7 +348,7 @@ def counters(types, args):
 
 # ---- the tests ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", _params("call", SHAPES))
+@pytest.mark.parametrize("name", _params(SHAPES))
 def test_call(lib, name):
     fn = getattr(lib, name)
     kind, types, rt = rule(fn)
@@ -376,7 +363,7 @@ def test_call(lib, name):
             check_value(rt, r, want)
 
 
-@pytest.mark.parametrize("name", _params("callback", SHAPES))
+@pytest.mark.parametrize("name", _params(SHAPES))
 def test_callback(lib, name):
     fn, via = getattr(lib, name), getattr(lib, name + "_via")
     kind, types, rt = rule(fn)
@@ -408,18 +395,16 @@ VA_LETTERS = {
     "s": "const char *", "S": "vsmall", "T": "vlarge", "F": "double (*)(double)", "n": "int",
     "g": "double",
 }
-VA_THROUGH = "structs by value through '...' are not passed yet"
-VA_CALLBACK = "a Callback through '...' is not passed as a function pointer yet"
 VA_CASES = [
-    ("va_int", "", None), ("va_int", "BbHhIiLlfd", None), ("va_int", "iiiiiiiiiiii", None),
-    ("va_int", "pdsQ", None), ("va_int", "ngng", None),
-    ("va_int", "STS", VA_THROUGH), ("va_int", "STSBbHhIiLlfd", VA_THROUGH),
-    ("va_char_float", "BbHhIiLlfd", None), ("va_char_float", "gnfD", None),
-    ("va_double", "", None), ("va_double", "dddd", None), ("va_double", "ddddddddddd", None),
-    ("va_double", "qQfDg", None), ("va_longdouble", "DDD", None), ("va_longdouble", "dDiD", None),
-    ("va_uint", "II", None), ("va_ulong", "LL", None), ("va_float", "fif", None),
-    ("va_struct", "iQd", None), ("va_struct", "T", VA_THROUGH),
-    ("va_double", "F", VA_CALLBACK), ("va_int", "dFd", VA_CALLBACK),
+    ("va_int", ""), ("va_int", "BbHhIiLlfd"), ("va_int", "iiiiiiiiiiii"),
+    ("va_int", "pdsQ"), ("va_int", "ngng"),
+    ("va_int", "STS"), ("va_int", "STSBbHhIiLlfd"),
+    ("va_char_float", "BbHhIiLlfd"), ("va_char_float", "gnfD"),
+    ("va_double", ""), ("va_double", "dddd"), ("va_double", "ddddddddddd"),
+    ("va_double", "qQfDg"), ("va_longdouble", "DDD"), ("va_longdouble", "dDiD"),
+    ("va_uint", "II"), ("va_ulong", "LL"), ("va_float", "fif"),
+    ("va_struct", "iQd"), ("va_struct", "T"),
+    ("va_double", "F"), ("va_int", "dFd"),
 ]
 
 
@@ -468,8 +453,7 @@ def va_result(t, s):
 
 
 def _va_params():
-    return [pytest.param(f, letters, marks=pytest.mark.xfail(strict=True, reason=why) if why else (),
-                         id=f"{f}-{letters or 'none'}") for f, letters, why in VA_CASES]
+    return [pytest.param(f, letters, id=f"{f}-{letters or 'none'}") for f, letters in VA_CASES]
 
 
 @pytest.mark.parametrize("name, letters", _va_params())
@@ -498,12 +482,10 @@ def test_variadic_with_callback(lib, name, letters):
 
 # ---- long double beyond a double ----------------------------------------------------------
 
-LONG_DOUBLE = "long double values are converted through a double"
 LD_VALUES = [pytest.param(LD(1) / 3, id="third"), pytest.param(LD(2) ** -16400, id="subnormal"),
              pytest.param(LD("1e4000"), id="beyond-double")]
 
 
-@pytest.mark.xfail(strict=True, reason=LONG_DOUBLE)
 @pytest.mark.parametrize("value", LD_VALUES)
 def test_long_double_beyond_double(lib, value):
     assert lib.id_longdouble(value) == value
@@ -524,14 +506,10 @@ def _ufunc_params():
         ftype = _NS.decl(name)[2]
         if name.endswith(("_add", "_echo")) or not ftype.params or not all(map(_numeric, ftype.params)):
             continue
-        if ftype.item.kind == "struct":
-            out.append(pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=UFUNC_STRUCT)))
-        elif _numeric(ftype.item):
+        if ftype.item.kind == "struct" or _numeric(ftype.item):
             out.append(name)
     return out
 
-
-UFUNC_STRUCT = "ufuncs of functions with a struct result are not made yet"
 
 
 @pytest.fixture(scope="module")
