@@ -46,10 +46,14 @@ struct DeclOp {
   size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
 };
 
-// Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas.
+// Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas,
+// and __declspec(align(n)), which Microsoft's compilers give to the struct or union a
+// declaration defines when it is written before 'struct' (see tagged()).
 struct Attrs {
   bool packed = false;
   size_t aligned = 0;
+  size_t declspec_aligned = 0;
+  size_t all() const { return std::max(aligned, declspec_aligned); }
 };
 
 struct Declarator {
@@ -60,7 +64,8 @@ struct Declarator {
 
 class Parser {
  public:
-  Parser(std::string_view src, Scope &scope) : src_(src), scope_(scope), T_(TypeTable::get()) {
+  Parser(std::string_view src, Scope &scope)
+      : src_(src), scope_(scope), T_(TypeTable::get()), abi_(scope.target()) {
     toks_ = lex(src);
   }
 
@@ -127,9 +132,10 @@ class Parser {
       p_++;
       expect("(");
       while (!accept(")")) {
-        if (accept("align")) {
+        if (accept("align")) {   // honoured by Microsoft's compilers only (MinGW ignores it)
           expect("(");
-          attrs_.aligned = std::max(attrs_.aligned, alignment_value());
+          size_t a = alignment_value();
+          if (abi_.rules == RecordRules::Microsoft) attrs_.declspec_aligned = std::max(attrs_.declspec_aligned, a);
           expect(")");
         } else if (is("(")) {
           skip_balanced();
@@ -183,7 +189,7 @@ class Parser {
       if (name == "packed") {
         attrs_.packed = true;
       } else if (name == "aligned") {
-        size_t a = 16;   // the largest alignment of any type here
+        size_t a = abi_.aligned_default;   // the ABI's largest useful alignment
         if (accept("(")) {
           a = alignment_value();
           expect(")");
@@ -264,7 +270,7 @@ class Parser {
       const std::string &w = t.text;
       bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" ||
                      w == "unsigned" || w == "void" || w == "char" || w == "int" ||
-                     w == "float" || w == "double" || w == "_Bool";
+                     w == "float" || w == "double" || w == "_Bool" || w == "__int128";
       if (is_spec) {
         if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" +
                                    named_text + "'", false);
@@ -279,10 +285,10 @@ class Parser {
       else if (w == "signed" || w == "__signed__") n_signed++;
       else if (w == "unsigned") n_unsigned++;
       else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" ||
-               w == "_Bool") {
+               w == "_Bool" || w == "__int128") {
         if (base || named) error_at(t, "two base types in one declaration");
         base = w == "void" ? "void" : w == "char" ? "char" : w == "int" ? "int"
-             : w == "float" ? "float" : w == "double" ? "double" : "_Bool";
+             : w == "float" ? "float" : w == "double" ? "double" : w == "_Bool" ? "_Bool" : "__int128";
       } else if (w == "struct" || w == "union" || w == "enum") {
         if (has_type()) error_at(t, "two base types in one declaration");
         p_++;
@@ -326,26 +332,33 @@ class Parser {
         (n_long && n_short) || n_short > 1)
       error_at(at, invalid, false);
     bool sign_spec = n_signed || n_unsigned;
+    // The sizes, alignments and char's signedness are the ABI's (nd_target_*.cpp).
     if (b == "void" || b == "_Bool" || b == "float") {
       if (n_long || n_short || sign_spec) error_at(at, invalid, false);
-      return b == "void" ? T_.void_type() : b == "_Bool" ? T_.bool_type() : T_.float_type(4, "float");
+      return b == "void" ? T_.void_type() : abi_.type(b == "_Bool" ? Scalar::Bool : Scalar::Float);
     }
     if (b == "double") {
       if (n_short || sign_spec || n_long > 1) error_at(at, invalid, false);
-      return n_long ? T_.float_type(sizeof(long double), "long double") : T_.float_type(8, "double");
+      return abi_.type(n_long ? Scalar::LongDouble : Scalar::Double);
     }
     if (b == "char") {
       if (n_long || n_short) error_at(at, invalid, false);
-      if (n_signed) return T_.int_type(1, true, "signed char");
-      if (n_unsigned) return T_.int_type(1, false, "unsigned char");
-      return T_.char_type();
+      return abi_.type(n_signed ? Scalar::SChar : n_unsigned ? Scalar::UChar : Scalar::Char);
     }
     bool u = n_unsigned > 0;
-    if (n_short) return T_.int_type(2, !u, u ? "unsigned short" : "short");
-    if (n_long == 1) return T_.int_type(sizeof(long), !u, u ? "unsigned long" : "long");
-    if (n_long == 2)
-      return T_.int_type(sizeof(long long), !u, u ? "unsigned long long" : "long long");
-    return T_.int_type(4, !u, u ? "unsigned int" : "int");
+    if (b == "__int128") {
+      if (n_long || n_short) error_at(at, invalid, false);
+      if (!scope_.layout_only() || !abi_.has(Scalar::Int128))
+        error_at(at, std::string("'__int128' is not supported ") +
+                         (abi_.has(Scalar::Int128) ? "in declarations of functions and values yet "
+                                                     "(ndffi.layout lays out records that use it)"
+                                                   : std::string("on ") + abi_.name), false);
+      return abi_.type(u ? Scalar::UInt128 : Scalar::Int128);
+    }
+    if (n_short) return abi_.type(u ? Scalar::UShort : Scalar::Short);
+    if (n_long == 1) return abi_.type(u ? Scalar::ULong : Scalar::Long);
+    if (n_long == 2) return abi_.type(u ? Scalar::ULongLong : Scalar::LongLong);
+    return abi_.type(u ? Scalar::UInt : Scalar::Int);
   }
 
   // struct/union/enum TAG, TAG { ... }, or { ... }
@@ -368,6 +381,10 @@ class Parser {
     if (has_body) {
       if (rec->complete) error_at(at, "redefinition of '" + kw + " " + tag + "'", false);
       p_++;
+      if (!is_enum) {   // __declspec(align(n)) struct S { ... }: S is aligned, as MSVC has it
+        attrs_.aligned = std::max(attrs_.aligned, outer.declspec_aligned);
+        outer.declspec_aligned = 0;
+      }
       if (is_enum) enum_body(rec, attrs_, at);
       else record_body(rec, attrs_, at);
     }
@@ -376,14 +393,15 @@ class Parser {
   }
 
   void record_body(Record *rec, Attrs rec_attrs, const Token &at) {
+    const size_t pack_at_open = pack_;
     std::vector<MemberDecl> members;
     std::vector<std::string> names;
     while (!accept("}")) {
       if (at_end()) error("expected '}'");
       if (accept(";")) continue;
       if (peek().kind == Tok::Hash) {
-        // #define or #pragma pack between members; as in GCC, the pack in force at the
-        // closing brace lays out the whole record
+        // #define or #pragma pack between members; the pack in force at the opening brace
+        // lays out the whole record as clang has it, at the closing brace as GCC has it
         directive();
         continue;
       }
@@ -393,7 +411,7 @@ class Parser {
       if (accept(";")) {
         // An anonymous struct or union member; a named tag alone declares only the tag.
         if (base->kind == Kind::Record && base->record->tag.empty()) {
-          members.push_back({"", base, -1, spec_attrs.aligned, spec_attrs.packed});
+          members.push_back({"", base, -1, spec_attrs.all(), spec_attrs.packed});
           member_names(base->record, names, at);
         }
         continue;
@@ -415,7 +433,7 @@ class Parser {
           m.bit_width = int(std::min<int64_t>(w, 1 << 20));
         }
         while (skip_decoration()) {}
-        m.aligned = attrs_.aligned;
+        m.aligned = attrs_.all();
         m.packed = attrs_.packed;
         if (!m.name.empty()) {
           if (std::find(names.begin(), names.end(), m.name) != names.end())
@@ -431,10 +449,10 @@ class Parser {
     while (skip_decoration()) {}
     RecordAttrs ra;
     ra.packed = rec_attrs.packed || attrs_.packed;
-    ra.aligned = std::max(rec_attrs.aligned, attrs_.aligned);
-    ra.pack = pack_;
+    ra.aligned = std::max(rec_attrs.all(), attrs_.all());
+    ra.pack = abi_.gcc_layout ? pack_ : pack_at_open;
     try {
-      layout_record(rec, members, ra);
+      layout_record(rec, members, ra, abi_);
     } catch (const std::runtime_error &e) {
       error_at(at, e.what(), false);
     }
@@ -493,7 +511,7 @@ class Parser {
     attrs_ = {};
     while (skip_decoration()) {}   // enum e { ... } __attribute__((packed))
     try {
-      layout_enum(rec, lo, hi, enum_attrs.packed || attrs_.packed);
+      layout_enum(rec, lo, hi, enum_attrs.packed || attrs_.packed, abi_);
     } catch (const std::runtime_error &e) {
       error_at(at, e.what(), false);
     }
@@ -508,7 +526,8 @@ class Parser {
     if (t.kind == Tok::Ident) {
       static const char *type_words[] = {"void", "char", "short", "int", "long", "float",
                                          "double", "signed", "unsigned", "_Bool", "struct",
-                                         "union", "enum", "const", "volatile", "__const"};
+                                         "union", "enum", "const", "volatile", "__const",
+                                         "__int128"};
       for (const char *w : type_words)
         if (t.text == w) return false;
       return !scope_.find_typedef(t.text);
@@ -601,8 +620,8 @@ class Parser {
       const CType *t = apply(base, d);
       if (t->kind == Kind::Void) error_at(at, "'void' must be the only parameter", false);
       // Parameters of array and function type are adjusted to pointers.
-      if (t->kind == Kind::Array) t = T_.pointer(t->target);
-      else if (t->kind == Kind::Func) t = T_.pointer(t);
+      if (t->kind == Kind::Array) t = T_.pointer(t->target, 0, abi_);
+      else if (t->kind == Kind::Func) t = T_.pointer(t, 0, abi_);
       if (!d.name.empty())
         for (const std::string &n : op.names)
           if (n == d.name) error_at(toks_[d.name_pos], "redefinition of parameter '" + n + "'", false);
@@ -625,7 +644,7 @@ class Parser {
         case DeclOp::Ptr:
           if ((op.quals & QRestrict) && t->kind == Kind::Func)
             fail("'restrict' requires a pointer to an object type, not to '" + t->str() + "'");
-          t = T_.pointer(t, op.quals);
+          t = T_.pointer(t, op.quals, abi_);
           break;
         case DeclOp::Arr:
           if (t->kind == Kind::Func) fail("array of functions is not allowed");
@@ -729,8 +748,8 @@ class Parser {
       // GCC lets a typedef's aligned attribute change the alignment (not the size) of
       // what it names (and ignores packed there); the type model has no such variant, so
       // refuse rather than lay out the records that use it wrongly.
-      if (is_typedef && attrs_.aligned && t->is_complete() && attrs_.aligned != t->alignment())
-        error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.aligned) +
+      if (is_typedef && attrs_.all() && t->is_complete() && attrs_.all() != t->alignment())
+        error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) +
                          ") attribute on a typedef of '" + t->str() + "' (alignment " +
                          std::to_string(t->alignment()) +
                          ") is not supported; put it on the struct or on the members that use the type",
@@ -777,7 +796,7 @@ class Parser {
     if (t.kind != Tok::Ident) return false;
     static const char *words[] = {"void", "char", "short", "int", "long", "float", "double",
                                   "signed", "unsigned", "_Bool", "struct", "union", "enum",
-                                  "const", "volatile", "__signed__"};
+                                  "const", "volatile", "__signed__", "__int128"};
     for (const char *w : words)
       if (t.text == w) return true;
     return scope_.find_typedef(t.text) != nullptr;
@@ -792,6 +811,7 @@ class Parser {
   std::string_view src_;
   Scope &scope_;
   TypeTable &T_;
+  const Target &abi_;   // the sizes of the scope's types
   std::vector<Token> toks_;
   size_t p_ = 0;
 

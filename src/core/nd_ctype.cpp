@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstring>
 
 namespace ndffi {
 
@@ -133,23 +134,29 @@ const CType *TypeTable::bool_type() {
   return intern(std::move(t));
 }
 
-const CType *TypeTable::char_type() { return int_type(1, CHAR_MIN < 0, "char"); }
-
-const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) {
-  CType t{Kind::Int};
-  t.size = t.align = size;
+const CType *TypeTable::scalar(Kind kind, size_t size, size_t align, bool is_signed, const char *name) {
+  CType t{kind};
+  t.size = size;
+  t.align = align;
   t.is_signed = is_signed;
   t.name = name;
   return intern(std::move(t));
 }
 
+const CType *TypeTable::char_type() { return host_target().type(Scalar::Char); }
+
+const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) {
+  const Target &h = host_target();
+  size_t align = size == h.long_long.size ? h.long_long.align : size == h.int128.size ? h.int128.align : size;
+  return scalar(Kind::Int, size, align, is_signed, name);
+}
+
 const CType *TypeTable::float_type(size_t size, const char *name) {
-  CType t{Kind::Float};
-  t.size = size;
-  t.align = size == sizeof(long double) ? alignof(long double) : size;
-  t.is_signed = true;
-  t.name = name;
-  return intern(std::move(t));
+  const Target &h = host_target();
+  size_t align = std::strcmp(name, "long double") == 0 ? h.long_double.align
+                 : size == h.double_.size           ? h.double_.align
+                                                    : size;
+  return scalar(Kind::Float, size, align, true, name);
 }
 
 const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
@@ -163,9 +170,10 @@ const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
   return intern(std::move(c));
 }
 
-const CType *TypeTable::pointer(const CType *target, uint8_t quals) {
+const CType *TypeTable::pointer(const CType *target, uint8_t quals, const Target &abi) {
   CType t{Kind::Pointer};
-  t.size = t.align = sizeof(void *);
+  t.size = abi.pointer.size;
+  t.align = abi.pointer.align;
   t.quals = quals;
   t.target = target;
   return intern(std::move(t));
@@ -212,38 +220,42 @@ Record *TypeTable::new_record(const std::string &tag, bool is_union, bool is_enu
 
 // ---- Scope ----------------------------------------------------------------------
 
-const Scope &Scope::builtins() {
-  static Scope *s = [] {
-    auto *sc = new Scope();
-    TypeTable &T = TypeTable::get();
-    auto i = [&](const char *name, size_t size, bool sign) {
-      sc->add_typedef(name, T.int_type(size, sign, name));
-    };
-    // Fixed-width and <stddef.h> names map to the canonical C type of that width so that
-    // int64_t and long are the same type on LP64, as they are to the C compiler.
-    const CType *sc8 = T.int_type(1, true, "signed char"), *uc8 = T.int_type(1, false, "unsigned char");
-    const CType *s16 = T.int_type(2, true, "short"), *u16 = T.int_type(2, false, "unsigned short");
-    const CType *s32 = T.int_type(4, true, "int"), *u32 = T.int_type(4, false, "unsigned int");
-    const CType *s64 = T.int_type(sizeof(long), true, "long");
-    const CType *u64 = T.int_type(sizeof(long), false, "unsigned long");
-    const CType *sll = T.int_type(sizeof(long long), true, "long long");
-    const CType *ull = T.int_type(sizeof(long long), false, "unsigned long long");
-    const CType *sI64 = sizeof(long) == 8 ? s64 : sll, *uI64 = sizeof(long) == 8 ? u64 : ull;
-    const CType *sPtr = sizeof(long) == sizeof(void *) ? s64 : sll;
-    const CType *uPtr = sizeof(long) == sizeof(void *) ? u64 : ull;
-    (void)i;
-    for (auto &p : std::vector<std::pair<const char *, const CType *>>{
-             {"int8_t", sc8}, {"uint8_t", uc8}, {"int16_t", s16}, {"uint16_t", u16},
-             {"int32_t", s32}, {"uint32_t", u32}, {"int64_t", sI64}, {"uint64_t", uI64},
-             {"size_t", uPtr}, {"ssize_t", sPtr}, {"ptrdiff_t", sPtr}, {"intptr_t", sPtr},
-             {"uintptr_t", uPtr}, {"off_t", s64}, {"wchar_t", s32},
-             {"int_least8_t", sc8}, {"uint_least8_t", uc8}, {"int_fast8_t", sc8},
-             {"uint_fast8_t", uc8}, {"intmax_t", sI64}, {"uintmax_t", uI64},
-             {"bool", T.bool_type()}})
-      sc->add_typedef(p.first, p.second);
-    return sc;
-  }();
-  return *s;
+// The C and <stddef.h>/<stdint.h> type names of an ABI.  The fixed-width and
+// <stddef.h> names map to the C type the ABI's headers give them, so that int64_t and
+// long are one type where they are to the C compiler.
+static Scope *make_builtins(Scope *sc) {
+  const Target &abi = sc->target();
+  auto t = [&](Scalar s) { return abi.type(s); };
+  const Scalar sint64 = abi.int64, uint64 = Scalar(uint8_t(abi.int64) + 1);
+  const Scalar sintmax = abi.intmax, uintmax = Scalar(uint8_t(abi.intmax) + 1);
+  const Scalar ssize = abi.signed_size(), usize = abi.size;
+  std::vector<std::pair<const char *, Scalar>> names = {
+      {"int8_t", Scalar::SChar}, {"uint8_t", Scalar::UChar}, {"int16_t", Scalar::Short},
+      {"uint16_t", Scalar::UShort}, {"int32_t", Scalar::Int}, {"uint32_t", Scalar::UInt},
+      {"int64_t", sint64}, {"uint64_t", uint64}, {"size_t", usize}, {"ssize_t", ssize},
+      {"ptrdiff_t", ssize}, {"intptr_t", ssize}, {"uintptr_t", usize}, {"off_t", Scalar::Long},
+      {"wchar_t", abi.wchar}, {"int_least8_t", Scalar::SChar}, {"uint_least8_t", Scalar::UChar},
+      {"int_fast8_t", Scalar::SChar}, {"uint_fast8_t", Scalar::UChar}, {"intmax_t", sintmax},
+      {"uintmax_t", uintmax}, {"bool", Scalar::Bool}};
+  if (sc->layout_only() && abi.has(Scalar::Int128)) {
+    names.push_back({"__int128_t", Scalar::Int128});
+    names.push_back({"__uint128_t", Scalar::UInt128});
+  }
+  for (auto &p : names) sc->add_typedef(p.first, t(p.second));
+  return sc;
+}
+
+const Scope &Scope::builtins(const Target &abi, bool layout_only) {
+  if (&abi == &host_target() && !layout_only) {
+    static Scope *host = make_builtins(new Scope(abi, false));   // immortal, like the types
+    return *host;
+  }
+  static std::mutex mu;
+  static std::map<std::pair<const Target *, bool>, Scope *> made;
+  std::lock_guard<std::mutex> lock(mu);
+  Scope *&sc = made[{&abi, layout_only}];
+  if (!sc) sc = make_builtins(new Scope(abi, layout_only));
+  return *sc;
 }
 
 const CType *Scope::find_typedef(const std::string &name) const {

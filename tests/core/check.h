@@ -77,5 +77,6 @@ void test_closures();
 void test_layout_msvc();
 void test_layout_aapcs64();
 void test_enum_bases();
+void test_host_target();
 
 }  // namespace core_tests

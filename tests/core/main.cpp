@@ -28,6 +28,7 @@ int main() {
   test_layout_msvc();
   test_layout_aapcs64();
   test_enum_bases();
+  test_host_target();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
 }
