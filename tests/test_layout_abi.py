@@ -10,7 +10,8 @@ and width of every bit-field; ``ndffi.layout(..., abi=...)`` must give the same 
 - The scalar facts: the size, alignment and signedness of every scalar type, what the
   standard typedefs name, ``max_align_t``, ``__int128`` where it exists, the alignment
   of a bare ``__attribute__((aligned))``.
-- Random declarations from a seeded generator: scalars of every kind, arrays, nested
+- Random declarations from a seeded generator: scalars of every kind (``_Complex`` and
+  ``__int128`` included), arrays, nested
   and anonymous structs and unions, bit-fields (zero-width and unnamed ones, ones that
   straddle a unit, of enum types), flexible array members, ``packed`` and
   ``aligned(n)`` on records and members, ``_Alignas``, ``__declspec(align(n))`` on
@@ -190,12 +191,14 @@ class Gen:
         self.bit_types.update({"_Bool": 1, "signed int": 32, "unsigned": 32})
         self.bit_types.update(self.enum_bits)
         self.types = ints + ["_Bool", "float", "double", "long double", "void *", "const char *",
-                             "fnptr", "size_t", "wchar_t", "int64_t", "uint64_t"] + ENUMS
+                             "fnptr", "size_t", "wchar_t", "int64_t", "uint64_t", "float _Complex",
+                             "double _Complex", "long double _Complex"] + ENUMS
 
     def natural(self, t):
         """An alignment at least that of type `t` (for _Alignas values clang accepts)."""
         if t in ("fnptr", "const char *"):
             t = "void *"
+        t = t.replace(" _Complex", "")
         if t in self.scalars:
             return self.scalars[t]["align"]
         return self.enum_bits.get(t, 64) // 8
@@ -535,6 +538,13 @@ def test_layout_errors():
         ndffi.layout("struct s { __int128 x; };", abi="i686-linux")
     with pytest.raises(ndffi.CDefError, match="'__int128' is not supported in declarations of functions"):
         ndffi.Namespace().cdef("__int128 f(void);")
+    # so is _Complex: two of its floating type, aligned as one
+    c = ndffi.layout("struct s { char c; long double _Complex z; };", abi="i686-linux")["types"]["struct s"]
+    assert (c["size"], c["align"], c["fields"][1]["offset"], c["fields"][1]["type"]) == (28, 4, 4, "long double _Complex")
+    with pytest.raises(ndffi.CDefError, match="'_Complex' is not supported in declarations of functions"):
+        ndffi.Namespace().cdef("double _Complex f(void);")
+    with pytest.raises(ndffi.CDefError, match="invalid combination of type specifiers 'int _Complex'"):
+        ndffi.layout("struct s { int _Complex z; };")
 
 
 def test_report_shape():

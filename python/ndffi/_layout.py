@@ -7,8 +7,10 @@
     #                                    {"name": "x", "offset": 4, "type": "long"}]}}}
 
 The same parser and layout rules as every declaration ndffi calls, with the sizes, the
-signedness of char and the record rules of the ABI named (the host's by default).  Each
-ABI's facts are checked against clang's ``-target`` by the test suite.
+signedness of char and the record rules of the ABI named (the host's by default), and
+the types only layouts know yet (``__int128``, ``_Complex``).  Each ABI's facts and
+rules are checked against clang's ``-target`` by the test suite; the host's layout
+follows the compiler that built ndffi where GCC and clang differ.
 """
 
 from __future__ import annotations

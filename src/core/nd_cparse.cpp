@@ -249,7 +249,7 @@ class Parser {
   // ---- declaration specifiers ----
   const CType *specifiers(bool *is_typedef) {
     uint8_t quals = 0;
-    int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0;
+    int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0, n_complex = 0;
     const char *base = nullptr;        // "void", "char", "int", "float", "double", "_Bool"
     const CType *named = nullptr;      // a typedef name or a struct/union/enum
     bool any = false;
@@ -270,7 +270,8 @@ class Parser {
       const std::string &w = t.text;
       bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" ||
                      w == "unsigned" || w == "void" || w == "char" || w == "int" ||
-                     w == "float" || w == "double" || w == "_Bool" || w == "__int128";
+                     w == "float" || w == "double" || w == "_Bool" || w == "__int128" ||
+                     w == "_Complex" || w == "__complex__";
       if (is_spec) {
         if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" +
                                    named_text + "'", false);
@@ -284,6 +285,7 @@ class Parser {
       else if (w == "short") n_short++;
       else if (w == "signed" || w == "__signed__") n_signed++;
       else if (w == "unsigned") n_unsigned++;
+      else if (w == "_Complex" || w == "__complex__") n_complex++;
       else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" ||
                w == "_Bool" || w == "__int128") {
         if (base || named) error_at(t, "two base types in one declaration");
@@ -310,6 +312,7 @@ class Parser {
     }
     if (!has_type()) error(any ? "expected a type specifier" : "expected a type");
     const CType *t = named ? named : scalar(*spec_at, spelled, base, n_long, n_short, n_signed, n_unsigned);
+    if (n_complex) t = complex_of(*spec_at, spelled, t, n_complex);
     if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
       error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'",
                false);
@@ -359,6 +362,16 @@ class Parser {
     if (n_long == 1) return abi_.type(u ? Scalar::ULong : Scalar::Long);
     if (n_long == 2) return abi_.type(u ? Scalar::ULongLong : Scalar::LongLong);
     return abi_.type(u ? Scalar::UInt : Scalar::Int);
+  }
+
+  // float/double/long double _Complex: two of its floating type, aligned as one.
+  const CType *complex_of(const Token &at, const std::string &spelled, const CType *t, int n) {
+    if (n > 1 || t->kind != Kind::Float)
+      error_at(at, "invalid combination of type specifiers '" + spelled + "'", false);
+    if (!scope_.layout_only())
+      error_at(at, "'_Complex' is not supported in declarations of functions and values yet "
+                   "(ndffi.layout lays out records that use it)", false);
+    return T_.scalar(Kind::Float, 2 * t->size, t->align, true, (t->name + " _Complex").c_str());
   }
 
   // struct/union/enum TAG, TAG { ... }, or { ... }

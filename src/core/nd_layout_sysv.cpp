@@ -35,10 +35,13 @@ namespace {
 bool is_pow2(size_t n) { return n && !(n & (n - 1)); }
 
 // Microsoft's bit-field rules align a member of a scalar type (or an array of one) to
-// its size, as on i386, where that can exceed the ABI's alignment.
+// its size, as on i386, where that can exceed the ABI's alignment (not a _Complex one,
+// which is two scalars).
 size_t ms_scalar_align(const CType *t, size_t align) {
   while (t->kind == Kind::Array) t = t->target;
-  bool builtin = t->kind == Kind::Int || t->kind == Kind::Float || t->kind == Kind::Bool;
+  bool complex = t->kind == Kind::Float && t->name.size() > 8 &&
+                 t->name.compare(t->name.size() - 8, 8, "_Complex") == 0;
+  bool builtin = (t->kind == Kind::Int || t->kind == Kind::Float || t->kind == Kind::Bool) && !complex;
   size_t size = 8 * t->byte_size();
   return builtin && is_pow2(size) && size > align ? size : align;
 }
