@@ -528,6 +528,7 @@ def test_known_layouts(abi, decl, size, align, members):
 def test_layout_errors():
     with pytest.raises(ValueError, match="unknown ABI 'vax'.*x86_64-linux"):
         ndffi.layout("int x;", abi="vax")
+    assert ndffi.layout("", abi="x86_64-pc-windows-msvc")["abi"] == "x86_64-windows"
     with pytest.raises(TypeError, match="decls must be a str"):
         ndffi.layout(b"int x;")
     with pytest.raises(ndffi.CDefError, match="line 1"):
@@ -586,7 +587,9 @@ def test_command_line(tmp_path):
     p = run("--list")
     assert p.returncode == 0 and "aarch64-darwin" in p.stdout and "arm64-apple-darwin" in p.stdout
     p = run("--abi", "vax", str(decls))
-    assert p.returncode == 2 and "invalid choice: 'vax'" in p.stderr
+    assert p.returncode == 2 and "unknown ABI 'vax'" in p.stderr
+    p = run("--abi", "arm64-apple-darwin", str(decls))   # clang's triple for it
+    assert p.returncode == 0 and json.loads(p.stdout)["abi"] == "aarch64-darwin"
     p = run(str(tmp_path / "missing.h"))
     assert p.returncode == 1 and "cannot read" in p.stderr
     p = run("-", stdin="struct s { int x }")

@@ -311,9 +311,15 @@ def _parser():
                     "are checked against clang's -target; no compiler for it is needed.")
     lo.add_argument("decls", nargs="?", metavar="DECLS.h",
                     help="a file of C declarations, or - for standard input")
-    lo.add_argument("--abi", choices=list(abis()), metavar="ABI",
-                    help="the ABI to lay out for (default: this host's); one of: "
-                         + ", ".join(abis()))
+    def abi_name(text):
+        for name, triple in abis().items():
+            if text in (name, triple):
+                return name
+        raise argparse.ArgumentTypeError(f"unknown ABI {text!r} (known: {', '.join(abis())})")
+
+    lo.add_argument("--abi", type=abi_name, metavar="ABI",
+                    help="the ABI to lay out for (default: this host's): one of "
+                         + ", ".join(abis()) + ", or clang's target triple for it")
     lo.add_argument("--list", action="store_true", help="list the ABIs and their clang targets")
     lo.add_argument("--indent", type=int, default=1, metavar="N", help="JSON indentation (default 1)")
     lo.set_defaults(func=cmd_layout)

@@ -19,8 +19,8 @@ from ._ndffi import _abis, _host_abi, _layout
 
 
 def layout(decls: str, abi: str | None = None) -> dict:
-    """The layout of C declarations ``decls`` on ``abi`` (a name of :func:`abis`; None:
-    the host's): ``{"abi", "scalars", "types"}``.
+    """The layout of C declarations ``decls`` on ``abi`` (a name of :func:`abis`, or
+    clang's target triple for it; None: the host's): ``{"abi", "scalars", "types"}``.
 
     ``scalars`` gives the size, alignment and signedness of every scalar type of the ABI
     (``__int128`` where it has one) and of the standard typedefs (``size_t``,

@@ -65,7 +65,7 @@ const std::vector<const Target *> &all_targets() {
 
 const Target *find_target(const std::string &name) {
   for (const Target *t : all_targets())
-    if (name == t->name) return t;
+    if (name == t->name || name == t->triple) return t;
   return nullptr;
 }
 

@@ -75,7 +75,7 @@ struct Target {
 const char *scalar_name(Scalar s);   // "unsigned long long", "long double", "void *"
 
 const Target &host_target();
-// The entry named `name` ("x86_64-windows"), or nullptr.
+// The entry named `name` ("x86_64-windows", or clang's triple for it), or nullptr.
 const Target *find_target(const std::string &name);
 const std::vector<const Target *> &all_targets();
 
