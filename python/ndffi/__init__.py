@@ -10,6 +10,7 @@ from ._build import BuildError, build, inline
 from ._callback import Allocator, callback
 from ._errors import BuildWarning, CacheWarning, LibraryNotFound
 from ._headers import HeaderError
+from ._layout import abis, host_abi, layout
 from ._library import Library, Types, load
 from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, StructValue, Value
 from ._ndffi import errno, set_errno
@@ -67,9 +68,10 @@ def generate(header, *, library=None, output=None, include_dirs=(), defines=None
 
 
 __all__ = [
-    "Allocator", "BuildError", "BuildWarning", "CacheWarning", "Callback", "CDefError", "CType", "Function", "HeaderError",
-    "Library", "LibraryNotFound", "Pointer", "StructValue", "Types", "Value", "addressof",
-    "build", "callback", "cast", "errno", "generate", "inline", "load", "new",
+    "Allocator", "BuildError", "BuildWarning", "CacheWarning", "Callback", "CDefError", "CType",
+    "Function", "HeaderError", "Library", "LibraryNotFound", "Pointer", "StructValue", "Types",
+    "Value", "abis", "addressof", "build", "callback", "cast", "errno", "generate", "host_abi",
+    "inline", "layout", "load", "new",
     "set_errno", "sizeof", "typeof",
 ]
 

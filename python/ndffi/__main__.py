@@ -5,6 +5,7 @@
     ndffi bench                           # the benchmark table (source checkout only)
     ndffi inspect build/libfibonacci.so [--cdef build/fibonacci.h]
     ndffi generate zlib.h -l z -o zlib_ffi.py   # a module and stub from a header
+    ndffi layout --abi aarch64-darwin decls.h   # sizes, alignments, offsets on another ABI (JSON)
 
 Exit status: 0 success, 1 failure (a build error, a failed example, a declared symbol the
 library lacks, ...), 2 wrong usage or a feature this installation does not have.
@@ -206,6 +207,35 @@ def cmd_inspect(args):
 
 
 # ---------------------------------------------------------------------------------------
+# layout
+
+
+def cmd_layout(args):
+    from . import abis, host_abi, layout
+    from ._ndffi import CDefError
+
+    if args.list:
+        for name, triple in abis().items():
+            print(f"{name:24} {triple}{'   (this host)' if name == host_abi() else ''}")
+        return OK
+    if args.decls is None:
+        _error("layout", "give a file of C declarations (or - for standard input), or --list")
+        return USAGE
+    try:
+        text = sys.stdin.read() if args.decls == "-" else Path(args.decls).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        _error("layout", f"cannot read {args.decls}: {exc}")
+        return FAILURE
+    try:
+        report = layout(text, abi=args.abi)
+    except CDefError as exc:
+        _error("layout", f"{'<stdin>' if args.decls == '-' else args.decls}: {exc}")
+        return FAILURE
+    print(json.dumps(report, indent=args.indent))
+    return OK
+
+
+# ---------------------------------------------------------------------------------------
 
 def _parser():
     from . import __version__, _cli_headers
@@ -279,6 +309,30 @@ def _parser():
                     "libclang needed to import it) and its .pyi stub from a C header.")
     _cli_headers.add_generate_arguments(g)
     g.set_defaults(func=_cli_headers.run_generate)
+
+    from . import abis
+
+    lo = sub.add_parser(
+        "layout", help="sizes, alignments and member offsets of C declarations on an ABI",
+        description="Print as JSON how an ABI lays out C declarations (the syntax cdef() "
+                    "reads): the size, alignment and signedness of every scalar type, and "
+                    "the size and alignment of every struct, union and enum with the offset "
+                    "of each member (bit offset and width of bit-fields).  Each ABI's rules "
+                    "are checked against clang's -target; no compiler for it is needed.")
+    lo.add_argument("decls", nargs="?", metavar="DECLS.h",
+                    help="a file of C declarations, or - for standard input")
+    def abi_name(text):
+        for name, triple in abis().items():
+            if text in (name, triple):
+                return name
+        raise argparse.ArgumentTypeError(f"unknown ABI {text!r} (known: {', '.join(abis())})")
+
+    lo.add_argument("--abi", type=abi_name, metavar="ABI",
+                    help="the ABI to lay out for (default: this host's): one of "
+                         + ", ".join(abis()) + ", or clang's target triple for it")
+    lo.add_argument("--list", action="store_true", help="list the ABIs and their clang targets")
+    lo.add_argument("--indent", type=int, default=1, metavar="N", help="JSON indentation (default 1)")
+    lo.set_defaults(func=cmd_layout)
     return p
 
 

@@ -11,8 +11,11 @@ namespace ndffi {
 
 static const CType *int_t() { return TypeTable::get().int_type(4, true, "int"); }
 static const CType *uint_t() { return TypeTable::get().int_type(4, false, "unsigned int"); }
-static const CType *long_t() { return TypeTable::get().int_type(sizeof(long), true, "long"); }
-static const CType *ulong_t() { return TypeTable::get().int_type(sizeof(long), false, "unsigned long"); }
+// The first of long and long long that has 8 bytes on the scope's ABI.
+static const CType *wide_t(const Target &abi, bool is_unsigned) {
+  bool l = abi.long_.size == 8;
+  return abi.type(is_unsigned ? (l ? Scalar::ULong : Scalar::ULongLong) : (l ? Scalar::Long : Scalar::LongLong));
+}
 static const CType *double_t() { return TypeTable::get().float_type(8, "double"); }
 
 static Constant make_int(int64_t v, bool is_unsigned, const CType *t = nullptr) {
@@ -20,8 +23,7 @@ static Constant make_int(int64_t v, bool is_unsigned, const CType *t = nullptr) 
   c.kind = Constant::Int;
   c.i = v;
   c.is_unsigned = is_unsigned;
-  c.type = t ? t : is_unsigned ? (uint64_t(v) <= UINT_MAX ? uint_t() : ulong_t())
-                               : (v >= INT_MIN && v <= INT_MAX ? int_t() : long_t());
+  c.type = t ? t : is_unsigned ? uint_t() : int_t();   // 0 or 1 of a comparison
   return c;
 }
 
@@ -46,7 +48,7 @@ struct IntType {
 
 static IntType promoted(const Constant &c) {
   size_t size = 8;
-  if (c.type) size = c.type->kind == Kind::Pointer ? sizeof(void *) : c.type->byte_size();
+  if (c.type) size = c.type->byte_size();
   if (size < 4) return {4, false};
   return {size > 4 ? size_t(8) : size_t(4), c.is_unsigned};
 }
@@ -64,10 +66,8 @@ static int64_t convert(int64_t v, IntType t) {
   return int64_t(bits);
 }
 
-static Constant typed_int(int64_t v, IntType t) {
-  const CType *type = t.size == 4 ? (t.is_unsigned ? uint_t() : int_t())
-                    : sizeof(long) == 8 ? (t.is_unsigned ? ulong_t() : long_t())
-                    : TypeTable::get().int_type(8, !t.is_unsigned, t.is_unsigned ? "unsigned long long" : "long long");
+static Constant typed_int(const Target &abi, int64_t v, IntType t) {
+  const CType *type = t.size == 4 ? (t.is_unsigned ? uint_t() : int_t()) : wide_t(abi, t.is_unsigned);
   return make_int(convert(v, t), t.is_unsigned, type);
 }
 
@@ -111,7 +111,7 @@ Constant ConstExpr::conditional() {
     Constant b = conditional();
     Constant r = truth(c) ? a : b;
     // The result has the common type of both branches, as in C: 1 ? 2 : 3u is unsigned.
-    if (a.kind == Constant::Int && b.kind == Constant::Int) return typed_int(r.i, common(promoted(a), promoted(b)));
+    if (a.kind == Constant::Int && b.kind == Constant::Int) return typed_int(scope_.target(), r.i, common(promoted(a), promoted(b)));
     if (a.kind == Constant::Float && b.kind == Constant::Int) return make_float(as_double(r));
     if (a.kind == Constant::Int && b.kind == Constant::Float) return make_float(as_double(r));
     return r;
@@ -191,7 +191,7 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
   else if (op == "&") r = x & y;
   else if (op == "|") r = x | y;
   else r = x ^ y;
-  return typed_int(int64_t(r), t);
+  return typed_int(scope_.target(), int64_t(r), t);
 }
 
 Constant ConstExpr::unary() {
@@ -201,16 +201,16 @@ Constant ConstExpr::unary() {
     Constant v = unary();
     if (v.kind == Constant::Float) return make_float(-v.f);
     if (v.kind != Constant::Int) error(t, "'-' needs a number");
-    return typed_int(int64_t(0 - uint64_t(v.i)), promoted(v));
+    return typed_int(scope_.target(), int64_t(0 - uint64_t(v.i)), promoted(v));
   }
   if (accept("+")) {
     Constant v = unary();
-    return v.kind == Constant::Int ? typed_int(v.i, promoted(v)) : v;
+    return v.kind == Constant::Int ? typed_int(scope_.target(), v.i, promoted(v)) : v;
   }
   if (accept("~")) {
     Constant v = unary();
     if (v.kind != Constant::Int) error(t, "'~' needs an integer");
-    return typed_int(~v.i, promoted(v));
+    return typed_int(scope_.target(), ~v.i, promoted(v));
   }
   if (accept("!")) return make_int(!truth(unary()), false);
   if (accept("sizeof")) {
@@ -222,7 +222,8 @@ Constant ConstExpr::unary() {
         const CType *ty = hooks_.type_name();
         if (!accept(")")) error(peek(), "expected ')'");
         if (!ty->is_complete()) error(t, "sizeof of incomplete type '" + ty->str() + "'");
-        return make_int(int64_t(ty->byte_size()), true, ulong_t());
+        const Target &abi = scope_.target();
+        return make_int(int64_t(ty->byte_size()), true, abi.type(abi.size));
       }
       p_ = save;
     }
@@ -253,7 +254,7 @@ Constant ConstExpr::cast(const CType *t, const Constant &v, const Token &at) {
   if (t->kind == Kind::Pointer || t->is_integer()) {
     // C conversion: the value modulo 2**bits (pointers: an address-sized integer).
     uint64_t bits = v.kind == Constant::Float ? uint64_t(int64_t(v.f)) : uint64_t(v.i);
-    size_t size = t->kind == Kind::Pointer ? sizeof(void *) : t->byte_size();
+    size_t size = t->byte_size();
     const CType *base = t->kind == Kind::Enum && t->record->enum_base ? t->record->enum_base : t;
     bool is_signed = t->kind != Kind::Pointer && base->is_signed;
     if (t->kind == Kind::Bool) return make_int(bits != 0, false, t);
@@ -339,9 +340,9 @@ Constant ConstExpr::number(const Token &t) {
   bool any_base_unsigned = base != 10 || u;
   if (!u && !longs && v <= uint64_t(INT_MAX)) return make_int(int64_t(v), false, int_t());
   if (!longs && any_base_unsigned && v <= UINT_MAX) return make_int(int64_t(v), true, uint_t());
-  if (!u && v <= uint64_t(INT64_MAX)) return make_int(int64_t(v), false, long_t());
+  if (!u && v <= uint64_t(INT64_MAX)) return make_int(int64_t(v), false, wide_t(scope_.target(), false));
   if (!any_base_unsigned) error(t, "integer constant is too large");
-  return make_int(int64_t(v), true, ulong_t());
+  return make_int(int64_t(v), true, wide_t(scope_.target(), true));
 }
 
 // The value of one escape sequence or character at s[i], advancing i.
@@ -392,14 +393,14 @@ Constant ConstExpr::character(const Token &t) {
   if (!ok || i != body.size()) error(t, "invalid character constant " + t.text);
   // A character constant has type int, with the value of a char: '\xff' is -1 where
   // char is signed.
-  return make_int(CHAR_MIN < 0 ? int64_t(int8_t(v)) : int64_t(uint8_t(v)), false, int_t());
+  return make_int(scope_.target().char_signed ? int64_t(int8_t(v)) : int64_t(uint8_t(v)), false, int_t());
 }
 
 Constant ConstExpr::string() {
   Constant c;
   c.kind = Constant::String;
   TypeTable &T = TypeTable::get();
-  c.type = T.pointer(T.qualified(T.char_type(), QConst));
+  c.type = T.pointer(T.qualified(scope_.target().type(Scalar::Char), QConst), 0, scope_.target());
   while (peek().kind == Tok::String) {   // adjacent literals are one string
     const Token &t = peek();
     std::string body = t.text.substr(1, t.text.size() - 2);

@@ -37,7 +37,7 @@ Spelling Named::spelling() const {
 }
 
 Parser::Parser(std::string_view src, Scope &scope, uint32_t call)
-    : src_(src), scope_(scope), call_(call), T_(TypeTable::get()) {
+    : src_(src), scope_(scope), call_(call), T_(TypeTable::get()), abi_(scope.target()) {
   toks_ = lex(src);
 }
 
@@ -96,9 +96,10 @@ bool Parser::skip_decoration() {
     p_++;
     expect("(");
     while (!accept(")")) {
-      if (accept("align")) {
+      if (accept("align")) {   // honoured by Microsoft's compilers only (MinGW ignores it)
         expect("(");
-        attrs_.aligned = std::max(attrs_.aligned, alignment_value());
+        size_t a = alignment_value();
+        if (abi_.rules == RecordRules::Microsoft) attrs_.declspec_aligned = std::max(attrs_.declspec_aligned, a);
         expect(")");
       } else if (is("(")) {
         skip_balanced();
@@ -152,7 +153,7 @@ void Parser::attribute_list() {
     if (name == "packed") {
       attrs_.packed = true;
     } else if (name == "aligned") {
-      size_t a = 16;   // the largest alignment of any type here
+      size_t a = abi_.aligned_default;   // the ABI's largest useful alignment
       if (accept("(")) {
         a = alignment_value();
         expect(")");
@@ -305,8 +306,8 @@ void Parser::declaration() {
     // GCC lets a typedef's aligned attribute change the alignment (not the size) of
     // what it names (and ignores packed there); the type model has no such variant, so
     // refuse rather than lay out the records that use it wrongly.
-    if (is_typedef && attrs_.aligned && t->is_complete() && attrs_.aligned != t->alignment())
-      error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.aligned) +
+    if (is_typedef && attrs_.all() && t->is_complete() && attrs_.all() != t->alignment())
+      error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) +
                        ") attribute on a typedef of '" + t->str() + "' (alignment " +
                        std::to_string(t->alignment()) +
                        ") is not supported; put it on the struct or on the members that use the type",
@@ -357,7 +358,7 @@ bool Parser::at_type_name() const {
   if (t.kind != Tok::Ident) return false;
   static const char *words[] = {"void", "char", "short", "int", "long", "float", "double",
                                 "signed", "unsigned", "_Bool", "struct", "union", "enum",
-                                "const", "volatile", "__signed__"};
+                                "const", "volatile", "__signed__", "__int128"};
   for (const char *w : words)
     if (t.text == w) return true;
   return scope_.find_typedef(t.text) != nullptr;

@@ -31,7 +31,7 @@ std::string too_deep() {
 
 const CType *Parser::specifiers(bool *is_typedef) {
   uint8_t quals = 0;
-  int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0;
+  int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0, n_complex = 0;
   const char *base = nullptr;        // "void", "char", "int", "float", "double", "_Bool"
   const CType *named = nullptr;      // a typedef name or a struct/union/enum
   bool by_typedef = false;           // named by a typedef name
@@ -53,7 +53,8 @@ const CType *Parser::specifiers(bool *is_typedef) {
     const std::string &w = t.text;
     bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" ||
                    w == "unsigned" || w == "void" || w == "char" || w == "int" ||
-                   w == "float" || w == "double" || w == "_Bool";
+                   w == "float" || w == "double" || w == "_Bool" || w == "__int128" ||
+                   w == "_Complex" || w == "__complex__";
     if (is_spec) {
       if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" +
                                  named_text + "'", false);
@@ -67,11 +68,12 @@ const CType *Parser::specifiers(bool *is_typedef) {
     else if (w == "short") n_short++;
     else if (w == "signed" || w == "__signed__") n_signed++;
     else if (w == "unsigned") n_unsigned++;
+    else if (w == "_Complex" || w == "__complex__") n_complex++;
     else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" ||
-             w == "_Bool") {
+             w == "_Bool" || w == "__int128") {
       if (base || named) error_at(t, "two base types in one declaration");
       base = w == "void" ? "void" : w == "char" ? "char" : w == "int" ? "int"
-           : w == "float" ? "float" : w == "double" ? "double" : "_Bool";
+           : w == "float" ? "float" : w == "double" ? "double" : w == "_Bool" ? "_Bool" : "__int128";
     } else if (w == "struct" || w == "union" || w == "enum") {
       if (has_type()) error_at(t, "two base types in one declaration");
       p_++;
@@ -94,6 +96,7 @@ const CType *Parser::specifiers(bool *is_typedef) {
   }
   if (!has_type()) error(any ? "expected a type specifier" : "expected a type");
   const CType *t = named ? named : scalar(*spec_at, spelled, base, n_long, n_short, n_signed, n_unsigned);
+  if (n_complex) t = complex_of(*spec_at, spelled, t, n_complex);
   if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
     error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'",
              false);
@@ -116,26 +119,43 @@ const CType *Parser::scalar(const Token &at, const std::string &spelled, const c
       (n_long && n_short) || n_short > 1)
     error_at(at, invalid, false);
   bool sign_spec = n_signed || n_unsigned;
+  // The sizes, alignments and char's signedness are the ABI's (nd_target_*.cpp).
   if (b == "void" || b == "_Bool" || b == "float") {
     if (n_long || n_short || sign_spec) error_at(at, invalid, false);
-    return b == "void" ? T_.void_type() : b == "_Bool" ? T_.bool_type() : T_.float_type(4, "float");
+    return b == "void" ? T_.void_type() : abi_.type(b == "_Bool" ? Scalar::Bool : Scalar::Float);
   }
   if (b == "double") {
     if (n_short || sign_spec || n_long > 1) error_at(at, invalid, false);
-    return n_long ? T_.float_type(sizeof(long double), "long double") : T_.float_type(8, "double");
+    return abi_.type(n_long ? Scalar::LongDouble : Scalar::Double);
   }
   if (b == "char") {
     if (n_long || n_short) error_at(at, invalid, false);
-    if (n_signed) return T_.int_type(1, true, "signed char");
-    if (n_unsigned) return T_.int_type(1, false, "unsigned char");
-    return T_.char_type();
+    return abi_.type(n_signed ? Scalar::SChar : n_unsigned ? Scalar::UChar : Scalar::Char);
   }
   bool u = n_unsigned > 0;
-  if (n_short) return T_.int_type(2, !u, u ? "unsigned short" : "short");
-  if (n_long == 1) return T_.int_type(sizeof(long), !u, u ? "unsigned long" : "long");
-  if (n_long == 2)
-    return T_.int_type(sizeof(long long), !u, u ? "unsigned long long" : "long long");
-  return T_.int_type(4, !u, u ? "unsigned int" : "int");
+  if (b == "__int128") {
+    if (n_long || n_short) error_at(at, invalid, false);
+    if (!scope_.layout_only() || !abi_.has(Scalar::Int128))
+      error_at(at, std::string("'__int128' is not supported ") +
+                       (abi_.has(Scalar::Int128) ? "in declarations of functions and values yet "
+                                                   "(ndffi.layout lays out records that use it)"
+                                                 : std::string("on ") + abi_.name), false);
+    return abi_.type(u ? Scalar::UInt128 : Scalar::Int128);
+  }
+  if (n_short) return abi_.type(u ? Scalar::UShort : Scalar::Short);
+  if (n_long == 1) return abi_.type(u ? Scalar::ULong : Scalar::Long);
+  if (n_long == 2) return abi_.type(u ? Scalar::ULongLong : Scalar::LongLong);
+  return abi_.type(u ? Scalar::UInt : Scalar::Int);
+}
+
+// float/double/long double _Complex: two of its floating type, aligned as one.
+const CType *Parser::complex_of(const Token &at, const std::string &spelled, const CType *t, int n) {
+  if (n > 1 || t->kind != Kind::Float)
+    error_at(at, "invalid combination of type specifiers '" + spelled + "'", false);
+  if (!scope_.layout_only())
+    error_at(at, "'_Complex' is not supported in declarations of functions and values yet "
+                 "(ndffi.layout lays out records that use it)", false);
+  return T_.scalar(Kind::Float, 2 * t->size, t->align, true, (t->name + " _Complex").c_str());
 }
 
 // ---- struct, union, enum ----
@@ -165,6 +185,10 @@ const CType *Parser::tagged(const std::string &kw) {
   if (has_body) {
     Nest nest(*this);
     p_++;
+    if (!is_enum) {   // __declspec(align(n)) struct S { ... }: S is aligned, as MSVC has it
+      attrs_.aligned = std::max(attrs_.aligned, outer.declspec_aligned);
+      outer.declspec_aligned = 0;
+    }
     if (rec->complete) {
       defined_again(rec, at);
     } else {
@@ -213,14 +237,15 @@ void Parser::check_depth(const Record *rec, const Token &at) {
 
 // Members, then the layout of `into`; returns the digest of its layout attributes.
 uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
+  const size_t pack_at_open = pack_;
   std::vector<MemberDecl> members;
   std::unordered_set<std::string> names;
   while (!accept("}")) {
     if (at_end()) error("expected '}'");
     if (accept(";")) continue;
     if (peek().kind == Tok::Hash) {
-      // #define or #pragma pack between members; as in GCC, the pack in force at the
-      // closing brace lays out the whole record
+      // #define or #pragma pack between members; the pack in force at the opening brace
+      // lays out the whole record as clang has it, at the closing brace as GCC has it
       directive();
       continue;
     }
@@ -230,7 +255,7 @@ uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
     if (accept(";")) {
       // An anonymous struct or union member; a named tag alone declares only the tag.
       if (base->kind == Kind::Record && base->record->tag.empty()) {
-        members.push_back({"", base, -1, spec_attrs.aligned, spec_attrs.packed});
+        members.push_back({"", base, -1, spec_attrs.all(), spec_attrs.packed});
         member_names(base->record, names, at);
       }
       continue;
@@ -252,7 +277,7 @@ uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
         m.bit_width = int(std::min<int64_t>(w, 1 << 20));
       }
       while (skip_decoration()) {}
-      m.aligned = attrs_.aligned;
+      m.aligned = attrs_.all();
       m.packed = attrs_.packed;
       if (!m.name.empty() && !names.insert(m.name).second)
         error_at(mat, "duplicate member '" + m.name + "'", false);
@@ -265,10 +290,10 @@ uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
   while (skip_decoration()) {}
   RecordAttrs ra;
   ra.packed = rec_attrs.packed || attrs_.packed;
-  ra.aligned = std::max(rec_attrs.aligned, attrs_.aligned);
-  ra.pack = pack_;
+  ra.aligned = std::max(rec_attrs.all(), attrs_.all());
+  ra.pack = abi_.gcc_layout ? pack_ : pack_at_open;
   try {
-    layout_record(into, members, ra);
+    layout_record(into, members, ra, abi_);
   } catch (const std::runtime_error &e) {
     error_at(at, e.what(), false);
   }
@@ -335,7 +360,7 @@ uint64_t Parser::enum_body(Record *into, const CType *type, Attrs enum_attrs, co
   while (skip_decoration()) {}   // enum e { ... } __attribute__((packed))
   bool packed = enum_attrs.packed || attrs_.packed;
   try {
-    layout_enum(into, lo, hi, packed);
+    layout_enum(into, lo, hi, packed, abi_);
   } catch (const std::runtime_error &e) {
     error_at(at, e.what(), false);
   }
@@ -353,7 +378,8 @@ bool Parser::starts_declarator_in_parens() const {
   if (t.kind == Tok::Ident) {
     static const char *type_words[] = {"void", "char", "short", "int", "long", "float",
                                        "double", "signed", "unsigned", "_Bool", "struct",
-                                       "union", "enum", "const", "volatile", "__const"};
+                                       "union", "enum", "const", "volatile", "__const",
+                                       "__int128"};
     for (const char *w : type_words)
       if (t.text == w) return false;
     return !scope_.find_typedef(t.text);
@@ -447,8 +473,8 @@ DeclOp Parser::param_list() {
     const CType *t = apply(base, d);
     if (t->kind == Kind::Void) error_at(at, "'void' must be the only parameter", false);
     // Parameters of array and function type are adjusted to pointers.
-    if (t->kind == Kind::Array) t = T_.pointer(t->target);
-    else if (t->kind == Kind::Func) t = T_.pointer(t);
+    if (t->kind == Kind::Array) t = T_.pointer(t->target, 0, abi_);
+    else if (t->kind == Kind::Func) t = T_.pointer(t, 0, abi_);
     if (t->depth() > kMaxTypeDepth) error_at(d.name.empty() ? at : toks_[d.name_pos], too_deep(), false);
     if (!d.name.empty()) {
       // a scan of the few names so far, a set once there are many
@@ -477,7 +503,7 @@ const CType *Parser::apply(const CType *t, const Declarator &d, std::vector<std:
       case DeclOp::Ptr:
         if ((op.quals & QRestrict) && t->kind == Kind::Func)
           fail("'restrict' requires a pointer to an object type, not to '" + t->str() + "'");
-        t = T_.pointer(t, op.quals);
+        t = T_.pointer(t, op.quals, abi_);
         break;
       case DeclOp::Arr:
         if (t->kind == Kind::Func) fail("array of functions is not allowed");

@@ -6,6 +6,7 @@
 // declarators).  Internal to those files.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -42,10 +43,14 @@ struct DeclOp {
   size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
 };
 
-// Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas.
+// Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas,
+// and __declspec(align(n)), which Microsoft's compilers give to the struct or union a
+// declaration defines when it is written before 'struct' (see tagged()).
 struct Attrs {
   bool packed = false;
   size_t aligned = 0;
+  size_t declspec_aligned = 0;
+  size_t all() const { return std::max(aligned, declspec_aligned); }
 };
 
 struct Declarator {
@@ -93,6 +98,7 @@ class Parser {
   const CType *specifiers(bool *is_typedef);
   const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long,
                       int n_short, int n_signed, int n_unsigned);
+  const CType *complex_of(const Token &at, const std::string &spelled, const CType *t, int n);
   const CType *tagged(const std::string &kw);
   void defined_again(Record *rec, const Token &at);
   uint64_t record_body(Record *into, Attrs rec_attrs, const Token &at);
@@ -128,6 +134,7 @@ class Parser {
   Scope &scope_;
   uint32_t call_;
   TypeTable &T_;
+  const Target &abi_;   // the sizes of the scope's types
   std::vector<Token> toks_;
   size_t p_ = 0;
 

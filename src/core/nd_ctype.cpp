@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 
 namespace ndffi {
 
@@ -152,23 +153,29 @@ const CType *TypeTable::bool_type() {
   return intern(std::move(t));
 }
 
-const CType *TypeTable::char_type() { return int_type(1, CHAR_MIN < 0, "char"); }
-
-const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) {
-  CType t{Kind::Int};
-  t.size = t.align = size;
+const CType *TypeTable::scalar(Kind kind, size_t size, size_t align, bool is_signed, const char *name) {
+  CType t{kind};
+  t.size = size;
+  t.align = align;
   t.is_signed = is_signed;
   t.name = name;
   return intern(std::move(t));
 }
 
+const CType *TypeTable::char_type() { return host_target().type(Scalar::Char); }
+
+const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) {
+  const Target &h = host_target();
+  size_t align = size == h.long_long.size ? h.long_long.align : size == h.int128.size ? h.int128.align : size;
+  return scalar(Kind::Int, size, align, is_signed, name);
+}
+
 const CType *TypeTable::float_type(size_t size, const char *name) {
-  CType t{Kind::Float};
-  t.size = size;
-  t.align = size == sizeof(long double) ? alignof(long double) : size;
-  t.is_signed = true;
-  t.name = name;
-  return intern(std::move(t));
+  const Target &h = host_target();
+  size_t align = std::strcmp(name, "long double") == 0 ? h.long_double.align
+                 : size == h.double_.size           ? h.double_.align
+                                                    : size;
+  return scalar(Kind::Float, size, align, true, name);
 }
 
 const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
@@ -182,9 +189,10 @@ const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
   return intern(std::move(c));
 }
 
-const CType *TypeTable::pointer(const CType *target, uint8_t quals) {
+const CType *TypeTable::pointer(const CType *target, uint8_t quals, const Target &abi) {
   CType t{Kind::Pointer};
-  t.size = t.align = sizeof(void *);
+  t.size = abi.pointer.size;
+  t.align = abi.pointer.align;
   t.quals = quals;
   t.target = target;
   t.derived = uint32_t(std::min<size_t>(target->depth_through_reference() + 1, UINT32_MAX));

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nd_target.h"
+
 namespace ndffi {
 
 enum class Kind : uint8_t {
@@ -42,6 +44,9 @@ struct Record {
   bool is_enum = false;
   bool complete = false;
   size_t size = 0, align = 1;
+  // Microsoft's rules: the alignment that neither packing nor #pragma pack lowers when
+  // the record is a member (an align(n) on it or on a member, at any depth); 0 otherwise.
+  size_t required_align = 0;
   struct Field {
     std::string name;
     const CType *type;
@@ -109,12 +114,16 @@ class TypeTable {
 
   const CType *void_type();
   const CType *bool_type();
+  // An integer (Kind::Int) or floating (Kind::Float) type of `size` bytes and alignment
+  // `align`, as an ABI has it (Target::type gives them by their C names).
+  const CType *scalar(Kind kind, size_t size, size_t align, bool is_signed, const char *name);
+  // The host's char, and integer and floating types of a size with the host's alignment.
   const CType *char_type();
   const CType *int_type(size_t size, bool is_signed, const char *name);
   const CType *float_type(size_t size, const char *name);
   const CType *qualified(const CType *t, uint8_t quals);
   const CType *unqualified(const CType *t) { return qualified(t, 0); }
-  const CType *pointer(const CType *target, uint8_t quals = 0);
+  const CType *pointer(const CType *target, uint8_t quals = 0, const Target &abi = host_target());
   const CType *array(const CType *elem, size_t length);
   const CType *func(const CType *result, const std::vector<const CType *> &params, bool variadic);
   const CType *record(Record *rec, uint8_t quals = 0);
@@ -180,7 +189,9 @@ struct Origin {
 };
 
 // A namespace of declarations: typedefs, tags, functions and globals.  Each library has
-// one whose parent is the built-in scope (the C and <stdint.h> type names).
+// one whose parent is the built-in scope (the C and <stdint.h> type names).  A scope's
+// types are those of one ABI, its built-in scope's: the host's, or another's for a scope
+// whose declarations are only laid out (`ndffi layout --abi`), never called.
 //
 // cdef() changes a scope in a transaction (begin, then commit or roll_back): what it
 // adds is logged, and roll_back() takes it out again, newest first, so that a failing
@@ -189,10 +200,16 @@ struct Origin {
 // holding the GIL); look-ups may run between them.
 class Scope {
  public:
-  explicit Scope(const Scope *parent = nullptr) : parent_(parent) {}
+  explicit Scope(const Scope *parent = nullptr)
+      : parent_(parent), target_(parent ? parent->target_ : &host_target()),
+        layout_only_(parent && parent->layout_only_) {}
   Scope(const Scope &) = delete;
   Scope &operator=(const Scope &) = delete;
-  static const Scope &builtins();
+  // The built-in names of an ABI; `layout_only`: for declarations that are laid out and
+  // never called, which may use the types only the layout knows (__int128).
+  static const Scope &builtins(const Target &abi = host_target(), bool layout_only = false);
+  const Target &target() const { return *target_; }
+  bool layout_only() const { return layout_only_; }
 
   const CType *find_typedef(const std::string &name) const;
   Record *find_tag(const std::string &tag, bool is_union, bool is_enum) const;   // here or in a parent
@@ -202,6 +219,7 @@ class Scope {
   const std::vector<std::string> &typedef_names() const { return typedef_order_; }
   const Constant *find_constant(const std::string &name) const;
   const std::vector<std::string> &constant_names() const { return constant_order_; }
+  std::vector<Record *> tags() const;   // this scope's own struct, union and enum tags
 
   // Each raises DeclConflict (a std::runtime_error) when `name` is already declared
   // differently; an identical redeclaration is accepted (and changes nothing but
@@ -241,7 +259,10 @@ class Scope {
   };
   void log(Undo::What what, const std::string &key, std::vector<std::string> names = {});
 
+  Scope(const Target &abi, bool layout_only) : parent_(nullptr), target_(&abi), layout_only_(layout_only) {}
   const Scope *parent_;
+  const Target *target_;
+  bool layout_only_;
   std::unordered_map<std::string, TypedefEntry> typedefs_;
   std::unordered_map<std::string, TagEntry> tags_;   // key: "struct x", "union x", "enum x"
   std::unordered_map<std::string, DeclEntry> decls_;

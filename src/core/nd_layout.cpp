@@ -6,31 +6,22 @@
 
 namespace ndffi {
 
-LayoutRules native_layout_rules() {
-#if defined(_WIN32)
-  return LayoutRules::MSVC;
-#elif defined(__aarch64__) && !defined(__APPLE__)
-  return LayoutRules::AAPCS64;
-#else
-  return LayoutRules::SysV;
-#endif
-}
-
 void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-                   LayoutRules rules) {
+                   const Target &abi) {
   for (size_t i = 0; i < members.size(); i++) layout::check_member(rec, members[i], i + 1 == members.size());
   rec->fields.clear();
-  if (rules == LayoutRules::MSVC) layout::msvc(rec, members, attrs);
-  else layout::sysv(rec, members, attrs, rules == LayoutRules::AAPCS64);
+  rec->required_align = 0;
+  if (abi.rules == RecordRules::Microsoft) layout::microsoft(rec, members, attrs, abi);
+  else layout::itanium(rec, members, attrs, abi);
   size_t deepest = 0;
   for (const MemberDecl &m : members) deepest = std::max(deepest, m.type->depth());
   rec->depth = uint32_t(std::min<size_t>(deepest + 1, UINT32_MAX));
   rec->complete = true;
 }
 
-void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed, LayoutRules rules) {
-  const CType *base = rules == LayoutRules::MSVC ? layout::msvc_enum_base(lo, hi)
-                                                 : layout::sysv_enum_base(lo, hi, packed);
+void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed, const Target &abi) {
+  // Microsoft's enums are int (clang, like MSVC, converts a larger value to int).
+  const CType *base = abi.enums_are_int ? abi.type(Scalar::Int) : layout::itanium_enum_base(lo, hi, packed, abi);
   rec->enum_base = base;
   rec->size = base->size;
   rec->align = base->align;
@@ -73,6 +64,11 @@ size_t member_size(const CType *t) {
 
 size_t member_align(const CType *t) {
   return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
+}
+
+const Record *member_record(const CType *t) {
+  while (t->kind == Kind::Array) t = t->target;
+  return t->kind == Kind::Record ? t->record : nullptr;
 }
 
 }  // namespace layout

@@ -1,9 +1,12 @@
-// Record layout by the Microsoft C rules (Windows on x86-64 and AArch64), as MSVC and
-// clang-cl apply them:
+// Record layout by the Microsoft rules (MSVC and clang-cl on x64 and Arm64), as clang's
+// MicrosoftRecordLayoutBuilder applies them to C.  Sizes and alignments in bytes:
 //
-// - A member's alignment is its type's, lowered to one byte by packed, capped by
-//   #pragma pack; an explicit alignment (__declspec(align(n)), aligned(n), _Alignas)
-//   is then applied on top and is not capped by #pragma pack.
+// - A member's alignment is its type's, capped by #pragma pack (which is ignored when
+//   larger than a pointer) or lowered to one byte by packed (on the member, or on the
+//   record, where it acts as #pragma pack(1)); an explicit alignment (aligned(n),
+//   _Alignas, __declspec(align(n))) on the member, or one inside its record type, is
+//   then applied on top, is not capped, and is "required": it stays when the record is
+//   itself a member of a packed record.
 // - A bit-field shares the storage unit opened by the bit-field just before it when
 //   their declared types have the same size and it still fits; otherwise it opens a
 //   new unit of its declared type, placed and aligned like a member of that type.
@@ -11,31 +14,53 @@
 //   unit, moves the next member to a multiple of its type's alignment and raises the
 //   record's alignment.
 // - In a union, bit-fields do not raise the union's alignment (only its size).
-// - The record's alignment is the largest of its members' and its own align(n); its size
-//   is the end of its last member (or unit) rounded up to that alignment.
+// - The record's alignment is the largest of its members' and the required alignments;
+//   its size is the end of its last member (or unit) rounded up to that alignment (to
+//   #pragma pack's, if smaller, but never below the required one).  A record with no
+//   bytes is 4 bytes long (its alignment, when a required one of 4 or more is in play).
 #include <algorithm>
-#include <stdexcept>
 
 #include "nd_layout.h"
 
 namespace ndffi::layout {
 
-void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs) {
+void microsoft(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
+               const Target &abi) {
+  const bool is_union = rec->is_union;
   size_t size = 0, align = 1;
-  bool in_bitfield = false;            // the last member was a non-zero-width bit-field
-  size_t unit_size = 0, unit_left = 0; // its unit's size in bytes, the bits still free
+  // On 64-bit targets the record is always rounded to its required alignment at the end.
+  size_t required = abi.pointer.size == 8 ? 1 : 0;
+  size_t max_field = attrs.pack <= abi.pointer.size ? attrs.pack : 0;   // 0: none
+  if (attrs.packed) max_field = 1;
+  bool in_bitfield = false;              // the last member was a non-zero-width bit-field
+  size_t unit_size = 0, unit_left = 0;   // its unit's size in bytes, the bits still free
   for (const MemberDecl &m : members) {
     const CType *t = m.type;
     const size_t ts = member_size(t);
-    size_t a = member_align(t);
-    if (attrs.packed || m.packed) a = 1;
-    if (attrs.pack) a = std::min(a, attrs.pack);
-    a = std::max(a, m.aligned);
+    const bool bitfield = m.bit_width >= 0;
+    size_t a = member_align(t), field_required = m.aligned;
+    if (bitfield) {
+      a = std::max(a, field_required);
+    } else {
+      if (const Record *r = member_record(t)) field_required = std::max(field_required, r->required_align);
+      required = std::max(required, field_required);
+    }
+    if (max_field) a = std::min(a, max_field);
+    if (m.packed) a = 1;
+    a = std::max(a, field_required);
     Record::Field f{m.name, t, 0};
+    if (!bitfield) {
+      in_bitfield = false;
+      align = std::max(align, a);
+      f.offset = is_union ? 0 : round_up(size, a);
+      size = std::max(size, f.offset + ts);
+      rec->fields.push_back(f);
+      continue;
+    }
     if (m.bit_width == 0) {
       if (!in_bitfield) continue;
       in_bitfield = false;
-      if (rec->is_union) {
+      if (is_union) {
         size = std::max(size, ts);
       } else {
         size = round_up(size, a);
@@ -43,50 +68,41 @@ void msvc(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs
       }
       continue;
     }
-    if (m.bit_width > 0) {
-      const size_t w = size_t(m.bit_width);
-      f.bit_width = m.bit_width;
-      if (!rec->is_union && in_bitfield && unit_size == ts && w <= unit_left) {
-        size_t bit = 8 * size - unit_left;
-        f.offset = bit / 8;
-        f.bit_offset = int(bit % 8);
-        unit_left -= w;
-      } else {
-        in_bitfield = true;
-        unit_size = ts;
-        f.bit_offset = 0;
-        if (rec->is_union) {
-          size = std::max(size, ts);
-        } else {
-          f.offset = round_up(size, a);
-          size = f.offset + ts;
-          align = std::max(align, a);
-          unit_left = 8 * ts - w;
-        }
-      }
-      rec->fields.push_back(f);
-      continue;
-    }
-    in_bitfield = false;
-    align = std::max(align, a);
-    if (rec->is_union) {
-      size = std::max(size, ts);
+    const size_t w = size_t(m.bit_width);
+    f.bit_width = m.bit_width;
+    if (!is_union && in_bitfield && unit_size == ts && w <= unit_left) {
+      size_t bit = 8 * size - unit_left;
+      f.offset = bit / 8;
+      f.bit_offset = int(bit % 8);
+      unit_left -= w;
     } else {
-      f.offset = round_up(size, a);
-      size = f.offset + ts;
+      in_bitfield = true;
+      unit_size = ts;
+      f.bit_offset = 0;
+      if (is_union) {
+        size = std::max(size, ts);
+      } else {
+        f.offset = round_up(size, a);
+        size = f.offset + ts;
+        align = std::max(align, a);
+        unit_left = 8 * ts - w;
+      }
     }
     rec->fields.push_back(f);
   }
-  align = std::max(align, attrs.aligned);
+  size = round_up(size, align);
+  required = std::max(required, attrs.aligned);
+  if (required) {
+    align = std::max(align, required);
+    size_t rounding = max_field ? std::min(align, max_field) : align;
+    size = round_up(size, std::max(rounding, required));
+  }
+  if (size == 0) size = required >= 4 ? align : 4;
   rec->align = align;
-  rec->size = round_up(size, align);
-}
-
-// MSVC's C enums are int, whatever their values; packed has no effect.
-const CType *msvc_enum_base(int64_t lo, int64_t hi) {
-  if (lo < INT32_MIN || hi > INT32_MAX)
-    throw std::runtime_error("an enumerator value does not fit in int, the type of every enum on Windows");
-  return TypeTable::get().int_type(4, true, "int");
+  rec->size = size;
+  // A record with an alignment of its own keeps all of it as a member; one without, only
+  // what its members require.
+  rec->required_align = attrs.aligned ? std::max(align, required) : required;
 }
 
 }  // namespace ndffi::layout

@@ -1,22 +1,27 @@
-// Record layout by the System V / Itanium C rules, as GCC and Clang apply them on
-// x86-64 and AArch64 (Linux, the BSDs, macOS).  This follows GCC's stor-layout.c
-// (PCC_BITFIELD_TYPE_MATTERS targets), with every position and alignment in bits:
+// Record layout by the Itanium (System V) rules, as clang's ItaniumRecordLayoutBuilder
+// applies them to C; GCC's stor-layout.c agrees on these ABIs but for bit-fields with an
+// aligned(n) (Target::gcc_layout).  Positions and alignments are in bits.
 //
 // - A member's alignment is its type's, raised by aligned(n)/_Alignas(n); packed lowers
 //   it to one byte unless the member itself asks aligned(n) (which then rules, even
 //   when smaller than the type's); #pragma pack(n) caps the result, aligned(n) included.
-// - A bit-field has no alignment of its own: it is placed at the next bit, unless
-//   aligned(n) asks for more; it may not span more units of its type's alignment than
-//   the type has (it moves to the next unit otherwise), except when packed or while
-//   any #pragma pack is in force.  A bit-field of 8, 16, 32 or 64 bits that happens to
-//   start on a multiple of its width is aligned to its width (GCC gives it an integer
-//   mode), which matters only for the record's alignment.
-// - A named bit-field raises the record's alignment to its type's alignment (capped by
-//   #pragma pack, or else lowered to a byte by packed); an unnamed one does not, except
-//   under AAPCS64 (GCC's TARGET_ALIGN_ANON_BITFIELD), where it does too.
+// - A bit-field goes at the next free bit, unless it would then span more than one unit
+//   of its type's size aligned to its alignment: then it moves to the next such unit
+//   (not when packed, nor while any #pragma pack is in force).  An aligned(n) on it
+//   moves it to a multiple of n where it does not move to the next unit (unless a
+//   smaller #pragma pack is in force); GCC moves it there first, then checks the unit.
+// - A named bit-field raises the record's alignment to its type's (capped by #pragma
+//   pack; packed lowers it to nothing unless #pragma pack is in force, which then caps
+//   the type's); an unnamed one does not, except where the ABI says so
+//   (Target::unnamed_bitfields_align: AAPCS, AAPCS64).
 // - A zero-width bit-field moves the next member to a multiple of its type's alignment
-//   and is affected neither by packed nor by #pragma pack; it does not raise the
-//   record's alignment (under AAPCS64 it does, uncapped as well).
+//   and is affected neither by packed nor by #pragma pack; it raises the record's
+//   alignment only where unnamed bit-fields do (then uncapped).
+// - With Microsoft's bit-fields (Target::ms_bitfields, MinGW): a bit-field shares the
+//   unit of the bit-field before it if their types have the same size and it fits, or
+//   else opens a new unit of its type's size aligned to that size; packed does not
+//   lower that alignment; a zero-width bit-field only counts after a bit-field, and
+//   in a union bit-fields give no alignment and take their whole unit.
 // - The record's alignment is the largest of its members' and its own aligned(n); its
 //   size is the end of its last member rounded up to that alignment.
 #include <algorithm>
@@ -25,83 +30,152 @@
 
 namespace ndffi::layout {
 
-static size_t low_bit(size_t n) { return n & (~n + 1); }
+namespace {
 
-void sysv(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-          bool unnamed_bitfields_align) {
-  const size_t pack = 8 * attrs.pack;   // 0: no #pragma pack
-  size_t pos = 0, size = 0, align = 8;
-  for (const MemberDecl &m : members) {
-    const CType *t = m.type;
-    const size_t ta = 8 * member_align(t), ts = 8 * member_size(t), user = 8 * m.aligned;
-    const bool bitfield = m.bit_width >= 0;
-    const size_t w = bitfield ? size_t(m.bit_width) : 0;
-    const bool packed = (attrs.packed || m.packed) && !(bitfield && w == 0);
-    const size_t here = rec->is_union ? 0 : pos;
-    // The member's own alignment (GCC's DECL_ALIGN).
-    size_t da;
-    if (!bitfield) {
-      da = packed && user ? user : std::max(user, ta);
-      if (packed && !user) da = 8;
-      if (pack) da = std::min(da, pack);
-    } else if (w == 0) {
-      da = std::max(user, ta);
-    } else {
-      da = user ? user : 1;
-      if ((w == 8 || w == 16 || w == 32 || w == 64) && !(w > 8 && packed) && (here == 0 || low_bit(here) >= w))
-        da = std::max(da, w);
-      if (packed && !user) da = std::min<size_t>(da, 8);
-      if (pack) da = std::min(da, pack);
-    }
-    // The record's alignment.
-    if (!bitfield) {
-      align = std::max(align, da);
-    } else if (!m.name.empty() || unnamed_bitfields_align) {
-      size_t type_align = w == 0 ? ta : pack ? std::min(ta, pack) : packed ? std::min<size_t>(ta, 8) : ta;
-      align = std::max({align, da, type_align});
-    }
-    // The member's position.
-    size_t at = round_up(here, da);
-    if (bitfield && w > 0 && !packed && !pack) {
-      size_t off = at % ta;
-      if ((off + w + ta - 1) / ta > ts / ta) at = round_up(at, ta);
-    }
-    if (bitfield && w == 0) {
-      if (!rec->is_union) pos = at;
-      continue;
-    }
-    Record::Field f{m.name, t, at / 8};
-    if (bitfield) {
-      f.bit_offset = int(at % 8);
-      f.bit_width = m.bit_width;
-    }
-    rec->fields.push_back(f);
-    size_t end = at + (bitfield ? w : ts);
-    if (rec->is_union) size = std::max(size, round_up(end, 8));
-    else pos = end;
-  }
-  if (!rec->is_union) size = pos;
-  align = std::max(align, 8 * attrs.aligned) / 8;
-  rec->align = align;
-  rec->size = round_up(round_up(size, 8) / 8, align);
+bool is_pow2(size_t n) { return n && !(n & (n - 1)); }
+
+// Microsoft's bit-field rules align a member of a scalar type (or an array of one) to
+// its size, as on i386, where that can exceed the ABI's alignment (not a _Complex one,
+// which is two scalars).
+size_t ms_scalar_align(const CType *t, size_t align) {
+  while (t->kind == Kind::Array) t = t->target;
+  bool complex = t->kind == Kind::Float && t->name.size() > 8 &&
+                 t->name.compare(t->name.size() - 8, 8, "_Complex") == 0;
+  bool builtin = (t->kind == Kind::Int || t->kind == Kind::Float || t->kind == Kind::Bool) && !complex;
+  size_t size = 8 * t->byte_size();
+  return builtin && is_pow2(size) && size > align ? size : align;
 }
 
-// GCC's choice of an enum's integer type: unsigned int when no value is negative, else
-// int, widening to long when the values need it; a packed enum takes the smallest type
-// that holds its values.
-const CType *sysv_enum_base(int64_t lo, int64_t hi, bool packed) {
-  TypeTable &T = TypeTable::get();
-  const CType *base = lo >= 0 ? (uint64_t(hi) <= UINT32_MAX ? T.int_type(4, false, "unsigned int")
-                                                            : T.int_type(8, false, "unsigned long"))
-                              : (lo >= INT32_MIN && hi <= INT32_MAX ? T.int_type(4, true, "int")
-                                                                    : T.int_type(8, true, "long"));
-  if (packed && base->size == 4) {
-    if (lo >= 0 && hi <= UINT8_MAX) base = T.int_type(1, false, "unsigned char");
-    else if (lo >= 0 && hi <= UINT16_MAX) base = T.int_type(2, false, "unsigned short");
-    else if (lo >= INT8_MIN && hi <= INT8_MAX) base = T.int_type(1, true, "signed char");
-    else if (lo >= INT16_MIN && hi <= INT16_MAX) base = T.int_type(2, true, "short");
+struct Builder {
+  const Target &abi;
+  const RecordAttrs &attrs;
+  Record *rec;
+  const size_t pack;         // #pragma pack in bits; 0: none
+  size_t data_size = 0;      // bits, always whole bytes: where the next member may go
+  size_t size = 0;           // the largest data_size so far (Microsoft's zero-width
+                             // bit-fields can move data_size back into an open unit)
+  size_t align = 8;
+  size_t unfilled = 0;       // bits of the last byte (or Microsoft unit) a bit-field left free
+  size_t last_unit = 0;      // Microsoft's bit-fields: the size of the open unit; 0: none
+
+  void field(const MemberDecl &m);
+  void bitfield(const MemberDecl &m);
+  void raise_align(size_t a) { if (a >= 8) align = std::max(align, a); }   // whole bytes only
+};
+
+void Builder::field(const MemberDecl &m) {
+  unfilled = 0;
+  last_unit = 0;
+  const size_t size = 8 * member_size(m.type), user = 8 * m.aligned;
+  size_t type_align = 8 * member_align(m.type);
+  if (abi.ms_bitfields) type_align = ms_scalar_align(m.type, type_align);
+  const bool packed = attrs.packed || m.packed;
+  size_t unpacked = std::max(type_align, user), packed_align = std::max<size_t>(8, user);
+  if (pack) {
+    unpacked = std::min(unpacked, pack);
+    packed_align = std::min(packed_align, pack);
   }
-  return base;
+  const size_t a = packed ? packed_align : unpacked;
+  const size_t at = rec->is_union ? 0 : round_up(data_size, a);
+  rec->fields.push_back({m.name, m.type, at / 8});
+  data_size = rec->is_union ? std::max(data_size, size) : at + size;
+  raise_align(a);
+}
+
+void Builder::bitfield(const MemberDecl &m) {
+  const bool ms = abi.ms_bitfields, packed = attrs.packed || m.packed;
+  const size_t w = size_t(m.bit_width), unit = 8 * member_size(m.type), user = 8 * m.aligned;
+  const size_t type_align = 8 * member_align(m.type);
+  size_t a = type_align;
+  if (ms) {
+    a = unit;
+    if (last_unit != unit || unfilled < w) {
+      if (!last_unit && !w) a = 1;   // a zero-width bit-field after a non-bit-field
+      unfilled = 0;
+      last_unit = 0;
+    }
+  }
+  size_t at = rec->is_union ? 0 : data_size - unfilled;
+  size_t unpacked = a;
+  if (!ms && packed && w) a = 1;
+  if (user) {
+    a = std::max(a, user);
+    unpacked = std::max(unpacked, user);
+  }
+  if (pack && w) {
+    unpacked = std::min(unpacked, pack);
+    a = packed ? unpacked : std::min(a, pack);
+  }
+  if (ms && rec->is_union) a = unpacked = 1;
+  if (ms) {
+    if (!w || w > unfilled) {
+      at = round_up(at, a);
+      unfilled = 0;
+    }
+  } else if (w && user && abi.gcc_layout) {
+    // GCC: to the multiple of aligned(n) (capped by #pragma pack) first, and only then
+    // to the next unit of its type if it would straddle one there
+    at = round_up(at, pack ? std::min(user, pack) : user);
+    if (!packed && !pack && at % type_align + w > unit) at = round_up(at, type_align);
+  } else if (!w || (!pack && at % a + w > unit)) {
+    at = round_up(at, a);
+  } else if (user && (!pack || user <= pack)) {
+    at = round_up(at, user);
+  }
+  if (w) {
+    Record::Field f{m.name, m.type, at / 8};
+    f.bit_offset = int(at % 8);
+    f.bit_width = m.bit_width;
+    rec->fields.push_back(f);
+  }
+  if (!ms && !abi.unnamed_bitfields_align && m.name.empty()) a = 1;
+  if (rec->is_union) {
+    data_size = std::max(data_size, ms ? (w ? unit : 8) : round_up(w, 8));
+  } else if (ms && w) {
+    if (!unfilled) {
+      data_size = at + unit;
+      unfilled = unit;
+    }
+    unfilled -= w;
+    last_unit = unit;
+  } else {
+    data_size = round_up(at + w, 8);
+    unfilled = data_size - (at + w);
+    last_unit = 0;
+  }
+  raise_align(a);
+}
+
+}  // namespace
+
+void itanium(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
+             const Target &abi) {
+  Builder b{abi, attrs, rec, 8 * attrs.pack};
+  b.raise_align(8 * attrs.aligned);
+  for (const MemberDecl &m : members) {
+    if (m.bit_width >= 0) b.bitfield(m);
+    else b.field(m);
+    b.size = std::max(b.size, b.data_size);
+  }
+  rec->align = b.align / 8;
+  rec->size = round_up(b.size / 8, rec->align);
+}
+
+// The integer type of an enum: the first of int, long and long long that holds its
+// values when one is negative, else of unsigned int, unsigned long and unsigned long
+// long; a packed enum first tries the character and short types.
+const CType *itanium_enum_base(int64_t lo, int64_t hi, bool packed, const Target &abi) {
+  auto fits = [&](Scalar s) {
+    unsigned bits = 8 * abi[s].size;
+    if (abi.is_signed(s)) return bits >= 64 || (lo >= -(int64_t(1) << (bits - 1)) && hi < (int64_t(1) << (bits - 1)));
+    return bits >= 64 || uint64_t(hi) < (uint64_t(1) << bits);
+  };
+  static const Scalar negative[] = {Scalar::SChar, Scalar::Short, Scalar::Int, Scalar::Long, Scalar::LongLong};
+  static const Scalar positive[] = {Scalar::UChar, Scalar::UShort, Scalar::UInt, Scalar::ULong, Scalar::ULongLong};
+  const Scalar *order = lo < 0 ? negative : positive;
+  for (size_t i = packed ? 0 : 2; i < 5; i++)
+    if (fits(order[i])) return abi.type(order[i]);
+  return abi.type(order[4]);
 }
 
 }  // namespace ndffi::layout

@@ -13,34 +13,42 @@ std::string Origin::str(uint32_t current) const {
   return s;
 }
 
-const Scope &Scope::builtins() {
-  static Scope *s = [] {
-    auto *sc = new Scope();
-    TypeTable &T = TypeTable::get();
-    // Fixed-width and <stddef.h> names map to the canonical C type of that width so that
-    // int64_t and long are the same type on LP64, as they are to the C compiler.
-    const CType *sc8 = T.int_type(1, true, "signed char"), *uc8 = T.int_type(1, false, "unsigned char");
-    const CType *s16 = T.int_type(2, true, "short"), *u16 = T.int_type(2, false, "unsigned short");
-    const CType *s32 = T.int_type(4, true, "int"), *u32 = T.int_type(4, false, "unsigned int");
-    const CType *s64 = T.int_type(sizeof(long), true, "long");
-    const CType *u64 = T.int_type(sizeof(long), false, "unsigned long");
-    const CType *sll = T.int_type(sizeof(long long), true, "long long");
-    const CType *ull = T.int_type(sizeof(long long), false, "unsigned long long");
-    const CType *sI64 = sizeof(long) == 8 ? s64 : sll, *uI64 = sizeof(long) == 8 ? u64 : ull;
-    const CType *sPtr = sizeof(long) == sizeof(void *) ? s64 : sll;
-    const CType *uPtr = sizeof(long) == sizeof(void *) ? u64 : ull;
-    for (auto &p : std::vector<std::pair<const char *, const CType *>>{
-             {"int8_t", sc8}, {"uint8_t", uc8}, {"int16_t", s16}, {"uint16_t", u16},
-             {"int32_t", s32}, {"uint32_t", u32}, {"int64_t", sI64}, {"uint64_t", uI64},
-             {"size_t", uPtr}, {"ssize_t", sPtr}, {"ptrdiff_t", sPtr}, {"intptr_t", sPtr},
-             {"uintptr_t", uPtr}, {"off_t", s64}, {"wchar_t", s32},
-             {"int_least8_t", sc8}, {"uint_least8_t", uc8}, {"int_fast8_t", sc8},
-             {"uint_fast8_t", uc8}, {"intmax_t", sI64}, {"uintmax_t", uI64},
-             {"bool", T.bool_type()}})
-      sc->add_typedef(p.first, p.second);
-    return sc;
-  }();
-  return *s;
+// The C and <stddef.h>/<stdint.h> type names of an ABI.  The fixed-width and
+// <stddef.h> names map to the C type the ABI's headers give them, so that int64_t and
+// long are one type where they are to the C compiler.
+static Scope *make_builtins(Scope *sc) {
+  const Target &abi = sc->target();
+  auto t = [&](Scalar s) { return abi.type(s); };
+  const Scalar sint64 = abi.int64, uint64 = Scalar(uint8_t(abi.int64) + 1);
+  const Scalar sintmax = abi.intmax, uintmax = Scalar(uint8_t(abi.intmax) + 1);
+  const Scalar ssize = abi.signed_size(), usize = abi.size;
+  std::vector<std::pair<const char *, Scalar>> names = {
+      {"int8_t", Scalar::SChar}, {"uint8_t", Scalar::UChar}, {"int16_t", Scalar::Short},
+      {"uint16_t", Scalar::UShort}, {"int32_t", Scalar::Int}, {"uint32_t", Scalar::UInt},
+      {"int64_t", sint64}, {"uint64_t", uint64}, {"size_t", usize}, {"ssize_t", ssize},
+      {"ptrdiff_t", ssize}, {"intptr_t", ssize}, {"uintptr_t", usize}, {"off_t", Scalar::Long},
+      {"wchar_t", abi.wchar}, {"int_least8_t", Scalar::SChar}, {"uint_least8_t", Scalar::UChar},
+      {"int_fast8_t", Scalar::SChar}, {"uint_fast8_t", Scalar::UChar}, {"intmax_t", sintmax},
+      {"uintmax_t", uintmax}, {"bool", Scalar::Bool}};
+  if (sc->layout_only() && abi.has(Scalar::Int128)) {
+    names.push_back({"__int128_t", Scalar::Int128});
+    names.push_back({"__uint128_t", Scalar::UInt128});
+  }
+  for (auto &p : names) sc->add_typedef(p.first, t(p.second));
+  return sc;
+}
+
+const Scope &Scope::builtins(const Target &abi, bool layout_only) {
+  if (&abi == &host_target() && !layout_only) {
+    static Scope *host = make_builtins(new Scope(abi, false));   // immortal, like the types
+    return *host;
+  }
+  static std::mutex mu;
+  static std::map<std::pair<const Target *, bool>, Scope *> made;
+  std::lock_guard<std::mutex> lock(mu);
+  Scope *&sc = made[{&abi, layout_only}];
+  if (!sc) sc = make_builtins(new Scope(abi, layout_only));
+  return *sc;
 }
 
 // ---- look-ups -------------------------------------------------------------------------
@@ -84,6 +92,12 @@ const Constant *Scope::find_constant(const std::string &name) const {
     if (it != sc->constants_.end()) return &it->second.c;
   }
   return nullptr;
+}
+
+std::vector<Record *> Scope::tags() const {
+  std::vector<Record *> out;
+  for (auto &kv : tags_) out.push_back(kv.second.rec);
+  return out;
 }
 
 const Scope::Definition *Scope::definition(const Record *rec) const {
@@ -156,6 +170,9 @@ std::string record_difference(const Record &was, const Record &now) {
   if (was.size != now.size) return "its size is " + std::to_string(now.size) + ", was " + std::to_string(was.size);
   if (was.align != now.align)
     return "its alignment is " + std::to_string(now.align) + ", was " + std::to_string(was.align);
+  if (was.required_align != now.required_align)
+    return "its required alignment is " + std::to_string(now.required_align) + ", was " +
+           std::to_string(was.required_align);
   return "";
 }
 
@@ -181,10 +198,14 @@ void Scope::add_typedef(const std::string &name, const CType *t, Origin at) {
   if (const CType *old = find_typedef(name)) {
     if (old == t || same_shape(old, t)) return;
     auto it = typedefs_.find(name);
-    if (it != typedefs_.end())
-      throw DeclConflict("conflicting typedef '" + name + "': previously '" + spelled_out(old) + "', now '" +
-                             spelled_out(t) + "'",
+    if (it != typedefs_.end()) {
+      std::string was = spelled_out(old), now = spelled_out(t), why;
+      // Two anonymous records spelled alike differ in what the spelling leaves out
+      // (an alignment Microsoft's rules keep under packing).
+      if (was == now && old->record && t->record) why = " (" + record_difference(*old->record, *t->record) + ")";
+      throw DeclConflict("conflicting typedef '" + name + "': previously '" + was + "', now '" + now + "'" + why,
                          it->second.origin);
+    }
   }
   auto d = decls_.find(name);
   if (d != decls_.end())
@@ -303,6 +324,7 @@ static void uncomplete(Record *r) {
   r->enum_base = nullptr;
   r->size = 0;
   r->align = 1;
+  r->required_align = 0;
   r->depth = 0;
 }
 

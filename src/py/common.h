@@ -23,6 +23,7 @@ namespace ndffi::py {
 
 // ---- exceptions (set by module init) ----
 extern PyObject *CDefErrorType;
+[[noreturn]] void raise_cdef(const CDefError &e);   // as ndffi.CDefError (a Python error)
 
 // ---- a library's namespace, shared by its functions ----
 struct Namespace {

@@ -19,6 +19,7 @@ namespace nb = nanobind;
 namespace ndffi::py {
 
 int register_ufunc(PyObject *module);   // ufunc.cpp
+void register_layout(nb::module_ &m);   // layout.cpp
 PyObject *CDefErrorType = nullptr;
 int get_saved_errno();
 void set_saved_errno(int v);
@@ -31,7 +32,7 @@ const CType *ctype_of(PyObject *o) {
   return r->type;
 }
 
-[[noreturn]] static void raise_cdef(const CDefError &e) {
+[[noreturn]] void raise_cdef(const CDefError &e) {
   PyObject *exc = PyObject_CallFunction(CDefErrorType, "s", e.what());
   if (exc) {
     PyObject_SetAttrString(exc, "line", PyLong_FromLong(e.line));
@@ -540,6 +541,7 @@ NB_MODULE(_ndffi, m) {
   m.attr("FORCE_LIBFFI") = force_libffi();
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
+  register_layout(m);
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "
                                    "with use_errno=True) in this thread.");
   m.def("set_errno", &set_saved_errno, "Set the errno the next call in this thread starts with.");

@@ -74,6 +74,7 @@ void test_arg_spec();
 void test_transactions();
 void test_redefinitions();
 void test_depth_limits();
+void test_other_abi_scopes();
 // calls.cpp: call plans (direct stubs and libffi) and closures
 void test_calls();
 void test_closures();
@@ -81,5 +82,6 @@ void test_closures();
 void test_layout_msvc();
 void test_layout_aapcs64();
 void test_enum_bases();
+void test_host_target();
 
 }  // namespace core_tests

@@ -31,7 +31,7 @@ struct MemberSpec {
   bool packed = false;
 };
 
-static const Record *laid_out(LayoutRules rules, bool is_union, const std::vector<MemberSpec> &specs,
+static const Record *laid_out(const Target &abi, bool is_union, const std::vector<MemberSpec> &specs,
                               RecordAttrs attrs = {}) {
   Record *r = T.new_record("", is_union, false);
   std::vector<MemberDecl> members;
@@ -44,13 +44,13 @@ static const Record *laid_out(LayoutRules rules, bool is_union, const std::vecto
     m.packed = s.packed;
     members.push_back(m);
   }
-  layout_record(r, members, attrs, rules);
+  layout_record(r, members, attrs, abi);
   return r;
 }
 
 static const Record *msvc_record(bool is_union, const std::vector<MemberSpec> &specs,
                                  RecordAttrs attrs = {}) {
-  return laid_out(LayoutRules::MSVC, is_union, specs, attrs);
+  return laid_out(targets::x86_64_windows, is_union, specs, attrs);
 }
 
 // The field named `name`: its offset in bits from the start of the record.
@@ -127,8 +127,8 @@ void test_layout_msvc() {
 // AArch64 Linux (GCC, and Clang's aarch64-linux-gnu zero-length bit-field tables): unnamed
 // bit-fields align the record like named ones.  `long` is 8 bytes there as on LP64 hosts.
 void test_layout_aapcs64() {
-  auto a64 = [](const std::vector<MemberSpec> &specs) { return laid_out(LayoutRules::AAPCS64, false, specs); };
-  auto sysv = [](const std::vector<MemberSpec> &specs) { return laid_out(LayoutRules::SysV, false, specs); };
+  auto a64 = [](const std::vector<MemberSpec> &specs) { return laid_out(targets::aarch64_linux, false, specs); };
+  auto sysv = [](const std::vector<MemberSpec> &specs) { return laid_out(targets::x86_64_linux, false, specs); };
   struct Case {
     std::vector<MemberSpec> members;
     const char *probe;
@@ -199,15 +199,16 @@ void test_layout_aapcs64() {
   {
     RecordAttrs p1;
     p1.pack = 1;
-    auto r = laid_out(LayoutRules::AAPCS64, false, {{"a", "char"}, {"", "int", 0}, {"b", "char"}}, p1);
+    auto r = laid_out(targets::aarch64_linux, false, {{"a", "char"}, {"", "int", 0}, {"b", "char"}}, p1);
     CHECK_EQ(bit_pos(r, "b"), 32);
     CHECK_EQ(r->align, 4u);
-    auto r2 = laid_out(LayoutRules::AAPCS64, false, {{"a", "char"}, {"", "int", 3}, {"b", "char"}}, p1);
+    auto r2 = laid_out(targets::aarch64_linux, false, {{"a", "char"}, {"", "int", 3}, {"b", "char"}}, p1);
     CHECK_EQ(r2->align, 1u);
   }
 }
 
-// An enum's integer type: GCC's by its values (smallest type when packed), MSVC's int.
+// An enum's integer type: GCC's and clang's by its values (smallest type when packed),
+// MSVC's int.
 void test_enum_bases() {
   struct Case { int64_t lo, hi; bool packed; const char *sysv; };
   const Case cases[] = {{0, 5, false, "unsigned int"},      {-1, 5, false, "int"},
@@ -217,20 +218,51 @@ void test_enum_bases() {
                         {-1, 1ll << 40, true, "long"}};
   for (const Case &c : cases) {
     Record *r = TypeTable::get().new_record("", false, true);
-    layout_enum(r, c.lo, c.hi, c.packed, LayoutRules::SysV);
+    layout_enum(r, c.lo, c.hi, c.packed, targets::x86_64_linux);
     CHECK_EQ(r->enum_base->name, std::string(c.sysv));
     CHECK_EQ(r->size, r->enum_base->size);
     CHECK(r->complete);
     Record *m = TypeTable::get().new_record("", false, true);
-    if (c.lo >= INT32_MIN && c.hi <= INT32_MAX) {
-      layout_enum(m, c.lo, c.hi, c.packed, LayoutRules::MSVC);
-      CHECK_EQ(m->enum_base->name, std::string("int"));
-    } else {
-      bool threw = false;
-      try { layout_enum(m, c.lo, c.hi, c.packed, LayoutRules::MSVC); } catch (const std::runtime_error &) { threw = true; }
-      CHECK(threw);
-    }
+    layout_enum(m, c.lo, c.hi, c.packed, targets::x86_64_windows);   // int, whatever the values
+    CHECK_EQ(m->enum_base->name, std::string("int"));
+    // Where long has 4 bytes, the 8-byte enums are long long (aligned to 4 on i386).
+    Record *w = TypeTable::get().new_record("", false, true);
+    layout_enum(w, c.lo, c.hi, c.packed, targets::i686_linux);
+    std::string want = c.sysv;
+    if (want == "long" || want == "unsigned long") want += " long";
+    CHECK_EQ(w->enum_base->name, want);
+    CHECK_EQ(w->align, w->size == 8 ? 4u : w->size);
   }
+}
+
+// The host's entry of the ABI table says what the compiler says (host_target() refuses
+// an entry that does not, so this checks that it is the entry, not the fallback).
+void test_host_target() {
+  const Target &h = host_target();
+  CHECK_EQ(h[Scalar::Long].size, sizeof(long));
+  CHECK_EQ(h[Scalar::Pointer].size, sizeof(void *));
+  CHECK_EQ(h[Scalar::LongDouble].size, sizeof(long double));
+  CHECK_EQ(h.is_signed(Scalar::Char), char(-1) < 0);
+  CHECK(find_target(h.name) != nullptr || std::string(h.name) == "host");
+#if defined(__x86_64__) && defined(__linux__)
+  CHECK_EQ(std::string(h.name), std::string("x86_64-linux"));
+#endif
+  // GCC's layout where GCC and clang differ, when GCC built this; clang's for the table.
+#if defined(__GNUC__) && !defined(__clang__)
+  CHECK(h.gcc_layout || h.rules == RecordRules::Microsoft);
+#else
+  CHECK(!h.gcc_layout);
+#endif
+  CHECK(!find_target(h.name) || !find_target(h.name)->gcc_layout);
+  // Every ABI's name finds its entry; the scalar types are what their names say.
+  for (const Target *t : all_targets()) {
+    CHECK(find_target(t->name) == t);
+    CHECK_EQ(t->type(Scalar::Long)->size, size_t(t->long_.size));
+    CHECK_EQ(t->type(Scalar::Pointer)->align, size_t(t->pointer.align));
+    CHECK_EQ(t->type(Scalar::Char)->is_signed, t->char_signed);
+    CHECK_EQ(t->has(Scalar::Int128), t->pointer.size == 8);
+  }
+  CHECK(find_target("vax-ultrix") == nullptr);
 }
 
 }  // namespace core_tests

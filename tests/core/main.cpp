@@ -26,11 +26,13 @@ int main() {
   test_transactions();
   test_redefinitions();
   test_depth_limits();
+  test_other_abi_scopes();
   test_calls();
   test_closures();
   test_layout_msvc();
   test_layout_aapcs64();
   test_enum_bases();
+  test_host_target();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
 }

@@ -184,6 +184,27 @@ static void at_limit_and_past(const char *kind, int ok, const char *fragment) {
   CHECK(t.decl_names().empty() && t.typedef_names().empty());
 }
 
+// A scope of another ABI's types (laid out only) takes part in transactions and
+// redeclarations like the host's: what Microsoft's rules keep beyond size and alignment
+// (the alignment packing does not lower) is undone with the body and tells two
+// definitions apart.
+void test_other_abi_scopes() {
+  Scope s(&Scope::builtins(targets::x86_64_windows, /*layout_only=*/true));
+  CHECK(&s.target() == &targets::x86_64_windows && s.layout_only());
+  cdef(s, "struct later;");
+  Record *later = s.find_tag("later", false, false);
+  CHECK(throws<CDefError>([&] { cdef(s, "struct later { __declspec(align(8)) int x; }; int f(int); int f(long);"); }));
+  CHECK(later && !later->complete && later->required_align == 0);
+  cdef(s, "struct later { __declspec(align(8)) int x; };");
+  CHECK_EQ(later->required_align, size_t(8));
+  CHECK_EQ(parse_type(s, "long")->byte_size(), size_t(4));   // the ABI's, not the host's
+  // spelled alike, laid out alike alone, but not as members under #pragma pack
+  CHECK(throws<CDefError>([&] {
+    cdef(s, "typedef struct { __declspec(align(4)) int x; } T;\ntypedef struct { int x; } T;");
+  }, [&](const CDefError &e) { CHECK(mentions(e.what(), "its required alignment is 1, was 4")); }));
+  cdef(s, "typedef struct { __declspec(align(4)) int x; } T;\ntypedef struct { __declspec(align(4)) int x; } T;");
+}
+
 void test_depth_limits() {
   const size_t L = kMaxTypeDepth;
   // depths as the type model counts them
