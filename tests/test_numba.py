@@ -14,7 +14,7 @@ from numba import carray, types  # noqa: E402
 from numba.core.errors import TypingError  # noqa: E402
 
 import ndffi  # noqa: E402
-from conftest import CLIB_DIR  # noqa: E402
+from conftest import clib_fixture  # noqa: E402
 
 DECLS = """
     int iadd(int a, int b);
@@ -51,9 +51,8 @@ DECLS = """
 """
 
 
-@pytest.fixture(scope="module")
-def lib(clib_paths):
-    return ndffi.load("libnumba_funcs", str(CLIB_DIR)).cdef(DECLS)
+lib = clib_fixture("numba_funcs", DECLS)
+gauss_lib = clib_fixture("numpy_funcs", "double gauss(double x);")
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +69,20 @@ def typing_error(fn, *args):
 
 # ---- import ---------------------------------------------------------------------
 
-def test_import_ndffi_does_not_import_numba(clib_paths):
+def test_import_ndffi_does_not_import_numba(clib_dir):
     code = ("import sys, ndffi, numpy as np\n"
-            f"lib = ndffi.load('libnumba_funcs', {str(CLIB_DIR)!r}).cdef('double dsum(const double *x, long n);')\n"
+            f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('double dsum(const double *x, long n);')\n"
             "assert lib.dsum(np.ones(3), 3) == 3.0\n"
             "print('numba' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-def test_numba_loads_the_extension_by_its_entry_point(clib_paths):
+def test_numba_loads_the_extension_by_its_entry_point(clib_dir):
     # A fresh process that imports only numba and ndffi: Numba's first compilation runs
     # the numba_extensions entry point, nothing else registers the types.
     code = ("import numba, ndffi, numpy as np\n"
-            f"lib = ndffi.load('libnumba_funcs', {str(CLIB_DIR)!r}).cdef('int iadd(int a, int b);')\n"
+            f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('int iadd(int a, int b);')\n"
             "iadd = lib.iadd\n"
             "print(numba.njit(lambda a: iadd(a, 2))(40))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -120,11 +119,14 @@ def test_scalars_are_converted_as_c_converts_them(lib):
 
 
 def test_enum_and_many_arguments_on_the_stack(lib):
+    light = lib.types.shade.LIGHT
+
     @numba.njit
     def calls():
-        return lib.shade_value(2), lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0)
+        return (lib.shade_value(2), lib.shade_value(light),
+                lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0))
 
-    assert calls() == (20, lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0)) == (20, 38.0)
+    assert calls() == (20, 20, lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0)) == (20, 20, 38.0)
 
 
 def test_a_function_through_the_library_attribute_and_as_an_argument(lib):
@@ -299,9 +301,8 @@ def test_unsupported_signatures_are_typing_errors(lib, name, args, expected):
 
 # ---- ufuncs -----------------------------------------------------------------------
 
-def test_vectorize_calling_a_declared_function_matches_its_ufunc(clib_paths):
-    np_lib = ndffi.load("libnumpy_funcs", str(CLIB_DIR)).cdef("double gauss(double x);")
-    gauss = np_lib.gauss
+def test_vectorize_calling_a_declared_function_matches_its_ufunc(gauss_lib):
+    gauss = gauss_lib.gauss
 
     @numba.vectorize(["float64(float64)"])
     def nb_gauss(x):

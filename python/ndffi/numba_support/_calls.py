@@ -21,7 +21,7 @@ from numba.np import numpy_support
 
 import ndffi
 
-from ._signature import (Pointer, Record, Refused, Scalar, Unsupported, param_spec,
+from ._signature import (Record, Refused, Scalar, Unsupported, bare, param_spec,
                          record_mismatch, result_spec, scalar_type)
 
 
@@ -86,10 +86,6 @@ register_model(PointerType)(models.PointerModel)
 register_model(OpaquePointerType)(models.OpaqueModel)
 
 
-def _bare(cname):
-    return cname[6:] if cname.startswith("const ") else cname
-
-
 _function_types = weakref.WeakKeyDictionary()
 
 
@@ -115,7 +111,7 @@ def pointer_type(ct):
             return PointerType(scalar_type(item), item.is_const, ct.cname)
         except Unsupported:
             pass
-    return OpaquePointerType(_bare(item.cname), item.is_const, ct.cname)
+    return OpaquePointerType(bare(item.cname), item.is_const, ct.cname)
 
 
 @typeof_impl.register(ndffi.Function)
@@ -162,7 +158,7 @@ def _formal(where, spec, arg):
     if isinstance(spec, Refused):
         raise TypingError(f"{where}: {spec.reason}")
     if isinstance(spec, Scalar):
-        if isinstance(arg, (types.Integer, types.Float, types.Boolean)):
+        if isinstance(arg, (types.Integer, types.Float, types.Boolean, types.IntEnumMember)):
             return spec.nbtype
         raise TypingError(f"{where}: expected a number for '{spec.cname}', got {arg}")
     reason = _pointer_refusal(spec, arg)
@@ -231,7 +227,7 @@ def _pointer_refusal(spec, arg):
 
 def _pointee_name(spec):
     text = spec.cname.rstrip()
-    return _bare(text[:-1].rstrip()) if text.endswith("*") else text
+    return bare(text[:-1].rstrip()) if text.endswith("*") else text
 
 
 # ---- lowering -------------------------------------------------------------------
@@ -345,7 +341,10 @@ def _lower_call(context, builder, sig, args):
         lltypes.append(val.type)
     llfn = ir.FunctionType(_ll_result(context, fnty.result), lltypes)
     fnptr = builder.bitcast(args[0], llfn.as_pointer())
-    res = builder.call(fnptr, values, arg_attrs=attrs or None)
+    try:
+        res = builder.call(fnptr, values, arg_attrs=attrs or None)
+    except TypeError:   # an llvmlite without argument attributes: what GCC's callees need
+        res = builder.call(fnptr, values)
     result = fnty.result
     if result == types.void:
         return context.get_dummy_value()

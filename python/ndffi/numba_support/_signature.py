@@ -26,7 +26,8 @@ def scalar_type(ct):
         raise Unsupported(f"'{ct.cname}' has no Numba type") from None
 
 
-def _bare(cname):
+def bare(cname):
+    """A C spelling without its leading const."""
     return cname[6:] if cname.startswith("const ") else cname
 
 
@@ -83,7 +84,7 @@ def _leaves(dtype, base=0, prefix=""):
 
 
 def record_spec(ct):
-    return Record(_bare(ct.cname), ct.size, tuple(_leaves(ct.dtype)))
+    return Record(bare(ct.cname), ct.size, tuple(_leaves(ct.dtype)))
 
 
 def record_mismatch(rec, dtype):
@@ -112,15 +113,15 @@ def pointer_spec(ct):
         try:
             nbtype = scalar_type(item)
         except Unsupported:
-            return Pointer(ct.cname, const, _bare(item.cname))
-        char = kind == "int" and item.size == 1 and _bare(item.cname) == "char"
+            return Pointer(ct.cname, const, bare(item.cname))
+        char = kind == "int" and item.size == 1 and bare(item.cname) == "char"
         return Pointer(ct.cname, const, nbtype, char)
     if kind in ("struct", "union"):
         try:
             return Pointer(ct.cname, const, record_spec(item))
         except Exception:   # incomplete: no layout
-            return Pointer(ct.cname, const, _bare(item.cname))
-    return Pointer(ct.cname, const, _bare(item.cname))
+            return Pointer(ct.cname, const, bare(item.cname))
+    return Pointer(ct.cname, const, bare(item.cname))
 
 
 def param_spec(ct):
