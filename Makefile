@@ -9,7 +9,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 # What building, testing and benchmarking need besides the package's own dependencies.
 DEV_DEPS := "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
   "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
+  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris \
+  "numba>=0.60"
 
 .PHONY: demo test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install clean
 
