@@ -6,14 +6,15 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.ndffi-installed
 SOURCES := $(shell find src python -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.py' \)) CMakeLists.txt pyproject.toml
 export OPENBLAS_NUM_THREADS ?= 1
-# What building, testing and benchmarking need besides the package's own dependencies.
-DEV_DEPS := "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
-  "pytest>=7.4" "hypothesis>=6.90" "cffi>=1.17" "pybind11>=2.12" setuptools \
-  "dask[array]>=2024.1" "distributed>=2024.1" "libclang>=16" "mypy>=1.5" atheris
+# What building, testing and benchmarking need: pyproject.toml's dependency groups (read
+# by pip >= 25.1, which the venv gets first) and the package's extras the tests use.
+DEV_GROUPS  := --group build --group test
+TEST_EXTRAS := headers,dask,numba
 
-.PHONY: demo test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install clean
+.PHONY: demo demo-install test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install \
+  wheel sdist clean
 
-demo: install
+demo: demo-install
 	$(PY) -m ndffi demo
 
 # The suite, then again with every call and callback through libffi (the engine of the
@@ -42,8 +43,8 @@ UBSAN_LIB = $(shell $${CXX:-c++} -print-file-name=libubsan.so)
 asan: system-deps
 	test -x $(ASAN_VENV)/bin/python || $(PYTHON) -m venv $(ASAN_VENV)
 	$(ASAN_VENV)/bin/python -m pip install -q --upgrade pip
-	$(ASAN_VENV)/bin/python -m pip install -q $(DEV_DEPS)
-	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation . -Cbuild-dir=build/asan \
+	$(ASAN_VENV)/bin/python -m pip install -q $(DEV_GROUPS)
+	$(ASAN_VENV)/bin/python -m pip install -q --no-build-isolation ".[$(TEST_EXTRAS)]" -Cbuild-dir=build/asan \
 	  -Ccmake.define.NDFFI_SANITIZE=ON -Ccmake.build-type=RelWithDebInfo -Cinstall.strip=false
 	cd tests && NDFFI_SANITIZED=1 PYTHONMALLOC=malloc LD_PRELOAD="$(ASAN_LIB) $(UBSAN_LIB)" \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
@@ -60,7 +61,7 @@ CORE_SRC  := $(wildcard src/core/*.cpp) $(wildcard src/core/*.h)
 fuzz: fuzz-deps install
 	@mkdir -p $(FUZZ_DIR)/work $(FUZZ_DIR)/parser-artifacts $(FUZZ_DIR)/atheris-artifacts $(FUZZ_DIR)/merged
 	$(MAKE) $(FUZZ_DIR)/parser_fuzzer
-	$(PY) -c 'import atheris' 2>/dev/null || $(PIP) install -q atheris
+	$(PIP) install -q --group fuzz
 	rm -rf $(FUZZ_DIR)/work/* $(FUZZ_DIR)/parser-artifacts/* $(FUZZ_DIR)/atheris-artifacts/*
 	-$(FUZZ_DIR)/parser_fuzzer -runs=$(FUZZ_RUNS) -timeout=1 -detect_leaks=0 -rss_limit_mb=4096 \
 	  -max_len=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/parser-artifacts/ \
@@ -131,9 +132,41 @@ $(VENV)/bin/python:
 
 $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q $(DEV_DEPS)
-	$(PIP) install -q --no-build-isolation -e . -Cbuild-dir=build/editable
+	$(PIP) install -q $(DEV_GROUPS)
+	$(PIP) install -q --no-build-isolation -e ".[$(TEST_EXTRAS)]" -Cbuild-dir=build/editable
 	touch $(STAMP)
 
+# The demo needs only ndffi[demo] (NumPy, libclang, Dask), installed as a user would
+# (built in an isolated environment, so the build tools stay out of .venv); a .venv set
+# up for the tests already has it all and keeps its editable install.
+DEMO_STAMP := $(VENV)/.ndffi-demo
+demo-install: $(VENV)/bin/python system-deps
+	@if [ -f $(STAMP) ]; then $(MAKE) --no-print-directory install; \
+	else $(MAKE) --no-print-directory $(DEMO_STAMP); fi
+
+$(DEMO_STAMP): $(VENV)/bin/python $(SOURCES)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q ".[demo]" -Cbuild-dir=build/demo
+	touch $@
+
+# Distributions as an index serves them, checked as a user installs them: `make wheel`
+# builds the wheel of this Python and platform, repairs it with auditwheel (libffi copied
+# into the wheel, the manylinux tag this machine's glibc allows) and installs it into a
+# new venv outside the checkout for tools/wheel_smoke.py; `make sdist` builds the sdist,
+# checks its file list and metadata, and builds and smoke-tests it in a new venv.
+# Wheels for other platforms: cibuildwheel, configured in pyproject.toml.
+DIST := dist
+wheel: install
+	$(PIP) install -q --group dist
+	rm -rf build/wheel-raw
+	$(PIP) wheel -q --no-build-isolation --no-deps -w build/wheel-raw . -Cbuild-dir=build/wheel
+	$(PY) tools/dist_check.py wheel build/wheel-raw/ndffi-*.whl -o $(DIST)
+
+sdist: install
+	$(PIP) install -q --group dist
+	rm -f $(DIST)/ndffi-*.tar.gz
+	$(PY) -m build --sdist --no-isolation -o $(DIST) .
+	$(PY) tools/dist_check.py sdist $(DIST)/ndffi-*.tar.gz
+
 clean:
-	rm -rf build tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)
+	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)

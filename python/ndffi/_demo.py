@@ -90,7 +90,11 @@ def _has_header_importer():
         params = inspect.signature(ndffi.load).parameters
     except (TypeError, ValueError):
         params = {}
-    return None if "header" in params else "the header importer (ndffi.load(..., header=...))"
+    if "header" not in params:
+        return "the header importer (ndffi.load(..., header=...))"
+    from ._headers import libclang_version
+
+    return None if libclang_version() else "libclang (pip install 'ndffi[headers]')"
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,7 +208,7 @@ def _has_dask():
         import dask.array  # noqa: F401
         import distributed  # noqa: F401
     except ImportError:
-        return "dask[array] and distributed (pip install 'dask[array]' distributed)"
+        return "dask[array] and distributed (pip install 'ndffi[dask]')"
     return None
 
 

@@ -122,6 +122,10 @@ def cache_dir():
     return str(_cache.cache_dir())
 
 
+# libclang is the extra `headers` of the package: the one thing to say when it is missing.
+NEEDS_LIBCLANG = "reading C headers needs libclang: pip install 'ndffi[headers]'"
+
+
 def libclang_version():
     """The installed ``libclang`` package's version, found on ``sys.path`` without
     importing it (None when it is not installed)."""
@@ -420,7 +424,7 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
         if model is not None:
             return complete(model) if whole else model
     if libclang_version() is None:
-        raise ImportError("importing a C header needs libclang: pip install libclang")
+        raise ImportError(NEEDS_LIBCLANG)
     # Ask the compiler for its include directories while libclang loads.
     dirs = {}
     asker = threading.Thread(target=lambda: dirs.setdefault("system", compiler_include_dirs()))

@@ -25,7 +25,12 @@ def library_path():
             path = os.path.join(d, "native", name)
             if os.path.isfile(path):
                 return path
-    import clang.cindex   # a system installation: let it find its library
+    try:
+        import clang.cindex   # a system installation: let it find its library
+    except ImportError:
+        from ._headers import NEEDS_LIBCLANG
+
+        raise ImportError(NEEDS_LIBCLANG) from None
 
     conf = clang.cindex.conf
     return os.path.join(conf.library_path, conf.get_filename()) if conf.library_path else conf.get_filename()

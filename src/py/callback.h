@@ -89,6 +89,9 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
                         const Where &w);
 // A plain callable would need a wrapper that lives only for a call: not storable in memory.
 bool needs_temporary_callback(PyObject *o);
+// Objects of class `cls` (a compiled C function of another tool: numba.cfunc) are passed
+// for function-pointer parameters through `conv(obj, ptype)` -> address or reason.
+int register_funcptr_source(PyObject *cls, PyObject *conv);
 
 // Pointer-to-pointer parameters (T **, const T *const *): a 2-D array or a sequence of
 // 1-D arrays becomes a table of row pointers kept in holds.  Returns 1, 0 or -1 as above.

@@ -1,7 +1,8 @@
 // ndffi.Callback's Python face (its slots, attributes, release() and type object) and
 // function-pointer parameters: what a call accepts for one (a Callback, an
-// ndffi.Function, an object with _ndffi_callback_, a plain callable wrapped for the call)
-// and how it becomes the address C calls.  The trampoline C enters is in callback.cpp.
+// ndffi.Function, a compiled function of a registered class such as numba.cfunc, an
+// object with _ndffi_callback_, a plain callable wrapped for the call) and how it becomes
+// the address C calls.  The trampoline C enters is in callback.cpp.
 #include <cstring>
 
 #include "callback.h"
@@ -183,8 +184,72 @@ static int lookup_adapter(PyObject *o, PyObject **method) {
 #endif
 }
 
+static int set_funcptr(unsigned char *dst, void *fn) {
+  uint64_t p = uint64_t(uintptr_t(fn));
+  memcpy(dst, &p, 8);
+  return 1;
+}
+
+// Classes of compiled C functions made elsewhere (numba.cfunc), each with a converter
+// `conv(obj, ptype)` that returns the address to pass for function pointer type `ptype`
+// (an int), or a str describing obj's signature when it does not fit.  Registered at
+// start-up by the Python layer and never removed; looked up only for objects that are
+// neither a Callback nor a Function.
+struct FuncptrSource {
+  PyObject *cls;
+  PyObject *conv;
+};
+static std::vector<FuncptrSource> funcptr_sources;
+
+int register_funcptr_source(PyObject *cls, PyObject *conv) {
+  if (!PyType_Check(cls) || !PyCallable_Check(conv)) {
+    PyErr_SetString(PyExc_TypeError, "_register_function_pointer_source(cls, converter): a class and a callable");
+    return -1;
+  }
+  for (FuncptrSource &s : funcptr_sources)
+    if (s.cls == cls) {
+      Py_INCREF(conv);
+      Py_SETREF(s.conv, conv);
+      return 0;
+    }
+  Py_INCREF(cls);
+  Py_INCREF(conv);
+  funcptr_sources.push_back({cls, conv});
+  return 0;
+}
+
+static PyObject *funcptr_source_of(PyObject *o) {
+  for (const FuncptrSource &s : funcptr_sources)
+    if (PyObject_TypeCheck(o, (PyTypeObject *)s.cls)) return s.conv;
+  return nullptr;
+}
+
+// The address the converter gives for `o`, or a TypeError naming the parameter, the
+// expected type and `o`'s signature.
+static int funcptr_from_source(const ArgSpec &a, PyObject *o, PyObject *conv, unsigned char *dst,
+                               const Where &w) {
+  PyObject *ct = ctype_object(a.type);
+  PyObject *r = ct ? PyObject_CallFunctionObjArgs(conv, o, ct, nullptr) : nullptr;
+  Py_XDECREF(ct);
+  if (!r) return 0;
+  int ok = 0;
+  if (PyLong_Check(r)) {
+    void *p = PyLong_AsVoidPtr(r);
+    if (p || !PyErr_Occurred()) ok = set_funcptr(dst, p);
+  } else if (PyUnicode_Check(r)) {
+    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got %U", w.str().c_str(),
+                 a.type->str().c_str(), r);
+  } else {
+    PyErr_Format(PyExc_TypeError, "%s: the converter of %s returned %s, not an address",
+                 w.str().c_str(), Py_TYPE(o)->tp_name, describe(r).c_str());
+  }
+  Py_DECREF(r);
+  return ok;
+}
+
 bool needs_temporary_callback(PyObject *o) {
   if (o == Py_None || is_pointer(o) || is_callback(o) || Py_TYPE(o) == &FunctionType) return false;
+  if (funcptr_source_of(o)) return false;
   if (!PyCallable_Check(o)) return false;
   PyObject *m = nullptr;
   int r = lookup_adapter(o, &m);
@@ -210,6 +275,8 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
     uint64_t p = uint64_t(uintptr_t(f->plan->fn));
     memcpy(dst, &p, 8);
     return 1;
+  } else if (PyObject *conv = funcptr_source_of(o)) {
+    return funcptr_from_source(a, o, conv, dst, w);
   } else {
     PyObject *method = nullptr;
     int found = lookup_adapter(o, &method);

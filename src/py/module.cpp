@@ -533,6 +533,10 @@ NB_MODULE(_ndffi, m) {
          nb::arg("allow_direct") = true);
 
   m.attr("_closure_quarantine") = kQuarantine;   // closures given back before one is reused
+  m.def("_register_function_pointer_source", [](nb::handle cls, nb::handle conv) {
+    if (register_funcptr_source(cls.ptr(), conv.ptr()) < 0) throw nb::python_error();
+  }, "Accept instances of cls for function-pointer parameters: conv(obj, ctype) returns the "
+     "address to pass, or a str saying why obj does not fit (ndffi.numba_support uses it).");
   m.def("_closure_stats", [] {
     ClosureStats s = closure_stats();
     return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
