@@ -13,7 +13,8 @@ import pytest
 
 TESTS_DIR = pathlib.Path(__file__).resolve().parent
 CLIB_SRC = TESTS_DIR / "clib"
-CLIB_DIR = CLIB_SRC / "build"
+# A run for another machine (make test-aarch64) builds its own copies elsewhere.
+CLIB_DIR = pathlib.Path(os.environ.get("NDFFI_TEST_CLIB_DIR") or CLIB_SRC / "build")
 
 
 def _load_clib_builder():
