@@ -16,8 +16,11 @@ DEV_DEPS := "scikit-build-core>=0.10" "nanobind>=2.4" "numpy>=2.0" cmake ninja \
 demo: install
 	$(PY) -m ndffi demo
 
+# The suite, then again with every call and callback through libffi (the engine of the
+# platforms without a direct-call file), leaving out the tests of the direct path.
 test: install
 	$(PY) -m pytest -q
+	NDFFI_FORCE_LIBFFI=1 $(PY) -m pytest -q -m "not direct"
 
 bench: install
 	$(PY) benchmarks/run.py

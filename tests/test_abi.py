@@ -10,6 +10,7 @@ computed in Python with C's wrap-around and rounding rules.
 """
 
 import ctypes
+import os
 import platform
 import random
 import shutil
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 import ndffi
+from conftest import X86_64_SYSV
 
 SEED = 1729
 N_FUNCS = 150          # 0..8 parameters
@@ -30,7 +32,6 @@ CALLS_PER_FUNC = 4
 LONG = ctypes.sizeof(ctypes.c_long)
 PTR = ctypes.sizeof(ctypes.c_void_p)
 CHAR_SIGNED = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
-X64_SYSV = platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
 
 # C type -> (class, size, signed)
 TYPES = {
@@ -198,19 +199,12 @@ def random_library(tmp_path_factory):
 def test_direct_stubs_match_libffi(random_library):
     lib, sigs, sink = random_library
     rng = random.Random(SEED + 1)
-    n_direct = 0
     failures = []
     for i, (result, params) in enumerate(sigs):
         name = f"f{i}"
         direct = getattr(lib, name)
         forced = lib._ns.function(name, lib._handle.symbol(name), lib._handle, allow_direct=False)
         assert forced.direct is False
-        if direct.direct:
-            n_direct += 1
-        # the stub is chosen exactly when every argument has a register
-        ints, floats = register_shape(params)
-        if X64_SYSV:
-            assert direct.direct == (ints <= 6 and floats <= 8), (name, params)
         for _ in range(CALLS_PER_FUNC):
             values = [random_value(rng, t) for t in params]
             want = expected(i, result, params, values)
@@ -229,9 +223,18 @@ def test_direct_stubs_match_libffi(random_library):
                 failures.append(f"{result} {name}({', '.join(params)}) with {values}: "
                                 f"direct {got[0]!r}, libffi {got[1]!r}, expected {want!r}")
     assert not failures, "\n".join(failures[:20])
+
+
+@pytest.mark.direct
+def test_direct_stub_exactly_when_every_argument_has_a_register(random_library):
+    lib, sigs, _ = random_library
+    n_direct = 0
+    for i, (result, params) in enumerate(sigs):
+        ints, floats = register_shape(params)
+        assert getattr(lib, f"f{i}").direct == (ints <= 6 and floats <= 8), (i, result, params)
+        n_direct += getattr(lib, f"f{i}").direct
     print(f"\n{n_direct} of {len(sigs)} random signatures used the direct stub")
-    if X64_SYSV:
-        assert 0 < n_direct < len(sigs)
+    assert 0 < n_direct < len(sigs)
 
 
 def test_float_results_are_rounded_once(random_library):
@@ -271,3 +274,22 @@ def test_extreme_integers_round_trip(random_library):
             want = expected(i, result, params, values)
             assert getattr(lib, name)(*values) == forced(*values) == want
     assert len(seen) >= 6
+
+
+_ENGINE_PROBE = """
+import ndffi
+from ndffi import _ndffi
+m = ndffi.load("m").cdef("double ldexp(double x, int e);")
+cb = ndffi.callback("int(int)", lambda x: x + 1)
+print(_ndffi.FORCE_LIBFFI, m.ldexp.direct, cb.direct, m.ldexp(1.5, 3), cb(4))
+"""
+
+
+@pytest.mark.parametrize("value, forced", [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_force_libffi_environment_variable(value, forced):
+    # read when the extension loads: a fresh interpreter with the variable set
+    env = {**os.environ, "NDFFI_FORCE_LIBFFI": value}
+    out = subprocess.run([sys.executable, "-c", _ENGINE_PROBE], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    direct = str(X86_64_SYSV and not forced)
+    assert out == [str(forced), direct, direct, "12.0", "5"]

@@ -684,7 +684,6 @@ def test_callback_object():
     assert inc.prototype == "int (int)"
     assert inc.ctype.cname == "int (*)(int)"
     assert inc.address == ndffi.addressof(inc) == int(inc.pointer)
-    assert inc.direct
     assert "int (*)(int)" in repr(inc)
     assert ndffi.callback(ndffi.typeof("int (*)(int)"), abs)(-3) == 3
     with pytest.raises(TypeError, match="variadic"):
@@ -755,9 +754,21 @@ INT_KINDS = [("int", -7), ("unsigned char", 200), ("void *", 2 ** 40 + 8), ("sho
              ("long long", -(2 ** 40)), ("unsigned", 2 ** 32 - 1)]
 
 
-@pytest.mark.parametrize("result,value", [("int", -5), ("unsigned char", 255), ("long long", -(2 ** 50)),
-                                          ("double", 0.25), ("float", -1.5), ("void", None),
-                                          ("void *", None)])
+REG_RESULTS = [("int", -5), ("unsigned char", 255), ("long long", -(2 ** 50)), ("double", 0.25),
+               ("float", -1.5), ("void", None), ("void *", None)]
+
+
+@pytest.mark.direct
+@pytest.mark.parametrize("n", range(7))
+def test_register_entry_is_taken(n):
+    kinds = [k for k, _ in INT_KINDS[:n]]
+    for result, _ in REG_RESULTS:
+        assert ndffi.callback(f"{result}({', '.join(kinds) or 'void'})", print).direct, (result, kinds)
+    # a floating-point argument too: the frame entry
+    assert ndffi.callback(f"int({', '.join(kinds + ['double'])})", print).direct
+
+
+@pytest.mark.parametrize("result,value", REG_RESULTS)
 @pytest.mark.parametrize("n", range(7))
 def test_register_entry_every_arity(n, result, value):
     kinds = INT_KINDS[:n]
@@ -773,7 +784,6 @@ def test_register_entry_every_arity(n, result, value):
     ns = ndffi.Namespace()
     ns.cdef(f"{result} target({params});")
     cb = ns.callback(f"{result}({params})", fn)
-    assert cb.direct
     r = ns.function("target", cb.address, None)(*values)
     assert got == [want]
     if result == "void *":

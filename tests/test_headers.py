@@ -125,6 +125,9 @@ def test_zlib_stream_through_the_deflateInit_macro(z):
     data = np.frombuffer(b"stream me " * 3000, np.uint8)
     out = np.zeros(2000, np.uint8)
     strm = z.types.z_stream()
+    with pytest.raises(TypeError, match="read-only"):   # next_in is 'Bytef *', not const
+        strm.next_in = data
+    data = data.copy()
     assert z.deflateInit(strm, z.Z_BEST_COMPRESSION) == z.Z_OK   # deflateInit_(strm, 9, ZLIB_VERSION, 112)
     strm.next_in, strm.avail_in = z.cast("Bytef *", data), data.size
     strm.next_out, strm.avail_out = z.cast("Bytef *", out), out.size

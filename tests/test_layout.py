@@ -14,7 +14,6 @@ every number is compared with the layout ndffi computes from the same text.
 """
 
 import functools
-import platform
 import os
 import shutil
 import subprocess
@@ -523,8 +522,7 @@ KNOWN_SYSV = [
 ]
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or sys.platform == "win32",
-                    reason="numbers of GCC on x86-64")
+@pytest.mark.x86_64                     # the numbers of GCC on x86-64
 @pytest.mark.parametrize("decl, size, align, members", KNOWN_SYSV, ids=range(len(KNOWN_SYSV)))
 def test_known_sysv_layouts(decl, size, align, members):
     ns = ndffi.Namespace()

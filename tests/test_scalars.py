@@ -216,13 +216,17 @@ def test_many_arguments(lib):
         lib.wsum_mixed(*args[:-1], "x")
 
 
-def test_which_calls_are_direct(lib, lib_gil):
+@pytest.mark.direct
+def test_which_calls_are_direct(lib):
     for name in ("add", "mix", "dsum", "noop", "echo_int", "echo_double", "echo_float", "fill_ints",
                  "version", "h_open"):
         assert getattr(lib, name).direct is True, name
     # stack arguments, long double and varargs go through libffi
     for name in ("wsum_i8", "wsum_d10", "wsum_mixed", "echo_longdouble", "my_printf"):
         assert getattr(lib, name).direct is False, name
+
+
+def test_gil_modes(lib, lib_gil):
     assert lib.add.release_gil is True and lib_gil.add.release_gil is False
     assert lib_gil.add(2, 3) == 5 and lib_gil.dsum(np.arange(4.0), 4) == 6.0
 
@@ -251,6 +255,7 @@ def _same(a, b):
     return a == b and type(a) is type(b)
 
 
+@pytest.mark.direct
 @pytest.mark.parametrize("name", _CONVERSION_NAMES)
 def test_direct_stub_matches_libffi(lib, name):
     direct = getattr(lib, name)

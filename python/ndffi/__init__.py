@@ -8,7 +8,7 @@
 
 from ._build import BuildError, build, inline
 from ._callback import Allocator, callback
-from ._errors import LibraryNotFound
+from ._errors import BuildWarning, CacheWarning, LibraryNotFound
 from ._headers import HeaderError
 from ._library import Library, Types, load
 from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, StructValue, Value
@@ -67,7 +67,7 @@ def generate(header, *, library=None, output=None, include_dirs=(), defines=None
 
 
 __all__ = [
-    "Allocator", "BuildError", "Callback", "CDefError", "CType", "Function", "HeaderError",
+    "Allocator", "BuildError", "BuildWarning", "CacheWarning", "Callback", "CDefError", "CType", "Function", "HeaderError",
     "Library", "LibraryNotFound", "Pointer", "StructValue", "Types", "Value", "addressof",
     "build", "callback", "cast", "errno", "generate", "inline", "load", "new",
     "set_errno", "sizeof", "typeof",

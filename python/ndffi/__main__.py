@@ -20,6 +20,7 @@ import os
 import shlex
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 OK, FAILURE, USAGE = 0, 1, 2
@@ -67,11 +68,15 @@ def cmd_build(args):
             return FAILURE
     output = args.output or "."
     try:
-        built = _build.compile_library(
-            args.sources, name=args.name, lang=args.lang, cflags=cflags,
-            include_dirs=args.include_dirs, libraries=args.libraries,
-            library_dirs=args.library_dirs, defines=_defines(args.defines),
-            header=args.header, cdef=cdef, output_dir=output)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", _build.CacheWarning)
+            built = _build.compile_library(
+                args.sources, name=args.name, lang=args.lang, cflags=cflags,
+                include_dirs=args.include_dirs, libraries=args.libraries,
+                library_dirs=args.library_dirs, defines=_defines(args.defines),
+                header=args.header, cdef=cdef, output_dir=output, force=args.force)
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
     except _build.BuildError as exc:
         print(exc, file=sys.stderr)
         return FAILURE
@@ -82,8 +87,8 @@ def cmd_build(args):
         _progress(f"up to date (cached in {built.entry})")
     if built.warning:
         print(f"warning: {built.warning}", file=sys.stderr)
-    print(built.library)
-    print(Path(output) / f"{built.name}.h")
+    print(built.output_library)
+    print(built.output_header)
     return OK
 
 
@@ -214,8 +219,10 @@ def _parser():
     b = sub.add_parser(
         "build", help="compile C/C++ sources into a shared library and its declarations",
         description="Compile C/C++ sources with the system compiler into OUTPUT/libNAME.so "
-                    "and write the declarations of its functions to OUTPUT/NAME.h, which "
-                    "ndffi.load(...).cdef() reads.  Builds are cached by content.")
+                    "and write the declarations of its functions to OUTPUT/NAME.h, a C "
+                    "header that ndffi.load(...).cdef() reads.  Builds are cached by "
+                    "content.  A file in OUTPUT that ndffi did not write is never replaced "
+                    "(exit status 1) unless --force.")
     b.add_argument("sources", nargs="+", metavar="SOURCE", help="C or C++ source files")
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: .)")
     b.add_argument("-n", "--name", help="library name (default: the first source's stem)")
@@ -231,6 +238,9 @@ def _parser():
                    help="take the declarations from this header instead of the sources")
     b.add_argument("--cdef", metavar="FILE",
                    help="take the declarations from this file of C declarations")
+    b.add_argument("--force", action="store_true",
+                   help="replace OUTPUT/libNAME.so and OUTPUT/NAME.h even when ndffi "
+                        "did not write them")
     b.set_defaults(func=cmd_build)
 
     d = sub.add_parser(

@@ -12,16 +12,23 @@ How a build works
   (``-O2 -fPIC`` then the caller's ``cflags``), then all are linked with ``-shared``.
 * **Cache.**  The result goes into ``$NDFFI_CACHE_DIR`` (default: the platform's cache
   directory, ``$XDG_CACHE_HOME/ndffi`` or ``~/.cache/ndffi`` on Linux,
-  ``~/Library/Caches/ndffi`` on macOS, ``%LOCALAPPDATA%\\ndffi\\Cache`` on Windows), in a
-  directory named after a SHA-256 of everything the result depends on: the sources'
-  content, the content of the local headers they include (``#include "..."`` and
-  ``<...>`` found in the source's directory or ``include_dirs``, followed recursively),
-  the flags, defines, directories and libraries, the language, the declarations asked for
-  and the compiler's identity (path and ``--version``).  A build that finds its directory
-  runs no compiler at all.  Each build happens in a private temporary directory that is
-  renamed into place in one step, so builds of the same key from several threads or
-  processes at once never see a half-written library; the loser of the race discards its
-  copy and uses the winner's.
+  ``~/Library/Caches/ndffi`` on macOS, ``%LOCALAPPDATA%\\ndffi\\Cache`` on Windows; see
+  :mod:`ndffi._cache` for when it is trusted).  A build is found in two steps, as
+  ccache's depend mode does.  The *input key*, a SHA-256 of what is known before
+  compiling (the sources' paths and content, the working directory, the flags, defines,
+  directories and libraries, the language, the declarations asked for and the
+  compiler's identity: path and ``--version``), names a group directory
+  ``build/NAME-KEY``.  Each result in it records the files the compiler read (its own
+  ``-MD`` dependency output: every header, however it was found: ``include_dirs``,
+  ``-I`` in ``cflags``, a computed ``#include``) with their SHA-256; a result is used
+  when every listed file still has that content.  A result directory is named after the
+  input key and those contents, so its library's path is unique to what was compiled
+  and the loader never hands back an older library of the same path.  Every result is
+  checked before use (its record, and the library's SHA-256); a damaged one is rebuilt
+  and replaced.  A build that finds its result runs no compiler at all.  Each build
+  happens in a private temporary directory that is renamed into place in one step, so
+  builds of the same key from several threads or processes at once never see a
+  half-written library; the loser of the race discards its copy and uses the winner's.
 * **Declarations.**  What ``cdef()`` is given after loading: the declarations of
   ``header=`` (a header file) when given, then ``cdef=`` text when given (it is applied at
   load time and is not part of the cache key); when neither is given, the non-static
@@ -46,7 +53,6 @@ How a build works
 from __future__ import annotations
 
 import concurrent.futures
-import filecmp
 import hashlib
 import json
 import logging
@@ -60,19 +66,20 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from . import _declscan
+from . import _build_cache, _build_output, _cache, _declscan
+from ._errors import BuildWarning, CacheWarning
 
-__all__ = ["build", "inline", "BuildError", "BuildWarning", "cache_dir"]
+__all__ = ["build", "inline", "BuildError", "BuildWarning", "CacheWarning", "cache_dir"]
 
 log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
 # (:mod:`ndffi._declscan`) changes, so old entries are not reused.
-_FORMAT = 3
+_FORMAT = 4
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -132,20 +139,18 @@ class BuildError(RuntimeError):
         super().__init__(text)
 
 
-class BuildWarning(UserWarning):
-    """A function found in the sources could not be declared (the declaration parser
-    does not read one of its types yet); it is left out of the library's declarations."""
-
-
 # ---------------------------------------------------------------------------------------
 # Running the compiler.  Every compiler process goes through _run, so tests can count them.
 
 
 def _run(cmd, *, cwd=None, timeout=600):
-    """Run one compiler command; return the CompletedProcess (stdout and stderr as text)."""
+    """Run one compiler command; return the CompletedProcess (stdout and stderr as text,
+    decoded as file names are, so a path in any encoding the file system allows comes
+    back as ``os.fsdecode`` would give it)."""
     try:
         return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, errors="replace", timeout=timeout)
+                              encoding=sys.getfilesystemencoding(),
+                              errors=sys.getfilesystemencodeerrors(), timeout=timeout)
     except FileNotFoundError as exc:
         raise BuildError(f"cannot run the compiler {cmd[0]!r}: {exc}",
                          command=cmd) from None
@@ -223,51 +228,23 @@ def _compiler_version(cmd, path):
     digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:32]
     if digest in _versions:
         return _versions[digest]
-    stored = cache_dir() / "compilers" / f"{digest}.txt"
-    try:
-        version = stored.read_text()
-    except OSError:
+    where = _cache.store("compilers")
+    stored = where / f"{digest}.version" if where is not None else None
+    payload = _cache.read_record(stored) if stored is not None else None
+    if payload is not None:
+        version = payload.decode("utf-8", "replace")
+    else:
         proc = _run(list(cmd) + ["--version"])
         version = (proc.stdout or proc.stderr).strip()
         if proc.returncode != 0:
             version = f"(--version failed: exit {proc.returncode}) {version}"
-        _write_atomic(stored, version)
+        if stored is not None:
+            _cache.write_record(stored, version.encode("utf-8", "surrogateescape"))
     _versions[digest] = version
     return version
 
 
-def _write_atomic(path, text, strict=False):
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        if strict:
-            raise  # otherwise only a cache
-
-
-# ---------------------------------------------------------------------------------------
-# The cache
-
-
-def cache_dir():
-    """Where ndffi keeps what it builds: ``$NDFFI_CACHE_DIR`` or the platform's cache
-    directory plus ``ndffi``."""
-    env = os.environ.get("NDFFI_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser(r"~\AppData\Local")
-        return Path(base) / "ndffi" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "ndffi"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ndffi"
+cache_dir = _cache.cache_dir
 
 
 def _library_filename(name):
@@ -278,58 +255,8 @@ def _library_filename(name):
     return f"lib{name}.so"
 
 
-def _sweep_stale(root, age=3600.0):
-    """Remove temporary build directories left by processes that died mid-build."""
-    now = time.time()
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(".tmp-"):
-            try:
-                if now - entry.stat().st_mtime > age:
-                    shutil.rmtree(entry.path, ignore_errors=True)
-            except OSError:
-                pass
-
-
 # ---------------------------------------------------------------------------------------
-# Inputs: sources, the local headers they include, the key
-
-
-_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*([<"])([^">\r\n]+)[">]', re.M)
-
-
-def _local_headers(files, include_dirs):
-    """Headers that ``files`` include, found next to the including file (``"..."`` only)
-    or in ``include_dirs``, recursively; system headers are not followed."""
-    seen, out = set(), []
-    stack = [Path(f) for f in files]
-    visited = set()
-    while stack:
-        path = stack.pop()
-        real = os.path.realpath(path)
-        if real in visited:
-            continue
-        visited.add(real)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        for m in _INCLUDE.finditer(data):
-            quote, target = m.group(1) == b'"', os.fsdecode(m.group(2).strip())
-            dirs = ([path.parent] if quote else []) + [Path(d) for d in include_dirs]
-            for d in dirs:
-                cand = d / target
-                if cand.is_file():
-                    key = os.path.realpath(cand)
-                    if key not in seen:
-                        seen.add(key)
-                        out.append(cand)
-                    stack.append(cand)
-                    break
-    return out
+# Inputs: sources and the input key
 
 
 def _digest(path):
@@ -376,7 +303,6 @@ def _define_flags(defines):
 class _Plan:
     name: str
     sources: list  # [(path as given to the compiler, lang)]
-    headers: list  # local headers the sources (and header=) include
     compilers: dict  # lang -> _Compiler
     link_lang: str
     cflags: list
@@ -385,9 +311,8 @@ class _Plan:
     link_flags: list
     header: str | None
     cdef: str | None
-    key: str = ""
+    key: str = ""  # the input key (see the module documentation)
     inline: tuple | None = None  # (file name, code) for inline()
-    entry: Path = field(default=None)
 
 
 def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines,
@@ -398,15 +323,15 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
             raise ValueError(f"lang must be 'c' or 'c++', got {lang!r}")
         lang = _LANG_ALIASES[low]
     cflags = shlex.split(cflags) if isinstance(cflags, str) else [os.fspath(f) for f in cflags]
-    include_dirs = [os.path.abspath(os.fspath(d)) for d in _as_list(include_dirs, "include_dirs")]
-    library_dirs = [os.path.abspath(os.fspath(d)) for d in _as_list(library_dirs, "library_dirs")]
-    libraries = [os.fspath(x) for x in _as_list(libraries, "libraries")]
+    include_dirs = [os.path.abspath(os.fsdecode(d)) for d in _as_list(include_dirs, "include_dirs")]
+    library_dirs = [os.path.abspath(os.fsdecode(d)) for d in _as_list(library_dirs, "library_dirs")]
+    libraries = [os.fsdecode(x) for x in _as_list(libraries, "libraries")]
     if cdef is not None and not isinstance(cdef, str):
         raise TypeError(f"cdef must be a string of C declarations, got {type(cdef).__name__}")
 
     srcs = []
     if inline_code is None:
-        paths = [os.fspath(s) for s in _as_list(sources, "sources")]
+        paths = [os.fsdecode(s) for s in _as_list(sources, "sources")]
         if not paths:
             raise ValueError("build() needs at least one source file")
         for p in paths:
@@ -414,13 +339,16 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
                 raise FileNotFoundError(f"source file not found: {p}")
             srcs.append((p, _lang_of(p, lang)))
         if name is None:
-            name = Path(paths[0]).stem
+            # a file name in any script or encoding: its library name is ASCII
+            name = re.sub(r"[^A-Za-z0-9_.+-]", "_", Path(paths[0]).stem)
+            if not name or not re.match(r"[A-Za-z0-9_]", name):
+                name = "_" + name
     if name is None:
         raise ValueError("a name is needed")
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", name):
         raise ValueError(f"library name {name!r}: use letters, digits, '_', '.', '+' and '-'")
     if header is not None:
-        header = os.fspath(header)
+        header = os.fsdecode(header)
         if not os.path.isfile(header):
             raise FileNotFoundError(f"header not found: {header}")
 
@@ -428,7 +356,7 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     if sys.platform != "win32":
         link_flags += [f"-Wl,-rpath,{d}" for d in library_dirs]
     link_flags += [f"-l{x}" for x in libraries]
-    plan = _Plan(name=name, sources=srcs, headers=[], compilers={}, link_lang="c",
+    plan = _Plan(name=name, sources=srcs, compilers={}, link_lang="c",
                  cflags=cflags, include_flags=[f"-I{d}" for d in include_dirs],
                  define_flags=_define_flags(defines), link_flags=link_flags,
                  header=header, cdef=cdef)
@@ -446,9 +374,6 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     if plan.link_lang not in plan.compilers:
         plan.compilers[plan.link_lang] = _find_compiler(plan.link_lang)
 
-    scan = [p for p, _ in srcs] + ([header] if header else [])
-    plan.headers = _local_headers(scan, include_dirs)
-
     # cdef= text is not part of the key: it is added when loading, so editing it
     # recompiles nothing.
     if header is not None:
@@ -461,10 +386,11 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         "format": _FORMAT,
         "platform": [sys.platform, os.name, _machine()],
         "name": name,
+        # Content, not paths: where the sources are (and the working directory) matters
+        # only through the files the compiler reads, which each result records.
         "sources": [[lg, _digest(p)] for p, lg in srcs],
-        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode()).hexdigest()]
-        if plan.inline else None,
-        "headers": sorted(_digest(h) for h in plan.headers),
+        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass"))
+                   .hexdigest()] if plan.inline else None,
         "compilers": {lg: [list(c.cmd), c.path, c.version] for lg, c in plan.compilers.items()},
         "cflags": cflags, "include_dirs": include_dirs, "defines": plan.define_flags,
         "libraries": libraries, "library_dirs": library_dirs,
@@ -501,38 +427,48 @@ def _check(proc, cmd, what, tmp):
 
 
 def _compile_entry(plan, tmp):
-    """Compile and link into ``tmp``; return (library path, declarations, manifest)."""
+    """Compile and link into ``tmp``; return (library path, declarations, record).
+
+    The record (see :mod:`ndffi._build_cache`) lists the files the compiler read, from the
+    ``-MD`` dependency output of every compile and preprocess command."""
     sources = list(plan.sources)
     if plan.inline:
         path = tmp / plan.inline[0]
-        path.write_text(plan.inline[1])
+        path.write_text(plan.inline[1], encoding="utf-8", errors="surrogateescape")
         sources = [(str(path), "c++" if plan.inline[0].endswith(".cpp") else "c")]
     extract = plan.cdef is None and plan.header is None
     common = plan.include_flags + plan.define_flags
 
-    jobs = []  # (what, cmd, lang, aux path or None)
-    objects = []
+    jobs = []  # (what, cmd, source, aux path or None)
+    objects, depfiles = [], []
+
+    def deps_flags():
+        depfiles.append(tmp / f"{len(depfiles)}.d")
+        return ["-MD", "-MF", str(depfiles[-1]), "-MT", "ndffi"]
+
     for i, (src, lg) in enumerate(sources):
         comp = plan.compilers[lg]
-        obj = tmp / f"{i}-{Path(src).stem}.o"
+        obj = tmp / f"{i}.o"
         objects.append(str(obj))
-        cmd = list(comp.cmd) + _base_flags() + plan.cflags + common + ["-c", "-x", lg, src,
-                                                                      "-o", str(obj)]
+        arg = _argument_path(src)
+        cmd = (list(comp.cmd) + _base_flags() + plan.cflags + common + deps_flags()
+               + ["-c", "-x", lg, arg, "-o", str(obj)])
         aux = None
         if extract and lg == "c" and comp.is_gcc:
             aux = tmp / f"{i}.aux"
             cmd += ["-aux-info", str(aux)]
         jobs.append(("compile", cmd, src, aux))
         if extract:
-            jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common +
-                         ["-E", "-x", lg, src], src, None))
+            jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
+                         ["-E", "-x", lg, arg], src, None))
     if plan.header is not None:
         comp = plan.compilers["c"]
-        jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common +
-                     ["-E", "-x", "c", plan.header], plan.header, None))
+        jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
+                     ["-E", "-x", "c", _argument_path(plan.header)], plan.header, None))
 
     log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources),
              _library_filename(plan.name))
+    started = _fs_now(tmp)
 
     def run(job):
         what, cmd, src, _aux = job
@@ -554,14 +490,28 @@ def _compile_entry(plan, tmp):
     langs = {src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
              for what, _cmd, src, _aux in jobs if what == "preprocess"}
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
-    manifest = {
-        "name": plan.name, "key": plan.key, "library": lib_path.name,
+    record = {
+        "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
+        "deps": _build_cache.dependencies(depfiles, tmp, started, plan),
+        "declarations": declarations, "warning": warning,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "warning": warning,
     }
-    return lib_path, declarations, manifest
+    return lib_path, declarations, record
+
+
+def _argument_path(path):
+    """``path`` as a compiler argument: a relative name starting with '-' is not an option."""
+    return os.path.join(os.curdir, path) if path.startswith("-") else path
+
+
+def _fs_now(directory):
+    """The file system's clock now (the modification time of a new file): a file it
+    stamps later than this was changed while the compiler ran."""
+    probe = directory / ".started"
+    probe.touch()
+    return probe.stat().st_mtime_ns
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,8 +520,10 @@ def _compile_entry(plan, tmp):
 
 @dataclass
 class Built:
-    """What a build produced: the library file, the declarations for it, whether the
-    compiler ran, and the cache entry (a directory) holding both."""
+    """What a build produced: the library file (the one to load: in the cache, or in a
+    private temporary directory when the cache is not used), the declarations for it,
+    whether the compiler ran, the directory holding both, and the files written to
+    ``output_dir`` (library, header) when one was given."""
 
     library: Path
     declarations: str
@@ -579,99 +531,91 @@ class Built:
     entry: Path
     name: str
     warning: str | None = None
-
-
-_FOUND = "declarations.h"  # in a cache entry: what was found in the header or sources
-
-
-def _header_text(name, library_file, found, cdef):
-    parts = [f"/* {name}.h: declarations of {library_file}, made by ndffi.build.\n"
-             f"   lib = ndffi.load(\"{library_file}\", DIR); "
-             f"lib.cdef(open(\"{name}.h\").read()) */\n"]
-    if found.strip():
-        parts.append(found.rstrip("\n") + "\n")
-    if cdef is not None and cdef.strip():
-        parts.append(cdef.rstrip("\n") + "\n")
-    return "\n".join(parts)
+    output_library: Path | None = None
+    output_header: Path | None = None
 
 
 def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs=(),
                     libraries=(), library_dirs=(), defines=None, header=None, cdef=None,
-                    output_dir=None, _inline_code=None):
+                    output_dir=None, force=False, _inline_code=None):
     """Build (or find in the cache) and return a :class:`Built`; loads nothing."""
     if isinstance(cdef, str) and header is None:
         from ._ndffi import Namespace
         Namespace().cdef(cdef)  # a CDefError before the compiler runs
     plan = _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs,
                  defines, header, cdef, _inline_code)
-    entry = plan.entry
-    libfile = _library_filename(plan.name)
-    compiled = False
-    if not (entry / libfile).is_file():
-        root = entry.parent
-        root.mkdir(parents=True, exist_ok=True)
-        _sweep_stale(root)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
-        try:
-            lib_path, declarations, manifest = _compile_entry(plan, tmp)
-            for leftover in list(tmp.glob("*.o")) + list(tmp.glob("*.aux")):
-                leftover.unlink()
-            (tmp / _FOUND).write_text(declarations)
-            (tmp / "build.json").write_text(json.dumps(manifest, indent=1))
-            try:
-                os.rename(tmp, entry)  # atomic; fails if another build got there first
-                compiled = True
-            except OSError:
-                if not (entry / libfile).is_file():
-                    raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    declarations = _header_text(plan.name, libfile, (entry / _FOUND).read_text(), cdef)
-    warning = None
-    try:
-        warning = json.loads((entry / "build.json").read_text()).get("warning")
-    except (OSError, ValueError):
-        pass
-    library = entry / libfile
+    root = _cache.store("build")
+    hit = _build_cache.find(root, plan, _FORMAT) if root is not None else None
+    if hit is not None:
+        entry, record = hit
+        compiled = False
+    else:
+        entry, record, compiled = _build_entry(plan, root)
+    built = Built(entry / record["library"],
+                  _build_output.declarations_text(record["declarations"], cdef),
+                  compiled, entry, plan.name, record.get("warning"))
     if output_dir is not None:
-        out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        _copy_if_changed(library, out / libfile)
-        header_file = out / f"{plan.name}.h"
+        built.output_library, built.output_header = _build_output.write_outputs(
+            built, output_dir, force)
+    return built
+
+
+def _build_entry(plan, root):
+    """Compile into a new result; returns (directory, record, whether this build put
+    it there).  Without a trusted cache (``root`` None) the result stays in a private
+    temporary directory of this process."""
+    if root is not None:
+        _cache.sweep(root)
         try:
-            same = header_file.read_text() == declarations
-        except OSError:
-            same = False
-        if not same:
-            _write_atomic(header_file, declarations, strict=True)
-        library = out / libfile
-    return Built(library, declarations, compiled, entry, plan.name, warning)
-
-
-def _copy_if_changed(src, dst):
-    """Copy atomically, and not at all when ``dst`` has the same bytes: a library already
-    loaded from ``dst`` stays the one loaded."""
-    if dst.is_file() and filecmp.cmp(src, dst, shallow=False):
-        return
-    fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
-    os.close(fd)
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
+        except OSError as exc:   # a read-only cache: build without it
+            log.info("cannot write into the cache directory %s (%s): not caching", root, exc)
+            root = None
+    if root is None:
+        tmp = _cache.private_tempdir(f"ndffi-build-{plan.name}-")
     try:
-        shutil.copy2(src, tmp_name)
-        os.replace(tmp_name, dst)
+        lib_path, _declarations, record = _compile_entry(plan, tmp)
+        for leftover in tmp.iterdir():
+            if leftover.suffix in (".o", ".aux", ".d") or leftover.name == ".started":
+                leftover.unlink()
+        os.chmod(lib_path, 0o755)   # whatever the umask: a cache entry nobody else writes
+        record["library_sha256"] = _cache.file_digest(lib_path)
+        if not _cache.write_record(tmp / _build_cache.RECORD, json.dumps(record).encode()):
+            raise BuildError(f"cannot write into the build directory {tmp}")
+        # for people: how it was built (ndffi reads only the record)
+        about = {k: record[k] for k in ("name", "key", "library", "sources", "commands",
+                                         "built", "warning")}
+        _cache.atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
+        if root is None:
+            return tmp, record, True
+        name = _build_cache.result_name(plan, record["deps"])
+        try:
+            entry, theirs = _build_cache.install(tmp, root, name, _FORMAT)
+        except OSError as exc:
+            raise BuildError(str(exc)) from None
+        if theirs is None:
+            _build_cache.prune(root, plan)
+        return entry, theirs or record, theirs is None
     finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+        if root is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load(built):
+    """Load ``built``: the copy in ``output_dir`` when the loader would load that file,
+    else (a build of that path is already loaded) the cache's, whose path is unique to
+    its content: a rebuild in the same process always runs the new code."""
     from ._errors import LibraryNotFound
     from ._library import load
+    from ._loader import loads_as_is
 
     if built.warning:
         warnings.warn(built.warning, BuildWarning, stacklevel=3)
+    path = built.library
+    if built.output_library is not None and loads_as_is(str(built.output_library.absolute())):
+        path = built.output_library
     try:
-        lib = load(str(built.library))
+        lib = load(str(path.absolute()))
     except LibraryNotFound as exc:
         reason = "; ".join(why for _, why in exc.tried) or str(exc)
         hint = ""
@@ -686,7 +630,7 @@ def _load(built):
 
 
 def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-          library_dirs=(), defines=None, header=None, cdef=None, output_dir=None):
+          library_dirs=(), defines=None, header=None, cdef=None, output_dir=None, force=False):
     """Compile C/C++ ``sources`` into a shared library with the system compiler, load it
     and declare its functions; return the :class:`~ndffi.Library`.
 
@@ -703,8 +647,13 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     the module documentation for how they are found and what is left out.
 
     The result is cached by content (see :func:`cache_dir`): building the same inputs
-    again compiles nothing.  ``output_dir``: also copy ``libNAME.so`` and the
-    declarations ``NAME.h`` there, and load the copy.
+    again compiles nothing, and a changed source or header (however it is included)
+    builds and loads the new code, in this process too.  ``output_dir``: also write
+    ``libNAME.so`` and its declarations ``NAME.h`` (a C header that compiles on its own
+    and that ``cdef()`` reads) there; a file there that ndffi did not write is never
+    replaced (:class:`~ndffi._build_output.OutputExists`, a ``FileExistsError``) unless
+    ``force=True``.  The copy there is loaded, unless an earlier build of that path is
+    loaded already: then the cache's library is, whose path is unique to its content.
 
     Raises :class:`BuildError` (a ``RuntimeError``) with the compiler's diagnostics and
     the command line when compiling or linking fails or no compiler is found,
@@ -714,11 +663,12 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     return _load(compile_library(
         sources, name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
         libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir))
+        cdef=cdef, output_dir=output_dir, force=force))
 
 
 def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-           library_dirs=(), defines=None, header=None, cdef=None, output_dir=None):
+           library_dirs=(), defines=None, header=None, cdef=None, output_dir=None,
+           force=False):
     """:func:`build` for source code in a string::
 
         twice = ndffi.inline("int twice(int x) { return 2 * x; }").twice
@@ -730,8 +680,8 @@ def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=
     if not isinstance(code, str):
         raise TypeError(f"inline() takes the source code as a str, got {type(code).__name__}")
     if name is None:
-        name = "inline_" + hashlib.sha256(code.encode()).hexdigest()[:12]
+        name = "inline_" + hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return _load(compile_library(
         (), name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
         libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir, _inline_code=code))
+        cdef=cdef, output_dir=output_dir, force=force, _inline_code=code))

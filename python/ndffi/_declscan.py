@@ -34,6 +34,31 @@ _TOKEN = re.compile(r"""
 _LINEMARKER = re.compile(r'^\s*#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"([\s\d]*)$')
 
 
+def _unquote(quoted):
+    r"""The file name of a linemarker, whose ``"..."`` escapes ``\``, ``\"`` and
+    (for bytes that are not printable) ``\ooo``; other bytes are as the file system has
+    them.  The text was decoded like a file name (``os.fsdecode``), so it is encoded back
+    to bytes, unescaped and decoded again: a name in any encoding survives."""
+    raw = os.fsencode(quoted)
+    if b"\\" not in raw:
+        return quoted
+    out, i = bytearray(), 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and i + 1 < len(raw):
+            octal = re.match(rb"[0-7]{1,3}", raw[i + 1:i + 4])
+            if octal:
+                out.append(int(octal.group(), 8) & 0xFF)
+                i += 1 + len(octal.group())
+                continue
+            out.append(raw[i + 1])
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return os.fsdecode(bytes(out))
+
+
 def _tokens(text):
     """Tokens of preprocessed text, each with the file and line it came from and whether
     that file is a system header (linemarker flag 3)."""
@@ -45,7 +70,7 @@ def _tokens(text):
             m = _LINEMARKER.match(raw)
             if m:
                 line = int(m.group(1))
-                file = m.group(2).encode().decode("unicode_escape")
+                file = _unquote(m.group(2))
                 system = "3" in m.group(3).split()
             continue  # #pragma, #ident: not declarations
         pos = 0
@@ -305,7 +330,8 @@ def _variables(toks, base):
     if name is None or "typedef" in words:
         return _Item("other", None, "", static=False, **base)
     text = ", ".join(_join([t for t in d if t.text not in ("extern", "static")]) for d in kept)
-    return _Item("variable", name, text + ";", static="static" in words, **base)
+    # a declaration, not a definition: the header it goes into may be included anywhere
+    return _Item("variable", name, "extern " + text + ";", static="static" in words, **base)
 
 
 def _depth_at(toks, k):
@@ -392,7 +418,7 @@ def declarations(plan, jobs, results, lib_path, langs):
     for what, _cmd, src, aux in jobs:
         if what == "compile" and aux is not None:
             try:
-                text = Path(aux).read_text(errors="replace")
+                text = os.fsdecode(Path(aux).read_bytes())
             except OSError:
                 text = ""
             functions += [it for it in _aux_functions(text) if not it.static
@@ -440,6 +466,13 @@ def _select(types, functions, plan):
                            for it, why in bad)
                + (". Types left out: " + "; ".join(causes) if causes else "")
                + ". Declare them with cdef= to use them.")
+    if not bad and not any(it.kind == "function" for it in accepted):
+        where = (os.path.basename(plan.header) if plan.header is not None else
+                 ", ".join(os.path.basename(p) for p, _ in plan.sources) or plan.inline[0])
+        msg = (f"ndffi.build({plan.name!r}): found no function to declare in {where}: "
+               f"only functions the library exports are declared (not static or hidden "
+               f"ones; in C++ only extern \"C\" ones). Declare functions with cdef= to "
+               f"use them.")
     if not accepted:
         return "", msg
     return "\n".join(it.text for it in accepted) + "\n", msg

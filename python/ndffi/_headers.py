@@ -31,12 +31,13 @@ import re
 import sys
 import threading
 
+from . import _cache
 from ._library import Library
 
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
 
-FORMAT = 1   # of the cache entries; changes with the model's shape
+FORMAT = 2   # of the cache entries; changes with the model's shape
 
 
 class HeaderError(ImportError):
@@ -109,20 +110,10 @@ class LayoutMismatch(RuntimeError):
 # ---- where things are -----------------------------------------------------------------
 
 def cache_dir():
-    """The directory of the header cache: ``$NDFFI_CACHE_DIR`` if set, else the
-    platform's cache directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux) +
-    ``ndffi/headers``."""
-    d = os.environ.get("NDFFI_CACHE_DIR")
-    if d:
-        return d
-    home = os.path.expanduser("~")
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, "ndffi", "Cache", "headers")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Caches", "ndffi", "headers")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
-    return os.path.join(base, "ndffi", "headers")
+    """The directory of the header cache, as a string: :func:`ndffi._cache.cache_dir`
+    (``$NDFFI_CACHE_DIR`` if set, else the platform's cache directory plus ``ndffi``);
+    the models are ``*.model`` files in it."""
+    return str(_cache.cache_dir())
 
 
 def libclang_version():
@@ -180,20 +171,21 @@ def compiler_include_dirs(cc=None):
     with _compiler_lock:
         if key in _compiler_dirs:
             return list(_compiler_dirs[key])
-    path = os.path.join(cache_dir(), "compiler-" + hashlib.sha256(key.encode()).hexdigest()[:20] + ".json")
+    where = _cache.store("compilers")
+    path = where / f"include-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json" if where else None
     try:
-        with open(path) as f:
-            dirs = json.load(f)
-        if isinstance(dirs, list) and all(os.path.isdir(d) for d in dirs):
+        dirs = json.loads(_cache.read_record(path)) if path else None
+        if isinstance(dirs, list) and all(isinstance(d, str) and os.path.isdir(d) for d in dirs):
             with _compiler_lock:
                 _compiler_dirs[key] = dirs
             return list(dirs)
-    except (OSError, ValueError):
+    except (TypeError, ValueError):
         pass
     dirs = _ask_compiler(cc)
     with _compiler_lock:
         _compiler_dirs[key] = list(dirs)
-    _write_json(path, dirs)
+    if path:
+        _cache.write_record(path, json.dumps(dirs).encode())
     return dirs
 
 
@@ -272,11 +264,6 @@ def clang_args(include_dirs, defines, system_dirs, flags=()):
 
 # ---- the cache ----------------------------------------------------------------------
 
-def _hash_file(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 _translator = []
 
 
@@ -305,52 +292,42 @@ def _cache_key(header, include_dirs, defines, flags):
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:40]
 
 
-# Entries are written with marshal (Python's own format for .pyc files: twice as fast to
-# read as JSON, and it runs no code); the Python version is part of the key.
+# Entries are records (see ndffi._cache) of marshal data (Python's own format for .pyc
+# files: twice as fast to read as JSON, and it runs no code; the Python version is part of
+# the key).  marshal is not safe against crafted input: a record is only loaded when it is
+# a trusted file of a trusted directory whose length and SHA-256 match what was written.
 def _cache_read(key):
     import marshal
 
+    where = _cache.store()
+    payload = _cache.read_record(where / (key + ".model")) if where is not None else None
+    if payload is None:
+        return None
     try:
-        with open(os.path.join(cache_dir(), key + ".model"), "rb") as f:
-            entry = marshal.loads(f.read())
-        if entry.get("format") != FORMAT:
+        entry = marshal.loads(payload)
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+            return None
+        model = entry["model"]
+        if not isinstance(model, dict):
             return None
         for path, digest in entry["hashes"]:
-            if _hash_file(path) != digest:
+            if _cache.file_digest(path) != digest:
                 return None   # a file the header includes changed: import it again
-        return entry["model"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return model
+    except Exception:   # anything in a record ndffi did not write is a miss  # noqa: BLE001
         return None
-
-
-def _write_json(path, data):
-    _write(path, json.dumps(data).encode())
-
-
-def _write(path, data):
-    import tempfile
-
-    d = os.path.dirname(path)
-    try:
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass   # a read-only cache directory costs the next import a parse, nothing else
 
 
 def _cache_write(key, model):
     import marshal
 
-    entry = {"format": FORMAT, "hashes": [[p, _hash_file(p)] for p in model["files"]],
+    where = _cache.store()
+    if where is None:
+        return
+    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p)] for p in model["files"]],
              "model": model}
-    _write(os.path.join(cache_dir(), key + ".model"), marshal.dumps(entry))
+    _cache.write_record(where / (key + ".model"), marshal.dumps(entry))
+    _cache.sweep(where)
 
 
 # ---- import -------------------------------------------------------------------------
@@ -641,7 +618,7 @@ def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=
     from . import _elf, _loader
     from ._ndffi import dlopen
 
-    handle, _ = _loader.open_library(lib_name, dirs, lambda p: dlopen(p, False))
+    handle, _ = _loader.open_library(lib_name, dirs, _loader.fresh_opener(lambda p: dlopen(p, False)))
     path = handle.path
     exported = _elf.exported_symbols(path) if path else {}
     report = {"library": path, "header": None, "exported": exported}

@@ -176,6 +176,11 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     path; ``load(None)`` is the running process.  Raises :class:`LibraryNotFound`
     (an ``OSError``) listing every path tried.
 
+    A file that changed since this process loaded it (rebuilt by ``make``) is loaded
+    again, through a private copy (which ``lib.path`` then names): the loader itself
+    would hand back the old library.  Functions taken from the earlier Library keep
+    calling the old code.
+
     ``use_errno=True`` saves C's ``errno`` after each call for :func:`ndffi.errno`.
 
     ``header="zlib.h"`` declares what a C header declares (functions, types, enums,
@@ -190,7 +195,7 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
     def opener(path):
         return dlopen(path, global_symbols)
 
-    handle, _resolved = _loader.open_library(name, dirs, opener)
+    handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
     if header is not None:
         from . import _headers
 

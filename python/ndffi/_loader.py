@@ -25,18 +25,32 @@ Resolution order for ``open_library(name, dirs, opener)``:
 
 Failure raises :class:`~ndffi._errors.LibraryNotFound` listing every path tried and why
 it failed.
+
+Changed files.  The dynamic loader hands back the library it already loaded for a path it
+has seen (and for a file it has mapped), whatever is at that path now: a library rebuilt
+by ``make`` or ``gcc`` would silently go on running the old code.  :func:`fresh_opener`
+remembers each file it opened (device, inode, size, modification time) and opens a file
+that changed since through a private copy named after its content, so the new code
+loads; so is a path the loader cannot be given (not UTF-8).  Names found by the system
+search (``"m"``, ``"libm.so.6"``) are opened as they are.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
 import sys
+import threading
 from typing import NamedTuple
 
 from ._errors import LibraryNotFound
 
-__all__ = ["open_library", "platform_naming", "library_candidates", "LibraryNotFound"]
+__all__ = ["open_library", "fresh_opener", "loads_as_is", "platform_naming", "library_candidates",
+           "LibraryNotFound"]
+
+log = logging.getLogger("ndffi.load")
 
 NO_SUCH_FILE = "no such file"
 
@@ -324,3 +338,118 @@ def open_library(name, dirs, opener):
     if result is not None:
         return result
     raise LibraryNotFound(name, search.tried)
+
+
+# ---- files that changed since they were loaded ------------------------------------------
+
+_opened = {}      # path given to the opener -> identity of the file then (or _UNSURE)
+_opened_ids = {}  # (st_dev, st_ino) -> identity of the file then
+_opened_lock = threading.Lock()
+_UNSURE = object()  # the file changed while it was being opened
+
+
+def _identity(path):
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _mapped_elsewhere(path, ident):
+    """Whether this process maps an older file of ``path`` (Linux: /proc/self/maps) —
+    loaded before ndffi looked, by ctypes or as a dependency."""
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            maps = f.read()
+    except OSError:
+        return False
+    real = os.fsencode(os.path.realpath(path))
+    for line in maps.splitlines():
+        fields = line.split(None, 5)
+        if len(fields) == 6 and (fields[5] == real or fields[5] == real + b" (deleted)"):
+            if fields[5] != real or int(fields[4]) != ident[1]:
+                return True
+    return False
+
+
+def _utf8(path):
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def loads_as_is(path):
+    """Whether opening ``path`` now loads the file that is there (it did not change
+    since this process loaded it, and the loader can be given its name)."""
+    return _stale(path) is False
+
+
+def _stale(path):
+    """Whether the loader would hand back an older file for ``path`` (None: no such
+    file)."""
+    try:
+        ident = _identity(path)
+    except OSError:
+        return None
+    with _opened_lock:
+        seen, seen_id = _opened.get(path), _opened_ids.get(ident[:2])
+    if (seen is not None and seen != ident) or (seen_id is not None and seen_id != ident):
+        return True
+    if seen is None and sys.platform.startswith("linux") and _mapped_elsewhere(path, ident):
+        return True
+    return not _utf8(path)
+
+
+def fresh_opener(opener):
+    """``opener`` (see :func:`open_library`) made to open the current content of a path:
+    a file that changed since this process loaded it (or that the loader cannot be given
+    by name) is opened through a private copy named after its content."""
+
+    def open_fresh(target):
+        if target is None or not _has_separator(target):
+            return opener(target)   # the process, or a name for the system search
+        stale = _stale(target)
+        if stale is None:
+            return opener(target)   # no such file: the loader says why
+        if stale:
+            copy = _private_copy(target)
+            log.info("%s changed since it was loaded: loading it as %s", target, copy)
+            return opener(copy)
+        ident = _identity(target)
+        handle = opener(target)
+        try:
+            after = _identity(target)
+        except OSError:
+            after = None
+        with _opened_lock:
+            _opened.setdefault(target, ident if after == ident else _UNSURE)
+            _opened_ids.setdefault(ident[:2], ident if after == ident else _UNSURE)
+        return handle
+
+    return open_fresh
+
+
+def _private_copy(path):
+    """A copy of ``path`` in this process's private directory, named after its content
+    (the same content is the same copy, which the loader finds loaded)."""
+    from . import _cache
+
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    name = os.path.basename(path)
+    if not _utf8(name):
+        name = "lib" + digest + os.path.splitext(os.fsencode(name))[1].decode("ascii", "replace")
+    with _opened_lock:
+        global _copies
+        if _copies is None:
+            _copies = _cache.private_tempdir("ndffi-loaded-")
+    directory = _copies / digest
+    copy = directory / name
+    if not copy.exists():
+        directory.mkdir(mode=0o700, exist_ok=True)
+        _cache.atomic_write(copy, data, mode=0o700)
+    return str(copy)
+
+
+_copies = None

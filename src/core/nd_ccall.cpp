@@ -3,6 +3,7 @@
 #include <alloca.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -10,6 +11,14 @@
 #include "nd_abi.h"
 
 namespace ndffi {
+
+// Read once, when the library is loaded (see force_libffi in nd_ccall.h).
+static const bool kForceLibffi = [] {
+  const char *v = std::getenv("NDFFI_FORCE_LIBFFI");
+  return v && *v && std::strcmp(v, "0") != 0;
+}();
+
+bool force_libffi() { return kForceLibffi; }
 
 static uint32_t align_up(uint32_t n, uint32_t a) { return (n + a - 1) / a * a; }
 
@@ -141,7 +150,7 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   plan.args.clear();
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
 
-  plan.direct = allow_direct ? abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage) : nullptr;
+  plan.direct = allow_direct && !force_libffi() ? abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage) : nullptr;
   if (!plan.direct) {
     // libffi reads each argument from its own slot, at least 8 bytes, aligned.
     uint32_t off = 0;

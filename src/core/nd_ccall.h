@@ -65,6 +65,12 @@ struct UnsupportedType : std::runtime_error {
 // The conversion of one C type (a parameter, a result, a variadic argument).
 ArgSpec arg_spec(const CType *t);
 
+// True when the environment variable NDFFI_FORCE_LIBFFI was set (to anything but "" or
+// "0") when the extension was loaded: every call then goes through libffi and every
+// callback through a libffi closure, as on an ABI without a file of its own, so that
+// the generic engine is exercised on every machine.
+bool force_libffi();
+
 // Make the plan for calling `fn` of function type `ftype`.  Throws UnsupportedType for a
 // parameter or result type the engine cannot pass.
 // allow_direct=false forces libffi (to test the direct stubs against it).

@@ -42,7 +42,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
                    plan.ffi_args.data()) != FFI_OK)
     throw UnsupportedType("libffi cannot make a callback of type '" + ftype->str() + "'");
-  plan.direct = allow_direct && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot,
+  plan.direct = allow_direct && !force_libffi() && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot,
                                                   &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
   if (!plan.direct) plan.reg_args = -1;
 }

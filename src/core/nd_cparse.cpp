@@ -657,11 +657,24 @@ class Parser {
     p_++;
     if (name.text == "define") define();
     else if (name.text == "pragma") pragma();
+    else if (name.text == "include" && builtin_include()) {}
     else
-      error_at(name, "#" + name.text + " is not accepted in declarations, only #define of constants "
-                     "and #pragma pack (load a real header with header=)", false);
+      error_at(name, "#" + name.text + " is not accepted in declarations, only #define of constants, "
+                     "#pragma pack and #include of <stddef.h>, <stdint.h>, <stdbool.h> and "
+                     "<sys/types.h> (load a real header with header=)", false);
     if (peek().kind != Tok::EndLine) error("unexpected text at the end of the directive");
     p_++;
+  }
+
+  // #include of a standard header whose types are built in (size_t, int32_t, bool,
+  // ssize_t): nothing to declare, so a generated header can include what it uses.
+  bool builtin_include() {
+    size_t from = peek().pos, to = from;
+    while (peek().kind != Tok::EndLine && !at_end()) to = peek().pos + peek().text.size(), p_++;
+    std::string_view spelled = src_.substr(from, to - from);
+    for (const char *h : {"<stddef.h>", "<stdint.h>", "<stdbool.h>", "<sys/types.h>"})
+      if (spelled == h) return true;
+    return false;
   }
 
   void define() {

@@ -36,18 +36,55 @@ struct CTypeRef {
 PyObject *ctype_object(const CType *t);      // new reference
 const CType *ctype_of(PyObject *o);          // nullptr (no error set) if not a CType
 
+// ---- what ndffi knows about the memory a Pointer or struct value reaches ----
+
+// The extent an address is known to lie in, and whether the memory may be written.
+// Unbounded: a raw address (an int cast, or a pointer C returned into memory ndffi does
+// not know), whose indexing is unchecked.
+struct Span {
+  char *lo = nullptr, *hi = nullptr;   // when bounded: the valid bytes [lo, hi)
+  bool bounded = false;
+  bool readonly = false;               // bytes, read-only arrays and buffers, str
+  // May n bytes at p be read or written?
+  bool holds(const char *p, size_t n) const {
+    return !bounded || (p >= lo && p <= hi && n <= size_t(hi - p));
+  }
+  static Span of(const void *p, size_t n, bool readonly = false) {
+    return Span{(char *)p, (char *)p + n, true, readonly};
+  }
+};
+
+// The owners of the pointers stored into a block of memory, by slot address: a pointer
+// stored from Python keeps what its memory belongs to alive for as long as the block's
+// holder lives, until the slot is overwritten.  Held by ndffi-owned memory (a struct
+// value, ndffi.new) and by a Pointer into C's memory.
+struct Kept {
+  void *addr;          // the address stored at the slot
+  PyObject *owner;     // a reference
+  Span span;
+};
+struct Keeps;
+void free_keeps(Keeps *k);
+void unpin_keeps(Keeps *k);
+int traverse_keeps(Keeps *k, visitproc visit, void *arg);
+
 // ---- Pointer ----
 struct PointerObject {
   PyObject_HEAD
   void *addr;
   const CType *type;       // a pointer type
-  PyObject *owner;         // keeps the memory alive, or nullptr
-  Py_ssize_t length;       // elements known to be valid at addr, -1 if unknown
+  PyObject *owner;         // keeps the memory alive, or nullptr (C's memory, or owns_memory)
+  Span span;               // what is known of the memory around addr
   bool owns_memory;        // addr was allocated by ndffi.new and is freed with the object
+  Keeps *keeps;            // owners of pointers stored through it, or nullptr
+  PyObject *weakrefs;
 };
 extern PyTypeObject PointerType;
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
+// A Pointer of `length` elements at addr (-1: unbounded), writable.
 PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length = -1);
+// A Pointer into memory `owner` keeps alive, with what is known of it.
+PyObject *make_pointer_in(void *addr, const CType *ptype, PyObject *owner, const Span &span);
 // memory of ndffi.new and of struct values: zeroed, aligned beyond the allocator's guarantee
 char *alloc_aligned(size_t size, size_t align);
 void free_aligned(void *data);
@@ -67,17 +104,55 @@ struct RecordObject {
   const CType *type;       // the record type, unqualified
   char *data;
   PyObject *owner;         // for a view: what keeps `data` alive
+  Span span;               // the memory `data` lies in (the value itself when it owns it)
   bool owns;               // data was allocated for this value
+  Keeps *keeps;            // owners of the pointers stored into owned memory, or nullptr
+  PyObject *weakrefs;
 };
 extern PyTypeObject RecordType;
 inline bool is_record(PyObject *o) { return Py_TYPE(o) == &RecordType; }
 PyObject *make_record(const CType *t, const void *src);          // a copy (zeroed if src null)
-PyObject *make_record_view(const CType *t, void *data, PyObject *owner);
+PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span = Span());
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs);
 PyArray_Descr *record_dtype(const CType *t);
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why);
 struct Where;
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+
+// ---- the ownership of memory (memory.cpp) ----
+
+// The object that keeps the memory of a Pointer or struct value alive, and holds what
+// is stored into it: the owning struct value or Pointer, an array or buffer export,
+// or a Pointer into C's memory (borrowed).
+PyObject *home_of(PyObject *pointer_or_record);
+// What keeps the memory of `o` (an array, a buffer, bytes, str, a Pointer or struct
+// value) alive, and its extent: `*owner` a new reference (an export of a buffer,
+// holding it against resizing and closing, for objects that are neither arrays, bytes
+// nor ndffi's own).  False with an exception set when `o` exposes no memory.
+bool memory_of(PyObject *o, PyObject **owner, Span *span);
+// The owner of a pointer stored at `slot` of memory held by `home` is kept (nullptr
+// owner: nothing is); false, with TypeError naming `where`, when `home` cannot keep it.
+bool keeps_owners(PyObject *home);
+bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span,
+                 const Where &w, PyObject *value);
+// Slots in [lo, hi) were overwritten: what they kept may go.
+void forget_stored(PyObject *home, char *lo, char *hi);
+// A copy of n bytes from src (memory held by src_home) into memory written with `w`:
+// can its destination keep what the bytes' pointers keep (else TypeError)?  After the
+// copy, take_stored moves those owners to w.home, or holds them for w's call.
+bool can_take_stored(PyObject *src_home, const char *src, size_t n, const Where &w, PyObject *value);
+void take_stored(PyObject *src_home, const char *src, char *dst, size_t n, const Where &w);
+// Does a value of type t contain pointers (fields, elements, members)?
+bool holds_pointers(const CType *t);
+// What is known of the pointer stored at slot (its owner, a new reference, and span);
+// false when it was not stored from Python or C changed it since.
+bool find_stored(PyObject *home, const char *slot, PyObject **owner, Span *span);
+// After a call: a pointer result, a struct result's pointers and pointers C stored into
+// ndffi memory an argument gave it, that point into an argument's memory, keep that
+// memory's owner and take its bound and read-only-ness.
+void adopt_argument_memory(PyObject *result, PyObject *const *args, Py_ssize_t n);
+// "a float64 array", "bytes", "ndffi.new memory", for messages.
+std::string describe_memory(PyObject *owner, const Span &span);
 
 // ---- Function ----
 struct PyArgInfo;
@@ -93,6 +168,7 @@ struct FunctionObject {
   Py_ssize_t nfast;          // argument count of the fast path; -1: always the general path
   bool release_gil;
   bool use_errno;
+  bool adopts;              // pointers may come back into arguments' memory: adopt_argument_memory
 };
 extern PyTypeObject FunctionType;
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
@@ -109,6 +185,10 @@ class Holds {
   ~Holds() { release(); }
   void keep(PyObject *o);              // steals a reference
   Py_buffer *new_view();               // an empty view that release() will PyBuffer_Release
+  // Memory passed to C whose stored pointers keep owners: while the call runs, an owner
+  // replaced from another thread is released only after it (and so are the owners
+  // reachable from it).
+  void pin(PyObject *home);
   void release() {
     if (held_) release_held();
   }
@@ -117,6 +197,7 @@ class Holds {
   struct Held {
     std::vector<PyObject *> refs;
     std::vector<std::unique_ptr<Py_buffer>> views;
+    std::vector<Keeps *> pins;
   };
   Held *held_ = nullptr;
   void release_held();
@@ -127,7 +208,17 @@ struct Where {
   const FunctionObject *func;   // nullptr outside a call
   int index;                    // 0-based; -1 for a result or a standalone conversion
   const char *what = nullptr;   // used when func is null: "pointer element", ...
+  // A store into memory: home_of what it is written through, which keeps the owners of
+  // the pointers stored (nullptr: memory that keeps nothing); or a call's argument
+  // storage, whose owners `holds` keeps for the call.
+  PyObject *home = nullptr;
+  Holds *holds = nullptr;
   std::string str() const;
+  Where inner(const char *what_) const {   // a part of the same store, for messages
+    Where w{nullptr, -1, what_};
+    w.home = home, w.holds = holds;
+    return w;
+  }
 };
 
 // Per-parameter facts precomputed when a function is made.
@@ -153,8 +244,11 @@ bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *d
 
 // Convert a raw C result (an integer register, or floating-point bits) to Python.
 PyObject *from_c(const ArgSpec &a, uint64_t raw);
-// Convert a C value in memory to Python (pointer indexing, globals).
-PyObject *load_c(const CType *t, const void *p, PyObject *owner);
+// Convert a C value in memory to Python (pointer indexing, globals, fields): records and
+// arrays as views that `owner` (home_of what p was read through; nullptr: a copy of a
+// record) keeps alive, with `span` known of their memory; pointers with what their
+// store kept (find_stored), else as C's raw addresses.
+PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span = Span());
 // Store a Python value into C memory of type t.
 bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
 

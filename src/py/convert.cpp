@@ -22,6 +22,7 @@ Py_buffer *Holds::new_view() {
 }
 
 void Holds::release_held() {
+  for (Keeps *k : held_->pins) unpin_keeps(k);
   for (auto &v : held_->views)
     if (v->obj) PyBuffer_Release(v.get());
   for (PyObject *o : held_->refs) Py_DECREF(o);
@@ -57,6 +58,7 @@ std::string describe(PyObject *o) {
   if (PyArray_Check(o)) return dtype_name(PyArray_DESCR((PyArrayObject *)o)) + " array";
   if (is_pointer(o)) return "pointer '" + ((PointerObject *)o)->type->str() + "'";
   if (is_value(o)) return "'" + ((ValueObject *)o)->type->str() + "' value";
+  if (is_record(o)) return "a '" + ((RecordObject *)o)->type->str() + "' struct value";
   return Py_TYPE(o)->tp_name;
 }
 
@@ -205,8 +207,9 @@ static const CType *strip(const CType *t) { return TypeTable::get().unqualified(
 // May a pointer of type `have` be passed where `want` is expected?
 static bool pointer_compatible(const CType *want, const CType *have, std::string *why) {
   const CType *wt = want->target, *ht = have->target;
-  if (ht->is_const() && !wt->is_const() && wt->kind != Kind::Void) {
-    *why = "pointer to const; the parameter is not const";
+  if (ht->is_const() && !wt->is_const()) {
+    *why = "pointer '" + have->str() + "' to const (the parameter is not const, so C may write to it): "
+           "pass a writeable buffer, such as a bytearray or a writeable array";
     return false;
   }
   if (wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
@@ -252,8 +255,18 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
   return set_pointer(dst, PyArray_DATA(arr));
 }
 
+// A number is never a pointer: a NumPy scalar's buffer is a temporary copy of it, and a
+// 0-d array is what np.asarray makes of a number.
+static bool refuse_number(const ArgSpec &a, PyObject *o, const Where &w) {
+  return fail(w, PyExc_TypeError,
+              "'" + type_str(w, a) + "' (an array, buffer, ndffi.Pointer or None)",
+              (PyArray_Check(o) ? "a 0-d " + describe(o) : "NumPy scalar " + describe(o)) +
+                  ": a number is not a pointer; pass np.array([x]) for a pointer to one value");
+}
+
 static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr,
                       unsigned char *dst, const Where &w) {
+  if (PyArray_NDIM(arr) == 0) return refuse_number(a, (PyObject *)arr, w);
   if (info.record) return record_array_arg(a, const_cast<PyArgInfo &>(info), arr, dst, w);
   int tn = PyArray_TYPE(arr);
   bool type_ok = info.any_dtype ||
@@ -364,16 +377,31 @@ static bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, un
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_record(o) && (info.record || info.any_dtype)) {
     auto *r = (RecordObject *)o;
-    if (info.any_dtype || r->type->record == info.record->record) return set_pointer(dst, r->data);
-    return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", "a '" + r->type->str() + "' value");
+    if (!info.any_dtype && r->type->record != info.record->record)
+      return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", "a '" + r->type->str() + "' value");
+    if (info.writable && r->span.readonly)
+      return fail(w, PyExc_TypeError,
+                  "a writeable '" + r->type->str() + "' for '" + type_str(w, a) +
+                      "' (the parameter is not const, so C may write to it)",
+                  "a value viewing read-only memory (" + describe_memory(r->owner, r->span) +
+                      "); pass a struct value of its own");
+    holds.pin(home_of(o));   // what its pointers keep lives until C returns
+    return set_pointer(dst, r->data);
   }
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
     std::string why;
     if (!pointer_compatible(a.type, p->type, &why))
       return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", why);
+    if (info.writable && p->span.readonly)
+      return fail(w, PyExc_TypeError,
+                  "a writeable buffer for '" + type_str(w, a) + "' (the parameter is not const, so C may write to it)",
+                  "pointer '" + p->type->str() + "' into read-only memory (" +
+                      describe_memory(p->owner, p->span) + "); pass a bytearray or a writeable array");
+    holds.pin(home_of(o));
     return set_pointer(dst, p->addr);
   }
+  if (PyArray_IsScalar(o, Generic)) return refuse_number(a, o, w);
   if (info.is_char && PyUnicode_Check(o)) {
     if (info.writable)
       return fail(w, PyExc_TypeError, "a writable buffer for '" + type_str(w, a) + "'",
@@ -419,6 +447,14 @@ static bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
               describe(o));
 }
 
+// A struct by value; an argument's pointers' owners are held for the call.
+static bool record_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
+  if (!w.func || w.index < 0) return set_record(a.type, (char *)dst, o, w);
+  Where wa{w.func, w.index};
+  wa.holds = &holds;
+  return set_record(a.type, (char *)dst, o, wa);
+}
+
 bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
           const Where &w) {
   switch (a.conv) {
@@ -430,7 +466,7 @@ bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *d
     case Conv::LongDouble: return float_value(a, o, dst, w);
     case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
     case Conv::FuncPtr: return funcptr_arg(a, o, dst, holds, w);
-    case Conv::Record: return set_record(a.type, (char *)dst, o, w);
+    case Conv::Record: return record_arg(a, o, dst, holds, w);
     default:
       PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), type_str(w, a).c_str());
       return false;
@@ -464,12 +500,14 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw) {
   }
 }
 
-PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
-  if (t->kind == Kind::Record) return make_record_view(t, const_cast<void *>(p), owner);
+PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span) {
+  if (t->kind == Kind::Record)   // nothing keeps the memory (a callback's argument): a copy
+    return owner ? make_record_view(t, const_cast<void *>(p), owner, span) : make_record(t, p);
   // an element that is itself an array decays, as in C, to a pointer to its first element
-  if (t->kind == Kind::Array && t->length != CType::kUnknownLength)
-    return make_pointer(const_cast<void *>(p), TypeTable::get().pointer(t->target), owner,
-                        Py_ssize_t(t->length));
+  if (t->kind == Kind::Array && t->length != CType::kUnknownLength) {
+    Span row = Span::of(p, t->byte_size(), span.readonly);
+    return make_pointer_in(const_cast<void *>(p), TypeTable::get().pointer(t->target), owner, row);
+  }
   ArgSpec a;
   try {
     a = arg_spec(t);
@@ -488,13 +526,72 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner) {
     case Conv::FuncPtr: {
       void *q;
       memcpy(&q, p, sizeof q);
-      (void)owner;
-      return make_pointer(q, strip(t), nullptr);
+      PyObject *kept;
+      Span known;
+      if (!owner || !find_stored(owner, (const char *)p, &kept, &known))
+        return make_pointer(q, strip(t), nullptr);   // C's address: unbounded
+      PyObject *r = make_pointer_in(q, strip(t), kept, known);
+      Py_DECREF(kept);
+      return r;
     }
     default:
       memcpy(&raw, p, a.size);
       return from_c(a, raw);
   }
+}
+
+// A pointer stored into memory (a field, an element, a global): what a parameter of
+// its type takes, checked the same way, zero copy.  The memory written to keeps the
+// value's owner (an array, a buffer's export, ndffi memory) for as long as it lives
+// (w.home), or the call does (w.holds).
+static bool store_pointer(const ArgSpec &a, void *p, PyObject *o, const Where &w) {
+  PyArgInfo info;
+  fill_arg_info(info, a.type);
+  alignas(16) unsigned char tmp[16] = {0};
+  if (w.holds) {   // a call's argument storage: held as the call holds arguments
+    if (!to_c(a, info, o, tmp, *w.holds, w)) return false;
+    memcpy(p, tmp, a.size);
+    return true;
+  }
+  PyObject *arr = nullptr;   // an array by protocol (__array_interface__, DLPack), as a view
+  if (!PyArray_Check(o) && !is_pointer(o) && !is_record(o) && o != Py_None && !PyUnicode_Check(o) &&
+      !PyLong_Check(o) && !PyObject_CheckBuffer(o)) {
+    arr = (PyObject *)as_array_view(o);
+    if (!arr && PyErr_Occurred()) return false;
+  }
+  PyObject *v = arr ? arr : o;
+  Holds holds;
+  bool ok = to_c(a, info, v, tmp, holds, w);
+  PyObject *owner = nullptr;
+  Span span;
+  void *addr;
+  memcpy(&addr, tmp, sizeof addr);
+  if (ok && v != Py_None) ok = memory_of(v, &owner, &span);
+  if (ok) ok = keep_stored(w.home, (char *)p, addr, owner, span, w, o);
+  if (ok) memcpy(p, tmp, a.size);
+  Py_XDECREF(owner);
+  Py_XDECREF(arr);
+  return ok;
+}
+
+// A function pointer stored into memory keeps what it calls: a Callback, a Function
+// (and its library), the memory of a Pointer.
+static bool store_function_pointer(const ArgSpec &a, const PyArgInfo &info, void *p, PyObject *o,
+                                   const Where &w) {
+  if (needs_temporary_callback(o))   // a call's wrapper would be gone once the statement ends
+    return fail(w, PyExc_TypeError,
+                "an ndffi.callback (kept alive while C may call it), ndffi.Pointer or None for '" +
+                    a.type->str() + "'", describe(o));
+  alignas(16) unsigned char tmp[16] = {0};
+  Holds holds;
+  if (!to_c(a, info, o, tmp, w.holds ? *w.holds : holds, w)) return false;
+  void *addr;
+  memcpy(&addr, tmp, sizeof addr);
+  // Callbacks and C functions stay callable, kept or not: kept where the memory can.
+  PyObject *owner = o == Py_None || !keeps_owners(w.home) ? nullptr : is_pointer(o) ? home_of(o) : o;
+  if (!w.holds && !keep_stored(w.home, (char *)p, addr, owner, Span(), w, o)) return false;
+  memcpy(p, tmp, a.size);
+  return true;
 }
 
 bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
@@ -510,19 +607,14 @@ bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
     PyErr_SetString(PyExc_TypeError, "cannot store into 'void'");
     return false;
   }
+  if (a.conv == Conv::Pointer) return store_pointer(a, p, o, w);
   PyArgInfo info;
   fill_arg_info(info, t);
+  if (a.conv == Conv::FuncPtr) return store_function_pointer(a, info, p, o, w);
   alignas(16) unsigned char tmp[16] = {0};
   Holds holds;
-  if (a.conv == Conv::Pointer && !is_pointer(o) && o != Py_None) {
-    // Storing the address of a temporary buffer would dangle once the statement ends.
-    return fail(w, PyExc_TypeError, "an ndffi.Pointer or None for '" + t->str() + "'", describe(o));
-  }
-  if (a.conv == Conv::FuncPtr && needs_temporary_callback(o))   // so would a call's wrapper
-    return fail(w, PyExc_TypeError,
-                "an ndffi.callback (kept alive while C may call it), ndffi.Pointer or None for '" +
-                    t->str() + "'", describe(o));
   if (!to_c(a, info, o, tmp, holds, w)) return false;
+  forget_stored(w.home, (char *)p, (char *)p + a.size);
   memcpy(p, tmp, a.size);
   return true;
 }

@@ -50,7 +50,8 @@ __attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &in
   if (!info.any_dtype && tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2])
     return false;
   int need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | (info.writable ? NPY_ARRAY_WRITEABLE : 0);
-  if ((PyArray_FLAGS(arr) & need) != need || PyArray_ISBYTESWAPPED(arr)) return false;
+  if ((PyArray_FLAGS(arr) & need) != need || PyArray_ISBYTESWAPPED(arr) || PyArray_NDIM(arr) == 0)
+    return false;   // a 0-d array is a number: the general converter refuses it
   uint64_t p = uint64_t(uintptr_t(PyArray_DATA(arr)));
   memcpy(dst, &p, 8);
   return true;

@@ -41,68 +41,6 @@ static inline PyObject *result(const CallPlan &p, const uint64_t *ret) {
 }
 
 
-// A pointer result that points into memory an argument of the same call owns (an array,
-// bytes, a str's UTF-8, a buffer, memory a Pointer keeps) keeps that argument alive, so
-// that the Pointer and views made from it never reach freed memory.
-static PyObject *memory_owner(PyObject *o, const char *addr) {
-  if (PyArray_Check(o)) {
-    auto *a = (PyArrayObject *)o;
-    const char *b = (const char *)PyArray_DATA(a);
-    npy_intp n = PyArray_NBYTES(a);
-    // A strided array's extent: from its lowest to its highest byte.
-    const char *lo = b, *hi = b + (n ? PyArray_ITEMSIZE(a) : 0);
-    for (int d = 0; d < PyArray_NDIM(a) && n; d++) {
-      npy_intp span = (PyArray_DIM(a, d) - 1) * PyArray_STRIDE(a, d);
-      if (span < 0) lo += span; else hi += span;
-    }
-    return addr >= lo && addr <= hi ? o : nullptr;
-  }
-  if (PyBytes_Check(o)) {
-    const char *b = PyBytes_AS_STRING(o);
-    return addr >= b && addr <= b + PyBytes_GET_SIZE(o) ? o : nullptr;
-  }
-  if (PyUnicode_Check(o)) {
-    Py_ssize_t n;
-    const char *b = PyUnicode_AsUTF8AndSize(o, &n);
-    if (!b) { PyErr_Clear(); return nullptr; }
-    return addr >= b && addr <= b + n ? o : nullptr;
-  }
-  if (is_pointer(o)) {
-    auto *p = (PointerObject *)o;
-    if (p->owner) return memory_owner(p->owner, addr) ? p->owner : nullptr;
-    if (p->owns_memory && p->length >= 0) {
-      const char *b = (const char *)p->addr;
-      size_t elem = p->type->target ? p->type->target->size : 1;
-      return addr >= b && addr <= b + size_t(p->length) * (elem ? elem : 1) ? o : nullptr;
-    }
-    return nullptr;
-  }
-  if (PyObject_CheckBuffer(o)) {
-    Py_buffer v;
-    if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) { PyErr_Clear(); return nullptr; }
-    const char *b = (const char *)v.buf;
-    bool in = addr >= b && addr <= b + v.len;
-    PyBuffer_Release(&v);
-    return in ? o : nullptr;
-  }
-  return nullptr;
-}
-
-__attribute__((noinline)) static PyObject *keep_argument_memory(PyObject *r, PyObject *const *args,
-                                                                Py_ssize_t n) {
-  auto *p = (PointerObject *)r;
-  if (!p->addr || p->owner) return r;
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *owner = memory_owner(args[i], (const char *)p->addr);
-    if (owner) {
-      Py_INCREF(owner);
-      p->owner = owner;
-      break;
-    }
-  }
-  return r;
-}
-
 // Keyword arguments and variadic calls: gather into one positional list and extra
 // arguments; slower, but each step still checked.
 __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
@@ -213,9 +151,9 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
   }
   holds.release();
   PyObject *r = result(p, ret);
-  if (r && p.ret.conv == Conv::Pointer) {
-    keep_argument_memory(r, fixed.data(), nfixed);
-    keep_argument_memory(r, extra.data(), Py_ssize_t(extra.size()));
+  if (r && f->adopts) {
+    fixed.insert(fixed.end(), extra.begin(), extra.end());
+    adopt_argument_memory(r, fixed.data(), Py_ssize_t(fixed.size()));
   }
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
@@ -260,7 +198,7 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
   holds.release();
   PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
                                                                             : fast_result(p.ret, ret[0]);
-  if (__builtin_expect(p.ret.conv == Conv::Pointer, 0) && r) keep_argument_memory(r, args, n);
+  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
   // An exception a callback raised during the call: one thread-local load when none.
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
@@ -304,6 +242,12 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->weakrefs = nullptr;
   f->release_gil = release_gil;
   f->use_errno = use_errno;
+  // a pointer result, a struct result holding pointers, or ndffi memory holding pointers
+  // that C may write to: what comes back pointing into an argument keeps it
+  f->adopts = f->plan->ret.conv == Conv::Pointer || holds_pointers(decl.type->target) || decl.type->variadic;
+  for (const CType *param : decl.type->params)
+    f->adopts |= param->kind == Kind::Pointer && !param->target->is_const() &&
+                 (param->target->kind == Kind::Void || holds_pointers(param->target));
   bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage &&
               f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;

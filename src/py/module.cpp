@@ -132,6 +132,7 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
     return p;
   }
   Where w{nullptr, -1, "new() initializer"};
+  w.home = p.ptr();   // the new memory keeps what the pointers stored into it point to
   if (t->kind == Kind::Array && PySequence_Check(init.ptr()) && !PyUnicode_Check(init.ptr())) {
     nb::object seq = nb::steal(PySequence_Fast(init.ptr(), "new(): initializer must be a sequence"));
     if (!seq.is_valid()) throw nb::python_error();
@@ -148,33 +149,49 @@ static nb::object new_memory(const Scope &scope, const std::string &text, nb::ha
   return p;
 }
 
+// cast() to a pointer type.  A Pointer made from an object of known memory keeps the
+// object (a buffer through an export of it, which it then cannot resize or close), its
+// bound and its read-only-ness; an int is a raw address, unbounded.
+static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject *o) {
+  if (o == Py_None) return make_pointer(nullptr, t, nullptr);
+  if (PyLong_Check(o)) {
+    void *addr = PyLong_AsVoidPtr(o);
+    if (!addr && PyErr_Occurred()) return nullptr;
+    return make_pointer(addr, t, nullptr);
+  }
+  if (PyArray_IsScalar(o, Generic) || (PyArray_Check(o) && PyArray_NDIM((PyArrayObject *)o) == 0)) {
+    PyErr_Format(PyExc_TypeError,
+                 "cast('%s', ...): expected an int address, a Pointer, an array or None, got %s: a "
+                 "number is not a pointer; pass np.array([x]) for a pointer to one value (int(x) "
+                 "for an address)", text.c_str(), describe(o).c_str());
+    return nullptr;
+  }
+  if (is_pointer(o) && ((PointerObject *)o)->type->target->kind == Kind::Func) {
+    auto *p = (PointerObject *)o;   // code, not data: nothing to index or write
+    return make_pointer_in(p->addr, t, home_of(o), Span{(char *)p->addr, (char *)p->addr, true, true});
+  }
+  if (!is_pointer(o) && !is_record(o) && !PyArray_Check(o) && !PyObject_CheckBuffer(o)) {
+    PyErr_Format(PyExc_TypeError, "cast('%s', ...): expected an int address, a Pointer, an array or None, got %s",
+                 text.c_str(), describe(o).c_str());
+    return nullptr;
+  }
+  PyObject *owner;
+  Span span;
+  if (!memory_of(o, &owner, &span)) return nullptr;
+  void *addr = is_pointer(o)  ? ((PointerObject *)o)->addr
+             : is_record(o)   ? (void *)((RecordObject *)o)->data
+             : PyArray_Check(o) ? PyArray_DATA((PyArrayObject *)o)
+                              : span.lo;
+  PyObject *r = make_pointer_in(addr, t, owner, span);
+  Py_DECREF(owner);
+  return r;
+}
+
 static nb::object cast_value(const Scope &scope, const std::string &text, nb::handle v) {
   const CType *t = parse_or_raise(scope, text);
   PyObject *o = v.ptr();
   if (is_value(o)) o = ((ValueObject *)o)->value;
-  if (t->kind == Kind::Pointer) {
-    if (o == Py_None) return nb::steal(make_pointer(nullptr, t, nullptr));
-    if (is_pointer(o)) {
-      auto *p = (PointerObject *)o;
-      return nb::steal(make_pointer(p->addr, t, p->owner ? p->owner : o));
-    }
-    if (PyLong_Check(o)) {
-      void *addr = PyLong_AsVoidPtr(o);
-      if (!addr && PyErr_Occurred()) throw nb::python_error();
-      return nb::steal(make_pointer(addr, t, nullptr));
-    }
-    if (PyArray_Check(o))   // the pointer keeps the array alive
-      return nb::steal(make_pointer(PyArray_DATA((PyArrayObject *)o), t, o));
-    if (PyObject_CheckBuffer(o)) {
-      Py_buffer view;
-      if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) < 0) throw nb::python_error();
-      void *addr = view.buf;
-      PyBuffer_Release(&view);
-      return nb::steal(make_pointer(addr, t, o));
-    }
-    throw nb::type_error(("cast('" + text + "', ...): expected an int address, a Pointer, an array or None, got " +
-                          describe(o)).c_str());
-  }
+  if (t->kind == Kind::Pointer) return nb::steal(cast_pointer(t, text, o));
   if (!t->is_arith())
     throw nb::type_error(("cast(): cannot cast to '" + text + "'").c_str());
   auto *val = PyObject_New(ValueObject, &ValueType);
@@ -353,9 +370,12 @@ NB_MODULE(_ndffi, m) {
         if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
         const CType *t = d->type;
         TypeTable &T = TypeTable::get();
+        // A global lives as long as the process (libraries are never closed): so do the
+        // owners of the pointers stored into it, until they are overwritten.
+        static PyObject *statics = make_pointer(nullptr, T.pointer(T.void_type()), nullptr);
         PyObject *p = t->kind == Kind::Array && t->length != CType::kUnknownLength
-                          ? make_pointer((void *)address, T.pointer(t->target), nullptr, Py_ssize_t(t->length))
-                          : make_pointer((void *)address, T.pointer(t), nullptr, 1);
+                          ? make_pointer((void *)address, T.pointer(t->target), statics, Py_ssize_t(t->length))
+                          : make_pointer((void *)address, T.pointer(t), statics, 1);
         if (!p) throw nb::python_error();
         return nb::steal(p);
       }, "A Pointer to a global variable (to the first element of a global array).")
@@ -402,6 +422,8 @@ NB_MODULE(_ndffi, m) {
     ClosureStats s = closure_stats();
     return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
   }, "(direct, libffi, reused, released, recycled) closure counts, for tests.");
+  // NDFFI_FORCE_LIBFFI as the core read it (see nd_ccall.h).
+  m.attr("FORCE_LIBFFI") = force_libffi();
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "

@@ -27,23 +27,63 @@ void free_aligned(void *data) {
   PyMem_Free(raw);
 }
 
-PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length) {
-  auto *p = PyObject_New(PointerObject, &PointerType);
+static size_t elem_size(const CType *ptype) {
+  const CType *t = ptype->target;
+  size_t es = t && t->is_complete() && t->kind != Kind::Func ? t->byte_size() : 0;
+  return es ? es : 1;
+}
+
+PyObject *make_pointer_in(void *addr, const CType *ptype, PyObject *owner, const Span &span) {
+  auto *p = PyObject_GC_New(PointerObject, &PointerType);
   if (!p) return nullptr;
   p->addr = addr;
   p->type = ptype;
   p->owner = owner;
   Py_XINCREF(owner);
-  p->length = length;
+  p->span = span;
   p->owns_memory = false;
+  p->keeps = nullptr;
+  p->weakrefs = nullptr;
+  PyObject_GC_Track(p);
   return (PyObject *)p;
+}
+
+PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length) {
+  Span span = length >= 0 ? Span::of(addr, size_t(length) * elem_size(ptype)) : Span();
+  return make_pointer_in(addr, ptype, owner, span);
+}
+
+static int pointer_traverse(PyObject *self, visitproc visit, void *arg) {
+  auto *p = (PointerObject *)self;
+  Py_VISIT(p->owner);
+  return traverse_keeps(p->keeps, visit, arg);
+}
+
+// Breaking a cycle: what the pointer keeps goes; a pointer into memory it no longer
+// keeps becomes NULL, so that nothing can reach that memory through it.
+static int pointer_clear(PyObject *self) {
+  auto *p = (PointerObject *)self;
+  Keeps *k = p->keeps;
+  p->keeps = nullptr;
+  free_keeps(k);
+  if (p->owner) {
+    p->addr = nullptr;
+    p->span = Span::of(nullptr, 0);
+    Py_CLEAR(p->owner);
+  }
+  return 0;
 }
 
 static void pointer_dealloc(PyObject *self) {
   auto *p = (PointerObject *)self;
+  PyObject_GC_UnTrack(self);
+  if (p->weakrefs) PyObject_ClearWeakRefs(self);
+  Keeps *k = p->keeps;
+  p->keeps = nullptr;
+  free_keeps(k);
   Py_XDECREF(p->owner);
   if (p->owns_memory) free_aligned(p->addr);
-  PyObject_Free(self);
+  PyObject_GC_Del(self);
 }
 
 static PyObject *pointer_repr(PyObject *self) {
@@ -69,6 +109,31 @@ static PyObject *pointer_richcompare(PyObject *a, PyObject *b, int op) {
   return PyBool_FromLong(op == Py_EQ ? eq : !eq);
 }
 
+// ---- bounds ---------------------------------------------------------------------------
+
+// "its memory (a float64 array, 16 bytes) holds 2 elements of 'double', indices 0 to 1"
+static std::string bound_text(PointerObject *p) {
+  const Span &s = p->span;
+  size_t es = elem_size(p->type);
+  const char *a = (const char *)p->addr;
+  Py_ssize_t first = a >= s.lo ? -Py_ssize_t(size_t(a - s.lo) / es) : 0;
+  Py_ssize_t end = a <= s.hi ? Py_ssize_t(size_t(s.hi - a) / es) : 0;
+  Py_ssize_t count = end - first;
+  std::string text = "its memory (" + describe_memory(p->owns_memory ? (PyObject *)p : p->owner, s) + ", " +
+                     std::to_string(s.hi - s.lo) + " bytes) holds ";
+  if (count <= 0) return text + "no whole element of '" + p->type->target->str() + "'";
+  text += std::to_string(count) + " element" + (count == 1 ? "" : "s") + " of '" + p->type->target->str() + "'";
+  return text + ", indices " + std::to_string(first) + " to " + std::to_string(end - 1);
+}
+
+// Do `nbytes` at byte offset `off` from p's address lie in its known memory?
+static bool in_bounds(PointerObject *p, Py_ssize_t off, size_t nbytes) {
+  if (!p->span.bounded) return true;
+  const char *a = (const char *)p->addr;
+  Py_ssize_t lo = -(Py_ssize_t)(a - p->span.lo), hi = Py_ssize_t(p->span.hi - a);
+  return off >= lo && off <= hi && nbytes <= size_t(hi - off);
+}
+
 // Address of element i, after checking that it can be read or written.
 static char *element(PointerObject *p, Py_ssize_t i) {
   const CType *t = p->type->target;
@@ -80,19 +145,33 @@ static char *element(PointerObject *p, Py_ssize_t i) {
     PyErr_Format(PyExc_TypeError, "cannot index a pointer to incomplete type '%s'", t->str().c_str());
     return nullptr;
   }
-  if (p->length >= 0 && (i < 0 || i >= p->length)) {
-    PyErr_Format(PyExc_IndexError, "index %zd out of range for a pointer to %zd element%s", i,
-                 p->length, p->length == 1 ? "" : "s");
+  Py_ssize_t off;
+  size_t es = t->byte_size();
+  if (__builtin_mul_overflow(i, Py_ssize_t(es), &off) || !in_bounds(p, off, es)) {
+    if (!p->span.bounded) {
+      PyErr_Format(PyExc_IndexError, "index %zd overflows the address space", i);
+      return nullptr;
+    }
+    PyErr_Format(PyExc_IndexError, "index %zd out of range for pointer '%s': %s", i, p->type->str().c_str(),
+                 bound_text(p).c_str());
     return nullptr;
   }
-  return (char *)p->addr + i * Py_ssize_t(t->byte_size());
+  return (char *)p->addr + off;
 }
 
 static PyObject *pointer_getitem(PyObject *self, Py_ssize_t i) {
   auto *p = (PointerObject *)self;
   char *e = element(p, i);
-  // a view into memory this Pointer owns must keep the Pointer alive
-  return e ? load_c(p->type->target, e, p->owns_memory ? self : p->owner) : nullptr;
+  // a view into this memory keeps what keeps the memory (the Pointer itself if it owns it)
+  return e ? load_c(p->type->target, e, home_of(self), p->span) : nullptr;
+}
+
+// Why writing through p is refused, or nullptr if it is not.
+static std::string read_only_reason(PointerObject *p) {
+  if (p->type->target->is_const()) return "it is a pointer to const ('" + p->type->str() + "')";
+  if (p->span.readonly)
+    return "it points into read-only memory (" + describe_memory(p->owner, p->span) + ")";
+  return "";
 }
 
 static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
@@ -101,18 +180,20 @@ static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
     PyErr_SetString(PyExc_TypeError, "pointer elements cannot be deleted");
     return -1;
   }
-  if (p->type->target->is_const()) {
-    PyErr_Format(PyExc_TypeError, "cannot assign through a pointer to const ('%s')", p->type->str().c_str());
+  std::string ro = read_only_reason(p);
+  if (!ro.empty()) {
+    PyErr_Format(PyExc_TypeError, "cannot write through pointer '%s': %s", p->type->str().c_str(), ro.c_str());
     return -1;
   }
   char *e = element(p, i);
   if (!e) return -1;
   Where w{nullptr, -1, "pointer element"};
+  w.home = home_of(self);
   return store_c(p->type->target, e, v, w) ? 0 : -1;
 }
 
 // p[i] with C's meaning of i: no wrapping of negative indices (the sequence protocol
-// would add the length), so p[-1] of known-length memory is an IndexError.
+// would add the length), so p[-1] is the element before p's address.
 static PyObject *pointer_subscript(PyObject *self, PyObject *key) {
   Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
   if (i == -1 && PyErr_Occurred()) return nullptr;
@@ -125,11 +206,18 @@ static int pointer_ass_subscript(PyObject *self, PyObject *key, PyObject *v) {
   return pointer_setitem(self, i, v);
 }
 
+// Elements from p's address to the end of its known memory; -1 if it is not known.
+static Py_ssize_t known_length(PointerObject *p) {
+  if (!p->span.bounded || !p->addr) return -1;
+  const char *a = (const char *)p->addr;
+  return a > p->span.hi ? 0 : Py_ssize_t(size_t(p->span.hi - a) / elem_size(p->type));
+}
+
 // Iteration only over memory of known length: iterating an unknown-length pointer would
 // read past its end.
 static PyObject *pointer_iter(PyObject *self) {
   auto *p = (PointerObject *)self;
-  if (p->length < 0 || !p->addr) {
+  if (known_length(p) < 0) {
     PyErr_Format(PyExc_TypeError, "cannot iterate over pointer '%s' of unknown length (use as_array(n))",
                  p->type->str().c_str());
     return nullptr;
@@ -138,12 +226,56 @@ static PyObject *pointer_iter(PyObject *self) {
 }
 
 static Py_ssize_t pointer_len(PyObject *self) {
-  auto *p = (PointerObject *)self;
-  if (p->length < 0) {
-    PyErr_SetString(PyExc_TypeError, "the length of this pointer's memory is not known");
-    return -1;
+  Py_ssize_t n = known_length((PointerObject *)self);
+  if (n < 0) PyErr_SetString(PyExc_TypeError, "the length of this pointer's memory is not known");
+  return n;
+}
+
+// p + i, i + p, p - i: the address i elements on, in the same memory (or one past its
+// end, as in C); p - q: the elements between two pointers of one type.
+static PyObject *pointer_offset(PyObject *ptr, PyObject *n, int sign) {
+  auto *p = (PointerObject *)ptr;
+  const CType *t = p->type->target;
+  if (t->kind == Kind::Void || t->kind == Kind::Func || !t->is_complete()) {
+    PyErr_Format(PyExc_TypeError, "no pointer arithmetic on '%s': its element size is unknown",
+                 p->type->str().c_str());
+    return nullptr;
   }
-  return p->length;
+  Py_ssize_t i = PyNumber_AsSsize_t(n, PyExc_OverflowError);
+  if (i == -1 && PyErr_Occurred()) return nullptr;
+  Py_ssize_t off;
+  if (__builtin_mul_overflow(i, Py_ssize_t(t->byte_size()) * sign, &off) || !in_bounds(p, off, 0)) {
+    PyErr_Format(PyExc_IndexError, "pointer '%s' %c %zd leaves its memory: %s", p->type->str().c_str(),
+                 sign > 0 ? '+' : '-', i, p->span.bounded ? bound_text(p).c_str() : "address overflow");
+    return nullptr;
+  }
+  if (!p->addr && i) {
+    PyErr_SetString(PyExc_ValueError, "pointer arithmetic on a NULL pointer");
+    return nullptr;
+  }
+  PyObject *r = make_pointer_in((char *)p->addr + off, p->type, home_of(ptr), p->span);
+  return r;
+}
+
+static PyObject *pointer_add(PyObject *a, PyObject *b) {
+  if (is_pointer(a) && PyIndex_Check(b)) return pointer_offset(a, b, 1);
+  if (is_pointer(b) && PyIndex_Check(a)) return pointer_offset(b, a, 1);
+  Py_RETURN_NOTIMPLEMENTED;
+}
+
+static PyObject *pointer_sub(PyObject *a, PyObject *b) {
+  if (!is_pointer(a)) Py_RETURN_NOTIMPLEMENTED;
+  if (PyIndex_Check(b)) return pointer_offset(a, b, -1);
+  if (!is_pointer(b)) Py_RETURN_NOTIMPLEMENTED;
+  auto *p = (PointerObject *)a, *q = (PointerObject *)b;
+  const CType *t = p->type->target;
+  if (TypeTable::get().unqualified(t) != TypeTable::get().unqualified(q->type->target) ||
+      t->kind == Kind::Void || !t->is_complete()) {
+    PyErr_Format(PyExc_TypeError, "cannot subtract pointer '%s' from pointer '%s'", q->type->str().c_str(),
+                 p->type->str().c_str());
+    return nullptr;
+  }
+  return PyLong_FromSsize_t(((const char *)p->addr - (const char *)q->addr) / Py_ssize_t(t->byte_size()));
 }
 
 static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
@@ -160,18 +292,24 @@ static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_ValueError, "string() of a NULL pointer");
     return nullptr;
   }
+  Py_ssize_t avail = p->span.bounded ? Py_ssize_t(p->span.hi - (const char *)p->addr) : -1;
   if (length < 0) {
     if (t->kind == Kind::Void) {
       PyErr_SetString(PyExc_TypeError, "string() of a 'void *' needs a length");
       return nullptr;
     }
-    length = Py_ssize_t(p->length >= 0 ? strnlen((const char *)p->addr, size_t(p->length))
-                                       : strlen((const char *)p->addr));
-  } else if (p->length >= 0 && length > p->length) {
-    PyErr_Format(PyExc_IndexError, "length %zd exceeds the pointer's %zd bytes", length, p->length);
+    length = Py_ssize_t(avail >= 0 ? strnlen((const char *)p->addr, size_t(avail)) : strlen((const char *)p->addr));
+  } else if (avail >= 0 && length > avail) {
+    PyErr_Format(PyExc_IndexError, "string(): length %zd exceeds pointer '%s': %s", length,
+                 p->type->str().c_str(), bound_text(p).c_str());
     return nullptr;
   }
   return PyBytes_FromStringAndSize((const char *)p->addr, length);
+}
+
+// A dtype whose items are plain bytes: no Python objects, no pointers NumPy manages.
+static bool plain_data(PyArray_Descr *d) {
+  return !(PyDataType_FLAGS(d) & (NPY_ITEM_REFCOUNT | NPY_ITEM_IS_POINTER | NPY_NEEDS_PYAPI));
 }
 
 static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) {
@@ -191,17 +329,22 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
     Py_DECREF(seq);
   }
   if (PyErr_Occurred()) return nullptr;
-  npy_intp count = 1;
-  for (npy_intp d : dims) {
+  for (npy_intp d : dims)
     if (d < 0) {
       PyErr_SetString(PyExc_ValueError, "as_array(): negative dimension");
       return nullptr;
     }
-    count *= d;
-  }
   PyArray_Descr *descr = nullptr;
   if (dtype_obj != Py_None) {
     if (!PyArray_DescrConverter(dtype_obj, &descr)) return nullptr;
+    if (!plain_data(descr)) {
+      Py_DECREF(descr);
+      PyErr_Format(PyExc_TypeError,
+                   "as_array(): dtype %R holds Python objects (or pointers NumPy manages), which C "
+                   "memory cannot hold; view it as plain data (numbers, bytes, records of them)",
+                   dtype_obj);
+      return nullptr;
+    }
   } else {
     descr = dtype_of(p->type->target);
     if (!descr) {
@@ -210,24 +353,32 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
       return nullptr;
     }
   }
-  npy_intp nbytes = count * PyDataType_ELSIZE(descr);
-  if (!p->addr && count > 0) {
+  // The bytes asked for, without overflow.
+  npy_intp nbytes = PyDataType_ELSIZE(descr);
+  bool overflow = false;
+  for (npy_intp d : dims) overflow |= __builtin_mul_overflow(nbytes, d, &nbytes);
+  if (overflow) {
+    Py_DECREF(descr);
+    if (p->span.bounded)
+      PyErr_Format(PyExc_IndexError, "as_array(): the shape asks more bytes than pointer '%s' has: %s",
+                   p->type->str().c_str(), bound_text(p).c_str());
+    else
+      PyErr_SetString(PyExc_ValueError, "as_array(): the shape's size overflows the address space");
+    return nullptr;
+  }
+  if (!p->addr && nbytes > 0) {
     Py_DECREF(descr);
     PyErr_SetString(PyExc_ValueError, "as_array() of a NULL pointer");
     return nullptr;
   }
-  if (p->length >= 0) {
-    size_t es = p->type->target->byte_size();
-    npy_intp avail = p->length * npy_intp(es ? es : 1);
-    if (nbytes > avail) {
-      Py_DECREF(descr);
-      PyErr_Format(PyExc_ValueError, "as_array(): %zd bytes requested, the pointer has %zd",
-                   Py_ssize_t(nbytes), Py_ssize_t(avail));
-      return nullptr;
-    }
+  if (p->addr && !in_bounds(p, 0, size_t(nbytes))) {
+    Py_DECREF(descr);
+    PyErr_Format(PyExc_IndexError, "as_array(): %zd bytes asked of pointer '%s': %s", Py_ssize_t(nbytes),
+                 p->type->str().c_str(), bound_text(p).c_str());
+    return nullptr;
   }
   int flags = NPY_ARRAY_CARRAY;
-  if (p->type->target->is_const()) flags &= ~NPY_ARRAY_WRITEABLE;
+  if (p->type->target->is_const() || p->span.readonly) flags &= ~NPY_ARRAY_WRITEABLE;
   PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, int(dims.size()), dims.data(), nullptr,
                                        p->addr, flags, nullptr);
   if (!arr) return nullptr;
@@ -262,6 +413,8 @@ static PyNumberMethods pointer_as_number = [] {
   PyNumberMethods m{};
   m.nb_bool = pointer_bool;
   m.nb_int = pointer_int;
+  m.nb_add = pointer_add;
+  m.nb_subtract = pointer_sub;
   return m;
 }();
 
@@ -294,7 +447,10 @@ PyTypeObject PointerType = [] {
   t.tp_iter = pointer_iter;
   t.tp_methods = pointer_methods;
   t.tp_getset = pointer_getset;
-  t.tp_flags = Py_TPFLAGS_DEFAULT;
+  t.tp_traverse = pointer_traverse;
+  t.tp_clear = pointer_clear;
+  t.tp_weaklistoffset = offsetof(PointerObject, weakrefs);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
   t.tp_doc = "A typed C address. p[i] reads and p[i] = v writes element i of the pointee type; "
              "NULL is falsy.";
   return t;

@@ -236,6 +236,8 @@ PyObject *make_record(const CType *t, const void *src) {
   size_t size = t->byte_size();
   r->type = strip(t);
   r->owner = nullptr;
+  r->keeps = nullptr;
+  r->weakrefs = nullptr;
   r->data = alloc_aligned(size, t->alignment());
   if (!r->data) {
     r->owns = false;
@@ -243,12 +245,15 @@ PyObject *make_record(const CType *t, const void *src) {
     return PyErr_NoMemory();
   }
   r->owns = true;
+  r->span = Span::of(r->data, size);
+  r->keeps = nullptr;
+  r->weakrefs = nullptr;
   if (src) memcpy(r->data, src, size);
   PyObject_GC_Track(r);
   return (PyObject *)r;
 }
 
-PyObject *make_record_view(const CType *t, void *data, PyObject *owner) {
+PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span) {
   auto *r = PyObject_GC_New(RecordObject, &RecordType);
   if (!r) return nullptr;
   r->type = strip(t);
@@ -256,26 +261,40 @@ PyObject *make_record_view(const CType *t, void *data, PyObject *owner) {
   r->owner = owner;
   Py_XINCREF(owner);
   r->owns = false;
+  r->span = span;
+  r->keeps = nullptr;
+  r->weakrefs = nullptr;
   PyObject_GC_Track(r);
   return (PyObject *)r;
 }
 
 static int record_traverse(PyObject *self, visitproc visit, void *arg) {
   Py_VISIT(((RecordObject *)self)->owner);
-  return 0;
+  return traverse_keeps(((RecordObject *)self)->keeps, visit, arg);
 }
 
 static int record_clear(PyObject *self) {
-  Py_CLEAR(((RecordObject *)self)->owner);
+  auto *r = (RecordObject *)self;
+  Keeps *k = r->keeps;
+  r->keeps = nullptr;
+  free_keeps(k);
+  Py_CLEAR(r->owner);
   return 0;
 }
 
 static void record_dealloc(PyObject *self) {
   auto *r = (RecordObject *)self;
   PyObject_GC_UnTrack(self);
+  if (r->weakrefs) PyObject_ClearWeakRefs(self);
   record_clear(self);
   if (r->owns) free_aligned(r->data);
   PyObject_GC_Del(self);
+}
+
+// An array of pointers (or of records holding them) is read as a Pointer to its first
+// element, so that its elements come back with what their stores kept.
+static bool decays_to_pointer(const CType *leaf) {
+  return leaf->kind == Kind::Pointer || (leaf->kind == Kind::Record && holds_pointers(leaf));
 }
 
 // The value of a member at `p` (a view for records and arrays, which stay in place).
@@ -289,7 +308,8 @@ static PyObject *get_member(RecordObject *r, const Record::Field *f, char *p) {
       return PyLong_FromLongLong(int64_t(v | (~uint64_t(0) << f->bit_width)));
     return base->is_signed ? PyLong_FromLongLong(int64_t(v)) : PyLong_FromUnsignedLongLong(v);
   }
-  if (t->kind == Kind::Record) return make_record_view(t, p, (PyObject *)r);
+  PyObject *home = home_of((PyObject *)r);
+  if (t->kind == Kind::Record) return make_record_view(t, p, home, r->span);
   if (t->kind == Kind::Array) {
     const CType *e = t;
     std::vector<npy_intp> shape;
@@ -299,10 +319,12 @@ static PyObject *get_member(RecordObject *r, const Record::Field *f, char *p) {
     }
     if (e->kind == Kind::Int && e->size == 1 && strip(e)->name == "char" && shape.size() == 1)
       return PyBytes_FromStringAndSize(p, Py_ssize_t(strnlen(p, size_t(shape[0]))));
+    if (decays_to_pointer(e)) return load_c(t, p, home, r->span);
     PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
     if (!d) return nullptr;
+    int flags = r->span.readonly ? NPY_ARRAY_CARRAY_RO : NPY_ARRAY_CARRAY;
     PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, d, int(shape.size()), shape.data(), nullptr, p,
-                                         NPY_ARRAY_CARRAY, nullptr);
+                                         flags, nullptr);
     if (!arr) return nullptr;
     Py_INCREF(r);
     if (PyArray_SetBaseObject((PyArrayObject *)arr, (PyObject *)r) < 0) {
@@ -311,10 +333,59 @@ static PyObject *get_member(RecordObject *r, const Record::Field *f, char *p) {
     }
     return arr;
   }
-  return load_c(t, p, (PyObject *)r);
+  return load_c(t, p, home, r->span);
 }
 
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w);
+
+// Writes into zeroed staging memory first, which keeps what its pointers need, so that a
+// failure leaves p as it was; then the bytes and what they keep move to p.
+template <class Fill>
+static bool staged(const CType *t, char *p, const Where &w, Fill fill) {
+  size_t size = t->byte_size();
+  char *mem = alloc_aligned(size, t->alignment());
+  if (!mem) return PyErr_NoMemory(), false;
+  PyObject *stage = make_pointer(mem, TypeTable::get().pointer(t), nullptr, 1);
+  if (!stage) return free_aligned(mem), false;
+  ((PointerObject *)stage)->owns_memory = true;
+  Where ws = w;
+  ws.home = stage, ws.holds = nullptr;
+  bool ok = fill(mem, ws) && can_take_stored(stage, mem, size, w, stage);
+  if (ok) {
+    memcpy(p, mem, size);
+    take_stored(stage, mem, p, size, w);
+  }
+  Py_DECREF(stage);
+  return ok;
+}
+
+// The elements of an array that holds pointers, from a list or tuple of them, each
+// stored (and kept) as a single one would be.
+static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
+  if (!PyList_Check(v) && !PyTuple_Check(v))
+    return PyErr_Format(PyExc_TypeError, "%s: expected a list of %zu values for '%s', got %s", w.str().c_str(),
+                        t->length, t->str().c_str(), describe(v).c_str()), false;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+  if (size_t(n) > t->length)
+    return PyErr_Format(PyExc_ValueError, "%s: %zd values for '%s'", w.str().c_str(), n, t->str().c_str()), false;
+  PyObject *items = PySequence_Tuple(v);   // a snapshot: the list may change while its items convert
+  if (!items) return false;
+  bool ok = staged(t, p, w, [&](char *mem, const Where &ws) {
+    const CType *e = t->target;
+    size_t es = e->byte_size();
+    for (Py_ssize_t i = 0; i < n; i++) {
+      std::string where = w.str() + " element " + std::to_string(i);
+      Where wi = ws.inner(where.c_str());
+      PyObject *item = PyTuple_GET_ITEM(items, i);
+      bool done = e->kind == Kind::Array ? set_elements(e, mem + size_t(i) * es, item, wi)
+                                         : store_c(e, mem + size_t(i) * es, item, wi);
+      if (!done) return false;
+    }
+    return true;
+  });
+  Py_DECREF(items);
+  return ok;
+}
 
 static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where &w) {
   const CType *t = f->type;
@@ -345,6 +416,7 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
                      w.str().c_str(), lo, hi, bw, v);
       return false;
     }
+    forget_stored(w.home, p, p + (f->bit_offset + bw + 7) / 8);
     write_bits(p, f->bit_offset, bw, bits);
     return true;
   }
@@ -361,17 +433,19 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
                      t->str().c_str());
         return false;
       }
+      forget_stored(w.home, p, p + size);
       memset(p, 0, size);
       memcpy(p, s, size_t(n));
       return true;
     }
+    if (holds_pointers(e)) return set_elements(t, p, v, w);
     // Any array-like of the right shape, converted with NumPy's safe casting.
     PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
     if (!d) return false;
     PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(v, d, 0, 0, NPY_ARRAY_CARRAY, nullptr);
     if (!src) return false;
     bool ok = size_t(PyArray_NBYTES(src)) == size;
-    if (ok) memcpy(p, PyArray_DATA(src), size);
+    if (ok) forget_stored(w.home, p, p + size), memcpy(p, PyArray_DATA(src), size);
     else PyErr_Format(PyExc_ValueError, "%s: expected %zu bytes of elements for '%s', got an array of shape with %zd bytes",
                       w.str().c_str(), size, t->str().c_str(), Py_ssize_t(PyArray_NBYTES(src)));
     Py_DECREF(src);
@@ -396,7 +470,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
   }
   for (Py_ssize_t i = 0; i < n; i++) {
     std::string where = w.str() + " field '" + fields[size_t(i)].first->name + "'";
-    Where fw{nullptr, -1, where.c_str()};
+    Where fw = w.inner(where.c_str());
     if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw))
       return false;
   }
@@ -413,7 +487,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
         return false;
       }
       std::string where = w.str() + " field '" + name + "'";
-      Where fw{nullptr, -1, where.c_str()};
+      Where fw = w.inner(where.c_str());
       if (!set_member(f, p + off, value, fw)) return false;
     }
   }
@@ -424,6 +498,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
 // field values, or a dict of them.
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   t = strip(t);
+  size_t size = t->byte_size();
   if (is_record(v)) {
     auto *r = (RecordObject *)v;
     if (r->type->record != t->record) {
@@ -431,7 +506,10 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
                    r->type->str().c_str());
       return false;
     }
-    memmove(p, r->data, t->byte_size());
+    PyObject *src_home = home_of(v);
+    if (!can_take_stored(src_home, r->data, size, w, v)) return false;
+    memmove(p, r->data, size);
+    take_stored(src_home, r->data, p, size, w);   // a copy keeps what the original keeps
     return true;
   }
   bool is_seq = PyTuple_Check(v) || PyList_Check(v), is_dict = PyDict_Check(v);
@@ -440,12 +518,19 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
                  w.str().c_str(), t->str().c_str(), describe(v).c_str());
     return false;
   }
-  std::vector<char> tmp(t->byte_size(), 0);   // all or nothing: p changes only on success
-  PyObject *args = is_seq ? PySequence_Tuple(v) : nullptr;
-  if (is_seq && !args) return false;
-  bool ok = init_record(t, tmp.data(), args, is_dict ? v : nullptr, w);
+  // snapshots: the values may change the container while they convert
+  PyObject *args = is_seq ? PySequence_Tuple(v) : nullptr, *kwargs = is_dict ? PyDict_Copy(v) : nullptr;
+  if (!args && !kwargs) return false;
+  bool ok;
+  if (holds_pointers(t)) {
+    ok = staged(t, p, w, [&](char *mem, const Where &ws) { return init_record(t, mem, args, kwargs, ws); });
+  } else {
+    std::vector<char> tmp(size, 0);   // all or nothing: p changes only on success
+    ok = init_record(t, tmp.data(), args, kwargs, w);
+    if (ok) forget_stored(w.home, p, p + size), memcpy(p, tmp.data(), size);
+  }
   Py_XDECREF(args);
-  if (ok) memcpy(p, tmp.data(), tmp.size());
+  Py_XDECREF(kwargs);
   return ok;
 }
 
@@ -474,7 +559,18 @@ static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
     return -1;
   }
   std::string where = "field '" + std::string(n) + "' of '" + r->type->str() + "'";
+  if (r->span.readonly) {
+    PyErr_Format(PyExc_TypeError, "cannot set %s: the value views read-only memory (%s)", where.c_str(),
+                 describe_memory(r->owner, r->span).c_str());
+    return -1;
+  }
+  if (f->type->is_const()) {   // as in C: initialised when the value is made, not assigned
+    PyErr_Format(PyExc_TypeError, "cannot set %s: it is const ('%s'); give it when the value is made",
+                 where.c_str(), f->type->str().c_str());
+    return -1;
+  }
   Where w{nullptr, -1, where.c_str()};
+  w.home = home_of(self);
   return set_member(f, r->data + off, v, w) ? 0 : -1;
 }
 
@@ -522,7 +618,7 @@ static PyObject *record_dir(PyObject *self, PyObject *) {
 // The value's memory as a writable buffer of bytes: memoryview(v), np.frombuffer(v, ...).
 static int record_getbuffer(PyObject *self, Py_buffer *view, int flags) {
   auto *r = (RecordObject *)self;
-  return PyBuffer_FillInfo(view, self, r->data, Py_ssize_t(r->type->byte_size()), 0, flags);
+  return PyBuffer_FillInfo(view, self, r->data, Py_ssize_t(r->type->byte_size()), r->span.readonly, flags);
 }
 
 static PyBufferProcs record_as_buffer = {record_getbuffer, nullptr};
@@ -551,6 +647,7 @@ PyTypeObject RecordType = [] {
   t.tp_richcompare = record_richcompare;
   t.tp_traverse = record_traverse;
   t.tp_clear = record_clear;
+  t.tp_weaklistoffset = offsetof(RecordObject, weakrefs);
   t.tp_methods = record_methods;
   t.tp_getset = record_getset;
   t.tp_as_buffer = &record_as_buffer;
@@ -569,6 +666,7 @@ PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs) {
   if (!v) return nullptr;
   std::string where = t->str() + "()";
   Where w{nullptr, -1, where.c_str()};
+  w.home = v;
   if (!init_record(strip(t), ((RecordObject *)v)->data, args, kwargs, w)) {
     Py_DECREF(v);
     return nullptr;

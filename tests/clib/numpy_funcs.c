@@ -5,6 +5,11 @@
 
 double gauss(double x) { return exp(-0.5 * x * x); }
 
+/* gauss over an array by a plain C loop: what a ufunc of gauss must give, bit for bit. */
+void gauss_loop(const double *x, long n, double *y) {
+    for (long i = 0; i < n; i++) y[i] = gauss(x[i]);
+}
+
 float gaussf(float x) { return expf(-0.5f * x * x); }
 
 double hypot3(double x, double y, double z) { return sqrt(x * x + y * y + z * z); }

@@ -179,7 +179,7 @@ static void both_real(const char *sig, void *fn, const std::vector<Val> &args, d
 
 void test_calls() {
 #if defined(__x86_64__) && !defined(_WIN32)
-  const bool stubs = true;    // this ABI has direct stubs
+  const bool stubs = !force_libffi();    // this ABI has direct stubs
 #else
   const bool stubs = false;
 #endif
@@ -348,7 +348,7 @@ static void check_closure(const char *sig, bool direct, int reg_args, W want, A.
 
 void test_closures() {
 #if defined(__x86_64__) && !defined(_WIN32)
-  const bool direct = true;
+  const bool direct = !force_libffi();
 #else
   const bool direct = false;
 #endif
