@@ -61,6 +61,11 @@ def pytest_configure(config):
 # ABI's rules (layouts, classification), `direct` for the direct call stubs and closure
 # entries, which NDFFI_FORCE_LIBFFI=1 also turns off.
 X86_64_SYSV = platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
+AARCH64_LINUX = platform.machine().lower() in ("aarch64", "arm64") and sys.platform.startswith("linux")
+# Plain char is signed on x86 and on Apple's and Microsoft's AArch64, unsigned on
+# AArch64 Linux (AAPCS64) and most other ABIs.
+CHAR_SIGNED = (platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+               or sys.platform in ("darwin", "win32"))
 
 
 def _force_libffi():

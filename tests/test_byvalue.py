@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import ISSUE_DECLS, MORE_DECLS, clib_fixture
+from conftest import CHAR_SIGNED, ISSUE_DECLS, MORE_DECLS, clib_fixture
 
 lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 
@@ -18,11 +18,12 @@ lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 # ---- by value through libffi -----------------------------------------------------------
 
 f32 = lambda x: float(np.float32(x))   # noqa: E731
+char = lambda x: x if CHAR_SIGNED else x % 256   # noqa: E731  (a byte with its top bit set)
 
 ROUND_TRIPS = [
-    ("s1", 1, (-7,)),
-    ("s2", 2, (1, -2)),
-    ("s3", 3, (1, 2, -3)),
+    ("s1", 1, (char(-7),)),
+    ("s2", 2, (1, char(-2))),
+    ("s3", 3, (1, 2, char(-3))),
     ("s4", 4, (f32(1.1),)),
     ("s8", 8, (-3, f32(2.7))),
     ("s16", 16, (1 / 3, -9, f32(0.1))),
@@ -48,7 +49,7 @@ def test_struct_round_trip_by_value(lib, name, size, values):
 
 
 def test_by_value_arguments_seen_by_c(lib):
-    assert lib.s3_sum((1, 2, -3)) == 0
+    assert lib.s3_sum((1, 2, char(-3))) == (0 if CHAR_SIGNED else 256)
     assert lib.s16_sum((0.5, 2, 0.25)) == 2.75
     assert lib.s24_sum((1.5, 2.25, 3)) == 6.75
     assert lib.s32_sum((1, 2, 3, 4.5)) == 10.5
