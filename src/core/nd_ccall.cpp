@@ -59,8 +59,8 @@ ArgSpec arg_spec(const CType *t) {
       if (!u->record->complete)
         throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
       if (!ffi_type_of(u))
-        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform "
-                              "(a packed member out of its alignment, or a union with long double)");
+        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" +
+                              abi::kNotByValue + ")");
       a.conv = Conv::Record;
       a.size = uint32_t(u->byte_size());
       return a;
@@ -77,7 +77,8 @@ static bool has_bitfields(const Record *rec) {
 }
 
 // A struct as libffi sees it: its members in order (an array as that many elements),
-// with the size and alignment of our layout.  Unions and bit-fields go to the ABI file.
+// with the size and alignment of our layout.  Unions and bit-fields go to the ABI file
+// (every record, on an ABI that describes them all).
 static ffi_type *record_ffi_type(const Record *rec) {
   static std::mutex mu;
   static std::unordered_map<const Record *, ffi_type *> made;
@@ -87,7 +88,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
     if (it != made.end()) return it->second;
   }
   ffi_type *ft = nullptr;
-  if (rec->is_union || has_bitfields(rec)) {
+  if (rec->is_union || has_bitfields(rec) || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
   } else {
     std::vector<ffi_type *> elems;
