@@ -55,8 +55,9 @@ test-aarch64: aarch64-deps $(VENV)/bin/cmake
 	$(VENV)/bin/cmake --build $(AARCH64)/ext --target _ndffi
 	rm -rf $(AARCH64)/pkg && mkdir -p $(AARCH64)/pkg && cp -r python/ndffi $(AARCH64)/pkg/
 	cp $(AARCH64)/ext/_ndffi.*.so $(AARCH64)/pkg/ndffi/
-	NDFFI_TEST_CLIB_DIR=$(CURDIR)/$(AARCH64)/clib NDFFI_CACHE_DIR=$(CURDIR)/$(AARCH64)/cache \
-	  $(AARCH64_PY) -m pytest -q -p no:cacheprovider $(AARCH64_TESTS)
+	env -u CC -u CXX PATH="$(CURDIR)/$(AARCH64)/bin:$$PATH" NDFFI_AARCH64_SYSROOT=$(CURDIR)/$(AARCH64)/sysroot \
+	  PKG_CONFIG_LIBDIR=$(CURDIR)/$(AARCH64)/ffi/pkgconfig NDFFI_TEST_CLIB_DIR=$(CURDIR)/$(AARCH64)/clib \
+	  NDFFI_CACHE_DIR=$(CURDIR)/$(AARCH64)/cache $(AARCH64_PY) -m pytest -q -p no:cacheprovider $(AARCH64_TESTS)
 
 $(VENV)/bin/cmake: $(VENV)/bin/python
 	$(PIP) install -q cmake ninja

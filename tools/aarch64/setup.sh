@@ -3,8 +3,9 @@
 #   $DIR/sysroot  Debian's arm64 packages (CPython, its headers, libffi), unpacked as files
 #   $DIR/venv     a virtual environment of that interpreter, with PyPI's aarch64 wheels;
 #                 its bin/python is a host script that starts the interpreter under qemu
-#   $DIR/bin      cc, gcc, c++, g++: the cross compiler (tools/aarch64/cc), first on the
-#                 interpreter's PATH and its $CC/$CXX
+#   $DIR/bin      cc, gcc, c++, g++ (and aarch64-linux-gnu-gcc, -g++): the cross compiler
+#                 as tools/aarch64/cc runs it, which the
+#                 Makefile puts first on the emulated run's PATH
 #   $DIR/ffi      libffi alone (header, library, libffi.pc) for pkg-config in that world
 #   $DIR/pkg      the ndffi package the venv imports (made by make test-aarch64)
 # Debian's packages are fetched with a private apt state (arm64 only, nothing installed
@@ -62,7 +63,7 @@ Libs: -L$DIR/ffi/lib -lffi
 PC
 
 mkdir -p "$DIR/bin"
-for name in cc gcc c++ g++; do ln -sf "$TOOLS/cc" "$DIR/bin/$name"; done
+for name in cc gcc c++ g++ aarch64-linux-gnu-gcc aarch64-linux-gnu-g++; do ln -sf "$TOOLS/cc" "$DIR/bin/$name"; done
 
 if [ "$(cat "$VENV/.complete" 2>/dev/null)" != "$WHEELS" ]; then
   rm -rf "$VENV"
@@ -83,9 +84,11 @@ fi
 rm -f "$VENV"/bin/python*
 cat > "$VENV/bin/python" <<SH
 #!/bin/sh
-export PATH="$DIR/bin:\$PATH" CC="$DIR/bin/cc" CXX="$DIR/bin/c++" PKG_CONFIG_LIBDIR="$DIR/ffi/pkgconfig" \
-  NDFFI_AARCH64_SYSROOT="$SYSROOT"
 exec "$QEMU" -L "$SYSROOT" -0 "\$0" "$SYSROOT/usr/bin/python3.11" "\$@"
 SH
 chmod +x "$VENV/bin/python"
 ln -s python "$VENV/bin/python3"
+# The console script, as pip would write it (the kernel follows a script's interpreter
+# when that is a script too).
+printf '#!%s\nimport sys\nfrom ndffi.__main__ import main\nsys.exit(main())\n' "$VENV/bin/python" > "$VENV/bin/ndffi"
+chmod +x "$VENV/bin/ndffi"
