@@ -11,8 +11,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 DEV_GROUPS  := --group build --group test
 TEST_EXTRAS := headers,dask,numba
 
-.PHONY: demo demo-install test bench bench-callgrind stress fuzz fuzz-deps asan system-deps install \
-  wheel sdist clean
+.PHONY: demo demo-install test test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
+  asan system-deps install wheel sdist clean
 
 demo: demo-install
 	$(PY) -m ndffi demo
@@ -33,6 +33,53 @@ stress: install
 	NDFFI_STRESS=1 $(PY) -m pytest -q -m stress tests
 
 install: $(STAMP)
+
+# The suite on AArch64 under qemu-user (the generic engine: libffi for every call and
+# callback).  The core tests and the extension are cross-compiled with
+# aarch64-linux-gnu-g++ against Debian's arm64 CPython and libffi, unpacked under
+# build/aarch64 by tools/aarch64/setup.sh with PyPI's aarch64 NumPy; the C test
+# libraries are built by the emulated run with the cross compiler.  AARCH64_TESTS picks
+# the test files (default: all of them).
+AARCH64       := build/aarch64
+AARCH64_PY    := $(CURDIR)/$(AARCH64)/venv/bin/python
+AARCH64_TESTS ?= tests
+AARCH64_CMAKE  = $(VENV)/bin/cmake -G Ninja -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja \
+  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/tools/aarch64/toolchain.cmake
+test-aarch64: aarch64-deps $(VENV)/bin/cmake
+	tools/aarch64/setup.sh $(AARCH64) $(PY)
+	$(AARCH64_CMAKE) -S . -B $(AARCH64)/core -DNDFFI_CORE_TESTS=ON >/dev/null
+	$(VENV)/bin/cmake --build $(AARCH64)/core --target core_tests
+	qemu-aarch64 -L $(AARCH64)/sysroot $(AARCH64)/core/core_tests | tail -1
+	$(AARCH64_CMAKE) -S . -B $(AARCH64)/ext -DNDFFI_PYTHON=ON -DPython_EXECUTABLE=$(AARCH64_PY) \
+	  -DPython_INCLUDE_DIR="$$($(AARCH64_PY) -c 'import sysconfig; print(sysconfig.get_path("include"))')" \
+	  -DPython_NumPy_INCLUDE_DIR="$$($(AARCH64_PY) -c 'import numpy; print(numpy.get_include())')" >/dev/null
+	$(VENV)/bin/cmake --build $(AARCH64)/ext --target _ndffi
+	rm -rf $(AARCH64)/pkg && mkdir -p $(AARCH64)/pkg && cp -r python/ndffi $(AARCH64)/pkg/
+	cp $(AARCH64)/ext/_ndffi.*.so $(AARCH64)/pkg/ndffi/
+	env -u CC -u CXX PATH="$(CURDIR)/$(AARCH64)/bin:$$PATH" NDFFI_AARCH64_SYSROOT=$(CURDIR)/$(AARCH64)/sysroot \
+	  PKG_CONFIG_LIBDIR=$(CURDIR)/$(AARCH64)/ffi/pkgconfig NDFFI_TEST_CLIB_DIR=$(CURDIR)/$(AARCH64)/clib \
+	  NDFFI_CACHE_DIR=$(CURDIR)/$(AARCH64)/cache $(AARCH64_PY) -m pytest -q -p no:cacheprovider $(AARCH64_TESTS)
+
+$(VENV)/bin/cmake: $(VENV)/bin/python
+	$(PIP) install -q cmake ninja
+
+# The cross compiler and qemu-user; as root on Debian/Ubuntu they are installed.
+aarch64-deps:
+	@missing=""; \
+	command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || missing="$$missing g++-aarch64-linux-gnu"; \
+	command -v qemu-aarch64 >/dev/null 2>&1 || missing="$$missing qemu-user"; \
+	command -v dpkg-deb >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || \
+	  { echo "make test-aarch64 takes Debian's arm64 packages: it needs apt-get and dpkg-deb"; exit 1; }; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "make test-aarch64 needs these system packages:$$missing"; \
+	    echo "install them (Debian/Ubuntu: sudo apt-get install$$missing) and run make again"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the
 # extension, in its own venv; the runtime is preloaded into the interpreter and

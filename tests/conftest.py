@@ -15,7 +15,8 @@ import pytest
 
 TESTS_DIR = pathlib.Path(__file__).resolve().parent
 CLIB_SRC = TESTS_DIR / "clib"
-CLIB_DIR = CLIB_SRC / "build"
+# A run for another machine (make test-aarch64) builds its own copies elsewhere.
+CLIB_DIR = pathlib.Path(os.environ.get("NDFFI_TEST_CLIB_DIR") or CLIB_SRC / "build")
 
 
 def _load_clib_builder():
@@ -60,6 +61,15 @@ def pytest_configure(config):
 # ABI's rules (layouts, classification), `direct` for the direct call stubs and closure
 # entries, which NDFFI_FORCE_LIBFFI=1 also turns off.
 X86_64_SYSV = platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
+AARCH64_LINUX = platform.machine().lower() in ("aarch64", "arm64") and sys.platform.startswith("linux")
+# Unions and bit-fields by value need the ABI file's own classification (libffi has no
+# unions): x86-64 System V and AArch64 Linux have one.
+classified = pytest.mark.skipif(not (X86_64_SYSV or AARCH64_LINUX),
+                                reason="unions and bit-fields by value: no classification for this ABI")
+# Plain char is signed on x86 and on Apple's and Microsoft's AArch64, unsigned on
+# AArch64 Linux (AAPCS64) and most other ABIs.
+CHAR_SIGNED = (platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+               or sys.platform in ("darwin", "win32"))
 
 
 def _force_libffi():

@@ -11,7 +11,6 @@ computed in Python with C's wrap-around and rounding rules.
 
 import ctypes
 import os
-import platform
 import random
 import shutil
 import struct
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import X86_64_SYSV
+from conftest import CHAR_SIGNED, X86_64_SYSV
 
 SEED = 1729
 N_FUNCS = 150          # 0..8 parameters
@@ -31,7 +30,6 @@ CALLS_PER_FUNC = 4
 
 LONG = ctypes.sizeof(ctypes.c_long)
 PTR = ctypes.sizeof(ctypes.c_void_p)
-CHAR_SIGNED = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 # C type -> (class, size, signed)
 TYPES = {

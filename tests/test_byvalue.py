@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import ISSUE_DECLS, MORE_DECLS, clib_fixture
+from conftest import AARCH64_LINUX, CHAR_SIGNED, ISSUE_DECLS, MORE_DECLS, classified, clib_fixture
 
 lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 
@@ -18,11 +18,12 @@ lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 # ---- by value through libffi -----------------------------------------------------------
 
 f32 = lambda x: float(np.float32(x))   # noqa: E731
+char = lambda x: x if CHAR_SIGNED else x % 256   # noqa: E731  (a byte with its top bit set)
 
 ROUND_TRIPS = [
-    ("s1", 1, (-7,)),
-    ("s2", 2, (1, -2)),
-    ("s3", 3, (1, 2, -3)),
+    ("s1", 1, (char(-7),)),
+    ("s2", 2, (1, char(-2))),
+    ("s3", 3, (1, 2, char(-3))),
     ("s4", 4, (f32(1.1),)),
     ("s8", 8, (-3, f32(2.7))),
     ("s16", 16, (1 / 3, -9, f32(0.1))),
@@ -48,7 +49,7 @@ def test_struct_round_trip_by_value(lib, name, size, values):
 
 
 def test_by_value_arguments_seen_by_c(lib):
-    assert lib.s3_sum((1, 2, -3)) == 0
+    assert lib.s3_sum((1, 2, char(-3))) == (0 if CHAR_SIGNED else 256)
     assert lib.s16_sum((0.5, 2, 0.25)) == 2.75
     assert lib.s24_sum((1.5, 2.25, 3)) == 6.75
     assert lib.s32_sum((1, 2, 3, 4.5)) == 10.5
@@ -59,7 +60,7 @@ def test_by_value_arguments_seen_by_c(lib):
     assert lib.vadd((1, 2), {"x": 3, "y": 4}) == lib.types.vec2(4, 6)
 
 
-@pytest.mark.x86_64                     # unions by value: classified by the ABI file
+@classified                             # unions by value: classified by the ABI file
 def test_nested_and_union_round_trips(lib):
     assert lib.round_nested.direct is False and lib.round_u8.direct is False
     n = lib.types.nested((1.25, -2.5), -17)
@@ -86,7 +87,8 @@ def test_nested_and_union_round_trips(lib):
 
 
 # Unions and structs with bit-fields are classified by ndffi (libffi has no unions): one
-# case per class of the SysV eightbytes, checked by a round trip and by C reading them.
+# case per class of the SysV eightbytes (on AArch64: HFAs of floats and of doubles, general
+# registers, by reference), checked by a round trip and by C reading them.
 CLASSIFIED = [
     ("uf", {"d": 1 / 3}, "d", None),
     ("uf", {"f": f32(1.1)}, "f", None),
@@ -103,7 +105,7 @@ CLASSIFIED = [
 ]
 
 
-@pytest.mark.x86_64
+@classified
 @pytest.mark.parametrize("name, init, member, check", CLASSIFIED,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSIFIED)])
 def test_classified_round_trip(lib, name, init, member, check):
@@ -127,7 +129,7 @@ def test_classified_round_trip(lib, name, init, member, check):
         assert getattr(lib, check[0])(init) == check[1]
 
 
-@pytest.mark.x86_64
+@classified
 def test_mixed_by_value_arguments(lib):
     # Ten arguments: integer and SSE registers run out part way, the rest go on the stack.
     got = lib.mixed_args({"d": 1.0}, 2, {"f": [3, 0, 0, 4]}, 5.0, (6, 7, 8.0), {"s": (9, 10)},
@@ -143,10 +145,11 @@ def test_long_double_records_by_value(lib):
         lib.round_uld({"l": 77})
 
 
-@pytest.mark.x86_64
+@classified
 def test_long_double_struct_result(lib):
     # A struct of one long double classifies X87 and comes back in st(0), where libffi 3.4
     # looks in memory (ctypes gets NaN): ndffi describes the result as a long double.
+    # (On AArch64 it is an HFA of one quad, in q0.)
     assert lib.round_sld((1.5,)).x == 1.5
     assert lib.round_sld({"x": -2.0 ** -70}).x == -2.0 ** -70
     assert lib.make_sld_nested(0.75).inner[0]["x"] == 0.75  # a NumPy record
@@ -156,13 +159,16 @@ def test_long_double_struct_result(lib):
 
 
 def test_packed_struct_by_value(lib):
+    if AARCH64_LINUX:   # its memory image in two general registers, whatever its members
+        assert lib.packed_byval((1, 2.5)) == 3.5
+        return
     # A double out of its alignment makes the struct MEMORY class in the SysV ABI;
     # ndffi refuses it rather than pass it in registers.
     with pytest.raises(TypeError, match="'struct packed' cannot be passed by value"):
         lib.packed_byval((1, 2.5))
 
 
-@pytest.mark.x86_64
+@classified
 def test_bitfield_struct_by_value(lib):
     f = lib.make_flags(1, 5, -7)
     assert (f.ready, f.mode, f.level) == (1, 5, -7)
@@ -227,3 +233,29 @@ def test_struct_pointer_arguments(lib):
     assert lib.packed_d(p) == 2.5
     with pytest.raises(TypeError):
         lib.vdot(lib.types.s16(), b)
+
+
+AL16_DECLS = """
+    typedef struct { _Alignas(16) long a; long b; } al16m;
+    typedef struct { long a, b; } __attribute__((aligned(16))) al16r;
+    typedef struct { double d; } __attribute__((aligned(16))) al16d;
+    long al16m_after_int(int x, al16m s);
+    long al16r_on_stack(long a, long b, long c, long d, long e, long f, long g, long h, int i, al16r s);
+    double al16d_pair(double x, al16d a, al16d b);
+"""
+
+
+def test_records_aligned_to_16(clib_dir):
+    lib = ndffi.load("libstructs", clib_dir).cdef(AL16_DECLS)
+    calls = [("al16m_after_int", (3, (4, 5)), 3045),
+             ("al16r_on_stack", (1, 2, 3, 4, 5, 6, 7, 8, 3, (4, 5)), 36 + 345),
+             ("al16d_pair", (1.0, (2.0,), (3.0,)), 123.0)]
+    for name, args, want in calls:
+        if AARCH64_LINUX:
+            # AAPCS64 starts the first at an even register, which libffi does not; GCC places
+            # the others by their members' alignment, which the type model does not keep.
+            # Refused, never passed wrongly.
+            with pytest.raises(TypeError, match=f"cannot call '.*{name}.*' cannot be passed by value"):
+                getattr(lib, name)(*args)
+        else:
+            assert getattr(lib, name)(*args) == want

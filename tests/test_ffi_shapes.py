@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import CLIB_SRC, _clib_builder
+from conftest import CLIB_SRC, _clib_builder, classified
 
 SOURCE = CLIB_SRC / "ffi_shapes.c"
 LD = np.longdouble
@@ -37,7 +37,7 @@ SHAPES = [n for n in _NAMES if n + "_via" in _NAMES and not n.startswith("va_")]
 
 def _classified(t):
     """Whether passing t by value needs the ABI file's own classification (a union or a
-    bit-field inside), which only x86-64 System V has."""
+    bit-field inside), which x86-64 System V and AArch64 Linux have."""
     if t.kind == "union":
         return True
     if t.kind == "array":
@@ -49,7 +49,7 @@ def _params(names):
     out = []
     for n in names:
         ftype = _NS.decl(n)[2]
-        marks = [pytest.mark.x86_64] if any(map(_classified, ftype.params + (ftype.item,))) else []
+        marks = [classified] if any(map(_classified, ftype.params + (ftype.item,))) else []
         out.append(pytest.param(n, marks=marks))
     return out
 
@@ -74,8 +74,10 @@ def leaves(t, value):
     (a tuple we built, a StructValue, a record of a NumPy array...)."""
     if t.kind == "struct":
         out = []
-        for i, (name, ft, _, bits) in enumerate(t.fields):
+        for i, (name, ft, off, bits) in enumerate(t.fields):
             v = _member(value, name, i)
+            if isinstance(v, bytes) and isinstance(value, ndffi.StructValue):
+                v = bytes(value)[off:off + ft.size]   # the field reads up to its first NUL
             out += [(ft, bits, v)] if bits else leaves(ft, v)
         return out
     if t.kind == "array":

@@ -101,7 +101,7 @@ def test_single_directory_instead_of_a_sequence(clib_dir, libfoo, opener):
 
 def test_relative_directory_is_relative_to_cwd(clib_dir, libfoo, opener, monkeypatch):
     monkeypatch.chdir(os.path.dirname(clib_dir))
-    handle, resolved = open_library("libfoo", ["build"], opener)
+    handle, resolved = open_library("libfoo", [os.path.basename(clib_dir)], opener)
     assert resolved == libfoo
     _works_as_foo(handle)
 
@@ -179,7 +179,7 @@ def test_absolute_path(libfoo, opener):
 
 def test_relative_path_with_separator(clib_dir, libfoo, opener, monkeypatch):
     monkeypatch.chdir(os.path.dirname(clib_dir))
-    handle, resolved = open_library(os.path.join("build", "libfoo.so"), [], opener)
+    handle, resolved = open_library(os.path.join(os.path.basename(clib_dir), "libfoo.so"), [], opener)
     assert resolved == libfoo
     _works_as_foo(handle)
 

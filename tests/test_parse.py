@@ -8,16 +8,15 @@ C spelling of the model (typedef names resolved, top-level parameter qualifiers 
 """
 
 import ctypes
-import platform
 
 import pytest
 
 import ndffi
+from conftest import CHAR_SIGNED
 
 LONG = ctypes.sizeof(ctypes.c_long)
 PTR = ctypes.sizeof(ctypes.c_void_p)
 LONGDOUBLE = ctypes.sizeof(ctypes.c_longdouble)
-CHAR_SIGNED = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 
 def cdef(text):

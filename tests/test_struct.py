@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import ISSUE_DECLS, MORE_DECLS, clib_fixture
+from conftest import CHAR_SIGNED, ISSUE_DECLS, MORE_DECLS, clib_fixture
 
 lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 
@@ -350,7 +350,7 @@ def test_packed_struct(lib):
     P = lib.types["struct packed"]
     assert P.size == 9 and P.alignment == 1
     assert [(f[0], f[2]) for f in P.fields] == [("c", 0), ("d", 1)]
-    assert P.dtype == np.dtype({"names": ["c", "d"], "formats": ["i1", "<f8"], "offsets": [0, 1],
+    assert P.dtype == np.dtype({"names": ["c", "d"], "formats": ["i1" if CHAR_SIGNED else "u1", "<f8"], "offsets": [0, 1],
                                 "itemsize": 9})
     recs = np.zeros(2, P.dtype)
     recs["d"] = [1.25, 2.5]

@@ -17,8 +17,20 @@ DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const Arg
                        uint32_t *storage);
 
 // The libffi type of a union, or of a struct with bit-fields (which libffi cannot
-// describe by members), classified by this ABI's rules; nullptr if not supported.
+// describe by members), classified by this ABI's rules; nullptr if not supported.  Where
+// kDescribesEveryRecord, it is asked for every struct as well (AArch64, whose libffi
+// takes a struct's alignment and HFA-ness from a description by members that GCC's
+// rules contradict).
 ffi_type *aggregate_ffi_type(const Record *rec);
+#if defined(__aarch64__) && defined(__linux__)
+inline constexpr bool kDescribesEveryRecord = true;
+inline constexpr const char *kNotByValue =
+    "a record of at most 16 bytes aligned to 16 that is no HFA, which libffi passes in the "
+    "wrong registers, or one over-aligned by an attribute";
+#else
+inline constexpr bool kDescribesEveryRecord = false;
+inline constexpr const char *kNotByValue = "a packed member out of its alignment, or a union with long double";
+#endif
 
 // One argument as libffi is handed it: its libffi type, and where in the call's storage
 // its value is, as (index of the C argument, byte offset within that argument's slot).

@@ -1,5 +1,6 @@
-// Platforms without a direct-call file of their own: libffi makes every call.
-#if !(defined(__x86_64__) && !defined(_WIN32))
+// Platforms without a file of their own (nd_abi_x64_sysv.cpp, nd_abi_aarch64.cpp): libffi
+// makes every call and describes every struct by its members.
+#if !(defined(__x86_64__) && !defined(_WIN32)) && !(defined(__aarch64__) && defined(__linux__))
 #include "nd_abi.h"
 
 namespace ndffi::abi {

@@ -60,8 +60,8 @@ ArgSpec arg_spec(const CType *t) {
       if (!u->record->complete)
         throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
       if (!ffi_type_of(u))
-        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform "
-                              "(a packed member out of its alignment, or a union with long double)");
+        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" +
+                              abi::kNotByValue + ")");
       a.conv = Conv::Record;
       a.size = uint32_t(u->byte_size());
       return a;
@@ -115,7 +115,7 @@ static ffi_type *new_struct_type(const Record *rec, const std::vector<ffi_type *
 // puts every one where the layout has it (so that libffi's own walks of the type, which
 // recurse per nested struct on every call, stay one level deep however deeply structs
 // nest); else its members in order (an array as that many elements).  Unions and
-// bit-fields go to the ABI file.
+// bit-fields go to the ABI file (every record, on an ABI that describes them all).
 static ffi_type *record_ffi_type(const Record *rec) {
   static std::mutex mu;
   static std::unordered_map<const Record *, ffi_type *> made;
@@ -129,7 +129,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
                           " levels deep is too deep for the stack of this thread to pass by value");
   ffi_type *ft = nullptr;
   std::vector<std::pair<ffi_type *, size_t>> leaves;
-  if (rec->is_union || has_bitfields(rec)) {
+  if (rec->is_union || has_bitfields(rec) || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
   } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
     std::vector<ffi_type *> elems;

@@ -130,3 +130,14 @@ double mixed_args(uf a, int i, uf16 b, double d, bfd c, umix e, usse f, bfs g, d
          + (g.a + g.f) + h + (k.a + k.d);
 }
 double packed_byval(struct packed p) { return p.d + p.c; }
+
+/* Records aligned to 16 by a member's attribute, by their own, and an aligned one-double
+   struct (padded, so no HFA on AArch64): after an int, on the stack, in pairs. */
+typedef struct { _Alignas(16) long a; long b; } al16m;
+typedef struct { long a, b; } __attribute__((aligned(16))) al16r;
+typedef struct { double d; } __attribute__((aligned(16))) al16d;
+long al16m_after_int(int x, al16m s) { return x * 1000 + s.a * 10 + s.b; }
+long al16r_on_stack(long a, long b, long c, long d, long e, long f, long g, long h, int i, al16r s) {
+  return a + b + c + d + e + f + g + h + i * 100 + s.a * 10 + s.b;
+}
+double al16d_pair(double x, al16d a, al16d b) { return x * 100 + a.d * 10 + b.d; }

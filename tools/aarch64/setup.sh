@@ -1,0 +1,94 @@
+#!/bin/sh
+# An AArch64 world for running ndffi's tests under qemu-aarch64, all of it in one directory:
+#   $DIR/sysroot  Debian's arm64 packages (CPython, its headers, libffi), unpacked as files
+#   $DIR/venv     a virtual environment of that interpreter, with PyPI's aarch64 wheels;
+#                 its bin/python is a host script that starts the interpreter under qemu
+#   $DIR/bin      cc, gcc, c++, g++ (and aarch64-linux-gnu-gcc, -g++): the cross compiler
+#                 as tools/aarch64/cc runs it, which the
+#                 Makefile puts first on the emulated run's PATH
+#   $DIR/ffi      libffi alone (header, library, libffi.pc) for pkg-config in that world
+#   $DIR/pkg      the ndffi package the venv imports (made by make test-aarch64)
+# Debian's packages are fetched with a private apt state (arm64 only, nothing installed
+# on this system), so no root is needed here.  Usage: setup.sh DIR HOST_PYTHON
+set -eu
+DIR=$(mkdir -p "$1" && cd "$1" && pwd)
+HOST_PY=$2
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+APT="$DIR/apt"
+SYSROOT="$DIR/sysroot"
+VENV="$DIR/venv"
+SITE="$VENV/lib/python3.11/site-packages"
+# CPython and what ndffi and NumPy link against; apt adds their dependencies (libc6 ...).
+DEBS="python3.11-minimal libpython3.11-stdlib libpython3.11-dev libffi-dev libstdc++6"
+# What the tests import: the Makefile's DEV_DEPS less the build tools and atheris (which
+# has no aarch64 wheel), as PyPI's aarch64 wheels where a package is compiled.
+WHEELS="numpy>=2.0 pytest>=7.4 hypothesis>=6.90 nanobind>=2.4 dask[array]>=2024.1 distributed>=2024.1
+  libclang>=16 mypy>=1.5 cffi>=1.17 pybind11>=2.12 setuptools"
+QEMU=$(command -v qemu-aarch64) || { echo "qemu-aarch64 not found (Debian: qemu-user)"; exit 1; }
+
+# Each part is made again when its list changes.
+if [ "$(cat "$SYSROOT/.complete" 2>/dev/null)" != "$DEBS" ]; then
+  rm -rf "$APT" "$SYSROOT"
+  mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$SYSROOT"
+  : > "$APT/status"
+  cat > "$APT/apt.conf" <<CONF
+APT::Architecture "arm64";
+APT::Architectures { "arm64"; };
+APT::Install-Recommends "false";
+Dir::State "$APT";
+Dir::State::lists "$APT/lists";
+Dir::State::status "$APT/status";
+Dir::Cache "$APT";
+Dir::Cache::archives "$APT/archives";
+Debug::NoLocking "true";
+CONF
+  echo "fetching Debian's arm64 packages: $DEBS (and their dependencies)"
+  APT_CONFIG="$APT/apt.conf" apt-get update -qq
+  APT_CONFIG="$APT/apt.conf" apt-get install -qq -y --download-only $DEBS >/dev/null
+  for deb in "$APT"/archives/*.deb; do dpkg-deb -x "$deb" "$SYSROOT"; done
+  echo "$DEBS" > "$SYSROOT/.complete"
+fi
+
+# libffi on its own: the sysroot's include directory would put its C library's headers
+# before the cross compiler's.
+rm -rf "$DIR/ffi" && mkdir -p "$DIR/ffi/include" "$DIR/ffi/lib" "$DIR/ffi/pkgconfig"
+ln -s "$SYSROOT"/usr/include/aarch64-linux-gnu/ffi*.h "$DIR/ffi/include/"
+ln -s "$SYSROOT"/usr/lib/aarch64-linux-gnu/libffi.so.8 "$DIR/ffi/lib/libffi.so"
+cat > "$DIR/ffi/pkgconfig/libffi.pc" <<PC
+Name: libffi
+Description: libffi of the arm64 sysroot
+Version: 3.4.4
+Cflags: -I$DIR/ffi/include
+Libs: -L$DIR/ffi/lib -lffi
+PC
+
+mkdir -p "$DIR/bin"
+for name in cc gcc c++ g++ aarch64-linux-gnu-gcc aarch64-linux-gnu-g++; do ln -sf "$TOOLS/cc" "$DIR/bin/$name"; done
+
+if [ "$(cat "$VENV/.complete" 2>/dev/null)" != "$WHEELS" ]; then
+  rm -rf "$VENV"
+  "$QEMU" -L "$SYSROOT" "$SYSROOT/usr/bin/python3.11" -m venv --without-pip "$VENV"
+  echo "installing PyPI's aarch64 wheels: $WHEELS"
+  set -f   # dask[array] is no pattern
+  "$HOST_PY" -m pip install -q --no-compile --only-binary=:all: --implementation cp \
+    --python-version 3.11 --abi cp311 --platform manylinux2014_aarch64 \
+    --platform manylinux_2_17_aarch64 --platform manylinux_2_28_aarch64 \
+    --target "$SITE" $WHEELS 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  set +f
+  echo "$DIR/pkg" > "$SITE/ndffi-aarch64.pth"
+  echo "$WHEELS" > "$VENV/.complete"
+fi
+
+# The interpreter is a script the host runs, so sys.executable is that script and the
+# emulated interpreter's subprocesses (and multiprocessing) start emulated too.
+rm -f "$VENV"/bin/python*
+cat > "$VENV/bin/python" <<SH
+#!/bin/sh
+exec "$QEMU" -L "$SYSROOT" -0 "\$0" "$SYSROOT/usr/bin/python3.11" "\$@"
+SH
+chmod +x "$VENV/bin/python"
+ln -s python "$VENV/bin/python3"
+# The console script, as pip would write it (the kernel follows a script's interpreter
+# when that is a script too).
+printf '#!%s\nimport sys\nfrom ndffi.__main__ import main\nsys.exit(main())\n' "$VENV/bin/python" > "$VENV/bin/ndffi"
+chmod +x "$VENV/bin/ndffi"
