@@ -11,7 +11,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 DEV_GROUPS  := --group build --group test
 TEST_EXTRAS := headers,dask,numba
 
-.PHONY: demo demo-install test test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
+.PHONY: demo demo-install test lint test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
   asan system-deps install wheel sdist clean
 
 demo: demo-install
@@ -22,6 +22,15 @@ demo: demo-install
 test: install
 	$(PY) -m pytest -q
 	NDFFI_FORCE_LIBFFI=1 $(PY) -m pytest -q -m "not direct"
+
+# ruff (lint and format) on the Python sources, mypy on the ndffi package, clang-format
+# on src/: all from the test dependency group, so the same versions everywhere.
+LINT_PY := python tests benchmarks tools fuzz examples
+lint: install
+	$(VENV)/bin/ruff check $(wildcard $(LINT_PY))
+	$(VENV)/bin/ruff format --check $(wildcard $(LINT_PY))
+	$(PY) -m mypy
+	$(VENV)/bin/clang-format --dry-run -Werror $$(find src -name '*.cpp' -o -name '*.h')
 
 bench: install
 	$(PY) benchmarks/run.py
