@@ -24,7 +24,7 @@ import pytest
 import ndffi
 from ndffi import _headers
 
-HERE = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(__file__).resolve().parents[1]
 INCLUDE = HERE / "clib" / "include"
 HDRTEST_H = INCLUDE / "hdrtest.h"
 

@@ -22,7 +22,7 @@ import pytest
 
 import ndffi
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.packaging
 

@@ -11,7 +11,7 @@ import pytest
 
 import ndffi
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fuzz" / "corpus" / "parser"
 
 
