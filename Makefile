@@ -19,9 +19,11 @@ demo: demo-install
 
 # The suite, then again with every call and callback through libffi (the engine of the
 # platforms without a direct-call file), leaving out the tests of the direct path.
+# TESTS picks stages or files (make test TESTS=tests/calls); default: all of tests/.
+TESTS ?=
 test: install
-	$(PY) -m pytest -q
-	NDFFI_FORCE_LIBFFI=1 $(PY) -m pytest -q -m "not direct"
+	$(PY) -m pytest -q $(TESTS)
+	NDFFI_FORCE_LIBFFI=1 $(PY) -m pytest -q -m "not direct" $(TESTS)
 
 # ruff (lint and format) on the Python sources, mypy on the ndffi package, clang-format
 # on src/: all from the test dependency group, so the same versions everywhere.

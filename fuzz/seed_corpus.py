@@ -19,7 +19,7 @@ MAX_SIZE = 2048
 
 def from_tests():
     # the first string of every row of test_parse.py's tables (read, not imported)
-    tree = ast.parse((ROOT / "tests" / "test_parse.py").read_text())
+    tree = ast.parse((ROOT / "tests" / "cdef" / "test_parse.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
             for row in node.value.elts:

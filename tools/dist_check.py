@@ -14,7 +14,7 @@ namespace), and with the ``headers`` extra.
 build trees) and the metadata (license, version from ``__version__``), then installs the
 sdist into a new venv (an isolated build, as pip does) and runs the smoke test.
 
-The file-list and metadata checks are also used by tests/test_packaging.py.
+The file-list and metadata checks are also used by tests/dist/test_packaging.py.
 """
 
 from __future__ import annotations

@@ -472,7 +472,7 @@ KNOWN = [
     # (ABI, declaration, size, alignment, {member: byte offset, or ("bit", first bit, width)})
     # An aligned(n) bit-field goes to a multiple of n unless it would straddle a unit of
     # its type where it is, and a #pragma pack between members counts from the next
-    # record on (GCC differs in both: tests/test_layout.py has its numbers for the host).
+    # record on (GCC differs in both: tests/cdef/test_layout.py has its numbers for the host).
     ("x86_64-linux", "struct s { unsigned char a : 6; long b : 37 __attribute__((aligned(4))); };",
      16, 8, {"a": ("bit", 0, 6), "b": ("bit", 32, 37)}),
     ("x86_64-linux", "#pragma pack(4)\nstruct s { unsigned short a; int b : 8 __attribute__((aligned(16))); "

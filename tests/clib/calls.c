@@ -1,5 +1,5 @@
 /*
- * calls.c -- C functions for tests/test_call.py that foo.c does not have.
+ * calls.c -- C functions for tests/calls/test_call.py that foo.c does not have.
  *
  * wait_flag shows deterministically, without timing assertions, whether a call holds
  * the GIL: it announces that it has started (flags[0] = 1), then waits for another

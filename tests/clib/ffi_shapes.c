@@ -1,5 +1,5 @@
 /* The shapes of libffi's own testsuite (testsuite/libffi.call and libffi.closures),
- * written for ndffi's tests (tests/test_ffi_shapes.py): every scalar type as argument and
+ * written for ndffi's tests (tests/calls/test_ffi_shapes.py): every scalar type as argument and
  * result, long argument lists that spill to the stack, mixes of float, double and
  * integers, structs of every size and alignment by value (arrays, nested records, float,
  * double, long double and pointer members, bit-fields), unions, struct results, long

@@ -1,5 +1,5 @@
 /* Values C receives and hands back: structs and function pointers through `...`, long
-   double, struct results for ufuncs, function pointers read from C (tests/test_safety_values.py). */
+   double, struct results for ufuncs, function pointers read from C (tests/calls/test_safety_values.py). */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>

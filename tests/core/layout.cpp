@@ -1,5 +1,5 @@
 // Core tests: record layout by the Microsoft and AAPCS64 rules (the SysV rules are checked
-// against the compiler by tests/test_layout.py), and the integer types of enums.
+// against the compiler by tests/cdef/test_layout.py), and the integer types of enums.
 
 #include <cfloat>
 #include <climits>

@@ -2,7 +2,7 @@
 // argument specs, call plans (direct stubs and libffi) on functions defined here,
 // closures called from C++, and the layout rules of other ABIs.
 //
-// Built and run by tests/test_core.py:
+// Built and run by tests/core/test_core.py:
 //   c++ -std=c++17 -O1 -Isrc/core src/core/*.cpp tests/core/*.cpp
 //       $(pkg-config --cflags --libs libffi) -ldl
 // Prints each failure, then "N passed, M failed" as its last line; exits non-zero on failure.
