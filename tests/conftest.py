@@ -299,6 +299,43 @@ MORE_DECLS = """
 """
 
 
+# ---- the build and header cache ------------------------------------------------------
+# No test module changes the environment for others: NDFFI_CACHE_DIR is set by these
+# fixtures only, each restoring it when its scope ends.
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """The suite never builds into the user's cache: a test that takes no cache fixture
+    builds into one of the test run's own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NDFFI_CACHE_DIR", str(tmp_path_factory.mktemp("ndffi-session-cache")))
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _environment_restored(request):
+    """A test module leaves the process environment as it found it (checked when the
+    module's fixtures have been torn down)."""
+    before = dict(os.environ)
+    yield
+    after = dict(os.environ)
+    changed = sorted(k for k in before.keys() | after.keys()
+                     if before.get(k) != after.get(k) and k != "PYTEST_CURRENT_TEST")
+    if changed:
+        pytest.fail(f"{request.module.__name__} changed the environment for the tests after it: "
+                    f"{', '.join(changed)} (set variables through monkeypatch or a cache fixture)",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """A cache of the test module's own, for module-scoped fixtures that build."""
+    path = tmp_path_factory.mktemp("ndffi-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NDFFI_CACHE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     """A build and header cache of the test's own (``NDFFI_CACHE_DIR``)."""

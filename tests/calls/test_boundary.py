@@ -149,8 +149,7 @@ STRUCTS, FUNCS = _generate()
 
 
 @pytest.fixture(scope="module")
-def blib(tmp_path_factory):
-    os.environ.setdefault("NDFFI_CACHE_DIR", str(tmp_path_factory.mktemp("ndffi-cache")))
+def blib(module_cache):
     code, cdef = _sources(STRUCTS, FUNCS)
     lib = ndffi.inline(code, cdef=cdef)
     n = 6 * SLOTS

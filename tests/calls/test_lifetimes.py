@@ -59,8 +59,7 @@ int apply(int (*cb)(int), int x);
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
-    os.environ.setdefault("NDFFI_CACHE_DIR", str(tmp_path_factory.mktemp("ndffi-cache")))
+def lib(module_cache):
     return ndffi.inline(CODE, cdef=CDEF)
 
 

@@ -15,7 +15,6 @@ in registers and in memory (which takes rdi).  Each is checked as a call, throug
 and as a callback C calls.
 """
 
-import os
 import random
 
 import numpy as np
@@ -118,18 +117,10 @@ def _source():
 
 
 @pytest.fixture(scope="module")
-def blib(tmp_path_factory):
-    old = os.environ.get("NDFFI_CACHE_DIR")
-    os.environ["NDFFI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    try:
-        code, decls = _source()
-        decls = "extern " + decls.replace("double rec[64]; int nrec;", "double rec[64]; extern int nrec;", 1)
-        return ndffi.inline(code, cdef=decls)
-    finally:
-        if old is None:
-            del os.environ["NDFFI_CACHE_DIR"]
-        else:
-            os.environ["NDFFI_CACHE_DIR"] = old
+def blib(module_cache):
+    code, decls = _source()
+    decls = "extern " + decls.replace("double rec[64]; int nrec;", "double rec[64]; extern int nrec;", 1)
+    return ndffi.inline(code, cdef=decls)
 
 
 def _args(blib, n, args):

@@ -36,8 +36,7 @@ Item item_make(int32_t id, double v);
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
-    os.environ.setdefault("NDFFI_CACHE_DIR", str(tmp_path_factory.mktemp("ndffi-cache")))
+def lib(module_cache):
     return ndffi.inline(CODE, cdef=CDEF)
 
 
