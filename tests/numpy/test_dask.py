@@ -2,11 +2,10 @@
 
 import os
 
-import numpy as np
-import pytest
-
 import dask
 import dask.array as da
+import numpy as np
+import pytest
 from distributed import Client, LocalCluster
 
 import ndffi
@@ -15,10 +14,18 @@ from conftest import clib_fixture
 
 @pytest.fixture(scope="module")
 def client():
+    # distributed sets its workers' variables (OMP_NUM_THREADS, MALLOC_TRIM_THRESHOLD_, ...)
+    # in this process's environment: it is put back when the cluster is gone.
+    saved = dict(os.environ)
     cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                            dashboard_address=None, silence_logs=40)
-    with cluster, Client(cluster) as c:
-        yield c
+    try:
+        with cluster, Client(cluster) as c:
+            yield c
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 lib = clib_fixture("numpy_funcs", "double gauss(double x); double dsum(const double *x, long n);"
