@@ -54,7 +54,7 @@ def notebook(n, repeat, calls=20):
 def batch(n, repeat, size=100):
     """Microseconds per declaration of one cdef call of `size` declarations."""
     best = float("inf")
-    for r in range(repeat):
+    for _r in range(repeat):
         lib = _library(n)
         text = "".join(f"int h{k}(int x);\n" for k in range(size))
         t0 = time.perf_counter()
@@ -96,7 +96,7 @@ def deep(d, repeat, kind):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ints = lambda s: [int(x) for x in s.split(",") if x]
+    ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     ap.add_argument("--sizes", type=ints, default=[10, 100, 1000, 10000, 100000])
     ap.add_argument("--wide", type=ints, default=[1000, 10000, 100000])
     ap.add_argument("--deep", type=ints, default=[100, 1000, 20000])

@@ -112,7 +112,7 @@ def array_loop(call):
     @numba.njit
     def loop(x, n):
         s = 0.0
-        for i in range(n):
+        for _i in range(n):
             s += call(x, x.size)
         return s
     return loop

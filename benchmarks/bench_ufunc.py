@@ -178,21 +178,21 @@ def main(argv=None):
         assert np.array_equal(u1(x), ref) and np.array_equal(u2(x), ref)
         assert np.allclose(frompy(small[:100]).astype(float), ref[:100])
         methods = {
-            "C loop through the pointer": (lambda: loop.apply_d_d(fp, x, out, n), n),
-            "ndffi ufunc, 1 thread": (lambda: u1(x, out=out), n),
-            "ndffi ufunc, threads=2": (lambda: u2(x, out=out), n),
-            f"ndffi ufunc, threads=0 ({ncores})": (lambda: uall(x, out=out), n),
-            "control: 1-thread ufunc, 2 Py threads": (lambda: halves_on_two_python_threads(u1, x, out), n),
-            "NumPy np.exp(-0.5 * x * x)": (lambda: np.exp(-0.5 * x * x), n),
-            "np.frompyfunc(ctypes gauss)": (lambda: frompy(small), small.size),
-            "np.vectorize(ctypes gauss)": (lambda: vectorized(small), small.size),
+            "C loop through the pointer": (lambda: loop.apply_d_d(fp, x, out, n), n),  # noqa: B023
+            "ndffi ufunc, 1 thread": (lambda: u1(x, out=out), n),  # noqa: B023
+            "ndffi ufunc, threads=2": (lambda: u2(x, out=out), n),  # noqa: B023
+            f"ndffi ufunc, threads=0 ({ncores})": (lambda: uall(x, out=out), n),  # noqa: B023
+            "control: 1-thread ufunc, 2 Py threads": (lambda: halves_on_two_python_threads(u1, x, out), n),  # noqa: B023
+            "NumPy np.exp(-0.5 * x * x)": (lambda: np.exp(-0.5 * x * x), n),  # noqa: B023
+            "np.frompyfunc(ctypes gauss)": (lambda: frompy(small), small.size),  # noqa: B023
+            "np.vectorize(ctypes gauss)": (lambda: vectorized(small), small.size),  # noqa: B023
         }
         times = {k: [] for k in methods}
         for _ in range(args.repeat):      # interleaved: load changes hit every method
             for k, (fn, m) in methods.items():
                 times[k].append(best(fn, 1) / m)
         floor = min(times["C loop through the pointer"])
-        for k, (fn, m) in methods.items():
+        for k, (_fn, m) in methods.items():
             t = min(times[k])
             results[(k, n)] = t
             print(f"{k:38s} {m:9.0e} {t * 1e9:11.2f} {t / floor:9.2f}x")

@@ -130,7 +130,7 @@ def _floor(mod: str, defines: list[str], verbose: bool) -> str:
     try:
         import numpy
     except ImportError:
-        raise Skip("numpy not installed")
+        raise Skip("numpy not installed") from None
     src = os.path.join(EXT, "floor.c")
     out = module_path(mod)
     cmd = [CC, *OPT, "-shared", *defines, *PY_INC, "-I" + numpy.get_include(),

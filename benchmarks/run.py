@@ -62,7 +62,7 @@ def _import_built(modname):
     try:
         return __import__(modname)
     except ImportError as e:
-        raise Unavailable("%s not built (%s)" % (modname, e))
+        raise Unavailable("%s not built (%s)" % (modname, e)) from e
 
 
 def _plain(mod_or_lib):
@@ -91,6 +91,7 @@ def setup_nanobind():
 
 def setup_ctypes():
     import ctypes
+
     import numpy as np
     lib = ctypes.CDLL(LIBBENCH)
     add, noop, dsum = lib.add, lib.noop, lib.dsum
@@ -115,7 +116,7 @@ def setup_cffi_abi():
     try:
         import cffi
     except ImportError:
-        raise Unavailable("cffi not installed")
+        raise Unavailable("cffi not installed") from None
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     return _cffi(ffi, ffi.dlopen(LIBBENCH))
@@ -130,13 +131,13 @@ def _ndffi(**kw):
     try:
         import ndffi
     except Exception as e:  # not installed / not built yet
-        raise Unavailable("ndffi not importable (%s: %s)" % (type(e).__name__, e))
+        raise Unavailable("ndffi not importable (%s: %s)" % (type(e).__name__, e)) from e
     try:
         lib = ndffi.load("libbench", BUILD)
         lib.cdef(CDEF, **kw)
         return _plain(lib)
     except Exception as e:
-        raise Unavailable("ndffi setup failed (%s: %s)" % (type(e).__name__, e))
+        raise Unavailable("ndffi setup failed (%s: %s)" % (type(e).__name__, e)) from e
 
 
 def setup_ndffi():
@@ -242,7 +243,7 @@ def report(values, unit, key, fmt):
         if last and r["call"] != last:
             print()
         last = r["call"]
-        ratio = lambda k, suf: "-" if r[k] is None else ("%.2f" % r[k]) + suf  # noqa: E731
+        ratio = lambda k, suf: "-" if r[k] is None else ("%.2f" % r[k]) + suf  # noqa: B023, E731
         print("%-5s %-14s %-8s %10s %18s %14s %10s" % (
             r["call"], r["contender"], r["gil"], fmt % r[key],
             ratio("x_floor_same_gil", "x"), ratio("x_floor_hold", "x"),

@@ -102,7 +102,7 @@ def op_cdef(fdp):
         ns.decl(name)
     for name in ns.typedef_names():
         t = ns.type(name)
-        t.size
+        t.size  # noqa: B018
 
 
 def op_new(fdp, ns):

@@ -145,7 +145,7 @@ def manylinux_tag(show_text):
 
 def elf_dynamic(path):
     """(NEEDED entries, RUNPATH/RPATH) of a shared object."""
-    from elftools.elf.elffile import ELFFile   # pyelftools: a dependency of auditwheel
+    from elftools.elf.elffile import ELFFile  # pyelftools: a dependency of auditwheel
 
     with open(path, "rb") as f:
         dyn = ELFFile(f).get_section_by_name(".dynamic")

@@ -235,7 +235,7 @@ def test_allocator_never_hands_a_finished_threads_arrays_to_a_new_thread(lib):
     else:
         pytest.skip("no thread was given a finished thread's identifier")
     assert alloc.arrays == [] and alloc.take() == []            # nor to this thread
-    assert len(alloc.all_arrays) == 2 and all(a is b for a, b in zip(alloc.all_arrays, left))
+    assert len(alloc.all_arrays) == 2 and all(a is b for a, b in zip(alloc.all_arrays, left, strict=True))
     freed = [weakref.ref(a) for a in left]
     del left
     alloc.clear()                            # and not kept forever
@@ -510,10 +510,10 @@ def test_stored_handler_exception_inside_a_call(lib):
 
 def test_plain_callable_is_wrapped_for_the_call_only(lib):
     for i in range(50):                             # fills the free list's quarantine
-        assert lib.call_int(lambda x: x + i, 1) == 1 + i
+        assert lib.call_int(lambda x: x + i, 1) == 1 + i  # noqa: B023
     before = _ndffi._closure_stats()
     for i in range(50):
-        assert lib.call_int(lambda x: x - i, 1) == 1 - i
+        assert lib.call_int(lambda x: x - i, 1) == 1 - i  # noqa: B023
     after = _ndffi._closure_stats()
     assert (after[0] + after[1]) - (before[0] + before[1]) == 0   # closures come back from the free list
     assert after[2] - before[2] == 50
@@ -762,11 +762,11 @@ def test_mixed_arguments(lib):
 def test_integer_results(lib, name, good, bad):
     fn = getattr(lib, f"ret_{name}")
     for v in good:
-        assert fn(lambda: v) == v
-        assert fn(lambda: np.int64(v) if abs(v) < 2 ** 63 else v) == v
+        assert fn(lambda: v) == v  # noqa: B023
+        assert fn(lambda: np.int64(v) if abs(v) < 2 ** 63 else v) == v  # noqa: B023
     for v in bad:
         with pytest.raises(OverflowError, match="result"):
-            fn(lambda: v)
+            fn(lambda: v)  # noqa: B023
 
 
 def test_other_results(lib):
@@ -859,7 +859,7 @@ def test_pointer_result_kept_alive_elsewhere_is_accepted(lib):
     views = [lambda k: k, lambda k: memoryview(k) if not isinstance(k, (ByInterface, ndffi.Pointer)) else k]
     for k in keep:
         for view in views:
-            assert lib.alloc_typed(lambda ndim, shape, code: view(k), ord("d"), 8) == 1
+            assert lib.alloc_typed(lambda ndim, shape, code: view(k), ord("d"), 8) == 1  # noqa: B023
     buf = array.array("d", [1.0, 2.0, 3.0])
     assert lib.sum_from(lambda n: buf, 3) == 6.0
     assert lib.sum_from(lambda n: memoryview(buf), 3) == 6.0
@@ -897,7 +897,7 @@ def test_function_pointer_results(lib):
     twice = ndffi.callback("int(int)", lambda x: 2 * x)
     neg = ndffi.callback("int(int)", lambda x: -x)
     table = {0: twice, 1: neg, 2: lib.twice_c, 3: None}
-    get = lambda which: table[which]
+    get = lambda which: table[which]  # noqa: E731
     assert [lib.call_returned(get, w, 21) for w in range(4)] == [42, -21, 42, -12345]
     with pytest.raises(TypeError, match="plain callable cannot be returned"):
         lib.call_returned(lambda w: (lambda x: x), 0, 1)

@@ -13,7 +13,6 @@ import ctypes
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
 
@@ -103,12 +102,12 @@ def expected(index, result, params, values):
     """What fN returns for `values` (Python values as passed), computed as C does."""
     if result in ("float", "double"):
         acc = float(index)
-        for i, (t, v) in enumerate(zip(params, values)):
+        for i, (t, v) in enumerate(zip(params, values, strict=True)):
             x = float(pointer_int(v)) if t == "void *" else float(v)
             acc = acc + float(i + 1) * x
         return float(np.float32(acc)) if result == "float" else acc
     acc = index
-    for i, (t, v) in enumerate(zip(params, values)):
+    for i, (t, v) in enumerate(zip(params, values, strict=True)):
         cls = TYPES[t][0]
         if cls in ("float", "double"):
             x = int(float(v) * 8.0)       # truncation toward zero, as (long long)

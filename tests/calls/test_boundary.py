@@ -11,7 +11,6 @@ values given or a TypeError / OverflowError / ValueError was raised -- nothing e
 
 import os
 import random
-import sys
 
 import numpy as np
 import pytest
@@ -19,8 +18,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from hypothesis.stateful import (  # noqa: E402
-    Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test  # noqa: E402
 
 import ndffi  # noqa: E402
 
@@ -70,7 +68,7 @@ def _generate(seed=20261125):
     funcs = []
     for f in range(N_FUNCS):
         params = []
-        for k in range(rng.randint(1, 6)):
+        for _k in range(rng.randint(1, 6)):
             kind = rng.choice(["scalar", "scalar", "scalar", "array", "carray",
                                "struct", "structp", "cb"])
             if kind in ("scalar", "array", "carray"):
@@ -276,7 +274,7 @@ def _good_struct(draw, sidx, lib):
         else:
             lo, hi = _limits(t)
             vals.append(draw(st.integers(lo, hi)))
-    expect = [_c_value(t, v) for (_, t), v in zip(fields, vals)]
+    expect = [_c_value(t, v) for (_, t), v in zip(fields, vals, strict=True)]
     return getattr(lib.types, name), fields, vals, expect
 
 
@@ -289,7 +287,7 @@ def struct_arg(draw, sidx, lib):
     if choice == 1:
         return tuple(vals), "ok", expect
     if choice == 2:
-        return {n: v for (n, _), v in zip(fields, vals)}, "ok", expect
+        return {n: v for (n, _), v in zip(fields, vals, strict=True)}, "ok", expect
     if choice == 3:  # one field out of range or of the wrong type
         j = draw(st.integers(0, len(vals) - 1))
         t = fields[j][1]
@@ -390,22 +388,22 @@ def _check_case(lib, rec, fidx, args):
     except ALLOWED as exc:
         if lib.rec_calls != calls_before:
             # C ran, so every argument converted: the error is a callback's
-            assert not any(s == "bad" for (kind, _), s in zip(params, statuses) if kind != "cb"), (
+            assert not any(s == "bad" for (kind, _), s in zip(params, statuses, strict=True) if kind != "cb"), (
                 f"{fname} entered C with an argument it should have refused")
         if all(s in ("ok", "raises") for s in statuses) and "raises" not in statuses:
             raise AssertionError(f"{fname}{tuple(values)!r} raised {exc!r} for valid input") from exc
         if "bad" not in statuses and "either" not in statuses:
-            raise AssertionError(f"{fname} raised {exc!r}, expected the callback's error")
+            raise AssertionError(f"{fname} raised {exc!r}, expected the callback's error") from exc
         return
     except ZeroDivisionError:
         assert "raises" in statuses, f"{fname}: ZeroDivisionError with no raising callback"
         return
     # success
     assert "bad" not in statuses, (
-        f"{fname}{tuple(values)!r} accepted invalid input {[v for v, s in zip(values, statuses) if s == 'bad']!r}")
+        f"{fname}{tuple(values)!r} accepted invalid input {[v for v, s in zip(values, statuses, strict=True) if s == 'bad']!r}")  # noqa: E501
     assert "raises" not in statuses, f"{fname}: the callback's exception was lost"
     assert lib.rec_calls == calls_before + 1
-    for k, ((kind, t), (v, status, expect)) in enumerate(zip(params, args)):
+    for k, ((kind, t), (v, _status, expect)) in enumerate(zip(params, args, strict=True)):
         base = k * SLOTS
         if kind == "scalar":
             got = rec[_slot_array(t)][base].item()
@@ -426,7 +424,7 @@ def _check_case(lib, rec, fidx, args):
             if v is None:
                 assert rec["null"][k] == 1
                 continue
-            for j, ((fn, ft), want) in enumerate(zip(STRUCTS[t][1], expect)):
+            for j, ((fn, ft), want) in enumerate(zip(STRUCTS[t][1], expect, strict=True)):
                 got = rec[_slot_array(ft)][base + j].item()
                 assert _same(got, want), (
                     f"{fname} arg {k} field {fn} ({ft}): C saw {got!r}, want {want!r}")
@@ -556,7 +554,7 @@ def test_state_machine(blib):
 
 def test_generated_library_declares_everything(blib):
     lib, _ = blib
-    for fname, params in FUNCS:
+    for fname, _params in FUNCS:
         assert callable(getattr(lib, fname))
     kinds = {kind for _, params in FUNCS for kind, _ in params}
     assert kinds == {"scalar", "array", "carray", "struct", "structp", "cb"}

@@ -41,7 +41,7 @@ def test_struct_round_trip_by_value(lib, name, size, values):
     fn = getattr(lib, "round_" + name)
     assert fn.direct is False                  # structs go through ffi_call
     v = T(*values)
-    for r in (fn(v), fn(values), fn(dict(zip([f[0] for f in T.fields], values)))):
+    for r in (fn(v), fn(values), fn(dict(zip([f[0] for f in T.fields], values, strict=True)))):
         assert type(r) is type(v)
         got = tuple(getattr(r, f[0]) for f in T.fields)
         assert got == values

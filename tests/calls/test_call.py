@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import (FOO_CDEF, ArrayInterfaceOnly, DLPackOnly, clib_fixture,
-                      skip_if_sanitized)
+from conftest import FOO_CDEF, ArrayInterfaceOnly, DLPackOnly, clib_fixture, skip_if_sanitized
 
 lib = clib_fixture("foo", FOO_CDEF)
 lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)   # functions keep the GIL in calls

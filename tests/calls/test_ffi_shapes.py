@@ -182,7 +182,7 @@ def add(t, bits, a, b):
 
 def wsum(types, values):
     s, k = LD(-0.0), 1
-    for t, v in zip(types, values):
+    for t, v in zip(types, values, strict=True):
         for lt, _, lv in leaves(t, v):
             s = s + LD(k) * number(lt, lv)
             k += 1
@@ -279,7 +279,7 @@ def check_value(t, got, want_leaves):
     """`got` (of type t) has the leaf values `want_leaves`."""
     got_leaves = leaves(t, got)
     assert len(got_leaves) == len(want_leaves)
-    for (lt, _, g), w in zip(got_leaves, want_leaves):
+    for (lt, _, g), w in zip(got_leaves, want_leaves, strict=True):
         assert same(lt, g, w), f"{lt.cname}: got {normal(lt, g)!r}, expected {w!r} ({got!r})"
 
 
@@ -297,7 +297,7 @@ def expected(fn, args):
     kind, types, rt = rule(fn)
     if kind == "add":
         x, y = (leaves(types[0], a) for a in args)
-        return [add(t, bits, a, b) for (t, bits, a), (_, _, b) in zip(x, y)]
+        return [add(t, bits, a, b) for (t, bits, a), (_, _, b) in zip(x, y, strict=True)]
     if kind == "echo":
         return [normal(t, v) for t, _, v in leaves(types[0], args[0])]
     s = wsum(types, args)
@@ -344,7 +344,7 @@ def result_value(lib, t, leaf_values):
 
 def counters(types, args):
     """The Counters among the void (*)(void) arguments."""
-    return [Counter.by_address[_address(v)] for t, a in zip(types, args) for lt, _, v in leaves(t, a)
+    return [Counter.by_address[_address(v)] for t, a in zip(types, args, strict=True) for lt, _, v in leaves(t, a)
             if lt.kind == "pointer" and _pointer_kind(lt) == "func"]
 
 
@@ -373,9 +373,9 @@ def test_callback(lib, name):
         seen = []
 
         def callback(*got):
-            seen.append(got)
+            seen.append(got)  # noqa: B023
             assert len(got) == len(types)
-            for t, g, a in zip(types, got, args):
+            for t, g, a in zip(types, got, args, strict=True):  # noqa: B023
                 check_value(t, g, [normal(lt, v) for lt, _, v in leaves(t, a)])
             return result_value(lib, rt, expected(fn, got))
 
@@ -438,7 +438,7 @@ def va_arguments(lib, fn, letters):
 def va_sum(lib, fn, fixed, code, var, letters):
     s = wsum([t for _, t in fn.params], fixed + [code])
     k = 1 + sum(len(leaf_types(t)) for _, t in fn.params)
-    for letter, v in zip(letters, var):
+    for letter, v in zip(letters, var, strict=True):
         t = _va_type(lib, letter)
         if letter == "F":
             s, k = s + LD(k) * LD(2 * k + 1), k + 1
@@ -528,5 +528,5 @@ def test_ufunc(lib_ufunc, name):
     with np.errstate(all="ignore"):              # the edge values overflow, as C's do
         out = fn.ufunc()(*columns)
     assert out.dtype == rt.dtype and out.shape == (len(rows),)
-    for row, got in zip(rows, out):
+    for row, got in zip(rows, out, strict=True):
         check_value(rt, got.item() if rt.kind != "struct" else got, expected(fn, row))

@@ -185,7 +185,7 @@ def test_a_protocol_that_fails_is_named(libc):
 def test_an_interface_claiming_more_than_its_buffer_is_refused(libc):
     buf = bytearray(16)
     huge = dict(shape=(1 << 20,), typestr="<f8", data=buf)   # NumPy itself does not check
-    with pytest.raises(ValueError, match=r"memset\(\) argument 1 's': Interface .*its __array_interface__ claims 8388608 bytes.*bytearray of 16 bytes"):
+    with pytest.raises(ValueError, match=r"memset\(\) argument 1 's': Interface .*its __array_interface__ claims 8388608 bytes.*bytearray of 16 bytes"):  # noqa: E501
         libc.memset(Interface(**huge), 0, 8)
     with pytest.raises(ValueError, match=r"field 'x'.*claims"):
         libc.types.dvec(x=Interface(**huge))

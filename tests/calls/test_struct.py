@@ -231,7 +231,7 @@ def test_struct_value_attributes(lib):
     with pytest.raises(AttributeError, match="no field 'nope'"):
         w.nope = 1
     with pytest.raises(AttributeError):
-        w.nope
+        w.nope  # noqa: B018
     with pytest.raises(TypeError):
         del w.timestamp
     assert sorted(dir(w)) == ["desc", "timestamp"]
@@ -350,7 +350,7 @@ def test_packed_struct(lib):
     P = lib.types["struct packed"]
     assert P.size == 9 and P.alignment == 1
     assert [(f[0], f[2]) for f in P.fields] == [("c", 0), ("d", 1)]
-    assert P.dtype == np.dtype({"names": ["c", "d"], "formats": ["i1" if CHAR_SIGNED else "u1", "<f8"], "offsets": [0, 1],
+    assert P.dtype == np.dtype({"names": ["c", "d"], "formats": ["i1" if CHAR_SIGNED else "u1", "<f8"], "offsets": [0, 1],  # noqa: E501
                                 "itemsize": 9})
     recs = np.zeros(2, P.dtype)
     recs["d"] = [1.25, 2.5]

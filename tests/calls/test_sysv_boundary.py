@@ -94,7 +94,7 @@ def _source():
         decls.append(f"{rtype} f{n}({params});")
         # the same arguments through `...`
         vbody = ["va_list ap; va_start(ap, tag); nrec = 0;"]
-        for j, k in enumerate(args):
+        for _j, k in enumerate(args):
             vbody.append(f"{{ {_ctype(k)} a = va_arg(ap, {_ctype(k)});")
             vbody += [f"rec[nrec++] = a.{name};" for _, name in KINDS[k]] if KINDS[k] else ["rec[nrec++] = a;"]
             vbody.append("}")
@@ -173,7 +173,7 @@ def test_the_libffi_848_shape(blib):
 def test_varargs(blib, n):
     args, _ = SIGS[n]
     made, flat = _args(blib, n, args)
-    made = [ndffi.cast("long", v) if k == "L" else v for k, v in zip(args, made)]   # an int is an int
+    made = [ndffi.cast("long", v) if k == "L" else v for k, v in zip(args, made, strict=True)]   # an int is an int
     getattr(blib, f"v{n}")(0, *made)
     assert _recorded(blib) == flat
 
@@ -186,7 +186,7 @@ def test_callback(blib, n, release_gil):
     seen = []
 
     def cb(*got):
-        for k, v in zip(args, got):
+        for k, v in zip(args, got, strict=True):
             seen.extend(float(getattr(v, name)) for _, name in KINDS[k]) if KINDS[k] else seen.append(float(v))
         T = blib.types
         return {"void": None, "float": flat[0], "if": T["struct k_if"](len(flat), flat[0]),

@@ -21,7 +21,8 @@ void scale(const double *x, double *out, long n, double k) { for (long i = 0; i 
 int64_t isum(const int32_t *x, long n) { int64_t s = 0; for (long i = 0; i < n; i++) s += x[i]; return s; }
 long apply_n(long (*cb)(long), long n) { long s = 0; for (long i = 0; i < n; i++) s += cb(i); return s; }
 typedef struct { int32_t id; double v; } Item;
-double item_total(const Item *items, long n) { double s = 0; for (long i = 0; i < n; i++) s += items[i].id * items[i].v; return s; }
+double item_total(const Item *items, long n) {
+    double s = 0; for (long i = 0; i < n; i++) s += items[i].id * items[i].v; return s; }
 Item item_make(int32_t id, double v) { Item it = {id, v}; return it; }
 """ + "".join(f"int extra_{k}(int x) {{ return x * 3 + {k}; }}\n" for k in range(NEXTRA))
 
@@ -64,7 +65,7 @@ def _worker(lib, tid, iterations, barrier, errors, counts):
                 seen = []
 
                 def cb(i, tid=tid):
-                    seen.append(threading.get_ident())
+                    seen.append(threading.get_ident())  # noqa: B023
                     return i * tid
                 assert lib.apply_n(cb, n) == tid * n * (n - 1) // 2
                 assert seen == [threading.get_ident()] * n

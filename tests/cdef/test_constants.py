@@ -132,7 +132,7 @@ def test_constants_match_compiler(tmp_path):
     subprocess.run([cc, "-w", "-o", str(tmp_path / "consts"), str(src)], check=True)
     out = subprocess.run([str(tmp_path / "consts")], capture_output=True, text=True, check=True).stdout
     wrong = []
-    for line, expr in zip(out.splitlines(), CONST_EXPRS):
+    for line, expr in zip(out.splitlines(), CONST_EXPRS, strict=True):
         name, rest = line.split(" ", 1)
         tname, signed, unsigned = rest.rsplit(" ", 2)
         want = int(unsigned) if tname.startswith("unsigned") else int(signed)
@@ -164,7 +164,7 @@ def test_constant_redefinition():
     ns.cdef(text)
     assert ns.constant("G")[0] == 1 and ns.type("px").size == 8
     with pytest.raises(ndffi.CDefError, match=r"conflicting typedef 'px': previously "
-                                              r"'struct \{ color c; struct <anonymous> in; \}', now 'struct \{ int y; \}'"):
+                                              r"'struct \{ color c; struct <anonymous> in; \}', now 'struct \{ int y; \}'"):  # noqa: E501
         ns.cdef("typedef struct { int y; } px;")
     with pytest.raises(ndffi.CDefError, match="conflicting definition of 'G': previously 1, now 0"):
         ns.cdef("enum { G };")

@@ -143,7 +143,7 @@ def wrap(open_, middle, close, n):
 N = MAX_NESTING
 NESTING = {
     "declarators": ("int " + wrap("(", "x", ")", N - 1) + ";", "int " + wrap("(", "x", ")", N) + ";"),
-    "parameters": ("int f(" + wrap("int (*)(", "", ")", N - 2) + ");", "int f(" + wrap("int (*)(", "", ")", N - 1) + ");"),
+    "parameters": ("int f(" + wrap("int (*)(", "", ")", N - 2) + ");", "int f(" + wrap("int (*)(", "", ")", N - 1) + ");"),  # noqa: E501
     "struct bodies": (wrap("struct {", "int a;", "} x;", N - 1) + ";", wrap("struct {", "int a;", "} x;", N) + ";"),
     "enum in bodies": (wrap("struct {", "enum { E } e;", "} x;", N - 1) + ";",
                        wrap("struct {", "enum { E } e;", "} x;", N) + ";"),

@@ -20,7 +20,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import ndffi
 from conftest import AARCH64_LINUX, X86_64_SYSV

@@ -15,8 +15,9 @@ and width of every bit-field; ``ndffi.layout(..., abi=...)`` must give the same 
   and anonymous structs and unions, bit-fields (zero-width and unnamed ones, ones that
   straddle a unit, of enum types), flexible array members, ``packed`` and
   ``aligned(n)`` on records and members, ``_Alignas``, ``__declspec(align(n))`` on
-  Windows, ``#pragma pack`` around records and between members, enums of every size.  Each batch is one libclang translation unit.  200 declarations
-  per ABI in the normal run, 5,000 under ``NDFFI_STRESS=1`` (``make stress``).
+  Windows, ``#pragma pack`` around records and between members, enums of every size.
+  Each batch is one libclang translation unit.  200 declarations per ABI in the normal
+  run, 5,000 under ``NDFFI_STRESS=1`` (``make stress``).
 """
 
 import os
@@ -232,7 +233,7 @@ class Gen:
         if natural and not bitfield and self.chance(10):   # never below the type's alignment
             types = [t for t in ("double", "long double", "long long") if self.natural(t) >= natural]
             prefix += "_Alignas(" + (self.r.choice(types) if types and self.chance(3)
-                                    else str(self.r.choice([n for n in (1, 2, 4, 8, 16, 32, 64) if n >= natural]))) + ") "
+                                    else str(self.r.choice([n for n in (1, 2, 4, 8, 16, 32, 64) if n >= natural]))) + ") "  # noqa: E501
         return prefix, (f" __attribute__(({', '.join(suffix)}))" if suffix else "")
 
     def record_attrs(self):
@@ -401,7 +402,7 @@ def compare(key, entry, cursor, report, diffs):
     if got_names != [n for n, _ in fields]:
         diffs.append(f"{key}: clang's members {[n for n, _ in fields]}, ndffi's {got_names}")
         return
-    for f, (name, c) in zip(entry["fields"], fields):
+    for f, (name, c) in zip(entry["fields"], fields, strict=True):
         bits = t.get_offset(name)
         if c.is_bitfield():
             got = (f.get("bit_offset"), f.get("bit_width"))
@@ -541,7 +542,7 @@ def test_layout_errors():
         ndffi.Namespace().cdef("__int128 f(void);")
     # so is _Complex: two of its floating type, aligned as one
     c = ndffi.layout("struct s { char c; long double _Complex z; };", abi="i686-linux")["types"]["struct s"]
-    assert (c["size"], c["align"], c["fields"][1]["offset"], c["fields"][1]["type"]) == (28, 4, 4, "long double _Complex")
+    assert (c["size"], c["align"], c["fields"][1]["offset"], c["fields"][1]["type"]) == (28, 4, 4, "long double _Complex")  # noqa: E501
     with pytest.raises(ndffi.CDefError, match="'_Complex' is not supported in declarations of functions"):
         ndffi.Namespace().cdef("double _Complex f(void);")
     with pytest.raises(ndffi.CDefError, match="invalid combination of type specifiers 'int _Complex'"):

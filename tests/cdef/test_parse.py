@@ -523,7 +523,7 @@ ERRORS = [
     ("#pragma pack(3)\nstruct s { int a; };", 1, 14, "3", "#pragma pack takes"),
     ("typedef int aint __attribute__((aligned(16)));", 1, 13, "aint",
      "'aint': an aligned(16) attribute on a typedef of 'int' (alignment 4) is not supported"),
-    ("typedef struct { char c; } T32 __attribute__((aligned(32)));", 1, 28, "T32", "aligned(32) attribute on a typedef"),
+    ("typedef struct { char c; } T32 __attribute__((aligned(32)));", 1, 28, "T32", "aligned(32) attribute on a typedef"),  # noqa: E501
     ("int f(int) @;", 1, 12, "@", "unexpected character '@'"),
     ("int\tf(int)\t@;", 1, 12, "@", "unexpected character '@'"),
     ("int $x;", 1, 5, "$", "unexpected character '$'"),

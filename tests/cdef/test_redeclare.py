@@ -64,7 +64,7 @@ def test_same_definition_again_is_the_same_type(text):
     ns = ndffi.Namespace()
     ns.cdef(text)
     tags = [w for w in text.replace("{", " ").split() if w.isidentifier()]
-    spellings = [f"{kind} {name}" for kind, name in zip(tags, tags[1:])
+    spellings = [f"{kind} {name}" for kind, name in zip(tags, tags[1:], strict=False)
                  if kind in ("struct", "union", "enum") and ns.has_tag(kind, name)]
     types = [ns.type(s) for s in spellings]
     typedefs = {n: ns.typedef(n) for n in ns.typedef_names()}
@@ -72,7 +72,7 @@ def test_same_definition_again_is_the_same_type(text):
     ns.cdef(text + "\n" + text)    # twice in one call
     ns.cdef(" ".join(f"{s};" for s in spellings))   # forward declarations after the definition
     assert [ns.type(s) for s in spellings] == types
-    assert all(t.size == ns.type(s).size and t.size > 0 for s, t in zip(spellings, types))
+    assert all(t.size == ns.type(s).size and t.size > 0 for s, t in zip(spellings, types, strict=True))
     assert {n: ns.typedef(n) for n in ns.typedef_names()} == typedefs
     assert len(set(ns.typedef_names())) == len(ns.typedef_names())
 
@@ -160,7 +160,7 @@ def test_other_declarations_again():
     ns.cdef(text)
     ns.cdef(text)
     # the same types spelled otherwise, parameter names added, qualifiers of parameters
-    ns.cdef("int f(const int n, int (*cmp)(const void *, const void *)); typedef int (*cb_t)(const void *, const void *);"
+    ns.cdef("int f(const int n, int (*cmp)(const void *, const void *)); typedef int (*cb_t)(const void *, const void *);"  # noqa: E501
             "\n#define PI (13 / 4.0)")
     assert ns.decl("f")[1] == "int f(int n, cb_t cmp)"   # the first spelling, the names given later
     assert ns.names() == ["f", "names"] and ns.typedef_names() == ["cb_t"]
@@ -179,7 +179,7 @@ def test_failed_cdef_takes_back_everything():
     assert ns.type("struct later").size == 0   # incomplete again
     assert not ns.has_tag("struct", "fresh") and not ns.has_tag("union", "u") and not ns.has_tag("enum", "e2")
     with pytest.raises(TypeError, match="incomplete"):
-        ns.type("struct later").dtype
+        ns.type("struct later").dtype  # noqa: B018
     # and the names are free for other declarations
     ns.cdef("struct later { char c; }; struct fresh { long a; }; long g(long); typedef char U;\n#define M 3")
     assert ns.type("struct later").size == 1 and ns.decl("g")[1] == "long g(long)" and ns.constant("M")[0] == 3

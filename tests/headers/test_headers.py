@@ -88,7 +88,7 @@ def test_zlib_constants_and_macros(z):
     assert "deflateInit" in z.header["function_macros"]
     assert z.header["function_macros"]["OF"]["forward"] is None   # listed, not callable
     with pytest.raises(AttributeError, match="function-like macro"):
-        z.OF
+        z.OF  # noqa: B018
     assert "gzgetc" in z.header["function_macros"] and "gzgetc" in z.header["functions"]
     assert isinstance(z.gzgetc, ndffi.Function)   # a macro, and a function of the library too
 
@@ -311,13 +311,13 @@ def test_what_is_not_declared_says_why(hdr):
     skipped = hdr.header["skipped"]
     assert "_Complex" in skipped["hdr_complexl"] and "static" in skipped["hdr_inline"]
     with pytest.raises(AttributeError, match="_Complex"):
-        hdr.hdr_complexl                 # long double _Complex has no struct ABI to stand in
+        hdr.hdr_complexl                 # long double _Complex has no struct ABI to stand in  # noqa: B018
     with pytest.raises(AttributeError, match="function-like macro"):
-        hdr.hdr_twice
+        hdr.hdr_twice  # noqa: B018
     # #define HDR_TYPE unsigned long: a type, not a constant
     assert hdr.types.HDR_TYPE == hdr.typeof("unsigned long")
     with pytest.raises(AttributeError, match=r"'HDR_TYPE' is a type.*lib\.types\.HDR_TYPE"):
-        hdr.HDR_TYPE
+        hdr.HDR_TYPE  # noqa: B018
     assert "HDR_NOTHING" not in hdr.header["constants"]
 
 
@@ -465,7 +465,7 @@ def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
     # Lose the #pragma pack the translation should carry: ndffi's layout of the struct
     # then differs from clang's, and the check must say which struct.
     monkeypatch.setattr(_translate_types.Translator, "_need_pack", lambda self, pack: None)
-    with pytest.raises(_headers.LayoutMismatch, match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's"):
+    with pytest.raises(_headers.LayoutMismatch, match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's"):  # noqa: E501
         _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
 
 
@@ -787,7 +787,7 @@ def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
 @needs_zlib
 def test_a_header_library_pickles(cache_dir):
     z = ndffi.load("z", header="zlib.h")
-    z.Z_OK   # a constant declared on first use travels too
+    z.Z_OK   # a constant declared on first use travels too  # noqa: B018
     blob = pickle.dumps((z, z.compressBound))
     out = _run(f"""
         import pickle

@@ -12,7 +12,6 @@ import hashlib
 import lzma as pylzma
 import math
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -204,7 +203,7 @@ def test_layouts_equal_the_c_compilers(key, tmp_path):
                 expected.append(str(offset))
     out = _compile_and_run(key, "\n".join(lines), tmp_path).split("\n")[:-1]
     assert len(out) == len(expected)
-    bad = [(i, a, b) for i, (a, b) in enumerate(zip(expected, out)) if a != b and b != "hidden"]
+    bad = [(i, a, b) for i, (a, b) in enumerate(zip(expected, out, strict=True)) if a != b and b != "hidden"]
     assert not bad, f"layouts differ from the C compiler's: {bad[:10]}"
 
 
@@ -411,7 +410,7 @@ def test_openssl_digest():
     o.EVP_MD_CTX_free(ctx)
     assert out[:n[0]].tobytes() == hashlib.sha256(DATA).digest()
     with pytest.raises(AttributeError, match="comma expression"):
-        o.OBJ_hmac_sha1                   # 1L,3L,6L,...: a list, not a constant
+        o.OBJ_hmac_sha1                   # 1L,3L,6L,...: a list, not a constant  # noqa: B018
 
 
 def test_gmp():
