@@ -1,6 +1,7 @@
 """Sphinx configuration of ndffi's documentation (make docs)."""
 
 import inspect
+import re
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
@@ -57,7 +58,9 @@ class NdffiApi(Directive):
             for name in groups[kind]:
                 lines.append(".. %s:: ndffi.%s" % (directive, name))
                 if directive in ("autoclass", "autoexception"):
-                    lines += ["   :members:", "   :show-inheritance:"]
+                    lines.append("   :members:")
+                if directive == "autoexception":   # classes' bases are private helpers
+                    lines.append("   :show-inheritance:")
                 lines.append("")
         content = StringList(lines, source="ndffi.__all__")
 
@@ -67,6 +70,16 @@ class NdffiApi(Directive):
         return container.children
 
 
+# A C declarator's '*' just before a quote or parenthesis in a docstring ("int *") is
+# C, not the start of reST emphasis.
+_C_STAR = re.compile(r"(?<=\s)\*(?=[\"')\]])")
+
+
+def _c_stars(app, what, name, obj, options, lines):
+    lines[:] = [_C_STAR.sub(r"\\*", line) for line in lines]
+
+
 def setup(app):
     app.add_directive("ndffi-api", NdffiApi)
+    app.connect("autodoc-process-docstring", _c_stars)
     return {"parallel_read_safe": True}
