@@ -224,7 +224,7 @@ docs: install
 
 # The type stubs of the compiled module, checked against a fresh run by tests/dist/test_stubs.py.
 stubs: install
-	$(PY) -m nanobind.stubgen -q -m ndffi._ndffi -o python/ndffi/_ndffi.pyi
+	$(PY) -m nanobind.stubgen -q --exclude-values -m ndffi._ndffi -o python/ndffi/_ndffi.pyi
 
 clean:
 	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)
