@@ -43,6 +43,7 @@ SDIST_EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_ca
 # What building from the sdist and reading about it need.
 SDIST_REQUIRED = ("PKG-INFO", "pyproject.toml", "CMakeLists.txt", "cmake/libffi.cmake", "README.md",
                   "LICENSE", "CHANGELOG.md", "python/ndffi/__init__.py", "python/ndffi/py.typed",
+                  "python/ndffi/_ndffi.pyi",
                   "python/ndffi/numba_support/__init__.py",
                   "src/core/nd_ccall.cpp", "src/py/module.cpp", "tools/wheel_smoke.py")
 
@@ -165,7 +166,7 @@ def wheel_problems(wheel, version, workdir):
         problems += metadata_problems(meta, version)
         if dist_info + "entry_points.txt" in names:
             problems += entry_point_problems(zf.read(dist_info + "entry_points.txt").decode())
-        for need in ("ndffi/__init__.py", "ndffi/py.typed", "ndffi/examples/fibonacci.c",
+        for need in ("ndffi/__init__.py", "ndffi/py.typed", "ndffi/_ndffi.pyi", "ndffi/examples/fibonacci.c",
                      "ndffi/numba_support/__init__.py", dist_info + "entry_points.txt",
                      dist_info + "licenses/LICENSE"):
             if need not in names:

@@ -1,0 +1,2 @@
+#include "api.h"
+int api_version(void) { return 3; }

@@ -1,0 +1,2 @@
+/* README's build example whose declarations come from a header. */
+int api_version(void);

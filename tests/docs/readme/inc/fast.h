@@ -1,0 +1,1 @@
+#define FAST_SCALE 1.0
