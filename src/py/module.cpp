@@ -1,8 +1,5 @@
 // The _ndffi extension module: namespaces, types, libraries, new/cast, errno.
 #define NDFFI_IMPORT_ARRAY
-#include <dlfcn.h>
-#include <link.h>
-
 #include <cstring>
 
 #include <nanobind/nanobind.h>
@@ -12,6 +9,7 @@
 
 #include "callback.h"
 #include "common.h"
+#include "nd_clib.h"
 #include "nd_limits.h"
 
 namespace nb = nanobind;
@@ -61,33 +59,13 @@ static const CType *parse_or_raise(const Scope &scope, const std::string &text) 
 
 // ---- library handles ----------------------------------------------------------------
 
-// A dlopen handle.  Libraries are never closed: pointers into their code and data may
-// be held anywhere (ctypes and cffi make the same choice).
-struct Handle {
-  void *handle;
-  std::string path;
-};
-
-static Handle *open_handle(std::optional<std::string> path, bool global) {
-  dlerror();
-  void *h = dlopen(path ? path->c_str() : nullptr, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL));
-  if (!h) {
-    const char *err = dlerror();
-    PyErr_SetString(PyExc_OSError, err ? err : "dlopen failed");
+static SharedLib *open_handle(std::optional<std::string> path, bool global) {
+  try {
+    return new SharedLib(open_library(path, global));
+  } catch (const LoadError &e) {
+    PyErr_SetString(PyExc_OSError, e.what());
     throw nb::python_error();
   }
-  // The file the loader chose (for a bare name like "libm.so.6" too).
-  std::string real;
-  struct link_map *lm = nullptr;
-  if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name) real = lm->l_name;
-  return new Handle{h, real.empty() && path ? *path : real};
-}
-
-static std::optional<uintptr_t> symbol(Handle &h, const std::string &name) {
-  dlerror();
-  void *p = dlsym(h.handle, name.c_str());
-  if (!p && dlerror()) return std::nullopt;
-  return uintptr_t(p);
 }
 
 // ---- new and cast -------------------------------------------------------------------
@@ -432,9 +410,9 @@ NB_MODULE(_ndffi, m) {
       })
       .def("__hash__", [](const CTypeRef &r) { return std::hash<const void *>()(r.type); });
 
-  nb::class_<Handle>(m, "Handle", "An open shared library.")
-      .def_ro("path", &Handle::path)
-      .def("symbol", &symbol, "The address of an exported symbol, or None.");
+  nb::class_<SharedLib>(m, "Handle", "An open shared library.")
+      .def_ro("path", &SharedLib::path)
+      .def("symbol", &find_symbol, "The address of an exported symbol, or None.");
   m.def("dlopen", &open_handle, nb::arg("path").none(), nb::arg("global_") = false,
         nb::rv_policy::take_ownership);
 
