@@ -3,7 +3,7 @@
 // platform, where every call goes through libffi until a file for its ABI is written).
 #pragma once
 
-#include "nd_ccall.h"
+#include "nd_cplan.h"
 
 namespace ndffi {
 struct Closure;

@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "nd_ccall.h"
+#include "nd_cplan.h"
 #include "nd_ctype.h"
 
 namespace ndffi {

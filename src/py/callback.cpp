@@ -162,24 +162,11 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
                                                                      const ArgSpec &a, const void *p) {
   if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
   switch (a.conv) {
-    case Conv::SInt: {
-      int64_t v;
-      switch (a.size) {
-        case 1: v = *(const int8_t *)p; break;
-        case 2: v = *(const int16_t *)p; break;
-        case 4: v = *(const int32_t *)p; break;
-        default: v = *(const int64_t *)p;
-      }
-      return int_arg(cb, i, v);
-    }
+    case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
     case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
     case Conv::LongDouble:
     case Conv::Record: return load_c(a.type, p, nullptr);
-    default: {
-      uint64_t raw = 0;
-      memcpy(&raw, p, a.size);
-      return from_c(a, raw);
-    }
+    default: return from_c(a, slot_of(a, p));
   }
 }
 

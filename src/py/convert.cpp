@@ -669,7 +669,6 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
     PyErr_SetString(PyExc_TypeError, e.what());
     return nullptr;
   }
-  uint64_t raw = 0;
   switch (a.conv) {
     case Conv::LongDouble: {
       long double ld;
@@ -692,9 +691,7 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
       memcpy(&q, p, sizeof q);
       return make_pointer(q, strip(t), owner);
     }
-    default:
-      memcpy(&raw, p, a.size);
-      return from_c(a, raw);
+    default: return from_c(a, slot_of(a, p));
   }
 }
 

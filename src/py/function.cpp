@@ -21,11 +21,10 @@ static thread_local int saved_errno = 0;
 int get_saved_errno() { return saved_errno; }
 void set_saved_errno(int v) { saved_errno = v; }
 
+// The call, with the errno of ndffi.errno() around it when the function asked for it.
 static inline void invoke(const FunctionObject *f, unsigned char *storage, uint64_t *ret) {
-  const CallPlan &p = *f->plan;
   if (f->use_errno) errno = saved_errno;
-  if (p.direct) *ret = p.direct(p.fn, storage);
-  else call_ffi(p, storage, ret);
+  call(*f->plan, storage, ret);
   if (f->use_errno) saved_errno = errno;
 }
 
@@ -89,30 +88,19 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       return nullptr;
     }
 
-  // Storage: the plan's, then one 16-byte slot per variadic argument.
+  // Storage: the plan's, then the variadic arguments' 16-byte slots.
   std::vector<ArgSpec> extra_specs;
   uint32_t size = p.storage;
   for (size_t j = 0; j < extra.size(); j++) {
     Where w{f, int(nfixed + j)};
     const CType *t = variadic_type(extra[j], w);
     if (!t) return nullptr;
-    ArgSpec a;
     try {
-      a = arg_spec(t);   // a struct value libffi cannot pass (packed, a union with long double)
-    } catch (const std::exception &e) {
+      extra_specs.push_back(variadic_arg(t, &size));
+    } catch (const std::exception &e) {   // a struct libffi cannot pass (packed, a union with long double)
       PyErr_Format(PyExc_TypeError, "%s: %s", w.str().c_str(), e.what());
       return nullptr;
     }
-    if (a.conv == Conv::Float) {   // C promotes float to double in a variadic call
-      t = TypeTable::get().float_type(8, "double");
-      a = arg_spec(t);
-    } else if ((a.conv == Conv::SInt || a.conv == Conv::UInt || a.conv == Conv::Bool) && a.size < 4) {
-      t = TypeTable::get().int_type(4, true, "int");   // and small integers to int
-      a = arg_spec(t);
-    }
-    a.offset = size;
-    size += (std::max<uint32_t>(a.size, 8) + 15) / 16 * 16;   // 16-byte slots, as libffi reads them
-    extra_specs.push_back(a);
   }
   std::vector<unsigned char> storage(size + 16, 0);
   Holds holds;

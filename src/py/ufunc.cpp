@@ -83,69 +83,9 @@ struct UfuncData {
   }
 };
 
-// ---- loading values of the C types from array memory into call storage ----------
-
-// An integer of `size` bytes, sign-extended (Signed) or zero-extended to the 8 bytes of
-// its slot.
-template <bool Signed>
-inline void load_int_slot(size_t size, const char *src, unsigned char *dst) {
-  using I8 = std::conditional_t<Signed, int8_t, uint8_t>;
-  using I16 = std::conditional_t<Signed, int16_t, uint16_t>;
-  using I32 = std::conditional_t<Signed, int32_t, uint32_t>;
-  using I64 = std::conditional_t<Signed, int64_t, uint64_t>;
-  I64 v;
-  switch (size) {
-    case 1: { I8 x; memcpy(&x, src, 1); v = x; break; }
-    case 2: { I16 x; memcpy(&x, src, 2); v = x; break; }
-    case 4: { I32 x; memcpy(&x, src, 4); v = x; break; }
-    default: memcpy(&v, src, 8);
-  }
-  memcpy(dst, &v, 8);
-}
-
-inline void load_slot(const ArgSpec &a, const char *src, unsigned char *dst) {
-  switch (a.conv) {
-    case Conv::Bool: {
-      uint64_t v = (*(const uint8_t *)src) != 0;
-      memcpy(dst, &v, 8);
-      return;
-    }
-    case Conv::SInt: load_int_slot<true>(a.size, src, dst); return;
-    case Conv::UInt: load_int_slot<false>(a.size, src, dst); return;
-    case Conv::Float: {
-      uint64_t v = 0;
-      memcpy(&v, src, 4);
-      memcpy(dst, &v, 8);
-      return;
-    }
-    case Conv::Double: memcpy(dst, src, 8); return;
-    case Conv::LongDouble: memcpy(dst, src, sizeof(long double)); return;
-    case Conv::Record: memcpy(dst, src, a.size); return;
-    default: return;
-  }
-}
+// ---- call storage --------------------------------------------------------------
 
 inline void store_int_slot(int64_t v, unsigned char *dst) { memcpy(dst, &v, 8); }
-
-// The C result (raw register bits, or libffi's result buffer) into array memory.
-inline void store_result(const ArgSpec &r, const uint64_t *ret, char *dst) {
-  switch (r.conv) {
-    case Conv::Bool: { uint8_t b = (ret[0] & 0xff) != 0; memcpy(dst, &b, 1); return; }
-    case Conv::SInt:
-    case Conv::UInt:
-      switch (r.size) {
-        case 1: { uint8_t x = uint8_t(ret[0]); memcpy(dst, &x, 1); return; }
-        case 2: { uint16_t x = uint16_t(ret[0]); memcpy(dst, &x, 2); return; }
-        case 4: { uint32_t x = uint32_t(ret[0]); memcpy(dst, &x, 4); return; }
-        default: memcpy(dst, ret, 8); return;
-      }
-    case Conv::Float: { uint32_t x = uint32_t(ret[0]); memcpy(dst, &x, 4); return; }
-    case Conv::Double: memcpy(dst, ret, 8); return;
-    case Conv::LongDouble: memcpy(dst, ret, sizeof(long double)); return;
-    case Conv::Record: memcpy(dst, ret, r.size); return;
-    default: return;
-  }
-}
 
 inline void set_ptr(unsigned char *dst, const void *p) {
   uint64_t v = uint64_t(uintptr_t(p));
@@ -182,11 +122,6 @@ bool c_contiguous(int nd, const npy_intp *shape, const npy_intp *strides, size_t
     expect *= shape[j];
   }
   return true;
-}
-
-inline void invoke(const CallPlan &p, unsigned char *storage, uint64_t *ret) {
-  if (p.direct) ret[0] = p.direct(p.fn, storage);
-  else call_ffi(p, storage, ret);
 }
 
 // ---- the generic loop: any signature the call plan can call ---------------------
@@ -282,8 +217,8 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
         case Role::Dim: break;
       }
     }
-    invoke(p, storage, ret);
-    if (ret_op >= 0) store_result(p.ret, ret, args[ret_op] + i * steps[ret_op]);
+    call(p, storage, ret);
+    if (ret_op >= 0) store_slot(p.ret, ret, args[ret_op] + i * steps[ret_op]);
     for (size_t k = 0; k < np; k++) {
       const UParam &u = d->params[k];
       if (u.role != Role::OutPtr) continue;
