@@ -1,3 +1,6 @@
+// Re-verify when this file changes: `make test-aarch64` (the core tests and the suite under qemu; test_ffi_shapes.py and
+// test_byvalue.py cover the records described here).
+//
 // AArch64 Linux (AAPCS64, as GCC implements it): every call and callback goes through
 // libffi, as on the generic platforms, but structs and unions by value are described to
 // libffi here, by the ABI's rules rather than member by member:

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: the suite with NDFFI_FORCE_LIBFFI=1 (the engine this file stands for), and
+// `make test-aarch64` when what it shares with nd_abi_aarch64.cpp changes.
+//
 // Platforms without a file of their own (nd_abi_x64_sysv.cpp, nd_abi_aarch64.cpp): libffi
 // makes every call and describes every struct by its members.
 #if !(defined(__x86_64__) && !defined(_WIN32)) && !(defined(__aarch64__) && defined(__linux__))

@@ -1,3 +1,7 @@
+// Re-verify when this file changes: the suite natively (the direct stubs and closures: test_sysv_boundary.py, test_abi.py,
+// test_ffi_shapes.py, test_byvalue.py, test_callback.py) and again with NDFFI_FORCE_LIBFFI=1
+// (the eightbyte pieces handed to libffi); the call and callback callgrind counts (benchmarks/).
+//
 // System V AMD64 ABI: direct calls without libffi for the common signatures.
 //
 // Integer and pointer arguments fill rdi, rsi, rdx, rcx, r8, r9 in order, and float and

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (the Windows targets against clang -target), test_layout.py and the
+// core tests (tests/core/layout.cpp).
+//
 // Record layout by the Microsoft rules (MSVC and clang-cl on x64 and Arm64), as clang's
 // MicrosoftRecordLayoutBuilder applies them to C.  Sizes and alignments in bytes:
 //

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (layouts against clang -target), test_layout.py, test_struct.py and
+// the core tests (tests/core/layout.cpp); `make test-aarch64` for the AAPCS64 rules.
+//
 // Record layout by the Itanium (System V) rules, as clang's ItaniumRecordLayoutBuilder
 // applies them to C; GCC's stor-layout.c agrees on these ABIs but for bit-fields with an
 // aligned(n) (Target::gcc_layout).  Positions and alignments are in bits.

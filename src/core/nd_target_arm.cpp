@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (each fact against clang -target), test_layout.py, the core tests
+// and `make test-aarch64`.
+//
 // The Arm ABIs: AAPCS64 on Linux (unsigned char, a 128-bit IEEE long double, unnamed
 // bit-fields that align the record), Apple's arm64 variant (signed char, long double is
 // double, bit-fields as on x86-64), Windows on Arm64 (MSVC's rules, as on x64), and

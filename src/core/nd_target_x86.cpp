@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (each fact against clang -target), test_layout.py and the core
+// tests (tests/core/layout.cpp, types.cpp).
+//
 // The x86 ABIs: System V on x86-64 (Linux and the BSDs; macOS differs only in what
 // int64_t names), Windows x64 (MSVC's rules, and MinGW's: GCC's layout with MSVC's
 // bit-fields and an x87 long double) and System V i386 (Linux), whose long long and
