@@ -24,6 +24,8 @@ namespace ndffi::py {
 // ---- exceptions (set by module init) ----
 extern PyObject *CDefErrorType;
 [[noreturn]] void raise_cdef(const CDefError &e);   // as ndffi.CDefError (a Python error)
+// The type `text` names in scope; a CDefError (raised as ndffi.CDefError) if it names none.
+const CType *parse_or_raise(const Scope &scope, const std::string &text);
 
 // ---- a library's namespace, shared by its functions ----
 struct Namespace {
