@@ -93,8 +93,4 @@ bool needs_temporary_callback(PyObject *o);
 // for function-pointer parameters through `conv(obj, ptype)` -> address or reason.
 int register_funcptr_source(PyObject *cls, PyObject *conv);
 
-// Pointer-to-pointer parameters (T **, const T *const *): a 2-D array or a sequence of
-// 1-D arrays becomes a table of row pointers kept in holds.  Returns 1, 0 or -1 as above.
-int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
-
 }  // namespace ndffi::py

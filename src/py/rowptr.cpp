@@ -11,6 +11,7 @@
 
 #include "callback.h"
 #include "fastpath.h"
+#include "rowptr.h"
 
 namespace ndffi::py {
 
