@@ -76,6 +76,11 @@ inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
 // fn's qualified name, for messages; an exception already set is left as it was.
 std::string callable_name(PyObject *fn);
 
+// The closure C calls for `cb`, entering the trampoline of callback_entry.cpp (through
+// libffi, or the ABI file's frame or register entry where the plan has one).  Throws
+// std::bad_alloc or std::runtime_error when no closure can be had.
+Closure *new_callback_closure(const CallbackPlan &plan, CallbackObject *cb, bool temporary);
+
 // A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
 // Python exception on failure.
 PyObject *make_callback(const CType *ftype, PyObject *fn, PyObject *on_error, bool temporary,
