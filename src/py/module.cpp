@@ -13,7 +13,7 @@ namespace nb = nanobind;
 
 namespace ndffi::py {
 
-int register_ufunc(PyObject *module);       // ufunc.cpp
+int register_ufunc(PyObject *module);       // ufunc_make.cpp
 void register_layout(nb::module_ &m);       // layout.cpp
 void register_ctype(nb::module_ &m);        // ctype_obj.cpp
 void register_namespace(nb::module_ &m);    // namespace_obj.cpp
