@@ -8,9 +8,7 @@
 
 namespace ndffi::abi {
 
-DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) {
-  return nullptr;
-}
+DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) { return nullptr; }
 
 ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 
@@ -26,8 +24,8 @@ bool ffi_pieces(const CType *, const std::vector<const CType *> &args, std::vect
   return true;
 }
 
-bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
-                  uint8_t *, int *reg_args, bool *) {
+bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *, uint8_t *,
+                  int *reg_args, bool *) {
   *reg_args = -1;
   return false;
 }

@@ -26,8 +26,7 @@ ArgSpec variadic_arg(const CType *t, uint32_t *storage) {
   return a;
 }
 
-bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra,
-                           unsigned char *storage) {
+bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra, unsigned char *storage) {
   // The registers the variadic arguments take depend on the fixed ones: one split of all.
   size_t nfixed = plan.args.size();
   ctypes.assign(plan.type->params.begin(), plan.type->params.end());
@@ -47,8 +46,6 @@ bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &ext
                           ffi_result_type(plan.type->target), types.data()) == FFI_OK;
 }
 
-void VariadicCall::call(const CallPlan &plan, void *ret) {
-  ffi_call(&cif, FFI_FN(plan.fn), ret, values.data());
-}
+void VariadicCall::call(const CallPlan &plan, void *ret) { ffi_call(&cif, FFI_FN(plan.fn), ret, values.data()); }
 
 }  // namespace ndffi

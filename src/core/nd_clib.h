@@ -14,7 +14,7 @@ namespace ndffi {
 // be held anywhere (ctypes and cffi make the same choice).
 struct SharedLib {
   void *handle = nullptr;
-  std::string path;   // the file the loader chose (for a bare name like "libm.so.6" too)
+  std::string path;  // the file the loader chose (for a bare name like "libm.so.6" too)
 };
 
 // The loader's refusal, with its message.

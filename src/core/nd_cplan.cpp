@@ -26,12 +26,9 @@ ArgSpec arg_spec(const CType *t) {
   const CType *u = t;
   switch (u->kind) {
     case Kind::Void: return a;
-    case Kind::Bool:
-      a.conv = Conv::Bool, a.size = uint8_t(u->size), a.min = 0, a.max = 1;
-      return a;
+    case Kind::Bool: a.conv = Conv::Bool, a.size = uint8_t(u->size), a.min = 0, a.max = 1; return a;
     case Kind::Enum:
-      if (!u->record->complete || !u->record->enum_base)
-        throw UnsupportedType("incomplete type '" + t->str() + "'");
+      if (!u->record->complete || !u->record->enum_base) throw UnsupportedType("incomplete type '" + t->str() + "'");
       u = u->record->enum_base;
       [[fallthrough]];
     case Kind::Int:
@@ -55,11 +52,10 @@ ArgSpec arg_spec(const CType *t) {
       a.conv = u->target->kind == Kind::Func ? Conv::FuncPtr : Conv::Pointer;
       return a;
     case Kind::Record:
-      if (!u->record->complete)
-        throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
+      if (!u->record->complete) throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
       if (!ffi_type_of(u))
-        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" +
-                              abi::kNotByValue + ")");
+        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" + abi::kNotByValue +
+                              ")");
       a.conv = Conv::Record;
       a.size = uint32_t(u->byte_size());
       return a;
@@ -78,15 +74,18 @@ static bool has_bitfields(const Record *rec) {
 // The scalars of a struct held by value, members' members included, with their offsets
 // from its start; a union or a record with bit-fields inside is one element (the ABI
 // file's).  false when there are more than `max` or a member libffi cannot pass.
-static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<ffi_type *, size_t>> &out,
-                          size_t max) {
-  if (stack_low()) throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
-                                         " levels deep is too deep for the stack of this thread to pass by value");
+static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<ffi_type *, size_t>> &out, size_t max) {
+  if (stack_low())
+    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                          " levels deep is too deep for the stack of this thread to pass by value");
   for (const Record::Field &f : rec->fields) {
     const CType *t = f.type;
     size_t count = 1;
     while (t->kind == Kind::Array) {
-      if (t->length == CType::kUnknownLength) { count = 0; break; }
+      if (t->length == CType::kUnknownLength) {
+        count = 0;
+        break;
+      }
       count *= t->length;
       t = t->target;
     }
@@ -122,7 +121,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
     auto it = made.find(rec);
     if (it != made.end()) return it->second;
   }
-  if (stack_low())   // before anything is kept: another thread may have the stack for it
+  if (stack_low())  // before anything is kept: another thread may have the stack for it
     throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
                           " levels deep is too deep for the stack of this thread to pass by value");
   ffi_type *ft = nullptr;
@@ -147,11 +146,14 @@ static ffi_type *record_ffi_type(const Record *rec) {
       const CType *t = f.type;
       size_t count = 1;
       while (t->kind == Kind::Array) {
-        if (t->length == CType::kUnknownLength) { count = 0; break; }
+        if (t->length == CType::kUnknownLength) {
+          count = 0;
+          break;
+        }
         count *= t->length;
         t = t->target;
       }
-      if (f.offset % t->alignment()) ok = false;   // packed out of alignment: not by members
+      if (f.offset % t->alignment()) ok = false;  // packed out of alignment: not by members
       ffi_type *e = ffi_type_of(t);
       if (!e) ok = false;
       for (size_t k = 0; ok && k < count; k++) elems.push_back(e);
@@ -176,8 +178,7 @@ ffi_type *ffi_type_of(const CType *t) {
         case 8: return t->is_signed ? &ffi_type_sint64 : &ffi_type_uint64;
       }
       return nullptr;
-    case Kind::Float:
-      return t->size == 4 ? &ffi_type_float : t->size == 8 ? &ffi_type_double : &ffi_type_longdouble;
+    case Kind::Float: return t->size == 4 ? &ffi_type_float : t->size == 8 ? &ffi_type_double : &ffi_type_longdouble;
     case Kind::Pointer: return &ffi_type_pointer;
     case Kind::Record: return record_ffi_type(t->record);
     default: return nullptr;
@@ -223,8 +224,8 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   ffi_type *rt = ffi_result_type(ftype->target);
   // A variadic function's cif is prepared again per call with the extra arguments;
   // this one checks the fixed part.
-  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
-                   plan.ffi_args.data()) != FFI_OK) throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
+  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt, plan.ffi_args.data()) != FFI_OK)
+    throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
 }
 
 }  // namespace ndffi

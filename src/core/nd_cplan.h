@@ -18,22 +18,22 @@ namespace ndffi {
 enum class Conv : uint8_t {
   Void,
   Bool,
-  SInt,      // signed integer of `size` bytes (enums too)
-  UInt,      // unsigned integer of `size` bytes
-  Float,     // 4-byte float
-  Double,    // 8-byte double
+  SInt,    // signed integer of `size` bytes (enums too)
+  UInt,    // unsigned integer of `size` bytes
+  Float,   // 4-byte float
+  Double,  // 8-byte double
   LongDouble,
-  Pointer,   // data pointer (the pointee decides what may be passed)
-  FuncPtr,   // pointer to a function
-  Record,    // struct or union by value
+  Pointer,  // data pointer (the pointee decides what may be passed)
+  FuncPtr,  // pointer to a function
+  Record,   // struct or union by value
 };
 
 struct ArgSpec {
   Conv conv;
-  uint32_t size;        // bytes of the C value (Pointer: sizeof(void *))
-  uint32_t offset;      // where the converted value goes in the call's storage
-  const CType *type;    // the C type, qualifiers included
-  int64_t min = 0;      // SInt/UInt: the accepted range
+  uint32_t size;      // bytes of the C value (Pointer: sizeof(void *))
+  uint32_t offset;    // where the converted value goes in the call's storage
+  const CType *type;  // the C type, qualifiers included
+  int64_t min = 0;    // SInt/UInt: the accepted range
   uint64_t max = 0;
 };
 
@@ -43,14 +43,14 @@ using DirectStub = uint64_t (*)(void *fn, const unsigned char *storage);
 
 struct CallPlan {
   void *fn = nullptr;
-  const CType *type = nullptr;     // the function type
-  std::vector<ArgSpec> args;       // the fixed parameters
+  const CType *type = nullptr;  // the function type
+  std::vector<ArgSpec> args;    // the fixed parameters
   ArgSpec ret{Conv::Void, 0, 0, nullptr};
-  uint32_t storage = 0;            // bytes of argument storage a call needs
-  DirectStub direct = nullptr;     // set when the ABI file has a stub for this signature
-  ffi_cif cif;                     // the libffi fallback, prepared once
-  std::vector<ffi_type *> ffi_args;          // what libffi is handed (abi::ffi_pieces)...
-  std::vector<uint32_t> ffi_offsets;         // ...and where in storage each one's value is
+  uint32_t storage = 0;               // bytes of argument storage a call needs
+  DirectStub direct = nullptr;        // set when the ABI file has a stub for this signature
+  ffi_cif cif;                        // the libffi fallback, prepared once
+  std::vector<ffi_type *> ffi_args;   // what libffi is handed (abi::ffi_pieces)...
+  std::vector<uint32_t> ffi_offsets;  // ...and where in storage each one's value is
 
   CallPlan() = default;
   CallPlan(const CallPlan &) = delete;

@@ -36,9 +36,21 @@ inline uint64_t extend_unsigned(uint64_t raw, unsigned size) {
 inline int64_t load_signed(const void *src, unsigned size) {
   switch (size) {
     case 1: return *(const int8_t *)src;
-    case 2: { int16_t v; memcpy(&v, src, 2); return v; }
-    case 4: { int32_t v; memcpy(&v, src, 4); return v; }
-    default: { int64_t v; memcpy(&v, src, 8); return v; }
+    case 2: {
+      int16_t v;
+      memcpy(&v, src, 2);
+      return v;
+    }
+    case 4: {
+      int32_t v;
+      memcpy(&v, src, 4);
+      return v;
+    }
+    default: {
+      int64_t v;
+      memcpy(&v, src, 8);
+      return v;
+    }
   }
 }
 
@@ -46,9 +58,21 @@ inline int64_t load_signed(const void *src, unsigned size) {
 inline uint64_t load_unsigned(const void *src, unsigned size) {
   switch (size) {
     case 1: return *(const uint8_t *)src;
-    case 2: { uint16_t v; memcpy(&v, src, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, src, 4); return v; }
-    default: { uint64_t v; memcpy(&v, src, 8); return v; }
+    case 2: {
+      uint16_t v;
+      memcpy(&v, src, 2);
+      return v;
+    }
+    case 4: {
+      uint32_t v;
+      memcpy(&v, src, 4);
+      return v;
+    }
+    default: {
+      uint64_t v;
+      memcpy(&v, src, 8);
+      return v;
+    }
   }
 }
 
@@ -58,7 +82,7 @@ inline uint64_t slot_of(const ArgSpec &a, const void *src) {
   switch (a.conv) {
     case Conv::Bool: return *(const uint8_t *)src != 0;
     case Conv::SInt: return uint64_t(load_signed(src, a.size));
-    default: return load_unsigned(src, a.size);   // unsigned integers, float, double, pointers
+    default: return load_unsigned(src, a.size);  // unsigned integers, float, double, pointers
   }
 }
 
@@ -82,12 +106,28 @@ inline void store_slot(const ArgSpec &a, const uint64_t *slot, void *dst) {
     case Conv::Void: return;
     case Conv::LongDouble: memcpy(dst, slot, sizeof(long double)); return;
     case Conv::Record: memcpy(dst, slot, a.size); return;
-    case Conv::Bool: { uint8_t b = (slot[0] & 0xff) != 0; memcpy(dst, &b, 1); return; }
+    case Conv::Bool: {
+      uint8_t b = (slot[0] & 0xff) != 0;
+      memcpy(dst, &b, 1);
+      return;
+    }
     default:
       switch (a.size) {
-        case 1: { uint8_t x = uint8_t(slot[0]); memcpy(dst, &x, 1); return; }
-        case 2: { uint16_t x = uint16_t(slot[0]); memcpy(dst, &x, 2); return; }
-        case 4: { uint32_t x = uint32_t(slot[0]); memcpy(dst, &x, 4); return; }
+        case 1: {
+          uint8_t x = uint8_t(slot[0]);
+          memcpy(dst, &x, 1);
+          return;
+        }
+        case 2: {
+          uint16_t x = uint16_t(slot[0]);
+          memcpy(dst, &x, 2);
+          return;
+        }
+        case 4: {
+          uint32_t x = uint32_t(slot[0]);
+          memcpy(dst, &x, 4);
+          return;
+        }
         default: memcpy(dst, slot, 8); return;
       }
   }

@@ -25,7 +25,7 @@ static constexpr Target sysv_x86_64() {
   t.size = Scalar::ULong;
   t.int64 = t.intmax = Scalar::Long;
   t.aligned_default = 16;
-  t.max_align_t = {32, 16};   // { long long; long double; }
+  t.max_align_t = {32, 16};  // { long long; long double; }
   return t;
 }
 
@@ -40,8 +40,8 @@ constexpr Target x86_64_darwin = [] {
   Target t = sysv_x86_64();
   t.name = "x86_64-darwin";
   t.triple = "x86_64-apple-darwin";
-  t.int64 = Scalar::LongLong;   // intmax_t stays long
-  t.max_align_t = {16, 16};     // long double
+  t.int64 = Scalar::LongLong;  // intmax_t stays long
+  t.max_align_t = {16, 16};    // long double
   return t;
 }();
 
@@ -63,7 +63,7 @@ constexpr Target x86_64_windows = [] {
   t.long_double_format = "IEEE binary64 (the same as double)";
   t.rules = RecordRules::Microsoft;
   t.enums_are_int = true;
-  t.max_align_t = {8, 8};   // double
+  t.max_align_t = {8, 8};  // double
   return t;
 }();
 
@@ -90,7 +90,7 @@ constexpr Target i686_linux = [] {
   t.size = Scalar::UInt;
   t.int64 = t.intmax = Scalar::LongLong;
   t.aligned_default = 16;
-  t.max_align_t = {24, 8};   // { long long; long double; } with their __alignof__
+  t.max_align_t = {24, 8};  // { long long; long double; } with their __alignof__
   return t;
 }();
 

@@ -66,9 +66,9 @@ PyObject *take_pending(PyObject *result) {
   PyErr_Clear();
   if (dropped) {
     PyObject *r = PyObject_CallMethod(value, "add_note", "s",
-                                      ("(the callback raised " + std::to_string(dropped) +
-                                       " more exception" + (dropped == 1 ? "" : "s") +
-                                       " before the C function returned)").c_str());
+                                      ("(the callback raised " + std::to_string(dropped) + " more exception" +
+                                       (dropped == 1 ? "" : "s") + " before the C function returned)")
+                                          .c_str());
     if (r) Py_DECREF(r);
     else PyErr_Clear();
   }
@@ -93,12 +93,10 @@ static const PyArgInfo *ret_info_of(const CallbackPlan &plan) {
   return info.get();
 }
 
-PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool temporary,
-                        bool allow_direct) {
+PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool temporary, bool allow_direct) {
   if (t->kind == Kind::Pointer && t->target->kind == Kind::Func) t = t->target;
   if (t->kind != Kind::Func) {
-    PyErr_Format(PyExc_TypeError,
-                 "callback(): expected a function type such as 'int(int)' or 'int (*)(int)', got '%s'",
+    PyErr_Format(PyExc_TypeError, "callback(): expected a function type such as 'int(int)' or 'int (*)(int)', got '%s'",
                  t->str().c_str());
     return nullptr;
   }
@@ -125,9 +123,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   cb->ptype = plan->pointer_type;
   cb->ret_info = ret_info_of(*plan);
   memset(cb->error_inline, 0, sizeof cb->error_inline);
-  cb->error_value = plan->ret_bytes <= sizeof cb->error_inline
-                        ? cb->error_inline
-                        : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
+  cb->error_value =
+      plan->ret_bytes <= sizeof cb->error_inline ? cb->error_inline : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
   cb->bound = &call_state;
@@ -168,9 +165,8 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   cb->vectorcall = [](PyObject *s, PyObject *const *a, size_t n, PyObject *kw) -> PyObject * {
     PyObject *f = ((CallbackObject *)s)->fn;
     if (!f) {
-      PyErr_SetString(PyExc_RuntimeError, ((CallbackObject *)s)->released
-                                              ? "this callback has been released"
-                                              : "this callback has been cleared");
+      PyErr_SetString(PyExc_RuntimeError, ((CallbackObject *)s)->released ? "this callback has been released"
+                                                                          : "this callback has been cleared");
       return nullptr;
     }
     return PyObject_Vectorcall(f, a, n, kw);

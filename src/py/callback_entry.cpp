@@ -31,7 +31,6 @@ static void write_unraisable(const std::string &msg, PyObject *obj) {
 #endif
 }
 
-
 // The callback's exception (set) becomes the pending exception of the ndffi call below
 // (`outer`: the trampoline set the thread's pending state aside), or is reported if
 // there is no ndffi call below.
@@ -70,8 +69,7 @@ static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
 
 static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *cb, size_t i, int64_t v) {
 #ifdef ND_REUSE_INTS
-  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) &&
-      i < kCachedInts) {
+  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) && i < kCachedInts) {
     PyObject *o = cb->int_cache[i];
     if (o && Py_REFCNT(o) == 1) {
       ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
@@ -79,7 +77,7 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
       Py_INCREF(o);
       return o;
     }
-    PyObject *n = PyLong_FromLongLong(v);   // one digit: it can take any value of this range
+    PyObject *n = PyLong_FromLongLong(v);  // one digit: it can take any value of this range
     if (!n) return nullptr;
     Py_INCREF(n);
     Py_XSETREF(cb->int_cache[i], n);
@@ -93,8 +91,8 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
 
 // Argument i, from C to Python.  An int (the commonest) is told by one bit of the
 // callback, set when it was made.
-static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i,
-                                                                     const ArgSpec &a, const void *p) {
+static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i, const ArgSpec &a,
+                                                                     const void *p) {
   if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
   switch (a.conv) {
     case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
@@ -113,16 +111,16 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
 static bool freed_with_result(PyObject *o) {
   for (;;) {
     if (Py_REFCNT(o) > 1) return false;
-    if (Py_TYPE(o) == &FunctionType) return false;   // code in a library, never unloaded
+    if (Py_TYPE(o) == &FunctionType) return false;  // code in a library, never unloaded
     if (is_pointer(o)) {
       auto *p = (PointerObject *)o;
       if (p->owns_memory) return true;
-      if (!p->owner) return false;   // C's memory
+      if (!p->owner) return false;  // C's memory
       o = p->owner;
     } else if (is_record(o)) {
       auto *r = (RecordObject *)o;
       if (r->owns) return true;
-      if (!r->owner) return false;   // a view of C's memory
+      if (!r->owner) return false;  // a view of C's memory
       o = r->owner;
     } else if (PyArray_Check(o)) {
       PyObject *base = PyArray_BASE((PyArrayObject *)o);
@@ -145,8 +143,8 @@ static const char *where_text(CallbackObject *cb) {
 }
 
 // The general conversion of a result (pointers, and whatever the inline cases refuse).
-__attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r,
-                                                          PyObject *res, unsigned char *dst) {
+__attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r, PyObject *res,
+                                                          unsigned char *dst) {
   Holds holds;
   Where w{nullptr, -1, where_text(cb)};
   if ((r.conv == Conv::Pointer || r.conv == Conv::FuncPtr) && res != Py_None) {
@@ -172,7 +170,8 @@ __attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, co
   return to_c(r, *cb->ret_info, res, dst, holds, w);
 }
 
-static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res, unsigned char *dst) {
+static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res,
+                                                              unsigned char *dst) {
   // The common case first: an int result of a signed type of 4 bytes or more takes any
   // int of one digit (|v| < 2**30) without a range check.
   if (cb->ret_int && PyLong_CheckExact(res)) {
@@ -225,21 +224,21 @@ __attribute__((noinline, cold)) static void report_dead(Closure *c, void *ret, b
                  "C called a callback of type '%s' made for a plain callable passed to another "
                  "call (C kept the pointer from an earlier call, or passed it to another ndffi call "
                  "or thread); it returned 0. For a function pointer C keeps or shares, pass an "
-                 "ndffi.callback and keep it alive for as long as C may call it.", type.c_str());
+                 "ndffi.callback and keep it alive for as long as C may call it.",
+                 type.c_str());
   else
     PyErr_Format(PyExc_RuntimeError,
                  "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
                  "or released (or, for a plain callable, after the call it was passed to "
                  "returned); it returned 0. Keep a reference to the Callback, unreleased, for as "
-                 "long as C may call it.", type.c_str());
+                 "long as C may call it.",
+                 type.c_str());
   write_unraisable("in an ndffi callback", nullptr);
 }
 
 // The callback raised: C gets on_error, the exception goes to the state set aside.
-__attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret,
-                                                            PyThreadState *outer_gil,
-                                                            PyObject *&outer_pending,
-                                                            long &outer_dropped) {
+__attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret, PyThreadState *outer_gil,
+                                                            PyObject *&outer_pending, long &outer_dropped) {
   memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
   CallState outer{outer_gil, outer_pending, outer_dropped};
   keep_or_report(cb, outer_gil != nullptr, outer);
@@ -259,15 +258,14 @@ static inline __attribute__((always_inline)) void decref(PyObject *o) {
 // fn(*args) through its vectorcall slot when it has one (a Python function does), without
 // PyObject_Vectorcall's result check, which only matters for a result without an
 // exception or the reverse.
-static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject *fn,
-                                                                   PyObject **args, size_t n) {
+static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject *fn, PyObject **args,
+                                                                   size_t n) {
   size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
   vectorcallfunc vc = cb->fn_vectorcall;
   if (!vc) {
-    PyTypeObject *tp = Py_TYPE(fn);   // PyVectorcall_Function, which 3.11 does not inline
-    vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)
-             ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
-             : nullptr;
+    PyTypeObject *tp = Py_TYPE(fn);  // PyVectorcall_Function, which 3.11 does not inline
+    vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL) ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
+                                                           : nullptr;
     if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
   }
   PyObject *r = vc(fn, args, nargsf, nullptr);
@@ -287,8 +285,8 @@ struct KeptThreadState {
   ~KeptThreadState() {
     if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
     PyGILState_STATE s = PyGILState_Ensure();
-    PyGILState_Release(PyGILState_LOCKED);   // the count kept by the first callback
-    PyGILState_Release(s);                   // the last one: the thread state goes
+    PyGILState_Release(PyGILState_LOCKED);  // the count kept by the first callback
+    PyGILState_Release(s);                  // the last one: the thread state goes
   }
 };
 thread_local KeptThreadState kept_thread_state;
@@ -386,9 +384,8 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
   if (__builtin_expect(!cb || !cb->fn, 0)) {
     report_dead(c, ret, false);
-  } else if (__builtin_expect(cb->temporary, 0) && outer_gil &&
-             (cb->bound != &cs || cb->bound_depth != depth)) {
-    report_dead(c, ret, true);   // from an ndffi call other than the one cb was made for
+  } else if (__builtin_expect(cb->temporary, 0) && outer_gil && (cb->bound != &cs || cb->bound_depth != depth)) {
+    report_dead(c, ret, true);  // from an ndffi call other than the one cb was made for
   } else {
     Py_INCREF(cb);
     const size_t n = args.count();

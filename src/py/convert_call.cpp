@@ -70,8 +70,7 @@ bool fail(const Where &w, PyObject *exc, const std::string &expected, const std:
   return false;
 }
 
-bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
-          const Where &w) {
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
   switch (a.conv) {
     case Conv::SInt:
     case Conv::UInt: return int_value(a, o, dst, w);
@@ -156,8 +155,7 @@ const CType *variadic_type(PyObject *o, const Where &w) {
                  w.str().c_str());
     return nullptr;
   }
-  PyErr_Format(PyExc_TypeError,
-               "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
+  PyErr_Format(PyExc_TypeError, "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
                w.str().c_str(), Py_TYPE(o)->tp_name);
   return nullptr;
 }

@@ -8,9 +8,8 @@
 
 namespace ndffi::py {
 
-
 PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span) {
-  if (t->kind == Kind::Record)   // nothing keeps the memory (a callback's argument): a copy
+  if (t->kind == Kind::Record)  // nothing keeps the memory (a callback's argument): a copy
     return owner ? make_record_view(t, const_cast<void *>(p), owner, span) : make_record(t, p);
   // an element that is itself an array decays, as in C, to a pointer to its first element
   if (t->kind == Kind::Array && t->length != CType::kUnknownLength) {
@@ -20,7 +19,7 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
   ArgSpec a;
   try {
     a = arg_spec(t);
-  } catch (const std::exception &e) {   // called from C slots: nothing may propagate
+  } catch (const std::exception &e) {  // called from C slots: nothing may propagate
     PyErr_SetString(PyExc_TypeError, e.what());
     return nullptr;
   }
@@ -36,12 +35,12 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
       PyObject *kept;
       Span known;
       if (!owner || !find_stored(owner, (const char *)p, &kept, &known))
-        return make_pointer(q, strip(t), nullptr);   // C's address: unbounded
+        return make_pointer(q, strip(t), nullptr);  // C's address: unbounded
       PyObject *r = make_pointer_in(q, strip(t), kept, known);
       Py_DECREF(kept);
       return r;
     }
-    case Conv::FuncPtr: {   // keeps what keeps the memory it was read from (a library's global)
+    case Conv::FuncPtr: {  // keeps what keeps the memory it was read from (a library's global)
       void *q;
       memcpy(&q, p, sizeof q);
       return make_pointer(q, strip(t), owner);
@@ -58,14 +57,14 @@ static bool store_pointer(const ArgSpec &a, void *p, PyObject *o, const Where &w
   PyArgInfo info;
   fill_arg_info(info, a.type);
   alignas(16) unsigned char tmp[16] = {0};
-  if (w.holds) {   // a call's argument storage: held as the call holds arguments
+  if (w.holds) {  // a call's argument storage: held as the call holds arguments
     if (!to_c(a, info, o, tmp, *w.holds, w)) return false;
     memcpy(p, tmp, a.size);
     return true;
   }
-  PyObject *arr = nullptr;   // an array by protocol (__array_interface__, DLPack), as a view
-  if (!PyArray_Check(o) && !is_pointer(o) && !is_record(o) && o != Py_None && !PyUnicode_Check(o) &&
-      !PyLong_Check(o) && !PyObject_CheckBuffer(o)) {
+  PyObject *arr = nullptr;  // an array by protocol (__array_interface__, DLPack), as a view
+  if (!PyArray_Check(o) && !is_pointer(o) && !is_record(o) && o != Py_None && !PyUnicode_Check(o) && !PyLong_Check(o) &&
+      !PyObject_CheckBuffer(o)) {
     arr = (PyObject *)as_array_view(o);
     if (!arr && PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
@@ -86,12 +85,11 @@ static bool store_pointer(const ArgSpec &a, void *p, PyObject *o, const Where &w
 
 // A function pointer stored into memory keeps what it calls: a Callback, a Function
 // (and its library), the memory of a Pointer.
-static bool store_function_pointer(const ArgSpec &a, const PyArgInfo &info, void *p, PyObject *o,
-                                   const Where &w) {
-  if (needs_temporary_callback(o))   // a call's wrapper would be gone once the statement ends
+static bool store_function_pointer(const ArgSpec &a, const PyArgInfo &info, void *p, PyObject *o, const Where &w) {
+  if (needs_temporary_callback(o))  // a call's wrapper would be gone once the statement ends
     return fail(w, PyExc_TypeError,
-                "an ndffi.callback (kept alive while C may call it), ndffi.Pointer or None for '" +
-                    a.type->str() + "'", describe(o));
+                "an ndffi.callback (kept alive while C may call it), ndffi.Pointer or None for '" + a.type->str() + "'",
+                describe(o));
   alignas(16) unsigned char tmp[16] = {0};
   Holds holds;
   if (!to_c(a, info, o, tmp, w.holds ? *w.holds : holds, w)) return false;
@@ -136,8 +134,7 @@ static int typenum_of(const CType *t) {
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   switch (t->kind) {
     case Kind::Bool: return NPY_BOOL;
-    case Kind::Float:
-      return t->size == 4 ? NPY_FLOAT : t->size == 8 ? NPY_DOUBLE : NPY_LONGDOUBLE;
+    case Kind::Float: return t->size == 4 ? NPY_FLOAT : t->size == 8 ? NPY_DOUBLE : NPY_LONGDOUBLE;
     case Kind::Int:
       switch (t->size) {
         case 1: return t->is_signed ? NPY_INT8 : NPY_UINT8;

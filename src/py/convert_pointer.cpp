@@ -19,7 +19,8 @@ const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
 static bool pointer_compatible(const CType *want, const CType *have, std::string *why) {
   const CType *wt = want->target, *ht = have->target;
   if (ht->is_const() && !wt->is_const()) {
-    *why = "pointer '" + have->str() + "' to const (the parameter is not const, so C may write to it): "
+    *why = "pointer '" + have->str() +
+           "' to const (the parameter is not const, so C may write to it): "
            "pass a writeable buffer, such as a bytearray or a writeable array";
     return false;
   }
@@ -53,18 +54,16 @@ static bool complex_pairs(const CType *rec, int tn) {
   auto is_t = [es](const CType *t) { return t->kind == Kind::Float && t->size == es; };
   const auto &f = rec->record->fields;
   if (f.size() == 2)
-    return f[0].bit_width < 0 && f[1].bit_width < 0 && is_t(f[0].type) && is_t(f[1].type) &&
-           f[0].offset == 0 && f[1].offset == es;
-  return f.size() == 1 && f[0].type->kind == Kind::Array && f[0].type->length == 2 &&
-         is_t(f[0].type->target);
+    return f[0].bit_width < 0 && f[1].bit_width < 0 && is_t(f[0].type) && is_t(f[1].type) && f[0].offset == 0 &&
+           f[1].offset == es;
+  return f.size() == 1 && f[0].type->kind == Kind::Array && f[0].type->length == 2 && is_t(f[0].type->target);
 }
 
 // A structured array for a pointer to a record: its layout must be the C layout.
-static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr,
-                             unsigned char *dst, const Where &w) {
+static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr, unsigned char *dst,
+                             const Where &w) {
   PyArray_Descr *d = PyArray_DESCR(arr);
-  std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" +
-                         type_str(w, a) + "'";
+  std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" + type_str(w, a) + "'";
   if (d != info.congruent && !PyArray_ISBYTESWAPPED(arr) && complex_pairs(info.record, PyArray_TYPE(arr))) {
     Py_INCREF(d);
     Py_XSETREF(info.congruent, d);
@@ -88,24 +87,21 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
 // A number is never a pointer: a NumPy scalar's buffer is a temporary copy of it, and a
 // 0-d array is what np.asarray makes of a number.
 static bool refuse_number(const ArgSpec &a, PyObject *o, const Where &w) {
-  return fail(w, PyExc_TypeError,
-              "'" + type_str(w, a) + "' (an array, buffer, ndffi.Pointer or None)",
+  return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "' (an array, buffer, ndffi.Pointer or None)",
               (PyArray_Check(o) ? "a 0-d " + describe(o) : "NumPy scalar " + describe(o)) +
                   ": a number is not a pointer; pass np.array([x]) for a pointer to one value");
 }
 
-static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr,
-                      unsigned char *dst, const Where &w) {
+static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr, unsigned char *dst, const Where &w) {
   if (PyArray_NDIM(arr) == 0) return refuse_number(a, (PyObject *)arr, w);
   if (info.record) return record_array_arg(a, const_cast<PyArgInfo &>(info), arr, dst, w);
   int tn = PyArray_TYPE(arr);
-  bool type_ok = info.any_dtype ||
-                 ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
-                  !PyArray_ISBYTESWAPPED(arr));
+  bool type_ok = info.any_dtype || ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
+                                    !PyArray_ISBYTESWAPPED(arr));
   const char *problem = array_flags_problem(arr, info.writable);
   if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
-  std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" +
-                         type_str(w, a) + "'";
+  std::string expected =
+      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" + type_str(w, a) + "'";
   std::string given = describe((PyObject *)arr);
   if (!type_ok) {
     if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
@@ -123,15 +119,29 @@ static bool format_scalar(const char *fmt, char *kind, Py_ssize_t *size) {
   bool native = true;
   if (*fmt == '@') fmt++;
   else if (*fmt == '=' || *fmt == '<') native = false, fmt++;
-  else if (*fmt == '>' || *fmt == '!') return false;   // big-endian: not this machine's order
+  else if (*fmt == '>' || *fmt == '!') return false;  // big-endian: not this machine's order
   if (!fmt[0] || fmt[1]) return false;
-  struct Code { char c, kind; Py_ssize_t native, standard; };
-  static const Code codes[] = {
-      {'b', 'i', 1, 1}, {'B', 'u', 1, 1}, {'c', 'u', 1, 1}, {'h', 'i', sizeof(short), 2},
-      {'H', 'u', sizeof(short), 2}, {'i', 'i', sizeof(int), 4}, {'I', 'u', sizeof(int), 4},
-      {'l', 'i', sizeof(long), 4}, {'L', 'u', sizeof(long), 4}, {'q', 'i', 8, 8},
-      {'Q', 'u', 8, 8}, {'n', 'i', sizeof(Py_ssize_t), 8}, {'N', 'u', sizeof(size_t), 8},
-      {'f', 'f', 4, 4}, {'d', 'f', 8, 8}, {'e', 'f', 2, 2}, {'?', 'b', 1, 1}};
+  struct Code {
+    char c, kind;
+    Py_ssize_t native, standard;
+  };
+  static const Code codes[] = {{'b', 'i', 1, 1},
+                               {'B', 'u', 1, 1},
+                               {'c', 'u', 1, 1},
+                               {'h', 'i', sizeof(short), 2},
+                               {'H', 'u', sizeof(short), 2},
+                               {'i', 'i', sizeof(int), 4},
+                               {'I', 'u', sizeof(int), 4},
+                               {'l', 'i', sizeof(long), 4},
+                               {'L', 'u', sizeof(long), 4},
+                               {'q', 'i', 8, 8},
+                               {'Q', 'u', 8, 8},
+                               {'n', 'i', sizeof(Py_ssize_t), 8},
+                               {'N', 'u', sizeof(size_t), 8},
+                               {'f', 'f', 4, 4},
+                               {'d', 'f', 8, 8},
+                               {'e', 'f', 2, 2},
+                               {'?', 'b', 1, 1}};
   for (const Code &c : codes)
     if (c.c == *fmt) {
       *kind = c.kind;
@@ -141,22 +151,21 @@ static bool format_scalar(const char *fmt, char *kind, Py_ssize_t *size) {
   return false;
 }
 
-static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
-                       Holds &holds, const Where &w) {
+static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
+                       const Where &w) {
   Py_buffer *view = holds.new_view();
   if (PyObject_GetBuffer(o, view, PyBUF_RECORDS_RO) < 0) {
     view->obj = nullptr;
     return false;
   }
-  std::string expected = "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" +
-                         type_str(w, a) + "'";
+  std::string expected =
+      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" + type_str(w, a) + "'";
   if (info.writable && view->readonly) {
     std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
     return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
                 "read-only " + describe(o) + hint);
   }
-  if (!PyBuffer_IsContiguous(view, 'C'))
-    return fail(w, PyExc_TypeError, expected, "non-contiguous " + describe(o));
+  if (!PyBuffer_IsContiguous(view, 'C')) return fail(w, PyExc_TypeError, expected, "non-contiguous " + describe(o));
   if (!info.any_dtype) {
     char kind;
     Py_ssize_t size;
@@ -191,10 +200,10 @@ void name_failure(const std::string &where) {
   if (!msg) PyErr_Clear();
   // a subclass may not take a message alone (UnicodeDecodeError): raised as its base
   PyObject *as = PyErr_GivenExceptionMatches(type, PyExc_TypeError)    ? PyExc_TypeError
-               : PyErr_GivenExceptionMatches(type, PyExc_ValueError)   ? PyExc_ValueError
+                 : PyErr_GivenExceptionMatches(type, PyExc_ValueError) ? PyExc_ValueError
                                                                        : PyExc_BufferError;
   PyErr_Format(as, "%s: %s", where.c_str(), msg ? msg : "conversion failed");
-  PyObject *t2, *v2, *tb2;   // the original stays as the cause
+  PyObject *t2, *v2, *tb2;  // the original stays as the cause
   PyErr_Fetch(&t2, &v2, &tb2);
   PyErr_NormalizeException(&t2, &v2, &tb2);
   if (v2 && value) PyException_SetCause(v2, value), value = nullptr;
@@ -232,9 +241,9 @@ void protocol_failed(const std::string &where, PyObject *o) {
   name_failure(where + ": " + Py_TYPE(o)->tp_name + " is not an array by its protocol");
 }
 
-bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst,
-                        Holds &holds, const Where &w) {
-  if (a.type->target->kind == Kind::Pointer) {   // T **: row-pointer tables (rowptr.cpp)
+bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
+                 const Where &w) {
+  if (a.type->target->kind == Kind::Pointer) {  // T **: row-pointer tables (rowptr.cpp)
     int r = rows_arg(a, o, dst, holds, w);
     if (r >= 0) return r;
   }
@@ -250,19 +259,18 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
                       "' (the parameter is not const, so C may write to it)",
                   "a value viewing read-only memory (" + describe_memory(r->owner, r->span) +
                       "); pass a struct value of its own");
-    holds.pin(home_of(o));   // what its pointers keep lives until C returns
+    holds.pin(home_of(o));  // what its pointers keep lives until C returns
     return set_pointer(dst, r->data);
   }
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
     std::string why;
-    if (!pointer_compatible(a.type, p->type, &why))
-      return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", why);
+    if (!pointer_compatible(a.type, p->type, &why)) return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", why);
     if (info.writable && p->span.readonly)
       return fail(w, PyExc_TypeError,
                   "a writeable buffer for '" + type_str(w, a) + "' (the parameter is not const, so C may write to it)",
-                  "pointer '" + p->type->str() + "' into read-only memory (" +
-                      describe_memory(p->owner, p->span) + "); pass a bytearray or a writeable array");
+                  "pointer '" + p->type->str() + "' into read-only memory (" + describe_memory(p->owner, p->span) +
+                      "); pass a bytearray or a writeable array");
     holds.pin(home_of(o));
     return set_pointer(dst, p->addr);
   }
@@ -283,8 +291,11 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
   if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
   if (PyLong_Check(o))
     return fail(w, PyExc_TypeError,
-                "'" + type_str(w, a) + "' (an array, buffer, ndffi.Pointer or None; a plain int is "
-                "not a pointer: use ndffi.cast('" + type_str(w, a) + "', address))", "int");
+                "'" + type_str(w, a) +
+                    "' (an array, buffer, ndffi.Pointer or None; a plain int is "
+                    "not a pointer: use ndffi.cast('" +
+                    type_str(w, a) + "', address))",
+                "int");
   if (!PyUnicode_Check(o)) {
     PyArrayObject *arr = as_array_view(o);
     if (arr) {
@@ -294,22 +305,18 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     if (PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
   std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
-  return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'",
-              describe(o));
+  return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'", describe(o));
 }
 
-bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
-                        const Where &w) {
+bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_pointer(o)) {
     auto *p = (PointerObject *)o;
-    if (strip(p->type) == strip(a.type) || p->type->target->kind == Kind::Void)
-      return set_pointer(dst, p->addr);
+    if (strip(p->type) == strip(a.type) || p->type->target->kind == Kind::Void) return set_pointer(dst, p->addr);
   }
-  int r = funcptr_from_python(a, o, dst, holds, w);   // callbacks and callables (callback.cpp)
+  int r = funcptr_from_python(a, o, dst, holds, w);  // callbacks and callables (callback.cpp)
   if (r >= 0) return r;
-  return fail(w, PyExc_TypeError, "a function pointer '" + type_str(w, a) + "', a callable or None",
-              describe(o));
+  return fail(w, PyExc_TypeError, "a function pointer '" + type_str(w, a) + "', a callable or None", describe(o));
 }
 
 // A struct by value; an argument's pointers' owners are held for the call.

@@ -39,7 +39,7 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
     if (PyFloat_Check(num) || !PyIndex_Check(num))
       return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
     num = PyNumber_Index(num);
-    if (!num) return name_failure(w.str()), false;   // np.array([7]), a failing __index__
+    if (!num) return name_failure(w.str()), false;  // np.array([7]), a failing __index__
     bool ok = int_value(a, num, dst, w);
     Py_DECREF(num);
     return ok;
@@ -64,9 +64,7 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
         bad = true;
       }
     }
-    if (bad || v > a.max) {
-      return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
-    }
+    if (bad || v > a.max) { return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num))); }
     uint64_t x = v;
     memcpy(dst, &x, 8);
   }
@@ -124,7 +122,7 @@ static bool big_int_value(PyObject *num, long double *out) {
     unsigned long long t = PyLong_AsUnsignedLongLong(top);
     int cmp = PyObject_RichCompareBool(rest, half, Py_GT) ? 1 : PyObject_RichCompareBool(rest, half, Py_EQ) ? 0 : -1;
     long double sig = (long double)t;
-    if (cmp > 0 || (cmp == 0 && (t & 1))) sig += 1;   // exact: 2**64 is a long double
+    if (cmp > 0 || (cmp == 0 && (t & 1))) sig += 1;  // exact: 2**64 is a long double
     long double v = ldexpl(sig, int(std::min<long long>(bits - 64, 1 << 20)));
     *out = _PyLong_Sign(num) < 0 ? -v : v;
     ok = !PyErr_Occurred();
@@ -166,7 +164,7 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
       }
       PyErr_Clear();
     }
-    if (!wide) {   // one rounding, straight to double
+    if (!wide) {  // one rounding, straight to double
       double d = PyLong_AsDouble(num);
       if (d == -1.0 && PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
@@ -177,18 +175,16 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
       return true;
     }
     if (!big_int_value(num, out)) return false;
-    if (std::isinf(*out))
-      return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+    if (std::isinf(*out)) return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
     return true;
   }
-  if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)   // np.array([2.5])
-    return fail(w, PyExc_TypeError, "a number for " + for_what + " (an array is not a number: pass a[0])",
-                describe(o));
+  if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([2.5])
+    return fail(w, PyExc_TypeError, "a number for " + for_what + " (an array is not a number: pass a[0])", describe(o));
   if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
       (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
        !PyBytes_Check(num))) {
     double d = PyFloat_AsDouble(num);
-    if (d == -1.0 && PyErr_Occurred()) return name_failure(w.str()), false;   // a failing __float__
+    if (d == -1.0 && PyErr_Occurred()) return name_failure(w.str()), false;  // a failing __float__
     *out = d;
     return true;
   }
@@ -214,7 +210,8 @@ bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w
   long double max = size == 4 ? (long double)FLT_MAX : (long double)DBL_MAX;
   if (std::isfinite(v) && std::fabs(v) > max)
     return fail(w, PyExc_OverflowError,
-                "a value within " + std::string(size == 4 ? "float" : "double") + "'s range (+-" + repr_double(double(max)) + ")",
+                "a value within " + std::string(size == 4 ? "float" : "double") + "'s range (+-" +
+                    repr_double(double(max)) + ")",
                 repr_long_double(v));
   if (size == 4) {
     float f = float(v);

@@ -13,10 +13,10 @@ namespace nb = nanobind;
 
 namespace ndffi::py {
 
-int register_ufunc(PyObject *module);       // ufunc_make.cpp
-void register_layout(nb::module_ &m);       // layout.cpp
-void register_ctype(nb::module_ &m);        // ctype_obj.cpp
-void register_namespace(nb::module_ &m);    // namespace_obj.cpp
+int register_ufunc(PyObject *module);     // ufunc_make.cpp
+void register_layout(nb::module_ &m);     // layout.cpp
+void register_ctype(nb::module_ &m);      // ctype_obj.cpp
+void register_namespace(nb::module_ &m);  // namespace_obj.cpp
 PyObject *CDefErrorType = nullptr;
 int get_saved_errno();
 void set_saved_errno(int v);
@@ -50,21 +50,28 @@ NB_MODULE(_ndffi, m) {
   register_ctype(m);
   register_namespace(m);
 
-  m.attr("_closure_quarantine") = kQuarantine;   // closures given back before one is reused
-  m.def("_register_function_pointer_source", [](nb::handle cls, nb::handle conv) {
-    if (register_funcptr_source(cls.ptr(), conv.ptr()) < 0) throw nb::python_error();
-  }, "Accept instances of cls for function-pointer parameters: conv(obj, ctype) returns the "
-     "address to pass, or a str saying why obj does not fit (ndffi.numba_support uses it).");
-  m.def("_closure_stats", [] {
-    ClosureStats s = closure_stats();
-    return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
-  }, "(direct, libffi, reused, released, recycled) closure counts, for tests.");
+  m.attr("_closure_quarantine") = kQuarantine;  // closures given back before one is reused
+  m.def(
+      "_register_function_pointer_source",
+      [](nb::handle cls, nb::handle conv) {
+        if (register_funcptr_source(cls.ptr(), conv.ptr()) < 0) throw nb::python_error();
+      },
+      "Accept instances of cls for function-pointer parameters: conv(obj, ctype) returns the "
+      "address to pass, or a str saying why obj does not fit (ndffi.numba_support uses it).");
+  m.def(
+      "_closure_stats",
+      [] {
+        ClosureStats s = closure_stats();
+        return nb::make_tuple(s.created_direct, s.created_ffi, s.reused, s.released, s.recycled);
+      },
+      "(direct, libffi, reused, released, recycled) closure counts, for tests.");
   // NDFFI_FORCE_LIBFFI as the core read it (see nd_ccall.h).
   m.attr("FORCE_LIBFFI") = force_libffi();
 
   if (register_ufunc(m.ptr()) < 0) throw nb::python_error();
   register_layout(m);
-  m.def("errno", &get_saved_errno, "The errno saved after the last call (of a library loaded "
-                                   "with use_errno=True) in this thread.");
+  m.def("errno", &get_saved_errno,
+        "The errno saved after the last call (of a library loaded "
+        "with use_errno=True) in this thread.");
   m.def("set_errno", &set_saved_errno, "Set the errno the next call in this thread starts with.");
 }

@@ -31,15 +31,16 @@ nb::object new_memory(const Scope &scope, const std::string &text, nb::handle in
       throw nb::type_error(("new('" + text + "') needs a length or an initializer").c_str());
     }
   } else {
-    throw nb::type_error(("new() takes a pointer or array type such as 'int *' or 'double[16]', got '" +
-                          text + "'").c_str());
+    throw nb::type_error(
+        ("new() takes a pointer or array type such as 'int *' or 'double[16]', got '" + text + "'").c_str());
   }
   if (elem->kind == Kind::Void || elem->kind == Kind::Func || !elem->is_complete())
     throw nb::type_error(("new(): '" + elem->str() + "' is incomplete; its size is unknown").c_str());
   size_t size = elem->byte_size();
   if (size && size_t(n) > size_t(PY_SSIZE_T_MAX) / size)
-    throw nb::value_error(("new('" + text + "'): " + std::to_string(n) + " elements of " +
-                           std::to_string(size) + " bytes overflow the address space").c_str());
+    throw nb::value_error(("new('" + text + "'): " + std::to_string(n) + " elements of " + std::to_string(size) +
+                           " bytes overflow the address space")
+                              .c_str());
   void *mem = alloc_aligned(n ? size_t(n) * size : size, elem->alignment());
   if (!mem) throw std::bad_alloc();
   const CType *ptype = TypeTable::get().pointer(elem);
@@ -58,22 +59,21 @@ nb::object new_memory(const Scope &scope, const std::string &text, nb::handle in
     return p;
   }
   Where w{nullptr, -1, "new() initializer"};
-  w.home = p.ptr();   // the new memory keeps what the pointers stored into it point to
+  w.home = p.ptr();  // the new memory keeps what the pointers stored into it point to
   if (t->kind == Kind::Array && (PyBytes_Check(init.ptr()) || PyByteArray_Check(init.ptr())) && !is_char)
-    throw nb::type_error(("new() initializer: expected a list of values for '" + t->str() +
-                          "', got " + Py_TYPE(init.ptr())->tp_name +
-                          " (bytes initialize arrays of 1-byte integers)").c_str());
+    throw nb::type_error(("new() initializer: expected a list of values for '" + t->str() + "', got " +
+                          Py_TYPE(init.ptr())->tp_name + " (bytes initialize arrays of 1-byte integers)")
+                             .c_str());
   if (t->kind == Kind::Array && PySequence_Check(init.ptr()) && !PyUnicode_Check(init.ptr())) {
     // A snapshot: an item's __index__ may change the list.
     nb::object items = nb::steal(snapshot(init.ptr()));
     if (!items.is_valid()) throw nb::python_error();
     Py_ssize_t len = PyTuple_GET_SIZE(items.ptr());
     if (len > n)
-      throw nb::index_error(("new(): " + std::to_string(len) + " initializers for " +
-                             std::to_string(n) + " elements").c_str());
+      throw nb::index_error(
+          ("new(): " + std::to_string(len) + " initializers for " + std::to_string(n) + " elements").c_str());
     for (Py_ssize_t i = 0; i < len; i++)
-      if (!store_c(elem, (char *)mem + size_t(i) * size, PyTuple_GET_ITEM(items.ptr(), i), w))
-        throw nb::python_error();
+      if (!store_c(elem, (char *)mem + size_t(i) * size, PyTuple_GET_ITEM(items.ptr(), i), w)) throw nb::python_error();
     return p;
   }
   if (!store_c(elem, mem, init.ptr(), w)) throw nb::python_error();
@@ -93,13 +93,14 @@ static nb::object cast_function(const CType *t, const std::string &text, PyObjec
       memcpy(bits, &((FunctionObject *)o)->plan->fn, 8);
     } else {
       auto *cb = (CallbackObject *)o;
-      if (cb->released)
-        throw nb::value_error("cast(): the callback was released; C must not call it any more");
+      if (cb->released) throw nb::value_error("cast(): the callback was released; C must not call it any more");
       memcpy(bits, &cb->closure->code, 8);
     }
   } else {
-    throw nb::type_error(("cast('" + text + "', ...): a " + describe(o) + " is code, castable to a "
-                          "function pointer type or 'void *'").c_str());
+    throw nb::type_error(("cast('" + text + "', ...): a " + describe(o) +
+                          " is code, castable to a "
+                          "function pointer type or 'void *'")
+                             .c_str());
   }
   void *addr;
   memcpy(&addr, bits, 8);
@@ -121,24 +122,28 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
     PyErr_Format(PyExc_TypeError,
                  "cast('%s', ...): expected an int address, a Pointer, an array or None, got %s: a "
                  "number is not a pointer; pass np.array([x]) for a pointer to one value (int(x) "
-                 "for an address)", text.c_str(), describe(o).c_str());
+                 "for an address)",
+                 text.c_str(), describe(o).c_str());
     return nullptr;
   }
   if (is_pointer(o) && ((PointerObject *)o)->type->target->kind == Kind::Func) {
-    auto *p = (PointerObject *)o;   // code, not data: nothing to index or write
+    auto *p = (PointerObject *)o;  // code, not data: nothing to index or write
     return make_pointer_in(p->addr, t, home_of(o), Span{(char *)p->addr, (char *)p->addr, true, true});
   }
   if (is_callback(o) || Py_TYPE(o) == &FunctionType) return cast_function(t, text, o).release().ptr();
   std::string where = "cast('" + text + "', ...)";
-  nb::object view;   // an array by protocol, as a NumPy view of its memory
+  nb::object view;  // an array by protocol, as a NumPy view of its memory
   if (!is_pointer(o) && !is_record(o) && !PyArray_Check(o) && !PyObject_CheckBuffer(o)) {
     view = nb::steal((PyObject *)as_array_view(o));
     if (!view.is_valid()) {
       if (PyErr_Occurred()) return protocol_failed(where, o), nullptr;
       const char *hint = PyCallable_Check(o) ? " (a Python function is not C code: make it one with "
-                                               "ndffi.callback(\"sig\", f) and cast that)" : "";
-      PyErr_Format(PyExc_TypeError, "%s: expected an int address, a Pointer, an array, a Callback or "
-                   "None, got %s%s", where.c_str(), describe(o).c_str(), hint);
+                                               "ndffi.callback(\"sig\", f) and cast that)"
+                                             : "";
+      PyErr_Format(PyExc_TypeError,
+                   "%s: expected an int address, a Pointer, an array, a Callback or "
+                   "None, got %s%s",
+                   where.c_str(), describe(o).c_str(), hint);
       return nullptr;
     }
     o = view.ptr();
@@ -155,10 +160,10 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
   } else if (PyErr_Occurred()) {
     return name_failure(where), nullptr;
   }
-  void *addr = is_pointer(o)  ? ((PointerObject *)o)->addr
-             : is_record(o)   ? (void *)((RecordObject *)o)->data
-             : PyArray_Check(o) ? PyArray_DATA((PyArrayObject *)o)
-                              : span.lo;
+  void *addr = is_pointer(o)      ? ((PointerObject *)o)->addr
+               : is_record(o)     ? (void *)((RecordObject *)o)->data
+               : PyArray_Check(o) ? PyArray_DATA((PyArrayObject *)o)
+                                  : span.lo;
   PyObject *r = make_pointer_in(addr, t, owner, span);
   Py_DECREF(owner);
   return r;
@@ -169,8 +174,7 @@ nb::object cast_value(const Scope &scope, const std::string &text, nb::handle v)
   PyObject *o = v.ptr();
   if (is_value(o)) o = ((ValueObject *)o)->value;
   if (t->kind == Kind::Pointer) return nb::steal(cast_pointer(t, text, o));
-  if (!t->is_arith())
-    throw nb::type_error(("cast(): cannot cast to '" + text + "'").c_str());
+  if (!t->is_arith()) throw nb::type_error(("cast(): cannot cast to '" + text + "'").c_str());
   auto *val = PyObject_New(ValueObject, &ValueType);
   if (!val) throw nb::python_error();
   val->type = t;
@@ -203,13 +207,11 @@ nb::object cast_value(const Scope &scope, const std::string &text, nb::handle v)
     if (bits == (unsigned long long)-1 && PyErr_Occurred()) throw nb::python_error();
     ArgSpec a;
     try {
-      a = arg_spec(t);   // an incomplete enum has no integer type to convert to
-    } catch (const UnsupportedType &e) {
-      throw nb::type_error(("cast(): " + std::string(e.what())).c_str());
-    }
-    val->value = a.conv == Conv::Bool ? PyBool_FromLong(bits != 0)
-               : a.conv == Conv::SInt ? PyLong_FromLongLong(extend_signed(bits, a.size))
-                                      : PyLong_FromUnsignedLongLong(extend_unsigned(bits, a.size));
+      a = arg_spec(t);  // an incomplete enum has no integer type to convert to
+    } catch (const UnsupportedType &e) { throw nb::type_error(("cast(): " + std::string(e.what())).c_str()); }
+    val->value = a.conv == Conv::Bool   ? PyBool_FromLong(bits != 0)
+                 : a.conv == Conv::SInt ? PyLong_FromLongLong(extend_signed(bits, a.size))
+                                        : PyLong_FromUnsignedLongLong(extend_unsigned(bits, a.size));
   }
   if (!val->value) throw nb::python_error();
   return result;

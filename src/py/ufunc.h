@@ -34,22 +34,21 @@ enum class Role : uint8_t { Value, InPtr, OutPtr, Dim };
 
 struct UParam {
   Role role;
-  int index;         // operand (Value, InPtr, OutPtr) or core dimension (Dim)
-  ArgSpec spec;      // from the call plan: conversion and storage offset
-  size_t elsize = 0; // bytes of one element of the operand
+  int index;          // operand (Value, InPtr, OutPtr) or core dimension (Dim)
+  ArgSpec spec;       // from the call plan: conversion and storage offset
+  size_t elsize = 0;  // bytes of one element of the operand
 };
 
 struct UfuncData;
-using Body = void (*)(char **args, npy_intp n, const npy_intp *dims, const npy_intp *steps,
-                      const UfuncData *d);
+using Body = void (*)(char **args, npy_intp n, const npy_intp *dims, const npy_intp *steps, const UfuncData *d);
 
 struct UfuncData {
-  PyObject *function = nullptr;   // the ndffi.Function (strong)
-  PyObject *spec = nullptr;       // how the ufunc was made, for pickling (strong)
+  PyObject *function = nullptr;  // the ndffi.Function (strong)
+  PyObject *spec = nullptr;      // how the ufunc was made, for pickling (strong)
   const CallPlan *plan = nullptr;
   std::vector<UParam> params;
   int nin = 0, nout = 0, nargs = 0;
-  int ret_op = -1;                // operand receiving the C result, -1 for none
+  int ret_op = -1;  // operand receiving the C result, -1 for none
   size_t ret_elsize = 0;
   std::vector<char> types;
   // Per operand: the struct or union type of a record operand (its dtype is the C
@@ -60,12 +59,12 @@ struct UfuncData {
   void *data[1];
   Body body = nullptr;
   int threads = 1;
-  npy_intp min_chunk = 1 << 15;   // elements per thread, at least
-  bool core = false;              // generalized ufunc
+  npy_intp min_chunk = 1 << 15;  // elements per thread, at least
+  bool core = false;             // generalized ufunc
   // Generalized ufuncs: per operand, the indices of its core dimensions.
   std::vector<std::vector<int>> op_dims;
   std::vector<size_t> op_elsize;
-  std::vector<int64_t> dim_max;   // per core dimension: the largest size the C type holds
+  std::vector<int64_t> dim_max;  // per core dimension: the largest size the C type holds
   std::vector<std::string> dim_param;
 
   ~UfuncData() {

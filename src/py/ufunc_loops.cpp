@@ -30,8 +30,8 @@ enum class Copy { Gather, Scatter };
 
 template <Copy C>
 void copy_core(std::conditional_t<C == Copy::Gather, char *, const char *> flat,
-               std::conditional_t<C == Copy::Gather, const char *, char *> strided, int nd,
-               const npy_intp *shape, const npy_intp *strides, size_t elsize) {
+               std::conditional_t<C == Copy::Gather, const char *, char *> strided, int nd, const npy_intp *shape,
+               const npy_intp *strides, size_t elsize) {
   if (nd == 0) {
     if constexpr (C == Copy::Gather) memcpy(flat, strided, elsize);
     else memcpy(strided, flat, elsize);
@@ -40,8 +40,7 @@ void copy_core(std::conditional_t<C == Copy::Gather, char *, const char *> flat,
   npy_intp inner = 1;
   for (int j = 1; j < nd; j++) inner *= shape[j];
   for (npy_intp i = 0; i < shape[0]; i++)
-    copy_core<C>(flat + size_t(i * inner) * elsize, strided + i * strides[0], nd - 1, shape + 1,
-                 strides + 1, elsize);
+    copy_core<C>(flat + size_t(i * inner) * elsize, strided + i * strides[0], nd - 1, shape + 1, strides + 1, elsize);
 }
 
 static bool c_contiguous(int nd, const npy_intp *shape, const npy_intp *strides, size_t elsize) {
@@ -55,8 +54,7 @@ static bool c_contiguous(int nd, const npy_intp *shape, const npy_intp *strides,
 
 // ---- the generic loop: any signature the call plan can call ---------------------
 
-void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp *steps,
-                  const UfuncData *d) {
+void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp *steps, const UfuncData *d) {
   const CallPlan &p = *d->plan;
   const size_t np = d->params.size();
   // Storage in the plan's layout (16-byte aligned), and a temporary per pointer
@@ -110,22 +108,19 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
     }
   }
   const int ret_op = d->ret_op;
-  std::vector<uint64_t> ret_mem(std::max<size_t>(4, (p.ret.size + 15) / 16 * 2));   // a struct result
+  std::vector<uint64_t> ret_mem(std::max<size_t>(4, (p.ret.size + 15) / 16 * 2));  // a struct result
   uint64_t *ret = ret_mem.data();
   for (npy_intp i = 0; i < n; i++) {
     for (size_t k = 0; k < np; k++) {
       const UParam &u = d->params[k];
       switch (u.role) {
-        case Role::Value:
-          load_slot(u.spec, args[u.index] + i * steps[u.index], storage + u.spec.offset);
-          break;
+        case Role::Value: load_slot(u.spec, args[u.index] + i * steps[u.index], storage + u.spec.offset); break;
         case Role::InPtr: {
           const Core &c = core[k];
           const char *src = args[u.index] + i * steps[u.index];
           // A contiguous block behind a const pointer is passed in place; anything
           // C could write to, or that is strided, goes through the temporary.
-          if (c.contiguous && c.nd > 0 && u.spec.type->target->is_const() &&
-              uintptr_t(src) % u.elsize == 0)
+          if (c.contiguous && c.nd > 0 && u.spec.type->target->is_const() && uintptr_t(src) % u.elsize == 0)
             set_ptr(storage + u.spec.offset, src);
           else
             copy_core<Copy::Gather>((char *)tmp[k].data(), src, c.nd, c.shape, c.strides, u.elsize),
@@ -169,8 +164,7 @@ inline T load(const char *p) {
 }
 
 template <class R, class... A, size_t... I>
-inline void typed_loop(char **args, npy_intp n, const npy_intp *steps, void *fn,
-                       std::index_sequence<I...>) {
+inline void typed_loop(char **args, npy_intp n, const npy_intp *steps, void *fn, std::index_sequence<I...>) {
   constexpr size_t N = sizeof...(A);
   auto f = reinterpret_cast<R (*)(A...)>(fn);
   char *out = args[N];
@@ -240,7 +234,7 @@ Body typed_body_for(const std::vector<TCode> &codes, TCode ret) {
 // ---- the inner loop NumPy calls: split across threads when asked ----------------
 
 static void run_chunk(const UfuncData *d, char **args, npy_intp begin, npy_intp end, const npy_intp *dims,
-               const npy_intp *steps) {
+                      const npy_intp *steps) {
   char *a[NPY_MAXARGS];
   for (int j = 0; j < d->nargs; j++) a[j] = args[j] + begin * steps[j];
   d->body(a, end - begin, dims, steps, d);
@@ -271,7 +265,7 @@ static bool independent(const UfuncData *d, char **args, npy_intp n, const npy_i
     lo = uintptr_t(args[op]) + uintptr_t(a);
     hi = uintptr_t(args[op]) + uintptr_t(b) + elsize;
   };
-  std::vector<uintptr_t> lo(size_t(d->nargs)), hi(size_t(d->nargs));
+  std::vector<uintptr_t> lo(size_t(d->nargs)), hi(size_t(d -> nargs));
   npy_intp core_off = d->nargs;
   for (int op = 0; op < d->nargs; op++) extent(op, lo[size_t(op)], hi[size_t(op)], core_off);
   for (int o = d->nin; o < d->nargs; o++) {

@@ -9,7 +9,7 @@
 
 // This file uses the NumPy 2.0 C API (promoters); the rest of the module builds for
 // the default, older target.
-#define NPY_TARGET_VERSION 0x00000012   // NPY_2_0_API_VERSION
+#define NPY_TARGET_VERSION 0x00000012  // NPY_2_0_API_VERSION
 #include "ufunc.h"
 
 #include <numpy/dtype_api.h>
@@ -22,8 +22,8 @@ constexpr const char *kCapsuleName = "ndffi.ufunc";
 
 // ---- promotion: any operand types go to the one loop, by NumPy's casting rules ---
 
-int promote_to_loop(PyObject *ufunc, PyArray_DTypeMeta *const op_dtypes[],
-                    PyArray_DTypeMeta *const signature[], PyArray_DTypeMeta *new_op_dtypes[]) {
+int promote_to_loop(PyObject *ufunc, PyArray_DTypeMeta *const op_dtypes[], PyArray_DTypeMeta *const signature[],
+                    PyArray_DTypeMeta *new_op_dtypes[]) {
   auto *uf = (PyUFuncObject *)ufunc;
   (void)op_dtypes;
   for (int i = 0; i < uf->nargs; i++) {
@@ -57,24 +57,24 @@ int check_core_dims(PyUFuncObject *ufunc, npy_intp *sizes) {
   return 0;
 }
 
-void capsule_free(PyObject *cap) {
-  delete static_cast<UfuncData *>(PyCapsule_GetPointer(cap, kCapsuleName));
-}
+void capsule_free(PyObject *cap) { delete static_cast<UfuncData *>(PyCapsule_GetPointer(cap, kCapsuleName)); }
 
 int type_number(const CType *t, const char *what, const std::string &fname) {
   PyArray_Descr *descr = dtype_of(t);
   if (!descr) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): %s '%s' has no NumPy dtype",
-                 fname.c_str(), what, t->str().c_str());
+    PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): %s '%s' has no NumPy dtype", fname.c_str(), what,
+                 t->str().c_str());
     return -1;
   }
   int tn = descr->type_num;
   bool whole = size_t(PyDataType_ELSIZE(descr)) == t->byte_size();
   Py_DECREF(descr);
-  if (!whole) {   // bit-fields are not in a struct's dtype: its bytes would not all be copied
-    PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): %s '%s' has no dtype of its size "
-                 "(bit-fields)", fname.c_str(), what, t->str().c_str());
+  if (!whole) {  // bit-fields are not in a struct's dtype: its bytes would not all be copied
+    PyErr_Format(PyExc_TypeError,
+                 "cannot make a ufunc of %s(): %s '%s' has no dtype of its size "
+                 "(bit-fields)",
+                 fname.c_str(), what, t->str().c_str());
     return -1;
   }
   return tn;
@@ -86,8 +86,8 @@ int type_number(const CType *t, const char *what, const std::string &fname) {
 // it uses for loops with a structured type): the operand's own dtype where it has the C
 // layout, the type's dtype for outputs NumPy allocates; a record array of another
 // layout, or a non-record array, is a TypeError naming the operand.  Numbers as usual.
-int record_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands,
-                    PyObject *type_tup, PyArray_Descr **out_dtypes) {
+int record_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands, PyObject *type_tup,
+                    PyArray_Descr **out_dtypes) {
   (void)type_tup;
   const auto *d = static_cast<const UfuncData *>(ufunc->data[0]);
   for (int i = 0; i < d->nargs; i++) {
@@ -123,7 +123,7 @@ int record_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **o
 //   (the size of core dimension `index`).
 struct UfuncSpec {
   FunctionObject *function = nullptr;
-  const char *name = nullptr;     // default: the C function's name
+  const char *name = nullptr;  // default: the C function's name
   const char *doc = "";
   PyObject *roles = nullptr;      // required
   int result = -1;                // the operand receiving the C result, -1 for none
@@ -131,16 +131,16 @@ struct UfuncSpec {
   PyObject *signature = Py_None;  // a generalized ufunc's, e.g. "(n)->()"
   int threads = 1;
   Py_ssize_t min_chunk = 1 << 15;
-  PyObject *spec = Py_None;       // how it was made, kept for pickling
+  PyObject *spec = Py_None;  // how it was made, kept for pickling
 };
 
 bool parse_spec(PyObject *args, PyObject *kwargs, UfuncSpec *s) {
-  static const char *kwlist[] = {"function", "name", "doc", "roles", "result", "nin", "nout",
-                                 "signature", "threads", "min_chunk", "spec", nullptr};
+  static const char *kwlist[] = {"function", "name",      "doc",     "roles",     "result", "nin",
+                                 "nout",     "signature", "threads", "min_chunk", "spec",   nullptr};
   PyObject *func;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|$ssOiiiOinO:make_ufunc", const_cast<char **>(kwlist),
-                                   &FunctionType, &func, &s->name, &s->doc, &s->roles, &s->result, &s->nin,
-                                   &s->nout, &s->signature, &s->threads, &s->min_chunk, &s->spec))
+                                   &FunctionType, &func, &s->name, &s->doc, &s->roles, &s->result, &s->nin, &s->nout,
+                                   &s->signature, &s->threads, &s->min_chunk, &s->spec))
     return false;
   s->function = (FunctionObject *)func;
   if (!s->roles) {
@@ -161,7 +161,7 @@ bool bind_params(const UfuncSpec &s, UfuncData &d, int *max_dim) {
   const FunctionObject *f = s.function;
   const CallPlan &plan = *f->plan;
   const std::string &fname = f->decl->name;
-  PyObject *seq = snapshot(s.roles);   // an index's __index__ may change the list
+  PyObject *seq = snapshot(s.roles);  // an index's __index__ may change the list
   if (!seq) return false;
   Py_ssize_t nroles = PyTuple_GET_SIZE(seq);
   auto failed = [&]() {
@@ -189,8 +189,10 @@ bool bind_params(const UfuncSpec &s, UfuncData &d, int *max_dim) {
     }
     if (u.role == Role::Dim) {
       if (!(u.spec.conv == Conv::SInt || u.spec.conv == Conv::UInt) || index < 0) {
-        PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): parameter %zd takes a core "
-                     "dimension but is '%s', not an integer", fname.c_str(), k + 1, pt->str().c_str());
+        PyErr_Format(PyExc_TypeError,
+                     "cannot make a ufunc of %s(): parameter %zd takes a core "
+                     "dimension but is '%s', not an integer",
+                     fname.c_str(), k + 1, pt->str().c_str());
         return failed();
       }
       *max_dim = std::max(*max_dim, index);
@@ -209,7 +211,8 @@ bool bind_params(const UfuncSpec &s, UfuncData &d, int *max_dim) {
       }
       elem = pt->target;
     } else if (!(pt->is_arith() || pt->kind == Kind::Record)) {
-      PyErr_Format(PyExc_TypeError, "cannot make a ufunc of %s(): parameter %zd '%s' is not a number "
+      PyErr_Format(PyExc_TypeError,
+                   "cannot make a ufunc of %s(): parameter %zd '%s' is not a number "
                    "(pointer parameters are outputs or arrays of a generalized ufunc)",
                    fname.c_str(), k + 1, pt->str().c_str());
       return failed();
@@ -292,21 +295,25 @@ bool bind_core_dims(const UfuncSpec &s, UfuncData &d, PyUFuncObject *u, int max_
       d.dim_param[size_t(p.index)] = f->decl->param_names[k];
     }
     if (p.role == Role::Value && !d.op_dims[size_t(p.index)].empty()) {
-      PyErr_Format(PyExc_ValueError, "cannot make a gufunc of %s(): parameter '%s' is a value, so its "
-                   "operand must have no core dimensions ()", fname.c_str(), f->decl->param_names[k].c_str());
+      PyErr_Format(PyExc_ValueError,
+                   "cannot make a gufunc of %s(): parameter '%s' is a value, so its "
+                   "operand must have no core dimensions ()",
+                   fname.c_str(), f->decl->param_names[k].c_str());
       return false;
     }
   }
   if (d.ret_op >= 0 && !d.op_dims[size_t(d.ret_op)].empty()) {
-    PyErr_Format(PyExc_ValueError, "cannot make a gufunc of %s(): the C result is a scalar, so its "
-                 "output must have no core dimensions ()", fname.c_str());
+    PyErr_Format(PyExc_ValueError,
+                 "cannot make a gufunc of %s(): the C result is a scalar, so its "
+                 "output must have no core dimensions ()",
+                 fname.c_str());
     return false;
   }
   // NumPy >= 2.1 lets a gufunc check its core dimensions before the loop runs; the
   // hook is the field after _loops (the struct only grows across versions).
   if (PyArray_RUNTIME_VERSION >= 0x00000013) {
-    auto **hook = reinterpret_cast<PyUFunc_ProcessCoreDimsFunc **>(reinterpret_cast<char *>(&u->_loops) +
-                                                                   sizeof(PyObject *));
+    auto **hook =
+        reinterpret_cast<PyUFunc_ProcessCoreDimsFunc **>(reinterpret_cast<char *>(&u->_loops) + sizeof(PyObject *));
     *hook = check_core_dims;
   }
   return true;
@@ -378,9 +385,9 @@ PyObject *make_ufunc(PyObject *, PyObject *args, PyObject *kwargs) {
   d->body = choose_body(*d);
   d->functions[0] = ufunc_loop;
   d->data[0] = d.get();
-  PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(d->functions, d->data, d->types.data(), 1, s.nin, s.nout,
-                                                     PyUFunc_None, d->name.c_str(), d->doc.c_str(), 0,
-                                                     d->core ? d->signature.c_str() : nullptr);
+  PyObject *uf =
+      PyUFunc_FromFuncAndDataAndSignature(d->functions, d->data, d->types.data(), 1, s.nin, s.nout, PyUFunc_None,
+                                          d->name.c_str(), d->doc.c_str(), 0, d->core ? d->signature.c_str() : nullptr);
   if (!uf) return nullptr;
   auto *u = (PyUFuncObject *)uf;
   for (const CType *rec : d->records)
@@ -420,10 +427,10 @@ PyObject *ufunc_info(PyObject *, PyObject *o) {
     PyErr_SetString(PyExc_TypeError, "not a ufunc made by ndffi");
     return nullptr;
   }
-  return Py_BuildValue("{s:O,s:i,s:s,s:n}", "function", d->function, "threads", d->threads, "loop",
-                       d->body == generic_body ? (d->plan->direct ? "generic (direct stub)" : "generic (libffi)")
-                                               : "typed",
-                       "min_chunk", Py_ssize_t(d->min_chunk));
+  return Py_BuildValue(
+      "{s:O,s:i,s:s,s:n}", "function", d->function, "threads", d->threads, "loop",
+      d->body == generic_body ? (d->plan->direct ? "generic (direct stub)" : "generic (libffi)") : "typed", "min_chunk",
+      Py_ssize_t(d->min_chunk));
 }
 
 PyMethodDef methods[] = {
