@@ -685,8 +685,8 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     kwargs = (("name", name), ("outputs", tuple(outputs)), ("threads", threads),
               ("min_chunk", min_chunk), ("doc", doc))
     spec = ("ufunc", function, (), kwargs)
-    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
-                             nout, None, _threads(threads), int(min_chunk), spec)
+    return _ndffi.make_ufunc(function, name=name or fname, doc=text, roles=roles, result=nin if has_result else -1,
+                             nin=nin, nout=nout, threads=_threads(threads), min_chunk=int(min_chunk), spec=spec)
 
 
 _SIG_OPERAND = re.compile(r"\(\s*([^()]*?)\s*\)")
@@ -791,8 +791,9 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
     kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
     spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))),
             kwargs)
-    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
-                             nout, signature, _threads(threads), int(min_chunk), spec)
+    return _ndffi.make_ufunc(function, name=name or fname, doc=text, roles=roles, result=nin if has_result else -1,
+                             nin=nin, nout=nout, signature=signature, threads=_threads(threads),
+                             min_chunk=int(min_chunk), spec=spec)
 
 
 def info(uf):

@@ -3,7 +3,7 @@
 // platform, where every call goes through libffi until a file for its ABI is written).
 #pragma once
 
-#include "nd_ccall.h"
+#include "nd_cplan.h"
 
 namespace ndffi {
 struct Closure;
@@ -13,8 +13,7 @@ namespace ndffi::abi {
 
 // If this ABI has a direct stub for the signature, lay out the arguments' storage
 // (setting each ArgSpec::offset and *storage) and return the stub; otherwise nullptr.
-DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret,
-                       uint32_t *storage);
+DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret, uint32_t *storage);
 
 // The libffi type of a union, or of a struct with bit-fields (which libffi cannot
 // describe by members), classified by this ABI's rules; nullptr if not supported.  Where
@@ -60,9 +59,8 @@ ffi_type *result_ffi_type(const CType *t);
 // and return true.  If it can also enter the closure's register handler directly (see
 // RegHandler in nd_ccallback.h), set *reg_args to the argument count and
 // *reg_float_result to whether the handler returns a double; else *reg_args = -1.
-bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
-                  std::vector<uint8_t> *slot, uint8_t *ret_slot, int *reg_args,
-                  bool *reg_float_result);
+bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret, std::vector<uint8_t> *slot,
+                  uint8_t *ret_slot, int *reg_args, bool *reg_float_result);
 
 // The entry code of a direct closure for `c` (whose plan plan_closure accepted), or
 // nullptr if this ABI has none or no executable memory can be had.  Never freed.

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: `make test-aarch64` (the core tests and the suite under qemu; test_ffi_shapes.py
+// and test_byvalue.py cover the records described here).
+//
 // AArch64 Linux (AAPCS64, as GCC implements it): every call and callback goes through
 // libffi, as on the generic platforms, but structs and unions by value are described to
 // libffi here, by the ABI's rules rather than member by member:
@@ -24,14 +27,12 @@
 
 namespace ndffi::abi {
 
-DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) {
-  return nullptr;
-}
+DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) { return nullptr; }
 
 ffi_type *result_ffi_type(const CType *) { return nullptr; }
 
-bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
-                  uint8_t *, int *reg_args, bool *) {
+bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *, uint8_t *,
+                  int *reg_args, bool *) {
   *reg_args = -1;
   return false;
 }
@@ -50,7 +51,7 @@ int hfa_members(const CType *t, size_t *base) {
   }
   int count = 0;
   if (t->kind == Kind::Array) {
-    if (t->length == CType::kUnknownLength || t->length > 4) return -1;   // no HFA has more
+    if (t->length == CType::kUnknownLength || t->length > 4) return -1;  // no HFA has more
     int n = hfa_members(t->target, base);
     if (n < 0) return -1;
     count = n * int(t->length);
@@ -89,8 +90,8 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   int n = hfa_members(&whole, &base);
   bool hfa = n >= 1 && n <= 4, by_reference = !hfa && rec->size > 16;
   size_t natural = member_alignment(rec);
-  if (!by_reference && rec->align >= 16 && natural < 16) return nullptr;   // whose attribute?
-  if (!by_reference && !hfa && natural >= 16) return nullptr;              // an even register
+  if (!by_reference && rec->align >= 16 && natural < 16) return nullptr;  // whose attribute?
+  if (!by_reference && !hfa && natural >= 16) return nullptr;             // an even register
   std::vector<ffi_type *> elems;
   if (hfa) elems.assign(size_t(n), floating(base));
   else elems.assign((rec->size + 7) / 8, &ffi_type_uint64);

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: the suite with NDFFI_FORCE_LIBFFI=1 (the engine this file stands for), and
+// `make test-aarch64` when what it shares with nd_abi_aarch64.cpp changes.
+//
 // Platforms without a file of their own (nd_abi_x64_sysv.cpp, nd_abi_aarch64.cpp): libffi
 // makes every call and describes every struct by its members.
 #if !(defined(__x86_64__) && !defined(_WIN32)) && !(defined(__aarch64__) && defined(__linux__))
@@ -5,9 +8,7 @@
 
 namespace ndffi::abi {
 
-DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) {
-  return nullptr;
-}
+DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) { return nullptr; }
 
 ffi_type *aggregate_ffi_type(const Record *) { return nullptr; }
 
@@ -23,8 +24,8 @@ bool ffi_pieces(const CType *, const std::vector<const CType *> &args, std::vect
   return true;
 }
 
-bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *,
-                  uint8_t *, int *reg_args, bool *) {
+bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *, uint8_t *,
+                  int *reg_args, bool *) {
   *reg_args = -1;
   return false;
 }

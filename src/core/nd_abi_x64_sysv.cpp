@@ -1,3 +1,7 @@
+// Re-verify when this file changes: the suite natively (the direct stubs and closures: test_sysv_boundary.py,
+// test_abi.py, test_ffi_shapes.py, test_byvalue.py, test_callback.py) and again with NDFFI_FORCE_LIBFFI=1 (the
+// eightbyte pieces handed to libffi); the call and callback callgrind counts (benchmarks/).
+//
 // System V AMD64 ABI: direct calls without libffi for the common signatures.
 //
 // Integer and pointer arguments fill rdi, rsi, rdx, rcx, r8, r9 in order, and float and
@@ -43,7 +47,7 @@ namespace ndffi::abi {
 namespace {
 
 constexpr int kIntRegs = 6, kFloatRegs = 8;
-constexpr int kFrameResult = 14;   // closure frame: the result's slot (see below)
+constexpr int kFrameResult = 14;  // closure frame: the result's slot (see below)
 
 inline double bits_to_double(uint64_t b) {
   double d;
@@ -86,8 +90,7 @@ constexpr std::array<DirectStub, sizeof...(NF)> row(std::integer_sequence<int, N
 }
 
 template <bool FR, int... NI>
-constexpr std::array<std::array<DirectStub, kFloatRegs + 1>, sizeof...(NI)> table(
-    std::integer_sequence<int, NI...>) {
+constexpr std::array<std::array<DirectStub, kFloatRegs + 1>, sizeof...(NI)> table(std::integer_sequence<int, NI...>) {
   return {row<FR, NI>(std::make_integer_sequence<int, kFloatRegs + 1>())...};
 }
 
@@ -95,15 +98,13 @@ const auto kIntResult = table<false>(std::make_integer_sequence<int, kIntRegs + 
 const auto kFloatResult = table<true>(std::make_integer_sequence<int, kIntRegs + 1>());
 
 bool in_int_reg(Conv c) {
-  return c == Conv::Bool || c == Conv::SInt || c == Conv::UInt || c == Conv::Pointer ||
-         c == Conv::FuncPtr;
+  return c == Conv::Bool || c == Conv::SInt || c == Conv::UInt || c == Conv::Pointer || c == Conv::FuncPtr;
 }
 bool in_float_reg(Conv c) { return c == Conv::Float || c == Conv::Double; }
 
 }  // namespace
 
-DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret,
-                       uint32_t *storage) {
+DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret, uint32_t *storage) {
   if (ftype->variadic) return nullptr;
   if (!(ret.conv == Conv::Void || in_int_reg(ret.conv) || in_float_reg(ret.conv))) return nullptr;
   int ni = 0, nf = 0;
@@ -136,7 +137,7 @@ void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
   check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
-    if (t->length == CType::kUnknownLength) return;   // a flexible array member: no bytes
+    if (t->length == CType::kUnknownLength) return;  // a flexible array member: no bytes
     for (size_t k = 0; k < t->length; k++) classify(t->target, offset + k * t->target->byte_size(), cls);
     return;
   }
@@ -168,10 +169,13 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
     classify(&whole, 0, cls);
     for (size_t k = 0; k * 8 < rec->size; k++) {
       size_t bytes = std::min<size_t>(8, rec->size - 8 * k);
-      if (cls[k] == kMemory) return nullptr;   // long double members: not expressible here
+      if (cls[k] == kMemory) return nullptr;  // long double members: not expressible here
       if (cls[k] == kSSE) elems.push_back(bytes > 4 ? &ffi_type_double : &ffi_type_float);
-      else elems.push_back(bytes > 4 ? &ffi_type_uint64 : bytes > 2 ? &ffi_type_uint32
-                           : bytes > 1 ? &ffi_type_uint16 : &ffi_type_uint8);
+      else
+        elems.push_back(bytes > 4   ? &ffi_type_uint64
+                        : bytes > 2 ? &ffi_type_uint32
+                        : bytes > 1 ? &ffi_type_uint16
+                                    : &ffi_type_uint8);
     }
   }
   auto **list = new ffi_type *[elems.size() + 1];
@@ -188,7 +192,7 @@ int arg_classes(const CType *t, Class cls[2]) {
   cls[0] = cls[1] = kNone;
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Float) {
-    if (t->size > 8) return 0;   // long double: X87, in memory
+    if (t->size > 8) return 0;  // long double: X87, in memory
     cls[0] = kSSE;
     return 1;
   }
@@ -266,9 +270,8 @@ ffi_type *result_ffi_type(const CType *t) {
 
 // ---- closures --------------------------------------------------------------------
 
-bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret,
-                  std::vector<uint8_t> *slot, uint8_t *ret_slot, int *reg_args,
-                  bool *reg_float_result) {
+bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret, std::vector<uint8_t> *slot,
+                  uint8_t *ret_slot, int *reg_args, bool *reg_float_result) {
   *reg_args = -1;
   if (ftype->variadic) return false;
   if (!(ret.conv == Conv::Void || in_int_reg(ret.conv) || in_float_reg(ret.conv))) return false;
@@ -310,7 +313,7 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
 // 16.  It saves the argument registers into the frame, calls
 // closure->frame_handler(closure, frame) and loads the result from the frame.  SAVE_XMM
 // and LOAD_XMM are the steps for the xmm registers, or "" for an entry that leaves them.
-#define ND_CLOSURE_ENTRY(name, SAVE_XMM, LOAD_XMM)                                         \
+#define ND_CLOSURE_ENTRY(name, SAVE_XMM, LOAD_XMM) \
   ".p2align 4\n"                                                                            \
   ".globl " ND_SYM(name) "\n"                                                               \
   ND_FUNC_BEGIN(name)                                                                       \
@@ -337,24 +340,24 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   ".cfi_endproc\n"                                                                          \
   ND_FUNC_END(name)
 
-#define ND_SAVE_XMM                                                                         \
-  "movsd %xmm0, 48(%rsp)\n"                                                                 \
-  "movsd %xmm1, 56(%rsp)\n"                                                                 \
-  "movsd %xmm2, 64(%rsp)\n"                                                                 \
-  "movsd %xmm3, 72(%rsp)\n"                                                                 \
-  "movsd %xmm4, 80(%rsp)\n"                                                                 \
-  "movsd %xmm5, 88(%rsp)\n"                                                                 \
-  "movsd %xmm6, 96(%rsp)\n"                                                                 \
+#define ND_SAVE_XMM         \
+  "movsd %xmm0, 48(%rsp)\n" \
+  "movsd %xmm1, 56(%rsp)\n" \
+  "movsd %xmm2, 64(%rsp)\n" \
+  "movsd %xmm3, 72(%rsp)\n" \
+  "movsd %xmm4, 80(%rsp)\n" \
+  "movsd %xmm5, 88(%rsp)\n" \
+  "movsd %xmm6, 96(%rsp)\n" \
   "movsd %xmm7, 104(%rsp)\n"
-#define ND_LOAD_XMM                                                                         \
-  "movsd 112(%rsp), %xmm0\n"                                                                \
+#define ND_LOAD_XMM          \
+  "movsd 112(%rsp), %xmm0\n" \
   "movsd 120(%rsp), %xmm1\n"
 
 // Register entries, for n integer arguments (n <= 5) and no floating-point ones: the
 // arguments stay where C put them, the closure goes in the next argument register and
 // the closure's register handler is entered as if C had called it (a tail jump: the
 // handler returns to C itself, with its result where C expects it).
-#define ND_REG_ENTRY(n, reg)                                   \
+#define ND_REG_ENTRY(n, reg) \
   ".p2align 4\n"                                               \
   ".globl " ND_SYM(ndffi_x64_closure_regs##n) "\n"             \
   ND_FUNC_BEGIN(ndffi_x64_closure_regs##n)                     \
@@ -367,6 +370,7 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
 
 // The entry for any signature; the one for signatures without floating-point arguments
 // or result, which neither saves nor loads the xmm registers; the register entries.
+// clang-format off: one entry per line
 asm(".text\n"
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, ND_SAVE_XMM, ND_LOAD_XMM)
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", "")
@@ -376,6 +380,7 @@ asm(".text\n"
     ND_REG_ENTRY(3, "%rcx")
     ND_REG_ENTRY(4, "%r8")
     ND_REG_ENTRY(5, "%r9"));
+// clang-format on
 #undef ND_REG_ENTRY
 
 extern "C" void ndffi_x64_closure_entry();
@@ -394,8 +399,8 @@ namespace {
 // before it becomes executable; only its data page is written afterwards.
 struct ThunkPool {
   std::mutex mu;
-  unsigned char *code = nullptr;   // current code page
-  size_t next = 0, count = 0;      // next free thunk in it, thunks per page
+  unsigned char *code = nullptr;  // current code page
+  size_t next = 0, count = 0;     // next free thunk in it, thunks per page
   size_t page = 0;
   bool failed = false;
 };
@@ -444,12 +449,10 @@ void *new_closure_thunk(Closure *c) {
   const CallbackPlan &plan = *c->plan;
   bool uses_xmm = in_float_reg(plan.ret.conv);
   for (uint8_t slot : plan.slot) uses_xmm |= slot >= kIntRegs;
-  static void (*const reg_entries[])() = {&ndffi_x64_closure_regs0, &ndffi_x64_closure_regs1,
-                                          &ndffi_x64_closure_regs2, &ndffi_x64_closure_regs3,
-                                          &ndffi_x64_closure_regs4, &ndffi_x64_closure_regs5};
+  static void (*const reg_entries[])() = {&ndffi_x64_closure_regs0, &ndffi_x64_closure_regs1, &ndffi_x64_closure_regs2,
+                                          &ndffi_x64_closure_regs3, &ndffi_x64_closure_regs4, &ndffi_x64_closure_regs5};
   static_assert(sizeof reg_entries / sizeof reg_entries[0] == kMaxRegArgs + 1, "one per count");
-  if (plan.reg_args >= 0 && c->reg_handler)
-    data[0] = reinterpret_cast<void *>(reg_entries[plan.reg_args]);
+  if (plan.reg_args >= 0 && c->reg_handler) data[0] = reinterpret_cast<void *>(reg_entries[plan.reg_args]);
   else
     data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
                        : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);

@@ -24,8 +24,7 @@ void ffi_entry(ffi_cif *, void *ret, void **args, void *user_data) {
 
 void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direct) {
   if (ftype->kind != Kind::Func) throw UnsupportedType("'" + ftype->str() + "' is not a function type");
-  if (ftype->variadic)
-    throw UnsupportedType("a callback cannot be variadic ('" + ftype->str() + "')");
+  if (ftype->variadic) throw UnsupportedType("a callback cannot be variadic ('" + ftype->str() + "')");
   plan.type = ftype;
   plan.pointer_type = TypeTable::get().pointer(ftype);
   plan.ret = arg_spec(ftype->target);
@@ -39,11 +38,11 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   }
   ffi_type *rt = ffi_result_type(ftype->target);
   if (!rt) throw UnsupportedType("libffi cannot return '" + ftype->target->str() + "' from a callback");
-  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt,
-                   plan.ffi_args.data()) != FFI_OK)
+  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt, plan.ffi_args.data()) != FFI_OK)
     throw UnsupportedType("libffi cannot make a callback of type '" + ftype->str() + "'");
-  plan.direct = allow_direct && !force_libffi() && abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot,
-                                                  &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
+  plan.direct =
+      allow_direct && !force_libffi() &&
+      abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
   if (!plan.direct) plan.reg_args = -1;
 }
 
@@ -54,7 +53,7 @@ const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct) {
   auto &p = plans[{ftype, allow_direct}];
   if (!p) {
     auto plan = std::make_unique<CallbackPlan>();
-    make_callback_plan(*plan, ftype, allow_direct);   // on error nothing is kept
+    make_callback_plan(*plan, ftype, allow_direct);  // on error nothing is kept
     p = std::move(plan);
   }
   return *p;
@@ -80,8 +79,8 @@ struct RegToFrame {
   }
 };
 
-Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler, RegHandler reg_handler, bool recycled) {
+Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user, FrameHandler frame_handler,
+                     RegHandler reg_handler, bool recycled) {
   if (!frame_handler) frame_handler = frame_to_args;
   // A closure from the free list keeps its entry, so every closure of a plan with a
   // register entry has a register handler.
@@ -92,7 +91,7 @@ Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *us
     while (plan.free_list.size() > kQuarantine) {
       Closure *c = plan.free_list.front();
       plan.free_list.pop_front();
-      if (c->escaped.load(std::memory_order_relaxed)) continue;   // left ownerless for good
+      if (c->escaped.load(std::memory_order_relaxed)) continue;  // left ownerless for good
       c->handler = handler;
       c->frame_handler = frame_handler;
       c->reg_handler = reg_handler;

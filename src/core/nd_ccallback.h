@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "nd_ccall.h"
+#include "nd_cplan.h"
 #include "nd_ctype.h"
 
 namespace ndffi {
@@ -33,11 +33,11 @@ namespace ndffi {
 struct Closure;
 
 struct CallbackPlan {
-  const CType *type = nullptr;     // the function type (not a pointer to it)
-  const CType *pointer_type = nullptr;   // a pointer to it, the type C holds
-  std::vector<ArgSpec> args;       // how each argument arrives (offsets unused)
+  const CType *type = nullptr;          // the function type (not a pointer to it)
+  const CType *pointer_type = nullptr;  // a pointer to it, the type C holds
+  std::vector<ArgSpec> args;            // how each argument arrives (offsets unused)
   ArgSpec ret{Conv::Void, 0, 0, nullptr};
-  size_t ret_bytes = 8;            // bytes a handler may write at `ret` (>= 8)
+  size_t ret_bytes = 8;  // bytes a handler may write at `ret` (>= 8)
   ffi_cif cif;
   std::vector<ffi_type *> ffi_args;
   // Direct entry (see nd_abi.h): the frame slot each argument arrives in and the slot
@@ -53,8 +53,8 @@ struct CallbackPlan {
   int reg_args = -1;
   bool reg_float_result = false;
 
-  std::mutex mu;                   // guards free_list
-  std::deque<Closure *> free_list;   // oldest first
+  std::mutex mu;                    // guards free_list
+  std::deque<Closure *> free_list;  // oldest first
 };
 
 // How many closures given back must follow one on its plan's free list before it is
@@ -91,23 +91,22 @@ template <class Body>
 RegHandler reg_handler_for(const CallbackPlan &plan);
 
 struct Closure {
-  FrameHandler frame_handler;      // first: the direct entry calls through it
-  RegHandler reg_handler;          // second: the register entry jumps through it
+  FrameHandler frame_handler;  // first: the direct entry calls through it
+  RegHandler reg_handler;      // second: the register entry jumps through it
   const CallbackPlan *plan;
   ClosureHandler handler;
-  std::atomic<void *> user;        // the owner; nullptr once the owner has gone
-  void *code = nullptr;            // the address C calls
-  ffi_closure *ffi = nullptr;      // the libffi closure, when not entered directly
-  std::atomic<bool> escaped{false};   // C called it with no owner: never handed out again
+  std::atomic<void *> user;          // the owner; nullptr once the owner has gone
+  void *code = nullptr;              // the address C calls
+  ffi_closure *ffi = nullptr;        // the libffi closure, when not entered directly
+  std::atomic<bool> escaped{false};  // C called it with no owner: never handed out again
 };
 
 // A closure for `plan` that calls handler(c, ...) with c->user == user.  New, or with
 // recycled (for an owner that will give it back with closure_release(c, true)) one that
 // such an owner gave back.  Throws std::runtime_error if no executable memory can be had.
 // reg_handler must be of the type the plan asks for (see RegHandler), or null.
-Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user,
-                     FrameHandler frame_handler = nullptr, RegHandler reg_handler = nullptr,
-                     bool recycled = false);
+Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *user, FrameHandler frame_handler = nullptr,
+                     RegHandler reg_handler = nullptr, bool recycled = false);
 
 namespace detail {
 template <size_t> using U64 = uint64_t;

@@ -23,7 +23,7 @@ static Constant make_int(int64_t v, bool is_unsigned, const CType *t = nullptr) 
   c.kind = Constant::Int;
   c.i = v;
   c.is_unsigned = is_unsigned;
-  c.type = t ? t : is_unsigned ? uint_t() : int_t();   // 0 or 1 of a comparison
+  c.type = t ? t : is_unsigned ? uint_t() : int_t();  // 0 or 1 of a comparison
   return c;
 }
 
@@ -42,7 +42,7 @@ static Constant make_float(double d) {
 // unsigned one), and the result wraps to that type's width, as C does: ~0u is
 // 0xffffffff and (1 << 31) is INT_MIN.
 struct IntType {
-  size_t size;   // 4 or 8
+  size_t size;  // 4 or 8
   bool is_unsigned;
 };
 
@@ -77,9 +77,7 @@ static double as_double(const Constant &c) {
 
 static bool truth(const Constant &c) { return c.kind == Constant::Float ? c.f != 0 : c.i != 0; }
 
-void ConstExpr::error(const Token &t, const std::string &msg) {
-  throw_cdef_error(src_, t.pos, msg, t.text);
-}
+void ConstExpr::error(const Token &t, const std::string &msg) { throw_cdef_error(src_, t.pos, msg, t.text); }
 
 struct ConstExpr::Level {
   ConstExpr &e;
@@ -105,13 +103,14 @@ int64_t ConstExpr::integer() {
 Constant ConstExpr::conditional() {
   Constant c = binary(0);
   if (accept("?")) {
-    Level level(*this);   // `a ? b ? c : d : e` nests to the right
+    Level level(*this);  // `a ? b ? c : d : e` nests to the right
     Constant a = conditional();
     if (!accept(":")) error(peek(), "expected ':'");
     Constant b = conditional();
     Constant r = truth(c) ? a : b;
     // The result has the common type of both branches, as in C: 1 ? 2 : 3u is unsigned.
-    if (a.kind == Constant::Int && b.kind == Constant::Int) return typed_int(scope_.target(), r.i, common(promoted(a), promoted(b)));
+    if (a.kind == Constant::Int && b.kind == Constant::Int)
+      return typed_int(scope_.target(), r.i, common(promoted(a), promoted(b)));
     if (a.kind == Constant::Float && b.kind == Constant::Int) return make_float(as_double(r));
     if (a.kind == Constant::Int && b.kind == Constant::Float) return make_float(as_double(r));
     return r;
@@ -121,10 +120,9 @@ Constant ConstExpr::conditional() {
 
 static int precedence(const Token &t) {
   if (t.kind != Tok::Punct) return -1;
-  static const std::pair<const char *, int> table[] = {
-      {"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6}, {"<", 7},
-      {">", 7}, {"<=", 7}, {">=", 7}, {"<<", 8}, {">>", 8}, {"+", 9}, {"-", 9}, {"*", 10},
-      {"/", 10}, {"%", 10}};
+  static const std::pair<const char *, int> table[] = {{"||", 1}, {"&&", 2}, {"|", 3}, {"^", 4},  {"&", 5},  {"==", 6},
+                                                       {"!=", 6}, {"<", 7},  {">", 7}, {"<=", 7}, {">=", 7}, {"<<", 8},
+                                                       {">>", 8}, {"+", 9},  {"-", 9}, {"*", 10}, {"/", 10}, {"%", 10}};
   for (auto &e : table)
     if (t.text == e.first) return e.second;
   return -1;
@@ -173,9 +171,16 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
   if (t.size < 8 && t.is_unsigned) x &= 0xffffffffu, y = shift ? y : y & 0xffffffffu;
   bool u = t.is_unsigned;
   if (op == "<" || op == ">" || op == "<=" || op == ">=" || op == "==" || op == "!=") {
-    bool r = op == "==" ? x == y : op == "!=" ? x != y
-           : u ? (op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y)
-               : (op == "<" ? sx < sy : op == ">" ? sx > sy : op == "<=" ? sx <= sy : sx >= sy);
+    bool r = op == "=="   ? x == y
+             : op == "!=" ? x != y
+             : u          ? (op == "<"    ? x < y
+                             : op == ">"  ? x > y
+                             : op == "<=" ? x <= y
+                                          : x >= y)
+                          : (op == "<"    ? sx < sy
+                             : op == ">"  ? sx > sy
+                             : op == "<=" ? sx <= sy
+                                          : sx >= sy);
     return make_int(r, false);
   }
   if ((op == "/" || op == "%") && y == 0) error(opt, "division by zero");
@@ -293,7 +298,7 @@ Constant ConstExpr::primary() {
     error(t, "'" + t.text + "' is not a constant");
   }
   error(t, t.kind == Tok::End || t.kind == Tok::EndLine ? "expected a constant expression, got the end"
-                                                         : "expected a constant expression, got '" + t.text + "'");
+                                                        : "expected a constant expression, got '" + t.text + "'");
 }
 
 Constant ConstExpr::number(const Token &t) {
@@ -328,8 +333,7 @@ Constant ConstExpr::number(const Token &t) {
   uint64_t v = 0;
   for (; i < digits.size(); i++) {
     char c = digits[i];
-    int d = isdigit((unsigned char)c) ? c - '0'
-          : isxdigit((unsigned char)c) && base == 16 ? tolower(c) - 'a' + 10 : 99;
+    int d = isdigit((unsigned char)c) ? c - '0' : isxdigit((unsigned char)c) && base == 16 ? tolower(c) - 'a' + 10 : 99;
     if (d >= base) error(t, "invalid integer constant '" + s + "'");
     if (v > (UINT64_MAX - uint64_t(d)) / uint64_t(base)) error(t, "integer constant is too large");
     v = v * uint64_t(base) + uint64_t(d);
@@ -356,10 +360,17 @@ static int64_t read_char(const std::string &s, size_t &i, bool *ok) {
     case 'n': return '\n';
     case 't': return '\t';
     case 'r': return '\r';
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7': {
       int v = c - '0';
       for (int k = 0; k < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; k++) v = v * 8 + (s[i++] - '0');
-      if (v > 0xff) *ok = false;   // '\777': out of a char's range, an error in C
+      if (v > 0xff) *ok = false;  // '\777': out of a char's range, an error in C
       return v & 0xff;
     }
     case 'x': {
@@ -379,7 +390,10 @@ static int64_t read_char(const std::string &s, size_t &i, bool *ok) {
     case 'f': return '\f';
     case 'v': return '\v';
     case 'e': return 27;
-    case '\\': case '\'': case '"': case '?': return c;
+    case '\\':
+    case '\'':
+    case '"':
+    case '?': return c;
     default: *ok = false; return 0;
   }
 }
@@ -401,7 +415,7 @@ Constant ConstExpr::string() {
   c.kind = Constant::String;
   TypeTable &T = TypeTable::get();
   c.type = T.pointer(T.qualified(scope_.target().type(Scalar::Char), QConst), 0, scope_.target());
-  while (peek().kind == Tok::String) {   // adjacent literals are one string
+  while (peek().kind == Tok::String) {  // adjacent literals are one string
     const Token &t = peek();
     std::string body = t.text.substr(1, t.text.size() - 2);
     for (size_t i = 0; i < body.size();) {

@@ -16,17 +16,17 @@ namespace ndffi {
 class ConstExpr {
  public:
   struct Hooks {
-    std::function<bool()> at_type_name;          // does a type name start at the cursor?
-    std::function<const CType *()> type_name;    // parse one (the cursor moves past it)
+    std::function<bool()> at_type_name;        // does a type name start at the cursor?
+    std::function<const CType *()> type_name;  // parse one (the cursor moves past it)
   };
   // `depth`: the levels of expression the caller is already in, shared by the
   // expressions nested in type names (sizeof, casts) so that they add up.
-  ConstExpr(const std::vector<Token> &toks, size_t &pos, std::string_view src, const Scope &scope,
-            Hooks hooks, int &depth)
+  ConstExpr(const std::vector<Token> &toks, size_t &pos, std::string_view src, const Scope &scope, Hooks hooks,
+            int &depth)
       : toks_(toks), p_(pos), src_(src), scope_(scope), hooks_(std::move(hooks)), depth_(depth) {}
 
-  Constant eval();              // a conditional expression
-  int64_t integer();            // one that must be an integer
+  Constant eval();    // a conditional expression
+  int64_t integer();  // one that must be an integer
 
  private:
   Constant conditional();
@@ -50,7 +50,7 @@ class ConstExpr {
     return true;
   }
   [[noreturn]] void error(const Token &t, const std::string &msg);
-  struct Level;   // one level deeper, or an error past kMaxNesting or when the stack runs low
+  struct Level;  // one level deeper, or an error past kMaxNesting or when the stack runs low
 
   const std::vector<Token> &toks_;
   size_t &p_;

@@ -7,8 +7,8 @@
 
 namespace ndffi {
 
-void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg,
-                      const std::string &tok, Origin previous) {
+void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg, const std::string &tok,
+                      Origin previous) {
   int line = 1;
   size_t line_start = 0;
   for (size_t k = 0; k < pos && k < src.size(); k++)
@@ -49,7 +49,7 @@ class Lexer {
 
  private:
   void lex_all(std::vector<Token> &out) {
-    bool line_start = true;      // only white space since the last newline
+    bool line_start = true;  // only white space since the last newline
     bool in_directive = false;
     for (;;) {
       bool newline = skip_space(in_directive);
@@ -76,12 +76,11 @@ class Lexer {
       } else if (isdigit((unsigned char)c) ||
                  (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
         // An exponent's sign belongs to the number: e/E in decimal, p/P in hexadecimal.
-        bool hex = src_[start] == '0' && start + 1 < src_.size() &&
-                   (src_[start + 1] == 'x' || src_[start + 1] == 'X');
-        while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '.' ||
-                                    ((src_[i_] == '+' || src_[i_] == '-') &&
-                                     (hex ? (src_[i_ - 1] == 'p' || src_[i_ - 1] == 'P')
-                                          : (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E')))))
+        bool hex = src_[start] == '0' && start + 1 < src_.size() && (src_[start + 1] == 'x' || src_[start + 1] == 'X');
+        while (i_ < src_.size() &&
+               (isalnum((unsigned char)src_[i_]) || src_[i_] == '.' ||
+                ((src_[i_] == '+' || src_[i_] == '-') &&
+                 (hex ? (src_[i_ - 1] == 'p' || src_[i_ - 1] == 'P') : (src_[i_ - 1] == 'e' || src_[i_ - 1] == 'E')))))
           i_++;
         out.push_back({Tok::Number, std::string(src_.substr(start, i_ - start)), start});
       } else if (c == '"' || c == '\'') {
@@ -96,13 +95,15 @@ class Lexer {
         static const char *multi[] = {"...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "::"};
         std::string p(1, c);
         for (const char *m : multi)
-          if (src_.substr(i_, strlen(m)) == m) { p = m; break; }
+          if (src_.substr(i_, strlen(m)) == m) {
+            p = m;
+            break;
+          }
         if (c == '\0' || (!strchr("*()[]{},;=:+-/%~&|^<>!?.#", c) && p.size() == 1)) {
           if (c == '\0') throw_cdef_error(src_, start, "unexpected character '\\0'", std::string(1, c));
           // A whole UTF-8 sequence, so the message and the token stay valid text.
           size_t n = 1;
-          while ((unsigned char)c >= 0xC0 && start + n < src_.size() &&
-                 ((unsigned char)src_[start + n] & 0xC0) == 0x80)
+          while ((unsigned char)c >= 0xC0 && start + n < src_.size() && ((unsigned char)src_[start + n] & 0xC0) == 0x80)
             n++;
           std::string ch(src_.substr(start, n));
           throw_cdef_error(src_, start, "unexpected character '" + ch + "'", ch);

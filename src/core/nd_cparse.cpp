@@ -9,8 +9,7 @@
 
 namespace ndffi {
 
-static std::string format_error(int line, int col, const std::string &msg,
-                                const std::string &src_line) {
+static std::string format_error(int line, int col, const std::string &msg, const std::string &src_line) {
   std::string s = "line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + msg;
   // Control characters (tabs, NUL) are shown as spaces so that the caret lines up.
   std::string shown = src_line;
@@ -20,10 +19,12 @@ static std::string format_error(int line, int col, const std::string &msg,
   return s;
 }
 
-CDefError::CDefError(int line_, int column_, std::string message_, std::string token_,
-                     std::string source_line_)
+CDefError::CDefError(int line_, int column_, std::string message_, std::string token_, std::string source_line_)
     : std::runtime_error(format_error(line_, column_, message_, source_line_)),
-      line(line_), column(column_), message(std::move(message_)), token(std::move(token_)),
+      line(line_),
+      column(column_),
+      message(std::move(message_)),
+      token(std::move(token_)),
       source_line(std::move(source_line_)) {}
 
 namespace cparse {
@@ -96,7 +97,7 @@ bool Parser::skip_decoration() {
     p_++;
     expect("(");
     while (!accept(")")) {
-      if (accept("align")) {   // honoured by Microsoft's compilers only (MinGW ignores it)
+      if (accept("align")) {  // honoured by Microsoft's compilers only (MinGW ignores it)
         expect("(");
         size_t a = alignment_value();
         if (abi_.rules == RecordRules::Microsoft) attrs_.declspec_aligned = std::max(attrs_.declspec_aligned, a);
@@ -130,11 +131,14 @@ bool Parser::skip_decoration() {
     skip_balanced();
     return true;
   }
-  static const char *words[] = {"__extension__", "__inline", "__inline__", "inline", "extern",
-                                "static", "_Noreturn", "__cdecl", "__stdcall", "register",
-                                "auto", "__thread", "_Thread_local"};
+  static const char *words[] = {"__extension__", "__inline",  "__inline__",   "inline",    "extern",
+                                "static",        "_Noreturn", "__cdecl",      "__stdcall", "register",
+                                "auto",          "__thread",  "_Thread_local"};
   for (const char *w : words)
-    if (t.text == w) { p_++; return true; }
+    if (t.text == w) {
+      p_++;
+      return true;
+    }
   return false;
 }
 
@@ -153,7 +157,7 @@ void Parser::attribute_list() {
     if (name == "packed") {
       attrs_.packed = true;
     } else if (name == "aligned") {
-      size_t a = abi_.aligned_default;   // the ABI's largest useful alignment
+      size_t a = abi_.aligned_default;  // the ABI's largest useful alignment
       if (accept("(")) {
         a = alignment_value();
         expect(")");
@@ -186,14 +190,15 @@ void Parser::skip_balanced() {
 }
 
 bool Parser::is_keyword(const std::string &w) {
-  static const char *kw[] = {"void", "char", "short", "int", "long", "float", "double",
-                             "signed", "unsigned", "_Bool", "struct", "union", "enum",
-                             "const", "volatile", "restrict", "typedef", "extern", "static",
-                             "inline", "register", "auto", "sizeof", "return", "if", "else",
-                             "for", "while", "do", "switch", "case", "default", "break",
-                             "continue", "goto", "_Alignas", "_Alignof", "_Atomic",
-                             "_Complex", "_Generic", "_Imaginary", "_Noreturn",
-                             "_Static_assert", "_Thread_local"};
+  static const char *kw[] = {"void",       "char",      "short",          "int",          "long",
+                             "float",      "double",    "signed",         "unsigned",     "_Bool",
+                             "struct",     "union",     "enum",           "const",        "volatile",
+                             "restrict",   "typedef",   "extern",         "static",       "inline",
+                             "register",   "auto",      "sizeof",         "return",       "if",
+                             "else",       "for",       "while",          "do",           "switch",
+                             "case",       "default",   "break",          "continue",     "goto",
+                             "_Alignas",   "_Alignof",  "_Atomic",        "_Complex",     "_Generic",
+                             "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local"};
   for (const char *k : kw)
     if (w == k) return true;
   return false;
@@ -213,18 +218,24 @@ uint8_t Parser::qualifier() {
 // ---- preprocessor lines: #define of constants, #pragma pack, #include of built-in headers ----
 
 void Parser::directive() {
-  p_++;   // '#'
-  if (peek().kind == Tok::EndLine) { p_++; return; }
+  p_++;  // '#'
+  if (peek().kind == Tok::EndLine) {
+    p_++;
+    return;
+  }
   const Token &name = peek();
   if (name.kind != Tok::Ident) error("expected a directive name");
   p_++;
   if (name.text == "define") define();
   else if (name.text == "pragma") pragma();
-  else if (name.text == "include" && builtin_include()) {}
-  else
-    error_at(name, "#" + name.text + " is not accepted in declarations, only #define of constants, "
-                   "#pragma pack and #include of <stddef.h>, <stdint.h>, <stdbool.h> and "
-                   "<sys/types.h> (load a real header with header=)", false);
+  else if (name.text == "include" && builtin_include()) {
+  } else
+    error_at(name,
+             "#" + name.text +
+                 " is not accepted in declarations, only #define of constants, "
+                 "#pragma pack and #include of <stddef.h>, <stdint.h>, <stdbool.h> and "
+                 "<sys/types.h> (load a real header with header=)",
+             false);
   if (peek().kind != Tok::EndLine) error("unexpected text at the end of the directive");
   p_++;
 }
@@ -249,18 +260,16 @@ void Parser::define() {
     while (peek().kind != Tok::EndLine && !at_end()) p_++;
     return;
   }
-  if (peek().kind == Tok::EndLine) return;   // #define FLAG: nothing to bind
+  if (peek().kind == Tok::EndLine) return;  // #define FLAG: nothing to bind
   Constant c = const_value();
   try {
     scope_.add_constant(n.text, c, origin(n));
-  } catch (const DeclConflict &e) {
-    conflict_at(n, e.what(), e.previous);
-  }
+  } catch (const DeclConflict &e) { conflict_at(n, e.what(), e.previous); }
 }
 
 void Parser::pragma() {
   if (!accept("pack")) {
-    while (peek().kind != Tok::EndLine && !at_end()) p_++;   // other pragmas change no declaration
+    while (peek().kind != Tok::EndLine && !at_end()) p_++;  // other pragmas change no declaration
     return;
   }
   expect("(");
@@ -293,7 +302,7 @@ void Parser::declaration() {
   bool is_typedef = false;
   attrs_ = {};
   const CType *base = specifiers(&is_typedef);
-  if (accept(";")) return;   // "struct handle;" or a lone type
+  if (accept(";")) return;  // "struct handle;" or a lone type
   Attrs spec_attrs = attrs_;
   Named base_named = named_;
   for (;;) {
@@ -307,16 +316,15 @@ void Parser::declaration() {
     // what it names (and ignores packed there); the type model has no such variant, so
     // refuse rather than lay out the records that use it wrongly.
     if (is_typedef && attrs_.all() && t->is_complete() && attrs_.all() != t->alignment())
-      error_at(at, "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) +
-                       ") attribute on a typedef of '" + t->str() + "' (alignment " +
-                       std::to_string(t->alignment()) +
-                       ") is not supported; put it on the struct or on the members that use the type",
+      error_at(at,
+               "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) + ") attribute on a typedef of '" +
+                   t->str() + "' (alignment " + std::to_string(t->alignment()) +
+                   ") is not supported; put it on the struct or on the members that use the type",
                false);
     try {
       if (is_typedef) {
         scope_.add_typedef(d.name, t, origin(at));
-        if (t->record && t->record->tag.empty() && t->record->typedef_name.empty())
-          t->record->typedef_name = d.name;
+        if (t->record && t->record->tag.empty() && t->record->typedef_name.empty()) t->record->typedef_name = d.name;
       } else if (t->kind == Kind::Func) {
         if (!d.ops.empty() && d.ops.back().kind != DeclOp::Fn) names.clear(), params_named.clear();
         names.resize(t->params.size());
@@ -328,9 +336,7 @@ void Parser::declaration() {
         if (t->kind == Kind::Void) error_at(at, "variable '" + d.name + "' declared void", false);
         scope_.add_decl(Decl{Decl::Variable, d.name, t, {}, base_named.spelling(), {}}, origin(at));
       }
-    } catch (const DeclConflict &e) {
-      conflict_at(at, e.what(), e.previous);
-    }
+    } catch (const DeclConflict &e) { conflict_at(at, e.what(), e.previous); }
     if (accept("=")) error("initializers are not accepted in declarations");
     if (is("{")) error("function definitions are not accepted, only declarations");
     if (accept(";")) return;
@@ -356,9 +362,9 @@ int64_t Parser::const_expr() { return ConstExpr(toks_, p_, src_, scope_, expr_ho
 bool Parser::at_type_name() const {
   const Token &t = peek();
   if (t.kind != Tok::Ident) return false;
-  static const char *words[] = {"void", "char", "short", "int", "long", "float", "double",
-                                "signed", "unsigned", "_Bool", "struct", "union", "enum",
-                                "const", "volatile", "__signed__", "__int128"};
+  static const char *words[] = {"void",   "char",   "short",    "int",        "long",    "float",
+                                "double", "signed", "unsigned", "_Bool",      "struct",  "union",
+                                "enum",   "const",  "volatile", "__signed__", "__int128"};
   for (const char *w : words)
     if (t.text == w) return true;
   return scope_.find_typedef(t.text) != nullptr;
@@ -367,7 +373,7 @@ bool Parser::at_type_name() const {
 }  // namespace cparse
 
 void cdef(Scope &scope, std::string_view text) {
-  uint32_t call = scope.begin();   // all or nothing: a failure takes out what the call added
+  uint32_t call = scope.begin();  // all or nothing: a failure takes out what the call added
   try {
     cparse::Parser(text, scope, call).declarations();
   } catch (...) {
@@ -378,7 +384,7 @@ void cdef(Scope &scope, std::string_view text) {
 }
 
 const CType *parse_type(const Scope &scope, std::string_view text) {
-  Scope work(&scope);   // tags first named here are not kept
+  Scope work(&scope);  // tags first named here are not kept
   return cparse::Parser(text, work).type_name();
 }
 

@@ -12,10 +12,10 @@ namespace ndffi {
 // A declaration the parser cannot accept, with its 1-based position in the text.
 struct CDefError : std::runtime_error {
   int line, column;
-  std::string message;   // what is wrong
-  std::string token;     // the offending text
+  std::string message;  // what is wrong
+  std::string token;    // the offending text
   std::string source_line;
-  Origin previous;       // a conflicting redeclaration: where the earlier declaration is
+  Origin previous;  // a conflicting redeclaration: where the earlier declaration is
   CDefError(int line, int column, std::string message, std::string token, std::string source_line);
 };
 

@@ -14,7 +14,7 @@ namespace {
 // A digest of what goes into a record's layout besides its members' names, types and
 // offsets: attributes, #pragma pack, zero-width bit-fields.
 struct Digest {
-  uint64_t h = 1469598103934665603ull;   // FNV-1a
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
   void add(uint64_t v) {
     for (int i = 0; i < 8; i++, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
   }
@@ -32,13 +32,13 @@ std::string too_deep() {
 const CType *Parser::specifiers(bool *is_typedef) {
   uint8_t quals = 0;
   int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0, n_complex = 0;
-  const char *base = nullptr;        // "void", "char", "int", "float", "double", "_Bool"
-  const CType *named = nullptr;      // a typedef name or a struct/union/enum
-  bool by_typedef = false;           // named by a typedef name
+  const char *base = nullptr;    // "void", "char", "int", "float", "double", "_Bool"
+  const CType *named = nullptr;  // a typedef name or a struct/union/enum
+  bool by_typedef = false;       // named by a typedef name
   bool any = false;
-  const Token *spec_at = nullptr, *restrict_at = nullptr;   // first type specifier, 'restrict'
-  std::string spelled;               // the type specifiers as written, for messages
-  std::string named_text;            // the typedef name or tag as written
+  const Token *spec_at = nullptr, *restrict_at = nullptr;  // first type specifier, 'restrict'
+  std::string spelled;                                     // the type specifiers as written, for messages
+  std::string named_text;                                  // the typedef name or tag as written
   auto has_type = [&] { return base || named || n_long || n_short || n_signed || n_unsigned; };
   for (;;) {
     const Token &t = peek();
@@ -48,16 +48,17 @@ const CType *Parser::specifiers(bool *is_typedef) {
       any = true;
       continue;
     }
-    if (skip_decoration()) { any = true; continue; }
+    if (skip_decoration()) {
+      any = true;
+      continue;
+    }
     if (t.kind != Tok::Ident) break;
     const std::string &w = t.text;
-    bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" ||
-                   w == "unsigned" || w == "void" || w == "char" || w == "int" ||
-                   w == "float" || w == "double" || w == "_Bool" || w == "__int128" ||
-                   w == "_Complex" || w == "__complex__";
+    bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" || w == "unsigned" ||
+                   w == "void" || w == "char" || w == "int" || w == "float" || w == "double" || w == "_Bool" ||
+                   w == "__int128" || w == "_Complex" || w == "__complex__";
     if (is_spec) {
-      if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" +
-                                 named_text + "'", false);
+      if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" + named_text + "'", false);
       if (!spec_at) spec_at = &t;
       spelled += (spelled.empty() ? "" : " ") + w;
     }
@@ -69,11 +70,16 @@ const CType *Parser::specifiers(bool *is_typedef) {
     else if (w == "signed" || w == "__signed__") n_signed++;
     else if (w == "unsigned") n_unsigned++;
     else if (w == "_Complex" || w == "__complex__") n_complex++;
-    else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" ||
-             w == "_Bool" || w == "__int128") {
+    else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" || w == "_Bool" ||
+             w == "__int128") {
       if (base || named) error_at(t, "two base types in one declaration");
-      base = w == "void" ? "void" : w == "char" ? "char" : w == "int" ? "int"
-           : w == "float" ? "float" : w == "double" ? "double" : w == "_Bool" ? "_Bool" : "__int128";
+      base = w == "void"     ? "void"
+             : w == "char"   ? "char"
+             : w == "int"    ? "int"
+             : w == "float"  ? "float"
+             : w == "double" ? "double"
+             : w == "_Bool"  ? "_Bool"
+                             : "__int128";
     } else if (w == "struct" || w == "union" || w == "enum") {
       if (has_type()) error_at(t, "two base types in one declaration");
       p_++;
@@ -98,8 +104,7 @@ const CType *Parser::specifiers(bool *is_typedef) {
   const CType *t = named ? named : scalar(*spec_at, spelled, base, n_long, n_short, n_signed, n_unsigned);
   if (n_complex) t = complex_of(*spec_at, spelled, t, n_complex);
   if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
-    error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'",
-             false);
+    error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'", false);
   t = quals ? T_.qualified(t, t->quals | quals) : t;
   // A typedef name is kept for printing the declaration as written.
   named_ = {};
@@ -111,12 +116,11 @@ const CType *Parser::specifiers(bool *is_typedef) {
   return t;
 }
 
-const CType *Parser::scalar(const Token &at, const std::string &spelled, const char *base, int n_long,
-                            int n_short, int n_signed, int n_unsigned) {
+const CType *Parser::scalar(const Token &at, const std::string &spelled, const char *base, int n_long, int n_short,
+                            int n_signed, int n_unsigned) {
   std::string b = base ? base : "int";
   std::string invalid = "invalid combination of type specifiers '" + spelled + "'";
-  if ((n_signed && n_unsigned) || n_signed > 1 || n_unsigned > 1 || n_long > 2 ||
-      (n_long && n_short) || n_short > 1)
+  if ((n_signed && n_unsigned) || n_signed > 1 || n_unsigned > 1 || n_long > 2 || (n_long && n_short) || n_short > 1)
     error_at(at, invalid, false);
   bool sign_spec = n_signed || n_unsigned;
   // The sizes, alignments and char's signedness are the ABI's (nd_target_*.cpp).
@@ -136,10 +140,12 @@ const CType *Parser::scalar(const Token &at, const std::string &spelled, const c
   if (b == "__int128") {
     if (n_long || n_short) error_at(at, invalid, false);
     if (!scope_.layout_only() || !abi_.has(Scalar::Int128))
-      error_at(at, std::string("'__int128' is not supported ") +
-                       (abi_.has(Scalar::Int128) ? "in declarations of functions and values yet "
-                                                   "(ndffi.layout lays out records that use it)"
-                                                 : std::string("on ") + abi_.name), false);
+      error_at(at,
+               std::string("'__int128' is not supported ") + (abi_.has(Scalar::Int128)
+                                                                  ? "in declarations of functions and values yet "
+                                                                    "(ndffi.layout lays out records that use it)"
+                                                                  : std::string("on ") + abi_.name),
+               false);
     return abi_.type(u ? Scalar::UInt128 : Scalar::Int128);
   }
   if (n_short) return abi_.type(u ? Scalar::UShort : Scalar::Short);
@@ -150,11 +156,12 @@ const CType *Parser::scalar(const Token &at, const std::string &spelled, const c
 
 // float/double/long double _Complex: two of its floating type, aligned as one.
 const CType *Parser::complex_of(const Token &at, const std::string &spelled, const CType *t, int n) {
-  if (n > 1 || t->kind != Kind::Float)
-    error_at(at, "invalid combination of type specifiers '" + spelled + "'", false);
+  if (n > 1 || t->kind != Kind::Float) error_at(at, "invalid combination of type specifiers '" + spelled + "'", false);
   if (!scope_.layout_only())
-    error_at(at, "'_Complex' is not supported in declarations of functions and values yet "
-                 "(ndffi.layout lays out records that use it)", false);
+    error_at(at,
+             "'_Complex' is not supported in declarations of functions and values yet "
+             "(ndffi.layout lays out records that use it)",
+             false);
   return T_.scalar(Kind::Float, 2 * t->size, t->align, true, (t->name + " _Complex").c_str());
 }
 
@@ -168,7 +175,10 @@ const CType *Parser::tagged(const std::string &kw) {
   while (skip_decoration()) {}
   std::string tag;
   const Token &at = peek();
-  if (peek().kind == Tok::Ident && !is_keyword(peek().text)) { tag = peek().text; p_++; }
+  if (peek().kind == Tok::Ident && !is_keyword(peek().text)) {
+    tag = peek().text;
+    p_++;
+  }
   while (skip_decoration()) {}
   bool has_body = is("{");
   if (tag.empty() && !has_body) error("expected a tag name or '{' after '" + kw + "'");
@@ -185,7 +195,7 @@ const CType *Parser::tagged(const std::string &kw) {
   if (has_body) {
     Nest nest(*this);
     p_++;
-    if (!is_enum) {   // __declspec(align(n)) struct S { ... }: S is aligned, as MSVC has it
+    if (!is_enum) {  // __declspec(align(n)) struct S { ... }: S is aligned, as MSVC has it
       attrs_.aligned = std::max(attrs_.aligned, outer.declspec_aligned);
       outer.declspec_aligned = 0;
     }
@@ -193,8 +203,7 @@ const CType *Parser::tagged(const std::string &kw) {
       defined_again(rec, at);
     } else {
       if (!tag.empty()) {
-        if (scope_.definition(rec))
-          error_at(at, "nested redefinition of '" + kw + " " + tag + "'", false);
+        if (scope_.definition(rec)) error_at(at, "nested redefinition of '" + kw + " " + tag + "'", false);
         // before the body: a failure in it leaves the record as it was
         scope_.define_tag(rec, {origin(at), 0});
       }
@@ -279,8 +288,7 @@ uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
       while (skip_decoration()) {}
       m.aligned = attrs_.all();
       m.packed = attrs_.packed;
-      if (!m.name.empty() && !names.insert(m.name).second)
-        error_at(mat, "duplicate member '" + m.name + "'", false);
+      if (!m.name.empty() && !names.insert(m.name).second) error_at(mat, "duplicate member '" + m.name + "'", false);
       members.push_back(std::move(m));
       if (accept(";")) break;
       if (!accept(",")) error("expected ';'");
@@ -294,14 +302,12 @@ uint64_t Parser::record_body(Record *into, Attrs rec_attrs, const Token &at) {
   ra.pack = abi_.gcc_layout ? pack_ : pack_at_open;
   try {
     layout_record(into, members, ra, abi_);
-  } catch (const std::runtime_error &e) {
-    error_at(at, e.what(), false);
-  }
+  } catch (const std::runtime_error &e) { error_at(at, e.what(), false); }
   Digest digest;
   digest.add(ra.packed);
   digest.add(ra.aligned);
   digest.add(ra.pack);
-  for (const MemberDecl &m : members) {   // zero-width bit-fields have no Field
+  for (const MemberDecl &m : members) {  // zero-width bit-fields have no Field
     digest.add(m.aligned);
     digest.add(m.packed);
     digest.add(uint64_t(int64_t(m.bit_width)));
@@ -341,9 +347,7 @@ uint64_t Parser::enum_body(Record *into, const CType *type, Attrs enum_attrs, co
     c.type = type;
     try {
       scope_.add_constant(n.text, c, origin(n));
-    } catch (const DeclConflict &e) {
-      conflict_at(n, e.what(), e.previous);
-    }
+    } catch (const DeclConflict &e) { conflict_at(n, e.what(), e.previous); }
     into->enumerators.push_back({n.text, v});
     lo = into->enumerators.size() == 1 ? v : std::min(lo, v);
     hi = into->enumerators.size() == 1 ? v : std::max(hi, v);
@@ -357,13 +361,11 @@ uint64_t Parser::enum_body(Record *into, const CType *type, Attrs enum_attrs, co
   }
   if (into->enumerators.empty()) error_at(at, "an enum needs at least one enumerator", false);
   attrs_ = {};
-  while (skip_decoration()) {}   // enum e { ... } __attribute__((packed))
+  while (skip_decoration()) {}  // enum e { ... } __attribute__((packed))
   bool packed = enum_attrs.packed || attrs_.packed;
   try {
     layout_enum(into, lo, hi, packed, abi_);
-  } catch (const std::runtime_error &e) {
-    error_at(at, e.what(), false);
-  }
+  } catch (const std::runtime_error &e) { error_at(at, e.what(), false); }
   Digest digest;
   digest.add(packed);
   return digest.h;
@@ -376,10 +378,9 @@ bool Parser::starts_declarator_in_parens() const {
   const Token &t = peek(1);
   if (is("*", 1) || is("(", 1) || is("[", 1)) return true;
   if (t.kind == Tok::Ident) {
-    static const char *type_words[] = {"void", "char", "short", "int", "long", "float",
-                                       "double", "signed", "unsigned", "_Bool", "struct",
-                                       "union", "enum", "const", "volatile", "__const",
-                                       "__int128"};
+    static const char *type_words[] = {"void",   "char",   "short",    "int",     "long",    "float",
+                                       "double", "signed", "unsigned", "_Bool",   "struct",  "union",
+                                       "enum",   "const",  "volatile", "__const", "__int128"};
     for (const char *w : type_words)
       if (t.text == w) return false;
     return !scope_.find_typedef(t.text);
@@ -395,7 +396,10 @@ Declarator Parser::declarator(bool abstract_ok, bool name_ok) {
     DeclOp op{DeclOp::Ptr};
     op.tok = p_ - 1;
     for (;;) {
-      if (uint8_t q = qualifier()) { op.quals |= q; continue; }
+      if (uint8_t q = qualifier()) {
+        op.quals |= q;
+        continue;
+      }
       if (skip_decoration()) continue;
       break;
     }
@@ -421,7 +425,7 @@ Declarator Parser::declarator(bool abstract_ok, bool name_ok) {
   }
   std::vector<DeclOp> suffixes;
   for (;;) {
-    if (skip_decoration()) continue;   // `int x __attribute__((unused))`
+    if (skip_decoration()) continue;  // `int x __attribute__((unused))`
     if (is("[")) {
       DeclOp op{DeclOp::Arr};
       op.tok = p_++;
@@ -455,17 +459,25 @@ Declarator Parser::declarator(bool abstract_ok, bool name_ok) {
   if (d.ops.size() > kMaxDerivations)
     error_at(d.name.empty() ? peek() : toks_[d.name_pos],
              "declarator is too complex (more than " + std::to_string(kMaxDerivations) +
-                 " pointer, array and function levels)", false);
+                 " pointer, array and function levels)",
+             false);
   return d;
 }
 
 DeclOp Parser::param_list() {
   DeclOp op{DeclOp::Fn};
-  if (accept(")")) return op;   // f(): treated as f(void), as C++ and cffi do
-  if (is("void") && is(")", 1)) { p_ += 2; return op; }
+  if (accept(")")) return op;  // f(): treated as f(void), as C++ and cffi do
+  if (is("void") && is(")", 1)) {
+    p_ += 2;
+    return op;
+  }
   std::unordered_set<std::string> seen;
   for (;;) {
-    if (accept("...")) { op.variadic = true; expect(")"); return op; }
+    if (accept("...")) {
+      op.variadic = true;
+      expect(")");
+      return op;
+    }
     const Token &at = peek();
     const CType *base = specifiers(nullptr);
     Named named = named_;
@@ -518,7 +530,7 @@ const CType *Parser::apply(const CType *t, const Declarator &d, std::vector<std:
         if (t->kind == Kind::Func) fail("a function cannot return a function");
         if (t->kind == Kind::Array) fail("a function cannot return an array");
         t = T_.func(T_.unqualified(t), op.params, op.variadic);
-        if (names) *names = op.names;   // the outermost function's parameter names
+        if (names) *names = op.names;  // the outermost function's parameter names
         if (named) *named = op.named;
         break;
     }

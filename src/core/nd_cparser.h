@@ -25,9 +25,9 @@ namespace ndffi::cparse {
 // Spelling keeps to print a declaration as written, made only for the declarations
 // that keep it (functions, variables, parameters).
 struct Named {
-  const CType *typedef_type = nullptr;   // the typedef's type; nullptr: not named by a typedef
-  const CType *type = nullptr;           // with the specifiers' qualifiers
-  std::string name, quals;               // "size_t", "const "
+  const CType *typedef_type = nullptr;  // the typedef's type; nullptr: not named by a typedef
+  const CType *type = nullptr;          // with the specifiers' qualifiers
+  std::string name, quals;              // "size_t", "const "
   Spelling spelling() const;
 };
 
@@ -38,9 +38,9 @@ struct DeclOp {
   size_t length = 0;
   std::vector<const CType *> params;
   std::vector<std::string> names;
-  std::vector<Named> named;          // Fn: how each parameter's type was written
+  std::vector<Named> named;  // Fn: how each parameter's type was written
   bool variadic = false;
-  size_t tok = 0;   // index of the '*', '[' or '(' that introduced it
+  size_t tok = 0;  // index of the '*', '[' or '(' that introduced it
 };
 
 // Layout attributes met in a declaration: __attribute__((packed, aligned(n))), _Alignas,
@@ -55,7 +55,7 @@ struct Attrs {
 
 struct Declarator {
   std::string name;
-  size_t name_pos = 0;   // token index of the name (when name is not empty)
+  size_t name_pos = 0;  // token index of the name (when name is not empty)
   std::vector<DeclOp> ops;
 };
 
@@ -63,8 +63,8 @@ class Parser {
  public:
   // `call`: the number of the cdef call (Scope::begin) the declarations belong to.
   Parser(std::string_view src, Scope &scope, uint32_t call = 0);
-  void declarations();        // the whole text as declarations
-  const CType *type_name();   // the whole text as one type name
+  void declarations();       // the whole text as declarations
+  const CType *type_name();  // the whole text as one type name
 
  private:
   // ---- tokens, errors, positions (nd_cparse.cpp) ----
@@ -96,8 +96,8 @@ class Parser {
 
   // ---- type specifiers, struct/union/enum (nd_cparse_types.cpp) ----
   const CType *specifiers(bool *is_typedef);
-  const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long,
-                      int n_short, int n_signed, int n_unsigned);
+  const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long, int n_short,
+                      int n_signed, int n_unsigned);
   const CType *complex_of(const Token &at, const std::string &spelled, const CType *t, int n);
   const CType *tagged(const std::string &kw);
   void defined_again(Record *rec, const Token &at);
@@ -125,23 +125,23 @@ class Parser {
   int64_t const_expr();
   bool at_type_name() const;
 
-  Attrs attrs_;                       // packed/aligned seen in the current declaration
-  Named named_;                       // of the type the last specifiers() read
-  size_t pack_ = 0;                   // #pragma pack in force
+  Attrs attrs_;      // packed/aligned seen in the current declaration
+  Named named_;      // of the type the last specifiers() read
+  size_t pack_ = 0;  // #pragma pack in force
   std::vector<size_t> pack_stack_;
 
   std::string_view src_;
   Scope &scope_;
   uint32_t call_;
   TypeTable &T_;
-  const Target &abi_;   // the sizes of the scope's types
+  const Target &abi_;  // the sizes of the scope's types
   std::vector<Token> toks_;
   size_t p_ = 0;
 
   // Recursion is bounded (nd_limits.h), so that hostile input gets an error rather than
   // a stack overflow: declarators, bodies and type names by depth_, expressions by
   // expr_depth_ (shared by the expressions nested in type names).
-  static constexpr size_t kMaxDerivations = 1000;   // pointer, array and function levels of one declarator
+  static constexpr size_t kMaxDerivations = 1000;  // pointer, array and function levels of one declarator
   int depth_ = 0;
   int expr_depth_ = 0;
   struct Nest {

@@ -9,9 +9,11 @@ namespace ndffi {
 
 bool CType::is_complete() const {
   switch (kind) {
-    case Kind::Void: case Kind::Func: return false;
+    case Kind::Void:
+    case Kind::Func: return false;
     case Kind::Array: return length != kUnknownLength && target->is_complete();
-    case Kind::Record: case Kind::Enum: return record->complete;
+    case Kind::Record:
+    case Kind::Enum: return record->complete;
     default: return true;
   }
 }
@@ -32,13 +34,13 @@ static std::string qual_prefix(uint8_t q) {
 std::string CType::str(const std::string &decl) const {
   struct Frame {
     const CType *t;
-    std::string s;        // the declarator so far
-    std::string params;   // the parameters printed so far, while t is a function
-    size_t next = 0;      // the parameter being printed
+    std::string s;       // the declarator so far
+    std::string params;  // the parameters printed so far, while t is a function
+    size_t next = 0;     // the parameter being printed
   };
   std::vector<Frame> stack;
   stack.push_back({this, decl, {}, 0});
-  std::string done;   // the last frame finished
+  std::string done;  // the last frame finished
   for (;;) {
     Frame &f = stack.back();
     const CType *t = f.t;
@@ -53,7 +55,7 @@ std::string CType::str(const std::string &decl) const {
       f.t = t->target;
     } else if (t->kind == Kind::Func && f.next < t->params.size()) {
       const CType *param = t->params[f.next];
-      stack.push_back({param, {}, {}, 0});   // f is not used again before this is done
+      stack.push_back({param, {}, {}, 0});  // f is not used again before this is done
     } else if (t->kind == Kind::Func) {
       std::string &p = f.params;
       if (t->variadic) p += t->params.empty() ? "..." : ", ...";
@@ -63,14 +65,14 @@ std::string CType::str(const std::string &decl) const {
       f.params.clear();
       f.next = 0;
     } else {
-      const std::string &name = t->record && t->record->tag.empty() && !t->record->typedef_name.empty()
-                                    ? t->record->typedef_name : t->name;
+      const std::string &name =
+          t->record && t->record->tag.empty() && !t->record->typedef_name.empty() ? t->record->typedef_name : t->name;
       std::string base = qual_prefix(t->quals) + name;
       // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
       done = f.s.empty() ? base : f.s[0] == '[' ? base + f.s : base + " " + f.s;
       stack.pop_back();
       if (stack.empty()) return done;
-      Frame &parent = stack.back();   // a function, printing its parameter `next`
+      Frame &parent = stack.back();  // a function, printing its parameter `next`
       parent.params += (parent.next ? ", " : "") + done;
       parent.next++;
     }
@@ -81,8 +83,8 @@ std::string Spelling::apply(const std::string &printed) const {
   if (from.empty() || printed.compare(0, from.size(), from) != 0) return printed;
   if (printed.size() == from.size()) return to;
   char next = printed[from.size()];
-  if (from.back() == '*') return to + " " + printed.substr(from.size());   // "handle_t *h"
-  if (next != ' ' && next != '[') return printed;   // "int" is not the base of "int8_t"
+  if (from.back() == '*') return to + " " + printed.substr(from.size());  // "handle_t *h"
+  if (next != ' ' && next != '[') return printed;                         // "int" is not the base of "int8_t"
   return to + printed.substr(from.size());
 }
 
@@ -99,9 +101,7 @@ std::string Decl::param_str(size_t i) const {
   return (i < params.size() ? params[i] : kAsPrinted).apply(type->params[i]->str());
 }
 
-std::string Decl::result_str() const {
-  return result.apply(kind == Variable ? type->str() : type->target->str());
-}
+std::string Decl::result_str() const { return result.apply(kind == Variable ? type->str() : type->target->str()); }
 
 std::string Decl::str() const {
   if (kind == Variable) return spelled(result, type, name);
@@ -127,8 +127,8 @@ TypeTable &TypeTable::get() {
 
 const CType *TypeTable::intern(CType &&t) {
   char buf[160];
-  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed,
-           t.variadic, t.size, t.align, t.length, (const void *)t.target, (void *)t.record);
+  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed, t.variadic, t.size,
+           t.align, t.length, (const void *)t.target, (void *)t.record);
   std::string key = buf + t.name;
   for (const CType *p : t.params) {
     snprintf(buf, sizeof buf, ",%p", (const void *)p);
@@ -173,8 +173,8 @@ const CType *TypeTable::int_type(size_t size, bool is_signed, const char *name) 
 const CType *TypeTable::float_type(size_t size, const char *name) {
   const Target &h = host_target();
   size_t align = std::strcmp(name, "long double") == 0 ? h.long_double.align
-                 : size == h.double_.size           ? h.double_.align
-                                                    : size;
+                 : size == h.double_.size              ? h.double_.align
+                                                       : size;
   return scalar(Kind::Float, size, align, true, name);
 }
 
@@ -210,8 +210,7 @@ const CType *TypeTable::array(const CType *elem, size_t length) {
   return intern(std::move(t));
 }
 
-const CType *TypeTable::func(const CType *result, const std::vector<const CType *> &params,
-                             bool variadic) {
+const CType *TypeTable::func(const CType *result, const std::vector<const CType *> &params, bool variadic) {
   CType t{Kind::Func};
   t.target = result;
   t.params = params;
@@ -226,7 +225,9 @@ const CType *TypeTable::record(Record *rec, uint8_t quals) {
   CType t{rec->is_enum ? Kind::Enum : Kind::Record};
   t.record = rec;
   t.quals = quals;
-  t.name = (rec->is_enum ? "enum " : rec->is_union ? "union " : "struct ") +
+  t.name = (rec->is_enum    ? "enum "
+            : rec->is_union ? "union "
+                            : "struct ") +
            (rec->tag.empty() ? std::string("<anonymous>") : rec->tag);
   // size/align are read through record (it completes later); see CType::is_complete.
   return intern(std::move(t));

@@ -22,11 +22,11 @@ namespace ndffi {
 enum class Kind : uint8_t {
   Void,
   Bool,
-  Int,      // any integer type, char included
-  Float,    // float, double, long double
+  Int,    // any integer type, char included
+  Float,  // float, double, long double
   Pointer,
   Array,
-  Record,   // struct or union (see Record::is_union)
+  Record,  // struct or union (see Record::is_union)
   Enum,
   Func,
 };
@@ -38,8 +38,8 @@ struct CType;
 
 // A struct/union/enum: identity object (one per declaration of a tag), completed once.
 struct Record {
-  std::string tag;            // "" for an anonymous record
-  std::string typedef_name;   // an anonymous record's first typedef name, for printing
+  std::string tag;           // "" for an anonymous record
+  std::string typedef_name;  // an anonymous record's first typedef name, for printing
   bool is_union = false;
   bool is_enum = false;
   bool complete = false;
@@ -56,22 +56,22 @@ struct Record {
   std::vector<Field> fields;
   std::vector<std::pair<std::string, int64_t>> enumerators;
   const CType *enum_base = nullptr;  // integer type of an enum
-  uint32_t depth = 0;   // complete: 1 + the deepest member type's depth (see CType::depth)
+  uint32_t depth = 0;                // complete: 1 + the deepest member type's depth (see CType::depth)
 };
 
 struct CType {
   Kind kind;
   uint8_t quals = 0;
-  bool is_signed = false;     // Int: signedness (char follows the platform)
-  bool variadic = false;      // Func
-  size_t size = 0;            // 0 for void, functions and incomplete types
+  bool is_signed = false;  // Int: signedness (char follows the platform)
+  bool variadic = false;   // Func
+  size_t size = 0;         // 0 for void, functions and incomplete types
   size_t align = 1;
-  size_t length = 0;          // Array: element count; kUnknownLength for T[]
-  const CType *target = nullptr;   // Pointer: pointee; Array: element; Func: result
+  size_t length = 0;                  // Array: element count; kUnknownLength for T[]
+  const CType *target = nullptr;      // Pointer: pointee; Array: element; Func: result
   std::vector<const CType *> params;  // Func
-  Record *record = nullptr;        // Record / Enum
-  std::string name;           // base spelling: "int", "unsigned long", "struct handle"
-  uint32_t derived = 0;       // Pointer, Array, Func: depth() when the node was made
+  Record *record = nullptr;           // Record / Enum
+  std::string name;                   // base spelling: "int", "unsigned long", "struct handle"
+  uint32_t derived = 0;               // Pointer, Array, Func: depth() when the node was made
 
   static constexpr size_t kUnknownLength = SIZE_MAX;
 
@@ -88,9 +88,7 @@ struct CType {
     if (kind == Kind::Array) return length == kUnknownLength ? 0 : target->byte_size() * length;
     return size;
   }
-  size_t alignment() const {
-    return record ? record->align : kind == Kind::Array ? target->alignment() : align;
-  }
+  size_t alignment() const { return record ? record->align : kind == Kind::Array ? target->alignment() : align; }
   // How deeply the type nests: 0 for a scalar, 1 + the element's for an array, 1 + the
   // deepest member's for a struct or union, 1 + the pointee's for a pointer, and the
   // deepest of its result and parameters for a function, where a struct, union or enum
@@ -151,30 +149,30 @@ struct Decl {
   enum Kind : uint8_t { Function, Variable } kind;
   std::string name;
   const CType *type;
-  std::vector<std::string> param_names;   // Function: "" for an unnamed parameter
-  Spelling result;                        // Function: of the result; Variable: of the type
-  std::vector<Spelling> params;           // Function: of each parameter
-  std::vector<size_t> assumed_const;      // Function: parameters made const by assume_const()
+  std::vector<std::string> param_names;  // Function: "" for an unnamed parameter
+  Spelling result;                       // Function: of the result; Variable: of the type
+  std::vector<Spelling> params;          // Function: of each parameter
+  std::vector<size_t> assumed_const;     // Function: parameters made const by assume_const()
 
-  std::string str() const;   // the C prototype as written, "size_t strlen(const char *s)"
-  std::string param_str(size_t i) const;   // parameter i's type as written, "size_t"
-  std::string result_str() const;          // the result's type as written
+  std::string str() const;                // the C prototype as written, "size_t strlen(const char *s)"
+  std::string param_str(size_t i) const;  // parameter i's type as written, "size_t"
+  std::string result_str() const;         // the result's type as written
 };
 
 // A named constant: a #define of a number or string, or an enumerator.
 struct Constant {
   enum Kind : uint8_t { Int, Float, String } kind = Int;
-  int64_t i = 0;               // Int (the bits of an unsigned value when is_unsigned)
+  int64_t i = 0;  // Int (the bits of an unsigned value when is_unsigned)
   bool is_unsigned = false;
-  double f = 0;                // Float
-  std::string s;               // String (without quotes, escapes resolved)
-  const CType *type = nullptr; // the C type: int, long, double, an enum, const char *...
+  double f = 0;                 // Float
+  std::string s;                // String (without quotes, escapes resolved)
+  const CType *type = nullptr;  // the C type: int, long, double, an enum, const char *...
 
   bool operator==(const Constant &o) const {
-    return kind == o.kind && i == o.i && is_unsigned == o.is_unsigned &&
-           (f == o.f || (f != f && o.f != o.f)) && s == o.s && type == o.type;
+    return kind == o.kind && i == o.i && is_unsigned == o.is_unsigned && (f == o.f || (f != f && o.f != o.f)) &&
+           s == o.s && type == o.type;
   }
-  std::string str() const;   // as C would spell the value
+  std::string str() const;  // as C would spell the value
 };
 
 // Where a declaration was made: the cdef call of its scope that made it (1 for the
@@ -201,7 +199,8 @@ struct Origin {
 class Scope {
  public:
   explicit Scope(const Scope *parent = nullptr)
-      : parent_(parent), target_(parent ? parent->target_ : &host_target()),
+      : parent_(parent),
+        target_(parent ? parent->target_ : &host_target()),
         layout_only_(parent && parent->layout_only_) {}
   Scope(const Scope &) = delete;
   Scope &operator=(const Scope &) = delete;
@@ -212,14 +211,14 @@ class Scope {
   bool layout_only() const { return layout_only_; }
 
   const CType *find_typedef(const std::string &name) const;
-  Record *find_tag(const std::string &tag, bool is_union, bool is_enum) const;   // here or in a parent
+  Record *find_tag(const std::string &tag, bool is_union, bool is_enum) const;  // here or in a parent
   Record *find_own_tag(const std::string &tag, bool is_union, bool is_enum) const;
   const Decl *find_decl(const std::string &name) const;
   const std::vector<std::string> &decl_names() const { return decl_order_; }
   const std::vector<std::string> &typedef_names() const { return typedef_order_; }
   const Constant *find_constant(const std::string &name) const;
   const std::vector<std::string> &constant_names() const { return constant_order_; }
-  std::vector<Record *> tags() const;   // this scope's own struct, union and enum tags
+  std::vector<Record *> tags() const;  // this scope's own struct, union and enum tags
 
   // Each raises DeclConflict (a std::runtime_error) when `name` is already declared
   // differently; an identical redeclaration is accepted (and changes nothing but
@@ -239,23 +238,35 @@ class Scope {
     uint64_t attrs = 0;
   };
   void define_tag(Record *rec, Definition d);
-  const Definition *definition(const Record *rec) const;   // nullptr: not defined here
+  const Definition *definition(const Record *rec) const;  // nullptr: not defined here
 
-  uint32_t begin();      // starts a transaction; returns its cdef call number (1, 2, ...)
+  uint32_t begin();  // starts a transaction; returns its cdef call number (1, 2, ...)
   void commit();
   void roll_back();
   uint32_t calls() const { return calls_; }
 
  private:
-  struct TypedefEntry { const CType *type; Origin origin; };
-  struct TagEntry { Record *rec; Definition def; };
-  struct DeclEntry { Decl decl; Origin origin; };
-  struct ConstantEntry { Constant c; Origin origin; };
+  struct TypedefEntry {
+    const CType *type;
+    Origin origin;
+  };
+  struct TagEntry {
+    Record *rec;
+    Definition def;
+  };
+  struct DeclEntry {
+    Decl decl;
+    Origin origin;
+  };
+  struct ConstantEntry {
+    Constant c;
+    Origin origin;
+  };
   // One change made inside a transaction, with what undoes it.
   struct Undo {
     enum What : uint8_t { Typedef, Tag, Decl, Constant, ParamNames, Define } what;
-    std::string key;                          // the name, or the tag's key
-    std::vector<std::string> param_names;     // ParamNames: those before
+    std::string key;                       // the name, or the tag's key
+    std::vector<std::string> param_names;  // ParamNames: those before
   };
   void log(Undo::What what, const std::string &key, std::vector<std::string> names = {});
 
@@ -264,7 +275,7 @@ class Scope {
   const Target *target_;
   bool layout_only_;
   std::unordered_map<std::string, TypedefEntry> typedefs_;
-  std::unordered_map<std::string, TagEntry> tags_;   // key: "struct x", "union x", "enum x"
+  std::unordered_map<std::string, TagEntry> tags_;  // key: "struct x", "union x", "enum x"
   std::unordered_map<std::string, DeclEntry> decls_;
   std::unordered_map<std::string, ConstantEntry> constants_;
   std::vector<std::string> decl_order_, typedef_order_, constant_order_;
@@ -284,9 +295,8 @@ bool same_shape(const CType *a, const CType *b);
 std::string record_difference(const Record &was, const Record &now);
 
 struct DeclConflict : std::runtime_error {
-  explicit DeclConflict(const std::string &msg, Origin previous_ = {})
-      : std::runtime_error(msg), previous(previous_) {}
-  Origin previous;   // of the declaration this one conflicts with, when known
+  explicit DeclConflict(const std::string &msg, Origin previous_ = {}) : std::runtime_error(msg), previous(previous_) {}
+  Origin previous;  // of the declaration this one conflicts with, when known
 };
 
 }  // namespace ndffi

@@ -6,8 +6,7 @@
 
 namespace ndffi {
 
-void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-                   const Target &abi) {
+void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi) {
   for (size_t i = 0; i < members.size(); i++) layout::check_member(rec, members[i], i + 1 == members.size());
   rec->fields.clear();
   rec->required_align = 0;
@@ -36,8 +35,7 @@ void check_member(const Record *rec, const MemberDecl &m, bool last) {
   std::string what = "member '" + (m.name.empty() ? std::string("<anonymous>") : m.name) + "' of '" +
                      (rec->is_union ? "union " : "struct ") + (rec->tag.empty() ? "<anonymous>" : rec->tag) + "'";
   if (m.bit_width >= 0) {
-    if (!t->is_integer())
-      throw std::runtime_error("bit-field " + what + " has non-integer type '" + t->str() + "'");
+    if (!t->is_integer()) throw std::runtime_error("bit-field " + what + " has non-integer type '" + t->str() + "'");
     if (size_t(m.bit_width) > 8 * t->byte_size())
       throw std::runtime_error("bit-field " + what + " is wider (" + std::to_string(m.bit_width) +
                                " bits) than its type '" + t->str() + "'");
@@ -52,19 +50,15 @@ void check_member(const Record *rec, const MemberDecl &m, bool last) {
     return;
   }
   if (t->kind == Kind::Func) throw std::runtime_error(what + " has function type (use a pointer)");
-  if (!t->is_complete())
-    throw std::runtime_error(what + " has incomplete type '" + t->str() + "'");
+  if (!t->is_complete()) throw std::runtime_error(what + " has incomplete type '" + t->str() + "'");
 }
 
 size_t member_size(const CType *t) {
-  if (t->kind == Kind::Array)
-    return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
+  if (t->kind == Kind::Array) return t->length == CType::kUnknownLength ? 0 : t->length * member_size(t->target);
   return t->byte_size();
 }
 
-size_t member_align(const CType *t) {
-  return t->kind == Kind::Array ? member_align(t->target) : t->alignment();
-}
+size_t member_align(const CType *t) { return t->kind == Kind::Array ? member_align(t->target) : t->alignment(); }
 
 const Record *member_record(const CType *t) {
   while (t->kind == Kind::Array) t = t->target;

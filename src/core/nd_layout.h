@@ -15,18 +15,18 @@ namespace ndffi {
 
 // A member as declared, before layout.
 struct MemberDecl {
-  std::string name;          // "" for an anonymous struct/union member or unnamed bit-field
+  std::string name;  // "" for an anonymous struct/union member or unnamed bit-field
   const CType *type;
-  int bit_width = -1;        // -1: not a bit-field
-  size_t aligned = 0;        // __attribute__((aligned(n))) / _Alignas(n) on the member; 0: none
-  bool packed = false;       // __attribute__((packed)) on the member
+  int bit_width = -1;   // -1: not a bit-field
+  size_t aligned = 0;   // __attribute__((aligned(n))) / _Alignas(n) on the member; 0: none
+  bool packed = false;  // __attribute__((packed)) on the member
 };
 
 // What the declaration says about packing and alignment of the whole record.
 struct RecordAttrs {
-  bool packed = false;       // __attribute__((packed)) on the record
-  size_t pack = 0;           // #pragma pack(n) in force; 0: none
-  size_t aligned = 0;        // __attribute__((aligned(n))) on the record; 0: none
+  bool packed = false;  // __attribute__((packed)) on the record
+  size_t pack = 0;      // #pragma pack(n) in force; 0: none
+  size_t aligned = 0;   // __attribute__((aligned(n))) on the record; 0: none
 };
 
 // Lay out `rec` from its members by the rules of `abi` and mark it complete.  Throws
@@ -41,12 +41,10 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
 void layout_enum(Record *rec, int64_t lo, int64_t hi, bool packed, const Target &abi = host_target());
 
 namespace layout {
-void itanium(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-             const Target &abi);
-void microsoft(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-               const Target &abi);
+void itanium(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi);
+void microsoft(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi);
 const CType *itanium_enum_base(int64_t lo, int64_t hi, bool packed, const Target &abi);
-void check_member(const Record *rec, const MemberDecl &m, bool last);   // shared checks
+void check_member(const Record *rec, const MemberDecl &m, bool last);  // shared checks
 
 // What every family of rules measures the same way: `n` rounded up to a multiple of `a`
 // (`n` itself for a = 0), and the size and alignment in bytes of a member's type (a

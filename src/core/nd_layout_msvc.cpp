@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (the Windows targets against clang -target), test_layout.py and
+// the core tests (tests/core/layout.cpp).
+//
 // Record layout by the Microsoft rules (MSVC and clang-cl on x64 and Arm64), as clang's
 // MicrosoftRecordLayoutBuilder applies them to C.  Sizes and alignments in bytes:
 //
@@ -24,16 +27,15 @@
 
 namespace ndffi::layout {
 
-void microsoft(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-               const Target &abi) {
+void microsoft(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi) {
   const bool is_union = rec->is_union;
   size_t size = 0, align = 1;
   // On 64-bit targets the record is always rounded to its required alignment at the end.
   size_t required = abi.pointer.size == 8 ? 1 : 0;
-  size_t max_field = attrs.pack <= abi.pointer.size ? attrs.pack : 0;   // 0: none
+  size_t max_field = attrs.pack <= abi.pointer.size ? attrs.pack : 0;  // 0: none
   if (attrs.packed) max_field = 1;
-  bool in_bitfield = false;              // the last member was a non-zero-width bit-field
-  size_t unit_size = 0, unit_left = 0;   // its unit's size in bytes, the bits still free
+  bool in_bitfield = false;             // the last member was a non-zero-width bit-field
+  size_t unit_size = 0, unit_left = 0;  // its unit's size in bytes, the bits still free
   for (const MemberDecl &m : members) {
     const CType *t = m.type;
     const size_t ts = member_size(t);

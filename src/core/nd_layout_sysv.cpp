@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (layouts against clang -target), test_layout.py, test_struct.py
+// and the core tests (tests/core/layout.cpp); `make test-aarch64` for the AAPCS64 rules.
+//
 // Record layout by the Itanium (System V) rules, as clang's ItaniumRecordLayoutBuilder
 // applies them to C; GCC's stor-layout.c agrees on these ABIs but for bit-fields with an
 // aligned(n) (Target::gcc_layout).  Positions and alignments are in bits.
@@ -39,8 +42,8 @@ bool is_pow2(size_t n) { return n && !(n & (n - 1)); }
 // which is two scalars).
 size_t ms_scalar_align(const CType *t, size_t align) {
   while (t->kind == Kind::Array) t = t->target;
-  bool complex = t->kind == Kind::Float && t->name.size() > 8 &&
-                 t->name.compare(t->name.size() - 8, 8, "_Complex") == 0;
+  bool complex =
+      t->kind == Kind::Float && t->name.size() > 8 && t->name.compare(t->name.size() - 8, 8, "_Complex") == 0;
   bool builtin = (t->kind == Kind::Int || t->kind == Kind::Float || t->kind == Kind::Bool) && !complex;
   size_t size = 8 * t->byte_size();
   return builtin && is_pow2(size) && size > align ? size : align;
@@ -50,17 +53,19 @@ struct Builder {
   const Target &abi;
   const RecordAttrs &attrs;
   Record *rec;
-  const size_t pack;         // #pragma pack in bits; 0: none
-  size_t data_size = 0;      // bits, always whole bytes: where the next member may go
-  size_t size = 0;           // the largest data_size so far (Microsoft's zero-width
-                             // bit-fields can move data_size back into an open unit)
+  const size_t pack;     // #pragma pack in bits; 0: none
+  size_t data_size = 0;  // bits, always whole bytes: where the next member may go
+  size_t size = 0;       // the largest data_size so far (Microsoft's zero-width
+                         // bit-fields can move data_size back into an open unit)
   size_t align = 8;
-  size_t unfilled = 0;       // bits of the last byte (or Microsoft unit) a bit-field left free
-  size_t last_unit = 0;      // Microsoft's bit-fields: the size of the open unit; 0: none
+  size_t unfilled = 0;   // bits of the last byte (or Microsoft unit) a bit-field left free
+  size_t last_unit = 0;  // Microsoft's bit-fields: the size of the open unit; 0: none
 
   void field(const MemberDecl &m);
   void bitfield(const MemberDecl &m);
-  void raise_align(size_t a) { if (a >= 8) align = std::max(align, a); }   // whole bytes only
+  void raise_align(size_t a) {
+    if (a >= 8) align = std::max(align, a);
+  }  // whole bytes only
 };
 
 void Builder::field(const MemberDecl &m) {
@@ -90,7 +95,7 @@ void Builder::bitfield(const MemberDecl &m) {
   if (ms) {
     a = unit;
     if (last_unit != unit || unfilled < w) {
-      if (!last_unit && !w) a = 1;   // a zero-width bit-field after a non-bit-field
+      if (!last_unit && !w) a = 1;  // a zero-width bit-field after a non-bit-field
       unfilled = 0;
       last_unit = 0;
     }
@@ -148,8 +153,7 @@ void Builder::bitfield(const MemberDecl &m) {
 
 }  // namespace
 
-void itanium(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs,
-             const Target &abi) {
+void itanium(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi) {
   Builder b{abi, attrs, rec, 8 * attrs.pack};
   b.raise_align(8 * attrs.aligned);
   for (const MemberDecl &m : members) {

@@ -15,14 +15,12 @@ namespace ndffi {
 namespace {
 
 struct StackFloor {
-  uintptr_t low = 0;   // the lowest address recursion may reach; 0: unknown
+  uintptr_t low = 0;  // the lowest address recursion may reach; 0: unknown
   bool known = false;
 };
 thread_local StackFloor t_floor;
 
-uintptr_t with_reserve(uintptr_t bottom, size_t size) {
-  return bottom + std::min<size_t>(64 * 1024, size / 4);
-}
+uintptr_t with_reserve(uintptr_t bottom, size_t size) { return bottom + std::min<size_t>(64 * 1024, size / 4); }
 
 uintptr_t find_floor() {
 #if defined(__APPLE__)

@@ -22,14 +22,28 @@ static Scope *make_builtins(Scope *sc) {
   const Scalar sint64 = abi.int64, uint64 = Scalar(uint8_t(abi.int64) + 1);
   const Scalar sintmax = abi.intmax, uintmax = Scalar(uint8_t(abi.intmax) + 1);
   const Scalar ssize = abi.signed_size(), usize = abi.size;
-  std::vector<std::pair<const char *, Scalar>> names = {
-      {"int8_t", Scalar::SChar}, {"uint8_t", Scalar::UChar}, {"int16_t", Scalar::Short},
-      {"uint16_t", Scalar::UShort}, {"int32_t", Scalar::Int}, {"uint32_t", Scalar::UInt},
-      {"int64_t", sint64}, {"uint64_t", uint64}, {"size_t", usize}, {"ssize_t", ssize},
-      {"ptrdiff_t", ssize}, {"intptr_t", ssize}, {"uintptr_t", usize}, {"off_t", Scalar::Long},
-      {"wchar_t", abi.wchar}, {"int_least8_t", Scalar::SChar}, {"uint_least8_t", Scalar::UChar},
-      {"int_fast8_t", Scalar::SChar}, {"uint_fast8_t", Scalar::UChar}, {"intmax_t", sintmax},
-      {"uintmax_t", uintmax}, {"bool", Scalar::Bool}};
+  std::vector<std::pair<const char *, Scalar>> names = {{"int8_t", Scalar::SChar},
+                                                        {"uint8_t", Scalar::UChar},
+                                                        {"int16_t", Scalar::Short},
+                                                        {"uint16_t", Scalar::UShort},
+                                                        {"int32_t", Scalar::Int},
+                                                        {"uint32_t", Scalar::UInt},
+                                                        {"int64_t", sint64},
+                                                        {"uint64_t", uint64},
+                                                        {"size_t", usize},
+                                                        {"ssize_t", ssize},
+                                                        {"ptrdiff_t", ssize},
+                                                        {"intptr_t", ssize},
+                                                        {"uintptr_t", usize},
+                                                        {"off_t", Scalar::Long},
+                                                        {"wchar_t", abi.wchar},
+                                                        {"int_least8_t", Scalar::SChar},
+                                                        {"uint_least8_t", Scalar::UChar},
+                                                        {"int_fast8_t", Scalar::SChar},
+                                                        {"uint_fast8_t", Scalar::UChar},
+                                                        {"intmax_t", sintmax},
+                                                        {"uintmax_t", uintmax},
+                                                        {"bool", Scalar::Bool}};
   if (sc->layout_only() && abi.has(Scalar::Int128)) {
     names.push_back({"__int128_t", Scalar::Int128});
     names.push_back({"__uint128_t", Scalar::UInt128});
@@ -40,7 +54,7 @@ static Scope *make_builtins(Scope *sc) {
 
 const Scope &Scope::builtins(const Target &abi, bool layout_only) {
   if (&abi == &host_target() && !layout_only) {
-    static Scope *host = make_builtins(new Scope(abi, false));   // immortal, like the types
+    static Scope *host = make_builtins(new Scope(abi, false));  // immortal, like the types
     return *host;
   }
   static std::mutex mu;
@@ -111,7 +125,7 @@ const Scope::Definition *Scope::definition(const Record *rec) const {
 // Two anonymous records are distinct types, but the same declaration text parsed twice
 // (a cdef run again) makes two of the same shape: a typedef of either is one type.
 bool same_shape(const CType *a, const CType *b) {
-  for (;;) {   // along pointers and arrays
+  for (;;) {  // along pointers and arrays
     if (a == b) return true;
     if (a->kind != b->kind || a->quals != b->quals) return false;
     if (a->kind == Kind::Array && a->length != b->length) return false;
@@ -136,8 +150,14 @@ static std::string member_text(const Record::Field &f) {
 
 std::string record_difference(const Record &was, const Record &now) {
   if (was.is_union != now.is_union || was.is_enum != now.is_enum)
-    return std::string("it is a ") + (now.is_enum ? "enum" : now.is_union ? "union" : "struct") + ", was a " +
-           (was.is_enum ? "enum" : was.is_union ? "union" : "struct");
+    return std::string("it is a ") +
+           (now.is_enum    ? "enum"
+            : now.is_union ? "union"
+                           : "struct") +
+           ", was a " +
+           (was.is_enum    ? "enum"
+            : was.is_union ? "union"
+                           : "struct");
   if (was.complete != now.complete) return now.complete ? "it is complete, was not" : "it is incomplete, was not";
   if (was.is_enum) {
     size_t n = std::min(was.enumerators.size(), now.enumerators.size());
@@ -223,7 +243,7 @@ void Scope::add_tag(Record *rec) {
 void Scope::define_tag(Record *rec, Definition d) {
   std::string key = tag_key(rec);
   auto it = tags_.find(key);
-  if (it == tags_.end() || it->second.rec != rec) return;   // not a tag of this scope
+  if (it == tags_.end() || it->second.rec != rec) return;  // not a tag of this scope
   bool first = !it->second.def.origin;
   it->second.def = d;
   if (first) log(Undo::Define, key);
@@ -260,9 +280,9 @@ void Scope::add_decl(Decl d, Origin at) {
       }
       return;
     }
-    throw DeclConflict("conflicting declaration of '" + d.name + "': previously '" + old.str() + "', now '" +
-                           d.str() + "'",
-                       it->second.origin);
+    throw DeclConflict(
+        "conflicting declaration of '" + d.name + "': previously '" + old.str() + "', now '" + d.str() + "'",
+        it->second.origin);
   }
   auto td = typedefs_.find(d.name);
   if (td != typedefs_.end())
@@ -280,11 +300,9 @@ void Scope::add_constant(const std::string &name, Constant c, Origin at) {
     const Constant &old = it->second.c;
     if (old == c) return;
     // The same text declared again: an anonymous enum is a new type each time it is parsed.
-    auto anonymous_enum = [](const CType *t) {
-      return t && t->kind == Kind::Enum && t->record->tag.empty();
-    };
-    if (old.kind == Constant::Int && c.kind == Constant::Int && old.i == c.i &&
-        anonymous_enum(old.type) && anonymous_enum(c.type))
+    auto anonymous_enum = [](const CType *t) { return t && t->kind == Kind::Enum && t->record->tag.empty(); };
+    if (old.kind == Constant::Int && c.kind == Constant::Int && old.i == c.i && anonymous_enum(old.type) &&
+        anonymous_enum(c.type))
       return;
     std::string was = old.str(), now = c.str();
     if (was == now) {
@@ -313,7 +331,7 @@ uint32_t Scope::begin() {
 
 void Scope::commit() {
   in_transaction_ = false;
-  if (undo_.capacity() > 4096) std::vector<Undo>().swap(undo_);   // a large cdef's log
+  if (undo_.capacity() > 4096) std::vector<Undo>().swap(undo_);  // a large cdef's log
   else undo_.clear();
 }
 

@@ -10,12 +10,21 @@ namespace ndffi {
 
 SizeAlign Target::operator[](Scalar s) const {
   switch (s) {
-    case Scalar::Bool: case Scalar::Char: case Scalar::SChar: case Scalar::UChar: return {1, 1};
-    case Scalar::Short: case Scalar::UShort: return {2, 2};
-    case Scalar::Int: case Scalar::UInt: case Scalar::Float: return {4, 4};
-    case Scalar::Long: case Scalar::ULong: return long_;
-    case Scalar::LongLong: case Scalar::ULongLong: return long_long;
-    case Scalar::Int128: case Scalar::UInt128: return int128;
+    case Scalar::Bool:
+    case Scalar::Char:
+    case Scalar::SChar:
+    case Scalar::UChar: return {1, 1};
+    case Scalar::Short:
+    case Scalar::UShort: return {2, 2};
+    case Scalar::Int:
+    case Scalar::UInt:
+    case Scalar::Float: return {4, 4};
+    case Scalar::Long:
+    case Scalar::ULong: return long_;
+    case Scalar::LongLong:
+    case Scalar::ULongLong: return long_long;
+    case Scalar::Int128:
+    case Scalar::UInt128: return int128;
     case Scalar::Double: return double_;
     case Scalar::LongDouble: return long_double;
     case Scalar::Pointer: return pointer;
@@ -27,18 +36,29 @@ SizeAlign Target::operator[](Scalar s) const {
 bool Target::is_signed(Scalar s) const {
   switch (s) {
     case Scalar::Char: return char_signed;
-    case Scalar::SChar: case Scalar::Short: case Scalar::Int: case Scalar::Long: case Scalar::LongLong:
-    case Scalar::Int128: case Scalar::Float: case Scalar::Double: case Scalar::LongDouble:
-      return true;
+    case Scalar::SChar:
+    case Scalar::Short:
+    case Scalar::Int:
+    case Scalar::Long:
+    case Scalar::LongLong:
+    case Scalar::Int128:
+    case Scalar::Float:
+    case Scalar::Double:
+    case Scalar::LongDouble: return true;
     default: return false;
   }
 }
 
 const char *scalar_name(Scalar s) {
-  static const char *const names[kScalars] = {
-      "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
-      "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "__int128",
-      "unsigned __int128", "float", "double", "long double", "void *"};
+  static const char *const names[kScalars] = {"_Bool",       "char",
+                                              "signed char", "unsigned char",
+                                              "short",       "unsigned short",
+                                              "int",         "unsigned int",
+                                              "long",        "unsigned long",
+                                              "long long",   "unsigned long long",
+                                              "__int128",    "unsigned __int128",
+                                              "float",       "double",
+                                              "long double", "void *"};
   return s < Scalar::Count ? names[size_t(s)] : "?";
 }
 
@@ -49,17 +69,18 @@ const CType *Target::type(Scalar s) const {
   switch (s) {
     case Scalar::Bool: return T.bool_type();
     case Scalar::Pointer: return T.pointer(T.void_type(), 0, *this);
-    case Scalar::Float: case Scalar::Double: case Scalar::LongDouble:
-      return T.scalar(Kind::Float, sa.size, sa.align, true, scalar_name(s));
+    case Scalar::Float:
+    case Scalar::Double:
+    case Scalar::LongDouble: return T.scalar(Kind::Float, sa.size, sa.align, true, scalar_name(s));
     default: return T.scalar(Kind::Int, sa.size, sa.align, is_signed(s), scalar_name(s));
   }
 }
 
 const std::vector<const Target *> &all_targets() {
   using namespace targets;
-  static const std::vector<const Target *> all = {
-      &x86_64_linux, &x86_64_darwin, &x86_64_windows, &x86_64_mingw, &i686_linux,
-      &aarch64_linux, &aarch64_darwin, &aarch64_windows, &armv7_linux_gnueabihf};
+  static const std::vector<const Target *> all = {&x86_64_linux,   &x86_64_darwin,   &x86_64_windows,
+                                                  &x86_64_mingw,   &i686_linux,      &aarch64_linux,
+                                                  &aarch64_darwin, &aarch64_windows, &armv7_linux_gnueabihf};
   return all;
 }
 
@@ -130,8 +151,9 @@ Target compiler_target() {
   t.pointer = measured<void *>();
   t.char_signed = char(-1) < 0;
   t.wchar = sizeof(wchar_t) == 2 ? Scalar::UShort : wchar_t(-1) < 0 ? Scalar::Int : Scalar::UInt;
-  t.size = sizeof(size_t) == sizeof(unsigned) ? Scalar::UInt
-           : sizeof(size_t) == sizeof(unsigned long) ? Scalar::ULong : Scalar::ULongLong;
+  t.size = sizeof(size_t) == sizeof(unsigned)        ? Scalar::UInt
+           : sizeof(size_t) == sizeof(unsigned long) ? Scalar::ULong
+                                                     : Scalar::ULongLong;
   t.int64 = sizeof(long) == 8 ? Scalar::Long : Scalar::LongLong;
   t.intmax = t.int64;
 #if defined(_MSC_VER)
@@ -153,14 +175,12 @@ const Target &host_target() {
     // The table's entry must say what the compiler says, or every layout would be wrong.
     for (size_t i = 0; entry && i < kScalars; i++) {
       Scalar s = Scalar(i);
-      if (s == Scalar::Int128 && !compiler.has(s)) continue;   // a compiler without __int128
+      if (s == Scalar::Int128 && !compiler.has(s)) continue;  // a compiler without __int128
       if (!same((*entry)[s], compiler[s]) || entry->is_signed(s) != compiler.is_signed(s))
-        throw std::logic_error(std::string("ndffi's ABI table for ") + entry->name + " says '" +
-                               scalar_name(s) + "' has size " + std::to_string((*entry)[s].size) +
-                               " and alignment " + std::to_string((*entry)[s].align) +
-                               ", but the compiler that built it gives " +
-                               std::to_string(compiler[s].size) + " and " +
-                               std::to_string(compiler[s].align));
+        throw std::logic_error(std::string("ndffi's ABI table for ") + entry->name + " says '" + scalar_name(s) +
+                               "' has size " + std::to_string((*entry)[s].size) + " and alignment " +
+                               std::to_string((*entry)[s].align) + ", but the compiler that built it gives " +
+                               std::to_string(compiler[s].size) + " and " + std::to_string(compiler[s].align));
     }
     const Target *t = entry ? entry : &compiler;
 #if defined(__GNUC__) && !defined(__clang__)

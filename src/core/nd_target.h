@@ -17,8 +17,25 @@ struct CType;
 
 // The scalar types of C.
 enum class Scalar : uint8_t {
-  Bool, Char, SChar, UChar, Short, UShort, Int, UInt, Long, ULong, LongLong, ULongLong,
-  Int128, UInt128, Float, Double, LongDouble, Pointer, Count
+  Bool,
+  Char,
+  SChar,
+  UChar,
+  Short,
+  UShort,
+  Int,
+  UInt,
+  Long,
+  ULong,
+  LongLong,
+  ULongLong,
+  Int128,
+  UInt128,
+  Float,
+  Double,
+  LongDouble,
+  Pointer,
+  Count
 };
 constexpr size_t kScalars = size_t(Scalar::Count);
 
@@ -33,12 +50,12 @@ struct SizeAlign {
 enum class RecordRules : uint8_t { Itanium, Microsoft };
 
 struct Target {
-  const char *name = "";      // "aarch64-linux"
-  const char *triple = "";    // clang's -target for the same ABI: "aarch64-unknown-linux-gnu"
+  const char *name = "";    // "aarch64-linux"
+  const char *triple = "";  // clang's -target for the same ABI: "aarch64-unknown-linux-gnu"
   // What differs between ABIs; _Bool and char are 1 byte, short 2, int and float 4
   // everywhere ndffi knows.
   SizeAlign long_, long_long, int128, double_, long_double, pointer;
-  const char *long_double_format = "";   // for people: "x87 80-bit extended, in 16 bytes"
+  const char *long_double_format = "";  // for people: "x87 80-bit extended, in 16 bytes"
   bool char_signed = true;
   // The types <stddef.h> and <stdint.h> name: wchar_t, size_t (whose signed twin is
   // ptrdiff_t, intptr_t and ssize_t), int64_t, intmax_t.
@@ -50,7 +67,7 @@ struct Target {
   // type's as named ones do (AAPCS, AAPCS64: "without exception for zero-sized or
   // anonymous bit-fields").
   bool unnamed_bitfields_align = false;
-  bool enums_are_int = false;   // every enum is int, whatever its values (Microsoft)
+  bool enums_are_int = false;  // every enum is int, whatever its values (Microsoft)
   // GCC and clang lay out records alike on every ABI here but in two corners of the
   // extensions: a bit-field with aligned(n) (clang moves it to a multiple of n only if it
   // would not straddle a unit of its type where it is, and not at all under a smaller
@@ -60,8 +77,8 @@ struct Target {
   // closing one).  The table's entries lay out as clang does (tests/test_layout_abi.py
   // checks them against it); the host's as the compiler that built ndffi (host_target()).
   bool gcc_layout = false;
-  uint8_t aligned_default = 16; // __attribute__((aligned)) without a number
-  SizeAlign max_align_t;        // what <stddef.h> makes it: a struct, double or long double
+  uint8_t aligned_default = 16;  // __attribute__((aligned)) without a number
+  SizeAlign max_align_t;         // what <stddef.h> makes it: a struct, double or long double
 
   SizeAlign operator[](Scalar s) const;
   bool has(Scalar s) const { return (*this)[s].size != 0; }
@@ -72,7 +89,7 @@ struct Target {
   Scalar signed_size() const { return Scalar(uint8_t(size) - 1); }
 };
 
-const char *scalar_name(Scalar s);   // "unsigned long long", "long double", "void *"
+const char *scalar_name(Scalar s);  // "unsigned long long", "long double", "void *"
 
 const Target &host_target();
 // The entry named `name` ("x86_64-windows", or clang's triple for it), or nullptr.

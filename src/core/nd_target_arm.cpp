@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (each fact against clang -target), test_layout.py, the core
+// tests and `make test-aarch64`.
+//
 // The Arm ABIs: AAPCS64 on Linux (unsigned char, a 128-bit IEEE long double, unnamed
 // bit-fields that align the record), Apple's arm64 variant (signed char, long double is
 // double, bit-fields as on x86-64), Windows on Arm64 (MSVC's rules, as on x64), and
@@ -22,7 +25,7 @@ static constexpr Target aapcs64() {
   t.int64 = t.intmax = Scalar::Long;
   t.unnamed_bitfields_align = true;
   t.aligned_default = 16;
-  t.max_align_t = {32, 16};   // { long long; long double; }
+  t.max_align_t = {32, 16};  // { long long; long double; }
   return t;
 }
 
@@ -41,9 +44,9 @@ constexpr Target aarch64_darwin = [] {
   t.long_double_format = "IEEE binary64 (the same as double)";
   t.char_signed = true;
   t.wchar = Scalar::Int;
-  t.int64 = Scalar::LongLong;   // intmax_t stays long
+  t.int64 = Scalar::LongLong;  // intmax_t stays long
   t.unnamed_bitfields_align = false;
-  t.max_align_t = {8, 8};   // long double
+  t.max_align_t = {8, 8};  // long double
   return t;
 }();
 
@@ -61,7 +64,7 @@ constexpr Target aarch64_windows = [] {
   t.rules = RecordRules::Microsoft;
   t.unnamed_bitfields_align = false;
   t.enums_are_int = true;
-  t.max_align_t = {8, 8};   // double
+  t.max_align_t = {8, 8};  // double
   return t;
 }();
 
@@ -81,7 +84,7 @@ constexpr Target armv7_linux_gnueabihf = [] {
   t.int64 = t.intmax = Scalar::LongLong;
   t.unnamed_bitfields_align = true;
   t.aligned_default = 8;
-  t.max_align_t = {16, 8};   // { long long; long double; }
+  t.max_align_t = {16, 8};  // { long long; long double; }
   return t;
 }();
 

@@ -1,3 +1,6 @@
+// Re-verify when this file changes: test_layout_abi.py (each fact against clang -target), test_layout.py and the core
+// tests (tests/core/layout.cpp, types.cpp).
+//
 // The x86 ABIs: System V on x86-64 (Linux and the BSDs; macOS differs only in what
 // int64_t names), Windows x64 (MSVC's rules, and MinGW's: GCC's layout with MSVC's
 // bit-fields and an x87 long double) and System V i386 (Linux), whose long long and
@@ -22,7 +25,7 @@ static constexpr Target sysv_x86_64() {
   t.size = Scalar::ULong;
   t.int64 = t.intmax = Scalar::Long;
   t.aligned_default = 16;
-  t.max_align_t = {32, 16};   // { long long; long double; }
+  t.max_align_t = {32, 16};  // { long long; long double; }
   return t;
 }
 
@@ -37,8 +40,8 @@ constexpr Target x86_64_darwin = [] {
   Target t = sysv_x86_64();
   t.name = "x86_64-darwin";
   t.triple = "x86_64-apple-darwin";
-  t.int64 = Scalar::LongLong;   // intmax_t stays long
-  t.max_align_t = {16, 16};     // long double
+  t.int64 = Scalar::LongLong;  // intmax_t stays long
+  t.max_align_t = {16, 16};    // long double
   return t;
 }();
 
@@ -60,7 +63,7 @@ constexpr Target x86_64_windows = [] {
   t.long_double_format = "IEEE binary64 (the same as double)";
   t.rules = RecordRules::Microsoft;
   t.enums_are_int = true;
-  t.max_align_t = {8, 8};   // double
+  t.max_align_t = {8, 8};  // double
   return t;
 }();
 
@@ -87,7 +90,7 @@ constexpr Target i686_linux = [] {
   t.size = Scalar::UInt;
   t.int64 = t.intmax = Scalar::LongLong;
   t.aligned_default = 16;
-  t.max_align_t = {24, 8};   // { long long; long double; } with their __alignof__
+  t.max_align_t = {24, 8};  // { long long; long double; } with their __alignof__
   return t;
 }();
 

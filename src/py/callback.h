@@ -46,28 +46,27 @@ PyObject *take_pending(PyObject *result);
 
 // ---- ndffi.Callback ----
 struct CallbackObject {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;     // calling it from Python calls fn
+  PyObject_HEAD vectorcallfunc vectorcall;  // calling it from Python calls fn
   PyObject *fn;
-  PyObject *on_error;            // as given (kept alive: it may own a returned pointer's memory)
+  PyObject *on_error;  // as given (kept alive: it may own a returned pointer's memory)
   PyObject *weakrefs;
   Closure *closure;
-  const CType *ptype;            // pointer-to-function type
-  const PyArgInfo *ret_info;     // shared by the callbacks of one signature
-  unsigned char *error_value;    // plan->ret_bytes bytes returned after an exception
-  std::string *where;            // "callback 'cmp' result", made when a message needs it
-  bool temporary;                // made for one call: the closure is recycled with it
+  const CType *ptype;          // pointer-to-function type
+  const PyArgInfo *ret_info;   // shared by the callbacks of one signature
+  unsigned char *error_value;  // plan->ret_bytes bytes returned after an exception
+  std::string *where;          // "callback 'cmp' result", made when a message needs it
+  bool temporary;              // made for one call: the closure is recycled with it
   // A temporary serves the call it was made for: C calls on that call's thread at that
   // callback depth, or on a thread with no ndffi call below (C's own).  Any other call
   // comes from a pointer C kept from an earlier use of the recycled closure.
   const CallState *bound;
   long bound_depth;
-  bool released;                 // release() ran: C's calls report and return 0
-  bool ret_int;                  // the result is a signed integer of 4 bytes or more
-  uint32_t int_args;             // bit i: argument i is an int (signed, 4 bytes)
-  vectorcallfunc fn_vectorcall;  // fn's, when it cannot change (a Python function)
-  alignas(16) unsigned char error_inline[16];   // error_value when it fits
-  PyObject *int_cache[4];        // int argument objects reused from call to call
+  bool released;                               // release() ran: C's calls report and return 0
+  bool ret_int;                                // the result is a signed integer of 4 bytes or more
+  uint32_t int_args;                           // bit i: argument i is an int (signed, 4 bytes)
+  vectorcallfunc fn_vectorcall;                // fn's, when it cannot change (a Python function)
+  alignas(16) unsigned char error_inline[16];  // error_value when it fits
+  PyObject *int_cache[4];                      // int argument objects reused from call to call
 };
 constexpr size_t kCachedInts = 4;
 extern PyTypeObject CallbackType;
@@ -76,25 +75,24 @@ inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
 // fn's qualified name, for messages; an exception already set is left as it was.
 std::string callable_name(PyObject *fn);
 
+// The closure C calls for `cb`, entering the trampoline of callback_entry.cpp (through
+// libffi, or the ABI file's frame or register entry where the plan has one).  Throws
+// std::bad_alloc or std::runtime_error when no closure can be had.
+Closure *new_callback_closure(const CallbackPlan &plan, CallbackObject *cb, bool temporary);
+
 // A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
 // Python exception on failure.
-PyObject *make_callback(const CType *ftype, PyObject *fn, PyObject *on_error, bool temporary,
-                        bool allow_direct = true);
+PyObject *make_callback(const CType *ftype, PyObject *fn, PyObject *on_error, bool temporary, bool allow_direct = true);
 
 // A function-pointer parameter given a Callback, an ndffi.Function, an object with
 // _ndffi_callback_(ctype) (ndffi.Allocator), or a plain callable (wrapped for the call,
 // kept in holds).  Returns 1 when converted, 0 on error (exception set), -1 when `o` is
 // none of these.
-int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
-                        const Where &w);
+int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 // A plain callable would need a wrapper that lives only for a call: not storable in memory.
 bool needs_temporary_callback(PyObject *o);
 // Objects of class `cls` (a compiled C function of another tool: numba.cfunc) are passed
 // for function-pointer parameters through `conv(obj, ptype)` -> address or reason.
 int register_funcptr_source(PyObject *cls, PyObject *conv);
-
-// Pointer-to-pointer parameters (T **, const T *const *): a 2-D array or a sequence of
-// 1-D arrays becomes a table of row pointers kept in holds.  Returns 1, 0 or -1 as above.
-int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 
 }  // namespace ndffi::py

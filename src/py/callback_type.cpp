@@ -66,8 +66,8 @@ static PyObject *cb_get_prototype(PyObject *self, void *) {
 // After release() the address must not reach C again: what would use it raises.
 static bool not_released(const CallbackObject *cb, const char *what) {
   if (!cb->released) return true;
-  PyErr_Format(PyExc_ValueError, "%s of a released callback ('%s'): C must not call it any more",
-               what, cb->ptype->str().c_str());
+  PyErr_Format(PyExc_ValueError, "%s of a released callback ('%s'): C must not call it any more", what,
+               cb->ptype->str().c_str());
   return false;
 }
 
@@ -80,9 +80,7 @@ static PyObject *cb_get_pointer(PyObject *self, void *) {
   if (!not_released(cb, "the pointer")) return nullptr;
   return make_pointer(cb->closure->code, cb->ptype, self);
 }
-static PyObject *cb_get_released(PyObject *self, void *) {
-  return PyBool_FromLong(((CallbackObject *)self)->released);
-}
+static PyObject *cb_get_released(PyObject *self, void *) { return PyBool_FromLong(((CallbackObject *)self)->released); }
 
 // release(): from now on a call from C is reported through sys.unraisablehook and
 // returns 0, and the Python callable is let go; the closure's code stays mapped (as
@@ -131,8 +129,7 @@ static PyGetSetDef callback_getset[] = {
     {"prototype", cb_get_prototype, nullptr, "the C function type, as text", nullptr},
     {"address", cb_get_address, nullptr, "the address C calls, as an int", nullptr},
     {"pointer", cb_get_pointer, nullptr,
-     "the address as an ndffi.Pointer of the function pointer type (it keeps this Callback alive)",
-     nullptr},
+     "the address as an ndffi.Pointer of the function pointer type (it keeps this Callback alive)", nullptr},
     {"on_error", cb_get_on_error, nullptr, "what the callback returns to C after an exception", nullptr},
     {"direct", cb_get_direct, nullptr, "whether C enters it without libffi", nullptr},
     {"released", cb_get_released, nullptr, "whether release() ran", nullptr},
@@ -152,10 +149,11 @@ PyTypeObject CallbackType = [] {
   t.tp_clear = callback_clear;
   t.tp_weaklistoffset = offsetof(CallbackObject, weakrefs);
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
-  t.tp_doc = "A Python callable behind a C function pointer; made by ndffi.callback(signature, fn).\n\n"
-             "Pass it wherever a function pointer of its type is declared. Keep it alive for as long "
-             "as C may call it: a call after it was garbage-collected is reported through "
-             "sys.unraisablehook and returns 0.";
+  t.tp_doc =
+      "A Python callable behind a C function pointer; made by ndffi.callback(signature, fn).\n\n"
+      "Pass it wherever a function pointer of its type is declared. Keep it alive for as long "
+      "as C may call it: a call after it was garbage-collected is reported through "
+      "sys.unraisablehook and returns 0.";
   return t;
 }();
 
@@ -226,8 +224,7 @@ static PyObject *funcptr_source_of(PyObject *o) {
 
 // The address the converter gives for `o`, or a TypeError naming the parameter, the
 // expected type and `o`'s signature.
-static int funcptr_from_source(const ArgSpec &a, PyObject *o, PyObject *conv, unsigned char *dst,
-                               const Where &w) {
+static int funcptr_from_source(const ArgSpec &a, PyObject *o, PyObject *conv, unsigned char *dst, const Where &w) {
   PyObject *ct = ctype_object(a.type);
   PyObject *r = ct ? PyObject_CallFunctionObjArgs(conv, o, ct, nullptr) : nullptr;
   Py_XDECREF(ct);
@@ -240,8 +237,8 @@ static int funcptr_from_source(const ArgSpec &a, PyObject *o, PyObject *conv, un
     PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got %U", w.str().c_str(),
                  a.type->str().c_str(), r);
   } else {
-    PyErr_Format(PyExc_TypeError, "%s: the converter of %s returned %s, not an address",
-                 w.str().c_str(), Py_TYPE(o)->tp_name, describe(r).c_str());
+    PyErr_Format(PyExc_TypeError, "%s: the converter of %s returned %s, not an address", w.str().c_str(),
+                 Py_TYPE(o)->tp_name, describe(r).c_str());
   }
   Py_DECREF(r);
   return ok;
@@ -258,8 +255,7 @@ bool needs_temporary_callback(PyObject *o) {
   return r == 0;
 }
 
-int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds,
-                        const Where &w) {
+int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
   const CType *want = a.type->target;
   PyObject *cbobj = nullptr;
   std::string given;
@@ -268,8 +264,8 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
   } else if (Py_TYPE(o) == &FunctionType) {
     auto *f = (FunctionObject *)o;
     if (!same_function_type(want, f->decl->type)) {
-      PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got C function %s",
-                   w.str().c_str(), a.type->str().c_str(), f->decl->str().c_str());
+      PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got C function %s", w.str().c_str(),
+                   a.type->str().c_str(), f->decl->str().c_str());
       return 0;
     }
     uint64_t p = uint64_t(uintptr_t(f->plan->fn));
@@ -288,8 +284,8 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
       Py_DECREF(method);
       if (!r) return 0;
       if (!is_callback(r)) {
-        PyErr_Format(PyExc_TypeError, "%s: %s._ndffi_callback_() returned %s, not an ndffi.Callback",
-                     w.str().c_str(), Py_TYPE(o)->tp_name, describe(r).c_str());
+        PyErr_Format(PyExc_TypeError, "%s: %s._ndffi_callback_() returned %s, not an ndffi.Callback", w.str().c_str(),
+                     Py_TYPE(o)->tp_name, describe(r).c_str());
         Py_DECREF(r);
         return 0;
       }
@@ -306,13 +302,13 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
   }
   auto *cb = (CallbackObject *)cbobj;
   if (cb->released) {
-    PyErr_Format(PyExc_ValueError, "%s: the callback '%s' was released; C must not call it any more",
-                 w.str().c_str(), cb->ptype->str().c_str());
+    PyErr_Format(PyExc_ValueError, "%s: the callback '%s' was released; C must not call it any more", w.str().c_str(),
+                 cb->ptype->str().c_str());
     return 0;
   }
   if (!same_function_type(want, cb->closure->plan->type)) {
-    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'",
-                 w.str().c_str(), a.type->str().c_str(), cb->ptype->str().c_str());
+    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'", w.str().c_str(),
+                 a.type->str().c_str(), cb->ptype->str().c_str());
     return 0;
   }
   uint64_t p = uint64_t(uintptr_t(cb->closure->code));

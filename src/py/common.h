@@ -23,7 +23,9 @@ namespace ndffi::py {
 
 // ---- exceptions (set by module init) ----
 extern PyObject *CDefErrorType;
-[[noreturn]] void raise_cdef(const CDefError &e);   // as ndffi.CDefError (a Python error)
+[[noreturn]] void raise_cdef(const CDefError &e);  // as ndffi.CDefError (a Python error)
+// The type `text` names in scope; a CDefError (raised as ndffi.CDefError) if it names none.
+const CType *parse_or_raise(const Scope &scope, const std::string &text);
 
 // ---- a library's namespace, shared by its functions ----
 struct Namespace {
@@ -34,8 +36,8 @@ struct Namespace {
 struct CTypeRef {
   const CType *type;
 };
-PyObject *ctype_object(const CType *t);      // new reference
-const CType *ctype_of(PyObject *o);          // nullptr (no error set) if not a CType
+PyObject *ctype_object(const CType *t);  // new reference
+const CType *ctype_of(PyObject *o);      // nullptr (no error set) if not a CType
 
 // ---- what ndffi knows about the memory a Pointer or struct value reaches ----
 
@@ -43,13 +45,11 @@ const CType *ctype_of(PyObject *o);          // nullptr (no error set) if not a 
 // Unbounded: a raw address (an int cast, or a pointer C returned into memory ndffi does
 // not know), whose indexing is unchecked.
 struct Span {
-  char *lo = nullptr, *hi = nullptr;   // when bounded: the valid bytes [lo, hi)
+  char *lo = nullptr, *hi = nullptr;  // when bounded: the valid bytes [lo, hi)
   bool bounded = false;
-  bool readonly = false;               // bytes, read-only arrays and buffers, str
+  bool readonly = false;  // bytes, read-only arrays and buffers, str
   // May n bytes at p be read or written?
-  bool holds(const char *p, size_t n) const {
-    return !bounded || (p >= lo && p <= hi && n <= size_t(hi - p));
-  }
+  bool holds(const char *p, size_t n) const { return !bounded || (p >= lo && p <= hi && n <= size_t(hi - p)); }
   static Span of(const void *p, size_t n, bool readonly = false) {
     return Span{(char *)p, (char *)p + n, true, readonly};
   }
@@ -60,8 +60,8 @@ struct Span {
 // holder lives, until the slot is overwritten.  Held by ndffi-owned memory (a struct
 // value, ndffi.new) and by a Pointer into C's memory.
 struct Kept {
-  void *addr;          // the address stored at the slot
-  PyObject *owner;     // a reference
+  void *addr;       // the address stored at the slot
+  PyObject *owner;  // a reference
   Span span;
 };
 struct Keeps;
@@ -71,15 +71,14 @@ int traverse_keeps(Keeps *k, visitproc visit, void *arg);
 
 // ---- Pointer ----
 struct PointerObject {
-  PyObject_HEAD
-  void *addr;
-  const CType *type;       // a pointer type
-  PyObject *owner;         // keeps the memory alive, or nullptr (C's memory, or owns_memory)
-  Span span;               // what is known of the memory around addr
-  bool owns_memory;        // addr was allocated by ndffi.new and is freed with the object
-  Keeps *keeps;            // owners of pointers stored through it, or nullptr
+  PyObject_HEAD void *addr;
+  const CType *type;  // a pointer type
+  PyObject *owner;    // keeps the memory alive, or nullptr (C's memory, or owns_memory)
+  Span span;          // what is known of the memory around addr
+  bool owns_memory;   // addr was allocated by ndffi.new and is freed with the object
+  Keeps *keeps;       // owners of pointers stored through it, or nullptr
   PyObject *weakrefs;
-  PyObject *call;          // a pointer to a function: the Function calls go through, made once
+  PyObject *call;  // a pointer to a function: the Function calls go through, made once
 };
 extern PyTypeObject PointerType;
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
@@ -93,27 +92,25 @@ void free_aligned(void *data);
 
 // ---- Value: a C scalar of an explicit type, made by ndffi.cast ----
 struct ValueObject {
-  PyObject_HEAD
-  const CType *type;
-  PyObject *value;   // int or float, already converted as C converts it
+  PyObject_HEAD const CType *type;
+  PyObject *value;  // int or float, already converted as C converts it
 };
 extern PyTypeObject ValueType;
 inline bool is_value(PyObject *o) { return Py_TYPE(o) == &ValueType; }
 
 // ---- StructValue: a struct or union value, owning its memory or viewing another's ----
 struct RecordObject {
-  PyObject_HEAD
-  const CType *type;       // the record type, unqualified
+  PyObject_HEAD const CType *type;  // the record type, unqualified
   char *data;
-  PyObject *owner;         // for a view: what keeps `data` alive
-  Span span;               // the memory `data` lies in (the value itself when it owns it)
-  bool owns;               // data was allocated for this value
-  Keeps *keeps;            // owners of the pointers stored into owned memory, or nullptr
+  PyObject *owner;  // for a view: what keeps `data` alive
+  Span span;        // the memory `data` lies in (the value itself when it owns it)
+  bool owns;        // data was allocated for this value
+  Keeps *keeps;     // owners of the pointers stored into owned memory, or nullptr
   PyObject *weakrefs;
 };
 extern PyTypeObject RecordType;
 inline bool is_record(PyObject *o) { return Py_TYPE(o) == &RecordType; }
-PyObject *make_record(const CType *t, const void *src);          // a copy (zeroed if src null)
+PyObject *make_record(const CType *t, const void *src);  // a copy (zeroed if src null)
 PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span = Span());
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs);
 PyArray_Descr *record_dtype(const CType *t);
@@ -137,8 +134,8 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span);
 // The owner of a pointer stored at `slot` of memory held by `home` is kept (nullptr
 // owner: nothing is); false, with TypeError naming `where`, when `home` cannot keep it.
 bool keeps_owners(PyObject *home);
-bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span,
-                 const Where &w, PyObject *value);
+bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span, const Where &w,
+                 PyObject *value);
 // Slots in [lo, hi) were overwritten: what they kept may go.
 void forget_stored(PyObject *home, char *lo, char *hi);
 // A copy of n bytes from src (memory held by src_home) into memory written with `w`:
@@ -161,22 +158,21 @@ std::string describe_memory(PyObject *owner, const Span &span);
 // ---- Function ----
 struct PyArgInfo;
 struct FunctionObject {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
+  PyObject_HEAD vectorcallfunc vectorcall;
   CallPlan *plan;
-  PyArgInfo *info;          // one per fixed parameter
-  PyObject *name;           // str
-  PyObject *keepalive;      // the library handle the code lives in
+  PyArgInfo *info;      // one per fixed parameter
+  PyObject *name;       // str
+  PyObject *keepalive;  // the library handle the code lives in
   PyObject *weakrefs;
-  Decl *decl;               // the prototype, with parameter names
-  Py_ssize_t nfast;          // argument count of the fast path; -1: always the general path
+  Decl *decl;        // the prototype, with parameter names
+  Py_ssize_t nfast;  // argument count of the fast path; -1: always the general path
   bool release_gil;
   bool use_errno;
-  bool adopts;              // pointers may come back into arguments' memory: adopt_argument_memory
+  bool adopts;  // pointers may come back into arguments' memory: adopt_argument_memory
 };
 extern PyTypeObject FunctionType;
-PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
-                        bool use_errno, bool allow_direct = true);
+PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,
+                        bool allow_direct = true);
 
 // ---- conversions ----
 
@@ -187,8 +183,8 @@ class Holds {
   Holds() = default;
   Holds(const Holds &) = delete;
   ~Holds() { release(); }
-  void keep(PyObject *o);              // steals a reference
-  Py_buffer *new_view();               // an empty view that release() will PyBuffer_Release
+  void keep(PyObject *o);  // steals a reference
+  Py_buffer *new_view();   // an empty view that release() will PyBuffer_Release
   // Memory passed to C whose stored pointers keep owners: while the call runs, an owner
   // replaced from another thread is released only after it (and so are the owners
   // reachable from it).
@@ -209,16 +205,16 @@ class Holds {
 
 // Where a conversion happens, for error messages: "dsum() argument 1 'x'".
 struct Where {
-  const FunctionObject *func;   // nullptr outside a call
-  int index;                    // 0-based; -1 for a result or a standalone conversion
-  const char *what = nullptr;   // used when func is null: "pointer element", ...
+  const FunctionObject *func;  // nullptr outside a call
+  int index;                   // 0-based; -1 for a result or a standalone conversion
+  const char *what = nullptr;  // used when func is null: "pointer element", ...
   // A store into memory: home_of what it is written through, which keeps the owners of
   // the pointers stored (nullptr: memory that keeps nothing); or a call's argument
   // storage, whose owners `holds` keeps for the call.
   PyObject *home = nullptr;
   Holds *holds = nullptr;
   std::string str() const;
-  Where inner(const char *what_) const {   // a part of the same store, for messages
+  Where inner(const char *what_) const {  // a part of the same store, for messages
     Where w{nullptr, -1, what_};
     w.home = home, w.holds = holds;
     return w;
@@ -230,21 +226,20 @@ struct PyArgInfo {
   PyArgInfo() = default;
   PyArgInfo(const PyArgInfo &) = delete;
   ~PyArgInfo() { Py_XDECREF(congruent); }
-  int typenum[3] = {-1, -1, -1};   // NumPy type numbers an array may have (pointer params)
-  const CType *record = nullptr;   // pointer to a struct/union: its type
-  PyArray_Descr *congruent = nullptr;   // the last structured dtype found congruent with it
-  bool any_dtype = false;          // void * takes any element type
-  bool writable = false;           // non-const pointee: the array must be writeable
-  bool is_char = false;            // char *: bytes and str (when const) accepted
-  std::string expected;            // "float64", for messages
+  int typenum[3] = {-1, -1, -1};       // NumPy type numbers an array may have (pointer params)
+  const CType *record = nullptr;       // pointer to a struct/union: its type
+  PyArray_Descr *congruent = nullptr;  // the last structured dtype found congruent with it
+  bool any_dtype = false;              // void * takes any element type
+  bool writable = false;               // non-const pointee: the array must be writeable
+  bool is_char = false;                // char *: bytes and str (when const) accepted
+  std::string expected;                // "float64", for messages
 };
 void fill_arg_info(PyArgInfo &info, const CType *param);
 
 // Convert a Python value to C storage at dst (8 bytes for integers, sign- or
 // zero-extended; the value's own size otherwise).  On failure sets a Python exception
 // that names `where`, and returns false.
-bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
-          const Where &where);
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds, const Where &where);
 
 // Convert a raw C result (an integer register, or floating-point bits) to Python.
 PyObject *from_c(const ArgSpec &a, uint64_t raw);
@@ -271,10 +266,9 @@ bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
 // a long double stored as a float (size 4), double (8) or long double (16) with range
 // checks (OverflowError for a finite value beyond the type's range).  `for_what` names
 // the expected type in messages ("'double'").
-bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what,
-                const Where &where);
+bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &where);
 bool store_real(long double v, unsigned size, unsigned char *dst, const Where &where);
-PyObject *longdouble_object(long double v);   // a new np.longdouble
+PyObject *longdouble_object(long double v);  // a new np.longdouble
 
 // The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
 PyArray_Descr *dtype_of(const CType *t);
@@ -282,7 +276,7 @@ PyArray_Descr *dtype_of(const CType *t);
 // Variadic arguments: the C type a Python value is passed as (C's default promotions).
 const CType *variadic_type(PyObject *o, const Where &where);
 
-std::string describe(PyObject *o);   // "float64 array", "str", ...
+std::string describe(PyObject *o);  // "float64 array", "str", ...
 
 // ---- snapshots of the user's containers ---------------------------------------------
 

@@ -47,17 +47,17 @@ __attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &in
   if (!PyArray_CheckExact(o)) return false;
   auto *arr = (PyArrayObject *)o;
   int tn = PyArray_TYPE(arr);
-  if (!info.any_dtype && tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2])
-    return false;
+  if (!info.any_dtype && tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2]) return false;
   int need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | (info.writable ? NPY_ARRAY_WRITEABLE : 0);
   if ((PyArray_FLAGS(arr) & need) != need || PyArray_ISBYTESWAPPED(arr) || PyArray_NDIM(arr) == 0)
-    return false;   // a 0-d array is a number: the general converter refuses it
+    return false;  // a 0-d array is a number: the general converter refuses it
   uint64_t p = uint64_t(uintptr_t(PyArray_DATA(arr)));
   memcpy(dst, &p, 8);
   return true;
 }
 
-__attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+__attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o,
+                                                           unsigned char *dst) {
   switch (a.conv) {
     case Conv::SInt:
     case Conv::UInt: return fast_int(a, o, dst);

@@ -15,17 +15,16 @@ namespace ndffi::py {
 
 // Argument storage on the stack for the fast path; larger calls take the general one.
 constexpr uint32_t kFastStorage = 128;
-constexpr uint32_t kFastResult = 32;   // bytes of the result buffer of the fast path
+constexpr uint32_t kFastResult = 32;  // bytes of the result buffer of the fast path
 
 static thread_local int saved_errno = 0;
 int get_saved_errno() { return saved_errno; }
 void set_saved_errno(int v) { saved_errno = v; }
 
+// The call, with the errno of ndffi.errno() around it when the function asked for it.
 static inline void invoke(const FunctionObject *f, unsigned char *storage, uint64_t *ret) {
-  const CallPlan &p = *f->plan;
   if (f->use_errno) errno = saved_errno;
-  if (p.direct) *ret = p.direct(p.fn, storage);
-  else call_ffi(p, storage, ret);
+  call(*f->plan, storage, ret);
   if (f->use_errno) saved_errno = errno;
 }
 
@@ -51,8 +50,8 @@ static inline void keep_library(PyObject *r, const FunctionObject *f) {
 
 // Keyword arguments and variadic calls: gather into one positional list and extra
 // arguments; slower, but each step still checked.
-__attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
-                              PyObject *kwnames) {
+__attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f, PyObject *const *args,
+                                                              Py_ssize_t nargs, PyObject *kwnames) {
   const CallPlan &p = *f->plan;
   Py_ssize_t nfixed = Py_ssize_t(p.args.size());
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
@@ -60,8 +59,8 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
   std::vector<PyObject *> extra;
   const char *fname = PyUnicode_AsUTF8(f->name);
   if (nargs > nfixed && !p.type->variadic) {
-    PyErr_Format(PyExc_TypeError, "%s() takes %zd argument%s (%zd given)", fname, nfixed,
-                 nfixed == 1 ? "" : "s", nargs + nkw);
+    PyErr_Format(PyExc_TypeError, "%s() takes %zd argument%s (%zd given)", fname, nfixed, nfixed == 1 ? "" : "s",
+                 nargs + nkw);
     return nullptr;
   }
   for (Py_ssize_t i = 0; i < nargs; i++) {
@@ -89,30 +88,19 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       return nullptr;
     }
 
-  // Storage: the plan's, then one 16-byte slot per variadic argument.
+  // Storage: the plan's, then the variadic arguments' 16-byte slots.
   std::vector<ArgSpec> extra_specs;
   uint32_t size = p.storage;
   for (size_t j = 0; j < extra.size(); j++) {
     Where w{f, int(nfixed + j)};
     const CType *t = variadic_type(extra[j], w);
     if (!t) return nullptr;
-    ArgSpec a;
     try {
-      a = arg_spec(t);   // a struct value libffi cannot pass (packed, a union with long double)
-    } catch (const std::exception &e) {
+      extra_specs.push_back(variadic_arg(t, &size));
+    } catch (const std::exception &e) {  // a struct libffi cannot pass (packed, a union with long double)
       PyErr_Format(PyExc_TypeError, "%s: %s", w.str().c_str(), e.what());
       return nullptr;
     }
-    if (a.conv == Conv::Float) {   // C promotes float to double in a variadic call
-      t = TypeTable::get().float_type(8, "double");
-      a = arg_spec(t);
-    } else if ((a.conv == Conv::SInt || a.conv == Conv::UInt || a.conv == Conv::Bool) && a.size < 4) {
-      t = TypeTable::get().int_type(4, true, "int");   // and small integers to int
-      a = arg_spec(t);
-    }
-    a.offset = size;
-    size += (std::max<uint32_t>(a.size, 8) + 15) / 16 * 16;   // 16-byte slots, as libffi reads them
-    extra_specs.push_back(a);
   }
   std::vector<unsigned char> storage(size + 16, 0);
   Holds holds;
@@ -125,11 +113,10 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     if (extra_specs[j].conv == Conv::Pointer) info.writable = false, info.any_dtype = true;
     PyObject *v = extra[j];
     if (is_value(v)) v = ((ValueObject *)v)->value;
-    if (!to_c(extra_specs[j], info, v, storage.data() + extra_specs[j].offset, holds,
-              Where{f, int(nfixed + j)}))
+    if (!to_c(extra_specs[j], info, v, storage.data() + extra_specs[j].offset, holds, Where{f, int(nfixed + j)}))
       return nullptr;
   }
-  std::vector<uint64_t> retbuf(std::max<size_t>(4, p.ret.size / 8 + 2), 0);   // 16-aligned
+  std::vector<uint64_t> retbuf(std::max<size_t>(4, p.ret.size / 8 + 2), 0);  // 16-aligned
   uint64_t *ret = retbuf.data();
   if (p.type->variadic) {
     VariadicCall vc;
@@ -138,8 +125,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       return nullptr;
     }
     if (f->release_gil) {
-      Py_BEGIN_ALLOW_THREADS
-      call_state.gil = _save;
+      Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
       if (f->use_errno) errno = saved_errno;
       vc.call(p, ret);
       if (f->use_errno) saved_errno = errno;
@@ -153,8 +139,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
       call_state.gil = nullptr;
     }
   } else if (f->release_gil) {
-    Py_BEGIN_ALLOW_THREADS
-    call_state.gil = _save;
+    Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
     invoke(f, storage.data(), ret);
     call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
@@ -179,8 +164,7 @@ enum CallMode { kDirectHold, kRelease, kHold };
 
 // The fast path for N positional arguments (N < 0: any count, from f->nfast).
 template <int N, int Mode>
-static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t nargsf,
-                                 PyObject *kwnames) {
+static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
   auto *f = (FunctionObject *)self;
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
   if (kwnames || n != (N >= 0 ? N : f->nfast)) return call_general(f, args, n, kwnames);
@@ -196,11 +180,10 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
         !to_c(specs[i], f->info[i], args[i], dst, holds, Where{f, int(i)}))
       return nullptr;
   }
-  alignas(16) uint64_t ret[4];   // libffi may write a long double result
+  alignas(16) uint64_t ret[4];  // libffi may write a long double result
   // call_state.gil tells a callback C makes on this thread how to get the GIL back.
   if constexpr (Mode == kRelease) {
-    Py_BEGIN_ALLOW_THREADS
-    call_state.gil = _save;
+    Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
     invoke(f, storage, ret);
     call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
@@ -211,8 +194,8 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
     call_state.gil = nullptr;
   }
   holds.release();
-  PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
-                                                                            : fast_result(p.ret, ret[0]);
+  PyObject *r =
+      p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret) : fast_result(p.ret, ret[0]);
   if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
   if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
   // An exception a callback raised during the call: one thread-local load when none.
@@ -222,7 +205,8 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
 template <int N>
 static vectorcallfunc pick_mode(int mode) {
   return mode == kDirectHold ? vectorcall_fast<N, kDirectHold>
-       : mode == kRelease    ? vectorcall_fast<N, kRelease> : vectorcall_fast<N, kHold>;
+         : mode == kRelease  ? vectorcall_fast<N, kRelease>
+                             : vectorcall_fast<N, kHold>;
 }
 
 static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
@@ -237,8 +221,8 @@ static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
   }
 }
 
-PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil,
-                        bool use_errno, bool allow_direct) {
+PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,
+                        bool allow_direct) {
   auto plan = std::make_unique<CallPlan>();
   try {
     make_plan(*plan, decl.type, fn, allow_direct);
@@ -264,8 +248,7 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   for (const CType *param : decl.type->params)
     f->adopts |= param->kind == Kind::Pointer && !param->target->is_const() &&
                  (param->target->kind == Kind::Void || holds_pointers(param->target));
-  bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage &&
-              f->plan->ret.size <= kFastResult;
+  bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage && f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
   f->vectorcall = pick_vectorcall(f);
   PyObject_GC_Track(f);
@@ -330,8 +313,7 @@ static PyObject *function_get_params(PyObject *self, void *) {
   size_t n = f->decl->type->params.size();
   PyObject *t = PyTuple_New(Py_ssize_t(n));
   for (size_t i = 0; t && i < n; i++) {
-    PyObject *item = Py_BuildValue("(sN)", f->decl->param_names[i].c_str(),
-                                   ctype_object(f->decl->type->params[i]));
+    PyObject *item = Py_BuildValue("(sN)", f->decl->param_names[i].c_str(), ctype_object(f->decl->type->params[i]));
     if (!item) {
       Py_DECREF(t);
       return nullptr;

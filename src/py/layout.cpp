@@ -69,7 +69,7 @@ struct Report {
     for (const Record::Field &f : rec->fields) {
       if (f.name.empty()) {
         if (f.bit_width < 0 && f.type->kind == Kind::Record) fields(f.type->record, base + f.offset, owner, out);
-        continue;   // an unnamed bit-field
+        continue;  // an unnamed bit-field
       }
       nb::dict d;
       d["name"] = f.name;
@@ -80,7 +80,7 @@ struct Report {
       }
       std::string type = f.type->str();
       if (const Record *r = layout::member_record(f.type)) {
-        if (r->tag.empty() && r->typedef_name.empty()) {   // struct { ... } inner: "struct s.inner"
+        if (r->tag.empty() && r->typedef_name.empty()) {  // struct { ... } inner: "struct s.inner"
           std::string key = owner + "." + f.name, anon = TypeTable::get().record(const_cast<Record *>(r))->str();
           type = key + type.substr(std::min(type.size(), anon.size()));
           add(r, key);
@@ -101,7 +101,7 @@ struct Report {
       d["enumerators"] = values;
     } else {
       nb::list out;
-      types[key.c_str()] = d;   // first, so that the entries of its members follow it
+      types[key.c_str()] = d;  // first, so that the entries of its members follow it
       fields(rec, 0, key, out);
       d["fields"] = out;
     }
@@ -110,7 +110,7 @@ struct Report {
 
   void add_typedef(const std::string &name, const CType *t) {
     if (!t->is_complete()) return;
-    if (t->record) {   // a struct, union or enum, reported under its own name too
+    if (t->record) {  // a struct, union or enum, reported under its own name too
       std::string key = TypeTable::get().record(t->record)->str();
       add(t->record, key);
       if (key != name) types[name.c_str()] = types[key.c_str()];
@@ -134,11 +134,9 @@ nb::dict layout(const std::string &text, const nb::object &abi_name) {
   Scope scope(&Scope::builtins(abi, /*layout_only=*/true));
   try {
     cdef(scope, text);
-  } catch (const CDefError &e) {
-    raise_cdef(e);
-  }
+  } catch (const CDefError &e) { raise_cdef(e); }
   Report r;
-  std::vector<std::pair<std::string, Record *>> tags;   // by name: the scope keeps no order
+  std::vector<std::pair<std::string, Record *>> tags;  // by name: the scope keeps no order
   for (Record *rec : scope.tags()) tags.push_back({TypeTable::get().record(rec)->str(), rec});
   std::sort(tags.begin(), tags.end());
   for (auto &[key, rec] : tags) r.add(rec, key);
@@ -155,11 +153,14 @@ nb::dict layout(const std::string &text, const nb::object &abi_name) {
 void register_layout(nb::module_ &m) {
   m.def("_layout", &layout, nb::arg("text"), nb::arg("abi").none() = nb::none(),
         "The layout report of C declarations on an ABI (None: the host's).");
-  m.def("_abis", [] {
-    nb::dict d;
-    for (const Target *t : all_targets()) d[t->name] = t->triple;
-    return d;
-  }, "{name: clang target triple} of the ABIs layout() knows.");
+  m.def(
+      "_abis",
+      [] {
+        nb::dict d;
+        for (const Target *t : all_targets()) d[t->name] = t->triple;
+        return d;
+      },
+      "{name: clang target triple} of the ABIs layout() knows.");
   m.def("_host_abi", [] { return std::string(host_target().name); });
 }
 

@@ -13,10 +13,10 @@ namespace ndffi::py {
 // ---- Keeps ----------------------------------------------------------------------------
 
 struct Keeps {
-  std::map<const char *, Kept> at;     // by slot address
-  int pins = 0;                        // calls in flight that reach this memory
-  uint64_t walk = 0;                   // the last pinning walk that visited it
-  std::vector<PyObject *> deferred;    // owners let go while pinned
+  std::map<const char *, Kept> at;   // by slot address
+  int pins = 0;                      // calls in flight that reach this memory
+  uint64_t walk = 0;                 // the last pinning walk that visited it
+  std::vector<PyObject *> deferred;  // owners let go while pinned
 };
 
 // Lets go of `o`: now, or when the last call that reaches the memory returns.  `later`
@@ -93,8 +93,7 @@ void forget_stored(PyObject *home, char *lo, char *hi) {
 // An export of an object's buffer, held for as long as a Pointer into it (or anything
 // made from one) lives: the object refuses to resize or close meanwhile.
 struct ExportObject {
-  PyObject_HEAD
-  Py_buffer view;
+  PyObject_HEAD Py_buffer view;
 };
 
 static int export_traverse(PyObject *self, visitproc visit, void *arg) {
@@ -144,8 +143,7 @@ static PyObject *export_of(PyObject *o, Span *span) {
 std::string describe_memory(PyObject *owner, const Span &span) {
   std::string ro = span.readonly ? "read-only " : "";
   if (!owner) return span.bounded ? "C memory of " + std::to_string(span.hi - span.lo) + " bytes" : "C memory";
-  if (is_pointer(owner))
-    return ((PointerObject *)owner)->owns_memory ? ro + "ndffi.new memory" : "C memory";
+  if (is_pointer(owner)) return ((PointerObject *)owner)->owns_memory ? ro + "ndffi.new memory" : "C memory";
   if (is_record(owner)) return ro + "a '" + ((RecordObject *)owner)->type->str() + "' value";
   if (PyArray_Check(owner)) return (span.readonly ? "a read-only " : "a ") + describe(owner);
   if (PyBytes_Check(owner)) return "bytes (immutable)";
@@ -178,8 +176,8 @@ static bool keeps_nothing(PyObject *o) {
   return !k || k->at.empty();
 }
 
-bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span,
-                 const Where &w, PyObject *value) {
+bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span, const Where &w,
+                 PyObject *value) {
   if (!owner || keeps_nothing(owner) || (!keeps_slot(home) && !w.holds && is_c_memory(owner))) {
     forget_stored(home, slot, slot + sizeof(void *));
     return true;
@@ -224,7 +222,7 @@ static void copy_stored(PyObject *dst_home, char *dst, PyObject *src_home, const
   for (auto &[slot, kept] : copies) {
     void *now;
     memcpy(&now, slot, sizeof now);
-    if (!ks || now != kept.addr) {   // C changed the source since
+    if (!ks || now != kept.addr) {  // C changed the source since
       later.push_back(kept.owner);
       continue;
     }
@@ -254,7 +252,7 @@ bool can_take_stored(PyObject *src_home, const char *src, size_t n, const Where 
 
 void take_stored(PyObject *src_home, const char *src, char *dst, size_t n, const Where &w) {
   if (keeps_slot(w.home) || !w.holds) copy_stored(w.home, dst, src_home, src, n);
-  else w.holds->pin(src_home);   // a call's copy: what the source keeps lives until it returns
+  else w.holds->pin(src_home);  // a call's copy: what the source keeps lives until it returns
 }
 
 // Fills known[t] for t and every type it holds by value (array elements, fields), the
@@ -280,7 +278,7 @@ static void fill_bottom_up(const CType *root, Known &known, Compute compute) {
 }
 
 bool holds_pointers(const CType *t) {
-  static std::unordered_map<const CType *, bool> known;   // under the GIL
+  static std::unordered_map<const CType *, bool> known;  // under the GIL
   auto it = known.find(t);
   if (it != known.end()) return it->second;
   fill_bottom_up(t, known, [&](const CType *u) {
@@ -325,7 +323,7 @@ void Holds::pin(PyObject *home) {
     kh->pins++;
     if (!held_) held_ = new Held();
     Py_INCREF(h);
-    held_->refs.push_back(h);   // released after the unpinning
+    held_->refs.push_back(h);  // released after the unpinning
     held_->pins.push_back(kh);
     for (auto &e : kh->at) todo.push_back(e.second.owner);
   }
@@ -363,7 +361,7 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span) {
   } else if (PyArray_Check(o)) {
     *owner = o;
     *span = array_span((PyArrayObject *)o);
-  } else if (PyBytes_Check(o)) {   // with its terminating NUL
+  } else if (PyBytes_Check(o)) {  // with its terminating NUL
     *owner = o;
     *span = Span::of(PyBytes_AS_STRING(o), size_t(PyBytes_GET_SIZE(o)) + 1, true);
   } else if (PyUnicode_Check(o)) {
@@ -392,7 +390,7 @@ PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
   PyObject *base = PyArray_BASE(arr);
   while (base && PyArray_Check(base)) base = PyArray_BASE((PyArrayObject *)base);
   if (!base || Py_TYPE(base) == &ExportType || !PyObject_CheckBuffer(base))
-    return arr;   // NumPy's own memory, or ndffi's export
+    return arr;  // NumPy's own memory, or ndffi's export
   // (a memoryview too: one the user gave could be released under C)
   Span buf;
   PyObject *exp = export_of(base, &buf);
@@ -402,8 +400,7 @@ PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
   }
   Span s = array_span(arr);
   if (PyArray_SIZE(arr) && (s.lo < buf.lo || s.hi > buf.hi)) {
-    PyErr_Format(PyExc_ValueError,
-                 "its __array_interface__ claims %zd bytes at offset %zd of a %s of %zd bytes",
+    PyErr_Format(PyExc_ValueError, "its __array_interface__ claims %zd bytes at offset %zd of a %s of %zd bytes",
                  Py_ssize_t(s.hi - s.lo), Py_ssize_t(s.lo - buf.lo), Py_TYPE(base)->tp_name,
                  Py_ssize_t(buf.hi - buf.lo));
     Py_DECREF(exp), Py_DECREF(arr);
@@ -413,10 +410,10 @@ PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
   Py_INCREF(d);
   int flags = PyArray_FLAGS(arr) & NPY_ARRAY_WRITEABLE;
   if (buf.readonly) flags = 0;
-  PyObject *view = PyArray_NewFromDescr(&PyArray_Type, d, PyArray_NDIM(arr), PyArray_DIMS(arr),
-                                        PyArray_STRIDES(arr), PyArray_DATA(arr), flags, nullptr);
+  PyObject *view = PyArray_NewFromDescr(&PyArray_Type, d, PyArray_NDIM(arr), PyArray_DIMS(arr), PyArray_STRIDES(arr),
+                                        PyArray_DATA(arr), flags, nullptr);
   Py_DECREF(arr);
-  if (!view || PyArray_SetBaseObject((PyArrayObject *)view, exp) < 0) {   // the export is the view's
+  if (!view || PyArray_SetBaseObject((PyArrayObject *)view, exp) < 0) {  // the export is the view's
     Py_XDECREF(view);
     if (view == nullptr) Py_DECREF(exp);
     return nullptr;
@@ -428,7 +425,7 @@ PyArrayObject *hold_buffer_base(PyArrayObject *arr) {
 
 // The offsets of the pointers in a value of type t (fields, elements, union members).
 static const std::vector<size_t> &pointer_slots(const CType *t) {
-  static std::unordered_map<const CType *, std::vector<size_t>> known;   // under the GIL
+  static std::unordered_map<const CType *, std::vector<size_t>> known;  // under the GIL
   auto it = known.find(t);
   if (it != known.end()) return it->second;
   fill_bottom_up(t, known, [&](const CType *u) {
@@ -454,22 +451,21 @@ static const std::vector<size_t> &pointer_slots(const CType *t) {
 
 // The memory among args (but `skip`'s) that addr points into: its owner (a new
 // reference) and span.
-static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t n, PyObject *skip,
-                            PyObject **owner, Span *span) {
+static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t n, PyObject *skip, PyObject **owner,
+                            Span *span) {
   // Memory the address is inside first; only then memory it is one past the end of (two
   // arguments may be adjacent: big[:4] and big[4:]).
-  bool at_an_end = false;   // seen in the first pass: a second one is needed
+  bool at_an_end = false;  // seen in the first pass: a second one is needed
   for (int past_end = 0; past_end < (at_an_end ? 2 : 1); past_end++)
     for (Py_ssize_t i = 0; i < n; i++) {
       PyObject *o = args[i];
-      if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic))
-        continue;
+      if (o == skip || o == Py_None || PyLong_Check(o) || PyFloat_Check(o) || PyArray_IsScalar(o, Generic)) continue;
       auto within = [&](const char *lo, const char *hi) {
         at_an_end |= addr == hi;
         return addr >= lo && (addr < hi || (past_end && addr == hi));
       };
       if (is_pointer(o) || is_record(o) || PyArray_Check(o) || PyBytes_Check(o) || PyUnicode_Check(o)) {
-        if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;   // C's memory
+        if (is_pointer(o) && !((PointerObject *)o)->span.bounded) continue;  // C's memory
         PyObject *own;
         Span s;
         if (!memory_of(o, &own, &s)) {
@@ -481,7 +477,7 @@ static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t 
           return true;
         }
         Py_DECREF(own);
-      } else if (PyObject_CheckBuffer(o)) {   // test first: an export is made only when needed
+      } else if (PyObject_CheckBuffer(o)) {  // test first: an export is made only when needed
         Py_buffer v;
         if (PyObject_GetBuffer(o, &v, PyBUF_SIMPLE) < 0) {
           PyErr_Clear();
@@ -498,8 +494,8 @@ static bool argument_memory(const char *addr, PyObject *const *args, Py_ssize_t 
 
 // Pointers C stored into the slots of memory `home` holds (at base, `count` values of
 // type t) that point into another argument's memory keep it.
-static void adopt_slots(PyObject *home, char *base, const CType *t, size_t count, PyObject *const *args,
-                        Py_ssize_t n, PyObject *skip) {
+static void adopt_slots(PyObject *home, char *base, const CType *t, size_t count, PyObject *const *args, Py_ssize_t n,
+                        PyObject *skip) {
   const std::vector<size_t> &slots = pointer_slots(t);
   if (slots.empty()) return;
   size_t es = t->byte_size();
@@ -512,7 +508,7 @@ static void adopt_slots(PyObject *home, char *base, const CType *t, size_t count
       PyObject *owner;
       Span span;
       if (!addr) continue;
-      if (find_stored(home, slot, &owner, &span)) {   // already known
+      if (find_stored(home, slot, &owner, &span)) {  // already known
         Py_DECREF(owner);
         continue;
       }
@@ -528,7 +524,7 @@ void adopt_argument_memory(PyObject *result, PyObject *const *args, Py_ssize_t n
     PyObject *owner;
     Span span;
     if (p->addr && !p->owner && argument_memory((const char *)p->addr, args, n, nullptr, &owner, &span)) {
-      p->owner = owner;   // the reference is the pointer's
+      p->owner = owner;  // the reference is the pointer's
       p->span = span;
     }
   } else if (result && is_record(result)) {
@@ -546,8 +542,7 @@ void adopt_argument_memory(PyObject *result, PyObject *const *args, Py_ssize_t n
       auto *p = (PointerObject *)o;
       const CType *t = TypeTable::get().unqualified(p->type->target);
       PyObject *home = home_of(o);
-      if (!p->addr || !p->span.bounded || !keeps_owners(home) || !t->is_complete() || !holds_pointers(t))
-        continue;
+      if (!p->addr || !p->span.bounded || !keeps_owners(home) || !t->is_complete() || !holds_pointers(t)) continue;
       size_t es = t->byte_size(), avail = size_t(p->span.hi - (const char *)p->addr);
       adopt_slots(home, (char *)p->addr, t, es ? avail / es : 0, args, n, o);
     }

@@ -98,9 +98,7 @@ static PyObject *pointer_repr(PyObject *self) {
 
 static int pointer_bool(PyObject *self) { return ((PointerObject *)self)->addr != nullptr; }
 
-static PyObject *pointer_int(PyObject *self) {
-  return PyLong_FromVoidPtr(((PointerObject *)self)->addr);
-}
+static PyObject *pointer_int(PyObject *self) { return PyLong_FromVoidPtr(((PointerObject *)self)->addr); }
 
 static Py_hash_t pointer_hash(PyObject *self) {
   Py_hash_t h = Py_hash_t(uintptr_t(((PointerObject *)self)->addr) >> 3);
@@ -173,8 +171,7 @@ static PyObject *pointer_getitem(PyObject *self, Py_ssize_t i) {
 // Why writing through p is refused, or nullptr if it is not.
 static std::string read_only_reason(PointerObject *p) {
   if (p->type->target->is_const()) return "it is a pointer to const ('" + p->type->str() + "')";
-  if (p->span.readonly)
-    return "it points into read-only memory (" + describe_memory(p->owner, p->span) + ")";
+  if (p->span.readonly) return "it points into read-only memory (" + describe_memory(p->owner, p->span) + ")";
   return "";
 }
 
@@ -241,8 +238,7 @@ static PyObject *pointer_offset(PyObject *ptr, PyObject *n, int sign) {
   auto *p = (PointerObject *)ptr;
   const CType *t = p->type->target;
   if (t->kind == Kind::Void || t->kind == Kind::Func || !t->is_complete()) {
-    PyErr_Format(PyExc_TypeError, "no pointer arithmetic on '%s': its element size is unknown",
-                 p->type->str().c_str());
+    PyErr_Format(PyExc_TypeError, "no pointer arithmetic on '%s': its element size is unknown", p->type->str().c_str());
     return nullptr;
   }
   Py_ssize_t i = PyNumber_AsSsize_t(n, PyExc_OverflowError);
@@ -273,8 +269,8 @@ static PyObject *pointer_sub(PyObject *a, PyObject *b) {
   if (!is_pointer(b)) Py_RETURN_NOTIMPLEMENTED;
   auto *p = (PointerObject *)a, *q = (PointerObject *)b;
   const CType *t = p->type->target;
-  if (TypeTable::get().unqualified(t) != TypeTable::get().unqualified(q->type->target) ||
-      t->kind == Kind::Void || !t->is_complete()) {
+  if (TypeTable::get().unqualified(t) != TypeTable::get().unqualified(q->type->target) || t->kind == Kind::Void ||
+      !t->is_complete()) {
     PyErr_Format(PyExc_TypeError, "cannot subtract pointer '%s' from pointer '%s'", q->type->str().c_str(),
                  p->type->str().c_str());
     return nullptr;
@@ -287,7 +283,7 @@ static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
   static const char *names[] = {"length", nullptr};
   PyObject *length_obj = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:string", (char **)names, &length_obj)) return nullptr;
-  Py_ssize_t length = -1;   // up to the NUL
+  Py_ssize_t length = -1;  // up to the NUL
   if (length_obj != Py_None) {
     length = PyNumber_AsSsize_t(length_obj, PyExc_OverflowError);
     if (length == -1 && PyErr_Occurred()) return nullptr;
@@ -313,8 +309,8 @@ static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
     }
     length = Py_ssize_t(avail >= 0 ? strnlen((const char *)p->addr, size_t(avail)) : strlen((const char *)p->addr));
   } else if (avail >= 0 && length > avail) {
-    PyErr_Format(PyExc_IndexError, "string(): length %zd exceeds pointer '%s': %s", length,
-                 p->type->str().c_str(), bound_text(p).c_str());
+    PyErr_Format(PyExc_IndexError, "string(): length %zd exceeds pointer '%s': %s", length, p->type->str().c_str(),
+                 bound_text(p).c_str());
     return nullptr;
   }
   return PyBytes_FromStringAndSize((const char *)p->addr, length);
@@ -329,13 +325,12 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
   auto *p = (PointerObject *)self;
   static const char *names[] = {"shape", "dtype", nullptr};
   PyObject *shape_obj, *dtype_obj = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:as_array", (char **)names, &shape_obj, &dtype_obj))
-    return nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:as_array", (char **)names, &shape_obj, &dtype_obj)) return nullptr;
   std::vector<npy_intp> dims;
   if (PyIndex_Check(shape_obj)) {
     dims.push_back(PyNumber_AsSsize_t(shape_obj, PyExc_OverflowError));
   } else {
-    PyObject *seq = snapshot(shape_obj);   // an item's __index__ may change the list
+    PyObject *seq = snapshot(shape_obj);  // an item's __index__ may change the list
     if (!seq) {
       if (PyErr_ExceptionMatches(PyExc_TypeError))
         PyErr_SetString(PyExc_TypeError, "as_array(): shape must be an int or a tuple of ints");
@@ -379,8 +374,7 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
     if (p->span.bounded)
       PyErr_Format(PyExc_IndexError, "as_array(): the shape asks more bytes than pointer '%s' has: %s",
                    p->type->str().c_str(), bound_text(p).c_str());
-    else
-      PyErr_SetString(PyExc_ValueError, "as_array(): the shape's size overflows the address space");
+    else PyErr_SetString(PyExc_ValueError, "as_array(): the shape's size overflows the address space");
     return nullptr;
   }
   if (!p->addr && nbytes > 0) {
@@ -396,10 +390,10 @@ static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) 
   }
   int flags = NPY_ARRAY_CARRAY;
   if (p->type->target->is_const() || p->span.readonly) flags &= ~NPY_ARRAY_WRITEABLE;
-  PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, int(dims.size()), dims.data(), nullptr,
-                                       p->addr, flags, nullptr);
+  PyObject *arr =
+      PyArray_NewFromDescr(&PyArray_Type, descr, int(dims.size()), dims.data(), nullptr, p->addr, flags, nullptr);
   if (!arr) return nullptr;
-  Py_INCREF(self);   // the view keeps this pointer (and whatever owns its memory) alive
+  Py_INCREF(self);  // the view keeps this pointer (and whatever owns its memory) alive
   if (PyArray_SetBaseObject((PyArrayObject *)arr, self) < 0) {
     Py_DECREF(arr);
     return nullptr;
@@ -414,8 +408,10 @@ static PyObject *pointer_call(PyObject *self, PyObject *args, PyObject *kwargs) 
   auto *p = (PointerObject *)self;
   const CType *ft = p->type->target;
   if (ft->kind != Kind::Func) {
-    PyErr_Format(PyExc_TypeError, "a Pointer '%s' is not a function pointer and cannot be called "
-                 "(a pointer to a function type can: ndffi.cast(\"int (*)(int)\", p))", p->type->str().c_str());
+    PyErr_Format(PyExc_TypeError,
+                 "a Pointer '%s' is not a function pointer and cannot be called "
+                 "(a pointer to a function type can: ndffi.cast(\"int (*)(int)\", p))",
+                 p->type->str().c_str());
     return nullptr;
   }
   if (!p->addr) {
@@ -426,16 +422,14 @@ static PyObject *pointer_call(PyObject *self, PyObject *args, PyObject *kwargs) 
     Decl d{Decl::Function, "(*fp)", ft, std::vector<std::string>(ft->params.size()), {}, {}};
     PyObject *f = make_function(d, p->addr, p->owner, /*release_gil=*/true, /*use_errno=*/false);
     if (!f) return nullptr;
-    if (p->call) Py_DECREF(f);   // made meanwhile by a nested call
+    if (p->call) Py_DECREF(f);  // made meanwhile by a nested call
     else p->call = f;
   }
   return PyObject_Call(p->call, args, kwargs);
 }
 
 static PyObject *pointer_get_address(PyObject *self, void *) { return pointer_int(self); }
-static PyObject *pointer_get_type(PyObject *self, void *) {
-  return ctype_object(((PointerObject *)self)->type);
-}
+static PyObject *pointer_get_type(PyObject *self, void *) { return ctype_object(((PointerObject *)self)->type); }
 
 static PyMethodDef pointer_methods[] = {
     {"string", (PyCFunction)(void (*)(void))pointer_string, METH_VARARGS | METH_KEYWORDS,
@@ -446,10 +440,9 @@ static PyMethodDef pointer_methods[] = {
      "alive that C frees."},
     {nullptr}};
 
-static PyGetSetDef pointer_getset[] = {
-    {"address", pointer_get_address, nullptr, "the address as an int", nullptr},
-    {"type", pointer_get_type, nullptr, "the C type (a CType)", nullptr},
-    {nullptr}};
+static PyGetSetDef pointer_getset[] = {{"address", pointer_get_address, nullptr, "the address as an int", nullptr},
+                                       {"type", pointer_get_type, nullptr, "the C type (a CType)", nullptr},
+                                       {nullptr}};
 
 static PyNumberMethods pointer_as_number = [] {
   PyNumberMethods m{};
@@ -494,8 +487,9 @@ PyTypeObject PointerType = [] {
   t.tp_clear = pointer_clear;
   t.tp_weaklistoffset = offsetof(PointerObject, weakrefs);
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
-  t.tp_doc = "A typed C address. p[i] reads and p[i] = v writes element i of the pointee type; "
-             "NULL is falsy.";
+  t.tp_doc =
+      "A typed C address. p[i] reads and p[i] = v writes element i of the pointee type; "
+      "NULL is falsy.";
   return t;
 }();
 
@@ -536,10 +530,9 @@ static PyObject *value_get_value(PyObject *self, void *) {
 }
 static PyObject *value_get_type(PyObject *self, void *) { return ctype_object(((ValueObject *)self)->type); }
 
-static PyGetSetDef value_getset[] = {
-    {"value", value_get_value, nullptr, "the Python value", nullptr},
-    {"type", value_get_type, nullptr, "the C type", nullptr},
-    {nullptr}};
+static PyGetSetDef value_getset[] = {{"value", value_get_value, nullptr, "the Python value", nullptr},
+                                     {"type", value_get_type, nullptr, "the C type", nullptr},
+                                     {nullptr}};
 
 static PyNumberMethods value_as_number = [] {
   PyNumberMethods m{};

@@ -17,8 +17,10 @@ static const CType *strip(const CType *t) { return TypeTable::get().unqualified(
 // low before that, the walk stops with this TypeError instead of overflowing it.
 static bool stack_runs_low(const CType *t) {
   if (!stack_low()) return false;
-  PyErr_Format(PyExc_TypeError, "'%s' is nested too deeply for the stack of this thread (%zu levels); "
-               "use it from a thread with a larger stack (threading.stack_size)", t->str().c_str(), t->depth());
+  PyErr_Format(PyExc_TypeError,
+               "'%s' is nested too deeply for the stack of this thread (%zu levels); "
+               "use it from a thread with a larger stack (threading.stack_size)",
+               t->str().c_str(), t->depth());
   return true;
 }
 
@@ -43,8 +45,7 @@ static const Record::Field *find_field(const Record *rec, const char *name, size
 }
 
 // The named fields in order, anonymous members flattened: (field, offset).
-static void flat_fields(const Record *rec, size_t base,
-                        std::vector<std::pair<const Record::Field *, size_t>> &out) {
+static void flat_fields(const Record *rec, size_t base, std::vector<std::pair<const Record::Field *, size_t>> &out) {
   for (const Record::Field &f : rec->fields) {
     if (f.name.empty() && f.type->kind == Kind::Record) flat_fields(f.type->record, base + f.offset, out);
     else if (!f.name.empty()) out.push_back({&f, base + f.offset});
@@ -126,8 +127,8 @@ PyArray_Descr *record_dtype(const CType *t) {
     PyList_Append(offsets, o);
     Py_DECREF(o);
   }
-  spec = Py_BuildValue("{sOsOsOsn}", "names", names, "formats", formats, "offsets", offsets,
-                       "itemsize", Py_ssize_t(rec->size));
+  spec = Py_BuildValue("{sOsOsOsn}", "names", names, "formats", formats, "offsets", offsets, "itemsize",
+                       Py_ssize_t(rec->size));
   if (spec && !PyArray_DescrConverter(spec, &descr)) descr = nullptr;
 done:
   Py_XDECREF(spec);
@@ -177,7 +178,7 @@ bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
       if (size_t(o) == off) {
         found = (PyArray_Descr *)PyTuple_GET_ITEM(value, 0);
         found_name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : "?";
-        if (found_name == f->name) break;   // prefer the field of the same name
+        if (found_name == f->name) break;  // prefer the field of the same name
       }
     }
     PyArray_Descr *cd = f->type->kind == Kind::Array ? nullptr : dtype_of(f->type);
@@ -192,8 +193,8 @@ bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
       if (same && PyTuple_Check(same) && PyTuple_GET_SIZE(same) >= 2) {
         Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(same, 1));
         if (o < 0 && PyErr_Occurred()) PyErr_Clear();
-        *why += " ('" + f->name + "' is " + type_label((PyArray_Descr *)PyTuple_GET_ITEM(same, 0)) +
-                " at offset " + std::to_string(o) + ")";
+        *why += " ('" + f->name + "' is " + type_label((PyArray_Descr *)PyTuple_GET_ITEM(same, 0)) + " at offset " +
+                std::to_string(o) + ")";
       }
       return false;
     }
@@ -220,8 +221,7 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
     size_t count = 1;
     const CType *e = t;
     while (e->kind == Kind::Array) count *= e->length, e = e->target;
-    if (e->kind == Kind::Int && e->size == 1 && d->type_num == NPY_STRING)
-      return size_t(PyDataType_ELSIZE(d)) == count;
+    if (e->kind == Kind::Int && e->size == 1 && d->type_num == NPY_STRING) return size_t(PyDataType_ELSIZE(d)) == count;
     if (!PyDataType_HASSUBARRAY(d)) return false;
     PyArray_ArrayDescr *sub = PyDataType_SUBARRAY(d);
     size_t n = 1;
@@ -339,8 +339,7 @@ static PyObject *get_member(RecordObject *r, const Record::Field *f, char *p) {
     PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
     if (!d) return nullptr;
     int flags = r->span.readonly ? NPY_ARRAY_CARRAY_RO : NPY_ARRAY_CARRAY;
-    PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, d, int(shape.size()), shape.data(), nullptr, p,
-                                         flags, nullptr);
+    PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, d, int(shape.size()), shape.data(), nullptr, p, flags, nullptr);
     if (!arr) return nullptr;
     Py_INCREF(r);
     if (PyArray_SetBaseObject((PyArrayObject *)arr, (PyObject *)r) < 0) {
@@ -383,12 +382,14 @@ static bool staged(const CType *t, char *p, const Where &w, Fill fill) {
 static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
   if (!PyList_Check(v) && !PyTuple_Check(v))
     return PyErr_Format(PyExc_TypeError, "%s: expected a list of %zu values for '%s', got %s", w.str().c_str(),
-                        t->length, t->str().c_str(), describe(v).c_str()), false;
+                        t->length, t->str().c_str(), describe(v).c_str()),
+           false;
   Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
   if (size_t(n) > t->length || (size_t(n) < t->length && !holds_pointers(t)))
-    return PyErr_Format(PyExc_ValueError, "%s: expected %zu values for '%s', got %zd", w.str().c_str(),
-                        t->length, t->str().c_str(), n), false;
-  PyObject *items = PySequence_Tuple(v);   // a snapshot: the list may change while its items convert
+    return PyErr_Format(PyExc_ValueError, "%s: expected %zu values for '%s', got %zd", w.str().c_str(), t->length,
+                        t->str().c_str(), n),
+           false;
+  PyObject *items = PySequence_Tuple(v);  // a snapshot: the list may change while its items convert
   if (!items) return false;
   bool ok = staged(t, p, w, [&](char *mem, const Where &ws) {
     const CType *e = t->target;
@@ -416,8 +417,7 @@ bool set_array(const CType *t, char *p, PyObject *v, const Where &w) {
     Py_ssize_t n = PyBytes_Check(v) ? PyBytes_GET_SIZE(v) : PyByteArray_GET_SIZE(v);
     const char *s = PyBytes_Check(v) ? PyBytes_AS_STRING(v) : PyByteArray_AS_STRING(v);
     if (size_t(n) > size) {
-      PyErr_Format(PyExc_ValueError, "%s: %zd bytes do not fit in '%s'", w.str().c_str(), n,
-                   t->str().c_str());
+      PyErr_Format(PyExc_ValueError, "%s: %zd bytes do not fit in '%s'", w.str().c_str(), n, t->str().c_str());
       return false;
     }
     forget_stored(w.home, p, p + size);
@@ -429,29 +429,31 @@ bool set_array(const CType *t, char *p, PyObject *v, const Where &w) {
   bool is_char = e->kind == Kind::Int && e->size == 1;
   if (!PyArray_Check(v) && !PyObject_CheckBuffer(v) && !PyObject_HasAttrString(v, "__array_interface__") &&
       !PyObject_HasAttrString(v, "__array_struct__") && !PyObject_HasAttrString(v, "__dlpack__")) {
-    PyErr_Format(PyExc_TypeError, "%s: expected %sa list of %zu values or an array for '%s', got %s%s",
-                 w.str().c_str(), is_char ? "bytes, " : "", t->length, t->str().c_str(), describe(v).c_str(),
+    PyErr_Format(PyExc_TypeError, "%s: expected %sa list of %zu values or an array for '%s', got %s%s", w.str().c_str(),
+                 is_char ? "bytes, " : "", t->length, t->str().c_str(), describe(v).c_str(),
                  is_char && PyUnicode_Check(v) ? " (encode it: s.encode())" : "");
     return false;
   }
   PyArray_Descr *d = e->kind == Kind::Record ? record_dtype(e) : dtype_of(e);
   if (!d) return false;
   PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(v, d, 0, 0, NPY_ARRAY_CARRAY, nullptr);
-  if (!src) {   // NumPy's reason, with where and what
+  if (!src) {  // NumPy's reason, with where and what
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyObject *s = value ? PyObject_Str(value) : nullptr;
-    PyErr_Format(PyExc_TypeError, "%s: expected an array of %zu elements convertible to '%s' by NumPy's safe "
-                 "casting, got %s: %s", w.str().c_str(), size / std::max<size_t>(1, e->byte_size()),
-                 t->str().c_str(), describe(v).c_str(), s ? PyUnicode_AsUTF8(s) : "?");
+    PyErr_Format(PyExc_TypeError,
+                 "%s: expected an array of %zu elements convertible to '%s' by NumPy's safe "
+                 "casting, got %s: %s",
+                 w.str().c_str(), size / std::max<size_t>(1, e->byte_size()), t->str().c_str(), describe(v).c_str(),
+                 s ? PyUnicode_AsUTF8(s) : "?");
     Py_XDECREF(s), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
     return false;
   }
   bool ok = size_t(PyArray_NBYTES(src)) == size;
   if (ok) forget_stored(w.home, p, p + size), memcpy(p, PyArray_DATA(src), size);
-  else PyErr_Format(PyExc_ValueError, "%s: expected %zu elements for '%s', got an array of %zd",
-                    w.str().c_str(), size / std::max<size_t>(1, e->byte_size()), t->str().c_str(),
-                    Py_ssize_t(PyArray_SIZE(src)));
+  else
+    PyErr_Format(PyExc_ValueError, "%s: expected %zu elements for '%s', got an array of %zd", w.str().c_str(),
+                 size / std::max<size_t>(1, e->byte_size()), t->str().c_str(), Py_ssize_t(PyArray_SIZE(src)));
   Py_DECREF(src);
   return ok;
 }
@@ -461,8 +463,8 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
   if (f->bit_width >= 0) {
     const CType *base = t->kind == Kind::Enum ? t->record->enum_base : t;
     if (!PyLong_Check(v)) {
-      PyErr_Format(PyExc_TypeError, "%s: expected int for a %d-bit field, got %s", w.str().c_str(),
-                   f->bit_width, Py_TYPE(v)->tp_name);
+      PyErr_Format(PyExc_TypeError, "%s: expected int for a %d-bit field, got %s", w.str().c_str(), f->bit_width,
+                   Py_TYPE(v)->tp_name);
       return false;
     }
     int bw = f->bit_width;
@@ -474,7 +476,7 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     uint64_t bits = uint64_t(x);
     bool ok = !overflow && x >= lo && (x < 0 || (unsigned long long)x <= hi);
-    if (overflow > 0 && !is_signed) {   // above LLONG_MAX: fits an unsigned 64-bit field
+    if (overflow > 0 && !is_signed) {  // above LLONG_MAX: fits an unsigned 64-bit field
       unsigned long long ux = PyLong_AsUnsignedLongLong(v);
       if (ux == (unsigned long long)-1 && PyErr_Occurred()) PyErr_Clear();
       else ok = ux <= hi, bits = ux;
@@ -504,15 +506,14 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
     return false;
   }
   if (size_t(n) > fields.size()) {
-    PyErr_Format(PyExc_TypeError, "%s: '%s' has %zu fields, got %zd values", w.str().c_str(),
-                 t->str().c_str(), fields.size(), n);
+    PyErr_Format(PyExc_TypeError, "%s: '%s' has %zu fields, got %zd values", w.str().c_str(), t->str().c_str(),
+                 fields.size(), n);
     return false;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
     std::string where = w.str() + " field '" + fields[size_t(i)].first->name + "'";
     Where fw = w.inner(where.c_str());
-    if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw))
-      return false;
+    if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw)) return false;
   }
   if (kwargs) {
     // A snapshot of the (name, value) pairs: a value's __index__ may change the dict.
@@ -556,14 +557,14 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
     PyObject *src_home = home_of(v);
     if (!can_take_stored(src_home, r->data, size, w, v)) return false;
     memmove(p, r->data, size);
-    take_stored(src_home, r->data, p, size, w);   // a copy keeps what the original keeps
+    take_stored(src_home, r->data, p, size, w);  // a copy keeps what the original keeps
     return true;
   }
   if (stack_runs_low(t)) return false;
   bool is_seq = PyTuple_Check(v) || PyList_Check(v), is_dict = PyDict_Check(v);
   if (!is_seq && !is_dict) {
-    PyErr_Format(PyExc_TypeError, "%s: expected '%s' (a struct value, tuple or dict), got %s",
-                 w.str().c_str(), t->str().c_str(), describe(v).c_str());
+    PyErr_Format(PyExc_TypeError, "%s: expected '%s' (a struct value, tuple or dict), got %s", w.str().c_str(),
+                 t->str().c_str(), describe(v).c_str());
     return false;
   }
   // a snapshot of a sequence (init_record takes one of a dict's items): the values'
@@ -575,7 +576,7 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   if (holds_pointers(t)) {
     ok = staged(t, p, w, [&](char *mem, const Where &ws) { return init_record(t, mem, args, kwargs, ws); });
   } else {
-    std::vector<char> tmp(size, 0);   // all or nothing: p changes only on success
+    std::vector<char> tmp(size, 0);  // all or nothing: p changes only on success
     ok = init_record(t, tmp.data(), args, kwargs, w);
     if (ok) forget_stored(w.home, p, p + size), memcpy(p, tmp.data(), size);
   }
@@ -614,9 +615,9 @@ static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
                  describe_memory(r->owner, r->span).c_str());
     return -1;
   }
-  if (f->type->is_const()) {   // as in C: initialised when the value is made, not assigned
-    PyErr_Format(PyExc_TypeError, "cannot set %s: it is const ('%s'); give it when the value is made",
-                 where.c_str(), f->type->str().c_str());
+  if (f->type->is_const()) {  // as in C: initialised when the value is made, not assigned
+    PyErr_Format(PyExc_TypeError, "cannot set %s: it is const ('%s'); give it when the value is made", where.c_str(),
+                 f->type->str().c_str());
     return -1;
   }
   Where w{nullptr, -1, where.c_str()};
@@ -675,18 +676,14 @@ static int record_getbuffer(PyObject *self, Py_buffer *view, int flags) {
 
 static PyBufferProcs record_as_buffer = {record_getbuffer, nullptr};
 
-static PyObject *record_get_ctype(PyObject *self, void *) {
-  return ctype_object(((RecordObject *)self)->type);
-}
+static PyObject *record_get_ctype(PyObject *self, void *) { return ctype_object(((RecordObject *)self)->type); }
 
-static PyGetSetDef record_getset[] = {
-    {"__ctype__", record_get_ctype, nullptr, "the value's C type", nullptr},
-    {nullptr}};
+static PyGetSetDef record_getset[] = {{"__ctype__", record_get_ctype, nullptr, "the value's C type", nullptr},
+                                      {nullptr}};
 
-static PyMethodDef record_methods[] = {
-    {"__bytes__", record_bytes, METH_NOARGS, "the value's bytes, as C has them"},
-    {"__dir__", record_dir, METH_NOARGS, nullptr},
-    {nullptr}};
+static PyMethodDef record_methods[] = {{"__bytes__", record_bytes, METH_NOARGS, "the value's bytes, as C has them"},
+                                       {"__dir__", record_dir, METH_NOARGS, nullptr},
+                                       {nullptr}};
 
 PyTypeObject RecordType = [] {
   PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};

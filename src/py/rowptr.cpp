@@ -11,6 +11,7 @@
 
 #include "callback.h"
 #include "fastpath.h"
+#include "rowptr.h"
 
 namespace ndffi::py {
 
@@ -31,7 +32,7 @@ static int fail_rows(const Where &w, const CType *param, const std::string &give
 }
 
 int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
-  const CType *inner = a.type->target;   // T *, with its qualifiers
+  const CType *inner = a.type->target;  // T *, with its qualifiers
   if (inner->kind != Kind::Pointer || inner->target->kind == Kind::Func) return -1;
   bool is_array = PyArray_Check(o);
   if (!is_array && !PyList_Check(o) && !PyTuple_Check(o)) return -1;
@@ -43,8 +44,7 @@ int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, co
 
   if (is_array) {
     auto *arr = (PyArrayObject *)o;
-    if (PyArray_NDIM(arr) != 2)
-      return fail_rows(w, a.type, std::to_string(PyArray_NDIM(arr)) + "-D " + describe(o));
+    if (PyArray_NDIM(arr) != 2) return fail_rows(w, a.type, std::to_string(PyArray_NDIM(arr)) + "-D " + describe(o));
     npy_intp rows = PyArray_DIM(arr, 0), cols = PyArray_DIM(arr, 1);
     npy_intp item = PyArray_ITEMSIZE(arr);
     bool rows_contiguous = cols <= 1 || PyArray_STRIDE(arr, 1) == item;
@@ -52,10 +52,9 @@ int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, co
     int tn = PyArray_TYPE(arr);
     bool known = info.any_dtype || info.typenum[0] >= 0;
     if (known) {
-      bool type_ok = info.any_dtype || ((tn == info.typenum[0] || tn == info.typenum[1] ||
-                                         tn == info.typenum[2]) && !PyArray_ISBYTESWAPPED(arr));
-      if (!type_ok)
-        return fail_rows(w, a.type, describe(o) + " (rows of " + info.expected + " expected)");
+      bool type_ok = info.any_dtype || ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
+                                        !PyArray_ISBYTESWAPPED(arr));
+      if (!type_ok) return fail_rows(w, a.type, describe(o) + " (rows of " + info.expected + " expected)");
       if (!(PyArray_FLAGS(arr) & NPY_ARRAY_ALIGNED)) return fail_rows(w, a.type, "misaligned " + describe(o));
       if (info.writable && !(PyArray_FLAGS(arr) & NPY_ARRAY_WRITEABLE)) {
         PyErr_Format(PyExc_TypeError,
@@ -77,8 +76,7 @@ int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, co
         if (!row) return 0;
         holds.keep(row);
         std::string where = w.str() + " row " + std::to_string(i);
-        if (!to_c(row_spec, info, row, (unsigned char *)&table[i], holds, Where{nullptr, -1, where.c_str()}))
-          return 0;
+        if (!to_c(row_spec, info, row, (unsigned char *)&table[i], holds, Where{nullptr, -1, where.c_str()})) return 0;
       }
     }
   } else {

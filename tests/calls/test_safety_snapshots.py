@@ -205,7 +205,7 @@ def test_ufunc_roles_cleared_by_an_index(nlib):
     f = nlib.dsum
     roles = []
     roles += [("inptr", Clears(roles, 0)), ("dim", 0)]
-    uf = _ndffi.make_ufunc(f, "dsum", "", roles, 1, 1, 1, "(n)->()", 1, 1, None)
+    uf = _ndffi.make_ufunc(f, name="dsum", roles=roles, result=1, nin=1, nout=1, signature="(n)->()", min_chunk=1)
     assert uf(np.arange(5.0)) == 10.0
 
 

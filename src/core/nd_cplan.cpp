@@ -1,0 +1,231 @@
+#include "nd_cplan.h"
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "nd_abi.h"
+#include "nd_limits.h"
+
+namespace ndffi {
+
+// Read once, when the library is loaded (see force_libffi in nd_cplan.h).
+static const bool kForceLibffi = [] {
+  const char *v = std::getenv("NDFFI_FORCE_LIBFFI");
+  return v && *v && std::strcmp(v, "0") != 0;
+}();
+
+bool force_libffi() { return kForceLibffi; }
+
+static uint32_t align_up(uint32_t n, uint32_t a) { return (n + a - 1) / a * a; }
+
+ArgSpec arg_spec(const CType *t) {
+  ArgSpec a{Conv::Void, 0, 0, t};
+  const CType *u = t;
+  switch (u->kind) {
+    case Kind::Void: return a;
+    case Kind::Bool: a.conv = Conv::Bool, a.size = uint8_t(u->size), a.min = 0, a.max = 1; return a;
+    case Kind::Enum:
+      if (!u->record->complete || !u->record->enum_base) throw UnsupportedType("incomplete type '" + t->str() + "'");
+      u = u->record->enum_base;
+      [[fallthrough]];
+    case Kind::Int:
+      a.size = uint8_t(u->size);
+      if (u->is_signed) {
+        a.conv = Conv::SInt;
+        a.min = u->size >= 8 ? INT64_MIN : -(int64_t(1) << (8 * u->size - 1));
+        a.max = u->size >= 8 ? uint64_t(INT64_MAX) : (uint64_t(1) << (8 * u->size - 1)) - 1;
+      } else {
+        a.conv = Conv::UInt;
+        a.min = 0;
+        a.max = u->size >= 8 ? UINT64_MAX : (uint64_t(1) << (8 * u->size)) - 1;
+      }
+      return a;
+    case Kind::Float:
+      a.size = uint8_t(u->size);
+      a.conv = u->size == 4 ? Conv::Float : u->size == 8 ? Conv::Double : Conv::LongDouble;
+      return a;
+    case Kind::Pointer:
+      a.size = sizeof(void *);
+      a.conv = u->target->kind == Kind::Func ? Conv::FuncPtr : Conv::Pointer;
+      return a;
+    case Kind::Record:
+      if (!u->record->complete) throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
+      if (!ffi_type_of(u))
+        throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" + abi::kNotByValue +
+                              ")");
+      a.conv = Conv::Record;
+      a.size = uint32_t(u->byte_size());
+      return a;
+    case Kind::Array: throw UnsupportedType("array type '" + t->str() + "' cannot be passed by value");
+    case Kind::Func: throw UnsupportedType("function type '" + t->str() + "' is not a value");
+  }
+  return a;
+}
+
+static bool has_bitfields(const Record *rec) {
+  for (const Record::Field &f : rec->fields)
+    if (f.bit_width >= 0) return true;
+  return false;
+}
+
+// The scalars of a struct held by value, members' members included, with their offsets
+// from its start; a union or a record with bit-fields inside is one element (the ABI
+// file's).  false when there are more than `max` or a member libffi cannot pass.
+static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<ffi_type *, size_t>> &out, size_t max) {
+  if (stack_low())
+    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                          " levels deep is too deep for the stack of this thread to pass by value");
+  for (const Record::Field &f : rec->fields) {
+    const CType *t = f.type;
+    size_t count = 1;
+    while (t->kind == Kind::Array) {
+      if (t->length == CType::kUnknownLength) {
+        count = 0;
+        break;
+      }
+      count *= t->length;
+      t = t->target;
+    }
+    bool inner = t->kind == Kind::Record && !t->record->is_union && !has_bitfields(t->record);
+    ffi_type *e = inner ? nullptr : ffi_type_of(t);
+    if (!inner && !e) return false;
+    for (size_t k = 0; k < count; k++) {
+      size_t at = base + f.offset + k * t->byte_size();
+      if (inner ? !leaf_elements(t->record, at, out, max) : (out.push_back({e, at}), out.size() > max)) return false;
+    }
+  }
+  return true;
+}
+
+static ffi_type *new_struct_type(const Record *rec, const std::vector<ffi_type *> &elems) {
+  auto **list = new ffi_type *[elems.size() + 1];
+  std::copy(elems.begin(), elems.end(), list);
+  list[elems.size()] = nullptr;
+  return new ffi_type{rec->size, (unsigned short)rec->align, FFI_TYPE_STRUCT, list};
+}
+
+// A struct as libffi sees it, with the size and alignment of our layout: its scalars in
+// one list when libffi, which places each element at the next multiple of its alignment,
+// puts every one where the layout has it (so that libffi's own walks of the type, which
+// recurse per nested struct on every call, stay one level deep however deeply structs
+// nest); else its members in order (an array as that many elements).  Unions and
+// bit-fields go to the ABI file (every record, on an ABI that describes them all).
+static ffi_type *record_ffi_type(const Record *rec) {
+  static std::mutex mu;
+  static std::unordered_map<const Record *, ffi_type *> made;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = made.find(rec);
+    if (it != made.end()) return it->second;
+  }
+  if (stack_low())  // before anything is kept: another thread may have the stack for it
+    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                          " levels deep is too deep for the stack of this thread to pass by value");
+  ffi_type *ft = nullptr;
+  std::vector<std::pair<ffi_type *, size_t>> leaves;
+  if (rec->is_union || has_bitfields(rec) || abi::kDescribesEveryRecord) {
+    ft = abi::aggregate_ffi_type(rec);
+  } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
+    std::vector<ffi_type *> elems;
+    size_t at = 0;
+    for (auto &[e, offset] : leaves) {
+      at = align_up(uint32_t(at), e->alignment ? e->alignment : 1);
+      if (at != offset) break;
+      elems.push_back(e);
+      at += e->size;
+    }
+    if (elems.size() == leaves.size()) ft = new_struct_type(rec, elems);
+  }
+  if (!ft && !rec->is_union && !has_bitfields(rec)) {
+    std::vector<ffi_type *> elems;
+    bool ok = rec->size > 0;
+    for (const Record::Field &f : rec->fields) {
+      const CType *t = f.type;
+      size_t count = 1;
+      while (t->kind == Kind::Array) {
+        if (t->length == CType::kUnknownLength) {
+          count = 0;
+          break;
+        }
+        count *= t->length;
+        t = t->target;
+      }
+      if (f.offset % t->alignment()) ok = false;  // packed out of alignment: not by members
+      ffi_type *e = ffi_type_of(t);
+      if (!e) ok = false;
+      for (size_t k = 0; ok && k < count; k++) elems.push_back(e);
+    }
+    if (ok) ft = new_struct_type(rec, elems);
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  made[rec] = ft;
+  return ft;
+}
+
+ffi_type *ffi_type_of(const CType *t) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  switch (t->kind) {
+    case Kind::Void: return &ffi_type_void;
+    case Kind::Bool: return &ffi_type_uint8;
+    case Kind::Int:
+      switch (t->size) {
+        case 1: return t->is_signed ? &ffi_type_sint8 : &ffi_type_uint8;
+        case 2: return t->is_signed ? &ffi_type_sint16 : &ffi_type_uint16;
+        case 4: return t->is_signed ? &ffi_type_sint32 : &ffi_type_uint32;
+        case 8: return t->is_signed ? &ffi_type_sint64 : &ffi_type_uint64;
+      }
+      return nullptr;
+    case Kind::Float: return t->size == 4 ? &ffi_type_float : t->size == 8 ? &ffi_type_double : &ffi_type_longdouble;
+    case Kind::Pointer: return &ffi_type_pointer;
+    case Kind::Record: return record_ffi_type(t->record);
+    default: return nullptr;
+  }
+}
+
+ffi_type *ffi_result_type(const CType *t) {
+  if (ffi_type *r = abi::result_ffi_type(t)) return r;
+  return ffi_type_of(t);
+}
+
+void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) {
+  plan.fn = fn;
+  plan.type = ftype;
+  plan.ret = arg_spec(ftype->target);
+  plan.args.clear();
+  for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
+
+  plan.direct = allow_direct && !force_libffi() ? abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage) : nullptr;
+  if (!plan.direct) {
+    // libffi reads each argument from its own slot, at least 8 bytes, aligned.
+    uint32_t off = 0;
+    for (size_t i = 0; i < plan.args.size(); i++) {
+      uint32_t sz = std::max<uint32_t>(8, plan.args[i].size);
+      uint32_t al = std::min<uint32_t>(16, std::max<uint32_t>(8, uint32_t(ftype->params[i]->alignment())));
+      off = align_up(off, al);
+      plan.args[i].offset = off;
+      off += sz;
+    }
+    plan.storage = align_up(off, 16);
+  }
+  // The cif is prepared even with a direct stub: it documents the call and serves
+  // tests that compare the two engines.
+  std::vector<abi::FfiPiece> pieces;
+  if (!abi::ffi_pieces(ftype->target, ftype->params, &pieces))
+    throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
+  plan.ffi_args.clear();
+  plan.ffi_offsets.clear();
+  for (const abi::FfiPiece &p : pieces) {
+    plan.ffi_args.push_back(p.type);
+    plan.ffi_offsets.push_back(plan.args[p.arg].offset + p.offset);
+  }
+  ffi_type *rt = ffi_result_type(ftype->target);
+  // A variadic function's cif is prepared again per call with the extra arguments;
+  // this one checks the fixed part.
+  if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt, plan.ffi_args.data()) != FFI_OK)
+    throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
+}
+
+}  // namespace ndffi

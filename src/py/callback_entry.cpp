@@ -1,0 +1,444 @@
+// The trampoline C enters when it calls an ndffi.Callback (callback.cpp has the type):
+// it takes the GIL (with the thread state the ndffi call below saved, or
+// PyGILState_Ensure on a thread C started), converts each argument with the C -> Python
+// half of the converters, calls the Python function and stores its result with the same
+// checks as an argument of a call.  An exception becomes the callback's on_error value
+// and waits in call_state.pending for the ndffi call below, or goes to
+// sys.unraisablehook when there is none.  This is the callback's hot path: everything it
+// runs on a successful call is inline here.
+#ifndef _WIN32
+#include <pthread.h>
+#endif
+
+#include <cstring>
+#include <utility>
+
+#include "callback.h"
+#include "fastpath.h"
+
+namespace ndffi::py {
+
+ND_TLS CallState call_state;
+
+// ---- reporting ----------------------------------------------------------------------
+
+static void write_unraisable(const std::string &msg, PyObject *obj) {
+#if PY_VERSION_HEX >= 0x030D0000
+  if (obj) PyErr_FormatUnraisable("Exception ignored %s: %R", msg.c_str(), obj);
+  else PyErr_FormatUnraisable("Exception ignored %s", msg.c_str());
+#else
+  _PyErr_WriteUnraisableMsg(msg.c_str(), obj);
+#endif
+}
+
+// The callback's exception (set) becomes the pending exception of the ndffi call below
+// (`outer`: the trampoline set the thread's pending state aside), or is reported if
+// there is no ndffi call below.
+static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
+  if (in_call) {
+    if (outer.pending) {
+      outer.dropped++;
+      PyErr_Clear();
+      return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    outer.pending = value;
+    outer.dropped = 0;
+    return;
+  }
+  std::string msg = "in ndffi callback " + callable_name(cb->fn) + " ('" + cb->ptype->str() +
+                    "'), called by C outside any ndffi call; it returned its on_error value";
+  write_unraisable(msg, cb->fn);
+}
+
+// ---- the trampoline -----------------------------------------------------------------
+
+// An int argument.  Outside the shared small ints, each would be a new object freed
+// right after the call (~110 instructions of allocation); instead the object the last
+// call of this callback got at this position is given the new value, when nothing but
+// the callback holds it any more (so no one can see the change), on CPython versions
+// whose int layout is known here.
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#define ND_REUSE_INTS 1
+#endif
+
+static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *cb, size_t i, int64_t v) {
+#ifdef ND_REUSE_INTS
+  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) && i < kCachedInts) {
+    PyObject *o = cb->int_cache[i];
+    if (o && Py_REFCNT(o) == 1) {
+      ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
+      Py_SET_SIZE(o, v < 0 ? -1 : 1);
+      Py_INCREF(o);
+      return o;
+    }
+    PyObject *n = PyLong_FromLongLong(v);  // one digit: it can take any value of this range
+    if (!n) return nullptr;
+    Py_INCREF(n);
+    Py_XSETREF(cb->int_cache[i], n);
+    return n;
+  }
+#else
+  (void)cb, (void)i;
+#endif
+  return PyLong_FromLongLong(v);
+}
+
+// Argument i, from C to Python.  An int (the commonest) is told by one bit of the
+// callback, set when it was made.
+static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i, const ArgSpec &a,
+                                                                     const void *p) {
+  if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
+  switch (a.conv) {
+    case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
+    case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
+    case Conv::LongDouble:
+    case Conv::Record: return load_c(a.type, p, nullptr);
+    default: return from_c(a, slot_of(a, p));
+  }
+}
+
+// Would the memory behind a pointer result be freed as soon as the callback's result is
+// released?  True when nothing but the result holds the object that owns the memory.
+// Asked once the conversion has let go of what it held (a buffer export holds its
+// exporter, an array made from __array_interface__ its object), so that only the
+// references that outlive the callback count.
+static bool freed_with_result(PyObject *o) {
+  for (;;) {
+    if (Py_REFCNT(o) > 1) return false;
+    if (Py_TYPE(o) == &FunctionType) return false;  // code in a library, never unloaded
+    if (is_pointer(o)) {
+      auto *p = (PointerObject *)o;
+      if (p->owns_memory) return true;
+      if (!p->owner) return false;  // C's memory
+      o = p->owner;
+    } else if (is_record(o)) {
+      auto *r = (RecordObject *)o;
+      if (r->owns) return true;
+      if (!r->owner) return false;  // a view of C's memory
+      o = r->owner;
+    } else if (PyArray_Check(o)) {
+      PyObject *base = PyArray_BASE((PyArrayObject *)o);
+      if (!base) return PyArray_FLAGS((PyArrayObject *)o) & NPY_ARRAY_OWNDATA;
+      o = base;
+    } else if (PyMemoryView_Check(o)) {
+      PyObject *base = PyMemoryView_GET_BASE(o);
+      if (!base) return true;
+      o = base;
+    } else {
+      return true;
+    }
+  }
+}
+
+// "callback cmp result", for messages (made on first use: only errors need it).
+static const char *where_text(CallbackObject *cb) {
+  if (!cb->where) cb->where = new std::string("callback " + callable_name(cb->fn) + " result");
+  return cb->where->c_str();
+}
+
+// The general conversion of a result (pointers, and whatever the inline cases refuse).
+__attribute__((noinline)) static bool result_to_c_general(CallbackObject *cb, const ArgSpec &r, PyObject *res,
+                                                          unsigned char *dst) {
+  Holds holds;
+  Where w{nullptr, -1, where_text(cb)};
+  if ((r.conv == Conv::Pointer || r.conv == Conv::FuncPtr) && res != Py_None) {
+    if (r.conv == Conv::FuncPtr && needs_temporary_callback(res)) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s: a plain callable cannot be returned as '%s' (C would call it after it is "
+                   "gone): return an ndffi.callback that you keep alive",
+                   where_text(cb), r.type->str().c_str());
+      return false;
+    }
+    if (!to_c(r, *cb->ret_info, res, dst, holds, w)) return false;
+    holds.release();
+    if (freed_with_result(res)) {
+      PyErr_Format(PyExc_ValueError,
+                   "%s: the %s returned for '%s' would be freed when the callback returns, leaving "
+                   "C a dangling pointer; keep a reference to it (as ndffi.Allocator does) for as "
+                   "long as C uses the memory",
+                   where_text(cb), describe(res).c_str(), r.type->str().c_str());
+      return false;
+    }
+    return true;
+  }
+  return to_c(r, *cb->ret_info, res, dst, holds, w);
+}
+
+static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb, const ArgSpec &r, PyObject *res,
+                                                              unsigned char *dst) {
+  // The common case first: an int result of a signed type of 4 bytes or more takes any
+  // int of one digit (|v| < 2**30) without a range check.
+  if (cb->ret_int && PyLong_CheckExact(res)) {
+#if PY_VERSION_HEX < 0x030C0000
+    Py_ssize_t size = Py_SIZE(res);
+    if (size >= -1 && size <= 1) {
+      int64_t v = int64_t(size) * int64_t(((PyLongObject *)res)->ob_digit[0]);
+#else
+    if (PyUnstable_Long_IsCompact((PyLongObject *)res)) {
+      int64_t v = PyUnstable_Long_CompactValue((PyLongObject *)res);
+#endif
+      memcpy(dst, &v, 8);
+      return true;
+    }
+  }
+  switch (r.conv) {
+    case Conv::Void: return true;
+    case Conv::SInt:
+    case Conv::UInt:
+      if (fast_int(r, res, dst)) return true;
+      break;
+    case Conv::Float:
+    case Conv::Double:
+      if (fast_float(r, res, dst)) return true;
+      break;
+    default: break;
+  }
+  return result_to_c_general(cb, r, res, dst);
+}
+
+constexpr size_t kMaxStackArgs = 16;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define ND_CURRENT_TSTATE() PyThreadState_GetUnchecked()
+#else
+#define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
+#endif
+
+// A call through a closure whose owner has gone (a freed or released Callback, or the
+// callback of a plain callable after its call returned), or, for `late`, through a
+// recycled closure now serving another call: C kept the address.  It never reaches any
+// Python code; the closure is retired so that it serves nothing else again.
+__attribute__((noinline, cold)) static void report_dead(Closure *c, void *ret, bool late) {
+  const CallbackPlan &plan = *c->plan;
+  closure_escaped(c);
+  memset(ret, 0, plan.ret_bytes);
+  const std::string type = TypeTable::get().pointer(plan.type)->str();
+  if (late)
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' made for a plain callable passed to another "
+                 "call (C kept the pointer from an earlier call, or passed it to another ndffi call "
+                 "or thread); it returned 0. For a function pointer C keeps or shares, pass an "
+                 "ndffi.callback and keep it alive for as long as C may call it.",
+                 type.c_str());
+  else
+    PyErr_Format(PyExc_RuntimeError,
+                 "C called a callback of type '%s' after its ndffi.Callback was garbage-collected "
+                 "or released (or, for a plain callable, after the call it was passed to "
+                 "returned); it returned 0. Keep a reference to the Callback, unreleased, for as "
+                 "long as C may call it.",
+                 type.c_str());
+  write_unraisable("in an ndffi callback", nullptr);
+}
+
+// The callback raised: C gets on_error, the exception goes to the state set aside.
+__attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret, PyThreadState *outer_gil,
+                                                            PyObject *&outer_pending, long &outer_dropped) {
+  memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
+  CallState outer{outer_gil, outer_pending, outer_dropped};
+  keep_or_report(cb, outer_gil != nullptr, outer);
+  outer_pending = outer.pending;
+  outer_dropped = outer.dropped;
+}
+
+// Py_DECREF, kept inline.
+static inline __attribute__((always_inline)) void decref(PyObject *o) {
+#if PY_VERSION_HEX >= 0x030C0000
+  Py_DECREF(o);
+#else
+  if (--o->ob_refcnt == 0) _Py_Dealloc(o);
+#endif
+}
+
+// fn(*args) through its vectorcall slot when it has one (a Python function does), without
+// PyObject_Vectorcall's result check, which only matters for a result without an
+// exception or the reverse.
+static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject *fn, PyObject **args,
+                                                                   size_t n) {
+  size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
+  vectorcallfunc vc = cb->fn_vectorcall;
+  if (!vc) {
+    PyTypeObject *tp = Py_TYPE(fn);  // PyVectorcall_Function, which 3.11 does not inline
+    vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL) ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
+                                                           : nullptr;
+    if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
+  }
+  PyObject *r = vc(fn, args, nargsf, nullptr);
+  if (__builtin_expect(!r, 0) && !PyErr_Occurred())
+    PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", fn);
+  return r;
+}
+
+// A thread C started has no Python thread state: PyGILState_Ensure makes one and the
+// matching Release destroys it, which costs a data-stack mmap/munmap and page faults
+// (~20 us) per callback.  So the first callback on such a thread keeps one more
+// PyGILState count, given back when the thread exits: one thread state per thread that
+// calls back, for as long as it lives.
+namespace {
+struct KeptThreadState {
+  bool kept = false;
+  ~KeptThreadState() {
+    if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    PyGILState_STATE s = PyGILState_Ensure();
+    PyGILState_Release(PyGILState_LOCKED);  // the count kept by the first callback
+    PyGILState_Release(s);                  // the last one: the thread state goes
+  }
+};
+thread_local KeptThreadState kept_thread_state;
+}  // namespace
+
+static inline PyGILState_STATE ensure_gil() {
+  bool foreign = PyGILState_GetThisThreadState() == nullptr;
+  PyGILState_STATE s = PyGILState_Ensure();
+  if (foreign) {
+    PyGILState_Ensure();
+    kept_thread_state.kept = true;
+  }
+  return s;
+}
+
+// The identifier CPython gives this thread (PyThreadState.thread_id), cheaply.
+static inline unsigned long this_thread_id() {
+#ifndef _WIN32
+  return (unsigned long)pthread_self();
+#else
+  return PyThread_get_thread_ident();
+#endif
+}
+
+// This thread's thread state, once a callback has seen it current.
+static ND_TLS PyThreadState *my_tstate;
+
+// How the trampoline got the GIL, to give it back the same way.
+enum class Gil { Held, Restored, Ensured };
+
+// Where the arguments are: pointers from libffi, the slots of a direct entry's frame, or
+// the values a register entry passed (count known at compile time).
+struct ArgPointers {
+  void **p;
+  size_t n;
+  size_t count() const { return n; }
+  void *operator[](size_t i) const { return p[i]; }
+};
+struct FrameSlots {
+  uint64_t *frame;
+  const uint8_t *slot;
+  size_t n;
+  size_t count() const { return n; }
+  void *operator[](size_t i) const { return frame + slot[i]; }
+};
+template <size_t N>
+struct RegValues {
+  uint64_t *v;
+  static constexpr size_t count() { return N; }
+  void *operator[](size_t i) const { return v + i; }
+};
+
+template <class Args>
+static inline __attribute__((always_inline)) void trampoline(Closure *c, void *ret, Args args) {
+  const CallbackPlan &plan = *c->plan;
+  // The GIL: retaken with the thread state the ndffi call below saved, already held when
+  // that call kept it, and PyGILState_Ensure otherwise.  The checks against the current
+  // thread state guard against C in between that took or released the GIL itself.
+  CallState &cs = call_state;
+  PyThreadState *const outer_gil = cs.gil;
+  Gil how;
+  PyGILState_STATE gstate = PyGILState_UNLOCKED;
+  if (outer_gil == ND_GIL_HELD) {
+    PyThreadState *cur = ND_CURRENT_TSTATE();
+    bool mine = cur && (cur == my_tstate || (cur->thread_id == this_thread_id() && (my_tstate = cur)));
+    how = mine ? Gil::Held : Gil::Ensured;
+  } else if (outer_gil) {
+    how = ND_CURRENT_TSTATE() == outer_gil ? Gil::Held : Gil::Restored;
+  } else {
+    how = Gil::Ensured;
+  }
+  if (how == Gil::Restored) {
+    PyEval_RestoreThread(outer_gil);
+  } else if (how == Gil::Ensured) {
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+      memset(ret, 0, plan.ret_bytes);
+      return;
+    }
+    gstate = ensure_gil();
+  }
+  // The state of the ndffi call below is set aside while Python code runs.  `pending`
+  // is null then and `dropped` zero, unless an earlier callback of the same call raised;
+  // and both are so again when the Python code returns (a nested ndffi call raises the
+  // exceptions of its own callbacks).
+  PyObject *outer_pending = cs.pending;
+  long outer_dropped = 0;
+  const long depth = cs.depth++;
+  cs.gil = nullptr;
+  if (__builtin_expect(outer_pending != nullptr, 0)) {
+    outer_dropped = cs.dropped;
+    cs.pending = nullptr;
+    cs.dropped = 0;
+  }
+
+  auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
+  if (__builtin_expect(!cb || !cb->fn, 0)) {
+    report_dead(c, ret, false);
+  } else if (__builtin_expect(cb->temporary, 0) && outer_gil && (cb->bound != &cs || cb->bound_depth != depth)) {
+    report_dead(c, ret, true);  // from an ndffi call other than the one cb was made for
+  } else {
+    Py_INCREF(cb);
+    const size_t n = args.count();
+    PyObject *stack[kMaxStackArgs + 1];
+    PyObject **argv = n <= kMaxStackArgs ? stack : (PyObject **)PyMem_Malloc((n + 1) * sizeof(PyObject *));
+    PyObject *res = nullptr;
+    size_t made = 0;
+    if (argv) {
+      for (; made < n; made++) {
+        PyObject *v = arg_to_python(cb, made, plan.args[made], args[made]);
+        if (!v) break;
+        argv[made + 1] = v;
+      }
+      if (made == n) res = call_python(cb, cb->fn, argv + 1, n);
+      for (size_t i = 0; i < made; i++) decref(argv[i + 1]);
+      if (argv != stack) PyMem_Free(argv);
+    } else {
+      PyErr_NoMemory();
+    }
+    if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
+      callback_failed(cb, ret, outer_gil, outer_pending, outer_dropped);
+    if (res) decref(res);
+    decref((PyObject *)cb);
+  }
+
+  cs.depth = depth;
+  cs.gil = outer_gil;
+  cs.pending = outer_pending;
+  if (__builtin_expect(outer_dropped != 0, 0)) cs.dropped = outer_dropped;
+  if (how == Gil::Restored) PyEval_SaveThread();
+  else if (how == Gil::Ensured) PyGILState_Release(gstate);
+}
+
+static void trampoline_ffi(Closure *c, void *ret, void **args) {
+  trampoline(c, ret, ArgPointers{args, c->plan->args.size()});
+}
+
+static void trampoline_frame(Closure *c, uint64_t *frame) {
+  const CallbackPlan &plan = *c->plan;
+  trampoline(c, frame + plan.ret_slot, FrameSlots{frame, plan.slot.data(), plan.args.size()});
+}
+
+// Register entries (see RegHandler): C's arguments arrive as the handler's, the result
+// is returned in the register C reads it from.
+struct TrampolineRegs {
+  template <size_t N>
+  static inline __attribute__((always_inline)) void run(Closure *c, uint64_t *args, uint64_t *ret) {
+    trampoline(c, ret, RegValues<N>{args});
+  }
+};
+
+Closure *new_callback_closure(const CallbackPlan &plan, CallbackObject *cb, bool temporary) {
+  return closure_new(plan, trampoline_ffi, cb, trampoline_frame, reg_handler_for<TrampolineRegs>(plan), temporary);
+}
+
+}  // namespace ndffi::py

@@ -1,0 +1,30 @@
+// What the convert_*.cpp files share (not used elsewhere: common.h has the conversions'
+// interface).
+#pragma once
+
+#include <string>
+
+#include "common.h"
+
+namespace ndffi::py {
+
+// The text of `s`, a new reference to a str that PyObject_Str or PyObject_Repr made
+// (released here), or "?" when it failed.
+std::string text_of(PyObject *s);
+std::string dtype_name(PyArray_Descr *d);
+// Sets `exc` with "<where>: expected <expected>, got <given>"; returns false.
+bool fail(const Where &w, PyObject *exc, const std::string &expected, const std::string &given);
+// The parameter's (or result's) type as its declaration wrote it, for messages.
+std::string type_str(const Where &w, const ArgSpec &a);
+const CType *strip(const CType *t);  // unqualified
+
+// The converters to_c dispatches to, by Conv (convert_scalar.cpp, convert_pointer.cpp).
+bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
+bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
+bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
+bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds,
+                 const Where &w);
+bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
+bool record_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
+
+}  // namespace ndffi::py

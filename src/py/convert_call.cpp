@@ -1,0 +1,163 @@
+// The conversions of a call: what a call holds until C returns (Holds), messages that
+// name the parameter (Where), to_c (one converter per Conv of the plan: convert_scalar.cpp,
+// convert_pointer.cpp), from_c for results, and the C type of a variadic argument.
+#include <cstring>
+
+#include "callback.h"
+#include "convert.h"
+
+#include <numpy/arrayscalars.h>
+
+namespace ndffi::py {
+
+// ---- Holds ------------------------------------------------------------------------
+
+void Holds::keep(PyObject *o) {
+  if (!held_) held_ = new Held();
+  held_->refs.push_back(o);
+}
+
+Py_buffer *Holds::new_view() {
+  if (!held_) held_ = new Held();
+  held_->views.emplace_back(new Py_buffer());
+  return held_->views.back().get();
+}
+
+void Holds::release_held() {
+  for (Keeps *k : held_->pins) unpin_keeps(k);
+  for (auto &v : held_->views)
+    if (v->obj) PyBuffer_Release(v.get());
+  for (PyObject *o : held_->refs) Py_DECREF(o);
+  delete held_;
+  held_ = nullptr;
+}
+
+// ---- messages ---------------------------------------------------------------------
+
+std::string Where::str() const {
+  if (!func) return what ? what : "value";
+  std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
+  if (index < 0) return s + " result";
+  s += " argument " + std::to_string(index + 1);
+  if (size_t(index) < func->decl->param_names.size() && !func->decl->param_names[index].empty())
+    s += " '" + func->decl->param_names[index] + "'";
+  return s;
+}
+
+// The text of `s`, a new reference to a str that PyObject_Str or PyObject_Repr made
+// (released here), or "?" when it failed.
+std::string text_of(PyObject *s) {
+  std::string r = s ? PyUnicode_AsUTF8(s) : "?";
+  Py_XDECREF(s);
+  PyErr_Clear();
+  return r;
+}
+
+std::string dtype_name(PyArray_Descr *d) { return text_of(PyObject_Str((PyObject *)d)); }
+
+std::string describe(PyObject *o) {
+  if (o == Py_None) return "None";
+  if (PyArray_Check(o)) return dtype_name(PyArray_DESCR((PyArrayObject *)o)) + " array";
+  if (is_pointer(o)) return "pointer '" + ((PointerObject *)o)->type->str() + "'";
+  if (is_value(o)) return "'" + ((ValueObject *)o)->type->str() + "' value";
+  if (is_record(o)) return "a '" + ((RecordObject *)o)->type->str() + "' struct value";
+  return Py_TYPE(o)->tp_name;
+}
+
+bool fail(const Where &w, PyObject *exc, const std::string &expected, const std::string &given) {
+  std::string msg = w.str() + ": expected " + expected + ", got " + given;
+  PyErr_SetString(exc, msg.c_str());
+  return false;
+}
+
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
+  switch (a.conv) {
+    case Conv::SInt:
+    case Conv::UInt: return int_value(a, o, dst, w);
+    case Conv::Bool: return bool_value(a, o, dst, w);
+    case Conv::Float:
+    case Conv::Double:
+    case Conv::LongDouble: return float_value(a, o, dst, w);
+    case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
+    case Conv::FuncPtr: return funcptr_arg(a, o, dst, holds, w);
+    case Conv::Record: return record_arg(a, o, dst, holds, w);
+    default:
+      PyErr_Format(PyExc_TypeError, "%s: type '%s' cannot be passed", w.str().c_str(), type_str(w, a).c_str());
+      return false;
+  }
+}
+
+// ---- results ----------------------------------------------------------------------
+
+PyObject *from_c(const ArgSpec &a, uint64_t raw) {
+  switch (a.conv) {
+    case Conv::Void: Py_RETURN_NONE;
+    case Conv::Bool: return PyBool_FromLong(raw & 0xff);
+    case Conv::SInt: return PyLong_FromLongLong(extend_signed(raw, a.size));
+    case Conv::UInt: return PyLong_FromUnsignedLongLong(extend_unsigned(raw, a.size));
+    case Conv::Float: {
+      float f;
+      uint32_t b = uint32_t(raw);
+      memcpy(&f, &b, 4);
+      return PyFloat_FromDouble(f);
+    }
+    case Conv::Double: {
+      double d;
+      memcpy(&d, &raw, 8);
+      return PyFloat_FromDouble(d);
+    }
+    case Conv::Pointer:
+    case Conv::FuncPtr: return make_pointer((void *)uintptr_t(raw), TypeTable::get().unqualified(a.type), nullptr);
+    default:
+      PyErr_Format(PyExc_TypeError, "results of type '%s' are not supported", a.type->str().c_str());
+      return nullptr;
+  }
+}
+
+// ---- variadic arguments -----------------------------------------------------------
+
+const CType *variadic_type(PyObject *o, const Where &w) {
+  TypeTable &T = TypeTable::get();
+  if (is_value(o)) return strip(((ValueObject *)o)->type);
+  if (is_pointer(o)) return strip(((PointerObject *)o)->type);
+  if (PyBool_Check(o)) return T.int_type(4, true, "int");
+  if (PyLong_Check(o)) {
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (!overflow && v >= INT32_MIN && v <= INT32_MAX) return T.int_type(4, true, "int");
+    if (!overflow) return T.int_type(sizeof(long), true, "long");
+    if (overflow > 0) {
+      PyLong_AsUnsignedLongLong(o);
+      if (!PyErr_Occurred()) return T.int_type(sizeof(long), false, "unsigned long");
+    }
+    PyErr_Clear();
+    PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
+    return nullptr;
+  }
+  // A long double is not promoted: it travels as one, every digit kept.
+  if (PyArray_IsScalar(o, LongDouble)) return T.float_type(sizeof(long double), "long double");
+  if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
+  if (PyArray_IsScalar(o, UnsignedInteger)) return T.int_type(sizeof(long), false, "unsigned long");
+  if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
+  if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
+  // A struct or union value travels by value, as C passes one through `...`; its
+  // address is ndffi.cast("struct s *", v).
+  if (is_record(o)) return ((RecordObject *)o)->type;
+  // Function pointers: a Callback, or a C function (lib.twice), of its own C type.
+  if (is_callback(o)) return strip(((CallbackObject *)o)->ptype);
+  if (Py_TYPE(o) == &FunctionType) return T.pointer(((FunctionObject *)o)->decl->type);
+  if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
+  if (PyCallable_Check(o)) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s: a Python callable has no C signature to be passed as a variadic argument; "
+                 "wrap it in ndffi.callback(\"sig\", f) with the C signature it is called with, "
+                 "e.g. ndffi.callback(\"int(int)\", f)",
+                 w.str().c_str());
+    return nullptr;
+  }
+  PyErr_Format(PyExc_TypeError, "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
+               w.str().c_str(), Py_TYPE(o)->tp_name);
+  return nullptr;
+}
+
+}  // namespace ndffi::py

@@ -1,0 +1,241 @@
+// Python numbers to C integers, bools and floating-point values, with C's range
+// checks (OverflowError beyond the type), and np.longdouble.
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "callback.h"
+#include "convert.h"
+
+#include <numpy/arrayscalars.h>
+
+namespace ndffi::py {
+
+// ---- scalars ----------------------------------------------------------------------
+
+// The parameter's (or result's) type as its declaration wrote it (typedef names kept),
+// for messages.
+std::string type_str(const Where &w, const ArgSpec &a) {
+  if (w.func && w.func->decl) {
+    const Decl *d = w.func->decl;
+    if (w.index < 0 && d->type->target == a.type) return d->result_str();
+    if (w.index >= 0 && size_t(w.index) < d->type->params.size() && d->type->params[size_t(w.index)] == a.type)
+      return d->param_str(size_t(w.index));
+  }
+  return a.type->str();
+}
+
+static std::string range_text(const ArgSpec &a, const Where &w) {
+  std::string lo = a.conv == Conv::SInt ? std::to_string(a.min) : "0";
+  return "int in [" + lo + ", " + std::to_string(a.max) + "] for '" + type_str(w, a) + "'";
+}
+
+// Read a Python integer for an integer parameter: exact ints, bool and objects with
+// __index__ (NumPy integers); never floats.
+bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  PyObject *num = o;
+  if (is_value(o)) num = ((ValueObject *)o)->value;
+  if (!PyLong_Check(num)) {
+    if (PyFloat_Check(num) || !PyIndex_Check(num))
+      return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
+    num = PyNumber_Index(num);
+    if (!num) return name_failure(w.str()), false;  // np.array([7]), a failing __index__
+    bool ok = int_value(a, num, dst, w);
+    Py_DECREF(num);
+    return ok;
+  }
+  int overflow = 0;
+  if (a.conv == Conv::SInt) {
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    if (v == -1 && PyErr_Occurred()) return false;
+    if (overflow || v < a.min || (v > 0 && uint64_t(v) > a.max)) {
+      return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
+    }
+    int64_t x = v;
+    memcpy(dst, &x, 8);
+  } else {
+    unsigned long long v = 0;
+    bool bad = _PyLong_Sign(num) < 0;
+    if (!bad) {
+      v = PyLong_AsUnsignedLongLong(num);
+      if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
+        PyErr_Clear();
+        bad = true;
+      }
+    }
+    if (bad || v > a.max) { return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num))); }
+    uint64_t x = v;
+    memcpy(dst, &x, 8);
+  }
+  return true;
+}
+
+bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  uint64_t x;
+  if (o == Py_True) x = 1;
+  else if (o == Py_False) x = 0;
+  else if (PyLong_Check(o) || PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) || is_value(o)) {
+    PyObject *v = is_value(o) ? ((ValueObject *)o)->value : o;
+    int t = PyObject_IsTrue(v);
+    if (t < 0) return false;
+    if (!PyBool_Check(v) && !PyArray_IsScalar(v, Bool) && PyIndex_Check(v)) {
+      PyObject *n = PyNumber_Index(v);
+      if (!n) return false;
+      int overflow;
+      long long k = PyLong_AsLongLongAndOverflow(n, &overflow);
+      std::string given = text_of(PyObject_Repr(n));
+      Py_DECREF(n);
+      if (overflow || k < 0 || k > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", given);
+    }
+    x = uint64_t(t);
+  } else {
+    return fail(w, PyExc_TypeError, "bool for '" + type_str(w, a) + "'", describe(o));
+  }
+  memcpy(dst, &x, 8);
+  return true;
+}
+
+static std::string repr_double(double d) {
+  char *s = PyOS_double_to_string(d, 'r', 0, 0, nullptr);
+  std::string r = s ? s : "?";
+  PyMem_Free(s);
+  return r;
+}
+
+// An int of more than 64 bits as a long double, rounded to nearest-even like C's
+// conversions: its top 64 bits are the significand, the bits below decide the rounding.
+static bool big_int_value(PyObject *num, long double *out) {
+  PyObject *mag = PyNumber_Absolute(num);
+  if (!mag) return false;
+  PyObject *nbits = PyObject_CallMethod(mag, "bit_length", nullptr);
+  long long bits = nbits ? PyLong_AsLongLong(nbits) : -1;
+  Py_XDECREF(nbits);
+  PyObject *shift = bits > 64 ? PyLong_FromLongLong(bits - 64) : nullptr;
+  PyObject *top = shift ? PyNumber_Rshift(mag, shift) : nullptr;
+  PyObject *back = top ? PyNumber_Lshift(top, shift) : nullptr;
+  PyObject *rest = back ? PyNumber_Subtract(mag, back) : nullptr;
+  PyObject *one = PyLong_FromLong(1), *sm1 = bits > 64 ? PyLong_FromLongLong(bits - 65) : nullptr;
+  PyObject *half = one && sm1 ? PyNumber_Lshift(one, sm1) : nullptr;
+  bool ok = rest && half;
+  if (ok) {
+    unsigned long long t = PyLong_AsUnsignedLongLong(top);
+    int cmp = PyObject_RichCompareBool(rest, half, Py_GT) ? 1 : PyObject_RichCompareBool(rest, half, Py_EQ) ? 0 : -1;
+    long double sig = (long double)t;
+    if (cmp > 0 || (cmp == 0 && (t & 1))) sig += 1;  // exact: 2**64 is a long double
+    long double v = ldexpl(sig, int(std::min<long long>(bits - 64, 1 << 20)));
+    *out = _PyLong_Sign(num) < 0 ? -v : v;
+    ok = !PyErr_Occurred();
+  }
+  Py_XDECREF(mag), Py_XDECREF(shift), Py_XDECREF(top), Py_XDECREF(back), Py_XDECREF(rest);
+  Py_XDECREF(one), Py_XDECREF(sm1), Py_XDECREF(half);
+  return ok;
+}
+
+// A real number as C's widest floating type: exact for Python floats, NumPy floating
+// scalars (np.longdouble included) and ints of up to 64 bits; wider ints rounded to
+// the nearest long double when `wide` (the target is a long double), else to double.  False with TypeError (not a
+// real number) or OverflowError (an int beyond even long double's range) set.
+bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &w) {
+  PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
+  if (PyFloat_CheckExact(num)) {
+    *out = PyFloat_AS_DOUBLE(num);
+    return true;
+  }
+  if (PyArray_IsScalar(num, LongDouble)) {
+    *out = PyArrayScalar_VAL(num, LongDouble);
+    return true;
+  }
+  if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating))
+    return fail(w, PyExc_TypeError, "a real number for " + for_what, describe(o));
+  if (PyLong_Check(num)) {
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    if (v == -1 && PyErr_Occurred()) return false;
+    if (!overflow) {
+      *out = (long double)v;
+      return true;
+    }
+    if (overflow > 0) {
+      unsigned long long u = PyLong_AsUnsignedLongLong(num);
+      if (!PyErr_Occurred()) {
+        *out = (long double)u;
+        return true;
+      }
+      PyErr_Clear();
+    }
+    if (!wide) {  // one rounding, straight to double
+      double d = PyLong_AsDouble(num);
+      if (d == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
+        PyErr_Clear();
+        return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+      }
+      *out = d;
+      return true;
+    }
+    if (!big_int_value(num, out)) return false;
+    if (std::isinf(*out)) return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+    return true;
+  }
+  if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([2.5])
+    return fail(w, PyExc_TypeError, "a number for " + for_what + " (an array is not a number: pass a[0])", describe(o));
+  if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
+      (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
+       !PyBytes_Check(num))) {
+    double d = PyFloat_AsDouble(num);
+    if (d == -1.0 && PyErr_Occurred()) return name_failure(w.str()), false;  // a failing __float__
+    *out = d;
+    return true;
+  }
+  return fail(w, PyExc_TypeError, "float for " + for_what, describe(o));
+}
+
+// The shortest text that reads back as v (NumPy's repr of np.longdouble).
+static std::string repr_long_double(long double v) {
+  PyObject *o = longdouble_object(v);
+  std::string s = text_of(o ? PyObject_Str(o) : nullptr);
+  Py_XDECREF(o);
+  return s;
+}
+
+// A real value converted to a floating type of `size` bytes, into dst (float: its bits in
+// the low 4 bytes of 8; double: 8 bytes; long double: its 16 bytes).  A finite value
+// beyond the type's range is an OverflowError, never infinity.
+bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w) {
+  if (size == sizeof(long double) && size > 8) {
+    memcpy(dst, &v, sizeof v);
+    return true;
+  }
+  long double max = size == 4 ? (long double)FLT_MAX : (long double)DBL_MAX;
+  if (std::isfinite(v) && std::fabs(v) > max)
+    return fail(w, PyExc_OverflowError,
+                "a value within " + std::string(size == 4 ? "float" : "double") + "'s range (+-" +
+                    repr_double(double(max)) + ")",
+                repr_long_double(v));
+  if (size == 4) {
+    float f = float(v);
+    uint64_t bits = 0;
+    memcpy(&bits, &f, 4);
+    memcpy(dst, &bits, 8);
+  } else {
+    double d = double(v);
+    memcpy(dst, &d, 8);
+  }
+  return true;
+}
+
+bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  std::string what = "'" + type_str(w, a) + "'";
+  long double v;
+  if (!real_value(o, &v, a.conv == Conv::LongDouble, what, w)) return false;
+  return store_real(v, a.size, dst, w);
+}
+
+PyObject *longdouble_object(long double v) {
+  PyObject *r = PyArrayScalar_New(LongDouble);
+  if (r) PyArrayScalar_ASSIGN(r, LongDouble, v);
+  return r;
+}
+
+}  // namespace ndffi::py
