@@ -310,7 +310,7 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture
 def compiler_runs(monkeypatch):
     """The compiler commands a test runs (every compiler process goes through _build._run)."""
-    from ndffi import _build
+    from ndffi import building as _build
 
     runs = []
     real = _build._run

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi import _build
+from ndffi import building as _build
 
 EXAMPLES = os.path.join(os.path.dirname(ndffi.__file__), "examples")
 
@@ -409,7 +409,7 @@ def _build_in_process(src, cache, barrier, results):
     os.environ["NDFFI_CACHE_DIR"] = cache
     import ndffi as nd
 
-    from ndffi import _build as b
+    from ndffi import building as b
 
     runs = []
     real = b._run

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 import ndffi
-from ndffi import _build, _build_cache, _cache, _headers
-from ndffi._build_output import OutputExists
-from ndffi._errors import BuildWarning, CacheWarning
+from ndffi import building as _build
+from ndffi.building import cache as _build_cache
+from ndffi._support import cache as _cache
+from ndffi import headers as _headers
+from ndffi.building.output import OutputExists
+from ndffi.errors import BuildWarning, CacheWarning
 
 POSIX = hasattr(os, "getuid")
 posix_only = pytest.mark.skipif(not POSIX, reason="POSIX ownership and permissions")

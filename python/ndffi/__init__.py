@@ -6,17 +6,17 @@
     m.cos(0.0)   # 1.0
 """
 
-from ._build import BuildError, build, inline
-from ._callback import Allocator, callback
-from ._errors import BuildWarning, CacheWarning, LibraryNotFound
-from ._headers import HeaderError
+from .building import BuildError, build, inline
+from .callback import Allocator, callback
+from .errors import BuildWarning, CacheWarning, LibraryNotFound
+from .headers import HeaderError
 from ._layout import abis, host_abi, layout
-from ._library import Library, Types, load
+from .library import Library, Types, load
 from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, StructValue, Value
 from ._ndffi import errno, set_errno
-from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
-from ._wrap import gufunc, ufunc, wrap
-from . import _pickle
+from .numpy.wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
+from .numpy.wrap import gufunc, ufunc, wrap
+from . import pickling as _pickle
 
 __version__ = "0.1.0"
 
@@ -61,7 +61,7 @@ def generate(header, *, library=None, output=None, include_dirs=(), defines=None
     module's text, or with ``output`` ("name.py") the paths of the module and its type
     stub written there.  The module embeds the declarations; importing it needs no
     libclang."""
-    from ._generate import generate as _generate
+    from .headers.generate import generate as _generate
 
     return _generate(header, library=library, output=output, include_dirs=include_dirs,
                      defines=defines, lib_dirs=lib_dirs)

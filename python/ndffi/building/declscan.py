@@ -1,4 +1,4 @@
-"""Reading declarations out of C and C++ sources, for :mod:`ndffi._build`: the
+"""Reading declarations out of C and C++ sources, for :mod:`ndffi.building`: the
 preprocessed text is split into tokens (each with its file, line and whether a system
 header holds it), top-level statements (``extern "C"`` and namespace blocks looked
 through, function bodies skipped), and classified as types, functions and variables;
@@ -394,7 +394,7 @@ def declarations(plan, jobs, results, lib_path, langs):
     the language each preprocessed file is read as."""
     if plan.cdef is not None and plan.header is None:
         return "", None
-    from . import _elf
+    from ..loading import elf as _elf
 
     try:
         exported = _elf.exported_symbols(str(lib_path))
@@ -443,7 +443,7 @@ def declarations(plan, jobs, results, lib_path, langs):
 
 def _select(types, functions, plan):
     """The declarations the parser accepts; functions it cannot read are reported."""
-    from ._ndffi import CDefError, Namespace
+    from .._ndffi import CDefError, Namespace
 
     texts, seen = [], set()
     for it in types + functions:

@@ -1,7 +1,7 @@
 """Command line of the header tools: ``inspect`` and ``generate``.
 
 ``python -m ndffi`` hands these two commands here (``add_*_arguments`` fill its
-sub-parsers, ``run_*`` run them); ``python -m ndffi._cli_headers inspect|generate ...``
+sub-parsers, ``run_*`` run them); ``python -m ndffi.cli.headers inspect|generate ...``
 runs them on their own.  Exit status: 0 success, 1 failure (``inspect``: something
 the header declares is missing from the library), 2 usage error.
 """
@@ -62,8 +62,8 @@ def _error(command, message):
 
 
 def run_inspect(args):
-    from . import LibraryNotFound
-    from ._headers import HeaderError, format_inspection, inspect_library
+    from .. import LibraryNotFound
+    from ..headers import HeaderError, format_inspection, inspect_library
 
     try:
         report = inspect_library(args.library, args.header, dirs=args.lib_dirs,
@@ -83,8 +83,8 @@ def run_inspect(args):
 
 
 def run_generate(args):
-    from ._generate import generate
-    from ._headers import HeaderError
+    from ..headers.generate import generate
+    from ..headers import HeaderError
 
     try:
         result = generate(args.header, library=args.library, output=args.output,

@@ -26,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from . import _cache
+from .._support import cache as _cache
 
 __all__ = ["OutputExists", "declarations_text", "header_name", "write_outputs"]
 

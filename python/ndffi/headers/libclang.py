@@ -28,7 +28,7 @@ def library_path():
     try:
         import clang.cindex   # a system installation: let it find its library
     except ImportError:
-        from ._headers import NEEDS_LIBCLANG
+        from . import NEEDS_LIBCLANG
 
         raise ImportError(NEEDS_LIBCLANG) from None
 

@@ -99,7 +99,7 @@ def rebuild_library(state):
 
 
 def _make_library(state):
-    from ._library import load
+    from .library import load
     path, origin, cdefs = state
     if origin is not None:
         name, dirs, options = origin
@@ -231,7 +231,7 @@ def _reduce_ufunc(uf):
 
 
 def install():
-    from ._library import Library
+    from .library import Library
     copyreg.pickle(Library, _reduce_library)
     copyreg.pickle(Function, _reduce_function)
     copyreg.pickle(CType, _reduce_ctype)

@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from . import _ndffi
+from .. import _ndffi
 
 __all__ = ["In", "InOut", "Out", "StatusError", "Wrapped", "len_of", "negative_raises",
            "nonzero_raises", "shape_of"]
@@ -268,7 +268,7 @@ class Wrapped:
     (its library and declarations) and the specification."""
 
     def __reduce__(self):
-        from ._pickle import rebuild_wrapped
+        from ..pickling import rebuild_wrapped
         params, options = self._wrap_kwargs
         return rebuild_wrapped, (self.function, params, options)
 

@@ -4,7 +4,10 @@ import enum
 import os
 import weakref
 
-from . import _callback, _elf, _loader, _pickle
+from . import callback as _callback
+from .loading import elf as _elf
+from .loading import search as _loader
+from . import pickling as _pickle
 from ._ndffi import Function, Namespace, Pointer, dlopen
 
 
@@ -260,7 +263,8 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
         return dlopen(path, global_symbols)
 
     if header is not None:
-        from . import _headers, _libsearch
+        from . import headers as _headers
+        from .headers import libsearch as _libsearch
 
         # The system search's answer is cached with the header's declarations.
         handle, _resolved = _libsearch.open_library(name, dirs, _loader.fresh_opener(opener))

@@ -1,7 +1,7 @@
 """Translate a C header, parsed by libclang, into declaration text for ndffi's C parser.
 
-Only :mod:`ndffi._headers` imports this module, and only when a header is not in the
-cache: importing it loads libclang (:mod:`ndffi._libclang`).
+Only :mod:`ndffi.headers` imports this module, and only when a header is not in the
+cache: importing it loads libclang (:mod:`ndffi.headers.libclang`).
 
 What is translated:
 
@@ -31,8 +31,8 @@ unit is the header followed by one variable per macro, initialized with it, whos
 clang evaluates (``clang_Cursor_Evaluate``) and whose initializer's tree says what the
 expansion is, and a typedef of each macro that may name a type.
 
-The parts: :mod:`ndffi._translate_macros` (reading and evaluating the macros),
-:mod:`ndffi._translate_types` (cursors and types to declaration text); this module parses
+The parts: :mod:`ndffi.headers.macros` (reading and evaluating the macros),
+:mod:`ndffi.headers.types` (cursors and types to declaration text); this module parses
 the translation unit, finds the header's own files and retries layouts that disagree.
 """
 
@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import os
 
-from . import _libclang as lc
-from ._headers import HeaderError, LayoutMismatch
-from ._translate_macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
-from ._translate_types import _DECL_KINDS, Translator
+from . import libclang as lc
+from . import HeaderError, LayoutMismatch
+from .macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
+from .types import _DECL_KINDS, Translator
 
 __all__ = ["translate"]
 
@@ -59,7 +59,7 @@ def translate(header_path, args, user_dirs, system_dirs, check=None):
     ``check(model)`` declares the text with ndffi's parser and compares the layouts; a
     :class:`LayoutMismatch` it raises is retried with each other way clang may have
     packed that record, and raised when none agrees.  Returns the model (a dict, see
-    :mod:`ndffi._headers`)."""
+    :mod:`ndffi.headers`)."""
     header_path = os.path.normpath(os.path.abspath(header_path))
     macros = scan_macros(header_path, user_dirs, system_dirs)
     main = os.path.join(os.path.dirname(header_path), MAIN_NAME)

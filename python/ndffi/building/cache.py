@@ -1,9 +1,9 @@
-"""The build cache of :mod:`ndffi._build`: which files a build read, and its results.
+"""The build cache of :mod:`ndffi.building`: which files a build read, and its results.
 
 A result is a directory ``build/NAME-KEY-DEPS`` of the cache: ``KEY`` is the input key
 (what is known before compiling), ``DEPS`` a hash of the content of every file the
 compiler read, so the library's path is unique to what was compiled.  It holds the
-library, ``entry.ndffi``, a record (see :mod:`ndffi._cache`) of JSON: the declarations,
+library, ``entry.ndffi``, a record (see :mod:`ndffi._support.cache`) of JSON: the declarations,
 the warning, the commands, the library's SHA-256 and the dependencies, and
 ``build.json``, how it was built, for people to read.
 
@@ -32,7 +32,7 @@ import os
 import re
 from pathlib import Path
 
-from . import _cache
+from .._support import cache as _cache
 
 log = logging.getLogger("ndffi.build")
 

@@ -13,7 +13,7 @@ How a build works
 * **Cache.**  The result goes into ``$NDFFI_CACHE_DIR`` (default: the platform's cache
   directory, ``$XDG_CACHE_HOME/ndffi`` or ``~/.cache/ndffi`` on Linux,
   ``~/Library/Caches/ndffi`` on macOS, ``%LOCALAPPDATA%\\ndffi\\Cache`` on Windows; see
-  :mod:`ndffi._cache` for when it is trusted).  A build is found in two steps, as
+  :mod:`ndffi._support.cache` for when it is trusted).  A build is found in two steps, as
   ccache's depend mode does.  The *input key*, a SHA-256 of what is known before
   compiling (the sources' paths and content, the working directory, the flags, defines,
   directories and libraries, the language, the declarations asked for and the
@@ -43,7 +43,7 @@ How a build works
   define at file scope are declared too (without their initializers) when the library
   exports them as data.  A declaration the parser cannot
   read yet is left out with a :class:`BuildWarning` naming it; pass ``cdef=`` to declare
-  such functions by hand.  The reading itself is :mod:`ndffi._declscan`.
+  such functions by hand.  The reading itself is :mod:`ndffi.building.declscan`.
 * **``header=``** is run through the C preprocessor with the build's include directories
   and defines, and the declarations of the header itself and of the non-system headers
   it includes are given to ``cdef()``.  Macros are expanded, not imported: a
@@ -70,15 +70,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from . import _build_cache, _build_output, _cache, _declscan
-from ._errors import BuildWarning, CacheWarning
+from . import cache as _build_cache
+from . import output as _build_output
+from .._support import cache as _cache
+from . import declscan as _declscan
+from ..errors import BuildWarning, CacheWarning
 
 __all__ = ["build", "inline", "BuildError", "BuildWarning", "CacheWarning", "cache_dir"]
 
 log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
-# (:mod:`ndffi._declscan`) changes, so old entries are not reused.
+# (:mod:`ndffi.building.declscan`) changes, so old entries are not reused.
 _FORMAT = 5
 
 _C_EXTENSIONS = {".c"}
@@ -429,7 +432,7 @@ def _check(proc, cmd, what, tmp):
 def _compile_entry(plan, tmp):
     """Compile and link into ``tmp``; return (library path, declarations, record).
 
-    The record (see :mod:`ndffi._build_cache`) lists the files the compiler read, from the
+    The record (see :mod:`ndffi.building.cache`) lists the files the compiler read, from the
     ``-MD`` dependency output of every compile and preprocess command."""
     sources = list(plan.sources)
     if plan.inline:
@@ -584,7 +587,7 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
                     output_dir=None, force=False, _inline_code=None):
     """Build (or find in the cache) and return a :class:`Built`; loads nothing."""
     if isinstance(cdef, str) and header is None:
-        from ._ndffi import Namespace
+        from .._ndffi import Namespace
         Namespace().cdef(cdef)  # a CDefError before the compiler runs
     plan = _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs,
                  defines, header, cdef, _inline_code)
@@ -649,9 +652,9 @@ def _load(built):
     """Load ``built``: the copy in ``output_dir`` when the loader would load that file,
     else (a build of that path is already loaded) the cache's, whose path is unique to
     its content: a rebuild in the same process always runs the new code."""
-    from ._errors import LibraryNotFound
-    from ._library import load
-    from ._loader import loads_as_is
+    from ..errors import LibraryNotFound
+    from ..library import load
+    from ..loading.search import loads_as_is
 
     if built.warning:
         warnings.warn(built.warning, BuildWarning, stacklevel=3)
@@ -695,7 +698,7 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     builds and loads the new code, in this process too.  ``output_dir``: also write
     ``libNAME.so`` and its declarations ``NAME.h`` (a C header that compiles on its own
     and that ``cdef()`` reads) there; a file there that ndffi did not write is never
-    replaced (:class:`~ndffi._build_output.OutputExists`, a ``FileExistsError``) unless
+    replaced (:class:`~ndffi.building.output.OutputExists`, a ``FileExistsError``) unless
     ``force=True``.  The copy there is loaded, unless an earlier build of that path is
     loaded already: then the cache's library is, whose path is unique to its content.
 

@@ -1,6 +1,6 @@
 """Real C headers: ``ndffi.load("z", header="zlib.h")``.
 
-A header is parsed by libclang (:mod:`ndffi._translate`) and translated into C
+A header is parsed by libclang (:mod:`ndffi.headers.translate`) and translated into C
 declaration text, which ndffi's own parser then declares: one type model, one parser.
 The result, the *model*, is cached on disk, keyed by the content of every file the
 header included, the include directories, the defines and the libclang version; a
@@ -37,8 +37,8 @@ import sys
 import threading
 import time
 
-from . import _cache
-from ._library import Library, made
+from .._support import cache as _cache
+from ..library import Library, made
 
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderLibrary", "import_header",
            "inspect_library", "format_inspection", "cache_dir", "compiler_include_dirs"]
@@ -116,7 +116,7 @@ class LayoutMismatch(RuntimeError):
 # ---- where things are -----------------------------------------------------------------
 
 def cache_dir():
-    """The directory of the header cache, as a string: :func:`ndffi._cache.cache_dir`
+    """The directory of the header cache, as a string: :func:`ndffi._support.cache.cache_dir`
     (``$NDFFI_CACHE_DIR`` if set, else the platform's cache directory plus ``ndffi``);
     the models are ``*.model`` files in it."""
     return str(_cache.cache_dir())
@@ -282,8 +282,7 @@ def _translator_id():
     ndffi does not reuse what an older one translated."""
     if not _translator:
         here = os.path.dirname(os.path.abspath(__file__))
-        for name in ("_translate.py", "_translate_macros.py", "_translate_types.py",
-                     "_libclang.py"):
+        for name in ("translate.py", "macros.py", "types.py", "libclang.py"):
             try:
                 st = os.stat(os.path.join(here, name))
                 _translator.append([name, st.st_size, st.st_mtime_ns])
@@ -293,7 +292,7 @@ def _translator_id():
 
 
 def _cache_key(header, include_dirs, defines, flags):
-    from . import __version__
+    from .. import __version__
 
     h = os.fspath(header)
     key = [FORMAT, __version__, _translator_id(), h, "" if os.path.isabs(h) else os.getcwd(),
@@ -302,7 +301,7 @@ def _cache_key(header, include_dirs, defines, flags):
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:40]
 
 
-# Entries are records (see ndffi._cache) of marshal data (Python's own format for .pyc
+# Entries are records (see ndffi._support.cache) of marshal data (Python's own format for .pyc
 # files: twice as fast to read as JSON, and it runs no code; the Python version is part of
 # the key).  marshal is not safe against crafted input: a record is only loaded when it is
 # a trusted file of a trusted directory whose length and SHA-256 match what was written.
@@ -335,12 +334,12 @@ def _cache_read(key):
 
 def _absent_files(header, model, include_dirs, system_dirs, flags, started):
     """Where a file would have changed the import and none was (see
-    :func:`ndffi._build_cache.absences`): earlier in the search order than each file
+    :func:`ndffi.building.cache.absences`): earlier in the search order than each file
     included, beside the including files, what ``__has_include`` looked for, and the
     header itself in the current directory; None when one appeared meanwhile."""
     from types import SimpleNamespace
 
-    from . import _build_cache
+    from ..building import cache as _build_cache
 
     dirs = [os.path.abspath(d) for d in include_dirs] + list(system_dirs)
     files = [os.path.abspath(p) for p in model["files"]]
@@ -430,7 +429,7 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     asker = threading.Thread(target=lambda: dirs.setdefault("system", compiler_include_dirs()))
     asker.start()
     try:
-        from . import _translate
+        from . import translate as _translate
     finally:
         asker.join()
     system_dirs = dirs.get("system") or compiler_include_dirs()
@@ -455,7 +454,7 @@ def check_model(model):
 
     A declaration the parser refuses is dropped (and listed in ``skipped``), so that
     one unusual declaration does not keep the rest of a header from loading."""
-    from ._ndffi import CDefError, Namespace
+    from .._ndffi import CDefError, Namespace
 
     lines = model["text"].rstrip("\n").split("\n")
     owners = [None] * len(lines)
@@ -650,7 +649,7 @@ class HeaderLibrary(Library):
 
     @property
     def header(self):
-        """The model of the header (see :mod:`ndffi._headers`)."""
+        """The model of the header (see :mod:`ndffi.headers`)."""
         return complete(self._model)
 
     def __dir__(self):
@@ -759,8 +758,9 @@ def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=
     ``exported_but_undeclared`` (sorted names), ``function_macros`` ({name: what it
     does}) and ``skipped`` ({name: why it is not declared}).
     :func:`format_inspection` makes it text."""
-    from . import _elf, _loader
-    from ._ndffi import dlopen
+    from ..loading import elf as _elf
+    from ..loading import search as _loader
+    from .._ndffi import dlopen
 
     handle, _ = _loader.open_library(lib_name, dirs, _loader.fresh_opener(lambda p: dlopen(p, False)))
     path = handle.path
@@ -828,7 +828,7 @@ def format_inspection(report):
 def _register_pickling():
     import copyreg
 
-    from . import _pickle
+    from .. import pickling as _pickle
 
     copyreg.pickle(HeaderLibrary, _pickle._reduce_library)   # by how it was loaded, as a Library
 

@@ -4,7 +4,7 @@ members, bit-fields, ``packed``, ``aligned(n)`` and ``#pragma pack``; enums with
 values) and collects the functions, variables, typedefs and records of the header's own
 files.  Also here: the C literal spellings (``c_int``, ``c_float``, ``c_string``) the
 macro values share, and :exc:`_Unsupported`, raised for what the type model has no place
-for.  Part of :mod:`ndffi._translate`, loaded only with it."""
+for.  Part of :mod:`ndffi.headers.translate`, loaded only with it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 import os
 import re
 
-from . import _libclang as lc
+from . import libclang as lc
 
 
 def _complex_as_struct():

@@ -288,8 +288,9 @@ class _PyTypes:
 def module_source(header, library=None, *, include_dirs=(), defines=None, lib_dirs=(),
                   module_name="module", clang_args=()):
     """(module text, stub text) of the module ``generate`` writes."""
-    from . import __version__, _headers
-    from ._ndffi import Namespace
+    from .. import __version__
+    from .. import headers as _headers
+    from .._ndffi import Namespace
 
     model = _headers.import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()

@@ -29,7 +29,7 @@ import numpy as np
 
 import ndffi
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
 @dataclass
@@ -92,7 +92,7 @@ def _has_header_importer():
         params = {}
     if "header" not in params:
         return "the header importer (ndffi.load(..., header=...))"
-    from ._headers import libclang_version
+    from ..headers import libclang_version
 
     return None if libclang_version() else "libclang (pip install 'ndffi[headers]')"
 

@@ -1,4 +1,4 @@
-"""The macros of a C header, for :mod:`ndffi._translate`: the #define and #undef
+"""The macros of a C header, for :mod:`ndffi.headers.translate`: the #define and #undef
 lines read from the header's files (:func:`scan_macros`), the evaluation variables
 appended to the translation unit for clang to evaluate (:func:`main_source`), and the
 constants, pointers and callable function-like macros made from their values
@@ -10,8 +10,8 @@ import bisect
 import os
 import re
 
-from . import _libclang as lc
-from ._translate_types import _Unsupported, c_float, c_int, c_string, is_reserved
+from . import libclang as lc
+from .types import _Unsupported, c_float, c_int, c_string, is_reserved
 
 
 # The standard C and POSIX headers (and the C library's plumbing), by the name they are
@@ -674,7 +674,7 @@ def _owned(tr, cursor):
 
 
 def _lazy(tr, shape):
-    """The expression as data that :mod:`ndffi._headers` evaluates when it is used:
+    """The expression as data that :mod:`ndffi.headers` evaluates when it is used:
     ["call", function, [args]], ["var", name], ["deref", e], ["addr", name],
     ["seq", a, b], ["const", value]; None when it uses anything else (arithmetic, a
     function or variable the header's files do not declare)."""

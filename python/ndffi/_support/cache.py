@@ -1,5 +1,5 @@
-"""ndffi's cache directory, shared by :mod:`ndffi._build` (built libraries) and
-:mod:`ndffi._headers` (imported headers), and the one way ndffi writes a file.
+"""ndffi's cache directory, shared by :mod:`ndffi.building` (built libraries) and
+:mod:`ndffi.headers` (imported headers), and the one way ndffi writes a file.
 
 Trust.  The build cache holds shared libraries that ndffi loads, so a cache another user
 can write is a way to run their code.  A directory of the cache is used only when it is
@@ -39,7 +39,7 @@ import time
 import warnings
 from pathlib import Path
 
-from ._errors import CacheWarning
+from ..errors import CacheWarning
 
 __all__ = ["cache_dir", "store", "read_record", "write_record", "atomic_write", "discard",
            "file_digest", "trusted", "private_tempdir", "sweep"]

@@ -23,7 +23,7 @@ Resolution order for ``open_library(name, dirs, opener)``:
    system loader is *not* consulted: silently loading a different library of the same
    name is worse than the error, which carries the loader's message.
 
-Failure raises :class:`~ndffi._errors.LibraryNotFound` listing every path tried and why
+Failure raises :class:`~ndffi.errors.LibraryNotFound` listing every path tried and why
 it failed.
 
 Changed files.  The dynamic loader hands back the library it already loaded for a path it
@@ -45,7 +45,7 @@ import sys
 import threading
 from typing import NamedTuple
 
-from ._errors import LibraryNotFound
+from ..errors import LibraryNotFound
 
 __all__ = ["open_library", "fresh_opener", "loads_as_is", "platform_naming", "library_candidates",
            "LibraryNotFound"]
@@ -432,7 +432,7 @@ def fresh_opener(opener):
 def _private_copy(path):
     """A copy of ``path`` in this process's private directory, named after its content
     (the same content is the same copy, which the loader finds loaded)."""
-    from . import _cache
+    from .._support import cache as _cache
 
     with open(path, "rb") as f:
         data = f.read()
