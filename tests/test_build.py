@@ -410,11 +410,12 @@ def _build_in_process(src, cache, barrier, results):
     import ndffi as nd
 
     from ndffi import building as b
+    from ndffi._support import compiler
 
     runs = []
-    real = b._run
-    b._run = lambda cmd, **kw: runs.append(cmd) or real(cmd, **kw)
-    b._find_compiler("c")  # the compiler's --version before the race
+    real = compiler.run
+    compiler.run = lambda cmd, **kw: runs.append(cmd) or real(cmd, **kw)
+    compiler.find("c")  # the compiler's --version before the race
     barrier.wait(timeout=60)
     try:
         built = b.compile_library([src])

@@ -341,7 +341,7 @@ def test_declarations_read_like_the_header(hdr):
 
 def test_functions_are_declared_when_first_used(hdr, clib_dir):
     assert "hdr_sum" in dir(hdr)
-    lazy = hdr.__dict__["_lazy"]
+    lazy = hdr._declarations._lazy
     assert hdr.hdr_sum(1, 5) == 5 and "hdr_sum" not in lazy
 
     # Threads racing to declare the same functions all see them.

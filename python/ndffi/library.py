@@ -1,14 +1,18 @@
-"""Library: a loaded shared library and the C declarations made for it."""
+"""Library: a loaded shared library and the C declarations made for it.
+
+Declarations come from :meth:`Library.cdef` and from the library's :class:`Declarations`
+(a header's, see :mod:`ndffi.headers`); every C function is made by one method,
+:meth:`Library._make_function`, which also records how to make it again (its
+:class:`LibraryRecord`, for pickling)."""
 
 import enum
 import os
+import threading
 import weakref
 
 from . import callback as _callback
+from ._ndffi import Function, Namespace
 from .loading import elf as _elf
-from .loading import search as _loader
-from . import pickling as _pickle
-from ._ndffi import Function, Namespace, Pointer, dlopen
 
 
 class Types:
@@ -53,27 +57,131 @@ class Types:
         return list(self._ns.typedef_names())
 
 
+class LibraryRecord:
+    """How a Library was made: enough to make it again in another process.
+
+    Holds no reference to the Library, so the functions that point to it do not keep
+    the Library alive.
+    """
+
+    __slots__ = ("path", "origin", "cdefs", "_seen", "__weakref__")
+
+    def __init__(self, path):
+        if path and os.sep in path:
+            path = os.path.abspath(path)
+        self.path = path or ""
+        self.origin = None    # (name, dirs, options) given to load()
+        self.cdefs = []       # [(text, options)], in order
+        self._seen = set()    # of cdefs: the same cdef again declares nothing new
+
+    def loaded_by(self, name, dirs, **options):
+        if isinstance(name, str) and os.sep in name:
+            name = os.path.abspath(name)
+        dirs = tuple(os.path.abspath(os.fspath(d)) for d in dirs)
+        self.origin = (name, dirs, tuple(sorted(options.items())))
+
+    def add_cdef(self, text, **options):
+        entry = (text, tuple(sorted(options.items())))
+        if entry not in self._seen:   # a cell run again: what it declares is there already
+            self._seen.add(entry)
+            self.cdefs.append(entry)
+
+    def state(self):
+        return (self.path, self.origin, tuple(self.cdefs))
+
+
+live_libraries = weakref.WeakSet()              # for finding the library of a CType
+_function_records = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
+_function_assumed = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
+_owners = weakref.WeakKeyDictionary()            # Function -> weak reference to its Library
+
+
+def record_of(function):
+    """The :class:`LibraryRecord` of the Library that made ``function`` (None if none did)."""
+    return _function_records.get(function)
+
+
+def assumed_const(function):
+    """The parameters of ``function`` that assume_const() made const: a tuple."""
+    return _function_assumed.get(function, ())
+
+
+class Declarations:
+    """What a Library knows besides its cdef()s: none of it here; a header's declarations
+    (:class:`ndffi.headers.HeaderDeclarations`) say more.  The Library asks, for a name
+    it does not have yet, that it be declared (:meth:`declare`), which symbol it is
+    (:meth:`symbol`), whether it is a value computed when used (:meth:`value`), and why it
+    is missing (:meth:`why_missing`)."""
+
+    MISSING = object()   # value(): not a computed value
+
+    def attach(self, lib):
+        """Called once by ``Library(...)``: declare what must be there from the start; the
+        attributes the library has besides its C declarations ({name: value})."""
+        return {}
+
+    def declare(self, lib, name):
+        """Declare ``name`` in ``lib`` (through ``lib._declare``) if it is pending."""
+
+    def declare_all(self, lib):
+        """Declare every pending name."""
+
+    def pending(self):
+        """The names not declared yet (for dir())."""
+        return ()
+
+    def symbol(self, name):
+        """The symbol of the library that C name ``name`` binds (an asm label may bind
+        another)."""
+        return name
+
+    def value(self, lib, name):
+        """The value of ``name`` when it is computed each time it is used, else MISSING."""
+        return self.MISSING
+
+    def why_missing(self, name):
+        """Why ``name`` is not an attribute (None: it is simply not declared)."""
+        return None
+
+    @property
+    def model(self):
+        """The header's model (None without a header)."""
+        return None
+
+
 class Library:
     """A shared library opened by :func:`ndffi.load`.
 
     Declare what it holds with :meth:`cdef`; declared functions are then attributes
     (``lib.fib(8)``), made once on first use and called without any per-call parsing.
+    A library loaded with a header has its declarations already (made when first used).
     """
 
-    def __init__(self, handle, name, use_errno=False):
+    def __init__(self, handle, name, use_errno=False, declarations=None):
         d = self.__dict__
         d["_handle"] = handle
         d["_name"] = name
         d["_ns"] = Namespace()
         d["_use_errno"] = use_errno
         d["_release_gil"] = {}
+        d["_promises"] = {}
+        d["_assumed_const"] = {}
         d["types"] = Types(d["_ns"])
-        d["_record"] = _pickle.track(self, handle)   # how to make it again, for pickling
+        d["_record"] = LibraryRecord(handle.path)   # how to make it again, for pickling
+        d["_declarations"] = declarations if declarations is not None else Declarations()
+        live_libraries.add(self)
+        d.update(d["_declarations"].attach(self))
 
     @property
     def path(self):
         """The file the library was loaded from ("" for the running process)."""
         return self._handle.path
+
+    @property
+    def header(self):
+        """The model of the header the library was loaded with (see :mod:`ndffi.headers`);
+        None without one."""
+        return self._declarations.model
 
     def cdef(self, text, *, release_gil=True):
         """Declare C functions, types and globals of this library.
@@ -82,45 +190,88 @@ class Library:
         for functions so short that releasing and retaking it would cost more than the
         call itself.
         """
-        for name in self._ns.cdef(text):
-            self._release_gil.setdefault(name, release_gil)
+        self._declarations.declare_all(self)
+        self._declare(text, release_gil)
         self._record.add_cdef(text, release_gil=release_gil)
         return self
+
+    def declare_all(self):
+        """Declare every function and variable of the header now (they are otherwise
+        declared when first used)."""
+        self._declarations.declare_all(self)
+        return self
+
+    def _declare(self, text, release_gil=True):
+        """Declare ``text`` in the namespace (what cdef() and the declarations do)."""
+        for name in self._ns.cdef(text):
+            self._release_gil.setdefault(name, release_gil)
+
+    def _address(self, name):
+        """The address of the symbol C name ``name`` binds, or None."""
+        symbol = self._declarations.symbol(name)
+        address = self._handle.symbol(symbol)
+        if address is None and symbol != name:
+            address = self._handle.symbol(name)
+        return address
+
+    def _make_function(self, name, address, assumed_const=()):
+        """The Function of declared C function ``name`` at ``address``: the one way every
+        Function of a Library is made (attribute, assume_const(), a macro's target).
+        It pickles through the library's record and finds its library again."""
+        if assumed_const:
+            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True),
+                                     self._use_errno, True, list(assumed_const))
+            _function_assumed[func] = tuple(assumed_const)
+        else:
+            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True),
+                                     self._use_errno)
+        _function_records[func] = self._record
+        _owners[func] = weakref.ref(self)
+        return func
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        declarations = self._declarations
+        declarations.declare(self, name)
+        value = declarations.value(self, name)
+        if value is not Declarations.MISSING:
+            return value
         decl = self._ns.decl(name)
         if decl is None:
             constant = self._ns.constant(name)
             if constant is not None:
                 return constant[0]
+            why = declarations.why_missing(name)
+            if why is not None:
+                raise AttributeError(f"{self._label()}: {why}")
             raise AttributeError(f"{self._label()} has no declaration of {name!r}; "
                                  f"declare it with cdef()")
         kind, prototype, ctype = decl
-        address = self._handle.symbol(name)
+        address = self._address(name)
         if address is None:
-            raise AttributeError(self._missing_symbol(name, prototype))
+            raise AttributeError(self._missing_symbol(declarations.symbol(name), prototype))
         if kind == "function":
-            func = self._ns.function(name, address, self._handle,
-                                     self._release_gil.get(name, True), self._use_errno)
-            self.__dict__[name] = func   # later look-ups find it without __getattr__
-            made(self, func)
+            with _make_lock:
+                func = self.__dict__.get(name)
+                if func is None:
+                    func = self.__dict__[name] = self._make_function(name, address)
             return self._promised(name, func)
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
         return pointer if ctype.kind == "array" else pointer[0]
 
     def __setattr__(self, name, value):
+        self._declarations.declare(self, name)
         decl = self._ns.decl(name)
         if decl is None or decl[0] != "variable":
             raise AttributeError(f"cannot set {name!r}: only declared C global variables of "
                                  f"{self._label()} can be assigned")
         if decl[2].kind == "array":
             raise TypeError(f"{name!r} is a C array: assign its elements (lib.{name}[i] = v)")
-        address = self._handle.symbol(name)
+        address = self._address(name)
         if address is None:
-            raise AttributeError(self._missing_symbol(name, decl[1]))
+            raise AttributeError(self._missing_symbol(self._declarations.symbol(name), decl[1]))
         try:
             self._ns.variable(name, address)[0] = value
         except (TypeError, OverflowError, ValueError) as exc:
@@ -142,14 +293,15 @@ class Library:
         return f"library {self._handle.path or '<process>'}"
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._ns.names()) | set(self._ns.constant_names()))
+        return sorted(set(super().__dir__()) | set(self._ns.names()) | set(self._ns.constant_names())
+                      | set(self._declarations.pending()))
 
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
 
     def _promised(self, name, func):
         """``func``, or its assume_const() version where load(assume_const=) asks for it."""
-        params = self.__dict__.get("_promises", {}).get(name)
+        params = self._promises.get(name)
         if params:
             func = self.__dict__[name] = self.assume_const(name, *params)
         return func
@@ -169,15 +321,12 @@ class Library:
             if not isinstance(p, str):
                 raise TypeError(f"{name}(): assume_const() takes parameter names (str), "
                                 f"not {type(p).__name__}")
-        params = tuple(dict.fromkeys(_pickle.assumed_const(func) + params))
-        memo = self.__dict__.setdefault("_assumed_const", {})
+        params = tuple(dict.fromkeys(assumed_const(func) + params))
+        memo = self._assumed_const
         made_before = memo.get((name, params))
         if made_before is not None:
             return made_before
-        f = self._ns.function(name, func.address, self._handle, func.release_gil, func.use_errno,
-                              True, list(params))
-        made(self, f, params)
-        memo[(name, params)] = f
+        f = memo[(name, params)] = self._make_function(name, func.address, params)
         return f
 
     # C memory and values with this library's types.
@@ -203,14 +352,7 @@ class Library:
         return self._ns.type(ctype).size
 
 
-_owners = weakref.WeakKeyDictionary()   # Function -> weak reference to its Library
-
-
-def made(lib, func, assumed_const=()):
-    """Register a Function ``lib`` made: it pickles through the library's record, and
-    ``func.assume_const()`` finds the library's declarations."""
-    _pickle.remember(func, lib._record, assumed_const)
-    _owners[func] = weakref.ref(lib)
+_make_lock = threading.Lock()   # two threads making the same function: one Function
 
 
 def assume_const(func, *params):
@@ -225,88 +367,4 @@ def assume_const(func, *params):
             raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), "
                             f"not {type(p).__name__}")
     name = func.__name__
-    return lib.assume_const(name, *(_pickle.assumed_const(func) + params))
-
-
-def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
-         include_dirs=(), defines=None, clang_args=(), assume_const=None):
-    """Load a shared library.
-
-    ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
-    searches ``build/`` first, like ``numpy.ctypeslib.load_library``, with or without
-    the ``lib`` prefix and the platform's suffix; ``load("path/to/libfoo.so")`` opens a
-    path; ``load(None)`` is the running process.  Raises :class:`LibraryNotFound`
-    (an ``OSError``) listing every path tried.
-
-    A file that changed since this process loaded it (rebuilt by ``make``) is loaded
-    again, through a private copy (which ``lib.path`` then names): the loader itself
-    would hand back the old library.  Functions taken from the earlier Library keep
-    calling the old code.
-
-    ``use_errno=True`` saves C's ``errno`` after each call for :func:`ndffi.errno`.
-
-    ``header="zlib.h"`` declares what a C header declares (functions, types, enums,
-    constants and macros), read with libclang and cached; ``include_dirs`` are searched
-    first, ``defines`` ({"NAME": value}) are predefined macros, ``clang_args`` more
-    compiler arguments (``["-include", "stddef.h"]`` for a header that uses ``size_t``
-    without including what defines it).
-
-    ``assume_const={"BZ2_bzBuffToBuffCompress": ["source"]}``: those functions are made
-    with :meth:`Library.assume_const` (the named pointer parameters declared const), for
-    a header that is not const-correct.
-    """
-    if isinstance(name, os.PathLike):
-        name = os.fspath(name)
-    promises = _promises(assume_const)
-
-    def opener(path):
-        return dlopen(path, global_symbols)
-
-    if header is not None:
-        from . import headers as _headers
-        from .headers import libsearch as _libsearch
-
-        # The system search's answer is cached with the header's declarations.
-        handle, _resolved = _libsearch.open_library(name, dirs, _loader.fresh_opener(opener))
-    else:
-        handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
-    if header is not None:
-        clang_args = tuple(clang_args or ())
-        lib = _headers.header_library(handle, name, use_errno, header, include_dirs, defines,
-                                      clang_args)
-        header_options = dict(header=os.path.abspath(os.fspath(header))
-                              if os.path.exists(os.fspath(header)) else os.fspath(header),
-                              include_dirs=tuple(os.path.abspath(os.fspath(d)) for d in include_dirs),
-                              defines=tuple(_headers._defines_list(defines)))
-        if clang_args:
-            header_options["clang_args"] = clang_args
-    else:
-        lib = Library(handle, name, use_errno)
-        header_options = {}
-    if promises:
-        model = getattr(lib, "header", None)
-        unknown = [f for f in promises if model is not None and f not in model["functions"]]
-        if unknown:
-            raise ValueError(f"assume_const: {', '.join(map(repr, unknown))} "
-                             f"{'is' if len(unknown) == 1 else 'are'} not a function of {header!r}")
-        lib.__dict__["_promises"] = promises
-        header_options["assume_const"] = tuple(sorted(promises.items()))
-    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols,
-                          **header_options)
-    return lib
-
-
-def _promises(assume_const):
-    """{function: (parameter, ...)} of load()'s ``assume_const`` (a dict or pairs)."""
-    if not assume_const:
-        return {}
-    items = assume_const.items() if isinstance(assume_const, dict) else assume_const
-    out = {}
-    for function, params in items:
-        if isinstance(params, str):
-            params = (params,)
-        if not isinstance(function, str) or not all(isinstance(p, str) for p in params):
-            raise TypeError("assume_const: expected {function name: [parameter names]}, "
-                            f"got {function!r}: {params!r}")
-        out[function] = tuple(params)
-    return out
+    return lib.assume_const(name, *(assumed_const(func) + params))

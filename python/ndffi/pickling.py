@@ -14,74 +14,14 @@ refuse with a TypeError.
 import copyreg
 import os
 import threading
-import weakref
 
 import numpy as np
 
 from . import _ndffi
-from ._ndffi import CDefError, CType, Function, Namespace, Pointer, Value
-
-__all__ = ["LibraryRecord"]
-
-
-class LibraryRecord:
-    """How a Library was made: enough to make it again in another process.
-
-    Holds no reference to the Library, so the functions that point to it do not keep
-    the Library alive.
-    """
-
-    __slots__ = ("path", "origin", "cdefs", "_seen", "__weakref__")
-
-    def __init__(self, path):
-        if path and os.sep in path:
-            path = os.path.abspath(path)
-        self.path = path or ""
-        self.origin = None    # (name, dirs, options) given to load()
-        self.cdefs = []       # [(text, options)], in order
-        self._seen = set()    # of cdefs: the same cdef again declares nothing new
-
-    def loaded_by(self, name, dirs, **options):
-        if isinstance(name, str) and os.sep in name:
-            name = os.path.abspath(name)
-        dirs = tuple(os.path.abspath(os.fspath(d)) for d in dirs)
-        self.origin = (name, dirs, tuple(sorted(options.items())))
-
-    def add_cdef(self, text, **options):
-        entry = (text, tuple(sorted(options.items())))
-        if entry not in self._seen:   # a cell run again: what it declares is there already
-            self._seen.add(entry)
-            self.cdefs.append(entry)
-
-    def state(self):
-        return (self.path, self.origin, tuple(self.cdefs))
-
-
-_live_libraries = weakref.WeakSet()             # for finding the library of a CType
-_function_records = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
-
-
-def track(library, handle):
-    """Called by Library.__init__: the new library's record."""
-    _live_libraries.add(library)
-    return LibraryRecord(handle.path)
-
-
-_function_assumed = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
-
-
-def remember(function, record, assumed_const=()):
-    """Called when a Library makes a Function: the function pickles through `record`
-    (and, made by assume_const(), with the parameters it assumes const)."""
-    _function_records[function] = record
-    if assumed_const:
-        _function_assumed[function] = tuple(assumed_const)
-
-
-def assumed_const(function):
-    """The parameters of ``function`` that assume_const() made const: a tuple."""
-    return _function_assumed.get(function, ())
-
+from ._ndffi import CDefError, CType, Function, Pointer, Value
+from .library import Library, assumed_const, live_libraries, record_of
+from .load import load
+from .values import builtin_types as _builtins
 
 # ---- rebuilding (in the receiving process) ---------------------------------------
 
@@ -99,7 +39,6 @@ def rebuild_library(state):
 
 
 def _make_library(state):
-    from .library import load
     path, origin, cdefs = state
     if origin is not None:
         name, dirs, options = origin
@@ -119,10 +58,6 @@ def _make_library(state):
 def rebuild_function(state, name, assumed_const=()):
     lib = rebuild_library(state)
     return lib.assume_const(name, *assumed_const) if assumed_const else getattr(lib, name)
-
-
-def rebuild_wrapped(function, params, options):
-    return function.wrap(dict(params), **dict(options))
 
 
 def rebuild_ufunc(kind, function, args, kwargs):
@@ -159,19 +94,16 @@ def rebuild_value(state, spelling, value):
 
 # ---- reducers ------------------------------------------------------------------------
 
-_builtins = Namespace()
-
-
 def _reduce_library(lib):
     return rebuild_library, (lib._record.state(),)
 
 
 def _reduce_function(f):
-    record = _function_records.get(f)
+    record = record_of(f)
     if record is None:
         raise TypeError(f"cannot pickle ndffi.Function '{f.prototype}': it does not come from a "
                         f"Library's declarations, so another process cannot make it again")
-    assumed = _function_assumed.get(f, ())
+    assumed = assumed_const(f)
     if assumed:
         return rebuild_function, (record.state(), f.__name__, assumed)
     return rebuild_function, (record.state(), f.__name__)
@@ -185,7 +117,7 @@ def _find_type(t):
             return None, t.cname
     except (CDefError, TypeError, ValueError, KeyError):
         pass
-    for lib in list(_live_libraries):
+    for lib in list(live_libraries):
         ns = lib._ns
         for spelling in spellings + list(ns.typedef_names()):
             try:
@@ -231,7 +163,6 @@ def _reduce_ufunc(uf):
 
 
 def install():
-    from .library import Library
     copyreg.pickle(Library, _reduce_library)
     copyreg.pickle(Function, _reduce_function)
     copyreg.pickle(CType, _reduce_ctype)

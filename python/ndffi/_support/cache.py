@@ -1,5 +1,5 @@
 """ndffi's cache directory, shared by :mod:`ndffi.building` (built libraries) and
-:mod:`ndffi.headers` (imported headers), and the one way ndffi writes a file.
+:mod:`ndffi.headers` (imported headers, the libraries and compilers they found).
 
 Trust.  The build cache holds shared libraries that ndffi loads, so a cache another user
 can write is a way to run their code.  A directory of the cache is used only when it is
@@ -17,9 +17,8 @@ directory or a symbolic link is a miss (None), never an exception.  The hash is 
 defence against an attacker (who could compute it): the ownership checks are; it makes
 sure ``marshal``/JSON only ever see bytes ndffi wrote.
 
-Writes.  :func:`atomic_write` writes a temporary file next to the target and renames it
-over the target, so no reader ever sees half a file; a directory or symlink in the way of
-a cache record is moved aside first.
+Writes go through :func:`ndffi._support.atomic.atomic_write`: no reader ever sees half
+a record; a directory or symlink in the way of a record is moved aside first.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import atexit
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import stat
 import struct
@@ -40,9 +38,9 @@ import warnings
 from pathlib import Path
 
 from ..errors import CacheWarning
+from .atomic import atomic_write, discard
 
-__all__ = ["cache_dir", "store", "read_record", "write_record", "atomic_write", "discard",
-           "file_digest", "trusted", "private_tempdir", "sweep"]
+__all__ = ["cache_dir", "store", "read_record", "write_record", "file_digest", "trusted", "private_tempdir", "sweep"]
 
 log = logging.getLogger("ndffi.cache")
 
@@ -258,55 +256,6 @@ def file_digest(path):
             return hashlib.sha256(f.read()).hexdigest()
     except OSError:
         return None
-
-
-# ---- writing ----------------------------------------------------------------------------
-
-def atomic_write(path, data, *, mode=0o666, clear=False):
-    """Write ``data`` (bytes or str) to ``path`` through a temporary file in the same
-    directory renamed over it: readers see the old file or the new one, never a part.
-    ``mode`` is given to the new file (the umask applies).  ``clear``: a directory in the
-    way is moved aside and removed (for cache entries; never for a user's files)."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY,
-                 mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            os.replace(tmp, path)
-        except OSError:
-            if not (clear and os.path.isdir(path) and not os.path.islink(path)):
-                raise
-            discard(path)
-            os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def discard(path):
-    """Remove a cache entry (a file, a symbolic link or a directory): renamed aside first,
-    so that nothing sees it half removed."""
-    path = Path(path)
-    aside = path.with_name(f".tmp-discard-{secrets.token_hex(6)}")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return
-    if os.path.isdir(aside) and not os.path.islink(aside):
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        try:
-            os.unlink(aside)
-        except OSError:
-            pass
 
 
 def sweep(root, age=3600.0):

@@ -60,21 +60,24 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from . import cache as _build_cache
 from . import output as _build_output
 from .._support import cache as _cache
+from .._support import compiler
+from .._support.defines import macro_definitions
+from .._support.includes import absences, parse_search_list
+from .._support.atomic import atomic_write
 from . import declscan as _declscan
-from ..errors import BuildWarning, CacheWarning
+from ..errors import BuildError, BuildWarning, CacheWarning, LibraryNotFound
+from ..load import load
+from ..loading.search import loads_as_is
 
 __all__ = ["build", "inline", "BuildError", "BuildWarning", "CacheWarning", "cache_dir"]
 
@@ -87,164 +90,6 @@ _FORMAT = 5
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
 _LANG_ALIASES = {"c": "c", "c++": "c++", "cpp": "c++", "cxx": "c++", "cplusplus": "c++"}
-
-
-# ---------------------------------------------------------------------------------------
-# Errors
-
-
-class Diagnostic(NamedTuple):
-    """One compiler message: ``file:line:column: severity: message``."""
-
-    file: str
-    line: int
-    column: int | None
-    severity: str
-    message: str
-
-    def __str__(self):
-        col = f"{self.column}:" if self.column is not None else ""
-        return f"{self.file}:{self.line}:{col} {self.severity}: {self.message}"
-
-
-_DIAGNOSTIC = re.compile(
-    r"^(?P<file>[^\s:][^:\n]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
-    r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$", re.M)
-
-
-def parse_diagnostics(output):
-    """The ``file:line:col: severity: message`` lines of a compiler's output."""
-    return [Diagnostic(m["file"], int(m["line"]), int(m["col"]) if m["col"] else None,
-                       m["sev"], m["msg"].strip())
-            for m in _DIAGNOSTIC.finditer(output or "")]
-
-
-class BuildError(RuntimeError):
-    """Compiling or linking failed, or no compiler was found.
-
-    A ``RuntimeError`` (not an ``OSError``: the files were there, the code did not
-    build).  The message holds the compiler's diagnostics (``file:line:col: error: ...``)
-    and the command line.  Attributes: ``command`` (the argument list, or None),
-    ``output`` (everything the compiler printed), ``returncode`` and ``diagnostics``
-    (a list of :class:`Diagnostic`, errors and warnings in the order printed).
-    """
-
-    def __init__(self, message, *, command=None, output="", returncode=None):
-        self.command = list(command) if command else None
-        self.output = output or ""
-        self.returncode = returncode
-        self.diagnostics = parse_diagnostics(self.output)
-        text = message
-        if self.output.strip():
-            text += "\n" + self.output.rstrip()
-        if self.command:
-            text += "\ncommand: " + shlex.join(self.command)
-        super().__init__(text)
-
-
-# ---------------------------------------------------------------------------------------
-# Running the compiler.  Every compiler process goes through _run, so tests can count them.
-
-
-def _run(cmd, *, cwd=None, timeout=600):
-    """Run one compiler command; return the CompletedProcess (stdout and stderr as text,
-    decoded as file names are, so a path in any encoding the file system allows comes
-    back as ``os.fsdecode`` would give it)."""
-    try:
-        return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              encoding=sys.getfilesystemencoding(),
-                              errors=sys.getfilesystemencodeerrors(), timeout=timeout)
-    except FileNotFoundError as exc:
-        raise BuildError(f"cannot run the compiler {cmd[0]!r}: {exc}",
-                         command=cmd) from None
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"the compiler did not finish within {timeout} s",
-                         command=cmd) from exc
-
-
-_INSTALL_HINT = (
-    "install one: Debian/Ubuntu 'sudo apt-get install {deb}', Fedora 'sudo dnf install {rpm}', "
-    "Alpine 'apk add build-base', macOS 'xcode-select --install', Windows MinGW-w64 "
-    "(gcc) or LLVM (clang); or point ${env} at a compiler")
-
-
-@dataclass(frozen=True)
-class _Compiler:
-    lang: str  # "c" or "c++"
-    cmd: tuple  # the driver and any flags that came with $CC/$CXX
-    path: str  # the driver's resolved executable
-    version: str  # its --version output
-    is_gcc: bool  # GCC itself (has -aux-info), not Clang posing as gcc
-
-
-_compilers = {}
-_compilers_lock = threading.Lock()
-_versions = {}
-
-
-def _find_compiler(lang):
-    env = "CC" if lang == "c" else "CXX"
-    names = ("cc", "gcc", "clang") if lang == "c" else ("c++", "g++", "clang++")
-    given = os.environ.get(env, "").strip()
-    memo_key = (lang, given, os.environ.get("PATH", ""))
-    with _compilers_lock:
-        hit = _compilers.get(memo_key)
-    if hit is not None:
-        return hit
-    what = "C" if lang == "c" else "C++"
-    deb, rpm = ("gcc", "gcc") if lang == "c" else ("g++", "gcc-c++")
-    hint = _INSTALL_HINT.format(deb=deb, rpm=rpm, env=env)
-    if given:
-        cmd = shlex.split(given)
-        path = shutil.which(cmd[0])
-        if path is None:
-            raise BuildError(f"the {what} compiler ${env}={given!r} was not found; {hint}")
-    else:
-        for name in names:
-            path = shutil.which(name)
-            if path:
-                cmd = [name]
-                break
-        else:
-            raise BuildError(f"no {what} compiler found (looked for ${env} and "
-                             f"{', '.join(names)} on PATH); {hint}")
-    if os.path.basename(path).lower() in ("cl", "cl.exe"):
-        raise BuildError("MSVC (cl.exe) is not supported by ndffi.build; use MinGW-w64 gcc "
-                         f"or clang and set ${env}")
-    version = _compiler_version(cmd, path)
-    low = version.lower()
-    compiler = _Compiler(lang, tuple(cmd), path, version,
-                         "free software foundation" in low and "clang" not in low)
-    with _compilers_lock:
-        _compilers[memo_key] = compiler
-    return compiler
-
-
-def _compiler_version(cmd, path):
-    """``cmd --version``, remembered per executable (path, size, mtime) in memory and in
-    the cache directory, so a cached build starts no process at all."""
-    try:
-        st = os.stat(path)
-        ident = [list(cmd), os.path.realpath(path), st.st_size, st.st_mtime_ns]
-    except OSError:
-        ident = [list(cmd), path]
-    digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:32]
-    if digest in _versions:
-        return _versions[digest]
-    where = _cache.store("compilers")
-    stored = where / f"{digest}.version" if where is not None else None
-    payload = _cache.read_record(stored) if stored is not None else None
-    if payload is not None:
-        version = payload.decode("utf-8", "replace")
-    else:
-        proc = _run(list(cmd) + ["--version"])
-        version = (proc.stdout or proc.stderr).strip()
-        if proc.returncode != 0:
-            version = f"(--version failed: exit {proc.returncode}) {version}"
-        if stored is not None:
-            _cache.write_record(stored, version.encode("utf-8", "surrogateescape"))
-    _versions[digest] = version
-    return version
 
 
 cache_dir = _cache.cache_dir
@@ -284,29 +129,11 @@ def _as_list(value, what):
                         f"got {type(value).__name__}") from None
 
 
-def _define_flags(defines):
-    if defines is None:
-        return []
-    items = defines.items() if isinstance(defines, dict) else (
-        (d, None) if isinstance(d, str) else tuple(d) for d in defines)
-    flags = []
-    for name, value in items:
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_]\w*", name):
-            raise ValueError(f"defines: {name!r} is not a C macro name")
-        if value is None or value is True:
-            flags.append(f"-D{name}")
-        elif value is False:
-            continue
-        else:
-            flags.append(f"-D{name}={value}")
-    return flags
-
-
 @dataclass
 class _Plan:
     name: str
     sources: list  # [(path as given to the compiler, lang)]
-    compilers: dict  # lang -> _Compiler
+    compilers: dict  # lang -> compiler.Compiler
     link_lang: str
     cflags: list
     include_flags: list
@@ -361,7 +188,7 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     link_flags += [f"-l{x}" for x in libraries]
     plan = _Plan(name=name, sources=srcs, compilers={}, link_lang="c",
                  cflags=cflags, include_flags=[f"-I{d}" for d in include_dirs],
-                 define_flags=_define_flags(defines), link_flags=link_flags,
+                 define_flags=["-D" + d for d in macro_definitions(defines)], link_flags=link_flags,
                  header=header, cdef=cdef)
     if inline_code is not None:
         ilang = lang or "c"
@@ -371,11 +198,11 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         langs = {lg for _, lg in srcs}
     if header is not None:
         langs.add("c")  # the header is read as C
-    plan.compilers = {lg: _find_compiler(lg) for lg in sorted(langs)}
+    plan.compilers = {lg: compiler.find(lg) for lg in sorted(langs)}
     plan.link_lang = "c++" if "c++" in {lg for _, lg in srcs} or (
         plan.inline and plan.inline[0].endswith(".cpp")) else "c"
     if plan.link_lang not in plan.compilers:
-        plan.compilers[plan.link_lang] = _find_compiler(plan.link_lang)
+        plan.compilers[plan.link_lang] = compiler.find(plan.link_lang)
 
     # cdef= text is not part of the key: it is added when loading, so editing it
     # recompiles nothing.
@@ -476,7 +303,7 @@ def _compile_entry(plan, tmp):
     def run(job):
         what, cmd, src, _aux = job
         log.debug("%s", shlex.join(cmd))
-        return _check(_run(cmd), cmd, f"compiling {os.path.basename(src)}"
+        return _check(compiler.run(cmd), cmd, f"compiling {os.path.basename(src)}"
                       if what == "compile" else f"preprocessing {os.path.basename(src)}", tmp)
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
@@ -494,7 +321,7 @@ def _compile_entry(plan, tmp):
     while True:
         cmd = link_cmd + ([f"-Wl,--dependency-file={link_deps}"] if tracing else [])
         log.debug("%s", shlex.join(cmd))
-        proc = _run(cmd)
+        proc = compiler.run(cmd)
         if proc.returncode and tracing and "dependency-file" in (proc.stderr or ""):
             tracing = False   # a linker without it: the result is not cached
             continue
@@ -516,9 +343,9 @@ def _compile_entry(plan, tmp):
     for lg in sorted({lg for _, lg in sources} | ({"c"} if plan.header else set())):
         cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull,
                                                                       "-o", os.devnull]
-        proc = _run(cmd)
-        searches.append(_build_cache.parse_search_list(proc.stderr or ""))
-    absent = _build_cache.absences(deps, searches, plan.cflags + common, plan, started)
+        proc = compiler.run(cmd)
+        searches.append(parse_search_list(proc.stderr or ""))
+    absent = absences(deps, searches, plan.cflags + common, plan, started)
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
         "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
@@ -539,7 +366,7 @@ def _toolchain_dirs(comp):
     and the system's libraries, whose archives are not a build's dependencies."""
     key = tuple(comp.cmd)
     if key not in _toolchain:
-        proc = _run(list(comp.cmd) + ["-print-search-dirs"])
+        proc = compiler.run(list(comp.cmd) + ["-print-search-dirs"])
         dirs = []
         for line in (proc.stdout or "").splitlines():
             if line.startswith("libraries:"):
@@ -632,7 +459,7 @@ def _build_entry(plan, root):
         # for people: how it was built (ndffi reads only the record)
         about = {k: record[k] for k in ("name", "key", "library", "sources", "commands",
                                          "built", "warning")}
-        _cache.atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
+        atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
         if root is None:
             return tmp, record, True
         name = _build_cache.result_name(plan, record["deps"])
@@ -652,10 +479,6 @@ def _load(built):
     """Load ``built``: the copy in ``output_dir`` when the loader would load that file,
     else (a build of that path is already loaded) the cache's, whose path is unique to
     its content: a rebuild in the same process always runs the new code."""
-    from ..errors import LibraryNotFound
-    from ..library import load
-    from ..loading.search import loads_as_is
-
     if built.warning:
         warnings.warn(built.warning, BuildWarning, stacklevel=3)
     path = built.library

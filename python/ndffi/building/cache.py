@@ -33,6 +33,8 @@ import re
 from pathlib import Path
 
 from .._support import cache as _cache
+from .._support.atomic import discard
+from .._support.includes import _under, roots
 
 log = logging.getLogger("ndffi.build")
 
@@ -84,18 +86,6 @@ def parse_depfile(data):
     if cur:
         names.append(bytes(cur))
     return names
-
-
-def roots(plan):
-    """The directories a build's files are looked for relative to: the sources' and the
-    header's (``"..."`` includes are found next to the file that includes them)."""
-    files = [src for src, _ in plan.sources] + ([plan.header] if plan.header else [])
-    return [os.path.dirname(os.path.abspath(f)) for f in files]
-
-
-def _under(path, root):
-    rel = os.path.relpath(path, root)
-    return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
 def link_inputs(data, toolchain_dirs):
@@ -183,96 +173,6 @@ def _still_read(deps, plan, digests):
 
 # ---- the files that were not there ---------------------------------------------------------
 
-def parse_search_list(output):
-    """(quote-only dirs, angle dirs) of a ``cc -E -v`` run's stderr, in search order."""
-    quote, angle, cur = [], [], None
-    for line in output.splitlines():
-        if line.startswith('#include "..." search starts here'):
-            cur = quote
-        elif line.startswith("#include <...> search starts here"):
-            cur = angle
-        elif line.startswith("End of search list"):
-            break
-        elif cur is not None and line.startswith(" "):
-            d = line.strip()
-            if d.endswith(" (framework directory)"):
-                d = d[: -len(" (framework directory)")]
-            cur.append(os.path.normpath(os.path.abspath(d)))
-    return quote, angle
-
-
-_USER_DIR_FLAGS = ("-I", "-iquote", "-isystem", "-idirafter")
-_HAS_INCLUDE = re.compile(rb'__has_include(?:_next)?\s*\(\s*(["<])([^">\n]+)[">]')
-
-
-def _user_dirs(flags):
-    """The include directories the build's own flags name."""
-    out, it = set(), iter(flags)
-    for f in it:
-        for opt in _USER_DIR_FLAGS:
-            if f == opt:
-                nxt = next(it, None)
-                if nxt is not None:
-                    out.add(os.path.normpath(os.path.abspath(nxt)))
-            elif f.startswith(opt) and not (opt == "-I" and f.startswith(("-iquote", "-isystem", "-idirafter"))):
-                out.add(os.path.normpath(os.path.abspath(f[len(opt):])))
-    return out
-
-
-def absences(deps, searches, flags, plan, started):
-    """``[[path, [root index, relative path] or None], ...]`` of the paths where a file
-    would have changed what compiled and none was: earlier in the search order than each
-    header found (``searches``: per language, (quote dirs, angle dirs) of
-    :func:`parse_search_list`), the including files' own directories, and what the
-    project's files ``__has_include``.  None when one appeared while compiling."""
-    if deps is None:
-        return None
-    user = _user_dirs(flags)
-    dirs_all = []
-    for quote, angle in searches:
-        dirs_all.append(quote + angle)
-    toolchain = {d for quote, angle in searches for d in angle if d not in user}
-    own = [d[0] for d in deps if not any(_under(d[0], t) is not None for t in toolchain)]
-    includers = sorted(set(roots(plan)) | {os.path.dirname(p) for p in own})
-    probes = set()
-    for path, *_ in deps:
-        for dirs in dirs_all:
-            for k, d in enumerate(dirs):
-                rel = _under(path, d)
-                if rel is None:
-                    continue
-                probes.update(os.path.join(e, rel) for e in dirs[:k])
-                probes.update(os.path.join(x, rel) for x in includers)
-    files = [src for src, _ in plan.sources] + ([plan.header] if plan.header else []) + own
-    for f in files:
-        try:
-            with open(f, "rb") as fh:
-                text = fh.read()
-        except OSError:
-            continue
-        for kind, name in _HAS_INCLUDE.findall(text):
-            name = os.fsdecode(name)
-            for quote, angle in searches:
-                places = angle + (quote + [os.path.dirname(os.path.abspath(f))] if kind == b'"' else [])
-                probes.update(os.path.join(d, name) for d in places)
-    known = {d[0] for d in deps}
-    dirs = roots(plan)
-    out = []
-    for probe in sorted(probes - known):
-        try:
-            st = os.lstat(probe)
-        except FileNotFoundError:
-            root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(probe, d)) is not None), None)
-            out.append([probe, root])
-            continue
-        except OSError:
-            continue
-        if st.st_mtime_ns > started:
-            log.debug("%s appeared while compiling: the result is not cached", probe)
-            return None
-    return out
-
-
 def _still_absent(absent, plan):
     dirs = roots(plan)
     for path, root in absent:
@@ -353,7 +253,7 @@ def find(root, plan, fmt):
         record = read_entry(entry, fmt)
         if record is None or record["key"] != plan.key:
             log.debug("removing damaged cache entry %s", entry)
-            _cache.discard(entry)
+            discard(entry)
             continue
         if (record["deps"] is not None and _still_read(record["deps"], plan, digests)
                 and _still_absent(record["absent"], plan)):
@@ -382,11 +282,11 @@ def install(tmp, root, name, fmt):
             record = read_entry(dest, fmt)
             if record is not None:
                 return dest, record
-            _cache.discard(dest)
+            discard(dest)
     raise OSError(f"cannot install the build into the cache directory {root}")
 
 
 def prune(root, plan):
     """Keep the newest results of ``plan``'s input key."""
     for entry in _results(root, plan)[_RESULTS_KEPT:]:
-        _cache.discard(entry)
+        discard(entry)

@@ -26,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from .._support import cache as _cache
+from .._support.atomic import atomic_write
 
 __all__ = ["OutputExists", "declarations_text", "header_name", "write_outputs"]
 
@@ -137,7 +137,7 @@ def write_outputs(built, output_dir, force=False):
             "name (-n NAME, name=), move the files away, or replace them with --force "
             "(force=True).")
     if old_lib != lib_bytes:
-        _cache.atomic_write(lib_dst, lib_bytes, mode=0o777)
+        atomic_write(lib_dst, lib_bytes, mode=0o777)
     if old_hdr != header:
-        _cache.atomic_write(hdr_dst, header, mode=0o666)
+        atomic_write(hdr_dst, header, mode=0o666)
     return lib_dst, hdr_dst

@@ -47,14 +47,6 @@ def _error(command, message):
 # build
 
 
-def _defines(items):
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        out[name] = value if sep else None
-    return out
-
-
 def cmd_build(args):
     from .. import building as _build
     from .._ndffi import CDefError
@@ -74,7 +66,7 @@ def cmd_build(args):
             built = _build.compile_library(
                 args.sources, name=args.name, lang=args.lang, cflags=cflags,
                 include_dirs=args.include_dirs, libraries=args.libraries,
-                library_dirs=args.library_dirs, defines=_defines(args.defines),
+                library_dirs=args.library_dirs, defines=args.defines,
                 header=args.header, cdef=cdef, output_dir=output, force=args.force)
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)

@@ -14,6 +14,10 @@ import os
 import re
 import textwrap
 
+from .._support.atomic import atomic_write
+from .._support.version import version
+from .model import import_header
+
 __all__ = ["generate_module", "generate", "module_source", "header_docs"]
 
 
@@ -288,11 +292,10 @@ class _PyTypes:
 def module_source(header, library=None, *, include_dirs=(), defines=None, lib_dirs=(),
                   module_name="module", clang_args=()):
     """(module text, stub text) of the module ``generate`` writes."""
-    from .. import __version__
-    from .. import headers as _headers
+    __version__ = version()
     from .._ndffi import Namespace
 
-    model = _headers.import_header(header, include_dirs, defines, clang_args)
+    model = import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()
     ns.cdef(model["text"] + "\n".join(model["defines"].values()) + "\n")
     ns.cdef("\n".join(model["declarations"].values()) + "\n")
@@ -462,10 +465,7 @@ def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_d
     d = os.path.dirname(os.path.abspath(output))
     os.makedirs(d, exist_ok=True)
     for path, text in ((output, source), (stub_path, stub)):
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        atomic_write(path, text.encode("utf-8"))
     return [output, stub_path]
 
 

@@ -28,7 +28,7 @@ def library_path():
     try:
         import clang.cindex   # a system installation: let it find its library
     except ImportError:
-        from . import NEEDS_LIBCLANG
+        from .cache import NEEDS_LIBCLANG
 
         raise ImportError(NEEDS_LIBCLANG) from None
 

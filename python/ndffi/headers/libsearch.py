@@ -11,6 +11,8 @@ import os
 import sys
 
 from .._support import cache as _cache
+from .._support.version import version
+from ..loading import search as _loader
 
 FORMAT = 1   # of the records
 
@@ -21,12 +23,10 @@ def open_library(name, dirs, opener):
     tens of milliseconds) remembered in the cache, keyed like the header's models.  The
     record is used while the file it names is the same file (device, inode, size and
     time) and the loader, given the same name, opens that file."""
-    from ..loading import search as _loader
-
     if dirs or not isinstance(name, str) or not name or os.sep in name or \
             (os.altsep and os.altsep in name) or os.path.isfile(os.path.expanduser(name)):
         return _loader.open_library(name, dirs, opener)
-    from .. import __version__
+    __version__ = version()
 
     key = json.dumps([FORMAT, __version__, name, sys.platform,
                       [os.environ.get(v, "") for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")

@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 
 from . import libclang as lc
-from . import HeaderError, LayoutMismatch
+from ..errors import HeaderError, LayoutMismatch
 from .macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
 from .types import _DECL_KINDS, Translator
 

@@ -432,7 +432,7 @@ def fresh_opener(opener):
 def _private_copy(path):
     """A copy of ``path`` in this process's private directory, named after its content
     (the same content is the same copy, which the loader finds loaded)."""
-    from .._support import cache as _cache
+    from .._support import atomic, cache as _cache
 
     with open(path, "rb") as f:
         data = f.read()
@@ -448,7 +448,7 @@ def _private_copy(path):
     copy = directory / name
     if not copy.exists():
         directory.mkdir(mode=0o700, exist_ok=True)
-        _cache.atomic_write(copy, data, mode=0o700)
+        atomic.atomic_write(copy, data, mode=0o700)
     return str(copy)
 
 
