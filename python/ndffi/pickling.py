@@ -5,7 +5,7 @@ Everything pickles by *how to make it again*: a Library by how it was loaded (it
 resolved path, and the name and directories given to ``load``) and every ``cdef`` text
 with its options; a Function by its library and name; a CType by a library (or the
 built-in types) and a C spelling; a wrapped function and a ufunc by their Function and
-the arguments that made them.  A process rebuilds each library once and reuses it.
+the arguments that made them (:mod:`ndffi.numpy.wrap`, :mod:`ndffi.numpy.ufunc`).  A process rebuilds each library once and reuses it.
 
 Raw pointers and callbacks hold addresses that mean nothing in another process: they
 refuse with a TypeError.
@@ -14,8 +14,6 @@ refuse with a TypeError.
 import copyreg
 import os
 import threading
-
-import numpy as np
 
 from . import _ndffi
 from ._ndffi import CDefError, CType, Function, Pointer, Value
@@ -26,7 +24,6 @@ from .values import builtin_types as _builtins
 # ---- rebuilding (in the receiving process) ---------------------------------------
 
 _libraries = {}   # state -> Library
-_ufuncs = {}      # (function, kind, args, kwargs) -> ufunc
 _lock = threading.RLock()   # worker threads may unpickle at once: one library each
 
 
@@ -58,20 +55,6 @@ def _make_library(state):
 def rebuild_function(state, name, assumed_const=()):
     lib = rebuild_library(state)
     return lib.assume_const(name, *assumed_const) if assumed_const else getattr(lib, name)
-
-
-def rebuild_ufunc(kind, function, args, kwargs):
-    key = (function, kind, args, kwargs)
-    make = function.ufunc if kind == "ufunc" else function.gufunc
-    try:
-        hash(key)
-    except TypeError:   # an unhashable argument: no caching
-        return make(*args, **dict(kwargs))
-    with _lock:
-        uf = _ufuncs.get(key)
-        if uf is None:
-            uf = _ufuncs[key] = make(*args, **dict(kwargs))
-        return uf
 
 
 def rebuild_ctype(state, spelling):
@@ -149,19 +132,6 @@ def _refuse(kind, why):
     return reduce
 
 
-_numpy_ufunc_reduce = copyreg.dispatch_table.get(np.ufunc)
-
-
-def _reduce_ufunc(uf):
-    spec = _ndffi.ufunc_spec(uf)
-    if spec is None:   # NumPy's own and other libraries' ufuncs: as before
-        if _numpy_ufunc_reduce is not None:
-            return _numpy_ufunc_reduce(uf)
-        return uf.__name__
-    kind, function, args, kwargs = spec
-    return rebuild_ufunc, (kind, function, args, kwargs)
-
-
 def install():
     copyreg.pickle(Library, _reduce_library)
     copyreg.pickle(Function, _reduce_function)
@@ -177,6 +147,3 @@ def install():
             copyreg.pickle(cls, _refuse(
                 f"ndffi.{name}", "a C callback is machine code made in this process; make it "
                 "again in the receiving process"))
-    # ndffi ufuncs pickle by how they were made; every other ufunc as NumPy pickles it.
-    if copyreg.dispatch_table.get(np.ufunc) is not _reduce_ufunc:
-        copyreg.pickle(np.ufunc, _reduce_ufunc)

@@ -386,8 +386,19 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         exported.append(pname)
         taken.add(pname)
 
-    # Functions.
     py.append("\n# Functions")
+    _functions(model, docs, py_types, taken, py, pyi, exported)
+    _forwarding_macros(model, docs, py_types, taken, py, pyi, exported)
+
+    names = textwrap.fill(", ".join(repr(n) for n in exported), width=84,
+                          initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
+    py.insert(2, f"__all__ = [\n{names},\n]\n")
+    return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
+
+
+def _functions(model, docs, py_types, taken, py, pyi, exported):
+    """The wrappers of the header's functions (into ``py``) and their stubs (``pyi``)."""
+    aliases = model["aliases"]
     for name in model["functions"]:
         sig = model["signatures"].get(name)
         if sig is None or name in taken:
@@ -410,6 +421,12 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         pyi.append(f"def {pname}({ann}) -> {py_types.result(name, _RESULT.get(result, 'Any'))}: ...")
         exported.append(pname)
         taken.add(pname)
+
+
+def _forwarding_macros(model, docs, py_types, taken, py, pyi, exported):
+    """The wrappers of the function-like macros that call a function with constant
+    arguments, and their stubs."""
+    aliases = model["aliases"]
     for name, macro in model["function_macros"].items():
         fwd = macro.get("forward")
         if not fwd or name in taken:
@@ -444,11 +461,6 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         pyi.append(f"def {pname}({ann}) -> {result}: ...")
         exported.append(pname)
         taken.add(pname)
-
-    names = textwrap.fill(", ".join(repr(n) for n in exported), width=84,
-                          initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
-    py.insert(2, f"__all__ = [\n{names},\n]\n")
-    return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
 
 
 def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_dirs=(),

@@ -2,11 +2,15 @@
 ``Function.gufunc(signature)``, whose inner loop calls the C function for each element
 (src/py/ufunc.cpp); :func:`info` says how one was made."""
 
+import copyreg
 import os
 import re
+import threading
+
+import numpy as np
 
 from .. import _ndffi
-from .wrap import In, Out, _spec
+from .params import In, Out, _spec
 
 __all__ = ["gufunc", "info", "ufunc"]
 
@@ -98,6 +102,7 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     kwargs = (("name", name), ("outputs", tuple(outputs)), ("threads", threads),
               ("min_chunk", min_chunk), ("doc", doc))
     spec = ("ufunc", function, (), kwargs)
+    _pickle_ndffi_ufuncs()
     return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
                              nout, None, _threads(threads), int(min_chunk), spec)
 
@@ -204,6 +209,7 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
     kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
     spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))),
             kwargs)
+    _pickle_ndffi_ufuncs()
     return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
                              nout, signature, _threads(threads), int(min_chunk), spec)
 
@@ -211,3 +217,51 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
 def info(uf):
     """What an ndffi ufunc calls and how: {'function', 'threads', 'loop', 'min_chunk'}."""
     return _ndffi.ufunc_info(uf)
+
+
+# ---- pickling ----------------------------------------------------------------------------
+# An ndffi ufunc is a numpy.ufunc, and pickle finds a ufunc's reducer by its type alone
+# (copyreg.dispatch_table[numpy.ufunc], NumPy's: by name).  So the reducer that knows
+# ndffi's ufuncs is registered only once ndffi makes one, and for every other ufunc it
+# calls the reducer that was registered before it (NumPy's), whose result it returns as
+# it is: NumPy's ufuncs pickle exactly as NumPy pickles them.
+
+_previous_reducer = None
+_reducer_lock = threading.Lock()
+_made = {}   # (kind, function, args, kwargs) -> the ufunc made again, once per process
+
+
+def _reduce(uf):
+    spec = _ndffi.ufunc_spec(uf)
+    if spec is None:   # not ndffi's: the reducer that was there
+        return _previous_reducer(uf) if _previous_reducer is not None else uf.__name__
+    return rebuild_ufunc, tuple(spec)
+
+
+def _pickle_ndffi_ufuncs():
+    global _previous_reducer
+    if copyreg.dispatch_table.get(np.ufunc) is _reduce:
+        return
+    with _reducer_lock:
+        current = copyreg.dispatch_table.get(np.ufunc)
+        if current is not _reduce:
+            _previous_reducer = current
+            copyreg.pickle(np.ufunc, _reduce)
+
+
+def rebuild_ufunc(kind, function, args, kwargs):
+    """The ufunc ``function.ufunc(*args, **kwargs)`` (or ``gufunc``) made again (unpickling),
+    once per process for the same arguments."""
+    key = (kind, function, args, kwargs)
+    make = ufunc if kind == "ufunc" else gufunc
+    try:
+        hash(key)
+    except TypeError:   # an unhashable argument: no caching
+        return make(function, *args, **dict(kwargs))
+    with _reducer_lock:
+        uf = _made.get(key)
+    if uf is None:
+        uf = make(function, *args, **dict(kwargs))
+        with _reducer_lock:
+            uf = _made.setdefault(key, uf)
+    return uf

@@ -10,132 +10,15 @@ that converts inputs, allocates outputs, fills in lengths and calls the C functi
 
 import inspect
 import keyword
+import operator
 import re
 
 import numpy as np
 
+from .params import In, InOut, Out, StatusError, _spec, len_of, negative_raises, nonzero_raises, shape_of
+
 __all__ = ["In", "InOut", "Out", "StatusError", "Wrapped", "len_of", "negative_raises",
-           "nonzero_raises", "shape_of"]
-
-
-# ---- parameter specifications ----------------------------------------------------
-
-class _Spec:
-    """Base of the parameter specifications; compares and hashes by value."""
-
-    _fields = ()
-
-    def _key(self):
-        return (type(self).__name__,) + tuple(getattr(self, f) for f in self._fields)
-
-    def __eq__(self, other):
-        return isinstance(other, _Spec) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __repr__(self):
-        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields
-                         if getattr(self, f) is not None)
-        return f"ndffi.{type(self).__name__}({args})"
-
-
-class In(_Spec):
-    """An input array for a ``T *`` parameter.
-
-    Anything ``numpy.asarray`` accepts is converted to a C-contiguous array of the
-    C element type (copied when needed; NumPy's 'same_kind' rule, and integers must
-    fit).  ``ndim=`` requires that many dimensions.  The C function must not write
-    through this pointer: a copy may have been passed.
-    """
-
-    _fields = ("ndim",)
-
-    def __init__(self, ndim=None):
-        self.ndim = ndim
-
-
-class InOut(_Spec):
-    """An array the C function reads and writes in place.  Never copied: it must be an
-    ndarray of exactly the C element type, C-contiguous and writeable, else TypeError."""
-
-    _fields = ("ndim",)
-
-    def __init__(self, ndim=None):
-        self.ndim = ndim
-
-
-class Out(_Spec):
-    """An output array the wrapper allocates (zeroed) and returns.
-
-    The shape is ``like=`` another array argument's, or ``shape=``: an int, the name of
-    an integer argument, ``len_of``/``shape_of``, or a tuple of these.  The dtype is
-    the C element type (``dtype=`` only for ``void *``).  The caller may pass its own
-    buffer as a keyword argument of the same name (checked like ``InOut``).
-    """
-
-    _fields = ("like", "shape", "dtype")
-
-    def __init__(self, like=None, shape=None, dtype=None):
-        if like is None and shape is None:
-            raise TypeError("Out() needs like='argument' or shape=...")
-        self.like = like
-        if isinstance(shape, list):
-            shape = tuple(shape)
-        self.shape = shape
-        self.dtype = None if dtype is None else np.dtype(dtype).str
-
-
-class len_of(_Spec):
-    """An integer parameter receiving the number of elements of array argument ``name``
-    (its length as a C array)."""
-
-    _fields = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
-class shape_of(_Spec):
-    """An integer parameter receiving ``name.shape[axis]``."""
-
-    _fields = ("name", "axis")
-
-    def __init__(self, name, axis):
-        self.name = name
-        self.axis = int(axis)
-
-
-def _spec(value):
-    if isinstance(value, type) and issubclass(value, (In, InOut)):
-        return value()
-    if value is Out:
-        raise TypeError("Out needs a shape: Out(like='a') or Out(shape=...)")
-    return value
-
-
-# ---- status checks ---------------------------------------------------------------
-
-class StatusError(RuntimeError):
-    """A C function reported failure through its status result (``check=``)."""
-
-    def __init__(self, message, status=None, function=None):
-        super().__init__(message)
-        self.status = status
-        self.function = function
-
-
-def nonzero_raises(status, function=None):
-    """``check=`` for C functions returning 0 on success: any other value raises
-    :class:`StatusError` carrying it."""
-    if status:
-        raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)
-
-
-def negative_raises(status, function=None):
-    """``check=`` for C functions returning a negative value on failure."""
-    if status < 0:
-        raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)
+           "nonzero_raises", "shape_of", "wrap"]
 
 
 def _check_arity(check):
@@ -164,10 +47,12 @@ def _item_dtype(ctype):
         return None
 
 
-def _make_in(fname, pname, dtype, ndim, writeable):
+def _make_in(fname, pname, dtype, ndim, writeable, k):
+    """The step that converts argument slot ``k`` of a wrapper to the array C gets."""
     where = f"{fname}() argument '{pname}'"
 
-    def convert(x):
+    def convert(v):
+        x = v[k]
         if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):
             flags = x.flags
             if flags.c_contiguous and flags.aligned and (flags.writeable or not writeable):
@@ -194,7 +79,7 @@ def _make_in(fname, pname, dtype, ndim, writeable):
         if ndim is not None and arr.ndim != ndim:
             raise ValueError(f"{where}: expected a {ndim}-dimensional array, got {arr.ndim} "
                              f"dimension{'s' if arr.ndim != 1 else ''} (shape {arr.shape})")
-        return arr
+        v[k] = arr
 
     return convert
 
@@ -242,8 +127,6 @@ def _make_dim(fname, pname, target, axis):
 
 
 def _index(fname, pname):
-    import operator
-
     def index(v):
         try:
             return operator.index(v)
@@ -307,14 +190,10 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
     params = {**dict(params or {}), **more}
     cparams = function.params
     fname = function.__name__
-    wname = name or fname
-    kind_of_result = function.ctype.item.kind
-    by_name = {}
+    pnames, by_name = [], {}
     taken = set()
-    pnames = []
-    for i, (cname, ctype) in enumerate(cparams):
-        py = _pyname(cname, i, taken)
-        pnames.append(py)
+    for i, (cname, _ctype) in enumerate(cparams):
+        pnames.append(_pyname(cname, i, taken))
         by_name[cname or f"arg{i + 1}"] = i
     unknown = [k for k in params if k not in by_name]
     if unknown:
@@ -324,16 +203,17 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
     specs = [None] * len(cparams)
     for k, v in params.items():
         specs[by_name[k]] = _spec(v)
+    dtypes = _array_dtypes(fname, cparams, pnames, specs)
+    _check_references(fname, cparams, by_name, specs, dtypes)
     wrap_kwargs = (tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0])),
                    (("check", check), ("name", name)))
+    return _Plan(function, name or fname, pnames, by_name, specs, dtypes).wrapper(check, wrap_kwargs)
 
-    def pyref(ref, what):
-        if ref not in by_name:
-            raise TypeError(f"wrap() of {fname}(): {what} refers to {ref!r}, which is not a parameter")
-        return by_name[ref]
 
-    ns = {"_nd_np": np, "_nd_f": function}
-    arrays = {}     # parameter index -> kind ("in", "inout", "out")
+def _array_dtypes(fname, cparams, pnames, specs):
+    """{parameter index: dtype} of the In, InOut and Out parameters, after checking that
+    each can be what its specification says."""
+    dtypes = {}
     for i, spec in enumerate(specs):
         cname, ctype = cparams[i]
         label = f"wrap() of {fname}(): parameter '{cname or pnames[i]}' ('{ctype.cname}')"
@@ -353,11 +233,22 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
                     raise TypeError(f"{label} points to const, so it cannot be an output")
             if isinstance(spec, InOut) and ctype.item is not None and ctype.item.is_const:
                 raise TypeError(f"{label} points to const, so C cannot write it: use In")
-            arrays[i] = type(spec).__name__.lower()
-            ns[f"_nd_dt{i}"] = dtype
+            dtypes[i] = dtype
         elif isinstance(spec, (len_of, shape_of)):
             if ctype.kind not in ("int", "enum"):
                 raise TypeError(f"{label} is not an integer, so it cannot be {type(spec).__name__}")
+    return dtypes
+
+
+def _check_references(fname, cparams, by_name, specs, arrays):
+    """Every name a len_of, shape_of or Out refers to is an array (or, in a shape, an
+    integer argument) of the wrapper."""
+
+    def index_of(ref, what):
+        if ref not in by_name:
+            raise TypeError(f"wrap() of {fname}(): {what} refers to {ref!r}, which is not a parameter")
+        return by_name[ref]
+
     for i, spec in enumerate(specs):
         what = f"{type(spec).__name__} of '{cparams[i][0]}'"
         array_refs, int_refs = [], []
@@ -375,147 +266,362 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
                     raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' has {s!r}; "
                                     f"expected ints, argument names, len_of or shape_of")
         for ref in array_refs:
-            if pyref(ref, what) not in arrays:
+            if index_of(ref, what) not in arrays:
                 raise TypeError(f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not "
                                 f"an In, InOut or Out array")
         for ref in int_refs:
-            j = pyref(ref, what)
+            j = index_of(ref, what)
             if specs[j] is not None or cparams[j][1].kind not in ("int", "enum"):
                 raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' refers to "
                                 f"'{ref}', which is not an integer argument of the wrapper")
 
-    # The wrapper's signature: array and plain arguments in C order, then the output
-    # buffers as optional keywords.
-    sig_params, lines = [], []
-    doc_params, doc_returns, notes = [], [], []
-    for i, spec in enumerate(specs):
-        cname, ctype = cparams[i]
-        py = pnames[i]
-        decl = ctype.cname
-        if spec is None:
-            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
-            doc_params.append((py, _scalar_doc(ctype), f"C ``{decl}``, passed as it is."))
-        elif isinstance(spec, In):
-            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
-            dt = ns[f"_nd_dt{i}"]
-            ns[f"_nd_in{i}"] = _make_in(wname, py, dt, spec.ndim, not ctype.item.is_const)
-            lines.append(f"{py} = _nd_in{i}({py})")
-            dims = f"{spec.ndim}-d " if spec.ndim is not None else ""
-            doc_params.append((py, f"array_like of {dt if dt is not None else 'any dtype'}",
-                               f"C ``{decl}``: a {dims}C-contiguous array, converted (and copied) "
-                               f"when needed."))
-        elif isinstance(spec, InOut):
-            sig_params.append(inspect.Parameter(py, inspect.Parameter.POSITIONAL_OR_KEYWORD))
-            dt = ns[f"_nd_dt{i}"]
-            ns[f"_nd_io{i}"] = _make_inout(wname, py, dt, spec.ndim)
-            lines.append(f"_nd_io{i}({py})")
-            doc_params.append((py, f"ndarray of {dt if dt is not None else 'any dtype'}",
-                               f"C ``{decl}``: modified in place; must be C-contiguous, writeable "
-                               f"and of exactly this dtype (never copied)."))
-        elif isinstance(spec, (len_of, shape_of)):
-            pass
-        elif not isinstance(spec, Out):
-            ns[f"_nd_c{i}"] = spec
-            notes.append(f"``{py}`` is always ``{spec!r}``.")
-    # An integer argument that sets an output's shape is read once, as an int, so that C
-    # gets the size the output was allocated with (an __index__ may answer anything next).
-    sizes = sorted({by_name[r] for s in specs if isinstance(s, Out) for r in _refs(s)
-                    if specs[by_name[r]] is None})
-    for j in sizes:
-        ns[f"_nd_ix{j}"] = _index(wname, pnames[j])
-        lines.append(f"{pnames[j]} = _nd_ix{j}({pnames[j]})")
-    # Outputs: allocated after the inputs, in dependency order (Out(like=another Out)).
-    pending = [i for i, s in enumerate(specs) if isinstance(s, Out)]
-    done = set(i for i in arrays if arrays[i] != "out")
-    while pending:
-        progressed = False
-        for i in list(pending):
-            spec = specs[i]
-            deps = [by_name[r] for r in _refs(spec) if by_name[r] in arrays]
-            if not all(d in done for d in deps):
-                continue
-            py = pnames[i]
-            shape = _shape_expr(spec, pnames, by_name, specs, ns, wname, i)
-            ns[f"_nd_ob{i}"] = _make_inout(wname, py, ns[f"_nd_dt{i}"], None, "Out")
-            lines.append(f"if {py} is None:")
-            lines.append(f"    {py} = _nd_np.zeros({shape}, _nd_dt{i})")
-            lines.append("else:")
-            lines.append(f"    _nd_ob{i}({py}, {shape})")
-            sig_params.append(inspect.Parameter(py, inspect.Parameter.KEYWORD_ONLY, default=None))
-            where = (f"shape of ``{spec.like}``" if spec.like is not None
-                     else f"shape ``{_shape_text(spec.shape)}``")
-            doc_params.append((py, f"ndarray of {ns[f'_nd_dt{i}']}, optional",
-                               f"Output buffer for C ``{cparams[i][1].cname}``; allocated with the "
-                               f"{where} when not given."))
-            doc_returns.append((py, f"ndarray of {ns[f'_nd_dt{i}']}",
-                                f"Written by the C function ({where})."))
-            done.add(i)
-            pending.remove(i)
-            progressed = True
-        if not progressed:
-            raise TypeError(f"wrap() of {fname}(): the output shapes refer to each other in a cycle")
-    # The call.
-    call_args = []
-    for i, spec in enumerate(specs):
-        py = pnames[i]
-        if isinstance(spec, len_of):
-            call_args.append(f"{pnames[by_name[spec.name]]}.size")
-            notes.append(f"``{py}`` is passed as ``{spec.name}.size``.")
-        elif isinstance(spec, shape_of):
-            tgt = pnames[by_name[spec.name]]
-            ndim = getattr(specs[by_name[spec.name]], "ndim", None)
-            if ndim is not None and -ndim <= spec.axis < ndim:   # the rank was checked
-                call_args.append(f"{tgt}.shape[{spec.axis}]")
-            else:
-                ns[f"_nd_d{i}"] = _make_dim(wname, py, tgt, spec.axis)
-                call_args.append(f"_nd_d{i}({tgt})")
-            notes.append(f"``{py}`` is passed as ``{spec.name}.shape[{spec.axis}]``.")
-        elif spec is None or isinstance(spec, (In, InOut, Out)):
-            call_args.append(py)
-        else:
-            call_args.append(f"_nd_c{i}")
-    lines.append(f"_nd_r = _nd_f({', '.join(call_args)})")
-    results = []
-    if check is not None:
-        ns["_nd_check"] = check
-        if _check_arity(check):
-            lines.append(f"_nd_check(_nd_r, {wname!r})")
-        else:
-            lines.append("_nd_check(_nd_r)")
-        notes.append(f"The C result is a status, checked by ``{getattr(check, '__name__', check)}``.")
-    elif kind_of_result != "void":
-        results.append("_nd_r")
-        doc_returns.insert(0, ("result", _scalar_doc(function.ctype.item),
-                               f"The C result (``{function.ctype.item.cname}``)."))
-    results += [pnames[i] for i in range(len(specs)) if isinstance(specs[i], Out)]
-    if not results:
-        lines.append("return None")
-    elif len(results) == 1:
-        lines.append(f"return {results[0]}")
-    else:
-        lines.append(f"return ({', '.join(results)})")
 
-    signature = inspect.Signature(sig_params)
-    src = f"def {_identifier(wname)}{signature}:\n" + "".join(f"    {ln}\n" for ln in lines)
-    exec(compile(src, f"<ndffi.wrap {wname}>", "exec"), ns)
-    impl = ns[_identifier(wname)]
-    doc = _docstring(wname, signature, function.prototype, doc_params, doc_returns, notes)
-    impl.__doc__ = doc
-    impl.__qualname__ = wname
-    cls = type(wname, (Wrapped,), {
-        "__call__": staticmethod(impl),
-        "__doc__": doc,
-        "__signature__": signature,
-        "__module__": "ndffi",
-    })
-    w = cls()
-    w.__name__ = wname
-    w.__qualname__ = wname
-    w.function = function
-    w.prototype = function.prototype
-    w._wrap_kwargs = wrap_kwargs
-    w._source = src
-    return w
+class _Plan:
+    """What a wrapper does on each call, made once: its arguments are a list ``v`` (in
+    the order of its signature, then the C arguments computed from them and the
+    constants); *steps* convert, check, allocate and compute in place, and the C call
+    takes its arguments from ``v`` by index (``operator.itemgetter``).  Plain closures:
+    no code is generated."""
+
+    def __init__(self, function, wname, pnames, by_name, specs, dtypes):
+        self.function, self.wname, self.pnames, self.by_name = function, wname, pnames, by_name
+        self.specs, self.dtypes = specs, dtypes
+        cparams = function.params
+        # The signature: array and plain arguments in C order, then the output buffers as
+        # optional keywords; slot[i] is C parameter i's place in it.
+        positional = [i for i, s in enumerate(specs) if s is None or isinstance(s, (In, InOut))]
+        outputs = self._output_order()
+        self.slot = {i: k for k, i in enumerate(positional + outputs)}
+        self.npos, self.outputs = len(positional), outputs
+        self.sig_params = [inspect.Parameter(pnames[i], inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                           for i in positional]
+        self.sig_params += [inspect.Parameter(pnames[i], inspect.Parameter.KEYWORD_ONLY, default=None)
+                            for i in sorted(outputs)]
+        self.steps, self.doc_params, self.doc_returns, self.notes = [], [], [], []
+        for i, spec in enumerate(specs):
+            self._input(i, spec, cparams[i][1])
+        # An integer argument that sets an output's shape is read once, as an int, so that C
+        # gets the size the output was allocated with (an __index__ may answer anything next).
+        for j in sorted({by_name[r] for s in specs if isinstance(s, Out) for r in _refs(s)
+                         if specs[by_name[r]] is None}):
+            self.steps.append(_set_index(self.slot[j], _index(wname, pnames[j])))
+        for i in outputs:
+            self._output(i, specs[i], cparams[i][1])
+        self.extra = []   # the initial values of the slots after the signature's
+        self.arguments = [self._argument(i, spec) for i, spec in enumerate(specs)]
+
+    def _output_order(self):
+        """The Out parameters in the order they can be allocated (Out(like=another Out))."""
+        specs, by_name = self.specs, self.by_name
+        pending = [i for i, s in enumerate(specs) if isinstance(s, Out)]
+        done = {i for i in self.dtypes if not isinstance(specs[i], Out)}
+        order = []
+        while pending:
+            ready = [i for i in pending
+                     if all(by_name[r] in done for r in _refs(specs[i]) if by_name[r] in self.dtypes)]
+            if not ready:
+                raise TypeError(f"wrap() of {self.function.__name__}(): the output shapes refer to "
+                                f"each other in a cycle")
+            for i in ready:
+                order.append(i)
+                done.add(i)
+                pending.remove(i)
+        return order
+
+    def _input(self, i, spec, ctype):
+        py, decl = self.pnames[i], ctype.cname
+        if spec is None:
+            self.doc_params.append((py, _scalar_doc(ctype), f"C ``{decl}``, passed as it is."))
+        elif isinstance(spec, In):
+            dt = self.dtypes[i]
+            self.steps.append(_make_in(self.wname, py, dt, spec.ndim, not ctype.item.is_const, self.slot[i]))
+            dims = f"{spec.ndim}-d " if spec.ndim is not None else ""
+            self.doc_params.append((py, f"array_like of {dt if dt is not None else 'any dtype'}",
+                                    f"C ``{decl}``: a {dims}C-contiguous array, converted (and copied) "
+                                    f"when needed."))
+        elif isinstance(spec, InOut):
+            dt = self.dtypes[i]
+            self.steps.append(_apply(self.slot[i], _make_inout(self.wname, py, dt, spec.ndim)))
+            self.doc_params.append((py, f"ndarray of {dt if dt is not None else 'any dtype'}",
+                                    f"C ``{decl}``: modified in place; must be C-contiguous, writeable "
+                                    f"and of exactly this dtype (never copied)."))
+        elif not isinstance(spec, (len_of, shape_of, Out)):
+            self.notes.append(f"``{py}`` is always ``{spec!r}``.")
+
+    def _output(self, i, spec, ctype):
+        py, dt, k = self.pnames[i], self.dtypes[i], self.slot[i]
+        check = _make_inout(self.wname, py, dt, None, "Out")
+        zeros = np.zeros
+        if spec.like is not None:
+            j = self.slot[self.by_name[spec.like]]
+
+            def allocate(v):
+                x = v[k]
+                if x is None:
+                    v[k] = zeros(v[j].shape, dt)
+                else:
+                    check(x, v[j].shape)
+        else:
+            shape = self._shape(i, spec)
+
+            def allocate(v):
+                x = v[k]
+                if x is None:
+                    v[k] = zeros(shape(v), dt)
+                else:
+                    check(x, shape(v))
+
+        self.steps.append(allocate)
+        where = (f"shape of ``{spec.like}``" if spec.like is not None
+                 else f"shape ``{_shape_text(spec.shape)}``")
+        self.doc_params.append((py, f"ndarray of {dt}, optional",
+                                f"Output buffer for C ``{ctype.cname}``; allocated with the "
+                                f"{where} when not given."))
+        self.doc_returns.append((py, f"ndarray of {dt}", f"Written by the C function ({where})."))
+
+    def _shape(self, i, spec):
+        """A getter of the shape of output ``i`` (not ``like=``) from the arguments."""
+        parts = []
+        for s in spec.shape if isinstance(spec.shape, tuple) else (spec.shape,):
+            if isinstance(s, str):
+                parts.append(operator.itemgetter(self.slot[self.by_name[s]]))   # an int by now
+            elif isinstance(s, len_of):
+                parts.append(_size(self.slot[self.by_name[s.name]]))
+            elif isinstance(s, shape_of):
+                target = self.by_name[s.name]
+                dim = _make_dim(self.wname, self.pnames[i], self.pnames[target], s.axis)
+                parts.append(_call_on(self.slot[target], dim))
+            else:
+                parts.append(_constant(int(s)))
+        if len(parts) == 1:
+            only = parts[0]
+            return lambda v: (only(v),)
+        return lambda v: tuple([g(v) for g in parts])
+
+    def _argument(self, i, spec):
+        """The slot of ``v`` that holds C argument ``i`` when C is called."""
+        py = self.pnames[i]
+        if spec is None or isinstance(spec, (In, InOut, Out)):
+            return self.slot[i]
+        k = len(self.sig_params) + len(self.extra)
+        self.extra.append(None)
+        if isinstance(spec, len_of):
+            self.notes.append(f"``{py}`` is passed as ``{spec.name}.size``.")
+            self.steps.append(_set_size(k, self.slot[self.by_name[spec.name]]))
+        elif isinstance(spec, shape_of):
+            target = self.by_name[spec.name]
+            self.notes.append(f"``{py}`` is passed as ``{spec.name}.shape[{spec.axis}]``.")
+            ndim = getattr(self.specs[target], "ndim", None)
+            j, axis = self.slot[target], spec.axis
+            if ndim is not None and -ndim <= axis < ndim:   # the rank was checked
+                self.steps.append(_set_dim(k, j, axis))
+            else:
+                self.steps.append(_set_from(k, _call_on(j, _make_dim(self.wname, py, self.pnames[target], axis))))
+        else:
+            self.extra[-1] = spec   # a constant
+        return k
+
+    def wrapper(self, check, wrap_kwargs):
+        """The Wrapped: the call, its signature and docstring."""
+        function, wname = self.function, self.wname
+        finish = self._finish(check)
+        tail = (None,) * len(self.outputs) + tuple(self.extra)
+        call = _caller(function, self._binder(tail), self.npos, tail, self.steps, self.arguments, finish)
+        signature = inspect.Signature(self.sig_params)
+        doc = _docstring(wname, signature, function.prototype, self.doc_params, self.doc_returns,
+                         self.notes)
+        call.__name__ = _identifier(wname)
+        call.__qualname__ = wname
+        call.__doc__ = doc
+        call.__signature__ = signature
+        cls = type(wname, (Wrapped,), {"__call__": staticmethod(call), "__doc__": doc,
+                                       "__signature__": signature, "__module__": "ndffi"})
+        w = cls()
+        w.__name__ = wname
+        w.__qualname__ = wname
+        w.function = function
+        w.prototype = function.prototype
+        w._wrap_kwargs = wrap_kwargs
+        return w
+
+    def _finish(self, check):
+        """(C result, arguments) -> what the wrapper returns, after ``check``."""
+        results = []   # getters of what is returned
+        function, wname = self.function, self.wname
+        if check is not None:
+            self.notes.append(f"The C result is a status, checked by ``{getattr(check, '__name__', check)}``.")
+        elif function.ctype.item.kind != "void":
+            results.append(None)   # the C result
+            self.doc_returns.insert(0, ("result", _scalar_doc(function.ctype.item),
+                                        f"The C result (``{function.ctype.item.cname}``)."))
+        results += [self.slot[i] for i in sorted(self.outputs)]
+        if check is not None and _check_arity(check):
+            def checked(r):
+                check(r, wname)
+        elif check is not None:
+            checked = check
+        else:
+            checked = None
+        return _returner(results, checked)
+
+    def _binder(self, tail):
+        """(args, kwargs) -> the argument list, with Python's own messages for wrong calls."""
+        names = [p.name for p in self.sig_params]
+        npos, wname = self.npos, _identifier(self.wname)
+        index = {n: k for k, n in enumerate(names)}
+
+        outputs = {names[k]: k for k in range(npos, len(names))}
+
+        def bind(args, kwargs):
+            n = len(args)
+            if n == npos:   # the common case: output buffers given by keyword
+                v = [*args, *tail]
+                for key, value in kwargs.items():
+                    k = outputs.get(key)
+                    if k is None:
+                        break
+                    v[k] = value
+                else:
+                    return v
+            if n > npos:
+                raise TypeError(f"{wname}() takes {npos} positional argument{'s' if npos != 1 else ''} "
+                                f"but {n} {'were' if n != 1 else 'was'} given")
+            v = [*args, *[_MISSING] * (npos - n), *tail]
+            for key, value in kwargs.items():
+                k = index.get(key)
+                if k is None:
+                    raise TypeError(f"{wname}() got an unexpected keyword argument '{key}'")
+                if k < n:
+                    raise TypeError(f"{wname}() got multiple values for argument '{key}'")
+                v[k] = value
+            missing = [repr(names[k]) for k in range(npos) if v[k] is _MISSING]
+            if missing:
+                listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+                raise TypeError(f"{wname}() missing {len(missing)} required positional "
+                                f"argument{'s' if len(missing) != 1 else ''}: {listed}")
+            return v
+
+        return bind
+
+
+_MISSING = object()
+
+
+def _caller(function, bind, npos, tail, steps, arguments, finish):
+    """The wrapper's call: bind, run the steps, call C with the arguments' slots, finish
+    (``finish`` is None: return the C result).  Written for speed: no comprehension or
+    per-argument call on the way to C."""
+    steps = tuple(steps)
+    if not arguments:
+        pick = _no_arguments
+    elif len(arguments) == 1:
+        pick = operator.itemgetter(slice(arguments[0], arguments[0] + 1))   # [v[k]]
+    else:
+        pick = operator.itemgetter(*arguments)
+
+    if finish is None and not steps and not tail and arguments == list(range(npos)):
+        def call(*args, **kwargs):   # every argument passed to C as it is
+            if kwargs or len(args) != npos:
+                args = bind(args, kwargs)
+            return function(*args)
+    elif isinstance(finish, int):   # return argument slot ``finish``: the one output
+        def call(*args, **kwargs):
+            v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
+            for step in steps:
+                step(v)
+            function(*pick(v))
+            return v[finish]
+    elif finish is None:
+        def call(*args, **kwargs):
+            v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
+            for step in steps:
+                step(v)
+            return function(*pick(v))
+    else:
+        def call(*args, **kwargs):
+            v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
+            for step in steps:
+                step(v)
+            return finish(function(*pick(v)), v)
+
+    return call
+
+
+def _no_arguments(v):
+    return ()
+
+
+def _returner(results, checked):
+    """What the wrapper returns from the C result and the argument list: ``results``
+    lists argument slots (None: the C result); ``checked`` is called with the result."""
+    if not results:
+        if checked is None:
+            return lambda r, v: None
+
+        def none_checked(r, v):
+            checked(r)
+
+        return none_checked
+    getters = [(lambda r, v: r) if k is None else (lambda r, v, k=k: v[k]) for k in results]
+    if len(getters) == 1:
+        only = getters[0]
+        if checked is None:
+            return results[0]   # None: the C result; a slot: that output
+
+        def one_checked(r, v):
+            checked(r)
+            return only(r, v)
+
+        return one_checked
+
+    def several(r, v):
+        if checked is not None:
+            checked(r)
+        return tuple([g(r, v) for g in getters])
+
+    return several
+
+
+def _set_index(k, index):
+    def step(v):
+        v[k] = index(v[k])
+    return step
+
+
+def _set_size(k, j):
+    def step(v):
+        v[k] = v[j].size
+    return step
+
+
+def _set_dim(k, j, axis):
+    def step(v):
+        v[k] = v[j].shape[axis]
+    return step
+
+
+def _set_from(k, compute):
+    def step(v):
+        v[k] = compute(v)
+    return step
+
+
+def _apply(k, check):
+    def step(v):
+        check(v[k])
+    return step
+
+
+def _size(k):
+    return lambda v: v[k].size
+
+
+def _call_on(k, fn):
+    return lambda v: fn(v[k])
+
+
+def _constant(value):
+    return lambda v: value
 
 
 def _refs(spec):
@@ -531,24 +637,6 @@ def _refs(spec):
                 refs.append(s.name)
         return refs
     return []
-
-
-def _shape_expr(spec, pnames, by_name, specs, ns, fname, i):
-    if spec.like is not None:
-        return f"{pnames[by_name[spec.like]]}.shape"
-    parts = []
-    shape = spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)
-    for k, s in enumerate(shape):
-        if isinstance(s, str):
-            parts.append(pnames[by_name[s]])   # already an int (see wrap)
-        elif isinstance(s, len_of):
-            parts.append(f"{pnames[by_name[s.name]]}.size")
-        elif isinstance(s, shape_of):
-            ns[f"_nd_sd{i}_{k}"] = _make_dim(fname, pnames[i], pnames[by_name[s.name]], s.axis)
-            parts.append(f"_nd_sd{i}_{k}({pnames[by_name[s.name]]})")
-        else:
-            parts.append(str(int(s)))
-    return "(" + "".join(p + ", " for p in parts) + ")"
 
 
 def _shape_text(shape):
