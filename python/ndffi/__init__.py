@@ -13,8 +13,18 @@ other processes.
 
 from . import pickling as _pickling
 from ._layout import abis, host_abi, layout
-from ._ndffi import Callback, CDefError, CType, Function, Pointer, StructValue, Value, errno, set_errno
-from ._ndffi import Namespace  # noqa: F401  (ndffi.Namespace: a declaration namespace of its own)
+from ._ndffi import (
+    Callback,
+    CDefError,
+    CType,
+    Function,
+    Namespace,  # noqa: F401  (ndffi.Namespace: a declaration namespace of its own)
+    Pointer,
+    StructValue,
+    Value,
+    errno,
+    set_errno,
+)
 from .building import build, inline
 from .callback import Allocator, callback
 from .errors import BuildError, BuildWarning, CacheWarning, HeaderError, LibraryNotFound

@@ -178,7 +178,7 @@ class Allocator:
                                     f"not say the element type")
                 dtype = result.item.dtype
 
-            def allocate(ndim, shape):
+            def allocate(ndim, shape):  # type: ignore[misc]  # C passes no typecode here
                 return self._keep(np.zeros(_shape(ndim, shape), dtype))
         allocate.__qualname__ = "Allocator"
         return _builtins.callback(ptype, allocate, None)

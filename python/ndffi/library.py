@@ -90,10 +90,10 @@ class LibraryRecord:
         return (self.path, self.origin, tuple(self.cdefs))
 
 
-live_libraries = weakref.WeakSet()              # for finding the library of a CType
-_function_records = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
-_function_assumed = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
-_owners = weakref.WeakKeyDictionary()            # Function -> weak reference to its Library
+live_libraries: weakref.WeakSet = weakref.WeakSet()   # for finding the library of a CType
+_function_records: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
+_function_assumed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
+_owners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> weak reference to its Library
 
 
 def record_of(function):

@@ -5,7 +5,8 @@ Everything pickles by *how to make it again*: a Library by how it was loaded (it
 resolved path, and the name and directories given to ``load``) and every ``cdef`` text
 with its options; a Function by its library and name; a CType by a library (or the
 built-in types) and a C spelling; a wrapped function and a ufunc by their Function and
-the arguments that made them (:mod:`ndffi.numpy.wrap`, :mod:`ndffi.numpy.ufunc`).  A process rebuilds each library once and reuses it.
+the arguments that made them (:mod:`ndffi.numpy.wrap`, :mod:`ndffi.numpy.ufunc`).  A
+process rebuilds each library once and reuses it.
 
 Raw pointers and callbacks hold addresses that mean nothing in another process: they
 refuse with a TypeError.
@@ -23,7 +24,7 @@ from .values import builtin_types as _builtins
 
 # ---- rebuilding (in the receiving process) ---------------------------------------
 
-_libraries = {}   # state -> Library
+_libraries: dict = {}   # state -> Library
 _lock = threading.RLock()   # worker threads may unpickle at once: one library each
 
 

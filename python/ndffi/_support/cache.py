@@ -97,7 +97,7 @@ def trusted(path, *, directory=False):
     return kind(st.st_mode) and _untrusted(st) is None
 
 
-_warned = set()
+_warned: set = set()
 _warned_lock = threading.Lock()
 
 
@@ -281,7 +281,7 @@ def sweep(root, age=3600.0):
 
 # ---- private temporary directories --------------------------------------------------------
 
-_private = []
+_private: list = []
 _private_lock = threading.Lock()
 
 

@@ -52,9 +52,9 @@ class Compiler:
     is_gcc: bool  # GCC itself (has -aux-info), not Clang posing as gcc
 
 
-_compilers = {}
+_compilers: dict = {}
 _compilers_lock = threading.Lock()
-_versions = {}
+_versions: dict = {}
 
 
 def locate(lang="c"):
@@ -147,7 +147,7 @@ def _version(cmd, path):
     return version
 
 
-_compiler_dirs = {}
+_compiler_dirs: dict = {}
 _compiler_lock = threading.Lock()
 
 

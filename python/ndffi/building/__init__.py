@@ -67,17 +67,17 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache as _build_cache
-from . import output as _build_output
 from .._support import cache as _cache
 from .._support import compiler
+from .._support.atomic import atomic_write
 from .._support.defines import macro_definitions
 from .._support.includes import absences, parse_search_list
-from .._support.atomic import atomic_write
-from . import declscan as _declscan
 from ..errors import BuildError, BuildWarning, CacheWarning, LibraryNotFound
 from ..load import load
 from ..loading.search import loads_as_is
+from . import cache as _build_cache
+from . import declscan as _declscan
+from . import output as _build_output
 
 __all__ = ["build", "inline", "BuildError", "BuildWarning", "CacheWarning", "cache_dir"]
 
@@ -358,7 +358,7 @@ def _compile_entry(plan, tmp):
     return lib_path, declarations, record
 
 
-_toolchain = {}
+_toolchain: dict = {}
 
 
 def _toolchain_dirs(comp):

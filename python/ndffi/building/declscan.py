@@ -402,7 +402,7 @@ def declarations(plan, jobs, results, lib_path, langs):
         exported = {}
     cwd = os.getcwd()
     types, functions, variables, own_files = [], [], [], set()
-    for (what, _cmd, src, aux), proc in zip(jobs, results):
+    for (what, _cmd, src, _aux), proc in zip(jobs, results, strict=False):
         if what != "preprocess":
             continue
         cxx = langs[src] == "c++"
@@ -421,7 +421,7 @@ def declarations(plan, jobs, results, lib_path, langs):
         functions += [it for it in own if it.kind == "function" and not it.static
                       and (it.extern_c or not cxx)
                       and (src == plan.header or it.definition)]
-    for what, _cmd, src, aux in jobs:
+    for what, _cmd, _src, aux in jobs:
         if what == "compile" and aux is not None:
             try:
                 text = os.fsdecode(Path(aux).read_bytes())

@@ -11,8 +11,9 @@ has the SHA-256 the marker records (a header the user edited is the user's), or 
 marker older versions of ndffi wrote; an existing library is ndffi's when the header
 beside it records its SHA-256.  Anything else in the way (the user's own ``sci.h`` next to
 ``sci.c``, or ``libsci.so`` made by ``make``) is left alone: :class:`OutputExists` is
-raised before anything is written, unless ``force``.  Files whose content is already right are not rewritten (a library loaded from
-there stays the one loaded).  Every write is atomic.
+raised before anything is written, unless ``force``.  Files whose content is already right
+are not rewritten (a library loaded from there stays the one loaded).  Every write is
+atomic.
 
 The header includes the standard headers that declare the types it uses, so that it
 compiles on its own; ndffi's declaration parser accepts those ``#include`` lines, so

@@ -138,9 +138,9 @@ def cmd_inspect(args):
         from .headers import run_inspect
 
         return run_inspect(args)
-    from ..loading import elf as _elf
-    from ..errors import LibraryNotFound
     from .._ndffi import CDefError, Namespace
+    from ..errors import LibraryNotFound
+    from ..loading import elf as _elf
 
     try:
         path = _library_path(args.library)

@@ -83,8 +83,8 @@ def run_inspect(args):
 
 
 def run_generate(args):
-    from ..headers.generate import generate
     from ..headers import HeaderError
+    from ..headers.generate import generate
 
     try:
         result = generate(args.header, library=args.library, output=args.output,

@@ -9,11 +9,11 @@ remembers where the system search found a header's library.  Importing this pack
 loads no libclang.
 """
 
+from .._support.compiler import include_dirs as compiler_include_dirs
 from ..errors import HeaderError, HeaderNotFound, LayoutMismatch
 from .cache import NEEDS_LIBCLANG, libclang_version
 from .declarations import HeaderDeclarations, header_library
 from .inspect import format_inspection, inspect_library
-from .._support.compiler import include_dirs as compiler_include_dirs
 from .model import check_model, clang_args, import_header, resolve_header
 
 __all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderDeclarations", "NEEDS_LIBCLANG",

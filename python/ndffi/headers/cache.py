@@ -6,8 +6,8 @@ translator modules)."""
 from __future__ import annotations
 
 import hashlib
-import marshal
 import json
+import marshal
 import os
 import sys
 from types import SimpleNamespace as _Sources
@@ -15,8 +15,8 @@ from types import SimpleNamespace as _Sources
 from .._support import cache as _cache
 from .._support import compiler
 from .._support.defines import macro_definitions
-from .._support.version import version
 from .._support.includes import absences
+from .._support.version import version
 
 FORMAT = 5   # of the cache entries; changes with the model's shape
 
@@ -45,7 +45,7 @@ def libclang_version():
     return None
 
 
-_translator = []
+_translator: list = []
 
 
 def _translator_id():
@@ -88,7 +88,7 @@ def read(key):
             return None
         model[_MORE] = entry["more"]
         names, lines = model["defines"]
-        model["defines"] = dict(zip(names, lines.split("\n"))) if names else {}
+        model["defines"] = dict(zip(names, lines.split("\n"), strict=False)) if names else {}
         for path, digest, stamp in entry["hashes"]:
             if _stamp(path) != stamp and _cache.file_digest(path) != digest:
                 return None   # a file the header includes changed: import it again

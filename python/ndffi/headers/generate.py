@@ -407,15 +407,17 @@ def _functions(model, docs, py_types, taken, py, pyi, exported):
         pname = _py_name(name, taken)
         params = _params(names, len(kinds))
         args = ", ".join(params)
-        sig_py = ", ".join(params + ["/"] if params else []) + (", *args" if variadic and params else "*args" if variadic else "")
-        call = args + (", *args" if variadic and params else "*args" if variadic else "")
+        rest = (", *args" if params else "*args") if variadic else ""
+        sig_py = ", ".join(params + ["/"] if params else []) + rest
+        call = args + rest
         prototype = model["declarations"][name].rstrip(";")
         doc = docs.get(name)
         doctext = (doc + "\n\n" if doc else "") + f"C: {prototype}"
         py.append(f"\n\ndef {pname}({sig_py}):")
         py.append(_docstring(doctext))
         py.append(f"    return _lib.{aliases.get(name, name)}({call})")
-        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
+        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds, strict=False)]
+                        + (["/"] if params else []))
         if variadic:
             ann += (", " if ann else "") + "*args: Any"
         pyi.append(f"def {pname}({ann}) -> {py_types.result(name, _RESULT.get(result, 'Any'))}: ...")
@@ -452,10 +454,11 @@ def _forwarding_macros(model, docs, py_types, taken, py, pyi, exported):
         target_sig = model["signatures"].get(fwd["target"])
         kinds = ["any"] * len(params)
         if target_sig:
-            for arg, k in zip(fwd["args"], target_sig[1]):
+            for arg, k in zip(fwd["args"], target_sig[1], strict=False):
                 if arg[0] == "param":
                     kinds[arg[1]] = k
-        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
+        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds, strict=False)]
+                        + (["/"] if params else []))
         result = _RESULT.get(target_sig[0], "Any") if target_sig else "Any"
         result = py_types.result(fwd["target"], result)
         pyi.append(f"def {pname}({ann}) -> {result}: ...")

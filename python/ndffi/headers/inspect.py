@@ -39,7 +39,8 @@ def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=
         "declared_but_missing": sorted(n for n, s in symbol_of.items() if s not in exported),
         "exported_but_undeclared": sorted(n for n in exported if n not in declared),
         "function_macros": {
-            n: (f"calls {m['forward']['target']}()" if m.get("forward") else f"#define {n}({', '.join(m['params'])}) {m['body']}")
+            n: (f"calls {m['forward']['target']}()" if m.get("forward")
+                else f"#define {n}({', '.join(m['params'])}) {m['body']}")
             for n, m in model["function_macros"].items()},
         "skipped": dict(model["skipped"]),
     })

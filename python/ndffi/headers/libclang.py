@@ -13,8 +13,19 @@ import ctypes
 import importlib.util
 import os
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int, c_longlong, c_uint,
-                    c_ulong, c_ulonglong, c_void_p)
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    byref,
+    c_char_p,
+    c_int,
+    c_longlong,
+    c_uint,
+    c_ulong,
+    c_ulonglong,
+    c_void_p,
+)
 
 
 def library_path():
@@ -26,7 +37,7 @@ def library_path():
             if os.path.isfile(path):
                 return path
     try:
-        import clang.cindex   # a system installation: let it find its library
+        import clang.cindex  # a system installation: let it find its library
     except ImportError:
         from .cache import NEEDS_LIBCLANG
 

@@ -13,7 +13,6 @@ import re
 from . import libclang as lc
 from .types import _Unsupported, c_float, c_int, c_string, is_reserved
 
-
 # The standard C and POSIX headers (and the C library's plumbing), by the name they are
 # included as: a header's own declarations stop where it includes one of these.  Their
 # declarations stay reachable as the types the header's declarations use.
@@ -393,7 +392,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
         if found is not None:
             in_force.append((name, found[0], found[1]))
     where_used = _where_used(macros, {name: m for name, _, m in in_force})
-    for name, d, m in in_force:
+    for name, _d, m in in_force:
         if m.params is None:
             if name in where_used and name not in tr.names:
                 why = ("is the compiler's version" if where_used[name] in _COMPILER_MACROS

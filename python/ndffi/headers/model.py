@@ -144,7 +144,7 @@ def check_model(model):
     else:
         raise RuntimeError("internal error: ndffi's parser refuses too many declarations "
                            "of this header")
-    model["text"] = "\n".join(ln for ln, o in zip(lines, owners) if o is None) + "\n"
+    model["text"] = "\n".join(ln for ln, o in zip(lines, owners, strict=False) if o is None) + "\n"
     model["functions"] = [n for n in model["functions"] if n in model["declarations"]]
     model["variables"] = [n for n in model["variables"] if n in model["declarations"]]
     model["types"] = [n for n in model["types"] if ns.typedef(n) is not None]
@@ -194,7 +194,7 @@ def _compare(name, t, layout, where):
     fields = t.fields or []
     if len(fields) != len(members):
         raise LayoutMismatch(name, f"{where}: {len(fields)} members in ndffi, {len(members)} in clang")
-    for (fname, ftype, offset, bits), (cname, cbit, cwidth, nested) in zip(fields, members):
+    for (fname, ftype, offset, bits), (cname, cbit, cwidth, nested) in zip(fields, members, strict=False):
         bit = offset * 8 + (bits[0] if bits else 0)
         width = bits[1] if bits else -1
         if fname != cname or bit != cbit or width != cwidth:

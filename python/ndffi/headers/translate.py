@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import os
 
-from . import libclang as lc
 from ..errors import HeaderError, LayoutMismatch
+from . import libclang as lc
 from .macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
 from .types import _DECL_KINDS, Translator
 
@@ -170,7 +170,7 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         return data
 
     typedefs = {}
-    for c, kind, fid in decls:
+    for c, kind, _fid in decls:
         if kind == lc.CURSOR_TYPEDEF:
             typedefs[lc.spelling(c)] = c
     tr = Translator(owned, typedefs, fixes, source)
@@ -214,7 +214,7 @@ def _layouts(tr):
     {spelling: [size, align, members]}, members [name, bit offset, bit width or -1,
     the members of an anonymous record member or None]; None for an enum."""
     out = {}
-    for spelling, _key_, t in tr.records:
+    for spelling, _key, t in tr.records:
         out[spelling] = _record_layout(t)
     for spelling, t in tr.enums:
         out[spelling] = [lc.getSizeOf(t), lc.getAlignOf(t), None]

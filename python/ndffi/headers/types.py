@@ -620,7 +620,7 @@ class Translator:
             else:   # declared through a typedef of a function type: no parameter names
                 names = [""] * n
                 types = [lc.getArgType(t, i) for i in range(n)]
-            params = [self.spell(at, nm) for at, nm in zip(types, names)]
+            params = [self.spell(at, nm) for at, nm in zip(types, names, strict=False)]
             variadic = bool(lc.isFunctionTypeVariadic(t))
             if variadic:
                 params.append("...")

@@ -245,6 +245,7 @@ def exported_symbols(path) -> dict:
         head = f.read(64)
         if head[:4] != _ELF_MAGIC:
             return {}
+        data: mmap.mmap | bytes
         try:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):

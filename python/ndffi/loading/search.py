@@ -342,8 +342,8 @@ def open_library(name, dirs, opener):
 
 # ---- files that changed since they were loaded ------------------------------------------
 
-_opened = {}      # path given to the opener -> identity of the file then (or _UNSURE)
-_opened_ids = {}  # (st_dev, st_ino) -> identity of the file then
+_opened: dict = {}    # path given to the opener -> identity of the file then (or _UNSURE)
+_opened_ids: dict = {}  # (st_dev, st_ino) -> identity of the file then
 _opened_lock = threading.Lock()
 _UNSURE = object()  # the file changed while it was being opened
 
@@ -432,7 +432,8 @@ def fresh_opener(opener):
 def _private_copy(path):
     """A copy of ``path`` in this process's private directory, named after its content
     (the same content is the same copy, which the loader finds loaded)."""
-    from .._support import atomic, cache as _cache
+    from .._support import atomic
+    from .._support import cache as _cache
 
     with open(path, "rb") as f:
         data = f.read()

@@ -13,17 +13,24 @@ import weakref
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
-from numba.core.imputils import lower_constant   # numba.extending does not re-export it
+from numba.core.imputils import lower_constant  # numba.extending does not re-export it
 from numba.core.typing.templates import signature
-from numba.extending import (NativeValue, lower_builtin, models, register_model, typeof_impl,
-                             unbox)
+from numba.extending import NativeValue, lower_builtin, models, register_model, typeof_impl, unbox
 from numba.np import numpy_support
 
 import ndffi
 
-from ._signature import (Record, Refused, Scalar, Unsupported, bare, param_spec,
-                         record_mismatch, result_spec, scalar_type)
-
+from ._signature import (
+    Record,
+    Refused,
+    Scalar,
+    Unsupported,
+    bare,
+    param_spec,
+    record_mismatch,
+    result_spec,
+    scalar_type,
+)
 
 # ---- types ----------------------------------------------------------------------
 
@@ -86,7 +93,7 @@ register_model(PointerType)(models.PointerModel)
 register_model(OpaquePointerType)(models.OpaqueModel)
 
 
-_function_types = weakref.WeakKeyDictionary()
+_function_types: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def function_type(func):
@@ -148,7 +155,7 @@ def call_signature(fnty, args, kws):
         raise TypingError(f"{fnty.fname}() takes {len(fnty.params)} arguments, "
                           f"{len(args)} given ('{fnty.prototype}')")
     formals = [_formal(_where(fnty, i), spec, arg)
-               for i, ((_, spec), arg) in enumerate(zip(fnty.params, args))]
+               for i, ((_, spec), arg) in enumerate(zip(fnty.params, args, strict=False))]
     if isinstance(fnty.result, Refused):
         raise TypingError(f"{fnty.fname}() result: {fnty.result.reason} ('{fnty.prototype}')")
     return signature(fnty.result, *formals, recvr=fnty)
@@ -330,7 +337,7 @@ def _ll_result(context, result):
 def _lower_call(context, builder, sig, args):
     fnty = sig.args[0]
     values, lltypes, attrs = [], [], {}
-    for i, ((_, spec), formal, val) in enumerate(zip(fnty.params, sig.args[1:], args[1:])):
+    for i, ((_, spec), formal, val) in enumerate(zip(fnty.params, sig.args[1:], args[1:], strict=False)):
         if isinstance(spec, Scalar):
             val, arg_attrs = _scalar_value(context, builder, spec.nbtype, val)
             if arg_attrs:

@@ -13,7 +13,8 @@ from numba.np import numpy_support
 
 from ._signature import Unsupported, c_signature, record_mismatch, record_spec, scalar_type
 
-_answers = weakref.WeakKeyDictionary()   # cfunc -> {function pointer CType: address or reason}
+# cfunc -> {function pointer CType: address or reason}
+_answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def function_pointer(cfunc, ptype):
@@ -42,7 +43,7 @@ def signature_mismatch(sig, ftype):
     params = ftype.params
     if len(sig.args) != len(params):
         return f"it takes {_count(len(sig.args))}, C passes {len(params)}"
-    for i, (nb, ct) in enumerate(zip(sig.args, params)):
+    for i, (nb, ct) in enumerate(zip(sig.args, params, strict=False)):
         if not _fits(nb, ct):
             return f"parameter {i + 1}: C passes '{ct.cname}', the cfunc takes {nb}"
     if not _fits(sig.return_type, ftype.item):

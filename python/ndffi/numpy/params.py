@@ -12,7 +12,7 @@ __all__ = ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "no
 class _Spec:
     """Base of the parameter specifications; compares and hashes by value."""
 
-    _fields = ()
+    _fields: tuple[str, ...] = ()
 
     def _key(self):
         return (type(self).__name__,) + tuple(getattr(self, f) for f in self._fields)

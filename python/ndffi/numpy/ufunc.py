@@ -160,7 +160,7 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
                         f"(parameters: {', '.join(names)})")
     ins, outs, dims = _parse_signature(signature)
     role_of = []
-    for i, (cname, t) in enumerate(cparams):
+    for i, (_cname, t) in enumerate(cparams):
         spec = _gspec(params.get(names[i]))
         if isinstance(spec, str):
             if spec not in dims:
@@ -228,7 +228,7 @@ def info(uf):
 
 _previous_reducer = None
 _reducer_lock = threading.Lock()
-_made = {}   # (kind, function, args, kwargs) -> the ufunc made again, once per process
+_made: dict = {}   # (kind, function, args, kwargs) -> the ufunc made again, once per process
 
 
 def _reduce(uf):
