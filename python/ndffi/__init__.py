@@ -38,14 +38,50 @@ from .values import addressof, cast, new, sizeof, typeof
 __version__ = "0.1.0"
 
 __all__ = [
-    "Allocator", "BuildError", "BuildWarning", "CacheWarning", "Callback", "CDefError", "CType",
-    "Function", "HeaderError", "Library", "LibraryNotFound", "Pointer", "StructValue", "Types",
-    "Value", "abis", "addressof", "build", "callback", "cast", "errno", "generate", "host_abi",
-    "inline", "layout", "load", "new",
-    "set_errno", "sizeof", "typeof",
+    "Allocator",
+    "BuildError",
+    "BuildWarning",
+    "CacheWarning",
+    "Callback",
+    "CDefError",
+    "CType",
+    "Function",
+    "HeaderError",
+    "Library",
+    "LibraryNotFound",
+    "Pointer",
+    "StructValue",
+    "Types",
+    "Value",
+    "abis",
+    "addressof",
+    "build",
+    "callback",
+    "cast",
+    "errno",
+    "generate",
+    "host_abi",
+    "inline",
+    "layout",
+    "load",
+    "new",
+    "set_errno",
+    "sizeof",
+    "typeof",
 ]
 
 # NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.
-__all__ += ["In", "InOut", "Out", "StatusError", "gufunc", "len_of", "negative_raises",
-            "nonzero_raises", "shape_of", "ufunc", "wrap"]
+__all__ += [
+    "In",
+    "InOut",
+    "Out",
+    "StatusError",
+    "gufunc",
+    "len_of",
+    "negative_raises",
+    "nonzero_raises",
+    "shape_of",
+    "ufunc",
+    "wrap",
+]
 _pickling.install()

@@ -51,14 +51,17 @@ class Diagnostic(NamedTuple):
 
 _DIAGNOSTIC = re.compile(
     r"^(?P<file>[^\s:][^:\n]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
-    r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$", re.M)
+    r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$",
+    re.M,
+)
 
 
 def parse_diagnostics(output):
     """The ``file:line:col: severity: message`` lines of a compiler's output."""
-    return [Diagnostic(m["file"], int(m["line"]), int(m["col"]) if m["col"] else None,
-                       m["sev"], m["msg"].strip())
-            for m in _DIAGNOSTIC.finditer(output or "")]
+    return [
+        Diagnostic(m["file"], int(m["line"]), int(m["col"]) if m["col"] else None, m["sev"], m["msg"].strip())
+        for m in _DIAGNOSTIC.finditer(output or "")
+    ]
 
 
 class BuildError(RuntimeError):
@@ -86,6 +89,7 @@ class BuildError(RuntimeError):
 
 # ---- headers ----------------------------------------------------------------------------
 
+
 class HeaderError(ImportError):
     """A C header could not be imported: clang reports errors in it."""
 
@@ -97,15 +101,19 @@ class HeaderError(ImportError):
         hint = ""
         if any("file not found" in e for e in self.errors):
             search = [a[2:] for a in args if a.startswith("-I")] + [
-                args[i + 1] for i, a in enumerate(args) if a == "-isystem" and i + 1 < len(args)]
-            hint = ("\nsearched (add directories with include_dirs=[...]): " + ", ".join(search))
+                args[i + 1] for i, a in enumerate(args) if a == "-isystem" and i + 1 < len(args)
+            ]
+            hint = "\nsearched (add directories with include_dirs=[...]): " + ", ".join(search)
         needs = _headers_needed(self.errors)
         if needs:
-            hint += ("\nthe header uses names it does not include; include their headers first: "
-                     "clang_args=[" + ", ".join(f'"-include", "{h}"' for h in needs) + "]"
-                     " (python -m ndffi: " + " ".join(f"--include {h}" for h in needs) + ")")
-        super().__init__(f"cannot import header {header!r}: clang reports "
-                         f"{len(self.errors)} error(s):\n{shown}{more}{hint}")
+            hint += (
+                "\nthe header uses names it does not include; include their headers first: "
+                "clang_args=[" + ", ".join(f'"-include", "{h}"' for h in needs) + "]"
+                " (python -m ndffi: " + " ".join(f"--include {h}" for h in needs) + ")"
+            )
+        super().__init__(
+            f"cannot import header {header!r}: clang reports {len(self.errors)} error(s):\n{shown}{more}{hint}"
+        )
 
 
 # Where the standard names a header leaves undeclared are declared.
@@ -138,9 +146,12 @@ class HeaderNotFound(HeaderError):
         self.header = header
         self.errors = []
         self.tried = list(tried)
-        ImportError.__init__(self, f"header {header!r} not found; looked for:\n" +
-                             "\n".join("  " + t for t in self.tried) +
-                             "\n(add its directory with include_dirs=[...])")
+        ImportError.__init__(
+            self,
+            f"header {header!r} not found; looked for:\n"
+            + "\n".join("  " + t for t in self.tried)
+            + "\n(add its directory with include_dirs=[...])",
+        )
 
 
 class LayoutMismatch(RuntimeError):
@@ -149,5 +160,7 @@ class LayoutMismatch(RuntimeError):
 
     def __init__(self, type_name, detail):
         self.type_name = type_name
-        super().__init__(f"internal error: the layout ndffi computes for '{type_name}' differs "
-                         f"from clang's: {detail} (please report it, with the header)")
+        super().__init__(
+            f"internal error: the layout ndffi computes for '{type_name}' differs "
+            f"from clang's: {detail} (please report it, with the header)"
+        )

@@ -70,9 +70,9 @@ class LibraryRecord:
         if path and os.sep in path:
             path = os.path.abspath(path)
         self.path = path or ""
-        self.origin = None    # (name, dirs, options) given to load()
-        self.cdefs = []       # [(text, options)], in order
-        self._seen = set()    # of cdefs: the same cdef again declares nothing new
+        self.origin = None  # (name, dirs, options) given to load()
+        self.cdefs = []  # [(text, options)], in order
+        self._seen = set()  # of cdefs: the same cdef again declares nothing new
 
     def loaded_by(self, name, dirs, **options):
         if isinstance(name, str) and os.sep in name:
@@ -82,7 +82,7 @@ class LibraryRecord:
 
     def add_cdef(self, text, **options):
         entry = (text, tuple(sorted(options.items())))
-        if entry not in self._seen:   # a cell run again: what it declares is there already
+        if entry not in self._seen:  # a cell run again: what it declares is there already
             self._seen.add(entry)
             self.cdefs.append(entry)
 
@@ -90,7 +90,7 @@ class LibraryRecord:
         return (self.path, self.origin, tuple(self.cdefs))
 
 
-live_libraries: weakref.WeakSet = weakref.WeakSet()   # for finding the library of a CType
+live_libraries: weakref.WeakSet = weakref.WeakSet()  # for finding the library of a CType
 _function_records: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
 _function_assumed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
 _owners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> weak reference to its Library
@@ -113,7 +113,7 @@ class Declarations:
     (:meth:`symbol`), whether it is a value computed when used (:meth:`value`), and why it
     is missing (:meth:`why_missing`)."""
 
-    MISSING = object()   # value(): not a computed value
+    MISSING = object()  # value(): not a computed value
 
     def attach(self, lib):
         """Called once by ``Library(...)``: declare what must be there from the start; the
@@ -167,7 +167,7 @@ class Library:
         d["_promises"] = {}
         d["_assumed_const"] = {}
         d["types"] = Types(d["_ns"])
-        d["_record"] = LibraryRecord(handle.path)   # how to make it again, for pickling
+        d["_record"] = LibraryRecord(handle.path)  # how to make it again, for pickling
         d["_declarations"] = declarations if declarations is not None else Declarations()
         live_libraries.add(self)
         d.update(d["_declarations"].attach(self))
@@ -219,12 +219,18 @@ class Library:
         Function of a Library is made (attribute, assume_const(), a macro's target).
         It pickles through the library's record and finds its library again."""
         if assumed_const:
-            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True),
-                                     self._use_errno, True, list(assumed_const))
+            func = self._ns.function(
+                name,
+                address,
+                self._handle,
+                self._release_gil.get(name, True),
+                self._use_errno,
+                True,
+                list(assumed_const),
+            )
             _function_assumed[func] = tuple(assumed_const)
         else:
-            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True),
-                                     self._use_errno)
+            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True), self._use_errno)
         _function_records[func] = self._record
         _owners[func] = weakref.ref(self)
         return func
@@ -245,8 +251,7 @@ class Library:
             why = declarations.why_missing(name)
             if why is not None:
                 raise AttributeError(f"{self._label()}: {why}")
-            raise AttributeError(f"{self._label()} has no declaration of {name!r}; "
-                                 f"declare it with cdef()")
+            raise AttributeError(f"{self._label()} has no declaration of {name!r}; declare it with cdef()")
         kind, prototype, ctype = decl
         address = self._address(name)
         if address is None:
@@ -265,8 +270,9 @@ class Library:
         self._declarations.declare(self, name)
         decl = self._ns.decl(name)
         if decl is None or decl[0] != "variable":
-            raise AttributeError(f"cannot set {name!r}: only declared C global variables of "
-                                 f"{self._label()} can be assigned")
+            raise AttributeError(
+                f"cannot set {name!r}: only declared C global variables of {self._label()} can be assigned"
+            )
         if decl[2].kind == "array":
             raise TypeError(f"{name!r} is a C array: assign its elements (lib.{name}[i] = v)")
         address = self._address(name)
@@ -293,8 +299,12 @@ class Library:
         return f"library {self._handle.path or '<process>'}"
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._ns.names()) | set(self._ns.constant_names())
-                      | set(self._declarations.pending()))
+        return sorted(
+            set(super().__dir__())
+            | set(self._ns.names())
+            | set(self._ns.constant_names())
+            | set(self._declarations.pending())
+        )
 
     def __repr__(self):
         return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
@@ -315,12 +325,12 @@ class Library:
         travels with it when it is pickled.  Also ``lib.NAME.assume_const(*params)``."""
         func = getattr(self, name)
         if not isinstance(func, Function):
-            raise TypeError(f"assume_const(): {name!r} of {self._label()} is not a C function "
-                            f"but {type(func).__name__}")
+            raise TypeError(
+                f"assume_const(): {name!r} of {self._label()} is not a C function but {type(func).__name__}"
+            )
         for p in params:
             if not isinstance(p, str):
-                raise TypeError(f"{name}(): assume_const() takes parameter names (str), "
-                                f"not {type(p).__name__}")
+                raise TypeError(f"{name}(): assume_const() takes parameter names (str), not {type(p).__name__}")
         params = tuple(dict.fromkeys(assumed_const(func) + params))
         memo = self._assumed_const
         made_before = memo.get((name, params))
@@ -352,7 +362,7 @@ class Library:
         return self._ns.type(ctype).size
 
 
-_make_lock = threading.Lock()   # two threads making the same function: one Function
+_make_lock = threading.Lock()  # two threads making the same function: one Function
 
 
 def assume_const(func, *params):
@@ -360,11 +370,12 @@ def assume_const(func, *params):
     owner = _owners.get(func)
     lib = owner() if owner is not None else None
     if lib is None:
-        raise TypeError(f"{func.__name__}(): assume_const() needs the Library whose "
-                        f"declarations made the function; this one comes from none (or it is gone)")
+        raise TypeError(
+            f"{func.__name__}(): assume_const() needs the Library whose "
+            f"declarations made the function; this one comes from none (or it is gone)"
+        )
     for p in params:
         if not isinstance(p, str):
-            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), "
-                            f"not {type(p).__name__}")
+            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), not {type(p).__name__}")
     name = func.__name__
     return lib.assume_const(name, *(assumed_const(func) + params))

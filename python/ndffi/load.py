@@ -12,8 +12,17 @@ from .library import Library
 from .loading import search as _loader
 
 
-def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
-         include_dirs=(), defines=None, clang_args=(), assume_const=None):
+def load(
+    name=None,
+    *dirs,
+    use_errno=False,
+    global_symbols=False,
+    header=None,
+    include_dirs=(),
+    defines=None,
+    clang_args=(),
+    assume_const=None,
+):
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``
@@ -53,12 +62,12 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
         handle, _resolved = _loader.open_library(name, dirs, _loader.fresh_opener(opener))
     if header is not None:
         clang_args = tuple(clang_args or ())
-        lib = header_library(handle, name, use_errno, header, include_dirs, defines,
-                                      clang_args)
-        header_options = dict(header=os.path.abspath(os.fspath(header))
-                              if os.path.exists(os.fspath(header)) else os.fspath(header),
-                              include_dirs=tuple(os.path.abspath(os.fspath(d)) for d in include_dirs),
-                              defines=tuple(macro_definitions(defines)))
+        lib = header_library(handle, name, use_errno, header, include_dirs, defines, clang_args)
+        header_options = dict(
+            header=os.path.abspath(os.fspath(header)) if os.path.exists(os.fspath(header)) else os.fspath(header),
+            include_dirs=tuple(os.path.abspath(os.fspath(d)) for d in include_dirs),
+            defines=tuple(macro_definitions(defines)),
+        )
         if clang_args:
             header_options["clang_args"] = clang_args
     else:
@@ -68,12 +77,13 @@ def load(name=None, *dirs, use_errno=False, global_symbols=False, header=None,
         model = lib.header
         unknown = [f for f in promises if model is not None and f not in model["functions"]]
         if unknown:
-            raise ValueError(f"assume_const: {', '.join(map(repr, unknown))} "
-                             f"{'is' if len(unknown) == 1 else 'are'} not a function of {header!r}")
+            raise ValueError(
+                f"assume_const: {', '.join(map(repr, unknown))} "
+                f"{'is' if len(unknown) == 1 else 'are'} not a function of {header!r}"
+            )
         lib._promises.update(promises)
         header_options["assume_const"] = tuple(sorted(promises.items()))
-    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols,
-                          **header_options)
+    lib._record.loaded_by(name, dirs, use_errno=use_errno, global_symbols=global_symbols, **header_options)
     return lib
 
 
@@ -87,7 +97,8 @@ def _promises(assume_const):
         if isinstance(params, str):
             params = (params,)
         if not isinstance(function, str) or not all(isinstance(p, str) for p in params):
-            raise TypeError("assume_const: expected {function name: [parameter names]}, "
-                            f"got {function!r}: {params!r}")
+            raise TypeError(
+                f"assume_const: expected {{function name: [parameter names]}}, got {function!r}: {params!r}"
+            )
         out[function] = tuple(params)
     return out

@@ -24,8 +24,8 @@ from .values import builtin_types as _builtins
 
 # ---- rebuilding (in the receiving process) ---------------------------------------
 
-_libraries: dict = {}   # state -> Library
-_lock = threading.RLock()   # worker threads may unpickle at once: one library each
+_libraries: dict = {}  # state -> Library
+_lock = threading.RLock()  # worker threads may unpickle at once: one library each
 
 
 def rebuild_library(state):
@@ -78,6 +78,7 @@ def rebuild_value(state, spelling, value):
 
 # ---- reducers ------------------------------------------------------------------------
 
+
 def _reduce_library(lib):
     return rebuild_library, (lib._record.state(),)
 
@@ -85,8 +86,10 @@ def _reduce_library(lib):
 def _reduce_function(f):
     record = record_of(f)
     if record is None:
-        raise TypeError(f"cannot pickle ndffi.Function '{f.prototype}': it does not come from a "
-                        f"Library's declarations, so another process cannot make it again")
+        raise TypeError(
+            f"cannot pickle ndffi.Function '{f.prototype}': it does not come from a "
+            f"Library's declarations, so another process cannot make it again"
+        )
     assumed = assumed_const(f)
     if assumed:
         return rebuild_function, (record.state(), f.__name__, assumed)
@@ -130,6 +133,7 @@ def _reduce_struct(v):
 def _refuse(kind, why):
     def reduce(obj):
         raise TypeError(f"cannot pickle {kind} {obj!r}: {why}")
+
     return reduce
 
 
@@ -139,12 +143,20 @@ def install():
     copyreg.pickle(CType, _reduce_ctype)
     copyreg.pickle(Value, _reduce_value)
     copyreg.pickle(_ndffi.StructValue, _reduce_struct)
-    copyreg.pickle(Pointer, _refuse(
-        "ndffi.Pointer", "it is a raw address, meaningless in another process; pickle the data "
-        "instead (e.g. p.as_array(n).copy())"))
+    copyreg.pickle(
+        Pointer,
+        _refuse(
+            "ndffi.Pointer",
+            "it is a raw address, meaningless in another process; pickle the data instead (e.g. p.as_array(n).copy())",
+        ),
+    )
     for name in ("Callback", "Closure"):
         cls = getattr(_ndffi, name, None)
         if isinstance(cls, type):
-            copyreg.pickle(cls, _refuse(
-                f"ndffi.{name}", "a C callback is machine code made in this process; make it "
-                "again in the receiving process"))
+            copyreg.pickle(
+                cls,
+                _refuse(
+                    f"ndffi.{name}",
+                    "a C callback is machine code made in this process; make it again in the receiving process",
+                ),
+            )

@@ -4,7 +4,7 @@ module-level :func:`ndffi.new`, :func:`~ndffi.cast`, :func:`~ndffi.typeof`,
 
 from ._ndffi import Callback, Namespace, Pointer, StructValue, Value
 
-builtin_types = Namespace()   # the C and <stdint.h> type names, for module-level new/cast
+builtin_types = Namespace()  # the C and <stdint.h> type names, for module-level new/cast
 
 
 def new(ctype, init=None):

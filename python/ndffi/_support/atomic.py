@@ -24,8 +24,7 @@ def atomic_write(path, data, *, mode=0o666, clear=False):
     if isinstance(data, str):
         data = data.encode()
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY,
-                 mode)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

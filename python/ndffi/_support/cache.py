@@ -45,9 +45,9 @@ __all__ = ["cache_dir", "store", "read_record", "write_record", "file_digest", "
 log = logging.getLogger("ndffi.cache")
 
 _MAGIC = b"NDFFIRC1"
-_HEAD = struct.Struct("<8sQ32s")   # magic, payload length, SHA-256 of the payload
+_HEAD = struct.Struct("<8sQ32s")  # magic, payload length, SHA-256 of the payload
 _RECORD_LIMIT = 1 << 28
-_CHECKS = hasattr(os, "getuid")    # POSIX ownership and permission checks
+_CHECKS = hasattr(os, "getuid")  # POSIX ownership and permission checks
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -71,6 +71,7 @@ def cache_dir():
 
 
 # ---- trust ------------------------------------------------------------------------------
+
 
 def _untrusted(st, *, ancestor=False):
     """Why a directory or file with stat ``st`` cannot be trusted, or None."""
@@ -107,9 +108,13 @@ def _distrust(path, why):
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(f"ndffi: not using the cache directory {path}: {why}; working without "
-                  f"the cache until it is fixed (chmod 700 and chown to yourself, or set "
-                  f"NDFFI_CACHE_DIR to a directory of your own)", CacheWarning, stacklevel=4)
+    warnings.warn(
+        f"ndffi: not using the cache directory {path}: {why}; working without "
+        f"the cache until it is fixed (chmod 700 and chown to yourself, or set "
+        f"NDFFI_CACHE_DIR to a directory of your own)",
+        CacheWarning,
+        stacklevel=4,
+    )
 
 
 def _check_ancestors(path):
@@ -122,7 +127,7 @@ def _check_ancestors(path):
             if stat.S_ISLNK(st.st_mode) and st.st_uid not in (os.getuid(), 0):
                 return f"{walked}, a symbolic link on the way to it, is owned by uid {st.st_uid}"
         except OSError:
-            pass   # not there yet
+            pass  # not there yet
         up = os.path.dirname(walked)
         if up == walked:
             break
@@ -145,7 +150,7 @@ def _check_ancestors(path):
 def _mkdir_private(path):
     os.mkdir(path, 0o700)
     if _CHECKS:
-        os.chmod(path, 0o700)   # whatever the umask
+        os.chmod(path, 0o700)  # whatever the umask
 
 
 def store(*parts):
@@ -178,10 +183,10 @@ def store(*parts):
                 try:
                     _mkdir_private(d)
                 except FileExistsError:
-                    pass   # another process made it
+                    pass  # another process made it
                 st = os.lstat(d)
             if not stat.S_ISDIR(st.st_mode):
-                discard(d)   # a file or a symbolic link where a directory belongs
+                discard(d)  # a file or a symbolic link where a directory belongs
                 _mkdir_private(d)
                 st = os.lstat(d)
             why = _untrusted(st)
@@ -195,6 +200,7 @@ def store(*parts):
 
 
 # ---- records ----------------------------------------------------------------------------
+
 
 def _open_trusted(path):
     """A file descriptor of ``path`` when it is a trusted regular file, else None."""

@@ -26,21 +26,26 @@ def run(cmd, *, cwd=None, timeout=600):
     decoded as file names are, so a path in any encoding the file system allows comes
     back as ``os.fsdecode`` would give it)."""
     try:
-        return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              encoding=sys.getfilesystemencoding(),
-                              errors=sys.getfilesystemencodeerrors(), timeout=timeout)
+        return subprocess.run(
+            cmd,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            encoding=sys.getfilesystemencoding(),
+            errors=sys.getfilesystemencodeerrors(),
+            timeout=timeout,
+        )
     except FileNotFoundError as exc:
-        raise BuildError(f"cannot run the compiler {cmd[0]!r}: {exc}",
-                         command=cmd) from None
+        raise BuildError(f"cannot run the compiler {cmd[0]!r}: {exc}", command=cmd) from None
     except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"the compiler did not finish within {timeout} s",
-                         command=cmd) from exc
+        raise BuildError(f"the compiler did not finish within {timeout} s", command=cmd) from exc
 
 
 _INSTALL_HINT = (
     "install one: Debian/Ubuntu 'sudo apt-get install {deb}', Fedora 'sudo dnf install {rpm}', "
     "Alpine 'apk add build-base', macOS 'xcode-select --install', Windows MinGW-w64 "
-    "(gcc) or LLVM (clang); or point ${env} at a compiler")
+    "(gcc) or LLVM (clang); or point ${env} at a compiler"
+)
 
 
 @dataclass(frozen=True)
@@ -103,18 +108,15 @@ def find(lang):
     found = locate(lang)
     if found is None:
         names = ("cc", "gcc", "clang") if lang == "c" else ("c++", "g++", "clang++")
-        raise BuildError(f"no {what} compiler found (looked for ${env} and "
-                         f"{', '.join(names)} on PATH); {hint}")
+        raise BuildError(f"no {what} compiler found (looked for ${env} and {', '.join(names)} on PATH); {hint}")
     cmd, path = found
     if path is None:
         raise BuildError(f"the {what} compiler ${env}={given!r} was not found; {hint}")
     if os.path.basename(path).lower() in ("cl", "cl.exe"):
-        raise BuildError("MSVC (cl.exe) is not supported by ndffi.build; use MinGW-w64 gcc "
-                         f"or clang and set ${env}")
+        raise BuildError(f"MSVC (cl.exe) is not supported by ndffi.build; use MinGW-w64 gcc or clang and set ${env}")
     version = _version(cmd, path)
     low = version.lower()
-    compiler = Compiler(lang, tuple(cmd), path, version,
-                         "free software foundation" in low and "clang" not in low)
+    compiler = Compiler(lang, tuple(cmd), path, version, "free software foundation" in low and "clang" not in low)
     with _compilers_lock:
         _compilers[memo_key] = compiler
     return compiler

@@ -58,7 +58,7 @@ def _user_dirs(flags):
                 if nxt is not None:
                     out.add(os.path.normpath(os.path.abspath(nxt)))
             elif f.startswith(opt) and not (opt == "-I" and f.startswith(("-iquote", "-isystem", "-idirafter"))):
-                out.add(os.path.normpath(os.path.abspath(f[len(opt):])))
+                out.add(os.path.normpath(os.path.abspath(f[len(opt) :])))
     return out
 
 

@@ -125,8 +125,7 @@ def _as_list(value, what):
     try:
         return list(value)
     except TypeError:
-        raise TypeError(f"{what} must be a string or a list of strings, "
-                        f"got {type(value).__name__}") from None
+        raise TypeError(f"{what} must be a string or a list of strings, got {type(value).__name__}") from None
 
 
 @dataclass
@@ -145,8 +144,7 @@ class _Plan:
     inline: tuple | None = None  # (file name, code) for inline()
 
 
-def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines,
-          header, cdef, inline_code=None):
+def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines, header, cdef, inline_code=None):
     if lang is not None:
         low = str(lang).lower()
         if low not in _LANG_ALIASES:
@@ -186,10 +184,18 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     if sys.platform != "win32":
         link_flags += [f"-Wl,-rpath,{d}" for d in library_dirs]
     link_flags += [f"-l{x}" for x in libraries]
-    plan = _Plan(name=name, sources=srcs, compilers={}, link_lang="c",
-                 cflags=cflags, include_flags=[f"-I{d}" for d in include_dirs],
-                 define_flags=["-D" + d for d in macro_definitions(defines)], link_flags=link_flags,
-                 header=header, cdef=cdef)
+    plan = _Plan(
+        name=name,
+        sources=srcs,
+        compilers={},
+        link_lang="c",
+        cflags=cflags,
+        include_flags=[f"-I{d}" for d in include_dirs],
+        define_flags=["-D" + d for d in macro_definitions(defines)],
+        link_flags=link_flags,
+        header=header,
+        cdef=cdef,
+    )
     if inline_code is not None:
         ilang = lang or "c"
         plan.inline = (f"{name}{'.cpp' if ilang == 'c++' else '.c'}", inline_code)
@@ -199,8 +205,9 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     if header is not None:
         langs.add("c")  # the header is read as C
     plan.compilers = {lg: compiler.find(lg) for lg in sorted(langs)}
-    plan.link_lang = "c++" if "c++" in {lg for _, lg in srcs} or (
-        plan.inline and plan.inline[0].endswith(".cpp")) else "c"
+    plan.link_lang = (
+        "c++" if "c++" in {lg for _, lg in srcs} or (plan.inline and plan.inline[0].endswith(".cpp")) else "c"
+    )
     if plan.link_lang not in plan.compilers:
         plan.compilers[plan.link_lang] = compiler.find(plan.link_lang)
 
@@ -219,11 +226,15 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         # Content, not paths: where the sources are (and the working directory) matters
         # only through the files the compiler reads, which each result records.
         "sources": [[lg, _digest(p)] for p, lg in srcs],
-        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass"))
-                   .hexdigest()] if plan.inline else None,
+        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass")).hexdigest()]
+        if plan.inline
+        else None,
         "compilers": {lg: [list(c.cmd), c.path, c.version] for lg, c in plan.compilers.items()},
-        "cflags": cflags, "include_dirs": include_dirs, "defines": plan.define_flags,
-        "libraries": libraries, "library_dirs": library_dirs,
+        "cflags": cflags,
+        "include_dirs": include_dirs,
+        "defines": plan.define_flags,
+        "libraries": libraries,
+        "library_dirs": library_dirs,
         "declarations": mode,
     }
     plan.key = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
@@ -233,6 +244,7 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
 
 def _machine():
     import platform
+
     return platform.machine()
 
 
@@ -251,8 +263,9 @@ def _check(proc, cmd, what, tmp):
         output = proc.stderr if (proc.stderr or "").strip() else (proc.stdout or "")
         if tmp:
             output = output.replace(str(tmp) + os.sep, "")
-        raise BuildError(f"{what} failed (exit status {proc.returncode})", command=cmd,
-                         output=output, returncode=proc.returncode)
+        raise BuildError(
+            f"{what} failed (exit status {proc.returncode})", command=cmd, output=output, returncode=proc.returncode
+        )
     return proc
 
 
@@ -281,30 +294,41 @@ def _compile_entry(plan, tmp):
         obj = tmp / f"{i}.o"
         objects.append(str(obj))
         arg = _argument_path(src)
-        cmd = (list(comp.cmd) + _base_flags() + plan.cflags + common + deps_flags()
-               + ["-c", "-x", lg, arg, "-o", str(obj)])
+        cmd = (
+            list(comp.cmd) + _base_flags() + plan.cflags + common + deps_flags() + ["-c", "-x", lg, arg, "-o", str(obj)]
+        )
         aux = None
         if extract and lg == "c" and comp.is_gcc:
             aux = tmp / f"{i}.aux"
             cmd += ["-aux-info", str(aux)]
         jobs.append(("compile", cmd, src, aux))
         if extract:
-            jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
-                         ["-E", "-x", lg, arg], src, None))
+            jobs.append(
+                ("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() + ["-E", "-x", lg, arg], src, None)
+            )
     if plan.header is not None:
         comp = plan.compilers["c"]
-        jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
-                     ["-E", "-x", "c", _argument_path(plan.header)], plan.header, None))
+        jobs.append(
+            (
+                "preprocess",
+                list(comp.cmd) + plan.cflags + common + deps_flags() + ["-E", "-x", "c", _argument_path(plan.header)],
+                plan.header,
+                None,
+            )
+        )
 
-    log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources),
-             _library_filename(plan.name))
+    log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources), _library_filename(plan.name))
     started = _fs_now(tmp)
 
     def run(job):
         what, cmd, src, _aux = job
         log.debug("%s", shlex.join(cmd))
-        return _check(compiler.run(cmd), cmd, f"compiling {os.path.basename(src)}"
-                      if what == "compile" else f"preprocessing {os.path.basename(src)}", tmp)
+        return _check(
+            compiler.run(cmd),
+            cmd,
+            f"compiling {os.path.basename(src)}" if what == "compile" else f"preprocessing {os.path.basename(src)}",
+            tmp,
+        )
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -312,8 +336,7 @@ def _compile_entry(plan, tmp):
 
     lib_path = tmp / _library_filename(plan.name)
     link = plan.compilers[plan.link_lang]
-    link_cmd = (list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)]
-                + plan.link_flags)
+    link_cmd = list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)] + plan.link_flags
     # The archives the link copies code from are dependencies too (libfoo.a rebuilt).
     link_deps = tmp / "link.d"
     linked = None
@@ -323,7 +346,7 @@ def _compile_entry(plan, tmp):
         log.debug("%s", shlex.join(cmd))
         proc = compiler.run(cmd)
         if proc.returncode and tracing and "dependency-file" in (proc.stderr or ""):
-            tracing = False   # a linker without it: the result is not cached
+            tracing = False  # a linker without it: the result is not cached
             continue
         _check(proc, cmd, f"linking {lib_path.name}", tmp)
         break
@@ -333,24 +356,32 @@ def _compile_entry(plan, tmp):
         except OSError:
             linked = None
 
-    langs = {src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
-             for what, _cmd, src, _aux in jobs if what == "preprocess"}
+    langs = {
+        src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
+        for what, _cmd, src, _aux in jobs
+        if what == "preprocess"
+    }
     deps = _build_cache.dependencies(depfiles, tmp, started, plan, linked or ())
-    if linked is None and (plan.link_flags or any(
-            f.startswith(("-l", "-L", "-Wl")) or f.endswith((".a", ".o")) for f in plan.cflags)):
-        deps = None   # what the link read is not known: never reused
+    if linked is None and (
+        plan.link_flags or any(f.startswith(("-l", "-L", "-Wl")) or f.endswith((".a", ".o")) for f in plan.cflags)
+    ):
+        deps = None  # what the link read is not known: never reused
     searches = []
     for lg in sorted({lg for _, lg in sources} | ({"c"} if plan.header else set())):
-        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull,
-                                                                      "-o", os.devnull]
+        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull, "-o", os.devnull]
         proc = compiler.run(cmd)
         searches.append(parse_search_list(proc.stderr or ""))
     absent = absences(deps, searches, plan.cflags + common, plan, started)
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
-        "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
-        "deps": deps if absent is not None else None, "absent": absent or [],
-        "declarations": declarations, "warning": warning,
+        "format": _FORMAT,
+        "name": plan.name,
+        "key": plan.key,
+        "library": lib_path.name,
+        "deps": deps if absent is not None else None,
+        "absent": absent or [],
+        "declarations": declarations,
+        "warning": warning,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -409,15 +440,30 @@ class Built:
     output_header: Path | None = None
 
 
-def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs=(),
-                    libraries=(), library_dirs=(), defines=None, header=None, cdef=None,
-                    output_dir=None, force=False, _inline_code=None):
+def compile_library(
+    sources=(),
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+    _inline_code=None,
+):
     """Build (or find in the cache) and return a :class:`Built`; loads nothing."""
     if isinstance(cdef, str) and header is None:
         from .._ndffi import Namespace
+
         Namespace().cdef(cdef)  # a CDefError before the compiler runs
-    plan = _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs,
-                 defines, header, cdef, _inline_code)
+    plan = _plan(
+        sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines, header, cdef, _inline_code
+    )
     root = _cache.store("build")
     hit = _build_cache.find(root, plan, _FORMAT) if root is not None else None
     if hit is not None:
@@ -425,12 +471,16 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
         compiled = False
     else:
         entry, record, compiled = _build_entry(plan, root)
-    built = Built(entry / record["library"],
-                  _build_output.declarations_text(record["declarations"], cdef),
-                  compiled, entry, plan.name, record.get("warning"))
+    built = Built(
+        entry / record["library"],
+        _build_output.declarations_text(record["declarations"], cdef),
+        compiled,
+        entry,
+        plan.name,
+        record.get("warning"),
+    )
     if output_dir is not None:
-        built.output_library, built.output_header = _build_output.write_outputs(
-            built, output_dir, force)
+        built.output_library, built.output_header = _build_output.write_outputs(built, output_dir, force)
     return built
 
 
@@ -442,7 +492,7 @@ def _build_entry(plan, root):
         _cache.sweep(root)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
-        except OSError as exc:   # a read-only cache: build without it
+        except OSError as exc:  # a read-only cache: build without it
             log.info("cannot write into the cache directory %s (%s): not caching", root, exc)
             root = None
     if root is None:
@@ -452,13 +502,12 @@ def _build_entry(plan, root):
         for leftover in tmp.iterdir():
             if leftover.suffix in (".o", ".aux", ".d") or leftover.name == ".started":
                 leftover.unlink()
-        os.chmod(lib_path, 0o755)   # whatever the umask: a cache entry nobody else writes
+        os.chmod(lib_path, 0o755)  # whatever the umask: a cache entry nobody else writes
         record["library_sha256"] = _cache.file_digest(lib_path)
         if not _cache.write_record(tmp / _build_cache.RECORD, json.dumps(record).encode()):
             raise BuildError(f"cannot write into the build directory {tmp}")
         # for people: how it was built (ndffi reads only the record)
-        about = {k: record[k] for k in ("name", "key", "library", "sources", "commands",
-                                         "built", "warning")}
+        about = {k: record[k] for k in ("name", "key", "library", "sources", "commands", "built", "warning")}
         atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
         if root is None:
             return tmp, record, True
@@ -490,17 +539,31 @@ def _load(built):
         reason = "; ".join(why for _, why in exc.tried) or str(exc)
         hint = ""
         if "undefined symbol" in reason:
-            hint = (" (a symbol the code uses is in a library that was not linked: "
-                    "add it with libraries=[...] and library_dirs=[...])")
-        raise BuildError(f"{built.library} was built but cannot be loaded: {reason}{hint}") \
-            from exc
+            hint = (
+                " (a symbol the code uses is in a library that was not linked: "
+                "add it with libraries=[...] and library_dirs=[...])"
+            )
+        raise BuildError(f"{built.library} was built but cannot be loaded: {reason}{hint}") from exc
     if built.declarations.strip():
         lib.cdef(built.declarations)
     return lib
 
 
-def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-          library_dirs=(), defines=None, header=None, cdef=None, output_dir=None, force=False):
+def build(
+    sources,
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+):
     """Compile C/C++ ``sources`` into a shared library with the system compiler, load it
     and declare its functions; return the :class:`~ndffi.Library`.
 
@@ -530,15 +593,39 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     ``FileNotFoundError`` for a missing source, :class:`~ndffi.CDefError` for bad
     ``cdef`` text.
     """
-    return _load(compile_library(
-        sources, name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
-        libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir, force=force))
+    return _load(
+        compile_library(
+            sources,
+            name=name,
+            lang=lang,
+            cflags=cflags,
+            include_dirs=include_dirs,
+            libraries=libraries,
+            library_dirs=library_dirs,
+            defines=defines,
+            header=header,
+            cdef=cdef,
+            output_dir=output_dir,
+            force=force,
+        )
+    )
 
 
-def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-           library_dirs=(), defines=None, header=None, cdef=None, output_dir=None,
-           force=False):
+def inline(
+    code,
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+):
     """:func:`build` for source code in a string::
 
         twice = ndffi.inline("int twice(int x) { return 2 * x; }").twice
@@ -551,7 +638,20 @@ def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=
         raise TypeError(f"inline() takes the source code as a str, got {type(code).__name__}")
     if name is None:
         name = "inline_" + hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return _load(compile_library(
-        (), name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
-        libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir, force=force, _inline_code=code))
+    return _load(
+        compile_library(
+            (),
+            name=name,
+            lang=lang,
+            cflags=cflags,
+            include_dirs=include_dirs,
+            libraries=libraries,
+            library_dirs=library_dirs,
+            defines=defines,
+            header=header,
+            cdef=cdef,
+            output_dir=output_dir,
+            force=force,
+            _inline_code=code,
+        )
+    )

@@ -44,6 +44,7 @@ _RESULTS_KEPT = 8  # per input key: a header edited back and forth finds its old
 
 # ---- the files the compiler read ---------------------------------------------------------
 
+
 def parse_depfile(data):
     """The file names (bytes) of a make-format dependency file written by
     ``cc -MD -MF F -MT ndffi``, unquoted as GCC and Clang quote them: 2N+1 backslashes
@@ -54,12 +55,12 @@ def parse_depfile(data):
         return None
     names, cur, i, n = [], bytearray(), 6, len(data)
     while i < n:
-        c = data[i:i + 1]
+        c = data[i : i + 1]
         if c == b"\\":
             j = i
-            while j < n and data[j:j + 1] == b"\\":
+            while j < n and data[j : j + 1] == b"\\":
                 j += 1
-            run, nxt = j - i, data[j:j + 1]
+            run, nxt = j - i, data[j : j + 1]
             if nxt in (b" ", b"\t"):
                 cur += b"\\" * (run // 2)
                 if run % 2:
@@ -72,7 +73,7 @@ def parse_depfile(data):
             else:
                 cur += data[i:j]
                 i = j
-        elif c == b"$" and data[i + 1:i + 2] == b"$":
+        elif c == b"$" and data[i + 1 : i + 2] == b"$":
             cur += b"$"
             i += 2
         elif c in (b" ", b"\t", b"\n", b"\r"):
@@ -97,14 +98,14 @@ def link_inputs(data, toolchain_dirs):
     m = re.search(rb":(?=[ \t\r\n\\])", data)
     if m is None:
         return None
-    names = parse_depfile(b"ndffi" + data[m.start():])
+    names = parse_depfile(b"ndffi" + data[m.start() :])
     if names is None:
         return None
     system = [os.path.join(os.path.realpath(d), "") for d in toolchain_dirs]
     out = []
     for raw in names:
         if not raw.endswith((b".a", b".o", b".lo")):
-            continue   # shared objects and linker scripts: their code is not copied in
+            continue  # shared objects and linker scripts: their code is not copied in
         real = os.path.realpath(os.fsdecode(raw))
         if not any(real.startswith(d) for d in system):
             out.append(raw)
@@ -145,8 +146,7 @@ def dependencies(depfiles, tmp, started, plan, linked=()):
             if changed or digest is None:
                 log.debug("%s changed while compiling: the result is not cached", path)
                 return None
-            root = next(([i, rel] for i, d in enumerate(dirs)
-                         if (rel := _under(path, d)) is not None), None)
+            root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(path, d)) is not None), None)
             seen[path] = [path, digest, root, None if os.path.isabs(name) else name]
     return sorted(seen.values())
 
@@ -173,6 +173,7 @@ def _still_read(deps, plan, digests):
 
 # ---- the files that were not there ---------------------------------------------------------
 
+
 def _still_absent(absent, plan):
     dirs = roots(plan)
     for path, root in absent:
@@ -188,20 +189,36 @@ def _still_absent(absent, plan):
 
 # ---- results ------------------------------------------------------------------------------
 
+
 def _valid_absent(absent):
     return isinstance(absent, list) and all(
-        isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
-        and (a[1] is None or (isinstance(a[1], list) and len(a[1]) == 2
-                              and isinstance(a[1][0], int) and isinstance(a[1][1], str)))
-        for a in absent)
+        isinstance(a, list)
+        and len(a) == 2
+        and isinstance(a[0], str)
+        and (
+            a[1] is None
+            or (isinstance(a[1], list) and len(a[1]) == 2 and isinstance(a[1][0], int) and isinstance(a[1][1], str))
+        )
+        for a in absent
+    )
 
 
 def _valid_deps(deps):
-    return deps is None or (isinstance(deps, list) and all(
-        isinstance(d, list) and len(d) == 4 and isinstance(d[0], str) and isinstance(d[1], str)
-        and (d[2] is None or (isinstance(d[2], list) and len(d[2]) == 2
-                              and isinstance(d[2][0], int) and isinstance(d[2][1], str)))
-        and (d[3] is None or isinstance(d[3], str)) for d in deps))
+    return deps is None or (
+        isinstance(deps, list)
+        and all(
+            isinstance(d, list)
+            and len(d) == 4
+            and isinstance(d[0], str)
+            and isinstance(d[1], str)
+            and (
+                d[2] is None
+                or (isinstance(d[2], list) and len(d[2]) == 2 and isinstance(d[2][0], int) and isinstance(d[2][1], str))
+            )
+            and (d[3] is None or isinstance(d[3], str))
+            for d in deps
+        )
+    )
 
 
 def read_entry(entry, fmt):
@@ -218,11 +235,17 @@ def read_entry(entry, fmt):
     if not isinstance(record, dict) or record.get("format") != fmt:
         return None
     library = record.get("library")
-    if (not isinstance(library, str) or not library or os.sep in library
-            or library.startswith(".") or not isinstance(record.get("declarations"), str)
-            or not isinstance(record.get("key"), str) or not _valid_deps(record.get("deps"))
-            or not _valid_absent(record.get("absent"))
-            or not isinstance(record.get("warning"), (str, type(None)))):
+    if (
+        not isinstance(library, str)
+        or not library
+        or os.sep in library
+        or library.startswith(".")
+        or not isinstance(record.get("declarations"), str)
+        or not isinstance(record.get("key"), str)
+        or not _valid_deps(record.get("deps"))
+        or not _valid_absent(record.get("absent"))
+        or not isinstance(record.get("warning"), (str, type(None)))
+    ):
         return None
     lib = Path(entry) / library
     if not _cache.trusted(lib) or _cache.file_digest(lib) != record.get("library_sha256"):
@@ -255,8 +278,11 @@ def find(root, plan, fmt):
             log.debug("removing damaged cache entry %s", entry)
             discard(entry)
             continue
-        if (record["deps"] is not None and _still_read(record["deps"], plan, digests)
-                and _still_absent(record["absent"], plan)):
+        if (
+            record["deps"] is not None
+            and _still_read(record["deps"], plan, digests)
+            and _still_absent(record["absent"], plan)
+        ):
             return entry, record
     return None
 

@@ -32,8 +32,10 @@ from .._support.atomic import atomic_write
 __all__ = ["OutputExists", "declarations_text", "header_name", "write_outputs"]
 
 _MARKER = "/* ndffi-generated: "
-_MARKER_LINE = re.compile(r"/\* ndffi-generated: declarations of (?P<lib>\S+) "
-                          r"\(sha256 (?P<sha>[0-9a-f]{64})(?:, text sha256 (?P<text>[0-9a-f]{64}))?\)")
+_MARKER_LINE = re.compile(
+    r"/\* ndffi-generated: declarations of (?P<lib>\S+) "
+    r"\(sha256 (?P<sha>[0-9a-f]{64})(?:, text sha256 (?P<text>[0-9a-f]{64}))?\)"
+)
 _OLD_MARKER = re.compile(rb"/\* \S+\.h: declarations of \S+, made by ndffi\.build\.\n")
 
 
@@ -44,9 +46,17 @@ class OutputExists(FileExistsError):
 # The standard headers that declare the types ndffi's parser has built in.
 _BUILTIN_TYPES = {
     "stddef.h": ("size_t", "ptrdiff_t", "wchar_t"),
-    "stdint.h": tuple(f"{u}int{n}_t" for u in ("", "u") for n in (8, 16, 32, 64)) + (
-        "intptr_t", "uintptr_t", "intmax_t", "uintmax_t", "int_least8_t", "uint_least8_t",
-        "int_fast8_t", "uint_fast8_t"),
+    "stdint.h": tuple(f"{u}int{n}_t" for u in ("", "u") for n in (8, 16, 32, 64))
+    + (
+        "intptr_t",
+        "uintptr_t",
+        "intmax_t",
+        "uintmax_t",
+        "int_least8_t",
+        "uint_least8_t",
+        "int_fast8_t",
+        "uint_fast8_t",
+    ),
     "stdbool.h": ("bool",),
     "sys/types.h": ("ssize_t", "off_t"),
 }
@@ -69,11 +79,13 @@ def header_name(name):
 def _header_bytes(header, library_file, library_sha, declarations):
     """The header's bytes: the marker line, recording the library's SHA-256 and that of
     the rest of the header (so that an edit makes it the user's), then the rest."""
-    rest = (f"/* lib = ndffi.load(\"{library_file}\", DIR); "
-            f"lib.cdef(open(\"{header}\").read()) */\n\n" + declarations).encode(
-                "utf-8", "surrogateescape")
-    return (f"{_MARKER}declarations of {library_file} (sha256 {library_sha}, text sha256 "
-            f"{hashlib.sha256(rest).hexdigest()}); ndffi build replaces this file */\n").encode() + rest
+    rest = (
+        f'/* lib = ndffi.load("{library_file}", DIR); lib.cdef(open("{header}").read()) */\n\n' + declarations
+    ).encode("utf-8", "surrogateescape")
+    return (
+        f"{_MARKER}declarations of {library_file} (sha256 {library_sha}, text sha256 "
+        f"{hashlib.sha256(rest).hexdigest()}); ndffi build replaces this file */\n"
+    ).encode() + rest
 
 
 def _read(path):
@@ -91,7 +103,7 @@ def _read(path):
 def _recorded(header_bytes):
     """(library file, sha256) recorded by an ndffi header, or None (not ndffi's)."""
     if header_bytes and _OLD_MARKER.match(header_bytes):
-        return ("", "")   # ndffi's, from before it recorded the library's SHA-256
+        return ("", "")  # ndffi's, from before it recorded the library's SHA-256
     if not header_bytes or not header_bytes.startswith(_MARKER.encode()):
         return None
     m = _MARKER_LINE.match(header_bytes.split(b"\n", 1)[0].decode("utf-8", "replace"))
@@ -122,21 +134,27 @@ def write_outputs(built, output_dir, force=False):
     recorded = _recorded(old_hdr) if old_hdr else None
     problems = []
     if old_hdr is False or (old_hdr and old_hdr != header and recorded is None):
-        problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is "
-                        f"not ndffi's marker)")
+        problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is not ndffi's marker)")
     elif old_hdr and old_hdr != header and _edited(old_hdr):
-        problems.append(f"{hdr_dst} was written by ndffi but edited since (its text no "
-                        f"longer has the SHA-256 its first line records)")
-    if old_lib is False or (old_lib and old_lib != lib_bytes and recorded != (
-            lib_file, hashlib.sha256(old_lib).hexdigest())):
-        problems.append(f"{lib_dst} exists and is not the library ndffi wrote there (the "
-                        f"header beside it, {hdr_dst.name}, does not record its SHA-256)")
+        problems.append(
+            f"{hdr_dst} was written by ndffi but edited since (its text no "
+            f"longer has the SHA-256 its first line records)"
+        )
+    if old_lib is False or (
+        old_lib and old_lib != lib_bytes and recorded != (lib_file, hashlib.sha256(old_lib).hexdigest())
+    ):
+        problems.append(
+            f"{lib_dst} exists and is not the library ndffi wrote there (the "
+            f"header beside it, {hdr_dst.name}, does not record its SHA-256)"
+        )
     if problems and not force:
         raise OutputExists(
-            "not overwriting files ndffi did not write: " + "; ".join(problems) +
-            ". Choose another output directory (ndffi build -o DIR, output_dir=DIR) or "
+            "not overwriting files ndffi did not write: "
+            + "; ".join(problems)
+            + ". Choose another output directory (ndffi build -o DIR, output_dir=DIR) or "
             "name (-n NAME, name=), move the files away, or replace them with --force "
-            "(force=True).")
+            "(force=True)."
+        )
     if old_lib != lib_bytes:
         atomic_write(lib_dst, lib_bytes, mode=0o777)
     if old_hdr != header:

@@ -64,10 +64,19 @@ def cmd_build(args):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", _build.CacheWarning)
             built = _build.compile_library(
-                args.sources, name=args.name, lang=args.lang, cflags=cflags,
-                include_dirs=args.include_dirs, libraries=args.libraries,
-                library_dirs=args.library_dirs, defines=args.defines,
-                header=args.header, cdef=cdef, output_dir=output, force=args.force)
+                args.sources,
+                name=args.name,
+                lang=args.lang,
+                cflags=cflags,
+                include_dirs=args.include_dirs,
+                libraries=args.libraries,
+                library_dirs=args.library_dirs,
+                defines=args.defines,
+                header=args.header,
+                cdef=cdef,
+                output_dir=output,
+                force=args.force,
+            )
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
     except _build.BuildError as exc:
@@ -111,12 +120,14 @@ def _benchmark_script():
 def cmd_bench(args):
     script = _benchmark_script()
     if script is None:
-        _error("bench", "the benchmarks are part of the source checkout (benchmarks/run.py), "
-                        "which this installation does not include; in a clone of ndffi run "
-                        "'make bench' or 'python -m ndffi bench' from its top directory")
+        _error(
+            "bench",
+            "the benchmarks are part of the source checkout (benchmarks/run.py), "
+            "which this installation does not include; in a clone of ndffi run "
+            "'make bench' or 'python -m ndffi bench' from its top directory",
+        )
         return FAILURE
-    _progress(f"running {script} (builds the comparison extensions on first use; "
-              f"this takes a while)")
+    _progress(f"running {script} (builds the comparison extensions on first use; this takes a while)")
     rc = subprocess.call([sys.executable, str(script)] + list(args.args), cwd=script.parent.parent)
     return OK if rc == 0 else FAILURE
 
@@ -152,8 +163,11 @@ def cmd_inspect(args):
         _error("inspect", f"cannot read {args.library}: {exc}")
         return FAILURE
     if not symbols:
-        _error("inspect", f"{path}: no exported symbols found (inspect reads ELF shared "
-                          f"libraries; this file is not one, or exports nothing)")
+        _error(
+            "inspect",
+            f"{path}: no exported symbols found (inspect reads ELF shared "
+            f"libraries; this file is not one, or exports nothing)",
+        )
         return FAILURE
 
     if args.cdef is None:
@@ -183,12 +197,19 @@ def cmd_inspect(args):
     undeclared = sorted(n for n in symbols if n not in declared)
     matched = sorted(n for n in declared if n in symbols)
     if args.json:
-        print(json.dumps({"library": path, "declared_and_exported": matched,
-                          "declared_but_missing": missing,
-                          "exported_but_undeclared": undeclared}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "library": path,
+                    "declared_and_exported": matched,
+                    "declared_but_missing": missing,
+                    "exported_but_undeclared": undeclared,
+                },
+                indent=1,
+            )
+        )
     else:
-        print(f"{path}: {len(symbols)} exported, {len(declared)} declared in {args.cdef}, "
-              f"{len(matched)} both")
+        print(f"{path}: {len(symbols)} exported, {len(declared)} declared in {args.cdef}, {len(matched)} both")
         print(f"declared but missing from the library ({len(missing)}):")
         for name in missing:
             print(f"  {declared[name]}")
@@ -229,100 +250,133 @@ def cmd_layout(args):
 
 # ---------------------------------------------------------------------------------------
 
+
 def _parser():
     from .. import __version__
     from . import headers as _cli_headers
 
     p = argparse.ArgumentParser(
-        prog="ndffi", description="ndffi: call C from Python and NumPy, fast and checked.",
-        epilog="exit status: 0 success, 1 failure, 2 usage error or unavailable feature")
+        prog="ndffi",
+        description="ndffi: call C from Python and NumPy, fast and checked.",
+        epilog="exit status: 0 success, 1 failure, 2 usage error or unavailable feature",
+    )
     p.add_argument("--version", action="version", version=f"ndffi {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     b = sub.add_parser(
-        "build", help="compile C/C++ sources into a shared library and its declarations",
+        "build",
+        help="compile C/C++ sources into a shared library and its declarations",
         description="Compile C/C++ sources with the system compiler into OUTPUT/libNAME.so "
-                    "and write the declarations of its functions to OUTPUT/NAME.h, a C "
-                    "header that ndffi.load(...).cdef() reads.  Builds are cached by "
-                    "content.  A file in OUTPUT that ndffi did not write is never replaced "
-                    "(exit status 1) unless --force.")
+        "and write the declarations of its functions to OUTPUT/NAME.h, a C "
+        "header that ndffi.load(...).cdef() reads.  Builds are cached by "
+        "content.  A file in OUTPUT that ndffi did not write is never replaced "
+        "(exit status 1) unless --force.",
+    )
     b.add_argument("sources", nargs="+", metavar="SOURCE", help="C or C++ source files")
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: .)")
     b.add_argument("-n", "--name", help="library name (default: the first source's stem)")
     b.add_argument("--lang", choices=["c", "c++"], help="compile every source as this language")
-    b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
-                   help="extra compiler flags, split like a shell (repeatable)")
+    b.add_argument(
+        "--cflags",
+        action="append",
+        default=[],
+        metavar="FLAGS",
+        help="extra compiler flags, split like a shell (repeatable)",
+    )
     _cli_headers.add_preprocessor_arguments(b)
-    b.add_argument("-l", dest="libraries", action="append", default=[], metavar="LIB",
-                   help="link with library LIB (repeatable)")
-    b.add_argument("-L", dest="library_dirs", action="append", default=[], metavar="DIR",
-                   help="library directory, also the run path (repeatable)")
-    b.add_argument("--header", metavar="FILE",
-                   help="take the declarations from this header instead of the sources")
-    b.add_argument("--cdef", metavar="FILE",
-                   help="take the declarations from this file of C declarations")
-    b.add_argument("--force", action="store_true",
-                   help="replace OUTPUT/libNAME.so and OUTPUT/NAME.h even when ndffi "
-                        "did not write them")
+    b.add_argument(
+        "-l", dest="libraries", action="append", default=[], metavar="LIB", help="link with library LIB (repeatable)"
+    )
+    b.add_argument(
+        "-L",
+        dest="library_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="library directory, also the run path (repeatable)",
+    )
+    b.add_argument("--header", metavar="FILE", help="take the declarations from this header instead of the sources")
+    b.add_argument("--cdef", metavar="FILE", help="take the declarations from this file of C declarations")
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUTPUT/libNAME.so and OUTPUT/NAME.h even when ndffi did not write them",
+    )
     b.set_defaults(func=cmd_build)
 
     d = sub.add_parser(
-        "demo", help="run the ctypes cookbook's examples, ported to ndffi",
+        "demo",
+        help="run the ctypes cookbook's examples, ported to ndffi",
         description="Run every example of the ctypes cookbook, ported to ndffi, printing "
-                    "its code and output.  Exit status 0 when every example that can run "
-                    "printed what it should; examples of features not built yet are listed "
-                    "as not available.")
+        "its code and output.  Exit status 0 when every example that can run "
+        "printed what it should; examples of features not built yet are listed "
+        "as not available.",
+    )
     d.add_argument("--list", action="store_true", help="list the examples and exit")
-    d.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run only this example (repeatable; see --list)")
+    d.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="run only this example (repeatable; see --list)"
+    )
     d.set_defaults(func=cmd_demo)
 
     be = sub.add_parser(
-        "bench", help="run the benchmarks (needs the source checkout)",
+        "bench",
+        help="run the benchmarks (needs the source checkout)",
         description="Run benchmarks/run.py of the source checkout: ns per call against "
-                    "ctypes, cffi, pybind11, nanobind and a hand-written extension.  "
-                    "Arguments after 'bench' are passed on (e.g. --callgrind).")
+        "ctypes, cffi, pybind11, nanobind and a hand-written extension.  "
+        "Arguments after 'bench' are passed on (e.g. --callgrind).",
+    )
     be.add_argument("args", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
     be.set_defaults(func=cmd_bench)
 
     i = sub.add_parser(
-        "inspect", help="list a shared library's exported symbols",
+        "inspect",
+        help="list a shared library's exported symbols",
         description="List the functions and data a shared library (ELF) exports.  With "
-                    "--header (a C header, read with libclang) or --cdef (a file of C "
-                    "declarations), compare them: declared but missing, exported but "
-                    "undeclared, and each function's signature; the exit status is 1 when "
-                    "something declared is missing from the library.")
+        "--header (a C header, read with libclang) or --cdef (a file of C "
+        "declarations), compare them: declared but missing, exported but "
+        "undeclared, and each function's signature; the exit status is 1 when "
+        "something declared is missing from the library.",
+    )
     _cli_headers.add_inspect_arguments(i)
     i.add_argument("--cdef", metavar="FILE", help="C declarations to compare with")
     i.set_defaults(func=cmd_inspect)
 
     g = sub.add_parser(
-        "generate", help="generate a Python module and type stub from a C header",
+        "generate",
+        help="generate a Python module and type stub from a C header",
         description="Generate an importable Python module (the declarations embedded: no "
-                    "libclang needed to import it) and its .pyi stub from a C header.")
+        "libclang needed to import it) and its .pyi stub from a C header.",
+    )
     _cli_headers.add_generate_arguments(g)
     g.set_defaults(func=_cli_headers.run_generate)
 
     from .. import abis
 
     lo = sub.add_parser(
-        "layout", help="sizes, alignments and member offsets of C declarations on an ABI",
+        "layout",
+        help="sizes, alignments and member offsets of C declarations on an ABI",
         description="Print as JSON how an ABI lays out C declarations (the syntax cdef() "
-                    "reads): the size, alignment and signedness of every scalar type, and "
-                    "the size and alignment of every struct, union and enum with the offset "
-                    "of each member (bit offset and width of bit-fields).  Each ABI's rules "
-                    "are checked against clang's -target; no compiler for it is needed.")
-    lo.add_argument("decls", nargs="?", metavar="DECLS.h",
-                    help="a file of C declarations, or - for standard input")
+        "reads): the size, alignment and signedness of every scalar type, and "
+        "the size and alignment of every struct, union and enum with the offset "
+        "of each member (bit offset and width of bit-fields).  Each ABI's rules "
+        "are checked against clang's -target; no compiler for it is needed.",
+    )
+    lo.add_argument("decls", nargs="?", metavar="DECLS.h", help="a file of C declarations, or - for standard input")
+
     def abi_name(text):
         for name, triple in abis().items():
             if text in (name, triple):
                 return name
         raise argparse.ArgumentTypeError(f"unknown ABI {text!r} (known: {', '.join(abis())})")
 
-    lo.add_argument("--abi", type=abi_name, metavar="ABI",
-                    help="the ABI to lay out for (default: this host's): one of "
-                         + ", ".join(abis()) + ", or clang's target triple for it")
+    lo.add_argument(
+        "--abi",
+        type=abi_name,
+        metavar="ABI",
+        help="the ABI to lay out for (default: this host's): one of "
+        + ", ".join(abis())
+        + ", or clang's target triple for it",
+    )
     lo.add_argument("--list", action="store_true", help="list the ABIs and their clang targets")
     lo.add_argument("--indent", type=int, default=1, metavar="N", help="JSON indentation (default 1)")
     lo.set_defaults(func=cmd_layout)
@@ -358,4 +412,3 @@ def main(argv=None):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-

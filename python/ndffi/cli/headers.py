@@ -17,10 +17,17 @@ OK, FAILURE, USAGE = 0, 1, 2
 
 def add_preprocessor_arguments(p):
     """-I and -D, as C compilers take them (``ndffi build`` has them too)."""
-    p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
-                   help="search DIR for headers before the system directories (repeatable)")
-    p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="predefine a macro (repeatable)")
+    p.add_argument(
+        "-I",
+        dest="include_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="search DIR for headers before the system directories (repeatable)",
+    )
+    p.add_argument(
+        "-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="predefine a macro (repeatable)"
+    )
 
 
 def _clang_args(args):
@@ -29,30 +36,44 @@ def _clang_args(args):
 
 def _common(p):
     add_preprocessor_arguments(p)
-    p.add_argument("--include", action="append", default=[], metavar="HEADER",
-                   help="include HEADER first, for a header that uses names it does not "
-                        "include (repeatable)")
-    p.add_argument("-L", dest="lib_dirs", action="append", default=[], metavar="DIR",
-                   help="search DIR for the library first (repeatable)")
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="HEADER",
+        help="include HEADER first, for a header that uses names it does not include (repeatable)",
+    )
+    p.add_argument(
+        "-L",
+        dest="lib_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="search DIR for the library first (repeatable)",
+    )
 
 
 def add_inspect_arguments(p):
     p.add_argument("library", metavar="LIBRARY", help="a library name ndffi.load finds, or a path")
-    p.add_argument("--header", metavar="HEADER",
-                   help="compare with what this C header declares")
+    p.add_argument("--header", metavar="HEADER", help="compare with what this C header declares")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _common(p)
     return p
 
 
 def add_generate_arguments(p):
-    p.add_argument("header", metavar="HEADER", help="the C header (a path, or found in -I and "
-                                                    "the system include directories)")
-    p.add_argument("-l", "--library", help="the library the header declares (default: the "
-                                           "symbols of the running process)")
-    p.add_argument("-o", "--output", metavar="FILE.py",
-                   help="write the module here and its stub next to it (default: print "
-                        "the module)")
+    p.add_argument(
+        "header", metavar="HEADER", help="the C header (a path, or found in -I and the system include directories)"
+    )
+    p.add_argument(
+        "-l", "--library", help="the library the header declares (default: the symbols of the running process)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.py",
+        help="write the module here and its stub next to it (default: print the module)",
+    )
     _common(p)
     return p
 
@@ -66,9 +87,14 @@ def run_inspect(args):
     from ..headers import HeaderError, format_inspection, inspect_library
 
     try:
-        report = inspect_library(args.library, args.header, dirs=args.lib_dirs,
-                                 include_dirs=args.include_dirs, defines=args.defines,
-                                 clang_args=_clang_args(args))
+        report = inspect_library(
+            args.library,
+            args.header,
+            dirs=args.lib_dirs,
+            include_dirs=args.include_dirs,
+            defines=args.defines,
+            clang_args=_clang_args(args),
+        )
     except (LibraryNotFound, HeaderError, ImportError) as exc:
         _error("inspect", str(exc))
         return FAILURE
@@ -87,9 +113,15 @@ def run_generate(args):
     from ..headers.generate import generate
 
     try:
-        result = generate(args.header, library=args.library, output=args.output,
-                          include_dirs=args.include_dirs, defines=args.defines,
-                          lib_dirs=args.lib_dirs, clang_args=_clang_args(args))
+        result = generate(
+            args.header,
+            library=args.library,
+            output=args.output,
+            include_dirs=args.include_dirs,
+            defines=args.defines,
+            lib_dirs=args.lib_dirs,
+            clang_args=_clang_args(args),
+        )
     except (HeaderError, ImportError, OSError, ValueError) as exc:
         _error("generate", str(exc))
         return FAILURE
@@ -104,11 +136,11 @@ def run_generate(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="ndffi", description="ndffi's C header tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_inspect_arguments(sub.add_parser(
-        "inspect", help="a library's exported symbols against what its header declares")
+    add_inspect_arguments(
+        sub.add_parser("inspect", help="a library's exported symbols against what its header declares")
     ).set_defaults(func=run_inspect)
-    add_generate_arguments(sub.add_parser(
-        "generate", help="write a Python module and type stub for a C header")
+    add_generate_arguments(
+        sub.add_parser("generate", help="write a Python module and type stub for a C header")
     ).set_defaults(func=run_generate)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

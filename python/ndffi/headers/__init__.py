@@ -16,6 +16,19 @@ from .declarations import HeaderDeclarations, header_library
 from .inspect import format_inspection, inspect_library
 from .model import check_model, clang_args, import_header, resolve_header
 
-__all__ = ["HeaderError", "HeaderNotFound", "LayoutMismatch", "HeaderDeclarations", "NEEDS_LIBCLANG",
-           "check_model", "clang_args", "compiler_include_dirs", "format_inspection", "header_library",
-           "import_header", "inspect_library", "libclang_version", "resolve_header"]
+__all__ = [
+    "HeaderError",
+    "HeaderNotFound",
+    "LayoutMismatch",
+    "HeaderDeclarations",
+    "NEEDS_LIBCLANG",
+    "check_model",
+    "clang_args",
+    "compiler_include_dirs",
+    "format_inspection",
+    "header_library",
+    "import_header",
+    "inspect_library",
+    "libclang_version",
+    "resolve_header",
+]

@@ -18,7 +18,7 @@ from .._support.defines import macro_definitions
 from .._support.includes import absences
 from .._support.version import version
 
-FORMAT = 5   # of the cache entries; changes with the model's shape
+FORMAT = 5  # of the cache entries; changes with the model's shape
 
 # libclang is the extra `headers` of the package: the one thing to say when it is missing.
 NEEDS_LIBCLANG = "reading C headers needs libclang: pip install 'ndffi[headers]'"
@@ -34,10 +34,10 @@ def libclang_version():
         try:
             for name in os.listdir(entry or "."):
                 if name.startswith("libclang-") and name.endswith((".dist-info", ".egg-info")):
-                    return name[len("libclang-"):].rsplit(".", 1)[0]
+                    return name[len("libclang-") :].rsplit(".", 1)[0]
         except OSError:
             pass
-        try:   # not from PyPI: the module's identity stands for its version
+        try:  # not from PyPI: the module's identity stands for its version
             st = os.stat(os.path.join(pkg, "cindex.py"))
             return f"unknown-{st.st_size}-{st.st_mtime_ns}"
         except OSError:
@@ -64,9 +64,20 @@ def _translator_id():
 
 def key(header, include_dirs, defines, flags):
     h = os.fspath(header)
-    key = [FORMAT, version(), _translator_id(), h, "" if os.path.isabs(h) else os.getcwd(),
-           [os.path.abspath(d) for d in include_dirs], macro_definitions(defines), list(flags),
-           libclang_version(), compiler.identity("c"), sys.platform, sys.version_info[:2]]
+    key = [
+        FORMAT,
+        version(),
+        _translator_id(),
+        h,
+        "" if os.path.isabs(h) else os.getcwd(),
+        [os.path.abspath(d) for d in include_dirs],
+        macro_definitions(defines),
+        list(flags),
+        libclang_version(),
+        compiler.identity("c"),
+        sys.platform,
+        sys.version_info[:2],
+    ]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:40]
 
 
@@ -91,11 +102,11 @@ def read(key):
         model["defines"] = dict(zip(names, lines.split("\n"), strict=False)) if names else {}
         for path, digest, stamp in entry["hashes"]:
             if _stamp(path) != stamp and _cache.file_digest(path) != digest:
-                return None   # a file the header includes changed: import it again
+                return None  # a file the header includes changed: import it again
         if any(os.path.lexists(path) for path in entry["absent"]):
-            return None   # a header now found before one it included: import it again
+            return None  # a header now found before one it included: import it again
         return model
-    except Exception:   # anything in a record ndffi did not write is a miss  # noqa: BLE001
+    except Exception:  # anything in a record ndffi did not write is a miss  # noqa: BLE001
         return None
 
 
@@ -106,23 +117,27 @@ def absent_files(header, model, include_dirs, system_dirs, flags, started):
     header itself in the current directory; None when one appeared meanwhile."""
     dirs = [os.path.abspath(d) for d in include_dirs] + list(system_dirs)
     files = [os.path.abspath(p) for p in model["files"]]
-    absent = absences([[p] for p in files], [([], dirs)],
-                                   ["-I" + d for d in dirs[:len(include_dirs)]] + list(flags),
-                                   _Sources(sources=[(model["header"], "c")], header=None),
-                                   started)
+    absent = absences(
+        [[p] for p in files],
+        [([], dirs)],
+        ["-I" + d for d in dirs[: len(include_dirs)]] + list(flags),
+        _Sources(sources=[(model["header"], "c")], header=None),
+        started,
+    )
     if absent is None:
         return None
     out = [p for p, _root in absent]
     if not os.path.isabs(os.fspath(header)) and not os.path.lexists(os.fspath(header)):
-        out.append(os.path.abspath(os.fspath(header)))   # looked for before include_dirs
+        out.append(os.path.abspath(os.fspath(header)))  # looked for before include_dirs
     return out
 
 
 # What binding a library to its header needs; the rest of a cached model (the names of
 # each kind, where each is declared, signatures for stubs: half its size) is read when
 # asked for (complete()).
-_CORE = frozenset(("text", "declarations", "defines", "aliases", "pointers", "function_macros",
-                   "expressions", "header", "clang"))
+_CORE = frozenset(
+    ("text", "declarations", "defines", "aliases", "pointers", "function_macros", "expressions", "header", "clang")
+)
 _MORE = "_more"
 
 
@@ -130,7 +145,7 @@ def complete(model):
     """``model`` with all its parts (a cached one is read in two steps)."""
     more = model.pop(_MORE, None)
     if more is not None:
-            model.update(marshal.loads(more))
+        model.update(marshal.loads(more))
     return model
 
 
@@ -156,9 +171,12 @@ def write(key, model, absent):
     more["function_macros"] = model["function_macros"]
     # One string and the names: a third of the time to read of a dict of thousands.
     core["defines"] = [list(model["defines"]), "\n".join(model["defines"].values())]
-    entry = {"format": FORMAT, "hashes": [[p, _cache.file_digest(p), _stamp(p)] for p in model["files"]],
-             "absent": absent, "model": core, "more": marshal.dumps(more)}
+    entry = {
+        "format": FORMAT,
+        "hashes": [[p, _cache.file_digest(p), _stamp(p)] for p in model["files"]],
+        "absent": absent,
+        "model": core,
+        "more": marshal.dumps(more),
+    }
     _cache.write_record(where / (key + ".model"), marshal.dumps(entry))
     _cache.sweep(where)
-
-

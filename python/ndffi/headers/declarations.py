@@ -21,9 +21,9 @@ class HeaderDeclarations(Declarations):
         self._aliases = model["aliases"]
         self._expressions = model.get("expressions", {})
         self._lazy = dict(model["declarations"])
-        self._lazy.update(model["defines"])   # parsing thousands of #define lines costs ms
-        self._lock = threading.RLock()        # another thread may be declaring the same name
-        self._shadowed = {}                   # functions a macro of the same name stands for
+        self._lazy.update(model["defines"])  # parsing thousands of #define lines costs ms
+        self._lock = threading.RLock()  # another thread may be declaring the same name
+        self._shadowed = {}  # functions a macro of the same name stands for
 
     def attach(self, lib):
         lib._declare(self._model["text"])
@@ -72,7 +72,7 @@ class HeaderDeclarations(Declarations):
         if tag == "var":
             return getattr(lib, tree[1])
         if tag == "addr":
-            getattr(lib, tree[1])   # declared
+            getattr(lib, tree[1])  # declared
             return lib._ns.variable(tree[1], lib._address(tree[1]))
         if tag == "call":
             return self.c_function(lib, tree[1])(*[self._evaluate(lib, a) for a in tree[2]])
@@ -84,8 +84,10 @@ class HeaderDeclarations(Declarations):
             return f"{name!r} is not declared: {model['skipped'][name]}"
         if name in model["function_macros"]:
             m = model["function_macros"][name]
-            return (f"{name!r} is a function-like macro that does not call a function "
-                    f"with constant arguments: #define {name}({', '.join(m['params'])}) {m['body']}")
+            return (
+                f"{name!r} is a function-like macro that does not call a function "
+                f"with constant arguments: #define {name}({', '.join(m['params'])}) {m['body']}"
+            )
         if name in model["types"]:
             return f"{name!r} is a type: use lib.types.{name}"
         if name in model["macros"]:
@@ -148,13 +150,17 @@ def macro_function(lib, name, macro):
 
     def call(*args):
         if len(args) != nparams:
-            raise TypeError(f"{name}() takes {nparams} argument{'s' if nparams != 1 else ''} "
-                            f"({', '.join(params)}), {len(args)} given")
+            raise TypeError(
+                f"{name}() takes {nparams} argument{'s' if nparams != 1 else ''} "
+                f"({', '.join(params)}), {len(args)} given"
+            )
         return declarations.c_function(lib, target)(*[args[v] if is_param else v for is_param, v in plan])
 
     call.__name__ = call.__qualname__ = name
     call.__ndffi_macro__ = True
-    call.__doc__ = (f"{name}({', '.join(params)}): the C macro\n\n"
-                    f"    #define {name}({', '.join(params)}) {macro['body']}\n\n"
-                    f"calling {target}() with its constant arguments as clang evaluates them.")
+    call.__doc__ = (
+        f"{name}({', '.join(params)}): the C macro\n\n"
+        f"    #define {name}({', '.join(params)}) {macro['body']}\n\n"
+        f"calling {target}() with its constant arguments as clang evaluates them."
+    )
     return call

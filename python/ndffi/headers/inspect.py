@@ -32,18 +32,24 @@ def inspect_library(lib_name, header=None, *, dirs=(), include_dirs=(), defines=
     variables = {n: ns.decl(n)[1] for n in model["variables"]}
     symbol_of = {n: model["aliases"].get(n, n) for n in list(functions) + list(variables)}
     declared = set(symbol_of.values())
-    report.update({
-        "header": model["header"],
-        "functions": functions,
-        "variables": variables,
-        "declared_but_missing": sorted(n for n, s in symbol_of.items() if s not in exported),
-        "exported_but_undeclared": sorted(n for n in exported if n not in declared),
-        "function_macros": {
-            n: (f"calls {m['forward']['target']}()" if m.get("forward")
-                else f"#define {n}({', '.join(m['params'])}) {m['body']}")
-            for n, m in model["function_macros"].items()},
-        "skipped": dict(model["skipped"]),
-    })
+    report.update(
+        {
+            "header": model["header"],
+            "functions": functions,
+            "variables": variables,
+            "declared_but_missing": sorted(n for n, s in symbol_of.items() if s not in exported),
+            "exported_but_undeclared": sorted(n for n in exported if n not in declared),
+            "function_macros": {
+                n: (
+                    f"calls {m['forward']['target']}()"
+                    if m.get("forward")
+                    else f"#define {n}({', '.join(m['params'])}) {m['body']}"
+                )
+                for n, m in model["function_macros"].items()
+            },
+            "skipped": dict(model["skipped"]),
+        }
+    )
     return report
 
 
@@ -58,8 +64,7 @@ def format_inspection(report):
     functions, variables = report["functions"], report["variables"]
     missing, undeclared = report["declared_but_missing"], report["exported_but_undeclared"]
     lines.append(f"library: {report['library']} ({len(exported)} exported symbols)")
-    lines.append(f"header:  {report['header']} ({len(functions)} functions, "
-                 f"{len(variables)} variables)")
+    lines.append(f"header:  {report['header']} ({len(functions)} functions, {len(variables)} variables)")
     lines.append("")
     lines.append(f"declared but missing from the library ({len(missing)}):")
     lines += [f"  {functions.get(n) or variables.get(n)};" for n in missing]

@@ -14,7 +14,7 @@ from .._support import cache as _cache
 from .._support.version import version
 from ..loading import search as _loader
 
-FORMAT = 1   # of the records
+FORMAT = 1  # of the records
 
 
 def open_library(name, dirs, opener):
@@ -23,14 +23,30 @@ def open_library(name, dirs, opener):
     tens of milliseconds) remembered in the cache, keyed like the header's models.  The
     record is used while the file it names is the same file (device, inode, size and
     time) and the loader, given the same name, opens that file."""
-    if dirs or not isinstance(name, str) or not name or os.sep in name or \
-            (os.altsep and os.altsep in name) or os.path.isfile(os.path.expanduser(name)):
+    if (
+        dirs
+        or not isinstance(name, str)
+        or not name
+        or os.sep in name
+        or (os.altsep and os.altsep in name)
+        or os.path.isfile(os.path.expanduser(name))
+    ):
         return _loader.open_library(name, dirs, opener)
     __version__ = version()
 
-    key = json.dumps([FORMAT, __version__, name, sys.platform,
-                      [os.environ.get(v, "") for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")
-                       if v != "PATH" or sys.platform == "win32"]])
+    key = json.dumps(
+        [
+            FORMAT,
+            __version__,
+            name,
+            sys.platform,
+            [
+                os.environ.get(v, "")
+                for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")
+                if v != "PATH" or sys.platform == "win32"
+            ],
+        ]
+    )
     where = _cache.store("libraries")
     record = where / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json" if where else None
     found = _library_record(record)
@@ -46,8 +62,7 @@ def open_library(name, dirs, opener):
     path = handle.path
     ident = _file_identity(path) if path else None
     if record is not None and resolved and ident is not None:
-        _cache.write_record(record, json.dumps({"target": resolved, "path": path,
-                                                "identity": ident}).encode())
+        _cache.write_record(record, json.dumps({"target": resolved, "path": path, "identity": ident}).encode())
     return handle, resolved
 
 

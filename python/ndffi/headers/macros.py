@@ -16,7 +16,8 @@ from .types import _Unsupported, c_float, c_int, c_string, is_reserved
 # The standard C and POSIX headers (and the C library's plumbing), by the name they are
 # included as: a header's own declarations stop where it includes one of these.  Their
 # declarations stay reachable as the types the header's declarations use.
-STANDARD_HEADERS = frozenset("""
+STANDARD_HEADERS = frozenset(
+    """
 assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h locale.h
 math.h setjmp.h signal.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h
 stdlib.h stdnoreturn.h string.h tgmath.h threads.h time.h uchar.h wchar.h wctype.h
@@ -30,20 +31,24 @@ sys/types.h sys/uio.h sys/un.h sys/utsname.h sys/wait.h syslog.h tar.h termios.h
 ulimit.h unistd.h utime.h utmpx.h wordexp.h
 features.h alloca.h malloc.h endian.h sys/cdefs.h sys/param.h sys/ioctl.h
 windows.h winapi.h
-""".split())
+""".split()
+)
 
 
 # ---- macros, read from the header's files -------------------------------------------
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+|/\*.*?\*/|/\*.*\Z|//[^\n]*)
   | (?P<str>(?:u8|[uUL])?"(?:[^"\\\n]|\\.)*")
   | (?P<chr>[uUL]?'(?:[^'\\\n]|\\.)*')
   | (?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)
   | (?P<id>[A-Za-z_$]\w*)
   | (?P<punct>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|[-+*/%&|^!~<>=?:,;.()\[\]{}\#])
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
 
 def macro_tokens(text):
@@ -147,7 +152,7 @@ def scan_macros(header, user_dirs, system_dirs):
             start = m.start()
             bol = data.rfind(b"\n", 0, start) + 1
             if data[bol:start].strip(b" \t"):
-                continue   # not at the start of a line
+                continue  # not at the start of a line
             line += data.count(b"\n", last, start)
             last = start
             name = m.group(2).decode()
@@ -161,7 +166,7 @@ def scan_macros(header, user_dirs, system_dirs):
                 if close < 0:
                     continue
                 params = [p.strip() for p in rest[1:close].replace("\\\n", " ").split(",") if p.strip()]
-                rest = rest[close + 1:]
+                rest = rest[close + 1 :]
             out.setdefault(name, []).append(MacroDef(name, params, rest, path, line))
     return out
 
@@ -222,10 +227,37 @@ def _join(tokens):
 
 
 _NOT_EXPRESSIONS = {"{", "}", ";", "#", "##"}
-_NOT_ALONE = {"extern", "static", "const", "volatile", "inline", "__inline", "__inline__",
-              "register", "typedef", "struct", "union", "enum", "void", "char", "short",
-              "int", "long", "float", "double", "signed", "unsigned", "_Bool", "__extension__",
-              "__attribute__", "__declspec", "__asm__", "asm", "restrict", "__restrict"}
+_NOT_ALONE = {
+    "extern",
+    "static",
+    "const",
+    "volatile",
+    "inline",
+    "__inline",
+    "__inline__",
+    "register",
+    "typedef",
+    "struct",
+    "union",
+    "enum",
+    "void",
+    "char",
+    "short",
+    "int",
+    "long",
+    "float",
+    "double",
+    "signed",
+    "unsigned",
+    "_Bool",
+    "__extension__",
+    "__attribute__",
+    "__declspec",
+    "__asm__",
+    "asm",
+    "restrict",
+    "__restrict",
+}
 
 
 def _is_expression(tokens):
@@ -246,8 +278,12 @@ def _may_be_pointer(tokens):
             j = i + 1
             while j < len(tokens) and (tokens[j][0] == "id" or tokens[j][1] == "*"):
                 j += 1
-            if j < len(tokens) and tokens[j][1] == ")" and j + 1 < len(tokens) \
-                    and tokens[j + 1][1] not in (")", ",", "+", "|", "&", "<<", ">>", "*", "/", "?", ":"):
+            if (
+                j < len(tokens)
+                and tokens[j][1] == ")"
+                and j + 1 < len(tokens)
+                and tokens[j + 1][1] not in (")", ",", "+", "|", "&", "<<", ">>", "*", "/", "?", ":")
+            ):
                 return True
     return False
 
@@ -255,7 +291,8 @@ def _may_be_pointer(tokens):
 def _may_be_type(tokens):
     """Could the expansion be a type name (``PCRE2_SUFFIX(pcre2_callout_block_)``)?"""
     return any(k == "id" for k, _ in tokens) and all(
-        k == "id" or (k == "punct" and t in ("(", ")", ",", "*")) for k, t in tokens)
+        k == "id" or (k == "punct" and t in ("(", ")", ",", "*")) for k, t in tokens
+    )
 
 
 def _may_be_string(tokens):
@@ -274,7 +311,7 @@ def _forward_plan(params, body):
         return None
     inner = body[2:-1]
     plans = []
-    for arg in (_split_args(inner) if inner else []):
+    for arg in _split_args(inner) if inner else []:
         arg = _strip_parens(arg)
         if not arg:
             return None
@@ -322,8 +359,7 @@ def main_source(header_path, macros):
         for ident, expr, toks in exprs:
             lines.append(f"static __auto_type __ndffi_v_{ident} = ({expr});")
             if _may_be_pointer(toks):
-                lines.append(f"static const unsigned long long __ndffi_p_{ident} = "
-                             f"(unsigned long long)({expr});")
+                lines.append(f"static const unsigned long long __ndffi_p_{ident} = (unsigned long long)({expr});")
             if _may_be_string(toks):
                 lines.append(f"static const char __ndffi_s_{ident}[] = {expr};")
         lines.append("#endif")
@@ -332,6 +368,7 @@ def main_source(header_path, macros):
 
 # ---- their values -------------------------------------------------------------------
 
+
 def _in_force(defs, skipped):
     """The definition of a macro in force at the end of the header (None if it is not
     defined): the last #define or #undef outside the skipped parts of its file."""
@@ -339,10 +376,10 @@ def _in_force(defs, skipped):
     for d, m in enumerate(defs):
         ranges = skipped.get(m.path)
         if ranges is None:
-            continue   # a file the header does not own
+            continue  # a file the header does not own
         i = bisect.bisect_right(ranges, (m.line, float("inf"))) - 1
         if i >= 0 and ranges[i][0] <= m.line <= ranges[i][1]:
-            continue   # in a skipped #if branch
+            continue  # in a skipped #if branch
         current = None if m.undef else (d, m)
     return current
 
@@ -354,7 +391,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
     object-like one names (``#define pcre2_compile PCRE2_SUFFIX(pcre2_compile_)``)."""
     cursors = {}
     for c in main_vars:
-        cursors[lc.spelling(c)[len("__ndffi_"):]] = c
+        cursors[lc.spelling(c)[len("__ndffi_") :]] = c
 
     def value_of(ident):
         c = cursors.get("v_" + ident)
@@ -382,8 +419,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
                     value = ("pointer", address[1] & 0xFFFFFFFFFFFFFFFF)
         return t, value
 
-    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {},
-           "expressions": {}}
+    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {}, "expressions": {}}
     in_force = []
     for name, defs in macros.items():
         if is_reserved(name):
@@ -395,19 +431,27 @@ def macro_values(tr, macros, plans, main_vars, skipped):
     for name, _d, m in in_force:
         if m.params is None:
             if name in where_used and name not in tr.names:
-                why = ("is the compiler's version" if where_used[name] in _COMPILER_MACROS
-                       else "depends on where it is used")
-                tr.skipped.setdefault(name, f"its value {why} ({where_used[name]}), not the "
-                                            f"library's: #define {name} {m.body}")
+                why = (
+                    "is the compiler's version"
+                    if where_used[name] in _COMPILER_MACROS
+                    else "depends on where it is used"
+                )
+                tr.skipped.setdefault(
+                    name, f"its value {why} ({where_used[name]}), not the library's: #define {name} {m.body}"
+                )
                 continue
             _object_macro(tr, name, m, cursors, value_of, out)
     for name, d, m in in_force:
         if m.params is None:
             continue
         plan = plans.get((name, d))
-        if plan is not None and plan[0] == name and tr.names.get(name) == "function" and \
-                [a for a in plan[1]] == [("param", i) for i in range(len(m.params))]:
-            continue   # #define f(a, b) f(a, b): the function itself (curl_easy_setopt)
+        if (
+            plan is not None
+            and plan[0] == name
+            and tr.names.get(name) == "function"
+            and [a for a in plan[1]] == [("param", i) for i in range(len(m.params))]
+        ):
+            continue  # #define f(a, b) f(a, b): the function itself (curl_easy_setopt)
         entry = {"params": m.params, "body": m.body, "forward": None}
         if plan is not None and tr.names.get(plan[0]) == "function":
             entry["forward"] = _forward(tr, name, d, plan, value_of)
@@ -416,11 +460,15 @@ def macro_values(tr, macros, plans, main_vars, skipped):
     return out
 
 
-_PLACE_MACROS = frozenset("""__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
-__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split())
+_PLACE_MACROS = frozenset(
+    """__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
+__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split()
+)
 # clang's are not the system compiler's (libclang says __GNUC__ 4, __GNUC_MINOR__ 2)
-_COMPILER_MACROS = frozenset("""__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
-__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split())
+_COMPILER_MACROS = frozenset(
+    """__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
+__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split()
+)
 _PLACE_MACROS |= _COMPILER_MACROS
 
 
@@ -433,7 +481,7 @@ def _where_used(macros, in_force):
     def uses(name, depth=0):
         if name in memo:
             return memo[name]
-        memo[name] = None   # a macro does not expand itself again
+        memo[name] = None  # a macro does not expand itself again
         m = in_force.get(name)
         found = None
         if m is not None and depth < 64:
@@ -478,8 +526,11 @@ def _object_macro(tr, name, m, cursors, value_of, out):
             _alias_variable(tr, name, ref, target, loc)
         return
     tc = cursors.get("t_m_" + name)
-    if tc is not None and (shape[0] == "none" or shape[:2] == ("op", [])) and \
-            lc.getTypedefDeclUnderlyingType(tc).kind != lc.T_INVALID:
+    if (
+        tc is not None
+        and (shape[0] == "none" or shape[:2] == ("op", []))
+        and lc.getTypedefDeclUnderlyingType(tc).kind != lc.T_INVALID
+    ):
         # A type name (#define pcre2_callout_block PCRE2_SUFFIX(pcre2_callout_block_)).
         try:
             text = "typedef " + tr.spell(lc.getTypedefDeclUnderlyingType(tc), name, full=False) + ";"
@@ -498,12 +549,12 @@ def _object_macro(tr, name, m, cursors, value_of, out):
         tr.names[name] = "expression"
         tr.locations.setdefault(name, loc)
         return
-    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and
-                             len(_split_args(_strip_parens(m.tokens))) > 1):
+    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and len(_split_args(_strip_parens(m.tokens))) > 1):
         # (a libclang older than 17 does not tell the operators apart: the macro's own
         # top-level commas, then)
-        tr.skipped.setdefault(name, f"a comma expression (a list of values), not one C constant: "
-                                    f"#define {name} {m.body}")
+        tr.skipped.setdefault(
+            name, f"a comma expression (a list of values), not one C constant: #define {name} {m.body}"
+        )
         return
     t, value = value_of("m_" + name)
     if value is None:
@@ -556,8 +607,7 @@ def _alias_variable(tr, name, c, symbol, loc):
 
 # ---- what an expansion is, from clang's tree of it -----------------------------------
 
-_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, '"': 34,
-            "'": 39, "?": 63}
+_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, '"': 34, "'": 39, "?": 63}
 
 
 def string_literal(text):
@@ -574,7 +624,7 @@ def string_literal(text):
             out += ch.encode("utf-8", "surrogateescape")
             i += 1
             continue
-        nxt = body[i + 1:i + 2]
+        nxt = body[i + 1 : i + 2]
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
@@ -582,13 +632,13 @@ def string_literal(text):
             j = i + 2
             while j < len(body) and body[j] in "0123456789abcdefABCDEF":
                 j += 1
-            out.append(int(body[i + 2:j] or "0", 16) & 0xFF)
+            out.append(int(body[i + 2 : j] or "0", 16) & 0xFF)
             i = j
         elif nxt.isdigit():
             j = i + 1
             while j < len(body) and j < i + 4 and body[j] in "01234567":
                 j += 1
-            out.append(int(body[i + 1:j], 8) & 0xFF)
+            out.append(int(body[i + 1 : j], 8) & 0xFF)
             i = j
         else:
             return None
@@ -616,8 +666,9 @@ def _shape(c):
         return _shape(kids[0])
     if k == lc.E_DECL_REF:
         ref = lc.getCursorReferenced(c)
-        kind = {lc.CURSOR_FUNCTION: "function", lc.CURSOR_VAR: "variable",
-                lc.CURSOR_ENUM_CONST: "constant"}.get(ref.kind)
+        kind = {lc.CURSOR_FUNCTION: "function", lc.CURSOR_VAR: "variable", lc.CURSOR_ENUM_CONST: "constant"}.get(
+            ref.kind
+        )
         return ("ref", kind, ref) if kind else ("op", [], c)
     if k == lc.E_CALL and kids:
         return ("call", _shape(kids[0]), [_shape(a) for a in kids[1:]])
@@ -683,7 +734,7 @@ def _lazy(tr, shape):
     if tag == "seq":
         a, b = _lazy(tr, shape[1]), _lazy(tr, shape[2])
         return None if a is None or b is None else ["seq", a, b]
-    if tag == "cond":   # (CHAR_MIN ? H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR): chosen now
+    if tag == "cond":  # (CHAR_MIN ? H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR): chosen now
         cond = _lazy(tr, shape[1]) if not _reads_memory(shape[1]) else None
         if cond is None or cond[0] != "const":
             return None
@@ -692,7 +743,7 @@ def _lazy(tr, shape):
         e = _lazy(tr, shape[1])
         return None if e is None else ["deref", e]
     if tag == "literal" or (tag == "op" and not _reads_memory(shape)):
-        value = lc.evaluate(shape[-1])   # a constant part (-0.5)
+        value = lc.evaluate(shape[-1])  # a constant part (-0.5)
         return ["const", value[1]] if value is not None else None
     if tag == "string":
         text = string_literal(lc.spelling(shape[1]))

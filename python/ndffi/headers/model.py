@@ -99,18 +99,20 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
     finally:
         asker.join()
     system_dirs = dirs.get("system") or compiler.include_dirs()
-    started = time.time_ns() - 50_000_000   # file times lag the clock by a tick
+    started = time.time_ns() - 50_000_000  # file times lag the clock by a tick
     path = resolve_header(header, include_dirs, system_dirs)
     args = clang_args(include_dirs, defines, system_dirs, flags)
     with _translate_lock:
-        model = _translate.translate(path, args, [os.path.abspath(d) for d in include_dirs],
-                                     system_dirs, check=check_model)
+        model = _translate.translate(
+            path, args, [os.path.abspath(d) for d in include_dirs], system_dirs, check=check_model
+        )
     model.pop("clang_layouts", None)
     model["header"] = path
     model["clang"] = libclang_version()
     if cache:
-        _model_cache.write(key, model, _model_cache.absent_files(header, model, include_dirs, system_dirs,
-                                                                 flags, started))
+        _model_cache.write(
+            key, model, _model_cache.absent_files(header, model, include_dirs, system_dirs, flags, started)
+        )
     return model
 
 
@@ -142,8 +144,7 @@ def check_model(model):
                 bad = _drop_declaration(lines, owners, i)
                 model["skipped"][_declared_name(bad)] = f"not accepted by ndffi's parser: {exc}"
     else:
-        raise RuntimeError("internal error: ndffi's parser refuses too many declarations "
-                           "of this header")
+        raise RuntimeError("internal error: ndffi's parser refuses too many declarations of this header")
     model["text"] = "\n".join(ln for ln, o in zip(lines, owners, strict=False) if o is None) + "\n"
     model["functions"] = [n for n in model["functions"] if n in model["declarations"]]
     model["variables"] = [n for n in model["variables"] if n in model["declarations"]]
@@ -153,23 +154,29 @@ def check_model(model):
         try:
             t = ns.type(spelling)
         except CDefError:
-            continue   # dropped above
+            continue  # dropped above
         _compare(spelling, t, layout, spelling)
 
 
 def _drop_declaration(lines, owners, i):
     """Remove the declaration on line ``i`` (with the #pragma pack lines around it)."""
     text = lines[i]
-    if i > 0 and lines[i - 1].startswith("#pragma pack(push") and i + 1 < len(lines) \
-            and lines[i + 1] == "#pragma pack(pop)":
-        del lines[i - 1:i + 2], owners[i - 1:i + 2]
+    if (
+        i > 0
+        and lines[i - 1].startswith("#pragma pack(push")
+        and i + 1 < len(lines)
+        and lines[i + 1] == "#pragma pack(pop)"
+    ):
+        del lines[i - 1 : i + 2], owners[i - 1 : i + 2]
     else:
         del lines[i], owners[i]
     return text
 
 
-_C_WORDS = frozenset("""void char short int long float double signed unsigned _Bool struct union
-enum const volatile restrict typedef extern static inline""".split())
+_C_WORDS = frozenset(
+    """void char short int long float double signed unsigned _Bool struct union
+enum const volatile restrict typedef extern static inline""".split()
+)
 
 
 def _declared_name(text):
@@ -187,8 +194,9 @@ def _declared_name(text):
 def _compare(name, t, layout, where):
     size, align, members = layout
     if t.size != size or t.alignment != align:
-        raise LayoutMismatch(name, f"{where}: size {t.size}, alignment {t.alignment} in ndffi; "
-                                   f"size {size}, alignment {align} in clang")
+        raise LayoutMismatch(
+            name, f"{where}: size {t.size}, alignment {t.alignment} in ndffi; size {size}, alignment {align} in clang"
+        )
     if members is None:
         return
     fields = t.fields or []
@@ -200,9 +208,10 @@ def _compare(name, t, layout, where):
         if fname != cname or bit != cbit or width != cwidth:
             w = f", width {width}" if width >= 0 else ""
             cw = f", width {cwidth}" if cwidth >= 0 else ""
-            raise LayoutMismatch(name, f"{where}: member '{fname or '<anonymous>'}' at bit {bit}{w} "
-                                       f"in ndffi; '{cname or '<anonymous>'}' at bit {cbit}{cw} in clang")
+            raise LayoutMismatch(
+                name,
+                f"{where}: member '{fname or '<anonymous>'}' at bit {bit}{w} "
+                f"in ndffi; '{cname or '<anonymous>'}' at bit {cbit}{cw} in clang",
+            )
         if nested is not None:
             _compare(name, ftype, nested, f"{where}.{fname or '<anonymous>'}")
-
-

@@ -52,6 +52,7 @@ MAIN_NAME = "__ndffi_main__.c"
 
 # ---- the whole header ---------------------------------------------------------------
 
+
 def translate(header_path, args, user_dirs, system_dirs, check=None):
     """Translate the header at ``header_path``, parsed with compiler arguments ``args``
     (``user_dirs`` and ``system_dirs``: its include search path).
@@ -99,7 +100,7 @@ def include_name(path, search_dirs):
     for d in search_dirs:
         d = d.rstrip(os.sep) + os.sep
         if path.startswith(d):
-            rel = path[len(d):].replace(os.sep, "/")
+            rel = path[len(d) :].replace(os.sep, "/")
             if best is None or len(rel) < len(best):
                 best = rel
     return best or os.path.basename(path)
@@ -226,7 +227,7 @@ def _record_layout(t):
     for f in lc.fields(t):
         width = lc.getFieldDeclBitWidth(f) if lc.isBitField(f) else -1
         if width == 0:
-            continue   # a zero-width bit-field only moves the next member
+            continue  # a zero-width bit-field only moves the next member
         ft = lc.getCanonicalType(lc.getCursorType(f))
         nested, name = None, None
         if ft.kind == lc.T_RECORD:

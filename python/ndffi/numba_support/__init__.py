@@ -24,6 +24,6 @@ def install():
     _installed = True
 
 
-_init = install   # the numba_extensions entry point
+_init = install  # the numba_extensions entry point
 
 __all__ = ["install"]

@@ -29,8 +29,9 @@ def function_pointer(cfunc, ptype):
         if why is None:
             answer = cfunc.address
         else:
-            answer = (f"numba cfunc '{cfunc.__qualname__}' of C type '{c_signature(cfunc._sig)}' "
-                      f"(numba {cfunc._sig}): {why}")
+            answer = (
+                f"numba cfunc '{cfunc.__qualname__}' of C type '{c_signature(cfunc._sig)}' (numba {cfunc._sig}): {why}"
+            )
         per_type[ptype] = answer
     return answer
 
@@ -67,13 +68,13 @@ def _fits(nb, ct):
             return False
     if kind != "pointer":
         return False
-    if isinstance(nb, types.RawPointer):     # voidptr: any pointer, read with carray
+    if isinstance(nb, types.RawPointer):  # voidptr: any pointer, read with carray
         return True
     if not isinstance(nb, types.CPointer):
         return False
     item = ct.item
-    if item.kind == "void":                  # C's "any pointer": the cfunc says what to
-        return True                          # read there (qsort's comparator)
+    if item.kind == "void":  # C's "any pointer": the cfunc says what to
+        return True  # read there (qsort's comparator)
     if item.kind in ("struct", "union"):
         if not isinstance(nb.dtype, types.Record):
             return False

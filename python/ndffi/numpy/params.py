@@ -9,6 +9,7 @@ __all__ = ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "no
 
 # ---- parameter specifications ----------------------------------------------------
 
+
 class _Spec:
     """Base of the parameter specifications; compares and hashes by value."""
 
@@ -24,8 +25,7 @@ class _Spec:
         return hash(self._key())
 
     def __repr__(self):
-        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields
-                         if getattr(self, f) is not None)
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields if getattr(self, f) is not None)
         return f"ndffi.{type(self).__name__}({args})"
 
 
@@ -104,6 +104,7 @@ def _spec(value):
 
 
 # ---- status checks ---------------------------------------------------------------
+
 
 class StatusError(RuntimeError):
     """A C function reported failure through its status result (``check=``)."""

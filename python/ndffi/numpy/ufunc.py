@@ -67,26 +67,32 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     fname = function.__name__
     names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
     if outputs is None:
-        outputs = [names[i] for i, (_, t) in enumerate(cparams)
-                   if t.kind == "pointer" and _is_element(t.item) and not t.item.is_const]
+        outputs = [
+            names[i]
+            for i, (_, t) in enumerate(cparams)
+            if t.kind == "pointer" and _is_element(t.item) and not t.item.is_const
+        ]
     else:
         outputs = [outputs] if isinstance(outputs, str) else list(outputs)
         for o in outputs:
             if o not in names:
-                raise TypeError(f"ufunc() of {fname}(): no parameter named {o!r} "
-                                f"(parameters: {', '.join(names)})")
+                raise TypeError(f"ufunc() of {fname}(): no parameter named {o!r} (parameters: {', '.join(names)})")
             t = cparams[names.index(o)][1]
             if t.kind != "pointer" or not _is_element(t.item) or t.item.is_const:
-                raise TypeError(f"ufunc() of {fname}(): output '{o}' must be a pointer to a "
-                                f"non-const number or struct, not '{t.cname}'")
+                raise TypeError(
+                    f"ufunc() of {fname}(): output '{o}' must be a pointer to a "
+                    f"non-const number or struct, not '{t.cname}'"
+                )
     has_result = function.ctype.item.kind != "void"
     inputs = [i for i, n in enumerate(names) if n not in outputs]
     for i in inputs:
         t = cparams[i][1]
         if not (_is_element(t) or (t.kind == "pointer" and _is_element(t.item))):
-            raise TypeError(f"ufunc() of {fname}(): parameter '{names[i]}' ('{t.cname}') is "
-                            f"neither a number nor a pointer to one (nor a struct or union), so it "
-                            f"cannot be a ufunc operand")
+            raise TypeError(
+                f"ufunc() of {fname}(): parameter '{names[i]}' ('{t.cname}') is "
+                f"neither a number nor a pointer to one (nor a struct or union), so it "
+                f"cannot be a ufunc operand"
+            )
     nin = len(inputs)
     nout = int(has_result) + len(outputs)
     roles = [None] * len(cparams)
@@ -95,16 +101,31 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
     for k, o in enumerate(outputs):
         roles[names.index(o)] = ("out", nin + int(has_result) + k)
     out_names = (["result"] if has_result else []) + outputs
-    text = doc if doc is not None else (
-        f"Element-wise C function ``{function.prototype}``.\n\n"
-        f"Inputs: {', '.join(names[i] for i in inputs) or 'none'}; outputs: {', '.join(out_names) or 'none'}."
-        + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else ""))
-    kwargs = (("name", name), ("outputs", tuple(outputs)), ("threads", threads),
-              ("min_chunk", min_chunk), ("doc", doc))
+    text = (
+        doc
+        if doc is not None
+        else (
+            f"Element-wise C function ``{function.prototype}``.\n\n"
+            f"Inputs: {', '.join(names[i] for i in inputs) or 'none'}; outputs: {', '.join(out_names) or 'none'}."
+            + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else "")
+        )
+    )
+    kwargs = (("name", name), ("outputs", tuple(outputs)), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
     spec = ("ufunc", function, (), kwargs)
     _pickle_ndffi_ufuncs()
-    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
-                             nout, None, _threads(threads), int(min_chunk), spec)
+    return _ndffi.make_ufunc(
+        function,
+        name or fname,
+        text,
+        roles,
+        nin if has_result else -1,
+        nin,
+        nout,
+        None,
+        _threads(threads),
+        int(min_chunk),
+        spec,
+    )
 
 
 _SIG_OPERAND = re.compile(r"\(\s*([^()]*?)\s*\)")
@@ -136,8 +157,9 @@ def _parse_signature(signature):
     return ins, outs, dims
 
 
-def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK,
-           doc=None, **more):
+def gufunc(
+    function, signature, params=None, /, *, name=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None, **more
+):
     """A generalized ``numpy.ufunc`` with core dimensions (``Function.gufunc``).
 
     ``lib.dsum.gufunc("(n)->()")`` for ``double dsum(const double *x, long n)``: pointer
@@ -156,16 +178,20 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
     names = [c or f"arg{i + 1}" for i, (c, _) in enumerate(cparams)]
     unknown = [k for k in params if k not in names]
     if unknown:
-        raise TypeError(f"gufunc() of {fname}(): no parameter named {', '.join(map(repr, unknown))} "
-                        f"(parameters: {', '.join(names)})")
+        raise TypeError(
+            f"gufunc() of {fname}(): no parameter named {', '.join(map(repr, unknown))} "
+            f"(parameters: {', '.join(names)})"
+        )
     ins, outs, dims = _parse_signature(signature)
     role_of = []
     for i, (_cname, t) in enumerate(cparams):
         spec = _gspec(params.get(names[i]))
         if isinstance(spec, str):
             if spec not in dims:
-                raise ValueError(f"gufunc() of {fname}(): '{names[i]}' takes core dimension "
-                                 f"{spec!r}, which {signature!r} does not have")
+                raise ValueError(
+                    f"gufunc() of {fname}(): '{names[i]}' takes core dimension "
+                    f"{spec!r}, which {signature!r} does not have"
+                )
             role_of.append(("dim", dims.index(spec)))
         elif spec is None:
             if t.kind in ("int", "enum") and names[i] in dims:
@@ -178,12 +204,15 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
             role_of.append(("inptr" if t.kind == "pointer" else "in", None))
         elif isinstance(spec, Out) or spec is Out:
             if t.kind != "pointer":
-                raise TypeError(f"gufunc() of {fname}(): '{names[i]}' ('{t.cname}') is not a pointer, "
-                                f"so it cannot be an output")
+                raise TypeError(
+                    f"gufunc() of {fname}(): '{names[i]}' ('{t.cname}') is not a pointer, so it cannot be an output"
+                )
             role_of.append(("out", None))
         else:
-            raise TypeError(f"gufunc() of {fname}(): '{names[i]}' must be ndffi.In, ndffi.Out or the "
-                            f"name of a core dimension, not {spec!r}")
+            raise TypeError(
+                f"gufunc() of {fname}(): '{names[i]}' must be ndffi.In, ndffi.Out or the "
+                f"name of a core dimension, not {spec!r}"
+            )
     has_result = function.ctype.item.kind != "void"
     in_params = [i for i, (r, _) in enumerate(role_of) if r in ("in", "inptr")]
     out_params = [i for i, (r, _) in enumerate(role_of) if r == "out"]
@@ -194,7 +223,8 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
             f"gufunc() of '{function.prototype}': signature {signature!r} has {len(ins)} input(s) and "
             f"{len(outs)} output(s), but the C parameters give inputs "
             f"({', '.join(names[i] for i in in_params)}) and outputs ({', '.join(got_out)}); "
-            f"say which parameters are ndffi.In / ndffi.Out or core dimensions")
+            f"say which parameters are ndffi.In / ndffi.Out or core dimensions"
+        )
     roles = [None] * len(cparams)
     for op, i in enumerate(in_params):
         roles[i] = (role_of[i][0], op)
@@ -203,15 +233,30 @@ def gufunc(function, signature, params=None, /, *, name=None, threads=1, min_chu
     for i, (r, ix) in enumerate(role_of):
         if r == "dim":
             roles[i] = ("dim", ix)
-    text = doc if doc is not None else (
-        f"Generalized ufunc {signature} of the C function ``{function.prototype}``."
-        + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else ""))
+    text = (
+        doc
+        if doc is not None
+        else (
+            f"Generalized ufunc {signature} of the C function ``{function.prototype}``."
+            + (f"\nRuns on {_threads(threads)} threads." if _threads(threads) > 1 else "")
+        )
+    )
     kwargs = (("name", name), ("threads", threads), ("min_chunk", min_chunk), ("doc", doc))
-    spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))),
-            kwargs)
+    spec = ("gufunc", function, (signature, tuple(sorted((k, _gspec(v)) for k, v in params.items()))), kwargs)
     _pickle_ndffi_ufuncs()
-    return _ndffi.make_ufunc(function, name or fname, text, roles, nin if has_result else -1, nin,
-                             nout, signature, _threads(threads), int(min_chunk), spec)
+    return _ndffi.make_ufunc(
+        function,
+        name or fname,
+        text,
+        roles,
+        nin if has_result else -1,
+        nin,
+        nout,
+        signature,
+        _threads(threads),
+        int(min_chunk),
+        spec,
+    )
 
 
 def info(uf):
@@ -228,12 +273,12 @@ def info(uf):
 
 _previous_reducer = None
 _reducer_lock = threading.Lock()
-_made: dict = {}   # (kind, function, args, kwargs) -> the ufunc made again, once per process
+_made: dict = {}  # (kind, function, args, kwargs) -> the ufunc made again, once per process
 
 
 def _reduce(uf):
     spec = _ndffi.ufunc_spec(uf)
-    if spec is None:   # not ndffi's: the reducer that was there
+    if spec is None:  # not ndffi's: the reducer that was there
         return _previous_reducer(uf) if _previous_reducer is not None else uf.__name__
     return rebuild_ufunc, tuple(spec)
 
@@ -256,7 +301,7 @@ def rebuild_ufunc(kind, function, args, kwargs):
     make = ufunc if kind == "ufunc" else gufunc
     try:
         hash(key)
-    except TypeError:   # an unhashable argument: no caching
+    except TypeError:  # an unhashable argument: no caching
         return make(function, *args, **dict(kwargs))
     with _reducer_lock:
         uf = _made.get(key)

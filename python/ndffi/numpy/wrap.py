@@ -17,8 +17,18 @@ import numpy as np
 
 from .params import In, InOut, Out, StatusError, _spec, len_of, negative_raises, nonzero_raises, shape_of
 
-__all__ = ["In", "InOut", "Out", "StatusError", "Wrapped", "len_of", "negative_raises",
-           "nonzero_raises", "shape_of", "wrap"]
+__all__ = [
+    "In",
+    "InOut",
+    "Out",
+    "StatusError",
+    "Wrapped",
+    "len_of",
+    "negative_raises",
+    "nonzero_raises",
+    "shape_of",
+    "wrap",
+]
 
 
 def _check_arity(check):
@@ -35,6 +45,7 @@ def _check_arity(check):
 
 
 # ---- what the generated wrappers call ---------------------------------------------
+
 
 def _item_dtype(ctype):
     """The NumPy dtype of a pointer parameter's element type, or None (void *, ...)."""
@@ -58,27 +69,32 @@ def _make_in(fname, pname, dtype, ndim, writeable, k):
             if flags.c_contiguous and flags.aligned and (flags.writeable or not writeable):
                 arr = x
             else:
-                arr = np.array(x, order="C", copy=True)   # aligned, contiguous, ours
+                arr = np.array(x, order="C", copy=True)  # aligned, contiguous, ours
         else:
             arr = np.asarray(x)
             if dtype is not None and arr.dtype != dtype:
                 if not np.can_cast(arr.dtype, dtype, "same_kind"):
-                    raise TypeError(f"{where}: expected values convertible to {dtype} "
-                                    f"(NumPy's 'same_kind' rule), got {arr.dtype}")
+                    raise TypeError(
+                        f"{where}: expected values convertible to {dtype} (NumPy's 'same_kind' rule), got {arr.dtype}"
+                    )
                 conv = np.ascontiguousarray(arr, dtype=dtype)
-                if (dtype.kind in "iub" and arr.dtype.kind in "iub"
-                        and not np.can_cast(arr.dtype, dtype, "safe")
-                        and arr.size and not np.array_equal(conv, arr)):
+                if (
+                    dtype.kind in "iub"
+                    and arr.dtype.kind in "iub"
+                    and not np.can_cast(arr.dtype, dtype, "safe")
+                    and arr.size
+                    and not np.array_equal(conv, arr)
+                ):
                     info = np.iinfo(dtype)
-                    raise OverflowError(f"{where}: values out of range for {dtype} "
-                                        f"[{info.min}, {info.max}]")
+                    raise OverflowError(f"{where}: values out of range for {dtype} [{info.min}, {info.max}]")
                 arr = conv
-            elif not (arr.flags.c_contiguous and arr.flags.aligned
-                      and (arr.flags.writeable or not writeable)):
-                arr = np.array(arr, order="C", copy=True)   # aligned, contiguous, ours
+            elif not (arr.flags.c_contiguous and arr.flags.aligned and (arr.flags.writeable or not writeable)):
+                arr = np.array(arr, order="C", copy=True)  # aligned, contiguous, ours
         if ndim is not None and arr.ndim != ndim:
-            raise ValueError(f"{where}: expected a {ndim}-dimensional array, got {arr.ndim} "
-                             f"dimension{'s' if arr.ndim != 1 else ''} (shape {arr.shape})")
+            raise ValueError(
+                f"{where}: expected a {ndim}-dimensional array, got {arr.ndim} "
+                f"dimension{'s' if arr.ndim != 1 else ''} (shape {arr.shape})"
+            )
         v[k] = arr
 
     return convert
@@ -119,8 +135,10 @@ def _make_dim(fname, pname, target, axis):
 
     def dim(arr):
         if axis >= arr.ndim or axis < -arr.ndim:
-            raise ValueError(f"{where}: needs at least {axis + 1 if axis >= 0 else -axis} "
-                             f"dimensions for '{pname}' (shape_of), got shape {arr.shape}")
+            raise ValueError(
+                f"{where}: needs at least {axis + 1 if axis >= 0 else -axis} "
+                f"dimensions for '{pname}' (shape_of), got shape {arr.shape}"
+            )
         return arr.shape[axis]
 
     return dim
@@ -131,13 +149,15 @@ def _index(fname, pname):
         try:
             return operator.index(v)
         except TypeError:
-            raise TypeError(f"{fname}() argument '{pname}': expected an int (it sets an output's "
-                            f"shape), got {type(v).__name__}") from None
+            raise TypeError(
+                f"{fname}() argument '{pname}': expected an int (it sets an output's shape), got {type(v).__name__}"
+            ) from None
 
     return index
 
 
 # ---- wrap ------------------------------------------------------------------------
+
 
 class Wrapped:
     """A Python function made by :meth:`Function.wrap`: converts array inputs,
@@ -198,15 +218,18 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
     unknown = [k for k in params if k not in by_name]
     if unknown:
         listed = ", ".join(cname or f"arg{i + 1}" for i, (cname, _) in enumerate(cparams))
-        raise TypeError(f"wrap() of {fname}(): no parameter named {', '.join(map(repr, unknown))}; "
-                        f"the parameters are: {listed}")
+        raise TypeError(
+            f"wrap() of {fname}(): no parameter named {', '.join(map(repr, unknown))}; the parameters are: {listed}"
+        )
     specs = [None] * len(cparams)
     for k, v in params.items():
         specs[by_name[k]] = _spec(v)
     dtypes = _array_dtypes(fname, cparams, pnames, specs)
     _check_references(fname, cparams, by_name, specs, dtypes)
-    wrap_kwargs = (tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0])),
-                   (("check", check), ("name", name)))
+    wrap_kwargs = (
+        tuple(sorted(((k, _spec(v)) for k, v in params.items()), key=lambda kv: kv[0])),
+        (("check", check), ("name", name)),
+    )
     return _Plan(function, name or fname, pnames, by_name, specs, dtypes).wrapper(check, wrap_kwargs)
 
 
@@ -224,8 +247,10 @@ def _array_dtypes(fname, cparams, pnames, specs):
             if isinstance(spec, Out):
                 if spec.dtype is not None:
                     if dtype is not None and np.dtype(spec.dtype) != dtype:
-                        raise TypeError(f"{label}: the dtype comes from the C type ({dtype}); "
-                                        f"dtype={np.dtype(spec.dtype)} does not match")
+                        raise TypeError(
+                            f"{label}: the dtype comes from the C type ({dtype}); "
+                            f"dtype={np.dtype(spec.dtype)} does not match"
+                        )
                     dtype = np.dtype(spec.dtype)
                 if dtype is None:
                     raise TypeError(f"{label}: Out needs dtype= for this element type")
@@ -257,23 +282,28 @@ def _check_references(fname, cparams, by_name, specs, arrays):
         elif isinstance(spec, Out):
             if spec.like is not None:
                 array_refs.append(spec.like)
-            for s in (spec.shape if isinstance(spec.shape, tuple) else (spec.shape,)):
+            for s in spec.shape if isinstance(spec.shape, tuple) else (spec.shape,):
                 if isinstance(s, (len_of, shape_of)):
                     array_refs.append(s.name)
                 elif isinstance(s, str):
                     int_refs.append(s)
                 elif s is not None and not isinstance(s, (int, np.integer)):
-                    raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' has {s!r}; "
-                                    f"expected ints, argument names, len_of or shape_of")
+                    raise TypeError(
+                        f"wrap() of {fname}(): the shape of '{cparams[i][0]}' has {s!r}; "
+                        f"expected ints, argument names, len_of or shape_of"
+                    )
         for ref in array_refs:
             if index_of(ref, what) not in arrays:
-                raise TypeError(f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not "
-                                f"an In, InOut or Out array")
+                raise TypeError(
+                    f"wrap() of {fname}(): {spec!r} refers to '{ref}', which is not an In, InOut or Out array"
+                )
         for ref in int_refs:
             j = index_of(ref, what)
             if specs[j] is not None or cparams[j][1].kind not in ("int", "enum"):
-                raise TypeError(f"wrap() of {fname}(): the shape of '{cparams[i][0]}' refers to "
-                                f"'{ref}', which is not an integer argument of the wrapper")
+                raise TypeError(
+                    f"wrap() of {fname}(): the shape of '{cparams[i][0]}' refers to "
+                    f"'{ref}', which is not an integer argument of the wrapper"
+                )
 
 
 class _Plan:
@@ -293,21 +323,22 @@ class _Plan:
         outputs = self._output_order()
         self.slot = {i: k for k, i in enumerate(positional + outputs)}
         self.npos, self.outputs = len(positional), outputs
-        self.sig_params = [inspect.Parameter(pnames[i], inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                           for i in positional]
-        self.sig_params += [inspect.Parameter(pnames[i], inspect.Parameter.KEYWORD_ONLY, default=None)
-                            for i in sorted(outputs)]
+        self.sig_params = [inspect.Parameter(pnames[i], inspect.Parameter.POSITIONAL_OR_KEYWORD) for i in positional]
+        self.sig_params += [
+            inspect.Parameter(pnames[i], inspect.Parameter.KEYWORD_ONLY, default=None) for i in sorted(outputs)
+        ]
         self.steps, self.doc_params, self.doc_returns, self.notes = [], [], [], []
         for i, spec in enumerate(specs):
             self._input(i, spec, cparams[i][1])
         # An integer argument that sets an output's shape is read once, as an int, so that C
         # gets the size the output was allocated with (an __index__ may answer anything next).
-        for j in sorted({by_name[r] for s in specs if isinstance(s, Out) for r in _refs(s)
-                         if specs[by_name[r]] is None}):
+        for j in sorted(
+            {by_name[r] for s in specs if isinstance(s, Out) for r in _refs(s) if specs[by_name[r]] is None}
+        ):
             self.steps.append(_set_index(self.slot[j], _index(wname, pnames[j])))
         for i in outputs:
             self._output(i, specs[i], cparams[i][1])
-        self.extra = []   # the initial values of the slots after the signature's
+        self.extra = []  # the initial values of the slots after the signature's
         self.arguments = [self._argument(i, spec) for i, spec in enumerate(specs)]
 
     def _output_order(self):
@@ -317,11 +348,13 @@ class _Plan:
         done = {i for i in self.dtypes if not isinstance(specs[i], Out)}
         order = []
         while pending:
-            ready = [i for i in pending
-                     if all(by_name[r] in done for r in _refs(specs[i]) if by_name[r] in self.dtypes)]
+            ready = [
+                i for i in pending if all(by_name[r] in done for r in _refs(specs[i]) if by_name[r] in self.dtypes)
+            ]
             if not ready:
-                raise TypeError(f"wrap() of {self.function.__name__}(): the output shapes refer to "
-                                f"each other in a cycle")
+                raise TypeError(
+                    f"wrap() of {self.function.__name__}(): the output shapes refer to each other in a cycle"
+                )
             for i in ready:
                 order.append(i)
                 done.add(i)
@@ -336,15 +369,24 @@ class _Plan:
             dt = self.dtypes[i]
             self.steps.append(_make_in(self.wname, py, dt, spec.ndim, not ctype.item.is_const, self.slot[i]))
             dims = f"{spec.ndim}-d " if spec.ndim is not None else ""
-            self.doc_params.append((py, f"array_like of {dt if dt is not None else 'any dtype'}",
-                                    f"C ``{decl}``: a {dims}C-contiguous array, converted (and copied) "
-                                    f"when needed."))
+            self.doc_params.append(
+                (
+                    py,
+                    f"array_like of {dt if dt is not None else 'any dtype'}",
+                    f"C ``{decl}``: a {dims}C-contiguous array, converted (and copied) when needed.",
+                )
+            )
         elif isinstance(spec, InOut):
             dt = self.dtypes[i]
             self.steps.append(_apply(self.slot[i], _make_inout(self.wname, py, dt, spec.ndim)))
-            self.doc_params.append((py, f"ndarray of {dt if dt is not None else 'any dtype'}",
-                                    f"C ``{decl}``: modified in place; must be C-contiguous, writeable "
-                                    f"and of exactly this dtype (never copied)."))
+            self.doc_params.append(
+                (
+                    py,
+                    f"ndarray of {dt if dt is not None else 'any dtype'}",
+                    f"C ``{decl}``: modified in place; must be C-contiguous, writeable "
+                    f"and of exactly this dtype (never copied).",
+                )
+            )
         elif not isinstance(spec, (len_of, shape_of, Out)):
             self.notes.append(f"``{py}`` is always ``{spec!r}``.")
 
@@ -372,11 +414,14 @@ class _Plan:
                     check(x, shape(v))
 
         self.steps.append(allocate)
-        where = (f"shape of ``{spec.like}``" if spec.like is not None
-                 else f"shape ``{_shape_text(spec.shape)}``")
-        self.doc_params.append((py, f"ndarray of {dt}, optional",
-                                f"Output buffer for C ``{ctype.cname}``; allocated with the "
-                                f"{where} when not given."))
+        where = f"shape of ``{spec.like}``" if spec.like is not None else f"shape ``{_shape_text(spec.shape)}``"
+        self.doc_params.append(
+            (
+                py,
+                f"ndarray of {dt}, optional",
+                f"Output buffer for C ``{ctype.cname}``; allocated with the {where} when not given.",
+            )
+        )
         self.doc_returns.append((py, f"ndarray of {dt}", f"Written by the C function ({where})."))
 
     def _shape(self, i, spec):
@@ -384,7 +429,7 @@ class _Plan:
         parts = []
         for s in spec.shape if isinstance(spec.shape, tuple) else (spec.shape,):
             if isinstance(s, str):
-                parts.append(operator.itemgetter(self.slot[self.by_name[s]]))   # an int by now
+                parts.append(operator.itemgetter(self.slot[self.by_name[s]]))  # an int by now
             elif isinstance(s, len_of):
                 parts.append(_size(self.slot[self.by_name[s.name]]))
             elif isinstance(s, shape_of):
@@ -413,12 +458,12 @@ class _Plan:
             self.notes.append(f"``{py}`` is passed as ``{spec.name}.shape[{spec.axis}]``.")
             ndim = getattr(self.specs[target], "ndim", None)
             j, axis = self.slot[target], spec.axis
-            if ndim is not None and -ndim <= axis < ndim:   # the rank was checked
+            if ndim is not None and -ndim <= axis < ndim:  # the rank was checked
                 self.steps.append(_set_dim(k, j, axis))
             else:
                 self.steps.append(_set_from(k, _call_on(j, _make_dim(self.wname, py, self.pnames[target], axis))))
         else:
-            self.extra[-1] = spec   # a constant
+            self.extra[-1] = spec  # a constant
         return k
 
     def wrapper(self, check, wrap_kwargs):
@@ -428,14 +473,16 @@ class _Plan:
         tail = (None,) * len(self.outputs) + tuple(self.extra)
         call = _caller(function, self._binder(tail), self.npos, tail, self.steps, self.arguments, finish)
         signature = inspect.Signature(self.sig_params)
-        doc = _docstring(wname, signature, function.prototype, self.doc_params, self.doc_returns,
-                         self.notes)
+        doc = _docstring(wname, signature, function.prototype, self.doc_params, self.doc_returns, self.notes)
         call.__name__ = _identifier(wname)
         call.__qualname__ = wname
         call.__doc__ = doc
         call.__signature__ = signature
-        cls = type(wname, (Wrapped,), {"__call__": staticmethod(call), "__doc__": doc,
-                                       "__signature__": signature, "__module__": "ndffi"})
+        cls = type(
+            wname,
+            (Wrapped,),
+            {"__call__": staticmethod(call), "__doc__": doc, "__signature__": signature, "__module__": "ndffi"},
+        )
         w = cls()
         w.__name__ = wname
         w.__qualname__ = wname
@@ -446,16 +493,18 @@ class _Plan:
 
     def _finish(self, check):
         """(C result, arguments) -> what the wrapper returns, after ``check``."""
-        results = []   # getters of what is returned
+        results = []  # getters of what is returned
         function, wname = self.function, self.wname
         if check is not None:
             self.notes.append(f"The C result is a status, checked by ``{getattr(check, '__name__', check)}``.")
         elif function.ctype.item.kind != "void":
-            results.append(None)   # the C result
-            self.doc_returns.insert(0, ("result", _scalar_doc(function.ctype.item),
-                                        f"The C result (``{function.ctype.item.cname}``)."))
+            results.append(None)  # the C result
+            self.doc_returns.insert(
+                0, ("result", _scalar_doc(function.ctype.item), f"The C result (``{function.ctype.item.cname}``).")
+            )
         results += [self.slot[i] for i in sorted(self.outputs)]
         if check is not None and _check_arity(check):
+
             def checked(r):
                 check(r, wname)
         elif check is not None:
@@ -474,7 +523,7 @@ class _Plan:
 
         def bind(args, kwargs):
             n = len(args)
-            if n == npos:   # the common case: output buffers given by keyword
+            if n == npos:  # the common case: output buffers given by keyword
                 v = [*args, *tail]
                 for key, value in kwargs.items():
                     k = outputs.get(key)
@@ -484,8 +533,10 @@ class _Plan:
                 else:
                     return v
             if n > npos:
-                raise TypeError(f"{wname}() takes {npos} positional argument{'s' if npos != 1 else ''} "
-                                f"but {n} {'were' if n != 1 else 'was'} given")
+                raise TypeError(
+                    f"{wname}() takes {npos} positional argument{'s' if npos != 1 else ''} "
+                    f"but {n} {'were' if n != 1 else 'was'} given"
+                )
             v = [*args, *[_MISSING] * (npos - n), *tail]
             for key, value in kwargs.items():
                 k = index.get(key)
@@ -497,8 +548,10 @@ class _Plan:
             missing = [repr(names[k]) for k in range(npos) if v[k] is _MISSING]
             if missing:
                 listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
-                raise TypeError(f"{wname}() missing {len(missing)} required positional "
-                                f"argument{'s' if len(missing) != 1 else ''}: {listed}")
+                raise TypeError(
+                    f"{wname}() missing {len(missing)} required positional "
+                    f"argument{'s' if len(missing) != 1 else ''}: {listed}"
+                )
             return v
 
         return bind
@@ -515,16 +568,18 @@ def _caller(function, bind, npos, tail, steps, arguments, finish):
     if not arguments:
         pick = _no_arguments
     elif len(arguments) == 1:
-        pick = operator.itemgetter(slice(arguments[0], arguments[0] + 1))   # [v[k]]
+        pick = operator.itemgetter(slice(arguments[0], arguments[0] + 1))  # [v[k]]
     else:
         pick = operator.itemgetter(*arguments)
 
     if finish is None and not steps and not tail and arguments == list(range(npos)):
-        def call(*args, **kwargs):   # every argument passed to C as it is
+
+        def call(*args, **kwargs):  # every argument passed to C as it is
             if kwargs or len(args) != npos:
                 args = bind(args, kwargs)
             return function(*args)
-    elif isinstance(finish, int):   # return argument slot ``finish``: the one output
+    elif isinstance(finish, int):  # return argument slot ``finish``: the one output
+
         def call(*args, **kwargs):
             v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
             for step in steps:
@@ -532,12 +587,14 @@ def _caller(function, bind, npos, tail, steps, arguments, finish):
             function(*pick(v))
             return v[finish]
     elif finish is None:
+
         def call(*args, **kwargs):
             v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
             for step in steps:
                 step(v)
             return function(*pick(v))
     else:
+
         def call(*args, **kwargs):
             v = bind(args, kwargs) if kwargs or len(args) != npos else [*args, *tail]
             for step in steps:
@@ -566,7 +623,7 @@ def _returner(results, checked):
     if len(getters) == 1:
         only = getters[0]
         if checked is None:
-            return results[0]   # None: the C result; a slot: that output
+            return results[0]  # None: the C result; a slot: that output
 
         def one_checked(r, v):
             checked(r)
@@ -585,30 +642,35 @@ def _returner(results, checked):
 def _set_index(k, index):
     def step(v):
         v[k] = index(v[k])
+
     return step
 
 
 def _set_size(k, j):
     def step(v):
         v[k] = v[j].size
+
     return step
 
 
 def _set_dim(k, j, axis):
     def step(v):
         v[k] = v[j].shape[axis]
+
     return step
 
 
 def _set_from(k, compute):
     def step(v):
         v[k] = compute(v)
+
     return step
 
 
 def _apply(k, check):
     def step(v):
         check(v[k])
+
     return step
 
 
