@@ -53,7 +53,7 @@ def _translator_id():
     ndffi does not reuse what an older one translated."""
     if not _translator:
         here = os.path.dirname(os.path.abspath(__file__))
-        for name in ("translate.py", "macros.py", "types.py", "libclang.py"):
+        for name in ("translate.py", "macros.py", "expansions.py", "types.py", "libclang.py"):
             try:
                 st = os.stat(os.path.join(here, name))
                 _translator.append([name, st.st_size, st.st_mtime_ns])
