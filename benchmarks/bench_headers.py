@@ -39,7 +39,8 @@ import tempfile
 CHILD = r"""
 import json, sys, time
 import ndffi
-from ndffi import _headers, _loader
+from ndffi import headers as _headers
+from ndffi.loading import search as _loader
 from ndffi._ndffi import dlopen
 header, library = sys.argv[1], sys.argv[2]
 w0, c0 = time.perf_counter(), time.process_time()
@@ -49,7 +50,7 @@ lib = _headers.header_library(handle, library, False, header)
 w2, c2 = time.perf_counter(), time.process_time()
 assert lib.sqlite3_libversion_number() > 0 if library == "sqlite3" else True
 print(json.dumps({"wall": w2 - w1, "cpu": c2 - c1, "find": w1 - w0,
-                  "clang": any(m == "clang" or m.startswith(("clang.", "ndffi._libclang", "ndffi._translate"))
+                  "clang": any(m == "clang" or m.startswith(("clang.", "ndffi.headers.libclang", "ndffi.headers.translate"))
                                for m in sys.modules)}))
 """
 
@@ -81,7 +82,7 @@ lib = ndffi.load(library, header=header, **options)
 w1, c1 = time.perf_counter(), time.process_time()
 print(json.dumps({"wall": w1 - w0, "cpu": c1 - c0, "functions": len(lib.header["functions"]),
                   "constants": len(lib.header["constants"]),
-                  "clang": any(m.startswith(("clang", "ndffi._libclang", "ndffi._translate"))
+                  "clang": any(m.startswith(("clang", "ndffi.headers.libclang", "ndffi.headers.translate"))
                                for m in sys.modules)}))
 """
 

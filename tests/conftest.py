@@ -346,15 +346,15 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def compiler_runs(monkeypatch):
-    """The compiler commands a test runs (every compiler process goes through _build._run)."""
-    from ndffi import _build
+    """The compiler commands a test runs (every compiler process goes through compiler.run)."""
+    from ndffi._support import compiler
 
     runs = []
-    real = _build._run
+    real = compiler.run
 
     def counting(cmd, **kw):
         runs.append(list(cmd))
         return real(cmd, **kw)
 
-    monkeypatch.setattr(_build, "_run", counting)
+    monkeypatch.setattr(compiler, "run", counting)
     return runs

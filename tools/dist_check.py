@@ -40,12 +40,15 @@ SMOKE = Path(__file__).resolve().parent / "wheel_smoke.py"
 SDIST_EXCLUDED = (".ci/", ".github/", ".git/", "fuzz/corpus/", "build/", "dist/", "wheelhouse/",
                   ".venv", "tests/clib/build/", "benchmarks/_build/")
 SDIST_EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache")
+# The package and each of its subpackages (a wheel or sdist that lost one is broken).
+PACKAGES = ("ndffi/__init__.py", "ndffi/__main__.py", "ndffi/_support/__init__.py", "ndffi/loading/__init__.py",
+            "ndffi/numpy/__init__.py", "ndffi/headers/__init__.py", "ndffi/building/__init__.py",
+            "ndffi/cli/__init__.py", "ndffi/numba_support/__init__.py")
 # What building from the sdist and reading about it need.
 SDIST_REQUIRED = ("PKG-INFO", "pyproject.toml", "CMakeLists.txt", "cmake/libffi.cmake", "README.md",
-                  "LICENSE", "CHANGELOG.md", "python/ndffi/__init__.py", "python/ndffi/py.typed",
-                  "python/ndffi/_ndffi.pyi",
-                  "python/ndffi/numba_support/__init__.py",
-                  "src/core/nd_ccall.cpp", "src/py/module.cpp", "tools/wheel_smoke.py")
+                  "LICENSE", "CHANGELOG.md", "python/ndffi/py.typed", "python/ndffi/_ndffi.pyi",
+                  "src/core/nd_ccall.cpp", "src/py/module.cpp", "tools/wheel_smoke.py") + tuple(
+                      "python/" + p for p in PACKAGES)
 
 
 def source_version(root=ROOT):
@@ -166,9 +169,8 @@ def wheel_problems(wheel, version, workdir):
         problems += metadata_problems(meta, version)
         if dist_info + "entry_points.txt" in names:
             problems += entry_point_problems(zf.read(dist_info + "entry_points.txt").decode())
-        for need in ("ndffi/__init__.py", "ndffi/py.typed", "ndffi/_ndffi.pyi", "ndffi/examples/fibonacci.c",
-                     "ndffi/numba_support/__init__.py", dist_info + "entry_points.txt",
-                     dist_info + "licenses/LICENSE"):
+        for need in PACKAGES + ("ndffi/py.typed", "ndffi/_ndffi.pyi", "ndffi/examples/fibonacci.c",
+                                dist_info + "entry_points.txt", dist_info + "licenses/LICENSE"):
             if need not in names:
                 problems.append(f"{need}: missing from the wheel")
         libs = [n for n in names if n.startswith("ndffi.libs/") and not n.endswith("/")]

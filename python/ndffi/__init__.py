@@ -4,78 +4,84 @@
     m = ndffi.load("m")
     m.cdef("double cos(double);")
     m.cos(0.0)   # 1.0
+
+The public API, from the stages that make it (see the README's tree): ``loading/`` finds
+libraries, ``library`` declares what they hold, ``headers/`` reads C headers, ``building/``
+compiles sources, ``numpy/`` makes NumPy-native functions, ``pickling`` sends it all to
+other processes.
 """
 
-from ._build import BuildError, build, inline
-from ._callback import Allocator, callback
-from ._errors import BuildWarning, CacheWarning, LibraryNotFound
-from ._headers import HeaderError
+from . import pickling as _pickling
 from ._layout import abis, host_abi, layout
-from ._library import Library, Types, load
-from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer, StructValue, Value
-from ._ndffi import errno, set_errno
-from ._wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of
-from ._wrap import gufunc, ufunc, wrap
-from . import _pickle
+from ._ndffi import (
+    Callback,
+    CDefError,
+    CType,
+    Function,
+    Namespace,  # noqa: F401  (ndffi.Namespace: a declaration namespace of its own)
+    Pointer,
+    StructValue,
+    Value,
+    errno,
+    set_errno,
+)
+from .building import build, inline
+from .callback import Allocator, callback
+from .errors import BuildError, BuildWarning, CacheWarning, HeaderError, LibraryNotFound
+from .headers.generate import generate
+from .library import Library, Types
+from .load import load
+from .numpy.ufunc import gufunc, ufunc
+from .numpy.wrap import In, InOut, Out, StatusError, len_of, negative_raises, nonzero_raises, shape_of, wrap
+from .values import addressof, cast, new, sizeof, typeof
 
 __version__ = "0.1.0"
 
-_builtins = Namespace()   # the C and <stdint.h> type names, for module-level new/cast
-
-
-def new(ctype, init=None):
-    """Zeroed C memory of ``ctype`` ("int *", "double[16]"), owned by the returned
-    Pointer and freed with it; ``init`` sets its value or elements."""
-    return _builtins.new(ctype, init)
-
-
-def cast(ctype, value):
-    """``value`` as C type ``ctype``, with C's conversion rules (explicit, so values are
-    wrapped, not range-checked): a Pointer for pointer types, a Value otherwise."""
-    return _builtins.cast(ctype, value)
-
-
-def typeof(ctype):
-    """The CType of a built-in C type spelling, or of a struct value, Pointer or Value."""
-    if isinstance(ctype, StructValue):
-        return ctype.__ctype__
-    if isinstance(ctype, (Pointer, Value)):
-        return ctype.type
-    return _builtins.type(ctype)
-
-
-def sizeof(ctype):
-    """The size in bytes of a built-in C type spelling."""
-    return _builtins.type(ctype).size
-
-
-def addressof(obj):
-    """The address of the memory behind a Pointer, array or writable buffer, as an int."""
-    if isinstance(obj, (Pointer, Callback)):
-        return obj.address
-    return _builtins.cast("void *", obj).address
-
-
-def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=()):
-    """A Python module for C header ``header`` and its shared library ``library``: the
-    module's text, or with ``output`` ("name.py") the paths of the module and its type
-    stub written there.  The module embeds the declarations; importing it needs no
-    libclang."""
-    from ._generate import generate as _generate
-
-    return _generate(header, library=library, output=output, include_dirs=include_dirs,
-                     defines=defines, lib_dirs=lib_dirs)
-
-
 __all__ = [
-    "Allocator", "BuildError", "BuildWarning", "CacheWarning", "Callback", "CDefError", "CType",
-    "Function", "HeaderError", "Library", "LibraryNotFound", "Pointer", "StructValue", "Types",
-    "Value", "abis", "addressof", "build", "callback", "cast", "errno", "generate", "host_abi",
-    "inline", "layout", "load", "new",
-    "set_errno", "sizeof", "typeof",
+    "Allocator",
+    "BuildError",
+    "BuildWarning",
+    "CacheWarning",
+    "Callback",
+    "CDefError",
+    "CType",
+    "Function",
+    "HeaderError",
+    "Library",
+    "LibraryNotFound",
+    "Pointer",
+    "StructValue",
+    "Types",
+    "Value",
+    "abis",
+    "addressof",
+    "build",
+    "callback",
+    "cast",
+    "errno",
+    "generate",
+    "host_abi",
+    "inline",
+    "layout",
+    "load",
+    "new",
+    "set_errno",
+    "sizeof",
+    "typeof",
 ]
 
 # NumPy-native functions: Function.wrap(), .ufunc(), .gufunc(), and pickling.
-__all__ += ["In", "InOut", "Out", "StatusError", "gufunc", "len_of", "negative_raises",
-            "nonzero_raises", "shape_of", "ufunc", "wrap"]
-_pickle.install()
+__all__ += [
+    "In",
+    "InOut",
+    "Out",
+    "StatusError",
+    "gufunc",
+    "len_of",
+    "negative_raises",
+    "nonzero_raises",
+    "shape_of",
+    "ufunc",
+    "wrap",
+]
+_pickling.install()

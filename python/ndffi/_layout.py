@@ -38,8 +38,7 @@ def layout(decls: str, abi: str | None = None) -> dict:
     if not isinstance(decls, str):
         raise TypeError(f"layout(): decls must be a str of C declarations, not {type(decls).__name__}")
     if abi is not None and not isinstance(abi, str):
-        raise TypeError(f"layout(): abi must be a str (one of {', '.join(_abis())}) or None, "
-                        f"not {type(abi).__name__}")
+        raise TypeError(f"layout(): abi must be a str (one of {', '.join(_abis())}) or None, not {type(abi).__name__}")
     return _layout(decls, abi)
 
 

@@ -343,11 +343,11 @@ static PyGetSetDef function_getset[] = {
     {"direct", function_get_flag, nullptr, "whether calls bypass libffi", (void *)"d"},
     {nullptr}};
 
-// wrap(), ufunc() and gufunc() are written in Python (ndffi/_wrap.py), assume_const() too
-// (ndffi/_library.py); these forward
-// to it with the Function as the first argument.
+// wrap(), ufunc() and gufunc() are written in Python (ndffi.wrap and friends, from
+// ndffi/numpy/), assume_const() too (ndffi/library.py); these forward to it with the
+// Function as the first argument.
 static PyObject *forward(PyObject *self, PyObject *args, PyObject *kwargs, const char *name,
-                         const char *module = "ndffi._wrap") {
+                         const char *module = "ndffi") {
   PyObject *mod = PyImport_ImportModule(module);
   if (!mod) return nullptr;
   PyObject *fn = PyObject_GetAttrString(mod, name);
@@ -383,7 +383,7 @@ static PyObject *function_gufunc(PyObject *self, PyObject *args, PyObject *kwarg
 }
 
 static PyObject *function_assume_const(PyObject *self, PyObject *args, PyObject *kwargs) {
-  return forward(self, args, kwargs, "assume_const", "ndffi._library");
+  return forward(self, args, kwargs, "assume_const", "ndffi.library");
 }
 
 static PyMethodDef function_methods[] = {

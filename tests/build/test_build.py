@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi import _build
+from ndffi import building as _build
 
 EXAMPLES = os.path.join(os.path.dirname(ndffi.__file__), "examples")
 
@@ -409,12 +409,13 @@ def _build_in_process(src, cache, barrier, results):
     os.environ["NDFFI_CACHE_DIR"] = cache
     import ndffi as nd
 
-    from ndffi import _build as b
+    from ndffi import building as b
+    from ndffi._support import compiler
 
     runs = []
-    real = b._run
-    b._run = lambda cmd, **kw: runs.append(cmd) or real(cmd, **kw)
-    b._find_compiler("c")  # the compiler's --version before the race
+    real = compiler.run
+    compiler.run = lambda cmd, **kw: runs.append(cmd) or real(cmd, **kw)
+    compiler.find("c")  # the compiler's --version before the race
     barrier.wait(timeout=60)
     try:
         built = b.compile_library([src])

@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 
 import ndffi
-from ndffi import _build, _build_cache, _cache, _headers
-from ndffi._build_output import OutputExists
-from ndffi._errors import BuildWarning, CacheWarning
+from ndffi import building as _build
+from ndffi._support import compiler
+from ndffi.building import cache as _build_cache
+from ndffi._support import cache as _cache
+from ndffi import headers as _headers
+from ndffi.building.output import OutputExists
+from ndffi.errors import BuildWarning, CacheWarning
 
 POSIX = hasattr(os, "getuid")
 posix_only = pytest.mark.skipif(not POSIX, reason="POSIX ownership and permissions")
@@ -381,13 +385,13 @@ def test_a_damaged_build_entry_is_rebuilt(tmp_path, cache, how, part):
 
 def test_a_damaged_compiler_version_entry_is_asked_again(tmp_path, cache):
     src = write(tmp_path / "f.c", "int f(void) { return 1; }\n")
-    _build._versions.clear()
-    _build._compilers.clear()
+    compiler._versions.clear()
+    compiler._compilers.clear()
     ndffi.build([src])
     for f in (cache / "compilers").iterdir():
         f.write_bytes(b"\x00garbage")
-    _build._versions.clear()
-    _build._compilers.clear()
+    compiler._versions.clear()
+    compiler._compilers.clear()
     assert ndffi.build([src]).f() == 1
 
 
@@ -420,8 +424,8 @@ def test_a_damaged_header_cache_entry_is_imported_again(tmp_path, cache, how):
 
 @posix_only
 def test_cache_directories_are_private(tmp_path, cache):
-    _build._versions.clear()
-    _build._compilers.clear()
+    compiler._versions.clear()
+    compiler._compilers.clear()
     ndffi.build([write(tmp_path / "f.c", "int f(void) { return 1; }\n")])
     for d in (cache, cache / "build", cache / "compilers"):
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, d

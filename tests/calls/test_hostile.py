@@ -245,7 +245,7 @@ def test_a_generated_header_the_user_edited_is_the_users(tmp_path, cache):
     edited = header.read_text() + "\n/* my notes */\nint extra(int);\n"   # marker line kept
     header.write_text(edited)
     write(src, "int sci(int x) { return x + 2; }\n")
-    with pytest.raises(ndffi._build_output.OutputExists, match=r"sci\.h was written by ndffi but edited since"):
+    with pytest.raises(ndffi.building.output.OutputExists, match=r"sci\.h was written by ndffi but edited since"):
         ndffi.build([src], output_dir=out)
     assert header.read_text() == edited
     assert ndffi.build([src], output_dir=out, force=True).sci(1) == 3
@@ -292,13 +292,13 @@ def test_a_header_has_include_finds_later_is_compiled(tmp_path, cache, monkeypat
 def test_unchanged_builds_still_hit_the_cache(tmp_path, cache):
     src = write(tmp_path / "h.c", '#include <stdio.h>\n#include "loc.h"\nint h(void) { return L; }\n')
     write(tmp_path / "loc.h", "#define L 5\n")
-    first = ndffi._build.compile_library([src])
-    again = ndffi._build.compile_library([src])
+    first = ndffi.building.compile_library([src])
+    again = ndffi.building.compile_library([src])
     assert first.compiled and not again.compiled and again.library == first.library
 
 
 def test_a_header_import_sees_a_header_created_earlier_in_the_search_order(tmp_path, cache):
-    from ndffi import _headers
+    from ndffi import headers as _headers
     if _headers.libclang_version() is None:
         pytest.skip("needs libclang")
     inc1, inc2 = tmp_path / "inc1", tmp_path / "inc2"
@@ -343,7 +343,7 @@ def test_a_static_library_rebuilt_is_linked_again(tmp_path, cache):
     assert ndffi.build([bar], **opts).bar() == 1
     libfoo(2)                                      # its code is copied into the library
     assert ndffi.build([bar], **opts).bar() == 2
-    assert not ndffi._build.compile_library([bar], **opts).compiled
+    assert not ndffi.building.compile_library([bar], **opts).compiled
 
 
 @pytest.mark.parametrize("name", ["a\nb", "tab\there"])

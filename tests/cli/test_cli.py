@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import ndffi
-from ndffi import __main__ as cli
+from ndffi import cli
 
 EXAMPLES = Path(ndffi.__file__).parent / "examples"
 COMMANDS = ["build", "demo", "bench", "inspect", "generate"]
@@ -213,7 +213,7 @@ def test_demo_list_and_only(env, capsys):
 
 
 def test_demo_fails_when_an_example_does_not_match(monkeypatch, capsys):
-    from ndffi import _demo
+    from ndffi.cli import demo as _demo
 
     broken = _demo.Example("broken", "A wrong expectation", "none", "checks fail", "print(1)\n",
                            lambda ns, out: _demo._expect_lines(out, ["2"]))

@@ -165,7 +165,7 @@ def test_reading_a_header_without_libclang_says_which_extra(tmp_path):
         except ImportError as exc:
             out['load'] = str(exc)
         try:
-            import ndffi._libclang
+            import ndffi.headers.libclang
         except ImportError as exc:
             out['module'] = str(exc)
         print(json.dumps(out))

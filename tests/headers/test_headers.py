@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi import _headers
+from ndffi import headers as _headers
 
 HERE = pathlib.Path(__file__).resolve().parents[1]
 INCLUDE = HERE / "clib" / "include"
@@ -341,7 +341,7 @@ def test_declarations_read_like_the_header(hdr):
 
 def test_functions_are_declared_when_first_used(hdr, clib_dir):
     assert "hdr_sum" in dir(hdr)
-    lazy = hdr.__dict__["_lazy"]
+    lazy = hdr._declarations._lazy
     assert hdr.hdr_sum(1, 5) == 5 and "hdr_sum" not in lazy
 
     # Threads racing to declare the same functions all see them.
@@ -380,13 +380,13 @@ def test_cache_hit_needs_no_libclang(tmp_path):
         z = ndffi.load('z', header='zlib.h')
         assert z.compressBound(1000) == 1013 and z.Z_OK == 0 and z.deflateInit.__name__ == 'deflateInit'
         loaded = sorted(m for m in sys.modules if m == 'clang' and sys.modules[m] is not None
-                        or m.startswith(('clang.', 'ndffi._libclang', 'ndffi._translate')))
+                        or m.startswith(('clang.', 'ndffi.headers.libclang', 'ndffi.headers.translate')))
         print(loaded)
     """
     first = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=_env(tmp_path),
                            capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
-    assert "ndffi._translate" in first.stdout
+    assert "ndffi.headers.translate" in first.stdout
     assert len(list(tmp_path.glob("*.model"))) == 1
     hit = subprocess.run([sys.executable, "-c", textwrap.dedent(code), "block"], env=_env(tmp_path),
                          capture_output=True, text=True)
@@ -450,7 +450,7 @@ def test_a_header_that_needs_another_first(tmp_path, cache_dir):
     again = pickle.loads(pickle.dumps(lib.confstr))   # the arguments travel with it
     assert again(0, None, 0) == n
     # the command line takes them as --include
-    cmd = [sys.executable, "-m", "ndffi._cli_headers", "generate", str(h), "-l", "c"]
+    cmd = [sys.executable, "-m", "ndffi.cli.headers", "generate", str(h), "-l", "c"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 1 and "--include stddef.h --include stdint.h" in out.stderr
     out = subprocess.run(cmd + ["--include", "stddef.h", "--include", "stdint.h"], env=_env(cache_dir),
@@ -460,7 +460,7 @@ def test_a_header_that_needs_another_first(tmp_path, cache_dir):
 
 
 def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
-    from ndffi import _translate_types
+    from ndffi.headers import types as _translate_types
 
     # Lose the #pragma pack the translation should carry: ndffi's layout of the struct
     # then differs from clang's, and the check must say which struct.
@@ -470,7 +470,7 @@ def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
 
 
 def test_pragma_pack_is_found_again_when_clang_hides_it(monkeypatch):
-    from ndffi import _translate_types
+    from ndffi.headers import types as _translate_types
 
     # If the alignment test misses a #pragma pack, the check's retries find it.
     original = _translate_types.Translator._definition
@@ -485,7 +485,7 @@ def test_pragma_pack_is_found_again_when_clang_hides_it(monkeypatch):
 
 
 def test_a_declaration_the_parser_refuses_is_skipped_not_fatal(monkeypatch):
-    from ndffi import _translate_types
+    from ndffi.headers import types as _translate_types
 
     original = _translate_types.Translator.function
 
@@ -516,15 +516,15 @@ def test_inspect_declared_and_exported(clib_dir):
 
 @needs_zlib
 def test_inspect_command_line(cache_dir, clib_dir):
-    out = _run("import sys; from ndffi._cli_headers import main; sys.exit(main(sys.argv[1:]))",
+    out = _run("import sys; from ndffi.cli.headers import main; sys.exit(main(sys.argv[1:]))",
                cache_dir, check=False)
     assert out.returncode == 2
-    cmd = [sys.executable, "-m", "ndffi._cli_headers", "inspect", "z", "--header", "zlib.h"]
+    cmd = [sys.executable, "-m", "ndffi.cli.headers", "inspect", "z", "--header", "zlib.h"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "declared but missing from the library (0)" in out.stdout
     assert "int compress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)" in out.stdout
-    cmd = [sys.executable, "-m", "ndffi._cli_headers", "inspect", "hdrtest", "-L", clib_dir,
+    cmd = [sys.executable, "-m", "ndffi.cli.headers", "inspect", "hdrtest", "-L", clib_dir,
            "--header", "hdrtest.h", "-I", str(INCLUDE), "--json"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 1   # hdr_missing
@@ -535,7 +535,7 @@ def test_inspect_command_line(cache_dir, clib_dir):
 
 @needs_zlib
 def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
-    out = subprocess.run([sys.executable, "-m", "ndffi._cli_headers", "generate", "zlib.h", "-l", "z",
+    out = subprocess.run([sys.executable, "-m", "ndffi.cli.headers", "generate", "zlib.h", "-l", "z",
                           "-o", str(tmp_path / "zlib_ffi.py")], env=_env(cache_dir),
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -561,7 +561,7 @@ def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
         assert 'Compresses the source buffer' in doc, doc
         assert 'C: int compress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)' in doc
         assert 'Initializes the internal stream state for compression' in zlib_ffi.deflateInit.__doc__
-        assert not any(k == 'clang' and v is not None or k.startswith(('clang.', 'ndffi._libclang', 'ndffi._translate'))
+        assert not any(k == 'clang' and v is not None or k.startswith(('clang.', 'ndffi.headers.libclang', 'ndffi.headers.translate'))
                        for k, v in sys.modules.items())
         print('ok')
     """

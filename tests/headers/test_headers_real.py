@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi import _headers
+from ndffi import headers as _headers
 
 # key: (library, header, load options, Debian package)
 LIBS = {

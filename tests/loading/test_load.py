@@ -23,7 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def _import_pure_modules():
     try:
-        from ndffi import _elf, _loader  # noqa: PLC0415
+        from ndffi.loading import elf as _elf  # noqa: PLC0415
+        from ndffi.loading import search as _loader  # noqa: PLC0415
 
         return _loader, _elf
     except ImportError:
@@ -35,8 +36,8 @@ def _import_pure_modules():
         pkg = types.ModuleType(pkg_name)
         pkg.__path__ = [str(ROOT / "python" / "ndffi")]
         sys.modules[pkg_name] = pkg
-    return (importlib.import_module(pkg_name + "._loader"),
-            importlib.import_module(pkg_name + "._elf"))
+    return (importlib.import_module(pkg_name + ".loading.search"),
+            importlib.import_module(pkg_name + ".loading.elf"))
 
 
 _loader, _elf = _import_pure_modules()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi._wrap import info
+from ndffi.numpy.ufunc import info
 from conftest import clib_fixture
 
 DECLS = """

@@ -135,3 +135,49 @@ def test_struct_values_and_their_types_in_a_fresh_process(clib_dir):
     out = in_fresh_process(payload, "v = obj['v']; print(v.x, v.y); "
                                     "print(obj['lib'].vadd(v, obj['T'](0.5, 0.25)).y)")
     assert out.splitlines() == ["4.0 6.0", "6.25"]
+
+
+
+NUMPY_PICKLING = r"""
+import copyreg, pickle, sys
+import numpy as np
+numpy_reducer = copyreg.dispatch_table.get(np.ufunc)
+cases = [(name, proto) for name in ("add", "sin", "matmul") for proto in (2, 5)]
+before = [pickle.dumps(getattr(np, name), protocol=proto) for name, proto in cases]
+import ndffi
+print(copyreg.dispatch_table.get(np.ufunc) is numpy_reducer)   # import ndffi changes nothing
+lib = ndffi.load(sys.argv[1], sys.argv[2])
+lib.cdef("double gauss(double x);")
+g = lib.gauss.ufunc()
+after = [pickle.dumps(getattr(np, name), protocol=proto) for name, proto in cases]
+print(after == before)                                           # NumPy's ufuncs: NumPy's bytes
+print(all(pickle.loads(b) is getattr(np, name) for b, (name, _) in zip(after, cases)))
+g2 = pickle.loads(pickle.dumps(g))                               # ndffi's: by how it was made
+print(g2 is not g and float(g2(0.5)) == float(g(0.5)))
+"""
+
+
+def test_numpy_ufuncs_pickle_by_numpys_reducer_and_ndffis_by_ndffis(clib_dir):
+    proc = subprocess.run([sys.executable, "-c", NUMPY_PICKLING, "libnumpy_funcs", clib_dir],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "True", "True"]
+
+
+ASM_HEADER = """
+double my_cos(double x) __asm__("cos");   /* the library's symbol has another name */
+double sin(double x);
+"""
+
+
+def test_a_function_bound_by_an_asm_label_pickles_as_any_other(tmp_path, cache):
+    (tmp_path / "asm.h").write_text(ASM_HEADER)
+    m = ndffi.load("m", header=str(tmp_path / "asm.h"), use_errno=True)
+    assert m.header["aliases"] == {"my_cos": "cos"}
+    assert m.my_cos(0.0) == 1.0
+    # Made the one way every Function is: the library's options, and its pickling record.
+    assert (m.my_cos.release_gil, m.my_cos.use_errno) == (m.sin.release_gil, m.sin.use_errno) == (True, True)
+    out = in_fresh_process(pickle.dumps((m.my_cos, m.sin)),
+                           "f, s = obj; print(f(0.0), s(0.0), f.__name__)")
+    assert out.split() == ["1.0", "0.0", "my_cos"]
+    assert pickle.loads(pickle.dumps(m.my_cos)) is pickle.loads(pickle.dumps(m.my_cos))

@@ -18,12 +18,12 @@ def install():
     global _installed
     if _installed:
         return
-    from . import _calls, _cfunc
+    from . import _calls, _cfunc  # noqa: F401  (_calls registers Numba's typing and lowering)
 
     _cfunc.register()
     _installed = True
 
 
-_init = install   # the numba_extensions entry point
+_init = install  # the numba_extensions entry point
 
 __all__ = ["install"]

@@ -13,19 +13,27 @@ import weakref
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
-from numba.core.imputils import lower_constant   # numba.extending does not re-export it
+from numba.core.imputils import lower_constant  # numba.extending does not re-export it
 from numba.core.typing.templates import signature
-from numba.extending import (NativeValue, lower_builtin, models, register_model, typeof_impl,
-                             unbox)
+from numba.extending import NativeValue, lower_builtin, models, register_model, typeof_impl, unbox
 from numba.np import numpy_support
 
 import ndffi
 
-from ._signature import (Record, Refused, Scalar, Unsupported, bare, param_spec,
-                         record_mismatch, result_spec, scalar_type)
-
+from ._signature import (
+    Record,
+    Refused,
+    Scalar,
+    Unsupported,
+    bare,
+    param_spec,
+    record_mismatch,
+    result_spec,
+    scalar_type,
+)
 
 # ---- types ----------------------------------------------------------------------
+
 
 class FunctionType(types.Callable):
     """A declared C function: its parameters' specs and its result's Numba type."""
@@ -33,9 +41,9 @@ class FunctionType(types.Callable):
     def __init__(self, fname, prototype, params, result, refused):
         self.fname = fname
         self.prototype = prototype
-        self.params = params      # ((parameter name, spec), ...)
-        self.result = result      # a Numba type, or Refused
-        self.refused = refused    # why no call can be made (variadic), or None
+        self.params = params  # ((parameter name, spec), ...)
+        self.result = result  # a Numba type, or Refused
+        self.refused = refused  # why no call can be made (variadic), or None
         super().__init__(name=f"ndffi.Function({prototype})")
 
     @property
@@ -71,7 +79,7 @@ class OpaquePointerType(types.RawPointer):
     untyped pointer that goes to C where its pointee (or void) is declared."""
 
     def __init__(self, pointee, const, cname):
-        self.pointee = pointee    # the pointee's spelling without const
+        self.pointee = pointee  # the pointee's spelling without const
         self.const = const
         self.cname = cname
         super().__init__(f"ndffi.Pointer('{cname}')")
@@ -86,7 +94,7 @@ register_model(PointerType)(models.PointerModel)
 register_model(OpaquePointerType)(models.OpaqueModel)
 
 
-_function_types = weakref.WeakKeyDictionary()
+_function_types: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def function_type(func):
@@ -97,8 +105,7 @@ def function_type(func):
         refused = None
         if func.ctype.cname.rstrip().endswith("...)"):
             refused = "variadic functions (...) cannot be called from Numba"
-        t = FunctionType(func.__name__, func.prototype, params, result_spec(func.ctype.item),
-                         refused)
+        t = FunctionType(func.__name__, func.prototype, params, result_spec(func.ctype.item), refused)
         _function_types[func] = t
     return t
 
@@ -132,6 +139,7 @@ def _typeof_library(val, c):
 
 # ---- typing a call --------------------------------------------------------------
 
+
 def _where(fnty, i):
     name = fnty.params[i][0]
     return f"{fnty.fname}() argument {i + 1}" + (f" '{name}'" if name else "")
@@ -145,10 +153,10 @@ def call_signature(fnty, args, kws):
     if kws:
         raise TypingError(f"{fnty.fname}() takes no keyword arguments ('{fnty.prototype}')")
     if len(args) != len(fnty.params):
-        raise TypingError(f"{fnty.fname}() takes {len(fnty.params)} arguments, "
-                          f"{len(args)} given ('{fnty.prototype}')")
-    formals = [_formal(_where(fnty, i), spec, arg)
-               for i, ((_, spec), arg) in enumerate(zip(fnty.params, args))]
+        raise TypingError(f"{fnty.fname}() takes {len(fnty.params)} arguments, {len(args)} given ('{fnty.prototype}')")
+    formals = [
+        _formal(_where(fnty, i), spec, arg) for i, ((_, spec), arg) in enumerate(zip(fnty.params, args, strict=False))
+    ]
     if isinstance(fnty.result, Refused):
         raise TypingError(f"{fnty.fname}() result: {fnty.result.reason} ('{fnty.prototype}')")
     return signature(fnty.result, *formals, recvr=fnty)
@@ -201,8 +209,10 @@ def _pointer_refusal(spec, arg):
     if isinstance(arg, types.Array):
         why = _elem_refusal(spec, arg.dtype)
         if why is None and not arg.mutable and not spec.const:
-            return (f"expected a writeable array for '{spec.cname}' (C may write through it; "
-                    f"a parameter C only reads is declared 'const'), got {arg}")
+            return (
+                f"expected a writeable array for '{spec.cname}' (C may write through it; "
+                f"a parameter C only reads is declared 'const'), got {arg}"
+            )
         if why is None and arg.layout == "F" and arg.ndim > 1:
             why = "a Fortran-ordered array; pass np.ascontiguousarray(a)"
         return None if why is None else f"expected {want}, got {arg}: {why}"
@@ -231,6 +241,7 @@ def _pointee_name(spec):
 
 
 # ---- lowering -------------------------------------------------------------------
+
 
 @lower_constant(FunctionType)
 def _constant_function(context, builder, ty, pyval):
@@ -271,9 +282,10 @@ def _check_contiguous(context, builder, aryty, ary, where):
         expect = builder.mul(expect, shape[k])
     with cgutils.if_unlikely(builder, builder.not_(builder.or_(ok, empty))):
         context.call_conv.return_user_exc(
-            builder, TypeError,
-            (f"{where}: expected a C-contiguous array, got a non-contiguous {aryty}; "
-             f"pass np.ascontiguousarray(a)",))
+            builder,
+            TypeError,
+            (f"{where}: expected a C-contiguous array, got a non-contiguous {aryty}; pass np.ascontiguousarray(a)",),
+        )
 
 
 def _check_aligned(context, builder, aryty, data, where):
@@ -290,9 +302,10 @@ def _check_aligned(context, builder, aryty, data, where):
     low = builder.and_(builder.ptrtoint(data, intp), ir.Constant(intp, align - 1))
     with cgutils.if_unlikely(builder, builder.icmp_unsigned("!=", low, ir.Constant(intp, 0))):
         context.call_conv.return_user_exc(
-            builder, TypeError,
-            (f"{where}: expected an aligned array, got a {aryty} whose data is not aligned to "
-             f"{align} bytes",))
+            builder,
+            TypeError,
+            (f"{where}: expected an aligned array, got a {aryty} whose data is not aligned to {align} bytes",),
+        )
 
 
 def _pointer_value(context, builder, fnty, i, formal, val):
@@ -330,7 +343,7 @@ def _ll_result(context, result):
 def _lower_call(context, builder, sig, args):
     fnty = sig.args[0]
     values, lltypes, attrs = [], [], {}
-    for i, ((_, spec), formal, val) in enumerate(zip(fnty.params, sig.args[1:], args[1:])):
+    for i, ((_, spec), formal, val) in enumerate(zip(fnty.params, sig.args[1:], args[1:], strict=False)):
         if isinstance(spec, Scalar):
             val, arg_attrs = _scalar_value(context, builder, spec.nbtype, val)
             if arg_attrs:
@@ -343,7 +356,7 @@ def _lower_call(context, builder, sig, args):
     fnptr = builder.bitcast(args[0], llfn.as_pointer())
     try:
         res = builder.call(fnptr, values, arg_attrs=attrs or None)
-    except TypeError:   # an llvmlite without argument attributes: what GCC's callees need
+    except TypeError:  # an llvmlite without argument attributes: what GCC's callees need
         res = builder.call(fnptr, values)
     result = fnty.result
     if result == types.void:

@@ -13,7 +13,8 @@ from numba.np import numpy_support
 
 from ._signature import Unsupported, c_signature, record_mismatch, record_spec, scalar_type
 
-_answers = weakref.WeakKeyDictionary()   # cfunc -> {function pointer CType: address or reason}
+# cfunc -> {function pointer CType: address or reason}
+_answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def function_pointer(cfunc, ptype):
@@ -28,8 +29,9 @@ def function_pointer(cfunc, ptype):
         if why is None:
             answer = cfunc.address
         else:
-            answer = (f"numba cfunc '{cfunc.__qualname__}' of C type '{c_signature(cfunc._sig)}' "
-                      f"(numba {cfunc._sig}): {why}")
+            answer = (
+                f"numba cfunc '{cfunc.__qualname__}' of C type '{c_signature(cfunc._sig)}' (numba {cfunc._sig}): {why}"
+            )
         per_type[ptype] = answer
     return answer
 
@@ -42,7 +44,7 @@ def signature_mismatch(sig, ftype):
     params = ftype.params
     if len(sig.args) != len(params):
         return f"it takes {_count(len(sig.args))}, C passes {len(params)}"
-    for i, (nb, ct) in enumerate(zip(sig.args, params)):
+    for i, (nb, ct) in enumerate(zip(sig.args, params, strict=False)):
         if not _fits(nb, ct):
             return f"parameter {i + 1}: C passes '{ct.cname}', the cfunc takes {nb}"
     if not _fits(sig.return_type, ftype.item):
@@ -66,13 +68,13 @@ def _fits(nb, ct):
             return False
     if kind != "pointer":
         return False
-    if isinstance(nb, types.RawPointer):     # voidptr: any pointer, read with carray
+    if isinstance(nb, types.RawPointer):  # voidptr: any pointer, read with carray
         return True
     if not isinstance(nb, types.CPointer):
         return False
     item = ct.item
-    if item.kind == "void":                  # C's "any pointer": the cfunc says what to
-        return True                          # read there (qsort's comparator)
+    if item.kind == "void":  # C's "any pointer": the cfunc says what to
+        return True  # read there (qsort's comparator)
     if item.kind in ("struct", "union"):
         if not isinstance(nb.dtype, types.Record):
             return False

@@ -34,6 +34,7 @@ def bare(cname):
 @dataclass(frozen=True)
 class Scalar:
     """An integer, _Bool, floating or enum parameter: C's conversions from any real number."""
+
     cname: str
     nbtype: types.Type
 
@@ -41,9 +42,10 @@ class Scalar:
 @dataclass(frozen=True)
 class Record:
     """A struct or union pointee: its dtype's leaves, to compare with an array's."""
+
     cname: str
     itemsize: int
-    leaves: tuple         # ((offset, dtype str, shape, field name), ...)
+    leaves: tuple  # ((offset, dtype str, shape, field name), ...)
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,17 @@ class Pointer:
     """A ``T *`` parameter or result.  ``elem``: None for void, a Numba scalar type, a
     Record, or the pointee's C spelling (str) for what only raw pointers can point to
     (pointers, functions, incomplete structs, long double)."""
+
     cname: str
     const: bool
     elem: object
-    char: bool = False    # char *: int8 and uint8 arrays
+    char: bool = False  # char *: int8 and uint8 arrays
 
 
 @dataclass(frozen=True)
 class Refused:
     """A parameter (or result) that Numba cannot pass, and why."""
+
     cname: str
     reason: str
 
@@ -95,8 +99,7 @@ def record_mismatch(rec, dtype):
     for off, code, shape, name in rec.leaves:
         if (off, code, shape) not in have:
             what = str(np.dtype(code)) + (f"{list(shape)}" if shape else "")
-            return (f"field '{name}': C has {what} at offset {off}, the array's records have "
-                    f"no such field there")
+            return f"field '{name}': C has {what} at offset {off}, the array's records have no such field there"
     if dtype.itemsize != rec.itemsize:
         return f"records of {dtype.itemsize} bytes; C '{rec.cname}' is {rec.itemsize} bytes"
     return None
@@ -119,7 +122,7 @@ def pointer_spec(ct):
     if kind in ("struct", "union"):
         try:
             return Pointer(ct.cname, const, record_spec(item))
-        except Exception:   # incomplete: no layout
+        except Exception:  # incomplete: no layout
             return Pointer(ct.cname, const, bare(item.cname))
     return Pointer(ct.cname, const, bare(item.cname))
 
@@ -134,12 +137,16 @@ def param_spec(ct):
             return Refused(ct.cname, str(exc))
     if kind == "pointer":
         if ct.item.kind == "function":
-            return Refused(ct.cname, "function-pointer (callback) parameters cannot be passed "
-                                     "from Numba; call the function from Python")
+            return Refused(
+                ct.cname,
+                "function-pointer (callback) parameters cannot be passed from Numba; call the function from Python",
+            )
         return pointer_spec(ct)
     if kind in ("struct", "union"):
-        return Refused(ct.cname, f"a {kind} passed by value cannot be passed from Numba; "
-                                 f"declare a function that takes a pointer to it")
+        return Refused(
+            ct.cname,
+            f"a {kind} passed by value cannot be passed from Numba; declare a function that takes a pointer to it",
+        )
     return Refused(ct.cname, f"'{ct.cname}' cannot be passed from Numba")
 
 
@@ -162,10 +169,18 @@ def result_spec(ct):
 # ---- a Numba signature in C --------------------------------------------------------
 
 _C_NAMES = {
-    types.boolean: "_Bool", types.int8: "int8_t", types.uint8: "uint8_t",
-    types.int16: "int16_t", types.uint16: "uint16_t", types.int32: "int32_t",
-    types.uint32: "uint32_t", types.int64: "int64_t", types.uint64: "uint64_t",
-    types.float32: "float", types.float64: "double", types.void: "void",
+    types.boolean: "_Bool",
+    types.int8: "int8_t",
+    types.uint8: "uint8_t",
+    types.int16: "int16_t",
+    types.uint16: "uint16_t",
+    types.int32: "int32_t",
+    types.uint32: "uint32_t",
+    types.int64: "int64_t",
+    types.uint64: "uint64_t",
+    types.float32: "float",
+    types.float64: "double",
+    types.void: "void",
 }
 
 
@@ -182,5 +197,4 @@ def c_spelling(nbtype):
 
 def c_signature(sig):
     """'int32_t (*)(void *, void *)' for Numba signature int32(voidptr, voidptr)."""
-    return (f"{c_spelling(sig.return_type)} (*)("
-            f"{', '.join(c_spelling(a) for a in sig.args) or 'void'})")
+    return f"{c_spelling(sig.return_type)} (*)({', '.join(c_spelling(a) for a in sig.args) or 'void'})"

@@ -29,7 +29,7 @@ import numpy as np
 
 import ndffi
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
 @dataclass
@@ -76,8 +76,7 @@ def _has_structs():
 
 
 def _has_wrap():
-    ok = hasattr(ndffi.Function, "wrap") and all(
-        hasattr(ndffi, n) for n in ("In", "Out", "len_of"))
+    ok = hasattr(ndffi.Function, "wrap") and all(hasattr(ndffi, n) for n in ("In", "Out", "len_of"))
     return None if ok else "Function.wrap with ndffi.In / ndffi.Out / ndffi.len_of"
 
 
@@ -92,7 +91,7 @@ def _has_header_importer():
         params = {}
     if "header" not in params:
         return "the header importer (ndffi.load(..., header=...))"
-    from ._headers import libclang_version
+    from ..headers import libclang_version
 
     return None if libclang_version() else "libclang (pip install 'ndffi[headers]')"
 
@@ -123,10 +122,13 @@ def _check_foo(ns, out):
     x = ns["x"]
     _expect(ns["n"] == len(x) + 1, f"bar returned {ns['n']}, expected {len(x) + 1}")
     m = re.search(r"data = (0x[0-9a-fA-F]+|\(nil\))", out)
-    _expect(m is not None and int(m.group(1), 16) == x.ctypes.data,
-            "bar printed a data address that is not the array's own (was it copied?)")
-    _expect_lines(out, [f"data[{i}] = {v:f}" for i, v in enumerate(x)]
-                  + [f"len = {len(x)}", f"bar returned {len(x) + 1}"])
+    _expect(
+        m is not None and int(m.group(1), 16) == x.ctypes.data,
+        "bar printed a data address that is not the array's own (was it copied?)",
+    )
+    _expect_lines(
+        out, [f"data[{i}] = {v:f}" for i, v in enumerate(x)] + [f"len = {len(x)}", f"bar returned {len(x) + 1}"]
+    )
 
 
 def _check_ctypes_property(ns, out):
@@ -134,16 +136,18 @@ def _check_ctypes_property(ns, out):
     _expect(ns["p"].address == x.ctypes.data, "the pointer is not the array's data")
     _expect_lines(out, ["True", f"{x.shape} {x.strides}", "True"])
     _expect(abs(ns["total"] - x.sum()) < 1e-9, f"strided_sum {ns['total']} != {x.sum()}")
-    _expect(abs(ns["view_total"] - y.sum()) < 1e-9,
-            f"strided_sum of the view {ns['view_total']} != {y.sum()}")
+    _expect(abs(ns["view_total"] - y.sum()) < 1e-9, f"strided_sum of the view {ns['view_total']} != {y.sum()}")
 
 
 def _check_ndpointer(ns, out):
     _expect(ns["out"].tolist() == [3, 144, 1, 5], f"fibseries gave {ns['out'].tolist()}")
     errors = [line for line in out.splitlines() if line.startswith("TypeError:")]
     _expect(len(errors) == 5, f"expected 5 TypeErrors, got {len(errors)}")
-    for line, words in zip(errors, (["int32", "int64"], ["non-contiguous"], ["byte-swapped"],
-                                    ["read-only", "not const"], ["list"])):
+    for line, words in zip(
+        errors,
+        (["int32", "int64"], ["non-contiguous"], ["byte-swapped"], ["read-only", "not const"], ["list"]),
+        strict=False,
+    ):
         for w in words:
             _expect(w in line, f"the TypeError should mention {w!r}: {line}")
         _expect("fibseries()" in line, f"the TypeError should name the function: {line}")
@@ -153,8 +157,17 @@ def _check_callback(ns, out):
     arrays = ns["allocated_arrays"]
     _expect(len(arrays) == 1, f"allocate was called {len(arrays)} times, expected once")
     _expect(arrays[0].tolist() == [[1, 2, 3], [2, 4, 6]], f"foo filled {arrays[0].tolist()}")
-    _expect_lines(out, ["calling foo", "foo calling allocator", "allocate called",
-                        "allocate returning", "allocator returned in foo", "foo returned"])
+    _expect_lines(
+        out,
+        [
+            "calling foo",
+            "foo calling allocator",
+            "allocate called",
+            "allocate returning",
+            "allocator returned in foo",
+            "foo returned",
+        ],
+    )
 
 
 def _check_allocator(ns, out):
@@ -167,12 +180,10 @@ def _check_allocator(ns, out):
 
 def _check_rows(ns, out):
     _expect(ns["sums"].tolist() == [60, 150, 270], f"row sums {ns['sums'].tolist()}")
-    _expect(ns["x"].tolist() == [[5, 10, 15], [20, 25, 30], [40, 45, 50]],
-            "the rows were not scaled in place")
+    _expect(ns["x"].tolist() == [[5, 10, 15], [20, 25, 30], [40, 45, 50]], "the rows were not scaled in place")
 
 
-_WEATHER = [(1126877361, "sunny"), (1126877371, "rain"), (1126877385, "damn nasty"),
-            (1126877387, "sunny")]
+_WEATHER = [(1126877361, "sunny"), (1126877371, "rain"), (1126877385, "damn nasty"), (1126877387, "sunny")]
 
 
 def _check_weather(ns, out):
@@ -185,9 +196,19 @@ def _check_weather(ns, out):
 
 
 def _check_fibonacci(ns, out):
-    _expect_lines(out, ["13 17711 -1", "[  3 144   1   5]",
-                        "[ 0  1  1  2  3  5  8 13 21 34 55]",
-                        "[[1 2]", " [3 5]]", "[[ 0  1  1]", " [ 2  3  5]", " [ 8 13 21]]"])
+    _expect_lines(
+        out,
+        [
+            "13 17711 -1",
+            "[  3 144   1   5]",
+            "[ 0  1  1  2  3  5  8 13 21 34 55]",
+            "[[1 2]",
+            " [3 5]]",
+            "[[ 0  1  1]",
+            " [ 2  3  5]",
+            " [ 8 13 21]]",
+        ],
+    )
 
 
 def _check_wrap(ns, out):
@@ -227,28 +248,32 @@ def _check_header(ns, out):
 
 EXAMPLES = [
     Example(
-        "foo", "Getting started: build foo.cpp, call bar()",
+        "foo",
+        "Getting started: build foo.cpp, call bar()",
         "Getting Started with ctypes (Nmake Makefile, SConstruct, foo.cpp, foo.py)",
         "The cookbook builds foo.cpp with nmake or SCons, then spells out bar's restype "
         "and argtypes and converts the array with x.ctypes.data_as().  ndffi.build "
         "compiles it with the system's C++ compiler (once; later runs find it in the "
-        "cache) and reads bar's prototype from its extern \"C\" block; the array goes to "
+        'cache) and reads bar\'s prototype from its extern "C" block; the array goes to '
         "'double *data' as it is, checked and not copied.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "foo.cpp"])   # C++, -fPIC -shared; declarations from the source
 print(lib.bar)
 x = np.random.default_rng(0).standard_normal(10)   # the cookbook: N.random.randn(10)
 n = lib.bar(x, len(x))
 print("bar returned", n)
-''', _check_foo),
+""",
+        _check_foo,
+    ),
     Example(
-        "ctypes-property", "The array's ctypes attributes, the ndffi way",
+        "ctypes-property",
+        "The array's ctypes attributes, the ndffi way",
         "NumPy arrays' ctypes property",
         "x.ctypes.data and x.ctypes.data_as(POINTER(c_double)) become a typed "
         "ndffi.Pointer; shape and strides are the array's own.  A C function that takes "
         "the data, ndim, shape and strides (arrays.c) gets them as arrays of ptrdiff_t, "
         "which is also how a strided view reaches C without a copy.",
-        '''\
+        """\
 x = np.random.default_rng(1).standard_normal((2, 3, 4))
 p = ndffi.cast("double *", x)        # x.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
 print(p)
@@ -264,16 +289,19 @@ total = strided_sum(x)
 y = x[:, ::2, 1:]                    # not contiguous: C follows the strides
 view_total = strided_sum(y)
 print(total, view_total)
-''', _check_ctypes_property),
+""",
+        _check_ctypes_property,
+    ),
     Example(
-        "ndpointer", "Checked arrays: what ndpointer did, from the C types",
+        "ndpointer",
+        "Checked arrays: what ndpointer did, from the C types",
         "NumPy's ndpointer with ctypes argtypes",
         "ndpointer(dtype=..., flags='CONTIGUOUS,ALIGNED') checked what the declaration "
         "already says.  ndffi checks every array argument against its C type: element "
         "type, C-contiguity, alignment, byte order, and writability unless the pointee "
         "is const.  A wrong array is a TypeError naming the function and the parameter, "
         "never a silent copy C would write into.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "fibonacci.c"])
 a = np.array([5, 13, 2, 6], dtype=np.intc)
 out = np.empty_like(a)
@@ -293,15 +321,18 @@ for args in ((a, 4, read_only), ([5, 13, 2, 6], 4, out)):   # C writes 'series';
         lib.fibseries(*args)
     except TypeError as e:
         print("TypeError:", e)
-''', _check_ndpointer),
+""",
+        _check_ndpointer,
+    ),
     Example(
-        "callback", "C asks Python for memory: the allocator callback",
+        "callback",
+        "C asks Python for memory: the allocator callback",
         "Dynamic allocation through callbacks",
         "foo() calls back into Python for a 2x3 float32 array and fills it.  The "
         "cookbook had to return the address as a c_long because returning pointers from "
         "ctypes callbacks hung or crashed; ndffi.callback takes any C signature, pointer "
         "returns included.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "callback.c"])
 allocated_arrays = []
 def allocate(dim, shape):
@@ -315,26 +346,34 @@ print("calling foo")
 lib.foo(ndffi.callback("void *(int, int *)", allocate))
 print("foo returned")
 print(allocated_arrays[0])
-''', _check_callback, _has_callbacks),
+""",
+        _check_callback,
+        _has_callbacks,
+    ),
     Example(
-        "allocator", "The Allocator class, thread safe",
+        "allocator",
+        "The Allocator class, thread safe",
         "Dynamic allocation through callbacks (the Allocator class)",
         "The cookbook's Allocator takes the NumPy type character of the array C wants "
         "and is not thread safe; ndffi.Allocator is, and keeps what it allocated.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "callback.c"])
 alloc = ndffi.Allocator()
 lib.func(alloc)                      # func asks for a 2x3x4 'd' (float64) array
 print(alloc.arrays[0])
-''', _check_allocator, _has_allocator),
+""",
+        _check_allocator,
+        _has_allocator,
+    ),
     Example(
-        "float-pointers", "float** from a 2-D array",
+        "float-pointers",
+        "float** from a 2-D array",
         "More useful code frags",
         "The cookbook builds a ctypes array of row pointers with "
         "(f4ptr*len(x))(*[row.ctypes.data_as(f4ptr) for row in x]).  ndffi.new makes the "
         "C array 'float *[3]', owned by Python, from typed pointers to the rows; C then "
         "reads and writes the rows in place.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "rows.c"])
 x = np.array([[10, 20, 30], [40, 50, 60], [80, 90, 100]], "f4")
 data = ndffi.new("float *[3]", [ndffi.cast("float *", row) for row in x])
@@ -342,15 +381,19 @@ sums = np.empty(len(x), "f4")
 lib.foo(data, len(x), x.shape[1], 0.5, sums)   # row sums, then every element halved
 print(sums)
 print(x)
-''', _check_rows, _has_pointer_arrays),
+""",
+        _check_rows,
+        _has_pointer_arrays,
+    ),
     Example(
-        "weather", "A record array as an array of C structs",
+        "weather",
+        "A record array as an array of C structs",
         "Heterogeneous Types Example (sample.c)",
         "The cookbook warns that record arrays and C structs 'may not be congruent'.  "
         "ndffi declares Weather from sample.c and gives it the dtype of the C layout, "
         "so the record array is right by construction; a record array of another layout "
         "is refused with the field and offsets that differ.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "sample.c"])   # Weather and print_weather from the source
 Weather = lib.types.Weather
 print(Weather.dtype)
@@ -363,14 +406,18 @@ try:
     lib.print_weather(wrong, wrong.size)
 except TypeError as e:
     print("TypeError:", e)
-''', _check_weather, _has_structs),
+""",
+        _check_weather,
+        _has_structs,
+    ),
     Example(
-        "fibonacci", "The Fibonacci example",
+        "fibonacci",
+        "The Fibonacci example",
         "Fibonacci example (using NumPy arrays, C and Scons)",
         "The cookbook's SConstruct file and its argtypes/restype lines become one "
         "ndffi.build call that declares fib, fibseries and fibmatrix from fibonacci.c; "
         "the Python wrappers stay as the cookbook wrote them.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "fibonacci.c"])
 print(lib.fib(8), lib.fib(23), lib.fib(0))
 def fibseries(b):
@@ -387,34 +434,44 @@ print(fibseries([5, 13, 2, 6]))
 print(fibseries(range(1, 12)))
 print(fibmatrix([[3, 4], [5, 6]]))
 print(fibmatrix(np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])))
-''', _check_fibonacci),
+""",
+        _check_fibonacci,
+    ),
     Example(
-        "fibonacci-wrap", "The Fibonacci wrappers, declared instead of written",
+        "fibonacci-wrap",
+        "The Fibonacci wrappers, declared instead of written",
         "Fibonacci example (using NumPy arrays, C and Scons)",
         "fibseries() above converts its input, allocates its output and passes the "
         "length by hand; Function.wrap says which parameter is which.",
-        '''\
+        """\
 lib = ndffi.build([EXAMPLES / "fibonacci.c"])
 fibseries = lib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"),
                                series=ndffi.Out(like="a"))
 print(fibseries([5, 13, 2, 6]))
-''', _check_wrap, _has_wrap),
+""",
+        _check_wrap,
+        _has_wrap,
+    ),
     Example(
-        "fibonacci-ufunc", "fib as a NumPy ufunc",
+        "fibonacci-ufunc",
+        "fib as a NumPy ufunc",
         "Fibonacci example (using NumPy arrays, C and Scons)",
-        "fibmatrix exists only to loop over an array; a ufunc made from fib broadcasts "
-        "over any shape.",
-        '''\
+        "fibmatrix exists only to loop over an array; a ufunc made from fib broadcasts over any shape.",
+        """\
 lib = ndffi.build([EXAMPLES / "fibonacci.c"])
 fib = lib.fib.ufunc()
 print(fib(np.arange(1, 10).reshape(3, 3)))
-''', _check_ufunc, _has_ufunc),
+""",
+        _check_ufunc,
+        _has_ufunc,
+    ),
     Example(
-        "fibonacci-dask", "The same ufunc on a Dask cluster",
+        "fibonacci-dask",
+        "The same ufunc on a Dask cluster",
         "Fibonacci example (using NumPy arrays, C and Scons)",
         "ndffi functions and ufuncs pickle by library and declarations, so worker "
         "processes rebuild them; a ufunc applies to a dask array block by block.",
-        '''\
+        """\
 import dask.array as da
 from distributed import Client, LocalCluster
 lib = ndffi.build([EXAMPLES / "fibonacci.c"])
@@ -425,19 +482,25 @@ with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
     result = fib(x).compute()
 expected = fib(np.arange(1, 31).reshape(3, 10))
 print("equal to NumPy:", np.array_equal(result, expected))
-''', _check_dask, _has_dask),
+""",
+        _check_dask,
+        _has_dask,
+    ),
     Example(
-        "header", "Declarations from the real header",
+        "header",
+        "Declarations from the real header",
         "Introduction (ctypes' code generator from C header files)",
-        "ctypes' code generator turned headers into wrappers; ndffi reads the library's "
-        "real header with libclang.",
-        '''\
+        "ctypes' code generator turned headers into wrappers; ndffi reads the library's real header with libclang.",
+        """\
 path = ndffi.build([EXAMPLES / "fibonacci.c"], cdef="").path   # the library alone
 lib = ndffi.load(path, header=EXAMPLES / "fibonacci.h")
 out = np.empty(4, np.intc)
 lib.fibseries(np.array([5, 13, 2, 6], np.intc), 4, out)
 print(lib.fib(8), out)
-''', _check_header, _has_header_importer),
+""",
+        _check_header,
+        _has_header_importer,
+    ),
 ]
 
 
@@ -453,8 +516,7 @@ class _CStdio:
         self.stdout = None
         try:
             libc = ndffi.load(None)
-            libc.cdef("int fflush(void *stream); "
-                      "int setvbuf(void *stream, char *buf, int mode, size_t size);")
+            libc.cdef("int fflush(void *stream); int setvbuf(void *stream, char *buf, int mode, size_t size);")
             self.libc = libc
             for name in ("stdout", "__stdoutp"):  # glibc/musl, macOS/BSD
                 try:
@@ -492,8 +554,9 @@ class _Capture:
         os.dup2(self.file.fileno(), 1)
         self.cstdio.unbuffered(True)
         self.saved_stdout = sys.stdout
-        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
-                                      errors="replace", write_through=True)
+        sys.stdout = io.TextIOWrapper(
+            io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="replace", write_through=True
+        )
         return self
 
     def __exit__(self, *exc):
@@ -530,8 +593,11 @@ def run(only=(), list_only=False, out=None):
     if only:
         unknown = [k for k in only if k not in {e.key for e in EXAMPLES}]
         if unknown:
-            print(f"ndffi demo: no example named {', '.join(unknown)}; "
-                  f"the examples are: {', '.join(e.key for e in EXAMPLES)}", file=sys.stderr)
+            print(
+                f"ndffi demo: no example named {', '.join(unknown)}; "
+                f"the examples are: {', '.join(e.key for e in EXAMPLES)}",
+                file=sys.stderr,
+            )
             return 2
         examples = [e for e in EXAMPLES if e.key in only]
     if list_only:
@@ -546,8 +612,7 @@ def run(only=(), list_only=False, out=None):
 
     say("ndffi demo: the examples of the ctypes cookbook, ported to ndffi")
     say(f"The C sources are the cookbook's, in {EXAMPLES_DIR}")
-    say("Each example runs with:  import numpy as np, ndffi;  "
-        "EXAMPLES = pathlib.Path(<that directory>)")
+    say("Each example runs with:  import numpy as np, ndffi;  EXAMPLES = pathlib.Path(<that directory>)")
     cstdio = _CStdio()
     passed, failed, unavailable = [], [], []
     for number, ex in enumerate(examples, 1):
@@ -590,8 +655,7 @@ def run(only=(), list_only=False, out=None):
             say(_indent(error))
     say()
     say("=" * 88)
-    summary = (f"{len(passed)} example(s) ran and matched, {len(failed)} failed, "
-               f"{len(unavailable)} not available yet")
+    summary = f"{len(passed)} example(s) ran and matched, {len(failed)} failed, {len(unavailable)} not available yet"
     say(summary)
     for ex, missing in unavailable:
         say(f"  not available yet: {ex.key} (needs {missing})")

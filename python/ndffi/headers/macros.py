@@ -1,4 +1,4 @@
-"""The macros of a C header, for :mod:`ndffi._translate`: the #define and #undef
+"""The macros of a C header, for :mod:`ndffi.headers.translate`: the #define and #undef
 lines read from the header's files (:func:`scan_macros`), the evaluation variables
 appended to the translation unit for clang to evaluate (:func:`main_source`), and the
 constants, pointers and callable function-like macros made from their values
@@ -10,14 +10,15 @@ import bisect
 import os
 import re
 
-from . import _libclang as lc
-from ._translate_types import _Unsupported, c_float, c_int, c_string, is_reserved
-
+from . import libclang as lc
+from .expansions import _forward, _has_comma, _initializer, _lazy, _owned, _reads_memory, _shape, string_literal
+from .types import _Unsupported, c_float, c_int, c_string, is_reserved
 
 # The standard C and POSIX headers (and the C library's plumbing), by the name they are
 # included as: a header's own declarations stop where it includes one of these.  Their
 # declarations stay reachable as the types the header's declarations use.
-STANDARD_HEADERS = frozenset("""
+STANDARD_HEADERS = frozenset(
+    """
 assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h locale.h
 math.h setjmp.h signal.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h
 stdlib.h stdnoreturn.h string.h tgmath.h threads.h time.h uchar.h wchar.h wctype.h
@@ -31,20 +32,24 @@ sys/types.h sys/uio.h sys/un.h sys/utsname.h sys/wait.h syslog.h tar.h termios.h
 ulimit.h unistd.h utime.h utmpx.h wordexp.h
 features.h alloca.h malloc.h endian.h sys/cdefs.h sys/param.h sys/ioctl.h
 windows.h winapi.h
-""".split())
+""".split()
+)
 
 
 # ---- macros, read from the header's files -------------------------------------------
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+|/\*.*?\*/|/\*.*\Z|//[^\n]*)
   | (?P<str>(?:u8|[uUL])?"(?:[^"\\\n]|\\.)*")
   | (?P<chr>[uUL]?'(?:[^'\\\n]|\\.)*')
   | (?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)
   | (?P<id>[A-Za-z_$]\w*)
   | (?P<punct>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|[-+*/%&|^!~<>=?:,;.()\[\]{}\#])
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
 
 def macro_tokens(text):
@@ -148,7 +153,7 @@ def scan_macros(header, user_dirs, system_dirs):
             start = m.start()
             bol = data.rfind(b"\n", 0, start) + 1
             if data[bol:start].strip(b" \t"):
-                continue   # not at the start of a line
+                continue  # not at the start of a line
             line += data.count(b"\n", last, start)
             last = start
             name = m.group(2).decode()
@@ -162,7 +167,7 @@ def scan_macros(header, user_dirs, system_dirs):
                 if close < 0:
                     continue
                 params = [p.strip() for p in rest[1:close].replace("\\\n", " ").split(",") if p.strip()]
-                rest = rest[close + 1:]
+                rest = rest[close + 1 :]
             out.setdefault(name, []).append(MacroDef(name, params, rest, path, line))
     return out
 
@@ -223,10 +228,37 @@ def _join(tokens):
 
 
 _NOT_EXPRESSIONS = {"{", "}", ";", "#", "##"}
-_NOT_ALONE = {"extern", "static", "const", "volatile", "inline", "__inline", "__inline__",
-              "register", "typedef", "struct", "union", "enum", "void", "char", "short",
-              "int", "long", "float", "double", "signed", "unsigned", "_Bool", "__extension__",
-              "__attribute__", "__declspec", "__asm__", "asm", "restrict", "__restrict"}
+_NOT_ALONE = {
+    "extern",
+    "static",
+    "const",
+    "volatile",
+    "inline",
+    "__inline",
+    "__inline__",
+    "register",
+    "typedef",
+    "struct",
+    "union",
+    "enum",
+    "void",
+    "char",
+    "short",
+    "int",
+    "long",
+    "float",
+    "double",
+    "signed",
+    "unsigned",
+    "_Bool",
+    "__extension__",
+    "__attribute__",
+    "__declspec",
+    "__asm__",
+    "asm",
+    "restrict",
+    "__restrict",
+}
 
 
 def _is_expression(tokens):
@@ -247,8 +279,12 @@ def _may_be_pointer(tokens):
             j = i + 1
             while j < len(tokens) and (tokens[j][0] == "id" or tokens[j][1] == "*"):
                 j += 1
-            if j < len(tokens) and tokens[j][1] == ")" and j + 1 < len(tokens) \
-                    and tokens[j + 1][1] not in (")", ",", "+", "|", "&", "<<", ">>", "*", "/", "?", ":"):
+            if (
+                j < len(tokens)
+                and tokens[j][1] == ")"
+                and j + 1 < len(tokens)
+                and tokens[j + 1][1] not in (")", ",", "+", "|", "&", "<<", ">>", "*", "/", "?", ":")
+            ):
                 return True
     return False
 
@@ -256,7 +292,8 @@ def _may_be_pointer(tokens):
 def _may_be_type(tokens):
     """Could the expansion be a type name (``PCRE2_SUFFIX(pcre2_callout_block_)``)?"""
     return any(k == "id" for k, _ in tokens) and all(
-        k == "id" or (k == "punct" and t in ("(", ")", ",", "*")) for k, t in tokens)
+        k == "id" or (k == "punct" and t in ("(", ")", ",", "*")) for k, t in tokens
+    )
 
 
 def _may_be_string(tokens):
@@ -275,7 +312,7 @@ def _forward_plan(params, body):
         return None
     inner = body[2:-1]
     plans = []
-    for arg in (_split_args(inner) if inner else []):
+    for arg in _split_args(inner) if inner else []:
         arg = _strip_parens(arg)
         if not arg:
             return None
@@ -323,8 +360,7 @@ def main_source(header_path, macros):
         for ident, expr, toks in exprs:
             lines.append(f"static __auto_type __ndffi_v_{ident} = ({expr});")
             if _may_be_pointer(toks):
-                lines.append(f"static const unsigned long long __ndffi_p_{ident} = "
-                             f"(unsigned long long)({expr});")
+                lines.append(f"static const unsigned long long __ndffi_p_{ident} = (unsigned long long)({expr});")
             if _may_be_string(toks):
                 lines.append(f"static const char __ndffi_s_{ident}[] = {expr};")
         lines.append("#endif")
@@ -333,6 +369,7 @@ def main_source(header_path, macros):
 
 # ---- their values -------------------------------------------------------------------
 
+
 def _in_force(defs, skipped):
     """The definition of a macro in force at the end of the header (None if it is not
     defined): the last #define or #undef outside the skipped parts of its file."""
@@ -340,10 +377,10 @@ def _in_force(defs, skipped):
     for d, m in enumerate(defs):
         ranges = skipped.get(m.path)
         if ranges is None:
-            continue   # a file the header does not own
+            continue  # a file the header does not own
         i = bisect.bisect_right(ranges, (m.line, float("inf"))) - 1
         if i >= 0 and ranges[i][0] <= m.line <= ranges[i][1]:
-            continue   # in a skipped #if branch
+            continue  # in a skipped #if branch
         current = None if m.undef else (d, m)
     return current
 
@@ -355,7 +392,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
     object-like one names (``#define pcre2_compile PCRE2_SUFFIX(pcre2_compile_)``)."""
     cursors = {}
     for c in main_vars:
-        cursors[lc.spelling(c)[len("__ndffi_"):]] = c
+        cursors[lc.spelling(c)[len("__ndffi_") :]] = c
 
     def value_of(ident):
         c = cursors.get("v_" + ident)
@@ -383,8 +420,7 @@ def macro_values(tr, macros, plans, main_vars, skipped):
                     value = ("pointer", address[1] & 0xFFFFFFFFFFFFFFFF)
         return t, value
 
-    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {},
-           "expressions": {}}
+    out = {"defines": {}, "constants": [], "pointers": {}, "function_macros": {}, "other": {}, "expressions": {}}
     in_force = []
     for name, defs in macros.items():
         if is_reserved(name):
@@ -393,22 +429,30 @@ def macro_values(tr, macros, plans, main_vars, skipped):
         if found is not None:
             in_force.append((name, found[0], found[1]))
     where_used = _where_used(macros, {name: m for name, _, m in in_force})
-    for name, d, m in in_force:
+    for name, _d, m in in_force:
         if m.params is None:
             if name in where_used and name not in tr.names:
-                why = ("is the compiler's version" if where_used[name] in _COMPILER_MACROS
-                       else "depends on where it is used")
-                tr.skipped.setdefault(name, f"its value {why} ({where_used[name]}), not the "
-                                            f"library's: #define {name} {m.body}")
+                why = (
+                    "is the compiler's version"
+                    if where_used[name] in _COMPILER_MACROS
+                    else "depends on where it is used"
+                )
+                tr.skipped.setdefault(
+                    name, f"its value {why} ({where_used[name]}), not the library's: #define {name} {m.body}"
+                )
                 continue
             _object_macro(tr, name, m, cursors, value_of, out)
     for name, d, m in in_force:
         if m.params is None:
             continue
         plan = plans.get((name, d))
-        if plan is not None and plan[0] == name and tr.names.get(name) == "function" and \
-                [a for a in plan[1]] == [("param", i) for i in range(len(m.params))]:
-            continue   # #define f(a, b) f(a, b): the function itself (curl_easy_setopt)
+        if (
+            plan is not None
+            and plan[0] == name
+            and tr.names.get(name) == "function"
+            and [a for a in plan[1]] == [("param", i) for i in range(len(m.params))]
+        ):
+            continue  # #define f(a, b) f(a, b): the function itself (curl_easy_setopt)
         entry = {"params": m.params, "body": m.body, "forward": None}
         if plan is not None and tr.names.get(plan[0]) == "function":
             entry["forward"] = _forward(tr, name, d, plan, value_of)
@@ -417,11 +461,15 @@ def macro_values(tr, macros, plans, main_vars, skipped):
     return out
 
 
-_PLACE_MACROS = frozenset("""__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
-__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split())
+_PLACE_MACROS = frozenset(
+    """__FILE__ __LINE__ __func__ __FUNCTION__ __PRETTY_FUNCTION__
+__COUNTER__ __DATE__ __TIME__ __TIMESTAMP__ __BASE_FILE__ __FILE_NAME__ __INCLUDE_LEVEL__""".split()
+)
 # clang's are not the system compiler's (libclang says __GNUC__ 4, __GNUC_MINOR__ 2)
-_COMPILER_MACROS = frozenset("""__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
-__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split())
+_COMPILER_MACROS = frozenset(
+    """__GNUC__ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __VERSION__
+__clang__ __clang_major__ __clang_minor__ __clang_patchlevel__ __clang_version__""".split()
+)
 _PLACE_MACROS |= _COMPILER_MACROS
 
 
@@ -434,7 +482,7 @@ def _where_used(macros, in_force):
     def uses(name, depth=0):
         if name in memo:
             return memo[name]
-        memo[name] = None   # a macro does not expand itself again
+        memo[name] = None  # a macro does not expand itself again
         m = in_force.get(name)
         found = None
         if m is not None and depth < 64:
@@ -479,8 +527,11 @@ def _object_macro(tr, name, m, cursors, value_of, out):
             _alias_variable(tr, name, ref, target, loc)
         return
     tc = cursors.get("t_m_" + name)
-    if tc is not None and (shape[0] == "none" or shape[:2] == ("op", [])) and \
-            lc.getTypedefDeclUnderlyingType(tc).kind != lc.T_INVALID:
+    if (
+        tc is not None
+        and (shape[0] == "none" or shape[:2] == ("op", []))
+        and lc.getTypedefDeclUnderlyingType(tc).kind != lc.T_INVALID
+    ):
         # A type name (#define pcre2_callout_block PCRE2_SUFFIX(pcre2_callout_block_)).
         try:
             text = "typedef " + tr.spell(lc.getTypedefDeclUnderlyingType(tc), name, full=False) + ";"
@@ -499,12 +550,12 @@ def _object_macro(tr, name, m, cursors, value_of, out):
         tr.names[name] = "expression"
         tr.locations.setdefault(name, loc)
         return
-    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and
-                             len(_split_args(_strip_parens(m.tokens))) > 1):
+    if _has_comma(shape) or (lc.getBinaryOperatorKind is None and len(_split_args(_strip_parens(m.tokens))) > 1):
         # (a libclang older than 17 does not tell the operators apart: the macro's own
         # top-level commas, then)
-        tr.skipped.setdefault(name, f"a comma expression (a list of values), not one C constant: "
-                                    f"#define {name} {m.body}")
+        tr.skipped.setdefault(
+            name, f"a comma expression (a list of values), not one C constant: #define {name} {m.body}"
+        )
         return
     t, value = value_of("m_" + name)
     if value is None:
@@ -553,203 +604,3 @@ def _alias_variable(tr, name, c, symbol, loc):
     tr.drain()
     if name in tr.decls:
         tr.locations[name] = loc
-
-
-# ---- what an expansion is, from clang's tree of it -----------------------------------
-
-_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, '"': 34,
-            "'": 39, "?": 63}
-
-
-def string_literal(text):
-    """The value of a narrow C string literal as clang spells one (``"a\\tb"``, ``u8"..."``),
-    bytes that are not UTF-8 as surrogate escapes; None for a wide literal."""
-    if text.startswith("u8"):
-        text = text[2:]
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        return None
-    body, out, i = text[1:-1], bytearray(), 0
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\":
-            out += ch.encode("utf-8", "surrogateescape")
-            i += 1
-            continue
-        nxt = body[i + 1:i + 2]
-        if nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-        elif nxt == "x":
-            j = i + 2
-            while j < len(body) and body[j] in "0123456789abcdefABCDEF":
-                j += 1
-            out.append(int(body[i + 2:j] or "0", 16) & 0xFF)
-            i = j
-        elif nxt.isdigit():
-            j = i + 1
-            while j < len(body) and j < i + 4 and body[j] in "01234567":
-                j += 1
-            out.append(int(body[i + 1:j], 8) & 0xFF)
-            i = j
-        else:
-            return None
-    return out.decode("utf-8", "surrogateescape")
-
-
-def _initializer(var):
-    """The initializer of an evaluation variable (its last child), or None."""
-    kids = lc.children(var)
-    return kids[-1] if kids else None
-
-
-def _shape(c):
-    """Expression cursor ``c`` as a tree of tuples, parentheses and implicit conversions
-    left out: ("ref", "function" | "variable" | "constant", cursor), ("call", callee,
-    [args]), ("deref", e), ("addr", e), ("seq", a, b) (the comma operator), ("cond", c,
-    a, b) (``c ? a : b``), ("cast", e),
-    ("string", cursor), ("literal", cursor), ("op", [operands], cursor); ("none",) for
-    no cursor."""
-    if c is None:
-        return ("none",)
-    k = c.kind
-    kids = lc.children(c)
-    if k in (lc.E_PAREN, lc.E_UNEXPOSED) and len(kids) == 1:
-        return _shape(kids[0])
-    if k == lc.E_DECL_REF:
-        ref = lc.getCursorReferenced(c)
-        kind = {lc.CURSOR_FUNCTION: "function", lc.CURSOR_VAR: "variable",
-                lc.CURSOR_ENUM_CONST: "constant"}.get(ref.kind)
-        return ("ref", kind, ref) if kind else ("op", [], c)
-    if k == lc.E_CALL and kids:
-        return ("call", _shape(kids[0]), [_shape(a) for a in kids[1:]])
-    if k == lc.E_CAST and kids:
-        return ("cast", _shape(kids[-1]))
-    if k == lc.E_STRING:
-        return ("string", c)
-    if k in (lc.E_INTEGER, lc.E_FLOATING, lc.E_CHARACTER):
-        return ("literal", c)
-    if k == lc.E_UNARY and len(kids) == 1 and lc.getUnaryOperatorKind is not None:
-        op = lc.getUnaryOperatorKind(c)
-        if op == lc.UNOP_DEREF:
-            return ("deref", _shape(kids[0]))
-        if op == lc.UNOP_ADDRESS:
-            return ("addr", _shape(kids[0]))
-    if k == lc.E_CONDITIONAL and len(kids) == 3:
-        return ("cond", _shape(kids[0]), _shape(kids[1]), _shape(kids[2]))
-    if k == lc.E_BINARY and len(kids) == 2 and lc.getBinaryOperatorKind is not None:
-        if lc.getBinaryOperatorKind(c) == lc.BINOP_COMMA:
-            return ("seq", _shape(kids[0]), _shape(kids[1]))
-    return ("op", [_shape(ch) for ch in kids if ch.kind != lc.CURSOR_TYPE_REF], c)
-
-
-def _subtrees(shape):
-    yield shape
-    tag = shape[0]
-    if tag == "call":
-        yield from _subtrees(shape[1])
-        for a in shape[2]:
-            yield from _subtrees(a)
-    elif tag in ("deref", "addr", "cast"):
-        yield from _subtrees(shape[1])
-    elif tag in ("seq", "cond"):
-        for part in shape[1:]:
-            yield from _subtrees(part)
-    elif tag == "op":
-        for a in shape[1]:
-            yield from _subtrees(a)
-
-
-def _has_comma(shape):
-    return any(s[0] == "seq" for s in _subtrees(shape))
-
-
-def _reads_memory(shape):
-    """Does the expression call a function or read a variable (so that it has no value
-    before it is evaluated in a running program)?"""
-    return any(s[0] == "call" or (s[0] == "ref" and s[1] == "variable") for s in _subtrees(shape))
-
-
-def _owned(tr, cursor):
-    return lc.cursor_file(cursor) in tr.owned
-
-
-def _lazy(tr, shape):
-    """The expression as data that :mod:`ndffi._headers` evaluates when it is used:
-    ["call", function, [args]], ["var", name], ["deref", e], ["addr", name],
-    ["seq", a, b], ["const", value]; None when it uses anything else (arithmetic, a
-    function or variable the header's files do not declare)."""
-    tag = shape[0]
-    if tag == "cast":
-        return _lazy(tr, shape[1])
-    if tag == "seq":
-        a, b = _lazy(tr, shape[1]), _lazy(tr, shape[2])
-        return None if a is None or b is None else ["seq", a, b]
-    if tag == "cond":   # (CHAR_MIN ? H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR): chosen now
-        cond = _lazy(tr, shape[1]) if not _reads_memory(shape[1]) else None
-        if cond is None or cond[0] != "const":
-            return None
-        return _lazy(tr, shape[2] if cond[1] else shape[3])
-    if tag == "deref":
-        e = _lazy(tr, shape[1])
-        return None if e is None else ["deref", e]
-    if tag == "literal" or (tag == "op" and not _reads_memory(shape)):
-        value = lc.evaluate(shape[-1])   # a constant part (-0.5)
-        return ["const", value[1]] if value is not None else None
-    if tag == "string":
-        text = string_literal(lc.spelling(shape[1]))
-        return ["const", text] if text is not None else None
-    if tag == "addr":
-        inner = shape[1]
-        if inner[0] == "ref" and inner[1] == "variable" and _declare(tr, inner[2]):
-            return ["addr", lc.spelling(inner[2])]
-        return None
-    if tag == "ref" and shape[1] == "variable":
-        return ["var", lc.spelling(shape[2])] if _declare(tr, shape[2]) else None
-    if tag == "ref" and shape[1] == "constant":
-        return ["const", lc.getEnumConstantDeclValue(shape[2])]
-    if tag == "call" and shape[1][0] == "ref" and shape[1][1] == "function":
-        if not _declare(tr, shape[1][2]):
-            return None
-        args = [_lazy(tr, a) for a in shape[2]]
-        if any(a is None for a in args):
-            return None
-        return ["call", lc.spelling(shape[1][2]), args]
-    return None
-
-
-def _declare(tr, cursor):
-    """Declare the function or variable ``cursor`` of the header's files by its own name
-    (reserved names too: ``__xmlFree``); whether it is declared."""
-    if not _owned(tr, cursor):
-        return False
-    name = lc.spelling(cursor)
-    if name not in tr.names:
-        try:
-            if cursor.kind == lc.CURSOR_FUNCTION:
-                tr.function(cursor, name, lc.cursor_file(cursor), symbol=name)
-            else:
-                tr.variable(cursor, name, lc.cursor_file(cursor), symbol=name)
-        except _Unsupported as exc:
-            tr.skipped.setdefault(name, str(exc))
-        tr.drain()
-    return name in tr.decls
-
-
-def _forward(tr, name, d, plan, value_of):
-    target, arg_plans = plan
-    call = []
-    for i, (kind, value) in enumerate(arg_plans):
-        if kind == "param":
-            call.append(["param", value])
-            continue
-        t, val = value_of(f"a{d}_{i}_{name}")
-        if val is None:
-            return None
-        if val[0] == "pointer":
-            try:
-                val = ("pointer", [tr.spell_value_type(t), val[1]])
-            except _Unsupported:
-                return None
-            tr.drain()
-        call.append(["const", val[0], val[1], value[0]])
-    return {"target": target, "args": call}

@@ -14,6 +14,10 @@ import os
 import re
 import textwrap
 
+from .._support.atomic import atomic_write
+from .._support.version import version
+from .model import import_header
+
 __all__ = ["generate_module", "generate", "module_source", "header_docs"]
 
 
@@ -30,7 +34,7 @@ class _File:
             self.text = f.read().decode("utf-8", "replace")
         self.lines = self.text.split("\n")
         self.newlines = [m.start() for m in re.finditer("\n", self.text)]
-        self.comments = []   # (first line, last line, start offset, end offset, text), 1-based lines
+        self.comments = []  # (first line, last line, start offset, end offset, text), 1-based lines
         merged = []
         for m in _SCAN.finditer(self.text):
             s = m.group()
@@ -38,8 +42,13 @@ class _File:
                 continue
             first, last = self.line_of(m.start()), self.line_of(m.end() - 1)
             # Consecutive // lines are one comment.
-            if s.startswith("//") and merged and merged[-1][4].startswith("//") and merged[-1][1] == first - 1 \
-                    and not self.code_before(m.start()):
+            if (
+                s.startswith("//")
+                and merged
+                and merged[-1][4].startswith("//")
+                and merged[-1][1] == first - 1
+                and not self.code_before(m.start())
+            ):
                 f0, _, st, _, t = merged[-1]
                 merged[-1] = (f0, last, st, m.end(), t + "\n" + s)
                 continue
@@ -208,10 +217,28 @@ def _value_literal(value):
     return repr(value)
 
 
-_ANNOTATION = {"int": "int", "float": "float", "bool": "bool", "void": "None", "str": "_CString",
-               "ptr": "_Pointer", "fn": "_Function", "struct": "_Struct", "any": "Any"}
-_RESULT = {"int": "int", "float": "float", "bool": "bool", "void": "None", "str": "_Pointer",
-           "ptr": "_Pointer", "fn": "_Pointer", "struct": "_Struct", "any": "Any"}
+_ANNOTATION = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "void": "None",
+    "str": "_CString",
+    "ptr": "_Pointer",
+    "fn": "_Function",
+    "struct": "_Struct",
+    "any": "Any",
+}
+_RESULT = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "void": "None",
+    "str": "_Pointer",
+    "ptr": "_Pointer",
+    "fn": "_Pointer",
+    "struct": "_Struct",
+    "any": "Any",
+}
 
 
 _PTR_STUB = '''_T = TypeVar("_T")
@@ -234,11 +261,15 @@ class _PyTypes:
 
     def __init__(self, ns, model):
         self.ns = ns
-        self.named = {}   # C spelling of a struct, union or enum -> its class in the stub
+        self.named = {}  # C spelling of a struct, union or enum -> its class in the stub
         for name in model["types"]:
             t = ns.typedef(name)
-            if t is not None and t.kind in ("struct", "union", "enum") and name.isidentifier() \
-                    and not keyword.iskeyword(name):
+            if (
+                t is not None
+                and t.kind in ("struct", "union", "enum")
+                and name.isidentifier()
+                and not keyword.iskeyword(name)
+            ):
                 self.named.setdefault(t.cname, name)
 
     def of(self, t, depth=0):
@@ -274,8 +305,11 @@ class _PyTypes:
         if own is not None and own != name:
             return f"{name} = {own}"
         if t.kind == "enum":
-            members = [f"    {n} = {v}" for n, v in (dict(t.enumerators or ()).items())
-                       if n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")]
+            members = [
+                f"    {n} = {v}"
+                for n, v in (dict(t.enumerators or ()).items())
+                if n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")
+            ]
             return f"class {name}(IntEnum):\n" + ("\n".join(members) or "    pass") + "\n"
         lines = [f"class {name}:", f'    """{t.cname} ({t.size} bytes)"""']
         for fname, ftype, _offset, _bits in t.fields or ():
@@ -285,13 +319,14 @@ class _PyTypes:
         return "\n".join(lines) + "\n"
 
 
-def module_source(header, library=None, *, include_dirs=(), defines=None, lib_dirs=(),
-                  module_name="module", clang_args=()):
+def module_source(
+    header, library=None, *, include_dirs=(), defines=None, lib_dirs=(), module_name="module", clang_args=()
+):
     """(module text, stub text) of the module ``generate`` writes."""
-    from . import __version__, _headers
-    from ._ndffi import Namespace
+    __version__ = version()
+    from .._ndffi import Namespace
 
-    model = _headers.import_header(header, include_dirs, defines, clang_args)
+    model = import_header(header, include_dirs, defines, clang_args)
     ns = Namespace()
     ns.cdef(model["text"] + "\n".join(model["defines"].values()) + "\n")
     ns.cdef("\n".join(model["declarations"].values()) + "\n")
@@ -300,12 +335,14 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
     taken = set()
     py, pyi = [], []
     lib_args = ", ".join([repr(library)] + [repr(os.path.abspath(d)) for d in lib_dirs])
-    py.append(f'"""ndffi bindings of {os.path.basename(model["header"])}'
-              f'{" for the library " + repr(library) if library else ""}.\n\n'
-              f'Generated by ``python -m ndffi generate`` (ndffi {__version__}, libclang '
-              f'{model.get("clang")}) from\n{model["header"]}; generate it again rather than '
-              f'editing it.  The declarations\nare read by ndffi\'s own C parser: importing '
-              f'this module does not need libclang.\n"""\n')
+    py.append(
+        f'"""ndffi bindings of {os.path.basename(model["header"])}'
+        f"{' for the library ' + repr(library) if library else ''}.\n\n"
+        f"Generated by ``python -m ndffi generate`` (ndffi {__version__}, libclang "
+        f"{model.get('clang')}) from\n{model['header']}; generate it again rather than "
+        f"editing it.  The declarations\nare read by ndffi's own C parser: importing "
+        f'this module does not need libclang.\n"""\n'
+    )
     py.append("import ndffi as _ndffi\n")
     pyi.append(f'"""Type stub of the ndffi bindings of {os.path.basename(model["header"])}."""\n')
     pyi.append("from enum import IntEnum")
@@ -326,8 +363,7 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         if symbol is not None:
             text = re.sub(r"\b" + re.escape(name) + r"(?=\s*\()", symbol, text, count=1)
         declarations[name] = text
-    decl_lines = (model["text"].rstrip("\n").split("\n") + list(model["defines"].values())
-                  + list(declarations.values()))
+    decl_lines = model["text"].rstrip("\n").split("\n") + list(model["defines"].values()) + list(declarations.values())
     py.append("DECLARATIONS = (")
     for line in decl_lines:
         py.append(f"    {line + chr(10)!r}")
@@ -335,8 +371,13 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
     py.append(f"_lib = _ndffi.load({lib_args if library else 'None'})")
     py.append("_lib.cdef(DECLARATIONS)\n")
 
-    c_names = (set(model["functions"]) | set(model["variables"]) | set(model["constants"])
-               | set(model["pointers"]) | {n for n, m in model["function_macros"].items() if m.get("forward")})
+    c_names = (
+        set(model["functions"])
+        | set(model["variables"])
+        | set(model["constants"])
+        | set(model["pointers"])
+        | {n for n, m in model["function_macros"].items() if m.get("forward")}
+    )
     exported = []
     helpers = []
     for h in _HELPERS:
@@ -382,8 +423,24 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         exported.append(pname)
         taken.add(pname)
 
-    # Functions.
     py.append("\n# Functions")
+    _functions(model, docs, py_types, taken, py, pyi, exported)
+    _forwarding_macros(model, docs, py_types, taken, py, pyi, exported)
+
+    names = textwrap.fill(
+        ", ".join(repr(n) for n in exported),
+        width=84,
+        initial_indent="    ",
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+    )
+    py.insert(2, f"__all__ = [\n{names},\n]\n")
+    return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
+
+
+def _functions(model, docs, py_types, taken, py, pyi, exported):
+    """The wrappers of the header's functions (into ``py``) and their stubs (``pyi``)."""
+    aliases = model["aliases"]
     for name in model["functions"]:
         sig = model["signatures"].get(name)
         if sig is None or name in taken:
@@ -392,20 +449,30 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
         pname = _py_name(name, taken)
         params = _params(names, len(kinds))
         args = ", ".join(params)
-        sig_py = ", ".join(params + ["/"] if params else []) + (", *args" if variadic and params else "*args" if variadic else "")
-        call = args + (", *args" if variadic and params else "*args" if variadic else "")
+        rest = (", *args" if params else "*args") if variadic else ""
+        sig_py = ", ".join(params + ["/"] if params else []) + rest
+        call = args + rest
         prototype = model["declarations"][name].rstrip(";")
         doc = docs.get(name)
         doctext = (doc + "\n\n" if doc else "") + f"C: {prototype}"
         py.append(f"\n\ndef {pname}({sig_py}):")
         py.append(_docstring(doctext))
         py.append(f"    return _lib.{aliases.get(name, name)}({call})")
-        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
+        ann = ", ".join(
+            [f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds, strict=False)]
+            + (["/"] if params else [])
+        )
         if variadic:
             ann += (", " if ann else "") + "*args: Any"
         pyi.append(f"def {pname}({ann}) -> {py_types.result(name, _RESULT.get(result, 'Any'))}: ...")
         exported.append(pname)
         taken.add(pname)
+
+
+def _forwarding_macros(model, docs, py_types, taken, py, pyi, exported):
+    """The wrappers of the function-like macros that call a function with constant
+    arguments, and their stubs."""
+    aliases = model["aliases"]
     for name, macro in model["function_macros"].items():
         fwd = macro.get("forward")
         if not fwd or name in taken:
@@ -423,57 +490,60 @@ def module_source(header, library=None, *, include_dirs=(), defines=None, lib_di
             else:
                 call.append(_value_literal(arg[2]))
         doc = docs.get(name)
-        doctext = ((doc + "\n\n") if doc else "") + \
-            f"C macro: #define {name}({', '.join(macro['params'])}) {macro['body']}"
+        doctext = (
+            (doc + "\n\n") if doc else ""
+        ) + f"C macro: #define {name}({', '.join(macro['params'])}) {macro['body']}"
         py.append(f"\n\ndef {pname}({', '.join(params + ['/']) if params else ''}):")
         py.append(_docstring(doctext))
         py.append(f"    return _lib.{aliases.get(fwd['target'], fwd['target'])}({', '.join(call)})")
         target_sig = model["signatures"].get(fwd["target"])
         kinds = ["any"] * len(params)
         if target_sig:
-            for arg, k in zip(fwd["args"], target_sig[1]):
+            for arg, k in zip(fwd["args"], target_sig[1], strict=False):
                 if arg[0] == "param":
                     kinds[arg[1]] = k
-        ann = ", ".join([f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds)] + (["/"] if params else []))
+        ann = ", ".join(
+            [f"{p}: {_ANNOTATION.get(k, 'Any')}" for p, k in zip(params, kinds, strict=False)]
+            + (["/"] if params else [])
+        )
         result = _RESULT.get(target_sig[0], "Any") if target_sig else "Any"
         result = py_types.result(fwd["target"], result)
         pyi.append(f"def {pname}({ann}) -> {result}: ...")
         exported.append(pname)
         taken.add(pname)
 
-    names = textwrap.fill(", ".join(repr(n) for n in exported), width=84,
-                          initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)
-    py.insert(2, f"__all__ = [\n{names},\n]\n")
-    return "\n".join(py) + "\n", "\n".join(pyi) + "\n"
 
-
-def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_dirs=(),
-                    clang_args=()):
+def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_dirs=(), clang_args=()):
     """Write the module for ``header`` and library ``lib`` to ``output`` (a .py path)
     and its stub next to it (.pyi).  Returns the two paths."""
     output = os.fspath(output)
     if not output.endswith(".py"):
         output += ".py"
     name = os.path.splitext(os.path.basename(output))[0]
-    source, stub = module_source(header, lib, include_dirs=include_dirs, defines=defines,
-                                 lib_dirs=lib_dirs, module_name=name, clang_args=clang_args)
+    source, stub = module_source(
+        header,
+        lib,
+        include_dirs=include_dirs,
+        defines=defines,
+        lib_dirs=lib_dirs,
+        module_name=name,
+        clang_args=clang_args,
+    )
     stub_path = output[:-3] + ".pyi"
     d = os.path.dirname(os.path.abspath(output))
     os.makedirs(d, exist_ok=True)
     for path, text in ((output, source), (stub_path, stub)):
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        atomic_write(path, text.encode("utf-8"))
     return [output, stub_path]
 
 
-def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=(),
-             clang_args=()):
+def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=(), clang_args=()):
     """The module for ``header`` (and ``library``): its source text when ``output`` is
     None, else the paths written (the module and its .pyi stub)."""
     if output is None:
-        return module_source(header, library, include_dirs=include_dirs, defines=defines,
-                             lib_dirs=lib_dirs, clang_args=clang_args)[0]
-    return generate_module(header, library, output, include_dirs=include_dirs, defines=defines,
-                           lib_dirs=lib_dirs, clang_args=clang_args)
+        return module_source(
+            header, library, include_dirs=include_dirs, defines=defines, lib_dirs=lib_dirs, clang_args=clang_args
+        )[0]
+    return generate_module(
+        header, library, output, include_dirs=include_dirs, defines=defines, lib_dirs=lib_dirs, clang_args=clang_args
+    )

@@ -1,5 +1,5 @@
-"""ndffi's cache directory, shared by :mod:`ndffi._build` (built libraries) and
-:mod:`ndffi._headers` (imported headers), and the one way ndffi writes a file.
+"""ndffi's cache directory, shared by :mod:`ndffi.building` (built libraries) and
+:mod:`ndffi.headers` (imported headers, the libraries and compilers they found).
 
 Trust.  The build cache holds shared libraries that ndffi loads, so a cache another user
 can write is a way to run their code.  A directory of the cache is used only when it is
@@ -17,9 +17,8 @@ directory or a symbolic link is a miss (None), never an exception.  The hash is 
 defence against an attacker (who could compute it): the ownership checks are; it makes
 sure ``marshal``/JSON only ever see bytes ndffi wrote.
 
-Writes.  :func:`atomic_write` writes a temporary file next to the target and renames it
-over the target, so no reader ever sees half a file; a directory or symlink in the way of
-a cache record is moved aside first.
+Writes go through :func:`ndffi._support.atomic.atomic_write`: no reader ever sees half
+a record; a directory or symlink in the way of a record is moved aside first.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import atexit
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import stat
 import struct
@@ -39,17 +37,17 @@ import time
 import warnings
 from pathlib import Path
 
-from ._errors import CacheWarning
+from ..errors import CacheWarning
+from .atomic import atomic_write, discard
 
-__all__ = ["cache_dir", "store", "read_record", "write_record", "atomic_write", "discard",
-           "file_digest", "trusted", "private_tempdir", "sweep"]
+__all__ = ["cache_dir", "store", "read_record", "write_record", "file_digest", "trusted", "private_tempdir", "sweep"]
 
 log = logging.getLogger("ndffi.cache")
 
 _MAGIC = b"NDFFIRC1"
-_HEAD = struct.Struct("<8sQ32s")   # magic, payload length, SHA-256 of the payload
+_HEAD = struct.Struct("<8sQ32s")  # magic, payload length, SHA-256 of the payload
 _RECORD_LIMIT = 1 << 28
-_CHECKS = hasattr(os, "getuid")    # POSIX ownership and permission checks
+_CHECKS = hasattr(os, "getuid")  # POSIX ownership and permission checks
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -73,6 +71,7 @@ def cache_dir():
 
 
 # ---- trust ------------------------------------------------------------------------------
+
 
 def _untrusted(st, *, ancestor=False):
     """Why a directory or file with stat ``st`` cannot be trusted, or None."""
@@ -99,7 +98,7 @@ def trusted(path, *, directory=False):
     return kind(st.st_mode) and _untrusted(st) is None
 
 
-_warned = set()
+_warned: set = set()
 _warned_lock = threading.Lock()
 
 
@@ -109,9 +108,13 @@ def _distrust(path, why):
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(f"ndffi: not using the cache directory {path}: {why}; working without "
-                  f"the cache until it is fixed (chmod 700 and chown to yourself, or set "
-                  f"NDFFI_CACHE_DIR to a directory of your own)", CacheWarning, stacklevel=4)
+    warnings.warn(
+        f"ndffi: not using the cache directory {path}: {why}; working without "
+        f"the cache until it is fixed (chmod 700 and chown to yourself, or set "
+        f"NDFFI_CACHE_DIR to a directory of your own)",
+        CacheWarning,
+        stacklevel=4,
+    )
 
 
 def _check_ancestors(path):
@@ -124,7 +127,7 @@ def _check_ancestors(path):
             if stat.S_ISLNK(st.st_mode) and st.st_uid not in (os.getuid(), 0):
                 return f"{walked}, a symbolic link on the way to it, is owned by uid {st.st_uid}"
         except OSError:
-            pass   # not there yet
+            pass  # not there yet
         up = os.path.dirname(walked)
         if up == walked:
             break
@@ -147,7 +150,7 @@ def _check_ancestors(path):
 def _mkdir_private(path):
     os.mkdir(path, 0o700)
     if _CHECKS:
-        os.chmod(path, 0o700)   # whatever the umask
+        os.chmod(path, 0o700)  # whatever the umask
 
 
 def store(*parts):
@@ -180,10 +183,10 @@ def store(*parts):
                 try:
                     _mkdir_private(d)
                 except FileExistsError:
-                    pass   # another process made it
+                    pass  # another process made it
                 st = os.lstat(d)
             if not stat.S_ISDIR(st.st_mode):
-                discard(d)   # a file or a symbolic link where a directory belongs
+                discard(d)  # a file or a symbolic link where a directory belongs
                 _mkdir_private(d)
                 st = os.lstat(d)
             why = _untrusted(st)
@@ -197,6 +200,7 @@ def store(*parts):
 
 
 # ---- records ----------------------------------------------------------------------------
+
 
 def _open_trusted(path):
     """A file descriptor of ``path`` when it is a trusted regular file, else None."""
@@ -260,55 +264,6 @@ def file_digest(path):
         return None
 
 
-# ---- writing ----------------------------------------------------------------------------
-
-def atomic_write(path, data, *, mode=0o666, clear=False):
-    """Write ``data`` (bytes or str) to ``path`` through a temporary file in the same
-    directory renamed over it: readers see the old file or the new one, never a part.
-    ``mode`` is given to the new file (the umask applies).  ``clear``: a directory in the
-    way is moved aside and removed (for cache entries; never for a user's files)."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY,
-                 mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            os.replace(tmp, path)
-        except OSError:
-            if not (clear and os.path.isdir(path) and not os.path.islink(path)):
-                raise
-            discard(path)
-            os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def discard(path):
-    """Remove a cache entry (a file, a symbolic link or a directory): renamed aside first,
-    so that nothing sees it half removed."""
-    path = Path(path)
-    aside = path.with_name(f".tmp-discard-{secrets.token_hex(6)}")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return
-    if os.path.isdir(aside) and not os.path.islink(aside):
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        try:
-            os.unlink(aside)
-        except OSError:
-            pass
-
-
 def sweep(root, age=3600.0):
     """Remove what processes that died mid-write left in ``root`` (``.tmp-*`` and
     ``.*.tmp`` older than ``age`` seconds)."""
@@ -332,7 +287,7 @@ def sweep(root, age=3600.0):
 
 # ---- private temporary directories --------------------------------------------------------
 
-_private = []
+_private: list = []
 _private_lock = threading.Lock()
 
 

@@ -4,7 +4,7 @@ members, bit-fields, ``packed``, ``aligned(n)`` and ``#pragma pack``; enums with
 values) and collects the functions, variables, typedefs and records of the header's own
 files.  Also here: the C literal spellings (``c_int``, ``c_float``, ``c_string``) the
 macro values share, and :exc:`_Unsupported`, raised for what the type model has no place
-for.  Part of :mod:`ndffi._translate`, loaded only with it."""
+for.  Part of :mod:`ndffi.headers.translate`, loaded only with it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 import os
 import re
 
-from . import _libclang as lc
+from . import libclang as lc
 
 
 def _complex_as_struct():
@@ -39,23 +39,45 @@ class _Unsupported(Exception):
 # ---- type kinds ---------------------------------------------------------------------
 
 _SCALARS = {
-    lc.T_VOID: "void", lc.T_BOOL: "_Bool", lc.T_CHAR_U: "char", lc.T_UCHAR: "unsigned char",
-    lc.T_USHORT: "unsigned short", lc.T_UINT: "unsigned int", lc.T_ULONG: "unsigned long",
-    lc.T_ULONGLONG: "unsigned long long", lc.T_CHAR_S: "char", lc.T_SCHAR: "signed char",
-    lc.T_SHORT: "short", lc.T_INT: "int", lc.T_LONG: "long", lc.T_LONGLONG: "long long",
-    lc.T_FLOAT: "float", lc.T_DOUBLE: "double", lc.T_LONGDOUBLE: "long double",
+    lc.T_VOID: "void",
+    lc.T_BOOL: "_Bool",
+    lc.T_CHAR_U: "char",
+    lc.T_UCHAR: "unsigned char",
+    lc.T_USHORT: "unsigned short",
+    lc.T_UINT: "unsigned int",
+    lc.T_ULONG: "unsigned long",
+    lc.T_ULONGLONG: "unsigned long long",
+    lc.T_CHAR_S: "char",
+    lc.T_SCHAR: "signed char",
+    lc.T_SHORT: "short",
+    lc.T_INT: "int",
+    lc.T_LONG: "long",
+    lc.T_LONGLONG: "long long",
+    lc.T_FLOAT: "float",
+    lc.T_DOUBLE: "double",
+    lc.T_LONGDOUBLE: "long double",
 }
-_INT_SUFFIX = {lc.T_UINT: "U", lc.T_ULONG: "UL", lc.T_ULONGLONG: "ULL", lc.T_LONG: "L",
-               lc.T_LONGLONG: "LL"}
+_INT_SUFFIX = {lc.T_UINT: "U", lc.T_ULONG: "UL", lc.T_ULONGLONG: "ULL", lc.T_LONG: "L", lc.T_LONGLONG: "LL"}
 _CHAR_KINDS = {lc.T_CHAR_U, lc.T_UCHAR, lc.T_CHAR_S, lc.T_SCHAR}
-_INT_KINDS = {lc.T_CHAR_U, lc.T_UCHAR, lc.T_USHORT, lc.T_UINT, lc.T_ULONG, lc.T_ULONGLONG,
-              lc.T_CHAR_S, lc.T_SCHAR, lc.T_SHORT, lc.T_INT, lc.T_LONG, lc.T_LONGLONG, lc.T_ENUM}
+_INT_KINDS = {
+    lc.T_CHAR_U,
+    lc.T_UCHAR,
+    lc.T_USHORT,
+    lc.T_UINT,
+    lc.T_ULONG,
+    lc.T_ULONGLONG,
+    lc.T_CHAR_S,
+    lc.T_SCHAR,
+    lc.T_SHORT,
+    lc.T_INT,
+    lc.T_LONG,
+    lc.T_LONGLONG,
+    lc.T_ENUM,
+}
 _FLOAT_KINDS = {lc.T_FLOAT, lc.T_DOUBLE, lc.T_LONGDOUBLE}
-_ARRAYS_AND_FUNCS = {lc.T_CONSTARRAY, lc.T_INCOMPLETEARRAY, lc.T_VARARRAY, lc.T_FUNCPROTO,
-                     lc.T_FUNCNOPROTO}
+_ARRAYS_AND_FUNCS = {lc.T_CONSTARRAY, lc.T_INCOMPLETEARRAY, lc.T_VARARRAY, lc.T_FUNCPROTO, lc.T_FUNCNOPROTO}
 _RECORD_KW = {lc.CURSOR_STRUCT: "struct", lc.CURSOR_UNION: "union", lc.CURSOR_ENUM: "enum"}
-_DECL_KINDS = {lc.CURSOR_FUNCTION, lc.CURSOR_VAR, lc.CURSOR_TYPEDEF, lc.CURSOR_STRUCT,
-               lc.CURSOR_UNION, lc.CURSOR_ENUM}
+_DECL_KINDS = {lc.CURSOR_FUNCTION, lc.CURSOR_VAR, lc.CURSOR_TYPEDEF, lc.CURSOR_STRUCT, lc.CURSOR_UNION, lc.CURSOR_ENUM}
 
 
 def kind_code(t):
@@ -86,6 +108,7 @@ def kind_code(t):
 
 
 # ---- C literals ---------------------------------------------------------------------
+
 
 def c_string(s):
     """``s`` (a str; surrogate escapes stand for bytes that are not UTF-8) as a C literal."""
@@ -120,17 +143,18 @@ def c_int(value, kind=0):
     """A C constant expression with the value and type of an integer constant."""
     suffix = _INT_SUFFIX.get(kind, "")
     if value < 0:
-        if value == -(2 ** 63):
+        if value == -(2**63):
             return "(-9223372036854775807L-1)"
-        if value == -(2 ** 31) and not suffix:
+        if value == -(2**31) and not suffix:
             return "(-2147483647-1)"
         return f"(-{-value}{suffix})"
-    if value > 2 ** 63 - 1 and "U" not in suffix:
+    if value > 2**63 - 1 and "U" not in suffix:
         suffix = "UL"
     return f"{value}{suffix}"
 
 
 # ---- the translator -----------------------------------------------------------------
+
 
 def _key(cursor):
     """The identity of a declaration: its canonical declaration's address."""
@@ -141,33 +165,33 @@ class Translator:
     """Turns the declarations of one translation unit into ndffi declaration text."""
 
     def __init__(self, owned, typedefs, layout_fixes, source):
-        self.owned = owned          # ids of the files whose declarations are the header's own
-        self.typedefs = typedefs    # typedef name -> its declaration cursor
-        self.layout_fixes = layout_fixes   # record key -> (packed, pack) from a failed check
-        self.source = source        # path -> bytes, for reading attribute arguments
-        self.chunks = []            # declarations of types, in dependency order
-        self.decls = {}             # function or variable -> its declaration
-        self.done = set()           # keys of the types emitted
-        self.active = set()         # keys of the types being emitted
-        self.failed = {}            # key -> why the type cannot be declared
-        self.pending = []           # records reached through pointers, defined afterwards
-        self.records = []           # (spelling, key, clang type) of every struct/union emitted
-        self.enums = []             # (spelling, clang type)
-        self.enum_as_int = {}       # key -> integer spelling, for enums the model sizes otherwise
-        self.names = {}             # every identifier bound -> "function", "variable", ...
+        self.owned = owned  # ids of the files whose declarations are the header's own
+        self.typedefs = typedefs  # typedef name -> its declaration cursor
+        self.layout_fixes = layout_fixes  # record key -> (packed, pack) from a failed check
+        self.source = source  # path -> bytes, for reading attribute arguments
+        self.chunks = []  # declarations of types, in dependency order
+        self.decls = {}  # function or variable -> its declaration
+        self.done = set()  # keys of the types emitted
+        self.active = set()  # keys of the types being emitted
+        self.failed = {}  # key -> why the type cannot be declared
+        self.pending = []  # records reached through pointers, defined afterwards
+        self.records = []  # (spelling, key, clang type) of every struct/union emitted
+        self.enums = []  # (spelling, clang type)
+        self.enum_as_int = {}  # key -> integer spelling, for enums the model sizes otherwise
+        self.names = {}  # every identifier bound -> "function", "variable", ...
         self.functions, self.variables, self.types, self.constants = [], [], [], []
-        self.aliases = {}           # function -> the symbol it binds (asm labels)
-        self.skipped = {}           # name -> why it is not bound
-        self.locations = {}         # name -> [file, line]
-        self.signatures = {}        # function -> [result, [parameters], variadic, [names]]
+        self.aliases = {}  # function -> the symbol it binds (asm labels)
+        self.skipped = {}  # name -> why it is not bound
+        self.locations = {}  # name -> [file, line]
+        self.signatures = {}  # function -> [result, [parameters], variadic, [names]]
         self.function_cursors = {}  # every function of the header's files, reserved names too
         self._kinds = {}
-        self._parts = {}            # spelling memo: type -> (left, right)
-        self._tags = {}             # record key -> (keyword, tag or "", typedef name or "")
-        self._packs = []            # #pragma pack the chunk being built needs, innermost last
+        self._parts = {}  # spelling memo: type -> (left, right)
+        self._tags = {}  # record key -> (keyword, tag or "", typedef name or "")
+        self._packs = []  # #pragma pack the chunk being built needs, innermost last
         self._file_names = {}
-        self._inlined = 0           # definitions spelled inline so far (their spelling depends
-                                    # on where they are used, so it is not memoized)
+        self._inlined = 0  # definitions spelled inline so far (their spelling depends
+        # on where they are used, so it is not memoized)
 
     def file_name(self, fid):
         name = self._file_names.get(fid)
@@ -275,7 +299,7 @@ class Translator:
         if name is None:
             if k == lc.T_TYPEDEF:
                 decl = lc.getTypeDeclaration(t)
-                if not lc.cursor_file(decl):   # a compiler built-in (__builtin_va_list)
+                if not lc.cursor_file(decl):  # a compiler built-in (__builtin_va_list)
                     return self.parts(lc.getTypedefDeclUnderlyingType(decl), full, quals)
                 name = lc.spelling(decl)
                 self.ensure_typedef(decl, name)
@@ -426,7 +450,7 @@ class Translator:
         key = _key(decl)
         kw = _RECORD_KW[decl.kind]
         text = self._definition(defn, kw, key, tdname)
-        if key in self.enum_as_int:   # its constants apart; the type is its integer
+        if key in self.enum_as_int:  # its constants apart; the type is its integer
             if text:
                 self.chunks.append(text + ";")
             return self.enum_as_int[key]
@@ -454,7 +478,7 @@ class Translator:
         if key in self.layout_fixes:
             packed, pack = self.layout_fixes[key]
         elif not packed and align < natural:
-            pack = align   # a #pragma pack(n) was in force
+            pack = align  # a #pragma pack(n) was in force
         if pack:
             self._need_pack(pack)
         attrs = (["packed"] if packed else []) + ([f"aligned({aligned})"] if aligned else [])
@@ -503,19 +527,26 @@ class Translator:
         fid, _, start = lc.location(lc.getRangeStart(ext))
         _, _, end = lc.location(lc.getRangeEnd(ext))
         data = self.source(self.file_name(fid)) if fid else b""
-        text = data[start:end + 1].decode("utf-8", "replace")
+        text = data[start : end + 1].decode("utf-8", "replace")
         nums = re.findall(r"\b(0[xX][0-9a-fA-F]+|\d+)", text)
         if len(nums) == 1:
             return int(nums[0], 0)
         if not nums and text.rstrip(")").rstrip().endswith(("aligned", "__aligned__")):
-            return 16   # aligned without a number: the largest alignment of any type
+            return 16  # aligned without a number: the largest alignment of any type
         return natural
 
     def _enum(self, defn, head, key, t):
         consts = [c for c in lc.children(defn) if c.kind == lc.CURSOR_ENUM_CONST]
         base = lc.getEnumDeclIntegerType(defn)
-        unsigned = lc.getCanonicalType(base).kind in (lc.T_UINT, lc.T_ULONG, lc.T_ULONGLONG, lc.T_USHORT,
-                                                       lc.T_UCHAR, lc.T_BOOL, lc.T_CHAR_U)
+        unsigned = lc.getCanonicalType(base).kind in (
+            lc.T_UINT,
+            lc.T_ULONG,
+            lc.T_ULONGLONG,
+            lc.T_USHORT,
+            lc.T_UCHAR,
+            lc.T_BOOL,
+            lc.T_CHAR_U,
+        )
         value = lc.getEnumConstantDeclUnsignedValue if unsigned else lc.getEnumConstantDeclValue
         values = [(lc.spelling(c), value(c)) for c in consts]
         own = lc.cursor_file(defn) in self.owned
@@ -527,8 +558,7 @@ class Translator:
         body = ", ".join(f"{n} = {c_int(v, lc.T_ULONG if v > 2**63 - 1 else 0)}" for n, v in values)
         lo = min((v for _, v in values), default=0)
         hi = max((v for _, v in values), default=0)
-        model_size = ((4 if hi <= 0xFFFFFFFF else 8) if lo >= 0
-                      else (4 if -(2 ** 31) <= lo and hi < 2 ** 31 else 8))
+        model_size = (4 if hi <= 0xFFFFFFFF else 8) if lo >= 0 else (4 if -(2**31) <= lo and hi < 2**31 else 8)
         if not values or lc.getSizeOf(t) != model_size:
             # A packed enum, or one with a fixed underlying type: used as its integer type.
             self.enum_as_int[key] = self.spell(base)
@@ -593,13 +623,17 @@ class Translator:
     def function(self, c, name, fid, symbol=None):
         """Declare function ``c`` as ``name``; ``symbol`` when its symbol has another
         name (a macro naming it: ``#define mpz_add __gmpz_add``)."""
-        if (is_reserved(name) and symbol is None):
+        if is_reserved(name) and symbol is None:
             return
         if name in self.names:
             # A redeclaration may bind another symbol (glibc's __REDIRECT: sscanf is
             # __isoc99_sscanf); the label of the last one is the one in force.
-            if self.names[name] == "function" and symbol is None and lc.hasAttrs(c) and \
-                    any(ch.kind == lc.CURSOR_ASM_LABEL_ATTR for ch in lc.children(c)):
+            if (
+                self.names[name] == "function"
+                and symbol is None
+                and lc.hasAttrs(c)
+                and any(ch.kind == lc.CURSOR_ASM_LABEL_ATTR for ch in lc.children(c))
+            ):
                 label = lc.mangling(c).lstrip("\x01")
                 if label and label != name:
                     self.aliases[name] = label
@@ -617,16 +651,15 @@ class Translator:
                 args = [lc.getArgument(c, i) for i in range(n)]
                 names = [lc.spelling(a) for a in args]
                 types = [lc.getCursorType(a) for a in args]
-            else:   # declared through a typedef of a function type: no parameter names
+            else:  # declared through a typedef of a function type: no parameter names
                 names = [""] * n
                 types = [lc.getArgType(t, i) for i in range(n)]
-            params = [self.spell(at, nm) for at, nm in zip(types, names)]
+            params = [self.spell(at, nm) for at, nm in zip(types, names, strict=False)]
             variadic = bool(lc.isFunctionTypeVariadic(t))
             if variadic:
                 params.append("...")
             declarator = f"{name}({', '.join(params) or 'void'})"
-            self.signatures[name] = [self.kind_code(result), [self.kind_code(at) for at in types],
-                                     variadic, names]
+            self.signatures[name] = [self.kind_code(result), [self.kind_code(at) for at in types], variadic, names]
         else:
             declarator = f"{name}()"
             self.signatures[name] = [self.kind_code(result), [], False, []]
@@ -643,8 +676,7 @@ class Translator:
     def variable(self, c, name, fid, symbol=None):
         """Declare variable ``c`` as ``name``; ``symbol`` when a macro names it
         (``#define gmp_errno __gmp_errno``)."""
-        if (is_reserved(name) and symbol is None) or name in self.names or \
-                lc.getStorageClass(c) == lc.SC_STATIC:
+        if (is_reserved(name) and symbol is None) or name in self.names or lc.getStorageClass(c) == lc.SC_STATIC:
             return
         if lc.getCursorTLSKind(c) != lc.TLS_NONE:
             self.skipped.setdefault(name, "thread-local variable: no single address to bind")

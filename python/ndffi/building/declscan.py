@@ -1,4 +1,4 @@
-"""Reading declarations out of C and C++ sources, for :mod:`ndffi._build`: the
+"""Reading declarations out of C and C++ sources, for :mod:`ndffi.building`: the
 preprocessed text is split into tokens (each with its file, line and whether a system
 header holds it), top-level statements (``extern "C"`` and namespace blocks looked
 through, function bodies skipped), and classified as types, functions and variables;
@@ -23,19 +23,23 @@ class _Tok(NamedTuple):
     system: bool
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<str>(?:u8|[LuU])?"(?:\\.|[^"\\])*")
   | (?P<chr>(?:u8|[LuU])?'(?:\\.|[^'\\])*')
   | (?P<id>[A-Za-z_$][\w$]*)
   | (?P<num>\.?\d(?:[eEpP][+-]|[\w.'])*)
   | (?P<p>\.\.\.|::|->|\[\[|\]\]|&&|\|\||<<=|>>=|<<|>>|\+\+|--|[-+*/%&|^!=<>]=?|[{}()\[\];,.?:~\#@\\`])
-""", re.X)
+""",
+    re.X,
+)
 _LINEMARKER = re.compile(r'^\s*#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"([\s\d]*)$')
 
 
-_ESCAPES = {ord(k): v.encode() for k, v in
-            {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}.items()}
+_ESCAPES = {
+    ord(k): v.encode() for k, v in {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}.items()
+}
 
 
 def _unquote(quoted):
@@ -51,12 +55,12 @@ def _unquote(quoted):
     while i < len(raw):
         c = raw[i]
         if c == 0x5C and i + 1 < len(raw):
-            octal = re.match(rb"[0-7]{1,3}", raw[i + 1:i + 4])
+            octal = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4])
             if octal:
                 out.append(int(octal.group(), 8) & 0xFF)
                 i += 1 + len(octal.group())
                 continue
-            out += _ESCAPES.get(raw[i + 1], bytes([raw[i + 1]]))   # \n in a name is a newline
+            out += _ESCAPES.get(raw[i + 1], bytes([raw[i + 1]]))  # \n in a name is a newline
             i += 2
             continue
         out.append(c)
@@ -92,19 +96,79 @@ def _tokens(text):
     return out
 
 
-_DROP = {"__extension__", "_Noreturn", "noreturn", "__cdecl", "__stdcall", "__fastcall",
-         "__thiscall", "__vectorcall", "override", "final", "__wur"}
-_RENAME = {"__restrict": "restrict", "__restrict__": "restrict", "__inline": "inline",
-           "__inline__": "inline", "__const": "const", "__volatile__": "volatile",
-           "__volatile": "volatile", "__signed__": "signed", "__signed": "signed",
-           "__typeof__": "typeof", "__alignof__": "_Alignof"}
-_WITH_PARENS = {"__attribute__", "__attribute", "__declspec", "__asm__", "__asm", "asm",
-                "noexcept", "throw", "alignas", "_Alignas", "__pragma"}
+_DROP = {
+    "__extension__",
+    "_Noreturn",
+    "noreturn",
+    "__cdecl",
+    "__stdcall",
+    "__fastcall",
+    "__thiscall",
+    "__vectorcall",
+    "override",
+    "final",
+    "__wur",
+}
+_RENAME = {
+    "__restrict": "restrict",
+    "__restrict__": "restrict",
+    "__inline": "inline",
+    "__inline__": "inline",
+    "__const": "const",
+    "__volatile__": "volatile",
+    "__volatile": "volatile",
+    "__signed__": "signed",
+    "__signed": "signed",
+    "__typeof__": "typeof",
+    "__alignof__": "_Alignof",
+}
+_WITH_PARENS = {
+    "__attribute__",
+    "__attribute",
+    "__declspec",
+    "__asm__",
+    "__asm",
+    "asm",
+    "noexcept",
+    "throw",
+    "alignas",
+    "_Alignas",
+    "__pragma",
+}
 _KEYWORDS = {
-    "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned",
-    "_Bool", "bool", "const", "volatile", "restrict", "struct", "union", "enum", "class",
-    "typedef", "extern", "static", "inline", "register", "auto", "sizeof", "return",
-    "_Complex", "_Atomic", "operator", "template", "typename", "virtual", "friend",
+    "void",
+    "char",
+    "short",
+    "int",
+    "long",
+    "float",
+    "double",
+    "signed",
+    "unsigned",
+    "_Bool",
+    "bool",
+    "const",
+    "volatile",
+    "restrict",
+    "struct",
+    "union",
+    "enum",
+    "class",
+    "typedef",
+    "extern",
+    "static",
+    "inline",
+    "register",
+    "auto",
+    "sizeof",
+    "return",
+    "_Complex",
+    "_Atomic",
+    "operator",
+    "template",
+    "typename",
+    "virtual",
+    "friend",
 }
 
 
@@ -156,13 +220,18 @@ def _join(toks):
         if out:
             prev = words[i - 1]
             wordish = lambda s: s[0].isalnum() or s[0] in "_$\"'"  # noqa: E731
-            if (wordish(prev) and wordish(w)) or prev in (",", ";", "{") or w == "}" or (
-                    w == "{" and (wordish(prev) or prev == ")")) or (
-                    prev == "}" and wordish(w)) or (
-                    w == "*" and (wordish(prev) or prev == ")")) or (
-                    w == "(" and prev not in ("(", "*") and wordish(prev)
-                    and i + 1 < len(words) and words[i + 1] == "*") or (
-                    w == "..." and prev == ","):
+            if (
+                (wordish(prev) and wordish(w))
+                or prev in (",", ";", "{")
+                or w == "}"
+                or (w == "{" and (wordish(prev) or prev == ")"))
+                or (prev == "}" and wordish(w))
+                or (w == "*" and (wordish(prev) or prev == ")"))
+                or (
+                    w == "(" and prev not in ("(", "*") and wordish(prev) and i + 1 < len(words) and words[i + 1] == "*"
+                )
+                or (w == "..." and prev == ",")
+            ):
                 out.append(" ")
         out.append(w)
     return "".join(out).replace(", ...", ", ...")
@@ -196,13 +265,11 @@ def _statements(toks):
         t = toks[i]
         w = t.text
         if not cur and paren == 0 and brace == 0:
-            if (w == "extern" and i + 2 < n and toks[i + 1].kind == "str"
-                    and toks[i + 2].text == "{"):
+            if w == "extern" and i + 2 < n and toks[i + 1].kind == "str" and toks[i + 2].text == "{":
                 ctx.append(toks[i + 1].text == '"C"')
                 i += 3
                 continue
-            if w == "namespace" or (w == "inline" and i + 1 < n
-                                    and toks[i + 1].text == "namespace"):
+            if w == "namespace" or (w == "inline" and i + 1 < n and toks[i + 1].text == "namespace"):
                 j = i + 1
                 while j < n and toks[j].text not in ("{", ";", "="):
                     j += 1
@@ -263,9 +330,8 @@ def _classify(toks, definition, extern_c, cxx):
         return None
     first = toks[0]
     words = [t.text for t in toks]
-    base = dict(file=first.file, line=first.line, system=first.system,
-                definition=definition, extern_c=extern_c)
-    if (words[0] == "extern" and len(words) > 1 and toks[1].kind == "str"):
+    base = dict(file=first.file, line=first.line, system=first.system, definition=definition, extern_c=extern_c)
+    if words[0] == "extern" and len(words) > 1 and toks[1].kind == "str":
         base["extern_c"] = toks[1].text == '"C"'
         toks, words = toks[2:], words[2:]
         if not toks:
@@ -273,7 +339,7 @@ def _classify(toks, definition, extern_c, cxx):
     if words[0] == "typedef":
         return _Item("type", None, _join(toks) + ";", static=False, **base)
     if words[0] in ("struct", "union", "enum") and not definition:
-        if "{" in words[1:3] and "=" not in words[:words.index("{")]:
+        if "{" in words[1:3] and "=" not in words[: words.index("{")]:
             depth, end = 0, None
             for k, w in enumerate(words):
                 depth += w == "{"
@@ -282,8 +348,9 @@ def _classify(toks, definition, extern_c, cxx):
                     end = k
                     break
             if end == len(words) - 1:
-                return _Item("type", words[1] if toks[1].kind == "id" else None,
-                             _join(toks) + ";", static=False, **base)
+                return _Item(
+                    "type", words[1] if toks[1].kind == "id" else None, _join(toks) + ";", static=False, **base
+                )
         elif len(words) == 2:
             return _Item("type", words[1], _join(toks) + ";", static=False, **base)
     if "<" in words or "::" in words or "operator" in words or "template" in words:
@@ -296,8 +363,7 @@ def _classify(toks, definition, extern_c, cxx):
             eq = k
         depth += w in ("(", "{")
         depth -= w in (")", "}")
-    if not definition and (eq is not None or p is None or toks[p - 1].kind != "id"
-                           or words[p - 1] in _KEYWORDS):
+    if not definition and (eq is not None or p is None or toks[p - 1].kind != "id" or words[p - 1] in _KEYWORDS):
         return _variables(toks, base)
     if p and toks[p - 1].kind == "id" and words[p - 1] not in _KEYWORDS:
         name = words[p - 1]
@@ -329,9 +395,14 @@ def _variables(toks, base):
     words = [t.text for t in kept[0]]
     # the declared name: the first identifier a declarator ends or closes on
     ends = ("[", ")", None)
-    name = next((t.text for k, t in enumerate(kept[0])
-                 if t.kind == "id" and t.text not in _KEYWORDS
-                 and (words[k + 1] if k + 1 < len(words) else None) in ends), None)
+    name = next(
+        (
+            t.text
+            for k, t in enumerate(kept[0])
+            if t.kind == "id" and t.text not in _KEYWORDS and (words[k + 1] if k + 1 < len(words) else None) in ends
+        ),
+        None,
+    )
     if name is None or "typedef" in words:
         return _Item("other", None, "", static=False, **base)
     text = ", ".join(_join([t for t in d if t.text not in ("extern", "static")]) for d in kept)
@@ -354,19 +425,37 @@ def _scan(text, cxx=False):
         item = _classify(toks, definition, extern_c, cxx)
         if item is not None:
             items.append(item)
-            if cxx and item.kind == "type" and item.name and item.text.startswith(
-                    ("struct", "union", "enum")) and not item.system:
+            if (
+                cxx
+                and item.kind == "type"
+                and item.name
+                and item.text.startswith(("struct", "union", "enum"))
+                and not item.system
+            ):
                 # C++ names a struct without the keyword; C needs the typedef.
                 kw = item.text.split(None, 1)[0]
-                items.append(_Item("type", item.name,
-                                   f"typedef {kw} {item.name} {item.name};", item.file,
-                                   item.line, False, False, item.extern_c, False))
+                items.append(
+                    _Item(
+                        "type",
+                        item.name,
+                        f"typedef {kw} {item.name} {item.name};",
+                        item.file,
+                        item.line,
+                        False,
+                        False,
+                        item.extern_c,
+                        False,
+                    )
+                )
     return items
 
 
 # An entry's file name is written as it is: it may hold newlines (never "*/").
-_AUX = re.compile(r"^/\* (?P<file>(?:(?!\*/).)*?):(?P<line>\d+):(?P<kind>[NO][CF]) \*/ "
-                  r"(?P<decl>[^\n]*?;)", re.M | re.S)
+_AUX = re.compile(
+    r"^/\* (?P<file>(?:(?!\*/).)*?):(?P<line>\d+):(?P<kind>[NO][CF]) \*/ "
+    r"(?P<decl>[^\n]*?;)",
+    re.M | re.S,
+)
 
 
 def _aux_functions(text):
@@ -375,8 +464,7 @@ def _aux_functions(text):
     for m in _AUX.finditer(text):
         if not m["kind"].endswith("F"):
             continue
-        toks = [t._replace(file=m["file"], line=int(m["line"]))
-                for t in _tokens(m["decl"][:-1])]
+        toks = [t._replace(file=m["file"], line=int(m["line"])) for t in _tokens(m["decl"][:-1])]
         item = _classify(toks, True, True, False)
         if item is not None and item.kind == "function":
             out.append(item)
@@ -394,7 +482,7 @@ def declarations(plan, jobs, results, lib_path, langs):
     the language each preprocessed file is read as."""
     if plan.cdef is not None and plan.header is None:
         return "", None
-    from . import _elf
+    from ..loading import elf as _elf
 
     try:
         exported = _elf.exported_symbols(str(lib_path))
@@ -402,7 +490,7 @@ def declarations(plan, jobs, results, lib_path, langs):
         exported = {}
     cwd = os.getcwd()
     types, functions, variables, own_files = [], [], [], set()
-    for (what, _cmd, src, aux), proc in zip(jobs, results):
+    for (what, _cmd, src, _aux), proc in zip(jobs, results, strict=False):
         if what != "preprocess":
             continue
         cxx = langs[src] == "c++"
@@ -412,23 +500,31 @@ def declarations(plan, jobs, results, lib_path, langs):
                 own_files.add(os.path.realpath(os.path.join(cwd, it.file)))
         own = [it for it in items if _own(it, own_files, cwd)]
         types += [it for it in own if it.kind == "type"]
-        variables += [it for it in own if it.kind == "variable" and not it.static
-                      and (it.extern_c or not cxx)]
-        use_aux = not cxx and src != plan.header and any(
-            a is not None and s == src for w, _c, s, a in jobs if w == "compile")
+        variables += [it for it in own if it.kind == "variable" and not it.static and (it.extern_c or not cxx)]
+        use_aux = (
+            not cxx and src != plan.header and any(a is not None and s == src for w, _c, s, a in jobs if w == "compile")
+        )
         if use_aux:
             continue
-        functions += [it for it in own if it.kind == "function" and not it.static
-                      and (it.extern_c or not cxx)
-                      and (src == plan.header or it.definition)]
-    for what, _cmd, src, aux in jobs:
+        functions += [
+            it
+            for it in own
+            if it.kind == "function"
+            and not it.static
+            and (it.extern_c or not cxx)
+            and (src == plan.header or it.definition)
+        ]
+    for what, _cmd, _src, aux in jobs:
         if what == "compile" and aux is not None:
             try:
                 text = os.fsdecode(Path(aux).read_bytes())
             except OSError:
                 text = ""
-            functions += [it for it in _aux_functions(text) if not it.static
-                          and os.path.realpath(os.path.join(cwd, it.file)) in own_files]
+            functions += [
+                it
+                for it in _aux_functions(text)
+                if not it.static and os.path.realpath(os.path.join(cwd, it.file)) in own_files
+            ]
     if exported:
         functions = [f for f in functions if exported.get(f.name) == "function"]
     # a variable is declared where the library defines it: exported as data
@@ -443,7 +539,7 @@ def declarations(plan, jobs, results, lib_path, langs):
 
 def _select(types, functions, plan):
     """The declarations the parser accepts; functions it cannot read are reported."""
-    from ._ndffi import CDefError, Namespace
+    from .._ndffi import CDefError, Namespace
 
     texts, seen = [], set()
     for it in types + functions:
@@ -464,21 +560,30 @@ def _select(types, functions, plan):
     bad = [(it, why) for it, why in skipped if it.kind in ("function", "variable")]
     msg = None
     if bad:
-        causes = [f"{it.name or it.text[:40]} at {os.path.basename(it.file)}:{it.line} ({why})"
-                  for it, why in skipped if it.kind == "type"]
-        msg = (f"ndffi.build({plan.name!r}): {len(bad)} function(s) left out because the "
-               f"declaration parser cannot read them yet: "
-               + "; ".join(f"{it.name} at {os.path.basename(it.file)}:{it.line} ({why})"
-                           for it, why in bad)
-               + (". Types left out: " + "; ".join(causes) if causes else "")
-               + ". Declare them with cdef= to use them.")
+        causes = [
+            f"{it.name or it.text[:40]} at {os.path.basename(it.file)}:{it.line} ({why})"
+            for it, why in skipped
+            if it.kind == "type"
+        ]
+        msg = (
+            f"ndffi.build({plan.name!r}): {len(bad)} function(s) left out because the "
+            f"declaration parser cannot read them yet: "
+            + "; ".join(f"{it.name} at {os.path.basename(it.file)}:{it.line} ({why})" for it, why in bad)
+            + (". Types left out: " + "; ".join(causes) if causes else "")
+            + ". Declare them with cdef= to use them."
+        )
     if not bad and not any(it.kind == "function" for it in accepted):
-        where = (os.path.basename(plan.header) if plan.header is not None else
-                 ", ".join(os.path.basename(p) for p, _ in plan.sources) or plan.inline[0])
-        msg = (f"ndffi.build({plan.name!r}): found no function to declare in {where}: "
-               f"only functions the library exports are declared (not static or hidden "
-               f"ones; in C++ only extern \"C\" ones). Declare functions with cdef= to "
-               f"use them.")
+        where = (
+            os.path.basename(plan.header)
+            if plan.header is not None
+            else ", ".join(os.path.basename(p) for p, _ in plan.sources) or plan.inline[0]
+        )
+        msg = (
+            f"ndffi.build({plan.name!r}): found no function to declare in {where}: "
+            f"only functions the library exports are declared (not static or hidden "
+            f'ones; in C++ only extern "C" ones). Declare functions with cdef= to '
+            f"use them."
+        )
     if not accepted:
         return "", msg
     return "\n".join(it.text for it in accepted) + "\n", msg

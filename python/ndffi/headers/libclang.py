@@ -13,8 +13,19 @@ import ctypes
 import importlib.util
 import os
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int, c_longlong, c_uint,
-                    c_ulong, c_ulonglong, c_void_p)
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    byref,
+    c_char_p,
+    c_int,
+    c_longlong,
+    c_uint,
+    c_ulong,
+    c_ulonglong,
+    c_void_p,
+)
 
 
 def library_path():
@@ -26,9 +37,9 @@ def library_path():
             if os.path.isfile(path):
                 return path
     try:
-        import clang.cindex   # a system installation: let it find its library
+        import clang.cindex  # a system installation: let it find its library
     except ImportError:
-        from ._headers import NEEDS_LIBCLANG
+        from .cache import NEEDS_LIBCLANG
 
         raise ImportError(NEEDS_LIBCLANG) from None
 
@@ -80,9 +91,18 @@ _disposeString = _fn("clang_disposeString", None, CXString)
 
 createIndex = _fn("clang_createIndex", c_void_p, c_int, c_int)
 disposeIndex = _fn("clang_disposeIndex", None, c_void_p)
-parseTranslationUnit2 = _fn("clang_parseTranslationUnit2", c_int, c_void_p, c_char_p,
-                            POINTER(c_char_p), c_int, POINTER(CXUnsavedFile), c_uint, c_uint,
-                            POINTER(c_void_p))
+parseTranslationUnit2 = _fn(
+    "clang_parseTranslationUnit2",
+    c_int,
+    c_void_p,
+    c_char_p,
+    POINTER(c_char_p),
+    c_int,
+    POINTER(CXUnsavedFile),
+    c_uint,
+    c_uint,
+    POINTER(c_void_p),
+)
 disposeTranslationUnit = _fn("clang_disposeTranslationUnit", None, c_void_p)
 getTranslationUnitCursor = _fn("clang_getTranslationUnitCursor", CXCursor, c_void_p)
 getNumDiagnostics = _fn("clang_getNumDiagnostics", c_uint, c_void_p)
@@ -94,8 +114,15 @@ disposeDiagnostic = _fn("clang_disposeDiagnostic", None, c_void_p)
 getInclusions = _fn("clang_getInclusions", None, c_void_p, INCLUSION_VISITOR, c_void_p)
 _getFileName = _fn("clang_getFileName", CXString, c_void_p)
 _getClangVersion = _fn("clang_getClangVersion", CXString)
-getExpansionLocation = _fn("clang_getExpansionLocation", None, CXSourceLocation, POINTER(c_void_p),
-                           POINTER(c_uint), POINTER(c_uint), POINTER(c_uint))
+getExpansionLocation = _fn(
+    "clang_getExpansionLocation",
+    None,
+    CXSourceLocation,
+    POINTER(c_void_p),
+    POINTER(c_uint),
+    POINTER(c_uint),
+    POINTER(c_uint),
+)
 
 visitChildren = _fn("clang_visitChildren", c_uint, CXCursor, CURSOR_VISITOR, c_void_p)
 _getCursorSpelling = _fn("clang_getCursorSpelling", CXString, CXCursor)
@@ -214,8 +241,8 @@ CURSOR_TYPE_REF = 43
 E_UNEXPOSED, E_DECL_REF, E_MEMBER_REF, E_CALL = 100, 101, 102, 103
 E_INTEGER, E_FLOATING, E_STRING, E_CHARACTER = 106, 107, 109, 110
 E_PAREN, E_UNARY, E_SUBSCRIPT, E_BINARY, E_CONDITIONAL, E_CAST = 111, 112, 113, 114, 116, 117
-E_UNARY_EXPR = 136   # sizeof, alignof
-BINOP_COMMA = 33     # CXBinaryOperator_Comma
+E_UNARY_EXPR = 136  # sizeof, alignof
+BINOP_COMMA = 33  # CXBinaryOperator_Comma
 UNOP_ADDRESS, UNOP_DEREF, UNOP_MINUS = 5, 6, 8
 
 T_INVALID, T_UNEXPOSED, T_VOID, T_BOOL = 0, 1, 2, 3
@@ -244,7 +271,7 @@ def _collect(visit_all, visitor_type, of):
 
     def visit(item, *_):
         append(item)
-        return 1   # CXChildVisit_Continue, CXVisit_Continue
+        return 1  # CXChildVisit_Continue, CXVisit_Continue
 
     visit_all(of, visitor_type(visit), None)
     return out
@@ -288,9 +315,16 @@ def parse(index, path, source, args):
     data = source.encode("utf-8", "surrogateescape")
     unsaved = CXUnsavedFile(name, data, len(data))
     tu = c_void_p()
-    err = parseTranslationUnit2(index, name, argv, len(args), byref(unsaved), 1,
-                                PARSE_SKIP_FUNCTION_BODIES | PARSE_DETAILED_PROCESSING_RECORD,
-                                byref(tu))
+    err = parseTranslationUnit2(
+        index,
+        name,
+        argv,
+        len(args),
+        byref(unsaved),
+        1,
+        PARSE_SKIP_FUNCTION_BODIES | PARSE_DETAILED_PROCESSING_RECORD,
+        byref(tu),
+    )
     if err or not tu:
         raise OSError(f"libclang could not parse {path} (error {err})")
     return tu

@@ -84,7 +84,7 @@ class _Layout:
         """Yield (st_name, st_info, st_other, st_shndx, st_value, st_size)."""
         sym = self.sym
         if entsize == sym.size:
-            view = data[off: off + count * entsize]
+            view = data[off : off + count * entsize]
             items = sym.iter_unpack(view)
         else:
             items = (sym.unpack_from(data, off + i * entsize) for i in range(count))
@@ -103,8 +103,21 @@ def _parse(data) -> dict:
     if ei_class not in (1, 2) or ei_data not in (1, 2):
         return {}
     lay = _Layout(ei_class == 2, "<" if ei_data == 1 else ">")
-    (_type, _machine, _version, _entry, phoff, shoff, _flags, _ehsize,
-     phentsize, phnum, shentsize, shnum, _shstrndx) = lay.ehdr.unpack_from(data, 16)
+    (
+        _type,
+        _machine,
+        _version,
+        _entry,
+        phoff,
+        shoff,
+        _flags,
+        _ehsize,
+        phentsize,
+        phnum,
+        shentsize,
+        shnum,
+        _shstrndx,
+    ) = lay.ehdr.unpack_from(data, 16)
 
     table = None
     if shoff and shentsize >= lay.shdr.size:
@@ -131,7 +144,7 @@ def _from_sections(data, lay, shoff, shentsize, shnum):
         _t, str_off, str_size, _l, _e = lay.section(data, shoff + link * shentsize)
         if offset + size > len(data) or str_off + str_size > len(data):
             return None
-        return offset, size // entsize, entsize, bytes(data[str_off: str_off + str_size])
+        return offset, size // entsize, entsize, bytes(data[str_off : str_off + str_size])
     return None
 
 
@@ -178,7 +191,7 @@ def _from_dynamic(data, lay, phoff, phentsize, phnum):
         count = _gnu_hash_count(data, lay, to_offset(tags[_DT_GNU_HASH]))
     if count is None or entsize < lay.sym.size or symoff + count * entsize > len(data):
         return None
-    return symoff, count, entsize, bytes(data[stroff: stroff + strsz])
+    return symoff, count, entsize, bytes(data[stroff : stroff + strsz])
 
 
 def _gnu_hash_count(data, lay, off):
@@ -245,6 +258,7 @@ def exported_symbols(path) -> dict:
         head = f.read(64)
         if head[:4] != _ELF_MAGIC:
             return {}
+        data: mmap.mmap | bytes
         try:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):

@@ -1,9 +1,9 @@
-"""The build cache of :mod:`ndffi._build`: which files a build read, and its results.
+"""The build cache of :mod:`ndffi.building`: which files a build read, and its results.
 
 A result is a directory ``build/NAME-KEY-DEPS`` of the cache: ``KEY`` is the input key
 (what is known before compiling), ``DEPS`` a hash of the content of every file the
 compiler read, so the library's path is unique to what was compiled.  It holds the
-library, ``entry.ndffi``, a record (see :mod:`ndffi._cache`) of JSON: the declarations,
+library, ``entry.ndffi``, a record (see :mod:`ndffi._support.cache`) of JSON: the declarations,
 the warning, the commands, the library's SHA-256 and the dependencies, and
 ``build.json``, how it was built, for people to read.
 
@@ -32,7 +32,9 @@ import os
 import re
 from pathlib import Path
 
-from . import _cache
+from .._support import cache as _cache
+from .._support.atomic import discard
+from .._support.includes import _under, roots
 
 log = logging.getLogger("ndffi.build")
 
@@ -41,6 +43,7 @@ _RESULTS_KEPT = 8  # per input key: a header edited back and forth finds its old
 
 
 # ---- the files the compiler read ---------------------------------------------------------
+
 
 def parse_depfile(data):
     """The file names (bytes) of a make-format dependency file written by
@@ -52,12 +55,12 @@ def parse_depfile(data):
         return None
     names, cur, i, n = [], bytearray(), 6, len(data)
     while i < n:
-        c = data[i:i + 1]
+        c = data[i : i + 1]
         if c == b"\\":
             j = i
-            while j < n and data[j:j + 1] == b"\\":
+            while j < n and data[j : j + 1] == b"\\":
                 j += 1
-            run, nxt = j - i, data[j:j + 1]
+            run, nxt = j - i, data[j : j + 1]
             if nxt in (b" ", b"\t"):
                 cur += b"\\" * (run // 2)
                 if run % 2:
@@ -70,7 +73,7 @@ def parse_depfile(data):
             else:
                 cur += data[i:j]
                 i = j
-        elif c == b"$" and data[i + 1:i + 2] == b"$":
+        elif c == b"$" and data[i + 1 : i + 2] == b"$":
             cur += b"$"
             i += 2
         elif c in (b" ", b"\t", b"\n", b"\r"):
@@ -86,18 +89,6 @@ def parse_depfile(data):
     return names
 
 
-def roots(plan):
-    """The directories a build's files are looked for relative to: the sources' and the
-    header's (``"..."`` includes are found next to the file that includes them)."""
-    files = [src for src, _ in plan.sources] + ([plan.header] if plan.header else [])
-    return [os.path.dirname(os.path.abspath(f)) for f in files]
-
-
-def _under(path, root):
-    rel = os.path.relpath(path, root)
-    return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
-
-
 def link_inputs(data, toolchain_dirs):
     """The static archives and object files (bytes names) of a linker's
     ``--dependency-file`` output ``data`` (make format, the library as its target)
@@ -107,14 +98,14 @@ def link_inputs(data, toolchain_dirs):
     m = re.search(rb":(?=[ \t\r\n\\])", data)
     if m is None:
         return None
-    names = parse_depfile(b"ndffi" + data[m.start():])
+    names = parse_depfile(b"ndffi" + data[m.start() :])
     if names is None:
         return None
     system = [os.path.join(os.path.realpath(d), "") for d in toolchain_dirs]
     out = []
     for raw in names:
         if not raw.endswith((b".a", b".o", b".lo")):
-            continue   # shared objects and linker scripts: their code is not copied in
+            continue  # shared objects and linker scripts: their code is not copied in
         real = os.path.realpath(os.fsdecode(raw))
         if not any(real.startswith(d) for d in system):
             out.append(raw)
@@ -155,8 +146,7 @@ def dependencies(depfiles, tmp, started, plan, linked=()):
             if changed or digest is None:
                 log.debug("%s changed while compiling: the result is not cached", path)
                 return None
-            root = next(([i, rel] for i, d in enumerate(dirs)
-                         if (rel := _under(path, d)) is not None), None)
+            root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(path, d)) is not None), None)
             seen[path] = [path, digest, root, None if os.path.isabs(name) else name]
     return sorted(seen.values())
 
@@ -183,95 +173,6 @@ def _still_read(deps, plan, digests):
 
 # ---- the files that were not there ---------------------------------------------------------
 
-def parse_search_list(output):
-    """(quote-only dirs, angle dirs) of a ``cc -E -v`` run's stderr, in search order."""
-    quote, angle, cur = [], [], None
-    for line in output.splitlines():
-        if line.startswith('#include "..." search starts here'):
-            cur = quote
-        elif line.startswith("#include <...> search starts here"):
-            cur = angle
-        elif line.startswith("End of search list"):
-            break
-        elif cur is not None and line.startswith(" "):
-            d = line.strip()
-            if d.endswith(" (framework directory)"):
-                d = d[: -len(" (framework directory)")]
-            cur.append(os.path.normpath(os.path.abspath(d)))
-    return quote, angle
-
-
-_USER_DIR_FLAGS = ("-I", "-iquote", "-isystem", "-idirafter")
-_HAS_INCLUDE = re.compile(rb'__has_include(?:_next)?\s*\(\s*(["<])([^">\n]+)[">]')
-
-
-def _user_dirs(flags):
-    """The include directories the build's own flags name."""
-    out, it = set(), iter(flags)
-    for f in it:
-        for opt in _USER_DIR_FLAGS:
-            if f == opt:
-                nxt = next(it, None)
-                if nxt is not None:
-                    out.add(os.path.normpath(os.path.abspath(nxt)))
-            elif f.startswith(opt) and not (opt == "-I" and f.startswith(("-iquote", "-isystem", "-idirafter"))):
-                out.add(os.path.normpath(os.path.abspath(f[len(opt):])))
-    return out
-
-
-def absences(deps, searches, flags, plan, started):
-    """``[[path, [root index, relative path] or None], ...]`` of the paths where a file
-    would have changed what compiled and none was: earlier in the search order than each
-    header found (``searches``: per language, (quote dirs, angle dirs) of
-    :func:`parse_search_list`), the including files' own directories, and what the
-    project's files ``__has_include``.  None when one appeared while compiling."""
-    if deps is None:
-        return None
-    user = _user_dirs(flags)
-    dirs_all = []
-    for quote, angle in searches:
-        dirs_all.append(quote + angle)
-    toolchain = {d for quote, angle in searches for d in angle if d not in user}
-    own = [d[0] for d in deps if not any(_under(d[0], t) is not None for t in toolchain)]
-    includers = sorted(set(roots(plan)) | {os.path.dirname(p) for p in own})
-    probes = set()
-    for path, *_ in deps:
-        for dirs in dirs_all:
-            for k, d in enumerate(dirs):
-                rel = _under(path, d)
-                if rel is None:
-                    continue
-                probes.update(os.path.join(e, rel) for e in dirs[:k])
-                probes.update(os.path.join(x, rel) for x in includers)
-    files = [src for src, _ in plan.sources] + ([plan.header] if plan.header else []) + own
-    for f in files:
-        try:
-            with open(f, "rb") as fh:
-                text = fh.read()
-        except OSError:
-            continue
-        for kind, name in _HAS_INCLUDE.findall(text):
-            name = os.fsdecode(name)
-            for quote, angle in searches:
-                places = angle + (quote + [os.path.dirname(os.path.abspath(f))] if kind == b'"' else [])
-                probes.update(os.path.join(d, name) for d in places)
-    known = {d[0] for d in deps}
-    dirs = roots(plan)
-    out = []
-    for probe in sorted(probes - known):
-        try:
-            st = os.lstat(probe)
-        except FileNotFoundError:
-            root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(probe, d)) is not None), None)
-            out.append([probe, root])
-            continue
-        except OSError:
-            continue
-        if st.st_mtime_ns > started:
-            log.debug("%s appeared while compiling: the result is not cached", probe)
-            return None
-    return out
-
 
 def _still_absent(absent, plan):
     dirs = roots(plan)
@@ -288,20 +189,36 @@ def _still_absent(absent, plan):
 
 # ---- results ------------------------------------------------------------------------------
 
+
 def _valid_absent(absent):
     return isinstance(absent, list) and all(
-        isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
-        and (a[1] is None or (isinstance(a[1], list) and len(a[1]) == 2
-                              and isinstance(a[1][0], int) and isinstance(a[1][1], str)))
-        for a in absent)
+        isinstance(a, list)
+        and len(a) == 2
+        and isinstance(a[0], str)
+        and (
+            a[1] is None
+            or (isinstance(a[1], list) and len(a[1]) == 2 and isinstance(a[1][0], int) and isinstance(a[1][1], str))
+        )
+        for a in absent
+    )
 
 
 def _valid_deps(deps):
-    return deps is None or (isinstance(deps, list) and all(
-        isinstance(d, list) and len(d) == 4 and isinstance(d[0], str) and isinstance(d[1], str)
-        and (d[2] is None or (isinstance(d[2], list) and len(d[2]) == 2
-                              and isinstance(d[2][0], int) and isinstance(d[2][1], str)))
-        and (d[3] is None or isinstance(d[3], str)) for d in deps))
+    return deps is None or (
+        isinstance(deps, list)
+        and all(
+            isinstance(d, list)
+            and len(d) == 4
+            and isinstance(d[0], str)
+            and isinstance(d[1], str)
+            and (
+                d[2] is None
+                or (isinstance(d[2], list) and len(d[2]) == 2 and isinstance(d[2][0], int) and isinstance(d[2][1], str))
+            )
+            and (d[3] is None or isinstance(d[3], str))
+            for d in deps
+        )
+    )
 
 
 def read_entry(entry, fmt):
@@ -318,11 +235,17 @@ def read_entry(entry, fmt):
     if not isinstance(record, dict) or record.get("format") != fmt:
         return None
     library = record.get("library")
-    if (not isinstance(library, str) or not library or os.sep in library
-            or library.startswith(".") or not isinstance(record.get("declarations"), str)
-            or not isinstance(record.get("key"), str) or not _valid_deps(record.get("deps"))
-            or not _valid_absent(record.get("absent"))
-            or not isinstance(record.get("warning"), (str, type(None)))):
+    if (
+        not isinstance(library, str)
+        or not library
+        or os.sep in library
+        or library.startswith(".")
+        or not isinstance(record.get("declarations"), str)
+        or not isinstance(record.get("key"), str)
+        or not _valid_deps(record.get("deps"))
+        or not _valid_absent(record.get("absent"))
+        or not isinstance(record.get("warning"), (str, type(None)))
+    ):
         return None
     lib = Path(entry) / library
     if not _cache.trusted(lib) or _cache.file_digest(lib) != record.get("library_sha256"):
@@ -353,10 +276,13 @@ def find(root, plan, fmt):
         record = read_entry(entry, fmt)
         if record is None or record["key"] != plan.key:
             log.debug("removing damaged cache entry %s", entry)
-            _cache.discard(entry)
+            discard(entry)
             continue
-        if (record["deps"] is not None and _still_read(record["deps"], plan, digests)
-                and _still_absent(record["absent"], plan)):
+        if (
+            record["deps"] is not None
+            and _still_read(record["deps"], plan, digests)
+            and _still_absent(record["absent"], plan)
+        ):
             return entry, record
     return None
 
@@ -382,11 +308,11 @@ def install(tmp, root, name, fmt):
             record = read_entry(dest, fmt)
             if record is not None:
                 return dest, record
-            _cache.discard(dest)
+            discard(dest)
     raise OSError(f"cannot install the build into the cache directory {root}")
 
 
 def prune(root, plan):
     """Keep the newest results of ``plan``'s input key."""
     for entry in _results(root, plan)[_RESULTS_KEPT:]:
-        _cache.discard(entry)
+        discard(entry)

@@ -13,7 +13,7 @@ How a build works
 * **Cache.**  The result goes into ``$NDFFI_CACHE_DIR`` (default: the platform's cache
   directory, ``$XDG_CACHE_HOME/ndffi`` or ``~/.cache/ndffi`` on Linux,
   ``~/Library/Caches/ndffi`` on macOS, ``%LOCALAPPDATA%\\ndffi\\Cache`` on Windows; see
-  :mod:`ndffi._cache` for when it is trusted).  A build is found in two steps, as
+  :mod:`ndffi._support.cache` for when it is trusted).  A build is found in two steps, as
   ccache's depend mode does.  The *input key*, a SHA-256 of what is known before
   compiling (the sources' paths and content, the working directory, the flags, defines,
   directories and libraries, the language, the declarations asked for and the
@@ -43,7 +43,7 @@ How a build works
   define at file scope are declared too (without their initializers) when the library
   exports them as data.  A declaration the parser cannot
   read yet is left out with a :class:`BuildWarning` naming it; pass ``cdef=`` to declare
-  such functions by hand.  The reading itself is :mod:`ndffi._declscan`.
+  such functions by hand.  The reading itself is :mod:`ndffi.building.declscan`.
 * **``header=``** is run through the C preprocessor with the build's include directories
   and defines, and the declarations of the header itself and of the non-system headers
   it includes are given to ``cdef()``.  Macros are expanded, not imported: a
@@ -60,188 +60,36 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
-from . import _build_cache, _build_output, _cache, _declscan
-from ._errors import BuildWarning, CacheWarning
+from .._support import cache as _cache
+from .._support import compiler
+from .._support.atomic import atomic_write
+from .._support.defines import macro_definitions
+from .._support.includes import absences, parse_search_list
+from ..errors import BuildError, BuildWarning, CacheWarning, LibraryNotFound
+from ..load import load
+from ..loading.search import loads_as_is
+from . import cache as _build_cache
+from . import declscan as _declscan
+from . import output as _build_output
 
 __all__ = ["build", "inline", "BuildError", "BuildWarning", "CacheWarning", "cache_dir"]
 
 log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
-# (:mod:`ndffi._declscan`) changes, so old entries are not reused.
+# (:mod:`ndffi.building.declscan`) changes, so old entries are not reused.
 _FORMAT = 5
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
 _LANG_ALIASES = {"c": "c", "c++": "c++", "cpp": "c++", "cxx": "c++", "cplusplus": "c++"}
-
-
-# ---------------------------------------------------------------------------------------
-# Errors
-
-
-class Diagnostic(NamedTuple):
-    """One compiler message: ``file:line:column: severity: message``."""
-
-    file: str
-    line: int
-    column: int | None
-    severity: str
-    message: str
-
-    def __str__(self):
-        col = f"{self.column}:" if self.column is not None else ""
-        return f"{self.file}:{self.line}:{col} {self.severity}: {self.message}"
-
-
-_DIAGNOSTIC = re.compile(
-    r"^(?P<file>[^\s:][^:\n]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
-    r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$", re.M)
-
-
-def parse_diagnostics(output):
-    """The ``file:line:col: severity: message`` lines of a compiler's output."""
-    return [Diagnostic(m["file"], int(m["line"]), int(m["col"]) if m["col"] else None,
-                       m["sev"], m["msg"].strip())
-            for m in _DIAGNOSTIC.finditer(output or "")]
-
-
-class BuildError(RuntimeError):
-    """Compiling or linking failed, or no compiler was found.
-
-    A ``RuntimeError`` (not an ``OSError``: the files were there, the code did not
-    build).  The message holds the compiler's diagnostics (``file:line:col: error: ...``)
-    and the command line.  Attributes: ``command`` (the argument list, or None),
-    ``output`` (everything the compiler printed), ``returncode`` and ``diagnostics``
-    (a list of :class:`Diagnostic`, errors and warnings in the order printed).
-    """
-
-    def __init__(self, message, *, command=None, output="", returncode=None):
-        self.command = list(command) if command else None
-        self.output = output or ""
-        self.returncode = returncode
-        self.diagnostics = parse_diagnostics(self.output)
-        text = message
-        if self.output.strip():
-            text += "\n" + self.output.rstrip()
-        if self.command:
-            text += "\ncommand: " + shlex.join(self.command)
-        super().__init__(text)
-
-
-# ---------------------------------------------------------------------------------------
-# Running the compiler.  Every compiler process goes through _run, so tests can count them.
-
-
-def _run(cmd, *, cwd=None, timeout=600):
-    """Run one compiler command; return the CompletedProcess (stdout and stderr as text,
-    decoded as file names are, so a path in any encoding the file system allows comes
-    back as ``os.fsdecode`` would give it)."""
-    try:
-        return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              encoding=sys.getfilesystemencoding(),
-                              errors=sys.getfilesystemencodeerrors(), timeout=timeout)
-    except FileNotFoundError as exc:
-        raise BuildError(f"cannot run the compiler {cmd[0]!r}: {exc}",
-                         command=cmd) from None
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"the compiler did not finish within {timeout} s",
-                         command=cmd) from exc
-
-
-_INSTALL_HINT = (
-    "install one: Debian/Ubuntu 'sudo apt-get install {deb}', Fedora 'sudo dnf install {rpm}', "
-    "Alpine 'apk add build-base', macOS 'xcode-select --install', Windows MinGW-w64 "
-    "(gcc) or LLVM (clang); or point ${env} at a compiler")
-
-
-@dataclass(frozen=True)
-class _Compiler:
-    lang: str  # "c" or "c++"
-    cmd: tuple  # the driver and any flags that came with $CC/$CXX
-    path: str  # the driver's resolved executable
-    version: str  # its --version output
-    is_gcc: bool  # GCC itself (has -aux-info), not Clang posing as gcc
-
-
-_compilers = {}
-_compilers_lock = threading.Lock()
-_versions = {}
-
-
-def _find_compiler(lang):
-    env = "CC" if lang == "c" else "CXX"
-    names = ("cc", "gcc", "clang") if lang == "c" else ("c++", "g++", "clang++")
-    given = os.environ.get(env, "").strip()
-    memo_key = (lang, given, os.environ.get("PATH", ""))
-    with _compilers_lock:
-        hit = _compilers.get(memo_key)
-    if hit is not None:
-        return hit
-    what = "C" if lang == "c" else "C++"
-    deb, rpm = ("gcc", "gcc") if lang == "c" else ("g++", "gcc-c++")
-    hint = _INSTALL_HINT.format(deb=deb, rpm=rpm, env=env)
-    if given:
-        cmd = shlex.split(given)
-        path = shutil.which(cmd[0])
-        if path is None:
-            raise BuildError(f"the {what} compiler ${env}={given!r} was not found; {hint}")
-    else:
-        for name in names:
-            path = shutil.which(name)
-            if path:
-                cmd = [name]
-                break
-        else:
-            raise BuildError(f"no {what} compiler found (looked for ${env} and "
-                             f"{', '.join(names)} on PATH); {hint}")
-    if os.path.basename(path).lower() in ("cl", "cl.exe"):
-        raise BuildError("MSVC (cl.exe) is not supported by ndffi.build; use MinGW-w64 gcc "
-                         f"or clang and set ${env}")
-    version = _compiler_version(cmd, path)
-    low = version.lower()
-    compiler = _Compiler(lang, tuple(cmd), path, version,
-                         "free software foundation" in low and "clang" not in low)
-    with _compilers_lock:
-        _compilers[memo_key] = compiler
-    return compiler
-
-
-def _compiler_version(cmd, path):
-    """``cmd --version``, remembered per executable (path, size, mtime) in memory and in
-    the cache directory, so a cached build starts no process at all."""
-    try:
-        st = os.stat(path)
-        ident = [list(cmd), os.path.realpath(path), st.st_size, st.st_mtime_ns]
-    except OSError:
-        ident = [list(cmd), path]
-    digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:32]
-    if digest in _versions:
-        return _versions[digest]
-    where = _cache.store("compilers")
-    stored = where / f"{digest}.version" if where is not None else None
-    payload = _cache.read_record(stored) if stored is not None else None
-    if payload is not None:
-        version = payload.decode("utf-8", "replace")
-    else:
-        proc = _run(list(cmd) + ["--version"])
-        version = (proc.stdout or proc.stderr).strip()
-        if proc.returncode != 0:
-            version = f"(--version failed: exit {proc.returncode}) {version}"
-        if stored is not None:
-            _cache.write_record(stored, version.encode("utf-8", "surrogateescape"))
-    _versions[digest] = version
-    return version
 
 
 cache_dir = _cache.cache_dir
@@ -277,33 +125,14 @@ def _as_list(value, what):
     try:
         return list(value)
     except TypeError:
-        raise TypeError(f"{what} must be a string or a list of strings, "
-                        f"got {type(value).__name__}") from None
-
-
-def _define_flags(defines):
-    if defines is None:
-        return []
-    items = defines.items() if isinstance(defines, dict) else (
-        (d, None) if isinstance(d, str) else tuple(d) for d in defines)
-    flags = []
-    for name, value in items:
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_]\w*", name):
-            raise ValueError(f"defines: {name!r} is not a C macro name")
-        if value is None or value is True:
-            flags.append(f"-D{name}")
-        elif value is False:
-            continue
-        else:
-            flags.append(f"-D{name}={value}")
-    return flags
+        raise TypeError(f"{what} must be a string or a list of strings, got {type(value).__name__}") from None
 
 
 @dataclass
 class _Plan:
     name: str
     sources: list  # [(path as given to the compiler, lang)]
-    compilers: dict  # lang -> _Compiler
+    compilers: dict  # lang -> compiler.Compiler
     link_lang: str
     cflags: list
     include_flags: list
@@ -315,8 +144,7 @@ class _Plan:
     inline: tuple | None = None  # (file name, code) for inline()
 
 
-def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines,
-          header, cdef, inline_code=None):
+def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines, header, cdef, inline_code=None):
     if lang is not None:
         low = str(lang).lower()
         if low not in _LANG_ALIASES:
@@ -356,10 +184,18 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
     if sys.platform != "win32":
         link_flags += [f"-Wl,-rpath,{d}" for d in library_dirs]
     link_flags += [f"-l{x}" for x in libraries]
-    plan = _Plan(name=name, sources=srcs, compilers={}, link_lang="c",
-                 cflags=cflags, include_flags=[f"-I{d}" for d in include_dirs],
-                 define_flags=_define_flags(defines), link_flags=link_flags,
-                 header=header, cdef=cdef)
+    plan = _Plan(
+        name=name,
+        sources=srcs,
+        compilers={},
+        link_lang="c",
+        cflags=cflags,
+        include_flags=[f"-I{d}" for d in include_dirs],
+        define_flags=["-D" + d for d in macro_definitions(defines)],
+        link_flags=link_flags,
+        header=header,
+        cdef=cdef,
+    )
     if inline_code is not None:
         ilang = lang or "c"
         plan.inline = (f"{name}{'.cpp' if ilang == 'c++' else '.c'}", inline_code)
@@ -368,11 +204,12 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         langs = {lg for _, lg in srcs}
     if header is not None:
         langs.add("c")  # the header is read as C
-    plan.compilers = {lg: _find_compiler(lg) for lg in sorted(langs)}
-    plan.link_lang = "c++" if "c++" in {lg for _, lg in srcs} or (
-        plan.inline and plan.inline[0].endswith(".cpp")) else "c"
+    plan.compilers = {lg: compiler.find(lg) for lg in sorted(langs)}
+    plan.link_lang = (
+        "c++" if "c++" in {lg for _, lg in srcs} or (plan.inline and plan.inline[0].endswith(".cpp")) else "c"
+    )
     if plan.link_lang not in plan.compilers:
-        plan.compilers[plan.link_lang] = _find_compiler(plan.link_lang)
+        plan.compilers[plan.link_lang] = compiler.find(plan.link_lang)
 
     # cdef= text is not part of the key: it is added when loading, so editing it
     # recompiles nothing.
@@ -389,11 +226,15 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         # Content, not paths: where the sources are (and the working directory) matters
         # only through the files the compiler reads, which each result records.
         "sources": [[lg, _digest(p)] for p, lg in srcs],
-        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass"))
-                   .hexdigest()] if plan.inline else None,
+        "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass")).hexdigest()]
+        if plan.inline
+        else None,
         "compilers": {lg: [list(c.cmd), c.path, c.version] for lg, c in plan.compilers.items()},
-        "cflags": cflags, "include_dirs": include_dirs, "defines": plan.define_flags,
-        "libraries": libraries, "library_dirs": library_dirs,
+        "cflags": cflags,
+        "include_dirs": include_dirs,
+        "defines": plan.define_flags,
+        "libraries": libraries,
+        "library_dirs": library_dirs,
         "declarations": mode,
     }
     plan.key = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
@@ -403,6 +244,7 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
 
 def _machine():
     import platform
+
     return platform.machine()
 
 
@@ -421,15 +263,16 @@ def _check(proc, cmd, what, tmp):
         output = proc.stderr if (proc.stderr or "").strip() else (proc.stdout or "")
         if tmp:
             output = output.replace(str(tmp) + os.sep, "")
-        raise BuildError(f"{what} failed (exit status {proc.returncode})", command=cmd,
-                         output=output, returncode=proc.returncode)
+        raise BuildError(
+            f"{what} failed (exit status {proc.returncode})", command=cmd, output=output, returncode=proc.returncode
+        )
     return proc
 
 
 def _compile_entry(plan, tmp):
     """Compile and link into ``tmp``; return (library path, declarations, record).
 
-    The record (see :mod:`ndffi._build_cache`) lists the files the compiler read, from the
+    The record (see :mod:`ndffi.building.cache`) lists the files the compiler read, from the
     ``-MD`` dependency output of every compile and preprocess command."""
     sources = list(plan.sources)
     if plan.inline:
@@ -451,30 +294,41 @@ def _compile_entry(plan, tmp):
         obj = tmp / f"{i}.o"
         objects.append(str(obj))
         arg = _argument_path(src)
-        cmd = (list(comp.cmd) + _base_flags() + plan.cflags + common + deps_flags()
-               + ["-c", "-x", lg, arg, "-o", str(obj)])
+        cmd = (
+            list(comp.cmd) + _base_flags() + plan.cflags + common + deps_flags() + ["-c", "-x", lg, arg, "-o", str(obj)]
+        )
         aux = None
         if extract and lg == "c" and comp.is_gcc:
             aux = tmp / f"{i}.aux"
             cmd += ["-aux-info", str(aux)]
         jobs.append(("compile", cmd, src, aux))
         if extract:
-            jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
-                         ["-E", "-x", lg, arg], src, None))
+            jobs.append(
+                ("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() + ["-E", "-x", lg, arg], src, None)
+            )
     if plan.header is not None:
         comp = plan.compilers["c"]
-        jobs.append(("preprocess", list(comp.cmd) + plan.cflags + common + deps_flags() +
-                     ["-E", "-x", "c", _argument_path(plan.header)], plan.header, None))
+        jobs.append(
+            (
+                "preprocess",
+                list(comp.cmd) + plan.cflags + common + deps_flags() + ["-E", "-x", "c", _argument_path(plan.header)],
+                plan.header,
+                None,
+            )
+        )
 
-    log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources),
-             _library_filename(plan.name))
+    log.info("compiling %s into %s", ", ".join(os.path.basename(s) for s, _ in sources), _library_filename(plan.name))
     started = _fs_now(tmp)
 
     def run(job):
         what, cmd, src, _aux = job
         log.debug("%s", shlex.join(cmd))
-        return _check(_run(cmd), cmd, f"compiling {os.path.basename(src)}"
-                      if what == "compile" else f"preprocessing {os.path.basename(src)}", tmp)
+        return _check(
+            compiler.run(cmd),
+            cmd,
+            f"compiling {os.path.basename(src)}" if what == "compile" else f"preprocessing {os.path.basename(src)}",
+            tmp,
+        )
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -482,8 +336,7 @@ def _compile_entry(plan, tmp):
 
     lib_path = tmp / _library_filename(plan.name)
     link = plan.compilers[plan.link_lang]
-    link_cmd = (list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)]
-                + plan.link_flags)
+    link_cmd = list(link.cmd) + ["-shared"] + plan.cflags + objects + ["-o", str(lib_path)] + plan.link_flags
     # The archives the link copies code from are dependencies too (libfoo.a rebuilt).
     link_deps = tmp / "link.d"
     linked = None
@@ -491,9 +344,9 @@ def _compile_entry(plan, tmp):
     while True:
         cmd = link_cmd + ([f"-Wl,--dependency-file={link_deps}"] if tracing else [])
         log.debug("%s", shlex.join(cmd))
-        proc = _run(cmd)
+        proc = compiler.run(cmd)
         if proc.returncode and tracing and "dependency-file" in (proc.stderr or ""):
-            tracing = False   # a linker without it: the result is not cached
+            tracing = False  # a linker without it: the result is not cached
             continue
         _check(proc, cmd, f"linking {lib_path.name}", tmp)
         break
@@ -503,24 +356,32 @@ def _compile_entry(plan, tmp):
         except OSError:
             linked = None
 
-    langs = {src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
-             for what, _cmd, src, _aux in jobs if what == "preprocess"}
+    langs = {
+        src: _lang_of(src, None if src == plan.header else dict(sources).get(src))
+        for what, _cmd, src, _aux in jobs
+        if what == "preprocess"
+    }
     deps = _build_cache.dependencies(depfiles, tmp, started, plan, linked or ())
-    if linked is None and (plan.link_flags or any(
-            f.startswith(("-l", "-L", "-Wl")) or f.endswith((".a", ".o")) for f in plan.cflags)):
-        deps = None   # what the link read is not known: never reused
+    if linked is None and (
+        plan.link_flags or any(f.startswith(("-l", "-L", "-Wl")) or f.endswith((".a", ".o")) for f in plan.cflags)
+    ):
+        deps = None  # what the link read is not known: never reused
     searches = []
     for lg in sorted({lg for _, lg in sources} | ({"c"} if plan.header else set())):
-        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull,
-                                                                      "-o", os.devnull]
-        proc = _run(cmd)
-        searches.append(_build_cache.parse_search_list(proc.stderr or ""))
-    absent = _build_cache.absences(deps, searches, plan.cflags + common, plan, started)
+        cmd = list(plan.compilers[lg].cmd) + plan.cflags + common + ["-E", "-v", "-x", lg, os.devnull, "-o", os.devnull]
+        proc = compiler.run(cmd)
+        searches.append(parse_search_list(proc.stderr or ""))
+    absent = absences(deps, searches, plan.cflags + common, plan, started)
     declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
-        "format": _FORMAT, "name": plan.name, "key": plan.key, "library": lib_path.name,
-        "deps": deps if absent is not None else None, "absent": absent or [],
-        "declarations": declarations, "warning": warning,
+        "format": _FORMAT,
+        "name": plan.name,
+        "key": plan.key,
+        "library": lib_path.name,
+        "deps": deps if absent is not None else None,
+        "absent": absent or [],
+        "declarations": declarations,
+        "warning": warning,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -528,7 +389,7 @@ def _compile_entry(plan, tmp):
     return lib_path, declarations, record
 
 
-_toolchain = {}
+_toolchain: dict = {}
 
 
 def _toolchain_dirs(comp):
@@ -536,7 +397,7 @@ def _toolchain_dirs(comp):
     and the system's libraries, whose archives are not a build's dependencies."""
     key = tuple(comp.cmd)
     if key not in _toolchain:
-        proc = _run(list(comp.cmd) + ["-print-search-dirs"])
+        proc = compiler.run(list(comp.cmd) + ["-print-search-dirs"])
         dirs = []
         for line in (proc.stdout or "").splitlines():
             if line.startswith("libraries:"):
@@ -579,15 +440,30 @@ class Built:
     output_header: Path | None = None
 
 
-def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs=(),
-                    libraries=(), library_dirs=(), defines=None, header=None, cdef=None,
-                    output_dir=None, force=False, _inline_code=None):
+def compile_library(
+    sources=(),
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+    _inline_code=None,
+):
     """Build (or find in the cache) and return a :class:`Built`; loads nothing."""
     if isinstance(cdef, str) and header is None:
-        from ._ndffi import Namespace
+        from .._ndffi import Namespace
+
         Namespace().cdef(cdef)  # a CDefError before the compiler runs
-    plan = _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs,
-                 defines, header, cdef, _inline_code)
+    plan = _plan(
+        sources, name, lang, cflags, include_dirs, libraries, library_dirs, defines, header, cdef, _inline_code
+    )
     root = _cache.store("build")
     hit = _build_cache.find(root, plan, _FORMAT) if root is not None else None
     if hit is not None:
@@ -595,12 +471,16 @@ def compile_library(sources=(), *, name=None, lang=None, cflags=(), include_dirs
         compiled = False
     else:
         entry, record, compiled = _build_entry(plan, root)
-    built = Built(entry / record["library"],
-                  _build_output.declarations_text(record["declarations"], cdef),
-                  compiled, entry, plan.name, record.get("warning"))
+    built = Built(
+        entry / record["library"],
+        _build_output.declarations_text(record["declarations"], cdef),
+        compiled,
+        entry,
+        plan.name,
+        record.get("warning"),
+    )
     if output_dir is not None:
-        built.output_library, built.output_header = _build_output.write_outputs(
-            built, output_dir, force)
+        built.output_library, built.output_header = _build_output.write_outputs(built, output_dir, force)
     return built
 
 
@@ -612,7 +492,7 @@ def _build_entry(plan, root):
         _cache.sweep(root)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.name}-", dir=root))
-        except OSError as exc:   # a read-only cache: build without it
+        except OSError as exc:  # a read-only cache: build without it
             log.info("cannot write into the cache directory %s (%s): not caching", root, exc)
             root = None
     if root is None:
@@ -622,14 +502,13 @@ def _build_entry(plan, root):
         for leftover in tmp.iterdir():
             if leftover.suffix in (".o", ".aux", ".d") or leftover.name == ".started":
                 leftover.unlink()
-        os.chmod(lib_path, 0o755)   # whatever the umask: a cache entry nobody else writes
+        os.chmod(lib_path, 0o755)  # whatever the umask: a cache entry nobody else writes
         record["library_sha256"] = _cache.file_digest(lib_path)
         if not _cache.write_record(tmp / _build_cache.RECORD, json.dumps(record).encode()):
             raise BuildError(f"cannot write into the build directory {tmp}")
         # for people: how it was built (ndffi reads only the record)
-        about = {k: record[k] for k in ("name", "key", "library", "sources", "commands",
-                                         "built", "warning")}
-        _cache.atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
+        about = {k: record[k] for k in ("name", "key", "library", "sources", "commands", "built", "warning")}
+        atomic_write(tmp / "build.json", json.dumps(about, indent=1), mode=0o600)
         if root is None:
             return tmp, record, True
         name = _build_cache.result_name(plan, record["deps"])
@@ -649,10 +528,6 @@ def _load(built):
     """Load ``built``: the copy in ``output_dir`` when the loader would load that file,
     else (a build of that path is already loaded) the cache's, whose path is unique to
     its content: a rebuild in the same process always runs the new code."""
-    from ._errors import LibraryNotFound
-    from ._library import load
-    from ._loader import loads_as_is
-
     if built.warning:
         warnings.warn(built.warning, BuildWarning, stacklevel=3)
     path = built.library
@@ -664,17 +539,31 @@ def _load(built):
         reason = "; ".join(why for _, why in exc.tried) or str(exc)
         hint = ""
         if "undefined symbol" in reason:
-            hint = (" (a symbol the code uses is in a library that was not linked: "
-                    "add it with libraries=[...] and library_dirs=[...])")
-        raise BuildError(f"{built.library} was built but cannot be loaded: {reason}{hint}") \
-            from exc
+            hint = (
+                " (a symbol the code uses is in a library that was not linked: "
+                "add it with libraries=[...] and library_dirs=[...])"
+            )
+        raise BuildError(f"{built.library} was built but cannot be loaded: {reason}{hint}") from exc
     if built.declarations.strip():
         lib.cdef(built.declarations)
     return lib
 
 
-def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-          library_dirs=(), defines=None, header=None, cdef=None, output_dir=None, force=False):
+def build(
+    sources,
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+):
     """Compile C/C++ ``sources`` into a shared library with the system compiler, load it
     and declare its functions; return the :class:`~ndffi.Library`.
 
@@ -695,7 +584,7 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     builds and loads the new code, in this process too.  ``output_dir``: also write
     ``libNAME.so`` and its declarations ``NAME.h`` (a C header that compiles on its own
     and that ``cdef()`` reads) there; a file there that ndffi did not write is never
-    replaced (:class:`~ndffi._build_output.OutputExists`, a ``FileExistsError``) unless
+    replaced (:class:`~ndffi.building.output.OutputExists`, a ``FileExistsError``) unless
     ``force=True``.  The copy there is loaded, unless an earlier build of that path is
     loaded already: then the cache's library is, whose path is unique to its content.
 
@@ -704,15 +593,39 @@ def build(sources, *, name=None, lang=None, cflags=(), include_dirs=(), librarie
     ``FileNotFoundError`` for a missing source, :class:`~ndffi.CDefError` for bad
     ``cdef`` text.
     """
-    return _load(compile_library(
-        sources, name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
-        libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir, force=force))
+    return _load(
+        compile_library(
+            sources,
+            name=name,
+            lang=lang,
+            cflags=cflags,
+            include_dirs=include_dirs,
+            libraries=libraries,
+            library_dirs=library_dirs,
+            defines=defines,
+            header=header,
+            cdef=cdef,
+            output_dir=output_dir,
+            force=force,
+        )
+    )
 
 
-def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=(),
-           library_dirs=(), defines=None, header=None, cdef=None, output_dir=None,
-           force=False):
+def inline(
+    code,
+    *,
+    name=None,
+    lang=None,
+    cflags=(),
+    include_dirs=(),
+    libraries=(),
+    library_dirs=(),
+    defines=None,
+    header=None,
+    cdef=None,
+    output_dir=None,
+    force=False,
+):
     """:func:`build` for source code in a string::
 
         twice = ndffi.inline("int twice(int x) { return 2 * x; }").twice
@@ -725,7 +638,20 @@ def inline(code, *, name=None, lang=None, cflags=(), include_dirs=(), libraries=
         raise TypeError(f"inline() takes the source code as a str, got {type(code).__name__}")
     if name is None:
         name = "inline_" + hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return _load(compile_library(
-        (), name=name, lang=lang, cflags=cflags, include_dirs=include_dirs,
-        libraries=libraries, library_dirs=library_dirs, defines=defines, header=header,
-        cdef=cdef, output_dir=output_dir, force=force, _inline_code=code))
+    return _load(
+        compile_library(
+            (),
+            name=name,
+            lang=lang,
+            cflags=cflags,
+            include_dirs=include_dirs,
+            libraries=libraries,
+            library_dirs=library_dirs,
+            defines=defines,
+            header=header,
+            cdef=cdef,
+            output_dir=output_dir,
+            force=force,
+            _inline_code=code,
+        )
+    )

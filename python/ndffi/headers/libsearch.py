@@ -1,7 +1,7 @@
 """The library of a header import, found once: what the system search found for a
 bare name (``ndffi.load("yaml", header="yaml.h")``) is remembered in the cache next to
-the header's models, in a record of :mod:`ndffi._cache` (its trust checks apply), and
-used while the file it names is the same file.  Part of :mod:`ndffi._headers`."""
+the header's models, in a record of :mod:`ndffi._support.cache` (its trust checks apply), and
+used while the file it names is the same file.  Part of :mod:`ndffi.headers`."""
 
 from __future__ import annotations
 
@@ -10,27 +10,43 @@ import json
 import os
 import sys
 
-from . import _cache
+from .._support import cache as _cache
+from .._support.version import version
+from ..loading import search as _loader
 
-FORMAT = 1   # of the records
+FORMAT = 1  # of the records
 
 
 def open_library(name, dirs, opener):
-    """:func:`ndffi._loader.open_library`, with what the system search found for a bare
+    """:func:`ndffi.loading.search.open_library`, with what the system search found for a bare
     name (``"yaml"``: ``ctypes.util.find_library`` runs ``ldconfig`` or the compiler,
     tens of milliseconds) remembered in the cache, keyed like the header's models.  The
     record is used while the file it names is the same file (device, inode, size and
     time) and the loader, given the same name, opens that file."""
-    from . import _loader
-
-    if dirs or not isinstance(name, str) or not name or os.sep in name or \
-            (os.altsep and os.altsep in name) or os.path.isfile(os.path.expanduser(name)):
+    if (
+        dirs
+        or not isinstance(name, str)
+        or not name
+        or os.sep in name
+        or (os.altsep and os.altsep in name)
+        or os.path.isfile(os.path.expanduser(name))
+    ):
         return _loader.open_library(name, dirs, opener)
-    from . import __version__
+    __version__ = version()
 
-    key = json.dumps([FORMAT, __version__, name, sys.platform,
-                      [os.environ.get(v, "") for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")
-                       if v != "PATH" or sys.platform == "win32"]])
+    key = json.dumps(
+        [
+            FORMAT,
+            __version__,
+            name,
+            sys.platform,
+            [
+                os.environ.get(v, "")
+                for v in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PATH")
+                if v != "PATH" or sys.platform == "win32"
+            ],
+        ]
+    )
     where = _cache.store("libraries")
     record = where / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json" if where else None
     found = _library_record(record)
@@ -46,8 +62,7 @@ def open_library(name, dirs, opener):
     path = handle.path
     ident = _file_identity(path) if path else None
     if record is not None and resolved and ident is not None:
-        _cache.write_record(record, json.dumps({"target": resolved, "path": path,
-                                                "identity": ident}).encode())
+        _cache.write_record(record, json.dumps({"target": resolved, "path": path, "identity": ident}).encode())
     return handle, resolved
 
 

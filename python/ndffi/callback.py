@@ -48,8 +48,10 @@ def callback(signature, fn=None, *, on_error=0, _namespace=None):
     """
     ns = _namespace if _namespace is not None else _builtins
     if fn is None:
+
         def decorate(f):
             return ns.callback(signature, f, on_error)
+
         return decorate
     return ns.callback(signature, fn, on_error)
 
@@ -59,8 +61,9 @@ def _dtype_of_typecode(code):
     try:
         return np.dtype(char)
     except TypeError:
-        raise TypeError(f"Allocator: C asked for typecode {char!r}, which is not a NumPy "
-                        f"type character ('d', 'f', 'i', ...)") from None
+        raise TypeError(
+            f"Allocator: C asked for typecode {char!r}, which is not a NumPy type character ('d', 'f', 'i', ...)"
+        ) from None
 
 
 class Allocator:
@@ -86,9 +89,9 @@ class Allocator:
     def __init__(self, dtype=None):
         self.dtype = None if dtype is None else np.dtype(dtype)
         self._lock = threading.Lock()
-        self._records = []        # (thread token, array), in call order
+        self._records = []  # (thread token, array), in call order
         self._thread = threading.local()
-        self._callbacks = {}      # function pointer CType -> Callback
+        self._callbacks = {}  # function pointer CType -> Callback
 
     def _me(self):
         """This thread's token: an object made for it on first use.  Not the thread's
@@ -146,19 +149,26 @@ class Allocator:
         cb = self._callbacks.get(ptype)
         if cb is None:
             made = self._make(ptype)
-            with self._lock:   # two threads passing it first at once share one
+            with self._lock:  # two threads passing it first at once share one
                 cb = self._callbacks.setdefault(ptype, made)
         return cb
 
     def _make(self, ptype):
         ftype = ptype.item
         params, result = ftype.params, ftype.item
-        usage = ("an Allocator serves 'void *(*)(int ndim, int *shape, char typecode)' or "
-                 f"'void *(*)(int ndim, int *shape)', not '{ptype.cname}'")
-        ok = (result.kind == "pointer" and result.item.kind != "function"
-              and len(params) in (2, 3) and params[0].kind in ("int", "enum")
-              and params[1].kind == "pointer" and params[1].item.kind == "int"
-              and (len(params) == 2 or params[2].kind in ("int", "enum")))
+        usage = (
+            "an Allocator serves 'void *(*)(int ndim, int *shape, char typecode)' or "
+            f"'void *(*)(int ndim, int *shape)', not '{ptype.cname}'"
+        )
+        ok = (
+            result.kind == "pointer"
+            and result.item.kind != "function"
+            and len(params) in (2, 3)
+            and params[0].kind in ("int", "enum")
+            and params[1].kind == "pointer"
+            and params[1].item.kind == "int"
+            and (len(params) == 2 or params[2].kind in ("int", "enum"))
+        )
         if not ok:
             raise TypeError(usage)
         if len(params) == 3:
@@ -167,19 +177,20 @@ class Allocator:
             def allocate(ndim, shape, typecode):
                 dtype = _dtype_of_typecode(typecode)
                 if fixed is not None and dtype != fixed:
-                    raise TypeError(f"Allocator(dtype={fixed}): C asked for typecode "
-                                    f"{chr(typecode & 0xFF)!r} ({dtype})")
+                    raise TypeError(
+                        f"Allocator(dtype={fixed}): C asked for typecode {chr(typecode & 0xFF)!r} ({dtype})"
+                    )
                 return self._keep(np.zeros(_shape(ndim, shape), dtype))
         else:
             dtype = self.dtype
             if dtype is None:
                 if result.item.kind == "void":
-                    raise TypeError(f"Allocator() needs dtype= for '{ptype.cname}': C does "
-                                    f"not say the element type")
+                    raise TypeError(f"Allocator() needs dtype= for '{ptype.cname}': C does not say the element type")
                 dtype = result.item.dtype
 
-            def allocate(ndim, shape):
+            def allocate(ndim, shape):  # type: ignore[misc]  # C passes no typecode here
                 return self._keep(np.zeros(_shape(ndim, shape), dtype))
+
         allocate.__qualname__ = "Allocator"
         return _builtins.callback(ptype, allocate, None)
 

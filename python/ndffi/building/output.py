@@ -11,8 +11,9 @@ has the SHA-256 the marker records (a header the user edited is the user's), or 
 marker older versions of ndffi wrote; an existing library is ndffi's when the header
 beside it records its SHA-256.  Anything else in the way (the user's own ``sci.h`` next to
 ``sci.c``, or ``libsci.so`` made by ``make``) is left alone: :class:`OutputExists` is
-raised before anything is written, unless ``force``.  Files whose content is already right are not rewritten (a library loaded from
-there stays the one loaded).  Every write is atomic.
+raised before anything is written, unless ``force``.  Files whose content is already right
+are not rewritten (a library loaded from there stays the one loaded).  Every write is
+atomic.
 
 The header includes the standard headers that declare the types it uses, so that it
 compiles on its own; ndffi's declaration parser accepts those ``#include`` lines, so
@@ -26,13 +27,15 @@ import os
 import re
 from pathlib import Path
 
-from . import _cache
+from .._support.atomic import atomic_write
 
 __all__ = ["OutputExists", "declarations_text", "header_name", "write_outputs"]
 
 _MARKER = "/* ndffi-generated: "
-_MARKER_LINE = re.compile(r"/\* ndffi-generated: declarations of (?P<lib>\S+) "
-                          r"\(sha256 (?P<sha>[0-9a-f]{64})(?:, text sha256 (?P<text>[0-9a-f]{64}))?\)")
+_MARKER_LINE = re.compile(
+    r"/\* ndffi-generated: declarations of (?P<lib>\S+) "
+    r"\(sha256 (?P<sha>[0-9a-f]{64})(?:, text sha256 (?P<text>[0-9a-f]{64}))?\)"
+)
 _OLD_MARKER = re.compile(rb"/\* \S+\.h: declarations of \S+, made by ndffi\.build\.\n")
 
 
@@ -43,9 +46,17 @@ class OutputExists(FileExistsError):
 # The standard headers that declare the types ndffi's parser has built in.
 _BUILTIN_TYPES = {
     "stddef.h": ("size_t", "ptrdiff_t", "wchar_t"),
-    "stdint.h": tuple(f"{u}int{n}_t" for u in ("", "u") for n in (8, 16, 32, 64)) + (
-        "intptr_t", "uintptr_t", "intmax_t", "uintmax_t", "int_least8_t", "uint_least8_t",
-        "int_fast8_t", "uint_fast8_t"),
+    "stdint.h": tuple(f"{u}int{n}_t" for u in ("", "u") for n in (8, 16, 32, 64))
+    + (
+        "intptr_t",
+        "uintptr_t",
+        "intmax_t",
+        "uintmax_t",
+        "int_least8_t",
+        "uint_least8_t",
+        "int_fast8_t",
+        "uint_fast8_t",
+    ),
     "stdbool.h": ("bool",),
     "sys/types.h": ("ssize_t", "off_t"),
 }
@@ -68,11 +79,13 @@ def header_name(name):
 def _header_bytes(header, library_file, library_sha, declarations):
     """The header's bytes: the marker line, recording the library's SHA-256 and that of
     the rest of the header (so that an edit makes it the user's), then the rest."""
-    rest = (f"/* lib = ndffi.load(\"{library_file}\", DIR); "
-            f"lib.cdef(open(\"{header}\").read()) */\n\n" + declarations).encode(
-                "utf-8", "surrogateescape")
-    return (f"{_MARKER}declarations of {library_file} (sha256 {library_sha}, text sha256 "
-            f"{hashlib.sha256(rest).hexdigest()}); ndffi build replaces this file */\n").encode() + rest
+    rest = (
+        f'/* lib = ndffi.load("{library_file}", DIR); lib.cdef(open("{header}").read()) */\n\n' + declarations
+    ).encode("utf-8", "surrogateescape")
+    return (
+        f"{_MARKER}declarations of {library_file} (sha256 {library_sha}, text sha256 "
+        f"{hashlib.sha256(rest).hexdigest()}); ndffi build replaces this file */\n"
+    ).encode() + rest
 
 
 def _read(path):
@@ -90,7 +103,7 @@ def _read(path):
 def _recorded(header_bytes):
     """(library file, sha256) recorded by an ndffi header, or None (not ndffi's)."""
     if header_bytes and _OLD_MARKER.match(header_bytes):
-        return ("", "")   # ndffi's, from before it recorded the library's SHA-256
+        return ("", "")  # ndffi's, from before it recorded the library's SHA-256
     if not header_bytes or not header_bytes.startswith(_MARKER.encode()):
         return None
     m = _MARKER_LINE.match(header_bytes.split(b"\n", 1)[0].decode("utf-8", "replace"))
@@ -121,23 +134,29 @@ def write_outputs(built, output_dir, force=False):
     recorded = _recorded(old_hdr) if old_hdr else None
     problems = []
     if old_hdr is False or (old_hdr and old_hdr != header and recorded is None):
-        problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is "
-                        f"not ndffi's marker)")
+        problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is not ndffi's marker)")
     elif old_hdr and old_hdr != header and _edited(old_hdr):
-        problems.append(f"{hdr_dst} was written by ndffi but edited since (its text no "
-                        f"longer has the SHA-256 its first line records)")
-    if old_lib is False or (old_lib and old_lib != lib_bytes and recorded != (
-            lib_file, hashlib.sha256(old_lib).hexdigest())):
-        problems.append(f"{lib_dst} exists and is not the library ndffi wrote there (the "
-                        f"header beside it, {hdr_dst.name}, does not record its SHA-256)")
+        problems.append(
+            f"{hdr_dst} was written by ndffi but edited since (its text no "
+            f"longer has the SHA-256 its first line records)"
+        )
+    if old_lib is False or (
+        old_lib and old_lib != lib_bytes and recorded != (lib_file, hashlib.sha256(old_lib).hexdigest())
+    ):
+        problems.append(
+            f"{lib_dst} exists and is not the library ndffi wrote there (the "
+            f"header beside it, {hdr_dst.name}, does not record its SHA-256)"
+        )
     if problems and not force:
         raise OutputExists(
-            "not overwriting files ndffi did not write: " + "; ".join(problems) +
-            ". Choose another output directory (ndffi build -o DIR, output_dir=DIR) or "
+            "not overwriting files ndffi did not write: "
+            + "; ".join(problems)
+            + ". Choose another output directory (ndffi build -o DIR, output_dir=DIR) or "
             "name (-n NAME, name=), move the files away, or replace them with --force "
-            "(force=True).")
+            "(force=True)."
+        )
     if old_lib != lib_bytes:
-        _cache.atomic_write(lib_dst, lib_bytes, mode=0o777)
+        atomic_write(lib_dst, lib_bytes, mode=0o777)
     if old_hdr != header:
-        _cache.atomic_write(hdr_dst, header, mode=0o666)
+        atomic_write(hdr_dst, header, mode=0o666)
     return lib_dst, hdr_dst

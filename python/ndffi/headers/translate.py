@@ -1,7 +1,7 @@
 """Translate a C header, parsed by libclang, into declaration text for ndffi's C parser.
 
-Only :mod:`ndffi._headers` imports this module, and only when a header is not in the
-cache: importing it loads libclang (:mod:`ndffi._libclang`).
+Only :mod:`ndffi.headers` imports this module, and only when a header is not in the
+cache: importing it loads libclang (:mod:`ndffi.headers.libclang`).
 
 What is translated:
 
@@ -31,8 +31,8 @@ unit is the header followed by one variable per macro, initialized with it, whos
 clang evaluates (``clang_Cursor_Evaluate``) and whose initializer's tree says what the
 expansion is, and a typedef of each macro that may name a type.
 
-The parts: :mod:`ndffi._translate_macros` (reading and evaluating the macros),
-:mod:`ndffi._translate_types` (cursors and types to declaration text); this module parses
+The parts: :mod:`ndffi.headers.macros` (reading and evaluating the macros),
+:mod:`ndffi.headers.types` (cursors and types to declaration text); this module parses
 the translation unit, finds the header's own files and retries layouts that disagree.
 """
 
@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import os
 
-from . import _libclang as lc
-from ._headers import HeaderError, LayoutMismatch
-from ._translate_macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
-from ._translate_types import _DECL_KINDS, Translator
+from ..errors import HeaderError, LayoutMismatch
+from . import libclang as lc
+from .macros import STANDARD_HEADERS, macro_values, main_source, scan_macros
+from .types import _DECL_KINDS, Translator
 
 __all__ = ["translate"]
 
@@ -52,6 +52,7 @@ MAIN_NAME = "__ndffi_main__.c"
 
 # ---- the whole header ---------------------------------------------------------------
 
+
 def translate(header_path, args, user_dirs, system_dirs, check=None):
     """Translate the header at ``header_path``, parsed with compiler arguments ``args``
     (``user_dirs`` and ``system_dirs``: its include search path).
@@ -59,7 +60,7 @@ def translate(header_path, args, user_dirs, system_dirs, check=None):
     ``check(model)`` declares the text with ndffi's parser and compares the layouts; a
     :class:`LayoutMismatch` it raises is retried with each other way clang may have
     packed that record, and raised when none agrees.  Returns the model (a dict, see
-    :mod:`ndffi._headers`)."""
+    :mod:`ndffi.headers`)."""
     header_path = os.path.normpath(os.path.abspath(header_path))
     macros = scan_macros(header_path, user_dirs, system_dirs)
     main = os.path.join(os.path.dirname(header_path), MAIN_NAME)
@@ -99,7 +100,7 @@ def include_name(path, search_dirs):
     for d in search_dirs:
         d = d.rstrip(os.sep) + os.sep
         if path.startswith(d):
-            rel = path[len(d):].replace(os.sep, "/")
+            rel = path[len(d) :].replace(os.sep, "/")
             if best is None or len(rel) < len(best):
                 best = rel
     return best or os.path.basename(path)
@@ -170,7 +171,7 @@ def _translate_tu(tu, header_path, search_dirs, macros, plans, fixes):
         return data
 
     typedefs = {}
-    for c, kind, fid in decls:
+    for c, kind, _fid in decls:
         if kind == lc.CURSOR_TYPEDEF:
             typedefs[lc.spelling(c)] = c
     tr = Translator(owned, typedefs, fixes, source)
@@ -214,7 +215,7 @@ def _layouts(tr):
     {spelling: [size, align, members]}, members [name, bit offset, bit width or -1,
     the members of an anonymous record member or None]; None for an enum."""
     out = {}
-    for spelling, _key_, t in tr.records:
+    for spelling, _key, t in tr.records:
         out[spelling] = _record_layout(t)
     for spelling, t in tr.enums:
         out[spelling] = [lc.getSizeOf(t), lc.getAlignOf(t), None]
@@ -226,7 +227,7 @@ def _record_layout(t):
     for f in lc.fields(t):
         width = lc.getFieldDeclBitWidth(f) if lc.isBitField(f) else -1
         if width == 0:
-            continue   # a zero-width bit-field only moves the next member
+            continue  # a zero-width bit-field only moves the next member
         ft = lc.getCanonicalType(lc.getCursorType(f))
         nested, name = None, None
         if ft.kind == lc.T_RECORD:

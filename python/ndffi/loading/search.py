@@ -23,7 +23,7 @@ Resolution order for ``open_library(name, dirs, opener)``:
    system loader is *not* consulted: silently loading a different library of the same
    name is worse than the error, which carries the loader's message.
 
-Failure raises :class:`~ndffi._errors.LibraryNotFound` listing every path tried and why
+Failure raises :class:`~ndffi.errors.LibraryNotFound` listing every path tried and why
 it failed.
 
 Changed files.  The dynamic loader hands back the library it already loaded for a path it
@@ -45,10 +45,9 @@ import sys
 import threading
 from typing import NamedTuple
 
-from ._errors import LibraryNotFound
+from ..errors import LibraryNotFound
 
-__all__ = ["open_library", "fresh_opener", "loads_as_is", "platform_naming", "library_candidates",
-           "LibraryNotFound"]
+__all__ = ["open_library", "fresh_opener", "loads_as_is", "platform_naming", "library_candidates", "LibraryNotFound"]
 
 log = logging.getLogger("ndffi.load")
 
@@ -116,7 +115,7 @@ def _split_name(name: str, naming: _Naming, suffixes) -> tuple:
     prefix = ""
     for p in naming.prefixes:
         if stem.startswith(p) and len(stem) > len(p):
-            prefix, stem = p, stem[len(p):]
+            prefix, stem = p, stem[len(p) :]
             break
     return prefix, stem, suffix
 
@@ -272,7 +271,7 @@ def _expand_versions(directory, head, tail):
         return []
     for entry in entries:
         if len(entry) > len(head) + len(tail) and entry.startswith(head) and entry.endswith(tail):
-            version = entry[len(head): len(entry) - len(tail)]
+            version = entry[len(head) : len(entry) - len(tail)]
             if version[0].isdigit() and os.path.isfile(os.path.join(directory, entry)):
                 found.append((version, entry))
     found.sort(key=lambda ve: _version_key(ve[0]), reverse=True)
@@ -328,10 +327,12 @@ def open_library(name, dirs, opener):
             return result
 
     if directories and search.found_file:
-        search.tried.append((
-            "<system loader>",
-            "not consulted: a candidate file exists in the given directories but failed to load",
-        ))
+        search.tried.append(
+            (
+                "<system loader>",
+                "not consulted: a candidate file exists in the given directories but failed to load",
+            )
+        )
         raise LibraryNotFound(name, search.tried)
 
     result = search.system(name)
@@ -342,8 +343,8 @@ def open_library(name, dirs, opener):
 
 # ---- files that changed since they were loaded ------------------------------------------
 
-_opened = {}      # path given to the opener -> identity of the file then (or _UNSURE)
-_opened_ids = {}  # (st_dev, st_ino) -> identity of the file then
+_opened: dict = {}  # path given to the opener -> identity of the file then (or _UNSURE)
+_opened_ids: dict = {}  # (st_dev, st_ino) -> identity of the file then
 _opened_lock = threading.Lock()
 _UNSURE = object()  # the file changed while it was being opened
 
@@ -407,10 +408,10 @@ def fresh_opener(opener):
 
     def open_fresh(target):
         if target is None or not _has_separator(target):
-            return opener(target)   # the process, or a name for the system search
+            return opener(target)  # the process, or a name for the system search
         stale = _stale(target)
         if stale is None:
-            return opener(target)   # no such file: the loader says why
+            return opener(target)  # no such file: the loader says why
         if stale:
             copy = _private_copy(target)
             log.info("%s changed since it was loaded: loading it as %s", target, copy)
@@ -432,7 +433,8 @@ def fresh_opener(opener):
 def _private_copy(path):
     """A copy of ``path`` in this process's private directory, named after its content
     (the same content is the same copy, which the loader finds loaded)."""
-    from . import _cache
+    from .._support import atomic
+    from .._support import cache as _cache
 
     with open(path, "rb") as f:
         data = f.read()
@@ -448,7 +450,7 @@ def _private_copy(path):
     copy = directory / name
     if not copy.exists():
         directory.mkdir(mode=0o700, exist_ok=True)
-        _cache.atomic_write(copy, data, mode=0o700)
+        atomic.atomic_write(copy, data, mode=0o700)
     return str(copy)
 
 

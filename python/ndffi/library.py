@@ -1,0 +1,381 @@
+"""Library: a loaded shared library and the C declarations made for it.
+
+Declarations come from :meth:`Library.cdef` and from the library's :class:`Declarations`
+(a header's, see :mod:`ndffi.headers`); every C function is made by one method,
+:meth:`Library._make_function`, which also records how to make it again (its
+:class:`LibraryRecord`, for pickling)."""
+
+import enum
+import os
+import threading
+import weakref
+
+from . import callback as _callback
+from ._ndffi import Function, Namespace
+from .loading import elf as _elf
+
+
+class Types:
+    """A library's C types: ``lib.types.Weather`` (typedef names and tags) and
+    ``lib.types["struct Weather_t *"]`` (any C type spelling).  Structs and unions are
+    CTypes (call one to make a value); enums are ``enum.IntEnum`` classes."""
+
+    def __init__(self, namespace):
+        self._ns = namespace
+        self._enums = {}
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        t = self._ns.typedef(name)
+        if t is None:
+            t = self._tag(name)
+        if t is None:
+            raise AttributeError(f"no type named {name!r} is declared (see cdef())")
+        return self._enum(t) if t.kind == "enum" else t
+
+    def _tag(self, name):
+        # A tag declared by cdef: "struct NAME", "union NAME" or "enum NAME".
+        for kind in ("struct", "union", "enum"):
+            if self._ns.has_tag(kind, name):
+                return self._ns.type(f"{kind} {name}")
+        return None
+
+    def __getitem__(self, spelling):
+        t = self._ns.type(spelling)
+        return self._enum(t) if t.kind == "enum" else t
+
+    def _enum(self, t):
+        cls = self._enums.get(t.cname)
+        if cls is None:
+            cls = enum.IntEnum(t.name or "enum", t.enumerators)
+            cls.ctype = t
+            self._enums[t.cname] = cls
+        return cls
+
+    def __dir__(self):
+        return list(self._ns.typedef_names())
+
+
+class LibraryRecord:
+    """How a Library was made: enough to make it again in another process.
+
+    Holds no reference to the Library, so the functions that point to it do not keep
+    the Library alive.
+    """
+
+    __slots__ = ("path", "origin", "cdefs", "_seen", "__weakref__")
+
+    def __init__(self, path):
+        if path and os.sep in path:
+            path = os.path.abspath(path)
+        self.path = path or ""
+        self.origin = None  # (name, dirs, options) given to load()
+        self.cdefs = []  # [(text, options)], in order
+        self._seen = set()  # of cdefs: the same cdef again declares nothing new
+
+    def loaded_by(self, name, dirs, **options):
+        if isinstance(name, str) and os.sep in name:
+            name = os.path.abspath(name)
+        dirs = tuple(os.path.abspath(os.fspath(d)) for d in dirs)
+        self.origin = (name, dirs, tuple(sorted(options.items())))
+
+    def add_cdef(self, text, **options):
+        entry = (text, tuple(sorted(options.items())))
+        if entry not in self._seen:  # a cell run again: what it declares is there already
+            self._seen.add(entry)
+            self.cdefs.append(entry)
+
+    def state(self):
+        return (self.path, self.origin, tuple(self.cdefs))
+
+
+live_libraries: weakref.WeakSet = weakref.WeakSet()  # for finding the library of a CType
+_function_records: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
+_function_assumed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
+_owners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> weak reference to its Library
+
+
+def record_of(function):
+    """The :class:`LibraryRecord` of the Library that made ``function`` (None if none did)."""
+    return _function_records.get(function)
+
+
+def assumed_const(function):
+    """The parameters of ``function`` that assume_const() made const: a tuple."""
+    return _function_assumed.get(function, ())
+
+
+class Declarations:
+    """What a Library knows besides its cdef()s: none of it here; a header's declarations
+    (:class:`ndffi.headers.HeaderDeclarations`) say more.  The Library asks, for a name
+    it does not have yet, that it be declared (:meth:`declare`), which symbol it is
+    (:meth:`symbol`), whether it is a value computed when used (:meth:`value`), and why it
+    is missing (:meth:`why_missing`)."""
+
+    MISSING = object()  # value(): not a computed value
+
+    def attach(self, lib):
+        """Called once by ``Library(...)``: declare what must be there from the start; the
+        attributes the library has besides its C declarations ({name: value})."""
+        return {}
+
+    def declare(self, lib, name):
+        """Declare ``name`` in ``lib`` (through ``lib._declare``) if it is pending."""
+
+    def declare_all(self, lib):
+        """Declare every pending name."""
+
+    def pending(self):
+        """The names not declared yet (for dir())."""
+        return ()
+
+    def symbol(self, name):
+        """The symbol of the library that C name ``name`` binds (an asm label may bind
+        another)."""
+        return name
+
+    def value(self, lib, name):
+        """The value of ``name`` when it is computed each time it is used, else MISSING."""
+        return self.MISSING
+
+    def why_missing(self, name):
+        """Why ``name`` is not an attribute (None: it is simply not declared)."""
+        return None
+
+    @property
+    def model(self):
+        """The header's model (None without a header)."""
+        return None
+
+
+class Library:
+    """A shared library opened by :func:`ndffi.load`.
+
+    Declare what it holds with :meth:`cdef`; declared functions are then attributes
+    (``lib.fib(8)``), made once on first use and called without any per-call parsing.
+    A library loaded with a header has its declarations already (made when first used).
+    """
+
+    def __init__(self, handle, name, use_errno=False, declarations=None):
+        d = self.__dict__
+        d["_handle"] = handle
+        d["_name"] = name
+        d["_ns"] = Namespace()
+        d["_use_errno"] = use_errno
+        d["_release_gil"] = {}
+        d["_promises"] = {}
+        d["_assumed_const"] = {}
+        d["types"] = Types(d["_ns"])
+        d["_record"] = LibraryRecord(handle.path)  # how to make it again, for pickling
+        d["_declarations"] = declarations if declarations is not None else Declarations()
+        live_libraries.add(self)
+        d.update(d["_declarations"].attach(self))
+
+    @property
+    def path(self):
+        """The file the library was loaded from ("" for the running process)."""
+        return self._handle.path
+
+    @property
+    def header(self):
+        """The model of the header the library was loaded with (see :mod:`ndffi.headers`);
+        None without one."""
+        return self._declarations.model
+
+    def cdef(self, text, *, release_gil=True):
+        """Declare C functions, types and globals of this library.
+
+        ``release_gil=False`` keeps the GIL during calls of the functions declared here:
+        for functions so short that releasing and retaking it would cost more than the
+        call itself.
+        """
+        self._declarations.declare_all(self)
+        self._declare(text, release_gil)
+        self._record.add_cdef(text, release_gil=release_gil)
+        return self
+
+    def declare_all(self):
+        """Declare every function and variable of the header now (they are otherwise
+        declared when first used)."""
+        self._declarations.declare_all(self)
+        return self
+
+    def _declare(self, text, release_gil=True):
+        """Declare ``text`` in the namespace (what cdef() and the declarations do)."""
+        for name in self._ns.cdef(text):
+            self._release_gil.setdefault(name, release_gil)
+
+    def _address(self, name):
+        """The address of the symbol C name ``name`` binds, or None."""
+        symbol = self._declarations.symbol(name)
+        address = self._handle.symbol(symbol)
+        if address is None and symbol != name:
+            address = self._handle.symbol(name)
+        return address
+
+    def _make_function(self, name, address, assumed_const=()):
+        """The Function of declared C function ``name`` at ``address``: the one way every
+        Function of a Library is made (attribute, assume_const(), a macro's target).
+        It pickles through the library's record and finds its library again."""
+        if assumed_const:
+            func = self._ns.function(
+                name,
+                address,
+                self._handle,
+                self._release_gil.get(name, True),
+                self._use_errno,
+                True,
+                list(assumed_const),
+            )
+            _function_assumed[func] = tuple(assumed_const)
+        else:
+            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True), self._use_errno)
+        _function_records[func] = self._record
+        _owners[func] = weakref.ref(self)
+        return func
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        declarations = self._declarations
+        declarations.declare(self, name)
+        value = declarations.value(self, name)
+        if value is not Declarations.MISSING:
+            return value
+        decl = self._ns.decl(name)
+        if decl is None:
+            constant = self._ns.constant(name)
+            if constant is not None:
+                return constant[0]
+            why = declarations.why_missing(name)
+            if why is not None:
+                raise AttributeError(f"{self._label()}: {why}")
+            raise AttributeError(f"{self._label()} has no declaration of {name!r}; declare it with cdef()")
+        kind, prototype, ctype = decl
+        address = self._address(name)
+        if address is None:
+            raise AttributeError(self._missing_symbol(declarations.symbol(name), prototype))
+        if kind == "function":
+            with _make_lock:
+                func = self.__dict__.get(name)
+                if func is None:
+                    func = self.__dict__[name] = self._make_function(name, address)
+            return self._promised(name, func)
+        pointer = self._ns.variable(name, address, self._handle)
+        # A global array is its Pointer (bounded, indexable); any other global its value.
+        return pointer if ctype.kind == "array" else pointer[0]
+
+    def __setattr__(self, name, value):
+        self._declarations.declare(self, name)
+        decl = self._ns.decl(name)
+        if decl is None or decl[0] != "variable":
+            raise AttributeError(
+                f"cannot set {name!r}: only declared C global variables of {self._label()} can be assigned"
+            )
+        if decl[2].kind == "array":
+            raise TypeError(f"{name!r} is a C array: assign its elements (lib.{name}[i] = v)")
+        address = self._address(name)
+        if address is None:
+            raise AttributeError(self._missing_symbol(self._declarations.symbol(name), decl[1]))
+        try:
+            self._ns.variable(name, address)[0] = value
+        except (TypeError, OverflowError, ValueError) as exc:
+            # say which global, not which pointer element
+            reason = str(exc).removeprefix("pointer element: ")
+            raise type(exc)(f"cannot set global '{decl[1]}' of {self._label()}: {reason}") from None
+
+    def _missing_symbol(self, name, prototype):
+        msg = f"{self._label()} does not export {name!r} (declared as '{prototype}')"
+        try:
+            matches = _elf.close_matches(name, self._handle.path) if self._handle.path else []
+        except OSError:
+            matches = []
+        if matches:
+            msg += "; close matches in the library: " + ", ".join(matches)
+        return msg
+
+    def _label(self):
+        return f"library {self._handle.path or '<process>'}"
+
+    def __dir__(self):
+        return sorted(
+            set(super().__dir__())
+            | set(self._ns.names())
+            | set(self._ns.constant_names())
+            | set(self._declarations.pending())
+        )
+
+    def __repr__(self):
+        return f"<ndffi.Library {self._handle.path or '<process>'!r}>"
+
+    def _promised(self, name, func):
+        """``func``, or its assume_const() version where load(assume_const=) asks for it."""
+        params = self._promises.get(name)
+        if params:
+            func = self.__dict__[name] = self.assume_const(name, *params)
+        return func
+
+    def assume_const(self, name, *params):
+        """Function ``name`` with the pointer parameters ``params`` (by name) declared as
+        pointers to const: the promise, which a header that is not const-correct does not
+        make, that C only reads through them — so read-only buffers (``bytes``, read-only
+        arrays) are accepted there.  Nothing else changes; the promise shows in the
+        function's prototype and repr (``const char *source /* assumed const */``) and
+        travels with it when it is pickled.  Also ``lib.NAME.assume_const(*params)``."""
+        func = getattr(self, name)
+        if not isinstance(func, Function):
+            raise TypeError(
+                f"assume_const(): {name!r} of {self._label()} is not a C function but {type(func).__name__}"
+            )
+        for p in params:
+            if not isinstance(p, str):
+                raise TypeError(f"{name}(): assume_const() takes parameter names (str), not {type(p).__name__}")
+        params = tuple(dict.fromkeys(assumed_const(func) + params))
+        memo = self._assumed_const
+        made_before = memo.get((name, params))
+        if made_before is not None:
+            return made_before
+        f = memo[(name, params)] = self._make_function(name, func.address, params)
+        return f
+
+    # C memory and values with this library's types.
+    def new(self, ctype, init=None):
+        """Zeroed C memory of ``ctype`` ("T *" or "T[n]"), owned by the returned Pointer."""
+        return self._ns.new(ctype, init)
+
+    def cast(self, ctype, value):
+        """``value`` as C type ``ctype``: a Pointer for pointer types, a Value otherwise."""
+        return self._ns.cast(ctype, value)
+
+    def callback(self, signature, fn=None, *, on_error=0):
+        """:func:`ndffi.callback` with this library's types in the signature
+        (``lib.callback("allocator_t", f)``, ``lib.callback("int(Weather *)", f)``)."""
+        return _callback.callback(signature, fn, on_error=on_error, _namespace=self._ns)
+
+    def typeof(self, ctype):
+        """The CType of a C type spelling."""
+        return self._ns.type(ctype)
+
+    def sizeof(self, ctype):
+        """The size in bytes of a C type spelling."""
+        return self._ns.type(ctype).size
+
+
+_make_lock = threading.Lock()  # two threads making the same function: one Function
+
+
+def assume_const(func, *params):
+    """``func.assume_const(*params)``: see :meth:`Library.assume_const`."""
+    owner = _owners.get(func)
+    lib = owner() if owner is not None else None
+    if lib is None:
+        raise TypeError(
+            f"{func.__name__}(): assume_const() needs the Library whose "
+            f"declarations made the function; this one comes from none (or it is gone)"
+        )
+    for p in params:
+        if not isinstance(p, str):
+            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), not {type(p).__name__}")
+    name = func.__name__
+    return lib.assume_const(name, *(assumed_const(func) + params))

@@ -1,0 +1,2 @@
+"""NumPy-native functions made from C functions: :func:`~.wrap.wrap` and the ufuncs of
+:mod:`.ufunc`."""
