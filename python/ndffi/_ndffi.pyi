@@ -126,8 +126,8 @@ class Namespace:
 
 FORCE_LIBFFI: bool = ...
 
-def make_ufunc(*args, **kwargs) -> Any:
-    """Make a numpy.ufunc calling a Function (see ndffi._wrap)."""
+def make_ufunc(function, *, name=..., doc=..., roles, result=..., nin, nout, signature=..., threads=..., min_chunk=..., spec=...):
+    """Make a numpy.ufunc calling a Function."""
 
 def ufunc_spec(*args, **kwargs) -> Any:
     """How an ndffi ufunc was made (None for other ufuncs)."""
