@@ -161,9 +161,9 @@ def TestOneInput(data):
             if op == 0:
                 op_cdef(fdp)
             elif op == 1:
-                op_new(fdp, _NS if fdp.ConsumeBool() else ndffi._builtins)
+                op_new(fdp, _NS if fdp.ConsumeBool() else ndffi.values.builtin_types)
             elif op == 2:
-                op_cast(fdp, _NS if fdp.ConsumeBool() else ndffi._builtins)
+                op_cast(fdp, _NS if fdp.ConsumeBool() else ndffi.values.builtin_types)
             else:
                 op_load(fdp)
         except EXPECTED:
