@@ -21,9 +21,11 @@
     ``NDFFI_CACHE_DIR``;
   * the atomic file writer: a function named ``*atomic*``, or one that calls
     ``os.replace`` (write aside, then replace);
-  * the parser of ``defines``: a function whose name holds ``define``;
+  * the parser of ``defines``: a function whose name holds ``define`` (or is
+    ``macro_definitions``);
   * the compiler finder: a function named ``compiler``/``find_compiler`` (leading
-    underscores aside), or one that reads ``$CC`` or ``$CXX``.
+    underscores aside), or one that reads ``$CC`` or ``$CXX`` from the
+    environment.
 
   Each must be found exactly once in python/ndffi.
 - The tests mirror the stages: every test module is in a directory of its stage under
@@ -49,12 +51,14 @@ TESTS = ROOT / "tests"
 # The parts of ndffi from the bottom up.  "__init__" is the package itself (the public
 # API), "_ndffi" the compiled core.
 LAYERS = [
-    ["_ndffi", "errors", "_support"],
+    ["_ndffi", "errors", "_support", "_layout", "values"],
     ["loading"],
-    ["library", "callback", "pickling"],
+    ["callback"],
     ["numpy"],
-    ["build"],
+    ["library"],
     ["headers"],
+    ["load"],
+    ["building", "pickling"],
     ["cli", "__main__", "__init__", "numba_support"],
 ]
 EXTENSION = "ndffi._ndffi"
@@ -384,6 +388,27 @@ def _calls(fn, module, attr):
     )
 
 
+def _reads_env(fn, names):
+    """Does the function read one of the environment variables `names` (os.environ.get,
+    os.getenv or os.environ[...])?  A variable named in a message does not count."""
+    for n in ast.walk(fn):
+        args = []
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and (n.func.attr == "getenv" or (n.func.attr == "get" and ast.unparse(n.func.value) == "os.environ"))
+        ):
+            args = n.args[:1]
+        elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and n.value.attr == "environ":
+            args = [n.slice]
+        for a in args:
+            if isinstance(a, ast.Constant) and a.value in names:
+                return True
+            if isinstance(a, ast.Name):  # env = "CC" if ... else "CXX"; os.environ.get(env)
+                return bool(names & _body_strings(fn))
+    return False
+
+
 def _bare(name):
     return name.rpartition(".")[2].lstrip("_")
 
@@ -391,9 +416,9 @@ def _bare(name):
 HELPERS = {
     "the cache directory": lambda name, fn: _bare(name) == "cache_dir" or "NDFFI_CACHE_DIR" in _body_strings(fn),
     "the atomic file writer": lambda name, fn: "atomic" in _bare(name) or _calls(fn, "os", "replace"),
-    "the parser of defines": lambda name, fn: "define" in _bare(name),
+    "the parser of defines": lambda name, fn: re.search(r"define|macro_definitions", _bare(name)) is not None,
     "the compiler finder": lambda name, fn: (
-        re.fullmatch(r"(find_)?compiler", _bare(name)) is not None or bool({"CC", "CXX"} & _body_strings(fn))
+        re.fullmatch(r"(find_)?compiler", _bare(name)) is not None or _reads_env(fn, {"CC", "CXX"})
     ),
 }
 

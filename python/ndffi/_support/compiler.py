@@ -95,23 +95,21 @@ def identity(lang="c"):
 def find(lang):
     """The ``lang`` compiler ("c" or "c++") as :class:`Compiler`, its version asked once;
     raises :class:`BuildError` (how to install one) when there is none."""
-    env = "CC" if lang == "c" else "CXX"
-    given = os.environ.get(env, "").strip()
-    memo_key = (lang, given, os.environ.get("PATH", ""))
+    found = locate(lang)
+    memo_key = (lang, found, os.environ.get("PATH", ""))
     with _compilers_lock:
         hit = _compilers.get(memo_key)
     if hit is not None:
         return hit
-    what = "C" if lang == "c" else "C++"
+    what, env = ("C", "CC") if lang == "c" else ("C++", "CXX")
     deb, rpm = ("gcc", "gcc") if lang == "c" else ("g++", "gcc-c++")
     hint = _INSTALL_HINT.format(deb=deb, rpm=rpm, env=env)
-    found = locate(lang)
     if found is None:
         names = ("cc", "gcc", "clang") if lang == "c" else ("c++", "g++", "clang++")
         raise BuildError(f"no {what} compiler found (looked for ${env} and {', '.join(names)} on PATH); {hint}")
     cmd, path = found
     if path is None:
-        raise BuildError(f"the {what} compiler ${env}={given!r} was not found; {hint}")
+        raise BuildError(f"the {what} compiler ${env}={shlex.join(cmd)!r} was not found; {hint}")
     if os.path.basename(path).lower() in ("cl", "cl.exe"):
         raise BuildError(f"MSVC (cl.exe) is not supported by ndffi.build; use MinGW-w64 gcc or clang and set ${env}")
     version = _version(cmd, path)
