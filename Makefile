@@ -12,7 +12,7 @@ DEV_GROUPS  := --group build --group test
 TEST_EXTRAS := headers,dask,numba
 
 .PHONY: demo demo-install test lint test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
-  asan system-deps install wheel sdist docs stubs clean
+  asan system-deps install wheel sdist docs clean
 
 demo: demo-install
 	$(PY) -m ndffi demo
@@ -232,10 +232,6 @@ docs: install
 	$(PIP) install -q --group docs
 	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
 	@echo "docs: build/docs/html/index.html"
-
-# The type stubs of the compiled module, checked against a fresh run by tests/dist/test_stubs.py.
-stubs: install
-	$(PY) -m nanobind.stubgen -q --exclude-values -m ndffi._ndffi -o python/ndffi/_ndffi.pyi
 
 clean:
 	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)

@@ -37,18 +37,45 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE = Path(__file__).resolve().parent / "wheel_smoke.py"
 
 # Paths (relative to the sdist's top directory) that must not be shipped, as prefixes.
-SDIST_EXCLUDED = (".ci/", ".github/", ".git/", "fuzz/corpus/", "build/", "dist/", "wheelhouse/",
-                  ".venv", "tests/clib/build/", "benchmarks/_build/")
+SDIST_EXCLUDED = (
+    ".ci/",
+    ".github/",
+    ".git/",
+    "fuzz/corpus/",
+    "build/",
+    "dist/",
+    "wheelhouse/",
+    ".venv",
+    "tests/clib/build/",
+    "benchmarks/_build/",
+)
 SDIST_EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache")
 # The package and each of its subpackages (a wheel or sdist that lost one is broken).
-PACKAGES = ("ndffi/__init__.py", "ndffi/__main__.py", "ndffi/_support/__init__.py", "ndffi/loading/__init__.py",
-            "ndffi/numpy/__init__.py", "ndffi/headers/__init__.py", "ndffi/building/__init__.py",
-            "ndffi/cli/__init__.py", "ndffi/numba_support/__init__.py")
+PACKAGES = (
+    "ndffi/__init__.py",
+    "ndffi/__main__.py",
+    "ndffi/_support/__init__.py",
+    "ndffi/loading/__init__.py",
+    "ndffi/numpy/__init__.py",
+    "ndffi/headers/__init__.py",
+    "ndffi/building/__init__.py",
+    "ndffi/cli/__init__.py",
+    "ndffi/numba_support/__init__.py",
+)
 # What building from the sdist and reading about it need.
-SDIST_REQUIRED = ("PKG-INFO", "pyproject.toml", "CMakeLists.txt", "cmake/libffi.cmake", "README.md",
-                  "LICENSE", "CHANGELOG.md", "python/ndffi/py.typed", "python/ndffi/_ndffi.pyi",
-                  "src/core/nd_ccall.cpp", "src/py/module.cpp", "tools/wheel_smoke.py") + tuple(
-                      "python/" + p for p in PACKAGES)
+SDIST_REQUIRED = (
+    "PKG-INFO",
+    "pyproject.toml",
+    "CMakeLists.txt",
+    "cmake/libffi.cmake",
+    "README.md",
+    "LICENSE",
+    "CHANGELOG.md",
+    "python/ndffi/py.typed",
+    "src/core/nd_ccall.cpp",
+    "src/py/module.cpp",
+    "tools/wheel_smoke.py",
+) + tuple("python/" + p for p in PACKAGES)
 
 
 def source_version(root=ROOT):
@@ -103,10 +130,13 @@ def sdist_problems(names, version):
     """What is wrong with an sdist's member names (``ndffi-X/...``)."""
     top = f"ndffi-{version}/"
     problems = [f"{n}: outside {top}" for n in names if not n.startswith(top) and n != top.rstrip("/")]
-    rel = {n[len(top):] for n in names if n.startswith(top)}
+    rel = {n[len(top) :] for n in names if n.startswith(top)}
     for name in sorted(rel):
-        if name.startswith(SDIST_EXCLUDED) or any(p in name.split("/") for p in SDIST_EXCLUDED_PARTS) \
-                or name.endswith((".pyc", ".so", ".o")):
+        if (
+            name.startswith(SDIST_EXCLUDED)
+            or any(p in name.split("/") for p in SDIST_EXCLUDED_PARTS)
+            or name.endswith((".pyc", ".so", ".o"))
+        ):
             problems.append(f"{name}: must not be in the sdist")
     problems += [f"{name}: missing" for name in SDIST_REQUIRED if name not in rel]
     return problems
@@ -115,8 +145,7 @@ def sdist_problems(names, version):
 def read_sdist(path):
     with tarfile.open(path) as tf:
         names = tf.getnames()
-        pkg_info = next(m for m in tf.getmembers() if m.name.count("/") == 1
-                        and m.name.endswith("/PKG-INFO"))
+        pkg_info = next(m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO"))
         meta = parse_metadata(tf.extractfile(pkg_info).read().decode())
     return names, meta
 
@@ -130,8 +159,9 @@ def run(cmd, **kw):
 
 
 def auditwheel_show(wheel):
-    out = subprocess.run([sys.executable, "-m", "auditwheel", "show", str(wheel)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "auditwheel", "show", str(wheel)], check=True, capture_output=True, text=True
+    ).stdout
     return " ".join(out.split())
 
 
@@ -139,8 +169,10 @@ def manylinux_tag(show_text):
     """The most compatible manylinux tag `auditwheel show` says the wheel can have (its
     symbol versions constrain it; an unrepaired wheel is "consistent" with linux_* only,
     for the libraries repair will copy in)."""
-    for pattern in (r'constrains the platform tag to "(manylinux_[^"]+)"',
-                    r'consistent with the following platform tag: "(manylinux_[^"]+)"'):
+    for pattern in (
+        r'constrains the platform tag to "(manylinux_[^"]+)"',
+        r'consistent with the following platform tag: "(manylinux_[^"]+)"',
+    ):
         m = re.search(pattern, show_text)
         if m:
             return m.group(1)
@@ -154,8 +186,11 @@ def elf_dynamic(path):
     with open(path, "rb") as f:
         dyn = ELFFile(f).get_section_by_name(".dynamic")
         needed = [t.needed for t in dyn.iter_tags() if t.entry.d_tag == "DT_NEEDED"]
-        runpath = [getattr(t, "runpath", None) or getattr(t, "rpath", None) for t in dyn.iter_tags()
-                   if t.entry.d_tag in ("DT_RUNPATH", "DT_RPATH")]
+        runpath = [
+            getattr(t, "runpath", None) or getattr(t, "rpath", None)
+            for t in dyn.iter_tags()
+            if t.entry.d_tag in ("DT_RUNPATH", "DT_RPATH")
+        ]
     return needed, runpath
 
 
@@ -169,8 +204,12 @@ def wheel_problems(wheel, version, workdir):
         problems += metadata_problems(meta, version)
         if dist_info + "entry_points.txt" in names:
             problems += entry_point_problems(zf.read(dist_info + "entry_points.txt").decode())
-        for need in PACKAGES + ("ndffi/py.typed", "ndffi/_ndffi.pyi", "ndffi/examples/fibonacci.c",
-                                dist_info + "entry_points.txt", dist_info + "licenses/LICENSE"):
+        for need in PACKAGES + (
+            "ndffi/py.typed",
+            "ndffi/examples/fibonacci.c",
+            dist_info + "entry_points.txt",
+            dist_info + "licenses/LICENSE",
+        ):
             if need not in names:
                 problems.append(f"{need}: missing from the wheel")
         libs = [n for n in names if n.startswith("ndffi.libs/") and not n.endswith("/")]
@@ -223,11 +262,19 @@ def hidden_libffi_wrapper(path):
     by an empty file, in a mount namespace of its own; None where that is not possible."""
     if not path or not shutil.which("unshare") or os.geteuid() != 0:
         return None
-    wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-            f'mount --bind /dev/null "{path}" && exec "$@"', "sh"]
+    wrap = [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'mount --bind /dev/null "{path}" && exec "$@"',
+        "sh",
+    ]
     probe = subprocess.run([*wrap, sys.executable, "-c", "import ctypes"], capture_output=True, text=True)
     if probe.returncode == 0 or "libffi" not in probe.stderr:
-        return None   # the namespace did not hide it
+        return None  # the namespace did not hide it
     return wrap
 
 
@@ -269,8 +316,10 @@ def check_wheel(raw, outdir):
         size_headers = du_mb(Path(tmp) / "venv")
         smoke(python, work, "--expect-headers", "--vendored-libffi")
     print(f"\n{wheel}: {wheel.stat().st_size / 1024:.0f} KiB, tag {tag}")
-    print(f"venv: created in {venv_s:.1f} s; `pip install` of the wheel {install_s:.1f} s, "
-          f"{size_plain:.0f} MiB; with [headers] +{headers_s:.1f} s, {size_headers:.0f} MiB")
+    print(
+        f"venv: created in {venv_s:.1f} s; `pip install` of the wheel {install_s:.1f} s, "
+        f"{size_plain:.0f} MiB; with [headers] +{headers_s:.1f} s, {size_headers:.0f} MiB"
+    )
     print("make wheel: all checks passed")
 
 
@@ -280,8 +329,10 @@ def check_sdist(sdist):
     problems = sdist_problems(names, version) + metadata_problems(meta, version)
     if problems:
         raise SystemExit("the sdist is wrong:\n  " + "\n  ".join(problems))
-    print(f"{sdist}: {len(names)} entries, {Path(sdist).stat().st_size / 1024:.0f} KiB; "
-          f"file list and metadata as they should be")
+    print(
+        f"{sdist}: {len(names)} entries, {Path(sdist).stat().st_size / 1024:.0f} KiB; "
+        f"file list and metadata as they should be"
+    )
     with tempfile.TemporaryDirectory(prefix="ndffi-sdist-") as tmp:
         python, _ = new_venv(Path(tmp) / "venv")
         work = Path(tmp) / "work"

@@ -6,6 +6,8 @@ callback, written on top of it.
 """
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +16,7 @@ from ._ndffi import Callback, Namespace
 _builtins = Namespace()
 
 
-def callback(signature, fn=None, *, on_error=0, _namespace=None):
+def callback(signature: Any, fn: Callable[..., Any] | None = None, *, on_error: Any = 0, _namespace: Any = None) -> Any:
     """A C function pointer that calls the Python callable ``fn``.
 
     ``signature`` is a C function type, ``"int(const void *, const void *)"`` (a pointer

@@ -183,7 +183,7 @@ class Library:
         None without one."""
         return self._declarations.model
 
-    def cdef(self, text, *, release_gil=True):
+    def cdef(self, text: str, *, release_gil: bool = True) -> "Library":
         """Declare C functions, types and globals of this library.
 
         ``release_gil=False`` keeps the GIL during calls of the functions declared here:

@@ -3,6 +3,8 @@
 ``header=`` is given."""
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from ._ndffi import dlopen
 from ._support.defines import macro_definitions
@@ -13,16 +15,16 @@ from .loading import search as _loader
 
 
 def load(
-    name=None,
-    *dirs,
-    use_errno=False,
-    global_symbols=False,
-    header=None,
-    include_dirs=(),
-    defines=None,
-    clang_args=(),
-    assume_const=None,
-):
+    name: str | os.PathLike[str] | None = None,
+    *dirs: str | os.PathLike[str],
+    use_errno: bool = False,
+    global_symbols: bool = False,
+    header: str | os.PathLike[str] | None = None,
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    defines: Any = None,
+    clang_args: Iterable[str] = (),
+    assume_const: Any = None,
+) -> Library:
     """Load a shared library.
 
     ``load("m")`` finds libm through the system loader; ``load("libfoo", "build")``

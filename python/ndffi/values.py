@@ -2,18 +2,20 @@
 module-level :func:`ndffi.new`, :func:`~ndffi.cast`, :func:`~ndffi.typeof`,
 :func:`~ndffi.sizeof` and :func:`~ndffi.addressof`."""
 
+from typing import Any
+
 from ._ndffi import Callback, Namespace, Pointer, StructValue, Value
 
 builtin_types = Namespace()  # the C and <stdint.h> type names, for module-level new/cast
 
 
-def new(ctype, init=None):
+def new(ctype: Any, init: Any = None) -> Any:
     """Zeroed C memory of ``ctype`` ("int *", "double[16]"), owned by the returned
     Pointer and freed with it; ``init`` sets its value or elements."""
     return builtin_types.new(ctype, init)
 
 
-def cast(ctype, value):
+def cast(ctype: Any, value: Any) -> Any:
     """``value`` as C type ``ctype``, with C's conversion rules (explicit, so values are
     wrapped, not range-checked): a Pointer for pointer types, a Value otherwise."""
     return builtin_types.cast(ctype, value)

@@ -64,14 +64,19 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._support import cache as _cache
 from .._support import compiler
 from .._support.atomic import atomic_write
 from .._support.defines import macro_definitions
 from .._support.includes import absences, parse_search_list
+
+if TYPE_CHECKING:
+    from ..library import Library
 from ..errors import BuildError, BuildWarning, CacheWarning, LibraryNotFound
 from ..load import load
 from ..loading.search import loads_as_is
@@ -612,20 +617,20 @@ def build(
 
 
 def inline(
-    code,
+    code: str,
     *,
-    name=None,
-    lang=None,
-    cflags=(),
-    include_dirs=(),
-    libraries=(),
-    library_dirs=(),
-    defines=None,
-    header=None,
-    cdef=None,
-    output_dir=None,
-    force=False,
-):
+    name: str | None = None,
+    lang: str | None = None,
+    cflags: Iterable[str] = (),
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    libraries: Iterable[str] = (),
+    library_dirs: Iterable[str | os.PathLike[str]] = (),
+    defines: Any = None,
+    header: str | os.PathLike[str] | None = None,
+    cdef: str | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> "Library":
     """:func:`build` for source code in a string::
 
         twice = ndffi.inline("int twice(int x) { return 2 * x; }").twice

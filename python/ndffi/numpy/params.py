@@ -2,6 +2,8 @@
 ``len_of``, ``shape_of``), and the ready-made status checks (``nonzero_raises``,
 ``negative_raises``)."""
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "nonzero_raises", "shape_of"]
@@ -65,7 +67,7 @@ class Out(_Spec):
 
     _fields = ("like", "shape", "dtype")
 
-    def __init__(self, like=None, shape=None, dtype=None):
+    def __init__(self, like: Any = None, shape: Any = None, dtype: Any = None) -> None:
         if like is None and shape is None:
             raise TypeError("Out() needs like='argument' or shape=...")
         self.like = like

@@ -6,6 +6,7 @@ import copyreg
 import os
 import re
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,15 @@ def _is_element(ctype):
     return _is_number(ctype) or (ctype is not None and ctype.kind in ("struct", "union"))
 
 
-def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None):
+def ufunc(
+    function: Any,
+    name: str | None = None,
+    *,
+    outputs: Any = None,
+    threads: Any = 1,
+    min_chunk: int = _DEFAULT_MIN_CHUNK,
+    doc: str | None = None,
+) -> Any:
     """A real ``numpy.ufunc`` calling the C function for each element
     (``Function.ufunc``).
 
@@ -95,7 +104,7 @@ def ufunc(function, name=None, *, outputs=None, threads=1, min_chunk=_DEFAULT_MI
             )
     nin = len(inputs)
     nout = int(has_result) + len(outputs)
-    roles = [None] * len(cparams)
+    roles: list[tuple[str, int] | None] = [None] * len(cparams)
     for op, i in enumerate(inputs):
         roles[i] = ("in" if cparams[i][1].kind != "pointer" else "inptr", op)
     for k, o in enumerate(outputs):

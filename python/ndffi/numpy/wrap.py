@@ -12,6 +12,7 @@ import inspect
 import keyword
 import operator
 import re
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ def _pyname(name, index, taken):
     return name
 
 
-def wrap(function, params=None, /, *, check=None, name=None, **more):
+def wrap(function: Any, params: Any = None, /, *, check: Any = None, name: str | None = None, **more: Any) -> Any:
     """Make a NumPy-shaped Python function around a C function (``Function.wrap``).
 
     Each keyword names a C parameter and says what it is:
@@ -211,7 +212,7 @@ def wrap(function, params=None, /, *, check=None, name=None, **more):
     cparams = function.params
     fname = function.__name__
     pnames, by_name = [], {}
-    taken = set()
+    taken: set[str] = set()
     for i, (cname, _ctype) in enumerate(cparams):
         pnames.append(_pyname(cname, i, taken))
         by_name[cname or f"arg{i + 1}"] = i
