@@ -52,13 +52,14 @@ def make_case(name, path):
     """A no-argument function that runs the C loop for n callbacks: run(n)."""
     if name.startswith("ndffi"):
         import ndffi
-        lib = ndffi.load(path).cdef("long loop_int(int (*f)(int), long n);",
-                                    release_gil=name != "ndffi-gil-held")
+
+        lib = ndffi.load(path).cdef("long loop_int(int (*f)(int), long n);", release_gil=name != "ndffi-gil-held")
         cb = ndffi._builtins.callback("int(int)", f, 0, name != "ndffi-libffi")
         loop = lib.loop_int
         return lambda n: loop(cb, n)
     if name.startswith("ctypes"):
         import ctypes
+
         dll = (ctypes.PyDLL if name == "ctypes-gil-held" else ctypes.CDLL)(path)
         proto = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)
         loop = dll.loop_int
@@ -67,6 +68,7 @@ def make_case(name, path):
         return lambda n: loop(cb, n)
     if name == "cffi":
         import cffi
+
         ffi = cffi.FFI()
         ffi.cdef("long loop_int(int (*f)(int), long n);")
         dll = ffi.dlopen(path)
@@ -91,8 +93,17 @@ def time_case(name, path, n, repeat):
 
 def callgrind_case(name, path, n):
     out = BUILD / f"callgrind.{name}.{n}.out"
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__,
-           "--_run", name, "-n", str(n)]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        __file__,
+        "--_run",
+        name,
+        "-n",
+        str(n),
+    ]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     for line in proc.stdout.splitlines():
@@ -137,8 +148,7 @@ def main():
         cases = [c for c in cases if c != "cffi"]
     if args.callgrind:
         small, large = 2_000, 22_000
-        rows = [(c, (callgrind_case(c, path, large) - callgrind_case(c, path, small)) / (large - small))
-                for c in cases]
+        rows = [(c, (callgrind_case(c, path, large) - callgrind_case(c, path, small)) / (large - small)) for c in cases]
         print(f"instructions per callback (callgrind, {large} - {small} callbacks)\n")
         table(rows, "instr/callback")
     else:

@@ -32,7 +32,7 @@ import ndffi
 
 def _library(n):
     lib = ndffi.load(None)
-    for start in range(0, n, 10000):   # filled in chunks, as a program would
+    for start in range(0, n, 10000):  # filled in chunks, as a program would
         lib.cdef("".join(f"int f{i}(int x);\n" for i in range(start, min(n, start + 10000))))
     return lib
 
@@ -79,8 +79,12 @@ def _timed(text, repeat):
 def wide(f, repeat):
     text = "struct wide {" + "".join(f" int m{i};" for i in range(f)) + " };"
     seconds, error = _timed(text, repeat)
-    return {"members": f, "seconds": seconds, "us_per_member": seconds / f * 1e6,
-            "refused": str(error).splitlines()[0] if error else None}
+    return {
+        "members": f,
+        "seconds": seconds,
+        "us_per_member": seconds / f * 1e6,
+        "refused": str(error).splitlines()[0] if error else None,
+    }
 
 
 def deep(d, repeat, kind):
@@ -89,9 +93,14 @@ def deep(d, repeat, kind):
     else:
         text = "struct s0 { int a; };\n" + "".join(f"struct s{i} {{ struct s{i - 1} x; }};\n" for i in range(1, d))
     seconds, error = _timed(text, repeat)
-    declared = error.line if error else d   # one declaration a line, up to the one refused
-    return {"kind": kind, "depth": d, "seconds": seconds, "us_per_declaration": seconds / declared * 1e6,
-            "refused": str(error).splitlines()[0] if error else None}
+    declared = error.line if error else d  # one declaration a line, up to the one refused
+    return {
+        "kind": kind,
+        "depth": d,
+        "seconds": seconds,
+        "us_per_declaration": seconds / declared * 1e6,
+        "refused": str(error).splitlines()[0] if error else None,
+    }
 
 
 def main(argv=None):
@@ -117,16 +126,22 @@ def main(argv=None):
     for f in args.wide:
         w = wide(f, args.repeat)
         out["wide"].append(w)
-        print(f"{f:>9} {w['seconds']:>9.3f} {w['us_per_member']:>10.2f}"
-              + (f"  refused: {w['refused']}" if w["refused"] else ""), flush=True)
+        print(
+            f"{f:>9} {w['seconds']:>9.3f} {w['us_per_member']:>10.2f}"
+            + (f"  refused: {w['refused']}" if w["refused"] else ""),
+            flush=True,
+        )
     print()
     print(f"{'chain':>8} {'depth':>7} {'s':>9} {'us/decl':>9}")
     for kind in ("pointer", "struct"):
         for d in args.deep:
             r = deep(d, args.repeat, kind)
             out["deep"].append(r)
-            print(f"{kind:>8} {d:>7} {r['seconds']:>9.3f} {r['us_per_declaration']:>9.2f}"
-                  + (f"  refused: {r['refused']}" if r["refused"] else ""), flush=True)
+            print(
+                f"{kind:>8} {d:>7} {r['seconds']:>9.3f} {r['us_per_declaration']:>9.2f}"
+                + (f"  refused: {r['refused']}" if r["refused"] else ""),
+                flush=True,
+            )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

@@ -58,17 +58,24 @@ BARS = {"first": 0.300, "cached": 0.020}
 
 # name: (library, header, load options)
 LIBRARIES = {
-    "zlib": ("z", "zlib.h", {}), "bzip2": ("bz2", "bzlib.h", {}), "lzma": ("lzma", "lzma.h", {}),
-    "zstd": ("zstd", "zstd.h", {}), "lz4": ("lz4", "lz4.h", {}), "sqlite3": ("sqlite3", "sqlite3.h", {}),
+    "zlib": ("z", "zlib.h", {}),
+    "bzip2": ("bz2", "bzlib.h", {}),
+    "lzma": ("lzma", "lzma.h", {}),
+    "zstd": ("zstd", "zstd.h", {}),
+    "lz4": ("lz4", "lz4.h", {}),
+    "sqlite3": ("sqlite3", "sqlite3.h", {}),
     "expat": ("expat", "expat.h", {}),
     "libxml2": ("xml2", "libxml/parser.h", {"include_dirs": ["/usr/include/libxml2"]}),
     "libpng": ("png16", "png.h", {}),
     "libjpeg": ("jpeg", "jpeglib.h", {"clang_args": ["-include", "stdio.h"]}),
-    "libarchive": ("archive", "archive.h", {}), "libcurl": ("curl", "curl/curl.h", {}),
-    "openssl": ("crypto", "openssl/evp.h", {}), "gmp": ("gmp", "gmp.h", {}),
+    "libarchive": ("archive", "archive.h", {}),
+    "libcurl": ("curl", "curl/curl.h", {}),
+    "openssl": ("crypto", "openssl/evp.h", {}),
+    "gmp": ("gmp", "gmp.h", {}),
     "uuid": ("uuid", "uuid/uuid.h", {}),
     "pcre2": ("pcre2-8", "pcre2.h", {"defines": {"PCRE2_CODE_UNIT_WIDTH": 8}}),
-    "yaml": ("yaml", "yaml.h", {}), "libsodium": ("sodium", "sodium.h", {}),
+    "yaml": ("yaml", "yaml.h", {}),
+    "libsodium": ("sodium", "sodium.h", {}),
     "ncurses": ("ncursesw", "ncurses.h", {}),
     "readline": ("readline", "readline/readline.h", {"clang_args": ["-include", "stdio.h"]}),
 }
@@ -98,15 +105,15 @@ def run_all(repeat, check):
     try:
         for key, spec in LIBRARIES.items():
             arg = json.dumps(spec)
-            first = subprocess.run([sys.executable, "-c", CHILD_LOAD, arg], env=env,
-                                   capture_output=True, text=True)
+            first = subprocess.run([sys.executable, "-c", CHILD_LOAD, arg], env=env, capture_output=True, text=True)
             if first.returncode != 0:
                 print(f"  {key:11} not measured: {first.stderr.strip().splitlines()[-1][:100]}")
                 continue
             runs = []
             for _ in range(repeat):
-                out = subprocess.run([sys.executable, "-c", CHILD_LOAD, arg], env=env,
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, "-c", CHILD_LOAD, arg], env=env, capture_output=True, text=True, check=True
+                )
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 if r["clang"]:
                     raise SystemExit(f"{key}: a cache hit imported libclang")
@@ -115,9 +122,11 @@ def run_all(repeat, check):
             cpu = sorted(r["cpu"] for r in runs)
             passed = wall[0] < BARS["cached"]
             ok &= passed
-            print(f"  {key:11} best {wall[0] * 1000:6.1f} ms  median {statistics.median(wall) * 1000:6.1f} ms"
-                  f"  cpu best {cpu[0] * 1000:6.1f} ms  ({runs[0]['functions']} functions, "
-                  f"{runs[0]['constants']} constants){'' if passed else '  MISSED'}")
+            print(
+                f"  {key:11} best {wall[0] * 1000:6.1f} ms  median {statistics.median(wall) * 1000:6.1f} ms"
+                f"  cpu best {cpu[0] * 1000:6.1f} ms  ({runs[0]['functions']} functions, "
+                f"{runs[0]['constants']} constants){'' if passed else '  MISSED'}"
+            )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return 0 if ok or not check else 1
@@ -127,8 +136,9 @@ def run(header, library, cache):
     env = dict(os.environ, NDFFI_CACHE_DIR=cache, OPENBLAS_NUM_THREADS="1")
     # Modules load from their cached bytecode, as from any installed package.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    out = subprocess.run([sys.executable, "-c", CHILD, header, library], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, header, library], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -146,7 +156,7 @@ def main(argv=None):
     first, cached = [], []
     warm = tempfile.mkdtemp(prefix="ndffi-bench-headers-")
     try:
-        run(args.header, args.library, warm)   # not timed: writes the bytecode caches
+        run(args.header, args.library, warm)  # not timed: writes the bytecode caches
     finally:
         shutil.rmtree(warm, ignore_errors=True)
     for _ in range(args.repeat):
@@ -163,20 +173,26 @@ def main(argv=None):
             shutil.rmtree(cache, ignore_errors=True)
 
     ok = True
-    print(f"import of {args.header} for {args.library}, {args.repeat} fresh processes each "
-          f"(the header part of ndffi.load({args.library!r}, header={args.header!r}))")
+    print(
+        f"import of {args.header} for {args.library}, {args.repeat} fresh processes each "
+        f"(the header part of ndffi.load({args.library!r}, header={args.header!r}))"
+    )
     for label, runs, bar in (("first time", first, BARS["first"]), ("from the cache", cached, BARS["cached"])):
         wall = sorted(r["wall"] for r in runs)
         cpu = sorted(r["cpu"] for r in runs)
         best = wall[0]
         passed = best < bar
         ok &= passed
-        print(f"  {label:15} best {best * 1000:7.1f} ms   median {statistics.median(wall) * 1000:7.1f} ms"
-              f"   cpu best {cpu[0] * 1000:6.1f} ms   (bar < {bar * 1000:.0f} ms: "
-              f"{'met' if passed else 'MISSED'})")
+        print(
+            f"  {label:15} best {best * 1000:7.1f} ms   median {statistics.median(wall) * 1000:7.1f} ms"
+            f"   cpu best {cpu[0] * 1000:6.1f} ms   (bar < {bar * 1000:.0f} ms: "
+            f"{'met' if passed else 'MISSED'})"
+        )
     find = sorted(r["find"] for r in first + cached)
-    print(f"  finding the library itself (ndffi.load without header=): best {find[0] * 1000:.1f} ms, "
-          f"median {statistics.median(find) * 1000:.1f} ms")
+    print(
+        f"  finding the library itself (ndffi.load without header=): best {find[0] * 1000:.1f} ms, "
+        f"median {statistics.median(find) * 1000:.1f} ms"
+    )
     return 0 if ok or not args.check else 1
 
 

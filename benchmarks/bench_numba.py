@@ -83,16 +83,18 @@ def build_cffi_api():
     name = "_bench_numba_cffi"
     stamp = BUILD / f"{name}.src"
     if not stamp.exists() or stamp.read_text() != FUNCS_C + DECLS or not list(BUILD.glob(name + ".*.so")):
-        code = ("import cffi, sys\n"
-                "ffi = cffi.FFI(); ffi.cdef(sys.argv[1])\n"
-                "ffi.set_source('_bench_numba_cffi', sys.argv[2], libraries=['m'],\n"
-                "               extra_compile_args=['-O2'])\n"
-                "ffi.compile(tmpdir=sys.argv[3])\n")
-        subprocess.run([sys.executable, "-c", code, DECLS, FUNCS_C, str(BUILD)], check=True,
-                       stdout=subprocess.DEVNULL)
+        code = (
+            "import cffi, sys\n"
+            "ffi = cffi.FFI(); ffi.cdef(sys.argv[1])\n"
+            "ffi.set_source('_bench_numba_cffi', sys.argv[2], libraries=['m'],\n"
+            "               extra_compile_args=['-O2'])\n"
+            "ffi.compile(tmpdir=sys.argv[3])\n"
+        )
+        subprocess.run([sys.executable, "-c", code, DECLS, FUNCS_C, str(BUILD)], check=True, stdout=subprocess.DEVNULL)
         stamp.write_text(FUNCS_C + DECLS)
     sys.path.insert(0, str(BUILD))
     import _bench_numba_cffi as mod
+
     cffi_utils.register_module(mod)
     return mod
 
@@ -104,6 +106,7 @@ def scalar_loop(f):
         for i in range(n):
             s += f(i * step)
         return s
+
     return loop
 
 
@@ -115,6 +118,7 @@ def array_loop(call):
         for _i in range(n):
             s += call(x, x.size)
         return s
+
     return loop
 
 
@@ -162,7 +166,7 @@ def loop_instructions(jitted):
         start = labels.get(m.group(1)) if m else None
         if start is None or start > i:
             continue
-        body = [x for x in lines[start:i + 1] if x and not x.startswith((".", "#"))]
+        body = [x for x in lines[start : i + 1] if x and not x.startswith((".", "#"))]
         if any(x.startswith("call") for x in body) and (best is None or len(body) < len(best)):
             best = body
     return len(best) if best else None
@@ -179,14 +183,15 @@ def bench_calls(n, repeat):
     nd, scalar, array = contenders(path)
     loops = ndffi.load(build_lib("nbloops", LOOPS_C)).cdef(
         "double gauss_loop(double (*f)(double), long n);"
-        "double dsum_loop(double (*f)(const double *, long), const double *x, long len, long n);")
+        "double dsum_loop(double (*f)(const double *, long), const double *x, long len, long n);"
+    )
     x = np.random.default_rng(0).random(10)
     n_arr = max(1, n // 10)
-    c_scalar = lambda: loops.gauss_loop(nd.gauss, n)          # noqa: E731
-    c_array = lambda: loops.dsum_loop(nd.dsum, x, x.size, n_arr)   # noqa: E731
+    c_scalar = lambda: loops.gauss_loop(nd.gauss, n)  # noqa: E731
+    c_array = lambda: loops.dsum_loop(nd.dsum, x, x.size, n_arr)  # noqa: E731
     want_s, want_a = c_scalar(), c_array()
     rows = {}
-    for name in scalar:   # compile, and check the results once
+    for name in scalar:  # compile, and check the results once
         got_s, got_a = scalar[name](n), array[name](x, n_arr)
         assert got_s == want_s, (name, got_s, want_s)
         assert got_a == want_a, (name, got_a, want_a)
@@ -198,38 +203,44 @@ def bench_calls(n, repeat):
             rows[name][1] = min(rows[name][1], timed(array[name], x, n_arr)[0])
         rows["C loop"][0] = min(rows["C loop"][0], timed(c_scalar)[0])
         rows["C loop"][1] = min(rows["C loop"][1], timed(c_array)[0])
-    print(f"njit loop, ns per call (best of {repeat}; gauss {n:.0e} calls, dsum of 10 doubles "
-          f"{n_arr:.0e} calls); instructions of the compiled loop around the call")
-    print(f"{'':20s} {'gauss':>8s} {'vs cffi API':>12s} {'dsum':>8s} {'vs cffi API':>12s} "
-          f"{'instr gauss':>12s} {'instr dsum':>11s}")
+    print(
+        f"njit loop, ns per call (best of {repeat}; gauss {n:.0e} calls, dsum of 10 doubles "
+        f"{n_arr:.0e} calls); instructions of the compiled loop around the call"
+    )
+    print(
+        f"{'':20s} {'gauss':>8s} {'vs cffi API':>12s} {'dsum':>8s} {'vs cffi API':>12s} "
+        f"{'instr gauss':>12s} {'instr dsum':>11s}"
+    )
     ref = rows["cffi API"]
     for name, (ts, ta) in rows.items():
         s, a = ts / n * 1e9, ta / n_arr * 1e9
-        ins = ((loop_instructions(scalar[name]), loop_instructions(array[name]))
-               if name in scalar else ("", ""))
-        print(f"{name:20s} {s:8.2f} {ts / ref[0]:11.2f}x {a:8.2f} {ta / ref[1]:11.2f}x "
-              f"{ins[0]!s:>12s} {ins[1]!s:>11s}")
+        ins = (loop_instructions(scalar[name]), loop_instructions(array[name])) if name in scalar else ("", "")
+        print(f"{name:20s} {s:8.2f} {ts / ref[0]:11.2f}x {a:8.2f} {ta / ref[1]:11.2f}x {ins[0]!s:>12s} {ins[1]!s:>11s}")
 
 
 def bench_sort(n, repeat):
     libc = ndffi.load(None).cdef(
-        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));")
-    typed = ndffi.load(None).cdef(   # the same qsort, its comparator typed for Python
-        "void qsort(double *base, size_t n, size_t size, int (*cmp)(const double *, const double *));")
+        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));"
+    )
+    typed = ndffi.load(None).cdef(  # the same qsort, its comparator typed for Python
+        "void qsort(double *base, size_t n, size_t size, int (*cmp)(const double *, const double *));"
+    )
 
     @numba.cfunc(types.intc(types.CPointer(types.float64), types.CPointer(types.float64)))
     def nb_cmp(a, b):
         return (a[0] > b[0]) - (a[0] < b[0])
 
-    py_cmp = ndffi.callback("int(const double *, const double *)",
-                            lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))
+    py_cmp = ndffi.callback("int(const double *, const double *)", lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))
     data = np.random.default_rng(1).random(n)
     want = np.sort(data)
-    best = {"Python comparator (ndffi.callback)": float("inf"), "numba.cfunc comparator": float("inf"),
-            "np.sort": float("inf")}
+    best = {
+        "Python comparator (ndffi.callback)": float("inf"),
+        "numba.cfunc comparator": float("inf"),
+        "np.sort": float("inf"),
+    }
     for i in range(repeat):
         a = data.copy()
-        if i == 0:   # once: it is slow
+        if i == 0:  # once: it is slow
             t, _ = timed(typed.qsort, a, a.size, a.itemsize, py_cmp)
             assert np.array_equal(a, want)
             best["Python comparator (ndffi.callback)"] = t

@@ -112,6 +112,7 @@ def run_once(method, n):
 def callgrind():
     import re
     import shutil
+
     if not shutil.which("valgrind"):
         print("valgrind is not installed")
         return 1
@@ -121,8 +122,20 @@ def callgrind():
     for method in ("none", "loop", "ufunc"):
         for n in sizes:
             proc = subprocess.run(
-                ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                 __file__, "--one", method, str(n)], capture_output=True, text=True, env=env)
+                [
+                    "valgrind",
+                    "--tool=callgrind",
+                    "--callgrind-out-file=/dev/null",
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    method,
+                    str(n),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             m = re.search(r"Collected : (\d+)", proc.stderr)
             if not m:
                 print(proc.stderr[-2000:])
@@ -164,8 +177,9 @@ def main(argv=None):
     vectorized = np.vectorize(cg, otypes=[np.float64])
 
     rng = np.random.default_rng(0)
-    print(f"double gauss(double) element-wise; {ncores} core(s) available; NumPy {np.__version__}; "
-          f"best of {args.repeat}")
+    print(
+        f"double gauss(double) element-wise; {ncores} core(s) available; NumPy {np.__version__}; best of {args.repeat}"
+    )
     print(f"{'method':38s} {'elements':>9s} {'ns/element':>11s} {'vs C loop':>10s}")
     results = {}
     for n in [int(float(s)) for s in args.sizes.split(",")]:
@@ -188,7 +202,7 @@ def main(argv=None):
             "np.vectorize(ctypes gauss)": (lambda: vectorized(small), small.size),  # noqa: B023
         }
         times = {k: [] for k in methods}
-        for _ in range(args.repeat):      # interleaved: load changes hit every method
+        for _ in range(args.repeat):  # interleaved: load changes hit every method
             for k, (fn, m) in methods.items():
                 times[k].append(best(fn, 1) / m)
         floor = min(times["C loop through the pointer"])
@@ -205,10 +219,11 @@ def main(argv=None):
     control = results[("control: 1-thread ufunc, 2 Py threads", n_big)]
     ok1 = single <= 1.2 * floor
     ok2 = single / two >= 1.7
-    print(f"bar: ufunc 1 thread / C loop at {n_big:.0e} = {single / floor:.2f} (<= 1.2): "
-          f"{'ok' if ok1 else 'MISSED'}")
-    print(f"bar: ufunc 1 thread / threads=2 at {n_big:.0e} = {single / two:.2f} (>= 1.7 on 2 cores): "
-          f"{'ok' if ok2 else 'MISSED'}" + ("" if ncores >= 2 else " (only one core here)"))
+    print(f"bar: ufunc 1 thread / C loop at {n_big:.0e} = {single / floor:.2f} (<= 1.2): {'ok' if ok1 else 'MISSED'}")
+    print(
+        f"bar: ufunc 1 thread / threads=2 at {n_big:.0e} = {single / two:.2f} (>= 1.7 on 2 cores): "
+        f"{'ok' if ok2 else 'MISSED'}" + ("" if ncores >= 2 else " (only one core here)")
+    )
     print(f"      the machine's parallel capacity now (control): {single / control:.2f}x from two threads")
     return 0
 

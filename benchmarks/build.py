@@ -16,6 +16,7 @@ when the hash of its inputs (source files, command lines, tool versions)
 changes. A target whose Python package (pybind11, nanobind, cffi) is not
 installed is skipped with a reason, not treated as an error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,7 @@ def _have(pkg: str) -> bool:
 def _version(pkg: str) -> str:
     try:
         from importlib.metadata import version
+
         return version(pkg)
     except Exception:
         return "?"
@@ -106,8 +108,9 @@ def _run(cmd: list[str], verbose: bool) -> None:
         raise BuildError("command failed: %s\n%s" % (" ".join(cmd), p.stdout))
 
 
-def _steps(name: str, inputs: list[str], outputs: list[str], cmds: list[list[str]],
-           verbose: bool, extra: str = "") -> str:
+def _steps(
+    name: str, inputs: list[str], outputs: list[str], cmds: list[list[str]], verbose: bool, extra: str = ""
+) -> str:
     """Run cmds unless the stamp says outputs are up to date; returns a status."""
     digest = _digest(inputs, cmds, extra)
     if _fresh(name, outputs, digest):
@@ -119,6 +122,7 @@ def _steps(name: str, inputs: list[str], outputs: list[str], cmds: list[list[str
 
 
 # --- targets -----------------------------------------------------------------
+
 
 def build_libbench(verbose: bool) -> str:
     src = os.path.join(CLIB, "bench.c")
@@ -133,10 +137,8 @@ def _floor(mod: str, defines: list[str], verbose: bool) -> str:
         raise Skip("numpy not installed") from None
     src = os.path.join(EXT, "floor.c")
     out = module_path(mod)
-    cmd = [CC, *OPT, "-shared", *defines, *PY_INC, "-I" + numpy.get_include(),
-           "-I" + CLIB, src, "-o", out, *LINK_BENCH]
-    return _steps(mod, [src, os.path.join(CLIB, "bench.h")], [out], [cmd], verbose,
-                  extra=numpy.__version__)
+    cmd = [CC, *OPT, "-shared", *defines, *PY_INC, "-I" + numpy.get_include(), "-I" + CLIB, src, "-o", out, *LINK_BENCH]
+    return _steps(mod, [src, os.path.join(CLIB, "bench.h")], [out], [cmd], verbose, extra=numpy.__version__)
 
 
 def build_floor_hold(verbose: bool) -> str:
@@ -155,12 +157,26 @@ def build_pybind11(verbose: bool) -> str:
     if not _have("pybind11"):
         raise Skip("pybind11 not installed")
     import pybind11
+
     src = os.path.join(EXT, "pybind11_mod.cpp")
     out = module_path("_bench_pybind11")
-    cmd = [CXX, *OPT, "-std=c++17", "-shared", "-fvisibility=hidden", *PY_INC,
-           "-I" + pybind11.get_include(), "-I" + CLIB, src, "-o", out, *LINK_BENCH]
-    return _steps("_bench_pybind11", [src, os.path.join(CLIB, "bench.h")], [out], [cmd],
-                  verbose, extra=_version("pybind11"))
+    cmd = [
+        CXX,
+        *OPT,
+        "-std=c++17",
+        "-shared",
+        "-fvisibility=hidden",
+        *PY_INC,
+        "-I" + pybind11.get_include(),
+        "-I" + CLIB,
+        src,
+        "-o",
+        out,
+        *LINK_BENCH,
+    ]
+    return _steps(
+        "_bench_pybind11", [src, os.path.join(CLIB, "bench.h")], [out], [cmd], verbose, extra=_version("pybind11")
+    )
 
 
 def build_nanobind(verbose: bool) -> str:
@@ -169,24 +185,47 @@ def build_nanobind(verbose: bool) -> str:
     if not _have("nanobind"):
         raise Skip("nanobind not installed")
     import nanobind
+
     nb_root = os.path.dirname(nanobind.include_dir())
-    flags = [*OPT, "-std=c++17", "-fvisibility=hidden", "-DNB_COMPACT_ASSERTIONS",
-             *PY_INC, "-I" + nanobind.include_dir(),
-             "-I" + os.path.join(nb_root, "ext", "robin_map", "include")]
+    flags = [
+        *OPT,
+        "-std=c++17",
+        "-fvisibility=hidden",
+        "-DNB_COMPACT_ASSERTIONS",
+        *PY_INC,
+        "-I" + nanobind.include_dir(),
+        "-I" + os.path.join(nb_root, "ext", "robin_map", "include"),
+    ]
     core_src = os.path.join(nanobind.source_dir(), "nb_combined.cpp")
     core_obj = os.path.join(BUILD, "libnanobind.o")
-    core_cmd = [CXX, *flags, "-fno-strict-aliasing", "-ffunction-sections",
-                "-fdata-sections", "-c", core_src, "-o", core_obj]
+    core_cmd = [
+        CXX,
+        *flags,
+        "-fno-strict-aliasing",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-c",
+        core_src,
+        "-o",
+        core_obj,
+    ]
     # The core object is cached on its own: it takes the longest to compile.
-    status = _steps("libnanobind", [core_src], [core_obj], [core_cmd], verbose,
-                    extra=_version("nanobind"))
+    status = _steps("libnanobind", [core_src], [core_obj], [core_cmd], verbose, extra=_version("nanobind"))
     src = os.path.join(EXT, "nanobind_mod.cpp")
     obj = os.path.join(BUILD, "nanobind_mod.o")
     out = module_path("_bench_nanobind")
-    cmds = [[CXX, *flags, "-I" + CLIB, "-c", src, "-o", obj],
-            [CXX, "-shared", "-Wl,--gc-sections", obj, core_obj, "-o", out, *LINK_BENCH]]
-    st2 = _steps("_bench_nanobind", [src, core_obj, os.path.join(CLIB, "bench.h")], [out],
-                 cmds, verbose, extra=_version("nanobind"))
+    cmds = [
+        [CXX, *flags, "-I" + CLIB, "-c", src, "-o", obj],
+        [CXX, "-shared", "-Wl,--gc-sections", obj, core_obj, "-o", out, *LINK_BENCH],
+    ]
+    st2 = _steps(
+        "_bench_nanobind",
+        [src, core_obj, os.path.join(CLIB, "bench.h")],
+        [out],
+        cmds,
+        verbose,
+        extra=_version("nanobind"),
+    )
     return "built" if "built" in (status, st2) else "up to date"
 
 
@@ -198,17 +237,25 @@ def build_cffi_api(verbose: bool) -> str:
     inputs = [os.path.join(CLIB, "bench.h")]
     cmd = [sys.executable, os.path.abspath(__file__), "--cffi-api-child"]
     out = module_path("_bench_cffi_api")
-    return _steps("_bench_cffi_api", inputs, [out], [cmd], verbose,
-                  extra=_version("cffi") + _version("setuptools") + CFFI_CDEF)
+    return _steps(
+        "_bench_cffi_api", inputs, [out], [cmd], verbose, extra=_version("cffi") + _version("setuptools") + CFFI_CDEF
+    )
 
 
 def _cffi_api_child() -> None:
     import cffi
+
     ffi = cffi.FFI()
     ffi.cdef(CFFI_CDEF)
-    ffi.set_source("_bench_cffi_api", '#include "bench.h"',
-                   include_dirs=[CLIB], libraries=["bench"], library_dirs=[BUILD],
-                   extra_compile_args=["-O2"], extra_link_args=["-Wl,-rpath,$ORIGIN"])
+    ffi.set_source(
+        "_bench_cffi_api",
+        '#include "bench.h"',
+        include_dirs=[CLIB],
+        libraries=["bench"],
+        library_dirs=[BUILD],
+        extra_compile_args=["-O2"],
+        extra_link_args=["-Wl,-rpath,$ORIGIN"],
+    )
     path = ffi.compile(tmpdir=BUILD, verbose=False)
     print(path)
 

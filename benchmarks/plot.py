@@ -13,11 +13,15 @@ import json
 import sys
 
 # Left to right, as in the README's tables: the floors, ndffi, the other FFIs.
-ORDER = ["floor_hold", "floor_release", "ndffi_gil", "ndffi", "nanobind", "pybind11",
-         "cffi_api", "cffi_abi", "ctypes"]
-LABELS = {"floor_hold": "floor (GIL held)", "floor_release": "floor (GIL released)",
-          "ndffi_gil": "ndffi (GIL held)", "ndffi": "ndffi", "cffi_api": "cffi API",
-          "cffi_abi": "cffi ABI"}
+ORDER = ["floor_hold", "floor_release", "ndffi_gil", "ndffi", "nanobind", "pybind11", "cffi_api", "cffi_abi", "ctypes"]
+LABELS = {
+    "floor_hold": "floor (GIL held)",
+    "floor_release": "floor (GIL released)",
+    "ndffi_gil": "ndffi (GIL held)",
+    "ndffi": "ndffi",
+    "cffi_api": "cffi API",
+    "cffi_abi": "cffi ABI",
+}
 
 
 def load(path):
@@ -25,7 +29,7 @@ def load(path):
         data = json.load(fh)
     mode = data["meta"]["mode"]
     key = "ir_per_call" if mode == "callgrind" else "ns_per_call"
-    values = {}   # call -> {contender: value}
+    values = {}  # call -> {contender: value}
     for row in data["results"]:
         if row["contender"] != "floor_buf" and row.get(key) is not None:
             values.setdefault(row["call"], {})[row["contender"]] = row[key]
@@ -34,11 +38,13 @@ def load(path):
 
 def plot(meta, key, values, output):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    calls = [c for c in ("add", "noop", "dsum") if c in values] + \
-        sorted(c for c in values if c not in ("add", "noop", "dsum"))
+    calls = [c for c in ("add", "noop", "dsum") if c in values] + sorted(
+        c for c in values if c not in ("add", "noop", "dsum")
+    )
     names = [n for n in ORDER if any(n in values[c] for c in calls)]
     width = 0.8 / max(len(names), 1)
     fig, ax = plt.subplots(figsize=(9, 4.2), dpi=100)
@@ -46,17 +52,38 @@ def plot(meta, key, values, output):
     for i, name in enumerate(names):
         xs = [j + (i - (len(names) - 1) / 2) * width for j, c in enumerate(calls) if name in values[c]]
         ys = [values[c][name] for c in calls if name in values[c]]
-        ax.bar(xs, ys, width, label=LABELS.get(name, name), color=cmap(i % 10),
-               edgecolor="black" if name.startswith("ndffi") else "none")
+        ax.bar(
+            xs,
+            ys,
+            width,
+            label=LABELS.get(name, name),
+            color=cmap(i % 10),
+            edgecolor="black" if name.startswith("ndffi") else "none",
+        )
     ax.set_yscale("log")
     ax.set_xticks(range(len(calls)))
-    ax.set_xticklabels(["int add(int, int)" if c == "add" else
-                        "void noop(void)" if c == "noop" else
-                        "dsum(const double *, long), 10 doubles" if c == "dsum" else c
-                        for c in calls])
-    ax.set_ylabel("instructions per call (callgrind)" if key == "ir_per_call" else "ns per call (best of %s)" % meta.get("repeat", "?"))
-    ax.set_title("Calling C from Python: CPython %s, NumPy %s, %s (lower is better)"
-                 % (meta["python"], meta["numpy"], meta["machine"]), fontsize=10)
+    ax.set_xticklabels(
+        [
+            "int add(int, int)"
+            if c == "add"
+            else "void noop(void)"
+            if c == "noop"
+            else "dsum(const double *, long), 10 doubles"
+            if c == "dsum"
+            else c
+            for c in calls
+        ]
+    )
+    ax.set_ylabel(
+        "instructions per call (callgrind)"
+        if key == "ir_per_call"
+        else "ns per call (best of %s)" % meta.get("repeat", "?")
+    )
+    ax.set_title(
+        "Calling C from Python: CPython %s, NumPy %s, %s (lower is better)"
+        % (meta["python"], meta["numpy"], meta["machine"]),
+        fontsize=10,
+    )
     ax.grid(axis="y", which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=3, loc="upper left")
     fig.tight_layout()

@@ -12,6 +12,7 @@ the floor built in the same GIL mode (and, for reference, with the floor that
 holds the GIL). `--child CONTENDER CALL N` runs one loop N times (used under
 valgrind; also handy by hand).
 """
+
 from __future__ import annotations
 
 # Only light imports at module level: `--child` runs under valgrind, where every
@@ -51,8 +52,10 @@ class Unavailable(Exception):
 
 # --- contenders: each returns {call: (f, stmt, extra_names)} -------------------
 
+
 def _array():
     import numpy as np
+
     return np.arange(1.0, 11.0)  # float64, C-contiguous, sums to 55.0
 
 
@@ -93,6 +96,7 @@ def setup_ctypes():
     import ctypes
 
     import numpy as np
+
     lib = ctypes.CDLL(LIBBENCH)
     add, noop, dsum = lib.add, lib.noop, lib.dsum
     add.argtypes, add.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
@@ -107,8 +111,7 @@ def _cffi(ffi, lib):
     # part of the cost of calling dsum with an array from cffi, so it is timed.
     # The type is resolved once (the fastest documented way).
     fns = _plain(lib)
-    fns["dsum"] = (lib.dsum, "f(fb(t, x), 10)",
-                   {"fb": ffi.from_buffer, "t": ffi.typeof("double[]")})
+    fns["dsum"] = (lib.dsum, "f(fb(t, x), 10)", {"fb": ffi.from_buffer, "t": ffi.typeof("double[]")})
     return fns
 
 
@@ -161,6 +164,7 @@ def make_timer(f, stmt, extra):
 
 # --- measuring -----------------------------------------------------------------
 
+
 def time_all(benches, repeat, number):
     """Best-of-`repeat` ns/call; repeats interleave the contenders to share drift."""
     numbers = {}
@@ -176,9 +180,19 @@ def time_all(benches, repeat, number):
 
 def _callgrind_ir(contender, call, n, outdir, env):
     import subprocess
+
     out = os.path.join(outdir, "cg.%s.%s.%d" % (contender, call, n))
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-           sys.executable, os.path.abspath(__file__), "--child", contender, call, str(n)]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=" + out,
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        contender,
+        call,
+        str(n),
+    ]
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
         raise RuntimeError("callgrind run failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
@@ -199,12 +213,15 @@ def callgrind_all(keys, n1, n2):
     import concurrent.futures
     import shutil
     import tempfile
+
     if not shutil.which("valgrind"):
         raise SystemExit("--callgrind needs valgrind on PATH")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
     jobs = [(c, call, n) for (c, call) in keys for n in (n1, n2)]
-    with tempfile.TemporaryDirectory(prefix="ndffi-cg-") as outdir, \
-            concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="ndffi-cg-") as outdir,
+        concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool,
+    ):
         futs = {job: pool.submit(_callgrind_ir, *job, outdir, env) for job in jobs}
         ir = {job: fut.result() for job, fut in futs.items()}
     return {(c, call): (ir[(c, call, n2)] - ir[(c, call, n1)]) / (n2 - n1) for (c, call) in keys}
@@ -221,6 +238,7 @@ def child(contender, call, n):
 
 # --- reporting -----------------------------------------------------------------
 
+
 def report(values, unit, key, fmt):
     rows = []
     for (name, call), v in values.items():
@@ -230,13 +248,19 @@ def report(values, unit, key, fmt):
         same = values.get((FLOORS[mode], call))
         hold = values.get(("floor_hold", call))
         ct = values.get(("ctypes", call))
-        rows.append({"call": call, "contender": name, "gil": mode, key: v,
-                     "x_floor_same_gil": v / same if same else None,
-                     "x_floor_hold": v / hold if hold else None,
-                     "speedup_vs_ctypes": ct / v if ct else None})
+        rows.append(
+            {
+                "call": call,
+                "contender": name,
+                "gil": mode,
+                key: v,
+                "x_floor_same_gil": v / same if same else None,
+                "x_floor_hold": v / hold if hold else None,
+                "speedup_vs_ctypes": ct / v if ct else None,
+            }
+        )
     rows.sort(key=lambda r: (CALLS.index(r["call"]), list(CONTENDERS).index(r["contender"])))
-    head = ("call", "contender", "GIL", unit, "x floor(same GIL)", "x floor(hold)",
-            "vs ctypes")
+    head = ("call", "contender", "GIL", unit, "x floor(same GIL)", "x floor(hold)", "vs ctypes")
     print("%-5s %-14s %-8s %10s %18s %14s %10s" % head)
     last = None
     for r in rows:
@@ -244,15 +268,24 @@ def report(values, unit, key, fmt):
             print()
         last = r["call"]
         ratio = lambda k, suf: "-" if r[k] is None else ("%.2f" % r[k]) + suf  # noqa: B023, E731
-        print("%-5s %-14s %-8s %10s %18s %14s %10s" % (
-            r["call"], r["contender"], r["gil"], fmt % r[key],
-            ratio("x_floor_same_gil", "x"), ratio("x_floor_hold", "x"),
-            ratio("speedup_vs_ctypes", "x")))
-    dsum = [r for r in rows if r["call"] == "dsum" and r["speedup_vs_ctypes"]
-            and r["contender"] != "ctypes"]
+        print(
+            "%-5s %-14s %-8s %10s %18s %14s %10s"
+            % (
+                r["call"],
+                r["contender"],
+                r["gil"],
+                fmt % r[key],
+                ratio("x_floor_same_gil", "x"),
+                ratio("x_floor_hold", "x"),
+                ratio("speedup_vs_ctypes", "x"),
+            )
+        )
+    dsum = [r for r in rows if r["call"] == "dsum" and r["speedup_vs_ctypes"] and r["contender"] != "ctypes"]
     if dsum:
-        print("\ndsum speedup vs ctypes + ndpointer: " + ", ".join(
-            "%s %.1fx" % (r["contender"], r["speedup_vs_ctypes"]) for r in dsum))
+        print(
+            "\ndsum speedup vs ctypes + ndpointer: "
+            + ", ".join("%s %.1fx" % (r["contender"], r["speedup_vs_ctypes"]) for r in dsum)
+        )
     return rows
 
 
@@ -260,14 +293,16 @@ def main():
     import argparse
     import json
     import platform
+
     sys.path.insert(0, HERE)
     import build  # benchmarks/build.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short smoke run")
     ap.add_argument("--callgrind", action="store_true", help="instructions/call via valgrind")
-    ap.add_argument("--only", help="comma-separated contender names or prefixes "
-                    "(the floors are always added for the ratios)")
+    ap.add_argument(
+        "--only", help="comma-separated contender names or prefixes (the floors are always added for the ratios)"
+    )
     ap.add_argument("--calls", default=",".join(CALLS), help="comma-separated subset of calls")
     ap.add_argument("--repeat", type=int, help="timing repeats (default 7, --quick 3)")
     ap.add_argument("--n1", type=int, help="callgrind short loop (default 2000, --quick 200)")
@@ -296,8 +331,7 @@ def main():
     names = list(CONTENDERS)
     if args.only:
         want = [w.strip() for w in args.only.split(",") if w.strip()]
-        names = [n for n in names if n in FLOORS.values()
-                 or any(n == w or n.startswith(w) for w in want)]
+        names = [n for n in names if n in FLOORS.values() or any(n == w or n.startswith(w) for w in want)]
     calls = [c for c in CALLS if c in args.calls.split(",")]
 
     skipped, benches = {}, {}
@@ -321,27 +355,36 @@ def main():
             except Exception as e:
                 got = e
             if got != EXPECTED[call]:
-                print("error: %s %s: %s gave %r, expected %r"
-                      % (name, call, stmt, got, EXPECTED[call]), file=sys.stderr)
+                print(
+                    "error: %s %s: %s gave %r, expected %r" % (name, call, stmt, got, EXPECTED[call]), file=sys.stderr
+                )
                 status = 1
                 continue
             benches[(name, call)] = (timer, stmt)
 
-    meta = {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "machine": platform.machine(), "numpy": numpy.__version__,
-            "cpus": os.cpu_count(), "mode": "callgrind" if args.callgrind else "timing",
-            "quick": args.quick}
-    print("Python %s, NumPy %s, %s; %s" % (meta["python"], meta["numpy"], meta["machine"],
-                                            "callgrind" if args.callgrind else "timeit"))
+    meta = {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "numpy": numpy.__version__,
+        "cpus": os.cpu_count(),
+        "mode": "callgrind" if args.callgrind else "timing",
+        "quick": args.quick,
+    }
+    print(
+        "Python %s, NumPy %s, %s; %s"
+        % (meta["python"], meta["numpy"], meta["machine"], "callgrind" if args.callgrind else "timeit")
+    )
     if args.callgrind:
         n1 = args.n1 or (200 if args.quick else 2000)
         n2 = args.n2 or (1200 if args.quick else 12000)
         keys = list(benches) + [("loop", "loop")]
         values = callgrind_all(keys, n1, n2)
         meta.update(n1=n1, n2=n2, loop_ir_per_iter=values[("loop", "loop")])
-        print("instructions per call = (Ir(N=%d) - Ir(N=%d)) / %d, fresh processes; "
-              "includes the timeit loop (empty loop: %.0f Ir/iter)\n"
-              % (n2, n1, n2 - n1, values[("loop", "loop")]))
+        print(
+            "instructions per call = (Ir(N=%d) - Ir(N=%d)) / %d, fresh processes; "
+            "includes the timeit loop (empty loop: %.0f Ir/iter)\n" % (n2, n1, n2 - n1, values[("loop", "loop")])
+        )
         rows = report(values, "Ir/call", "ir_per_call", "%.0f")
     else:
         repeat = args.repeat or (3 if args.quick else 7)
@@ -349,8 +392,10 @@ def main():
         benches[("loop", "loop")] = (timeit.Timer("pass"), "pass")
         values = time_all({k: v[0] for k, v in benches.items()}, repeat, number)
         meta.update(repeat=repeat, loop_ns_per_iter=values[("loop", "loop")])
-        print("ns per call, best of %d; includes the timeit loop (empty loop: %.1f ns/iter)\n"
-              % (repeat, values[("loop", "loop")]))
+        print(
+            "ns per call, best of %d; includes the timeit loop (empty loop: %.1f ns/iter)\n"
+            % (repeat, values[("loop", "loop")])
+        )
         rows = report(values, "ns/call", "ns_per_call", "%.1f")
     for r in rows:
         r["stmt"] = benches[(r["contender"], r["call"])][1]
@@ -358,8 +403,7 @@ def main():
         print("skipped %s: %s" % (name, why))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"meta": meta, "results": rows, "skipped": skipped, "build": built},
-                      fh, indent=2)
+            json.dump({"meta": meta, "results": rows, "skipped": skipped, "build": built}, fh, indent=2)
     return status
 
 

@@ -23,13 +23,39 @@ import ndffi
 
 EXPECTED = (ndffi.CDefError, TypeError, ValueError, OverflowError, IndexError, OSError, KeyError)
 
-SCALARS = ["char", "signed char", "unsigned char", "short", "unsigned short", "int",
-           "unsigned int", "long", "unsigned long", "long long", "unsigned long long",
-           "float", "double", "long double", "_Bool", "bool", "size_t", "ssize_t",
-           "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t",
-           "uint64_t", "intptr_t", "uintptr_t", "void", "wchar_t"]
-TYPE_FORMS = ["{}", "{} *", "const {} *", "{} **", "{}[{n}]", "{} *[{n}]", "{}[{n}][{m}]",
-              "{} (*)(int)", "{}(*)[{n}]"]
+SCALARS = [
+    "char",
+    "signed char",
+    "unsigned char",
+    "short",
+    "unsigned short",
+    "int",
+    "unsigned int",
+    "long",
+    "unsigned long",
+    "long long",
+    "unsigned long long",
+    "float",
+    "double",
+    "long double",
+    "_Bool",
+    "bool",
+    "size_t",
+    "ssize_t",
+    "int8_t",
+    "uint8_t",
+    "int16_t",
+    "uint16_t",
+    "int32_t",
+    "uint32_t",
+    "int64_t",
+    "uint64_t",
+    "intptr_t",
+    "uintptr_t",
+    "void",
+    "wchar_t",
+]
+TYPE_FORMS = ["{}", "{} *", "const {} *", "{} **", "{}[{n}]", "{} *[{n}]", "{}[{n}][{m}]", "{} (*)(int)", "{}(*)[{n}]"]
 DECLARED = [
     "struct S { int a; char b; double c; };",
     "typedef struct { char desc[12]; int t; } W;",
@@ -38,8 +64,18 @@ DECLARED = [
     "enum E { E0, E1 = 5, E2 };",
     "typedef int (*cb_t)(const void *, const void *);",
 ]
-DECLARED_TYPES = ["struct S", "struct S *", "W", "W[3]", "union U", "union U *",
-                  "struct B", "enum E", "enum E *", "cb_t"]
+DECLARED_TYPES = [
+    "struct S",
+    "struct S *",
+    "W",
+    "W[3]",
+    "union U",
+    "union U *",
+    "struct B",
+    "enum E",
+    "enum E *",
+    "cb_t",
+]
 
 TMP = tempfile.mkdtemp(prefix="ndffi-atheris-")
 
@@ -51,8 +87,7 @@ def type_name(fdp):
     if kind <= 2:
         return fdp.PickValueInList(DECLARED_TYPES)
     form = fdp.PickValueInList(TYPE_FORMS)
-    return form.format(fdp.PickValueInList(SCALARS), n=fdp.ConsumeIntInRange(0, 64),
-                       m=fdp.ConsumeIntInRange(0, 8))
+    return form.format(fdp.PickValueInList(SCALARS), n=fdp.ConsumeIntInRange(0, 64), m=fdp.ConsumeIntInRange(0, 8))
 
 
 def value(fdp, depth=0):
@@ -75,8 +110,7 @@ def value(fdp, depth=0):
         return tuple(value(fdp, depth + 1) for _ in range(fdp.ConsumeIntInRange(0, 4)))
     if kind == 8 and depth < 2:
         keys = ["a", "b", "c", "i", "f", "desc", "t", fdp.ConsumeUnicodeNoSurrogates(4)]
-        return {fdp.PickValueInList(keys): value(fdp, depth + 1)
-                for _ in range(fdp.ConsumeIntInRange(0, 3))}
+        return {fdp.PickValueInList(keys): value(fdp, depth + 1) for _ in range(fdp.ConsumeIntInRange(0, 3))}
     if kind == 9:
         return fdp.ConsumeBool()
     if kind == 10:
@@ -143,7 +177,7 @@ def op_load(fdp):
         args = ["ndffi_fuzz_nonexistent_" + junk.replace("/", "_")]
         if fdp.ConsumeBool():
             args.append(os.path.join(TMP, "missing"))
-    lib = ndffi.load(*args)   # random bytes never make a loadable library
+    lib = ndffi.load(*args)  # random bytes never make a loadable library
     raise AssertionError(f"loaded {args!r}: {lib!r}")
 
 

@@ -12,8 +12,20 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-HEADERS = ["stdio.h", "string.h", "stdlib.h", "time.h", "math.h", "zlib.h", "sqlite3.h",
-           "signal.h", "sys/stat.h", "dirent.h", "pthread.h", "ffi.h"]
+HEADERS = [
+    "stdio.h",
+    "string.h",
+    "stdlib.h",
+    "time.h",
+    "math.h",
+    "zlib.h",
+    "sqlite3.h",
+    "signal.h",
+    "sys/stat.h",
+    "dirent.h",
+    "pthread.h",
+    "ffi.h",
+]
 MAX_SIZE = 2048
 
 
@@ -32,8 +44,7 @@ def from_tests():
         text = c.read_text()
         for m in re.finditer(r"^[A-Za-z_][^;{}#\n]*\([^;{}#]*\)\s*(?=\{)", text, re.M):
             yield " ".join(m.group(0).split()) + ";"
-        for m in re.finditer(r"^(?:typedef\s+)?(?:struct|union|enum)\b[^;]*?\{[^{}]*\}[^;{}]*;",
-                             text, re.M):
+        for m in re.finditer(r"^(?:typedef\s+)?(?:struct|union|enum)\b[^;]*?\{[^{}]*\}[^;{}]*;", text, re.M):
             yield m.group(0)
 
 
@@ -46,7 +57,7 @@ def split_declarations(text):
         elif ch == "}":
             depth = max(0, depth - 1)
         elif ch == ";" and depth == 0:
-            decl = text[start:i + 1].strip()
+            decl = text[start : i + 1].strip()
             start = i + 1
             if decl:
                 yield decl
@@ -54,15 +65,16 @@ def split_declarations(text):
 
 def from_headers():
     for h in HEADERS:
-        proc = subprocess.run(["cc", "-E", "-P", "-x", "c", "-"], input=f"#include <{h}>\n",
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["cc", "-E", "-P", "-x", "c", "-"], input=f"#include <{h}>\n", capture_output=True, text=True
+        )
         if proc.returncode != 0:
             continue
         decls = list(split_declarations(proc.stdout))
         # a sample of each header: groups of consecutive declarations
         step = max(1, len(decls) // 25)
         for i in range(0, len(decls), step):
-            chunk = "\n".join(decls[i:i + 3])
+            chunk = "\n".join(decls[i : i + 3])
             if len(chunk) <= MAX_SIZE:
                 yield chunk
 

@@ -48,7 +48,8 @@ if SANITIZED:
 
 # RSS says nothing under AddressSanitizer, whose quarantine keeps freed memory mapped.
 skip_if_sanitized = pytest.mark.skipif(
-    SANITIZED, reason="AddressSanitizer's quarantine holds freed memory: RSS is not a measure")
+    SANITIZED, reason="AddressSanitizer's quarantine holds freed memory: RSS is not a measure"
+)
 
 
 def pytest_configure(config):
@@ -64,18 +65,21 @@ X86_64_SYSV = platform.machine().lower() in ("x86_64", "amd64") and sys.platform
 AARCH64_LINUX = platform.machine().lower() in ("aarch64", "arm64") and sys.platform.startswith("linux")
 # Unions and bit-fields by value need the ABI file's own classification (libffi has no
 # unions): x86-64 System V and AArch64 Linux have one.
-classified = pytest.mark.skipif(not (X86_64_SYSV or AARCH64_LINUX),
-                                reason="unions and bit-fields by value: no classification for this ABI")
+classified = pytest.mark.skipif(
+    not (X86_64_SYSV or AARCH64_LINUX), reason="unions and bit-fields by value: no classification for this ABI"
+)
 # Plain char is signed on x86 and on Apple's and Microsoft's AArch64, unsigned on
 # AArch64 Linux (AAPCS64) and most other ABIs.
-CHAR_SIGNED = (platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
-               or sys.platform in ("darwin", "win32"))
+CHAR_SIGNED = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86") or sys.platform in (
+    "darwin",
+    "win32",
+)
 
 
 def _force_libffi():
     try:
         from ndffi import _ndffi
-    except ImportError:     # not built: the tests themselves will say so
+    except ImportError:  # not built: the tests themselves will say so
         return False
     return getattr(_ndffi, "FORCE_LIBFFI", False)
 
@@ -137,19 +141,37 @@ fiblib = clib_fixture("fibonacci", FIBONACCI_DECLS)
 
 # (suffix of echo_<suffix> in foo.c, the C type)
 INT_ECHOES = [
-    ("schar", "signed char"), ("uchar", "unsigned char"), ("char", "char"),
-    ("short", "short"), ("ushort", "unsigned short"), ("int", "int"), ("uint", "unsigned int"),
-    ("long", "long"), ("ulong", "unsigned long"), ("longlong", "long long"),
+    ("schar", "signed char"),
+    ("uchar", "unsigned char"),
+    ("char", "char"),
+    ("short", "short"),
+    ("ushort", "unsigned short"),
+    ("int", "int"),
+    ("uint", "unsigned int"),
+    ("long", "long"),
+    ("ulong", "unsigned long"),
+    ("longlong", "long long"),
     ("ulonglong", "unsigned long long"),
-    ("int8", "int8_t"), ("uint8", "uint8_t"), ("int16", "int16_t"), ("uint16", "uint16_t"),
-    ("int32", "int32_t"), ("uint32", "uint32_t"), ("int64", "int64_t"), ("uint64", "uint64_t"),
-    ("size_t", "size_t"), ("ssize_t", "ssize_t"), ("ptrdiff_t", "ptrdiff_t"),
-    ("intptr_t", "intptr_t"), ("uintptr_t", "uintptr_t"),
+    ("int8", "int8_t"),
+    ("uint8", "uint8_t"),
+    ("int16", "int16_t"),
+    ("uint16", "uint16_t"),
+    ("int32", "int32_t"),
+    ("uint32", "uint32_t"),
+    ("int64", "int64_t"),
+    ("uint64", "uint64_t"),
+    ("size_t", "size_t"),
+    ("ssize_t", "ssize_t"),
+    ("ptrdiff_t", "ptrdiff_t"),
+    ("intptr_t", "intptr_t"),
+    ("uintptr_t", "uintptr_t"),
 ]
 FLOAT_ECHOES = [("float", "float"), ("double", "double"), ("longdouble", "long double")]
 ALL_ECHOES = INT_ECHOES + [("bool", "_Bool")] + FLOAT_ECHOES
 
-FOO_CDEF = "\n".join(f"{c} echo_{n}({c} x);" for n, c in ALL_ECHOES) + """
+FOO_CDEF = (
+    "\n".join(f"{c} echo_{n}({c} x);" for n, c in ALL_ECHOES)
+    + """
     int bar(double *data, int len);
     double dsum(const double *x, long n);
     int add(int a, int b);
@@ -184,9 +206,11 @@ FOO_CDEF = "\n".join(f"{c} echo_{n}({c} x);" for n, c in ALL_ECHOES) + """
     float fret(float x);
     _Bool is_positive(double x);
 """
+)
 
 
 # Arrays exposed one way only, for the zero-copy paths other than the buffer protocol.
+
 
 class ArrayInterfaceOnly:
     """Exposes an array through __array_interface__ alone (no buffer protocol)."""
@@ -303,6 +327,7 @@ MORE_DECLS = """
 # No test module changes the environment for others: NDFFI_CACHE_DIR is set by these
 # fixtures only, each restoring it when its scope ends.
 
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache(tmp_path_factory):
     """The suite never builds into the user's cache: a test that takes no cache fixture
@@ -319,12 +344,15 @@ def _environment_restored(request):
     before = dict(os.environ)
     yield
     after = dict(os.environ)
-    changed = sorted(k for k in before.keys() | after.keys()
-                     if before.get(k) != after.get(k) and k != "PYTEST_CURRENT_TEST")
+    changed = sorted(
+        k for k in before.keys() | after.keys() if before.get(k) != after.get(k) and k != "PYTEST_CURRENT_TEST"
+    )
     if changed:
-        pytest.fail(f"{request.module.__name__} changed the environment for the tests after it: "
-                    f"{', '.join(changed)} (set variables through monkeypatch or a cache fixture)",
-                    pytrace=False)
+        pytest.fail(
+            f"{request.module.__name__} changed the environment for the tests after it: "
+            f"{', '.join(changed)} (set variables through monkeypatch or a cache fixture)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -40,13 +40,17 @@ def mapped_libffi():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--expect-headers", action="store_true",
-                    help="libclang is installed: import zlib.h (else: check the error)")
-    ap.add_argument("--vendored-libffi", action="store_true",
-                    help="check that the libffi in use is the copy inside the wheel")
-    ap.add_argument("--system-libffi-hidden", action="store_true",
-                    help="the system's libffi is hidden (so ctypes cannot load): check that "
-                         "it is, and load libm by its file name")
+    ap.add_argument(
+        "--expect-headers", action="store_true", help="libclang is installed: import zlib.h (else: check the error)"
+    )
+    ap.add_argument(
+        "--vendored-libffi", action="store_true", help="check that the libffi in use is the copy inside the wheel"
+    )
+    ap.add_argument(
+        "--system-libffi-hidden",
+        action="store_true",
+        help="the system's libffi is hidden (so ctypes cannot load): check that it is, and load libm by its file name",
+    )
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -55,8 +59,7 @@ def main(argv=None):
 
     here = os.path.dirname(os.path.abspath(ndffi.__file__))
     check("import ndffi", True, f"{ndffi.__version__} from {here}")
-    check("installed, not a checkout", not os.path.exists(os.path.join(here, "..", "..", "pyproject.toml")),
-          here)
+    check("installed, not a checkout", not os.path.exists(os.path.join(here, "..", "..", "pyproject.toml")), here)
     check("py.typed shipped", os.path.isfile(os.path.join(here, "py.typed")))
 
     with tempfile.TemporaryDirectory() as cache:
@@ -82,17 +85,20 @@ def main(argv=None):
         else:
             check("libm: out-of-range int refused", False, "no OverflowError")
 
-        lib = ndffi.inline("int twice(int x) { return 2 * x; }\n"
-                           "double dsum(const double *x, long n) {\n"
-                           "    double s = 0; for (long i = 0; i < n; i++) s += x[i]; return s; }\n")
+        lib = ndffi.inline(
+            "int twice(int x) { return 2 * x; }\n"
+            "double dsum(const double *x, long n) {\n"
+            "    double s = 0; for (long i = 0; i < n; i++) s += x[i]; return s; }\n"
+        )
         check("ndffi.inline: twice(21)", lib.twice(21) == 42, repr(lib.twice(21)))
         x = np.arange(10.0)
         check("ndffi.inline: dsum(array)", lib.dsum(x, len(x)) == 45.0, repr(lib.dsum(x, len(x))))
 
         libc = ndffi.load(None).cdef(
             "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));"
-            "int snprintf(char *s, size_t n, const char *format, ...);")
-        text = bytearray(32)   # a variadic call: through libffi, whatever the ABI
+            "int snprintf(char *s, size_t n, const char *format, ...);"
+        )
+        text = bytearray(32)  # a variadic call: through libffi, whatever the ABI
         n = libc.snprintf(text, len(text), b"%d %.2f", 42, 0.5)
         check("libffi: variadic snprintf", bytes(text[:n]) == b"42 0.50", repr(bytes(text[:n])))
 
@@ -111,17 +117,22 @@ def main(argv=None):
             n = z.new("unsigned long *", z.compressBound(buf.size))
             out = np.empty(n[0], np.uint8)
             status = z.compress(out, n, buf, buf.size)
-            check("zlib.h through libclang", status == z.Z_OK and 0 < n[0] < buf.size,
-                  f"{buf.size} bytes -> {n[0]}, zlib {z.ZLIB_VERSION}")
+            check(
+                "zlib.h through libclang",
+                status == z.Z_OK and 0 < n[0] < buf.size,
+                f"{buf.size} bytes -> {n[0]}, zlib {z.ZLIB_VERSION}",
+            )
         else:
             try:
                 ndffi.load("z", header="zlib.h")
             except ImportError as exc:
-                check("zlib.h without libclang: the error says what to install",
-                      HEADERS_MESSAGE in str(exc), str(exc))
+                check("zlib.h without libclang: the error says what to install", HEADERS_MESSAGE in str(exc), str(exc))
             else:
-                check("zlib.h without libclang: the error says what to install", False,
-                      "imported without libclang (is it installed? pass --expect-headers)")
+                check(
+                    "zlib.h without libclang: the error says what to install",
+                    False,
+                    "imported without libclang (is it installed? pass --expect-headers)",
+                )
 
     if args.vendored_libffi:
         # (ctypes, which NumPy imports, maps the system's libffi as well, when there is one.)

@@ -92,7 +92,8 @@ def lib(clib_dir):
 @pytest.fixture(scope="module")
 def libc():
     return ndffi.load(None).cdef(
-        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));")
+        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));"
+    )
 
 
 @pytest.fixture
@@ -101,10 +102,11 @@ def unraisable(monkeypatch):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", seen.append)
     yield seen
-    seen.clear()   # the reports' tracebacks hold the test's frame
+    seen.clear()  # the reports' tracebacks hold the test's frame
 
 
 # ---- the cookbook's allocators ------------------------------------------------------
+
 
 def test_seed_allocate_function(lib):
     # "Dynamic allocation through callbacks", with a pointer result instead of a c_long.
@@ -146,7 +148,7 @@ def test_allocator_two_argument_form(lib):
 
 
 def test_allocator_dtype_from_result_type(lib):
-    alloc = ndffi.Allocator()      # float *(*)(long, const long *): float32 from the result
+    alloc = ndffi.Allocator()  # float *(*)(long, const long *): float32 from the result
     lib.fill_with(alloc, 4, 2.5)
     (x,) = alloc.arrays
     assert x.dtype == np.float32
@@ -214,7 +216,7 @@ def test_allocator_never_hands_a_finished_threads_arrays_to_a_new_thread(lib):
 
     def first():
         seen["ident"] = threading.get_ident()
-        assert lib.func(alloc) == 0          # two arrays, left to the allocator
+        assert lib.func(alloc) == 0  # two arrays, left to the allocator
 
     def later():
         seen["same"] = threading.get_ident() == seen["ident"]
@@ -225,7 +227,7 @@ def test_allocator_never_hands_a_finished_threads_arrays_to_a_new_thread(lib):
     t.join()
     left = alloc.all_arrays
     assert len(left) == 2
-    for _ in range(50):                      # until a thread gets the finished one's identifier
+    for _ in range(50):  # until a thread gets the finished one's identifier
         t = threading.Thread(target=later)
         t.start()
         t.join()
@@ -234,11 +236,11 @@ def test_allocator_never_hands_a_finished_threads_arrays_to_a_new_thread(lib):
             break
     else:
         pytest.skip("no thread was given a finished thread's identifier")
-    assert alloc.arrays == [] and alloc.take() == []            # nor to this thread
+    assert alloc.arrays == [] and alloc.take() == []  # nor to this thread
     assert len(alloc.all_arrays) == 2 and all(a is b for a, b in zip(alloc.all_arrays, left, strict=True))
     freed = [weakref.ref(a) for a in left]
     del left
-    alloc.clear()                            # and not kept forever
+    alloc.clear()  # and not kept forever
     gc.collect()
     assert [r() for r in freed] == [None, None]
 
@@ -249,7 +251,7 @@ def test_allocator_arrays_of_threads_c_starts(lib):
     got = []
 
     def f(x):
-        got.append((len(alloc.arrays), lib.func(alloc), len(alloc.arrays)))   # left to it
+        got.append((len(alloc.arrays), lib.func(alloc), len(alloc.arrays)))  # left to it
         return 2 * x + 1
 
     assert lib.run_threads(f, 1, 1) == 0
@@ -261,13 +263,14 @@ def test_allocator_arrays_of_threads_c_starts(lib):
 
 # ---- pointer to pointers ----------------------------------------------------------
 
+
 def test_seed_float_pointer_pointer(lib):
     x = np.array([[10, 20, 30], [40, 50, 60], [80, 90, 100]], "f4")
     assert lib.sum2d(x, 3, 3) == x.sum()
     out = np.zeros(3)
     lib.foo_rows(x, len(x), 3, out)
     np.testing.assert_array_equal(out, x.sum(axis=1))
-    lib.scale2d(x, 3, 3, 2.0)                       # zero copy: C writes into x
+    lib.scale2d(x, 3, 3, 2.0)  # zero copy: C writes into x
     np.testing.assert_array_equal(x[0], [20, 40, 60])
 
 
@@ -275,7 +278,7 @@ def test_rows_any_stride_along_first_axis(lib):
     x = np.arange(24, dtype="f4").reshape(6, 4)
     assert lib.sum2d(x[::2], 3, 4) == x[::2].sum()
     assert lib.sum2d(x[::-1], 6, 4) == x.sum()
-    assert lib.sum2d(x[1:4, 1:3], 3, 2) == x[1:4, 1:3].sum()   # rows contiguous, stride 16
+    assert lib.sum2d(x[1:4, 1:3], 3, 2) == x[1:4, 1:3].sum()  # rows contiguous, stride 16
     lib.scale2d(x[::3], 2, 4, 0.0)
     assert x[0].sum() == 0 and x[3].sum() == 0 and x[1].sum() != 0
 
@@ -299,9 +302,9 @@ def test_rows_checked(lib):
         lib.sum2d(np.ones(4, "f4"), 1, 4)
     ro = np.ones((2, 2), "f4")
     ro.flags.writeable = False
-    assert lib.sum2d(ro, 2, 2) == 4                 # const rows: read-only is fine
+    assert lib.sum2d(ro, 2, 2) == 4  # const rows: read-only is fine
     with pytest.raises(TypeError, match="read-only"):
-        lib.scale2d(ro, 2, 2, 3.0)                  # float **: C may write
+        lib.scale2d(ro, 2, 2, 3.0)  # float **: C may write
     with pytest.raises(TypeError, match=r"argument 1 'data' row 1: .*read-only"):
         lib.scale2d([x[0], ro[0]], 2, 2, 3.0)
     with pytest.raises(TypeError, match=r"row 1: .*float32.*float64"):
@@ -316,6 +319,7 @@ def test_rows_table_is_null_terminated(lib):
 
 
 # ---- qsort ------------------------------------------------------------------------
+
 
 def test_qsort_int32_decorated_comparator(libc):
     @ndffi.callback("int(const void *, const void *)")
@@ -334,8 +338,12 @@ def test_qsort_float64_lambda(libc):
     rng = np.random.default_rng(2)
     arr = rng.standard_normal(500)
     expected = np.sort(arr)
-    libc.qsort(arr, len(arr), arr.itemsize,
-               lambda a, b: int(np.sign(a.as_array(1, np.float64)[0] - b.as_array(1, np.float64)[0])))
+    libc.qsort(
+        arr,
+        len(arr),
+        arr.itemsize,
+        lambda a, b: int(np.sign(a.as_array(1, np.float64)[0] - b.as_array(1, np.float64)[0])),
+    )
     np.testing.assert_array_equal(arr, expected)
 
 
@@ -346,6 +354,7 @@ def test_qsort_descending_records_order(libc):
 
 
 # ---- exceptions -------------------------------------------------------------------
+
 
 def failing_callback(x):
     raise KeyError(f"no entry for {x}")
@@ -370,8 +379,7 @@ def test_exception_counts_later_ones(libc):
     with pytest.raises(ValueError, match="cannot compare") as info:
         libc.qsort(arr, len(arr), 4, cmp)
     notes = getattr(info.value, "__notes__", [])
-    assert notes == [f"(the callback raised {len(calls) - 1} more exceptions before the C "
-                     f"function returned)"]
+    assert notes == [f"(the callback raised {len(calls) - 1} more exceptions before the C function returned)"]
 
 
 def test_exception_returns_on_error_to_c(lib, unraisable):
@@ -389,7 +397,7 @@ def test_exception_returns_on_error_to_c(lib, unraisable):
 
 def test_bad_result_is_an_exception(lib):
     with pytest.raises(OverflowError, match=r"callback .*<lambda> result: expected int in"):
-        lib.call_int(lambda x: 2 ** 40, 1)
+        lib.call_int(lambda x: 2**40, 1)
     with pytest.raises(TypeError, match="callback .*<lambda> result: expected int"):
         lib.call_int(lambda x: "seven", 1)
     with pytest.raises(TypeError, match="callback .*<lambda> result: expected int"):
@@ -414,14 +422,13 @@ def test_nested_calls_keep_exceptions_apart(lib):
         lib.call_int(outer_fails, 1)
     names = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
     assert names[-2:] == ["outer_fails", "inner"]
-    assert lib.call_int(lambda y: y, 3) == 3        # nothing left pending
+    assert lib.call_int(lambda y: y, 3) == 3  # nothing left pending
 
 
 def test_nested_calls_switch_gil_modes(clib_dir, lib):
     # A call that keeps the GIL, whose callback makes a call that releases it, whose
     # callback raises, caught inside: each callback retakes the GIL its own way.
-    held = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
-                                                     release_gil=False)
+    held = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);", release_gil=False)
 
     def inner(x):
         if x < 0:
@@ -439,8 +446,7 @@ def test_nested_calls_switch_gil_modes(clib_dir, lib):
 
 
 def test_exception_with_gil_held(clib_dir):
-    lib = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);",
-                                                    release_gil=False)
+    lib = ndffi.load("libcallbacks", clib_dir).cdef("int call_int(int (*f)(int), int x);", release_gil=False)
     assert not lib.call_int.release_gil
     assert lib.call_int(lambda x: x * 3, 5) == 15
     with pytest.raises(KeyError):
@@ -449,13 +455,14 @@ def test_exception_with_gil_held(clib_dir):
 
 # ---- lifetime ---------------------------------------------------------------------
 
+
 def test_callback_after_free_reports_and_returns_zero(lib, unraisable):
     cb = ndffi.callback("int(int)", lambda x: x + 100)
     lib.set_handler(cb)
     assert lib.call_handler(1) == 101
     del cb
     gc.collect()
-    assert lib.call_handler(1) == 0                 # no crash
+    assert lib.call_handler(1) == 0  # no crash
     assert len(unraisable) == 1
     assert isinstance(unraisable[0].exc_value, RuntimeError)
     assert "garbage-collected" in str(unraisable[0].exc_value)
@@ -478,18 +485,21 @@ def test_release_stops_serving_c(lib, unraisable):
     with cb:
         lib.set_handler(cb)
         assert lib.call_handler(1) == 101
-    assert cb.released and freed == [True]       # the callable is let go at once
-    assert lib.call_handler(2) == 0                 # a stale pointer in C: no crash
+    assert cb.released and freed == [True]  # the callable is let go at once
+    assert lib.call_handler(2) == 0  # a stale pointer in C: no crash
     assert len(unraisable) == 1 and "garbage-collected or released" in str(unraisable[0].exc_value)
-    with pytest.raises(ValueError, match=r"set_handler\(\) argument 1 .*the callback 'int \(\*\)\(int\)' "
-                                         r"was released"):
+    with pytest.raises(
+        ValueError,
+        match=r"set_handler\(\) argument 1 .*the callback 'int \(\*\)\(int\)' "
+        r"was released",
+    ):
         lib.set_handler(cb)
     for what in ("address", "pointer"):
         with pytest.raises(ValueError, match=f"the {what} of a released callback"):
             getattr(cb, what)
     with pytest.raises(RuntimeError, match="this callback has been released"):
         cb(1)
-    cb.release()                                    # again: nothing more to do
+    cb.release()  # again: nothing more to do
     lib.set_handler(None)
     # a new callback of the same type gets a closure of its own, not the released one
     other = ndffi.callback("int(int)", lambda x: -x)
@@ -509,15 +519,15 @@ def test_stored_handler_exception_inside_a_call(lib):
 
 
 def test_plain_callable_is_wrapped_for_the_call_only(lib):
-    for i in range(50):                             # fills the free list's quarantine
+    for i in range(50):  # fills the free list's quarantine
         assert lib.call_int(lambda x: x + i, 1) == 1 + i  # noqa: B023
     before = _ndffi._closure_stats()
     for i in range(50):
         assert lib.call_int(lambda x: x - i, 1) == 1 - i  # noqa: B023
     after = _ndffi._closure_stats()
-    assert (after[0] + after[1]) - (before[0] + before[1]) == 0   # closures come back from the free list
+    assert (after[0] + after[1]) - (before[0] + before[1]) == 0  # closures come back from the free list
     assert after[2] - before[2] == 50
-    assert after[4] - before[4] == 50               # and go back to it
+    assert after[4] - before[4] == 50  # and go back to it
 
 
 # ---- a plain callable's pointer that C keeps ----------------------------------------
@@ -529,9 +539,9 @@ def test_plain_callable_is_wrapped_for_the_call_only(lib):
 # through libffi -- and no other test uses them, so their free lists are these tests'.
 
 ENTRIES = {
-    "regs": lambda g: (lambda x, s: g(x)),
-    "frame": lambda g: (lambda x, s: g(int(x))),
-    "ffi": lambda g: (lambda s, x, a, b, c, d, e: g(x)),
+    "regs": lambda g: lambda x, s: g(x),
+    "frame": lambda g: lambda x, s: g(int(x)),
+    "ffi": lambda g: lambda s, x, a, b, c, d, e: g(x),
 }
 Q = _ndffi._closure_quarantine
 
@@ -581,9 +591,9 @@ def check_reported(unraisable, n=1):
 
 
 def test_stored_plain_callable_late_call_runs_no_one_elses_code(lib, stored, unraisable):
-    stored.set(stored.wrap(lambda x: 100 + x))          # C keeps a one-call closure
-    live = lib.callback(f"{stored.kind}_t", stored.wrap(lambda x: 200 + x))   # made afterwards
-    for k in range(3 * Q):                              # one-call closures come and go
+    stored.set(stored.wrap(lambda x: 100 + x))  # C keeps a one-call closure
+    live = lib.callback(f"{stored.kind}_t", stored.wrap(lambda x: 200 + x))  # made afterwards
+    for k in range(3 * Q):  # one-call closures come and go
         assert stored.now(stored.wrap(lambda x, k=k: x + k), 1) == 1 + k
     assert stored.call(5) == 0
     check_reported(unraisable)
@@ -597,13 +607,13 @@ def test_stored_pointer_called_inside_the_call_its_closure_serves_now(lib, store
 
     def f(x):
         seen.append(x)
-        return -7 if len(seen) > 1 else stored.call(x) + 1   # a nested ndffi call: C calls the kept pointer
+        return -7 if len(seen) > 1 else stored.call(x) + 1  # a nested ndffi call: C calls the kept pointer
 
     assert stored.now(stored.wrap(f), 3) == 1
-    assert stored.given_is_stored() == 1                # it was the kept closure that served f
+    assert stored.given_is_stored() == 1  # it was the kept closure that served f
     assert seen == [3]
     check_reported(unraisable)
-    assert stored.call(4) == 0                          # retired: ownerless from now on
+    assert stored.call(4) == 0  # retired: ownerless from now on
     check_reported(unraisable, 2)
 
 
@@ -614,7 +624,7 @@ def test_stored_pointer_called_by_another_python_thread(lib, stored, unraisable)
 
     def f(x):
         seen.append(x)
-        if len(seen) == 1:    # another thread, inside an ndffi call, calls the kept pointer
+        if len(seen) == 1:  # another thread, inside an ndffi call, calls the kept pointer
             t = threading.Thread(target=lambda: got.setdefault("r", stored.call(x)))
             t.start()
             t.join()
@@ -634,7 +644,7 @@ def test_stored_pointer_called_by_a_c_thread_during_another_call(lib, stored, un
         seen.append(x)
         return 55 if len(seen) > 1 else stored.call_in_thread(x) + 1
 
-    assert stored.now(stored.wrap(f), 3) == 1           # the kept closure is in quarantine
+    assert stored.now(stored.wrap(f), 3) == 1  # the kept closure is in quarantine
     assert stored.given_is_stored() == 0
     assert seen == [3]
     check_reported(unraisable)
@@ -642,9 +652,9 @@ def test_stored_pointer_called_by_a_c_thread_during_another_call(lib, stored, un
 
 def test_a_closure_c_kept_is_retired(lib, stored, unraisable):
     stored.set(stored.wrap(lambda x: 100 + x))
-    assert stored.call(1) == 0                          # the late call shows C kept it
+    assert stored.call(1) == 0  # the late call shows C kept it
     check_reported(unraisable)
-    assert not any(stored.one_call() for _ in range(1000))   # a turn of the free list is < 100
+    assert not any(stored.one_call() for _ in range(1000))  # a turn of the free list is < 100
     assert stored.call(2) == 0
     check_reported(unraisable, 2)
 
@@ -667,6 +677,7 @@ def test_plain_callable_cannot_be_stored(lib):
 
 
 # ---- threads ----------------------------------------------------------------------
+
 
 def check_threads(lib, fn, nthreads, iters):
     assert lib.run_threads(fn, nthreads, iters) == 0
@@ -716,6 +727,7 @@ def test_stress_foreign_threads(lib):
 
 # ---- signatures and conversions ----------------------------------------------------
 
+
 def test_kept_int_arguments_keep_their_values(lib):
     # int argument objects are reused between calls only when the callback let go of them
     kept, every_other = [], []
@@ -733,7 +745,7 @@ def test_kept_int_arguments_keep_their_values(lib):
     assert kept == list(range(3000))
     assert lib.loop_int(g, 3000) == sum(range(3000))
     assert every_other == list(range(1, 3000, 2))
-    assert lib.call_int(lambda x: x, -(2 ** 31)) == -(2 ** 31)    # outside the reused range
+    assert lib.call_int(lambda x: x, -(2**31)) == -(2**31)  # outside the reused range
     assert lib.call_int(lambda x: x, -1000) == -1000
 
 
@@ -744,26 +756,29 @@ def test_mixed_arguments(lib):
         seen.append((a, b, c, d, e, g, h))
         return a + b + c + d + e + g + h
 
-    r = lib.call_mixed(f, -5, 65535, 0.25, 1e10, -(2 ** 62), True, 2 ** 63)
-    assert seen == [(-5, 65535, 0.25, 1e10, -(2 ** 62), True, 2 ** 63)]
-    assert r == -5 + 65535 + 0.25 + 1e10 - 2 ** 62 + 1 + 2 ** 63
+    r = lib.call_mixed(f, -5, 65535, 0.25, 1e10, -(2**62), True, 2**63)
+    assert seen == [(-5, 65535, 0.25, 1e10, -(2**62), True, 2**63)]
+    assert r == -5 + 65535 + 0.25 + 1e10 - 2**62 + 1 + 2**63
 
 
-@pytest.mark.parametrize("name,good,bad", [
-    ("schar", [-128, 127], [128, -129]),
-    ("uchar", [0, 255], [256, -1]),
-    ("short", [-32768, 32767], [32768]),
-    ("ushort", [0, 65535], [65536, -1]),
-    ("int", [-2 ** 31, 2 ** 31 - 1], [2 ** 31]),
-    ("uint", [0, 2 ** 32 - 1], [2 ** 32, -1]),
-    ("longlong", [-2 ** 63, 2 ** 63 - 1], [2 ** 63]),
-    ("ulonglong", [0, 2 ** 64 - 1], [2 ** 64, -1]),
-])
+@pytest.mark.parametrize(
+    "name,good,bad",
+    [
+        ("schar", [-128, 127], [128, -129]),
+        ("uchar", [0, 255], [256, -1]),
+        ("short", [-32768, 32767], [32768]),
+        ("ushort", [0, 65535], [65536, -1]),
+        ("int", [-(2**31), 2**31 - 1], [2**31]),
+        ("uint", [0, 2**32 - 1], [2**32, -1]),
+        ("longlong", [-(2**63), 2**63 - 1], [2**63]),
+        ("ulonglong", [0, 2**64 - 1], [2**64, -1]),
+    ],
+)
 def test_integer_results(lib, name, good, bad):
     fn = getattr(lib, f"ret_{name}")
     for v in good:
         assert fn(lambda: v) == v  # noqa: B023
-        assert fn(lambda: np.int64(v) if abs(v) < 2 ** 63 else v) == v  # noqa: B023
+        assert fn(lambda: np.int64(v) if abs(v) < 2**63 else v) == v  # noqa: B023
     for v in bad:
         with pytest.raises(OverflowError, match="result"):
             fn(lambda: v)  # noqa: B023
@@ -784,8 +799,11 @@ def test_stack_arguments_go_through_libffi(lib):
         assert args == (1, 2, 3, 4, 5, 6, 7, 8, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5)
         return sum(args)
 
-    cb = lib.callback("double(int, int, int, int, int, int, int, int, double, double, double,"
-                      " double, double, double, double, double, double, double)", f)
+    cb = lib.callback(
+        "double(int, int, int, int, int, int, int, int, double, double, double,"
+        " double, double, double, double, double, double, double)",
+        f,
+    )
     assert not cb.direct
     assert lib.call_wide(cb) == 36 + 50.0
 
@@ -812,7 +830,7 @@ def test_pointer_arguments_are_typed(lib):
 def test_pointer_results(lib):
     keep = np.array([1.0, 2.0, 3.0, 4.0])
     assert lib.sum_from(lambda n: keep, 4) == 10.0
-    assert lib.sum_from(lambda n: keep[1:], 2) == 5.0              # a view of kept memory
+    assert lib.sum_from(lambda n: keep[1:], 2) == 5.0  # a view of kept memory
     assert lib.sum_from(lambda n: ndffi.cast("const double *", keep), 3) == 6.0
     assert lib.sum_from(lambda n: None, 3) == -1
     with pytest.raises(ValueError, match="dangling pointer"):
@@ -838,14 +856,33 @@ class ByInterface:
         return self.data.__array_interface__
 
 
-@pytest.mark.parametrize("make", [
-    lambda n: bytearray(8 * n), lambda n: memoryview(bytearray(8 * n)),
-    lambda n: array.array("d", [0.0] * n), lambda n: np.zeros(n), lambda n: np.zeros(2 * n)[n:],
-    lambda n: ByInterface(n), lambda n: np.frombuffer(bytearray(8 * n)),
-    lambda n: memoryview(np.zeros(n)), lambda n: ndffi.new("double[8]"),
-    lambda n: ndffi.cast("void *", bytearray(8 * n)),
-], ids=["bytearray", "memoryview", "array.array", "ndarray", "view", "__array_interface__",
-        "frombuffer", "memoryview of ndarray", "new", "cast"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: bytearray(8 * n),
+        lambda n: memoryview(bytearray(8 * n)),
+        lambda n: array.array("d", [0.0] * n),
+        lambda n: np.zeros(n),
+        lambda n: np.zeros(2 * n)[n:],
+        lambda n: ByInterface(n),
+        lambda n: np.frombuffer(bytearray(8 * n)),
+        lambda n: memoryview(np.zeros(n)),
+        lambda n: ndffi.new("double[8]"),
+        lambda n: ndffi.cast("void *", bytearray(8 * n)),
+    ],
+    ids=[
+        "bytearray",
+        "memoryview",
+        "array.array",
+        "ndarray",
+        "view",
+        "__array_interface__",
+        "frombuffer",
+        "memoryview of ndarray",
+        "new",
+        "cast",
+    ],
+)
 def test_pointer_result_freed_on_return_is_refused(lib, make):
     # The conversion's own hold on the result (a buffer export, an array view) goes
     # before the check: what counts is what outlives the callback.
@@ -854,8 +891,7 @@ def test_pointer_result_freed_on_return_is_refused(lib, make):
 
 
 def test_pointer_result_kept_alive_elsewhere_is_accepted(lib):
-    keep = [bytearray(64), array.array("d", [0.0] * 8), np.zeros(8), ByInterface(8),
-            ndffi.new("double[8]")]
+    keep = [bytearray(64), array.array("d", [0.0] * 8), np.zeros(8), ByInterface(8), ndffi.new("double[8]")]
     views = [lambda k: k, lambda k: memoryview(k) if not isinstance(k, (ByInterface, ndffi.Pointer)) else k]
     for k in keep:
         for view in views:
@@ -882,7 +918,7 @@ def test_struct_pointers_keep_their_type(lib):
 
     assert lib.call_opaque(f, p) == p
     assert seen == ["struct opaque *"]
-    assert lib.call_opaque(lambda q: None, p) is not None       # a NULL Pointer
+    assert lib.call_opaque(lambda q: None, p) is not None  # a NULL Pointer
     assert not lib.call_opaque(lambda q: None, p)
     with pytest.raises(TypeError, match="struct other"):
         lib.call_opaque(lambda q: lib.cast("struct other *", 0x2000), p)
@@ -900,7 +936,7 @@ def test_function_pointer_results(lib):
     get = lambda which: table[which]  # noqa: E731
     assert [lib.call_returned(get, w, 21) for w in range(4)] == [42, -21, 42, -12345]
     with pytest.raises(TypeError, match="plain callable cannot be returned"):
-        lib.call_returned(lambda w: (lambda x: x), 0, 1)
+        lib.call_returned(lambda w: lambda x: x, 0, 1)
 
 
 def test_c_function_as_callback(lib):
@@ -911,8 +947,11 @@ def test_c_function_as_callback(lib):
 
 def test_signature_checked(lib):
     cb = ndffi.callback("double(double)", math.sqrt)
-    with pytest.raises(TypeError, match=r"call_int\(\) argument 1 'f': expected a function pointer "
-                                        r"'int \(\*\)\(int\)', got a callback 'double \(\*\)\(double\)'"):
+    with pytest.raises(
+        TypeError,
+        match=r"call_int\(\) argument 1 'f': expected a function pointer "
+        r"'int \(\*\)\(int\)', got a callback 'double \(\*\)\(double\)'",
+    ):
         lib.call_int(cb, 1)
     with pytest.raises(TypeError, match="a callable or None"):
         lib.call_int(5, 1)
@@ -927,7 +966,7 @@ def test_callback_object():
         return x + 1
 
     assert isinstance(inc, ndffi.Callback)
-    assert inc(1) == 2                              # callable from Python too
+    assert inc(1) == 2  # callable from Python too
     assert inc.__name__ == "test_callback_object.<locals>.inc"
     assert inc.__doc__ == "Add one."
     assert inc.prototype == "int (int)"
@@ -965,9 +1004,11 @@ KINDS = ["int", "long long", "unsigned char", "short", "double", "float", "void 
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(KINDS), max_size=10), st.sampled_from(["int", "double", "float",
-                                                                        "long long", "void"]),
-       st.randoms(use_true_random=False))
+@given(
+    st.lists(st.sampled_from(KINDS), max_size=10),
+    st.sampled_from(["int", "double", "float", "long long", "void"]),
+    st.randoms(use_true_random=False),
+)
 def test_direct_entry_matches_libffi(params, result, rnd):
     sig = f"{result}({', '.join(params) or 'void'})"
     values = []
@@ -975,7 +1016,7 @@ def test_direct_entry_matches_libffi(params, result, rnd):
         if p in ("double", "float"):
             values.append(float(rnd.randint(-1000, 1000)) / 4)
         elif p == "void *":
-            values.append(ndffi.cast("void *", rnd.randint(0, 2 ** 40)))
+            values.append(ndffi.cast("void *", rnd.randint(0, 2**40)))
         elif p == "unsigned char":
             values.append(rnd.randint(0, 255))
         else:
@@ -999,12 +1040,25 @@ def test_direct_entry_matches_libffi(params, result, rnd):
 
 # Up to five integer or pointer arguments enter the callback straight from the registers
 # C passed them in; six, or any floating-point argument, through the saved frame.
-INT_KINDS = [("int", -7), ("unsigned char", 200), ("void *", 2 ** 40 + 8), ("short", -300),
-             ("long long", -(2 ** 40)), ("unsigned", 2 ** 32 - 1)]
+INT_KINDS = [
+    ("int", -7),
+    ("unsigned char", 200),
+    ("void *", 2**40 + 8),
+    ("short", -300),
+    ("long long", -(2**40)),
+    ("unsigned", 2**32 - 1),
+]
 
 
-REG_RESULTS = [("int", -5), ("unsigned char", 255), ("long long", -(2 ** 50)), ("double", 0.25),
-               ("float", -1.5), ("void", None), ("void *", None)]
+REG_RESULTS = [
+    ("int", -5),
+    ("unsigned char", 255),
+    ("long long", -(2**50)),
+    ("double", 0.25),
+    ("float", -1.5),
+    ("void", None),
+    ("void *", None),
+]
 
 
 @pytest.mark.direct
@@ -1036,7 +1090,7 @@ def test_register_entry_every_arity(n, result, value):
     r = ns.function("target", cb.address, None)(*values)
     assert got == [want]
     if result == "void *":
-        assert not r                                # NULL
+        assert not r  # NULL
     else:
         assert r == value
     # An exception: on_error reaches C, the exception the caller.

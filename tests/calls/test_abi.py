@@ -23,8 +23,8 @@ import ndffi
 from conftest import CHAR_SIGNED, X86_64_SYSV
 
 SEED = 1729
-N_FUNCS = 150          # 0..8 parameters
-N_SPILL = 15           # 9..12 parameters, mostly floating point
+N_FUNCS = 150  # 0..8 parameters
+N_SPILL = 15  # 9..12 parameters, mostly floating point
 CALLS_PER_FUNC = 4
 
 LONG = ctypes.sizeof(ctypes.c_long)
@@ -62,6 +62,7 @@ def wrap(value, size, signed):
 
 
 # ---- the C side -----------------------------------------------------------------------
+
 
 def c_function(index, result, params):
     """The C source of fN: an integer checksum (wrapping, in unsigned long long) or a
@@ -110,14 +111,14 @@ def expected(index, result, params, values):
     for i, (t, v) in enumerate(zip(params, values, strict=True)):
         cls = TYPES[t][0]
         if cls in ("float", "double"):
-            x = int(float(v) * 8.0)       # truncation toward zero, as (long long)
+            x = int(float(v) * 8.0)  # truncation toward zero, as (long long)
         elif cls == "pointer":
             x = pointer_int(v)
         else:
             x = int(v)
         acc = (acc + (i + 1) * (x & MASK64)) & MASK64
     if result == "void":
-        return acc        # stored in g_sink
+        return acc  # stored in g_sink
     if result == "_Bool":
         return bool(acc & 1)
     if result == "void *":
@@ -132,6 +133,7 @@ def pointer_int(v):
 
 # ---- random signatures and values ------------------------------------------------------
 
+
 def random_signatures(rng):
     sigs = []
     for _ in range(N_FUNCS):
@@ -140,8 +142,7 @@ def random_signatures(rng):
     floats = ["float", "double"]
     for _ in range(N_SPILL):
         n = rng.randint(9, 12)
-        params = [rng.choice(floats) if rng.random() < 0.8 else rng.choice(PARAM_TYPES)
-                  for _ in range(n)]
+        params = [rng.choice(floats) if rng.random() < 0.8 else rng.choice(PARAM_TYPES) for _ in range(n)]
         sigs.append((rng.choice(RESULT_TYPES), params))
     return sigs
 
@@ -152,8 +153,13 @@ def random_value(rng, t):
         return rng.choice([True, False])
     if cls == "pointer":
         r = rng.random()
-        return None if r < 0.2 else ndffi.cast("void *", rng.choice(
-            [rng.randrange(1, 1 << 47), (1 << 64) - 8 if PTR == 8 else (1 << 32) - 8, 1]))
+        return (
+            None
+            if r < 0.2
+            else ndffi.cast(
+                "void *", rng.choice([rng.randrange(1, 1 << 47), (1 << 64) - 8 if PTR == 8 else (1 << 32) - 8, 1])
+            )
+        )
     if cls in ("float", "double"):
         x = rng.choice([0.0, -0.0, 1.5, -2.25, rng.uniform(-1e6, 1e6), rng.uniform(-1, 1)])
         # a float argument: a value float32 represents exactly, so no rounding on the way in
@@ -169,6 +175,7 @@ def register_shape(params):
 
 # ---- the test -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def random_library(tmp_path_factory):
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
@@ -181,8 +188,11 @@ def random_library(tmp_path_factory):
     d = tmp_path_factory.mktemp("abi")
     c_file, so_file = d / "random_sigs.c", d / "librandom_sigs.so"
     c_file.write_text("\n\n".join(src) + "\n")
-    proc = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file),
-                           str(c_file)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     lib = ndffi.load(str(so_file))
     protos = []
@@ -217,8 +227,10 @@ def test_direct_stubs_match_libffi(random_library):
                     r = pointer_int(r)
                 got.append(r)
             if not (got[0] == got[1] == want and type(got[0]) is type(got[1])):
-                failures.append(f"{result} {name}({', '.join(params)}) with {values}: "
-                                f"direct {got[0]!r}, libffi {got[1]!r}, expected {want!r}")
+                failures.append(
+                    f"{result} {name}({', '.join(params)}) with {values}: "
+                    f"direct {got[0]!r}, libffi {got[1]!r}, expected {want!r}"
+                )
     assert not failures, "\n".join(failures[:20])
 
 
@@ -286,7 +298,8 @@ print(_ndffi.FORCE_LIBFFI, m.ldexp.direct, cb.direct, m.ldexp(1.5, 3), cb(4))
 def test_force_libffi_environment_variable(value, forced):
     # read when the extension loads: a fresh interpreter with the variable set
     env = {**os.environ, "NDFFI_FORCE_LIBFFI": value}
-    out = subprocess.run([sys.executable, "-c", _ENGINE_PROBE], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _ENGINE_PROBE], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     direct = str(X86_64_SYSV and not forced)
     assert out == [str(forced), direct, direct, "12.0", "5"]

@@ -27,16 +27,32 @@ ALLOWED = (TypeError, OverflowError, ValueError)
 
 # C scalar type -> (numpy dtype, kind) where kind is 'i' signed, 'u' unsigned, 'f' float
 SCALARS = {
-    "int8_t": "i1", "uint8_t": "u1", "int16_t": "i2", "uint16_t": "u2",
-    "int32_t": "i4", "uint32_t": "u4", "int64_t": "i8", "uint64_t": "u8",
-    "signed char": "b", "unsigned char": "B", "short": "h", "unsigned short": "H",
-    "int": "i", "unsigned int": "I", "long": "l", "unsigned long": "L",
-    "long long": "q", "unsigned long long": "Q", "size_t": "uintp",
-    "float": "f4", "double": "f8",
+    "int8_t": "i1",
+    "uint8_t": "u1",
+    "int16_t": "i2",
+    "uint16_t": "u2",
+    "int32_t": "i4",
+    "uint32_t": "u4",
+    "int64_t": "i8",
+    "uint64_t": "u8",
+    "signed char": "b",
+    "unsigned char": "B",
+    "short": "h",
+    "unsigned short": "H",
+    "int": "i",
+    "unsigned int": "I",
+    "long": "l",
+    "unsigned long": "L",
+    "long long": "q",
+    "unsigned long long": "Q",
+    "size_t": "uintp",
+    "float": "f4",
+    "double": "f8",
 }
 SCALAR_NAMES = sorted(SCALARS)
-ALL_DTYPES = [np.dtype(c) for c in ("i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8",
-                                    "f4", "f8", "f2", "c8", "c16", "?", "S3")]
+ALL_DTYPES = [
+    np.dtype(c) for c in ("i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8", "f2", "c8", "c16", "?", "S3")
+]
 
 N_FUNCS = 60
 N_STRUCTS = 4
@@ -69,8 +85,7 @@ def _generate(seed=20261125):
     for f in range(N_FUNCS):
         params = []
         for _k in range(rng.randint(1, 6)):
-            kind = rng.choice(["scalar", "scalar", "scalar", "array", "carray",
-                               "struct", "structp", "cb"])
+            kind = rng.choice(["scalar", "scalar", "scalar", "array", "carray", "struct", "structp", "cb"])
             if kind in ("scalar", "array", "carray"):
                 params.append((kind, rng.choice(SCALAR_NAMES)))
             elif kind in ("struct", "structp"):
@@ -98,20 +113,22 @@ def _c_param(kind, t, k, structs):
 def _sources(structs, funcs):
     decl = []
     for name, fields in structs:
-        decl.append("typedef struct { " + " ".join(f"{t} {n};" for n, t in fields)
-                    + f" }} {name};")
+        decl.append("typedef struct { " + " ".join(f"{t} {n};" for n, t in fields) + f" }} {name};")
     n = 6 * SLOTS
-    decl.append(f"extern int64_t rec_i[{n}]; extern uint64_t rec_u[{n}]; "
-                f"extern double rec_d[{n}]; extern int rec_null[6]; extern int rec_calls;")
+    decl.append(
+        f"extern int64_t rec_i[{n}]; extern uint64_t rec_u[{n}]; "
+        f"extern double rec_d[{n}]; extern int rec_null[6]; extern int rec_calls;"
+    )
     protos = []
     bodies = []
     for fname, params in funcs:
-        proto = f"void {fname}(" + ", ".join(
-            _c_param(kind, t, k, structs) for k, (kind, t) in enumerate(params)) + ")"
+        proto = f"void {fname}(" + ", ".join(_c_param(kind, t, k, structs) for k, (kind, t) in enumerate(params)) + ")"
         protos.append(proto + ";")
-        body = ["  memset(rec_i, 0, sizeof rec_i); memset(rec_u, 0, sizeof rec_u);",
-                "  memset(rec_d, 0, sizeof rec_d); memset(rec_null, 0, sizeof rec_null);",
-                "  rec_calls++;"]
+        body = [
+            "  memset(rec_i, 0, sizeof rec_i); memset(rec_u, 0, sizeof rec_u);",
+            "  memset(rec_d, 0, sizeof rec_d); memset(rec_null, 0, sizeof rec_null);",
+            "  rec_calls++;",
+        ]
         for k, (kind, t) in enumerate(params):
             base = k * SLOTS
             if kind == "scalar":
@@ -132,14 +149,20 @@ def _sources(structs, funcs):
                     body.append("  }")
             else:
                 arg = "1000 + " + str(k) if t == "int32_t" else f"0.25 + {k}"
-                body.append(f"  if (!a{k}) rec_null[{k}] = 1; else "
-                            f"{_slot_array(t)}[{base}] = ({_slot_ctype(t)})a{k}({arg});")
+                body.append(
+                    f"  if (!a{k}) rec_null[{k}] = 1; else {_slot_array(t)}[{base}] = ({_slot_ctype(t)})a{k}({arg});"
+                )
         bodies.append(proto + " {\n" + "\n".join(body) + "\n}\n")
     head = "#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n"
-    types = "\n".join(decl[:len(structs)])
-    code = (head + types + "\n"
-            + f"int64_t rec_i[{n}]; uint64_t rec_u[{n}]; double rec_d[{n}]; "
-            + "int rec_null[6]; int rec_calls;\n" + "\n".join(bodies))
+    types = "\n".join(decl[: len(structs)])
+    code = (
+        head
+        + types
+        + "\n"
+        + f"int64_t rec_i[{n}]; uint64_t rec_u[{n}]; double rec_d[{n}]; "
+        + "int rec_null[6]; int rec_calls;\n"
+        + "\n".join(bodies)
+    )
     return code, "\n".join(decl + protos)
 
 
@@ -151,8 +174,12 @@ def blib(module_cache):
     code, cdef = _sources(STRUCTS, FUNCS)
     lib = ndffi.inline(code, cdef=cdef)
     n = 6 * SLOTS
-    rec = {"rec_i": lib.rec_i.as_array(n), "rec_u": lib.rec_u.as_array(n),
-           "rec_d": lib.rec_d.as_array(n), "null": lib.rec_null.as_array(6)}
+    rec = {
+        "rec_i": lib.rec_i.as_array(n),
+        "rec_u": lib.rec_u.as_array(n),
+        "rec_d": lib.rec_d.as_array(n),
+        "null": lib.rec_null.as_array(6),
+    }
     return lib, rec
 
 
@@ -160,6 +187,7 @@ def blib(module_cache):
 # Each generator draws (python value, status, expectation).  status is "ok" (the call
 # must succeed and C must see `expectation`), "bad" (must raise an allowed error) or
 # "either" (may do either; if it succeeds, C must see `expectation`).
+
 
 def _limits(ctype):
     info = np.iinfo(_dtype(ctype))
@@ -183,8 +211,11 @@ def scalar_arg(draw, ctype):
             v = draw(st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi, 0, -1 if lo else 1])))
             return v, "ok", int(v)
         if choice == 4:
-            v = draw(st.one_of(st.integers(hi + 1, hi + 2**70), st.integers(lo - 2**70, lo - 1),
-                               st.sampled_from([hi + 1, lo - 1])))
+            v = draw(
+                st.one_of(
+                    st.integers(hi + 1, hi + 2**70), st.integers(lo - 2**70, lo - 1), st.sampled_from([hi + 1, lo - 1])
+                )
+            )
             return v, "bad", None
         if choice == 5:
             v = draw(st.booleans())
@@ -202,13 +233,13 @@ def scalar_arg(draw, ctype):
         v = draw(st.floats(width=32 if ctype == "float" else 64, allow_nan=False))
         return v, "ok", _c_value(ctype, v)
     if choice == 4:
-        v = draw(st.integers(-2**53, 2**53))
+        v = draw(st.integers(-(2**53), 2**53))
         return v, "ok", _c_value(ctype, float(v))
     if choice == 5:
         if ctype == "float":
             v = draw(st.sampled_from([1e39, -1e39, 3.5e38, float(2**200)]))
         else:
-            v = draw(st.sampled_from([2**1024, -2**1030]))
+            v = draw(st.sampled_from([2**1024, -(2**1030)]))
         return v, "bad", None
     if choice == 6:
         v = draw(st.sampled_from([float("inf"), float("-inf")]))
@@ -240,17 +271,15 @@ def array_arg(draw, ctype, const):
     size = int(np.prod(shape))
     step = draw(st.sampled_from([1, 1, 1, 2, -1]))
     misalign = draw(st.sampled_from([0, 0, 0, 1]))
-    raw = np.frombuffer(bytearray(size * abs(step) * dt.itemsize + misalign + 8),
-                        dtype=np.uint8)
-    arr = raw[misalign:misalign + size * abs(step) * dt.itemsize].view(dt)
+    raw = np.frombuffer(bytearray(size * abs(step) * dt.itemsize + misalign + 8), dtype=np.uint8)
+    arr = raw[misalign : misalign + size * abs(step) * dt.itemsize].view(dt)
     arr = arr[::step][:size] if step > 0 else arr[::-1][:size]
     arr = arr.reshape(shape) if arr.flags.c_contiguous else arr
     if dt.kind in "iu":
         info = np.iinfo(dt)
         vals = draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=size, max_size=size))
     elif dt.kind == "f":
-        vals = draw(st.lists(st.floats(width=min(dt.itemsize * 8, 64), allow_nan=False),
-                             min_size=size, max_size=size))
+        vals = draw(st.lists(st.floats(width=min(dt.itemsize * 8, 64), allow_nan=False), min_size=size, max_size=size))
     elif dt.kind == "b":
         vals = draw(st.lists(st.booleans(), min_size=size, max_size=size))
     else:
@@ -259,8 +288,7 @@ def array_arg(draw, ctype, const):
     if draw(st.integers(0, 3)) == 0:
         arr.flags.writeable = False
     f = arr.flags
-    good = (dt == want and dt.isnative and f.c_contiguous and f.aligned
-            and (const or f.writeable))
+    good = dt == want and dt.isnative and f.c_contiguous and f.aligned and (const or f.writeable)
     return arr, ("ok" if good else "bad"), (arr.flat[0].item() if good else None)
 
 
@@ -322,8 +350,7 @@ def structp_arg(draw, sidx, lib):
         dt = np.dtype([(n, _dtype(t)) for n, t in fields])
         arr = np.zeros(2, dt)
         arr[0] = tuple(vals)
-        return arr, ("either" if dt.itemsize == T.dtype.itemsize and dt.fields == T.dtype.fields
-                     else "bad"), expect
+        return arr, ("either" if dt.itemsize == T.dtype.itemsize and dt.fields == T.dtype.fields else "bad"), expect
     if choice == 5:
         other = getattr(lib.types, STRUCTS[(sidx + 1) % N_STRUCTS][0])
         return np.zeros(1, other.dtype), "bad", None
@@ -389,7 +416,8 @@ def _check_case(lib, rec, fidx, args):
         if lib.rec_calls != calls_before:
             # C ran, so every argument converted: the error is a callback's
             assert not any(s == "bad" for (kind, _), s in zip(params, statuses, strict=True) if kind != "cb"), (
-                f"{fname} entered C with an argument it should have refused")
+                f"{fname} entered C with an argument it should have refused"
+            )
         if all(s in ("ok", "raises") for s in statuses) and "raises" not in statuses:
             raise AssertionError(f"{fname}{tuple(values)!r} raised {exc!r} for valid input") from exc
         if "bad" not in statuses and "either" not in statuses:
@@ -400,7 +428,8 @@ def _check_case(lib, rec, fidx, args):
         return
     # success
     assert "bad" not in statuses, (
-        f"{fname}{tuple(values)!r} accepted invalid input {[v for v, s in zip(values, statuses, strict=True) if s == 'bad']!r}")  # noqa: E501
+        f"{fname}{tuple(values)!r} accepted invalid input {[v for v, s in zip(values, statuses, strict=True) if s == 'bad']!r}"
+    )  # noqa: E501
     assert "raises" not in statuses, f"{fname}: the callback's exception was lost"
     assert lib.rec_calls == calls_before + 1
     for k, ((kind, t), (v, _status, expect)) in enumerate(zip(params, args, strict=True)):
@@ -426,8 +455,7 @@ def _check_case(lib, rec, fidx, args):
                 continue
             for j, ((fn, ft), want) in enumerate(zip(STRUCTS[t][1], expect, strict=True)):
                 got = rec[_slot_array(ft)][base + j].item()
-                assert _same(got, want), (
-                    f"{fname} arg {k} field {fn} ({ft}): C saw {got!r}, want {want!r}")
+                assert _same(got, want), f"{fname} arg {k} field {fn} ({ft}): C saw {got!r}, want {want!r}"
         else:
             if v is None:
                 assert rec["null"][k] == 1
@@ -441,8 +469,7 @@ def _run(blib, n, per_example=1):
     lib, rec = blib
     done = [0]
 
-    @settings(max_examples=n // per_example, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=n // per_example, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(st.data())
     def check(data):
         for _ in range(per_example):
@@ -459,15 +486,15 @@ class BoundaryMachine(RuleBasedStateMachine):
     the library, struct values made earlier and passed later, and Pointers from
     ndffi.new passed where arrays are expected."""
 
-    blib = None   # set by the test
+    blib = None  # set by the test
 
     def __init__(self):
         super().__init__()
         self.lib, self.rec = self.blib
         self.handles = [self.lib]
         decl = _sources(STRUCTS, FUNCS)[1].splitlines()
-        self.types_decl = "\n".join(decl[:N_STRUCTS + 1])
-        self.protos = decl[N_STRUCTS + 1:]
+        self.types_decl = "\n".join(decl[: N_STRUCTS + 1])
+        self.protos = decl[N_STRUCTS + 1 :]
 
     values = Bundle("values")
 
@@ -481,7 +508,7 @@ class BoundaryMachine(RuleBasedStateMachine):
         lib = data.draw(st.sampled_from(self.handles))
         fidx = data.draw(st.integers(0, N_FUNCS - 1))
         fname, params = FUNCS[fidx]
-        lib.cdef(self.protos[fidx])   # an identical redeclaration is allowed
+        lib.cdef(self.protos[fidx])  # an identical redeclaration is allowed
         args = [self._draw_arg(data, kind, t, k, lib) for k, (kind, t) in enumerate(params)]
         _check_case(lib, self.rec, fidx, args)
 
@@ -511,8 +538,9 @@ class BoundaryMachine(RuleBasedStateMachine):
     @rule(v=values, data=st.data())
     def pass_struct_later(self, v, data):
         sidx, value, expect = v
-        cands = [i for i, (_, ps) in enumerate(FUNCS)
-                 if any(kind in ("struct", "structp") and t == sidx for kind, t in ps)]
+        cands = [
+            i for i, (_, ps) in enumerate(FUNCS) if any(kind in ("struct", "structp") and t == sidx for kind, t in ps)
+        ]
         if not cands:
             return
         fidx = data.draw(st.sampled_from(cands))
@@ -545,11 +573,18 @@ class BoundaryMachine(RuleBasedStateMachine):
 def test_state_machine(blib):
     BoundaryMachine.blib = blib
     try:
-        run_state_machine_as_test(BoundaryMachine, settings=settings(
-            max_examples=50, stateful_step_count=25, deadline=None, database=None,
-            suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            BoundaryMachine,
+            settings=settings(
+                max_examples=50,
+                stateful_step_count=25,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     finally:
-        BoundaryMachine.blib = None   # the library is not kept past the test
+        BoundaryMachine.blib = None  # the library is not kept past the test
 
 
 def test_generated_library_declares_everything(blib):

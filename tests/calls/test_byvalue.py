@@ -17,8 +17,8 @@ lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
 
 # ---- by value through libffi -----------------------------------------------------------
 
-f32 = lambda x: float(np.float32(x))   # noqa: E731
-char = lambda x: x if CHAR_SIGNED else x % 256   # noqa: E731  (a byte with its top bit set)
+f32 = lambda x: float(np.float32(x))  # noqa: E731
+char = lambda x: x if CHAR_SIGNED else x % 256  # noqa: E731  (a byte with its top bit set)
 
 ROUND_TRIPS = [
     ("s1", 1, (char(-7),)),
@@ -28,9 +28,9 @@ ROUND_TRIPS = [
     ("s8", 8, (-3, f32(2.7))),
     ("s16", 16, (1 / 3, -9, f32(0.1))),
     ("s17p", 17, (b"0123456789abcdefg",)),
-    ("s17", 24, (2.5, -2**40, 7)),
+    ("s17", 24, (2.5, -(2**40), 7)),
     ("s24", 24, (f32(-0.3), math.pi, 2**31 - 1)),
-    ("s32", 32, (1e300, -1e-300, -2**63, f32(3.4e38))),
+    ("s32", 32, (1e300, -1e-300, -(2**63), f32(3.4e38))),
 ]
 
 
@@ -39,13 +39,13 @@ def test_struct_round_trip_by_value(lib, name, size, values):
     T = lib.types[name]
     assert T.size == size
     fn = getattr(lib, "round_" + name)
-    assert fn.direct is False                  # structs go through ffi_call
+    assert fn.direct is False  # structs go through ffi_call
     v = T(*values)
     for r in (fn(v), fn(values), fn(dict(zip([f[0] for f in T.fields], values, strict=True)))):
         assert type(r) is type(v)
         got = tuple(getattr(r, f[0]) for f in T.fields)
         assert got == values
-        assert r == v or name == "s17"         # s17's padding bytes are C's to choose
+        assert r == v or name == "s17"  # s17's padding bytes are C's to choose
 
 
 def test_by_value_arguments_seen_by_c(lib):
@@ -53,14 +53,14 @@ def test_by_value_arguments_seen_by_c(lib):
     assert lib.s16_sum((0.5, 2, 0.25)) == 2.75
     assert lib.s24_sum((1.5, 2.25, 3)) == 6.75
     assert lib.s32_sum((1, 2, 3, 4.5)) == 10.5
-    v = lib.types.s32(1e300, -1e-300, -2**63, f32(3.4e38))
-    assert [lib.s32_fields(v, k) for k in range(4)] == [1e300, -1e-300, float(-2**63), f32(3.4e38)]
+    v = lib.types.s32(1e300, -1e-300, -(2**63), f32(3.4e38))
+    assert [lib.s32_fields(v, k) for k in range(4)] == [1e300, -1e-300, float(-(2**63)), f32(3.4e38)]
     r = lib.s8_make(-5, 0.5)
     assert (r.i, r.f) == (-5, 0.5)
     assert lib.vadd((1, 2), {"x": 3, "y": 4}) == lib.types.vec2(4, 6)
 
 
-@classified                             # unions by value: classified by the ABI file
+@classified  # unions by value: classified by the ABI file
 def test_nested_and_union_round_trips(lib):
     assert lib.round_nested.direct is False and lib.round_u8.direct is False
     n = lib.types.nested((1.25, -2.5), -17)
@@ -95,19 +95,18 @@ CLASSIFIED = [
     ("uf16", {"f": [1, 2, 3, 4]}, "f", ("uf16_sum", 10.0)),
     ("uf16", {"d": [1 / 3, -1e300]}, "d", None),
     ("umix", {"s": (1.5, 2.5)}, "s", ("umix_sum", 4.0)),
-    ("umix", {"l": -2**62}, "l", None),
+    ("umix", {"l": -(2**62)}, "l", None),
     ("usse", {"s": (1 / 3, 2.5)}, "s", ("usse_sum", 1 / 3 + 2.5)),
     ("ubig", {"c": bytes(range(1, 21))}, "c", ("ubig_sum", 210)),
     ("bfs", (-3, 1.5), None, ("bfs_sum", -1.5)),
     ("bfd", (15, 2**28 - 1, 0.5), None, ("bfd_sum", 15000 + 2**28 - 1 + 0.5)),
-    ("bf12", (-2**39, 2**23 - 1, 0.5), None, ("bf12_sum", -2**39 + 2**23 - 1 + 0.5)),
+    ("bf12", (-(2**39), 2**23 - 1, 0.5), None, ("bf12_sum", -(2**39) + 2**23 - 1 + 0.5)),
     ("su", ({"d": 2.5}, 0.5), None, ("su_sum", 3.0)),
 ]
 
 
 @classified
-@pytest.mark.parametrize("name, init, member, check", CLASSIFIED,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSIFIED)])
+@pytest.mark.parametrize("name, init, member, check", CLASSIFIED, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSIFIED)])
 def test_classified_round_trip(lib, name, init, member, check):
     T = lib.types[name]
     v = T(**init) if isinstance(init, dict) else T(*init)
@@ -132,8 +131,18 @@ def test_classified_round_trip(lib, name, init, member, check):
 @classified
 def test_mixed_by_value_arguments(lib):
     # Ten arguments: integer and SSE registers run out part way, the rest go on the stack.
-    got = lib.mixed_args({"d": 1.0}, 2, {"f": [3, 0, 0, 4]}, 5.0, (6, 7, 8.0), {"s": (9, 10)},
-                         {"s": (11, 12)}, (-1, 13.0), 14.0, (15, 0, 0, 16))
+    got = lib.mixed_args(
+        {"d": 1.0},
+        2,
+        {"f": [3, 0, 0, 4]},
+        5.0,
+        (6, 7, 8.0),
+        {"s": (9, 10)},
+        {"s": (11, 12)},
+        (-1, 13.0),
+        14.0,
+        (15, 0, 0, 16),
+    )
     assert got == 1 + 2 + 7 + 5 + 21 + 19 + 23 + 12 + 14 + 31
 
 
@@ -151,7 +160,7 @@ def test_long_double_struct_result(lib):
     # looks in memory (ctypes gets NaN): ndffi describes the result as a long double.
     # (On AArch64 it is an HFA of one quad, in q0.)
     assert lib.round_sld((1.5,)).x == 1.5
-    assert lib.round_sld({"x": -2.0 ** -70}).x == -2.0 ** -70
+    assert lib.round_sld({"x": -(2.0**-70)}).x == -(2.0**-70)
     assert lib.make_sld_nested(0.75).inner[0]["x"] == 0.75  # a NumPy record
     # and from a callback: the value goes back to C in st(0)
     assert lib.sld_from_callback(lambda x: (x * 4,), 2.5) == 11.0
@@ -159,7 +168,7 @@ def test_long_double_struct_result(lib):
 
 
 def test_packed_struct_by_value(lib):
-    if AARCH64_LINUX:   # its memory image in two general registers, whatever its members
+    if AARCH64_LINUX:  # its memory image in two general registers, whatever its members
         assert lib.packed_byval((1, 2.5)) == 3.5
         return
     # A double out of its alignment makes the struct MEMORY class in the SysV ABI;
@@ -188,16 +197,17 @@ def test_bitfield_struct_by_value(lib):
 
 def test_wide_bitfields_and_over_aligned_values():
     ns = ndffi.Namespace()
-    ns.cdef("struct b { unsigned long long a : 64; long long b : 64; unsigned long long c : 40; int d : 5; };"
-            "struct al { char c; } __attribute__((aligned(64)));")
+    ns.cdef(
+        "struct b { unsigned long long a : 64; long long b : 64; unsigned long long c : 40; int d : 5; };"
+        "struct al { char c; } __attribute__((aligned(64)));"
+    )
     v = ns.type("struct b")()
-    v.a, v.b, v.c, v.d = 2**64 - 1, -2**63, 2**40 - 1, -16
-    assert (v.a, v.b, v.c, v.d) == (2**64 - 1, -2**63, 2**40 - 1, -16)
-    for name, bad in [("a", 2**64), ("a", -1), ("b", 2**63), ("b", -2**63 - 1), ("c", 2**40), ("d", 16),
-                      ("d", -17)]:
+    v.a, v.b, v.c, v.d = 2**64 - 1, -(2**63), 2**40 - 1, -16
+    assert (v.a, v.b, v.c, v.d) == (2**64 - 1, -(2**63), 2**40 - 1, -16)
+    for name, bad in [("a", 2**64), ("a", -1), ("b", 2**63), ("b", -(2**63) - 1), ("c", 2**40), ("d", 16), ("d", -17)]:
         with pytest.raises(OverflowError, match=f"field '{name}'"):
             setattr(v, name, bad)
-    assert (v.a, v.b, v.c, v.d) == (2**64 - 1, -2**63, 2**40 - 1, -16)
+    assert (v.a, v.b, v.c, v.d) == (2**64 - 1, -(2**63), 2**40 - 1, -16)
     # A value's memory has its type's alignment, beyond what the allocator gives.
     A = ns.type("struct al")
     assert A.alignment == 64 and A.size == 64
@@ -216,7 +226,7 @@ def test_struct_argument_type_errors(lib):
     with pytest.raises(TypeError, match="vadd\\(\\) argument 1 'a'"):
         lib.vadd(1.0, (3, 4))
     with pytest.raises(TypeError):
-        lib.vadd(lib.types.s16(1, 2, 3), (3, 4))   # another struct type
+        lib.vadd(lib.types.s16(1, 2, 3), (3, 4))  # another struct type
     with pytest.raises(TypeError, match="no field 'z'"):
         lib.vadd({"z": 1}, (3, 4))
     with pytest.raises(TypeError):
@@ -225,7 +235,7 @@ def test_struct_argument_type_errors(lib):
 
 def test_struct_pointer_arguments(lib):
     a, b = lib.types.vec2(1, 2), lib.types.vec2(3, 4)
-    assert lib.vdot(a, b) == 11.0                 # a struct value passes by address
+    assert lib.vdot(a, b) == 11.0  # a struct value passes by address
     recs = np.array([(1.0, 2.0)], lib.types.vec2.dtype)
     assert lib.vdot(recs, b) == 11.0
     p = lib.new("struct packed *")
@@ -247,9 +257,11 @@ AL16_DECLS = """
 
 def test_records_aligned_to_16(clib_dir):
     lib = ndffi.load("libstructs", clib_dir).cdef(AL16_DECLS)
-    calls = [("al16m_after_int", (3, (4, 5)), 3045),
-             ("al16r_on_stack", (1, 2, 3, 4, 5, 6, 7, 8, 3, (4, 5)), 36 + 345),
-             ("al16d_pair", (1.0, (2.0,), (3.0,)), 123.0)]
+    calls = [
+        ("al16m_after_int", (3, (4, 5)), 3045),
+        ("al16r_on_stack", (1, 2, 3, 4, 5, 6, 7, 8, 3, (4, 5)), 36 + 345),
+        ("al16d_pair", (1.0, (2.0,), (3.0,)), 123.0),
+    ]
     for name, args, want in calls:
         if AARCH64_LINUX:
             # AAPCS64 starts the first at an even register, which libffi does not; GCC places

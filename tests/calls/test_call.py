@@ -20,7 +20,7 @@ import ndffi
 from conftest import FOO_CDEF, ArrayInterfaceOnly, DLPackOnly, clib_fixture, skip_if_sanitized
 
 lib = clib_fixture("foo", FOO_CDEF)
-lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)   # functions keep the GIL in calls
+lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)  # functions keep the GIL in calls
 elib = clib_fixture("foo", "int set_errno(int v); int add(int a, int b);", use_errno=True)
 
 
@@ -37,6 +37,7 @@ def libc():
 
 # ---- varargs ------------------------------------------------------------------------
 
+
 def _printed(lib, *args):
     n = lib.my_printf(*args)
     s = lib.last_printed().string()
@@ -47,18 +48,18 @@ def _printed(lib, *args):
 def test_varargs_basic(lib):
     assert _printed(lib, b"plain") == b"plain"
     assert _printed(lib, "%d %d %u", 1, -2, 3) == b"1 -2 3"
-    assert _printed(lib, "%.3f|%g", 2.5, np.float32(0.5)) == b"2.500|0.5"   # float -> double
+    assert _printed(lib, "%.3f|%g", 2.5, np.float32(0.5)) == b"2.500|0.5"  # float -> double
     assert _printed(lib, "%s and %s", "héllo", b"bytes") == "héllo and bytes".encode()
     assert _printed(lib, "%ld", ndffi.cast("long", 2**40)) == b"1099511627776"
-    assert _printed(lib, "%d", ndffi.cast("short", -1)) == b"-1"             # promoted to int
-    assert _printed(lib, "%d", ndffi.cast("unsigned char", 300)) == b"44"    # cast wraps like C
+    assert _printed(lib, "%d", ndffi.cast("short", -1)) == b"-1"  # promoted to int
+    assert _printed(lib, "%d", ndffi.cast("unsigned char", 300)) == b"44"  # cast wraps like C
     assert _printed(lib, "%f", ndffi.cast("float", 1.25)) == b"1.250000"
     assert _printed(lib, "%d %d", True, np.int8(-3)) == b"1 -3"
 
 
 def test_varargs_large_ints(lib):
     assert _printed(lib, "%ld", 2**40) == b"1099511627776"
-    assert _printed(lib, "%ld", -2**63) == str(-2**63).encode()
+    assert _printed(lib, "%ld", -(2**63)) == str(-(2**63)).encode()
     assert _printed(lib, "%lu", 2**63) == str(2**63).encode()
     assert _printed(lib, "%lu", 2**64 - 1) == str(2**64 - 1).encode()
     assert _printed(lib, "%lu", np.uint64(2**64 - 1)) == str(2**64 - 1).encode()
@@ -66,7 +67,7 @@ def test_varargs_large_ints(lib):
     with pytest.raises(OverflowError, match=r"^my_printf\(\) argument 2"):
         lib.my_printf("%lu", 2**64)
     with pytest.raises(OverflowError, match=r"^my_printf\(\) argument 3"):
-        lib.my_printf("%d %ld", 1, -2**63 - 1)
+        lib.my_printf("%d %ld", 1, -(2**63) - 1)
 
 
 def test_varargs_pointers(lib):
@@ -102,15 +103,16 @@ def test_libc_snprintf_and_printf(libc, capfd):
 
 # ---- errno --------------------------------------------------------------------------
 
+
 def test_errno(elib, lib):
     assert elib.set_errno(17) == -1
     assert ndffi.errno() == 17
     elib.set_errno(0)
     assert ndffi.errno() == 0
     elib.set_errno(34)
-    lib.set_errno(99)                 # a library without use_errno leaves ndffi.errno() alone
+    lib.set_errno(99)  # a library without use_errno leaves ndffi.errno() alone
     assert ndffi.errno() == 34
-    elib.add(1, 2)                    # a call that does not touch errno keeps it
+    elib.add(1, 2)  # a call that does not touch errno keeps it
     assert ndffi.errno() == 34
 
 
@@ -131,6 +133,7 @@ def test_errno_is_per_thread(elib):
 
 
 # ---- argument errors, keywords, repr --------------------------------------------------
+
 
 def test_argument_count_errors(lib):
     with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(1 given\)$"):
@@ -172,6 +175,7 @@ def test_repr_and_help_show_prototype(lib):
 
 
 # ---- threads and the GIL ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("which", ["lib", "lib_gil"])
 def test_threads_call_the_same_function(request, which):
@@ -217,10 +221,12 @@ def callslib(clib_dir):
 
 def _flag_setter(flags, deadline):
     """Wait (in Python) for C to announce it has started, then set the flag it waits for."""
+
     def run():
         while not flags[0] and time.monotonic() < deadline:
             time.sleep(0.0005)
         flags[1] = 1
+
     return threading.Thread(target=run)
 
 
@@ -241,10 +247,10 @@ def test_release_gil_false_keeps_the_gil(callslib):
     flags = np.zeros(2, dtype=np.intc)
     setter = _flag_setter(flags, time.monotonic() + 30)
     setter.start()
-    got = lib_gil.wait_flag(flags, 300)   # holding the GIL: the setter cannot run meanwhile
+    got = lib_gil.wait_flag(flags, 300)  # holding the GIL: the setter cannot run meanwhile
     setter.join()
     assert got == 0
-    assert flags.tolist() == [1, 1]       # it ran, but only after the call returned
+    assert flags.tolist() == [1, 1]  # it ran, but only after the call returned
 
 
 def test_python_runs_while_another_thread_is_inside_slow_sum(clib_dir):
@@ -262,7 +268,7 @@ def test_python_runs_while_another_thread_is_inside_slow_sum(clib_dir):
     t = threading.Thread(target=worker)
     t.start()
     while t.is_alive():
-        ticks.append(time.monotonic())   # Python code in the main thread
+        ticks.append(time.monotonic())  # Python code in the main thread
         time.sleep(0.001)
     t.join()
     assert span["result"] == 4950
@@ -274,6 +280,7 @@ def test_python_runs_while_another_thread_is_inside_slow_sum(clib_dir):
 
 
 # ---- leaks --------------------------------------------------------------------------
+
 
 def _rss_bytes():
     with open("/proc/self/statm") as f:
@@ -300,15 +307,15 @@ def test_no_rss_growth_over_a_million_array_calls(lib):
 
 def _mixed_calls(lib, x, xf, ints, mv, buf, ai):
     lib.dsum(x, 10)
-    lib.dsum(mv, 10)                      # buffer protocol path
-    lib.dsum(ai, 10)                      # __array_interface__ path
+    lib.dsum(mv, 10)  # buffer protocol path
+    lib.dsum(ai, 10)  # __array_interface__ path
     lib.fill_ints(ints, 4, 1)
-    lib.my_strlen("héllo")                # str path
+    lib.my_strlen("héllo")  # str path
     lib.upcase(buf)
-    lib.add(b=1, a=2)                     # keyword path
+    lib.add(b=1, a=2)  # keyword path
     lib.my_printf("%d %s %p", 1, "x", x)  # variadic path
     try:
-        lib.dsum(xf, 10)                  # error paths
+        lib.dsum(xf, 10)  # error paths
     except TypeError:
         pass
     try:
@@ -327,8 +334,7 @@ def _mixed_calls(lib, x, xf, ints, mv, buf, ai):
 
 def _mixed_args():
     x = np.arange(10.0)
-    return (x, x.astype(np.float32), np.zeros(4, np.intc), memoryview(x),
-            bytearray(b"abc\0"), ArrayInterfaceOnly(x))
+    return (x, x.astype(np.float32), np.zeros(4, np.intc), memoryview(x), bytearray(b"abc\0"), ArrayInterfaceOnly(x))
 
 
 def test_no_python_memory_growth_tracemalloc(lib):
@@ -342,7 +348,7 @@ def test_no_python_memory_growth_tracemalloc(lib):
             _mixed_calls(lib, *args)
         gc.collect()
         before, _ = tracemalloc.get_traced_memory()
-        for _ in range(10_000):               # 1.2e5 calls, a third of them raising
+        for _ in range(10_000):  # 1.2e5 calls, a third of them raising
             _mixed_calls(lib, *args)
         gc.collect()
         after, _ = tracemalloc.get_traced_memory()
@@ -390,6 +396,7 @@ def test_argument_refcounts_unchanged(lib):
 
 def test_function_objects_are_not_leaked(lib, clib_dir):
     import weakref
+
     lib2 = ndffi.load("libfoo", clib_dir)
     lib2.cdef("int add(int a, int b);")
     f = lib2.add

@@ -35,6 +35,7 @@ _NS = ndffi.Namespace()
 _NAMES = _NS.cdef(DECLS)
 SHAPES = [n for n in _NAMES if n + "_via" in _NAMES and not n.startswith("va_")]
 
+
 def _classified(t):
     """Whether passing t by value needs the ABI file's own classification (a union or a
     bit-field inside), which x86-64 System V and AArch64 Linux have."""
@@ -61,6 +62,7 @@ def lib(request, clib_dir):
 
 # ---- the leaves of a value: its scalars in C order ---------------------------------------
 
+
 def _member(value, name, i):
     if isinstance(value, (tuple, list)):
         return value[i]
@@ -77,14 +79,14 @@ def leaves(t, value):
         for i, (name, ft, off, bits) in enumerate(t.fields):
             v = _member(value, name, i)
             if isinstance(v, bytes) and isinstance(value, ndffi.StructValue):
-                v = bytes(value)[off:off + ft.size]   # the field reads up to its first NUL
+                v = bytes(value)[off : off + ft.size]  # the field reads up to its first NUL
             out += [(ft, bits, v)] if bits else leaves(ft, v)
         return out
     if t.kind == "array":
-        if isinstance(value, bytes):       # a char array reads as bytes
+        if isinstance(value, bytes):  # a char array reads as bytes
             value = [wrap(t.item, None, c) for c in value.ljust(t.length, b"\0")]
         return [leaf for i in range(t.length) for leaf in leaves(t.item, value[i])]
-    if t.kind == "union":                  # through its first member
+    if t.kind == "union":  # through its first member
         name, ft, _, _ = t.fields[0]
         return leaves(ft, value[name] if isinstance(value, dict) else getattr(value, name))
     return [(t, None, value)]
@@ -156,7 +158,7 @@ def wrap(t, bits, v):
 def convert(t, bits, s):
     """The long double s as a value of leaf type t (conv_* of the C file)."""
     if t.kind == "float":
-        with np.errstate(over="ignore"):        # beyond FLT_MAX: inf, as in C
+        with np.errstate(over="ignore"):  # beyond FLT_MAX: inf, as in C
             return float(np.array(s).astype(np.float32)) if t.size == 4 else float(s)
     u = int(s) % 2**64
     if t.kind == "pointer":
@@ -191,8 +193,9 @@ def wsum(types, values):
 
 # ---- values ---------------------------------------------------------------------------
 
+
 def _float32(rng):
-    return math.ldexp(rng.randint(-2**23, 2**23), rng.randint(-40, 40))
+    return math.ldexp(rng.randint(-(2**23), 2**23), rng.randint(-40, 40))
 
 
 def leaf_value(t, bits, rng, exact, full):
@@ -204,8 +207,8 @@ def leaf_value(t, bits, rng, exact, full):
         if exact or t.size > 8:
             return rng.randint(-4000, 4000) / 16
         if t.size == 4:
-            return _float32(rng) if full else rng.randint(-2**20, 2**20) / 64
-        return math.ldexp(rng.randint(-2**52, 2**52), rng.randint(-200, 200)) if full else rng.uniform(-1e3, 1e3)
+            return _float32(rng) if full else rng.randint(-(2**20), 2**20) / 64
+        return math.ldexp(rng.randint(-(2**52), 2**52), rng.randint(-200, 200)) if full else rng.uniform(-1e3, 1e3)
     if t.kind == "pointer":
         kind = _pointer_kind(t)
         if kind == "string":
@@ -285,6 +288,7 @@ def check_value(t, got, want_leaves):
 
 # ---- the rules, per shape ---------------------------------------------------------------
 
+
 def rule(fn):
     """(kind, parameter types, result type) of a shape."""
     name = fn.__name__
@@ -344,11 +348,16 @@ def result_value(lib, t, leaf_values):
 
 def counters(types, args):
     """The Counters among the void (*)(void) arguments."""
-    return [Counter.by_address[_address(v)] for t, a in zip(types, args, strict=True) for lt, _, v in leaves(t, a)
-            if lt.kind == "pointer" and _pointer_kind(lt) == "func"]
+    return [
+        Counter.by_address[_address(v)]
+        for t, a in zip(types, args, strict=True)
+        for lt, _, v in leaves(t, a)
+        if lt.kind == "pointer" and _pointer_kind(lt) == "func"
+    ]
 
 
 # ---- the tests ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", _params(SHAPES))
 def test_call(lib, name):
@@ -391,22 +400,50 @@ def test_callback(lib, name):
 # value cast to that type (a struct value, a Pointer, bytes), except for two letters of
 # its own: n a plain int (C reads an int) and g a plain float (C reads a double).
 VA_LETTERS = {
-    "b": "signed char", "B": "unsigned char", "h": "short", "H": "unsigned short", "i": "int",
-    "I": "unsigned int", "l": "long", "L": "unsigned long", "q": "long long",
-    "Q": "unsigned long long", "f": "float", "d": "double", "D": "long double", "p": "void *",
-    "s": "const char *", "S": "vsmall", "T": "vlarge", "F": "double (*)(double)", "n": "int",
+    "b": "signed char",
+    "B": "unsigned char",
+    "h": "short",
+    "H": "unsigned short",
+    "i": "int",
+    "I": "unsigned int",
+    "l": "long",
+    "L": "unsigned long",
+    "q": "long long",
+    "Q": "unsigned long long",
+    "f": "float",
+    "d": "double",
+    "D": "long double",
+    "p": "void *",
+    "s": "const char *",
+    "S": "vsmall",
+    "T": "vlarge",
+    "F": "double (*)(double)",
+    "n": "int",
     "g": "double",
 }
 VA_CASES = [
-    ("va_int", ""), ("va_int", "BbHhIiLlfd"), ("va_int", "iiiiiiiiiiii"),
-    ("va_int", "pdsQ"), ("va_int", "ngng"),
-    ("va_int", "STS"), ("va_int", "STSBbHhIiLlfd"),
-    ("va_char_float", "BbHhIiLlfd"), ("va_char_float", "gnfD"),
-    ("va_double", ""), ("va_double", "dddd"), ("va_double", "ddddddddddd"),
-    ("va_double", "qQfDg"), ("va_longdouble", "DDD"), ("va_longdouble", "dDiD"),
-    ("va_uint", "II"), ("va_ulong", "LL"), ("va_float", "fif"),
-    ("va_struct", "iQd"), ("va_struct", "T"),
-    ("va_double", "F"), ("va_int", "dFd"),
+    ("va_int", ""),
+    ("va_int", "BbHhIiLlfd"),
+    ("va_int", "iiiiiiiiiiii"),
+    ("va_int", "pdsQ"),
+    ("va_int", "ngng"),
+    ("va_int", "STS"),
+    ("va_int", "STSBbHhIiLlfd"),
+    ("va_char_float", "BbHhIiLlfd"),
+    ("va_char_float", "gnfD"),
+    ("va_double", ""),
+    ("va_double", "dddd"),
+    ("va_double", "ddddddddddd"),
+    ("va_double", "qQfDg"),
+    ("va_longdouble", "DDD"),
+    ("va_longdouble", "dDiD"),
+    ("va_uint", "II"),
+    ("va_ulong", "LL"),
+    ("va_float", "fif"),
+    ("va_struct", "iQd"),
+    ("va_struct", "T"),
+    ("va_double", "F"),
+    ("va_int", "dFd"),
 ]
 
 
@@ -484,8 +521,11 @@ def test_variadic_with_callback(lib, name, letters):
 
 # ---- long double beyond a double ----------------------------------------------------------
 
-LD_VALUES = [pytest.param(LD(1) / 3, id="third"), pytest.param(LD(2) ** -16400, id="subnormal"),
-             pytest.param(LD("1e4000"), id="beyond-double")]
+LD_VALUES = [
+    pytest.param(LD(1) / 3, id="third"),
+    pytest.param(LD(2) ** -16400, id="subnormal"),
+    pytest.param(LD("1e4000"), id="beyond-double"),
+]
 
 
 @pytest.mark.parametrize("value", LD_VALUES)
@@ -496,6 +536,7 @@ def test_long_double_beyond_double(lib, value):
 
 
 # ---- ufuncs: the same shapes element by element ---------------------------------------------
+
 
 def _numeric(t):
     return t.kind in ("int", "bool", "float")
@@ -513,7 +554,6 @@ def _ufunc_params():
     return out
 
 
-
 @pytest.fixture(scope="module")
 def lib_ufunc(clib_dir):
     return ndffi.load("libffi_shapes", clib_dir).cdef(DECLS)
@@ -525,7 +565,7 @@ def test_ufunc(lib_ufunc, name):
     kind, types, rt = rule(fn)
     rows = rounds(lib_ufunc, fn)
     columns = [np.array([row[i] for row in rows], dtype=t.dtype) for i, t in enumerate(types)]
-    with np.errstate(all="ignore"):              # the edge values overflow, as C's do
+    with np.errstate(all="ignore"):  # the edge values overflow, as C's do
         out = fn.ufunc()(*columns)
     assert out.dtype == rt.dtype and out.shape == (len(rows),)
     for row, got in zip(rows, out, strict=True):

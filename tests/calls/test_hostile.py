@@ -36,25 +36,28 @@ def cache(tmp_path, monkeypatch):
 # ---- C arrays (fields, elements of arrays of arrays) ------------------------------------
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", "12"),              # NumPy would parse the str as the number 12
-    ("u", "12"),
-    ("u", ["1", "2"]),           # ... and each of these as a number
-    ("u", [1.5, 2]),             # ... and truncate this to 1
-    ("m", [[1.5, 1], [1, 1]]),
-    ("m", [["1", "1"], [1, 1]]),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "12"),  # NumPy would parse the str as the number 12
+        ("u", "12"),
+        ("u", ["1", "2"]),  # ... and each of these as a number
+        ("u", [1.5, 2]),  # ... and truncate this to 1
+        ("m", [[1.5, 1], [1, 1]]),
+        ("m", [["1", "1"], [1, 1]]),
+    ],
+)
 def test_array_fields_take_what_their_elements_take(types, field, value):
     v = types.named()
     with pytest.raises(TypeError, match=f"field '{field}'"):
         setattr(v, field, value)
-    assert bytes(v) == bytes(types.named())       # nothing written
+    assert bytes(v) == bytes(types.named())  # nothing written
 
 
 def test_array_field_messages_name_the_field_expected_and_given(types):
     v = types.named()
     with pytest.raises(TypeError, match=r"field 'u'.*'unsigned char\[2\]'.*int64 array"):
-        v.u = np.array([1, 2])                    # int64 -> uint8 is not safe
+        v.u = np.array([1, 2])  # int64 -> uint8 is not safe
     with pytest.raises(ValueError, match=r"field 'u'.*expected 2 values.*got 3"):
         v.u = [1, 2, 3]
     with pytest.raises(TypeError, match=r"field 'name'.*got str.*encode"):
@@ -62,8 +65,8 @@ def test_array_field_messages_name_the_field_expected_and_given(types):
     with pytest.raises(OverflowError, match=r"field 'u' of 'named' element 1"):
         v.u = [1, 300]
     v.u = [7, 255]
-    v.m = [np.array([1, 2], np.int16), [3, 4]]    # rows of any accepted kind
-    v.name = b"abcd"                              # no NUL: all four bytes
+    v.m = [np.array([1, 2], np.int16), [3, 4]]  # rows of any accepted kind
+    v.name = b"abcd"  # no NUL: all four bytes
     assert v.u.tolist() == [7, 255] and v.m.tolist() == [[1, 2], [3, 4]] and v.name == b"abcd"
 
 
@@ -81,7 +84,7 @@ def test_arrays_of_arrays_in_new_memory_and_through_pointers(types):
 
 def test_new_memory_refuses_bytes_for_arrays_of_wider_elements():
     with pytest.raises(TypeError, match=r"new\(\) initializer: expected a list of values for 'double\[2\]', got bytes"):
-        ndffi.new("double[2]", b"12")            # was [49.0, 50.0]
+        ndffi.new("double[2]", b"12")  # was [49.0, 50.0]
     assert list(ndffi.new("unsigned char[2]", b"\x01\xff")) == [1, 255]
 
 
@@ -92,10 +95,9 @@ def test_a_failing_index_conversion_is_named():
     with pytest.raises(TypeError, match=r"^new\(\) initializer element|^new\(\) initializer: "):
         ndffi.new("int *", np.array([7, 8]))
 
-
     class BadIndex:
         def __index__(self):
-            raise UnicodeDecodeError("utf-8", b"x", 0, 1, "bad")   # takes no message alone
+            raise UnicodeDecodeError("utf-8", b"x", 0, 1, "bad")  # takes no message alone
 
     with pytest.raises(ValueError, match=r"^pointer element: 'utf-8' codec") as info:
         q[1] = BadIndex()
@@ -111,7 +113,7 @@ def test_a_float_from_a_one_element_array_is_refused_by_name():
         m.cosf(np.zeros((2, 2)))
     with pytest.raises(TypeError, match=r"abs\(\) argument 1 'x'"):
         m.abs(np.array([3]))
-    assert m.cos(np.array(0.0)) == 1.0            # a 0-d array is a number
+    assert m.cos(np.array(0.0)) == 1.0  # a 0-d array is a number
 
     class BadFloat:
         def __float__(self):
@@ -132,17 +134,17 @@ def test_cast_of_a_strided_view_is_cs_pointer_into_the_memory_it_spans():
     assert p.address == a.ctypes.data and len(p) == 5 and p[4] == 4.0
     with pytest.raises(IndexError):
         p[5]
-    r = ndffi.cast("double *", a[::-1])           # at the last element, spanning back
+    r = ndffi.cast("double *", a[::-1])  # at the last element, spanning back
     assert (r[0], r[-5], len(r)) == (5.0, 0.0, 1)
     with pytest.raises(IndexError):
         r[1]
     b = ndffi.cast("double *", np.broadcast_to(np.zeros(1), (4,)))
-    assert len(b) == 1                            # one double, however many views of it
+    assert len(b) == 1  # one double, however many views of it
 
 
 def test_cast_of_a_strided_buffer_is_bounded_and_holds_it():
     data = bytearray(b"abcdefgh")
-    p = ndffi.cast("char *", memoryview(data)[::2])   # no simple buffer: through NumPy
+    p = ndffi.cast("char *", memoryview(data)[::2])  # no simple buffer: through NumPy
     assert (p[0], p[6], len(p)) == (ord("a"), ord("g"), 7)
     with pytest.raises(IndexError):
         p[7]
@@ -168,8 +170,7 @@ class LyingDLPack:
 @pytest.fixture(scope="module")
 def libc():
     lib = ndffi.load(None)
-    lib.cdef("void *memset(void *s, int c, size_t n);"
-             "typedef struct { double *x; int n; } dvec;")
+    lib.cdef("void *memset(void *s, int c, size_t n);typedef struct { double *x; int n; } dvec;")
     return lib
 
 
@@ -184,8 +185,11 @@ def test_a_protocol_that_fails_is_named(libc):
 
 def test_an_interface_claiming_more_than_its_buffer_is_refused(libc):
     buf = bytearray(16)
-    huge = dict(shape=(1 << 20,), typestr="<f8", data=buf)   # NumPy itself does not check
-    with pytest.raises(ValueError, match=r"memset\(\) argument 1 's': Interface .*its __array_interface__ claims 8388608 bytes.*bytearray of 16 bytes"):  # noqa: E501
+    huge = dict(shape=(1 << 20,), typestr="<f8", data=buf)  # NumPy itself does not check
+    with pytest.raises(
+        ValueError,
+        match=r"memset\(\) argument 1 's': Interface .*its __array_interface__ claims 8388608 bytes.*bytearray of 16 bytes",
+    ):  # noqa: E501
         libc.memset(Interface(**huge), 0, 8)
     with pytest.raises(ValueError, match=r"field 'x'.*claims"):
         libc.types.dvec(x=Interface(**huge))
@@ -197,14 +201,14 @@ def test_an_interface_over_a_buffer_holds_its_export(libc):
     buf = bytearray(16)
     v = libc.types.dvec(x=Interface(shape=(2,), typestr="<f8", data=buf), n=2)
     with pytest.raises(BufferError):
-        buf.extend(b"x" * 4096)                   # C's pointer would dangle
+        buf.extend(b"x" * 4096)  # C's pointer would dangle
     p = ndffi.cast("double *", Interface(shape=(2,), typestr="<f8", data=bytes(16)))
     assert len(p) == 2 and p[1] == 0.0
     with pytest.raises(TypeError, match="read-only"):
-        p[0] = 1.0                                # bytes stay immutable
+        p[0] = 1.0  # bytes stay immutable
     del v
-    buf.extend(b"x")                              # free again
-    view = memoryview(bytearray(16))              # NumPy keeps it, holding no export of it
+    buf.extend(b"x")  # free again
+    view = memoryview(bytearray(16))  # NumPy keeps it, holding no export of it
     q = ndffi.cast("double *", Interface(shape=(2,), typestr="<f8", data=view))
     with pytest.raises(BufferError):
         view.release()
@@ -221,7 +225,7 @@ def test_string_refuses_a_negative_length():
 def test_a_result_into_the_second_of_two_adjacent_arguments_takes_its_bound(cache):
     lib = ndffi.inline("unsigned char *second(unsigned char *a, unsigned char *b) { return b; }")
     big = np.arange(8, dtype=np.uint8)
-    p = lib.second(big[:4], big[4:])      # one past the end of a, inside b
+    p = lib.second(big[:4], big[4:])  # one past the end of a, inside b
     assert (p[0], p[3], len(p)) == (4, 7, 4)
     with pytest.raises(IndexError):
         p[4]
@@ -242,14 +246,14 @@ def test_a_generated_header_the_user_edited_is_the_users(tmp_path, cache):
     out = tmp_path / "out"
     assert ndffi.build([src], output_dir=out).sci(1) == 2
     header = out / "sci.h"
-    edited = header.read_text() + "\n/* my notes */\nint extra(int);\n"   # marker line kept
+    edited = header.read_text() + "\n/* my notes */\nint extra(int);\n"  # marker line kept
     header.write_text(edited)
     write(src, "int sci(int x) { return x + 2; }\n")
     with pytest.raises(ndffi.building.output.OutputExists, match=r"sci\.h was written by ndffi but edited since"):
         ndffi.build([src], output_dir=out)
     assert header.read_text() == edited
     assert ndffi.build([src], output_dir=out, force=True).sci(1) == 3
-    write(src, "int sci(int x) { return x + 3; }\n")   # ndffi's own again: replaced
+    write(src, "int sci(int x) { return x + 3; }\n")  # ndffi's own again: replaced
     assert ndffi.build([src], output_dir=out).sci(1) == 4
 
 
@@ -260,7 +264,7 @@ def test_a_header_created_earlier_in_the_search_order_is_compiled(tmp_path, cach
     src = write(tmp_path / "r.c", "#include <x.h>\nint x(void) { return X; }\n")
     dirs = [inc1, inc2]
     assert ndffi.build([src], include_dirs=dirs).x() == 1
-    write(inc1 / "x.h", "#define X 2\n")          # now found first
+    write(inc1 / "x.h", "#define X 2\n")  # now found first
     assert ndffi.build([src], include_dirs=dirs).x() == 2
     (inc1 / "x.h").unlink()
     assert ndffi.build([src], include_dirs=dirs).x() == 1
@@ -271,19 +275,22 @@ def test_a_header_created_next_to_the_source_is_compiled(tmp_path, cache):
     write(inc / "y.h", "#define Y 1\n")
     src = write(tmp_path / "s.c", '#include "y.h"\nint y(void) { return Y; }\n')
     assert ndffi.build([src], include_dirs=[inc]).y() == 1
-    write(tmp_path / "y.h", "#define Y 3\n")      # "..." looks beside the source first
+    write(tmp_path / "y.h", "#define Y 3\n")  # "..." looks beside the source first
     assert ndffi.build([src], include_dirs=[inc]).y() == 3
 
 
 def test_a_header_has_include_finds_later_is_compiled(tmp_path, cache, monkeypatch):
-    src = write(tmp_path / "q.c", """\
+    src = write(
+        tmp_path / "q.c",
+        """\
         #if __has_include("opt.h")
         #include "opt.h"
         #else
         #define W 1
         #endif
         int w(void) { return W; }
-        """)
+        """,
+    )
     assert ndffi.build([src]).w() == 1
     write(tmp_path / "opt.h", "#define W 7\n")
     assert ndffi.build([src]).w() == 7
@@ -299,6 +306,7 @@ def test_unchanged_builds_still_hit_the_cache(tmp_path, cache):
 
 def test_a_header_import_sees_a_header_created_earlier_in_the_search_order(tmp_path, cache):
     from ndffi import headers as _headers
+
     if _headers.libclang_version() is None:
         pytest.skip("needs libclang")
     inc1, inc2 = tmp_path / "inc1", tmp_path / "inc2"
@@ -313,19 +321,25 @@ def test_a_header_import_sees_a_header_created_earlier_in_the_search_order(tmp_p
 
 
 def _immutable(path, on):
-    return subprocess.run(["chattr", "-R", "+i" if on else "-i", str(path)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return (
+        subprocess.run(
+            ["chattr", "-R", "+i" if on else "-i", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        == 0
+    )
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                    reason="root ignores modes: the cache is made read-only with chattr +i")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="root ignores modes: the cache is made read-only with chattr +i",
+)
 def test_an_immutable_cache_is_used_for_hits_and_bypassed_for_misses(tmp_path, cache):
     assert ndffi.inline("int a(void) { return 1; }").a() == 1
     if not _immutable(cache, True):
         pytest.skip("chattr +i is not supported here")
     try:
-        assert ndffi.inline("int a(void) { return 1; }").a() == 1    # a hit, read only
-        assert ndffi.inline("int b(void) { return 2; }").b() == 2    # built elsewhere
+        assert ndffi.inline("int a(void) { return 1; }").a() == 1  # a hit, read only
+        assert ndffi.inline("int b(void) { return 2; }").b() == 2  # built elsewhere
     finally:
         _immutable(cache, False)
 
@@ -341,7 +355,7 @@ def test_a_static_library_rebuilt_is_linked_again(tmp_path, cache):
     bar = write(tmp_path / "bar.c", "int foo(void);\nint bar(void) { return foo(); }\n")
     opts = dict(libraries=["foo"], library_dirs=[tmp_path])
     assert ndffi.build([bar], **opts).bar() == 1
-    libfoo(2)                                      # its code is copied into the library
+    libfoo(2)  # its code is copied into the library
     assert ndffi.build([bar], **opts).bar() == 2
     assert not ndffi.building.compile_library([bar], **opts).compiled
 

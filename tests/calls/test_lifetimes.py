@@ -18,8 +18,7 @@ import ndffi
 from conftest import skip_if_sanitized
 
 STRESS = os.environ.get("NDFFI_STRESS") == "1"
-stress = [pytest.mark.stress,
-          pytest.mark.skipif(not STRESS, reason="set NDFFI_STRESS=1 (make stress)")]
+stress = [pytest.mark.stress, pytest.mark.skipif(not STRESS, reason="set NDFFI_STRESS=1 (make stress)")]
 
 CODE = r"""
 #include <string.h>
@@ -90,10 +89,12 @@ def raises(exc, fn, *args):
         except exc:
             return
         raise AssertionError(f"{fn} did not raise {exc}")
+
     return call
 
 
 # ------------------------------------------------------------------ reference counts
+
 
 def test_scalar_calls(lib):
     big, f = 2**20 + 12345, 2.5
@@ -161,6 +162,7 @@ def test_pointer_results_and_arguments(lib):
 def test_callbacks(lib):
     def f(x):
         return x + 1
+
     cb = ndffi.callback("int(int)", f)
     check_no_leak(lambda: lib.apply(cb, 5), cb, f)
     check_no_leak(lambda: lib.apply(f, 5), f)
@@ -168,6 +170,7 @@ def test_callbacks(lib):
 
     def g(x):
         return big
+
     check_no_leak(lambda: lib.apply(g, 5), g, big)
     assert lib.apply(cb, 5) == 6
 
@@ -175,10 +178,12 @@ def test_callbacks(lib):
 def test_callback_objects_are_freed():
     refs = []
     for _ in range(50):
+
         def f(x):
             return x
+
         cb = ndffi.callback("int(int)", f)
-        refs.append((weakref.ref(f), ))
+        refs.append((weakref.ref(f),))
         del cb, f
     gc.collect()
     assert all(r[0]() is None for r in refs), "a freed Callback keeps its Python function"
@@ -222,12 +227,13 @@ def test_new_and_cast(lib):
 
 # ------------------------------------------------------------------ Pointer lifetimes
 
+
 def test_view_keeps_new_memory_alive():
     p = ndffi.new("double[1000]")
     v = p.as_array(1000)
     del p
     gc.collect()
-    junk = [ndffi.new("double[1000]") for _ in range(20)]   # reuse freed memory if any
+    junk = [ndffi.new("double[1000]") for _ in range(20)]  # reuse freed memory if any
     for j in junk:
         j.as_array(1000)[:] = -1
     v[:] = np.arange(1000)
@@ -272,7 +278,7 @@ def test_pointer_result_into_a_slice_keeps_the_base(lib):
 
 
 def test_pointer_result_into_str_and_bytes_arguments(lib):
-    s = "".join(["h\u00e9llo", str(12345)])   # a new str, not interned
+    s = "".join(["h\u00e9llo", str(12345)])  # a new str, not interned
     w = lib.sid(s)
     del s
     gc.collect()
@@ -305,6 +311,7 @@ def test_pointer_result_into_other_memory_keeps_nothing(lib):
 
 
 # ------------------------------------------------------------------ memory growth
+
 
 def _rss():
     with open("/proc/self/statm") as f:
@@ -340,7 +347,7 @@ def _mixed_calls(lib, n):
 
 
 def _check_rss(lib, n):
-    _mixed_calls(lib, 2000)   # warm up: caches, free lists, closures reused
+    _mixed_calls(lib, 2000)  # warm up: caches, free lists, closures reused
     gc.collect()
     before = _rss()
     _mixed_calls(lib, n)

@@ -18,20 +18,21 @@ lib = clib_fixture("foo", FOO_CDEF)
 
 # ---- arrays and pointers ------------------------------------------------------------
 
+
 def test_arrays_are_zero_copy(lib):
     a = np.zeros(7, dtype=np.intc)
     lib.fill_ints(a, 7, 42)
     assert a.tolist() == [42] * 7
-    lib.fill_ints(a[2:5], 3, -1)           # a contiguous view: C writes into a's memory
+    lib.fill_ints(a[2:5], 3, -1)  # a contiguous view: C writes into a's memory
     assert a.tolist() == [42, 42, -1, -1, -1, 42, 42]
     x = np.arange(10.0)
     assert lib.dsum(x, 10) == 45.0 and lib.dsum(x[5:], 5) == 35.0
     assert lib.identity_ptr(x).address == x.ctypes.data
     assert lib.identity_ptr(a[1:]).address == a.ctypes.data + a.itemsize
     assert lib.sum_longs(np.arange(5, dtype=np.int_), 5) == 10
-    assert lib.sum_longs(np.arange(5, dtype=np.longlong), 5) == 10   # same width as long
+    assert lib.sum_longs(np.arange(5, dtype=np.longlong), 5) == 10  # same width as long
     assert lib.sum_floats(np.full(4, 0.5, dtype=np.float32), 4) == 2.0
-    m = np.arange(12.0).reshape(3, 4)      # 2-D C-contiguous
+    m = np.arange(12.0).reshape(3, 4)  # 2-D C-contiguous
     assert lib.dsum(m, 12) == 66.0
 
 
@@ -41,7 +42,7 @@ def test_bar_seed_example(lib, capfd):
     n = lib.bar(x, len(x))
     assert n == 11
     out = capfd.readouterr().out.splitlines()
-    assert out[0] == f"data = {x.ctypes.data:#x}"             # the array itself, not a copy
+    assert out[0] == f"data = {x.ctypes.data:#x}"  # the array itself, not a copy
     assert out[1:11] == [f"data[{i}] = {v:f}" for i, v in enumerate(x)]
     assert out[11] == "len = 10"
 
@@ -60,8 +61,11 @@ def test_fibonacci_seed_example(fiblib):
     assert m.tolist() == [[0, 1, 1], [2, 3, 5], [8, 13, 21]]
     # the seed's own dtype (numpy int, 64-bit here) is not int: a TypeError, not garbage
     if np.dtype(np.int_).itemsize != np.dtype(np.intc).itemsize:
-        with pytest.raises(TypeError, match=r"fibseries\(\) argument 1 'a': expected C-contiguous "
-                                            r"int32 array for 'const int \*', got int64 array"):
+        with pytest.raises(
+            TypeError,
+            match=r"fibseries\(\) argument 1 'a': expected C-contiguous "
+            r"int32 array for 'const int \*', got int64 array",
+        ):
             fiblib.fibseries(np.array([5, 13]), 2, out)
     with pytest.raises(TypeError, match=r"fibmatrix\(\) argument 1 'a'.*non-contiguous"):
         fiblib.fibmatrix(c.T, 3, 3, m)
@@ -75,12 +79,14 @@ def test_reject_non_contiguous(lib):
     x = np.arange(10.0)
     with pytest.raises(TypeError) as e:
         lib.dsum(x[::2], 5)
-    assert str(e.value) == ("dsum() argument 1 'x': expected C-contiguous float64 array for "
-                            "'const double *', got non-contiguous float64 array")
+    assert str(e.value) == (
+        "dsum() argument 1 'x': expected C-contiguous float64 array for "
+        "'const double *', got non-contiguous float64 array"
+    )
     with pytest.raises(TypeError, match="non-contiguous"):
         lib.dsum(np.ones((4, 4))[:, :2], 8)
     with pytest.raises(TypeError, match="non-contiguous"):
-        lib.dsum(np.ones((3, 4)).T, 12)       # Fortran order
+        lib.dsum(np.ones((3, 4)).T, 12)  # Fortran order
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.complex128, np.longdouble])
@@ -109,8 +115,11 @@ def test_reject_read_only_to_non_const(lib):
 
 def test_reject_byte_swapped(lib):
     x = np.arange(4.0).astype(">f8" if sys.byteorder == "little" else "<f8")
-    with pytest.raises(TypeError, match=r"^dsum\(\) argument 1 'x': expected C-contiguous float64 "
-                                        r"array for 'const double \*', got byte-swapped"):
+    with pytest.raises(
+        TypeError,
+        match=r"^dsum\(\) argument 1 'x': expected C-contiguous float64 "
+        r"array for 'const double \*', got byte-swapped",
+    ):
         lib.dsum(x, 4)
 
 
@@ -137,8 +146,8 @@ def test_reject_int_and_list_as_pointer(lib):
 
 def test_bytes_and_str_to_char_pointers(lib):
     assert lib.my_strlen(b"hello") == 5
-    assert lib.my_strlen(b"ab\0cd") == 2               # the bytes themselves, zero copy
-    assert lib.my_strlen("héllo") == 6                 # UTF-8
+    assert lib.my_strlen(b"ab\0cd") == 2  # the bytes themselves, zero copy
+    assert lib.my_strlen("héllo") == 6  # UTF-8
     assert lib.my_strlen("") == 0
     with pytest.raises(ValueError, match="NUL"):
         lib.my_strlen("a\0b")
@@ -153,7 +162,7 @@ def test_bytes_and_str_to_char_pointers(lib):
         lib.dsum(np.ones(2).tobytes(), 2)
     with pytest.raises(TypeError, match=r"^sum_longs\(\) argument 1 'x'"):
         lib.sum_longs(b"\1" * 16, 2)
-    assert lib.count_bytes(b"abcabca", 7, ord("a")) == 3   # const unsigned char * takes bytes
+    assert lib.count_bytes(b"abcabca", 7, ord("a")) == 3  # const unsigned char * takes bytes
 
 
 def test_bytearray_written_in_place(lib):
@@ -171,14 +180,17 @@ def test_memoryview_and_array_array(lib):
     assert lib.dsum(array.array("d", [1.5, 2.5, 3.0]), 3) == 7.0
     ai = array.array("i", [0] * 5)
     lib.fill_ints(ai, 5, 9)
-    assert ai.tolist() == [9] * 5                          # zero copy into the array.array
+    assert ai.tolist() == [9] * 5  # zero copy into the array.array
     mv = memoryview(bytearray(16)).cast("i")
     lib.fill_ints(mv, 4, -3)
     assert mv.tolist() == [-3] * 4
     assert lib.sum_longs(array.array("l", [1, 2, 3]), 3) == 6
     assert lib.sum_floats(array.array("f", [0.5, 0.25]), 2) == 0.75
-    with pytest.raises(TypeError, match=r"^dsum\(\) argument 1 'x': expected C-contiguous float64 "
-                                        r"buffer for 'const double \*', got array.array of format 'i'$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^dsum\(\) argument 1 'x': expected C-contiguous float64 "
+        r"buffer for 'const double \*', got array.array of format 'i'$",
+    ):
         lib.dsum(array.array("i", [1, 2, 3]), 3)
     with pytest.raises(TypeError, match=r"format 'B'"):
         lib.dsum(memoryview(x.tobytes()), 10)
@@ -186,7 +198,7 @@ def test_memoryview_and_array_array(lib):
         lib.dsum(memoryview(x)[::2], 5)
     with pytest.raises(TypeError, match=r"not const.*read-only memoryview"):
         lib.fill_ints(memoryview(np.zeros(2, np.intc)).toreadonly(), 2, 1)
-    with pytest.raises(TypeError, match=r"format 'I'"):       # unsigned is not int
+    with pytest.raises(TypeError, match=r"format 'I'"):  # unsigned is not int
         lib.fill_ints(array.array("I", [0, 0]), 2, 1)
 
 
@@ -194,7 +206,7 @@ def test_array_interface_only_is_zero_copy(lib):
     a = np.zeros(6, dtype=np.intc)
     obj = ArrayInterfaceOnly(a)
     with pytest.raises(TypeError):
-        memoryview(obj)                    # no buffer protocol: only the interface
+        memoryview(obj)  # no buffer protocol: only the interface
     lib.fill_ints(obj, 6, 5)
     assert a.tolist() == [5] * 6
     x = np.arange(5.0)
@@ -229,11 +241,17 @@ def test_none_is_null(lib):
     assert isinstance(p, ndffi.Pointer)
     assert not p and p.address == 0 and "NULL" in repr(p)
     assert lib.dsum(None, 0) == 0.0
-    with pytest.raises(TypeError, match=r"^identity_ptr\(\) argument 1 'p': expected C-contiguous array "
-                                        r"for 'void \*', got non-contiguous float64 array$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^identity_ptr\(\) argument 1 'p': expected C-contiguous array "
+        r"for 'void \*', got non-contiguous float64 array$",
+    ):
         lib.identity_ptr(np.zeros(4)[::2])
-    with pytest.raises(TypeError, match=r"^identity_ptr\(\) argument 1 'p': expected C-contiguous buffer "
-                                        r"for 'void \*' \(the parameter is not const"):
+    with pytest.raises(
+        TypeError,
+        match=r"^identity_ptr\(\) argument 1 'p': expected C-contiguous buffer "
+        r"for 'void \*' \(the parameter is not const",
+    ):
         lib.identity_ptr(b"bytes")
     assert not lib.h_open(None)
 
@@ -244,7 +262,7 @@ def test_pointer_results(lib):
     assert str(p.type) == "int *"
     v = p.as_array(5)
     assert v.dtype == np.intc and v.tolist() == [1, 2, 3, 4, 5]
-    assert v.ctypes.data == p.address                      # a view, not a copy
+    assert v.ctypes.data == p.address  # a view, not a copy
     assert lib.static_ints().address == p.address
     assert p[0] == 1 and p[2] == 3 and p[4] == 5
     assert p.as_array((2, 2)).tolist() == [[1, 2], [3, 4]]
@@ -281,18 +299,20 @@ def test_opaque_handles(lib):
     try:
         with pytest.raises(TypeError) as e:
             lib.o_close(h)
-        assert str(e.value) == ("o_close() argument 1 'o': expected 'struct other *', "
-                                "got pointer 'struct handle *'")
-        with pytest.raises(TypeError, match=r"^h_close\(\) argument 1: expected 'struct handle \*', "
-                                            r"got pointer 'struct other \*'$"):
+        assert str(e.value) == ("o_close() argument 1 'o': expected 'struct other *', got pointer 'struct handle *'")
+        with pytest.raises(
+            TypeError,
+            match=r"^h_close\(\) argument 1: expected 'struct handle \*', "
+            r"got pointer 'struct other \*'$",
+        ):
             lib.h_close(o)
         with pytest.raises(TypeError, match="a plain int is not a pointer"):
             lib.h_close(h.address)
         with pytest.raises(TypeError):
-            lib.h_close(np.zeros(80, np.uint8))     # an array is not a struct handle
+            lib.h_close(np.zeros(80, np.uint8))  # an array is not a struct handle
     finally:
         lib.o_close(o)
-    h2 = lib.h_open("second")                        # str works for const char *
+    h2 = lib.h_open("second")  # str works for const char *
     assert lib.h_name(h2).string() == b"second"
     assert lib.h_close(h2) == 0
     assert lib.h_close(h) == 0
@@ -323,14 +343,13 @@ def test_pointer_indexing_with_new(lib):
         d[16]
     with pytest.raises(IndexError):
         d[-1] = 0.0
-    assert lib.dsum(d, 16) == 3.5                   # ndffi memory passed to C
+    assert lib.dsum(d, 16) == 3.5  # ndffi memory passed to C
     ints = ndffi.new("int[4]")
-    lib.fill_ints(ints, 4, 11)                       # ... and written by C
+    lib.fill_ints(ints, 4, 11)  # ... and written by C
     assert [ints[i] for i in range(4)] == [11] * 4
     assert ints.as_array(4).tolist() == [11] * 4
     with pytest.raises(TypeError, match=r"^dsum\(\) argument 1 'x': expected 'const double \*'"):
-        lib.dsum(ints, 4)                            # an int * is not a double *
+        lib.dsum(ints, 4)  # an int * is not a double *
     c = ndffi.cast("const double *", d)
     with pytest.raises(TypeError, match="not const"):
-        lib.bar(c, 0)                                # const memory to a non-const parameter
-
+        lib.bar(c, 0)  # const memory to a non-const parameter

@@ -80,6 +80,7 @@ def collected(ref):
 
 # ---- 1. struct values keep what their pointer fields point to ------------------------
 
+
 def test_struct_field_keeps_a_cast_array_alive(lib):
     a = np.arange(100_000.0)
     w = weakref.ref(a)
@@ -109,7 +110,7 @@ def test_struct_field_takes_an_array_directly_zero_copy(lib):
     q = lib.types.particles(x=ad, n=2)
     assert lib.particles_sum(q) == 3.0
     with pytest.raises(BufferError):
-        ad.append(3.0)                       # the field holds an export of the buffer
+        ad.append(3.0)  # the field holds an export of the buffer
     q.x = None
     ad.append(3.0)
 
@@ -133,7 +134,7 @@ def test_struct_field_checks_arrays_as_an_argument_does(lib):
     p = P(n=3)
     with pytest.raises(TypeError, match=r"field 'x' of 'particles'.*float64.*got int32 array"):
         p.x = np.zeros(3, np.int32)
-    assert not p.x                           # a refused store changes nothing
+    assert not p.x  # a refused store changes nothing
     # a const char * field takes bytes and str, and keeps them
     s = lib.types.system_t(name=b"hello")
     assert lib.system_name_len(s) == 5
@@ -169,7 +170,7 @@ def test_overwriting_a_field_lets_the_old_owner_go(lib):
     u.p = c
     del c
     assert not collected(wc)
-    u.i = 5                                  # another member over the pointer
+    u.i = 5  # another member over the pointer
     assert collected(wc)
 
 
@@ -196,7 +197,7 @@ def test_nested_structs_and_arrays_of_structs(lib):
     wr = lib.types.wrapped(tag=100)
     c = np.ones(2)
     wc = weakref.ref(c)
-    wr.inner.x = c                           # through a view of the nested struct
+    wr.inner.x = c  # through a view of the nested struct
     wr.inner.n = 2
     del c
     assert not collected(wc)
@@ -208,10 +209,10 @@ def test_copies_of_struct_values_keep_the_owners(lib):
     a = np.arange(3.0)
     w = weakref.ref(a)
     p = P(x=a, n=3)
-    wr = lib.types.wrapped(inner=p, tag=1)   # a copy into a field
-    arr = lib.new("particles[2]", [p])       # an initialiser
+    wr = lib.types.wrapped(inner=p, tag=1)  # a copy into a field
+    arr = lib.new("particles[2]", [p])  # an initialiser
     one = lib.new("particles *")
-    one[0] = p                               # element assignment
+    one[0] = p  # element assignment
     del a, p
     assert not collected(w)
     assert lib.wrapped_sum(wr) == 4.0
@@ -251,14 +252,14 @@ def test_argv_idiom(lib):
     argv[0] = ndffi.new("char[64]", b"prog")
     argv[1] = ndffi.new("char[8]", b"-v")
     gc.collect()
-    junk = [ndffi.new("char[64]", b"x" * 63) for _ in range(50)]   # reuse freed memory if any
+    junk = [ndffi.new("char[64]", b"x" * 63) for _ in range(50)]  # reuse freed memory if any
     assert lib.argv_total(2, argv) == 6
     assert argv[0].string() == b"prog" and len(argv[0]) == 64
     del junk
     table = lib.new("char *[2]", [ndffi.new("char[8]", b"abc"), None])
     gc.collect()
     assert lib.argv_total(2, table) == 3
-    rows = lib.new("double *[2]", [np.ones(3), np.full(3, 2.0)])      # arrays directly
+    rows = lib.new("double *[2]", [np.ones(3), np.full(3, 2.0)])  # arrays directly
     gc.collect()
     assert lib.rows_total(rows, 2, 3) == 9.0
 
@@ -267,12 +268,12 @@ def test_arrays_of_pointers_inside_a_struct(lib):
     lst = lib.types.namelist(names=[b"ab", "".join(["c", "de"])], n=2)
     gc.collect()
     assert lib.namelist_total(lst) == 5
-    names = lst.names                        # a Pointer to the first element, bounded
+    names = lst.names  # a Pointer to the first element, bounded
     assert names[1].string() == b"cde" and len(names) == 3
     with pytest.raises(IndexError):
         names[3]
     w = bytearray(b"wxyz\0")
-    names[2] = w                             # through the field's Pointer: the struct keeps it
+    names[2] = w  # through the field's Pointer: the struct keeps it
     lst.n = 3
     del names
     gc.collect()
@@ -280,7 +281,7 @@ def test_arrays_of_pointers_inside_a_struct(lib):
     with pytest.raises(BufferError):
         w.extend(b"!")
     lst.names = [None, None, None]
-    w.extend(b"!")                           # overwritten: the export is gone
+    w.extend(b"!")  # overwritten: the export is gone
     with pytest.raises(TypeError, match="field 'names' of 'namelist' element 0"):
         lst.names = [3.5]
 
@@ -292,9 +293,9 @@ def test_out_parameter_through_a_pointer_to_a_pointer(lib):
     found = out[0]
     assert found.string() == b"=value"
     with pytest.raises(BufferError):
-        s.extend(b"!")                       # out keeps an export of s
+        s.extend(b"!")  # out keeps an export of s
     with pytest.raises(IndexError):
-        found[7]                             # bounded by s
+        found[7]  # bounded by s
     del found
     out[0] = None
     gc.collect()
@@ -310,7 +311,7 @@ def test_callback_struct_argument_outlives_the_call(lib):
 
     assert lib.call_with_pair(cb, 1.5, 2.5) == 4.0
     for _ in range(10):
-        lib.scribble(99.0)                   # reuse C's stack
+        lib.scribble(99.0)  # reuse C's stack
     assert (kept[0].a, kept[0].b) == (1.5, 2.5)
 
 
@@ -333,7 +334,7 @@ def test_threads_replacing_elements_during_calls(lib):
     t.start()
     try:
         for i in range(3000):
-            argv[0] = strings.pop()          # the only reference: replaced, it may be freed
+            argv[0] = strings.pop()  # the only reference: replaced, it may be freed
             strings.append(ndffi.new("char[200000]", (b"b" * 99_999) if i % 2 else (b"a" * 199_999)))
     finally:
         stop.set()
@@ -374,14 +375,14 @@ def test_memory_that_cannot_keep_an_owner_refuses_it(lib):
     msg = str(e.value)
     assert "field 'x'" in msg and "alive" in msg
     assert recs["x"][0] == 0
-    view.n = 3                               # plain data is fine
+    view.n = 3  # plain data is fine
     assert recs["n"][0] == 3
 
 
 def test_c_memory_keeps_what_is_stored_through_its_pointer(lib):
     c = lib.c_particles_get()
     old = c[0].x
-    assert old[3] == 4.0                     # C's pointer: unbounded, C's lifetime
+    assert old[3] == 4.0  # C's pointer: unbounded, C's lifetime
     a = np.full(4, 10.0)
     w = weakref.ref(a)
     try:
@@ -416,7 +417,7 @@ def test_threads_replacing_fields_during_calls(lib):
                 s = lib.particles_sum(p)
                 if s not in (200_000.0, 400_000.0):
                     errors.append(s)
-        except Exception as e:   # pragma: no cover - reported below
+        except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
     interval = sys.getswitchinterval()
@@ -425,7 +426,7 @@ def test_threads_replacing_fields_during_calls(lib):
     t.start()
     try:
         for i in range(2000):
-            p.x = np.full(200_000, 2.0 if i % 2 else 1.0)   # the old array may be freed
+            p.x = np.full(200_000, 2.0 if i % 2 else 1.0)  # the old array may be freed
     finally:
         stop.set()
         t.join()
@@ -435,13 +436,14 @@ def test_threads_replacing_fields_during_calls(lib):
 
 # ---- 2. Pointers over resizable or closable buffers hold an export ------------------
 
+
 def test_pointer_over_bytearray_blocks_resizing(lib):
     ba = bytearray(b"hello")
     p = ndffi.cast("char *", ba)
     with pytest.raises(BufferError):
         ba.extend(b"!" * 1_000_000)
     assert p[0] == ord("h")
-    q = ndffi.cast("unsigned char *", p)     # derived pointers hold it too
+    q = ndffi.cast("unsigned char *", p)  # derived pointers hold it too
     v = q.as_array(5)
     s = q + 1
     del p, q
@@ -513,6 +515,7 @@ def test_memoryview_and_array_array_exports(lib):
 
 # ---- 7. bounds ------------------------------------------------------------------------
 
+
 def test_pointer_from_an_array_is_bounded(lib):
     p = ndffi.cast("double *", np.zeros(2))
     for i in (2, 10**9, -1, -(10**9), 2**62):
@@ -532,8 +535,7 @@ def test_pointer_from_an_array_is_bounded(lib):
 
 
 def test_bounds_of_every_known_source(lib):
-    for obj, n in [(b"abc", 4), (bytearray(5), 5), (array.array("b", [1, 2]), 2),
-                   (ndffi.new("char[7]"), 7)]:
+    for obj, n in [(b"abc", 4), (bytearray(5), 5), (array.array("b", [1, 2]), 2), (ndffi.new("char[7]"), 7)]:
         p = ndffi.cast("char *", obj)
         p[n - 1]
         with pytest.raises(IndexError):
@@ -548,7 +550,7 @@ def test_bounds_of_every_known_source(lib):
     d[15]
     with pytest.raises(IndexError):
         d[16]
-    i = ndffi.cast("int *", np.zeros(3, np.int16))     # 6 bytes: one whole int
+    i = ndffi.cast("int *", np.zeros(3, np.int16))  # 6 bytes: one whole int
     i[0]
     with pytest.raises(IndexError):
         i[1]
@@ -582,7 +584,7 @@ def test_pointer_arithmetic_stays_in_bounds(lib):
     p = ndffi.cast("double *", np.arange(4.0))
     q = p + 3
     assert q[0] == 3.0 and q[-3] == 0.0 and (q - 3).address == p.address
-    assert (p + 4).address == p.address + 32        # one past the end, as in C
+    assert (p + 4).address == p.address + 32  # one past the end, as in C
     with pytest.raises(IndexError):
         (p + 4)[0]
     with pytest.raises(IndexError):
@@ -594,7 +596,7 @@ def test_pointer_arithmetic_stays_in_bounds(lib):
 def test_raw_addresses_are_unbounded(lib):
     a = np.arange(4.0)
     p = ndffi.cast("double *", a.ctypes.data)
-    assert p[3] == 3.0                       # nothing known: unchecked (unsafe by nature)
+    assert p[3] == 3.0  # nothing known: unchecked (unsafe by nature)
     c = lib.c_values_get()
     assert c[3] == 4.0
     with pytest.raises(TypeError, match="not known"):
@@ -602,13 +604,14 @@ def test_raw_addresses_are_unbounded(lib):
 
 
 def test_string_is_bounded(lib):
-    p = ndffi.cast("char *", bytearray(b"abc"))   # no NUL inside the bound
+    p = ndffi.cast("char *", bytearray(b"abc"))  # no NUL inside the bound
     assert p.string() == b"abc"
     with pytest.raises(IndexError):
         p.string(4)
 
 
 # ---- 8. read-only memory --------------------------------------------------------------
+
 
 def test_bytes_are_not_written_through_a_pointer(lib):
     key = bytes([0])
@@ -639,7 +642,7 @@ def test_read_only_arrays_stay_read_only(lib):
     msg = str(e.value)
     assert msg.startswith("put_double() argument 1 'p': ")
     assert "read-only" in msg and "writeable" in msg
-    assert lib.get_double(p) == 0.0          # a const parameter takes it
+    assert lib.get_double(p) == 0.0  # a const parameter takes it
     assert ro.tolist() == [0.0, 0.0, 0.0]
     mm = mmap.mmap(-1, 16, access=mmap.ACCESS_READ)
     m = ndffi.cast("char *", mm)
@@ -661,7 +664,7 @@ def test_const_and_read_only_pointers_refused_for_non_const_parameters(lib):
         lib.zero_bytes(ndffi.cast("char *", b"abcd"), 4)
     lib.put_byte(ndffi.cast("char *", ba), 65)
     assert ba[0] == 65
-    r = lib.cchar_at(b"abc", 0)              # C's result into bytes is read-only memory
+    r = lib.cchar_at(b"abc", 0)  # C's result into bytes is read-only memory
     with pytest.raises(TypeError, match="read-only"):
         ndffi.cast("char *", r)[0] = 1
 
@@ -674,7 +677,7 @@ def test_struct_views_of_read_only_memory(lib):
         v.n = 4
     with pytest.raises(TypeError, match="read-only"):
         lib.particles_step(v, 1.0)
-    assert lib.particles_sum(lib.cast("particles *", raw)) == 0.0   # const: fine
+    assert lib.particles_sum(lib.cast("particles *", raw)) == 0.0  # const: fine
 
 
 def test_const_fields_are_set_when_the_value_is_made(lib):
@@ -692,8 +695,8 @@ def test_const_fields_are_set_when_the_value_is_made(lib):
 
 # ---- 9. as_array with object dtypes --------------------------------------------------
 
-@pytest.mark.parametrize("dtype", [object, [("a", np.float64), ("o", object)],
-                                   np.dtypes.StringDType()])
+
+@pytest.mark.parametrize("dtype", [object, [("a", np.float64), ("o", object)], np.dtypes.StringDType()])
 def test_as_array_refuses_object_dtypes(lib, dtype):
     p = ndffi.new("double[4]")
     with pytest.raises(TypeError, match="object"):
@@ -701,6 +704,7 @@ def test_as_array_refuses_object_dtypes(lib, dtype):
 
 
 # ---- 10. a number is never a pointer --------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [np.float64(2.25), np.array(2.25), np.float32(1.0)])
 def test_numpy_scalars_are_not_pointers(lib, value):

@@ -14,22 +14,28 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi import _ndffi
 from conftest import clib_fixture
+from ndffi import _ndffi
 
-lib = clib_fixture("callbacks", """
+lib = clib_fixture(
+    "callbacks",
+    """
     double sum_rows_after(const double *const *rows, int n, int cols, void (*between)(void));
     double gated_sum_rows(const double *const *rows, int n, int cols);
     void gate_reset(void);
     void gate_wait_entered(void);
     void gate_open(void);
     typedef struct { long x; double y; } XY;
-""")
+""",
+)
 
-nlib = clib_fixture("numpy_funcs", """
+nlib = clib_fixture(
+    "numpy_funcs",
+    """
     int arange_fill(double start, double step, double *out, int n);
     double dsum(const double *x, long n);
-""")
+""",
+)
 
 
 def churn():
@@ -60,6 +66,7 @@ def rows_of(k, n=4):
 
 # ---- T ** row tables -----------------------------------------------------------------
 
+
 class RowClearing:
     """A row by __array_interface__ whose lookup empties the list of rows it is in."""
 
@@ -78,8 +85,11 @@ def test_rows_cleared_by_a_rows_array_interface(lib):
     rows = rows_of(2)
     rows.append(RowClearing(rows, [100.0, 200.0, 300.0, 400.0]))
     rows += rows_of(3)
-    want = sum(np.arange(4.0).sum() + 40 * i for i in range(2)) + 1000 + \
-        sum(np.arange(4.0).sum() + 40 * i for i in range(3))
+    want = (
+        sum(np.arange(4.0).sum() + 40 * i for i in range(2))
+        + 1000
+        + sum(np.arange(4.0).sum() + 40 * i for i in range(3))
+    )
     assert lib.sum_rows_after(rows, 6, 4, lambda: None) == want
     assert rows == []
 
@@ -105,7 +115,7 @@ def test_rows_cleared_by_another_thread_during_the_call(lib):
     lib.gate_reset()
     t = threading.Thread(target=lambda: result.setdefault("sum", lib.gated_sum_rows(rows, 8, 4)))
     t.start()
-    lib.gate_wait_entered()          # the call is inside C, the GIL released
+    lib.gate_wait_entered()  # the call is inside C, the GIL released
     rows.clear()
     gc.collect()
     junk = churn()
@@ -131,7 +141,7 @@ def test_a_rows_buffer_stays_exported_for_the_call(lib):
 
     assert lib.sum_rows_after(rows, 2, 2, between) == 10.0
     assert len(refused) == 1
-    first.extend([5.0])               # after the call: its own again
+    first.extend([5.0])  # after the call: its own again
     assert len(first) == 3
 
 
@@ -142,6 +152,7 @@ def test_rows_from_a_tuple_and_a_generic_sequence(lib):
 
 
 # ---- new() initialisers ------------------------------------------------------------------
+
 
 def test_new_array_initializer_cleared_by_an_items_index():
     init = [1, 2]
@@ -159,6 +170,7 @@ def test_new_unsized_array_initializer_cleared_by_an_items_index():
 
 
 # ---- struct initialisers from sequences and dicts --------------------------------------
+
 
 def test_struct_from_a_dict_cleared_by_a_fields_index(lib):
     d = {}
@@ -185,6 +197,7 @@ def test_array_of_structs_from_lists_cleared_on_the_way(lib):
 
 # ---- shapes and roles ---------------------------------------------------------------------
 
+
 def test_as_array_shape_cleared_by_an_items_index():
     p = ndffi.new("double[24]", list(range(24)))
     shape = []
@@ -210,6 +223,7 @@ def test_ufunc_roles_cleared_by_an_index(nlib):
 
 
 # ---- wrap: an output's size is the size C gets --------------------------------------------
+
 
 class Growing:
     """An int that answers 4 the first time and 4000 after."""

@@ -77,7 +77,7 @@ VA_STRUCTS = {
     "ff": (lambda i: (i + 0.5, -i - 0.75), 2),
     "if": (lambda i: (-7 * i - 1, i + 0.125), 2),
     "dd": (lambda i: (i / 4, -1e300 * (i + 1)), 2),
-    "big": (lambda i: (i, -2**40 - i, 2**62 + i, i + 1.5), 4),
+    "big": (lambda i: (i, -(2**40) - i, 2**62 + i, i + 1.5), 4),
     "c3": (lambda i: (i, -i - 1, 100 - i), 3),
 }
 
@@ -113,10 +113,11 @@ def test_struct_address_through_varargs_is_a_cast(lib):
 
 # ---- function pointers through `...` -----------------------------------------------------
 
+
 def test_callback_through_varargs(lib):
     cb = ndffi.callback("int(int)", lambda x: x * 10 + 1)
     assert lib.va_call_int(1, cb, 4) == 41
-    assert lib.va_call_int(1, lib.vt_twice, 21) == 42   # a C function is a function pointer too
+    assert lib.va_call_int(1, lib.vt_twice, 21) == 42  # a C function is a function pointer too
     assert lib.va_call_int(1, ndffi.cast("int (*)(int)", cb), 5) == 51
 
 
@@ -135,7 +136,7 @@ def test_released_callback_through_varargs_is_refused(lib):
 def test_cast_takes_a_callback_and_keeps_it_alive(lib):
     p = ndffi.cast("int (*)(int)", ndffi.callback("int(int)", lambda x: x - 3))
     gc.collect()
-    assert lib.call_int_fp(p, 10) == 7           # the Pointer keeps the Callback
+    assert lib.call_int_fp(p, 10) == 7  # the Pointer keeps the Callback
     v = ndffi.cast("void *", ndffi.callback("int(int)", lambda x: x + 100))
     gc.collect()
     assert lib.va_pass_ptr(0, v) == v
@@ -167,20 +168,26 @@ def test_long_double_out_of_double_range_is_overflow(lib):
             lib.ld_echo_f(bad)
     with pytest.raises(OverflowError, match="float's range"):
         lib.ld_echo_f(np.longdouble(3.5e38))
-    assert lib.ld_echo_d(np.longdouble(1) / 3) == 1 / 3                  # rounds, as C does
-    assert lib.ld_echo_d(np.longdouble("inf")) == math.inf               # infinity is in range
+    assert lib.ld_echo_d(np.longdouble(1) / 3) == 1 / 3  # rounds, as C does
+    assert lib.ld_echo_d(np.longdouble("inf")) == math.inf  # infinity is in range
     assert math.isnan(lib.ld_echo_d(np.longdouble("nan")))
 
 
 def test_long_double_is_exact_both_ways(lib):
     third = np.longdouble(1) / 3
-    assert float(third) != third                                         # more than a double
-    for x in (third, -third, HUGE, np.nextafter(np.longdouble(1), np.longdouble(2)),
-              np.longdouble(2) ** -16440, np.longdouble(2**64 - 1)):
+    assert float(third) != third  # more than a double
+    for x in (
+        third,
+        -third,
+        HUGE,
+        np.nextafter(np.longdouble(1), np.longdouble(2)),
+        np.longdouble(2) ** -16440,
+        np.longdouble(2**64 - 1),
+    ):
         r = lib.ld_echo(x)
         assert type(r) is np.longdouble and r == x
     assert lib.ld_next(np.longdouble(1)) == np.nextafter(np.longdouble(1), np.longdouble(2))
-    assert lib.ld_echo(2**64 - 1) == np.longdouble(2**64 - 1)            # a wide int, exactly
+    assert lib.ld_echo(2**64 - 1) == np.longdouble(2**64 - 1)  # a wide int, exactly
     assert lib.ld_echo(10**4000) == np.longdouble("1e4000")
     with pytest.raises(OverflowError):
         lib.ld_echo(10**5000)
@@ -240,7 +247,10 @@ def test_long_double_ufunc_is_exact(lib):
     r = u(x)
     assert r.dtype == np.longdouble
     assert r.tolist() == [np.nextafter(v, np.longdouble("inf")) for v in x]
+
+
 # ---- ufuncs of struct-valued functions ------------------------------------------------
+
 
 def test_ufunc_of_struct_result(lib):
     T = lib.types["struct upt"]
@@ -248,10 +258,10 @@ def test_ufunc_of_struct_result(lib):
     r = u(np.array([1.5, -2.0, 0.25]), np.array([1, 2, 3], np.intc))
     assert r.dtype == T.dtype
     assert r["x"].tolist() == [3.0, -4.0, 0.5] and r["k"].tolist() == [2, 3, 4]
-    assert u(1.5, 7)["k"] == 8                                # broadcasting, scalars
+    assert u(1.5, 7)["k"] == 8  # broadcasting, scalars
     out = np.zeros(2, T.dtype)
     assert u([1, 2], [3, 4], out=out) is out and out["x"].tolist() == [2, 4]
-    big = lib.ubig_make.ufunc()(np.array([3, -4]))             # returned in memory
+    big = lib.ubig_make.ufunc()(np.array([3, -4]))  # returned in memory
     assert big.dtype == lib.types["struct ubig"].dtype
     assert big.tolist() == [(3, -3, 9), (-4, 4, 16)]
 
@@ -262,8 +272,8 @@ def test_ufunc_of_struct_argument(lib):
     assert lib.upt_norm.ufunc()(pts).tolist() == [3.0, -3.0, -2.0]
     scaled = lib.upt_scale.ufunc()(pts, 2.0)
     assert scaled.dtype == T.dtype and scaled.tolist() == [(3.0, 4), (-2.0, 6), (1.0, -8)]
-    assert lib.upt_norm.ufunc()(pts[::2]).tolist() == [3.0, -2.0]   # strided
-    other = np.zeros(2, [("k", np.intc), ("x", np.float64)])       # another layout
+    assert lib.upt_norm.ufunc()(pts[::2]).tolist() == [3.0, -2.0]  # strided
+    other = np.zeros(2, [("k", np.intc), ("x", np.float64)])  # another layout
     with pytest.raises(TypeError, match="struct upt"):
         lib.upt_norm.ufunc()(other)
     with pytest.raises(TypeError, match="struct upt"):
@@ -271,6 +281,7 @@ def test_ufunc_of_struct_argument(lib):
 
 
 # ---- calling function pointers read from C ---------------------------------------------
+
 
 def test_global_function_pointer_is_callable(lib):
     f = lib.g_int_fn
@@ -319,7 +330,9 @@ def test_callback_cast_back_to_a_function_is_callable():
 
 def test_struct_libffi_cannot_pass_through_varargs_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("NDFFI_CACHE_DIR", str(tmp_path))
-    lib = ndffi.inline("int vt_first(int n, ...) { return n; }",
-                       cdef="struct pk { char c; int i; } __attribute__((packed)); int vt_first(int n, ...);")
+    lib = ndffi.inline(
+        "int vt_first(int n, ...) { return n; }",
+        cdef="struct pk { char c; int i; } __attribute__((packed)); int vt_first(int n, ...);",
+    )
     with pytest.raises(TypeError, match=r"vt_first\(\) argument 2.*cannot be passed by value"):
         lib.vt_first(0, lib.types["struct pk"](1, 2))

@@ -23,7 +23,7 @@ def int_range(ctype):
 
 
 lib = clib_fixture("foo", FOO_CDEF)
-lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)   # functions keep the GIL in calls
+lib_gil = clib_fixture("foo", FOO_CDEF, release_gil=False)  # functions keep the GIL in calls
 
 
 def via_libffi(lib, name):
@@ -34,6 +34,7 @@ def via_libffi(lib, name):
 
 
 # ---- integer scalars ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name,ctype", INT_ECHOES, ids=[n for n, _ in INT_ECHOES])
 def test_integer_round_trip_min_max(lib, name, ctype):
@@ -51,26 +52,30 @@ def test_integer_round_trip_min_max(lib, name, ctype):
 def test_integer_out_of_range_is_overflow_error(lib, name, ctype):
     f = getattr(lib, f"echo_{name}")
     lo, hi = int_range(ctype)
-    cname = ctype   # the parameter's type as declared: typedef names are kept
+    cname = ctype  # the parameter's type as declared: typedef names are kept
     for v in (lo - 1, hi + 1, hi + 2**70, lo - 2**70):
         with pytest.raises(OverflowError) as e:
             f(v)
-        assert str(e.value) == (f"echo_{name}() argument 1 'x': expected int in "
-                                f"[{lo}, {hi}] for '{cname}', got {v}")
+        assert str(e.value) == (f"echo_{name}() argument 1 'x': expected int in [{lo}, {hi}] for '{cname}', got {v}")
 
 
 def test_integer_overflow_names_the_parameter(lib):
-    with pytest.raises(OverflowError, match=r"^add\(\) argument 1 'a': expected int in "
-                                            r"\[-2147483648, 2147483647\] for 'int', got 1099511627776$"):
+    with pytest.raises(
+        OverflowError,
+        match=r"^add\(\) argument 1 'a': expected int in "
+        r"\[-2147483648, 2147483647\] for 'int', got 1099511627776$",
+    ):
         lib.add(2**40, 1)
     with pytest.raises(OverflowError, match=r"^add\(\) argument 2 'b': .* got -2147483649$"):
-        lib.add(1, -2**31 - 1)
+        lib.add(1, -(2**31) - 1)
     with pytest.raises(OverflowError, match=r"wsum_mixed\(\) argument 15 'i8'"):
         lib.wsum_mixed(*[1, 1.0] * 7, 2**31, 1.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize("bad", [1.0, 0.5, float("nan"), np.float64(2.0), np.float32(1.0),
-                                 "1", b"1", None, [1], 1 + 0j, fractions.Fraction(1, 1)])
+@pytest.mark.parametrize(
+    "bad",
+    [1.0, 0.5, float("nan"), np.float64(2.0), np.float32(1.0), "1", b"1", None, [1], 1 + 0j, fractions.Fraction(1, 1)],
+)
 def test_non_integers_rejected_for_int_params(lib, bad):
     with pytest.raises(TypeError) as e:
         lib.echo_int(bad)
@@ -92,7 +97,7 @@ def test_numpy_integer_scalars(lib):
     assert lib.echo_int(np.int64(2**31 - 1)) == 2**31 - 1
     assert lib.echo_uchar(np.uint8(255)) == 255
     assert lib.echo_uint64(np.uint64(2**64 - 1)) == 2**64 - 1
-    assert lib.echo_int64(np.int64(-2**63)) == -2**63
+    assert lib.echo_int64(np.int64(-(2**63))) == -(2**63)
     assert lib.echo_short(np.int8(-128)) == -128
     with pytest.raises(OverflowError, match=r"echo_int\(\) argument 1 'x'.* got 2147483648$"):
         lib.echo_int(np.int64(2**31))
@@ -104,9 +109,16 @@ def test_numpy_integer_scalars(lib):
 
 def test_bool_to_int_and_bool_params(lib):
     assert lib.echo_int(True) == 1 and lib.echo_int(False) == 0
-    for v, want in [(True, True), (False, False), (1, True), (0, False),
-                    (np.bool_(True), True), (np.bool_(False), False),
-                    (np.int64(1), True), (np.uint8(0), False)]:
+    for v, want in [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        (np.bool_(True), True),
+        (np.bool_(False), False),
+        (np.int64(1), True),
+        (np.uint8(0), False),
+    ]:
         r = lib.echo_bool(v)
         assert r is want, (v, r)
     for v in (2, -1, np.int64(2)):
@@ -134,14 +146,15 @@ def test_char_and_unsigned_char(lib):
 
 # ---- floating-point scalars ---------------------------------------------------------
 
+
 def test_float32_rounding(lib):
     r = lib.echo_float(0.1)
     assert r == float(np.float32(0.1)) and r != 0.1
-    assert lib.echo_float(2**24 + 1) == 2.0**24          # an int rounds to float like C
+    assert lib.echo_float(2**24 + 1) == 2.0**24  # an int rounds to float like C
     assert lib.echo_float(1.5) == 1.5
     fmax = float(np.finfo(np.float32).max)
     assert lib.echo_float(fmax) == fmax and lib.echo_float(-fmax) == -fmax
-    assert lib.echo_float(1e-46) == 0.0                   # underflow is rounding, not an error
+    assert lib.echo_float(1e-46) == 0.0  # underflow is rounding, not an error
     assert math.isinf(lib.echo_float(float("inf")))
     assert math.isnan(lib.echo_float(float("nan")))
     assert lib.echo_float(np.float32(0.25)) == 0.25
@@ -158,7 +171,7 @@ def test_float32_overflow(lib, v):
 def test_double_accepts_int_and_numbers(lib):
     r = lib.echo_double(3)
     assert r == 3.0 and type(r) is float
-    assert lib.echo_double(-2**53) == -2.0**53
+    assert lib.echo_double(-(2**53)) == -(2.0**53)
     assert lib.echo_double(True) == 1.0
     assert lib.echo_double(np.float32(0.5)) == 0.5
     assert lib.echo_double(np.int64(-7)) == -7.0
@@ -186,11 +199,14 @@ def test_long_double(lib):
 
 # ---- mixed and long argument lists --------------------------------------------------
 
+
 def test_mix(lib):
     assert lib.mix(1, 2.0, 3.0, 4, 5, 6.0, 7.0) == 140.0
     # every argument has its own weight: a value in the wrong register changes the sum
-    assert lib.mix(-3, 0.25, 1.5, -2**40, 255, -0.5, 1e10) == \
-        -3 + 2 * 0.25 + 3 * 1.5 + 4 * -2**40 + 5 * 255 + 6 * -0.5 + 7 * 1e10
+    assert (
+        lib.mix(-3, 0.25, 1.5, -(2**40), 255, -0.5, 1e10)
+        == -3 + 2 * 0.25 + 3 * 1.5 + 4 * -(2**40) + 5 * 255 + 6 * -0.5 + 7 * 1e10
+    )
     # the float parameters round to float
     assert lib.mix(0, 0.0, 0.1, 0, 0, 0.0, 0.0) == 3.0 * float(np.float32(0.1))
     with pytest.raises(OverflowError, match=r"mix\(\) argument 5 'e'"):
@@ -198,7 +214,7 @@ def test_mix(lib):
 
 
 def test_many_arguments(lib):
-    ints = [3, -1, 2**31 - 1, -2**31, 7, 0, 11, -13]
+    ints = [3, -1, 2**31 - 1, -(2**31), 7, 0, 11, -13]
     assert lib.wsum_i8(*ints) == sum((i + 1) * v for i, v in enumerate(ints))
     assert lib.wsum_i8(*range(1, 9)) == 204
     ds = [0.5, -1.25, 3.0, 1e6, -2.0, 0.125, 9.0, -7.5, 4.0, 1e-3]
@@ -218,8 +234,18 @@ def test_many_arguments(lib):
 
 @pytest.mark.direct
 def test_which_calls_are_direct(lib):
-    for name in ("add", "mix", "dsum", "noop", "echo_int", "echo_double", "echo_float", "fill_ints",
-                 "version", "h_open"):
+    for name in (
+        "add",
+        "mix",
+        "dsum",
+        "noop",
+        "echo_int",
+        "echo_double",
+        "echo_float",
+        "fill_ints",
+        "version",
+        "h_open",
+    ):
         assert getattr(lib, name).direct is True, name
     # stack arguments, long double and varargs go through libffi
     for name in ("wsum_i8", "wsum_d10", "wsum_mixed", "echo_longdouble", "my_printf"):
@@ -279,10 +305,9 @@ def test_direct_stub_matches_libffi(lib, name):
 
 def test_libffi_path_agrees_on_many_arguments(lib):
     """The wsum functions already use libffi; the stub-eligible add/mix through libffi too."""
-    assert via_libffi(lib, "add")(2**31 - 1, -2**31) == -1
+    assert via_libffi(lib, "add")(2**31 - 1, -(2**31)) == -1
     assert via_libffi(lib, "mix")(1, 2.0, 3.0, 4, 5, 6.0, 7.0) == 140.0
     assert via_libffi(lib, "dsum")(np.arange(5.0), 5) == 10.0
     assert via_libffi(lib, "wsum_i8")(*range(1, 9)) == 204
     with pytest.raises(OverflowError, match=r"^add\(\) argument 1 'a'"):
         via_libffi(lib, "add")(2**31, 0)
-

@@ -57,7 +57,7 @@ def test_issue_example(lib, flush, capfd):
 
 def test_print_weather_is_zero_copy(lib):
     recs = np.zeros(3, lib.types.Weather.dtype)
-    lib.stamp_weather(recs, 3, 40)   # C writes into the array itself
+    lib.stamp_weather(recs, 3, 40)  # C writes into the array itself
     assert recs["timestamp"].tolist() == [40, 41, 42]
     assert recs["desc"].tolist() == [b"day 0", b"day 1", b"day 2"]
     assert lib.sum_timestamps(recs, 3) == 123
@@ -66,7 +66,7 @@ def test_print_weather_is_zero_copy(lib):
 # ---- the seed's "Heterogeneous Types Example" ------------------------------------------
 
 
-SEED_DAT = [[1126877361, 'sunny'], [1126877371, 'rain'], [1126877385, 'damn nasty'], [1126877387, 'sunny']]
+SEED_DAT = [[1126877361, "sunny"], [1126877371, "rain"], [1126877385, "damn nasty"], [1126877387, "sunny"]]
 
 
 # The seed's records are lists, which numpy >= 2.1 warns about.
@@ -74,7 +74,7 @@ SEED_DAT = [[1126877361, 'sunny'], [1126877371, 'rain'], [1126877385, 'damn nast
 def test_seed_weather_example(lib, flush, capfd):
     N = np
     dat = SEED_DAT
-    dat_dtype = N.dtype([('timestamp', 'i4'), ('desc', '|S12')])
+    dat_dtype = N.dtype([("timestamp", "i4"), ("desc", "|S12")])
     arr = N.rec.fromrecords(dat, dtype=dat_dtype)
 
     def print_weather(x):
@@ -96,7 +96,7 @@ def test_seed_weather_example(lib, flush, capfd):
 def test_seed_weather_not_congruent_is_refused(lib, flush, capfd):
     # What the seed warns about: a record array that is not the C struct.  ndffi refuses
     # it before C reads a byte.
-    arr = np.rec.fromrecords(SEED_DAT, dtype=[('timestamp', 'i4'), ('desc', '|S10')])
+    arr = np.rec.fromrecords(SEED_DAT, dtype=[("timestamp", "i4"), ("desc", "|S10")])
     capfd.readouterr()
     with pytest.raises(TypeError, match=r"field 'desc'.*offset 4.*S10"):
         lib.print_weather(arr, arr.size)
@@ -111,34 +111,41 @@ def test_seed_weather_not_congruent_is_refused(lib, flush, capfd):
 
 
 def weather_dtype(formats, offsets=(0, 4), itemsize=16, names=("timestamp", "desc")):
-    return np.dtype({"names": list(names), "formats": list(formats), "offsets": list(offsets),
-                     "itemsize": itemsize})
+    return np.dtype({"names": list(names), "formats": list(formats), "offsets": list(offsets), "itemsize": itemsize})
 
 
-@pytest.mark.parametrize("dtype, needles", [
-    # wrong type
-    (weather_dtype(["<i8", "S12"], itemsize=20), ["field 'timestamp'", "C has int32 ('int') at offset 0",
-                                                  "the array has int64 at offset 0"]),
-    (weather_dtype(["<u4", "S12"]), ["field 'timestamp'", "int32", "uint32 at offset 0"]),
-    (weather_dtype(["<f4", "S12"]), ["field 'timestamp'", "int32", "float32 at offset 0"]),
-    (weather_dtype(["<i4", "S8"]), ["field 'desc'", "C has 'char[12]' at offset 4", "S8 at offset 4"]),
-    (weather_dtype(["<i4", ("<i4", (3,))]), ["field 'desc'", "'char[12]' at offset 4"]),
-    # missing field
-    (np.dtype({"names": ["timestamp"], "formats": ["<i4"], "itemsize": 16}),
-     ["field 'desc'", "C has 'char[12]' at offset 4", "no field at that offset"]),
-    # wrong itemsize
-    (weather_dtype(["<i4", "S12"], itemsize=20), ["records of 20 bytes", "'struct Weather_t' is 16 bytes"]),
-    (np.dtype([("timestamp", "<i4"), ("desc", "S12"), ("extra", "u1")]), ["records of 17 bytes", "16 bytes"]),
-    # wrong offset
-    (weather_dtype(["<i4", "S12"], offsets=(4, 8), itemsize=20),
-     ["field 'timestamp'", "at offset 0", "no field at that offset", "'timestamp' is int32 at offset 4"]),
-    (weather_dtype(["<i4", "S12"], offsets=(0, 3)),
-     ["field 'desc'", "at offset 4", "'desc' is |S12 at offset 3"]),
-    # byte-swapped
-    (weather_dtype([">i4", "S12"]), ["field 'timestamp'", "C has int32", ">i4 at offset 0"]),
-    # not a structured array
-    (np.dtype(np.int32), ["a plain int32 array, not a structured array"]),
-])
+@pytest.mark.parametrize(
+    "dtype, needles",
+    [
+        # wrong type
+        (
+            weather_dtype(["<i8", "S12"], itemsize=20),
+            ["field 'timestamp'", "C has int32 ('int') at offset 0", "the array has int64 at offset 0"],
+        ),
+        (weather_dtype(["<u4", "S12"]), ["field 'timestamp'", "int32", "uint32 at offset 0"]),
+        (weather_dtype(["<f4", "S12"]), ["field 'timestamp'", "int32", "float32 at offset 0"]),
+        (weather_dtype(["<i4", "S8"]), ["field 'desc'", "C has 'char[12]' at offset 4", "S8 at offset 4"]),
+        (weather_dtype(["<i4", ("<i4", (3,))]), ["field 'desc'", "'char[12]' at offset 4"]),
+        # missing field
+        (
+            np.dtype({"names": ["timestamp"], "formats": ["<i4"], "itemsize": 16}),
+            ["field 'desc'", "C has 'char[12]' at offset 4", "no field at that offset"],
+        ),
+        # wrong itemsize
+        (weather_dtype(["<i4", "S12"], itemsize=20), ["records of 20 bytes", "'struct Weather_t' is 16 bytes"]),
+        (np.dtype([("timestamp", "<i4"), ("desc", "S12"), ("extra", "u1")]), ["records of 17 bytes", "16 bytes"]),
+        # wrong offset
+        (
+            weather_dtype(["<i4", "S12"], offsets=(4, 8), itemsize=20),
+            ["field 'timestamp'", "at offset 0", "no field at that offset", "'timestamp' is int32 at offset 4"],
+        ),
+        (weather_dtype(["<i4", "S12"], offsets=(0, 3)), ["field 'desc'", "at offset 4", "'desc' is |S12 at offset 3"]),
+        # byte-swapped
+        (weather_dtype([">i4", "S12"]), ["field 'timestamp'", "C has int32", ">i4 at offset 0"]),
+        # not a structured array
+        (np.dtype(np.int32), ["a plain int32 array, not a structured array"]),
+    ],
+)
 def test_mismatching_record_array_refused(lib, dtype, needles):
     arr = np.zeros(3, dtype)
     with pytest.raises(TypeError) as e:
@@ -149,14 +156,17 @@ def test_mismatching_record_array_refused(lib, dtype, needles):
         assert needle in msg, msg
 
 
-@pytest.mark.parametrize("dtype", [
-    np.dtype([("timestamp", "<i4"), ("desc", "S12")]),
-    np.dtype([("timestamp", "=i4"), ("desc", "|S12")]),
-    np.dtype([("when", "<i4"), ("what", "S12")]),        # names do not matter, the layout does
-    np.dtype([("timestamp", "<i4"), ("desc", "u1", (12,))]),   # char[12] as 12 bytes
-    np.dtype([("timestamp", "<i4"), ("desc", "i1", (12,))]),
-    weather_dtype(["<i4", "S12"], offsets=(0, 4), itemsize=16),
-])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        np.dtype([("timestamp", "<i4"), ("desc", "S12")]),
+        np.dtype([("timestamp", "=i4"), ("desc", "|S12")]),
+        np.dtype([("when", "<i4"), ("what", "S12")]),  # names do not matter, the layout does
+        np.dtype([("timestamp", "<i4"), ("desc", "u1", (12,))]),  # char[12] as 12 bytes
+        np.dtype([("timestamp", "<i4"), ("desc", "i1", (12,))]),
+        weather_dtype(["<i4", "S12"], offsets=(0, 4), itemsize=16),
+    ],
+)
 def test_congruent_record_arrays_accepted(lib, dtype):
     arr = np.zeros(3, dtype)
     arr[dtype.names[0]] = [1, 2, 3]
@@ -171,9 +181,9 @@ def test_non_contiguous_and_read_only_record_arrays(lib):
     ro = np.zeros(3, W.dtype)
     ro["timestamp"] = [1, 2, 3]
     ro.flags.writeable = False
-    assert lib.sum_timestamps(ro, 3) == 6          # const Weather *: read-only is fine
+    assert lib.sum_timestamps(ro, 3) == 6  # const Weather *: read-only is fine
     with pytest.raises(TypeError, match="read-only"):
-        lib.stamp_weather(ro, 3, 0)                 # Weather *: C may write
+        lib.stamp_weather(ro, 3, 0)  # Weather *: C may write
     assert ro["timestamp"].tolist() == [1, 2, 3]
     # A 2-d C-contiguous array of records is records all the same.
     two = np.zeros((2, 2), W.dtype)
@@ -214,8 +224,8 @@ def test_struct_value_init(lib):
 
 def test_struct_value_attributes(lib):
     w = lib.types.Weather(1, b"abc")
-    w.timestamp = -2**31
-    assert w.timestamp == -2**31
+    w.timestamp = -(2**31)
+    assert w.timestamp == -(2**31)
     w.timestamp = 2**31 - 1
     with pytest.raises(OverflowError, match=r"field 'timestamp'.*\[-2147483648, 2147483647\]"):
         w.timestamp = 2**31
@@ -223,11 +233,11 @@ def test_struct_value_attributes(lib):
         w.timestamp = "x"
     with pytest.raises(TypeError, match="expected int"):
         w.timestamp = 1.5
-    assert w.timestamp == 2**31 - 1     # unchanged by the refused assignments
+    assert w.timestamp == 2**31 - 1  # unchanged by the refused assignments
     w.desc = b"twelve chars"
-    assert w.desc == b"twelve chars"    # all 12 bytes, no NUL
+    assert w.desc == b"twelve chars"  # all 12 bytes, no NUL
     w.desc = b"ab"
-    assert w.desc == b"ab" and bytes(w)[4:16] == b"ab" + bytes(10)   # the rest zeroed
+    assert w.desc == b"ab" and bytes(w)[4:16] == b"ab" + bytes(10)  # the rest zeroed
     with pytest.raises(AttributeError, match="no field 'nope'"):
         w.nope = 1
     with pytest.raises(AttributeError):
@@ -245,10 +255,10 @@ def test_struct_value_bytes_and_equality(lib):
     assert len(bytes(w)) == W.size
     assert w == W(0x01020304, b"ab") and not (w != W(0x01020304, b"ab"))
     assert w != W(0x01020304, b"ac")
-    assert w != lib.types.vec2()               # another type
+    assert w != lib.types.vec2()  # another type
     assert (w == 5) is False
     with pytest.raises(TypeError):
-        hash(w)                                # mutable: not hashable
+        hash(w)  # mutable: not hashable
 
 
 def test_nested_struct_views(lib):
@@ -256,7 +266,7 @@ def test_nested_struct_views(lib):
     v = N((1.0, 2.0), 3)
     assert (v.p.x, v.p.y, v.tag) == (1.0, 2.0, 3)
     p = v.p
-    p.x = 10.0                                 # a view: writes go to the parent
+    p.x = 10.0  # a view: writes go to the parent
     assert v.p.x == 10.0
     assert lib.nested_sum(v) == 15.0
     v.p = {"x": 5, "y": 6}
@@ -266,7 +276,7 @@ def test_nested_struct_views(lib):
     with pytest.raises(TypeError, match="expected 'vec2'"):
         v.p = lib.types.s8(1, 2.0)
     del v
-    assert (p.x, p.y) == (7.0, 8.0)            # the view keeps its parent's memory alive
+    assert (p.x, p.y) == (7.0, 8.0)  # the view keeps its parent's memory alive
     assert N(p=lib.types.vec2(5, 6), tag=3) == N({"x": 5, "y": 6}, 3) == N((5, 6), 3)
 
 
@@ -278,7 +288,7 @@ def test_arrays_inside_structs(lib):
     assert a.m.dtype == np.int16 and a.m.shape == (2, 2) and a.m.tolist() == [[1, 2], [3, 4]]
     assert lib.arrays_sum(a) == 7 + 4.5 + 10 + 4
     v = a.v
-    v[1] = 10.0                                # a NumPy view of the struct's memory
+    v[1] = 10.0  # a NumPy view of the struct's memory
     assert a.v[1] == 10.0
     assert lib.arrays_sum(a) == 7 + 13 + 10 + 4
     a.m = [[1, 1], [1, 1]]
@@ -287,12 +297,17 @@ def test_arrays_inside_structs(lib):
     b = A(1, [1, 2, 3], b"xyz", np.ones((2, 2), np.int16))
     assert b.v.tolist() == [1, 2, 3] and b.m.tolist() == [[1, 1], [1, 1]]
     with pytest.raises(ValueError):
-        A(1, [1, 2])                           # wrong number of elements
+        A(1, [1, 2])  # wrong number of elements
     with pytest.raises(TypeError):
-        A(m=np.full((2, 2), 1.5))              # no silent float -> short truncation
-    assert A.dtype == np.dtype({"names": ["n", "v", "name", "m"],
-                                "formats": ["<i4", ("<f8", (3,)), "S8", ("<i2", (2, 2))],
-                                "offsets": [0, 8, 32, 40], "itemsize": 48})
+        A(m=np.full((2, 2), 1.5))  # no silent float -> short truncation
+    assert A.dtype == np.dtype(
+        {
+            "names": ["n", "v", "name", "m"],
+            "formats": ["<i4", ("<f8", (3,)), "S8", ("<i2", (2, 2))],
+            "offsets": [0, 8, 32, 40],
+            "itemsize": 48,
+        }
+    )
 
 
 # ---- pointers to records -----------------------------------------------------------------
@@ -306,7 +321,7 @@ def test_record_pointer_as_array(lib):
     assert days.dtype == lib.types.Weather.dtype and days.shape == (3,)
     assert days["timestamp"].tolist() == [100, 101, 102]
     assert days["desc"].tolist() == [b"sunny", b"rain", b"fog"]
-    days["timestamp"][1] = 555                     # a view of C's memory
+    days["timestamp"][1] = 555  # a view of C's memory
     assert p[1].timestamp == 555
     p[1] = (101, b"rain")
     assert days[1]["timestamp"] == 101
@@ -323,7 +338,7 @@ def test_union_dtype(lib):
     assert {n: d.fields[n][1] for n in d.names} == {"i": 0, "f": 0, "b": 0}
     arr = np.zeros(2, d)
     arr["f"] = [1.0, -2.0]
-    assert arr["i"].tolist() == [0x3F800000, -0x40000000]   # the fields overlap, as in C
+    assert arr["i"].tolist() == [0x3F800000, -0x40000000]  # the fields overlap, as in C
     assert arr["b"][0].tolist() == [0, 0, 0x80, 0x3F]
 
 
@@ -338,8 +353,8 @@ def test_bitfields_left_out_of_dtype(lib):
     arr["level"] = [3, 4]
     # The bit-field bits are reached through the raw bytes, and C reads them.
     raw = arr.view(np.uint8).reshape(2, 8)
-    raw[1, 0] = 0b1011                          # ready = 1, mode = 5
-    assert lib.flags_level(arr) == 30          # record 0: level 3, mode 0
+    raw[1, 0] = 0b1011  # ready = 1, mode = 5
+    assert lib.flags_level(arr) == 30  # record 0: level 3, mode 0
     p = ndffi.cast("void *", arr)
     assert p.address == arr.ctypes.data
     as_flags = lib.cast("struct flags *", arr.ctypes.data)
@@ -350,8 +365,14 @@ def test_packed_struct(lib):
     P = lib.types["struct packed"]
     assert P.size == 9 and P.alignment == 1
     assert [(f[0], f[2]) for f in P.fields] == [("c", 0), ("d", 1)]
-    assert P.dtype == np.dtype({"names": ["c", "d"], "formats": ["i1" if CHAR_SIGNED else "u1", "<f8"], "offsets": [0, 1],  # noqa: E501
-                                "itemsize": 9})
+    assert P.dtype == np.dtype(
+        {
+            "names": ["c", "d"],
+            "formats": ["i1" if CHAR_SIGNED else "u1", "<f8"],
+            "offsets": [0, 1],  # noqa: E501
+            "itemsize": 9,
+        }
+    )
     recs = np.zeros(2, P.dtype)
     recs["d"] = [1.25, 2.5]
     p = lib.cast("struct packed *", recs.ctypes.data)
@@ -364,7 +385,9 @@ def test_record_types(lib):
     assert lib.types["struct Weather_t"] == W
     assert W.kind == "struct" and lib.types.word.kind == "union"
     assert [(f[0], str(f[1]), f[2], f[3]) for f in W.fields] == [
-        ("timestamp", "int", 0, None), ("desc", "char[12]", 4, None)]
+        ("timestamp", "int", 0, None),
+        ("desc", "char[12]", 4, None),
+    ]
     assert lib.sizeof("Weather") == 16 and lib.sizeof("struct flags") == 8
     n = lib.types.nested
     assert n.dtype.fields["p"][0] == lib.types.vec2.dtype and n.dtype.itemsize == 24

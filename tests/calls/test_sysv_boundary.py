@@ -24,28 +24,38 @@ import ndffi
 
 # kind: (C fields, C type of each field is int-like?)
 KINDS = {
-    "if": [("unsigned long", "i"), ("float", "f")],          # INTEGER, SSE (the libffi bug)
-    "iif": [("int", "a"), ("int", "b"), ("float", "c")],     # INTEGER, SSE, 12 bytes
-    "fi": [("double", "d"), ("long", "l")],                  # SSE, INTEGER
-    "dd": [("double", "x"), ("double", "y")],                # SSE, SSE
-    "ll": [("long", "a"), ("long", "b")],                    # INTEGER, INTEGER
-    "ff": [("float", "x"), ("float", "y")],                  # SSE (one eightbyte)
-    "big": [("long", "a"), ("long", "b"), ("long", "c")],    # memory
-    "L": None,                                               # long
-    "D": None,                                               # double
+    "if": [("unsigned long", "i"), ("float", "f")],  # INTEGER, SSE (the libffi bug)
+    "iif": [("int", "a"), ("int", "b"), ("float", "c")],  # INTEGER, SSE, 12 bytes
+    "fi": [("double", "d"), ("long", "l")],  # SSE, INTEGER
+    "dd": [("double", "x"), ("double", "y")],  # SSE, SSE
+    "ll": [("long", "a"), ("long", "b")],  # INTEGER, INTEGER
+    "ff": [("float", "x"), ("float", "y")],  # SSE (one eightbyte)
+    "big": [("long", "a"), ("long", "b"), ("long", "c")],  # memory
+    "L": None,  # long
+    "D": None,  # double
 }
 RESULTS = ["void", "float", "if", "big", "dd"]
 
 
 def _signatures():
-    sigs = [(["if"] * 6, "float"), (["iif"] * 6, "float"), (["if"] * 7, "float"),
-            (["L"] * 5 + ["if", "D"], "float"), (["D"] + ["if"] * 5 + ["if"], "float"),
-            (["if"] * 5 + ["D"] * 3 + ["if"], "void"), (["big"] + ["if"] * 6, "big")]
+    sigs = [
+        (["if"] * 6, "float"),
+        (["iif"] * 6, "float"),
+        (["if"] * 7, "float"),
+        (["L"] * 5 + ["if", "D"], "float"),
+        (["D"] + ["if"] * 5 + ["if"], "float"),
+        (["if"] * 5 + ["D"] * 3 + ["if"], "void"),
+        (["big"] + ["if"] * 6, "big"),
+    ]
     for ints in (0, 4, 5, 6):
         for dbls in (0, 1, 7, 8):
             for structs in (["if"], ["iif"], ["fi"], ["if", "if"], ["ll", "if"], ["dd"], ["ff", "if"]):
-                sigs.append((["L"] * ints + ["D"] * dbls + structs + ["D", "L"],
-                             RESULTS[(ints + dbls + len(structs)) % len(RESULTS)]))
+                sigs.append(
+                    (
+                        ["L"] * ints + ["D"] * dbls + structs + ["D", "L"],
+                        RESULTS[(ints + dbls + len(structs)) % len(RESULTS)],
+                    )
+                )
     rng = random.Random(848)
     for _ in range(40):
         args = [rng.choice(list(KINDS)) for _ in range(rng.randint(1, 11))]
@@ -86,10 +96,13 @@ def _source():
                 body += [f"rec[nrec++] = a{j}.{name};" for _, name in KINDS[k]]
             else:
                 body.append(f"rec[nrec++] = a{j};")
-        ret = {"void": "return;", "float": "return (float)rec[0];",
-               "if": "{ struct k_if r = {nrec, (float)rec[0]}; return r; }",
-               "big": "{ struct k_big r = {nrec, 7, -8}; return r; }",
-               "dd": "{ struct k_dd r = {rec[0], nrec}; return r; }"}[res]
+        ret = {
+            "void": "return;",
+            "float": "return (float)rec[0];",
+            "if": "{ struct k_if r = {nrec, (float)rec[0]}; return r; }",
+            "big": "{ struct k_big r = {nrec, 7, -8}; return r; }",
+            "dd": "{ struct k_dd r = {rec[0], nrec}; return r; }",
+        }[res]
         out.append(f"{rtype} f{n}({params}) {{ {' '.join(body)} {ret} }}")
         decls.append(f"{rtype} f{n}({params});")
         # the same arguments through `...`
@@ -107,10 +120,13 @@ def _source():
             lit = ", ".join(repr(v) for v in vals)
             cargs.append(f"({_ctype(k)}){{{lit}}}" if KINDS[k] else lit)
         call = f"cb({', '.join(cargs)})"
-        keep = {"void": f"{call}; nrec = 0;", "float": f"rec[0] = {call}; nrec = 1;",
-                "if": f"{{ struct k_if r = {call}; rec[0] = r.i; rec[1] = r.f; nrec = 2; }}",
-                "big": f"{{ struct k_big r = {call}; rec[0] = r.a; rec[1] = r.b; rec[2] = r.c; nrec = 3; }}",
-                "dd": f"{{ struct k_dd r = {call}; rec[0] = r.x; rec[1] = r.y; nrec = 2; }}"}[res]
+        keep = {
+            "void": f"{call}; nrec = 0;",
+            "float": f"rec[0] = {call}; nrec = 1;",
+            "if": f"{{ struct k_if r = {call}; rec[0] = r.i; rec[1] = r.f; nrec = 2; }}",
+            "big": f"{{ struct k_big r = {call}; rec[0] = r.a; rec[1] = r.b; rec[2] = r.c; nrec = 3; }}",
+            "dd": f"{{ struct k_dd r = {call}; rec[0] = r.x; rec[1] = r.y; nrec = 2; }}",
+        }[res]
         out.append(f"void c{n}({rtype} (*cb)({params})) {{ {keep} }}")
         decls.append(f"void c{n}({rtype} (*cb)({params}));")
     return "\n".join(out), "\n".join(decls).replace("#include <stdarg.h>", "")
@@ -133,7 +149,7 @@ def _args(blib, n, args):
 
 
 def _recorded(blib):
-    return list(blib.rec.as_array(64)[:blib.nrec])
+    return list(blib.rec.as_array(64)[: blib.nrec])
 
 
 def _check_result(res, r, flat):
@@ -165,15 +181,15 @@ def test_call(blib, n):
 def test_the_libffi_848_shape(blib):
     """The six {unsigned long; float} structs of libffi's struct_int_float test."""
     T = blib.types["struct k_if"]
-    assert blib.f0(*[T(k, k + 0.25) for k in range(1, 7)]) == 1.0      # the first struct's i
-    assert _recorded(blib) == [x for k in range(1, 7) for x in (k, k + 0.25)]   # its f is 1.25
+    assert blib.f0(*[T(k, k + 0.25) for k in range(1, 7)]) == 1.0  # the first struct's i
+    assert _recorded(blib) == [x for k in range(1, 7) for x in (k, k + 0.25)]  # its f is 1.25
 
 
 @pytest.mark.parametrize("n", range(len(SIGS)), ids=[_sig_id(s) for s in SIGS])
 def test_varargs(blib, n):
     args, _ = SIGS[n]
     made, flat = _args(blib, n, args)
-    made = [ndffi.cast("long", v) if k == "L" else v for k, v in zip(args, made, strict=True)]   # an int is an int
+    made = [ndffi.cast("long", v) if k == "L" else v for k, v in zip(args, made, strict=True)]  # an int is an int
     getattr(blib, f"v{n}")(0, *made)
     assert _recorded(blib) == flat
 
@@ -189,8 +205,13 @@ def test_callback(blib, n, release_gil):
         for k, v in zip(args, got, strict=True):
             seen.extend(float(getattr(v, name)) for _, name in KINDS[k]) if KINDS[k] else seen.append(float(v))
         T = blib.types
-        return {"void": None, "float": flat[0], "if": T["struct k_if"](len(flat), flat[0]),
-                "big": T["struct k_big"](len(flat), 7, -8), "dd": T["struct k_dd"](flat[0], len(flat))}[res]
+        return {
+            "void": None,
+            "float": flat[0],
+            "if": T["struct k_if"](len(flat), flat[0]),
+            "big": T["struct k_big"](len(flat), 7, -8),
+            "dd": T["struct k_dd"](flat[0], len(flat)),
+        }[res]
 
     fn = getattr(blib, f"c{n}")
     if not release_gil:
@@ -198,6 +219,11 @@ def test_callback(blib, n, release_gil):
     fn(cb)
     assert seen == flat
     got = _recorded(blib)
-    expect = {"void": [], "float": [float(np.float32(flat[0]))], "if": [len(flat), float(np.float32(flat[0]))],
-              "big": [len(flat), 7, -8], "dd": [flat[0], len(flat)]}[res]
+    expect = {
+        "void": [],
+        "float": [float(np.float32(flat[0]))],
+        "if": [len(flat), float(np.float32(flat[0]))],
+        "big": [len(flat), 7, -8],
+        "dd": [flat[0], len(flat)],
+    }[res]
     assert got == expect

@@ -13,7 +13,7 @@ import ndffi
 
 STRESS = os.environ.get("NDFFI_STRESS") == "1"
 NTHREADS = 8
-NEXTRA = 256   # int extra_K(int x) { return x * 3 + K; }
+NEXTRA = 256  # int extra_K(int x) { return x * 3 + K; }
 
 CODE = r"""
 #include <stdint.h>
@@ -43,7 +43,7 @@ def lib(module_cache):
 
 def _worker(lib, tid, iterations, barrier, errors, counts):
     rng = np.random.default_rng(tid)
-    held = ndffi.load(str(lib.path))   # one more handle of the same library, this thread's
+    held = ndffi.load(str(lib.path))  # one more handle of the same library, this thread's
     held.cdef("int64_t isum(const int32_t *x, long n);", release_gil=False)
     try:
         barrier.wait(timeout=60)
@@ -57,7 +57,7 @@ def _worker(lib, tid, iterations, barrier, errors, counts):
                 lib.scale(x, out, n, k)
                 np.testing.assert_array_equal(out, x * k)
             elif op == 1:
-                x = rng.integers(-2**31, 2**31, size=int(rng.integers(0, 3000)), dtype=np.int32)
+                x = rng.integers(-(2**31), 2**31, size=int(rng.integers(0, 3000)), dtype=np.int32)
                 assert lib.isum(x, len(x)) == int(x.astype(np.int64).sum())
                 assert held.isum(x, len(x)) == int(x.astype(np.int64).sum())
             elif op == 2:
@@ -67,6 +67,7 @@ def _worker(lib, tid, iterations, barrier, errors, counts):
                 def cb(i, tid=tid):
                     seen.append(threading.get_ident())  # noqa: B023
                     return i * tid
+
                 assert lib.apply_n(cb, n) == tid * n * (n - 1) // 2
                 assert seen == [threading.get_ident()] * n
             elif op == 3:
@@ -97,7 +98,7 @@ def _worker(lib, tid, iterations, barrier, errors, counts):
                 else:
                     raise AssertionError("an int64 array was accepted for const int32_t *")
             counts[tid] += 1
-    except BaseException as exc:   # noqa: BLE001 -- reported by the main thread
+    except BaseException as exc:  # noqa: BLE001 -- reported by the main thread
         errors.append((tid, exc))
 
 
@@ -105,8 +106,10 @@ def _run(lib, iterations, timeout):
     barrier = threading.Barrier(NTHREADS)
     errors = []
     counts = [0] * NTHREADS
-    threads = [threading.Thread(target=_worker, args=(lib, t, iterations, barrier, errors, counts),
-                                daemon=True) for t in range(NTHREADS)]
+    threads = [
+        threading.Thread(target=_worker, args=(lib, t, iterations, barrier, errors, counts), daemon=True)
+        for t in range(NTHREADS)
+    ]
     start = time.monotonic()
     for t in threads:
         t.start()
@@ -139,7 +142,7 @@ def test_threads_cdef_only(lib):
                 assert getattr(lib, f"extra_{kk}")(1) == 3 + kk
                 if k % 16 == 0:
                     ndffi.load(path).cdef(f"int extra_{kk}(int x);")
-        except BaseException as exc:   # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(NTHREADS)]

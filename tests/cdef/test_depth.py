@@ -49,7 +49,7 @@ def test_type_depth_at_the_limit_and_past(kind):
     past = ndffi.load(None)
     with pytest.raises(ndffi.CDefError) as info:
         past.cdef(chain(kind, n + 1))
-    assert info.value.line == n + 1   # the first declaration past the limit
+    assert info.value.line == n + 1  # the first declaration past the limit
     assert f"type is nested too deeply (more than {L} levels" in str(info.value)
     assert past._ns.typedef_names() == [] and not past._ns.has_tag("struct", "s0")
     # a type made from the deepest one in a declaration is refused the same way
@@ -58,7 +58,7 @@ def test_type_depth_at_the_limit_and_past(kind):
         lib.cdef(f"typedef {last} *deeper;" if kind != "struct" else f"struct t {{ {last} x; }};")
     with pytest.raises(ndffi.CDefError, match="nested too deeply"):
         lib.typeof({"struct": f"{last}[2]", "function": f"{last} **"}.get(kind, f"{last} *"))
-    if kind == "struct":   # a struct pointed to or passed is walked on its own: it counts once
+    if kind == "struct":  # a struct pointed to or passed is walked on its own: it counts once
         assert lib.typeof(f"{last} *(*)({last}, {last} *)").size == lib.sizeof("void *")
 
 
@@ -73,8 +73,10 @@ DEEP_C = chain("struct", L) + textwrap.dedent(f"""
     int inner(struct s{L - 1} v) {{ return v{".x" * (L - 1)}.a; }}
     int inner_at(const struct s{L - 1} *p, int i) {{ return p[i]{".x" * (L - 1)}.a; }}
 """)
-DEEP_CDEF = chain("struct", L) + (f"struct s{L - 1} echo(struct s{L - 1} v); int inner(struct s{L - 1} v);"
-                                  f"int inner_at(const struct s{L - 1} *p, int i);")
+DEEP_CDEF = chain("struct", L) + (
+    f"struct s{L - 1} echo(struct s{L - 1} v); int inner(struct s{L - 1} v);"
+    f"int inner_at(const struct s{L - 1} *p, int i);"
+)
 
 
 def nested(value, levels):
@@ -112,8 +114,9 @@ def test_deepest_struct_everywhere(deep_lib):
 
 def run_child(code, *args):
     """Run `code` in a fresh interpreter: its output, and a failure if it crashed."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, f"exit status {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     return proc.stdout.split()
 
@@ -143,16 +146,25 @@ def wrap(open_, middle, close, n):
 N = MAX_NESTING
 NESTING = {
     "declarators": ("int " + wrap("(", "x", ")", N - 1) + ";", "int " + wrap("(", "x", ")", N) + ";"),
-    "parameters": ("int f(" + wrap("int (*)(", "", ")", N - 2) + ");", "int f(" + wrap("int (*)(", "", ")", N - 1) + ");"),  # noqa: E501
+    "parameters": (
+        "int f(" + wrap("int (*)(", "", ")", N - 2) + ");",
+        "int f(" + wrap("int (*)(", "", ")", N - 1) + ");",
+    ),  # noqa: E501
     "struct bodies": (wrap("struct {", "int a;", "} x;", N - 1) + ";", wrap("struct {", "int a;", "} x;", N) + ";"),
-    "enum in bodies": (wrap("struct {", "enum { E } e;", "} x;", N - 1) + ";",
-                       wrap("struct {", "enum { E } e;", "} x;", N) + ";"),
+    "enum in bodies": (
+        wrap("struct {", "enum { E } e;", "} x;", N - 1) + ";",
+        wrap("struct {", "enum { E } e;", "} x;", N) + ";",
+    ),
     "parentheses": ("int x[" + wrap("(", "1", ")", N - 1) + "];", "int x[" + wrap("(", "1", ")", N) + "];"),
     "unary": ("int x[" + "-" * (N - 2) + "1];", "int x[" + "-" * N + "1];"),
-    "conditional": ("int x[" + "1?" * (N - 1) + "1" + ":1" * (N - 1) + "];",
-                    "int x[" + "1?" * N + "1" + ":1" * N + "];"),
-    "sizeof": ("int x[" + wrap("sizeof(char[", "1", "])", N - 1) + "];",
-               "int x[" + wrap("sizeof(char[", "1", "])", N) + "];"),
+    "conditional": (
+        "int x[" + "1?" * (N - 1) + "1" + ":1" * (N - 1) + "];",
+        "int x[" + "1?" * N + "1" + ":1" * N + "];",
+    ),
+    "sizeof": (
+        "int x[" + wrap("sizeof(char[", "1", "])", N - 1) + "];",
+        "int x[" + wrap("sizeof(char[", "1", "])", N) + "];",
+    ),
     "casts": ("#define C " + "(char)" * (N - 1) + "1", "#define C " + "(char)" * N + "1"),
 }
 
@@ -161,7 +173,8 @@ NESTING = {
 def test_nesting_at_the_limit_and_past(kind):
     ok, past = NESTING[kind]
     ndffi.Namespace().cdef(ok)
-    out = run_child("""
+    out = run_child(
+        """
         import sys, ndffi
         ns = ndffi.Namespace()
         try:
@@ -169,7 +182,10 @@ def test_nesting_at_the_limit_and_past(kind):
         except ndffi.CDefError as e:
             print("nested-too-deeply" if "nested too deeply" in str(e) else str(e))
         print(ns.names() == [] and ns.typedef_names() == [] and ns.constant_names() == [])
-    """, past, "1")
+    """,
+        past,
+        "1",
+    )
     assert out == ["nested-too-deeply", "True"]
 
 
@@ -240,9 +256,9 @@ def test_deep_input_on_a_small_thread_stack(deep_lib, kb):
     names = ["declarators", "bodies", "expression", "chain", "dtype", "value", "repr", "call", "echo", "cname"]
     assert [o.split(":")[0] for o in out] == names
     assert all(o.split(":")[1] in ("ok", "CDefError", "TypeError") for o in out), out
-    if kb == 64:   # too small for most of it: an error, not a crash
+    if kb == 64:  # too small for most of it: an error, not a crash
         assert "declarators:CDefError" in out and "value:TypeError" in out
-    assert "chain:ok" in out and "repr:ok" in out   # declaring a chain and repr do not recurse that deep
+    assert "chain:ok" in out and "repr:ok" in out  # declaring a chain and repr do not recurse that deep
 
 
 def test_wide_declarations():

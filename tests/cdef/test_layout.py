@@ -33,26 +33,57 @@ pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="the probe uses GCC/Clang extensions"),
 ]
 
-BATCH = 20                 # declarations per compiled probe
-NORMAL_BATCHES = 10        # 200 declarations in the normal run
-STRESS_BATCHES = 260       # 5200 declarations under NDFFI_STRESS=1
+BATCH = 20  # declarations per compiled probe
+NORMAL_BATCHES = 10  # 200 declarations in the normal run
+STRESS_BATCHES = 260  # 5200 declarations under NDFFI_STRESS=1
 
 # Scalar member types (size and alignment are the x86-64 / AArch64 LP64 ones; they are
 # used only to choose _Alignas values the compiler accepts, never as expected results).
 SCALARS = {
-    "char": 1, "signed char": 1, "unsigned char": 1, "_Bool": 1, "enum e_packed": 1,
-    "short": 2, "unsigned short": 2, "enum e_pneg": 2,
-    "int": 4, "unsigned int": 4, "float": 4, "enum e_small": 4, "enum e_neg": 4,
-    "long": 8, "unsigned long": 8, "long long": 8, "unsigned long long": 8, "double": 8,
-    "void *": 8, "const char *": 8, "fnptr": 8, "enum e_big": 8,
+    "char": 1,
+    "signed char": 1,
+    "unsigned char": 1,
+    "_Bool": 1,
+    "enum e_packed": 1,
+    "short": 2,
+    "unsigned short": 2,
+    "enum e_pneg": 2,
+    "int": 4,
+    "unsigned int": 4,
+    "float": 4,
+    "enum e_small": 4,
+    "enum e_neg": 4,
+    "long": 8,
+    "unsigned long": 8,
+    "long long": 8,
+    "unsigned long long": 8,
+    "double": 8,
+    "void *": 8,
+    "const char *": 8,
+    "fnptr": 8,
+    "enum e_big": 8,
     "long double": 16,
 }
 # Bit-field types and their width in bits.
 BITFIELDS = {
-    "char": 8, "signed char": 8, "unsigned char": 8, "_Bool": 1,
-    "short": 16, "unsigned short": 16, "int": 32, "signed int": 32, "unsigned int": 32,
-    "long": 64, "unsigned long": 64, "long long": 64, "unsigned long long": 64,
-    "enum e_small": 32, "enum e_neg": 32, "enum e_big": 64, "enum e_packed": 8, "enum e_pneg": 16,
+    "char": 8,
+    "signed char": 8,
+    "unsigned char": 8,
+    "_Bool": 1,
+    "short": 16,
+    "unsigned short": 16,
+    "int": 32,
+    "signed int": 32,
+    "unsigned int": 32,
+    "long": 64,
+    "unsigned long": 64,
+    "long long": 64,
+    "unsigned long long": 64,
+    "enum e_small": 32,
+    "enum e_neg": 32,
+    "enum e_big": 64,
+    "enum e_packed": 8,
+    "enum e_pneg": 16,
 }
 # Integer types for declarations of several members at once (`int a, b : 3, c[2];`).
 GROUP_TYPES = ["char", "unsigned char", "short", "int", "unsigned int", "long", "unsigned long long"]
@@ -101,9 +132,9 @@ def _record_attrs(draw):
     a = {}
     k = draw(st.integers(0, 9))
     if k == 0:
-        a["packed"] = "head"     # struct __attribute__((packed)) { ... }
+        a["packed"] = "head"  # struct __attribute__((packed)) { ... }
     elif k == 1:
-        a["packed"] = "tail"     # struct { ... } __attribute__((packed))
+        a["packed"] = "tail"  # struct { ... } __attribute__((packed))
     if draw(st.integers(0, 7)) == 0:
         a["aligned"] = draw(st.sampled_from(POW2 + ["bare"]))
     return a
@@ -115,8 +146,12 @@ record_attrs = _record_attrs()
 @st.composite
 def _scalar_member(draw):
     t = draw(st.sampled_from(sorted(SCALARS)))
-    return ("scalar", t, draw(small_dims_st if draw(st.integers(0, 3)) == 0 else st.just(())),
-            draw(member_attrs(SCALARS[t])))
+    return (
+        "scalar",
+        t,
+        draw(small_dims_st if draw(st.integers(0, 3)) == 0 else st.just(())),
+        draw(member_attrs(SCALARS[t])),
+    )
 
 
 @st.composite
@@ -135,8 +170,15 @@ def _bitfield_member(draw):
 @st.composite
 def _group_member(draw):
     t = draw(st.sampled_from(GROUP_TYPES))
-    decls = draw(st.lists(st.one_of(st.tuples(st.just("bit"), st.integers(1, BITFIELDS[t])),
-                                    st.tuples(st.just("arr"), small_dims_st)), min_size=2, max_size=4))
+    decls = draw(
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("bit"), st.integers(1, BITFIELDS[t])), st.tuples(st.just("arr"), small_dims_st)
+            ),
+            min_size=2,
+            max_size=4,
+        )
+    )
     a = {}
     if all(k == "arr" for k, _ in decls) and draw(st.integers(0, 3)) == 0:
         if draw(st.booleans()):
@@ -160,8 +202,7 @@ def members_st(depth, n_helpers, max_members):
         options.append(st.tuples(st.just("nested"), sub, small_dims_st, member_attrs(64)))
         options.append(st.tuples(st.just("anon"), sub))
     if n_helpers:
-        options.append(st.tuples(st.just("ref"), st.integers(0, n_helpers - 1), small_dims_st,
-                                 member_attrs(64)))
+        options.append(st.tuples(st.just("ref"), st.integers(0, n_helpers - 1), small_dims_st, member_attrs(64)))
     return st.lists(st.one_of(*options), min_size=1, max_size=max_members)
 
 
@@ -190,15 +231,20 @@ def _record_st(draw, depth, n_helpers, top):
     return {"union": union, "members": members, "attrs": draw(record_attrs)}
 
 
-pack_st = st.one_of(st.none(), st.none(), st.tuples(st.sampled_from([1, 2, 4, 8, 16]),
-                                                    st.sampled_from(["push", "set", "push-set"])))
+pack_st = st.one_of(
+    st.none(), st.none(), st.tuples(st.sampled_from([1, 2, 4, 8, 16]), st.sampled_from(["push", "set", "push-set"]))
+)
 
 
 @st.composite
 def _case_st(draw):
     helpers = draw(st.lists(st.tuples(record_st(1), pack_st), max_size=2))
-    return {"helpers": helpers, "main": draw(record_st(2, len(helpers), top=True)), "pack": draw(pack_st),
-            "typedef": draw(st.integers(0, 4)) == 0}
+    return {
+        "helpers": helpers,
+        "main": draw(record_st(2, len(helpers), top=True)),
+        "pack": draw(pack_st),
+        "typedef": draw(st.integers(0, 4)) == 0,
+    }
 
 
 case_st = _case_st()
@@ -374,16 +420,14 @@ def probe_source(texts, records):
         main.append(f"REC({spelling});")
         for path, kind in items:
             main.append({"field": "FLD", "bit": "BIT", "fam": "FAM"}[kind] + f"({spelling}, {path});")
-    return (PROBE_HEAD + PRELUDE + "\n".join(texts) + "\nint main(void) {\n" + "\n".join(main) +
-            "\nreturn 0;\n}\n")
+    return PROBE_HEAD + PRELUDE + "\n".join(texts) + "\nint main(void) {\n" + "\n".join(main) + "\nreturn 0;\n}\n"
 
 
 def compiler_layouts(source, tmp_path):
     src = tmp_path / "probe.c"
     exe = tmp_path / "probe"
     src.write_text(source)
-    proc = subprocess.run([CC, "-std=gnu11", "-w", "-O0", str(src), "-o", str(exe)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([CC, "-std=gnu11", "-w", "-O0", str(src), "-o", str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, f"the probe does not compile:\n{proc.stderr}\n{source}"
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
     result = {}
@@ -401,7 +445,7 @@ def ndffi_layouts(ctype, spelling, out, base=0, prefix=""):
     for name, t, off, bits in ctype.fields:
         if not name:
             if bits is None and t.kind in ("struct", "union"):
-                ndffi_layouts(t, spelling, out, base + off, prefix)   # an anonymous member
+                ndffi_layouts(t, spelling, out, base + off, prefix)  # an anonymous member
             continue
         path = prefix + name
         if bits is not None:
@@ -441,24 +485,33 @@ def check_batch(cases, tmp_path):
             got[(spelling, "")] = ("rec", (t.size, t.alignment))
             ndffi_layouts(t, spelling, got)
         want = {k: v for k, v in expected.items() if k[0] in {s for s, _ in records}}
-        diffs = [f"  {s} {p or '(record)'}: compiler {want.get((s, p))}, ndffi {got.get((s, p))}"
-                 for (s, p) in sorted(set(want) | set(got)) if want.get((s, p)) != got.get((s, p))]
+        diffs = [
+            f"  {s} {p or '(record)'}: compiler {want.get((s, p))}, ndffi {got.get((s, p))}"
+            for (s, p) in sorted(set(want) | set(got))
+            if want.get((s, p)) != got.get((s, p))
+        ]
         if diffs:
             failures.append(text + "\n".join(diffs[:12]))
-    assert not failures, (f"{len(failures)} of {len(cases)} declarations differ from the compiler "
-                          "(rec: size, align; field: offset, size, align; bit: first bit, width):\n\n"
-                          + "\n\n".join(failures[:3]))
+    assert not failures, (
+        f"{len(failures)} of {len(cases)} declarations differ from the compiler "
+        "(rec: size, align; field: offset, size, align; bit: first bit, width):\n\n" + "\n\n".join(failures[:3])
+    )
     return len(all_records)
 
 
 def _layout_test(batches):
     # No shrinking: a batch is large and the report already shows each failing
     # declaration in full, next to the numbers that differ.
-    @settings(max_examples=batches, deadline=None, suppress_health_check=list(HealthCheck),
-              phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    @settings(
+        max_examples=batches,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
     @given(batch_st)
     def run(tmp_path_factory, cases):
         check_batch(cases, tmp_path_factory.mktemp("probe"))
+
     return run
 
 
@@ -478,16 +531,23 @@ def test_layout_matches_compiler_stress(tmp_path_factory):
 
 KNOWN_SYSV = [
     # (declaration, size, alignment, {member: byte offset, or ("bit", first bit, width)})
-    ("struct s { unsigned ready : 1; unsigned mode : 3; int level; };", 8, 4,
-     {"ready": ("bit", 0, 1), "mode": ("bit", 1, 3), "level": 4}),
+    (
+        "struct s { unsigned ready : 1; unsigned mode : 3; int level; };",
+        8,
+        4,
+        {"ready": ("bit", 0, 1), "mode": ("bit", 1, 3), "level": 4},
+    ),
     # a bit-field moves rather than straddle a unit of its type ...
     ("struct s { char a: 3; char b: 7; };", 2, 1, {"b": ("bit", 8, 7)}),
-    ("struct s { char a; long long b : 40; int c : 30; };", 16, 8,
-     {"b": ("bit", 8, 40), "c": ("bit", 64, 30)}),
+    ("struct s { char a; long long b : 40; int c : 30; };", 16, 8, {"b": ("bit", 8, 40), "c": ("bit", 64, 30)}),
     # ... unless packed, or while any #pragma pack is in force
     ("struct __attribute__((packed)) s { char a: 3; char b: 7; };", 2, 1, {"b": ("bit", 3, 7)}),
-    ("#pragma pack(1)\nstruct s { char a; long long b : 40; int c : 30; };\n#pragma pack()", 10, 1,
-     {"b": ("bit", 8, 40), "c": ("bit", 48, 30)}),
+    (
+        "#pragma pack(1)\nstruct s { char a; long long b : 40; int c : 30; };\n#pragma pack()",
+        10,
+        1,
+        {"b": ("bit", 8, 40), "c": ("bit", 48, 30)},
+    ),
     # zero-width bit-fields align the next member to their type, ignoring #pragma pack,
     # and do not raise the record's alignment
     ("struct s { char a; int : 0; char b; };", 5, 1, {"b": 4}),
@@ -498,31 +558,48 @@ KNOWN_SYSV = [
     ("union s { char a; int : 20; };", 3, 1, {}),
     ("struct s { char a; int : 3 __attribute__((aligned(8))); char c; };", 10, 1, {"c": 9}),
     # a named one gives its type's alignment: under #pragma pack capped by it, even packed
-    ("#pragma pack(4)\nstruct __attribute__((packed)) s { short m0: 12; char b; };\n#pragma pack()",
-     4, 2, {"m0": ("bit", 0, 12), "b": 2}),
+    (
+        "#pragma pack(4)\nstruct __attribute__((packed)) s { short m0: 12; char b; };\n#pragma pack()",
+        4,
+        2,
+        {"m0": ("bit", 0, 12), "b": 2},
+    ),
     ("struct __attribute__((packed)) s { short m0: 12; char b; };", 3, 1, {"b": 2}),
-    ("struct s { char a; int b : 3 __attribute__((aligned(2))); char c; };", 4, 4,
-     {"b": ("bit", 16, 3), "c": 3}),
+    ("struct s { char a; int b : 3 __attribute__((aligned(2))); char c; };", 4, 4, {"b": ("bit", 16, 3), "c": 3}),
     # aligned(n) on a member beats packed, #pragma pack beats aligned(n)
-    ("struct s { char a; _Alignas(16) char b; char c; } __attribute__((packed));", 32, 16,
-     {"b": 16, "c": 17}),
-    ("struct s { char a; struct { char x; } __attribute__((aligned(8))) b; char c; } "
-     "__attribute__((packed));", 10, 1, {"b": 1, "c": 9}),
-    ("#pragma pack(2)\nstruct s { char a; double b __attribute__((aligned(16))); };\n#pragma pack()",
-     10, 2, {"b": 2}),
+    ("struct s { char a; _Alignas(16) char b; char c; } __attribute__((packed));", 32, 16, {"b": 16, "c": 17}),
+    (
+        "struct s { char a; struct { char x; } __attribute__((aligned(8))) b; char c; } __attribute__((packed));",
+        10,
+        1,
+        {"b": 1, "c": 9},
+    ),
+    ("#pragma pack(2)\nstruct s { char a; double b __attribute__((aligned(16))); };\n#pragma pack()", 10, 2, {"b": 2}),
     ("#pragma pack(push, 1)\nstruct s { char c; double d; };\n#pragma pack(pop)", 9, 1, {"d": 1}),
     # a #pragma pack between members: GCC lays out the whole record with the pack in force
     # at its closing brace
-    ("struct s { char c;\n#pragma pack(1)\nint x; char d; double y; };\n#pragma pack()", 14, 1,
-     {"x": 1, "y": 6}),
-    ("struct s { char c;\n#pragma pack(push, 2)\nint x; double y;\n#pragma pack(pop)\nchar z; double w; };",
-     32, 8, {"x": 4, "y": 8, "w": 24}),
+    ("struct s { char c;\n#pragma pack(1)\nint x; char d; double y; };\n#pragma pack()", 14, 1, {"x": 1, "y": 6}),
+    (
+        "struct s { char c;\n#pragma pack(push, 2)\nint x; double y;\n#pragma pack(pop)\nchar z; double w; };",
+        32,
+        8,
+        {"x": 4, "y": 8, "w": 24},
+    ),
     # an aligned(n) bit-field goes to a multiple of n (of the pack, if smaller) and then
     # to the next unit if it straddles one there (clang differs: test_layout_abi.py)
-    ("struct s { unsigned char a : 6; long b : 37 __attribute__((aligned(4))); };", 16, 8,
-     {"a": ("bit", 0, 6), "b": ("bit", 64, 37)}),
-    ("#pragma pack(4)\nstruct s { unsigned short a; int b : 8 __attribute__((aligned(16))); char c : 2; };\n"
-     "#pragma pack()", 8, 4, {"b": ("bit", 32, 8), "c": ("bit", 40, 2)}),
+    (
+        "struct s { unsigned char a : 6; long b : 37 __attribute__((aligned(4))); };",
+        16,
+        8,
+        {"a": ("bit", 0, 6), "b": ("bit", 64, 37)},
+    ),
+    (
+        "#pragma pack(4)\nstruct s { unsigned short a; int b : 8 __attribute__((aligned(16))); char c : 2; };\n"
+        "#pragma pack()",
+        8,
+        4,
+        {"b": ("bit", 32, 8), "c": ("bit", 40, 2)},
+    ),
     # flexible array members and anonymous members
     ("struct s { int n; double d[]; };", 8, 8, {"d": 8}),
     ("struct s { char c; struct { int x; }; char d; };", 12, 4, {"x": 4, "d": 8}),

@@ -60,8 +60,11 @@ def clang_parse(text, abi):
         _index = cindex.Index.create()
     args = ["-target", ndffi.abis()[abi], "-ffreestanding", "-nostdinc", "-std=gnu11", "-w"]
     tu = _index.parse("decls.c", args=args, unsaved_files=[("decls.c", text)])
-    errors = [f"{d.location.line}:{d.location.column}: {d.spelling}"
-              for d in tu.diagnostics if d.severity >= cindex.Diagnostic.Error]
+    errors = [
+        f"{d.location.line}:{d.location.column}: {d.spelling}"
+        for d in tu.diagnostics
+        if d.severity >= cindex.Diagnostic.Error
+    ]
     return tu, errors
 
 
@@ -73,15 +76,38 @@ def abi(request):
 # ---------------------------------------------------------------------------------------
 # The scalar facts
 
-SCALARS = ["_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
-           "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "float",
-           "double", "long double", "void *", "__int128", "unsigned __int128"]
-TYPEDEFS = {"wchar_t": "__WCHAR_TYPE__", "size_t": "__SIZE_TYPE__", "ptrdiff_t": "__PTRDIFF_TYPE__",
-            "intptr_t": "__INTPTR_TYPE__", "uintptr_t": "__UINTPTR_TYPE__",
-            "int64_t": "__INT64_TYPE__", "uint64_t": "__UINT64_TYPE__",
-            "intmax_t": "__INTMAX_TYPE__", "uintmax_t": "__UINTMAX_TYPE__"}
-SIGNED_KINDS = {"CHAR_S", "SCHAR", "SHORT", "INT", "LONG", "LONGLONG", "INT128", "FLOAT", "DOUBLE",
-                "LONGDOUBLE"}
+SCALARS = [
+    "_Bool",
+    "char",
+    "signed char",
+    "unsigned char",
+    "short",
+    "unsigned short",
+    "int",
+    "unsigned int",
+    "long",
+    "unsigned long",
+    "long long",
+    "unsigned long long",
+    "float",
+    "double",
+    "long double",
+    "void *",
+    "__int128",
+    "unsigned __int128",
+]
+TYPEDEFS = {
+    "wchar_t": "__WCHAR_TYPE__",
+    "size_t": "__SIZE_TYPE__",
+    "ptrdiff_t": "__PTRDIFF_TYPE__",
+    "intptr_t": "__INTPTR_TYPE__",
+    "uintptr_t": "__UINTPTR_TYPE__",
+    "int64_t": "__INT64_TYPE__",
+    "uint64_t": "__UINT64_TYPE__",
+    "intmax_t": "__INTMAX_TYPE__",
+    "uintmax_t": "__UINTMAX_TYPE__",
+}
+SIGNED_KINDS = {"CHAR_S", "SCHAR", "SHORT", "INT", "LONG", "LONGLONG", "INT128", "FLOAT", "DOUBLE", "LONGDOUBLE"}
 # max_align_t as clang's <stddef.h> (__stddef_max_align_t.h) defines it.
 MAX_ALIGN_T = """\
 #if defined(_MSC_VER)
@@ -113,8 +139,7 @@ def clang_scalars(abi):
         if c.kind == cindex.CursorKind.TYPEDEF_DECL:
             name = spelled[int(c.spelling[1:])] if c.spelling[0] == "t" and c.spelling[1:].isdigit() else c.spelling
             canon = c.type.get_canonical()
-            out[name] = (c.type.get_size(), c.type.get_align(),
-                         canon.kind.name in SIGNED_KINDS, canon.spelling)
+            out[name] = (c.type.get_size(), c.type.get_align(), canon.kind.name in SIGNED_KINDS, canon.spelling)
         elif c.kind == cindex.CursorKind.STRUCT_DECL and c.spelling == "bare":
             out["aligned"] = c.type.get_align()
     return out
@@ -144,8 +169,9 @@ def test_scalar_facts_match_clang(abi):
     if (got["max_align_t"]["size"], got["max_align_t"]["align"]) != (size, align):
         diffs.append(f"max_align_t: clang {size}/{align}, ndffi {got['max_align_t']}")
     if report["types"]["struct bare"]["align"] != want["aligned"]:
-        diffs.append(f"aligned without a number: clang {want['aligned']}, "
-                     f"ndffi {report['types']['struct bare']['align']}")
+        diffs.append(
+            f"aligned without a number: clang {want['aligned']}, ndffi {report['types']['struct bare']['align']}"
+        )
     assert not diffs, f"{abi} ({ndffi.abis()[abi]}):\n" + "\n".join(diffs)
 
 
@@ -155,8 +181,12 @@ def test_scalar_facts_of_the_brief():
     assert not s["aarch64-linux"]["char"]["signed"] and not s["armv7-linux-gnueabihf"]["char"]["signed"]
     assert s["aarch64-darwin"]["char"]["signed"] and s["x86_64-linux"]["char"]["signed"]
     assert [s[a]["long"]["size"] for a in ("x86_64-windows", "x86_64-mingw", "i686-linux")] == [4, 4, 4]
-    assert s["x86_64-linux"]["long double"] == {"size": 16, "align": 16, "signed": True,
-                                                     "format": "x87 80-bit extended, in 16 bytes"}
+    assert s["x86_64-linux"]["long double"] == {
+        "size": 16,
+        "align": 16,
+        "signed": True,
+        "format": "x87 80-bit extended, in 16 bytes",
+    }
     assert (s["i686-linux"]["long double"]["size"], s["i686-linux"]["long double"]["align"]) == (12, 4)
     assert s["aarch64-linux"]["long double"]["format"] == "IEEE binary128"
     for a in ("aarch64-darwin", "x86_64-windows", "armv7-linux-gnueabihf"):
@@ -179,21 +209,49 @@ class Gen:
 
     def __init__(self, rng, abi):
         self.r = rng
-        self.declspec = "windows" in abi or "mingw" in abi   # __declspec(align(n)) parses there
+        self.declspec = "windows" in abi or "mingw" in abi  # __declspec(align(n)) parses there
         facts = ndffi.layout(PRELUDE, abi=abi)
         self.scalars = facts["scalars"]
         self.enum_bits = {k: 8 * v["size"] for k, v in facts["types"].items() if k.startswith("enum")}
         self.int128 = "__int128" in self.scalars
-        ints = ["char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned int",
-                "long", "unsigned long", "long long", "unsigned long long"]
+        ints = [
+            "char",
+            "signed char",
+            "unsigned char",
+            "short",
+            "unsigned short",
+            "int",
+            "unsigned int",
+            "long",
+            "unsigned long",
+            "long long",
+            "unsigned long long",
+        ]
         if self.int128:
             ints += ["__int128", "unsigned __int128"]
         self.bit_types = {t: 8 * self.scalars[t]["size"] for t in ints}
         self.bit_types.update({"_Bool": 1, "signed int": 32, "unsigned": 32})
         self.bit_types.update(self.enum_bits)
-        self.types = ints + ["_Bool", "float", "double", "long double", "void *", "const char *",
-                             "fnptr", "size_t", "wchar_t", "int64_t", "uint64_t", "float _Complex",
-                             "double _Complex", "long double _Complex"] + ENUMS
+        self.types = (
+            ints
+            + [
+                "_Bool",
+                "float",
+                "double",
+                "long double",
+                "void *",
+                "const char *",
+                "fnptr",
+                "size_t",
+                "wchar_t",
+                "int64_t",
+                "uint64_t",
+                "float _Complex",
+                "double _Complex",
+                "long double _Complex",
+            ]
+            + ENUMS
+        )
 
     def natural(self, t):
         """An alignment at least that of type `t` (for _Alignas values clang accepts)."""
@@ -213,8 +271,9 @@ class Gen:
         # zero-length arrays (a GNU extension) but where an array of a record of no bytes is
         # an error (Microsoft's records have 4 bytes then, fewer than their alignment)
         zero = self.chance(8) and not self.declspec
-        return "".join(f"[{self.r.choice([0, 1, 1, 2, 3] if zero else [1, 1, 2, 3])}]"
-                       for _ in range(self.r.randint(1, 3)))
+        return "".join(
+            f"[{self.r.choice([0, 1, 1, 2, 3] if zero else [1, 1, 2, 3])}]" for _ in range(self.r.randint(1, 3))
+        )
 
     def aligned(self):
         return "aligned" if self.chance(6) else f"aligned({self.r.choice([1, 2, 4, 8, 16, 32])})"
@@ -230,10 +289,17 @@ class Gen:
                 suffix.append(self.aligned())
         if self.declspec and not bitfield and self.chance(12):
             prefix += f"__declspec(align({self.r.choice([1, 2, 4, 8, 16])})) "
-        if natural and not bitfield and self.chance(10):   # never below the type's alignment
+        if natural and not bitfield and self.chance(10):  # never below the type's alignment
             types = [t for t in ("double", "long double", "long long") if self.natural(t) >= natural]
-            prefix += "_Alignas(" + (self.r.choice(types) if types and self.chance(3)
-                                    else str(self.r.choice([n for n in (1, 2, 4, 8, 16, 32, 64) if n >= natural]))) + ") "  # noqa: E501
+            prefix += (
+                "_Alignas("
+                + (
+                    self.r.choice(types)
+                    if types and self.chance(3)
+                    else str(self.r.choice([n for n in (1, 2, 4, 8, 16, 32, 64) if n >= natural]))
+                )
+                + ") "
+            )  # noqa: E501
         return prefix, (f" __attribute__(({', '.join(suffix)}))" if suffix else "")
 
     def record_attrs(self):
@@ -250,14 +316,14 @@ class Gen:
 
     def member(self, names, depth, helpers, tags):
         k = self.r.randrange(12)
-        if k < 4:   # a scalar, maybe an array
+        if k < 4:  # a scalar, maybe an array
             t = self.r.choice(self.types)
             pre, post = self.member_attrs(self.natural(t))
             name = names()
             d = self.dims()
             decl = f"int (*{name}{d})(int)" if t == "fnptr" else f"{t} {name}{d}"
             return f"{pre}{decl}{post};"
-        if k < 8:   # a bit-field: named, unnamed, zero-width; straddling by chance
+        if k < 8:  # a bit-field: named, unnamed, zero-width; straddling by chance
             t = self.r.choice(sorted(self.bit_types))
             bits = self.bit_types[t]
             pre, post = self.member_attrs(bitfield=True)
@@ -267,14 +333,16 @@ class Gen:
         if k == 8:  # several declarators of one integer type
             t = self.r.choice(["char", "unsigned char", "short", "int", "unsigned int", "long", "long long"])
             bits = self.bit_types[t]
-            parts = [f"{names()} : {self.r.randint(1, bits)}" if self.chance(2) else names() + self.dims(3)
-                     for _ in range(self.r.randint(2, 4))]
+            parts = [
+                f"{names()} : {self.r.randint(1, bits)}" if self.chance(2) else names() + self.dims(3)
+                for _ in range(self.r.randint(2, 4))
+            ]
             return f"{t} {', '.join(parts)};"
-        if k == 9 and helpers:   # a record defined before
+        if k == 9 and helpers:  # a record defined before
             pre, post = self.member_attrs()
             return f"{pre}{self.r.choice(helpers)} {names()}{self.dims()}{post};"
         if depth > 0:
-            if k == 10:   # an anonymous member: its members are the enclosing record's
+            if k == 10:  # an anonymous member: its members are the enclosing record's
                 return self.record(names, depth - 1, helpers, tags, anonymous=True) + ";"
             sub = self.record(names, depth - 1, helpers, tags, tag=self.chance(3))
             pre, post = self.member_attrs()
@@ -290,11 +358,11 @@ class Gen:
         if anonymous:
             members.append(f"int {names()};")
         elif self.chance(25):
-            members = []   # an empty record (a GNU extension; 4 bytes by Microsoft's rules)
+            members = []  # an empty record (a GNU extension; 4 bytes by Microsoft's rules)
         if top and kw == "struct" and self.chance(8):
             t = self.r.choice([t for t in self.types if t != "fnptr"])
-            members += [f"char {names()};", f"{t} {names()}[];"]   # a flexible array member
-        if len(members) > 1 and self.chance(8):   # a #pragma pack between members
+            members += [f"char {names()};", f"{t} {names()}[];"]  # a flexible array member
+        if len(members) > 1 and self.chance(8):  # a #pragma pack between members
             i = self.r.randrange(len(members))
             members.insert(i, f"\n#pragma pack(push, {self.r.choice([1, 2, 4, 8])})\n")
             members.insert(self.r.randint(i + 1, len(members)), "\n#pragma pack(pop)\n")
@@ -314,8 +382,9 @@ class Gen:
 
     def enum(self, i):
         """An enum whose values need 1 to 8 bytes, signed or not, maybe packed."""
-        v = self.r.choice([0, -5, 200, 1 << 8, 1 << 16, -(1 << 15), (1 << 31) - 1, 1 << 31,
-                           -(1 << 31) - 1, 1 << 40, -(1 << 40)])
+        v = self.r.choice(
+            [0, -5, 200, 1 << 8, 1 << 16, -(1 << 15), (1 << 31) - 1, 1 << 31, -(1 << 31) - 1, 1 << 40, -(1 << 40)]
+        )
         values = [f"E{i}_0 = {v}"]
         for j in range(1, self.r.randint(1, 4)):
             step = self.r.choice([1, 100, -300, 1 << 20])
@@ -359,8 +428,10 @@ def clang_records(tu):
     def walk(c):
         for ch in c.get_children():
             kind = ch.kind
-            if kind in (cindex.CursorKind.STRUCT_DECL, cindex.CursorKind.UNION_DECL,
-                        cindex.CursorKind.ENUM_DECL) and ch.is_definition():
+            if (
+                kind in (cindex.CursorKind.STRUCT_DECL, cindex.CursorKind.UNION_DECL, cindex.CursorKind.ENUM_DECL)
+                and ch.is_definition()
+            ):
                 # "struct s0"; an untagged one is spelled after its typedef, or as unnamed
                 spelled = ch.type.spelling
                 if spelled.split()[0] in ("struct", "union", "enum") and "(" not in spelled:
@@ -411,7 +482,7 @@ def compare(key, entry, cursor, report, diffs):
         elif (f["offset"] * 8, "bit_offset" in f) != (bits, False):
             diffs.append(f"{key}.{name}: clang offset {bits / 8}, ndffi {f['offset']}")
         sub = report.get(f["type"].split("[")[0])
-        if sub is not None and f["type"].startswith(key + "."):   # a member of an unnamed record type
+        if sub is not None and f["type"].startswith(key + "."):  # a member of an unnamed record type
             e = c.type
             while e.kind in (cindex.TypeKind.CONSTANTARRAY, cindex.TypeKind.INCOMPLETEARRAY):
                 e = e.element_type
@@ -432,14 +503,16 @@ def check_batch(abi, cases):
         diffs = []
         for key, entry in report.items():
             if key in ENUMS and n:
-                continue   # the prelude's, compared with the first declaration
+                continue  # the prelude's, compared with the first declaration
             if key in want and "." not in key:
                 compare(key, entry, want[key], report, diffs)
                 compared += key not in ENUMS
         if diffs:
             failures.append(text + "\n".join(diffs[:10]))
-    assert not failures, (f"{abi} ({ndffi.abis()[abi]}): {len(failures)} of {len(cases)} declarations "
-                          "differ from clang:\n\n" + "\n\n".join(failures[:3]))
+    assert not failures, (
+        f"{abi} ({ndffi.abis()[abi]}): {len(failures)} of {len(cases)} declarations "
+        "differ from clang:\n\n" + "\n\n".join(failures[:3])
+    )
     return compared
 
 
@@ -451,7 +524,7 @@ def run_random(abi, count, seed):
     compared = 0
     for start in range(0, count, BATCH):
         compared += check_batch(abi, [gen.case(i) for i in range(start, min(count, start + BATCH))])
-    assert compared >= count   # every declaration's records were found on both sides
+    assert compared >= count  # every declaration's records were found on both sides
     return compared
 
 
@@ -474,44 +547,90 @@ KNOWN = [
     # An aligned(n) bit-field goes to a multiple of n unless it would straddle a unit of
     # its type where it is, and a #pragma pack between members counts from the next
     # record on (GCC differs in both: tests/cdef/test_layout.py has its numbers for the host).
-    ("x86_64-linux", "struct s { unsigned char a : 6; long b : 37 __attribute__((aligned(4))); };",
-     16, 8, {"a": ("bit", 0, 6), "b": ("bit", 32, 37)}),
-    ("x86_64-linux", "#pragma pack(4)\nstruct s { unsigned short a; int b : 8 __attribute__((aligned(16))); "
-     "char c : 2; };\n#pragma pack()", 4, 4, {"a": 0, "b": ("bit", 16, 8), "c": ("bit", 24, 2)}),
-    ("x86_64-linux", "struct s { char c;\n#pragma pack(1)\nint x; char d; double y; };\n#pragma pack()",
-     24, 8, {"c": 0, "x": 4, "d": 8, "y": 16}),
+    (
+        "x86_64-linux",
+        "struct s { unsigned char a : 6; long b : 37 __attribute__((aligned(4))); };",
+        16,
+        8,
+        {"a": ("bit", 0, 6), "b": ("bit", 32, 37)},
+    ),
+    (
+        "x86_64-linux",
+        "#pragma pack(4)\nstruct s { unsigned short a; int b : 8 __attribute__((aligned(16))); "
+        "char c : 2; };\n#pragma pack()",
+        4,
+        4,
+        {"a": 0, "b": ("bit", 16, 8), "c": ("bit", 24, 2)},
+    ),
+    (
+        "x86_64-linux",
+        "struct s { char c;\n#pragma pack(1)\nint x; char d; double y; };\n#pragma pack()",
+        24,
+        8,
+        {"c": 0, "x": 4, "d": 8, "y": 16},
+    ),
     # Microsoft's: a bit-field of another size opens a unit; a record of no bytes has 4;
     # an alignment inside a member's type survives packed and #pragma pack; #pragma pack
     # above 8 is ignored; in a union bit-fields give no alignment; every enum is int;
     # __declspec(align(n)) before 'struct' aligns the struct.
     ("x86_64-windows", "struct s { char a : 4; int b : 4; };", 8, 4, {"a": ("bit", 0, 4), "b": ("bit", 32, 4)}),
     ("x86_64-windows", "struct s { int : 0; };", 4, 1, {}),
-    ("x86_64-windows", "struct s { char a; struct t { char c; } __attribute__((aligned(8))) b; } "
-     "__attribute__((packed));", 16, 8, {"a": 0, "b": 8}),
+    (
+        "x86_64-windows",
+        "struct s { char a; struct t { char c; } __attribute__((aligned(8))) b; } __attribute__((packed));",
+        16,
+        8,
+        {"a": 0, "b": 8},
+    ),
     ("x86_64-windows", "__declspec(align(16)) struct s { char c; };", 16, 16, {"c": 0}),
     ("x86_64-windows", "#pragma pack(16)\nstruct s { char c; double d; };\n#pragma pack()", 16, 8, {"c": 0, "d": 8}),
-    ("x86_64-windows", "#pragma pack(2)\nstruct s { char c; double d __attribute__((aligned(8))); };\n"
-     "#pragma pack()", 16, 8, {"c": 0, "d": 8}),
+    (
+        "x86_64-windows",
+        "#pragma pack(2)\nstruct s { char c; double d __attribute__((aligned(8))); };\n#pragma pack()",
+        16,
+        8,
+        {"c": 0, "d": 8},
+    ),
     ("x86_64-windows", "union s { char a : 3; int b : 5; };", 4, 1, {"a": ("bit", 0, 3), "b": ("bit", 0, 5)}),
     ("x86_64-windows", "enum s { A = 0x100000000 };", 4, 4, {}),
     # MinGW: Microsoft's bit-fields, which packed does not pack, in GCC's layout;
     # __declspec(align(n)) is ignored; a zero-width bit-field can end a unit early
     ("x86_64-mingw", "struct s { char a : 4; int b : 4; };", 8, 4, {"a": ("bit", 0, 4), "b": ("bit", 32, 4)}),
     ("x86_64-mingw", "__declspec(align(16)) struct s { char c; };", 1, 1, {"c": 0}),
-    ("x86_64-mingw", "struct s { char a; long long b : 3; } __attribute__((packed));", 16, 8,
-     {"a": 0, "b": ("bit", 64, 3)}),
-    ("x86_64-mingw", "#pragma pack(1)\nstruct s { signed char a : 7; double b __attribute__((packed)); "
-     "unsigned __int128 c : 33; __int128 : 0; };\n#pragma pack()", 32, 16,
-     {"a": ("bit", 0, 7), "b": 1, "c": ("bit", 72, 33)}),
+    (
+        "x86_64-mingw",
+        "struct s { char a; long long b : 3; } __attribute__((packed));",
+        16,
+        8,
+        {"a": 0, "b": ("bit", 64, 3)},
+    ),
+    (
+        "x86_64-mingw",
+        "#pragma pack(1)\nstruct s { signed char a : 7; double b __attribute__((packed)); "
+        "unsigned __int128 c : 33; __int128 : 0; };\n#pragma pack()",
+        32,
+        16,
+        {"a": ("bit", 0, 7), "b": 1, "c": ("bit", 72, 33)},
+    ),
     # AAPCS64 on Linux: unnamed bit-fields align the record; Apple's arm64 does not
     ("aarch64-linux", "struct s { char a; int : 0; char b; };", 8, 4, {"a": 0, "b": 4}),
     ("aarch64-linux", "struct s { char a; int : 3; };", 4, 4, {"a": 0}),
     ("aarch64-darwin", "struct s { char a; int : 0; char b; };", 5, 1, {"a": 0, "b": 4}),
     # 32-bit: long long and double aligned to 8 on armv7, to 4 on i386, long double in 12
-    ("armv7-linux-gnueabihf", "struct s { char a; long long b; char c : 1; };", 24, 8,
-     {"a": 0, "b": 8, "c": ("bit", 128, 1)}),
-    ("i686-linux", "struct s { char a; long long b; double d; long double e; };", 32, 4,
-     {"a": 0, "b": 4, "d": 12, "e": 20}),
+    (
+        "armv7-linux-gnueabihf",
+        "struct s { char a; long long b; char c : 1; };",
+        24,
+        8,
+        {"a": 0, "b": 8, "c": ("bit", 128, 1)},
+    ),
+    (
+        "i686-linux",
+        "struct s { char a; long long b; double d; long double e; };",
+        32,
+        4,
+        {"a": 0, "b": 4, "d": 12, "e": 20},
+    ),
     ("i686-linux", "struct s { char a; long long b : 40; };", 8, 4, {"a": 0, "b": ("bit", 8, 40)}),
     ("i686-linux", "enum s { A = -1, B = 0x100000000 };", 8, 4, {}),
 ]
@@ -521,8 +640,10 @@ KNOWN = [
 def test_known_layouts(abi, decl, size, align, members):
     types = ndffi.layout(decl, abi=abi)["types"]
     (entry,) = [v for k, v in types.items() if k.endswith(" s")]
-    got = {f["name"]: ("bit", f["bit_offset"], f["bit_width"]) if "bit_offset" in f else f["offset"]
-           for f in entry.get("fields", [])}
+    got = {
+        f["name"]: ("bit", f["bit_offset"], f["bit_width"]) if "bit_offset" in f else f["offset"]
+        for f in entry.get("fields", [])
+    }
     assert (entry["size"], entry["align"], got) == (size, align, members)
 
 
@@ -542,7 +663,12 @@ def test_layout_errors():
         ndffi.Namespace().cdef("__int128 f(void);")
     # so is _Complex: two of its floating type, aligned as one
     c = ndffi.layout("struct s { char c; long double _Complex z; };", abi="i686-linux")["types"]["struct s"]
-    assert (c["size"], c["align"], c["fields"][1]["offset"], c["fields"][1]["type"]) == (28, 4, 4, "long double _Complex")  # noqa: E501
+    assert (c["size"], c["align"], c["fields"][1]["offset"], c["fields"][1]["type"]) == (
+        28,
+        4,
+        4,
+        "long double _Complex",
+    )  # noqa: E501
     with pytest.raises(ndffi.CDefError, match="'_Complex' is not supported in declarations of functions"):
         ndffi.Namespace().cdef("double _Complex f(void);")
     with pytest.raises(ndffi.CDefError, match="invalid combination of type specifiers 'int _Complex'"):
@@ -552,18 +678,22 @@ def test_layout_errors():
 def test_report_shape():
     """Typedef names, anonymous members flattened, unnamed record types under their
     member's name, enums with their integer type."""
-    r = ndffi.layout("typedef struct s { char c; struct { short x; } inner[2]; union { int u; char v; }; "
-                     "unsigned bits : 3; } S; typedef int I; enum e { A = -1 };", abi="x86_64-linux")
+    r = ndffi.layout(
+        "typedef struct s { char c; struct { short x; } inner[2]; union { int u; char v; }; "
+        "unsigned bits : 3; } S; typedef int I; enum e { A = -1 };",
+        abi="x86_64-linux",
+    )
     assert set(r) == {"abi", "scalars", "types"}
     s = r["types"]["struct s"]
     assert r["types"]["S"] == s and r["types"]["I"] == {"size": 4, "align": 4, "type": "int"}
-    assert [(f["name"], f["offset"]) for f in s["fields"]] == [("c", 0), ("inner", 2), ("u", 8), ("v", 8),
-                                                               ("bits", 12)]
+    assert [(f["name"], f["offset"]) for f in s["fields"]] == [("c", 0), ("inner", 2), ("u", 8), ("v", 8), ("bits", 12)]
     assert s["fields"][1]["type"] == "struct s.inner[2]"
-    assert r["types"]["struct s.inner"] == {"size": 2, "align": 2,
-                                            "fields": [{"name": "x", "offset": 0, "type": "short"}]}
-    assert s["fields"][4] == {"name": "bits", "offset": 12, "bit_offset": 96, "bit_width": 3,
-                              "type": "unsigned int"}
+    assert r["types"]["struct s.inner"] == {
+        "size": 2,
+        "align": 2,
+        "fields": [{"name": "x", "offset": 0, "type": "short"}],
+    }
+    assert s["fields"][4] == {"name": "bits", "offset": 12, "bit_offset": 96, "bit_width": 3, "type": "unsigned int"}
     assert r["types"]["enum e"] == {"size": 4, "align": 4, "underlying": "int", "enumerators": {"A": -1}}
 
 
@@ -576,20 +706,21 @@ def test_command_line(tmp_path):
     decls.write_text("struct s { char c; long x; int f : 3; };\n")
 
     def run(*args, stdin=None):
-        return subprocess.run([sys.executable, "-m", "ndffi", "layout", *args], capture_output=True,
-                              text=True, input=stdin)
+        return subprocess.run(
+            [sys.executable, "-m", "ndffi", "layout", *args], capture_output=True, text=True, input=stdin
+        )
 
     p = run("--abi", "x86_64-windows", str(decls))
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == ndffi.layout(decls.read_text(), abi="x86_64-windows")
     assert json.loads(p.stdout)["types"]["struct s"]["size"] == 12
-    p = run("-", stdin=decls.read_text())   # the host's, from standard input
+    p = run("-", stdin=decls.read_text())  # the host's, from standard input
     assert p.returncode == 0 and json.loads(p.stdout)["abi"] == ndffi.host_abi()
     p = run("--list")
     assert p.returncode == 0 and "aarch64-darwin" in p.stdout and "arm64-apple-darwin" in p.stdout
     p = run("--abi", "vax", str(decls))
     assert p.returncode == 2 and "unknown ABI 'vax'" in p.stderr
-    p = run("--abi", "arm64-apple-darwin", str(decls))   # clang's triple for it
+    p = run("--abi", "arm64-apple-darwin", str(decls))  # clang's triple for it
     assert p.returncode == 0 and json.loads(p.stdout)["abi"] == "aarch64-darwin"
     p = run(str(tmp_path / "missing.h"))
     assert p.returncode == 1 and "cannot read" in p.stderr

@@ -51,8 +51,7 @@ PROTOTYPES = [
     ("int long f(long signed int);", ["long f(long)"]),
     ("long long unsigned int f(void);", ["unsigned long long f(void)"]),
     ("unsigned long long f(long long int);", ["unsigned long long f(long long)"]),
-    ("long int long a; int long long b; signed long long c;",
-     ["long long a", "long long b", "long long c"]),
+    ("long int long a; int long long b; signed long long c;", ["long long a", "long long b", "long long c"]),
     ("signed char f(unsigned char);", ["signed char f(unsigned char)"]),
     ("short int f(short);", ["short f(short)"]),
     ("int short f(signed short int);", ["short f(short)"]),
@@ -64,22 +63,24 @@ PROTOTYPES = [
     ("long double f(long double x);", ["long double f(long double x)"]),
     # <stdint.h> and <stddef.h> names resolve to the canonical type of their width
     # typedef names are printed as written (their types: test_typedef_names_resolve)
-    ("int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t);",
-     ["int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t)"]),
+    (
+        "int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t);",
+        ["int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t)"],
+    ),
     ("int64_t f(uint64_t);", ["int64_t f(uint64_t)"]),
-    ("size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t);",
-     ["size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t)"]),
+    ("size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t);", ["size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t)"]),
     # pointers with qualifiers in every position
-    ("const char *const *f(const char *const *p);",
-     ["const char *const *f(const char *const *p)"]),
+    ("const char *const *f(const char *const *p);", ["const char *const *f(const char *const *p)"]),
     ("char const *const p;", ["const char *const p"]),
     ("int const *p;", ["const int *p"]),
     ("const volatile int *p;", ["const volatile int *p"]),
     ("char *volatile *restrict p;", ["char *volatile *restrict p"]),
     ("int *const restrict x;", ["int *const restrict x"]),
     ("int *const volatile *const *x;", ["int *const volatile *const *x"]),
-    ("void *memcpy(void *restrict dst, const void *restrict src, size_t n);",
-     ["void *memcpy(void *restrict dst, const void *restrict src, size_t n)"]),
+    (
+        "void *memcpy(void *restrict dst, const void *restrict src, size_t n);",
+        ["void *memcpy(void *restrict dst, const void *restrict src, size_t n)"],
+    ),
     ("int f(const int x);", ["int f(const int x)"]),
     ("typedef char *str; const str p;", ["const str p"]),
     ("typedef int *ip; restrict ip p;", ["restrict ip p"]),
@@ -91,8 +92,7 @@ PROTOTYPES = [
     ("int d[][4];", ["int d[][4]"]),
     ("const char *names[8];", ["const char *names[8]"]),
     ("int (*pa)[3];", ["int (*pa)[3]"]),
-    ("typedef int A[3]; const A x; volatile A *q;",
-     ["const A x", "volatile int (*q)[3]"]),
+    ("typedef int A[3]; const A x; volatile A *q;", ["const A x", "volatile int (*q)[3]"]),
     # array parameters decay to pointers
     ("void f(int a[], int b[3][4], double c[16]);", ["void f(int *a, int (*b)[4], double *c)"]),
     ("void f(int a[static 3], int b[const 2]);", ["void f(int *a, int *b)"]),
@@ -103,19 +103,21 @@ PROTOTYPES = [
     ("int f(int (int));", ["int f(int (*)(int))"]),
     # function pointers and typedefs of them
     ("void (*handler)(int);", ["void (*handler)(int)"]),
-    ("int qsort_r(void *base, size_t n, int (*cmp)(const void *, const void *));",
-     ["int qsort_r(void *base, size_t n, int (*cmp)(const void *, const void *))"]),
-    ("typedef int (*cb)(int, double); cb get(cb c);",
-     ["cb get(cb c)"]),
-    ("typedef void fn_t(int); fn_t *p; fn_t q; void r(fn_t f);",
-     ["void (*p)(int)", "void q(int)", "void r(void (*f)(int))"]),
+    (
+        "int qsort_r(void *base, size_t n, int (*cmp)(const void *, const void *));",
+        ["int qsort_r(void *base, size_t n, int (*cmp)(const void *, const void *))"],
+    ),
+    ("typedef int (*cb)(int, double); cb get(cb c);", ["cb get(cb c)"]),
+    (
+        "typedef void fn_t(int); fn_t *p; fn_t q; void r(fn_t f);",
+        ["void (*p)(int)", "void q(int)", "void r(void (*f)(int))"],
+    ),
     ("void (*fs[4])(void);", ["void (*fs[4])(void)"]),
     ("int (**pp)(int);", ["int (**pp)(int)"]),
     ("void (*const cp)(void);", ["void (*const cp)(void)"]),
     # functions returning function pointers
     ("int (*signal(int, void (*)(int)))(int);", ["int (*signal(int, void (*)(int)))(int)"]),
-    ("void (*signal(int sig, void (*func)(int)))(int);",
-     ["void (*signal(int sig, void (*func)(int)))(int)"]),
+    ("void (*signal(int sig, void (*func)(int)))(int);", ["void (*signal(int sig, void (*func)(int)))(int)"]),
     ("char (*(*x(void))[5])(void);", ["char (*(*x(void))[5])(void)"]),
     ("int (*(*f(int))(double))(char);", ["int (*(*f(int))(double))(char)"]),
     # redundant parentheses
@@ -128,12 +130,11 @@ PROTOTYPES = [
     # several declarations per string and per line
     ("int a(int), *b(void);", ["int a(int)", "int *b(void)"]),
     ("int x, *y, z[4], (*w)(int);", ["int x", "int *y", "int z[4]", "int (*w)(int)"]),
-    ("int f(int); int g(int);\n\ndouble h(double);",
-     ["int f(int)", "int g(int)", "double h(double)"]),
+    ("int f(int); int g(int);\n\ndouble h(double);", ["int f(int)", "int g(int)", "double h(double)"]),
     (";; int f(int);;", ["int f(int)"]),
     # repeated identical declarations; the first spelling and its names stay
     ("int a(int); int a(int);", ["int a(int)"]),
-    ("int a(int); int a(int x);", ["int a(int x)"]),       # a later one names a parameter
+    ("int a(int); int a(int x);", ["int a(int x)"]),  # a later one names a parameter
     ("int a(int y); int a(int x);", ["int a(int y)"]),
     ("int a(const int y); int a(int x);", ["int a(const int y)"]),  # top-level qualifiers
     ("void *m(void *restrict); void *m(void *p);", ["void *m(void *restrict p)"]),
@@ -141,11 +142,12 @@ PROTOTYPES = [
     ("typedef int T; typedef int T; T f(T);", ["T f(T)"]),
     ("typedef long L; L f(long); long f(L);", ["L f(long)"]),
     # opaque structs, typedefs of them, unions and enums by pointer
-    ("struct handle; struct handle *h_open(const char *name); int h_close(struct handle *);",
-     ["struct handle *h_open(const char *name)", "int h_close(struct handle *)"]),
+    (
+        "struct handle; struct handle *h_open(const char *name); int h_close(struct handle *);",
+        ["struct handle *h_open(const char *name)", "int h_close(struct handle *)"],
+    ),
     ("struct handle *h_open(void);", ["struct handle *h_open(void)"]),  # first use declares it
-    ("typedef struct handle handle_t; handle_t *h(const handle_t *);",
-     ["handle_t *h(const handle_t *)"]),
+    ("typedef struct handle handle_t; handle_t *h(const handle_t *);", ["handle_t *h(const handle_t *)"]),
     ("typedef struct h2 *hp; hp g(hp);", ["hp g(hp)"]),
     ("struct s; extern struct s x;", ["struct s x"]),
     ("union u *up; enum e *ep;", ["union u *up", "enum e *ep"]),
@@ -165,8 +167,7 @@ PROTOTYPES = [
     ("int x[2*8+1];", ["int x[17]"]),
     ("int x[(1<<4)|1];", ["int x[17]"]),
     ("int x[0x10], y[010], z[16u], w[4UL];", ["int x[16]", "int y[8]", "int z[16]", "int w[4]"]),
-    ("int x[100/7%5], y[-(-3)], z[~-4], v[6^3&7];",
-     ["int x[4]", "int y[3]", "int z[3]", "int v[5]"]),
+    ("int x[100/7%5], y[-(-3)], z[~-4], v[6^3&7];", ["int x[4]", "int y[3]", "int z[3]", "int v[5]"]),
     # typedef names used as declared names (parameters may shadow typedefs)
     ("typedef int I; int f(int I); I I2;", ["int f(int I)", "I I2"]),
 ]
@@ -177,21 +178,29 @@ def test_declarations(text, expected):
     assert protos(text) == expected
 
 
-@pytest.mark.parametrize("text, name, resolved", [
-    ("int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t);", "f",
-     "signed char (unsigned char, short, unsigned short, int, unsigned int)"),
-    ("int64_t f(uint64_t);", "f",
-     "long (unsigned long)" if LONG == 8 else "long long (unsigned long long)"),
-    ("size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t);", "f",
-     "unsigned long (long, long, long, unsigned long)" if LONG == PTR else
-     "unsigned long long (long long, long long, long long, unsigned long long)"),
-    ("typedef char *str; const str p;", "p", "char *const"),
-    ("typedef int *ip; restrict ip p;", "p", "int *restrict"),
-    ("typedef int A[3]; const A x;", "x", "const int[3]"),
-    ("typedef int (*cb)(int, double); cb get(cb c);", "get",
-     "int (*(int (*)(int, double)))(int, double)"),
-    ("typedef struct h2 *hp; hp g(hp);", "g", "struct h2 *(struct h2 *)"),
-])
+@pytest.mark.parametrize(
+    "text, name, resolved",
+    [
+        (
+            "int8_t f(uint8_t, int16_t, uint16_t, int32_t, uint32_t);",
+            "f",
+            "signed char (unsigned char, short, unsigned short, int, unsigned int)",
+        ),
+        ("int64_t f(uint64_t);", "f", "long (unsigned long)" if LONG == 8 else "long long (unsigned long long)"),
+        (
+            "size_t f(ssize_t, ptrdiff_t, intptr_t, uintptr_t);",
+            "f",
+            "unsigned long (long, long, long, unsigned long)"
+            if LONG == PTR
+            else "unsigned long long (long long, long long, long long, unsigned long long)",
+        ),
+        ("typedef char *str; const str p;", "p", "char *const"),
+        ("typedef int *ip; restrict ip p;", "p", "int *restrict"),
+        ("typedef int A[3]; const A x;", "x", "const int[3]"),
+        ("typedef int (*cb)(int, double); cb get(cb c);", "get", "int (*(int (*)(int, double)))(int, double)"),
+        ("typedef struct h2 *hp; hp g(hp);", "g", "struct h2 *(struct h2 *)"),
+    ],
+)
 def test_typedef_names_resolve(text, name, resolved):
     # a declaration prints as written; its type is what the typedef names stand for
     ns, _ = cdef(text)
@@ -199,8 +208,7 @@ def test_typedef_names_resolve(text, name, resolved):
 
 
 def test_decl_kind_and_type():
-    ns, names = cdef("double dsum(const double *x, long n); extern int counter;"
-                     "int (*cbs[2])(int);")
+    ns, names = cdef("double dsum(const double *x, long n); extern int counter;int (*cbs[2])(int);")
     assert names == ["dsum", "counter", "cbs"]
     kind, proto, t = ns.decl("dsum")
     assert (kind, proto) == ("function", "double dsum(const double *x, long n)")
@@ -210,8 +218,7 @@ def test_decl_kind_and_type():
     kind, proto, t = ns.decl("counter")
     assert (kind, proto, t.kind, t.size) == ("variable", "int counter", "int", 4)
     kind, proto, t = ns.decl("cbs")
-    assert (kind, t.kind, t.length, t.size, str(t)) == ("variable", "array", 2, 2 * PTR,
-                                                      "int (*[2])(int)")
+    assert (kind, t.kind, t.length, t.size, str(t)) == ("variable", "array", 2, 2 * PTR, "int (*[2])(int)")
     assert ns.decl("nothing") is None
 
 
@@ -233,7 +240,7 @@ def test_declarations_across_cdef_calls():
     assert ns.decl("close_it")[2] == ns.type("void (struct handle *)")
     assert ns.typedef("handle_t") == ns.type("struct handle *")
     ns.cdef("void close_it(struct handle *h);")  # identical redeclaration, names it
-    assert ns.decl("close_it")[1] == "void close_it(handle_t h)"   # the first spelling stays
+    assert ns.decl("close_it")[1] == "void close_it(handle_t h)"  # the first spelling stays
 
 
 def test_undeclared_tag_in_type_name():
@@ -242,7 +249,7 @@ def test_undeclared_tag_in_type_name():
     ns = ndffi.Namespace()
     t = ns.type("struct nowhere *")
     assert (str(t), t.item.kind, t.item.size) == ("struct nowhere *", "struct", 0)
-    ns.cdef("struct nowhere *make(void);")    # first use in a cdef declares the tag
+    ns.cdef("struct nowhere *make(void);")  # first use in a cdef declares the tag
     assert ns.type("struct nowhere *") == ns.type("struct nowhere *") == ns.decl("make")[2].item
 
 
@@ -350,8 +357,7 @@ TYPES = [
 ]
 
 
-@pytest.mark.parametrize("spelling, canonical, size, align, kind", TYPES,
-                         ids=[r[0] for r in TYPES])
+@pytest.mark.parametrize("spelling, canonical, size, align, kind", TYPES, ids=[r[0] for r in TYPES])
 def test_type_names(spelling, canonical, size, align, kind):
     ns = ndffi.Namespace()
     ns.cdef("struct handle; union u;")
@@ -373,19 +379,27 @@ def test_type_details():
     assert p.item.is_const and str(p.item) == "const char *const"
     assert p.item.item.is_const and p.item.item == ns.type("const char")
     assert ns.type("char *const").is_const
-    assert ns.type("const int[4]").is_const           # an array of const is const
+    assert ns.type("const int[4]").is_const  # an array of const is const
     assert ns.type("const int[4]").item == ns.type("const int")
     f = ns.type("int (*)(int)")
     assert f.item == ns.type("int (int)") and f.item.item == ns.type("int")
 
 
 INTERNED = [
-    ("int", "signed int"), ("int", "int32_t"), ("unsigned", "uint32_t"),
-    ("long", "int64_t" if LONG == 8 else "long"), ("unsigned char", "uint8_t"),
-    ("signed char", "int8_t"), ("size_t", "uintptr_t"), ("ptrdiff_t", "ssize_t"),
-    ("const int *", "int const *"), ("char *const", "char * const"),
-    ("int (*)(int)", "int (*)(int x)"), ("void (*)(void)", "void (*)()"),
-    ("int[2][3]", "int[1+1][3]"), ("_Bool", "bool"),
+    ("int", "signed int"),
+    ("int", "int32_t"),
+    ("unsigned", "uint32_t"),
+    ("long", "int64_t" if LONG == 8 else "long"),
+    ("unsigned char", "uint8_t"),
+    ("signed char", "int8_t"),
+    ("size_t", "uintptr_t"),
+    ("ptrdiff_t", "ssize_t"),
+    ("const int *", "int const *"),
+    ("char *const", "char * const"),
+    ("int (*)(int)", "int (*)(int x)"),
+    ("void (*)(void)", "void (*)()"),
+    ("int[2][3]", "int[1+1][3]"),
+    ("_Bool", "bool"),
 ]
 
 
@@ -396,13 +410,25 @@ def test_interned_equal(a, b):
 
 
 DISTINCT = [
-    ("int", "const int"), ("int", "volatile int"), ("const int", "const volatile int"),
-    ("int *", "int *const"), ("int *", "int *restrict"), ("const int *", "int *const"),
-    ("char", "signed char"), ("char", "unsigned char"), ("signed char", "unsigned char"),
-    ("long", "long long"), ("unsigned long", "unsigned long long"),
-    ("double", "long double"), ("int[2]", "int[3]"), ("int[]", "int *"),
-    ("int (*)(int)", "int (*)(int, ...)"), ("int (*)(int)", "long (*)(int)"),
-    ("void *", "char *"), ("struct a *", "struct b *"), ("struct a *", "union a *"),
+    ("int", "const int"),
+    ("int", "volatile int"),
+    ("const int", "const volatile int"),
+    ("int *", "int *const"),
+    ("int *", "int *restrict"),
+    ("const int *", "int *const"),
+    ("char", "signed char"),
+    ("char", "unsigned char"),
+    ("signed char", "unsigned char"),
+    ("long", "long long"),
+    ("unsigned long", "unsigned long long"),
+    ("double", "long double"),
+    ("int[2]", "int[3]"),
+    ("int[]", "int *"),
+    ("int (*)(int)", "int (*)(int, ...)"),
+    ("int (*)(int)", "long (*)(int)"),
+    ("void *", "char *"),
+    ("struct a *", "struct b *"),
+    ("struct a *", "union a *"),
 ]
 
 
@@ -424,6 +450,7 @@ def test_char_signedness_follows_platform():
 
 # ---- errors -----------------------------------------------------------------------------
 
+
 def raises_at(parse, text, line, column, token, fragment):
     """``parse(text)`` raises a CDefError at ``line``, ``column`` on ``token`` whose message
     holds ``fragment``; returns the error."""
@@ -440,7 +467,7 @@ ERRORS = [
     ("foo f(int);", 1, 1, "foo", "unknown type name 'foo'"),
     ("int f(bar x);", 1, 7, "bar", "unknown type name 'bar'"),
     ("int f(int);\nint g(uint128_t);", 2, 7, "uint128_t", "unknown type name 'uint128_t'"),
-    ("const f(void);", 1, 7, "f", "unknown type name 'f'"),   # no implicit int
+    ("const f(void);", 1, 7, "f", "unknown type name 'f'"),  # no implicit int
     ("extern x;", 1, 8, "x", "unknown type name 'x'"),
     ("const;", 1, 6, ";", "expected a type specifier"),
     # missing ';'
@@ -491,28 +518,29 @@ ERRORS = [
     ("int restrict x;", 1, 5, "restrict", "'restrict' requires a pointer to an object type"),
     ("int f(int restrict);", 1, 11, "restrict", "'restrict' requires a pointer to an object type"),
     ("void (*restrict fp)(void);", 1, 17, "fp", "'restrict' requires a pointer to an object type"),
-    ("typedef void (*fp)(void); restrict fp q;", 1, 27, "restrict",
-     "not 'void (*)(void)'"),
+    ("typedef void (*fp)(void); restrict fp q;", 1, 27, "restrict", "not 'void (*)(void)'"),
     # hostile nesting gets an error, not a stack overflow
     ("int " + "(" * 1000 + "x" + ")" * 1000 + ";", 1, 205, "(", "nested too deeply"),
     ("int x[" + "-" * 100000 + "1];", 1, 207, "-", "nested too deeply"),
     ("int f(" + "int (*)(" * 300 + ")" * 300 + ");", 1, 1596, "*", "nested too deeply"),
     ("int " + "*" * 5000 + "p;", 1, 5005, "p", "declarator is too complex"),
     # conflicting redeclarations: the message names both prototypes
-    ("int a(int);\nlong a(int);", 2, 6, "a",
-     "conflicting declaration of 'a': previously 'int a(int)', now 'long a(int)'"),
-    ("int a(int x); int a(int x, ...);", 1, 19, "a",
-     "previously 'int a(int x)', now 'int a(int x, ...)'"),
+    (
+        "int a(int);\nlong a(int);",
+        2,
+        6,
+        "a",
+        "conflicting declaration of 'a': previously 'int a(int)', now 'long a(int)'",
+    ),
+    ("int a(int x); int a(int x, ...);", 1, 19, "a", "previously 'int a(int x)', now 'int a(int x, ...)'"),
     ("int a(int x); int a(long x);", 1, 19, "a", "previously 'int a(int x)', now 'int a(long x)'"),
-    ("int a(int *x); int a(const int *x);", 1, 20, "a",
-     "previously 'int a(int *x)', now 'int a(const int *x)'"),
+    ("int a(int *x); int a(const int *x);", 1, 20, "a", "previously 'int a(int *x)', now 'int a(const int *x)'"),
     ("int v; double v;", 1, 15, "v", "previously 'int v', now 'double v'"),
     ("int v; int v(void);", 1, 12, "v", "previously 'int v', now 'int v(void)'"),
     ("int x[2]; int x[3];", 1, 15, "x", "previously 'int x[2]', now 'int x[3]'"),
     ("int f(int a, int a);", 1, 18, "a", "redefinition of parameter 'a'"),
     # typedef conflicts
-    ("typedef int T; typedef long T;", 1, 29, "T",
-     "conflicting typedef 'T': previously 'int', now 'long'"),
+    ("typedef int T; typedef long T;", 1, 29, "T", "conflicting typedef 'T': previously 'int', now 'long'"),
     ("typedef int T; int T(void);", 1, 20, "T", "'T' is already declared as a typedef of 'int'"),
     ("int T(void); typedef int T;", 1, 26, "T", "'T' is already declared as 'int T(void)'"),
     # lexical errors
@@ -521,9 +549,20 @@ ERRORS = [
     ("#define F(x) (x)\nint f(int) = 1;", 2, 14, "1", "initializers"),
     ("int f(int);\n  #include <stdio.h>", 2, 4, "include", "#include is not accepted"),
     ("#pragma pack(3)\nstruct s { int a; };", 1, 14, "3", "#pragma pack takes"),
-    ("typedef int aint __attribute__((aligned(16)));", 1, 13, "aint",
-     "'aint': an aligned(16) attribute on a typedef of 'int' (alignment 4) is not supported"),
-    ("typedef struct { char c; } T32 __attribute__((aligned(32)));", 1, 28, "T32", "aligned(32) attribute on a typedef"),  # noqa: E501
+    (
+        "typedef int aint __attribute__((aligned(16)));",
+        1,
+        13,
+        "aint",
+        "'aint': an aligned(16) attribute on a typedef of 'int' (alignment 4) is not supported",
+    ),
+    (
+        "typedef struct { char c; } T32 __attribute__((aligned(32)));",
+        1,
+        28,
+        "T32",
+        "aligned(32) attribute on a typedef",
+    ),  # noqa: E501
     ("int f(int) @;", 1, 12, "@", "unexpected character '@'"),
     ("int\tf(int)\t@;", 1, 12, "@", "unexpected character '@'"),
     ("int $x;", 1, 5, "$", "unexpected character '$'"),
@@ -557,8 +596,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("text, line, column, token, fragment", ERRORS,
-                         ids=[r[0][:50] for r in ERRORS])
+@pytest.mark.parametrize("text, line, column, token, fragment", ERRORS, ids=[r[0][:50] for r in ERRORS])
 def test_errors(text, line, column, token, fragment):
     ns = ndffi.Namespace()
     e = raises_at(ns.cdef, text, line, column, token, fragment)
@@ -576,7 +614,7 @@ def test_errors(text, line, column, token, fragment):
 TYPE_ERRORS = [
     ("foo", 1, 1, "foo", "unknown type name"),
     ("int x", 1, 5, "x", "unexpected name in a type"),
-    ("int *", None, None, None, None),   # valid
+    ("int *", None, None, None, None),  # valid
     ("int[3] *", 1, 8, "*", "unexpected text after the type"),
     ("int (int)[2]", 1, 5, "(", "a function cannot return an array"),
     ("int [2](int)", 1, 5, "[", "array of functions is not allowed"),
@@ -598,8 +636,7 @@ def test_failed_cdef_leaves_nothing_behind():
     ns = ndffi.Namespace()
     ns.cdef("int keep(int); typedef int kept_t;")
     with pytest.raises(ndffi.CDefError):
-        ns.cdef("int f(int); typedef double d_t; int (*g)(void);\n"
-                "int keep(long);")   # conflicts on the last line
+        ns.cdef("int f(int); typedef double d_t; int (*g)(void);\nint keep(long);")  # conflicts on the last line
     assert ns.names() == ["keep"]
     assert ns.typedef_names() == ["kept_t"]
     assert ns.decl("f") is None and ns.decl("g") is None
@@ -635,9 +672,27 @@ def test_builtin_typedefs_can_be_redeclared_identically():
 
 # ---- spellings checked by the C compiler -------------------------------------------------
 
-SCALARS = ["int", "char", "signed char", "unsigned char", "short", "unsigned short",
-           "unsigned", "long", "unsigned long", "long long", "unsigned long long", "float",
-           "double", "long double", "_Bool", "void", "struct S", "union U", "size_t"]
+SCALARS = [
+    "int",
+    "char",
+    "signed char",
+    "unsigned char",
+    "short",
+    "unsigned short",
+    "unsigned",
+    "long",
+    "unsigned long",
+    "long long",
+    "unsigned long long",
+    "float",
+    "double",
+    "long double",
+    "_Bool",
+    "void",
+    "struct S",
+    "union U",
+    "size_t",
+]
 
 
 def _random_types(rng, count):
@@ -651,15 +706,16 @@ def _random_types(rng, count):
         base = rng.choice(SCALARS)
         prev = f"t{k}_0"
         lines.append(f"typedef {quals}{base} {prev};")
-        kind = ("void" if base == "void" else
-                "incomplete" if base.startswith(("struct", "union")) else "object")
+        kind = "void" if base == "void" else "incomplete" if base.startswith(("struct", "union")) else "object"
         is_array = False
         for step in range(1, rng.randint(1, 6)):
             name = f"t{k}_{step}"
             choice = rng.random()
             if choice < 0.35 or (kind == "void" and choice < 0.7):
-                q = rng.choice(["", "", "const", "volatile", "const volatile"] +
-                               ([] if kind == "function" else ["restrict", "const restrict"]))
+                q = rng.choice(
+                    ["", "", "const", "volatile", "const volatile"]
+                    + ([] if kind == "function" else ["restrict", "const restrict"])
+                )
                 lines.append(f"typedef {prev} *{q} {name};")
                 kind, is_array = "object", False
             elif choice < 0.5 and kind in ("object", "incomplete"):
@@ -671,9 +727,20 @@ def _random_types(rng, count):
             elif kind != "function" and not is_array:
                 params = []
                 for j in range(rng.randint(0, 4)):
-                    params.append(rng.choice(
-                        SCALARS[:-5] + [f"t{k}_0 *", "const char *", "int[4]", "double (int)",
-                                        f"void (*a{j})(int)", "const int *const", f"int a{j}"]))
+                    params.append(
+                        rng.choice(
+                            SCALARS[:-5]
+                            + [
+                                f"t{k}_0 *",
+                                "const char *",
+                                "int[4]",
+                                "double (int)",
+                                f"void (*a{j})(int)",
+                                "const int *const",
+                                f"int a{j}",
+                            ]
+                        )
+                    )
                 if params and rng.random() < 0.2:
                     params.append("...")
                 lines.append(f"typedef {prev} {name}({', '.join(params) or 'void'});")
@@ -704,18 +771,17 @@ def test_spellings_are_valid_c_of_the_same_type(tmp_path):
     for name, kind in finals:
         t = ns.typedef(name)
         # the abstract spelling names the same type (top-level qualifiers aside) ...
-        c.append(f"_Static_assert(__builtin_types_compatible_p({name}, {t.cname}), \"{name}\");")
+        c.append(f'_Static_assert(__builtin_types_compatible_p({name}, {t.cname}), "{name}");')
         if kind == "object":
-            c.append(f"_Static_assert(sizeof({name}) == {t.size}, \"size {name}\");")
-            c.append(f"_Static_assert(_Alignof({name}) == {t.alignment}, \"align {name}\");")
+            c.append(f'_Static_assert(sizeof({name}) == {t.size}, "size {name}");')
+            c.append(f'_Static_assert(_Alignof({name}) == {t.alignment}, "align {name}");')
         if kind != "void":
             # ... and the declaration redeclares the variable or function exactly
             # (qualifiers at every level must agree for that)
             c.append(f"extern {ns.decl('v_' + name)[1]};")
     src = tmp_path / "spell.c"
     src.write_text("\n".join(c) + "\n")
-    proc = subprocess.run([cc, "-std=gnu11", "-fsyntax-only", str(src)], capture_output=True,
-                          text=True)
+    proc = subprocess.run([cc, "-std=gnu11", "-fsyntax-only", str(src)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[:4000]
 
 
@@ -730,8 +796,10 @@ def test_hexadecimal_floating_constants_keep_their_exponent_sign():
 def test_directives_between_members_and_enumerators():
     # real headers define a member's flags next to it
     ns = ndffi.Namespace()
-    ns.cdef("struct dev { unsigned flags;\n#define DEV_READY 0x1\n#define DEV_BUSY (1 << 3)\n int id; };\n"
-            "enum mode { M_A = 2,\n#define M_FIRST M_A\n M_B, M_C\n#pragma weak nothing\n};")
+    ns.cdef(
+        "struct dev { unsigned flags;\n#define DEV_READY 0x1\n#define DEV_BUSY (1 << 3)\n int id; };\n"
+        "enum mode { M_A = 2,\n#define M_FIRST M_A\n M_B, M_C\n#pragma weak nothing\n};"
+    )
     assert ns.constant("DEV_READY")[0] == 1 and ns.constant("DEV_BUSY")[0] == 8
     assert ns.type("struct dev").size == 8
     assert ns.constant("M_C")[0] == 4 and ns.constant("M_FIRST")[0] == 2
@@ -744,10 +812,12 @@ def test_typedef_attributes_that_change_nothing_are_accepted():
     ns = ndffi.Namespace()
     # the kernel's __aligned_u64 on x86-64, packed on a typedef (GCC ignores it), and an
     # aligned struct whose attribute belongs to the struct
-    ns.cdef("typedef unsigned long long __aligned_u64 __attribute__((aligned(8)));"
-            "typedef struct { char c; int x; } pt __attribute__((packed));"
-            "typedef struct { char c; } __attribute__((aligned(32))) a32;"
-            "int after; typedef int plain;")
+    ns.cdef(
+        "typedef unsigned long long __aligned_u64 __attribute__((aligned(8)));"
+        "typedef struct { char c; int x; } pt __attribute__((packed));"
+        "typedef struct { char c; } __attribute__((aligned(32))) a32;"
+        "int after; typedef int plain;"
+    )
     assert ns.type("__aligned_u64").alignment == 8
     assert (ns.type("pt").size, ns.type("pt").alignment) == (8, 4)
     assert (ns.type("a32").size, ns.type("a32").alignment) == (32, 32)

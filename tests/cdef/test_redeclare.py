@@ -24,12 +24,22 @@ README_CELL = """
 def test_readme_cell_runs_twice():
     lib = ndffi.load(None)
     lib.cdef(README_CELL)
-    before = [lib.types.Weather, lib.types["struct Weather_t"], lib.types.vec2, lib.types["enum color"].ctype,
-              lib.typeof("Weather *")]
+    before = [
+        lib.types.Weather,
+        lib.types["struct Weather_t"],
+        lib.types.vec2,
+        lib.types["enum color"].ctype,
+        lib.typeof("Weather *"),
+    ]
     prototypes = [lib._ns.decl(n)[1] for n in ("print_weather", "vadd", "counter")]
     lib.cdef(README_CELL)
-    after = [lib.types.Weather, lib.types["struct Weather_t"], lib.types.vec2, lib.types["enum color"].ctype,
-             lib.typeof("Weather *")]
+    after = [
+        lib.types.Weather,
+        lib.types["struct Weather_t"],
+        lib.types.vec2,
+        lib.types["enum color"].ctype,
+        lib.typeof("Weather *"),
+    ]
     assert after == before
     assert [lib._ns.decl(n)[1] for n in ("print_weather", "vadd", "counter")] == prototypes
     assert lib.types.Weather.dtype == before[0].dtype and lib.types.Weather.size == 16
@@ -64,13 +74,16 @@ def test_same_definition_again_is_the_same_type(text):
     ns = ndffi.Namespace()
     ns.cdef(text)
     tags = [w for w in text.replace("{", " ").split() if w.isidentifier()]
-    spellings = [f"{kind} {name}" for kind, name in zip(tags, tags[1:], strict=False)
-                 if kind in ("struct", "union", "enum") and ns.has_tag(kind, name)]
+    spellings = [
+        f"{kind} {name}"
+        for kind, name in zip(tags, tags[1:], strict=False)
+        if kind in ("struct", "union", "enum") and ns.has_tag(kind, name)
+    ]
     types = [ns.type(s) for s in spellings]
     typedefs = {n: ns.typedef(n) for n in ns.typedef_names()}
-    ns.cdef(text)                  # another cdef call
-    ns.cdef(text + "\n" + text)    # twice in one call
-    ns.cdef(" ".join(f"{s};" for s in spellings))   # forward declarations after the definition
+    ns.cdef(text)  # another cdef call
+    ns.cdef(text + "\n" + text)  # twice in one call
+    ns.cdef(" ".join(f"{s};" for s in spellings))  # forward declarations after the definition
     assert [ns.type(s) for s in spellings] == types
     assert all(t.size == ns.type(s).size and t.size > 0 for s, t in zip(spellings, types, strict=True))
     assert {n: ns.typedef(n) for n in ns.typedef_names()} == typedefs
@@ -97,8 +110,7 @@ CONFLICTS = [
     ("struct S { long a; char b[4]; unsigned f : 3; };", (1, 8), "member 'a' is 'long a', was 'int a'"),
     ("struct S { int a; char b[4]; };", (1, 8), "member 'f' ('unsigned int f : 3') is missing"),
     ("struct S { int a; char b[4]; unsigned f : 3; int g; };", (1, 8), "member 'g' ('int g') is new"),
-    ("struct S { int a; char b[4]; unsigned f : 3; } __attribute__((aligned(8)));", (1, 8),
-     "its size is 16, was 12"),
+    ("struct S { int a; char b[4]; unsigned f : 3; } __attribute__((aligned(8)));", (1, 8), "its size is 16, was 12"),
     ("union U { int i; double f; };", (2, 7), "member 'f' is 'double f', was 'float f'"),
     ("enum E { A, B = 5, C, D };", (3, 6), "enumerator 'D' is new"),
     ("enum E { A, B = 5 };", (3, 6), "enumerator 'C' is missing"),
@@ -122,9 +134,16 @@ def test_conflicting_redeclaration_names_both_positions(text, first, fragment):
     lib = ndffi.load(None)
     lib.cdef(BASE)
     lib.cdef("int other(void);")
-    state = (lib._ns.names(), lib._ns.typedef_names(), lib._ns.constant_names(), lib.types["struct S"],
-             lib.types["union U"], lib._ns.decl("f"), lib.sizeof("struct Q"))
-    text = "\n" + text   # the conflict on line 2 (or 3, after a #pragma line) of the third call
+    state = (
+        lib._ns.names(),
+        lib._ns.typedef_names(),
+        lib._ns.constant_names(),
+        lib.types["struct S"],
+        lib.types["union U"],
+        lib._ns.decl("f"),
+        lib.sizeof("struct Q"),
+    )
+    text = "\n" + text  # the conflict on line 2 (or 3, after a #pragma line) of the third call
     with pytest.raises(ndffi.CDefError) as info:
         lib.cdef(text)
     e = info.value
@@ -132,12 +151,21 @@ def test_conflicting_redeclaration_names_both_positions(text, first, fragment):
     assert fragment in msg
     assert e.previous == (first[0], first[1], 1)
     line = text.splitlines()[e.line - 1]
-    assert e.line >= 2 and line.strip() and e.text and line[e.column - 1:].startswith(e.text)
-    assert f"(first at line {first[0]}, column {first[1]} of cdef call 1, " \
-           f"again at line {e.line}, column {e.column})" in msg
+    assert e.line >= 2 and line.strip() and e.text and line[e.column - 1 :].startswith(e.text)
+    assert (
+        f"(first at line {first[0]}, column {first[1]} of cdef call 1, "
+        f"again at line {e.line}, column {e.column})" in msg
+    )
     # the library is as it was
-    assert (lib._ns.names(), lib._ns.typedef_names(), lib._ns.constant_names(), lib.types["struct S"],
-            lib.types["union U"], lib._ns.decl("f"), lib.sizeof("struct Q")) == state
+    assert (
+        lib._ns.names(),
+        lib._ns.typedef_names(),
+        lib._ns.constant_names(),
+        lib.types["struct S"],
+        lib.types["union U"],
+        lib._ns.decl("f"),
+        lib.sizeof("struct Q"),
+    ) == state
 
 
 def test_conflict_within_one_cdef_call():
@@ -155,14 +183,18 @@ def test_conflict_within_one_cdef_call():
 
 def test_other_declarations_again():
     ns = ndffi.Namespace()
-    text = ("typedef int (*cb_t)(const void *, const void *); int f(int, cb_t);\n"
-            "extern const char *names[4];\n#define PI 3.25\n#define NAME \"x\"\nenum { LO = -2, HI };")
+    text = (
+        "typedef int (*cb_t)(const void *, const void *); int f(int, cb_t);\n"
+        'extern const char *names[4];\n#define PI 3.25\n#define NAME "x"\nenum { LO = -2, HI };'
+    )
     ns.cdef(text)
     ns.cdef(text)
     # the same types spelled otherwise, parameter names added, qualifiers of parameters
-    ns.cdef("int f(const int n, int (*cmp)(const void *, const void *)); typedef int (*cb_t)(const void *, const void *);"  # noqa: E501
-            "\n#define PI (13 / 4.0)")
-    assert ns.decl("f")[1] == "int f(int n, cb_t cmp)"   # the first spelling, the names given later
+    ns.cdef(
+        "int f(const int n, int (*cmp)(const void *, const void *)); typedef int (*cb_t)(const void *, const void *);"  # noqa: E501
+        "\n#define PI (13 / 4.0)"
+    )
+    assert ns.decl("f")[1] == "int f(int n, cb_t cmp)"  # the first spelling, the names given later
     assert ns.names() == ["f", "names"] and ns.typedef_names() == ["cb_t"]
     assert ns.constant("PI")[0] == 3.25 and ns.constant("HI")[0] == -1
 
@@ -172,11 +204,13 @@ def test_failed_cdef_takes_back_everything():
     ns.cdef("struct later; int f(int); typedef int T;\n#define N 1\nenum e { A };")
     state = (ns.names(), ns.typedef_names(), ns.constant_names(), ns.decl("f"))
     with pytest.raises(ndffi.CDefError):
-        ns.cdef("struct later { int x; double y; }; struct fresh { int a; }; union u { int i; };\n"
-                "int f(int named); int g(void); typedef long U;\n#define M 2\nenum e2 { C };\n"
-                "int f(long);")
+        ns.cdef(
+            "struct later { int x; double y; }; struct fresh { int a; }; union u { int i; };\n"
+            "int f(int named); int g(void); typedef long U;\n#define M 2\nenum e2 { C };\n"
+            "int f(long);"
+        )
     assert (ns.names(), ns.typedef_names(), ns.constant_names(), ns.decl("f")) == state
-    assert ns.type("struct later").size == 0   # incomplete again
+    assert ns.type("struct later").size == 0  # incomplete again
     assert not ns.has_tag("struct", "fresh") and not ns.has_tag("union", "u") and not ns.has_tag("enum", "e2")
     with pytest.raises(TypeError, match="incomplete"):
         ns.type("struct later").dtype  # noqa: B018
@@ -215,10 +249,12 @@ def test_failed_definition_of_a_declared_tag_leaves_it_incomplete():
     ns = ndffi.Namespace()
     ns.cdef("enum E; struct S; union U;")
     deep = "struct s0 { int a; };" + "".join(f"struct s{i} {{ struct s{i - 1} x; }};" for i in range(1, 1000))
-    for bad, fragment in [("enum E { A, B, C = x };", "'x' is not a constant"),
-                          ("union U { int i; float f; } u; int broken(;", "expected a type"),
-                          ("struct S { struct S { int a; } in; };", "nested redefinition of 'struct S'"),
-                          (deep + "struct S { struct s999 x; };", "'struct S': type is nested too deeply")]:
+    for bad, fragment in [
+        ("enum E { A, B, C = x };", "'x' is not a constant"),
+        ("union U { int i; float f; } u; int broken(;", "expected a type"),
+        ("struct S { struct S { int a; } in; };", "nested redefinition of 'struct S'"),
+        (deep + "struct S { struct s999 x; };", "'struct S': type is nested too deeply"),
+    ]:
         with pytest.raises(ndffi.CDefError, match=fragment):
             ns.cdef(bad)
         assert ns.type("struct S").size == ns.type("union U").size == 0

@@ -24,9 +24,15 @@ def env(tmp_path):
 
 
 def ndffi_cmd(*args, env, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "ndffi", *map(str, args)], env=env, cwd=cwd,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ndffi", *map(str, args)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +79,7 @@ def test_usage_errors_exit_2(env, capsys):
 def test_console_script_and_version(env):
     script = Path(sys.executable).parent / ("ndffi.exe" if os.name == "nt" else "ndffi")
     assert script.exists(), "the 'ndffi' console script is not installed"
-    proc = subprocess.run([str(script), "--version"], env=env, stdout=subprocess.PIPE,
-                          text=True, timeout=60)
+    proc = subprocess.run([str(script), "--version"], env=env, stdout=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"ndffi {ndffi.__version__}"
 
 
@@ -100,11 +105,27 @@ def test_build_again_is_up_to_date(built_fib):
 def test_build_options(tmp_path, env):
     (tmp_path / "inc").mkdir()
     (tmp_path / "inc" / "k.h").write_text("#define K 5\n")
-    (tmp_path / "k.c").write_text('#include "k.h"\nint k(void) { return K * N; }\n'
-                                  "int hidden_by_cdef(void) { return 0; }\n")
+    (tmp_path / "k.c").write_text(
+        '#include "k.h"\nint k(void) { return K * N; }\nint hidden_by_cdef(void) { return 0; }\n'
+    )
     (tmp_path / "k.cdef").write_text("int k(void);\n")
-    proc = ndffi_cmd("build", "k.c", "-o", "out", "-n", "kay", "-I", "inc", "-D", "N=3",
-                     "--cflags=-O1 -g", "--cdef", "k.cdef", env=env, cwd=tmp_path)
+    proc = ndffi_cmd(
+        "build",
+        "k.c",
+        "-o",
+        "out",
+        "-n",
+        "kay",
+        "-I",
+        "inc",
+        "-D",
+        "N=3",
+        "--cflags=-O1 -g",
+        "--cdef",
+        "k.cdef",
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lib = ndffi.load("libkay", tmp_path / "out")
     lib.cdef((tmp_path / "out" / "kay.h").read_text())
@@ -128,10 +149,8 @@ def test_inspect_lists_symbols(built_fib):
     assert "3 exported symbols" in proc.stdout
     for name in ("fib", "fibseries", "fibmatrix"):
         assert f"function  {name}\n" in proc.stdout
-    as_json = json.loads(ndffi_cmd("inspect", "build/libfibonacci.so", "--json",
-                                   env=env, cwd=tmp).stdout)
-    assert as_json["symbols"] == {"fib": "function", "fibseries": "function",
-                                  "fibmatrix": "function"}
+    as_json = json.loads(ndffi_cmd("inspect", "build/libfibonacci.so", "--json", env=env, cwd=tmp).stdout)
+    assert as_json["symbols"] == {"fib": "function", "fibseries": "function", "fibmatrix": "function"}
 
 
 def test_inspect_against_declarations(built_fib):
@@ -142,8 +161,7 @@ def test_inspect_against_declarations(built_fib):
     text = proc.stdout
     assert "declared but missing from the library (1):\n  int fibonacci_typo(int a)" in text
     assert "exported but not declared (2):" in text and "fibmatrix" in text
-    ok = ndffi_cmd("inspect", "build/libfibonacci.so", "--cdef", "build/fibonacci.h",
-                   "--json", env=env, cwd=tmp)
+    ok = ndffi_cmd("inspect", "build/libfibonacci.so", "--cdef", "build/fibonacci.h", "--json", env=env, cwd=tmp)
     assert ok.returncode == 0
     report = json.loads(ok.stdout)
     assert report["declared_but_missing"] == [] and report["exported_but_undeclared"] == []
@@ -176,11 +194,13 @@ def test_bench_without_and_with_the_benchmark_script(tmp_path, monkeypatch, capf
     assert "source checkout" in capfd.readouterr().err
     script = tmp_path / "benchmarks" / "run.py"
     script.parent.mkdir()
-    script.write_text(textwrap.dedent("""\
+    script.write_text(
+        textwrap.dedent("""\
         import sys
         print("table", *sys.argv[1:])
         sys.exit(0 if "--fail" not in sys.argv else 3)
-        """))
+        """)
+    )
     monkeypatch.setattr(cli, "_benchmark_script", lambda: script)
     assert cli.main(["bench", "--callgrind"]) == 0
     captured = capfd.readouterr()
@@ -194,8 +214,7 @@ def test_demo_runs_every_available_example(env):
     out = proc.stdout
     assert "0 failed" in out and "[FAILED]" not in out
     # The examples that need nothing beyond this build ran and were checked.
-    for title in ("Getting started", "ctypes attributes", "ndpointer", "float**",
-                  "The Fibonacci example"):
+    for title in ("Getting started", "ctypes attributes", "ndpointer", "float**", "The Fibonacci example"):
         block = out.split(title, 1)[1].split("=" * 88, 2)[1]
         assert "[ok] output as expected" in block, title
     assert "13 17711 -1" in out and "[  3 144   1   5]" in out
@@ -215,8 +234,14 @@ def test_demo_list_and_only(env, capsys):
 def test_demo_fails_when_an_example_does_not_match(monkeypatch, capsys):
     from ndffi.cli import demo as _demo
 
-    broken = _demo.Example("broken", "A wrong expectation", "none", "checks fail", "print(1)\n",
-                           lambda ns, out: _demo._expect_lines(out, ["2"]))
+    broken = _demo.Example(
+        "broken",
+        "A wrong expectation",
+        "none",
+        "checks fail",
+        "print(1)\n",
+        lambda ns, out: _demo._expect_lines(out, ["2"]),
+    )
     monkeypatch.setattr(_demo, "EXAMPLES", [broken])
     assert _demo.run() == 1
     text = capsys.readouterr().out

@@ -78,18 +78,17 @@ def build_one(src, outdir) -> str:
     cmd = compiler() + CFLAGS + ["-o", tmp, str(src), "-lm"]
     try:
         try:
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, timeout=300)
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
         except FileNotFoundError as exc:
             raise CLibBuildError(
-                f"cannot build test library {out.name}: C compiler {cmd[0]!r} not found "
-                f"(set $CC): {exc}") from None
+                f"cannot build test library {out.name}: C compiler {cmd[0]!r} not found (set $CC): {exc}"
+            ) from None
         except subprocess.TimeoutExpired as exc:
             raise CLibBuildError(f"building {out.name} timed out: {shlex.join(cmd)}") from exc
         if proc.returncode != 0:
             raise CLibBuildError(
-                f"building test library {out.name} failed (exit {proc.returncode}):\n"
-                f"$ {shlex.join(cmd)}\n{proc.stdout}")
+                f"building test library {out.name} failed (exit {proc.returncode}):\n$ {shlex.join(cmd)}\n{proc.stdout}"
+            )
         os.chmod(tmp, 0o755)  # mkstemp made it 0600
         os.replace(tmp, out)
     finally:

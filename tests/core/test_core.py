@@ -45,8 +45,10 @@ def test_core_program(tmp_path):
         pytest.skip("pkg-config cannot find libffi")
     sources = sorted(CORE.glob("*.cpp")) + sorted(TEST_DIR.glob("*.cpp"))
     objects = [tmp_path / f"{src.parent.name}_{src.stem}.o" for src in sources]
-    compile_cmds = [[cxx, "-std=c++17", "-O1", f"-I{CORE}", f"-I{TEST_DIR}", *cflags, "-c", str(src),
-                     "-o", str(obj)] for src, obj in zip(sources, objects, strict=True)]
+    compile_cmds = [
+        [cxx, "-std=c++17", "-O1", f"-I{CORE}", f"-I{TEST_DIR}", *cflags, "-c", str(src), "-o", str(obj)]
+        for src, obj in zip(sources, objects, strict=True)
+    ]
     with ThreadPoolExecutor(max_workers=max(1, min(len(sources), os.cpu_count() or 1))) as pool:
         results = list(pool.map(_run, compile_cmds))
     for cmd, proc in results:

@@ -16,7 +16,6 @@ Compilers, libclang, Numba and Dask are all required: the suite runs where they 
 import ast
 import doctest
 import io
-import os
 import pathlib
 import re
 import shutil
@@ -50,6 +49,7 @@ def ndffi_cache(_docs_cache_dir, monkeypatch):
 
 # ---- docs/*.rst ------------------------------------------------------------------------
 
+
 def _pages():
     return sorted(p.name for p in DOCS.glob("*.rst"))
 
@@ -77,6 +77,7 @@ def test_guide_pages_are_all_in_the_toctree():
 
 # ---- README.md -------------------------------------------------------------------------
 
+
 def readme_blocks(text):
     """[(line of the first code line, code, skipped)] of the ```python blocks of ``text``."""
     blocks, lines, i = [], text.splitlines(), 0
@@ -89,7 +90,7 @@ def readme_blocks(text):
             end = i + 1
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
-            blocks.append((i + 2, "\n".join(lines[i + 1:end]) + "\n", skipped))
+            blocks.append((i + 2, "\n".join(lines[i + 1 : end]) + "\n", skipped))
             i = end
         i += 1
     return blocks
@@ -114,15 +115,16 @@ def statements(code):
     for k, stmt in enumerate(tree.body):
         nxt = tree.body[k + 1].lineno if k + 1 < len(tree.body) else len(src) + 1
         # its last line's comment, then comment lines up to the next statement
-        candidates = [stmt.end_lineno] + [n for n in range(stmt.end_lineno + 1, nxt)
-                                          if src[n - 1].lstrip().startswith("#")]
+        candidates = [stmt.end_lineno] + [
+            n for n in range(stmt.end_lineno + 1, nxt) if src[n - 1].lstrip().startswith("#")
+        ]
         expect, message = None, ""
         for n, line in enumerate(candidates):
             m = RAISES.match(comments.get(line, ""))
             if m:
                 expect, message = m.group(1), m.group(2)
                 # the message goes on in comment lines indented under it
-                for cont in candidates[n + 1:]:
+                for cont in candidates[n + 1 :]:
                     c = comments.get(cont, "")
                     if not c.startswith("#  ") or RAISES.match(c):
                         break
@@ -150,11 +152,14 @@ def run_block(code, first_line, namespace, filename="README.md"):
         except Exception as e:
             names = {c.__name__ for c in type(e).__mro__}
             if expect is None or expect.rsplit(".", 1)[-1] not in names:
-                failures.append(f"{filename}:{line}: raised\n" + "".join(
-                    traceback.format_exception(type(e), e, e.__traceback__)))
+                failures.append(
+                    f"{filename}:{line}: raised\n" + "".join(traceback.format_exception(type(e), e, e.__traceback__))
+                )
             elif message and not _message_matches(message, str(e)):
-                failures.append(f"{filename}:{line}: {type(e).__name__} as said, but its message\n"
-                                f"  {str(e)!r}\nis not the one the comment gives\n  {message!r}")
+                failures.append(
+                    f"{filename}:{line}: {type(e).__name__} as said, but its message\n"
+                    f"  {str(e)!r}\nis not the one the comment gives\n  {message!r}"
+                )
         else:
             if expect is not None:
                 failures.append(f"{filename}:{line}: the comment says {expect}, nothing was raised")
@@ -199,9 +204,12 @@ def test_readme_skips_are_few_and_say_why():
 
 # ---- the extractor itself -------------------------------------------------------------
 
+
 def test_extractor_finds_blocks_and_honours_the_skip_mark():
-    text = ("intro\n```python\nx = 1\n```\n\n<!-- docs-test: skip (partial) -->\n"
-            "```python\nundefined_name\n```\n```\nnot python\n```\n")
+    text = (
+        "intro\n```python\nx = 1\n```\n\n<!-- docs-test: skip (partial) -->\n"
+        "```python\nundefined_name\n```\n```\nnot python\n```\n"
+    )
     assert readme_blocks(text) == [(3, "x = 1\n", False), (8, "undefined_name\n", True)]
 
 

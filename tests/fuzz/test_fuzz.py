@@ -33,9 +33,19 @@ def test_parser_corpus_replays():
 
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris not installed")
 def test_atheris_smoke(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "fuzz" / "atheris_entry.py"), "-runs=3000",
-                           "-seed=1", "-timeout=5", f"-artifact_prefix={tmp_path}/"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "fuzz" / "atheris_entry.py"),
+            "-runs=3000",
+            "-seed=1",
+            "-timeout=5",
+            f"-artifact_prefix={tmp_path}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Done 3000 runs" in out, out[-4000:]
@@ -55,9 +65,8 @@ def test_fuzz_report_fails_on_findings_and_early_stops(tmp_path):
         (tmp_path / f"{name}.log").write_text(done)
     lines, status = report.report(tmp_path, corpus, 1000)
     assert status == 0, lines
-    assert lines == ["parser: 1000 executions, 0 findings, corpus 1 files 0 KB",
-                     "atheris: 1000 executions, 0 findings"]
-    assert report.report(tmp_path, corpus, 2000)[1] == 1          # fewer than asked
+    assert lines == ["parser: 1000 executions, 0 findings, corpus 1 files 0 KB", "atheris: 1000 executions, 0 findings"]
+    assert report.report(tmp_path, corpus, 2000)[1] == 1  # fewer than asked
     (tmp_path / "atheris-artifacts" / "crash-1").write_bytes(b"x")
     lines, status = report.report(tmp_path, corpus, 1000)
     assert status == 1 and "atheris: 1000 executions, 1 findings" in lines
@@ -68,6 +77,7 @@ def test_fuzz_report_fails_on_findings_and_early_stops(tmp_path):
 
 
 # ---- regressions found by the atheris run ------------------------------------------------
+
 
 def test_element_of_array_of_arrays_is_a_bounded_pointer():
     # was: an uncaught C++ exception out of Pointer.__getitem__ (process abort)
@@ -82,6 +92,7 @@ def test_element_of_array_of_arrays_is_a_bounded_pointer():
 
 def test_views_of_owned_memory_keep_it_alive():
     import gc
+
     p = ndffi.new("int[3][2]")
     row = p[2]
     row[1] = 42

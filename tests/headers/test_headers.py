@@ -34,8 +34,7 @@ def _has_header(name):
 
 
 needs_zlib = pytest.mark.skipif(not _has_header("zlib.h"), reason="zlib.h not installed (zlib1g-dev)")
-needs_sqlite = pytest.mark.skipif(not _has_header("sqlite3.h"),
-                                  reason="sqlite3.h not installed (libsqlite3-dev)")
+needs_sqlite = pytest.mark.skipif(not _has_header("sqlite3.h"), reason="sqlite3.h not installed (libsqlite3-dev)")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,8 +58,7 @@ def sq(cache_dir):
 
 @pytest.fixture(scope="module")
 def hdr(cache_dir, clib_dir):
-    return ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE],
-                      defines={"HDRTEST_DLL": 1})
+    return ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE], defines={"HDRTEST_DLL": 1})
 
 
 def _env(cache_dir):
@@ -70,14 +68,16 @@ def _env(cache_dir):
 
 
 def _run(code, cache_dir, cwd=None, check=True):
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=_env(cache_dir),
-                         capture_output=True, text=True, cwd=cwd)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=_env(cache_dir), capture_output=True, text=True, cwd=cwd
+    )
     if check and out.returncode != 0:
         raise AssertionError(f"subprocess failed:\n{out.stdout}\n{out.stderr}")
     return out
 
 
 # ---- zlib -----------------------------------------------------------------------------
+
 
 @needs_zlib
 def test_zlib_constants_and_macros(z):
@@ -86,11 +86,11 @@ def test_zlib_constants_and_macros(z):
     assert z.ZLIB_VERSION == z.zlibVersion().string().decode()
     assert z.types.z_stream.size == 112 and z.types.z_stream.kind == "struct"
     assert "deflateInit" in z.header["function_macros"]
-    assert z.header["function_macros"]["OF"]["forward"] is None   # listed, not callable
+    assert z.header["function_macros"]["OF"]["forward"] is None  # listed, not callable
     with pytest.raises(AttributeError, match="function-like macro"):
         z.OF  # noqa: B018
     assert "gzgetc" in z.header["function_macros"] and "gzgetc" in z.header["functions"]
-    assert isinstance(z.gzgetc, ndffi.Function)   # a macro, and a function of the library too
+    assert isinstance(z.gzgetc, ndffi.Function)  # a macro, and a function of the library too
 
 
 @needs_zlib
@@ -100,7 +100,7 @@ def test_zlib_compress_uncompress_on_arrays(z):
     out = np.empty(n[0], np.uint8)
     assert z.compress2(out, n, buf, buf.size, z.Z_BEST_COMPRESSION) == z.Z_OK
     assert 0 < n[0] < buf.size // 10
-    assert pyzlib.decompress(out[:n[0]].tobytes()) == buf.tobytes()
+    assert pyzlib.decompress(out[: n[0]].tobytes()) == buf.tobytes()
 
     back = np.zeros(buf.size, np.uint8)
     m = z.new("unsigned long *", back.size)
@@ -125,20 +125,21 @@ def test_zlib_stream_through_the_deflateInit_macro(z):
     data = np.frombuffer(b"stream me " * 3000, np.uint8)
     out = np.zeros(2000, np.uint8)
     strm = z.types.z_stream()
-    with pytest.raises(TypeError, match="read-only"):   # next_in is 'Bytef *', not const
+    with pytest.raises(TypeError, match="read-only"):  # next_in is 'Bytef *', not const
         strm.next_in = data
     data = data.copy()
-    assert z.deflateInit(strm, z.Z_BEST_COMPRESSION) == z.Z_OK   # deflateInit_(strm, 9, ZLIB_VERSION, 112)
+    assert z.deflateInit(strm, z.Z_BEST_COMPRESSION) == z.Z_OK  # deflateInit_(strm, 9, ZLIB_VERSION, 112)
     strm.next_in, strm.avail_in = z.cast("Bytef *", data), data.size
     strm.next_out, strm.avail_out = z.cast("Bytef *", out), out.size
     assert z.deflate(strm, z.Z_FINISH) == z.Z_STREAM_END
     assert z.deflateEnd(strm) == z.Z_OK
-    assert pyzlib.decompress(out[:strm.total_out].tobytes()) == data.tobytes()
+    assert pyzlib.decompress(out[: strm.total_out].tobytes()) == data.tobytes()
     with pytest.raises(TypeError, match="takes 2 arguments"):
         z.deflateInit(strm)
 
 
 # ---- sqlite3 --------------------------------------------------------------------------
+
 
 def _sqlite_table(sq):
     pp = sq.new("sqlite3 **")
@@ -150,7 +151,7 @@ def _sqlite_table(sq):
     assert sq.sqlite3_prepare_v2(db, b"insert into people values (?, ?)", -1, st, None) == sq.SQLITE_OK
     stmt = st[0]
     for i, name in enumerate(["ada", "grace", "édouard"]):
-        text = bytearray(name.encode())   # overwritten below: SQLITE_TRANSIENT made sqlite copy it
+        text = bytearray(name.encode())  # overwritten below: SQLITE_TRANSIENT made sqlite copy it
         assert sq.sqlite3_bind_int(stmt, 1, i) == sq.SQLITE_OK
         assert sq.sqlite3_bind_text(stmt, 2, text, len(text), sq.SQLITE_TRANSIENT) == sq.SQLITE_OK
         text[:] = b"X" * len(text)
@@ -162,9 +163,12 @@ def _sqlite_table(sq):
 
 @needs_sqlite
 def test_sqlite3_prepared_statements(sq):
-    assert sq.SQLITE_TRANSIENT.address == 2 ** 64 - 1 and not sq.SQLITE_STATIC
-    assert sq.SQLITE_TRANSIENT.ctype == sq.typeof("sqlite3_destructor_type") \
-        if hasattr(sq.SQLITE_TRANSIENT, "ctype") else True
+    assert sq.SQLITE_TRANSIENT.address == 2**64 - 1 and not sq.SQLITE_STATIC
+    assert (
+        sq.SQLITE_TRANSIENT.ctype == sq.typeof("sqlite3_destructor_type")
+        if hasattr(sq.SQLITE_TRANSIENT, "ctype")
+        else True
+    )
     db = _sqlite_table(sq)
     st = sq.new("sqlite3_stmt **")
     assert sq.sqlite3_prepare_v2(db, b"select id, name from people order by id", -1, st, None) == sq.SQLITE_OK
@@ -189,8 +193,10 @@ def test_sqlite3_exec_with_a_python_callback(sq):
 
     callback = ndffi.callback("int(void *, int, char **, char **)", collect)
     err = sq.new("char **")
-    assert sq.sqlite3_exec(db, b"select id, name from people where id > 0 order by id",
-                           callback, None, err) == sq.SQLITE_OK
+    assert (
+        sq.sqlite3_exec(db, b"select id, name from people where id > 0 order by id", callback, None, err)
+        == sq.SQLITE_OK
+    )
     assert rows == [{"id": "1", "name": "grace"}, {"id": "2", "name": "édouard"}]
     assert sq.sqlite3_close(db) == sq.SQLITE_OK
 
@@ -201,14 +207,16 @@ def test_sqlite3_declarations(sq):
     assert "sqlite3_exec" in proto
     assert sq.header["declarations"]["sqlite3_exec"] == (
         "int sqlite3_exec(sqlite3 *, const char *sql, int (*callback)(void *, int, char **, char **), "
-        "void *, char **errmsg);")
-    assert "sqlite3_vmprintf" in sq.header["functions"]           # va_list parameter
+        "void *, char **errmsg);"
+    )
+    assert "sqlite3_vmprintf" in sq.header["functions"]  # va_list parameter
     assert sq.header["declarations"]["sqlite3_mprintf"].endswith("...);")
     assert sq.types.sqlite3_vfs.size == sq.types["struct sqlite3_vfs"].size
-    assert isinstance(sq.sqlite3_version, ndffi.Pointer)          # extern const char sqlite3_version[]
+    assert isinstance(sq.sqlite3_version, ndffi.Pointer)  # extern const char sqlite3_version[]
 
 
 # ---- libm -----------------------------------------------------------------------------
+
 
 def test_libm_through_math_h(cache_dir):
     m = ndffi.load("m", header="math.h")
@@ -221,7 +229,7 @@ def test_libm_through_math_h(cache_dir):
     assert m.fabsf(-2.5) == 2.5
     assert m.FP_NAN == 0 and m.types["double_t"].size == 8
     assert "cos" in m.header["functions"] and not any(n.startswith("__") for n in m.header["functions"])
-    assert "printf" not in m.header["functions"]   # only what math.h itself declares
+    assert "printf" not in m.header["functions"]  # only what math.h itself declares
 
 
 def test_libc_through_stdio_h(cache_dir):
@@ -229,7 +237,7 @@ def test_libc_through_stdio_h(cache_dir):
     buf = bytearray(32)
     assert libc.snprintf(buf, len(buf), b"%d-%s", 42, b"x") == 4 and buf[:5] == b"42-x\0"
     n = libc.new("int *")
-    assert libc.sscanf(b"17", b"%d", n) == 1 and n[0] == 17   # sscanf binds __isoc99_sscanf
+    assert libc.sscanf(b"17", b"%d", n) == 1 and n[0] == 17  # sscanf binds __isoc99_sscanf
     assert libc.header["aliases"]["sscanf"] == "__isoc99_sscanf"
     assert libc.EOF == -1 and libc.BUFSIZ > 0
     assert libc.types.FILE.kind == "struct"
@@ -269,16 +277,16 @@ def test_layouts_agree_with_the_c_compiler(hdr):
             assert _offset(t, member) == hdr.hdr_layout(spelling.encode(), 2 + k), (spelling, member)
     flags = dict((f[0], f) for f in hdr.types["struct flags"].fields)
     assert flags["ready"][3] == (0, 1) and flags["mode"][3] == (1, 3)
-    assert flags["level"][2] == 4 and flags["level"][3] == (0, 5)   # after the zero-width bit-field
+    assert flags["level"][2] == 4 and flags["level"][3] == (0, 5)  # after the zero-width bit-field
     assert hdr.types.hdr_size.HDR_LARGE == 1 << 20
 
 
 def test_constants_and_defines(hdr, clib_dir):
-    assert hdr.HDR_BUILD == 2                                        # defines={"HDRTEST_DLL": 1}
+    assert hdr.HDR_BUILD == 2  # defines={"HDRTEST_DLL": 1}
     assert hdr.HDR_VERSION == "2.5" and hdr.HDR_VERSION_NUM == (2 << 8 | 5)
     assert hdr.HDR_SCALE == 0.25 and hdr.HDR_TINY == 1.5
     assert hdr.HDR_BIG == 0xFFFFFFFFFF and hdr.HDR_NEG == -7 and hdr.HDR_CHAR == ord("A")
-    assert hdr.HDR_POINT_SIZE == 16                                  # (int)sizeof(point), by clang
+    assert hdr.HDR_POINT_SIZE == 16  # (int)sizeof(point), by clang
     assert hdr.types.hdr_color.HDR_RED == -1 and hdr.HDR_BLUE == 6
     assert hdr.HDR_TINY_B == 200 and hdr.typeof("struct polygon").fields[3][1].size == 1
     plain = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE])
@@ -290,17 +298,17 @@ def test_calls(hdr):
     assert (r.x, r.y) == (4.0, 6.5)
     assert hdr.hdr_sum(4, 1, 2, 3, 4) == 10
     assert hdr.hdr_version().string() == b"2.5"
-    assert hdr.hdr_make(7) == 70                     # hdr_make_(7, HDR_VERSION, HDR_POINT_SIZE)
-    assert hdr.hdr_double(21) == 42                  # #define hdr_double __hdr_double
+    assert hdr.hdr_make(7) == 70  # hdr_make_(7, HDR_VERSION, HDR_POINT_SIZE)
+    assert hdr.hdr_double(21) == 42  # #define hdr_double __hdr_double
     assert hdr.header["aliases"]["hdr_double"] == "__hdr_double"
     assert hdr.hdr_sentinel(hdr.HDR_SENTINEL) == 1 and hdr.hdr_sentinel(None) == 0
-    assert hdr.hdr_pass(hdr.HDR_SENTINEL).address == 2 ** 64 - 1
+    assert hdr.hdr_pass(hdr.HDR_SENTINEL).address == 2**64 - 1
     a, b = hdr.new("struct node *"), hdr.new("struct node *")
     a[0].next = b
     assert hdr.hdr_count_nodes(a) == 2
-    assert hdr.hdr_vec_sum(np.array([1, 2, 3], np.intc)) == 6        # typedef int vec3[3]
-    assert hdr.hdr_word_of(0x01020304).b[0] == 4                      # a union by value
-    assert hdr.HDR_KIND_REAL == 1                                     # an anonymous enum's constant
+    assert hdr.hdr_vec_sum(np.array([1, 2, 3], np.intc)) == 6  # typedef int vec3[3]
+    assert hdr.hdr_word_of(0x01020304).b[0] == 4  # a union by value
+    assert hdr.HDR_KIND_REAL == 1  # an anonymous enum's constant
     assert hdr.hdr_tagged_value({"kind": hdr.HDR_KIND_REAL, "value": {"r": 2.5}}) == 2.5
     assert hdr.hdr_counter == 3
     hdr.hdr_counter = 9
@@ -311,7 +319,7 @@ def test_what_is_not_declared_says_why(hdr):
     skipped = hdr.header["skipped"]
     assert "_Complex" in skipped["hdr_complexl"] and "static" in skipped["hdr_inline"]
     with pytest.raises(AttributeError, match="_Complex"):
-        hdr.hdr_complexl                 # long double _Complex has no struct ABI to stand in  # noqa: B018
+        hdr.hdr_complexl  # long double _Complex has no struct ABI to stand in  # noqa: B018
     with pytest.raises(AttributeError, match="function-like macro"):
         hdr.hdr_twice  # noqa: B018
     # #define HDR_TYPE unsigned long: a type, not a constant
@@ -332,10 +340,10 @@ def test_declarations_read_like_the_header(hdr):
     assert "#pragma pack(push, 2)\nstruct packed2" in text
     assert "struct __attribute__((packed)) packed1" in text
     assert "int i __attribute__((aligned(16)))" in text
-    assert "union { int32_t i; float f; };" in text                  # the anonymous union
-    assert "unsigned char big[16] __attribute__((aligned(16)))" in text   # __int128, as its bytes
-    assert "struct _IO_FILE {" in text                                # FILE, pulled in by hdr_print
-    assert "printf" not in decls                                       # stdio.h is not hdrtest.h's own
+    assert "union { int32_t i; float f; };" in text  # the anonymous union
+    assert "unsigned char big[16] __attribute__((aligned(16)))" in text  # __int128, as its bytes
+    assert "struct _IO_FILE {" in text  # FILE, pulled in by hdr_print
+    assert "printf" not in decls  # stdio.h is not hdrtest.h's own
     assert hdr.header["owned_files"] == sorted([str(HDRTEST_H), str(INCLUDE / "hdrtest_types.h")])
 
 
@@ -356,7 +364,7 @@ def test_functions_are_declared_when_first_used(hdr, clib_dir):
         try:
             for n in names:
                 getattr(lib, n)
-        except Exception as exc:   # noqa: BLE001 - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=use) for _ in range(8)]
@@ -369,10 +377,11 @@ def test_functions_are_declared_when_first_used(hdr, clib_dir):
 
 # ---- the cache ------------------------------------------------------------------------
 
+
 def test_cache_hit_needs_no_libclang(tmp_path):
     code = f"""
         import sys
-        {'' if True else ''}
+        {"" if True else ""}
         block = len(sys.argv) > 1
         if block:
             sys.modules['clang'] = None           # libclang cannot be imported
@@ -383,13 +392,15 @@ def test_cache_hit_needs_no_libclang(tmp_path):
                         or m.startswith(('clang.', 'ndffi.headers.libclang', 'ndffi.headers.translate')))
         print(loaded)
     """
-    first = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=_env(tmp_path),
-                           capture_output=True, text=True)
+    first = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert first.returncode == 0, first.stderr
     assert "ndffi.headers.translate" in first.stdout
     assert len(list(tmp_path.glob("*.model"))) == 1
-    hit = subprocess.run([sys.executable, "-c", textwrap.dedent(code), "block"], env=_env(tmp_path),
-                         capture_output=True, text=True)
+    hit = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), "block"], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert hit.returncode == 0, hit.stderr
     assert hit.stdout.strip() == "[]"
 
@@ -419,6 +430,7 @@ def test_cache_keys_on_defines_and_include_dirs(tmp_path, clib_dir, monkeypatch)
 
 # ---- errors ---------------------------------------------------------------------------
 
+
 def test_missing_header_lists_where_it_looked(tmp_path):
     with pytest.raises(ndffi.HeaderError, match="no_such_header.h") as info:
         ndffi.load("z", header="no_such_header.h", include_dirs=[tmp_path])
@@ -436,25 +448,27 @@ def test_missing_include_and_syntax_errors(tmp_path):
 
 def test_a_header_that_needs_another_first(tmp_path, cache_dir):
     h = tmp_path / "blob.h"
-    h.write_text("typedef struct { uint8_t tag; size_t len; } blob;\n"
-                 "size_t confstr(int name, char *buf, size_t len);\n")
+    h.write_text(
+        "typedef struct { uint8_t tag; size_t len; } blob;\nsize_t confstr(int name, char *buf, size_t len);\n"
+    )
     with pytest.raises(_headers.HeaderError) as info:
         ndffi.load(None, header=str(h))
     msg = str(info.value)
     assert "unknown type name 'uint8_t'" in msg and "unknown type name 'size_t'" in msg
     assert 'clang_args=["-include", "stddef.h", "-include", "stdint.h"]' in msg
     lib = ndffi.load(None, header=str(h), clang_args=["-include", "stddef.h", "-include", "stdint.h"])
-    n = lib.confstr(0, None, 0)   # _CS_PATH: the length of the default PATH, with its NUL
+    n = lib.confstr(0, None, 0)  # _CS_PATH: the length of the default PATH, with its NUL
     assert n > 1 and lib.sizeof("blob") == 16
     assert repr(lib.confstr) == "<ndffi.Function size_t confstr(int name, char *buf, size_t len)>"
-    again = pickle.loads(pickle.dumps(lib.confstr))   # the arguments travel with it
+    again = pickle.loads(pickle.dumps(lib.confstr))  # the arguments travel with it
     assert again(0, None, 0) == n
     # the command line takes them as --include
     cmd = [sys.executable, "-m", "ndffi.cli.headers", "generate", str(h), "-l", "c"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 1 and "--include stddef.h --include stdint.h" in out.stderr
-    out = subprocess.run(cmd + ["--include", "stddef.h", "--include", "stdint.h"], env=_env(cache_dir),
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        cmd + ["--include", "stddef.h", "--include", "stdint.h"], env=_env(cache_dir), capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert "'confstr'" in out.stdout and "typedef struct { uint8_t tag; size_t len; } blob;" in out.stdout
 
@@ -465,7 +479,10 @@ def test_a_layout_difference_is_an_internal_error_naming_the_type(monkeypatch):
     # Lose the #pragma pack the translation should carry: ndffi's layout of the struct
     # then differs from clang's, and the check must say which struct.
     monkeypatch.setattr(_translate_types.Translator, "_need_pack", lambda self, pack: None)
-    with pytest.raises(_headers.LayoutMismatch, match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's"):  # noqa: E501
+    with pytest.raises(
+        _headers.LayoutMismatch,
+        match=r"internal error: the layout ndffi computes for 'struct packed2' differs from clang's",
+    ):  # noqa: E501
         _headers.import_header(str(HDRTEST_H), [INCLUDE], cache=False)
 
 
@@ -502,11 +519,12 @@ def test_a_declaration_the_parser_refuses_is_skipped_not_fatal(monkeypatch):
 
 # ---- inspect --------------------------------------------------------------------------
 
+
 def test_inspect_declared_and_exported(clib_dir):
     report = _headers.inspect_library("hdrtest", str(HDRTEST_H), dirs=[clib_dir], include_dirs=[INCLUDE])
     assert report["declared_but_missing"] == ["hdr_missing"]
     assert "hdr_hidden" in report["exported_but_undeclared"]
-    assert report["functions"]["hdr_add"] == "point hdr_add(point a, point b)"   # as the header spells it
+    assert report["functions"]["hdr_add"] == "point hdr_add(point a, point b)"  # as the header spells it
     assert report["variables"]["hdr_counter"] == "int hdr_counter"
     assert report["function_macros"]["hdr_make"] == "calls hdr_make_()"
     text = _headers.format_inspection(report)
@@ -516,28 +534,53 @@ def test_inspect_declared_and_exported(clib_dir):
 
 @needs_zlib
 def test_inspect_command_line(cache_dir, clib_dir):
-    out = _run("import sys; from ndffi.cli.headers import main; sys.exit(main(sys.argv[1:]))",
-               cache_dir, check=False)
+    out = _run("import sys; from ndffi.cli.headers import main; sys.exit(main(sys.argv[1:]))", cache_dir, check=False)
     assert out.returncode == 2
     cmd = [sys.executable, "-m", "ndffi.cli.headers", "inspect", "z", "--header", "zlib.h"]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "declared but missing from the library (0)" in out.stdout
     assert "int compress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)" in out.stdout
-    cmd = [sys.executable, "-m", "ndffi.cli.headers", "inspect", "hdrtest", "-L", clib_dir,
-           "--header", "hdrtest.h", "-I", str(INCLUDE), "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ndffi.cli.headers",
+        "inspect",
+        "hdrtest",
+        "-L",
+        clib_dir,
+        "--header",
+        "hdrtest.h",
+        "-I",
+        str(INCLUDE),
+        "--json",
+    ]
     out = subprocess.run(cmd, env=_env(cache_dir), capture_output=True, text=True)
-    assert out.returncode == 1   # hdr_missing
+    assert out.returncode == 1  # hdr_missing
     assert '"hdr_missing"' in out.stdout
 
 
 # ---- generate -------------------------------------------------------------------------
 
+
 @needs_zlib
 def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
-    out = subprocess.run([sys.executable, "-m", "ndffi.cli.headers", "generate", "zlib.h", "-l", "z",
-                          "-o", str(tmp_path / "zlib_ffi.py")], env=_env(cache_dir),
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ndffi.cli.headers",
+            "generate",
+            "zlib.h",
+            "-l",
+            "z",
+            "-o",
+            str(tmp_path / "zlib_ffi.py"),
+        ],
+        env=_env(cache_dir),
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "zlib_ffi.pyi").exists()
     code = """
@@ -565,9 +608,10 @@ def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
                        for k, v in sys.modules.items())
         print('ok')
     """
-    env = _env(tmp_path / "empty-cache")   # nothing cached: the module needs no header import
-    res = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(tmp_path)], env=env,
-                         capture_output=True, text=True)
+    env = _env(tmp_path / "empty-cache")  # nothing cached: the module needs no header import
+    res = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), str(tmp_path)], env=env, capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip() == "ok"
 
@@ -576,29 +620,37 @@ def test_generated_zlib_module_works_without_libclang(tmp_path, cache_dir):
 def test_generated_stub_satisfies_mypy(tmp_path, cache_dir):
     pytest.importorskip("mypy")
     ndffi.generate("zlib.h", library="z", output=tmp_path / "zlib_ffi.py")
-    (tmp_path / "use_ok.py").write_text(textwrap.dedent("""
+    (tmp_path / "use_ok.py").write_text(
+        textwrap.dedent("""
         import zlib_ffi
         n: int = zlib_ffi.compressBound(1000) + zlib_ffi.Z_OK
         v: str = zlib_ffi.ZLIB_VERSION
         crc: int = zlib_ffi.crc32(0, b"abc", 3)
-    """))
-    (tmp_path / "use_bad.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "use_bad.py").write_text(
+        textwrap.dedent("""
         import zlib_ffi
         zlib_ffi.compressBound("a thousand")
-    """))
+    """)
+    )
     env = _env(cache_dir)
-    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict",
-            "--cache-dir", str(tmp_path / ".mypy")]
-    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env,
-                        capture_output=True, text=True)
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict", "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = subprocess.run(mypy + ["use_bad.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and 'incompatible type "str"; expected "int"' in bad.stdout
 
 
 def test_generated_module_of_the_test_header(tmp_path, clib_dir):
-    paths = ndffi.generate(str(HDRTEST_H), library="hdrtest", output=tmp_path / "hdr_ffi.py",
-                           include_dirs=[INCLUDE], defines={"HDRTEST_DLL": 1}, lib_dirs=[clib_dir])
+    paths = ndffi.generate(
+        str(HDRTEST_H),
+        library="hdrtest",
+        output=tmp_path / "hdr_ffi.py",
+        include_dirs=[INCLUDE],
+        defines={"HDRTEST_DLL": 1},
+        lib_dirs=[clib_dir],
+    )
     assert [pathlib.Path(p).name for p in paths] == ["hdr_ffi.py", "hdr_ffi.pyi"]
     sys.path.insert(0, str(tmp_path))
     try:
@@ -614,22 +666,28 @@ def test_generated_module_of_the_test_header(tmp_path, clib_dir):
     assert hdr_ffi.hdr_add.__doc__.startswith("Adds two points, by value.")
     assert "C: point hdr_add(point a, point b)" in hdr_ffi.hdr_add.__doc__
     assert hdr_ffi.hdr_call.__doc__.startswith("Calls fn(context, value)")
-    assert "sums n ints" in hdr_ffi.hdr_sum.__doc__                      # a comment after it
+    assert "sums n ints" in hdr_ffi.hdr_sum.__doc__  # a comment after it
     with pytest.raises(AttributeError, match="does not export 'hdr_missing'"):
         hdr_ffi.hdr_missing()
     stub = (tmp_path / "hdr_ffi.pyi").read_text()
     assert "def hdr_sum(n: int, /, *args: Any) -> int: ..." in stub
-    assert "def hdr_version() -> _Ptr[int]: ..." in stub   # const char *: typed by what it points to
+    assert "def hdr_version() -> _Ptr[int]: ..." in stub  # const char *: typed by what it points to
     assert "def hdr_call(fn: _Function, context: _Pointer, value: int, /) -> int: ..." in stub
 
 
 # ---- the benchmark ----------------------------------------------------------------------
 
+
 @needs_sqlite
 def test_header_benchmark_runs():
     root = HERE.parent
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_headers.py"), "--repeat", "1"],
-                          capture_output=True, text=True, timeout=600, cwd=root)
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_headers.py"), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "first time" in proc.stdout and "from the cache" in proc.stdout
 
@@ -696,29 +754,30 @@ def test_a_list_is_not_a_constant(macros):
 def test_an_expression_over_the_library_is_evaluated_when_used(macros):
     macros.lgamma(0.5)
     assert macros.signgam == 1
-    assert macros.SIGN_AFTER == -1          # lgamma(-0.5) ran first: Gamma(-0.5) < 0
+    assert macros.SIGN_AFTER == -1  # lgamma(-0.5) ran first: Gamma(-0.5) < 0
     macros.lgamma(0.5)
     assert macros.SIGN_AFTER == -1
 
 
 # ---- assume_const: the promise a header that is not const-correct does not make -------
 
+
 def test_assume_const_on_a_cdef_library():
     libc = ndffi.load(None)
     libc.cdef("size_t strlen(char *s); char *strcpy(char *dest, char *src);")
     with pytest.raises(TypeError, match="not const"):
-        libc.strlen(b"abc")                         # C may write through char *
+        libc.strlen(b"abc")  # C may write through char *
     strlen = libc.strlen.assume_const("s")
     assert strlen(b"abcd") == 4 and strlen(np.frombuffer(b"xy\0", np.uint8)) == 2
     assert "const char *s /* assumed const */" in repr(strlen) == f"<ndffi.Function {strlen.prototype}>"
-    assert libc.strlen.prototype == "size_t strlen(char *s)"   # the declaration is unchanged
+    assert libc.strlen.prototype == "size_t strlen(char *s)"  # the declaration is unchanged
     assert libc.assume_const("strlen", "s") is strlen
     copy = libc.strcpy.assume_const("src")
     out = bytearray(8)
     copy(out, b"hi")
     assert out[:3] == b"hi\0"
     with pytest.raises(TypeError, match="not const"):
-        copy(b"readonly", b"hi")                    # dest is still writable only
+        copy(b"readonly", b"hi")  # dest is still writable only
     back = pickle.loads(pickle.dumps(copy))
     assert back.prototype == copy.prototype and "assumed const" in back.prototype
     back(out, b"yo")
@@ -750,7 +809,7 @@ def test_assume_const_through_a_header(cache_dir):
         b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30)
     compress = b.BZ2_bzBuffToBuffCompress.assume_const("source")
     assert compress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
-    assert pybz2.decompress(dest[:n[0]].tobytes()) == data
+    assert pybz2.decompress(dest[: n[0]].tobytes()) == data
 
 
 def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
@@ -759,24 +818,26 @@ def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
     stub = (tmp_path / "zlib_ffi.pyi").read_text()
     assert "class z_stream:" in stub and "    avail_in: int" in stub and "    next_in: _Ptr[int]" in stub
     assert "def zlibVersion() -> _Ptr[int]: ..." in stub
-    (tmp_path / "use_ok.py").write_text(textwrap.dedent("""
+    (tmp_path / "use_ok.py").write_text(
+        textwrap.dedent("""
         import zlib_ffi
         s = zlib_ffi.z_stream()
         s.avail_in = 5
         n: int = s.avail_in + s.next_in[0]
         v: bytes = zlib_ffi.zlibVersion().string()
-    """))
-    (tmp_path / "use_typo.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "use_typo.py").write_text(
+        textwrap.dedent("""
         import zlib_ffi
         s = zlib_ffi.z_stream()
         s.avail_inn = 5
         v: str = zlib_ffi.zlibVersion()
-    """))
+    """)
+    )
     env = _env(cache_dir)
-    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict",
-            "--cache-dir", str(tmp_path / ".mypy")]
-    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env,
-                        capture_output=True, text=True)
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--strict", "--cache-dir", str(tmp_path / ".mypy")]
+    ok = subprocess.run(mypy + ["zlib_ffi.pyi", "use_ok.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = subprocess.run(mypy + ["use_typo.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert bad.returncode == 1
@@ -787,13 +848,16 @@ def test_generated_stub_types_structs_enums_and_pointers(tmp_path, cache_dir):
 @needs_zlib
 def test_a_header_library_pickles(cache_dir):
     z = ndffi.load("z", header="zlib.h")
-    z.Z_OK   # a constant declared on first use travels too  # noqa: B018
+    z.Z_OK  # a constant declared on first use travels too  # noqa: B018
     blob = pickle.dumps((z, z.compressBound))
-    out = _run(f"""
+    out = _run(
+        f"""
         import pickle
         z, bound = pickle.loads({blob!r})
         print(bound(100) == z.compressBound(100), z.Z_OK, z.ZLIB_VERSION == z.zlibVersion().string().decode())
-    """, cache_dir)
+    """,
+        cache_dir,
+    )
     assert out.stdout.split() == ["True", "0", "True"]
 
 
@@ -804,10 +868,10 @@ float _Complex cexpf(float _Complex z);
 """
 
 
-@pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64")
-                    or sys.platform == "win32",
-                    reason="float and double _Complex are passed as a struct of two only on "
-                           "x86-64 System V and AArch64")
+@pytest.mark.skipif(
+    __import__("platform").machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64") or sys.platform == "win32",
+    reason="float and double _Complex are passed as a struct of two only on x86-64 System V and AArch64",
+)
 def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
     (tmp_path / "cplx.h").write_text(COMPLEX_H)
     m = ndffi.load("m", header=str(tmp_path / "cplx.h"))
@@ -820,8 +884,7 @@ def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
     assert t.size == 16 and [f[0] for f in t.fields] == ["real", "imag"]
     z = np.array([3 + 4j, 6 - 8j])
     assert [m.cabs(t(v.real, v.imag)) for v in z] == [5.0, 10.0]
-    hdr = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE],
-                     defines={"HDRTEST_DLL": 1})
+    hdr = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE], defines={"HDRTEST_DLL": 1})
     r = hdr.hdr_complex(2.5)
     assert (r.real, r.imag) == (2.5, 0.0)
 
@@ -829,8 +892,8 @@ def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
 def test_function_pointers_c_gives_back_have_their_type(hdr):
     assert hdr.header["declarations"]["hdr_op_global"] == "hdr_op_t hdr_op_global;"
     glob = hdr.hdr_op_global
-    assert ndffi.typeof(glob).cname == "int (*)(int)" and glob            # not void *
-    behind = hdr.hdr_op                                   # (*(hdr_current_op())), when used
+    assert ndffi.typeof(glob).cname == "int (*)(int)" and glob  # not void *
+    behind = hdr.hdr_op  # (*(hdr_current_op())), when used
     assert ndffi.typeof(behind) == ndffi.typeof(glob) and int(behind) == int(glob)
     assert hdr.header["expressions"]["hdr_op"] == ["deref", ["call", "hdr_current_op", []]]
 
@@ -839,14 +902,17 @@ def test_function_pointers_c_gives_back_have_their_type(hdr):
 def test_assume_const_when_loading(cache_dir):
     import bz2 as pybz2
 
-    b = ndffi.load("bz2", header="bzlib.h",
-                   assume_const={"BZ2_bzBuffToBuffCompress": ["source"], "BZ2_bzBuffToBuffDecompress": "source"})
+    b = ndffi.load(
+        "bz2",
+        header="bzlib.h",
+        assume_const={"BZ2_bzBuffToBuffCompress": ["source"], "BZ2_bzBuffToBuffDecompress": "source"},
+    )
     assert "const char *source /* assumed const */" in b.BZ2_bzBuffToBuffCompress.prototype
     data = b"promise " * 300
     dest = np.zeros(4096, np.uint8)
     n = b.new("unsigned int *", dest.size)
     assert b.BZ2_bzBuffToBuffCompress(dest, n, data, len(data), 9, 0, 30) == b.BZ_OK
-    packed = dest[:n[0]].tobytes()
+    packed = dest[: n[0]].tobytes()
     assert pybz2.decompress(packed) == data
     out, m = np.zeros(len(data), np.uint8), b.new("unsigned int *", len(data))
     assert b.BZ2_bzBuffToBuffDecompress(out, m, packed, len(packed), 0, 0) == b.BZ_OK

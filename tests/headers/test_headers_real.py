@@ -45,8 +45,7 @@ LIBS = {
     "yaml": ("yaml", "yaml.h", {}, "libyaml-dev"),
     "libsodium": ("sodium", "sodium.h", {}, "libsodium-dev"),
     "ncurses": ("ncursesw", "ncurses.h", {}, "libncurses-dev"),
-    "readline": ("readline", "readline/readline.h", {"clang_args": ["-include", "stdio.h"]},
-                 "libreadline-dev"),
+    "readline": ("readline", "readline/readline.h", {"clang_args": ["-include", "stdio.h"]}, "libreadline-dev"),
 }
 SCIENCE = {
     "fftw3": ("fftw3", "fftw3.h", {}, "libfftw3-dev"),
@@ -99,8 +98,10 @@ def _compile_and_run(key, body, tmp_path, extra=""):
     """Compile a C program that includes the header of ``key`` and run it: its output."""
     lib, header, options, _ = ALL[key]
     src = tmp_path / f"{key}_check.c"
-    src.write_text(f"#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n#include <{header}>\n"
-                   f"{extra}\nint main(void) {{\n{body}\n  return 0;\n}}\n")
+    src.write_text(
+        f"#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n#include <{header}>\n"
+        f"{extra}\nint main(void) {{\n{body}\n  return 0;\n}}\n"
+    )
     exe = tmp_path / f"{key}_check"
     args = ["cc", "-w"] + list(options.get("clang_args", ()))
     args += ["-I" + d for d in options.get("include_dirs", ())]
@@ -111,6 +112,7 @@ def _compile_and_run(key, body, tmp_path, extra=""):
 
 
 # ---- what arrives: functions, constants, layouts --------------------------------------
+
 
 @pytest.mark.parametrize("key", sorted(ALL))
 def test_the_header_functions_arrive(key):
@@ -123,10 +125,11 @@ def test_the_header_functions_arrive(key):
     # is exported (headers also declare other builds' functions: sqlite3's win32 ones).
     forwarded = {n for n, m in model["function_macros"].items() if m.get("forward")}
     for name in exported:
-        if name not in forwarded:   # a macro of that name stands for it (ncurses' box)
+        if name not in forwarded:  # a macro of that name stands for it (ncurses' box)
             assert isinstance(getattr(lib, name), ndffi.Function), name
-    declared = len(functions) + sum(1 for n, why in model["skipped"].items()
-                                    if "not accepted" in why and n not in model["types"])
+    declared = len(functions) + sum(
+        1 for n, why in model["skipped"].items() if "not accepted" in why and n not in model["types"]
+    )
     assert len(functions) >= 0.995 * declared
 
 
@@ -138,21 +141,30 @@ def test_constants_equal_the_c_compilers(key, tmp_path):
     lines = []
     for n, v in values.items():
         if isinstance(v, int):
-            line = (f'if (({n}) < 0) printf("{n} i %lld\\n", (long long)({n})); '
-                    f'else printf("{n} i %llu\\n", (unsigned long long)({n}));')
+            line = (
+                f'if (({n}) < 0) printf("{n} i %lld\\n", (long long)({n})); '
+                f'else printf("{n} i %llu\\n", (unsigned long long)({n}));'
+            )
         elif isinstance(v, float):
             line = f'printf("{n} f %a\\n", (double)({n}));'
         else:
-            line = (f'put("{n}", (const char *)({n}), __builtin_types_compatible_p(__typeof__({n}), '
-                    f'__typeof__(&*({n}))) ? strlen((const char *)({n})) : sizeof({n}) - 1);')
+            line = (
+                f'put("{n}", (const char *)({n}), __builtin_types_compatible_p(__typeof__({n}), '
+                f"__typeof__(&*({n}))) ? strlen((const char *)({n})) : sizeof({n}) - 1);"
+            )
         otherwise = line if n in enumerators else 'puts("' + n + ' absent");'
         lines.append(f"#ifdef {n}\n  {line}\n#else\n  {otherwise}\n#endif")
-    out = _compile_and_run(key, "\n".join(lines), tmp_path, extra=textwrap.dedent("""
+    out = _compile_and_run(
+        key,
+        "\n".join(lines),
+        tmp_path,
+        extra=textwrap.dedent("""
         static void put(const char *n, const char *s, size_t len) {
           printf("%s s ", n);
           for (size_t i = 0; i < len; i++) printf("%02x", (unsigned char)s[i]);
           printf("\\n");
-        }"""))
+        }"""),
+    )
     c_values, absent = {}, set()
     for line in out.splitlines():
         name, kind, *rest = line.split(" ")
@@ -166,8 +178,12 @@ def test_constants_equal_the_c_compilers(key, tmp_path):
         else:
             c_values[name] = bytes.fromhex(text).decode("utf-8", "surrogateescape")
     assert absent <= COMPILER_CHOSEN.get(key, set())
-    differ = {n: (v, c_values.get(n)) for n, v in values.items() if n not in absent and not (
-        v == c_values.get(n) or (isinstance(v, float) and math.isnan(v) and math.isnan(c_values[n])))}
+    differ = {
+        n: (v, c_values.get(n))
+        for n, v in values.items()
+        if n not in absent
+        and not (v == c_values.get(n) or (isinstance(v, float) and math.isnan(v) and math.isnan(c_values[n])))
+    }
     assert not differ, f"{len(differ)} of {len(values)} constants differ from the C compiler's: {differ}"
 
 
@@ -177,7 +193,7 @@ def _records(lib):
     for name in lib.header["types"]:
         try:
             t = lib.typeof(name)
-        except Exception:   # noqa: BLE001
+        except Exception:  # noqa: BLE001
             continue
         if t.kind in ("struct", "union") and t.size:
             out.append((name, t))
@@ -195,11 +211,12 @@ def test_layouts_equal_the_c_compilers(key, tmp_path):
         lines.append(f'printf("%zu %zu\\n", sizeof({name}), _Alignof({name}));')
         expected.append(f"{t.size} {t.alignment}")
         if t.cname.startswith("struct ndffi_complex_"):
-            continue   # a C _Complex, whose parts C does not name
+            continue  # a C _Complex, whose parts C does not name
         for fname, _ftype, offset, bits in t.fields or []:
-            if fname and not bits:   # (a member a macro hides cannot be named in C either)
-                lines.append(f'#ifdef {fname}\n  puts("hidden");\n#else\n  '
-                             f'printf("%zu\\n", offsetof({name}, {fname}));\n#endif')
+            if fname and not bits:  # (a member a macro hides cannot be named in C either)
+                lines.append(
+                    f'#ifdef {fname}\n  puts("hidden");\n#else\n  printf("%zu\\n", offsetof({name}, {fname}));\n#endif'
+                )
                 expected.append(str(offset))
     out = _compile_and_run(key, "\n".join(lines), tmp_path).split("\n")[:-1]
     assert len(out) == len(expected)
@@ -223,7 +240,7 @@ def test_the_library_search_is_cached_with_the_header(cache_dir):
     run = [sys.executable, "-c", code]
     first = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split()
     again = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split()
-    assert first[2] == "['yaml']" and again[2] == "[]"   # searched once, then from the cache
+    assert first[2] == "['yaml']" and again[2] == "[]"  # searched once, then from the cache
     assert first[:2] == again[:2] and "libyaml" in first[0]
 
 
@@ -237,7 +254,7 @@ def test_zlib():
     n = z.new("unsigned long *", z.compressBound(len(DATA)))
     out = np.empty(n[0], np.uint8)
     assert z.compress(out, n, DATA, len(DATA)) == z.Z_OK
-    assert pyzlib.decompress(out[:n[0]].tobytes()) == DATA
+    assert pyzlib.decompress(out[: n[0]].tobytes()) == DATA
     assert z.crc32(0, DATA, len(DATA)) == pyzlib.crc32(DATA)
 
 
@@ -247,7 +264,7 @@ def test_bzip2():
     n = b.new("unsigned int *", dest.size)
     compress = b.BZ2_bzBuffToBuffCompress.assume_const("source")
     assert compress(dest, n, DATA, len(DATA), 9, 0, 30) == b.BZ_OK
-    assert pybz2.decompress(dest[:n[0]].tobytes()) == DATA
+    assert pybz2.decompress(dest[: n[0]].tobytes()) == DATA
     back = np.zeros(len(DATA), np.uint8)
     m = b.new("unsigned int *", back.size)
     assert b.BZ2_bzBuffToBuffDecompress(back, m, dest, n[0], 0, 0) == b.BZ_OK
@@ -259,9 +276,8 @@ def test_lzma():
     assert x.LZMA_VERSION_STRING == x.lzma_version_string().string().decode()
     out = np.zeros(len(DATA) + 1000, np.uint8)
     pos = x.new("size_t *", 0)
-    assert x.lzma_easy_buffer_encode(6, x.LZMA_CHECK_CRC64, None, DATA, len(DATA), out, pos,
-                                     out.size) == x.LZMA_OK
-    assert pylzma.decompress(out[:pos[0]].tobytes()) == DATA
+    assert x.lzma_easy_buffer_encode(6, x.LZMA_CHECK_CRC64, None, DATA, len(DATA), out, pos, out.size) == x.LZMA_OK
+    assert pylzma.decompress(out[: pos[0]].tobytes()) == DATA
 
 
 def test_zstd():
@@ -301,8 +317,7 @@ def test_sqlite3():
 def test_expat():
     x = load("expat")
     names = []
-    start = x.callback("XML_StartElementHandler",
-                       lambda data, name, atts: names.append(name.string()))
+    start = x.callback("XML_StartElementHandler", lambda data, name, atts: names.append(name.string()))
     end = x.callback("XML_EndElementHandler", lambda data, name: None)
     p = x.XML_ParserCreate(None)
     x.XML_SetElementHandler(p, start, end)
@@ -321,7 +336,7 @@ def test_libxml2():
     assert root[0].name.string() == b"r"
     assert x.xmlChildElementCount(root) == 2
     assert x.XML_XML_NAMESPACE == "http://www.w3.org/XML/1998/namespace"
-    assert ndffi.typeof(x.xmlFree).cname == "void (*)(void *)"   # a function pointer, as C has it
+    assert ndffi.typeof(x.xmlFree).cname == "void (*)(void *)"  # a function pointer, as C has it
     x.xmlFreeDoc(doc)
 
 
@@ -336,14 +351,14 @@ def test_libjpeg():
     cinfo = j.new("struct jpeg_compress_struct *")
     err = j.new("struct jpeg_error_mgr *")
     cinfo[0].err = j.jpeg_std_error(err)
-    j.jpeg_create_compress(cinfo)          # a macro: jpeg_CreateCompress(cinfo, version, size)
+    j.jpeg_create_compress(cinfo)  # a macro: jpeg_CreateCompress(cinfo, version, size)
     assert cinfo[0].global_state != 0
     j.jpeg_destroy_compress(cinfo)
 
 
 def test_libarchive(tmp_path):
     load("libarchive")
-    both = tmp_path / "archive_both.h"     # what a C program includes
+    both = tmp_path / "archive_both.h"  # what a C program includes
     both.write_text("#include <archive.h>\n#include <archive_entry.h>\n")
     a = e_lib = ndffi.load("archive", header=str(both))
     assert a.archive_version_number() == a.ARCHIVE_VERSION_NUMBER
@@ -364,7 +379,8 @@ def test_libarchive(tmp_path):
     a.archive_write_free(w)
     import io
     import tarfile
-    with tarfile.open(fileobj=io.BytesIO(buf[:used[0]].tobytes())) as t:
+
+    with tarfile.open(fileobj=io.BytesIO(buf[: used[0]].tobytes())) as t:
         assert t.extractfile("hello.txt").read() == DATA
 
 
@@ -372,7 +388,7 @@ def test_libcurl_easy_options():
     c = load("libcurl")
     assert c.curl_version().string().startswith(b"libcurl/")
     h = c.curl_easy_init()
-    assert c.curl_easy_setopt(h, c.CURLOPT_VERBOSE, 0) == c.CURLE_OK   # not a RecursionError
+    assert c.curl_easy_setopt(h, c.CURLOPT_VERBOSE, 0) == c.CURLE_OK  # not a RecursionError
     info = c.new("long *")
     assert c.curl_easy_getinfo(h, c.CURLINFO_RESPONSE_CODE, info) == c.CURLE_OK and info[0] == 0
     c.curl_easy_cleanup(h)
@@ -408,15 +424,18 @@ def test_openssl_digest():
     assert o.EVP_DigestUpdate(ctx, DATA, len(DATA)) == 1
     assert o.EVP_DigestFinal_ex(ctx, out, n) == 1
     o.EVP_MD_CTX_free(ctx)
-    assert out[:n[0]].tobytes() == hashlib.sha256(DATA).digest()
+    assert out[: n[0]].tobytes() == hashlib.sha256(DATA).digest()
     with pytest.raises(AttributeError, match="comma expression"):
-        o.OBJ_hmac_sha1                   # 1L,3L,6L,...: a list, not a constant  # noqa: B018
+        o.OBJ_hmac_sha1  # 1L,3L,6L,...: a list, not a constant  # noqa: B018
 
 
 def test_gmp():
     g = load("gmp")
-    assert g.gmp_version.string().decode().split(".")[0] == str(g.__GNU_MP_VERSION) \
-        if "__GNU_MP_VERSION" in g.header["constants"] else g.gmp_version.string()
+    assert (
+        g.gmp_version.string().decode().split(".")[0] == str(g.__GNU_MP_VERSION)
+        if "__GNU_MP_VERSION" in g.header["constants"]
+        else g.gmp_version.string()
+    )
     assert g.mp_bits_per_limb == 64 == g.GMP_LIMB_BITS
     z = g.new("mpz_t")
     g.mpz_init(z)
@@ -424,7 +443,7 @@ def test_gmp():
     g.mpz_mul(z, z, z)
     buf = bytearray(g.mpz_sizeinbase(z, 10) + 2)
     g.mpz_get_str(buf, 10, z)
-    assert int(bytes(buf).rstrip(b"\0")) == 123456789012345678901234567890 ** 2
+    assert int(bytes(buf).rstrip(b"\0")) == 123456789012345678901234567890**2
     g.mpz_clear(z)
     # mpn_add_n (#define mpn_add_n __MPN(add_n)) on NumPy limbs
     a = np.array([2**64 - 1, 5], np.uint64)
@@ -439,6 +458,7 @@ def test_uuid():
     uu = np.zeros(16, np.uint8)
     assert u.uuid_parse(text, uu) == 0
     import uuid as pyuuid
+
     assert uu.tobytes() == pyuuid.UUID(text.decode()).bytes
     out = bytearray(37)
     u.uuid_unparse(uu, out)
@@ -496,17 +516,18 @@ def test_readline():
 
 # ---- scientific libraries: real calls against NumPy ------------------------------------
 
+
 def test_fftw_dft_matches_numpy():
     f = load("fftw3")
     rng = np.random.default_rng(1)
     x = rng.standard_normal(64) + 1j * rng.standard_normal(64)
-    out = np.zeros(64, np.complex128)                   # fftw_complex is double[2]
+    out = np.zeros(64, np.complex128)  # fftw_complex is double[2]
     plan = f.fftw_plan_dft_1d(64, x, out, f.FFTW_FORWARD, f.FFTW_ESTIMATE)
     f.fftw_execute(plan)
     f.fftw_destroy_plan(plan)
     np.testing.assert_allclose(out, np.fft.fft(x), rtol=1e-12, atol=1e-12)
     r = rng.standard_normal(32)
-    half = np.zeros((17, 2))                            # pairs of doubles do too
+    half = np.zeros((17, 2))  # pairs of doubles do too
     plan = f.fftw_plan_dft_r2c_1d(32, r.copy(), half, f.FFTW_ESTIMATE)
     f.fftw_execute(plan)
     f.fftw_destroy_plan(plan)
@@ -527,14 +548,14 @@ def test_gsl_integrates_a_python_callback():
     result, abserr = g.new("double *"), g.new("double *")
     assert g.gsl_integration_qags(F, 0.0, 1.0, 0.0, 1e-9, 1000, w, result, abserr) == 0
     g.gsl_integration_workspace_free(w)
-    assert abs(result[0] - (-4.0)) < 1e-9 and calls   # the exact value is -4
+    assert abs(result[0] - (-4.0)) < 1e-9 and calls  # the exact value is -4
 
 
 def test_gsl_complex_vectors_over_numpy():
     g = load("gsl_blas")
     ALL["gsl_complex"] = ("gsl", "gsl/gsl_complex_math.h", {}, "libgsl-dev")
     gc = load("gsl_complex")
-    z = gc.gsl_complex_rect(3.0, 4.0)                       # struct { double dat[2]; }
+    z = gc.gsl_complex_rect(3.0, 4.0)  # struct { double dat[2]; }
     assert gc.gsl_complex_abs(z) == 5.0
     x = np.array([1 + 2j, 3 - 1j, -2 + 0.5j])
     v = g.gsl_vector_complex_view_array(x.view(np.float64), 3)
@@ -546,7 +567,7 @@ def test_gsl_complex_vectors_over_numpy():
     ALL["gsl_poly"] = ("gsl", "gsl/gsl_poly.h", {}, "libgsl-dev")
     poly = load("gsl_poly")
     w = poly.gsl_poly_complex_workspace_alloc(3)
-    roots = np.zeros(2, np.complex128)                      # z^2 + 1 = 0, packed as pairs
+    roots = np.zeros(2, np.complex128)  # z^2 + 1 = 0, packed as pairs
     assert poly.gsl_poly_complex_solve(np.array([1.0, 0.0, 1.0]), 3, w, roots.view(np.float64)) == 0
     poly.gsl_poly_complex_workspace_free(w)
     np.testing.assert_allclose(sorted(roots, key=lambda r: r.imag), [-1j, 1j], atol=1e-12)
@@ -560,8 +581,7 @@ def test_gsl_matrix_views_over_numpy():
     va = g.gsl_matrix_view_array(a, 3, 4)
     vb = g.gsl_matrix_view_array(b, 4, 2)
     vc = g.gsl_matrix_view_array(c, 3, 2)
-    assert g.gsl_blas_dgemm(g.CblasNoTrans, g.CblasNoTrans, 1.0, va.matrix, vb.matrix, 0.0,
-                            vc.matrix) == 0
+    assert g.gsl_blas_dgemm(g.CblasNoTrans, g.CblasNoTrans, 1.0, va.matrix, vb.matrix, 0.0, vc.matrix) == 0
     np.testing.assert_allclose(c, a @ b, rtol=1e-13)
     assert g.gsl_matrix_get(va.matrix, 2, 3) == a[2, 3]
 
@@ -579,8 +599,8 @@ def test_cblas_complex_results_match_numpy():
     c = load("cblas")
     rng = np.random.default_rng(5)
     x, y = rng.standard_normal((2, 7)) + 1j * rng.standard_normal((2, 7))
-    dt = c.types["struct ndffi_complex_double"].dtype      # double _Complex
-    r = c.cblas_zdotu(7, x.view(dt), 1, y.view(dt), 1)      # returned by value
+    dt = c.types["struct ndffi_complex_double"].dtype  # double _Complex
+    r = c.cblas_zdotu(7, x.view(dt), 1, y.view(dt), 1)  # returned by value
     assert abs(complex(r.real, r.imag) - np.dot(x, y)) < 1e-12
     r = c.cblas_zdotc(7, x.view(dt), 1, y.view(dt), 1)
     assert abs(complex(r.real, r.imag) - np.vdot(x, y)) < 1e-12
@@ -613,15 +633,14 @@ def test_lapacke_dgesv_matches_numpy():
 
 def test_hdf5_writes_and_reads_an_array(tmp_path):
     h = load("hdf5")
-    assert h.H5T_NATIVE_DOUBLE == h.H5T_NATIVE_DOUBLE_g   # (H5open(), H5T_NATIVE_DOUBLE_g)
+    assert h.H5T_NATIVE_DOUBLE == h.H5T_NATIVE_DOUBLE_g  # (H5open(), H5T_NATIVE_DOUBLE_g)
     data = np.arange(12.0).reshape(3, 4) ** 2
     path = str(tmp_path / "x.h5").encode()
     fid = h.H5Fcreate(path, h.H5F_ACC_TRUNC, h.H5P_DEFAULT, h.H5P_DEFAULT)
     assert fid > 0
     dims = np.array(data.shape, np.uint64)
     space = h.H5Screate_simple(2, dims, None)
-    dset = h.H5Dcreate2(fid, b"/x", h.H5T_NATIVE_DOUBLE, space, h.H5P_DEFAULT, h.H5P_DEFAULT,
-                        h.H5P_DEFAULT)
+    dset = h.H5Dcreate2(fid, b"/x", h.H5T_NATIVE_DOUBLE, space, h.H5P_DEFAULT, h.H5P_DEFAULT, h.H5P_DEFAULT)
     assert h.H5Dwrite(dset, h.H5T_NATIVE_DOUBLE, h.H5S_ALL, h.H5S_ALL, h.H5P_DEFAULT, data) >= 0
     h.H5Dclose(dset), h.H5Sclose(space), h.H5Fclose(fid)
     fid = h.H5Fopen(path, h.H5F_ACC_RDONLY, h.H5P_DEFAULT)
@@ -672,12 +691,12 @@ def test_cfitsio_long_names_write_and_read_an_image(tmp_path):
     img = np.arange(20, dtype=np.float64).reshape(4, 5)
     fptr, status = c.new("fitsfile **"), c.new("int *")
     path = str(tmp_path / "x.fits").encode()
-    c.fits_create_file(fptr, path, status)              # #define fits_create_file ffinit
+    c.fits_create_file(fptr, path, status)  # #define fits_create_file ffinit
     c.fits_create_img(fptr[0], c.DOUBLE_IMG, 2, np.array([5, 4], np.int_), status)
     c.fits_write_img(fptr[0], c.TDOUBLE, 1, img.size, img, status)
     c.fits_close_file(fptr[0], status)
     assert status[0] == 0
-    c.fits_open_file(fptr, path, c.READONLY, status)   # a macro calling ffopentest
+    c.fits_open_file(fptr, path, c.READONLY, status)  # a macro calling ffopentest
     back, anynul = np.zeros_like(img), c.new("int *")
     c.fits_read_img(fptr[0], c.TDOUBLE, 1, img.size, None, back, anynul, status)
     c.fits_close_file(fptr[0], status)

@@ -36,8 +36,7 @@ def _import_pure_modules():
         pkg = types.ModuleType(pkg_name)
         pkg.__path__ = [str(ROOT / "python" / "ndffi")]
         sys.modules[pkg_name] = pkg
-    return (importlib.import_module(pkg_name + ".loading.search"),
-            importlib.import_module(pkg_name + ".loading.elf"))
+    return (importlib.import_module(pkg_name + ".loading.search"), importlib.import_module(pkg_name + ".loading.elf"))
 
 
 _loader, _elf = _import_pure_modules()
@@ -218,11 +217,14 @@ def test_missing_path(tmp_path, opener):
 
 
 @linux_only
-@pytest.mark.parametrize("name, soname, symbol", [
-    ("m", "libm.so.6", "cos"),
-    ("c", "libc.so.6", "strlen"),
-    ("libm", "libm.so.6", "sqrt"),
-])
+@pytest.mark.parametrize(
+    "name, soname, symbol",
+    [
+        ("m", "libm.so.6", "cos"),
+        ("c", "libc.so.6", "strlen"),
+        ("libm", "libm.so.6", "sqrt"),
+    ],
+)
 def test_system_loader(name, soname, symbol, opener):
     handle, resolved = open_library(name, [], opener)
     assert resolved == soname
@@ -290,8 +292,7 @@ def test_missing_library_lists_every_path(clib_dir, tmp_path, opener):
     message = str(exc)
     tried = dict(exc.tried)
     for d in (clib_dir, str(tmp_path)):
-        for leaf in (name, name + ".so", "lib" + name, "lib" + name + ".so",
-                     "lib" + name + ".so.*", name + ".so.*"):
+        for leaf in (name, name + ".so", "lib" + name, "lib" + name + ".so", "lib" + name + ".so.*", name + ".so.*"):
             path = os.path.join(d, leaf)
             assert tried[path] == "no such file"
             assert f"  {path}: no such file" in message
@@ -326,14 +327,42 @@ def test_defective_library_reports_loader_error(tmp_path, opener):
 
 
 FOO_FUNCTIONS = {
-    "bar", "dsum", "add", "noop", "version", "h_open", "h_close", "h_name", "o_open",
-    "o_close", "my_printf", "last_printed", "mix", "wsum_i8", "wsum_d10", "wsum_mixed",
-    "fill_ints", "sum_longs", "sum_floats", "my_strlen", "upcase", "count_bytes",
-    "identity_ptr", "null_doubles", "static_ints", "set_errno", "fret", "is_positive",
-} | {"echo_" + t for t in (
-    "schar uchar short ushort int uint long ulong longlong ulonglong bool char float "
-    "double longdouble int8 uint8 int16 uint16 int32 uint32 int64 uint64 size_t ssize_t "
-    "ptrdiff_t intptr_t uintptr_t").split()}
+    "bar",
+    "dsum",
+    "add",
+    "noop",
+    "version",
+    "h_open",
+    "h_close",
+    "h_name",
+    "o_open",
+    "o_close",
+    "my_printf",
+    "last_printed",
+    "mix",
+    "wsum_i8",
+    "wsum_d10",
+    "wsum_mixed",
+    "fill_ints",
+    "sum_longs",
+    "sum_floats",
+    "my_strlen",
+    "upcase",
+    "count_bytes",
+    "identity_ptr",
+    "null_doubles",
+    "static_ints",
+    "set_errno",
+    "fret",
+    "is_positive",
+} | {
+    "echo_" + t
+    for t in (
+        "schar uchar short ushort int uint long ulong longlong ulonglong bool char float "
+        "double longdouble int8 uint8 int16 uint16 int32 uint32 int64 uint64 size_t ssize_t "
+        "ptrdiff_t intptr_t uintptr_t"
+    ).split()
+}
 
 
 @linux_only
@@ -353,10 +382,8 @@ def _readelf_exports(path):
     readelf = shutil.which("readelf")
     if readelf is None:
         pytest.skip("readelf not available")
-    out = subprocess.run([readelf, "--dyn-syms", "-W", path], capture_output=True,
-                         text=True, check=True).stdout
-    kinds = {"FUNC": "function", "IFUNC": "function", "OBJECT": "object", "TLS": "object",
-             "COMMON": "object"}
+    out = subprocess.run([readelf, "--dyn-syms", "-W", path], capture_output=True, text=True, check=True).stdout
+    kinds = {"FUNC": "function", "IFUNC": "function", "OBJECT": "object", "TLS": "object", "COMMON": "object"}
     result = {}
     for line in out.splitlines():
         parts = line.split()
@@ -421,8 +448,10 @@ def test_symbols_without_section_headers(libfoo, tmp_path):
     cc = shutil.which(os.environ.get("CC", "cc") or "cc")
     if cc:
         sysv = tmp_path / "libfoo_sysv.so"
-        proc = subprocess.run([cc, "-shared", "-fPIC", "-Wl,--hash-style=sysv", "-o", str(sysv),
-                               str(ROOT / "tests" / "clib" / "foo.c")], capture_output=True)
+        proc = subprocess.run(
+            [cc, "-shared", "-fPIC", "-Wl,--hash-style=sysv", "-o", str(sysv), str(ROOT / "tests" / "clib" / "foo.c")],
+            capture_output=True,
+        )
         if proc.returncode == 0:
             images["sysv"] = str(sysv)
     for style, src in images.items():
@@ -495,8 +524,12 @@ def test_synthetic_elf_classes_and_byte_orders(tmp_path, bits, endian):
     path = tmp_path / f"lib{bits}{'le' if endian == '<' else 'be'}.so"
     _make_elf(path, bits, endian, SYNTHETIC)
     assert _elf.exported_symbols(path) == {
-        "alpha": "function", "beta": "object", "tls_var": "object", "ifn": "function",
-        "uniq": "object", "dgemm_": "function",
+        "alpha": "function",
+        "beta": "object",
+        "tls_var": "object",
+        "ifn": "function",
+        "uniq": "object",
+        "dgemm_": "function",
     }
     assert _elf.close_matches("dgemm", path)[0] == "dgemm_"  # Fortran spelling first
     assert _elf.close_matches("alpah", path) == ["alpha"]

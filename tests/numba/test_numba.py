@@ -58,7 +58,8 @@ gauss_lib = clib_fixture("numpy_funcs", "double gauss(double x);")
 @pytest.fixture(scope="module")
 def libc():
     return ndffi.load(None).cdef(
-        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));")
+        "void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));"
+    )
 
 
 def typing_error(fn, *args):
@@ -69,11 +70,14 @@ def typing_error(fn, *args):
 
 # ---- import ---------------------------------------------------------------------
 
+
 def test_import_ndffi_does_not_import_numba(clib_dir):
-    code = ("import sys, ndffi, numpy as np\n"
-            f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('double dsum(const double *x, long n);')\n"
-            "assert lib.dsum(np.ones(3), 3) == 3.0\n"
-            "print('numba' in sys.modules)\n")
+    code = (
+        "import sys, ndffi, numpy as np\n"
+        f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('double dsum(const double *x, long n);')\n"
+        "assert lib.dsum(np.ones(3), 3) == 3.0\n"
+        "print('numba' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -81,15 +85,18 @@ def test_import_ndffi_does_not_import_numba(clib_dir):
 def test_numba_loads_the_extension_by_its_entry_point(clib_dir):
     # A fresh process that imports only numba and ndffi: Numba's first compilation runs
     # the numba_extensions entry point, nothing else registers the types.
-    code = ("import numba, ndffi, numpy as np\n"
-            f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('int iadd(int a, int b);')\n"
-            "iadd = lib.iadd\n"
-            "print(numba.njit(lambda a: iadd(a, 2))(40))\n")
+    code = (
+        "import numba, ndffi, numpy as np\n"
+        f"lib = ndffi.load('libnumba_funcs', {clib_dir!r}).cdef('int iadd(int a, int b);')\n"
+        "iadd = lib.iadd\n"
+        "print(numba.njit(lambda a: iadd(a, 2))(40))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "42"
 
 
 # ---- scalars --------------------------------------------------------------------
+
 
 def test_scalar_calls_give_the_c_results(lib):
     iadd, schar_neg, ushort_twice, u64_mix = lib.iadd, lib.schar_neg, lib.ushort_twice, lib.u64_mix
@@ -97,15 +104,31 @@ def test_scalar_calls_give_the_c_results(lib):
 
     @numba.njit
     def calls(a, b):
-        return (iadd(a, b), schar_neg(100), ushort_twice(40000), u64_mix(2**56 - 1, 255),
-                is_positive(-0.5), is_positive(0.5), bool_to_int(True), bool_to_int(False),
-                fscale(1.5, 2.0))
+        return (
+            iadd(a, b),
+            schar_neg(100),
+            ushort_twice(40000),
+            u64_mix(2**56 - 1, 255),
+            is_positive(-0.5),
+            is_positive(0.5),
+            bool_to_int(True),
+            bool_to_int(False),
+            fscale(1.5, 2.0),
+        )
 
     got = calls(3, 4)
     assert got == (7, -100, 14464, (2**56 - 1) * 256 + 255, False, True, 7, -7, 3.0)
-    assert got == (lib.iadd(3, 4), lib.schar_neg(100), lib.ushort_twice(40000),
-                   lib.u64_mix(2**56 - 1, 255), lib.is_positive(-0.5), lib.is_positive(0.5),
-                   lib.bool_to_int(True), lib.bool_to_int(False), lib.fscale(1.5, 2.0))
+    assert got == (
+        lib.iadd(3, 4),
+        lib.schar_neg(100),
+        lib.ushort_twice(40000),
+        lib.u64_mix(2**56 - 1, 255),
+        lib.is_positive(-0.5),
+        lib.is_positive(0.5),
+        lib.bool_to_int(True),
+        lib.bool_to_int(False),
+        lib.fscale(1.5, 2.0),
+    )
 
 
 def test_scalars_are_converted_as_c_converts_them(lib):
@@ -113,7 +136,7 @@ def test_scalars_are_converted_as_c_converts_them(lib):
 
     @numba.njit
     def convert(x, big):
-        return iadd(x, 1), iadd(big, 0)    # double -> int truncates; int64 -> int wraps
+        return iadd(x, 1), iadd(big, 0)  # double -> int truncates; int64 -> int wraps
 
     assert convert(2.9, 2**32 + 5) == (3, 5)
 
@@ -123,8 +146,7 @@ def test_enum_and_many_arguments_on_the_stack(lib):
 
     @numba.njit
     def calls():
-        return (lib.shade_value(2), lib.shade_value(light),
-                lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0))
+        return (lib.shade_value(2), lib.shade_value(light), lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0))
 
     assert calls() == (20, 20, lib.many_args(1, 2, 3, 4, 5.5, 6.5, 7, 8, -9, 10.0)) == (20, 20, 38.0)
 
@@ -152,6 +174,7 @@ def test_a_non_number_for_a_scalar_is_a_typing_error(lib):
 
 
 # ---- arrays ---------------------------------------------------------------------
+
 
 def test_array_calls_pass_the_data_and_c_writes_in_place(lib):
     dsum, dscale, isum = lib.dsum, lib.dscale, lib.isum
@@ -187,7 +210,7 @@ def test_read_only_array_for_a_non_const_pointer_is_a_typing_error(lib):
     msg = typing_error(numba.njit(lambda x: dscale(x, x.size, 2.0)), x)
     assert "dscale() argument 1 'x': expected a writeable array for 'double *'" in msg
     assert "readonly" in msg
-    assert numba.njit(lambda x: dsum(x, x.size))(x) == 3.0       # const double *: fine
+    assert numba.njit(lambda x: dsum(x, x.size))(x) == 3.0  # const double *: fine
     np.testing.assert_array_equal(x, 1.0)
 
 
@@ -197,7 +220,7 @@ def test_non_contiguous_array_is_refused_when_called(lib):
     x = np.arange(6.0)
     with pytest.raises(TypeError, match=r"dsum\(\) argument 1 'x': expected a C-contiguous array"):
         f(x[::2])
-    assert f(x[3:]) == 12.0                   # the same layout-'A' code, contiguous data
+    assert f(x[3:]) == 12.0  # the same layout-'A' code, contiguous data
 
 
 def test_unaligned_array_is_refused_when_called(lib):
@@ -215,6 +238,7 @@ def test_none_passes_null(lib):
 
 
 # ---- structs by pointer -----------------------------------------------------------
+
 
 def test_record_arrays_and_records_for_struct_pointers(lib):
     norm2, shift = lib.point_norm2, lib.point_shift
@@ -243,6 +267,7 @@ def test_a_record_array_of_another_layout_is_a_typing_error(lib):
 
 # ---- pointers -------------------------------------------------------------------
 
+
 def test_ndffi_pointers_are_raw_pointers(lib):
     dsum, first_int = lib.dsum, lib.first_int
     p = ndffi.new("double[4]", [1, 2, 3, 4.5])
@@ -260,7 +285,7 @@ def test_pointer_results_and_opaque_handles(lib):
 
     @numba.njit
     def work(x, handle):
-        bump(get(), 5)                         # a result passed on inside compiled code
+        bump(get(), 5)  # a result passed on inside compiled code
         return advance(x, 2)[0], bump(handle, 1)
 
     start = lib.counter_bump(lib.counter_get(), 0)
@@ -284,12 +309,16 @@ def test_pointer_of_another_type_is_a_typing_error(lib):
 
 # ---- what Numba cannot call -------------------------------------------------------
 
-@pytest.mark.parametrize("name, args, expected", [
-    ("point_x", (1.0,), "point_x() argument 1 'p': a struct passed by value"),
-    ("point_make", (1.0, 2.0), "point_make() result: a struct result (by value)"),
-    ("sum_ints", (1, 2), "sum_ints(): variadic functions (...) cannot be called from Numba"),
-    ("apply", (None, 1.0), "apply() argument 1 'f': function-pointer (callback) parameters"),
-])
+
+@pytest.mark.parametrize(
+    "name, args, expected",
+    [
+        ("point_x", (1.0,), "point_x() argument 1 'p': a struct passed by value"),
+        ("point_make", (1.0, 2.0), "point_make() result: a struct result (by value)"),
+        ("sum_ints", (1, 2), "sum_ints(): variadic functions (...) cannot be called from Numba"),
+        ("apply", (None, 1.0), "apply() argument 1 'f': function-pointer (callback) parameters"),
+    ],
+)
 def test_unsupported_signatures_are_typing_errors(lib, name, args, expected):
     f = getattr(lib, name)
     if len(args) == 1:
@@ -300,6 +329,7 @@ def test_unsupported_signatures_are_typing_errors(lib, name, args, expected):
 
 
 # ---- ufuncs -----------------------------------------------------------------------
+
 
 def test_vectorize_calling_a_declared_function_matches_its_ufunc(gauss_lib):
     gauss = gauss_lib.gauss
@@ -314,6 +344,7 @@ def test_vectorize_calling_a_declared_function_matches_its_ufunc(gauss_lib):
 
 
 # ---- numba.cfunc callbacks --------------------------------------------------------
+
 
 @numba.cfunc(types.intc(types.voidptr, types.voidptr))
 def compare_doubles(a, b):
@@ -330,7 +361,7 @@ def test_cfunc_comparator_sorts_without_python_callbacks(libc):
     a = np.random.default_rng(1).random(10000)
     before = ndffi._ndffi._closure_stats()
     libc.qsort(a, a.size, a.itemsize, compare_doubles)
-    assert ndffi._ndffi._closure_stats() == before       # no callback was made
+    assert ndffi._ndffi._closure_stats() == before  # no callback was made
     np.testing.assert_array_equal(a, np.sort(a))
 
 
@@ -357,16 +388,22 @@ def test_cfunc_signature_mismatch_names_the_parameter(libc, lib):
     def narrow(x):
         return x
 
-    with pytest.raises(TypeError, match=r"apply\(\) argument 1 'f'.*parameter 1: C passes "
-                                        r"'double', the cfunc takes float32"):
+    with pytest.raises(
+        TypeError,
+        match=r"apply\(\) argument 1 'f'.*parameter 1: C passes "
+        r"'double', the cfunc takes float32",
+    ):
         lib.apply(narrow, 1.0)
 
     @numba.cfunc(types.intc(types.CPointer(types.float32), types.CPointer(types.float64)))
     def typed_wrong(a, b):
         return 0
 
-    with pytest.raises(TypeError, match=r"call_dcmp\(\) argument 1 'cmp'.*parameter 1: C passes "
-                                        r"'const double \*', the cfunc takes float32\*"):
+    with pytest.raises(
+        TypeError,
+        match=r"call_dcmp\(\) argument 1 'cmp'.*parameter 1: C passes "
+        r"'const double \*', the cfunc takes float32\*",
+    ):
         lib.call_dcmp(typed_wrong, 1.0, 2.0)
 
 

@@ -17,8 +17,7 @@ def client():
     # distributed sets its workers' variables (OMP_NUM_THREADS, MALLOC_TRIM_THRESHOLD_, ...)
     # in this process's environment: it is put back when the cluster is gone.
     saved = dict(os.environ)
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                           dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40)
     try:
         with cluster, Client(cluster) as c:
             yield c
@@ -28,9 +27,12 @@ def client():
         os.environ.update(saved)
 
 
-lib = clib_fixture("numpy_funcs", "double gauss(double x); double dsum(const double *x, long n);"
-                   "void gauss_loop(const double *x, long n, double *y);"
-                   "void to_polar(double x, double y, double *r, double *theta);")
+lib = clib_fixture(
+    "numpy_funcs",
+    "double gauss(double x); double dsum(const double *x, long n);"
+    "void gauss_loop(const double *x, long n, double *y);"
+    "void to_polar(double x, double y, double *r, double *theta);",
+)
 
 
 def test_workers_are_other_processes(client):
@@ -41,13 +43,13 @@ def test_workers_are_other_processes(client):
 def test_ufunc_on_dask_arrays(client, lib, fiblib):
     gauss = lib.gauss.ufunc(name="gauss", threads=2)
     dx = da.random.default_rng(0).random((2000, 2000), chunks=500)
-    y = gauss(dx)                                    # numpy.ufunc -> __array_ufunc__ -> dask
+    y = gauss(dx)  # numpy.ufunc -> __array_ufunc__ -> dask
     assert isinstance(y, da.Array)
     x, yv, total = dask.compute(dx, y, y.sum())
     assert np.array_equal(yv, gauss(x))
-    xa = np.require(x, requirements="CA")             # unpickled arrays may be misaligned
+    xa = np.require(x, requirements="CA")  # unpickled arrays may be misaligned
     c = np.empty_like(xa)
-    lib.gauss_loop(xa, xa.size, c)                   # gauss by a C loop, bit for bit
+    lib.gauss_loop(xa, xa.size, c)  # gauss by a C loop, bit for bit
     assert np.array_equal(yv, c)
     # NumPy's exp differs from the C library's by an ulp on some CPUs (AVX-512)
     np.testing.assert_array_max_ulp(yv, np.exp(-0.5 * x * x), maxulp=1)
@@ -65,8 +67,9 @@ def test_gufunc_on_dask_arrays(client, lib):
 
 
 def test_map_blocks_with_wrapped_functions(client, fiblib):
-    fibmatrix = fiblib.fibmatrix.wrap(a=ndffi.In(ndim=2), rows=ndffi.shape_of("a", 0),
-                                      columns=ndffi.shape_of("a", 1), matrix=ndffi.Out(like="a"))
+    fibmatrix = fiblib.fibmatrix.wrap(
+        a=ndffi.In(ndim=2), rows=ndffi.shape_of("a", 0), columns=ndffi.shape_of("a", 1), matrix=ndffi.Out(like="a")
+    )
     a = np.random.default_rng(2).integers(1, 20, size=(60, 40)).astype(np.intc)
     da_a = da.from_array(a, chunks=(30, 20))
     r = da_a.map_blocks(fibmatrix, dtype=np.intc).compute()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ndffi
-from ndffi.numpy.ufunc import info
 from conftest import clib_fixture
+from ndffi.numpy.ufunc import info
 
 DECLS = """
     double gauss(double x);
@@ -61,6 +61,7 @@ def assert_gauss(lib, got, x):
 
 # ---- element-wise ufuncs -------------------------------------------------------------
 
+
 def test_fib_is_a_real_ufunc(fiblib):
     fib = fiblib.fib.ufunc()
     assert isinstance(fib, np.ufunc)
@@ -83,13 +84,19 @@ def test_ufunc_machinery(lib, fiblib):
     fib(np.arange(1, 5), out=out, where=np.array([True, False, True, False]))
     assert out.tolist() == [0, 99, 1, 99]
     # NumPy's casting rules: same_kind by default; floats do not go to an int loop
-    with pytest.raises(TypeError, match=r"Cannot cast ufunc 'fib' input from dtype\('float64'\) "
-                                        r"to dtype\('int32'\) with casting rule 'same_kind'"):
+    with pytest.raises(
+        TypeError,
+        match=r"Cannot cast ufunc 'fib' input from dtype\('float64'\) "
+        r"to dtype\('int32'\) with casting rule 'same_kind'",
+    ):
         fib(np.array([1.5]))
     assert fib(np.array([8.0]), casting="unsafe").tolist() == [13]
     # int64 -> int32 is 'same_kind' (values wrap, as in astype); casting="safe" refuses it
-    with pytest.raises(TypeError, match=r"Cannot cast ufunc 'fib' input from dtype\('int64'\) "
-                                        r"to dtype\('int32'\) with casting rule 'safe'"):
+    with pytest.raises(
+        TypeError,
+        match=r"Cannot cast ufunc 'fib' input from dtype\('int64'\) "
+        r"to dtype\('int32'\) with casting rule 'safe'",
+    ):
         fib(np.arange(3), casting="safe")
     # int64 output buffer: the int32 result is cast safely
     out64 = np.zeros(3, dtype=np.int64)
@@ -172,8 +179,8 @@ def test_generic_loop_through_libffi_matches_the_direct_stub(lib):
     slow, fast = f.ufunc(), lib.lmuladd.ufunc()
     assert info(slow)["loop"] == "generic (libffi)"
     rng = np.random.default_rng(0)
-    a = rng.integers(-2**40, 2**40, 1000)
-    b = rng.integers(-2**31, 2**31, 1000).astype(np.intc)
+    a = rng.integers(-(2**40), 2**40, 1000)
+    b = rng.integers(-(2**31), 2**31, 1000).astype(np.intc)
     c = rng.normal(scale=1e6, size=1000)
     expected = a * b.astype(np.int64) + c.astype(np.int64)
     assert np.array_equal(slow(a, b, c), expected)
@@ -191,6 +198,7 @@ def test_calls_reach_c_once_per_element(lib):
 
 
 # ---- threads ------------------------------------------------------------------------
+
 
 def test_threads_give_the_same_results(lib):
     x = np.random.default_rng(1).normal(size=300_001)
@@ -232,7 +240,7 @@ def test_threads_leave_dependent_iterations_on_one_thread(lib):
 
 def test_floating_point_errors_from_worker_threads_reach_numpy(lib):
     x = np.zeros(200_000)
-    x[-1] = 1000.0    # overflows in the last chunk, run by a worker thread
+    x[-1] = 1000.0  # overflows in the last chunk, run by a worker thread
     e = lib.c_exp.ufunc(threads=2, min_chunk=1000)
     with np.errstate(over="raise"):
         with pytest.raises(FloatingPointError, match="overflow encountered in c_exp"):
@@ -243,14 +251,15 @@ def test_floating_point_errors_from_worker_threads_reach_numpy(lib):
 
 # ---- generalized ufuncs ---------------------------------------------------------------
 
+
 def test_gufunc_reduction(lib):
     normf = lib.dsum.gufunc("(n)->()")
     assert normf.signature == "(n)->()"
     a = np.arange(12.0).reshape(3, 4)
     assert np.array_equal(normf(a), a.sum(axis=-1))
-    assert np.array_equal(normf(a.T), a.T.sum(axis=-1))          # strided core: copied
+    assert np.array_equal(normf(a.T), a.T.sum(axis=-1))  # strided core: copied
     assert np.array_equal(normf(a, axes=[0, ()]), a.sum(axis=0))
-    assert normf(np.arange(5)) == 10.0                            # cast from int64
+    assert normf(np.arange(5)) == 10.0  # cast from int64
     assert normf(np.zeros((2, 0))).tolist() == [0.0, 0.0]
 
 
@@ -259,7 +268,7 @@ def test_gufunc_outputs_and_two_inputs(lib, fiblib):
     a = np.arange(8.0).reshape(2, 4)
     assert np.array_equal(cs(a), np.cumsum(a, axis=-1))
     assert np.array_equal(cs(a.T.copy().T), np.cumsum(a, axis=-1))
-    out = np.zeros((4, 2)).T                                     # strided output: scattered
+    out = np.zeros((4, 2)).T  # strided output: scattered
     cs(a, out=out)
     assert np.array_equal(out, np.cumsum(a, axis=-1))
     mv = lib.matvec.gufunc("(m,n),(n)->(m)")
@@ -273,8 +282,11 @@ def test_gufunc_outputs_and_two_inputs(lib, fiblib):
 def test_gufunc_core_dimension_must_fit_its_parameter(lib):
     f = lib.dsum16.gufunc("(n)->()")
     assert f(np.ones(32767)) == 32767.0
-    with pytest.raises(OverflowError, match=r"dsum16: core dimension 0 of size 40000 does not fit "
-                                            r"parameter 'n'"):
+    with pytest.raises(
+        OverflowError,
+        match=r"dsum16: core dimension 0 of size 40000 does not fit "
+        r"parameter 'n'",
+    ):
         f(np.ones(40000))
 
 
@@ -285,8 +297,11 @@ def test_gufunc_threads(lib):
 
 
 def test_gufunc_specification_errors(lib):
-    with pytest.raises(ValueError, match=r"signature '\(n\)->\(\),\(\)' has 1 input\(s\) and 2 output\(s\), "
-                                         r"but the C parameters give inputs \(x\) and outputs \(<result>\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"signature '\(n\)->\(\),\(\)' has 1 input\(s\) and 2 output\(s\), "
+        r"but the C parameters give inputs \(x\) and outputs \(<result>\)",
+    ):
         lib.dsum.gufunc("(n)->(),()")
     with pytest.raises(ValueError, match=r"'n' takes core dimension 'k'"):
         lib.dsum.gufunc("(n)->()", n="k")
@@ -298,9 +313,13 @@ def test_gufunc_specification_errors(lib):
 
 # ---- what cannot be a ufunc ------------------------------------------------------------
 
+
 def test_ufunc_errors(lib):
-    with pytest.raises(TypeError, match=r"ufunc\(\) of free\(\): parameter 'p' \('void \*'\) is neither a "
-                                        r"number nor a pointer to one"):
+    with pytest.raises(
+        TypeError,
+        match=r"ufunc\(\) of free\(\): parameter 'p' \('void \*'\) is neither a "
+        r"number nor a pointer to one",
+    ):
         lib.free.ufunc()
     with pytest.raises(TypeError, match=r"cannot make a ufunc of variadic printf\(\)"):
         lib.printf.ufunc()
@@ -313,6 +332,7 @@ def test_ufunc_errors(lib):
 
 
 # ---- lifetime ------------------------------------------------------------------------------
+
 
 def test_ufunc_keeps_function_and_library_alive(clib_dir, lib):
     own = ndffi.load("libnumpy_funcs", clib_dir)

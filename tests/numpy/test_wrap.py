@@ -8,25 +8,29 @@ import pytest
 import ndffi
 from conftest import clib_fixture
 
-nlib = clib_fixture("numpy_funcs", """
+nlib = clib_fixture(
+    "numpy_funcs",
+    """
     double dsum(const double *x, long n);
     int normalize(double *x, int n);
     int solve(const double *d, double *x, int n);
     int arange_fill(double start, double step, double *out, int n);
     void cumsum(const double *x, int n, double *out);
     void matvec(const double *a, const double *x, int m, int n, double *y);
-""")
+""",
+)
 
 
 # ---- the seed's three Fibonacci wrappers, one line each ---------------------------
 
+
 @pytest.fixture(scope="module")
 def seed(fiblib):
     fib = fiblib.fib.ufunc()
-    fibseries = fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"),
-                                      series=ndffi.Out(like="a"))
-    fibmatrix = fiblib.fibmatrix.wrap(a=ndffi.In(ndim=2), rows=ndffi.shape_of("a", 0),
-                                      columns=ndffi.shape_of("a", 1), matrix=ndffi.Out(like="a"))
+    fibseries = fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"), series=ndffi.Out(like="a"))
+    fibmatrix = fiblib.fibmatrix.wrap(
+        a=ndffi.In(ndim=2), rows=ndffi.shape_of("a", 0), columns=ndffi.shape_of("a", 1), matrix=ndffi.Out(like="a")
+    )
     return fib, fibseries, fibmatrix
 
 
@@ -58,6 +62,7 @@ def test_seed_fibmatrix(seed):
 
 # ---- In ------------------------------------------------------------------------
 
+
 def test_in_zero_copy_for_exact_arrays(seed, fiblib):
     fibseries = seed[1]
     a = np.array([5, 13, 2], dtype=np.intc)
@@ -80,8 +85,11 @@ def test_in_converts_other_dtypes_and_layouts(seed):
 
 def test_in_rejects_values_that_do_not_convert(seed):
     fibseries = seed[1]
-    with pytest.raises(TypeError, match=r"fibseries\(\) argument 'a': expected values convertible to "
-                                        r"int32 \(NumPy's 'same_kind' rule\), got float64"):
+    with pytest.raises(
+        TypeError,
+        match=r"fibseries\(\) argument 'a': expected values convertible to "
+        r"int32 \(NumPy's 'same_kind' rule\), got float64",
+    ):
         fibseries([1.5, 2.0])
     with pytest.raises(OverflowError, match=r"fibseries\(\) argument 'a': values out of range for int32"):
         fibseries([1, 2**40])
@@ -91,13 +99,17 @@ def test_in_rejects_values_that_do_not_convert(seed):
 
 # ---- Out -------------------------------------------------------------------------
 
+
 def test_out_buffer_given_by_keyword(seed):
     fibseries = seed[1]
     buf = np.zeros(3, dtype=np.intc)
     assert fibseries([5, 13, 2], series=buf) is buf
     assert buf.tolist() == [3, 144, 1]
-    with pytest.raises(TypeError, match=r"fibseries\(\) argument 'series' \(Out\): expected a C-contiguous "
-                                        r"writeable int32 ndarray, got int64 array"):
+    with pytest.raises(
+        TypeError,
+        match=r"fibseries\(\) argument 'series' \(Out\): expected a C-contiguous "
+        r"writeable int32 ndarray, got int64 array",
+    ):
         fibseries([5, 13, 2], series=np.zeros(3, dtype=np.int64))
     with pytest.raises(ValueError, match=r"argument 'series' \(Out\): expected shape \(3,\), got \(4,\)"):
         fibseries([5, 13, 2], series=np.zeros(4, dtype=np.intc))
@@ -125,13 +137,19 @@ def test_out_shape_tuple_and_constant(nlib):
 
 
 def test_matvec_two_inputs_and_shapes(nlib):
-    matvec = nlib.matvec.wrap(a=ndffi.In(ndim=2), x=ndffi.In(ndim=1), m=ndffi.shape_of("a", 0),
-                              n=ndffi.shape_of("a", 1), y=ndffi.Out(shape=(ndffi.shape_of("a", 0),)))
+    matvec = nlib.matvec.wrap(
+        a=ndffi.In(ndim=2),
+        x=ndffi.In(ndim=1),
+        m=ndffi.shape_of("a", 0),
+        n=ndffi.shape_of("a", 1),
+        y=ndffi.Out(shape=(ndffi.shape_of("a", 0),)),
+    )
     a = np.arange(6.0).reshape(2, 3)
     assert np.array_equal(matvec(a, [1, 2, 3]), a @ np.array([1.0, 2, 3]))
 
 
 # ---- InOut and check= ----------------------------------------------------------------
+
 
 def test_inout_in_place_with_status(nlib):
     normalize = nlib.normalize.wrap(x=ndffi.InOut, n=ndffi.len_of("x"), check=ndffi.nonzero_raises)
@@ -183,6 +201,7 @@ def test_result_and_outputs_as_tuple(nlib):
 
 # ---- signature and docstring -----------------------------------------------------------
 
+
 def test_signature_and_docstring(seed):
     fibseries = seed[1]
     sig = inspect.signature(fibseries)
@@ -200,8 +219,9 @@ def test_signature_and_docstring(seed):
 
 
 def test_named_wrapper(fiblib):
-    w = fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"), series=ndffi.Out(like="a"),
-                              name="fibonacci_series")
+    w = fiblib.fibseries.wrap(
+        a=ndffi.In, elements=ndffi.len_of("a"), series=ndffi.Out(like="a"), name="fibonacci_series"
+    )
     assert w.__name__ == "fibonacci_series"
     with pytest.raises(TypeError, match=r"fibonacci_series\(\) argument 'a'"):
         w([0.5])
@@ -209,9 +229,13 @@ def test_named_wrapper(fiblib):
 
 # ---- wrong specifications ----------------------------------------------------------------
 
+
 def test_specification_errors(fiblib, nlib):
-    with pytest.raises(TypeError, match=r"wrap\(\) of fibseries\(\): no parameter named 'b'; "
-                                        r"the parameters are: a, elements, series"):
+    with pytest.raises(
+        TypeError,
+        match=r"wrap\(\) of fibseries\(\): no parameter named 'b'; "
+        r"the parameters are: a, elements, series",
+    ):
         fiblib.fibseries.wrap(b=ndffi.In)
     with pytest.raises(TypeError, match=r"parameter 'elements' \('int'\) is not a pointer, so it cannot be In"):
         fiblib.fibseries.wrap(elements=ndffi.In)
@@ -245,4 +269,5 @@ def test_parameters_named_like_keywords_go_in_a_dict(clib_dir):
     assert str(inspect.signature(w)) == "(name)"
     assert w.__name__ == "total" and w([1.0, 2.0]) == 3.0
     import pickle
+
     assert pickle.loads(pickle.dumps(w))([4.0, 5.0]) == 9.0

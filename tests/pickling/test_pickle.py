@@ -30,10 +30,8 @@ def lib(clib_dir):
 
 def in_fresh_process(payload, code):
     """Run `code` in a new interpreter with `obj` = pickle.loads(payload); return its stdout."""
-    script = ("import pickle, sys\nimport numpy as np\n"
-              "obj = pickle.loads(sys.stdin.buffer.read())\n" + code)
-    proc = subprocess.run([sys.executable, "-c", script], input=payload, capture_output=True,
-                          timeout=120)
+    script = "import pickle, sys\nimport numpy as np\nobj = pickle.loads(sys.stdin.buffer.read())\n" + code
+    proc = subprocess.run([sys.executable, "-c", script], input=payload, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout.decode().strip()
 
@@ -47,8 +45,7 @@ def test_library_rebuilds_in_a_fresh_process(lib):
 def test_function_wrapped_ufunc_gufunc_in_a_fresh_process(lib, fiblib):
     objects = {
         "fib": fiblib.fib,
-        "fibseries": fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"),
-                                           series=ndffi.Out(like="a")),
+        "fibseries": fiblib.fibseries.wrap(a=ndffi.In, elements=ndffi.len_of("a"), series=ndffi.Out(like="a")),
         "fibu": fiblib.fib.ufunc(),
         "polar": lib.to_polar.ufunc(outputs=["r", "theta"], threads=2),
         "normf": lib.dsum.gufunc("(n)->()", name="normf"),
@@ -88,7 +85,7 @@ def test_round_trip_in_this_process_reuses_one_rebuilt_library(lib):
     g = lib.gauss.ufunc()
     g2 = pickle.loads(pickle.dumps(g))
     assert isinstance(g2, np.ufunc) and g2 is not g
-    assert pickle.loads(pickle.dumps(g)) is g2            # rebuilt once per process
+    assert pickle.loads(pickle.dumps(g)) is g2  # rebuilt once per process
     f2 = pickle.loads(pickle.dumps(lib.dsum))
     assert f2.prototype == "double dsum(const double *x, long n)"
     assert pickle.loads(pickle.dumps(lib.gauss)) is pickle.loads(pickle.dumps(lib.gauss))
@@ -103,12 +100,18 @@ def test_numpy_ufuncs_still_pickle_by_name():
 
 def test_pointers_and_unknown_functions_refuse(lib):
     p = ndffi.new("int *", 5)
-    with pytest.raises(TypeError, match=r"cannot pickle ndffi.Pointer .*: it is a raw address, meaningless "
-                                        r"in another process"):
+    with pytest.raises(
+        TypeError,
+        match=r"cannot pickle ndffi.Pointer .*: it is a raw address, meaningless "
+        r"in another process",
+    ):
         pickle.dumps(p)
     f = lib._ns.function("gauss", lib._handle.symbol("gauss"), lib._handle)
-    with pytest.raises(TypeError, match=r"cannot pickle ndffi.Function 'double gauss\(double x\)': it does "
-                                        r"not come from a Library's declarations"):
+    with pytest.raises(
+        TypeError,
+        match=r"cannot pickle ndffi.Function 'double gauss\(double x\)': it does "
+        r"not come from a Library's declarations",
+    ):
         pickle.dumps(f)
 
 
@@ -124,7 +127,7 @@ def test_process_pool_with_spawned_workers(lib, fiblib):
         series = pool.submit(_apply, fibseries, [1, 2, 3, 4, 5, 6, 7, 8]).result(timeout=120)
         g = pool.submit(_apply, gauss, np.array([0.0, 1.0])).result(timeout=120)
     assert series.tolist() == [0, 1, 1, 2, 3, 5, 8, 13]
-    assert g.tolist() == [lib.gauss(0.0), lib.gauss(1.0)]     # the C function, bit for bit
+    assert g.tolist() == [lib.gauss(0.0), lib.gauss(1.0)]  # the C function, bit for bit
 
 
 def test_struct_values_and_their_types_in_a_fresh_process(clib_dir):
@@ -132,10 +135,8 @@ def test_struct_values_and_their_types_in_a_fresh_process(clib_dir):
     lib.cdef("typedef struct { double x, y; } vec2; vec2 vadd(vec2 a, vec2 b);")
     v = lib.vadd((1, 2), (3, 4))
     payload = pickle.dumps({"v": v, "T": lib.types.vec2, "lib": lib})
-    out = in_fresh_process(payload, "v = obj['v']; print(v.x, v.y); "
-                                    "print(obj['lib'].vadd(v, obj['T'](0.5, 0.25)).y)")
+    out = in_fresh_process(payload, "v = obj['v']; print(v.x, v.y); print(obj['lib'].vadd(v, obj['T'](0.5, 0.25)).y)")
     assert out.splitlines() == ["4.0 6.0", "6.25"]
-
 
 
 NUMPY_PICKLING = r"""
@@ -158,8 +159,9 @@ print(g2 is not g and float(g2(0.5)) == float(g(0.5)))
 
 
 def test_numpy_ufuncs_pickle_by_numpys_reducer_and_ndffis_by_ndffis(clib_dir):
-    proc = subprocess.run([sys.executable, "-c", NUMPY_PICKLING, "libnumpy_funcs", clib_dir],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", NUMPY_PICKLING, "libnumpy_funcs", clib_dir], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "True", "True", "True"]
 
@@ -177,7 +179,6 @@ def test_a_function_bound_by_an_asm_label_pickles_as_any_other(tmp_path, cache):
     assert m.my_cos(0.0) == 1.0
     # Made the one way every Function is: the library's options, and its pickling record.
     assert (m.my_cos.release_gil, m.my_cos.use_errno) == (m.sin.release_gil, m.sin.use_errno) == (True, True)
-    out = in_fresh_process(pickle.dumps((m.my_cos, m.sin)),
-                           "f, s = obj; print(f(0.0), s(0.0), f.__name__)")
+    out = in_fresh_process(pickle.dumps((m.my_cos, m.sin)), "f, s = obj; print(f(0.0), s(0.0), f.__name__)")
     assert out.split() == ["1.0", "0.0", "my_cos"]
     assert pickle.loads(pickle.dumps(m.my_cos)) is pickle.loads(pickle.dumps(m.my_cos))
