@@ -235,8 +235,8 @@ class DLPackOnly:
 
 # ---- tests/clib/structs.c, as the struct tests declare it ---------------------------
 
-# The declarations of the issue's example, verbatim.
-ISSUE_DECLS = """
+# The declarations of the Weather example, verbatim.
+WEATHER_DECLS = """
     typedef struct Weather_t { int timestamp; char desc[12]; } Weather;
     void print_weather(Weather *w, int nelems);
     typedef struct { double x, y; } vec2;

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import AARCH64_LINUX, CHAR_SIGNED, ISSUE_DECLS, MORE_DECLS, classified, clib_fixture
+from conftest import AARCH64_LINUX, CHAR_SIGNED, WEATHER_DECLS, MORE_DECLS, classified, clib_fixture
 
-lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
+lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 
 
 # ---- by value through libffi -----------------------------------------------------------

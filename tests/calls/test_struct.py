@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import CHAR_SIGNED, ISSUE_DECLS, MORE_DECLS, clib_fixture
+from conftest import CHAR_SIGNED, WEATHER_DECLS, MORE_DECLS, clib_fixture
 
-lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
+lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +28,10 @@ def weather_text(records):
     return "".join(f"timestamp: {t}\ndescription: {d}\n\n" for t, d in records)
 
 
-# ---- the issue's example ---------------------------------------------------------------
+# ---- the Weather example ----------------------------------------------------------------
 
 
-def test_issue_example(lib, flush, capfd):
+def test_weather_example(lib, flush, capfd):
     W = lib.types.Weather
     assert W.dtype == np.dtype([("timestamp", "<i4"), ("desc", "S12")])
     assert W.dtype.itemsize == 16 and W.size == 16 and W.alignment == 4

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 
 import ndffi
-from conftest import ISSUE_DECLS, MORE_DECLS, clib_fixture
+from conftest import WEATHER_DECLS, MORE_DECLS, clib_fixture
 
-lib = clib_fixture("structs", ISSUE_DECLS, MORE_DECLS)
+lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 
 
 # ---- enums -------------------------------------------------------------------------------
