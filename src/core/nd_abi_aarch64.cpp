@@ -31,6 +31,18 @@ DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, u
 
 ffi_type *result_ffi_type(const CType *) { return nullptr; }
 
+// libffi passes every argument as AAPCS64 says once its records are described as below,
+// variadic ones included (on Linux they travel as fixed ones do): one piece each.
+bool ffi_pieces(const CType *, const std::vector<const CType *> &args, std::vector<FfiPiece> *out) {
+  out->clear();
+  for (size_t i = 0; i < args.size(); i++) {
+    ffi_type *t = ffi_type_of(args[i]);
+    if (!t) return false;
+    out->push_back({t, uint32_t(i), 0});
+  }
+  return true;
+}
+
 bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, std::vector<uint8_t> *, uint8_t *,
                   int *reg_args, bool *) {
   *reg_args = -1;
