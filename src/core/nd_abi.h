@@ -48,6 +48,14 @@ struct FfiPiece {
 // cannot pass an argument.
 bool ffi_pieces(const CType *ret, const std::vector<const CType *> &args, std::vector<FfiPiece> *out);
 
+// Called on every cif a call is made with, once libffi has prepared it: where this
+// ABI's libffi reserves too little for the call's arguments, the reserve is made right.
+#if defined(__aarch64__) && defined(__linux__)
+void complete_call_cif(ffi_cif *cif);
+#else
+inline void complete_call_cif(ffi_cif *) {}
+#endif
+
 // The libffi type a result of type `t` must be described by when libffi's own rule for
 // it differs from this ABI's (a struct of one long double comes back in st(0) on
 // x86-64 SysV, where libffi 3.4 expects memory); nullptr to use ffi_type_of(t).

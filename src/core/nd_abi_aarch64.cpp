@@ -113,5 +113,20 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   return new ffi_type{rec->size, (unsigned short)std::min<size_t>(rec->align, 16), FFI_TYPE_STRUCT, list};
 }
 
+// A record over 16 bytes that is no HFA is copied by ffi_call into the top of the
+// argument area (growing down) and its address passed; once the X registers are used up
+// the address goes on the stack (growing up) too.  libffi 3.4.4 (Debian 12's) counts only
+// the copy in cif->bytes, so a later copy overwrites an address already stored: C reads
+// another record, or jumps through garbage.  Eight bytes more per such record keep the
+// two apart (the records described here are by members of one floating type exactly
+// when they are HFAs).
+void complete_call_cif(ffi_cif *cif) {
+  for (unsigned i = 0; i < cif->nargs; i++) {
+    const ffi_type *t = cif->arg_types[i];
+    if (t->type == FFI_TYPE_STRUCT && t->size > 16 && t->elements[0] == &ffi_type_uint64) cif->bytes += 8;
+  }
+  cif->bytes = (cif->bytes + 15) & ~15u;
+}
+
 }  // namespace ndffi::abi
 #endif

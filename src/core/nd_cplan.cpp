@@ -226,6 +226,7 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   // this one checks the fixed part.
   if (ffi_prep_cif(&plan.cif, FFI_DEFAULT_ABI, unsigned(plan.ffi_args.size()), rt, plan.ffi_args.data()) != FFI_OK)
     throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");
+  abi::complete_call_cif(&plan.cif);
 }
 
 }  // namespace ndffi
