@@ -139,7 +139,9 @@ static ffi_type *record_ffi_type(const Record *rec) {
     }
     if (elems.size() == leaves.size()) ft = new_struct_type(rec, elems);
   }
-  if (!ft && !rec->is_union && !has_bitfields(rec)) {
+  // By members, in order: not where the ABI file describes every record (its nullptr is
+  // a refusal, which a description by members would pass in the wrong registers).
+  if (!ft && !abi::kDescribesEveryRecord && !rec->is_union && !has_bitfields(rec)) {
     std::vector<ffi_type *> elems;
     bool ok = rec->size > 0;
     for (const Record::Field &f : rec->fields) {
