@@ -128,7 +128,7 @@ long double ld_echo(long double x) { return x; }
 long double ld_next(long double x) { return nextafterl(x, INFINITY); }
 long double ld_sum3(long double a, double b, long double c) { return a + b + c; }
 /* The long double's 10 significant bytes, to compare with what Python sent. */
-void ld_bytes(long double x, unsigned char *out) { memcpy(out, &x, 10); }
+void ld_bytes(long double x, unsigned char *out) { memcpy(out, &x, sizeof x); }
 
 struct ld_rec { long double v; int k; };
 struct ld_rec ld_rec_make(long double v, int k) { struct ld_rec r = {v, k}; return r; }
