@@ -42,8 +42,8 @@ bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &ext
     values.push_back(storage + a.offset + p.offset);
     fixed_pieces += p.arg < nfixed;
   }
-  if (ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, fixed_pieces, unsigned(types.size()),
-                       ffi_result_type(plan.type->target), types.data()) != FFI_OK)
+  if (ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, fixed_pieces, unsigned(types.size()), ffi_result_type(plan.type->target),
+                       types.data()) != FFI_OK)
     return false;
   abi::complete_call_cif(&cif);
   return true;

@@ -113,21 +113,21 @@ static bool big_int_value(PyObject *num, long double *out) {
   PyObject *nbits = PyObject_CallMethod(mag, "bit_length", nullptr);
   long long bits = nbits ? PyLong_AsLongLong(nbits) : -1;
   Py_XDECREF(nbits);
-  long long below = std::max<long long>(bits - kSig, 0);   // bits under the significand
+  long long below = std::max<long long>(bits - kSig, 0);  // bits under the significand
   PyObject *shift = bits >= 0 ? PyLong_FromLongLong(below) : nullptr;
   PyObject *top = shift ? PyNumber_Rshift(mag, shift) : nullptr;
   PyObject *back = top ? PyNumber_Lshift(top, shift) : nullptr;
   PyObject *rest = back ? PyNumber_Subtract(mag, back) : nullptr;
   PyObject *one = PyLong_FromLong(1), *sm1 = PyLong_FromLongLong(std::max<long long>(below - 1, 0));
-  PyObject *half = rest && one && sm1 ? PyNumber_Lshift(one, sm1) : nullptr;   // 1 if none: rest is 0
+  PyObject *half = rest && one && sm1 ? PyNumber_Lshift(one, sm1) : nullptr;  // 1 if none: rest is 0
   PyObject *s64 = PyLong_FromLong(64);
-  PyObject *high = half && s64 ? PyNumber_Rshift(top, s64) : nullptr;   // bits 64 and up of top
+  PyObject *high = half && s64 ? PyNumber_Rshift(top, s64) : nullptr;  // bits 64 and up of top
   bool ok = high != nullptr;
   if (ok) {
     unsigned long long lo = PyLong_AsUnsignedLongLongMask(top), hi = PyLong_AsUnsignedLongLong(high);
     int cmp = PyObject_RichCompareBool(rest, half, Py_GT) ? 1 : PyObject_RichCompareBool(rest, half, Py_EQ) ? 0 : -1;
-    long double sig = ldexpl((long double)hi, 64) + (long double)lo;   // exact: under 2**kSig
-    if (cmp > 0 || (cmp == 0 && (lo & 1))) sig += 1;                   // exact: 2**kSig is a long double
+    long double sig = ldexpl((long double)hi, 64) + (long double)lo;  // exact: under 2**kSig
+    if (cmp > 0 || (cmp == 0 && (lo & 1))) sig += 1;                  // exact: 2**kSig is a long double
     long double v = ldexpl(sig, int(std::min<long long>(below, 1 << 20)));
     *out = _PyLong_Sign(num) < 0 ? -v : v;
     ok = !PyErr_Occurred();
