@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import AARCH64_LINUX, CHAR_SIGNED, WEATHER_DECLS, MORE_DECLS, classified, clib_fixture
+from conftest import AARCH64_LINUX, CHAR_SIGNED, MORE_DECLS, WEATHER_DECLS, classified, clib_fixture
 
 lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import CHAR_SIGNED, WEATHER_DECLS, MORE_DECLS, clib_fixture
+from conftest import CHAR_SIGNED, MORE_DECLS, WEATHER_DECLS, clib_fixture
 
 lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import ndffi
-from conftest import WEATHER_DECLS, MORE_DECLS, clib_fixture
+from conftest import MORE_DECLS, WEATHER_DECLS, clib_fixture
 
 lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 
