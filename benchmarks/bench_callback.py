@@ -54,7 +54,7 @@ def make_case(name, path):
         import ndffi
 
         lib = ndffi.load(path).cdef("long loop_int(int (*f)(int), long n);", release_gil=name != "ndffi-gil-held")
-        cb = ndffi._builtins.callback("int(int)", f, 0, name != "ndffi-libffi")
+        cb = ndffi.values.builtin_types.callback("int(int)", f, 0, name != "ndffi-libffi")
         loop = lib.loop_int
         return lambda n: loop(cb, n)
     if name.startswith("ctypes"):
