@@ -337,7 +337,11 @@ def test_struct_libffi_cannot_pass_through_varargs_is_refused(tmp_path, monkeypa
     # What libffi passes wrongly: a packed record on x86-64 SysV; on AArch64 one aligned to
     # 16 by an attribute (a packed one is its memory image in general registers there).
     pk = "struct pk { char c; int i; } __attribute__((packed));"
-    bad = "struct bad { long a; int i; } __attribute__((aligned(16)));" if AARCH64_LINUX else pk
+    bad = (
+        "struct bad { long a; int i; } __attribute__((aligned(16)));"
+        if AARCH64_LINUX
+        else "struct bad { char c; int i; } __attribute__((packed));"
+    )
     src = (
         """#include <stdarg.h>
         %s
