@@ -278,12 +278,7 @@ class Library:
         address = self._address(name)
         if address is None:
             raise AttributeError(self._missing_symbol(self._declarations.symbol(name), decl[1]))
-        try:
-            self._ns.variable(name, address)[0] = value
-        except (TypeError, OverflowError, ValueError) as exc:
-            # say which global, not which pointer element
-            reason = str(exc).removeprefix("pointer element: ")
-            raise type(exc)(f"cannot set global '{decl[1]}' of {self._label()}: {reason}") from None
+        self._ns.set_variable(name, address, value, f"cannot set global '{decl[1]}' of {self._label()}")
 
     def _missing_symbol(self, name, prototype):
         msg = f"{self._label()} does not export {name!r} (declared as '{prototype}')"

@@ -16,6 +16,25 @@ namespace nb = nanobind;
 
 namespace ndffi::py {
 
+// A Pointer to the global `name` at `address` (to the first element of a global array).
+static PyObject *variable_pointer(const Namespace &ns, const std::string &name, uintptr_t address,
+                                  nb::handle keepalive) {
+  const Decl *d = ns.scope.find_decl(name);
+  if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
+  const CType *t = d->type;
+  TypeTable &T = TypeTable::get();
+  // A global lives as long as the process (libraries are never closed): so do the
+  // owners of the pointers stored into it, until they are overwritten.
+  static PyObject *statics = make_pointer(nullptr, T.pointer(T.void_type()), nullptr);
+  PyObject *p = t->kind == Kind::Array && t->length != CType::kUnknownLength
+                    ? make_pointer((void *)address, T.pointer(t->target), statics, Py_ssize_t(t->length))
+                    : make_pointer((void *)address, T.pointer(t), statics, 1);
+  if (!p) throw nb::python_error();
+  // A function pointer read from it keeps the library (keepalive) alive.
+  if (!keepalive.is_none()) ((PointerObject *)p)->owner = keepalive.inc_ref().ptr();
+  return p;
+}
+
 [[noreturn]] void raise_cdef(const CDefError &e) {
   PyObject *exc = PyObject_CallFunction(CDefErrorType, "s", e.what());
   if (exc) {
@@ -135,23 +154,24 @@ void register_namespace(nb::module_ &m) {
       .def(
           "variable",
           [](const Namespace &ns, const std::string &name, uintptr_t address, nb::handle keepalive) {
-            const Decl *d = ns.scope.find_decl(name);
-            if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
-            const CType *t = d->type;
-            TypeTable &T = TypeTable::get();
-            // A global lives as long as the process (libraries are never closed): so do the
-            // owners of the pointers stored into it, until they are overwritten.
-            static PyObject *statics = make_pointer(nullptr, T.pointer(T.void_type()), nullptr);
-            PyObject *p = t->kind == Kind::Array && t->length != CType::kUnknownLength
-                              ? make_pointer((void *)address, T.pointer(t->target), statics, Py_ssize_t(t->length))
-                              : make_pointer((void *)address, T.pointer(t), statics, 1);
-            if (!p) throw nb::python_error();
-            // A function pointer read from it keeps the library (keepalive) alive.
-            if (!keepalive.is_none()) ((PointerObject *)p)->owner = keepalive.inc_ref().ptr();
-            return nb::steal(p);
+            return nb::steal(variable_pointer(ns, name, address, keepalive));
           },
           nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none() = nb::none(),
           "A Pointer to a global variable (to the first element of a global array).")
+      .def(
+          "set_variable",
+          [](const Namespace &ns, const std::string &name, uintptr_t address, nb::handle value,
+             const std::string &where) {
+            const Decl *d = ns.scope.find_decl(name);
+            if (!d || d->kind != Decl::Variable) throw nb::key_error(name.c_str());
+            if (d->type->is_const()) throw nb::type_error((where + ": it is const").c_str());
+            nb::object p = nb::steal(variable_pointer(ns, name, address, nb::none()));
+            Where w{nullptr, -1, where.c_str()};
+            w.home = home_of(p.ptr());
+            if (!store_c(d->type, (char *)address, value.ptr(), w)) throw nb::python_error();
+          },
+          nb::arg("name"), nb::arg("address"), nb::arg("value"), nb::arg("where"),
+          "Store value into a global variable; errors are led by `where`.")
       .def("has_tag",
            [](const Namespace &ns, const std::string &kind, const std::string &tag) {
              return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;

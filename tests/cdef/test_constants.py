@@ -261,6 +261,13 @@ def test_globals_in_place(lib):
         lib.not_declared = 1
 
 
+def test_a_const_global_is_not_set(cache):
+    g = ndffi.inline("const int fixed = 5;", cdef="const int fixed;", name="const_global")
+    with pytest.raises(TypeError, match=r"^cannot set global 'const int fixed' of library .*: it is const$"):
+        g.fixed = 3
+    assert g.fixed == 5
+
+
 def test_global_arrays(lib):
     t = lib.table
     assert isinstance(t, ndffi.Pointer) and len(t) == 4
