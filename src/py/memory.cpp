@@ -169,7 +169,8 @@ static bool is_c_memory(PyObject *o) {
   return is_pointer(o) && !((PointerObject *)o)->owner && !((PointerObject *)o)->owns_memory;
 }
 
-// ... and nothing stored through it keeps Python memory: storing its address keeps nothing.
+// ... and nothing stored through it keeps Python memory (yet): a copy of its address into
+// memory that cannot keep owners loses nothing.
 static bool keeps_nothing(PyObject *o) {
   if (!is_c_memory(o)) return false;
   Keeps *k = ((PointerObject *)o)->keeps;
@@ -178,7 +179,7 @@ static bool keeps_nothing(PyObject *o) {
 
 bool keep_stored(PyObject *home, char *slot, void *addr, PyObject *owner, const Span &span, const Where &w,
                  PyObject *value) {
-  if (!owner || keeps_nothing(owner) || (!keeps_slot(home) && !w.holds && is_c_memory(owner))) {
+  if (!owner || (!keeps_slot(home) && !w.holds && is_c_memory(owner))) {
     forget_stored(home, slot, slot + sizeof(void *));
     return true;
   }
@@ -233,12 +234,13 @@ static void copy_stored(PyObject *dst_home, char *dst, PyObject *src_home, const
   release_all(later);
 }
 
-// Does [src, src + n) of memory held by src_home keep owners?
+// Does [src, src + n) of memory held by src_home keep owners that hold Python memory?
 static bool has_stored(PyObject *src_home, const char *src, size_t n) {
   Keeps *k = keeps_of(src_home);
   if (!k || k->at.empty()) return false;
   bool any = false;
   for_slots(k, src, src + n, [&](auto it) {
+    if (keeps_nothing(it->second.owner)) return std::next(it);
     any = true;
     return k->at.end();
   });

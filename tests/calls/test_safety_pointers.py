@@ -718,3 +718,19 @@ def test_numpy_scalars_are_not_pointers(lib, value):
     with pytest.raises(TypeError, match=r"np\.array\(\[x\]\)"):
         ndffi.cast("double *", value)
     assert lib.get_double(np.array([2.25])) == 2.25
+
+
+def test_a_struct_keeps_a_c_pointer_and_what_is_stored_through_it_later():
+    # A Pointer into C's memory stored into a struct value is kept by it: what is stored
+    # through that Pointer afterwards lives as long as the struct, not as the Pointer.
+    c = ndffi.load(None).cdef("double **malloc(size_t n); void free(void *p); struct holder { double **pp; };")
+    pp = c.malloc(8)
+    h = c.types["struct holder"](pp=pp)
+    a = np.ones(3)
+    pp[0] = a
+    alive = weakref.ref(a)
+    del a, pp
+    gc.collect()
+    assert alive() is not None
+    assert h.pp[0][2] == 1.0
+    c.free(h.pp)
