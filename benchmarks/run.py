@@ -358,38 +358,61 @@ def time_all(benches, repeat, number):
     return best
 
 
-def _callgrind_ir(contender, call, n, outdir, env):
-    import subprocess
-
-    out = os.path.join(outdir, "cg.%s.%s.%d" % (contender, call, n))
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=" + out,
-        sys.executable,
-        os.path.abspath(__file__),
-        "--child",
-        contender,
-        call,
-        str(n),
-    ]
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode != 0:
-        raise RuntimeError("callgrind run failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+def _totals(path):
     totals = summary = None
-    with open(out) as fh:
+    with open(path) as fh:
         for line in fh:
             if line.startswith("totals:"):
                 totals = int(line.split()[1])
             elif line.startswith("summary:"):
                 summary = int(line.split()[1])
     if totals is None and summary is None:
-        raise RuntimeError("no totals/summary line in " + out)
+        raise RuntimeError("no totals/summary line in " + path)
     return totals if totals is not None else summary
 
 
-def callgrind_all(keys, n1, n2):
-    """Instructions per call: (Ir(n2) - Ir(n1)) / (n2 - n1), fresh processes."""
+def _valgrind(out, args, env, dump_before=None):
+    import subprocess
+
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+    if dump_before:
+        cmd.append("--dump-before=" + dump_before)
+    cmd += [sys.executable, os.path.abspath(__file__), *args]
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("callgrind run failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+
+
+def _callgrind_fresh(contender, call, n, outdir, env):
+    """Ir of a fresh process running one loop of n iterations."""
+    out = os.path.join(outdir, "cg.%s.%s.%d" % (contender, call, n))
+    _valgrind(out, ["--child", contender, call, str(n)], env)
+    return _totals(out)
+
+
+# One process per contender: for each call a warm-up loop, then the two loops
+# between marks.  A mark is os.getppid(), which nothing else calls: callgrind
+# dumps its counters on entering getppid, so dump 3i+2 holds call i's short loop
+# and dump 3i+3 its long one.
+MARK = "getppid"
+
+
+def _callgrind_marked(contender, calls, lengths, outdir, env):
+    out = os.path.join(outdir, "cg." + contender)
+    spec = ",".join("%s:%d:%d" % (c, *lengths[c]) for c in calls)
+    _valgrind(out, ["--child-marked", contender, spec], env, dump_before=MARK)
+    per = {}
+    for i, c in enumerate(calls):
+        a, b = lengths[c]
+        per[(contender, c)] = (_totals("%s.%d" % (out, 3 * i + 3)) - _totals("%s.%d" % (out, 3 * i + 2))) / (b - a)
+    return per
+
+
+def callgrind_all(keys, n1, n2, fresh=False):
+    """Instructions per call: (Ir(n2) - Ir(n1)) / (n2 - n1).  By default one process
+    per contender runs every call, each warmed up and then counted between marks;
+    fresh=True runs each loop length of each call in a fresh process instead (2 per
+    row, ~8 times longer, the first call's one-time costs cancelling out)."""
     import concurrent.futures
     import shutil
     import tempfile
@@ -398,18 +421,27 @@ def callgrind_all(keys, n1, n2):
         raise SystemExit("--callgrind needs valgrind on PATH")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
     lengths = {call: (loop_length(call, n1), loop_length(call, n2)) for (_, call) in keys}
-    jobs = [(c, call, n) for (c, call) in keys for n in lengths[call]]
     with (
         tempfile.TemporaryDirectory(prefix="ndffi-cg-") as outdir,
         concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool,
     ):
-        futs = {job: pool.submit(_callgrind_ir, *job, outdir, env) for job in jobs}
-        ir = {job: fut.result() for job, fut in futs.items()}
-    out = {}
-    for c, call in keys:
-        a, b = lengths[call]
-        out[(c, call)] = (ir[(c, call, b)] - ir[(c, call, a)]) / (b - a)
-    return out
+        if fresh:
+            jobs = [(c, call, n) for (c, call) in keys for n in lengths[call]]
+            futs = {job: pool.submit(_callgrind_fresh, *job, outdir, env) for job in jobs}
+            ir = {job: fut.result() for job, fut in futs.items()}
+            return {
+                (c, call): (ir[(c, call, lengths[call][1])] - ir[(c, call, lengths[call][0])])
+                / (lengths[call][1] - lengths[call][0])
+                for (c, call) in keys
+            }
+        by = {}
+        for c, call in keys:
+            by.setdefault(c, []).append(call)
+        futs = [pool.submit(_callgrind_marked, c, calls, lengths, outdir, env) for c, calls in by.items()]
+        out = {}
+        for fut in futs:
+            out.update(fut.result())
+        return out
 
 
 def child(contender, call, n):
@@ -418,6 +450,20 @@ def child(contender, call, n):
     else:
         timer, _ = make_timer(setup(contender)[call])
     timer.timeit(n)
+
+
+def child_marked(contender, spec):
+    """run.py --child-marked CONTENDER call:n1:n2,...: see _callgrind_marked."""
+    fns = None if contender == "loop" else setup(contender)
+    for item in spec.split(","):
+        call, a, b = item.split(":")
+        timer = timeit.Timer("pass") if fns is None else make_timer(fns[call])[0]
+        timer.timeit(int(a))  # warm-up: first-call costs stay out of the count
+        os.getppid()
+        timer.timeit(int(a))
+        os.getppid()
+        timer.timeit(int(b))
+        os.getppid()
 
 
 # --- reporting -----------------------------------------------------------------
@@ -486,6 +532,9 @@ def parse_args():
     ap.add_argument("--repeat", type=int, help="timing repeats (default 7, --quick 3)")
     ap.add_argument("--n1", type=int, help="callgrind short loop (default 2000, --quick 200; declare: /20)")
     ap.add_argument("--n2", type=int, help="callgrind long loop (default 12000, --quick 1200; declare: /20)")
+    ap.add_argument(
+        "--fresh", action="store_true", help="--callgrind: a fresh process per loop (slower; the older method)"
+    )
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--plot", metavar="PNG", help="also draw the results as a bar chart (needs matplotlib)")
     args = ap.parse_args()
@@ -534,12 +583,13 @@ def measure(args, benches, meta):
         n1 = args.n1 or (200 if args.quick else 2000)
         n2 = args.n2 or (1200 if args.quick else 12000)
         keys = list(benches) + [("loop", "loop")]
-        values = callgrind_all(keys, n1, n2)
-        meta.update(n1=n1, n2=n2, loop_ir_per_iter=values[("loop", "loop")])
+        values = callgrind_all(keys, n1, n2, args.fresh)
+        how = "fresh processes" if args.fresh else "warmed up, one process per contender"
+        meta.update(n1=n1, n2=n2, fresh=args.fresh, loop_ir_per_iter=values[("loop", "loop")])
         print(
-            "instructions per call = (Ir(N=%d) - Ir(N=%d)) / %d, fresh processes (declare: N/%d); "
+            "instructions per call = (Ir(N=%d) - Ir(N=%d)) / %d, %s (declare: N/%d); "
             "includes the timeit loop (empty loop: %.0f Ir/iter)\n"
-            % (n2, n1, n2 - n1, SLOW["declare"], values[("loop", "loop")])
+            % (n2, n1, n2 - n1, how, SLOW["declare"], values[("loop", "loop")])
         )
         return report(values, "Ir/call", "ir_per_call", "%.0f")
     repeat = args.repeat or (3 if args.quick else 7)
@@ -623,5 +673,8 @@ def main():
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:  # run.py --child CONTENDER CALL N
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--child-marked"]:  # run.py --child-marked CONTENDER call:n1:n2,...
+        child_marked(sys.argv[2], sys.argv[3])
         sys.exit(0)
     sys.exit(main())
