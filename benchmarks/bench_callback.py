@@ -22,9 +22,9 @@ cannot return a struct from a callback) is shown as "n/a" with the reason.
     python benchmarks/bench_callback.py --callgrind    # instructions per callback
     python benchmarks/bench_callback.py --callgrind --cases ndffi,ctypes --json cb.json
 
---callgrind runs each case in fresh processes under valgrind for two loop lengths and
-prints the difference per callback, which cancels start-up and is repeatable on a noisy
-machine.
+--callgrind runs each case in one process under valgrind, every shape warmed up and then
+run for two loop lengths (2 000 and 22 000 callbacks) between marks, and prints the
+difference per callback, which cancels start-up and is repeatable on a noisy machine.
 """
 
 import argparse
@@ -203,37 +203,60 @@ def check_case(name, path, shape):
         raise SystemExit(f"error: {name} {shape}: the loop gave {got!r}, expected {expected(shape, 1000)!r}")
 
 
-def callgrind_case(name, shape, n):
-    out = BUILD / f"callgrind.{name}.{LOOPS[shape]}.{n}.out"
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={out}",
-        sys.executable,
-        __file__,
-        "--_run",
-        name,
-        "--shapes",
-        shape,
-        "-n",
-        str(n),
-    ]
+# One process per case runs every shape: a warm-up loop, then the two loop lengths
+# between marks.  A mark is os.getppid(), which nothing else calls: callgrind dumps its
+# counters on entering getppid, so dump 3i+2 holds shape i's short loop, 3i+3 its long one.
+MARK = "getppid"
+
+
+def run_marked(name, path, shapes, small, large):
+    for shape in shapes:
+        run = make_case(name, path, shape)
+        run(small)
+        os.getppid()
+        run(small)
+        os.getppid()
+        run(large)
+        os.getppid()
+
+
+def _totals(path):
+    with open(path) as fh:
+        for line in fh:
+            if line.startswith(("totals:", "summary:")):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in %s" % path)
+
+
+def callgrind_case(name, shapes, small, large, outdir):
+    out = os.path.join(outdir, "cg." + name)
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-before=" + MARK]
+    cmd += [sys.executable, __file__, "--_run", name, "--shapes", ";".join(shapes), "-n", f"{small},{large}"]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    for line in proc.stdout.splitlines():
-        if "Collected" in line:
-            return int(line.split()[-1])
-    raise RuntimeError(proc.stdout)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stdout[-3000:])
+    return {
+        (name, s): (_totals(f"{out}.{3 * i + 3}") - _totals(f"{out}.{3 * i + 2}")) / (large - small)
+        for i, s in enumerate(shapes)
+    }
 
 
 def callgrind_all(jobs, small, large):
     import concurrent.futures
+    import tempfile
 
-    runs = [(c, s, n) for (c, s) in jobs for n in (small, large)]
-    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        futs = {r: pool.submit(callgrind_case, *r) for r in runs}
-        ir = {r: fut.result() for r, fut in futs.items()}
-    return {(c, s): (ir[(c, s, large)] - ir[(c, s, small)]) / (large - small) for (c, s) in jobs}
+    by = {}
+    for c, s in jobs:
+        by.setdefault(c, []).append(s)
+    values = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="ndffi-cb-") as outdir,
+        concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool,
+    ):
+        for fut in [pool.submit(callgrind_case, c, shapes, small, large, outdir) for c, shapes in by.items()]:
+            values.update(fut.result())
+    return values
 
 
 def ctypes_of(case):
@@ -245,7 +268,9 @@ def ctypes_of(case):
 def table(values, cases, shapes, unit, missing):
     """One row per shape: each case's figure, then its ratio to ctypes of the same GIL mode."""
     ratio_cases = [c for c in cases if ctypes_of(c) in cases]
-    head = f"{'shape':<18}" + "".join(f"{c:>17}" for c in cases) + "".join(f"{c + ' / ctypes':>25}" for c in ratio_cases)
+    head = (
+        f"{'shape':<18}" + "".join(f"{c:>17}" for c in cases) + "".join(f"{c + ' / ctypes':>25}" for c in ratio_cases)
+    )
     print(f"{unit} per callback\n")
     print(head)
     for s in shapes:
@@ -263,7 +288,7 @@ def table(values, cases, shapes, unit, missing):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", type=int, default=300_000, help="callbacks per timed run")
+    ap.add_argument("-n", default="300000", help="callbacks per timed run")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--cases", default=",".join(CASES), help="of " + ", ".join(CASES + EXTRA_CASES))
@@ -275,9 +300,10 @@ def main():
     if not shapes:
         ap.error("no known shape in --shapes (the shapes are: %s)" % "; ".join(SHAPES))
     path = build_lib()
-    if args._run:
-        make_case(args._run, path, shapes[0])(args.n)
+    if args._run:  # under valgrind: -n SMALL,LARGE
+        run_marked(args._run, path, shapes, *map(int, args.n.split(",")))
         return 0
+    n = int(float(args.n))
     cases = args.cases.split(",")
     try:
         import cffi  # noqa: F401
@@ -297,8 +323,8 @@ def main():
         values = callgrind_all(jobs, small, large)
         unit, key = f"instructions (callgrind, {large} - {small} callbacks)", "ir_per_callback"
     else:
-        values = {(c, s): time_case(c, path, s, args.n, args.repeat) for (c, s) in jobs}
-        unit, key = f"ns (best of {args.repeat} runs of {args.n})", "ns_per_callback"
+        values = {(c, s): time_case(c, path, s, n, args.repeat) for (c, s) in jobs}
+        unit, key = f"ns (best of {args.repeat} runs of {n})", "ns_per_callback"
     table(values, cases, shapes, unit, missing)
     if args.json:
         rows = [
