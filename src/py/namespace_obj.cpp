@@ -9,6 +9,7 @@
 
 #include "callback.h"
 #include "common.h"
+#include "messages.h"
 #include "nd_clib.h"
 #include "new_cast.h"
 
@@ -212,6 +213,10 @@ void register_namespace(nb::module_ &m) {
                     "'int(const void *, const void *)' or a CType");
               t = parse_or_raise(ns.scope, nb::cast<std::string>(sig));
             }
+            const CType *ftype = t->kind == Kind::Pointer ? t->target : t;
+            if (ftype->kind == Kind::Func && PyCallable_Check(fn.ptr()) &&
+                !check_arity(fn.ptr(), ftype, "ndffi.callback()", TypeTable::get().pointer(ftype)->str()))
+              throw nb::python_error();
             PyObject *cb = make_callback(t, fn.ptr(), on_error.ptr(), false, allow_direct);
             if (!cb) throw nb::python_error();
             return nb::steal(cb);
