@@ -239,3 +239,33 @@ PyObject *unexpected_keyword(const FunctionObject *f, const char *kw) {
 }
 
 }  // namespace ndffi::py
+
+namespace ndffi::py {
+
+// ---- declarations -----------------------------------------------------------------
+
+std::vector<std::string> tag_names(const Scope &scope) {
+  std::vector<std::string> r;
+  for (const Record *rec : scope.tags())
+    if (!rec->tag.empty()) r.push_back(std::string(rec->is_enum ? "enum " : rec->is_union ? "union " : "struct ") + rec->tag);
+  return r;
+}
+
+CDefError with_type_suggestion(const CDefError &e, const Scope &scope) {
+  static const std::string unknown = "unknown type name '";
+  if (e.message.compare(0, unknown.size(), unknown) != 0 || e.token.empty()) return e;
+  std::vector<std::string> names = {"void",  "char",     "short",    "int",     "long",  "float",
+                                    "double", "signed",  "unsigned", "_Bool",   "bool",  "struct",
+                                    "union",  "enum",    "const",    "volatile"};
+  for (const Scope *s : {&scope, &Scope::builtins(scope.target())}) {
+    names.insert(names.end(), s->typedef_names().begin(), s->typedef_names().end());
+    for (const std::string &t : tag_names(*s)) names.push_back(t);
+  }
+  std::string hint = did_you_mean(e.token, names);
+  if (hint.empty()) return e;
+  CDefError r(e.line, e.column, e.message + hint, e.token, e.source_line);
+  r.previous = e.previous;
+  return r;
+}
+
+}  // namespace ndffi::py

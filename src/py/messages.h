@@ -40,3 +40,13 @@ PyObject *wrong_argument_count(const FunctionObject *f, Py_ssize_t given, Py_ssi
 PyObject *unexpected_keyword(const FunctionObject *f, const char *kw);
 
 }  // namespace ndffi::py
+
+namespace ndffi::py {
+
+// `e` again with "; did you mean 'double'?" after an unknown type name, from the type
+// names `scope` knows (its typedefs, the built-in ones, C's type keywords, its tags).
+CDefError with_type_suggestion(const CDefError &e, const Scope &scope);
+// The tags `scope` itself declares, spelled "struct Weather_t", "enum color".
+std::vector<std::string> tag_names(const Scope &scope);
+
+}  // namespace ndffi::py

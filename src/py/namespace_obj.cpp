@@ -58,7 +58,7 @@ static PyObject *variable_pointer(const Namespace &ns, const std::string &name, 
 const CType *parse_or_raise(const Scope &scope, const std::string &text) {
   try {
     return parse_type(scope, text);
-  } catch (const CDefError &e) { raise_cdef(e); }
+  } catch (const CDefError &e) { raise_cdef(with_type_suggestion(e, scope)); }
 }
 
 // ---- library handles ----------------------------------------------------------------
@@ -119,7 +119,7 @@ void register_namespace(nb::module_ &m) {
             size_t before = ns.scope.decl_names().size();
             try {
               cdef(ns.scope, text);
-            } catch (const CDefError &e) { raise_cdef(e); }
+            } catch (const CDefError &e) { raise_cdef(with_type_suggestion(e, ns.scope)); }
             const auto &names = ns.scope.decl_names();
             return std::vector<std::string>(names.begin() + long(before), names.end());
           },
@@ -178,6 +178,9 @@ void register_namespace(nb::module_ &m) {
              return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;
            })
       .def("constant_names", [](const Namespace &ns) { return ns.scope.constant_names(); })
+      .def(
+          "tag_names", [](const Namespace &ns) { return tag_names(ns.scope); },
+          "The struct, union and enum tags declared: ['struct Weather_t', ...].")
       .def("type", [](const Namespace &ns,
                       const std::string &text) { return nb::steal(ctype_object(parse_or_raise(ns.scope, text))); })
       .def(
