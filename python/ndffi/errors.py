@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from ._ndffi import Error  # noqa: F401  (ndffi.Error: see below)
 
-
 # ndffi.Error, the base of ndffi's own exceptions (``except ndffi.Error``), made by the
 # compiled core so that its CDefError derives from it too.  Each is also the built-in
 # exception its kind of failure is (RuntimeError, OSError, ValueError), except that a
@@ -18,14 +17,14 @@ from ._ndffi import Error  # noqa: F401  (ndffi.Error: see below)
 
 
 def did_you_mean(name, names):
-    """"; did you mean 'stats'?" for the names close to ``name`` among ``names``, else ""."""
+    """ "; did you mean 'stats'?" for the names close to ``name`` among ``names``, else ""."""
     import difflib
 
     return suggestion(difflib.get_close_matches(name, sorted(set(names)), n=3))
 
 
 def suggestion(matches):
-    """"; did you mean 'a' or 'b'?" for the names ``matches``, "" for none."""
+    """ "; did you mean 'a' or 'b'?" for the names ``matches``, "" for none."""
     if not matches:
         return ""
     shown = [repr(m) for m in matches]

@@ -51,7 +51,7 @@ static bool refuse_layout(const Where &w, const std::string &expected, const std
                           bool writable) {
   bool fortran = PyArray_FLAGS(arr) & NPY_ARRAY_F_CONTIGUOUS;
   return fail(w, PyExc_TypeError, expected,
-              "a " + given + " that is " + layout_problem(arr) + "; " + contiguity_fix(writable, fortran));
+              with_article(given) + " that is " + layout_problem(arr) + "; " + contiguity_fix(writable, fortran));
 }
 
 // Whether complex numbers of NumPy type `tn` have the memory of record `rec`: a struct
@@ -178,7 +178,7 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
   }
   if (!PyBuffer_IsContiguous(view, 'C'))
     return fail(w, PyExc_TypeError, expected,
-                "a " + describe(o) + " that is " + layout_problem(*view) + "; " +
+                with_article(describe(o)) + " that is " + layout_problem(*view) + "; " +
                     contiguity_fix(info.writable, PyBuffer_IsContiguous(view, 'F')));
   if (!info.any_dtype) {
     char kind;

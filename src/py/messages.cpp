@@ -30,6 +30,10 @@ std::string layout_problem(const Py_buffer &view) {
   return "not contiguous (strides " + strides_text(view.ndim, view.strides) + ")";
 }
 
+std::string with_article(const std::string &noun) {
+  return (!noun.empty() && strchr("aeiou", noun[0]) ? "an " : "a ") + noun;
+}
+
 std::string contiguity_fix(bool writable, bool fortran) {
   std::string transposed = fortran ? ", or x.T (the same memory, C-ordered) if C expects column-major order" : "";
   if (!writable) return "pass np.ascontiguousarray(x)" + transposed;

@@ -16,6 +16,8 @@ std::string layout_problem(const Py_buffer &view);
 // The fix for a layout problem: a const pointer may take np.ascontiguousarray(x); one C
 // writes through may not take a copy, whose changes the caller would never see.
 std::string contiguity_fix(bool writable, bool fortran);
+// "an int32 array", "a float64 array".
+std::string with_article(const std::string &noun);
 // Why a value is not a number, and what to pass instead (" (an array is not a number:
 // pass a[0])"), or "" when there is nothing to add.
 std::string not_a_number_hint(PyObject *o);
