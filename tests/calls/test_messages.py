@@ -84,7 +84,7 @@ def test_wrap_inout_names_the_layout(lib):
     fill = lib.fill_ints.wrap(out=ndffi.InOut, n=ndffi.len_of("out"))
     f = np.asfortranarray(np.zeros((2, 3), np.intc))
     assert _message(lambda: fill(f, 1)) == (
-        "fill_ints() argument 'out' (InOut): expected a C-contiguous writeable int32 ndarray, got int32 array "
+        "fill_ints() argument 'out' (InOut): expected a C-contiguous writeable int32 ndarray, got an int32 array "
         "that is Fortran-ordered (F-contiguous) (never copied); " + COPY_NOT_SEEN + TRANSPOSED
     )
     # an In array is converted (a copy C only reads): Fortran order is fine there

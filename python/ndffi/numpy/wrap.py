@@ -119,8 +119,8 @@ def _make_inout(fname, pname, dtype, ndim, what="InOut"):
             raise TypeError(f"{where}: expected {expected}, got {x.dtype} array (never copied)")
         if not x.flags.c_contiguous:
             raise TypeError(
-                f"{where}: expected {expected}, got {x.dtype} array that is {layout_problem(x)} (never copied); "
-                + contiguity_fix(True, x.flags.f_contiguous)
+                f"{where}: expected {expected}, got {'an' if x.dtype.name[0] in 'aeiou' else 'a'} {x.dtype} array that is "
+                f"{layout_problem(x)} (never copied); " + contiguity_fix(True, x.flags.f_contiguous)
             )
         if not x.flags.writeable:
             raise TypeError(f"{where}: expected {expected}, got a read-only array")
