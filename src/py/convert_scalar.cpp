@@ -55,8 +55,8 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
   PyObject *num = o;
   if (is_value(o)) num = ((ValueObject *)o)->value;
   if (!PyLong_Check(num)) {
-    bool not_int_array = PyArray_Check(num) && (PyArray_NDIM((PyArrayObject *)num) > 0 ||
-                                                !PyArray_ISINTEGER((PyArrayObject *)num));
+    bool not_int_array =
+        PyArray_Check(num) && (PyArray_NDIM((PyArrayObject *)num) > 0 || !PyArray_ISINTEGER((PyArrayObject *)num));
     if (PyFloat_Check(num) || !PyIndex_Check(num) || not_int_array) return refuse_scalar(w, a, "int", num);
     num = PyNumber_Index(num);
     if (!num) return name_failure(w.str()), false;  // np.array([7]), a failing __index__

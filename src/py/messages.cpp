@@ -76,10 +76,9 @@ std::string did_you_mean(const std::string &name, const std::vector<std::string>
     if (s) PyList_Append(list, s);
     Py_XDECREF(s);
   }
-  PyObject *matches =
-      difflib && list ? PyObject_CallMethod(difflib, "get_close_matches", "s#Oi", name.data(), Py_ssize_t(name.size()),
-                                            list, 3)
-                      : nullptr;
+  PyObject *matches = difflib && list ? PyObject_CallMethod(difflib, "get_close_matches", "s#Oi", name.data(),
+                                                            Py_ssize_t(name.size()), list, 3)
+                                      : nullptr;
   Py_ssize_t n = matches && PyList_Check(matches) ? PyList_GET_SIZE(matches) : 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     const char *m = PyUnicode_AsUTF8(PyList_GET_ITEM(matches, i));
@@ -196,9 +195,8 @@ bool check_arity(PyObject *fn, const CType *ftype, const std::string &where, con
   else if (a.most == INT_MAX) takes = "takes at least " + count_text(a.least);
   else if (a.least == a.most) takes = "takes " + count_text(a.least);
   else takes = "takes " + std::to_string(a.least) + " to " + count_text(a.most);
-  PyErr_Format(PyExc_TypeError,
-               "%s: expected a callable taking %s for '%s', got %s, which %s", where.c_str(), count_text(n).c_str(),
-               spelling.c_str(), shown(fn).c_str(), takes.c_str());
+  PyErr_Format(PyExc_TypeError, "%s: expected a callable taking %s for '%s', got %s, which %s", where.c_str(),
+               count_text(n).c_str(), spelling.c_str(), shown(fn).c_str(), takes.c_str());
   return false;
 }
 
@@ -251,16 +249,16 @@ namespace ndffi::py {
 std::vector<std::string> tag_names(const Scope &scope) {
   std::vector<std::string> r;
   for (const Record *rec : scope.tags())
-    if (!rec->tag.empty()) r.push_back(std::string(rec->is_enum ? "enum " : rec->is_union ? "union " : "struct ") + rec->tag);
+    if (!rec->tag.empty())
+      r.push_back(std::string(rec->is_enum ? "enum " : rec->is_union ? "union " : "struct ") + rec->tag);
   return r;
 }
 
 CDefError with_type_suggestion(const CDefError &e, const Scope &scope) {
   static const std::string unknown = "unknown type name '";
   if (e.message.compare(0, unknown.size(), unknown) != 0 || e.token.empty()) return e;
-  std::vector<std::string> names = {"void",  "char",     "short",    "int",     "long",  "float",
-                                    "double", "signed",  "unsigned", "_Bool",   "bool",  "struct",
-                                    "union",  "enum",    "const",    "volatile"};
+  std::vector<std::string> names = {"void",     "char",  "short", "int",    "long",  "float", "double", "signed",
+                                    "unsigned", "_Bool", "bool",  "struct", "union", "enum",  "const",  "volatile"};
   for (const Scope *s : {&scope, &Scope::builtins(scope.target())}) {
     names.insert(names.end(), s->typedef_names().begin(), s->typedef_names().end());
     for (const std::string &t : tag_names(*s)) names.push_back(t);
