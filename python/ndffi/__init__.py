@@ -27,7 +27,7 @@ from ._ndffi import (
 )
 from .building import build, inline
 from .callback import Allocator, callback
-from .errors import BuildError, BuildWarning, CacheWarning, HeaderError, LibraryNotFound
+from .errors import BuildError, BuildWarning, CacheWarning, Error, HeaderError, HeaderNotFound, LibraryNotFound, public
 from .headers.generate import generate
 from .library import Library, Types
 from .load import load
@@ -45,8 +45,10 @@ __all__ = [
     "Callback",
     "CDefError",
     "CType",
+    "Error",
     "Function",
     "HeaderError",
+    "HeaderNotFound",
     "Library",
     "LibraryNotFound",
     "Pointer",
@@ -85,3 +87,4 @@ __all__ += [
     "wrap",
 ]
 _pickling.install()
+public(BuildError, BuildWarning, CacheWarning, HeaderError, HeaderNotFound, LibraryNotFound, StatusError)

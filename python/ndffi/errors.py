@@ -1,4 +1,5 @@
-"""Exceptions and warnings raised by ndffi, for every stage (below all of them)."""
+"""Exceptions and warnings raised by ndffi, for every stage (below all of them), and the
+text of the messages that say how to fix a mistake (computed only when raising)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,53 @@ import re
 import shlex
 from typing import NamedTuple
 
+from ._ndffi import Error  # noqa: F401  (ndffi.Error: see below)
 
-class LibraryNotFound(OSError):
+# ndffi.Error, the base of ndffi's own exceptions (``except ndffi.Error``), made by the
+# compiled core so that its CDefError derives from it too.  Each is also the built-in
+# exception its kind of failure is (RuntimeError, OSError, ValueError), except that a
+# header that does not parse is no ImportError: an ``except ImportError`` around an
+# optional import does not hide it.
+
+
+def did_you_mean(name, names):
+    """ "; did you mean 'stats'?" for the names close to ``name`` among ``names``, else ""."""
+    import difflib
+
+    return suggestion(difflib.get_close_matches(name, sorted(set(names)), n=3))
+
+
+def suggestion(matches):
+    """ "; did you mean 'a' or 'b'?" for the names ``matches``, "" for none."""
+    if not matches:
+        return ""
+    shown = [repr(m) for m in matches]
+    return "; did you mean " + (shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]) + "?"
+
+
+def layout_problem(arr):
+    """Why array ``arr`` is not one C-contiguous block: "Fortran-ordered (F-contiguous)" or
+    "not contiguous (strides (16,))"; "" when it is C-contiguous."""
+    if arr.flags.c_contiguous:
+        return ""
+    if arr.flags.f_contiguous:
+        return "Fortran-ordered (F-contiguous)"
+    return f"not contiguous (strides {arr.strides})"
+
+
+def contiguity_fix(writable, fortran):
+    """What to pass instead of an array that is not C-contiguous: a copy where C only
+    reads, never where C writes (the caller would not see the changes)."""
+    transposed = ", or x.T (the same memory, C-ordered) if C expects column-major order" if fortran else ""
+    if not writable:
+        return "pass np.ascontiguousarray(x)" + transposed
+    return (
+        "C writes through this pointer and a copy would not be seen by the caller: pass a C-contiguous "
+        "array (make it with np.ascontiguousarray(x) or order='C', pass it and read the result from it)" + transposed
+    )
+
+
+class LibraryNotFound(Error, OSError):
     """A shared library could not be found or loaded.
 
     ``tried`` lists every path or name that was tried, with the reason each failed.
@@ -64,7 +110,7 @@ def parse_diagnostics(output):
     ]
 
 
-class BuildError(RuntimeError):
+class BuildError(Error, RuntimeError):
     """Compiling or linking failed, or no compiler was found.
 
     A ``RuntimeError`` (not an ``OSError``: the files were there, the code did not
@@ -90,8 +136,10 @@ class BuildError(RuntimeError):
 # ---- headers ----------------------------------------------------------------------------
 
 
-class HeaderError(ImportError):
-    """A C header could not be imported: clang reports errors in it."""
+class HeaderError(Error):
+    """A C header could not be imported: clang reports errors in it.  Not an
+    ``ImportError`` (which means that a module is missing): ``except ImportError``
+    around an optional import does not swallow a header that does not parse."""
 
     def __init__(self, header, errors, args=()):
         self.header = header
@@ -146,7 +194,7 @@ class HeaderNotFound(HeaderError):
         self.header = header
         self.errors = []
         self.tried = list(tried)
-        ImportError.__init__(
+        Exception.__init__(
             self,
             f"header {header!r} not found; looked for:\n"
             + "\n".join("  " + t for t in self.tried)
@@ -154,7 +202,7 @@ class HeaderNotFound(HeaderError):
         )
 
 
-class LayoutMismatch(RuntimeError):
+class LayoutMismatch(Error, RuntimeError):
     """Internal error: ndffi's layout of a struct differs from clang's.  A bug in one of
     them; the message names the type and the first difference."""
 
@@ -164,3 +212,10 @@ class LayoutMismatch(RuntimeError):
             f"internal error: the layout ndffi computes for '{type_name}' differs "
             f"from clang's: {detail} (please report it, with the header)"
         )
+
+
+def public(*classes):
+    """Show ``classes`` as ``ndffi.X`` (their ``__module__``) in tracebacks and reprs:
+    where users find them, not the private module that defines them."""
+    for cls in classes:
+        cls.__module__ = "ndffi"

@@ -7,12 +7,16 @@ Declarations come from :meth:`Library.cdef` and from the library's :class:`Decla
 
 import enum
 import os
+import re
 import threading
 import weakref
 
 from . import callback as _callback
-from ._ndffi import Function, Namespace
+from ._ndffi import CDefError, Function, Namespace
+from .errors import did_you_mean, suggestion
 from .loading import elf as _elf
+
+_TAGS = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*)")
 
 
 class Types:
@@ -31,7 +35,8 @@ class Types:
         if t is None:
             t = self._tag(name)
         if t is None:
-            raise AttributeError(f"no type named {name!r} is declared (see cdef())")
+            names = list(self._ns.typedef_names()) + [tag.split()[1] for tag in self._ns.tag_names()]
+            raise AttributeError(f"no type named {name!r} is declared (see cdef()){did_you_mean(name, names)}")
         return self._enum(t) if t.kind == "enum" else t
 
     def _tag(self, name):
@@ -43,6 +48,14 @@ class Types:
 
     def __getitem__(self, spelling):
         t = self._ns.type(spelling)
+        for m in _TAGS.finditer(spelling):  # C would declare a tag it meets: look-ups do not
+            if not self._ns.has_tag(m[1], m[2]):
+                tag = f"{m[1]} {m[2]}"
+                error = CDefError(
+                    f"no type named '{tag}' is declared (see cdef()){did_you_mean(tag, self._ns.tag_names())}"
+                )
+                error.line, error.column, error.text, error.previous = 1, m.start() + 1, tag, None
+                raise error
         return self._enum(t) if t.kind == "enum" else t
 
     def _enum(self, t):
@@ -251,7 +264,7 @@ class Library:
             why = declarations.why_missing(name)
             if why is not None:
                 raise AttributeError(f"{self._label()}: {why}")
-            raise AttributeError(f"{self._label()} has no declaration of {name!r}; declare it with cdef()")
+            raise AttributeError(self._undeclared(name))
         kind, prototype, ctype = decl
         address = self._address(name)
         if address is None:
@@ -270,8 +283,12 @@ class Library:
         self._declarations.declare(self, name)
         decl = self._ns.decl(name)
         if decl is None or decl[0] != "variable":
+            hint = ""
+            if decl is None:
+                variables = [n for n in self._ns.names() if self._ns.decl(n)[0] == "variable"]
+                hint = did_you_mean(name, variables)
             raise AttributeError(
-                f"cannot set {name!r}: only declared C global variables of {self._label()} can be assigned"
+                f"cannot set {name!r}: only declared C global variables of {self._label()} can be assigned{hint}"
             )
         if decl[2].kind == "array":
             raise TypeError(f"{name!r} is a C array: assign its elements (lib.{name}[i] = v)")
@@ -279,6 +296,25 @@ class Library:
         if address is None:
             raise AttributeError(self._missing_symbol(self._declarations.symbol(name), decl[1]))
         self._ns.set_variable(name, address, value, f"cannot set global '{decl[1]}' of {self._label()}")
+
+    def _undeclared(self, name):
+        """The message for ``name``, which nothing declares: the declared names close to
+        it, else the library's exported symbols close to it."""
+        msg = f"{self._label()} has no declaration of {name!r}"
+        declared = [*self._ns.names(), *self._ns.constant_names(), *self._declarations.pending()]
+        hint = did_you_mean(name, declared)
+        if hint:
+            return f"{msg}{hint}"
+        path = self._handle.path
+        try:
+            if path and name in _elf.exported_symbols(path):
+                return f"{msg}; the library exports it: declare it with cdef() first"
+        except (OSError, ValueError):
+            pass
+        exported = _elf.close_matches(name, path) if path else []
+        if exported:
+            return f"{msg}{suggestion(exported)} (exported by the library: declare it with cdef())"
+        return f"{msg}; declare it with cdef()"
 
     def _missing_symbol(self, name, prototype):
         msg = f"{self._label()} does not export {name!r} (declared as '{prototype}')"

@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "callback.h"
+#include "convert.h"
+#include "messages.h"
 
 namespace ndffi::py {
 
@@ -292,6 +294,7 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
       holds.keep(r);
       cbobj = r;
     } else if (PyCallable_Check(o)) {
+      if (!check_arity(o, want, w.str(), type_str(w, a))) return 0;
       PyObject *r = make_callback(want, o, nullptr, true);
       if (!r) return 0;
       holds.keep(r);

@@ -5,6 +5,7 @@
 
 #include "callback.h"
 #include "convert.h"
+#include "messages.h"
 #include "rowptr.h"
 
 #include <numpy/arrayscalars.h>
@@ -45,6 +46,14 @@ static const char *array_flags_problem(PyArrayObject *arr, bool writable) {
   return nullptr;
 }
 
+// The refusal of an array that is not C-contiguous: how it is laid out, and the fix.
+static bool refuse_layout(const Where &w, const std::string &expected, const std::string &given, PyArrayObject *arr,
+                          bool writable) {
+  bool fortran = PyArray_FLAGS(arr) & NPY_ARRAY_F_CONTIGUOUS;
+  return fail(w, PyExc_TypeError, expected,
+              with_article(given) + " that is " + layout_problem(arr) + "; " + contiguity_fix(writable, fortran));
+}
+
 // Whether complex numbers of NumPy type `tn` have the memory of record `rec`: a struct
 // of two floating-point members of their precision, or of one array of two (C's complex
 // T is T[2] in memory: LAPACKE's and CBLAS's complex types, GSL's gsl_complex).
@@ -79,6 +88,7 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
     if (!strcmp(problem, "read-only"))
       return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
                   "a read-only array");
+    if (!strcmp(problem, "non-contiguous")) return refuse_layout(w, expected, "record array", arr, info.writable);
     return fail(w, PyExc_TypeError, expected, std::string(problem) + " array");
   }
   return set_pointer(dst, PyArray_DATA(arr));
@@ -110,6 +120,7 @@ static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *ar
   if (!strcmp(problem, "read-only"))
     return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
                 "read-only " + given);
+  if (!strcmp(problem, "non-contiguous")) return refuse_layout(w, expected, given, arr, info.writable);
   return fail(w, PyExc_TypeError, expected, std::string(problem) + " " + given);
 }
 
@@ -165,7 +176,10 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
     return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
                 "read-only " + describe(o) + hint);
   }
-  if (!PyBuffer_IsContiguous(view, 'C')) return fail(w, PyExc_TypeError, expected, "non-contiguous " + describe(o));
+  if (!PyBuffer_IsContiguous(view, 'C'))
+    return fail(w, PyExc_TypeError, expected,
+                with_article(describe(o)) + " that is " + layout_problem(*view) + "; " +
+                    contiguity_fix(info.writable, PyBuffer_IsContiguous(view, 'F')));
   if (!info.any_dtype) {
     char kind;
     Py_ssize_t size;

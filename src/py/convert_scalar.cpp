@@ -6,6 +6,7 @@
 
 #include "callback.h"
 #include "convert.h"
+#include "messages.h"
 
 #include <numpy/arrayscalars.h>
 
@@ -30,14 +31,33 @@ static std::string range_text(const ArgSpec &a, const Where &w) {
   return "int in [" + lo + ", " + std::to_string(a.max) + "] for '" + type_str(w, a) + "'";
 }
 
+// A value that is not a number of the kind a scalar parameter takes ("int", "float",
+// "bool"): what it is (an array's shape too) and what to pass instead.
+static std::string refused_number(PyObject *o) {
+  std::string given = describe(o);
+  if (PyArray_Check(o)) {
+    auto *arr = (PyArrayObject *)o;
+    given += " of shape (";
+    for (int i = 0; i < PyArray_NDIM(arr); i++) given += (i ? ", " : "") + std::to_string(PyArray_DIM(arr, i));
+    given += PyArray_NDIM(arr) == 1 ? ",)" : ")";
+  }
+  return given + not_a_number_hint(o);
+}
+
+static bool refuse_scalar(const Where &w, const ArgSpec &a, const char *kind, PyObject *o) {
+  return fail(w, PyExc_TypeError, std::string(kind) + " for '" + type_str(w, a) + "'", refused_number(o));
+}
+
 // Read a Python integer for an integer parameter: exact ints, bool and objects with
-// __index__ (NumPy integers); never floats.
+// __index__ (NumPy integers, 0-d integer arrays); never floats, nor arrays of more
+// dimensions (whose __index__ would say neither the function nor the parameter).
 bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
   PyObject *num = o;
   if (is_value(o)) num = ((ValueObject *)o)->value;
   if (!PyLong_Check(num)) {
-    if (PyFloat_Check(num) || !PyIndex_Check(num))
-      return fail(w, PyExc_TypeError, "int for '" + type_str(w, a) + "'", describe(o));
+    bool not_int_array =
+        PyArray_Check(num) && (PyArray_NDIM((PyArrayObject *)num) > 0 || !PyArray_ISINTEGER((PyArrayObject *)num));
+    if (PyFloat_Check(num) || !PyIndex_Check(num) || not_int_array) return refuse_scalar(w, a, "int", num);
     num = PyNumber_Index(num);
     if (!num) return name_failure(w.str()), false;  // np.array([7]), a failing __index__
     bool ok = int_value(a, num, dst, w);
@@ -90,7 +110,7 @@ bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &
     }
     x = uint64_t(t);
   } else {
-    return fail(w, PyExc_TypeError, "bool for '" + type_str(w, a) + "'", describe(o));
+    return refuse_scalar(w, a, "bool", o);
   }
   memcpy(dst, &x, 8);
   return true;
@@ -184,7 +204,7 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
     return true;
   }
   if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([2.5])
-    return fail(w, PyExc_TypeError, "a number for " + for_what + " (an array is not a number: pass a[0])", describe(o));
+    return fail(w, PyExc_TypeError, "float for " + for_what, refused_number(num));
   if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
       (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
        !PyBytes_Check(num))) {
@@ -193,7 +213,7 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
     *out = d;
     return true;
   }
-  return fail(w, PyExc_TypeError, "float for " + for_what, describe(o));
+  return fail(w, PyExc_TypeError, "float for " + for_what, refused_number(num));
 }
 
 // The shortest text that reads back as v (NumPy's repr of np.longdouble).

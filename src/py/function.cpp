@@ -10,6 +10,7 @@
 #include "callback.h"
 #include "common.h"
 #include "fastpath.h"
+#include "messages.h"
 
 namespace ndffi::py {
 
@@ -58,11 +59,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
   std::vector<PyObject *> fixed(nfixed, nullptr);
   std::vector<PyObject *> extra;
   const char *fname = PyUnicode_AsUTF8(f->name);
-  if (nargs > nfixed && !p.type->variadic) {
-    PyErr_Format(PyExc_TypeError, "%s() takes %zd argument%s (%zd given)", fname, nfixed, nfixed == 1 ? "" : "s",
-                 nargs + nkw);
-    return nullptr;
-  }
+  if (nargs > nfixed && !p.type->variadic) return wrong_argument_count(f, nargs + nkw, -1);
   for (Py_ssize_t i = 0; i < nargs; i++) {
     if (i < nfixed) fixed[i] = args[i];
     else extra.push_back(args[i]);
@@ -71,10 +68,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     const char *kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
     Py_ssize_t i = 0;
     while (i < nfixed && f->decl->param_names[i] != kw) i++;
-    if (i == nfixed) {
-      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", fname, kw);
-      return nullptr;
-    }
+    if (i == nfixed) return unexpected_keyword(f, kw);
     if (fixed[i]) {
       PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, kw);
       return nullptr;
@@ -82,11 +76,7 @@ __attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f,
     fixed[i] = args[nargs + k];
   }
   for (Py_ssize_t i = 0; i < nfixed; i++)
-    if (!fixed[i]) {
-      PyErr_Format(PyExc_TypeError, "%s() takes %s%zd argument%s (%zd given)", fname,
-                   p.type->variadic ? "at least " : "", nfixed, nfixed == 1 ? "" : "s", nargs + nkw);
-      return nullptr;
-    }
+    if (!fixed[i]) return wrong_argument_count(f, nargs + nkw, i);
 
   // Storage: the plan's, then the variadic arguments' 16-byte slots.
   std::vector<ArgSpec> extra_specs;

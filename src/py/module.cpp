@@ -37,12 +37,24 @@ NB_MODULE(_ndffi, m) {
     const char *dot = strrchr(t->tp_name, '.');
     m.attr(dot + 1) = nb::handle((PyObject *)t);
   }
+  // ndffi.Error, the base of ndffi's own exceptions (the Python ones too: ndffi/errors.py).
+  PyObject *error =
+      PyErr_NewExceptionWithDoc("ndffi.Error",
+                                "The base of ndffi's own exceptions (except ndffi.Error): BuildError, HeaderError, "
+                                "LibraryNotFound, CDefError, StatusError.",
+                                nullptr, nullptr);
+  if (!error) throw nb::python_error();
+  m.attr("Error") = nb::steal(error);
+  PyObject *bases = PyTuple_Pack(2, error, PyExc_ValueError);
+  if (!bases) throw nb::python_error();
   CDefErrorType = PyErr_NewExceptionWithDoc(
       "ndffi.CDefError",
       "A C declaration could not be parsed; .line, .column and .text say where.  For a "
       "redeclaration that conflicts with an earlier one, .previous is (line, column, cdef call) "
       "of the earlier one (the library's cdef calls count from 1), else None.",
-      PyExc_ValueError, nullptr);
+      bases, nullptr);
+  Py_DECREF(bases);
+  if (!CDefErrorType) throw nb::python_error();
   m.attr("CDefError") = nb::handle(CDefErrorType);
   // How deeply declarations may nest and types may be (nd_limits.h).
   m.attr("MAX_NESTING") = kMaxNesting;

@@ -9,6 +9,7 @@
 
 #include "callback.h"
 #include "common.h"
+#include "messages.h"
 #include "nd_clib.h"
 #include "new_cast.h"
 
@@ -57,7 +58,7 @@ static PyObject *variable_pointer(const Namespace &ns, const std::string &name, 
 const CType *parse_or_raise(const Scope &scope, const std::string &text) {
   try {
     return parse_type(scope, text);
-  } catch (const CDefError &e) { raise_cdef(e); }
+  } catch (const CDefError &e) { raise_cdef(with_type_suggestion(e, scope)); }
 }
 
 // ---- library handles ----------------------------------------------------------------
@@ -118,7 +119,7 @@ void register_namespace(nb::module_ &m) {
             size_t before = ns.scope.decl_names().size();
             try {
               cdef(ns.scope, text);
-            } catch (const CDefError &e) { raise_cdef(e); }
+            } catch (const CDefError &e) { raise_cdef(with_type_suggestion(e, ns.scope)); }
             const auto &names = ns.scope.decl_names();
             return std::vector<std::string>(names.begin() + long(before), names.end());
           },
@@ -177,6 +178,9 @@ void register_namespace(nb::module_ &m) {
              return ns.scope.find_tag(tag, kind == "union", kind == "enum") != nullptr;
            })
       .def("constant_names", [](const Namespace &ns) { return ns.scope.constant_names(); })
+      .def(
+          "tag_names", [](const Namespace &ns) { return tag_names(ns.scope); },
+          "The struct, union and enum tags declared: ['struct Weather_t', ...].")
       .def("type", [](const Namespace &ns,
                       const std::string &text) { return nb::steal(ctype_object(parse_or_raise(ns.scope, text))); })
       .def(
@@ -212,6 +216,10 @@ void register_namespace(nb::module_ &m) {
                     "'int(const void *, const void *)' or a CType");
               t = parse_or_raise(ns.scope, nb::cast<std::string>(sig));
             }
+            const CType *ftype = t->kind == Kind::Pointer ? t->target : t;
+            if (ftype->kind == Kind::Func && PyCallable_Check(fn.ptr()) &&
+                !check_arity(fn.ptr(), ftype, "ndffi.callback()", TypeTable::get().pointer(ftype)->str()))
+              throw nb::python_error();
             PyObject *cb = make_callback(t, fn.ptr(), on_error.ptr(), false, allow_direct);
             if (!cb) throw nb::python_error();
             return nb::steal(cb);

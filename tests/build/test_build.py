@@ -348,6 +348,27 @@ def test_syntax_error_is_a_build_error_with_file_line_column(tmp_path, cache):
     assert not any((cache / "build").iterdir())  # nothing half-built left behind
 
 
+def _traceback_files(exc):
+    """The file of each frame of the traceback of ``exc``, and of what it chains to."""
+    import traceback
+
+    files = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
+    return files, [line for line in traceback.format_exception(exc) if line.lstrip().startswith("File ")]
+
+
+def test_a_build_error_is_raised_from_the_callers_line(tmp_path, cache):
+    src = write(tmp_path / "bad2.c", "int f(int x) { return x }\n")
+    for build in (lambda: ndffi.build([src]), lambda: ndffi.inline("int g(void) { return 1 }", name="brk2")):
+        with pytest.raises(ndffi.BuildError) as info:
+            build()
+        files, shown = _traceback_files(info.value)
+        assert not [f for f in shown if "concurrent" in f or "threading" in f], shown
+        inside = [f for f in files if "ndffi" + os.sep in f]
+        assert len(inside) == 1 and inside[0].endswith(os.path.join("building", "__init__.py")), inside
+        assert "error" in str(info.value) and "command:" in str(info.value)  # the compiler's output kept
+        assert info.value.__suppress_context__
+
+
 def test_inline_error_names_the_inline_file():
     with pytest.raises(ndffi.BuildError) as info:
         ndffi.inline("int broken(void) { return 1 }", name="brk")

@@ -992,7 +992,7 @@ def test_on_error_values(lib, unraisable):
     assert math.isnan(ctypes.CFUNCTYPE(ctypes.c_double)(cb.address)())
     assert isinstance(unraisable[0].exc_value, ZeroDivisionError)
     with pytest.raises(OverflowError, match="on_error"):
-        ndffi.callback("unsigned char(void)", abs, on_error=256)
+        ndffi.callback("unsigned char(void)", int, on_error=256)
     ptr = ndffi.callback("const double *(int)", failing_callback, on_error=None)
     with pytest.raises(KeyError):
         lib.sum_from(ptr, 1)

@@ -136,15 +136,18 @@ def test_errno_is_per_thread(elib):
 
 
 def test_argument_count_errors(lib):
-    with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(1 given\)$"):
+    proto = r"; declared as 'int add\(int a, int b\)'$"
+    with pytest.raises(
+        TypeError, match=r"^add\(\) takes 2 arguments \(1 given\): missing argument 2 'b' of type 'int'" + proto
+    ):
         lib.add(1)
-    with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(3 given\)$"):
+    with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(3 given\)" + proto):
         lib.add(1, 2, 3)
-    with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(0 given\)$"):
+    with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments \(0 given\): missing argument 1 'a'"):
         lib.add()
-    with pytest.raises(TypeError, match=r"^noop\(\) takes 0 arguments \(1 given\)$"):
+    with pytest.raises(TypeError, match=r"^noop\(\) takes 0 arguments \(1 given\); declared as 'void noop\(void\)'$"):
         lib.noop(1)
-    with pytest.raises(TypeError, match=r"^echo_int\(\) takes 1 argument \(2 given\)$"):
+    with pytest.raises(TypeError, match=r"^echo_int\(\) takes 1 argument \(2 given\); declared as"):
         lib.echo_int(1, 2)
     assert lib.noop() is None
 
@@ -157,7 +160,7 @@ def test_keyword_arguments(lib):
     assert lib.wsum_i8(1, 2, 3, 4, 5, 6, 7, h=8) == 204
     with pytest.raises(TypeError, match=r"^add\(\) got multiple values for argument 'a'$"):
         lib.add(1, a=2)
-    with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'c'$"):
+    with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'c' \(parameters: a, b\)$"):
         lib.add(1, c=2)
     with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments"):
         lib.add(a=1)

@@ -90,7 +90,10 @@ def test_new_memory_refuses_bytes_for_arrays_of_wider_elements():
 
 def test_a_failing_index_conversion_is_named():
     q = ndffi.new("int[2]")
-    with pytest.raises(TypeError, match=r"^pointer element: only integer scalar arrays"):
+    with pytest.raises(
+        TypeError,
+        match=r"^pointer element: expected int for 'int', got int64 array of shape \(1,\) \(an array is not a number: pass a\[0\]\)$",
+    ):
         q[0] = np.array([7])
     with pytest.raises(TypeError, match=r"^new\(\) initializer element|^new\(\) initializer: "):
         ndffi.new("int *", np.array([7, 8]))

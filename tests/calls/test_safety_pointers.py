@@ -121,7 +121,7 @@ def test_struct_field_checks_arrays_as_an_argument_does(lib):
         P(x=np.zeros(3, np.float32), n=3)
     msg = str(e.value)
     assert "field 'x'" in msg and "float64" in msg and "got float32 array" in msg
-    with pytest.raises(TypeError, match=r"field 'x'.*non-contiguous"):
+    with pytest.raises(TypeError, match=r"field 'x'.*not contiguous"):
         P(x=np.zeros(6)[::2], n=3)
     ro = np.zeros(3)
     ro.flags.writeable = False

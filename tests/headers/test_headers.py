@@ -446,6 +446,21 @@ def test_missing_include_and_syntax_errors(tmp_path):
         ndffi.load(None, header=str(tmp_path / "b.h"))
 
 
+def test_a_header_error_is_no_import_error(tmp_path):
+    # the pattern of an optional import: a header that does not parse is not hidden by it
+    (tmp_path / "c.h").write_text("int f(void)\nint g(void);\n")
+    with pytest.raises(ndffi.HeaderError) as info:
+        try:
+            ndffi.load(None, header=str(tmp_path / "c.h"))
+        except ImportError:
+            pytest.fail("a HeaderError was caught as an ImportError")
+    assert isinstance(info.value, ndffi.Error) and not isinstance(info.value, ImportError)
+    assert type(info.value).__module__ == "ndffi"
+    with pytest.raises(ndffi.HeaderNotFound) as missing:
+        ndffi.load("z", header="no_such_header_either.h", include_dirs=[tmp_path])
+    assert isinstance(missing.value, ndffi.HeaderError) and not isinstance(missing.value, ImportError)
+
+
 def test_a_header_that_needs_another_first(tmp_path, cache_dir):
     h = tmp_path / "blob.h"
     h.write_text(

@@ -529,6 +529,14 @@ def _build_entry(plan, root):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _raised_here(error):
+    """``error`` with its traceback cut to where it is raised again: build() and inline()
+    raise a BuildError from the caller's line, with none of the compiler runs, worker
+    threads (concurrent.futures) or cache steps that led to it; the message holds what
+    the compiler said."""
+    return error.with_traceback(None)
+
+
 def _load(built):
     """Load ``built``: the copy in ``output_dir`` when the loader would load that file,
     else (a build of that path is already loaded) the cache's, whose path is unique to
@@ -598,22 +606,25 @@ def build(
     ``FileNotFoundError`` for a missing source, :class:`~ndffi.CDefError` for bad
     ``cdef`` text.
     """
-    return _load(
-        compile_library(
-            sources,
-            name=name,
-            lang=lang,
-            cflags=cflags,
-            include_dirs=include_dirs,
-            libraries=libraries,
-            library_dirs=library_dirs,
-            defines=defines,
-            header=header,
-            cdef=cdef,
-            output_dir=output_dir,
-            force=force,
+    try:
+        return _load(
+            compile_library(
+                sources,
+                name=name,
+                lang=lang,
+                cflags=cflags,
+                include_dirs=include_dirs,
+                libraries=libraries,
+                library_dirs=library_dirs,
+                defines=defines,
+                header=header,
+                cdef=cdef,
+                output_dir=output_dir,
+                force=force,
+            )
         )
-    )
+    except BuildError as error:
+        raise _raised_here(error) from error.__cause__
 
 
 def inline(
@@ -643,20 +654,23 @@ def inline(
         raise TypeError(f"inline() takes the source code as a str, got {type(code).__name__}")
     if name is None:
         name = "inline_" + hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return _load(
-        compile_library(
-            (),
-            name=name,
-            lang=lang,
-            cflags=cflags,
-            include_dirs=include_dirs,
-            libraries=libraries,
-            library_dirs=library_dirs,
-            defines=defines,
-            header=header,
-            cdef=cdef,
-            output_dir=output_dir,
-            force=force,
-            _inline_code=code,
+    try:
+        return _load(
+            compile_library(
+                (),
+                name=name,
+                lang=lang,
+                cflags=cflags,
+                include_dirs=include_dirs,
+                libraries=libraries,
+                library_dirs=library_dirs,
+                defines=defines,
+                header=header,
+                cdef=cdef,
+                output_dir=output_dir,
+                force=force,
+                _inline_code=code,
+            )
         )
-    )
+    except BuildError as error:
+        raise _raised_here(error) from error.__cause__

@@ -145,7 +145,13 @@ def _check_ndpointer(ns, out):
     _expect(len(errors) == 5, f"expected 5 TypeErrors, got {len(errors)}")
     for line, words in zip(
         errors,
-        (["int32", "int64"], ["non-contiguous"], ["byte-swapped"], ["read-only", "not const"], ["list"]),
+        (
+            ["int32", "int64"],
+            ["not contiguous", "np.ascontiguousarray"],
+            ["byte-swapped"],
+            ["read-only", "not const"],
+            ["list"],
+        ),
         strict=False,
     ):
         for w in words:

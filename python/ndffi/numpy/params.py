@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import Error
+
 __all__ = ["In", "InOut", "Out", "StatusError", "len_of", "negative_raises", "nonzero_raises", "shape_of"]
 
 
@@ -108,7 +110,7 @@ def _spec(value):
 # ---- status checks ---------------------------------------------------------------
 
 
-class StatusError(RuntimeError):
+class StatusError(Error, RuntimeError):
     """A C function reported failure through its status result (``check=``)."""
 
     def __init__(self, message, status=None, function=None):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import contiguity_fix, layout_problem
 from .params import In, InOut, Out, StatusError, _spec, len_of, negative_raises, nonzero_raises, shape_of
 
 __all__ = [
@@ -117,7 +118,10 @@ def _make_inout(fname, pname, dtype, ndim, what="InOut"):
         if dtype is not None and x.dtype != dtype:
             raise TypeError(f"{where}: expected {expected}, got {x.dtype} array (never copied)")
         if not x.flags.c_contiguous:
-            raise TypeError(f"{where}: expected {expected}, got a non-contiguous array (never copied)")
+            raise TypeError(
+                f"{where}: expected {expected}, got {'an' if x.dtype.name[0] in 'aeiou' else 'a'} {x.dtype} array that is "
+                f"{layout_problem(x)} (never copied); " + contiguity_fix(True, x.flags.f_contiguous)
+            )
         if not x.flags.writeable:
             raise TypeError(f"{where}: expected {expected}, got a read-only array")
         if not x.flags.aligned:
