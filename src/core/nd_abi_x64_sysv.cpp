@@ -15,8 +15,8 @@
 // bits; clang-compiled callees rely on extension to 32 bits for small types).  A float
 // is stored in the low 4 bytes of its slot and passed as the double with those bits,
 // which places it in the low 32 bits of its xmm register, where the callee reads it.
-// Variadic functions (which need %al), structs by value, long double and calls that
-// spill to the stack are left to libffi.
+// Structs by value, calls that spill to the stack and variadic calls (which need %al)
+// take the engine at the end of this file; long double is left to libffi.
 //
 // Closures (the second half of this file) use the same classification the other way
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7

@@ -1,5 +1,5 @@
-// Calling through a plan (nd_cplan.h): one call() that takes the plan's direct stub or
-// libffi, and variadic calls, whose arguments past the fixed ones are planned per call
+// Calling through a plan (nd_cplan.h): one call() that takes the plan's direct stub, the
+// ABI file's engine or libffi, and variadic calls, whose arguments past the fixed ones are planned per call
 // after C's default argument promotions.
 #pragma once
 
