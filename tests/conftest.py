@@ -84,6 +84,10 @@ def _force_libffi():
     return getattr(_ndffi, "FORCE_LIBFFI", False)
 
 
+# ndffi's own engine (nd_abi_x64_sysv.cpp) calls structs by value and stack arguments.
+ENGINE = X86_64_SYSV and not _force_libffi()
+
+
 def pytest_collection_modifyitems(config, items):
     forced = _force_libffi()
     not_x86 = pytest.mark.skip(reason="pins x86-64 System V behaviour")

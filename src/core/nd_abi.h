@@ -15,6 +15,18 @@ namespace ndffi::abi {
 // (setting each ArgSpec::offset and *storage) and return the stub; otherwise nullptr.
 DirectStub plan_direct(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret, uint32_t *storage);
 
+// Else, if this ABI has its own engine for the (non-variadic) signature, lay out the
+// arguments' storage as plan_direct does, set *plan to what the engine decided once, and
+// return its call; otherwise nullptr (libffi calls it).
+EngineCall plan_engine(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &ret, uint32_t *storage,
+                       std::shared_ptr<const EnginePlan> *plan);
+
+// A variadic call by the engine: the plan for the fixed arguments of `plan` and the
+// variadic ones `extra` (promoted, each at its offset into storage), or nullptr when the
+// engine does not serve it; and the call through it, the result at `ret` as call() says.
+std::shared_ptr<const EnginePlan> plan_variadic(const CallPlan &plan, const std::vector<ArgSpec> &extra);
+void call_variadic(const EnginePlan &engine, void *fn, const unsigned char *storage, uint64_t *ret);
+
 // The libffi type of a union, or of a struct with bit-fields (which libffi cannot
 // describe by members), classified by this ABI's rules; nullptr if not supported.  Where
 // kDescribesEveryRecord, it is asked for every struct as well (AArch64, whose libffi

@@ -29,6 +29,13 @@ namespace ndffi::abi {
 
 DirectStub plan_direct(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *) { return nullptr; }
 
+EngineCall plan_engine(const CType *, std::vector<ArgSpec> &, const ArgSpec &, uint32_t *,
+                       std::shared_ptr<const EnginePlan> *) {
+  return nullptr;
+}
+std::shared_ptr<const EnginePlan> plan_variadic(const CallPlan &, const std::vector<ArgSpec> &) { return nullptr; }
+void call_variadic(const EnginePlan &, void *, const unsigned char *, uint64_t *) {}
+
 ffi_type *result_ffi_type(const CType *) { return nullptr; }
 
 // libffi passes every argument as AAPCS64 says once its records are described as below,

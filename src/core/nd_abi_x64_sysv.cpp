@@ -15,8 +15,8 @@
 // bits; clang-compiled callees rely on extension to 32 bits for small types).  A float
 // is stored in the low 4 bytes of its slot and passed as the double with those bits,
 // which places it in the low 32 bits of its xmm register, where the callee reads it.
-// Variadic functions (which need %al), structs by value, long double and calls that
-// spill to the stack are left to libffi.
+// Structs by value, calls that spill to the stack and variadic calls (which need %al)
+// take the engine at the end of this file; long double is left to libffi.
 //
 // Closures (the second half of this file) use the same classification the other way
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
@@ -35,6 +35,7 @@
 
 #include <cstring>
 #include <algorithm>
+#include <memory>
 #include <array>
 #include <mutex>
 #include <utility>
@@ -459,6 +460,258 @@ void *new_closure_thunk(Closure *c) {
   data[1] = c;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   return thunk;
+}
+
+}  // namespace ndffi::abi
+
+// ---- the engine: structs by value, arguments on the stack, variadic calls ---------------
+//
+// For a signature no stub above serves (a struct or union by value as argument or result,
+// more than 6 integer or 8 floating arguments, a variadic call), the arguments are placed
+// by the ABI's rules once, when the function is planned, into an image of the call: the
+// six integer registers, the eight xmm registers (8 bytes each, 112 bytes) and then the
+// stack arguments as they lie above the return address.  One assembly routine loads the
+// registers from the image, copies its stack part below the stack pointer, sets %al to
+// the number of xmm registers used and calls; it stores rax, rdx, xmm0 and xmm1.
+//
+// A scalar, a struct on the stack, and a struct whose eightbytes take adjacent registers
+// of one class (vec2 in xmm0 and xmm1) are converted straight into their place in the
+// image; a struct split between the classes ({double; long}) is converted into storage
+// after the image and its eightbytes moved into their registers before the call (the one
+// thing done per call: a list of 8-byte moves).  A struct result in registers is
+// assembled from rax/rdx/xmm0/xmm1 as its eightbytes' classes say; a result in memory is
+// written by the callee where rdi (the hidden first argument) points: the result buffer.
+// A variadic call is planned per call (its arguments' types are those of the call) and
+// moves every argument from its slot into an image of its own.  Left to libffi: long
+// double arguments and results (x87), a struct result that travels in st(0), __int128,
+// over-aligned structs.
+
+// ndffi_x64_sysv_call(fn, image, stack_bytes, out[4], sse): stack_bytes a multiple of 16.
+// clang-format off
+asm(".text\n"
+    ".p2align 4\n"
+    ".globl " ND_SYM(ndffi_x64_sysv_call) "\n"
+    ND_FUNC_BEGIN(ndffi_x64_sysv_call)
+    ".cfi_startproc\n"
+    ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"   /* endbr64 */
+    "pushq %rbp\n"
+    ".cfi_adjust_cfa_offset 8\n"
+    ".cfi_rel_offset %rbp, 0\n"
+    "movq %rsp, %rbp\n"
+    ".cfi_def_cfa_register %rbp\n"
+    "pushq %rbx\n"
+    ".cfi_offset %rbx, -24\n"
+    "subq $8, %rsp\n"                  /* rsp is 16-aligned from here */
+    "movq %rdi, %r11\n"                /* fn */
+    "movq %rsi, %r10\n"                /* the image */
+    "movq %rcx, %rbx\n"                /* out */
+    "movl %r8d, %eax\n"                /* %al: xmm registers used */
+    "testq %rdx, %rdx\n"
+    "jz 1f\n"
+    "subq %rdx, %rsp\n"
+    "movq %rdx, %rcx\n"
+    "shrq $3, %rcx\n"
+    "leaq 112(%r10), %rsi\n"
+    "movq %rsp, %rdi\n"
+    "rep movsq\n"
+    "1:\n"
+    "movsd 48(%r10), %xmm0\n"
+    "movsd 56(%r10), %xmm1\n"
+    "movsd 64(%r10), %xmm2\n"
+    "movsd 72(%r10), %xmm3\n"
+    "movsd 80(%r10), %xmm4\n"
+    "movsd 88(%r10), %xmm5\n"
+    "movsd 96(%r10), %xmm6\n"
+    "movsd 104(%r10), %xmm7\n"
+    "movq 0(%r10), %rdi\n"
+    "movq 8(%r10), %rsi\n"
+    "movq 16(%r10), %rdx\n"
+    "movq 24(%r10), %rcx\n"
+    "movq 32(%r10), %r8\n"
+    "movq 40(%r10), %r9\n"
+    "call *%r11\n"
+    "movq %rax, 0(%rbx)\n"
+    "movq %rdx, 8(%rbx)\n"
+    "movsd %xmm0, 16(%rbx)\n"
+    "movsd %xmm1, 24(%rbx)\n"
+    "movq -8(%rbp), %rbx\n"
+    "leave\n"
+    ".cfi_def_cfa %rsp, 8\n"
+    "ret\n"
+    ".cfi_endproc\n"
+    ND_FUNC_END(ndffi_x64_sysv_call));
+// clang-format on
+
+extern "C" void ndffi_x64_sysv_call(void *fn, const unsigned char *image, size_t stack_bytes, uint64_t *out,
+                                    unsigned sse);
+
+namespace ndffi {
+
+struct EnginePlan {
+  struct Move {
+    uint32_t from, to;  // 8 bytes from storage + from to image + to
+  };
+  std::vector<Move> moves;
+  uint32_t stack = 0;            // bytes of the stack part of the image, a multiple of 16
+  unsigned sse = 0;              // %al: the xmm registers used
+  bool memory_result = false;    // the callee writes the result where rdi points
+  uint8_t ret_from[2] = {0, 1};  // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
+};
+
+}  // namespace ndffi
+
+namespace ndffi::abi {
+namespace {
+
+constexpr uint32_t kImageRegs = 8 * (kIntRegs + kFloatRegs);  // rdi..r9, then xmm0..xmm7
+constexpr uint32_t kNoReg = UINT32_MAX;
+
+uint32_t round_up(uint32_t n, uint32_t a) { return (n + a - 1) / a * a; }
+
+// Where an argument goes: in registers, the image offset of each eightbyte (kNoReg for
+// one of padding only); else the offset of its stack slot in the image.
+struct Place {
+  bool stack = false;
+  uint32_t at[2] = {kNoReg, kNoReg};
+  int n = 0;  // eightbytes in registers
+};
+
+// The engine's rules for the types it passes (long double, __int128 and over-aligned
+// types stay with libffi).
+bool engine_passes(const CType *t) {
+  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
+  if (t->kind == Kind::Float) return t->size <= 8;
+  if (t->kind == Kind::Int) return t->size <= 8;
+  if (t->kind == Kind::Record) return t->record->complete && t->record->size > 0 && t->alignment() <= 16;
+  return t->kind == Kind::Bool || t->kind == Kind::Pointer;
+}
+
+// The result's registers into *ep; false if the engine does not return it.
+bool place_result(const CType *ret, EnginePlan *ep) {
+  if (ret->kind == Kind::Void) return true;
+  if (!engine_passes(ret)) return false;
+  if (ret->kind == Kind::Float) {
+    ep->ret_from[0] = 2, ep->ret_from[1] = 3;
+    return true;
+  }
+  if (ret->kind != Kind::Record) return true;
+  if (only_x87(ret)) return false;
+  Class cls[2];
+  int n = arg_classes(ret, cls);
+  if (n == 0) {
+    ep->memory_result = true;
+    return true;
+  }
+  uint8_t next_int = 0, next_sse = 2;
+  for (int k = 0; k < n; k++) {
+    if (cls[k] == kSSE) ep->ret_from[k] = next_sse++;
+    else if (cls[k] == kInteger) ep->ret_from[k] = next_int++;
+  }
+  return true;
+}
+
+// Every argument's place by the ABI's rules (a struct whose eightbytes do not all fit in
+// the registers left goes on the stack whole), the result's registers, the stack's size
+// and the xmm registers used into *ep; false if the engine does not pass one of them.
+bool place_all(const CType *ret, const std::vector<const CType *> &args, std::vector<Place> *places, EnginePlan *ep) {
+  if (!place_result(ret, ep)) return false;
+  int gpr = ep->memory_result ? 1 : 0, sse = 0;
+  uint32_t stack = 0;
+  places->assign(args.size(), Place());
+  for (size_t i = 0; i < args.size(); i++) {
+    const CType *t = args[i];
+    if (!engine_passes(t)) return false;
+    Place &p = (*places)[i];
+    Class cls[2];
+    int n = arg_classes(t, cls), ni = 0, ns = 0;
+    for (int k = 0; k < n; k++) ni += cls[k] == kInteger, ns += cls[k] == kSSE;
+    if (n > 0 && gpr + ni <= kIntRegs && sse + ns <= kFloatRegs) {
+      p.n = n;
+      for (int k = 0; k < n; k++) {
+        if (cls[k] == kInteger) p.at[k] = uint32_t(8 * gpr++);
+        else if (cls[k] == kSSE) p.at[k] = uint32_t(8 * (kIntRegs + sse++));
+      }
+      continue;
+    }
+    p.stack = true;
+    stack = round_up(stack, t->alignment() > 8 ? 16 : 8);
+    p.at[0] = kImageRegs + stack;
+    stack += round_up(uint32_t(t->byte_size()), 8);
+  }
+  ep->stack = round_up(stack, 16);
+  ep->sse = unsigned(sse);
+  return true;
+}
+
+// Adds the moves of an argument of `size` bytes converted at `from` to its place.
+void add_moves(const Place &p, uint32_t from, uint32_t size, EnginePlan *ep) {
+  if (p.stack) {
+    for (uint32_t q = 0; q < size; q += 8) ep->moves.push_back({from + q, p.at[0] + q});
+    return;
+  }
+  for (int k = 0; k < p.n; k++)
+    if (p.at[k] != kNoReg) ep->moves.push_back({from + 8 * uint32_t(k), p.at[k]});
+}
+
+inline void run(const EnginePlan &ep, void *fn, const unsigned char *storage, unsigned char *image, uint64_t *ret) {
+  for (const EnginePlan::Move &m : ep.moves) memcpy(image + m.to, storage + m.from, 8);
+  if (ep.memory_result) {
+    uint64_t p = uint64_t(uintptr_t(ret));
+    memcpy(image, &p, 8);
+  }
+  alignas(16) uint64_t out[4];
+  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse);
+  if (!ep.memory_result) ret[0] = out[ep.ret_from[0]], ret[1] = out[ep.ret_from[1]];
+}
+
+void engine_call(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
+  run(*plan.engine_plan, plan.fn, storage, storage, ret);
+}
+
+}  // namespace
+
+EngineCall plan_engine(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &, uint32_t *storage,
+                       std::shared_ptr<const EnginePlan> *plan) {
+  if (ftype->variadic) return nullptr;
+  auto ep = std::make_shared<EnginePlan>();
+  std::vector<Place> places;
+  if (!place_all(ftype->target, ftype->params, &places, ep.get())) return nullptr;
+  // Storage is the image, then the structs whose eightbytes are moved into registers.
+  uint32_t end = kImageRegs + ep->stack;
+  for (size_t i = 0; i < args.size(); i++) {
+    const Place &p = places[i];
+    ArgSpec &a = args[i];
+    bool adjacent = p.n == 1 || (p.n == 2 && p.at[0] != kNoReg && p.at[1] == p.at[0] + 8);
+    if (p.stack || adjacent) {
+      a.offset = p.at[0];
+      continue;
+    }
+    a.offset = end;
+    add_moves(p, end, a.size, ep.get());
+    end += round_up(a.size, 16);
+  }
+  *storage = round_up(end, 16);
+  *plan = std::move(ep);
+  return &engine_call;
+}
+
+std::shared_ptr<const EnginePlan> plan_variadic(const CallPlan &plan, const std::vector<ArgSpec> &extra) {
+  std::vector<const CType *> types(plan.type->params.begin(), plan.type->params.end());
+  for (const ArgSpec &a : extra) types.push_back(a.type);
+  auto ep = std::make_shared<EnginePlan>();
+  std::vector<Place> places;
+  if (!place_all(plan.type->target, types, &places, ep.get())) return nullptr;
+  size_t nfixed = plan.args.size();
+  for (size_t i = 0; i < places.size(); i++) {
+    const ArgSpec &a = i < nfixed ? plan.args[i] : extra[i - nfixed];
+    add_moves(places[i], a.offset, a.size, ep.get());
+  }
+  return ep;
+}
+
+void call_variadic(const EnginePlan &ep, void *fn, const unsigned char *storage, uint64_t *ret) {
+  auto *image = static_cast<unsigned char *>(__builtin_alloca_with_align(kImageRegs + ep.stack, 128));
+  run(ep, fn, storage, image, ret);
 }
 
 }  // namespace ndffi::abi

@@ -27,6 +27,10 @@ ArgSpec variadic_arg(const CType *t, uint32_t *storage) {
 }
 
 bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra, unsigned char *storage) {
+  if (!plan.libffi_only && (engine = abi::plan_variadic(plan, extra))) {
+    this->storage = storage;
+    return true;
+  }
   // The registers the variadic arguments take depend on the fixed ones: one split of all.
   size_t nfixed = plan.args.size();
   ctypes.assign(plan.type->params.begin(), plan.type->params.end());
@@ -49,6 +53,9 @@ bool VariadicCall::prepare(const CallPlan &plan, const std::vector<ArgSpec> &ext
   return true;
 }
 
-void VariadicCall::call(const CallPlan &plan, void *ret) { ffi_call(&cif, FFI_FN(plan.fn), ret, values.data()); }
+void VariadicCall::call(const CallPlan &plan, void *ret) {
+  if (engine) abi::call_variadic(*engine, plan.fn, storage, static_cast<uint64_t *>(ret));
+  else ffi_call(&cif, FFI_FN(plan.fn), ret, values.data());
+}
 
 }  // namespace ndffi

@@ -1,5 +1,5 @@
-// Calling through a plan (nd_cplan.h): one call() that takes the plan's direct stub or
-// libffi, and variadic calls, whose arguments past the fixed ones are planned per call
+// Calling through a plan (nd_cplan.h): one call() that takes the plan's direct stub, the
+// ABI file's engine or libffi, and variadic calls, whose arguments past the fixed ones are planned per call
 // after C's default argument promotions.
 #pragma once
 
@@ -12,12 +12,14 @@ namespace ndffi {
 void call_ffi(const CallPlan &plan, unsigned char *storage, void *ret);
 
 // Call the plan's function with its arguments stored in `storage` in the plan's layout:
-// through the direct stub when the ABI file has one for the signature, else libffi.  The
+// through the direct stub or the engine when the ABI file has one for the signature, else
+// libffi.  The
 // raw result (the integer or pointer register, or the bits of the floating-point
 // register; a long double or record in memory) is at `ret`, which must hold at least
 // max(32, result size) bytes, 16-byte aligned.
 inline void call(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
   if (plan.direct) ret[0] = plan.direct(plan.fn, storage);
+  else if (plan.engine) plan.engine(plan, storage, ret);
   else call_ffi(plan, storage, ret);
 }
 
@@ -29,8 +31,10 @@ ArgSpec variadic_arg(const CType *t, uint32_t *storage);
 
 // A call of a variadic function: the fixed arguments as planned, then `extra` (each
 // with its offset into storage already set, by variadic_arg), through a cif prepared for
-// this call.
+// this call; or by the ABI file's engine, planned for this call, where it has one.
 struct VariadicCall {
+  std::shared_ptr<const EnginePlan> engine;
+  const unsigned char *storage = nullptr;
   ffi_cif cif;
   std::vector<const CType *> ctypes;
   std::vector<ffi_type *> types;

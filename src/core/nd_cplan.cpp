@@ -199,8 +199,15 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   plan.args.clear();
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
 
-  plan.direct = allow_direct && !force_libffi() ? abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage) : nullptr;
-  if (!plan.direct) {
+  plan.libffi_only = !allow_direct || force_libffi();
+  plan.direct = nullptr;
+  plan.engine = nullptr;
+  plan.engine_plan.reset();
+  if (!plan.libffi_only) {
+    plan.direct = abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage);
+    if (!plan.direct) plan.engine = abi::plan_engine(ftype, plan.args, plan.ret, &plan.storage, &plan.engine_plan);
+  }
+  if (!plan.direct && !plan.engine) {
     // libffi reads each argument from its own slot, at least 8 bytes, aligned.
     uint32_t off = 0;
     for (size_t i = 0; i < plan.args.size(); i++) {
@@ -212,8 +219,8 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
     }
     plan.storage = align_up(off, 16);
   }
-  // The cif is prepared even with a direct stub: it documents the call and serves
-  // tests that compare the two engines.
+  // The cif is prepared even with a direct stub or engine: it documents the call and
+  // serves tests that compare the engines (libffi reads the engine's layout too).
   std::vector<abi::FfiPiece> pieces;
   if (!abi::ffi_pieces(ftype->target, ftype->params, &pieces))
     throw UnsupportedType("libffi cannot call '" + ftype->str() + "'");

@@ -6,6 +6,7 @@
 #include <ffi.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,13 +42,23 @@ struct ArgSpec {
 // integer or pointer register, or the bits of the floating-point register) is returned.
 using DirectStub = uint64_t (*)(void *fn, const unsigned char *storage);
 
+// The ABI file's own engine, for signatures no direct stub serves (structs by value,
+// arguments on the stack): what it decided once per function (opaque here), and the call,
+// which leaves the result at `ret` as call() in nd_ccall.h says.
+struct EnginePlan;
+struct CallPlan;
+using EngineCall = void (*)(const CallPlan &plan, unsigned char *storage, uint64_t *ret);
+
 struct CallPlan {
   void *fn = nullptr;
   const CType *type = nullptr;  // the function type
   std::vector<ArgSpec> args;    // the fixed parameters
   ArgSpec ret{Conv::Void, 0, 0, nullptr};
-  uint32_t storage = 0;               // bytes of argument storage a call needs
-  DirectStub direct = nullptr;        // set when the ABI file has a stub for this signature
+  uint32_t storage = 0;         // bytes of argument storage a call needs
+  DirectStub direct = nullptr;  // set when the ABI file has a stub for this signature
+  EngineCall engine = nullptr;  // else set when the ABI file's own engine calls it
+  std::shared_ptr<const EnginePlan> engine_plan;
+  bool libffi_only = false;           // made to go through libffi (allow_direct=false, NDFFI_FORCE_LIBFFI)
   ffi_cif cif;                        // the libffi fallback, prepared once
   std::vector<ffi_type *> ffi_args;   // what libffi is handed (abi::ffi_pieces)...
   std::vector<uint32_t> ffi_offsets;  // ...and where in storage each one's value is

@@ -107,6 +107,9 @@ struct RecordObject {
   bool owns;        // data was allocated for this value
   Keeps *keeps;     // owners of the pointers stored into owned memory, or nullptr
   PyObject *weakrefs;
+  // An owned value of at most kInlineRecord bytes lives here (one allocation per value).
+  static constexpr size_t kInlineRecord = 32;
+  alignas(16) char inline_data[kInlineRecord];
 };
 extern PyTypeObject RecordType;
 inline bool is_record(PyObject *o) { return Py_TYPE(o) == &RecordType; }
@@ -213,10 +216,20 @@ struct Where {
   // storage, whose owners `holds` keeps for the call.
   PyObject *home = nullptr;
   Holds *holds = nullptr;
+  // A part of the store `parent` names: its field `field`, or (field null) its element
+  // `element`; the text is formatted only when a message needs it.
+  const Where *parent = nullptr;
+  const char *field = nullptr;
+  size_t element = 0;
   std::string str() const;
   Where inner(const char *what_) const {  // a part of the same store, for messages
     Where w{nullptr, -1, what_};
     w.home = home, w.holds = holds;
+    return w;
+  }
+  Where part(const char *field_, size_t element_ = 0) const {  // `this` must outlive it
+    Where w{nullptr, -1};
+    w.home = home, w.holds = holds, w.parent = this, w.field = field_, w.element = element_;
     return w;
   }
 };
@@ -232,6 +245,7 @@ struct PyArgInfo {
   bool any_dtype = false;              // void * takes any element type
   bool writable = false;               // non-const pointee: the array must be writeable
   bool is_char = false;                // char *: bytes and str (when const) accepted
+  bool plain_record = false;           // a record by value holding no pointers: copied from a value of its type
   std::string expected;                // "float64", for messages
 };
 void fill_arg_info(PyArgInfo &info, const CType *param);

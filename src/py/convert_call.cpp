@@ -35,6 +35,8 @@ void Holds::release_held() {
 // ---- messages ---------------------------------------------------------------------
 
 std::string Where::str() const {
+  if (parent)
+    return parent->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
   if (!func) return what ? what : "value";
   std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
   if (index < 0) return s + " result";

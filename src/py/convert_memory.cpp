@@ -158,6 +158,7 @@ PyArray_Descr *dtype_of(const CType *t) {
 }
 
 void fill_arg_info(PyArgInfo &info, const CType *param) {
+  if (param->kind == Kind::Record) info.plain_record = !holds_pointers(param);
   if (param->kind != Kind::Pointer) return;
   const CType *t = param->target;
   info.writable = !t->is_const();

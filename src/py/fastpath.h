@@ -56,6 +56,16 @@ __attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &in
   return true;
 }
 
+// A struct value of the parameter's record type holding no pointers: its bytes.
+__attribute__((always_inline)) static inline bool fast_record(const ArgSpec &a, const PyArgInfo &info, PyObject *o,
+                                                              unsigned char *dst) {
+  if (!info.plain_record || !is_record(o)) return false;
+  auto *r = (RecordObject *)o;
+  if (r->type->record != a.type->record) return false;
+  memcpy(dst, r->data, a.size);
+  return true;
+}
+
 __attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o,
                                                            unsigned char *dst) {
   switch (a.conv) {
@@ -64,6 +74,7 @@ __attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, con
     case Conv::Double:
     case Conv::Float: return fast_float(a, o, dst);
     case Conv::Pointer: return fast_array(info, o, dst);
+    case Conv::Record: return fast_record(a, info, o, dst);
     default: return false;
   }
 }

@@ -15,7 +15,7 @@
 namespace ndffi::py {
 
 // Argument storage on the stack for the fast path; larger calls take the general one.
-constexpr uint32_t kFastStorage = 128;
+constexpr uint32_t kFastStorage = 256;
 constexpr uint32_t kFastResult = 32;  // bytes of the result buffer of the fast path
 
 static thread_local int saved_errno = 0;
@@ -275,7 +275,7 @@ static PyObject *function_repr(PyObject *self) {
 static PyObject *function_get_doc(PyObject *self, void *) {
   auto *f = (FunctionObject *)self;
   std::string doc = f->decl->str() + "\n\nA C function" +
-                    (f->plan->direct ? " (called directly)" : " (called through libffi)") +
+                    (f->plan->direct || f->plan->engine ? " (called directly)" : " (called through libffi)") +
                     (f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.");
   return PyUnicode_FromString(doc.c_str());
 }
@@ -316,7 +316,7 @@ static PyObject *function_get_params(PyObject *self, void *) {
 static PyObject *function_get_flag(PyObject *self, void *which) {
   auto *f = (FunctionObject *)self;
   const char *w = (const char *)which;
-  bool v = w[0] == 'r' ? f->release_gil : w[0] == 'u' ? f->use_errno : f->plan->direct != nullptr;
+  bool v = w[0] == 'r' ? f->release_gil : w[0] == 'u' ? f->use_errno : f->plan->direct || f->plan->engine;
   return PyBool_FromLong(v);
 }
 

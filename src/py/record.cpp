@@ -249,22 +249,26 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
 PyObject *make_record(const CType *t, const void *src) {
   auto *r = PyObject_GC_New(RecordObject, &RecordType);
   if (!r) return nullptr;
-  size_t size = t->byte_size();
+  size_t size = t->byte_size(), align = t->alignment();
   r->type = strip(t);
   r->owner = nullptr;
   r->keeps = nullptr;
   r->weakrefs = nullptr;
-  r->data = alloc_aligned(size, t->alignment());
-  if (!r->data) {
-    r->owns = false;
-    Py_DECREF(r);
-    return PyErr_NoMemory();
+  if (size <= RecordObject::kInlineRecord && align <= alignof(RecordObject)) {
+    r->data = r->inline_data;
+    if (src) memcpy(r->data, src, size);
+    else memset(r->data, 0, size);
+  } else {
+    r->data = alloc_aligned(size, align);
+    if (!r->data) {
+      r->owns = false;
+      Py_DECREF(r);
+      return PyErr_NoMemory();
+    }
+    if (src) memcpy(r->data, src, size);
   }
   r->owns = true;
   r->span = Span::of(r->data, size);
-  r->keeps = nullptr;
-  r->weakrefs = nullptr;
-  if (src) memcpy(r->data, src, size);
   PyObject_GC_Track(r);
   return (PyObject *)r;
 }
@@ -303,7 +307,7 @@ static void record_dealloc(PyObject *self) {
   PyObject_GC_UnTrack(self);
   if (r->weakrefs) PyObject_ClearWeakRefs(self);
   record_clear(self);
-  if (r->owns) free_aligned(r->data);
+  if (r->owns && r->data != r->inline_data) free_aligned(r->data);
   PyObject_GC_Del(self);
 }
 
@@ -395,8 +399,7 @@ static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
     const CType *e = t->target;
     size_t es = e->byte_size();
     for (Py_ssize_t i = 0; i < n; i++) {
-      std::string where = w.str() + " element " + std::to_string(i);
-      Where wi = ws.inner(where.c_str());
+      Where wi = ws.part(nullptr, size_t(i));
       if (!store_c(e, mem + size_t(i) * es, PyTuple_GET_ITEM(items, i), wi)) return false;
     }
     return true;
@@ -511,8 +514,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
     return false;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
-    std::string where = w.str() + " field '" + fields[size_t(i)].first->name + "'";
-    Where fw = w.inner(where.c_str());
+    Where fw = w.part(fields[size_t(i)].first->name.c_str());
     if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw)) return false;
   }
   if (kwargs) {
@@ -532,8 +534,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
         PyErr_Format(PyExc_TypeError, "%s: '%s' has no field '%s'", w.str().c_str(), t->str().c_str(), name);
         ok = false;
       } else {
-        std::string where = w.str() + " field '" + name + "'";
-        ok = set_member(f, p + off, value, w.inner(where.c_str()));
+        ok = set_member(f, p + off, value, w.part(name));
       }
     }
     Py_DECREF(items);
@@ -576,9 +577,12 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   if (holds_pointers(t)) {
     ok = staged(t, p, w, [&](char *mem, const Where &ws) { return init_record(t, mem, args, kwargs, ws); });
   } else {
-    std::vector<char> tmp(size, 0);  // all or nothing: p changes only on success
-    ok = init_record(t, tmp.data(), args, kwargs, w);
-    if (ok) forget_stored(w.home, p, p + size), memcpy(p, tmp.data(), size);
+    // all or nothing: p changes only on success
+    alignas(16) char small[64] = {};
+    std::vector<char> large(size > sizeof small ? size : 0, 0);
+    char *tmp = size > sizeof small ? large.data() : small;
+    ok = init_record(t, tmp, args, kwargs, w);
+    if (ok) forget_stored(w.home, p, p + size), memcpy(p, tmp, size);
   }
   Py_XDECREF(args);
   Py_XDECREF(kwargs);

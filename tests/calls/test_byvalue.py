@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import AARCH64_LINUX, CHAR_SIGNED, MORE_DECLS, WEATHER_DECLS, classified, clib_fixture
+from conftest import AARCH64_LINUX, CHAR_SIGNED, ENGINE, MORE_DECLS, WEATHER_DECLS, classified, clib_fixture
 
 lib = clib_fixture("structs", WEATHER_DECLS, MORE_DECLS)
 
@@ -39,7 +39,7 @@ def test_struct_round_trip_by_value(lib, name, size, values):
     T = lib.types[name]
     assert T.size == size
     fn = getattr(lib, "round_" + name)
-    assert fn.direct is False  # structs go through ffi_call
+    assert fn.direct is ENGINE  # structs go through ndffi's engine or ffi_call
     v = T(*values)
     for r in (fn(v), fn(values), fn(dict(zip([f[0] for f in T.fields], values, strict=True)))):
         assert type(r) is type(v)
@@ -62,7 +62,7 @@ def test_by_value_arguments_seen_by_c(lib):
 
 @classified  # unions by value: classified by the ABI file
 def test_nested_and_union_round_trips(lib):
-    assert lib.round_nested.direct is False and lib.round_u8.direct is False
+    assert lib.round_nested.direct is ENGINE and lib.round_u8.direct is ENGINE
     n = lib.types.nested((1.25, -2.5), -17)
     r = lib.round_nested(n)
     assert r == n and (r.p.x, r.p.y, r.tag) == (1.25, -2.5, -17)
@@ -111,7 +111,7 @@ def test_classified_round_trip(lib, name, init, member, check):
     T = lib.types[name]
     v = T(**init) if isinstance(init, dict) else T(*init)
     fn = getattr(lib, "round_" + name)
-    assert fn.direct is False
+    assert fn.direct is ENGINE
     r = fn(v)
     if member is not None:
         got, want = getattr(r, member), getattr(v, member)
