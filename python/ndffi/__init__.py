@@ -9,7 +9,13 @@ The public API, from the stages that make it (see the README's tree): ``loading/
 libraries, ``library`` declares what they hold, ``headers/`` reads C headers, ``building/``
 compiles sources, ``numpy/`` makes NumPy-native functions, ``pickling`` sends it all to
 other processes.
+
+Compiling (:func:`build`, :func:`inline`) and generating modules (:func:`generate`) are
+imported the first time they are used, so that ``import ndffi`` costs little more than
+``import numpy``.
 """
+
+from typing import TYPE_CHECKING
 
 from . import pickling as _pickling
 from ._layout import abis, host_abi, layout
@@ -25,10 +31,8 @@ from ._ndffi import (
     errno,
     set_errno,
 )
-from .building import build, inline
 from .callback import Allocator, callback
 from .errors import BuildError, BuildWarning, CacheWarning, HeaderError, LibraryNotFound
-from .headers.generate import generate
 from .library import Library, Types
 from .load import load
 from .numpy.ufunc import gufunc, ufunc
@@ -85,3 +89,24 @@ __all__ += [
     "wrap",
 ]
 _pickling.install()
+
+if TYPE_CHECKING:
+    from .building import build, inline
+    from .headers.generate import generate
+
+
+def __getattr__(name: str) -> object:
+    """``build``, ``inline`` and ``generate``, imported when first asked for."""
+    if name in ("build", "inline"):
+        from . import building as module
+    elif name == "generate":
+        from .headers import generate as module
+    else:
+        raise AttributeError(f"module 'ndffi' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"build", "inline", "generate"})

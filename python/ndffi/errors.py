@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import NamedTuple
 
 
@@ -83,6 +82,8 @@ class BuildError(RuntimeError):
         if self.output.strip():
             text += "\n" + self.output.rstrip()
         if self.command:
+            import shlex  # only when a build failed
+
             text += "\ncommand: " + shlex.join(self.command)
         super().__init__(text)
 
