@@ -98,12 +98,13 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> object:
     """``build``, ``inline`` and ``generate``, imported when first asked for."""
     if name in ("build", "inline"):
-        from . import building as module
+        from . import building
+
+        value = getattr(building, name)
     elif name == "generate":
-        from .headers import generate as module
+        from .headers.generate import generate as value
     else:
         raise AttributeError(f"module 'ndffi' has no attribute {name!r}")
-    value = getattr(module, name)
     globals()[name] = value
     return value
 
