@@ -98,15 +98,15 @@
     def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = ()) -> Function: ...
 
 ^ndffi\._ndffi\.Namespace\.new$:
-    def new(self, ctype: str | CType, init: object | None = None) -> Pointer:
+    def new(self, ctype: str, init: object | None = None) -> Pointer:
         """Zeroed C memory of ctype, owned by the returned Pointer; init sets its value."""
 
 ^ndffi\._ndffi\.Namespace\.cast$:
-    def cast(self, ctype: str | CType, value: object, /) -> Pointer | Value:
+    def cast(self, ctype: str, value: object, /) -> Pointer | Value:
         """value as C type ctype: a Pointer for pointer types, a Value otherwise."""
 
 ^ndffi\._ndffi\.Namespace\.callback$:
-    def callback(self, signature: str | CType, fn: Callable[..., object], on_error: object | None = None, allow_direct: bool = True) -> Callback: ...
+    def callback(self, signature: str | CType, fn: object, on_error: object | None = None, allow_direct: bool = True) -> Callback: ...
 
 # ---- the types written against the C API -------------------------------------------------
 # What C gives back (an element, a call's result, a field) has the type of its C

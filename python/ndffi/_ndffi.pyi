@@ -390,13 +390,13 @@ class Namespace:
 
     def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = ()) -> Function: ...
 
-    def new(self, ctype: str | CType, init: object | None = None) -> Pointer:
+    def new(self, ctype: str, init: object | None = None) -> Pointer:
         """Zeroed C memory of ctype, owned by the returned Pointer; init sets its value."""
 
-    def cast(self, ctype: str | CType, value: object, /) -> Pointer | Value:
+    def cast(self, ctype: str, value: object, /) -> Pointer | Value:
         """value as C type ctype: a Pointer for pointer types, a Value otherwise."""
 
-    def callback(self, signature: str | CType, fn: Callable[..., object], on_error: object | None = None, allow_direct: bool = True) -> Callback: ...
+    def callback(self, signature: str | CType, fn: object, on_error: object | None = None, allow_direct: bool = True) -> Callback: ...
 
 _closure_quarantine: int = ...
 

@@ -9,9 +9,11 @@ import enum
 import os
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any, overload
 
 from . import callback as _callback
-from ._ndffi import Function, Namespace
+from ._ndffi import Callback, CType, Function, Namespace, Pointer
 from .loading import elf as _elf
 
 
@@ -24,7 +26,7 @@ class Types:
         self._ns = namespace
         self._enums = {}
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:  # a CType, or an enum.IntEnum class for an enum
         if name.startswith("__"):
             raise AttributeError(name)
         t = self._ns.typedef(name)
@@ -41,7 +43,7 @@ class Types:
                 return self._ns.type(f"{kind} {name}")
         return None
 
-    def __getitem__(self, spelling):
+    def __getitem__(self, spelling: str) -> Any:
         t = self._ns.type(spelling)
         return self._enum(t) if t.kind == "enum" else t
 
@@ -157,6 +159,8 @@ class Library:
     A library loaded with a header has its declarations already (made when first used).
     """
 
+    types: Types  # its C types: lib.types.Weather, lib.types["struct s *"]
+
     def __init__(self, handle, name, use_errno=False, declarations=None):
         d = self.__dict__
         d["_handle"] = handle
@@ -173,7 +177,7 @@ class Library:
         d.update(d["_declarations"].attach(self))
 
     @property
-    def path(self):
+    def path(self) -> str:
         """The file the library was loaded from ("" for the running process)."""
         return self._handle.path
 
@@ -235,7 +239,8 @@ class Library:
         _owners[func] = weakref.ref(self)
         return func
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
+        # Any: a declared function, a global's value or Pointer, a constant (as C declares it)
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         declarations = self._declarations
@@ -335,24 +340,32 @@ class Library:
         return f
 
     # C memory and values with this library's types.
-    def new(self, ctype, init=None):
+    def new(self, ctype: str, init: object = None) -> Pointer:
         """Zeroed C memory of ``ctype`` ("T *" or "T[n]"), owned by the returned Pointer."""
         return self._ns.new(ctype, init)
 
-    def cast(self, ctype, value):
+    def cast(self, ctype: str, value: object) -> Any:
         """``value`` as C type ``ctype``: a Pointer for pointer types, a Value otherwise."""
         return self._ns.cast(ctype, value)
 
-    def callback(self, signature, fn=None, *, on_error=0):
+    @overload
+    def callback(
+        self, signature: str | CType, fn: None = None, *, on_error: object = 0
+    ) -> Callable[[Callable[..., Any]], Callback]: ...
+    @overload
+    def callback(self, signature: str | CType, fn: Any, *, on_error: object = 0) -> Callback: ...
+    def callback(
+        self, signature: str | CType, fn: Any = None, *, on_error: object = 0
+    ) -> "Callback | Callable[[Callable[..., Any]], Callback]":
         """:func:`ndffi.callback` with this library's types in the signature
         (``lib.callback("allocator_t", f)``, ``lib.callback("int(Weather *)", f)``)."""
         return _callback.callback(signature, fn, on_error=on_error, _namespace=self._ns)
 
-    def typeof(self, ctype):
+    def typeof(self, ctype: str) -> CType:
         """The CType of a C type spelling."""
         return self._ns.type(ctype)
 
-    def sizeof(self, ctype):
+    def sizeof(self, ctype: str) -> int:
         """The size in bytes of a C type spelling."""
         return self._ns.type(ctype).size
 

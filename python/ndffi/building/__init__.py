@@ -580,20 +580,20 @@ class _CxxLinkage(Declarations):
 
 
 def build(
-    sources,
+    sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    name=None,
-    lang=None,
-    cflags=(),
-    include_dirs=(),
-    libraries=(),
-    library_dirs=(),
-    defines=None,
-    header=None,
-    cdef=None,
-    output_dir=None,
-    force=False,
-):
+    name: str | None = None,
+    lang: str | None = None,
+    cflags: str | Iterable[str] = (),
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    libraries: Iterable[str] = (),
+    library_dirs: Iterable[str | os.PathLike[str]] = (),
+    defines: Any = None,
+    header: str | os.PathLike[str] | None = None,
+    cdef: str | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> "Library":
     """Compile C/C++ ``sources`` into a shared library with the system compiler, load it
     and declare its functions; return the :class:`~ndffi.Library`.
 
