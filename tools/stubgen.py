@@ -69,7 +69,7 @@ class _StubGen(_nb.StubGen):
         self.write_ln(f"class {name}({', '.join(bases)}):" if bases else f"class {name}:")
         self.depth += 1
         start = self._output.tell()
-        doc = tp.__dict__.get("__doc__")  # Function's and Callback's are per instance
+        doc = tp.__doc__  # the class's (a Function's own __doc__ is its prototype)
         if isinstance(doc, str) and doc and self.include_docstrings:
             self.put_docstr(doc)
             self.write("\n")

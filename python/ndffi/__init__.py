@@ -15,7 +15,7 @@ imported the first time they are used, so that ``import ndffi`` costs little mor
 ``import numpy``.
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
 from . import pickling as _pickling
 from ._layout import abis, host_abi, layout
@@ -24,7 +24,7 @@ from ._ndffi import (
     CDefError,
     CType,
     Function,
-    Namespace,  # noqa: F401  (ndffi.Namespace: a declaration namespace of its own)
+    Namespace,
     Pointer,
     StructValue,
     Value,
@@ -53,6 +53,7 @@ __all__ = [
     "HeaderError",
     "Library",
     "LibraryNotFound",
+    "Namespace",
     "Pointer",
     "StructValue",
     "Types",
@@ -90,7 +91,7 @@ __all__ += [
 ]
 _pickling.install()
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .building import build, inline
     from .headers.generate import generate
 

@@ -111,6 +111,10 @@ class Value:
     __hash__: None  # type: ignore[assignment]
 
 class Function:
+    """
+    A declared C function of a Library (lib.name): called with Python and NumPy values, each argument checked against its C parameter type.  .prototype, .params and .ctype describe it; .wrap(), .ufunc() and .gufunc() make NumPy-shaped functions of it.
+    """
+
     def __repr__(self) -> str: ...
 
     def __call__(self, *args: object) -> Any: ...
@@ -210,6 +214,12 @@ class StructValue:
     __hash__: None  # type: ignore[assignment]
 
 class Callback:
+    """
+    A Python callable behind a C function pointer; made by ndffi.callback(signature, fn).
+
+    Pass it wherever a function pointer of its type is declared. Keep it alive for as long as C may call it: a call after it was garbage-collected is reported through sys.unraisablehook and returns 0.
+    """
+
     def __repr__(self) -> str: ...
 
     def __call__(self, *args: object) -> Any: ...
