@@ -12,7 +12,7 @@ DEV_GROUPS  := --group build --group test
 TEST_EXTRAS := headers,dask,numba
 
 .PHONY: demo demo-install test lint test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
-  asan system-deps install wheel sdist docs clean
+  asan system-deps install wheel sdist docs stubs clean
 
 demo: demo-install
 	$(PY) -m ndffi demo
@@ -233,6 +233,11 @@ docs: install
 	$(PIP) install -q --group docs
 	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
 	@echo "docs: build/docs/html/index.html"
+
+# The type stub of the compiled module (python/ndffi/_ndffi.pyi), from nanobind's stubgen
+# and tools/ndffi_stubs.pat; tests/dist/test_stubs.py fails when it is not current.
+stubs: install
+	$(PY) tools/stubgen.py
 
 clean:
 	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)

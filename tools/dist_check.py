@@ -72,6 +72,9 @@ SDIST_REQUIRED = (
     "LICENSE",
     "CHANGELOG.md",
     "python/ndffi/py.typed",
+    "python/ndffi/_ndffi.pyi",
+    "tools/stubgen.py",
+    "tools/ndffi_stubs.pat",
     "src/core/nd_ccall.cpp",
     "src/py/module.cpp",
     "tools/wheel_smoke.py",
@@ -206,6 +209,7 @@ def wheel_problems(wheel, version, workdir):
             problems += entry_point_problems(zf.read(dist_info + "entry_points.txt").decode())
         for need in PACKAGES + (
             "ndffi/py.typed",
+            "ndffi/_ndffi.pyi",
             "ndffi/examples/fibonacci.c",
             dist_info + "entry_points.txt",
             dist_info + "licenses/LICENSE",

@@ -9,7 +9,13 @@ The public API, from the stages that make it (see the README's tree): ``loading/
 libraries, ``library`` declares what they hold, ``headers/`` reads C headers, ``building/``
 compiles sources, ``numpy/`` makes NumPy-native functions, ``pickling`` sends it all to
 other processes.
+
+Compiling (:func:`build`, :func:`inline`) and generating modules (:func:`generate`) are
+imported the first time they are used, so that ``import ndffi`` costs little more than
+``import numpy``.
 """
+
+import typing as _typing
 
 from . import pickling as _pickling
 from ._layout import abis, host_abi, layout
@@ -18,17 +24,15 @@ from ._ndffi import (
     CDefError,
     CType,
     Function,
-    Namespace,  # noqa: F401  (ndffi.Namespace: a declaration namespace of its own)
+    Namespace,
     Pointer,
     StructValue,
     Value,
     errno,
     set_errno,
 )
-from .building import build, inline
 from .callback import Allocator, callback
 from .errors import BuildError, BuildWarning, CacheWarning, Error, HeaderError, HeaderNotFound, LibraryNotFound, public
-from .headers.generate import generate
 from .library import Library, Types
 from .load import load
 from .numpy.ufunc import gufunc, ufunc
@@ -51,6 +55,7 @@ __all__ = [
     "HeaderNotFound",
     "Library",
     "LibraryNotFound",
+    "Namespace",
     "Pointer",
     "StructValue",
     "Types",
@@ -88,3 +93,25 @@ __all__ += [
 ]
 _pickling.install()
 public(BuildError, BuildWarning, CacheWarning, HeaderError, HeaderNotFound, LibraryNotFound, StatusError)
+
+if _typing.TYPE_CHECKING:
+    from .building import build, inline
+    from .headers.generate import generate
+
+
+def __getattr__(name: str) -> object:
+    """``build``, ``inline`` and ``generate``, imported when first asked for."""
+    if name in ("build", "inline"):
+        from . import building
+
+        value = getattr(building, name)
+    elif name == "generate":
+        from .headers.generate import generate as value
+    else:
+        raise AttributeError(f"module 'ndffi' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"build", "inline", "generate"})

@@ -18,7 +18,7 @@ from __future__ import annotations
 from ._ndffi import _abis, _host_abi, _layout
 
 
-def layout(decls: str, abi: str | None = None) -> dict:
+def layout(decls: str, abi: str | None = None) -> dict[str, object]:
     """The layout of C declarations ``decls`` on ``abi`` (a name of :func:`abis`, or
     clang's target triple for it; None: the host's): ``{"abi", "scalars", "types"}``.
 
@@ -42,7 +42,7 @@ def layout(decls: str, abi: str | None = None) -> dict:
     return _layout(decls, abi)
 
 
-def abis() -> dict:
+def abis() -> dict[str, str]:
     """``{name: clang target triple}`` of every ABI :func:`layout` knows."""
     return dict(_abis())
 

@@ -7,16 +7,34 @@ callback, written on top of it.
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from ._ndffi import Callback, Namespace
+from ._ndffi import Callback, CType, Namespace
 
 _builtins = Namespace()
 
 
-def callback(signature: Any, fn: Callable[..., Any] | None = None, *, on_error: Any = 0, _namespace: Any = None) -> Any:
+@overload
+def callback(
+    signature: str | CType, fn: None = None, *, on_error: object = 0, _namespace: Namespace | None = None
+) -> Callable[[Callable[..., Any]], Callback]: ...
+@overload
+def callback(
+    signature: str | CType,
+    fn: "Callable[..., Any] | Allocator",
+    *,
+    on_error: object = 0,
+    _namespace: Namespace | None = None,
+) -> Callback: ...
+def callback(
+    signature: str | CType,
+    fn: "Callable[..., Any] | Allocator | None" = None,
+    *,
+    on_error: object = 0,
+    _namespace: Namespace | None = None,
+) -> "Callback | Callable[[Callable[..., Any]], Callback]":
     """A C function pointer that calls the Python callable ``fn``.
 
     ``signature`` is a C function type, ``"int(const void *, const void *)"`` (a pointer

@@ -4,7 +4,6 @@ text of the messages that say how to fix a mistake (computed only when raising).
 from __future__ import annotations
 
 import re
-import shlex
 from typing import NamedTuple
 
 from ._ndffi import Error  # noqa: F401  (ndffi.Error: see below)
@@ -129,6 +128,8 @@ class BuildError(Error, RuntimeError):
         if self.output.strip():
             text += "\n" + self.output.rstrip()
         if self.command:
+            import shlex  # only when a build failed
+
             text += "\ncommand: " + shlex.join(self.command)
         super().__init__(text)
 

@@ -10,9 +10,11 @@ import os
 import re
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any, overload
 
 from . import callback as _callback
-from ._ndffi import CDefError, Function, Namespace
+from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer
 from .errors import did_you_mean, suggestion
 from .loading import elf as _elf
 
@@ -28,7 +30,7 @@ class Types:
         self._ns = namespace
         self._enums = {}
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:  # a CType, or an enum.IntEnum class for an enum
         if name.startswith("__"):
             raise AttributeError(name)
         t = self._ns.typedef(name)
@@ -46,7 +48,7 @@ class Types:
                 return self._ns.type(f"{kind} {name}")
         return None
 
-    def __getitem__(self, spelling):
+    def __getitem__(self, spelling: str) -> Any:
         t = self._ns.type(spelling)
         for m in _TAGS.finditer(spelling):  # C would declare a tag it meets: look-ups do not
             if not self._ns.has_tag(m[1], m[2]):
@@ -170,6 +172,8 @@ class Library:
     A library loaded with a header has its declarations already (made when first used).
     """
 
+    types: Types  # its C types: lib.types.Weather, lib.types["struct s *"]
+
     def __init__(self, handle, name, use_errno=False, declarations=None):
         d = self.__dict__
         d["_handle"] = handle
@@ -186,7 +190,7 @@ class Library:
         d.update(d["_declarations"].attach(self))
 
     @property
-    def path(self):
+    def path(self) -> str:
         """The file the library was loaded from ("" for the running process)."""
         return self._handle.path
 
@@ -248,7 +252,8 @@ class Library:
         _owners[func] = weakref.ref(self)
         return func
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
+        # Any: a declared function, a global's value or Pointer, a constant (as C declares it)
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         declarations = self._declarations
@@ -371,24 +376,32 @@ class Library:
         return f
 
     # C memory and values with this library's types.
-    def new(self, ctype, init=None):
+    def new(self, ctype: str, init: object = None) -> Pointer:
         """Zeroed C memory of ``ctype`` ("T *" or "T[n]"), owned by the returned Pointer."""
         return self._ns.new(ctype, init)
 
-    def cast(self, ctype, value):
+    def cast(self, ctype: str, value: object) -> Any:
         """``value`` as C type ``ctype``: a Pointer for pointer types, a Value otherwise."""
         return self._ns.cast(ctype, value)
 
-    def callback(self, signature, fn=None, *, on_error=0):
+    @overload
+    def callback(
+        self, signature: str | CType, fn: None = None, *, on_error: object = 0
+    ) -> Callable[[Callable[..., Any]], Callback]: ...
+    @overload
+    def callback(self, signature: str | CType, fn: Any, *, on_error: object = 0) -> Callback: ...
+    def callback(
+        self, signature: str | CType, fn: Any = None, *, on_error: object = 0
+    ) -> "Callback | Callable[[Callable[..., Any]], Callback]":
         """:func:`ndffi.callback` with this library's types in the signature
         (``lib.callback("allocator_t", f)``, ``lib.callback("int(Weather *)", f)``)."""
         return _callback.callback(signature, fn, on_error=on_error, _namespace=self._ns)
 
-    def typeof(self, ctype):
+    def typeof(self, ctype: str) -> CType:
         """The CType of a C type spelling."""
         return self._ns.type(ctype)
 
-    def sizeof(self, ctype):
+    def sizeof(self, ctype: str) -> int:
         """The size in bytes of a C type spelling."""
         return self._ns.type(ctype).size
 

@@ -8,8 +8,6 @@ from typing import Any
 
 from ._ndffi import dlopen
 from ._support.defines import macro_definitions
-from .headers import header_library
-from .headers import libsearch as _libsearch
 from .library import Library
 from .loading import search as _loader
 
@@ -58,6 +56,10 @@ def load(
         return dlopen(path, global_symbols)
 
     if header is not None:
+        # Reading headers (libclang, the compiler, caches) is imported only when asked for.
+        from .headers import header_library
+        from .headers import libsearch as _libsearch
+
         # The system search's answer is cached with the header's declarations.
         handle, _resolved = _libsearch.open_library(name, dirs, _loader.fresh_opener(opener))
     else:

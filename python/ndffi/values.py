@@ -4,24 +4,26 @@ module-level :func:`ndffi.new`, :func:`~ndffi.cast`, :func:`~ndffi.typeof`,
 
 from typing import Any
 
-from ._ndffi import Callback, Namespace, Pointer, StructValue, Value
+from ._ndffi import Callback, CType, Namespace, Pointer, StructValue, Value
 
 builtin_types = Namespace()  # the C and <stdint.h> type names, for module-level new/cast
 
 
-def new(ctype: Any, init: Any = None) -> Any:
+def new(ctype: str, init: object = None) -> Pointer:
     """Zeroed C memory of ``ctype`` ("int *", "double[16]"), owned by the returned
     Pointer and freed with it; ``init`` sets its value or elements."""
     return builtin_types.new(ctype, init)
 
 
-def cast(ctype: Any, value: Any) -> Any:
+def cast(ctype: str, value: object) -> Any:
     """``value`` as C type ``ctype``, with C's conversion rules (explicit, so values are
-    wrapped, not range-checked): a Pointer for pointer types, a Value otherwise."""
+    wrapped, not range-checked): a Pointer for pointer types, a Value otherwise.  (Typed
+    ``Any``: which of the two is decided by the C type's spelling, so that
+    ``p: ndffi.Pointer = ndffi.cast("double *", x)`` type-checks as written.)"""
     return builtin_types.cast(ctype, value)
 
 
-def typeof(ctype):
+def typeof(ctype: str | StructValue | Pointer | Value) -> CType:
     """The CType of a built-in C type spelling, or of a struct value, Pointer or Value."""
     if isinstance(ctype, StructValue):
         return ctype.__ctype__
@@ -30,13 +32,15 @@ def typeof(ctype):
     return builtin_types.type(ctype)
 
 
-def sizeof(ctype):
+def sizeof(ctype: str) -> int:
     """The size in bytes of a built-in C type spelling."""
     return builtin_types.type(ctype).size
 
 
-def addressof(obj):
+def addressof(obj: object) -> int:
     """The address of the memory behind a Pointer, array or writable buffer, as an int."""
     if isinstance(obj, (Pointer, Callback)):
         return obj.address
-    return builtin_types.cast("void *", obj).address
+    pointer = builtin_types.cast("void *", obj)
+    assert isinstance(pointer, Pointer)  # a pointer type's cast
+    return pointer.address

@@ -408,6 +408,11 @@ PyTypeObject FunctionType = [] {
   t.tp_clear = function_clear;
   t.tp_weaklistoffset = offsetof(FunctionObject, weakrefs);
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  // The class's own documentation (each Function's __doc__ is its prototype).
+  t.tp_doc =
+      "A declared C function of a Library (lib.name): called with Python and NumPy values, "
+      "each argument checked against its C parameter type.  .prototype, .params and .ctype "
+      "describe it; .wrap(), .ufunc() and .gufunc() make NumPy-shaped functions of it.";
   return t;
 }();
 

@@ -65,7 +65,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,7 @@ from .._support.includes import absences, parse_search_list
 if TYPE_CHECKING:
     from ..library import Library
 from ..errors import BuildError, BuildWarning, CacheWarning, LibraryNotFound
+from ..library import Declarations
 from ..load import load
 from ..loading.search import loads_as_is
 from . import cache as _build_cache
@@ -90,7 +91,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
 # (:mod:`ndffi.building.declscan`) changes, so old entries are not reused.
-_FORMAT = 5
+_FORMAT = 6
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -377,7 +378,7 @@ def _compile_entry(plan, tmp):
         proc = compiler.run(cmd)
         searches.append(parse_search_list(proc.stderr or ""))
     absent = absences(deps, searches, plan.cflags + common, plan, started)
-    declarations, warning = _declscan.declarations(plan, jobs, results, lib_path, langs)
+    declarations, warning, cxx_linkage = _declscan.declarations(plan, jobs, results, lib_path, langs)
     record = {
         "format": _FORMAT,
         "name": plan.name,
@@ -387,6 +388,7 @@ def _compile_entry(plan, tmp):
         "absent": absent or [],
         "declarations": declarations,
         "warning": warning,
+        "cxx_linkage": cxx_linkage,
         "sources": [os.path.abspath(s) for s, _ in plan.sources] or [plan.inline[0]],
         "commands": [cmd for _, cmd, _, _ in jobs] + [link_cmd],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -441,6 +443,7 @@ class Built:
     entry: Path
     name: str
     warning: str | None = None
+    cxx_linkage: list = field(default_factory=list)  # [name, file, line] of C++-linkage functions
     output_library: Path | None = None
     output_header: Path | None = None
 
@@ -483,6 +486,7 @@ def compile_library(
         entry,
         plan.name,
         record.get("warning"),
+        record.get("cxx_linkage", []),
     )
     if output_dir is not None:
         built.output_library, built.output_header = _build_output.write_outputs(built, output_dir, force)
@@ -557,26 +561,47 @@ def _load(built):
                 "add it with libraries=[...] and library_dirs=[...])"
             )
         raise BuildError(f"{built.library} was built but cannot be loaded: {reason}{hint}") from exc
+    if built.cxx_linkage:
+        # a built library's only other knowledge: which of its functions C cannot call
+        lib.__dict__["_declarations"] = _CxxLinkage(built.cxx_linkage)
     if built.declarations.strip():
         lib.cdef(built.declarations)
     return lib
 
 
+class _CxxLinkage(Declarations):
+    """Says, for a function of the sources defined with C++ linkage, why it is not an
+    attribute of the built library."""
+
+    def __init__(self, functions):
+        self._where = {name: (file, line) for name, file, line in functions}
+
+    def why_missing(self, name):
+        if name not in self._where:
+            return None
+        file, line = self._where[name]
+        return (
+            f"{name}() at {file}:{line} has C++ linkage (its symbol is mangled), so it cannot be "
+            f'called through a C declaration: define it with C linkage (prefix its definition with extern "C", '
+            f'or put it inside an extern "C" {{ }} block)'
+        )
+
+
 def build(
-    sources,
+    sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    name=None,
-    lang=None,
-    cflags=(),
-    include_dirs=(),
-    libraries=(),
-    library_dirs=(),
-    defines=None,
-    header=None,
-    cdef=None,
-    output_dir=None,
-    force=False,
-):
+    name: str | None = None,
+    lang: str | None = None,
+    cflags: str | Iterable[str] = (),
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    libraries: Iterable[str] = (),
+    library_dirs: Iterable[str | os.PathLike[str]] = (),
+    defines: Any = None,
+    header: str | os.PathLike[str] | None = None,
+    cdef: str | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> "Library":
     """Compile C/C++ ``sources`` into a shared library with the system compiler, load it
     and declare its functions; return the :class:`~ndffi.Library`.
 

@@ -335,10 +335,38 @@ def _statements(toks):
             brace += 1
         elif w == "}" and paren == 0:
             brace -= 1
+            head = _definition_head(cur) if brace == 0 else None
+            if head is not None:
+                yield head, True, extern_c()
+                cur = []
         elif w == ";" and paren == 0 and brace == 0:
             yield cur[:-1], False, extern_c()
             cur = []
         i += 1
+
+
+def _definition_head(toks):
+    """The tokens before the braced body of a top-level statement that ends with that
+    body: a function definition whose declarator :func:`_is_function_body` does not read
+    (C++'s trailing return type ``auto f() -> T { }``, as in <vector>); None for a type
+    definition or an initializer (``struct s { } x;``, ``int a[] = { }``), which end at
+    their ``;``."""
+    depth = 0
+    for k, t in enumerate(toks):
+        depth += t.text == "("
+        depth -= t.text == ")"
+        if t.text == "{" and depth == 0:
+            head = _clean(toks[:k])
+            if not any(x.text == "(" for x in head):
+                return None
+            level = 0
+            for j, x in enumerate(head):
+                level += x.text == "("
+                level -= x.text == ")"
+                if x.text == "=" and level == 0 and not (j and head[j - 1].text == "operator"):
+                    return None
+            return toks[:k]
+    return None
 
 
 def _is_function_body(toks):
@@ -348,10 +376,11 @@ def _is_function_body(toks):
     if not toks or toks[-1].text != ")":
         return False
     depth = 0
-    for t in toks:
+    for k, t in enumerate(toks):
         depth += t.text == "("
         depth -= t.text == ")"
-        if t.text == "=" and depth == 0:
+        # an initializer, not C++'s operator= (whose definition <vector> holds)
+        if t.text == "=" and depth == 0 and not (k and toks[k - 1].text == "operator"):
             return False
     return True
 
@@ -519,11 +548,13 @@ def _own(item, own_files, cwd):
 
 def declarations(plan, jobs, results, lib_path, langs):
     """The declarations found in the header or the sources, as text (cdef= text is
-    added when loading), and a warning naming what was left out, or None.  ``jobs`` and
-    ``results``: the compile and preprocess commands run and their processes; ``langs``:
-    the language each preprocessed file is read as."""
+    added when loading), a warning naming what was left out, or None, and the functions
+    of C++ sources defined with C++ linkage, which cannot be declared ([name, file,
+    line]: a Library says so when one is asked for).  ``jobs`` and ``results``: the
+    compile and preprocess commands run and their processes; ``langs``: the language
+    each preprocessed file is read as."""
     if plan.cdef is not None and plan.header is None:
-        return "", None
+        return "", None, []
     from ..loading import elf as _elf
 
     try:
@@ -531,7 +562,7 @@ def declarations(plan, jobs, results, lib_path, langs):
     except OSError:
         exported = {}
     cwd = os.getcwd()
-    types, functions, variables, own_files = [], [], [], set()
+    types, functions, variables, own_files, cxx_linkage = [], [], [], set(), []
     for (what, _cmd, src, _aux), proc in zip(jobs, results, strict=False):
         if what != "preprocess":
             continue
@@ -542,6 +573,10 @@ def declarations(plan, jobs, results, lib_path, langs):
                 own_files.add(os.path.realpath(os.path.join(cwd, it.file)))
         own = [it for it in items if _own(it, own_files, cwd)]
         types += [it for it in own if it.kind == "type"]
+        if cxx and src != plan.header:
+            cxx_linkage += [
+                it for it in own if it.kind == "function" and it.definition and not it.static and not it.extern_c
+            ]
         variables += [it for it in own if it.kind == "variable" and not it.static and (it.extern_c or not cxx)]
         use_aux = (
             not cxx and src != plan.header and any(a is not None and s == src for w, _c, s, a in jobs if w == "compile")
@@ -576,7 +611,10 @@ def declarations(plan, jobs, results, lib_path, langs):
         if f.name not in seen:
             seen.add(f.name)
             unique.append(f)
-    return _select(types, unique, plan)
+    text, warning = _select(types, unique, plan)
+    c_names = {f.name for f in unique}
+    mangled = sorted({(f.name, os.path.basename(f.file), f.line) for f in cxx_linkage if f.name not in c_names})
+    return text, warning, [list(m) for m in mangled]
 
 
 def _select(types, functions, plan):

@@ -13,6 +13,8 @@ import keyword
 import os
 import re
 import textwrap
+from collections.abc import Iterable
+from typing import Any
 
 from .._support.atomic import atomic_write
 from .._support.version import version
@@ -537,7 +539,16 @@ def generate_module(header, lib, output, *, include_dirs=(), defines=None, lib_d
     return [output, stub_path]
 
 
-def generate(header, *, library=None, output=None, include_dirs=(), defines=None, lib_dirs=(), clang_args=()):
+def generate(
+    header: str | os.PathLike[str],
+    *,
+    library: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    include_dirs: Iterable[str | os.PathLike[str]] = (),
+    defines: Any = None,
+    lib_dirs: Iterable[str | os.PathLike[str]] = (),
+    clang_args: Iterable[str] = (),
+) -> str | tuple[str, str]:
     """The module for ``header`` (and ``library``): its source text when ``output`` is
     None, else the paths written (the module and its .pyi stub)."""
     if output is None:

@@ -9,7 +9,6 @@ the section headers are stripped it falls back to the dynamic segment (``DT_SYMT
 
 from __future__ import annotations
 
-import difflib
 import mmap
 import os
 import struct
@@ -292,6 +291,8 @@ def close_matches(name, path, n=3) -> list:
         return []
     if not names or n <= 0:
         return []
+    import difflib
+
     out = []
     lowered = name.lower()
     for variant in (name + "_", "_" + name, name + "__", "__" + name):

@@ -37,8 +37,6 @@ search (``"m"``, ``"libm.so.6"``) are opened as they are.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import re
 import sys
@@ -49,7 +47,6 @@ from ..errors import LibraryNotFound
 
 __all__ = ["open_library", "fresh_opener", "loads_as_is", "platform_naming", "library_candidates", "LibraryNotFound"]
 
-log = logging.getLogger("ndffi.load")
 
 NO_SUCH_FILE = "no such file"
 
@@ -414,7 +411,9 @@ def fresh_opener(opener):
             return opener(target)  # no such file: the loader says why
         if stale:
             copy = _private_copy(target)
-            log.info("%s changed since it was loaded: loading it as %s", target, copy)
+            import logging
+
+            logging.getLogger("ndffi.load").info("%s changed since it was loaded: loading it as %s", target, copy)
             return opener(copy)
         ident = _identity(target)
         handle = opener(target)
@@ -433,6 +432,8 @@ def fresh_opener(opener):
 def _private_copy(path):
     """A copy of ``path`` in this process's private directory, named after its content
     (the same content is the same copy, which the loader finds loaded)."""
+    import hashlib
+
     from .._support import atomic
     from .._support import cache as _cache
 

@@ -44,7 +44,7 @@ class In(_Spec):
 
     _fields = ("ndim",)
 
-    def __init__(self, ndim=None):
+    def __init__(self, ndim: int | None = None) -> None:
         self.ndim = ndim
 
 
@@ -54,7 +54,7 @@ class InOut(_Spec):
 
     _fields = ("ndim",)
 
-    def __init__(self, ndim=None):
+    def __init__(self, ndim: int | None = None) -> None:
         self.ndim = ndim
 
 
@@ -85,7 +85,7 @@ class len_of(_Spec):
 
     _fields = ("name",)
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
 
 
@@ -94,7 +94,7 @@ class shape_of(_Spec):
 
     _fields = ("name", "axis")
 
-    def __init__(self, name, axis):
+    def __init__(self, name: str, axis: int) -> None:
         self.name = name
         self.axis = int(axis)
 
@@ -119,14 +119,14 @@ class StatusError(Error, RuntimeError):
         self.function = function
 
 
-def nonzero_raises(status, function=None):
+def nonzero_raises(status: int, function: str | None = None) -> None:
     """``check=`` for C functions returning 0 on success: any other value raises
     :class:`StatusError` carrying it."""
     if status:
         raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)
 
 
-def negative_raises(status, function=None):
+def negative_raises(status: int, function: str | None = None) -> None:
     """``check=`` for C functions returning a negative value on failure."""
     if status < 0:
         raise StatusError(f"{function or 'C function'}() failed with status {status}", status, function)

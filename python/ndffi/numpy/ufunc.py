@@ -52,7 +52,7 @@ def ufunc(
     threads: Any = 1,
     min_chunk: int = _DEFAULT_MIN_CHUNK,
     doc: str | None = None,
-) -> Any:
+) -> np.ufunc:
     """A real ``numpy.ufunc`` calling the C function for each element
     (``Function.ufunc``).
 
@@ -166,8 +166,17 @@ def _parse_signature(signature):
 
 
 def gufunc(
-    function, signature, params=None, /, *, name=None, threads=1, min_chunk=_DEFAULT_MIN_CHUNK, doc=None, **more
-):
+    function: Any,
+    signature: str,
+    params: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    threads: Any = 1,
+    min_chunk: int = _DEFAULT_MIN_CHUNK,
+    doc: str | None = None,
+    **more: Any,
+) -> np.ufunc:
     """A generalized ``numpy.ufunc`` with core dimensions (``Function.gufunc``).
 
     ``lib.dsum.gufunc("(n)->()")`` for ``double dsum(const double *x, long n)``: pointer
@@ -233,7 +242,7 @@ def gufunc(
             f"({', '.join(names[i] for i in in_params)}) and outputs ({', '.join(got_out)}); "
             f"say which parameters are ndffi.In / ndffi.Out or core dimensions"
         )
-    roles = [None] * len(cparams)
+    roles: list[tuple[str, int] | None] = [None] * len(cparams)
     for op, i in enumerate(in_params):
         roles[i] = (role_of[i][0], op)
     for k, i in enumerate(out_params):

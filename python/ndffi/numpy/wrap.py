@@ -12,6 +12,7 @@ import inspect
 import keyword
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -193,7 +194,9 @@ def _pyname(name, index, taken):
     return name
 
 
-def wrap(function: Any, params: Any = None, /, *, check: Any = None, name: str | None = None, **more: Any) -> Any:
+def wrap(
+    function: Any, params: Any = None, /, *, check: Any = None, name: str | None = None, **more: Any
+) -> Callable[..., Any]:
     """Make a NumPy-shaped Python function around a C function (``Function.wrap``).
 
     Each keyword names a C parameter and says what it is:
