@@ -49,7 +49,8 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   size_t ni = 0, nf = 0;
   for (const ArgSpec &a : plan.args) (a.conv == Conv::Float || a.conv == Conv::Double ? nf : ni)++;
   size_t i = 0, f = ni;
-  for (const ArgSpec &a : plan.args) plan.reg_index.push_back(uint8_t(a.conv == Conv::Float || a.conv == Conv::Double ? f++ : i++));
+  for (const ArgSpec &a : plan.args)
+    plan.reg_index.push_back(uint8_t(a.conv == Conv::Float || a.conv == Conv::Double ? f++ : i++));
   if (ni != size_t(plan.reg_args) || ni + nf > size_t(kMaxRegArgs)) {
     plan.reg_args = -1;  // not the shape the register handlers take
     plan.reg_index.clear();

@@ -109,7 +109,7 @@ def test_float_arguments_exact(lib, direct):
         assert same(lib.cr_f(cb, v), v)
     got = []
     cbv = ndffi.values.builtin_types.callback("void(float, double)", lambda a, b: got.append((a, b)), 0, direct)
-    for v, d in zip(vals, doubles(len(vals), 3)):
+    for v, d in zip(vals, doubles(len(vals), 3)[: len(vals)], strict=True):
         got.clear()
         assert lib.cr_vfd(cbv, v, d) is None
         assert len(got) == 1 and same(got[0][0], v) and same(got[0][1], d)
@@ -137,18 +137,22 @@ def test_mixed_orders_exact(lib, direct):
         lib.cr_di5(mk("double(double, int, int, int, int, int)", rec, 0, direct), a, i, 1, 2, 3, -i - 1)
         want = [(i, a), (a, i), (a, j, b, -j - 1), (a, b, -1.5, a, b), (a, i, 1, 2, 3, -i - 1)]
         assert len(got) == len(want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert len(g) == len(w)
-            assert all(same(x, y) if isinstance(y, float) else x == y for x, y in zip(g, w)), (g, w)
+            assert all(same(x, y) if isinstance(y, float) else x == y for x, y in zip(g, w, strict=True)), (g, w)
     # results: each comes back from the argument it names
     for k in range(len(ds) - 2):
         a, b, c = ds[k], ds[k + 1], ds[k + 2]
         assert same(lib.cr_id(mk("double(int, double)", lambda i, x: x, 0, direct), 7, a), a)
         assert same(lib.cr_di(mk("double(double, int)", lambda x, i: x, 0, direct), b, 7), b)
-        pick = mk("double(double, double, double, double, double)", lambda *v: v[k % 5], 0, direct)
+        pick = mk("double(double, double, double, double, double)", lambda *v, k=k: v[k % 5], 0, direct)
         assert same(lib.cr_d5(pick, a, b, c, -a, -b), [a, b, c, -a, -b][k % 5])
-        assert lib.cr_dldl(mk("long(double, long, double, long)", lambda w, x, y, z: x - z, 0, direct), a, 10, b, 3) == 7
-        assert same(lib.cr_di5(mk("double(double, int, int, int, int, int)", lambda x, *i: x, 0, direct), c, 1, 2, 3, 4, 5), c)
+        assert (
+            lib.cr_dldl(mk("long(double, long, double, long)", lambda w, x, y, z: x - z, 0, direct), a, 10, b, 3) == 7
+        )
+        assert same(
+            lib.cr_di5(mk("double(double, int, int, int, int, int)", lambda x, *i: x, 0, direct), c, 1, 2, 3, 4, 5), c
+        )
     f32 = float(np.float32(1.25))
     assert lib.cr_fdf(mk("float(float, double, float)", lambda x, y, z: z, 0, direct), 0.5, math.pi, f32) == f32
 
@@ -251,7 +255,7 @@ def test_pointers_kept_after_the_callback_keep_their_address(lib, keep_every):
     want = [a for k, a in enumerate(calls) if (k + 1) % keep_every == 0]
     assert [p.address for p in kept] == want
     # a Pointer that only a weak reference still reaches was not reused either
-    for k, w in enumerate(weak):
+    for w in weak:
         p = w()
         if p is not None:
             assert p.address in calls
