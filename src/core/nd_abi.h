@@ -77,7 +77,8 @@ ffi_type *result_ffi_type(const CType *t);
 // registers into a frame of 8-byte slots and hand it to the closure's frame handler, set
 // (*slot)[i] to the slot argument i arrives in and *ret_slot to where the result goes,
 // and return true.  If it can also enter the closure's register handler directly (see
-// RegHandler in nd_ccallback.h), set *reg_args to the argument count and
+// RegHandler in nd_ccallback.h), set *reg_args to the count of integer and pointer
+// arguments (the floating ones stay in the registers C put them in) and
 // *reg_float_result to whether the handler returns a double; else *reg_args = -1.
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret, std::vector<uint8_t> *slot,
                   uint8_t *ret_slot, int *reg_args, bool *reg_float_result);

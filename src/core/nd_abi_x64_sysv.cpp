@@ -21,9 +21,10 @@
 // Closures (the second half of this file) use the same classification the other way
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
 // into a frame and calls the closure's frame handler with it, then loads rax/rdx and
-// xmm0/xmm1 from the result slots.  A signature of at most five integer or pointer
-// arguments and no floating-point ones has a shorter way in: a register entry leaves the
-// arguments where C put them, adds the closure as one more argument and jumps to the
+// xmm0/xmm1 from the result slots.  A signature of at most five arguments (integers,
+// pointers, floats, doubles) has a shorter way in: a register entry leaves the
+// arguments where C put them (the floating ones in xmm0.., which it does not touch),
+// adds the closure as one more integer argument and jumps to the
 // closure's register handler, a C++ function with C's arguments and result, which
 // returns to C itself (no frame to fill and read back).  Each closure is a 16-byte
 // thunk in a page of thunks that only loads its own data slot's address into r10 (the
@@ -285,8 +286,8 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
   }
   if (ni > kIntRegs || nf > kFloatRegs) return false;
   *ret_slot = kFrameResult;
-  // Integer arguments only, with a register left for the closure: the register entry.
-  if (nf == 0 && ni <= kMaxRegArgs) {
+  // A register left for the closure (floating arguments stay in xmm0..): the register entry.
+  if (ni + nf <= kMaxRegArgs) {
     *reg_args = ni;
     *reg_float_result = in_float_reg(ret.conv);
   }
@@ -354,8 +355,9 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   "movsd 112(%rsp), %xmm0\n" \
   "movsd 120(%rsp), %xmm1\n"
 
-// Register entries, for n integer arguments (n <= 5) and no floating-point ones: the
-// arguments stay where C put them, the closure goes in the next argument register and
+// Register entries, for n integer arguments (n <= 5) and floating ones up to five
+// arguments in all: the arguments stay where C put them, the closure goes in the next
+// integer argument register and
 // the closure's register handler is entered as if C had called it (a tail jump: the
 // handler returns to C itself, with its result where C expects it).
 #define ND_REG_ENTRY(n, reg) \

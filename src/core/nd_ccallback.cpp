@@ -44,6 +44,19 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
       allow_direct && !force_libffi() &&
       abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
   if (!plan.direct) plan.reg_args = -1;
+  if (plan.reg_args < 0) return;
+  // The register entry's values: integer arguments first, then floating ones.
+  size_t ni = 0, nf = 0;
+  for (const ArgSpec &a : plan.args) (a.conv == Conv::Float || a.conv == Conv::Double ? nf : ni)++;
+  size_t i = 0, f = ni;
+  for (const ArgSpec &a : plan.args)
+    plan.reg_index.push_back(uint8_t(a.conv == Conv::Float || a.conv == Conv::Double ? f++ : i++));
+  if (ni != size_t(plan.reg_args) || ni + nf > size_t(kMaxRegArgs)) {
+    plan.reg_args = -1;  // not the shape the register handlers take
+    plan.reg_index.clear();
+    return;
+  }
+  plan.reg_float_args = int(nf);
 }
 
 }  // namespace
@@ -68,12 +81,13 @@ static void frame_to_args(Closure *c, uint64_t *frame) {
 }
 
 // A register entry's arguments as a frame, for a closure without a register handler:
-// the integer arguments in the first slots, as the frame entries save them.
+// each argument in the slot the frame entries save it in.
 struct RegToFrame {
-  template <size_t N>
+  template <size_t NI, size_t NF>
   static void run(Closure *c, uint64_t *args, uint64_t *ret) {
+    const CallbackPlan &plan = *c->plan;
     uint64_t frame[16] = {};
-    for (size_t i = 0; i < N; i++) frame[i] = args[i];
+    for (size_t i = 0; i < NI + NF; i++) frame[plan.slot[i]] = args[plan.reg_index[i]];
     c->frame_handler(c, frame);
     *ret = frame[c->plan->ret_slot];
   }

@@ -45,12 +45,17 @@ struct CallbackPlan {
   bool direct = false;
   std::vector<uint8_t> slot;
   uint8_t ret_slot = 0;
-  // Register entry (see nd_abi.h), for direct signatures whose arguments are all
-  // integers or pointers, at most kMaxRegArgs of them: the ABI file enters the closure's
-  // reg_handler as if C had called it, with the closure as one more argument.
-  // reg_args is the argument count then, -1 otherwise; reg_float_result tells which of
-  // the two handler types the plan's closures have.
+  // Register entry (see nd_abi.h), for direct signatures of at most kMaxRegArgs
+  // integer, pointer, float or double arguments whose integer ones leave an integer
+  // register for the closure: the ABI file enters the closure's reg_handler as if C had
+  // called it, with the closure as one more integer argument.  reg_args is the count of
+  // integer arguments then, -1 otherwise; reg_float_args the count of floating ones;
+  // reg_index[i] where argument i is among the handler's values (integers first, then
+  // floating ones, each in C's order); reg_float_result tells which of the two handler
+  // types the plan's closures have.
   int reg_args = -1;
+  int reg_float_args = 0;
+  std::vector<uint8_t> reg_index;
   bool reg_float_result = false;
 
   std::mutex mu;                    // guards free_list
@@ -74,19 +79,23 @@ using ClosureHandler = void (*)(Closure *c, void *ret, void **args);
 // frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes bytes).
 // Optional: without one, the frame is turned into the argument pointers of a handler.
 using FrameHandler = void (*)(Closure *c, uint64_t *frame);
-// The same for a register entry (plan.reg_args = n >= 0): C's own arguments, each
-// widened to 8 bytes (only the bits of its C type are meaningful), then the closure;
-// the result is returned (the bits of the C result in the low bytes).  Its type:
-//   uint64_t h(uint64_t a0, ..., uint64_t a(n-1), Closure *c)   (integer or void result)
-//   double   h(uint64_t a0, ..., uint64_t a(n-1), Closure *c)   (reg_float_result)
+// The same for a register entry (plan.reg_args = n >= 0, plan.reg_float_args = m): C's
+// own integer arguments, each widened to 8 bytes (only the bits of its C type are
+// meaningful), then the closure, then C's floating arguments as doubles (a float in the
+// low 4 bytes of one); the result is returned (the bits of the C result in the low
+// bytes).  Its type:
+//   uint64_t h(uint64_t a0, ..., uint64_t a(n-1), Closure *c, double f0, ..., double f(m-1))
+//   double   h(...the same...)                                   (reg_float_result)
 // kept as a void pointer.  Optional: without one, the arguments are put in a frame for
 // the frame handler.
 using RegHandler = void *;
-constexpr int kMaxRegArgs = 5;
+constexpr int kMaxRegArgs = 5;  // integer and floating arguments together
 
 // The register handler of `plan` (nullptr when the plan has no register entry) whose
-// work is Body::run<n>(c, args, ret): C's n arguments in args[0..n), the result's bits
-// to be stored in *ret.  One handler per argument count and result kind, made here.
+// work is Body::run<n, m>(c, values, ret): C's n integer arguments in values[0..n), the
+// bits of its m floating ones in values[n..n+m), argument i at values[plan.reg_index[i]],
+// the result's bits to be stored in *ret.  One handler per argument counts and result
+// kind, made here.
 template <class Body>
 RegHandler reg_handler_for(const CallbackPlan &plan);
 
@@ -110,12 +119,16 @@ Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *use
 
 namespace detail {
 template <size_t> using U64 = uint64_t;
-template <class Body, bool FloatResult, size_t... I>
-struct RegEntry {
-  static auto handler(U64<I>... a, Closure *c) {
-    uint64_t v[sizeof...(I) ? sizeof...(I) : 1] = {a...};
+template <size_t> using F64 = double;
+template <class Body, bool FloatResult, class Ints, class Floats>
+struct RegEntry;
+template <class Body, bool FloatResult, size_t... I, size_t... J>
+struct RegEntry<Body, FloatResult, std::index_sequence<I...>, std::index_sequence<J...>> {
+  static auto handler(U64<I>... a, Closure *c, F64<J>... f) {
+    constexpr size_t n = sizeof...(I) + sizeof...(J);
+    uint64_t v[n ? n : 1] = {a..., double_bits(f)...};
     uint64_t r = 0;
-    Body::template run<sizeof...(I)>(c, v, &r);
+    Body::template run<sizeof...(I), sizeof...(J)>(c, v, &r);
     if constexpr (FloatResult) {
       double d;
       memcpy(&d, &r, 8);
@@ -124,23 +137,39 @@ struct RegEntry {
       return r;
     }
   }
+  static uint64_t double_bits(double d) {
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+  }
 };
-template <class Body, bool FloatResult, size_t... I>
-RegHandler reg_entry(std::index_sequence<I...>) {
-  return reinterpret_cast<RegHandler>(&RegEntry<Body, FloatResult, I...>::handler);
+template <class Body, bool FloatResult, size_t NI, size_t NF>
+RegHandler reg_entry() {
+  if constexpr (NI + NF > size_t(kMaxRegArgs)) {
+    return nullptr;
+  } else {
+    using E = RegEntry<Body, FloatResult, std::make_index_sequence<NI>, std::make_index_sequence<NF>>;
+    return reinterpret_cast<RegHandler>(&E::handler);
+  }
 }
-template <class Body, bool FloatResult, size_t... N>
-constexpr std::array<RegHandler, sizeof...(N)> reg_entries(std::index_sequence<N...>) {
-  return {reg_entry<Body, FloatResult>(std::make_index_sequence<N>())...};
+template <class Body, bool FloatResult, size_t NI, size_t... NF>
+std::array<RegHandler, sizeof...(NF)> reg_row(std::index_sequence<NF...>) {
+  return {reg_entry<Body, FloatResult, NI, NF>()...};
+}
+using RegRow = std::array<RegHandler, kMaxRegArgs + 1>;
+template <class Body, bool FloatResult, size_t... NI>
+std::array<RegRow, sizeof...(NI)> reg_entries(std::index_sequence<NI...>) {
+  return {reg_row<Body, FloatResult, NI>(std::make_index_sequence<kMaxRegArgs + 1>())...};
 }
 }  // namespace detail
 
 template <class Body>
 RegHandler reg_handler_for(const CallbackPlan &plan) {
-  static const std::array<RegHandler, kMaxRegArgs + 1> table[2] = {
+  static const std::array<detail::RegRow, kMaxRegArgs + 1> table[2] = {
       detail::reg_entries<Body, false>(std::make_index_sequence<kMaxRegArgs + 1>()),
       detail::reg_entries<Body, true>(std::make_index_sequence<kMaxRegArgs + 1>())};
-  return plan.reg_args >= 0 ? table[plan.reg_float_result][size_t(plan.reg_args)] : nullptr;
+  if (plan.reg_args < 0) return nullptr;
+  return table[plan.reg_float_result][size_t(plan.reg_args)][size_t(plan.reg_float_args)];
 }
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes

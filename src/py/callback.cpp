@@ -141,6 +141,15 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   cb->fn_vectorcall = nullptr;
 #endif
   for (PyObject *&o : cb->int_cache) o = nullptr;
+  cb->ptr_args = 0;
+  for (size_t i = 0; i < kCachedPointers; i++) {
+    cb->ptr_cache[i] = nullptr;
+    cb->ptr_type[i] = nullptr;
+    if (i < plan->args.size() && plan->args[i].conv == Conv::Pointer) {
+      cb->ptr_args |= uint32_t(1) << i;
+      cb->ptr_type[i] = TypeTable::get().unqualified(plan->args[i].type);
+    }
+  }
   PyObject *self = (PyObject *)cb;
   if (!cb->error_value) {
     Py_DECREF(self);

@@ -67,8 +67,15 @@ struct CallbackObject {
   vectorcallfunc fn_vectorcall;                // fn's, when it cannot change (a Python function)
   alignas(16) unsigned char error_inline[16];  // error_value when it fits
   PyObject *int_cache[4];                      // int argument objects reused from call to call
+  // Data pointer arguments (Conv::Pointer) among the first kCachedPointers: bit i set for
+  // argument i, the unqualified pointer type it arrives as, and the Pointer object the
+  // last call got at that position, given the new address when nothing else holds it.
+  uint32_t ptr_args;
+  const CType *ptr_type[4];
+  PyObject *ptr_cache[4];
 };
 constexpr size_t kCachedInts = 4;
+constexpr size_t kCachedPointers = 4;
 extern PyTypeObject CallbackType;
 inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }
 

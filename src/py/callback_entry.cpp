@@ -89,11 +89,34 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
   return PyLong_FromLongLong(v);
 }
 
-// Argument i, from C to Python.  An int (the commonest) is told by one bit of the
-// callback, set when it was made.
+// A data pointer argument: a Pointer of C's memory, unbounded, as from_c makes it, of the
+// type found when the callback was made.  Like an int, the object the last call of this
+// callback got at this position is given the new address when nothing but the callback
+// holds it and nothing was attached to it (stored pointers' owners, weak references).
+static inline __attribute__((always_inline)) PyObject *pointer_arg(CallbackObject *cb, size_t i, void *addr) {
+  PyObject *o = cb->ptr_cache[i];
+  if (o && Py_REFCNT(o) == 1) {
+    auto *p = (PointerObject *)o;
+    if (!p->keeps && !p->weakrefs && !p->owner && !p->call) {
+      p->addr = addr;
+      p->span = Span();
+      Py_INCREF(o);
+      return o;
+    }
+  }
+  PyObject *n = make_pointer_in(addr, cb->ptr_type[i], nullptr, Span());
+  if (!n) return nullptr;
+  Py_INCREF(n);
+  Py_XSETREF(cb->ptr_cache[i], n);
+  return n;
+}
+
+// Argument i, from C to Python.  An int (the commonest) and a data pointer are told by
+// one bit of the callback each, set when it was made.
 static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i, const ArgSpec &a,
                                                                      const void *p) {
   if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
+  if (i < kCachedPointers && (cb->ptr_args >> i & 1)) return pointer_arg(cb, i, *(void *const *)p);
   switch (a.conv) {
     case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
     case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
@@ -332,11 +355,12 @@ struct FrameSlots {
   size_t count() const { return n; }
   void *operator[](size_t i) const { return frame + slot[i]; }
 };
-template <size_t N>
+template <size_t NI, size_t NF>
 struct RegValues {
   uint64_t *v;
-  static constexpr size_t count() { return N; }
-  void *operator[](size_t i) const { return v + i; }
+  const uint8_t *index;  // plan.reg_index: needed only where floating arguments come after the integers
+  static constexpr size_t count() { return NI + NF; }
+  void *operator[](size_t i) const { return v + (NF ? index[i] : i); }
 };
 
 template <class Args>
@@ -431,9 +455,9 @@ static void trampoline_frame(Closure *c, uint64_t *frame) {
 // Register entries (see RegHandler): C's arguments arrive as the handler's, the result
 // is returned in the register C reads it from.
 struct TrampolineRegs {
-  template <size_t N>
+  template <size_t NI, size_t NF>
   static inline __attribute__((always_inline)) void run(Closure *c, uint64_t *args, uint64_t *ret) {
-    trampoline(c, ret, RegValues<N>{args});
+    trampoline(c, ret, RegValues<NI, NF>{args, c->plan->reg_index.data()});
   }
 };
 

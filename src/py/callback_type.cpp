@@ -14,6 +14,7 @@ namespace ndffi::py {
 static int callback_traverse(PyObject *self, visitproc visit, void *arg) {
   Py_VISIT(((CallbackObject *)self)->fn);
   Py_VISIT(((CallbackObject *)self)->on_error);
+  for (PyObject *o : ((CallbackObject *)self)->ptr_cache) Py_VISIT(o);
   return 0;
 }
 
@@ -21,6 +22,7 @@ static int callback_clear(PyObject *self) {
   Py_CLEAR(((CallbackObject *)self)->fn);
   Py_CLEAR(((CallbackObject *)self)->on_error);
   for (PyObject *&o : ((CallbackObject *)self)->int_cache) Py_CLEAR(o);
+  for (PyObject *&o : ((CallbackObject *)self)->ptr_cache) Py_CLEAR(o);
   return 0;
 }
 

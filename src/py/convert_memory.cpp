@@ -16,6 +16,15 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
     Span row = Span::of(p, t->byte_size(), span.readonly);
     return make_pointer_in(const_cast<void *>(p), TypeTable::get().pointer(t->target), owner, row);
   }
+  // The commonest elements without a conversion plan: integers and doubles.
+  if (t->kind == Kind::Int)
+    return t->is_signed ? PyLong_FromLongLong(load_signed(p, unsigned(t->size)))
+                        : PyLong_FromUnsignedLongLong(load_unsigned(p, unsigned(t->size)));
+  if (t->kind == Kind::Float && t->size == 8) {
+    double d;
+    memcpy(&d, p, 8);
+    return PyFloat_FromDouble(d);
+  }
   ArgSpec a;
   try {
     a = arg_spec(t);

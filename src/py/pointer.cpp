@@ -196,6 +196,12 @@ static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
 // p[i] with C's meaning of i: no wrapping of negative indices (the sequence protocol
 // would add the length), so p[-1] is the element before p's address.
 static PyObject *pointer_subscript(PyObject *self, PyObject *key) {
+  // An exact int (the commonest index) is read without the index protocol.
+  if (PyLong_CheckExact(key)) {
+    Py_ssize_t i = PyLong_AsSsize_t(key);
+    if (i != -1 || !PyErr_Occurred()) return pointer_getitem(self, i);
+    PyErr_Clear();  // too large: the general path raises IndexError
+  }
   Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
   if (i == -1 && PyErr_Occurred()) return nullptr;
   return pointer_getitem(self, i);

@@ -366,9 +366,18 @@ void test_closures() {
   // six integer arguments: no register left for the closure, the frame entry
   check_closure<int (*)(int, int, int, int, int, int)>("int (int, int, int, int, int, int)", direct, -1,
                                                        1 + 4 + 9 + 16 + 25 + 36, 1, 2, 3, 4, 5, 6);
-  // floating-point arguments: the frame entry
-  check_closure<double (*)(double, int, float)>("double (double, int, float)", direct, -1,
+  // floating-point arguments stay in xmm0..: the register entry, counting the integer ones
+  check_closure<double (*)(double, int, float)>("double (double, int, float)", direct, direct ? 1 : -1,
                                                 0.5 + 2 * 3 + 3 * 0.25, 0.5, 3, 0.25f);
+  check_closure<double (*)(double, double, double, double, double)>(
+      "double (double, double, double, double, double)", direct, r, 1.5 + 2 * 2.5 + 3 * -1 + 4 * 0.25 + 5 * 8,
+      1.5, 2.5, -1.0, 0.25, 8.0);
+  check_closure<float (*)(int, float, long, double)>("float (int, float, long, double)", direct, direct ? 2 : -1,
+                                                     -2.0f + 2 * 0.5f + 3 * 4 + 4 * 0.125, -2, 0.5f, 4L, 0.125);
+  // six arguments: the frame entry
+  check_closure<double (*)(double, int, int, int, int, double)>("double (double, int, int, int, int, double)", direct,
+                                                                -1, 1 + 2 * 1 + 3 * 2 + 4 * 3 + 5 * 4 + 6 * 0.5, 1.0,
+                                                                1, 2, 3, 4, 0.5);
 }
 
 }  // namespace core_tests
