@@ -37,6 +37,7 @@ NB_MODULE(_ndffi, m) {
     const char *dot = strrchr(t->tp_name, '.');
     m.attr(dot + 1) = nb::handle((PyObject *)t);
   }
+  install_face();  // declared functions are builtin functions (function_face.cpp)
   CDefErrorType = PyErr_NewExceptionWithDoc(
       "ndffi.CDefError",
       "A C declaration could not be parsed; .line, .column and .text say where.  For a "
