@@ -65,9 +65,7 @@ def _annotation(ct, result=False):
             except (TypeError, ValueError):
                 return Pointer
             return Accepts(f"ndarray[{dtype.name}]", dtype=dtype)
-        if item.kind in ("struct", "union"):
-            return Accepts(item.name or item.cname, ctype=item)
-    return Pointer
+    return Pointer  # void *, T **, a pointer to a struct: a Pointer always fits
 
 
 def _names(params):
