@@ -54,7 +54,7 @@ def _annotation(ct, result=False):
         item = ct.item
         if item.kind == "function":
             params = [_annotation(p) for p in item.params]
-            return typing.Callable[params, _annotation(item.item, result=True)]  # type: ignore[misc]
+            return typing.Callable[params, _annotation(item.item, result=True)]
         if result:
             return Pointer
         if item.kind == "int" and item.size == 1 and item.cname.replace("const ", "").strip() == "char":
@@ -86,7 +86,7 @@ def signature_of(func):
     params = func.params
     names, positional = _names(params)
     out = []
-    for i, (name, (_, ct)) in enumerate(zip(names, params)):
+    for i, (name, (_, ct)) in enumerate(zip(names, params, strict=True)):
         kind = inspect.Parameter.POSITIONAL_ONLY if i < positional else inspect.Parameter.POSITIONAL_OR_KEYWORD
         out.append(inspect.Parameter(name, kind, annotation=_annotation(ct)))
     if func.ctype.cname.rstrip().endswith("...)"):
