@@ -134,7 +134,7 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
 static bool freed_with_result(PyObject *o) {
   for (;;) {
     if (Py_REFCNT(o) > 1) return false;
-    if (Py_TYPE(o) == &FunctionType) return false;  // code in a library, never unloaded
+    if (as_function(o)) return false;  // code in a library, never unloaded
     if (is_pointer(o)) {
       auto *p = (PointerObject *)o;
       if (p->owns_memory) return true;

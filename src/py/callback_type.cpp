@@ -249,7 +249,7 @@ static int funcptr_from_source(const ArgSpec &a, PyObject *o, PyObject *conv, un
 }
 
 bool needs_temporary_callback(PyObject *o) {
-  if (o == Py_None || is_pointer(o) || is_callback(o) || Py_TYPE(o) == &FunctionType) return false;
+  if (o == Py_None || is_pointer(o) || is_callback(o) || as_function(o)) return false;
   if (funcptr_source_of(o)) return false;
   if (!PyCallable_Check(o)) return false;
   PyObject *m = nullptr;
@@ -265,8 +265,7 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
   std::string given;
   if (is_callback(o)) {
     cbobj = o;
-  } else if (Py_TYPE(o) == &FunctionType) {
-    auto *f = (FunctionObject *)o;
+  } else if (FunctionObject *f = as_function(o)) {
     if (!same_function_type(want, f->decl->type)) {
       PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got C function %s", w.str().c_str(),
                    a.type->str().c_str(), f->decl->str().c_str());

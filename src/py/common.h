@@ -171,11 +171,21 @@ struct FunctionObject {
   Py_ssize_t nfast;  // argument count of the fast path; -1: always the general path
   bool release_gil;
   bool use_errno;
-  bool adopts;  // pointers may come back into arguments' memory: adopt_argument_memory
+  bool adopts;             // pointers may come back into arguments' memory: adopt_argument_memory
+  const CType *ret_ptype;  // a pointer result's type, unqualified (made once, not per call)
+  PyMethodDef def;         // of its face: METH_FASTCALL | METH_KEYWORDS over the fast path
+  PyObject *face;          // a weak reference to its face, or nullptr
+  PyObject *signature;     // inspect.Signature, made when first asked, or nullptr
+  PyObject *doc;           // str: __doc__, and its face's ml_doc
 };
 extern PyTypeObject FunctionType;
+// A declared function as Python sees it: its face, an exact builtin function over its
+// Function (function_face.cpp; what make_function returns).
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,
                         bool allow_direct = true);
+FunctionObject *as_function(PyObject *o);  // of a face or a Function; nullptr for anything else
+PyObject *face_of(FunctionObject *f);      // new reference: the live face, or a new one
+void install_face();                       // once, at module init
 
 // ---- conversions ----
 

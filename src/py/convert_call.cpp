@@ -147,7 +147,7 @@ const CType *variadic_type(PyObject *o, const Where &w) {
   if (is_record(o)) return ((RecordObject *)o)->type;
   // Function pointers: a Callback, or a C function (lib.twice), of its own C type.
   if (is_callback(o)) return strip(((CallbackObject *)o)->ptype);
-  if (Py_TYPE(o) == &FunctionType) return T.pointer(((FunctionObject *)o)->decl->type);
+  if (FunctionObject *f = as_function(o)) return T.pointer(f->decl->type);
   if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
   if (PyCallable_Check(o)) {
     PyErr_Format(PyExc_TypeError,

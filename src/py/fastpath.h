@@ -66,6 +66,15 @@ __attribute__((always_inline)) static inline bool fast_record(const ArgSpec &a, 
   return true;
 }
 
+// Exact bytes for a `const char *` (or `const void *`): its own buffer, immutable and
+// NUL-terminated, held by the call's arguments for the call; no copy.
+__attribute__((always_inline)) static inline bool fast_bytes(const PyArgInfo &info, PyObject *o, unsigned char *dst) {
+  if (!PyBytes_CheckExact(o) || info.writable || !(info.is_char || info.any_dtype)) return false;
+  uint64_t p = uint64_t(uintptr_t(PyBytes_AS_STRING(o)));
+  memcpy(dst, &p, 8);
+  return true;
+}
+
 __attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o,
                                                            unsigned char *dst) {
   switch (a.conv) {
@@ -73,15 +82,18 @@ __attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, con
     case Conv::UInt: return fast_int(a, o, dst);
     case Conv::Double:
     case Conv::Float: return fast_float(a, o, dst);
-    case Conv::Pointer: return fast_array(info, o, dst);
+    case Conv::Pointer: return fast_array(info, o, dst) || fast_bytes(info, o, dst);
     case Conv::Record: return fast_record(a, info, o, dst);
     default: return false;
   }
 }
 
-__attribute__((always_inline)) static inline PyObject *fast_result(const ArgSpec &r, uint64_t raw) {
+// `ptype`: a pointer result's type, unqualified (FunctionObject::ret_ptype).
+__attribute__((always_inline)) static inline PyObject *fast_result(const ArgSpec &r, const CType *ptype, uint64_t raw) {
   switch (r.conv) {
     case Conv::Void: Py_RETURN_NONE;
+    case Conv::Pointer:
+    case Conv::FuncPtr: return make_pointer_in((void *)uintptr_t(raw), ptype, nullptr, Span());
     case Conv::SInt: return PyLong_FromLongLong(extend_signed(raw, r.size));
     case Conv::Double: {
       double d;

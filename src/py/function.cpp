@@ -184,8 +184,8 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
     call_state.gil = nullptr;
   }
   holds.release();
-  PyObject *r =
-      p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret) : fast_result(p.ret, ret[0]);
+  PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
+                                                                             : fast_result(p.ret, f->ret_ptype, ret[0]);
   if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
   if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
   // An exception a callback raised during the call: one thread-local load when none.
@@ -209,6 +209,15 @@ static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
     case 4: return pick_mode<4>(mode);
     default: return pick_mode<-1>(mode);
   }
+}
+
+// The docstring, made once: the face's own (its PyMethodDef's), which pydoc reads
+// without going through attribute look-up.
+static PyObject *make_doc(const FunctionObject *f) {
+  std::string doc = f->decl->str() + "\n\nA C function" +
+                    (f->plan->direct || f->plan->engine ? " (called directly)" : " (called through libffi)") +
+                    (f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.");
+  return PyUnicode_FromString(doc.c_str());
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,
@@ -238,20 +247,36 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   for (const CType *param : decl.type->params)
     f->adopts |= param->kind == Kind::Pointer && !param->target->is_const() &&
                  (param->target->kind == Kind::Void || holds_pointers(param->target));
+  f->adopts &= !decl.type->params.empty() || decl.type->variadic;  // no argument, nothing to adopt
   bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage && f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
   f->vectorcall = pick_vectorcall(f);
+  f->ret_ptype = TypeTable::get().unqualified(f->plan->ret.type);
+  // The face calls the same fast path: a METH_FASTCALL nargs is a vectorcall's without flags.
+  f->def = {f->decl->name.c_str(), (PyCFunction)(void (*)(void))f->vectorcall, METH_FASTCALL | METH_KEYWORDS, nullptr};
+  f->face = nullptr;
+  f->signature = nullptr;
+  f->doc = make_doc(f);
+  if (f->doc) f->def.ml_doc = PyUnicode_AsUTF8(f->doc);
   PyObject_GC_Track(f);
-  return (PyObject *)f;
+  if (!f->def.ml_doc) {
+    Py_DECREF(f);
+    return nullptr;
+  }
+  PyObject *face = face_of(f);
+  Py_DECREF(f);
+  return face;
 }
 
 static int function_traverse(PyObject *self, visitproc visit, void *arg) {
   Py_VISIT(((FunctionObject *)self)->keepalive);
+  Py_VISIT(((FunctionObject *)self)->signature);
   return 0;
 }
 
 static int function_clear(PyObject *self) {
   Py_CLEAR(((FunctionObject *)self)->keepalive);
+  Py_CLEAR(((FunctionObject *)self)->signature);
   return 0;
 }
 
@@ -260,6 +285,8 @@ static void function_dealloc(PyObject *self) {
   PyObject_GC_UnTrack(self);
   if (f->weakrefs) PyObject_ClearWeakRefs(self);
   function_clear(self);
+  Py_XDECREF(f->face);
+  Py_XDECREF(f->doc);
   Py_XDECREF(f->name);
   delete f->plan;
   delete[] f->info;
@@ -273,12 +300,13 @@ static PyObject *function_repr(PyObject *self) {
 }
 
 static PyObject *function_get_doc(PyObject *self, void *) {
-  auto *f = (FunctionObject *)self;
-  std::string doc = f->decl->str() + "\n\nA C function" +
-                    (f->plan->direct || f->plan->engine ? " (called directly)" : " (called through libffi)") +
-                    (f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.");
-  return PyUnicode_FromString(doc.c_str());
+  PyObject *doc = ((FunctionObject *)self)->doc;
+  Py_INCREF(doc);
+  return doc;
 }
+
+// A face is a function, not a method of its Function (pydoc, inspect): no __self__.
+static PyObject *function_get_self(PyObject *, void *) { Py_RETURN_NONE; }
 
 static PyObject *function_get_name(PyObject *self, void *) {
   PyObject *n = ((FunctionObject *)self)->name;
@@ -320,10 +348,14 @@ static PyObject *function_get_flag(PyObject *self, void *which) {
   return PyBool_FromLong(v);
 }
 
+static PyObject *function_get_signature(PyObject *self, void *);  // below, with forward()
+
 static PyGetSetDef function_getset[] = {
     {"__doc__", function_get_doc, nullptr, nullptr, nullptr},
+    {"__self__", function_get_self, nullptr, nullptr, nullptr},
     {"__name__", function_get_name, nullptr, nullptr, nullptr},
     {"__qualname__", function_get_name, nullptr, nullptr, nullptr},
+    {"__signature__", function_get_signature, nullptr, nullptr, nullptr},
     {"prototype", function_get_prototype, nullptr, "the C prototype", nullptr},
     {"ctype", function_get_ctype, nullptr, "the C function type", nullptr},
     {"address", function_get_address, nullptr, "the function's address", nullptr},
@@ -349,8 +381,13 @@ static PyObject *forward(PyObject *self, PyObject *args, PyObject *kwargs, const
     Py_DECREF(fn);
     return nullptr;
   }
-  Py_INCREF(self);
-  PyTuple_SET_ITEM(full, 0, self);
+  PyObject *face = face_of((FunctionObject *)self);
+  if (!face) {
+    Py_DECREF(full);
+    Py_DECREF(fn);
+    return nullptr;
+  }
+  PyTuple_SET_ITEM(full, 0, face);
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = PyTuple_GET_ITEM(args, i);
     Py_INCREF(a);
@@ -376,6 +413,31 @@ static PyObject *function_assume_const(PyObject *self, PyObject *args, PyObject 
   return forward(self, args, kwargs, "assume_const", "ndffi.library");
 }
 
+// Pickled by its library and name (ndffi.pickling): a face answers __reduce_ex__ here.
+static PyObject *function_reduce(PyObject *self, PyObject *) {
+  PyObject *args = PyTuple_New(0);
+  if (!args) return nullptr;
+  PyObject *r = forward(self, args, nullptr, "_reduce_function", "ndffi.pickling");
+  Py_DECREF(args);
+  return r;
+}
+
+// inspect.Signature from the prototype (ndffi.numpy.signature), made once.
+static PyObject *function_get_signature(PyObject *self, void *) {
+  auto *f = (FunctionObject *)self;
+  if (!f->signature) {
+    PyObject *args = PyTuple_New(0);
+    if (!args) return nullptr;
+    PyObject *sig = forward(self, args, nullptr, "signature_of", "ndffi.numpy.signature");
+    Py_DECREF(args);
+    if (!sig) return nullptr;
+    if (f->signature) Py_DECREF(sig);  // made meanwhile
+    else f->signature = sig;
+  }
+  Py_INCREF(f->signature);
+  return f->signature;
+}
+
 static PyMethodDef function_methods[] = {
     {"wrap", (PyCFunction)(void (*)(void))function_wrap, METH_VARARGS | METH_KEYWORDS,
      "wrap($self, params=None, /, *, check=None, name=None, **more)\n--\n\n"
@@ -392,6 +454,7 @@ static PyMethodDef function_methods[] = {
      "This function with the named pointer parameters declared as pointers to const: the\n"
      "promise, which the header does not make, that C only reads through them (so read-only\n"
      "buffers are accepted there).  The promise shows in its prototype and repr."},
+    {"__reduce__", function_reduce, METH_NOARGS, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 PyTypeObject FunctionType = [] {

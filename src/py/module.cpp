@@ -37,10 +37,11 @@ NB_MODULE(_ndffi, m) {
     const char *dot = strrchr(t->tp_name, '.');
     m.attr(dot + 1) = nb::handle((PyObject *)t);
   }
+  install_face();  // declared functions are builtin functions (function_face.cpp)
   // ndffi.Error, the base of ndffi's own exceptions (the Python ones too: ndffi/errors.py).
   PyObject *error =
       PyErr_NewExceptionWithDoc("ndffi.Error",
-                                "The base of ndffi's own exceptions (except ndffi.Error): BuildError, HeaderError, "
+                                "The base of ndffi's own exceptions: BuildError, HeaderError, "
                                 "LibraryNotFound, CDefError, StatusError.",
                                 nullptr, nullptr);
   if (!error) throw nb::python_error();

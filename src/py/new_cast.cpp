@@ -89,8 +89,8 @@ static nb::object cast_function(const CType *t, const std::string &text, PyObjec
     Holds holds;
     if (funcptr_from_python(arg_spec(t), o, bits, holds, w) != 1) throw nb::python_error();
   } else if (t->target->kind == Kind::Void) {
-    if (Py_TYPE(o) == &FunctionType) {
-      memcpy(bits, &((FunctionObject *)o)->plan->fn, 8);
+    if (FunctionObject *f = as_function(o)) {
+      memcpy(bits, &f->plan->fn, 8);
     } else {
       auto *cb = (CallbackObject *)o;
       if (cb->released) throw nb::value_error("cast(): the callback was released; C must not call it any more");
@@ -130,7 +130,7 @@ static PyObject *cast_pointer(const CType *t, const std::string &text, PyObject 
     auto *p = (PointerObject *)o;  // code, not data: nothing to index or write
     return make_pointer_in(p->addr, t, home_of(o), Span{(char *)p->addr, (char *)p->addr, true, true});
   }
-  if (is_callback(o) || Py_TYPE(o) == &FunctionType) return cast_function(t, text, o).release().ptr();
+  if (is_callback(o) || as_function(o)) return cast_function(t, text, o).release().ptr();
   std::string where = "cast('" + text + "', ...)";
   nb::object view;  // an array by protocol, as a NumPy view of its memory
   if (!is_pointer(o) && !is_record(o) && !PyArray_Check(o) && !PyObject_CheckBuffer(o)) {

@@ -138,11 +138,15 @@ bool parse_spec(PyObject *args, PyObject *kwargs, UfuncSpec *s) {
   static const char *kwlist[] = {"function", "name",      "doc",     "roles",     "result", "nin",
                                  "nout",     "signature", "threads", "min_chunk", "spec",   nullptr};
   PyObject *func;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|$ssOiiiOinO:make_ufunc", const_cast<char **>(kwlist),
-                                   &FunctionType, &func, &s->name, &s->doc, &s->roles, &s->result, &s->nin, &s->nout,
-                                   &s->signature, &s->threads, &s->min_chunk, &s->spec))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$ssOiiiOinO:make_ufunc", const_cast<char **>(kwlist), &func,
+                                   &s->name, &s->doc, &s->roles, &s->result, &s->nin, &s->nout, &s->signature,
+                                   &s->threads, &s->min_chunk, &s->spec))
     return false;
-  s->function = (FunctionObject *)func;
+  s->function = as_function(func);
+  if (!s->function) {
+    PyErr_Format(PyExc_TypeError, "make_ufunc() argument 1 must be an ndffi.Function, not %s", Py_TYPE(func)->tp_name);
+    return false;
+  }
   if (!s->roles) {
     PyErr_SetString(PyExc_TypeError, "make_ufunc() needs roles=: one (role, index) per C parameter");
     return false;
@@ -428,7 +432,7 @@ PyObject *ufunc_info(PyObject *, PyObject *o) {
     return nullptr;
   }
   return Py_BuildValue(
-      "{s:O,s:i,s:s,s:n}", "function", d->function, "threads", d->threads, "loop",
+      "{s:N,s:i,s:s,s:n}", "function", face_of((FunctionObject *)d->function), "threads", d->threads, "loop",
       d->body == generic_body ? (d->plan->direct ? "generic (direct stub)" : "generic (libffi)") : "typed", "min_chunk",
       Py_ssize_t(d->min_chunk));
 }
