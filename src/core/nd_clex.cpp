@@ -33,21 +33,23 @@ uint8_t word_of(std::string_view text) {
     auto add = [&](uint8_t bit, std::initializer_list<std::string_view> list) {
       for (std::string_view w : list) m[w] |= bit;
     };
-    add(WordQualifier, {"const", "__const", "__const__", "volatile", "__volatile__", "restrict", "__restrict",
-                        "__restrict__"});
-    add(WordDecoration, {"__attribute__", "__attribute", "__declspec", "_Alignas", "alignas", "__asm__", "__asm",
-                         "asm", "__alignof__", "__extension__", "__inline", "__inline__", "inline", "extern",
-                         "static", "_Noreturn", "__cdecl", "__stdcall", "register", "auto", "__thread",
-                         "_Thread_local"});
+    add(WordQualifier,
+        {"const", "__const", "__const__", "volatile", "__volatile__", "restrict", "__restrict", "__restrict__"});
+    add(WordDecoration, {"__attribute__", "__attribute", "__declspec",  "_Alignas",      "alignas",  "__asm__",
+                         "__asm",         "asm",         "__alignof__", "__extension__", "__inline", "__inline__",
+                         "inline",        "extern",      "static",      "_Noreturn",     "__cdecl",  "__stdcall",
+                         "register",      "auto",        "__thread",    "_Thread_local"});
     add(WordSpecifier, {"long", "short", "signed", "__signed__", "unsigned", "void", "char", "int", "float", "double",
                         "_Bool", "__int128", "_Complex", "__complex__", "typedef", "struct", "union", "enum"});
-    add(WordKeyword, {"void",     "char",     "short",     "int",     "long",     "float",          "double",
-                      "signed",   "unsigned", "_Bool",     "struct",  "union",    "enum",           "const",
-                      "volatile", "restrict", "typedef",   "extern",  "static",   "inline",         "register",
-                      "auto",     "sizeof",   "return",    "if",      "else",     "for",            "while",
-                      "do",       "switch",   "case",      "default", "break",    "continue",       "goto",
-                      "_Alignas", "_Alignof", "_Atomic",   "_Complex", "_Generic", "_Imaginary",    "_Noreturn",
-                      "_Static_assert", "_Thread_local"});
+    add(WordKeyword, {"void",       "char",      "short",          "int",          "long",
+                      "float",      "double",    "signed",         "unsigned",     "_Bool",
+                      "struct",     "union",     "enum",           "const",        "volatile",
+                      "restrict",   "typedef",   "extern",         "static",       "inline",
+                      "register",   "auto",      "sizeof",         "return",       "if",
+                      "else",       "for",       "while",          "do",           "switch",
+                      "case",       "default",   "break",          "continue",     "goto",
+                      "_Alignas",   "_Alignof",  "_Atomic",        "_Complex",     "_Generic",
+                      "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local"});
     return m;
   }();
   auto it = words.find(text);
