@@ -96,7 +96,7 @@ class LibraryRecord:
         self.origin = (name, dirs, tuple(sorted(options.items())))
 
     def add_cdef(self, text, **options):
-        entry = (text, tuple(sorted(options.items())))
+        entry = (text, tuple(sorted(options.items())) if len(options) > 1 else tuple(options.items()))
         if entry not in self._seen:  # a cell run again: what it declares is there already
             self._seen.add(entry)
             self.cdefs.append(entry)
@@ -106,14 +106,15 @@ class LibraryRecord:
 
 
 live_libraries: weakref.WeakSet = weakref.WeakSet()  # for finding the library of a CType
-_function_records: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> LibraryRecord
+# Function -> (LibraryRecord, weak reference to its Library): one pair per Library.
+_function_homes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _function_assumed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
-_owners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> weak reference to its Library
 
 
 def record_of(function):
     """The :class:`LibraryRecord` of the Library that made ``function`` (None if none did)."""
-    return _function_records.get(function)
+    home = _function_homes.get(function)
+    return home[0] if home is not None else None
 
 
 def assumed_const(function):
@@ -186,6 +187,8 @@ class Library:
         d["types"] = Types(d["_ns"])
         d["_record"] = LibraryRecord(handle.path)  # how to make it again, for pickling
         d["_declarations"] = declarations if declarations is not None else Declarations()
+        d["_plain"] = type(d["_declarations"]) is Declarations  # no header: nothing to ask it
+        d["_home"] = (d["_record"], weakref.ref(self))  # of each Function made here
         live_libraries.add(self)
         d.update(d["_declarations"].attach(self))
 
@@ -207,7 +210,8 @@ class Library:
         for functions so short that releasing and retaking it would cost more than the
         call itself.
         """
-        self._declarations.declare_all(self)
+        if not self._plain:
+            self._declarations.declare_all(self)
         self._declare(text, release_gil)
         self._record.add_cdef(text, release_gil=release_gil)
         return self
@@ -225,6 +229,8 @@ class Library:
 
     def _address(self, name):
         """The address of the symbol C name ``name`` binds, or None."""
+        if self._plain:
+            return self._handle.symbol(name)
         symbol = self._declarations.symbol(name)
         address = self._handle.symbol(symbol)
         if address is None and symbol != name:
@@ -248,8 +254,7 @@ class Library:
             _function_assumed[func] = tuple(assumed_const)
         else:
             func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True), self._use_errno)
-        _function_records[func] = self._record
-        _owners[func] = weakref.ref(self)
+        _function_homes[func] = self._home
         return func
 
     def __getattr__(self, name: str) -> Any:
@@ -257,12 +262,13 @@ class Library:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         declarations = self._declarations
-        declarations.declare(self, name)
-        value = declarations.value(self, name)
-        if value is not Declarations.MISSING:
-            return value
-        decl = self._ns.decl(name)
-        if decl is None:
+        if not self._plain:
+            declarations.declare(self, name)
+            value = declarations.value(self, name)
+            if value is not Declarations.MISSING:
+                return value
+        kind = self._ns.kind(name)
+        if kind is None:
             constant = self._ns.constant(name)
             if constant is not None:
                 return constant[0]
@@ -270,19 +276,18 @@ class Library:
             if why is not None:
                 raise AttributeError(f"{self._label()}: {why}")
             raise AttributeError(self._undeclared(name))
-        kind, prototype, ctype = decl
         address = self._address(name)
         if address is None:
-            raise AttributeError(self._missing_symbol(declarations.symbol(name), prototype))
+            raise AttributeError(self._missing_symbol(declarations.symbol(name), self._ns.decl(name)[1]))
         if kind == "function":
             with _make_lock:
                 func = self.__dict__.get(name)
                 if func is None:
                     func = self.__dict__[name] = self._make_function(name, address)
-            return self._promised(name, func)
+            return self._promised(name, func) if self._promises else func
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
-        return pointer if ctype.kind == "array" else pointer[0]
+        return pointer if self._ns.decl(name)[2].kind == "array" else pointer[0]
 
     def __setattr__(self, name, value):
         self._declarations.declare(self, name)
@@ -411,8 +416,8 @@ _make_lock = threading.Lock()  # two threads making the same function: one Funct
 
 def assume_const(func, *params):
     """``func.assume_const(*params)``: see :meth:`Library.assume_const`."""
-    owner = _owners.get(func)
-    lib = owner() if owner is not None else None
+    home = _function_homes.get(func)
+    lib = home[1]() if home is not None else None
     if lib is None:
         raise TypeError(
             f"{func.__name__}(): assume_const() needs the Library whose "

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstring>
+#include <initializer_list>
+#include <unordered_map>
 
 #include "nd_cparse.h"
 
@@ -22,6 +24,36 @@ void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg, 
   CDefError e(line, column, msg, tok, std::string(src.substr(line_start, line_end - line_start)));
   e.previous = previous;
   throw e;
+}
+
+uint8_t word_of(std::string_view text) {
+  // Every identifier nd_cparse*.cpp compares a token with, by the function that does.
+  static const std::unordered_map<std::string_view, uint8_t> words = [] {
+    std::unordered_map<std::string_view, uint8_t> m;
+    auto add = [&](uint8_t bit, std::initializer_list<std::string_view> list) {
+      for (std::string_view w : list) m[w] |= bit;
+    };
+    add(WordQualifier,
+        {"const", "__const", "__const__", "volatile", "__volatile__", "restrict", "__restrict", "__restrict__"});
+    add(WordDecoration, {"__attribute__", "__attribute", "__declspec",  "_Alignas",      "alignas",  "__asm__",
+                         "__asm",         "asm",         "__alignof__", "__extension__", "__inline", "__inline__",
+                         "inline",        "extern",      "static",      "_Noreturn",     "__cdecl",  "__stdcall",
+                         "register",      "auto",        "__thread",    "_Thread_local"});
+    add(WordSpecifier, {"long", "short", "signed", "__signed__", "unsigned", "void", "char", "int", "float", "double",
+                        "_Bool", "__int128", "_Complex", "__complex__", "typedef", "struct", "union", "enum"});
+    add(WordKeyword, {"void",       "char",      "short",          "int",          "long",
+                      "float",      "double",    "signed",         "unsigned",     "_Bool",
+                      "struct",     "union",     "enum",           "const",        "volatile",
+                      "restrict",   "typedef",   "extern",         "static",       "inline",
+                      "register",   "auto",      "sizeof",         "return",       "if",
+                      "else",       "for",       "while",          "do",           "switch",
+                      "case",       "default",   "break",          "continue",     "goto",
+                      "_Alignas",   "_Alignof",  "_Atomic",        "_Complex",     "_Generic",
+                      "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local"});
+    return m;
+  }();
+  auto it = words.find(text);
+  return it == words.end() ? 0 : it->second;
 }
 
 namespace {
@@ -72,7 +104,9 @@ class Lexer {
       line_start = false;
       if (isalpha((unsigned char)c) || c == '_') {
         while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '_')) i_++;
-        out.push_back({Tok::Ident, std::string(src_.substr(start, i_ - start)), start});
+        std::string_view word = src_.substr(start, i_ - start);
+        out.push_back({Tok::Ident, std::string(word), start});
+        out.back().word = word_of(word);
       } else if (isdigit((unsigned char)c) ||
                  (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
         // An exponent's sign belongs to the number: e/E in decimal, p/P in hexadecimal.

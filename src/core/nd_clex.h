@@ -18,7 +18,21 @@ struct Token {
   std::string text;
   size_t pos;                     // offset in the source
   uint32_t line = 0, column = 0;  // 1-based; the column counts characters, not bytes
+  // What the parser may take an identifier for (Word bits): a name has none, and
+  // skips the parser's comparisons with C's words.
+  uint8_t word = 0;
 };
+
+// The kinds of words of C (and of its extensions) the parser compares tokens with.
+enum Word : uint8_t {
+  WordQualifier = 1,   // const, __restrict, ...
+  WordDecoration = 2,  // __attribute__, extern, inline, ...
+  WordSpecifier = 4,   // int, unsigned, struct, typedef, ...
+  WordKeyword = 8,     // a keyword of C, never a name
+};
+
+// The Word bits of an identifier (0: a name).
+uint8_t word_of(std::string_view text);
 
 std::vector<Token> lex(std::string_view src);
 

@@ -87,7 +87,7 @@ void Parser::conflict_at(const Token &t, const std::string &msg, Origin previous
 // _Alignas) in attrs_ for the declaration being parsed.
 bool Parser::skip_decoration() {
   const Token &t = peek();
-  if (t.kind != Tok::Ident) return false;
+  if (t.kind != Tok::Ident || !(t.word & WordDecoration)) return false;
   if (t.text == "__attribute__" || t.text == "__attribute") {
     p_++;
     attribute_list();
@@ -189,24 +189,11 @@ void Parser::skip_balanced() {
   } while (depth > 0);
 }
 
-bool Parser::is_keyword(const std::string &w) {
-  static const char *kw[] = {"void",       "char",      "short",          "int",          "long",
-                             "float",      "double",    "signed",         "unsigned",     "_Bool",
-                             "struct",     "union",     "enum",           "const",        "volatile",
-                             "restrict",   "typedef",   "extern",         "static",       "inline",
-                             "register",   "auto",      "sizeof",         "return",       "if",
-                             "else",       "for",       "while",          "do",           "switch",
-                             "case",       "default",   "break",          "continue",     "goto",
-                             "_Alignas",   "_Alignof",  "_Atomic",        "_Complex",     "_Generic",
-                             "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local"};
-  for (const char *k : kw)
-    if (w == k) return true;
-  return false;
-}
+bool Parser::is_keyword(const Token &t) { return t.word & WordKeyword; }
 
 uint8_t Parser::qualifier() {
   const Token &t = peek();
-  if (t.kind != Tok::Ident) return 0;
+  if (t.kind != Tok::Ident || !(t.word & WordQualifier)) return 0;
   uint8_t q = 0;
   if (t.text == "const" || t.text == "__const" || t.text == "__const__") q = QConst;
   else if (t.text == "volatile" || t.text == "__volatile__") q = QVolatile;

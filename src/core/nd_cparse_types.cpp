@@ -40,6 +40,14 @@ const CType *Parser::specifiers(bool *is_typedef) {
   std::string spelled;                                     // the type specifiers as written, for messages
   std::string named_text;                                  // the typedef name or tag as written
   auto has_type = [&] { return base || named || n_long || n_short || n_signed || n_unsigned; };
+  auto typedef_name = [&](const Token &t) {
+    // C99 has no implicit int: before a type specifier, a name must be a typedef.
+    const CType *td = scope_.find_typedef(t.text);
+    if (!td) error_at(t, "unknown type name '" + t.text + "'", false);
+    named = td;
+    named_text = t.text;
+    by_typedef = true;
+  };
   for (;;) {
     const Token &t = peek();
     if (uint8_t q = qualifier()) {
@@ -54,6 +62,16 @@ const CType *Parser::specifiers(bool *is_typedef) {
     }
     if (t.kind != Tok::Ident) break;
     const std::string &w = t.text;
+    // A name (not a type specifier: those are compared below) is a typedef name before
+    // any type specifier, else the declarator's.
+    bool name = !(t.word & WordSpecifier);
+    if (name && has_type()) break;
+    if (name) {
+      typedef_name(t);
+      p_++;
+      any = true;
+      continue;
+    }
     bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" || w == "unsigned" ||
                    w == "void" || w == "char" || w == "int" || w == "float" || w == "double" || w == "_Bool" ||
                    w == "__int128" || w == "_Complex" || w == "__complex__";
@@ -88,12 +106,7 @@ const CType *Parser::specifiers(bool *is_typedef) {
       any = true;
       continue;
     } else if (!has_type()) {
-      // C99 has no implicit int: before a type specifier, a name must be a typedef.
-      const CType *td = scope_.find_typedef(w);
-      if (!td) error_at(t, "unknown type name '" + w + "'", false);
-      named = td;
-      named_text = w;
-      by_typedef = true;
+      typedef_name(t);
     } else {
       break;
     }
@@ -118,27 +131,27 @@ const CType *Parser::specifiers(bool *is_typedef) {
 
 const CType *Parser::scalar(const Token &at, const std::string &spelled, const char *base, int n_long, int n_short,
                             int n_signed, int n_unsigned) {
-  std::string b = base ? base : "int";
-  std::string invalid = "invalid combination of type specifiers '" + spelled + "'";
+  std::string_view b = base ? base : "int";
+  auto invalid = [&] { return "invalid combination of type specifiers '" + spelled + "'"; };
   if ((n_signed && n_unsigned) || n_signed > 1 || n_unsigned > 1 || n_long > 2 || (n_long && n_short) || n_short > 1)
-    error_at(at, invalid, false);
+    error_at(at, invalid(), false);
   bool sign_spec = n_signed || n_unsigned;
   // The sizes, alignments and char's signedness are the ABI's (nd_target_*.cpp).
   if (b == "void" || b == "_Bool" || b == "float") {
-    if (n_long || n_short || sign_spec) error_at(at, invalid, false);
+    if (n_long || n_short || sign_spec) error_at(at, invalid(), false);
     return b == "void" ? T_.void_type() : abi_.type(b == "_Bool" ? Scalar::Bool : Scalar::Float);
   }
   if (b == "double") {
-    if (n_short || sign_spec || n_long > 1) error_at(at, invalid, false);
+    if (n_short || sign_spec || n_long > 1) error_at(at, invalid(), false);
     return abi_.type(n_long ? Scalar::LongDouble : Scalar::Double);
   }
   if (b == "char") {
-    if (n_long || n_short) error_at(at, invalid, false);
+    if (n_long || n_short) error_at(at, invalid(), false);
     return abi_.type(n_signed ? Scalar::SChar : n_unsigned ? Scalar::UChar : Scalar::Char);
   }
   bool u = n_unsigned > 0;
   if (b == "__int128") {
-    if (n_long || n_short) error_at(at, invalid, false);
+    if (n_long || n_short) error_at(at, invalid(), false);
     if (!scope_.layout_only() || !abi_.has(Scalar::Int128))
       error_at(at,
                std::string("'__int128' is not supported ") + (abi_.has(Scalar::Int128)
@@ -175,7 +188,7 @@ const CType *Parser::tagged(const std::string &kw) {
   while (skip_decoration()) {}
   std::string tag;
   const Token &at = peek();
-  if (peek().kind == Tok::Ident && !is_keyword(peek().text)) {
+  if (peek().kind == Tok::Ident && !is_keyword(peek())) {
     tag = peek().text;
     p_++;
   }
@@ -336,7 +349,7 @@ uint64_t Parser::enum_body(Record *into, const CType *type, Attrs enum_attrs, co
       continue;
     }
     const Token &n = peek();
-    if (n.kind != Tok::Ident || is_keyword(n.text)) error("expected an enumerator name");
+    if (n.kind != Tok::Ident || is_keyword(n)) error("expected an enumerator name");
     p_++;
     if (next_overflows) error_at(n, "enumerator value overflows", false);
     int64_t v = next;
@@ -413,7 +426,7 @@ Declarator Parser::declarator(bool abstract_ok, bool name_ok) {
     inner = declarator(abstract_ok, name_ok);
     expect(")");
     has_inner = true;
-  } else if (peek().kind == Tok::Ident && !is_keyword(peek().text)) {
+  } else if (peek().kind == Tok::Ident && !is_keyword(peek())) {
     // After the specifiers, a name is the declared name even if it is a typedef name
     // (`typedef int T; typedef int T;`, a parameter named like a typedef).
     if (!name_ok) error("unexpected name in a type");

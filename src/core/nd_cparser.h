@@ -72,7 +72,7 @@ class Parser {
   bool at_end() const { return peek().kind == Tok::End; }
   bool is(const char *s, size_t k = 0) const {
     const Token &t = peek(k);
-    return t.kind != Tok::End && t.kind != Tok::String && t.text == s;
+    return t.kind != Tok::End && t.kind != Tok::String && std::string_view(t.text) == s;  // inlined, no strlen call
   }
   bool accept(const char *s) {
     if (!is(s)) return false;
@@ -91,7 +91,7 @@ class Parser {
   void attribute_list();
   size_t alignment_value();
   void skip_balanced();
-  static bool is_keyword(const std::string &w);
+  static bool is_keyword(const Token &t);
   uint8_t qualifier();
 
   // ---- type specifiers, struct/union/enum (nd_cparse_types.cpp) ----

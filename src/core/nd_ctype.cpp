@@ -125,15 +125,18 @@ TypeTable &TypeTable::get() {
   return *table;
 }
 
+// The key of a type: its fields' bytes, not formatted (interning runs for every type
+// a declaration names).
 const CType *TypeTable::intern(CType &&t) {
-  char buf[160];
-  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed, t.variadic, t.size,
-           t.align, t.natural_align, t.length, (const void *)t.target, (void *)t.record);
-  std::string key = buf + t.name;
-  for (const CType *p : t.params) {
-    snprintf(buf, sizeof buf, ",%p", (const void *)p);
-    key += buf;
-  }
+  struct Fields {
+    int kind, quals, is_signed, variadic;
+    size_t size, align, natural_align, length;
+    const void *target, *record;
+  } f{int(t.kind), t.quals, t.is_signed, t.variadic, t.size, t.align, t.natural_align, t.length, t.target, t.record};
+  std::string key;
+  key.reserve(sizeof f + t.name.size() + 1 + t.params.size() * sizeof(void *));
+  key.append((const char *)&f, sizeof f).append(t.name).push_back('\0');
+  for (const CType *p : t.params) key.append((const char *)&p, sizeof p);
   std::lock_guard<std::mutex> lock(mu_);
   auto &slot = by_key_[key];
   if (!slot) slot.reset(new CType(std::move(t)));

@@ -138,7 +138,7 @@ class TypeTable {
   TypeTable() = default;
   const CType *intern(CType &&t);
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<CType>> by_key_;
+  std::unordered_map<std::string, std::unique_ptr<CType>> by_key_;
   std::vector<std::unique_ptr<Record>> records_;
 };
 

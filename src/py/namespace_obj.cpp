@@ -133,6 +133,15 @@ void register_namespace(nb::module_ &m) {
              return nb::make_tuple(d->kind == Decl::Function ? "function" : "variable", d->str(),
                                    nb::steal(ctype_object(d->type)));
            })
+      .def(
+          "kind",
+          [](const Namespace &ns, const std::string &name) -> nb::object {
+            static nb::object function = nb::str("function"), variable = nb::str("variable");  // made once
+            const Decl *d = ns.scope.find_decl(name);
+            if (!d) return nb::none();
+            return d->kind == Decl::Function ? function : variable;
+          },
+          "'function' or 'variable' for a declared name, else None (decl() without the prototype)")
       .def("typedef",
            [](const Namespace &ns, const std::string &name) -> nb::object {
              const CType *t = ns.scope.find_typedef(name);

@@ -480,6 +480,9 @@ class _Plan:
         finish = self._finish(check)
         tail = (None,) * len(self.outputs) + tuple(self.extra)
         call = _caller(function, self._binder(tail), self.npos, tail, self.steps, self.arguments, finish)
+        names = [p.name for p in self.sig_params]
+        if call is None:  # every argument passed to C as it is, few enough for a template
+            call = _direct(function, names, _identifier(wname))
         signature = inspect.Signature(self.sig_params)
         doc = _docstring(wname, signature, function.prototype, self.doc_params, self.doc_returns, self.notes)
         call.__name__ = _identifier(wname)
@@ -580,6 +583,8 @@ def _caller(function, bind, npos, tail, steps, arguments, finish):
     else:
         pick = operator.itemgetter(*arguments)
 
+    if finish is None and not steps and not tail and arguments == list(range(npos)) and npos <= len(_DIRECT):
+        return None  # _direct()'s
     if finish is None and not steps and not tail and arguments == list(range(npos)):
 
         def call(*args, **kwargs):  # every argument passed to C as it is
@@ -609,6 +614,41 @@ def _caller(function, bind, npos, tail, steps, arguments, finish):
                 step(v)
             return finish(function(*pick(v)), v)
 
+    return call
+
+
+def _direct0(function):
+    return lambda: function()
+
+
+def _direct1(function):
+    return lambda a: function(a)
+
+
+def _direct2(function):
+    return lambda a, b: function(a, b)
+
+
+def _direct3(function):
+    return lambda a, b, c: function(a, b, c)
+
+
+def _direct4(function):
+    return lambda a, b, c, d: function(a, b, c, d)
+
+
+_DIRECT = (_direct0, _direct1, _direct2, _direct3, _direct4)
+
+
+def _direct(function, names, wname):
+    """The wrapper that passes its arguments to C as they are: a function of the
+    parameters ``names`` (its code's, renamed: Python binds keywords and words its
+    messages), calling ``function`` with no packing of ``*args``."""
+    call = _DIRECT[len(names)](function)
+    code = call.__code__
+    call.__code__ = code.replace(
+        co_varnames=tuple(names) + code.co_varnames[len(names) :], co_name=wname, co_qualname=wname
+    )
     return call
 
 
