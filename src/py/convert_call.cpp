@@ -1,6 +1,6 @@
 // The conversions of a call: what a call holds until C returns (Holds), messages that
 // name the parameter (Where), to_c (one converter per Conv of the plan: convert_scalar.cpp,
-// convert_pointer.cpp), from_c for results, and the C type of a variadic argument.
+// convert_pointer.cpp) and from_c for results.
 #include <cstring>
 
 #include "callback.h"
@@ -35,6 +35,7 @@ void Holds::release_held() {
 // ---- messages ---------------------------------------------------------------------
 
 std::string Where::str() const {
+  if (outer) return outer->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
   if (!func) return what ? what : "value";
   std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
   if (index < 0) return s + " result";
@@ -112,52 +113,6 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw) {
       PyErr_Format(PyExc_TypeError, "results of type '%s' are not supported", a.type->str().c_str());
       return nullptr;
   }
-}
-
-// ---- variadic arguments -----------------------------------------------------------
-
-const CType *variadic_type(PyObject *o, const Where &w) {
-  TypeTable &T = TypeTable::get();
-  if (is_value(o)) return strip(((ValueObject *)o)->type);
-  if (is_pointer(o)) return strip(((PointerObject *)o)->type);
-  if (PyBool_Check(o)) return T.int_type(4, true, "int");
-  if (PyLong_Check(o)) {
-    int overflow;
-    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (!overflow && v >= INT32_MIN && v <= INT32_MAX) return T.int_type(4, true, "int");
-    if (!overflow) return T.int_type(sizeof(long), true, "long");
-    if (overflow > 0) {
-      PyLong_AsUnsignedLongLong(o);
-      if (!PyErr_Occurred()) return T.int_type(sizeof(long), false, "unsigned long");
-    }
-    PyErr_Clear();
-    PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
-    return nullptr;
-  }
-  // A long double is not promoted: it travels as one, every digit kept.
-  if (PyArray_IsScalar(o, LongDouble)) return T.float_type(sizeof(long double), "long double");
-  if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
-  if (PyArray_IsScalar(o, UnsignedInteger)) return T.int_type(sizeof(long), false, "unsigned long");
-  if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
-  if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
-  // A struct or union value travels by value, as C passes one through `...`; its
-  // address is ndffi.cast("struct s *", v).
-  if (is_record(o)) return ((RecordObject *)o)->type;
-  // Function pointers: a Callback, or a C function (lib.twice), of its own C type.
-  if (is_callback(o)) return strip(((CallbackObject *)o)->ptype);
-  if (Py_TYPE(o) == &FunctionType) return T.pointer(((FunctionObject *)o)->decl->type);
-  if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
-  if (PyCallable_Check(o)) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: a Python callable has no C signature to be passed as a variadic argument; "
-                 "wrap it in ndffi.callback(\"sig\", f) with the C signature it is called with, "
-                 "e.g. ndffi.callback(\"int(int)\", f)",
-                 w.str().c_str());
-    return nullptr;
-  }
-  PyErr_Format(PyExc_TypeError, "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
-               w.str().c_str(), Py_TYPE(o)->tp_name);
-  return nullptr;
 }
 
 }  // namespace ndffi::py

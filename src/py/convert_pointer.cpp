@@ -24,7 +24,7 @@ static bool pointer_compatible(const CType *want, const CType *have, std::string
            "pass a writeable buffer, such as a bytearray or a writeable array";
     return false;
   }
-  if (wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
+  if (wt == ht || wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
   if (strip(wt) == strip(ht)) return true;
   // T ** from const T **: compare one level further, qualifiers of the pointee included.
   *why = "pointer '" + have->str() + "'";
@@ -63,7 +63,9 @@ static bool complex_pairs(const CType *rec, int tn) {
 static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr, unsigned char *dst,
                              const Where &w) {
   PyArray_Descr *d = PyArray_DESCR(arr);
-  std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" + type_str(w, a) + "'";
+  auto expected = [&] {
+    return "a C-contiguous array of '" + info.record->str() + "' records for '" + type_str(w, a) + "'";
+  };
   if (d != info.congruent && !PyArray_ISBYTESWAPPED(arr) && complex_pairs(info.record, PyArray_TYPE(arr))) {
     Py_INCREF(d);
     Py_XSETREF(info.congruent, d);
@@ -71,15 +73,15 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
   if (d != info.congruent) {
     std::string why;
     if (!record_congruent(info.record, d, &why))
-      return fail(w, PyExc_TypeError, expected, "an array whose layout differs: " + why);
+      return fail(w, PyExc_TypeError, expected(), "an array whose layout differs: " + why);
     Py_INCREF(d);
     Py_XSETREF(info.congruent, d);
   }
   if (const char *problem = array_flags_problem(arr, info.writable)) {
     if (!strcmp(problem, "read-only"))
-      return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+      return fail(w, PyExc_TypeError, expected() + " (the parameter is not const, so C may write to it)",
                   "a read-only array");
-    return fail(w, PyExc_TypeError, expected, std::string(problem) + " array");
+    return fail(w, PyExc_TypeError, expected(), std::string(problem) + " array");
   }
   return set_pointer(dst, PyArray_DATA(arr));
 }
@@ -101,7 +103,7 @@ static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *ar
   const char *problem = array_flags_problem(arr, info.writable);
   if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
   std::string expected =
-      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" + type_str(w, a) + "'";
+      "C-contiguous " + (info.any_dtype ? "" : info.expected() + " ") + "array for '" + type_str(w, a) + "'";
   std::string given = describe((PyObject *)arr);
   if (!type_ok) {
     if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
@@ -158,14 +160,15 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
     view->obj = nullptr;
     return false;
   }
-  std::string expected =
-      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" + type_str(w, a) + "'";
+  auto expected = [&] {
+    return "C-contiguous " + (info.any_dtype ? "" : info.expected() + " ") + "buffer for '" + type_str(w, a) + "'";
+  };
   if (info.writable && view->readonly) {
     std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
-    return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+    return fail(w, PyExc_TypeError, expected() + " (the parameter is not const, so C may write to it)",
                 "read-only " + describe(o) + hint);
   }
-  if (!PyBuffer_IsContiguous(view, 'C')) return fail(w, PyExc_TypeError, expected, "non-contiguous " + describe(o));
+  if (!PyBuffer_IsContiguous(view, 'C')) return fail(w, PyExc_TypeError, expected(), "non-contiguous " + describe(o));
   if (!info.any_dtype) {
     char kind;
     Py_ssize_t size;
@@ -179,7 +182,7 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
       else ok = false;
     }
     if (!ok)
-      return fail(w, PyExc_TypeError, expected,
+      return fail(w, PyExc_TypeError, expected(),
                   describe(o) + " of format '" + (view->format ? view->format : "B") + "'");
   }
   return set_pointer(dst, view->buf);
@@ -304,7 +307,7 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     }
     if (PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
-  std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
+  std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected() + " array";
   return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'", describe(o));
 }
 
