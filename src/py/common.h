@@ -165,9 +165,9 @@ struct FunctionObject {
   PyObject *name;       // str
   PyObject *keepalive;  // the library handle the code lives in
   PyObject *weakrefs;
-  Decl *decl;        // the prototype, with parameter names
+  Decl *decl;          // the prototype, with parameter names
   VarPlans *varplans;  // a variadic function's plans by the types of its variadic arguments, or nullptr
-  Py_ssize_t nfast;  // argument count of the fast path; -1: always the general path
+  Py_ssize_t nfast;    // argument count of the fast path; -1: always the general path
   bool release_gil;
   bool use_errno;
   bool adopts;  // pointers may come back into arguments' memory: adopt_argument_memory
@@ -200,8 +200,14 @@ class Holds {
     std::vector<PyObject *> refs;
     std::vector<std::unique_ptr<Py_buffer>> views;
     std::vector<Keeps *> pins;
+    bool first_view = false;  // first_view_ is in use
   };
+  // nullptr: nothing held; only_first_view(): only first_view_, so that a call passing
+  // one buffer allocates nothing to hold it; else what is held besides.
   Held *held_ = nullptr;
+  Py_buffer first_view_;
+  static Held *only_first_view() { return reinterpret_cast<Held *>(alignof(Held)); }
+  Held &held();  // held_, made a Held
   void release_held();
 };
 
@@ -294,8 +300,8 @@ PyArray_Descr *dtype_of(const CType *t);
 // function's cache and the calls running with it; `refs` changes only with the GIL held.
 struct VarPlan {
   CallPlan plan;
-  std::vector<const CType *> key;      // what variadic_plan looks it up by, one per argument
-  std::unique_ptr<PyArgInfo[]> info;   // one per variadic argument
+  std::vector<const CType *> key;     // what variadic_plan looks it up by, one per argument
+  std::unique_ptr<PyArgInfo[]> info;  // one per variadic argument
   Py_ssize_t refs = 1;
 };
 // The plan for a call of f whose arguments past the fixed ones are extra[0..n), from f's

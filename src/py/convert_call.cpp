@@ -12,30 +12,49 @@ namespace ndffi::py {
 
 // ---- Holds ------------------------------------------------------------------------
 
-void Holds::keep(PyObject *o) {
-  if (!held_) held_ = new Held();
-  held_->refs.push_back(o);
+Holds::Held &Holds::held() {
+  if (!held_ || held_ == only_first_view()) {
+    bool first = held_ != nullptr;
+    held_ = new Held();
+    held_->first_view = first;
+  }
+  return *held_;
 }
 
+void Holds::keep(PyObject *o) { held().refs.push_back(o); }
+
 Py_buffer *Holds::new_view() {
-  if (!held_) held_ = new Held();
-  held_->views.emplace_back(new Py_buffer());
-  return held_->views.back().get();
+  if (!held_) {
+    held_ = only_first_view();
+    first_view_.obj = nullptr;
+    return &first_view_;
+  }
+  Held &h = held();
+  h.views.emplace_back(new Py_buffer());
+  return h.views.back().get();
 }
 
 void Holds::release_held() {
-  for (Keeps *k : held_->pins) unpin_keeps(k);
-  for (auto &v : held_->views)
-    if (v->obj) PyBuffer_Release(v.get());
-  for (PyObject *o : held_->refs) Py_DECREF(o);
-  delete held_;
+  bool first = held_ == only_first_view();
+  if (!first) {
+    for (Keeps *k : held_->pins) unpin_keeps(k);
+    first = held_->first_view;
+  }
+  if (first && first_view_.obj) PyBuffer_Release(&first_view_);
+  if (held_ != only_first_view()) {
+    for (auto &v : held_->views)
+      if (v->obj) PyBuffer_Release(v.get());
+    for (PyObject *o : held_->refs) Py_DECREF(o);
+    delete held_;
+  }
   held_ = nullptr;
 }
 
 // ---- messages ---------------------------------------------------------------------
 
 std::string Where::str() const {
-  if (outer) return outer->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
+  if (outer)
+    return outer->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
   if (!func) return what ? what : "value";
   std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
   if (index < 0) return s + " result";

@@ -250,6 +250,9 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     int r = rows_arg(a, o, dst, holds, w);
     if (r >= 0) return r;
   }
+  // bytes for a const char * (a format, a name): first, being none of the others
+  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
+    return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_record(o) && (info.record || info.any_dtype)) {
@@ -289,8 +292,6 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
       return fail(w, PyExc_ValueError, "a string without NUL characters", "str with an embedded NUL");
     return set_pointer(dst, s);
   }
-  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
-    return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
   if (PyLong_Check(o))
     return fail(w, PyExc_TypeError,

@@ -187,7 +187,8 @@ static bool real_value_for(PyObject *o, long double *out, bool wide, ForWhat for
     return true;
   }
   if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([2.5])
-    return fail(w, PyExc_TypeError, "a number for " + for_what() + " (an array is not a number: pass a[0])", describe(o));
+    return fail(w, PyExc_TypeError, "a number for " + for_what() + " (an array is not a number: pass a[0])",
+                describe(o));
   if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
       (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
        !PyBytes_Check(num))) {

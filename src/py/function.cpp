@@ -61,7 +61,8 @@ static PyObject *call_variadic(FunctionObject *f, PyObject *const *args, Py_ssiz
   const CallPlan &p = vp->plan;
   alignas(16) unsigned char small[256];
   std::vector<uint64_t> big;
-  unsigned char *storage = p.storage <= sizeof small ? small : (big.resize(p.storage / 8 + 2), (unsigned char *)big.data());
+  unsigned char *storage =
+      p.storage <= sizeof small ? small : (big.resize(p.storage / 8 + 2), (unsigned char *)big.data());
   memset(storage, 0, p.storage);
   Holds holds;
   for (Py_ssize_t i = 0; i < nargs; i++) {
