@@ -60,7 +60,8 @@ test-aarch64: aarch64-deps $(VENV)/bin/cmake
 	tools/aarch64/setup.sh $(AARCH64) $(PY)
 	$(AARCH64_CMAKE) -S . -B $(AARCH64)/core -DNDFFI_CORE_TESTS=ON >/dev/null
 	$(VENV)/bin/cmake --build $(AARCH64)/core --target core_tests
-	qemu-aarch64 -L $(AARCH64)/sysroot $(AARCH64)/core/core_tests | tail -1
+	qemu-aarch64 -L $(AARCH64)/sysroot $(AARCH64)/core/core_tests > $(AARCH64)/core_tests.log; rc=$$?; \
+	  grep FAIL $(AARCH64)/core_tests.log; tail -1 $(AARCH64)/core_tests.log; exit $$rc
 	$(AARCH64_CMAKE) -S . -B $(AARCH64)/ext -DNDFFI_PYTHON=ON -DPython_EXECUTABLE=$(AARCH64_PY) \
 	  -DPython_INCLUDE_DIR="$$($(AARCH64_PY) -c 'import sysconfig; print(sysconfig.get_path("include"))')" \
 	  -DPython_NumPy_INCLUDE_DIR="$$($(AARCH64_PY) -c 'import numpy; print(numpy.get_include())')" >/dev/null

@@ -4,6 +4,7 @@
 
 Targets (all -O2, all calling the C functions in libbench.so, built alone):
   libbench.so               clib/bench.c
+  libbenchdecl.so           add0 ... add{DECL_FUNCS-1}, generated (the declare row)
   _bench_floor_hold*.so     ext/floor.c, METH_FASTCALL, GIL held over the call
   _bench_floor_release*.so  ext/floor.c -DFLOOR_RELEASE_GIL
   _bench_floor_buf*.so      ext/floor.c -DFLOOR_BUFFER (dsum via the buffer protocol)
@@ -42,12 +43,21 @@ PY_INC = ["-I" + sysconfig.get_paths()["include"]]
 LINK_BENCH = ["-L" + BUILD, "-lbench", "-Wl,-rpath,$ORIGIN"]
 
 CFFI_CDEF = """
+typedef struct { double x, y; } vec2;
 int add(int a, int b);
 void noop(void);
 double dsum(const double *x, long n);
+vec2 vflip(vec2 v);
+long slen(const char *s);
+double *get(void);
+int snprintf(char *buf, size_t n, const char *fmt, ...);
 """
 
 LIBBENCH = os.path.join(BUILD, "libbench.so")
+LIBDECL = os.path.join(BUILD, "libbenchdecl.so")
+# The declare row declares and calls a function never declared before in each
+# iteration: addK(a, b) returns a + b + K, so a call bound to the wrong symbol fails.
+DECL_FUNCS = 4000
 _print_lock = threading.Lock()
 
 
@@ -128,6 +138,20 @@ def build_libbench(verbose: bool) -> str:
     src = os.path.join(CLIB, "bench.c")
     cmd = [CC, *OPT, "-shared", "-I" + CLIB, src, "-o", LIBBENCH]
     return _steps("libbench", [src, os.path.join(CLIB, "bench.h")], [LIBBENCH], [cmd], verbose)
+
+
+def decl_source() -> str:
+    return "".join("int add%d(int a, int b) { return a + b + %d; }\n" % (k, k) for k in range(DECL_FUNCS))
+
+
+def build_libdecl(verbose: bool) -> str:
+    src = os.path.join(BUILD, "benchdecl.c")
+    text = decl_source()
+    if not os.path.exists(src) or open(src).read() != text:
+        with open(src, "w") as fh:
+            fh.write(text)
+    cmd = [CC, "-O1", "-fPIC", "-shared", src, "-o", LIBDECL]
+    return _steps("libbenchdecl", [src], [LIBDECL], [cmd], verbose)
 
 
 def _floor(mod: str, defines: list[str], verbose: bool) -> str:
@@ -249,7 +273,7 @@ def _cffi_api_child() -> None:
     ffi.cdef(CFFI_CDEF)
     ffi.set_source(
         "_bench_cffi_api",
-        '#include "bench.h"',
+        '#include <stdio.h>\n#include "bench.h"',
         include_dirs=[CLIB],
         libraries=["bench"],
         library_dirs=[BUILD],
@@ -261,6 +285,7 @@ def _cffi_api_child() -> None:
 
 
 TARGETS = {
+    "libbenchdecl": build_libdecl,
     "floor_hold": build_floor_hold,
     "floor_release": build_floor_release,
     "floor_buf": build_floor_buf,

@@ -3,9 +3,10 @@
     python benchmarks/run.py --json bench.json          # or --callgrind --json ...
     python benchmarks/plot.py bench.json -o docs/_static/bench.png
 
-One group of bars per call (add, noop, dsum), one bar per contender, on a log scale:
-ns per call for a timing run, instructions per call for a callgrind run.  Needs
-matplotlib (the `docs` dependency group).
+One group of bars per call (add, noop, dsum, vflip, slen, get, snprintf, declare), one
+bar per contender, on a log scale: ns per call for a timing run, instructions per call
+for a callgrind run.  `run.py --plot FILE` draws the same chart at the end of its run.
+Needs matplotlib (the `docs` dependency group).
 """
 
 import argparse
@@ -24,9 +25,25 @@ LABELS = {
 }
 
 
+CALL_LABELS = {
+    "add": "int add(int, int)",
+    "noop": "void noop(void)",
+    "dsum": "dsum(const double *, long)\n10 doubles",
+    "vflip": "vec2 vflip(vec2)",
+    "slen": "long slen(const char *)\nbytes",
+    "get": "double *get(void)",
+    "snprintf": 'snprintf(buf, n,\n"%d %f", 42, 3.5)',
+    "declare": "declare + first call\nof a new function",
+}
+
+
 def load(path):
     with open(path) as fh:
-        data = json.load(fh)
+        return values_of(json.load(fh))
+
+
+def values_of(data):
+    """(meta, key, {call: {contender: value}}) of run.py's results."""
     mode = data["meta"]["mode"]
     key = "ir_per_call" if mode == "callgrind" else "ns_per_call"
     values = {}  # call -> {contender: value}
@@ -42,12 +59,10 @@ def plot(meta, key, values, output):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    calls = [c for c in ("add", "noop", "dsum") if c in values] + sorted(
-        c for c in values if c not in ("add", "noop", "dsum")
-    )
+    calls = [c for c in CALL_LABELS if c in values] + sorted(c for c in values if c not in CALL_LABELS)
     names = [n for n in ORDER if any(n in values[c] for c in calls)]
     width = 0.8 / max(len(names), 1)
-    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(13, 5), dpi=100)
     cmap = plt.get_cmap("tab10")
     for i, name in enumerate(names):
         xs = [j + (i - (len(names) - 1) / 2) * width for j, c in enumerate(calls) if name in values[c]]
@@ -62,18 +77,7 @@ def plot(meta, key, values, output):
         )
     ax.set_yscale("log")
     ax.set_xticks(range(len(calls)))
-    ax.set_xticklabels(
-        [
-            "int add(int, int)"
-            if c == "add"
-            else "void noop(void)"
-            if c == "noop"
-            else "dsum(const double *, long), 10 doubles"
-            if c == "dsum"
-            else c
-            for c in calls
-        ]
-    )
+    ax.set_xticklabels([CALL_LABELS.get(c, c) for c in calls], fontsize=8)
     ax.set_ylabel(
         "instructions per call (callgrind)"
         if key == "ir_per_call"
@@ -85,7 +89,7 @@ def plot(meta, key, values, output):
         fontsize=10,
     )
     ax.grid(axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8, ncol=3, loc="upper left")
+    ax.legend(fontsize=8, ncol=5, loc="upper left")
     fig.tight_layout()
     # No timestamps in the PNG, so the same results give the same file.
     fig.savefig(output, metadata={"Software": None})

@@ -313,14 +313,19 @@ void Parser::declaration() {
     const CType *t = apply(base, d, &names, &params_named);
     const Token &at = toks_[d.name_pos];
     // GCC lets a typedef's aligned attribute change the alignment (not the size) of
-    // what it names (and ignores packed there); the type model has no such variant, so
-    // refuse rather than lay out the records that use it wrongly.
-    if (is_typedef && attrs_.all() && t->is_complete() && attrs_.all() != t->alignment())
-      error_at(at,
-               "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) + ") attribute on a typedef of '" +
-                   t->str() + "' (alignment " + std::to_string(t->alignment()) +
-                   ") is not supported; put it on the struct or on the members that use the type",
-               false);
+    // what it names, up or down, and ignores packed there.  Scalars and pointers get a
+    // variant of their own; records, enums and arrays have none, so refuse rather than
+    // lay out the records that use them wrongly.
+    if (is_typedef && attrs_.all() && t->is_complete()) {
+      bool scalar = t->kind == Kind::Int || t->kind == Kind::Float || t->kind == Kind::Bool || t->is_pointer();
+      if (!scalar && attrs_.all() != t->alignment())
+        error_at(at,
+                 "'" + d.name + "': an aligned(" + std::to_string(attrs_.all()) + ") attribute on a typedef of '" +
+                     t->str() + "' (alignment " + std::to_string(t->alignment()) +
+                     ") is not supported; put it on the struct or on the members that use the type",
+                 false);
+      if (scalar) t = T_.aligned(t, attrs_.all());
+    }
     try {
       if (is_typedef) {
         scope_.add_typedef(d.name, t, origin(at));

@@ -524,6 +524,9 @@ const CType *Parser::apply(const CType *t, const Declarator &d, std::vector<std:
         if (op.length != CType::kUnknownLength &&
             op.length > size_t(PTRDIFF_MAX) / (t->byte_size() ? t->byte_size() : 1))
           fail("array is too large");
+        if (t->byte_size() % t->alignment())  // what a typedef's aligned(n) can make
+          fail("array of '" + t->str() + "' (" + std::to_string(t->byte_size()) +
+               " bytes), whose size is not a multiple of its alignment (" + std::to_string(t->alignment()) + ")");
         t = T_.array(t, op.length);
         break;
       case DeclOp::Fn:

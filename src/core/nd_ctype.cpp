@@ -127,8 +127,8 @@ TypeTable &TypeTable::get() {
 
 const CType *TypeTable::intern(CType &&t) {
   char buf[160];
-  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed, t.variadic, t.size,
-           t.align, t.length, (const void *)t.target, (void *)t.record);
+  snprintf(buf, sizeof buf, "%d/%d/%d/%d/%zu/%zu/%zu/%zu/%p/%p/", int(t.kind), t.quals, t.is_signed, t.variadic, t.size,
+           t.align, t.natural_align, t.length, (const void *)t.target, (void *)t.record);
   std::string key = buf + t.name;
   for (const CType *p : t.params) {
     snprintf(buf, sizeof buf, ",%p", (const void *)p);
@@ -186,6 +186,13 @@ const CType *TypeTable::qualified(const CType *t, uint8_t quals) {
   if (t->kind == Kind::Array) return array(qualified(t->target, quals), t->length);
   CType c = *t;
   c.quals = quals;
+  return intern(std::move(c));
+}
+
+const CType *TypeTable::aligned(const CType *t, size_t align) {
+  CType c = *t;
+  if (!c.natural_align) c.natural_align = c.align;
+  c.align = align;
   return intern(std::move(c));
 }
 

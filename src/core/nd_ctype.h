@@ -66,6 +66,10 @@ struct CType {
   bool variadic = false;   // Func
   size_t size = 0;         // 0 for void, functions and incomplete types
   size_t align = 1;
+  // The alignment before a typedef's aligned(n) set `align` (TypeTable::aligned), even to
+  // the same value; 0 when none did.  Microsoft's layout keeps the natural one and
+  // requires the typedef's.
+  size_t natural_align = 0;
   size_t length = 0;                  // Array: element count; kUnknownLength for T[]
   const CType *target = nullptr;      // Pointer: pointee; Array: element; Func: result
   std::vector<const CType *> params;  // Func
@@ -120,6 +124,9 @@ class TypeTable {
   const CType *int_type(size_t size, bool is_signed, const char *name);
   const CType *float_type(size_t size, const char *name);
   const CType *qualified(const CType *t, uint8_t quals);
+  // A scalar or pointer type `t` with alignment `align` instead of its own: what a
+  // typedef with an aligned(n) attribute names (GCC lets it raise or lower alignment).
+  const CType *aligned(const CType *t, size_t align);
   const CType *unqualified(const CType *t) { return qualified(t, 0); }
   const CType *pointer(const CType *target, uint8_t quals = 0, const Target &abi = host_target());
   const CType *array(const CType *elem, size_t length);

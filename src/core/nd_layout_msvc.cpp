@@ -7,12 +7,14 @@
 // - A member's alignment is its type's, capped by #pragma pack (which is ignored when
 //   larger than a pointer) or lowered to one byte by packed (on the member, or on the
 //   record, where it acts as #pragma pack(1)); an explicit alignment (aligned(n),
+//   also one a typedef of the member's type gave it,
 //   _Alignas, __declspec(align(n))) on the member, or one inside its record type, is
 //   then applied on top, is not capped, and is "required": it stays when the record is
 //   itself a member of a packed record.
 // - A bit-field shares the storage unit opened by the bit-field just before it when
 //   their declared types have the same size and it still fits; otherwise it opens a
-//   new unit of its declared type, placed and aligned like a member of that type.
+//   new unit of its declared type, placed and aligned like a member of that type (and at
+//   least to the type's size).
 // - A zero-width bit-field is ignored unless it follows a bit-field; then it closes the
 //   unit, moves the next member to a multiple of its type's alignment and raises the
 //   record's alignment.
@@ -41,8 +43,19 @@ void microsoft(Record *rec, const std::vector<MemberDecl> &members, const Record
     const size_t ts = member_size(t);
     const bool bitfield = m.bit_width >= 0;
     size_t a = member_align(t), field_required = m.aligned;
+    // A member whose type a typedef's aligned(n) changed is laid out with the type's
+    // natural alignment (an array of them with the new one), and the new one is required:
+    // a lowered one never lowers the member, a raised one survives packing.
+    const CType *elem = t;
+    while (elem->kind == Kind::Array) elem = elem->target;
+    if (elem->natural_align) {
+      if (elem == t) a = elem->natural_align;
+      field_required = std::max(field_required, elem->align);
+    }
     if (bitfield) {
-      a = std::max(a, field_required);
+      // A bit-field's unit is aligned to its size at least, even where a typedef lowered
+      // the type's alignment.
+      a = std::max({a, ts, field_required});
     } else {
       if (const Record *r = member_record(t)) field_required = std::max(field_required, r->required_align);
       required = std::max(required, field_required);

@@ -39,8 +39,9 @@ bool is_pow2(size_t n) { return n && !(n & (n - 1)); }
 
 // Microsoft's bit-field rules align a member of a scalar type (or an array of one) to
 // its size, as on i386, where that can exceed the ABI's alignment (not a _Complex one,
-// which is two scalars).
+// which is two scalars), but not a flexible array member.
 size_t ms_scalar_align(const CType *t, size_t align) {
+  if (t->kind == Kind::Array && t->length == CType::kUnknownLength) return align;
   while (t->kind == Kind::Array) t = t->target;
   bool complex =
       t->kind == Kind::Float && t->name.size() > 8 && t->name.compare(t->name.size() - 8, 8, "_Complex") == 0;

@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+CALLS = ("add", "noop", "dsum", "vflip", "slen", "get", "snprintf", "declare")
+DECLARERS = ("ctypes", "ndffi", "ndffi_gil")  # cffi_abi too, when cffi is installed
 
 
 def test_benchmark_harness_quick():
@@ -18,8 +20,36 @@ def test_benchmark_harness_quick():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = proc.stdout
-    for call in ("add", "noop", "dsum"):
-        for contender in ("floor_hold", "floor_release", "ctypes", "ndffi", "ndffi_gil"):
+    for call in CALLS:
+        contenders = DECLARERS if call == "declare" else ("floor_hold", "floor_release", "ctypes", "ndffi", "ndffi_gil")
+        for contender in contenders:
             assert any(line.split()[:2] == [call, contender] for line in table.splitlines()), (
                 f"no row for {call}/{contender}:\n{table}"
             )
+
+
+def test_benchmark_harness_refuses_unknown_call():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--calls", "add,nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "nosuch" in proc.stderr
+
+
+def test_callback_benchmark_every_shape_quick():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_callback.py"), "-n", "2000", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {line.split("  ")[0].strip(): line for line in proc.stdout.splitlines()}
+    for shape in ("int(int)", "int(const int *)", "double(double)", "void(void *)", "vec2(vec2)"):
+        assert shape in rows, proc.stdout
+        assert rows[shape].split()[-1] != "n/a" or shape == "vec2(vec2)", proc.stdout
+    assert "n/a: ctypes vec2(vec2)" in proc.stdout

@@ -457,3 +457,35 @@ def test_header_error_reports_the_diagnostics_only(tmp_path):
     msg = str(info.value)
     assert "h.h:1:2: error: #error not this header" in msg
     assert "<built-in>" not in msg  # not the preprocessed text
+
+
+LAYOUT_ATTRS_SRC = """
+#include <stddef.h>
+struct __attribute__((packed)) pk { char c; int i; };
+struct al { char c; int i __attribute__((aligned(16))); };
+#pragma pack(push, 1)
+struct pp { char c; int i; };
+#pragma pack(pop)
+#pragma pack(2)
+typedef struct { char c; double d; } p2;
+#pragma pack()
+typedef struct { char c; _Alignas(8) int i; } ta;
+typedef long long ll4 __attribute__((aligned(4)));
+struct lt { char c; ll4 x; } __attribute__((aligned(32)));
+struct np { char c; int i; };
+size_t sizes(int k) {
+  size_t s[] = {sizeof(struct pk), sizeof(struct al), sizeof(struct pp), sizeof(p2), sizeof(ta),
+                sizeof(struct lt), offsetof(struct lt, x), sizeof(struct np)};
+  return s[k];
+}
+"""
+
+
+def test_declared_types_keep_what_changes_their_layout(module_cache):
+    """Types read from the sources keep packed, aligned(n), _Alignas and the #pragma pack
+    in effect where they are defined: without them every size and offset was the natural
+    one, and C and Python disagreed about the memory."""
+    lib = ndffi.inline(LAYOUT_ATTRS_SRC)
+    names = ["struct pk", "struct al", "struct pp", "p2", "ta", "struct lt"]
+    got = [lib.sizeof(n) for n in names] + [lib.types["struct lt"].dtype.fields["x"][1], lib.sizeof("struct np")]
+    assert got == [lib.sizes(k) for k in range(8)] == [5, 32, 5, 10, 16, 32, 4, 8]

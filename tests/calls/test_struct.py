@@ -391,3 +391,36 @@ def test_record_types(lib):
     assert lib.sizeof("Weather") == 16 and lib.sizeof("struct flags") == 8
     n = lib.types.nested
     assert n.dtype.fields["p"][0] == lib.types.vec2.dtype and n.dtype.itemsize == 24
+
+
+ALIGNED_TYPEDEF_SRC = """
+#include <stddef.h>
+typedef int al8 __attribute__((aligned(8)));
+typedef long long ll4 __attribute__((aligned(4)));
+typedef double d2 __attribute__((aligned(2)));
+struct at { char c; al8 x; ll4 y; char d; d2 z; };
+size_t at_size(void) { return sizeof(struct at); }
+size_t at_offset(int i) {
+  size_t o[] = {offsetof(struct at, x), offsetof(struct at, y), offsetof(struct at, z)};
+  return o[i];
+}
+long long at_sum(const struct at *a) { return a->c + a->x + a->y + a->d + (long long)a->z; }
+struct at at_make(int x) { struct at a = {1, x, 3LL << 40, 4, 5.0}; return a; }
+"""
+
+
+def test_aligned_typedef_members_as_the_compiler_lays_them_out():
+    """A typedef's aligned(n) raises or lowers its type's alignment: structs of them have
+    the compiler's offsets in values, dtypes and calls by value."""
+    lib = ndffi.inline(ALIGNED_TYPEDEF_SRC)
+    at = lib.types["struct at"]
+    assert lib.sizeof("struct at") == lib.at_size() == at.dtype.itemsize
+    assert [at.dtype.fields[n][1] for n in ("x", "y", "z")] == [lib.at_offset(i) for i in range(3)]
+    assert [lib.at_offset(i) for i in range(3)] == [8, 12, 22]  # x raised to 8, y and z lowered
+    v = at(1, 2, 3 << 40, 4, 5.0)
+    assert lib.at_sum(v) == 1 + 2 + (3 << 40) + 4 + 5
+    r = lib.at_make(-7)
+    assert (r.c, r.x, r.y, r.d, r.z) == (1, -7, 3 << 40, 4, 5.0)
+    recs = np.zeros(2, at.dtype)
+    recs["y"] = [10, 20]
+    assert lib.at_sum(recs) == 10

@@ -7,6 +7,7 @@ time linear in their size, which benchmarks/bench_cdef.py measures.
 Inputs that crashed the interpreter before are run in a child process, so that a crash
 fails the test instead of the test run."""
 
+import os
 import pickle
 import subprocess
 import sys
@@ -250,13 +251,17 @@ SMALL_STACKS = """
 """
 
 
-@pytest.mark.parametrize("kb", [64, 256, 1024])
+# The smallest stack tried: 64 KiB, or the least a thread may have (128 KiB on AArch64).
+SMALLEST_KB = max(64, os.sysconf("SC_THREAD_STACK_MIN") // 1024)
+
+
+@pytest.mark.parametrize("kb", [SMALLEST_KB, 256, 1024])
 def test_deep_input_on_a_small_thread_stack(deep_lib, kb):
     out = run_child(SMALL_STACKS, str(kb), deep_lib.path)
     names = ["declarators", "bodies", "expression", "chain", "dtype", "value", "repr", "call", "echo", "cname"]
     assert [o.split(":")[0] for o in out] == names
     assert all(o.split(":")[1] in ("ok", "CDefError", "TypeError") for o in out), out
-    if kb == 64:  # too small for most of it: an error, not a crash
+    if kb == SMALLEST_KB:  # too small for most of it: an error, not a crash
         assert "declarators:CDefError" in out and "value:TypeError" in out
     assert "chain:ok" in out and "repr:ok" in out  # declaring a chain and repr do not recurse that deep
 

@@ -48,7 +48,15 @@ enum e_neg { EN0 = -1, EN1 = 1 };
 enum e_big { EB0 = 0x100000000 };
 enum __attribute__((packed)) e_packed { EP0, EP1 = 200 };
 enum e_pneg { EPN0 = -300, EPN1 } __attribute__((packed));
+typedef long long ll_lowered __attribute__((aligned(4)));
+typedef double d_lowered __attribute__((aligned(2)));
+typedef short s_lowered __attribute__((aligned(1)));
+typedef long long ll_raised __attribute__((aligned(8)));
+typedef int al8 __attribute__((aligned(8)));
 """
+# Typedefs whose aligned(n) changes the alignment (lowers it, or raises long long's where
+# it is 4), and whose arrays stay valid: the size a multiple of the new alignment.
+ALIGNED_TYPEDEFS = ["ll_lowered", "d_lowered", "s_lowered", "ll_raised"]
 ENUMS = ["enum e_small", "enum e_neg", "enum e_big", "enum e_packed", "enum e_pneg"]
 
 _index = None
@@ -251,6 +259,7 @@ class Gen:
                 "long double _Complex",
             ]
             + ENUMS
+            + ALIGNED_TYPEDEFS
         )
 
     def natural(self, t):
@@ -438,7 +447,9 @@ def clang_records(tu):
                     out[spelled] = ch
                 walk(ch)
             elif kind == cindex.CursorKind.TYPEDEF_DECL:
-                out[ch.spelling] = ch.underlying_typedef_type.get_declaration()
+                decl = ch.underlying_typedef_type.get_declaration()
+                # a typedef of a scalar is compared as itself: its size and alignment
+                out[ch.spelling] = ch if decl.kind == cindex.CursorKind.NO_DECL_FOUND else decl
             elif kind == cindex.CursorKind.FIELD_DECL:
                 walk(ch)
 
@@ -464,6 +475,8 @@ def compare(key, entry, cursor, report, diffs):
     want = (t.get_size(), t.get_align())
     if (entry["size"], entry["align"]) != want:
         diffs.append(f"{key}: clang size {want[0]} align {want[1]}, ndffi {entry['size']} {entry['align']}")
+    if cursor.kind == cindex.CursorKind.TYPEDEF_DECL:
+        return
     if cursor.kind == cindex.CursorKind.ENUM_DECL:
         if entry["underlying"] != cursor.enum_type.spelling:
             diffs.append(f"{key}: clang's type {cursor.enum_type.spelling}, ndffi's {entry['underlying']}")
@@ -645,6 +658,38 @@ def test_known_layouts(abi, decl, size, align, members):
         for f in entry.get("fields", [])
     }
     assert (entry["size"], entry["align"], got) == (size, align, members)
+
+
+# A typedef's aligned(n) as each ABI has it: System V and Apple take the new alignment
+# (packed and #pragma pack still lower it), Microsoft keeps the natural alignment and
+# requires the new one (a lowered one never lowers, a raised one survives packing), and
+# a bit-field's unit is aligned to its size there.
+ALIGNED_TYPEDEF_CASES = [
+    "struct at1 { char c; al8 x; };",
+    "struct at2 { char c; al8 x; } __attribute__((packed));",
+    "#pragma pack(push, 2)\nstruct at3 { char c; al8 x; ll_lowered y; };\n#pragma pack(pop)",
+    "struct at4 { char c; ll_lowered y; d_lowered z; s_lowered s; };",
+    "struct at5 { char c; ll_lowered x[3]; int y; };",
+    "struct at6 { char c; al8 x : 5; int y; };",
+    "struct at7 { char c; ll_lowered x : 5; int y; };",
+    "struct at8 { char c; ll_lowered x : 40; char y; };",
+    "union at9 { char c; ll_lowered x[2]; } __attribute__((packed));",
+    "#pragma pack(push, 1)\nstruct at10 { al8 f; unsigned long g; };\n#pragma pack(pop)",
+    "typedef void *vp2 __attribute__((aligned(2))); struct at11 { char c; vp2 p; };",
+]
+
+
+def test_aligned_typedefs_match_clang(abi):
+    assert check_batch(abi, ALIGNED_TYPEDEF_CASES) >= len(ALIGNED_TYPEDEF_CASES)
+
+
+def test_aligned_typedefs_refused_where_c_refuses_them():
+    with pytest.raises(
+        ndffi.CDefError, match=r"array of 'int' \(4 bytes\), whose size is not a multiple of its alignment \(8\)"
+    ):
+        ndffi.layout("typedef int al8 __attribute__((aligned(8))); struct s { al8 a[3]; };")
+    with pytest.raises(ndffi.CDefError, match=r"aligned\(16\) attribute on a typedef of 'struct p'.*not supported"):
+        ndffi.layout("struct p { int x; }; typedef struct p p16 __attribute__((aligned(16)));")
 
 
 def test_layout_errors():

@@ -550,11 +550,11 @@ ERRORS = [
     ("int f(int);\n  #include <stdio.h>", 2, 4, "include", "#include is not accepted"),
     ("#pragma pack(3)\nstruct s { int a; };", 1, 14, "3", "#pragma pack takes"),
     (
-        "typedef int aint __attribute__((aligned(16)));",
+        "typedef double d3[3] __attribute__((aligned(16)));",
         1,
-        13,
-        "aint",
-        "'aint': an aligned(16) attribute on a typedef of 'int' (alignment 4) is not supported",
+        16,
+        "d3",
+        "'d3': an aligned(16) attribute on a typedef of 'double[3]' (alignment 8) is not supported",
     ),
     (
         "typedef struct { char c; } T32 __attribute__((aligned(32)));",

@@ -1,4 +1,4 @@
-/* C functions called from Numba-compiled code (tests/numba/test_numba.py): every scalar kind,
+/* C functions called from Numba-compiled code (tests/jit/test_numba.py): every scalar kind,
    arrays and structs by pointer, pointer results, and signatures Numba cannot call. */
 #include <stdarg.h>
 #include <stdint.h>

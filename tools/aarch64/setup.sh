@@ -19,7 +19,15 @@ SYSROOT="$DIR/sysroot"
 VENV="$DIR/venv"
 SITE="$VENV/lib/python3.11/site-packages"
 # CPython and what ndffi and NumPy link against; apt adds their dependencies (libc6 ...).
-DEBS="python3.11-minimal libpython3.11-stdlib libpython3.11-dev libffi-dev libstdc++6"
+# And the arm64 builds of the libraries tests/test_headers_real.py loads through the
+# host's headers (make system-deps installs those; the test skips without a header),
+# with the -dev packages of those whose headers are per architecture (gmp.h, cblas.h,
+# curl/, openssl/opensslconf.h, jconfig.h under include/aarch64-linux-gnu).
+DEBS="python3.11-minimal libpython3.11-stdlib libpython3.11-dev libffi-dev libstdc++6
+  liblz4-1 libxml2 libpng16-16 libjpeg62-turbo libarchive13 libssl3 libyaml-0-2 libsodium23
+  libfftw3-double3 libgsl27 liblapacke libhdf5-103-1 libnetcdf19 libsndfile1 libcfitsio10
+  libumfpack5 libcholmod3 libmpfr6 libnlopt0 libcurl4 libgmp10 libopenblas0
+  libssl-dev libjpeg62-turbo-dev libgmp-dev libcurl4-openssl-dev libopenblas-dev"
 # What the tests import: the Makefile's DEV_DEPS less the build tools and atheris (which
 # has no aarch64 wheel), as PyPI's aarch64 wheels where a package is compiled.
 WHEELS="numpy>=2.0 pytest>=7.4 hypothesis>=6.90 nanobind>=2.4 dask[array]>=2024.1 distributed>=2024.1
@@ -46,6 +54,10 @@ CONF
   APT_CONFIG="$APT/apt.conf" apt-get update -qq
   APT_CONFIG="$APT/apt.conf" apt-get install -qq -y --download-only $DEBS >/dev/null
   for deb in "$APT"/archives/*.deb; do dpkg-deb -x "$deb" "$SYSROOT"; done
+  # What update-alternatives would link when the packages are installed: OpenBLAS.
+  MA="$SYSROOT/usr/lib/aarch64-linux-gnu"
+  for so in libblas.so.3 liblapack.so.3 libopenblas.so.0; do ln -sf "openblas-pthread/$so" "$MA/$so"; done
+  for h in cblas.h openblas_config.h; do ln -sf "openblas-pthread/$h" "$SYSROOT/usr/include/aarch64-linux-gnu/$h"; done
   echo "$DEBS" > "$SYSROOT/.complete"
 fi
 

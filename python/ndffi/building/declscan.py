@@ -21,6 +21,25 @@ class _Tok(NamedTuple):
     file: str
     line: int
     system: bool
+    pack: int = 0  # the #pragma pack in effect (0: none)
+
+
+_PRAGMA_PACK = re.compile(r"^\s*#\s*pragma\s+pack\s*\(([^)]*)\)")
+
+
+def _pack_pragma(args, stack, pack):
+    """The #pragma pack in effect after ``#pragma pack(args)``, as GCC and MSVC read it:
+    ``(n)``, ``()``, ``(push[, id][, n])``, ``(pop[, id])``; ``stack`` keeps pushed values."""
+    parts = [a.strip() for a in args.split(",") if a.strip()]
+    nums = [int(a) for a in parts if a.isdigit()]
+    if not parts:
+        return 0
+    if parts[0] == "push":
+        stack.append(pack)
+        return nums[-1] if nums else pack
+    if parts[0] == "pop":
+        return stack.pop() if stack else 0
+    return nums[-1] if nums else pack
 
 
 _TOKEN = re.compile(
@@ -73,6 +92,7 @@ def _tokens(text):
     that file is a system header (linemarker flag 3)."""
     out = []
     file, line, system = "", 1, False
+    pack, stack = 0, []
     for raw in text.split("\n"):
         stripped = raw.lstrip()
         if stripped.startswith("#"):
@@ -81,7 +101,10 @@ def _tokens(text):
                 line = int(m.group(1))
                 file = _unquote(m.group(2))
                 system = "3" in m.group(3).split()
-            continue  # #pragma, #ident: not declarations
+            p = _PRAGMA_PACK.match(raw)
+            if p:
+                pack = _pack_pragma(p.group(1), stack, pack)
+            continue  # other #pragma, #ident: not declarations
         pos = 0
         while pos < len(raw):
             m = _TOKEN.match(raw, pos)
@@ -91,7 +114,7 @@ def _tokens(text):
             pos = m.end()
             kind = m.lastgroup
             if kind != "ws":
-                out.append(_Tok(kind, m.group(), file, line, system))
+                out.append(_Tok(kind, m.group(), file, line, system, pack))
         line += 1
     return out
 
@@ -172,15 +195,21 @@ _KEYWORDS = {
 }
 
 
-def _clean(toks, cxx=False):
+# What in an attribute changes a type's layout: kept in type declarations.
+_LAYOUT_WORDS = {"packed", "__packed__", "aligned", "__aligned__", "align"}
+
+
+def _clean(toks, cxx=False, keep_layout=False):
     """Drop attributes, asm labels, exception specifications and compiler spellings the
     declaration parser does not need; in C++ code, spell ``bool`` and ``std::`` types
-    the C way."""
+    the C way.  ``keep_layout``: keep the attributes that change a layout (packed,
+    aligned, _Alignas, __declspec(align)), for type declarations."""
     out, i, n = [], 0, len(toks)
     while i < n:
         t = toks[i]
         w = t.text
         if w in _WITH_PARENS:
+            start = i
             i += 1
             if i < n and toks[i].text == "(":
                 depth = 0
@@ -190,6 +219,9 @@ def _clean(toks, cxx=False):
                     i += 1
                     if depth == 0:
                         break
+            group = toks[start:i]
+            if keep_layout and (w in ("_Alignas", "alignas") or any(g.text in _LAYOUT_WORDS for g in group)):
+                out += group
             continue
         if w == "[[":
             while i < n and toks[i].text != "]]":
@@ -325,9 +357,21 @@ def _is_function_body(toks):
 
 
 def _classify(toks, definition, extern_c, cxx):
+    raw = toks
     toks = _clean(toks, cxx)
     if not toks:
         return None
+
+    def type_text():
+        """The type's declaration with what changes its layout: its layout attributes, and
+        the #pragma pack in effect where it is defined."""
+        kept = _clean(raw, cxx, keep_layout=True)
+        if kept and kept[0].text == "extern" and len(kept) > 1 and kept[1].kind == "str":
+            kept = kept[2:]
+        text = _join(kept) + ";"
+        pack = next((t.pack for t in kept if t.text == "{"), kept[0].pack if kept else 0)
+        return f"#pragma pack(push, {pack})\n{text}\n#pragma pack(pop)" if pack else text
+
     first = toks[0]
     words = [t.text for t in toks]
     base = dict(file=first.file, line=first.line, system=first.system, definition=definition, extern_c=extern_c)
@@ -337,7 +381,7 @@ def _classify(toks, definition, extern_c, cxx):
         if not toks:
             return None
     if words[0] == "typedef":
-        return _Item("type", None, _join(toks) + ";", static=False, **base)
+        return _Item("type", None, type_text(), static=False, **base)
     if words[0] in ("struct", "union", "enum") and not definition:
         if "{" in words[1:3] and "=" not in words[: words.index("{")]:
             depth, end = 0, None
@@ -348,11 +392,9 @@ def _classify(toks, definition, extern_c, cxx):
                     end = k
                     break
             if end == len(words) - 1:
-                return _Item(
-                    "type", words[1] if toks[1].kind == "id" else None, _join(toks) + ";", static=False, **base
-                )
+                return _Item("type", words[1] if toks[1].kind == "id" else None, type_text(), static=False, **base)
         elif len(words) == 2:
-            return _Item("type", words[1], _join(toks) + ";", static=False, **base)
+            return _Item("type", words[1], type_text(), static=False, **base)
     if "<" in words or "::" in words or "operator" in words or "template" in words:
         return _Item("other", None, "", static=False, **base)
     depth, p, eq = 0, None, None

@@ -405,7 +405,10 @@ class Translator:
         if key in self.failed:
             raise _Unsupported(self.failed[key])
         underlying = lc.getTypedefDeclUnderlyingType(decl)
-        self._emit(key, lambda: "typedef " + self.spell(underlying, name, full=False) + ";")
+        # A typedef's aligned(n) changes its type's alignment (up or down): say so.
+        align = lc.getAlignOf(lc.getCursorType(decl))
+        attr = f" __attribute__((aligned({align})))" if align > 0 and align != lc.getAlignOf(underlying) else ""
+        self._emit(key, lambda: "typedef " + self.spell(underlying, name, full=False) + attr + ";")
 
     def ensure_record(self, decl):
         """Emit the definition of a tagged struct, union or enum (its tag alone when the
