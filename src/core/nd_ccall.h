@@ -1,6 +1,6 @@
 // Calling through a plan (nd_cplan.h): one call() that takes the plan's direct stub, the
-// ABI file's engine or libffi, and variadic calls, whose arguments past the fixed ones are planned per call
-// after C's default argument promotions.
+// ABI file's engine or libffi.  A variadic call goes through the plan made for its
+// argument types (make_variadic_plan).
 #pragma once
 
 #include "nd_cplan.h"
@@ -22,25 +22,5 @@ inline void call(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
   else if (plan.engine) plan.engine(plan, storage, ret);
   else call_ffi(plan, storage, ret);
 }
-
-// The conversion of an argument passed through `...` of C type `t`, after C's default
-// argument promotions (float to double, integers narrower than int, bool included, to
-// int), placed at `*storage` in 16-byte slots, as libffi reads them; *storage advances
-// past it.  Throws UnsupportedType for a value libffi cannot pass.
-ArgSpec variadic_arg(const CType *t, uint32_t *storage);
-
-// A call of a variadic function: the fixed arguments as planned, then `extra` (each
-// with its offset into storage already set, by variadic_arg), through a cif prepared for
-// this call; or by the ABI file's engine, planned for this call, where it has one.
-struct VariadicCall {
-  std::shared_ptr<const EnginePlan> engine;
-  const unsigned char *storage = nullptr;
-  ffi_cif cif;
-  std::vector<const CType *> ctypes;
-  std::vector<ffi_type *> types;
-  std::vector<void *> values;
-  bool prepare(const CallPlan &plan, const std::vector<ArgSpec> &extra, unsigned char *storage);
-  void call(const CallPlan &plan, void *ret);
-};
 
 }  // namespace ndffi

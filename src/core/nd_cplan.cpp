@@ -238,4 +238,57 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
   abi::complete_call_cif(&plan.cif);
 }
 
+ArgSpec variadic_spec(const CType *t) {
+  ArgSpec a = arg_spec(t);
+  // The promoted types, made once: interning formats a key.
+  static const CType *const kDouble = TypeTable::get().float_type(8, "double");
+  static const CType *const kInt = TypeTable::get().int_type(4, true, "int");
+  if (a.conv == Conv::Float) a = arg_spec(kDouble);
+  else if ((a.conv == Conv::SInt || a.conv == Conv::UInt || a.conv == Conv::Bool) && a.size < 4) a = arg_spec(kInt);
+  return a;
+}
+
+static void call_variadic_engine(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
+  abi::call_variadic(*plan.engine_plan, plan.fn, storage, ret);
+}
+
+bool make_variadic_plan(CallPlan &plan, const CallPlan &fixed, const std::vector<ArgSpec> &extra) {
+  plan.fn = fixed.fn;
+  plan.type = fixed.type;
+  plan.ret = fixed.ret;
+  plan.direct = nullptr;
+  plan.args = fixed.args;
+  uint32_t off = align_up(fixed.storage, 16);
+  for (ArgSpec a : extra) {
+    a.offset = off;
+    off += align_up(std::max<uint32_t>(a.size, 8), 16);
+    plan.args.push_back(a);
+  }
+  plan.storage = off;
+  plan.libffi_only = fixed.libffi_only;
+  if (!plan.libffi_only) {  // the ABI file's engine, where it has one (%al and all)
+    std::vector<ArgSpec> placed(plan.args.begin() + fixed.args.size(), plan.args.end());
+    if ((plan.engine_plan = abi::plan_variadic(fixed, placed))) plan.engine = call_variadic_engine;
+  }
+  // The registers the variadic arguments take depend on the fixed ones: one split of all.
+  std::vector<const CType *> ctypes(fixed.type->params.begin(), fixed.type->params.end());
+  for (const ArgSpec &a : extra) ctypes.push_back(a.type);
+  std::vector<abi::FfiPiece> pieces;
+  if (!abi::ffi_pieces(fixed.type->target, ctypes, &pieces)) return false;
+  size_t nfixed = fixed.args.size();
+  unsigned fixed_pieces = 0;
+  plan.ffi_args.clear();
+  plan.ffi_offsets.clear();
+  for (const abi::FfiPiece &p : pieces) {
+    plan.ffi_args.push_back(p.type);
+    plan.ffi_offsets.push_back(plan.args[p.arg].offset + p.offset);
+    fixed_pieces += p.arg < nfixed;
+  }
+  if (ffi_prep_cif_var(&plan.cif, FFI_DEFAULT_ABI, fixed_pieces, unsigned(plan.ffi_args.size()),
+                       ffi_result_type(fixed.type->target), plan.ffi_args.data()) != FFI_OK)
+    return false;
+  abi::complete_call_cif(&plan.cif);
+  return true;
+}
+
 }  // namespace ndffi

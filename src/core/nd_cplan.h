@@ -86,6 +86,20 @@ bool force_libffi();
 // allow_direct=false forces libffi (to test the direct stubs against it).
 void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct = true);
 
+// A variadic function's argument past the fixed ones, of C type `t`: its conversion after
+// C's default argument promotions (float to double, integers narrower than int, bool
+// included, to int).  Throws UnsupportedType for a value that cannot be passed.
+ArgSpec variadic_spec(const CType *t);
+
+// The plan of the calls of `fixed`'s variadic function whose arguments past the fixed ones
+// are of `extra` (variadic_spec's): `args` holds the fixed parameters as `fixed` has them,
+// then the variadic ones, each in a 16-byte slot after the fixed storage; `type` stays the
+// declared function type (so the last args.size() - type->params.size() are variadic); the
+// cif is prepared for exactly these types.  Made once per list of types and kept (the
+// binding caches them per function), so a call prepares nothing.  False when libffi
+// cannot prepare the call.
+bool make_variadic_plan(CallPlan &plan, const CallPlan &fixed, const std::vector<ArgSpec> &extra);
+
 // The libffi type of a C scalar, pointer or record type (nullptr if libffi cannot pass
 // it on this ABI).  Record types are made once and kept.
 ffi_type *ffi_type_of(const CType *t);

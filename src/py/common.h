@@ -160,6 +160,7 @@ std::string describe_memory(PyObject *owner, const Span &span);
 
 // ---- Function ----
 struct PyArgInfo;
+struct VarPlans;
 struct FunctionObject {
   PyObject_HEAD vectorcallfunc vectorcall;
   CallPlan *plan;
@@ -167,8 +168,9 @@ struct FunctionObject {
   PyObject *name;       // str
   PyObject *keepalive;  // the library handle the code lives in
   PyObject *weakrefs;
-  Decl *decl;        // the prototype, with parameter names
-  Py_ssize_t nfast;  // argument count of the fast path; -1: always the general path
+  Decl *decl;          // the prototype, with parameter names
+  VarPlans *varplans;  // a variadic function's plans by the types of its variadic arguments, or nullptr
+  Py_ssize_t nfast;    // argument count of the fast path; -1: always the general path
   bool release_gil;
   bool use_errno;
   bool adopts;             // pointers may come back into arguments' memory: adopt_argument_memory
@@ -211,8 +213,14 @@ class Holds {
     std::vector<PyObject *> refs;
     std::vector<std::unique_ptr<Py_buffer>> views;
     std::vector<Keeps *> pins;
+    bool first_view = false;  // first_view_ is in use
   };
+  // nullptr: nothing held; only_first_view(): only first_view_, so that a call passing
+  // one buffer allocates nothing to hold it; else what is held besides.
   Held *held_ = nullptr;
+  Py_buffer first_view_;
+  static Held *only_first_view() { return reinterpret_cast<Held *>(alignof(Held)); }
+  Held &held();  // held_, made a Held
   void release_held();
 };
 
@@ -226,20 +234,21 @@ struct Where {
   // storage, whose owners `holds` keeps for the call.
   PyObject *home = nullptr;
   Holds *holds = nullptr;
-  // A part of the store `parent` names: its field `field`, or (field null) its element
-  // `element`; the text is formatted only when a message needs it.
-  const Where *parent = nullptr;
+  // A part of a location, named only when str() is called (an error is raised): field
+  // `field` of `outer`, or its element `element` when field is null.
+  const Where *outer = nullptr;
   const char *field = nullptr;
-  size_t element = 0;
+  Py_ssize_t element = -1;
   std::string str() const;
   Where inner(const char *what_) const {  // a part of the same store, for messages
     Where w{nullptr, -1, what_};
     w.home = home, w.holds = holds;
     return w;
   }
-  Where part(const char *field_, size_t element_ = 0) const {  // `this` must outlive it
-    Where w{nullptr, -1};
-    w.home = home, w.holds = holds, w.parent = this, w.field = field_, w.element = element_;
+  // A part of the same store at field `field_` (or element `element_`) of `of`'s location.
+  Where part(const Where &of, const char *field_, Py_ssize_t element_ = -1) const {
+    Where w = inner(nullptr);
+    w.outer = &of, w.field = field_, w.element = element_;
     return w;
   }
 };
@@ -256,7 +265,8 @@ struct PyArgInfo {
   bool writable = false;               // non-const pointee: the array must be writeable
   bool is_char = false;                // char *: bytes and str (when const) accepted
   bool plain_record = false;           // a record by value holding no pointers: copied from a value of its type
-  std::string expected;                // "float64", for messages
+  const CType *pointee = nullptr;      // pointer params: the type pointed to
+  std::string expected() const;        // "float64", for messages (made only for one)
 };
 void fill_arg_info(PyArgInfo &info, const CType *param);
 
@@ -297,8 +307,28 @@ PyObject *longdouble_object(long double v);  // a new np.longdouble
 // The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
 PyArray_Descr *dtype_of(const CType *t);
 
-// Variadic arguments: the C type a Python value is passed as (C's default promotions).
-const CType *variadic_type(PyObject *o, const Where &where);
+// ---- variadic calls (variadic.cpp) ----
+
+// The plan of a variadic function's calls with one list of C types of the arguments past
+// the fixed ones (make_variadic_plan), and how each of those is converted.  Shared by the
+// function's cache and the calls running with it; `refs` changes only with the GIL held.
+struct VarPlan {
+  CallPlan plan;
+  std::vector<const CType *> key;     // what variadic_plan looks it up by, one per argument
+  std::unique_ptr<PyArgInfo[]> info;  // one per variadic argument
+  Py_ssize_t refs = 1;
+};
+// The plan for a call of f whose arguments past the fixed ones are extra[0..n), from f's
+// cache (a new reference), made and cached on a miss; nullptr with an exception (naming
+// the function and the argument) when an argument cannot be passed through `...`.
+VarPlan *variadic_plan(FunctionObject *f, PyObject *const *extra, Py_ssize_t n);
+inline void release_plan(VarPlan *vp) {
+  if (--vp->refs == 0) delete vp;
+}
+void free_variadic_plans(VarPlans *c);
+// The cached lists of variadic argument types, most recent last: a tuple of tuples of
+// their C spellings (Function._variadic_plans).
+PyObject *variadic_plan_types(const FunctionObject *f);
 
 std::string describe(PyObject *o);  // "float64 array", "str", ...
 

@@ -1,6 +1,6 @@
 // The conversions of a call: what a call holds until C returns (Holds), messages that
 // name the parameter (Where), to_c (one converter per Conv of the plan: convert_scalar.cpp,
-// convert_pointer.cpp), from_c for results, and the C type of a variadic argument.
+// convert_pointer.cpp) and from_c for results.
 #include <cstring>
 
 #include "callback.h"
@@ -12,31 +12,49 @@ namespace ndffi::py {
 
 // ---- Holds ------------------------------------------------------------------------
 
-void Holds::keep(PyObject *o) {
-  if (!held_) held_ = new Held();
-  held_->refs.push_back(o);
+Holds::Held &Holds::held() {
+  if (!held_ || held_ == only_first_view()) {
+    bool first = held_ != nullptr;
+    held_ = new Held();
+    held_->first_view = first;
+  }
+  return *held_;
 }
 
+void Holds::keep(PyObject *o) { held().refs.push_back(o); }
+
 Py_buffer *Holds::new_view() {
-  if (!held_) held_ = new Held();
-  held_->views.emplace_back(new Py_buffer());
-  return held_->views.back().get();
+  if (!held_) {
+    held_ = only_first_view();
+    first_view_.obj = nullptr;
+    return &first_view_;
+  }
+  Held &h = held();
+  h.views.emplace_back(new Py_buffer());
+  return h.views.back().get();
 }
 
 void Holds::release_held() {
-  for (Keeps *k : held_->pins) unpin_keeps(k);
-  for (auto &v : held_->views)
-    if (v->obj) PyBuffer_Release(v.get());
-  for (PyObject *o : held_->refs) Py_DECREF(o);
-  delete held_;
+  bool first = held_ == only_first_view();
+  if (!first) {
+    for (Keeps *k : held_->pins) unpin_keeps(k);
+    first = held_->first_view;
+  }
+  if (first && first_view_.obj) PyBuffer_Release(&first_view_);
+  if (held_ != only_first_view()) {
+    for (auto &v : held_->views)
+      if (v->obj) PyBuffer_Release(v.get());
+    for (PyObject *o : held_->refs) Py_DECREF(o);
+    delete held_;
+  }
   held_ = nullptr;
 }
 
 // ---- messages ---------------------------------------------------------------------
 
 std::string Where::str() const {
-  if (parent)
-    return parent->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
+  if (outer)
+    return outer->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
   if (!func) return what ? what : "value";
   std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
   if (index < 0) return s + " result";
@@ -114,52 +132,6 @@ PyObject *from_c(const ArgSpec &a, uint64_t raw) {
       PyErr_Format(PyExc_TypeError, "results of type '%s' are not supported", a.type->str().c_str());
       return nullptr;
   }
-}
-
-// ---- variadic arguments -----------------------------------------------------------
-
-const CType *variadic_type(PyObject *o, const Where &w) {
-  TypeTable &T = TypeTable::get();
-  if (is_value(o)) return strip(((ValueObject *)o)->type);
-  if (is_pointer(o)) return strip(((PointerObject *)o)->type);
-  if (PyBool_Check(o)) return T.int_type(4, true, "int");
-  if (PyLong_Check(o)) {
-    int overflow;
-    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (!overflow && v >= INT32_MIN && v <= INT32_MAX) return T.int_type(4, true, "int");
-    if (!overflow) return T.int_type(sizeof(long), true, "long");
-    if (overflow > 0) {
-      PyLong_AsUnsignedLongLong(o);
-      if (!PyErr_Occurred()) return T.int_type(sizeof(long), false, "unsigned long");
-    }
-    PyErr_Clear();
-    PyErr_Format(PyExc_OverflowError, "%s: int too large for any C integer type", w.str().c_str());
-    return nullptr;
-  }
-  // A long double is not promoted: it travels as one, every digit kept.
-  if (PyArray_IsScalar(o, LongDouble)) return T.float_type(sizeof(long double), "long double");
-  if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return T.float_type(8, "double");
-  if (PyArray_IsScalar(o, UnsignedInteger)) return T.int_type(sizeof(long), false, "unsigned long");
-  if (PyArray_IsScalar(o, Integer)) return T.int_type(sizeof(long), true, "long");
-  if (PyUnicode_Check(o) || PyBytes_Check(o)) return T.pointer(T.qualified(T.char_type(), QConst));
-  // A struct or union value travels by value, as C passes one through `...`; its
-  // address is ndffi.cast("struct s *", v).
-  if (is_record(o)) return ((RecordObject *)o)->type;
-  // Function pointers: a Callback, or a C function (lib.twice), of its own C type.
-  if (is_callback(o)) return strip(((CallbackObject *)o)->ptype);
-  if (FunctionObject *f = as_function(o)) return T.pointer(f->decl->type);
-  if (o == Py_None || PyArray_Check(o) || PyObject_CheckBuffer(o)) return T.pointer(T.void_type());
-  if (PyCallable_Check(o)) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: a Python callable has no C signature to be passed as a variadic argument; "
-                 "wrap it in ndffi.callback(\"sig\", f) with the C signature it is called with, "
-                 "e.g. ndffi.callback(\"int(int)\", f)",
-                 w.str().c_str());
-    return nullptr;
-  }
-  PyErr_Format(PyExc_TypeError, "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
-               w.str().c_str(), Py_TYPE(o)->tp_name);
-  return nullptr;
 }
 
 }  // namespace ndffi::py

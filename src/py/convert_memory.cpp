@@ -166,30 +166,32 @@ PyArray_Descr *dtype_of(const CType *t) {
   return PyArray_DescrFromType(tn);
 }
 
+// A pointer to arrays of n arithmetic T: T (*)[n] (FFTW's fftw_complex *, double (*)[2]).
+static bool is_array_of_arith(const CType *t) {
+  return t->kind == Kind::Array && t->length != CType::kUnknownLength && t->target->is_arith();
+}
+
 void fill_arg_info(PyArgInfo &info, const CType *param) {
   if (param->kind == Kind::Record) info.plain_record = !holds_pointers(param);
   if (param->kind != Kind::Pointer) return;
   const CType *t = param->target;
+  info.pointee = t;
   info.writable = !t->is_const();
   if (t->kind == Kind::Void) {
     info.any_dtype = true;
-    info.expected = "any";
     return;
   }
   if (t->kind == Kind::Record) {
     info.record = strip(t);
-    info.expected = "'" + info.record->str() + "' records";
     return;
   }
-  if (t->kind == Kind::Array && t->length != CType::kUnknownLength && t->target->is_arith()) {
-    // T (*)[n] (FFTW's fftw_complex *, double (*)[2]): arrays of T, or of complex
-    // numbers for pairs of floating-point numbers.
+  if (is_array_of_arith(t)) {
+    // arrays of T, or of complex numbers for pairs of floating-point numbers
     const CType *e = t->target;
     info.writable = !e->is_const();
     info.typenum[0] = typenum_of(e);
     if (e->kind == Kind::Float && t->length == 2)
       info.typenum[1] = e->size == 8 ? NPY_CDOUBLE : e->size == 4 ? NPY_CFLOAT : -1;
-    info.expected = "'" + strip(e)->str() + "'" + (info.typenum[1] >= 0 ? " (or complex)" : "");
     return;
   }
   int tn = typenum_of(t);
@@ -203,14 +205,20 @@ void fill_arg_info(PyArgInfo &info, const CType *param) {
     info.is_char = true;
     info.typenum[1] = NPY_UINT8, info.typenum[2] = NPY_STRING;
   }
-  if (tn >= 0) {
-    PyArray_Descr *d = PyArray_DescrFromType(tn);
-    info.expected = d ? dtype_name(d) : "?";
-    Py_XDECREF(d);
-    if (info.is_char) info.expected = "int8/uint8/bytes";
-  } else {
-    info.expected = "'" + strip(t)->str() + "'";
-  }
+}
+
+std::string PyArgInfo::expected() const {
+  const CType *t = pointee;
+  if (!t) return "?";
+  if (t->kind == Kind::Void) return "any";
+  if (t->kind == Kind::Record) return "'" + record->str() + "' records";
+  if (is_array_of_arith(t)) return "'" + strip(t->target)->str() + "'" + (typenum[1] >= 0 ? " (or complex)" : "");
+  if (is_char) return "int8/uint8/bytes";
+  if (typenum[0] < 0) return "'" + strip(t)->str() + "'";
+  PyArray_Descr *d = PyArray_DescrFromType(typenum[0]);
+  std::string r = d ? dtype_name(d) : "?";
+  Py_XDECREF(d);
+  return r;
 }
 
 }  // namespace ndffi::py

@@ -25,7 +25,7 @@ static bool pointer_compatible(const CType *want, const CType *have, std::string
            "pass a writeable buffer, such as a bytearray or a writeable array";
     return false;
   }
-  if (wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
+  if (wt == ht || wt->kind == Kind::Void || ht->kind == Kind::Void) return true;
   if (strip(wt) == strip(ht)) return true;
   // T ** from const T **: compare one level further, qualifiers of the pointee included.
   *why = "pointer '" + have->str() + "'";
@@ -72,7 +72,9 @@ static bool complex_pairs(const CType *rec, int tn) {
 static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *arr, unsigned char *dst,
                              const Where &w) {
   PyArray_Descr *d = PyArray_DESCR(arr);
-  std::string expected = "a C-contiguous array of '" + info.record->str() + "' records for '" + type_str(w, a) + "'";
+  auto expected = [&] {
+    return "a C-contiguous array of '" + info.record->str() + "' records for '" + type_str(w, a) + "'";
+  };
   if (d != info.congruent && !PyArray_ISBYTESWAPPED(arr) && complex_pairs(info.record, PyArray_TYPE(arr))) {
     Py_INCREF(d);
     Py_XSETREF(info.congruent, d);
@@ -80,16 +82,16 @@ static bool record_array_arg(const ArgSpec &a, PyArgInfo &info, PyArrayObject *a
   if (d != info.congruent) {
     std::string why;
     if (!record_congruent(info.record, d, &why))
-      return fail(w, PyExc_TypeError, expected, "an array whose layout differs: " + why);
+      return fail(w, PyExc_TypeError, expected(), "an array whose layout differs: " + why);
     Py_INCREF(d);
     Py_XSETREF(info.congruent, d);
   }
   if (const char *problem = array_flags_problem(arr, info.writable)) {
     if (!strcmp(problem, "read-only"))
-      return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+      return fail(w, PyExc_TypeError, expected() + " (the parameter is not const, so C may write to it)",
                   "a read-only array");
-    if (!strcmp(problem, "non-contiguous")) return refuse_layout(w, expected, "record array", arr, info.writable);
-    return fail(w, PyExc_TypeError, expected, std::string(problem) + " array");
+    if (!strcmp(problem, "non-contiguous")) return refuse_layout(w, expected(), "record array", arr, info.writable);
+    return fail(w, PyExc_TypeError, expected(), std::string(problem) + " array");
   }
   return set_pointer(dst, PyArray_DATA(arr));
 }
@@ -111,7 +113,7 @@ static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *ar
   const char *problem = array_flags_problem(arr, info.writable);
   if (type_ok && !problem) return set_pointer(dst, PyArray_DATA(arr));
   std::string expected =
-      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "array for '" + type_str(w, a) + "'";
+      "C-contiguous " + (info.any_dtype ? "" : info.expected() + " ") + "array for '" + type_str(w, a) + "'";
   std::string given = describe((PyObject *)arr);
   if (!type_ok) {
     if (PyArray_ISBYTESWAPPED(arr)) given = "byte-swapped " + given;
@@ -169,15 +171,16 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
     view->obj = nullptr;
     return false;
   }
-  std::string expected =
-      "C-contiguous " + (info.any_dtype ? "" : info.expected + " ") + "buffer for '" + type_str(w, a) + "'";
+  auto expected = [&] {
+    return "C-contiguous " + (info.any_dtype ? "" : info.expected() + " ") + "buffer for '" + type_str(w, a) + "'";
+  };
   if (info.writable && view->readonly) {
     std::string hint = PyBytes_Check(o) ? " (bytes is immutable; pass a bytearray or array)" : "";
-    return fail(w, PyExc_TypeError, expected + " (the parameter is not const, so C may write to it)",
+    return fail(w, PyExc_TypeError, expected() + " (the parameter is not const, so C may write to it)",
                 "read-only " + describe(o) + hint);
   }
   if (!PyBuffer_IsContiguous(view, 'C'))
-    return fail(w, PyExc_TypeError, expected,
+    return fail(w, PyExc_TypeError, expected(),
                 with_article(describe(o)) + " that is " + layout_problem(*view) + "; " +
                     contiguity_fix(info.writable, PyBuffer_IsContiguous(view, 'F')));
   if (!info.any_dtype) {
@@ -193,7 +196,7 @@ static bool buffer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, uns
       else ok = false;
     }
     if (!ok)
-      return fail(w, PyExc_TypeError, expected,
+      return fail(w, PyExc_TypeError, expected(),
                   describe(o) + " of format '" + (view->format ? view->format : "B") + "'");
   }
   return set_pointer(dst, view->buf);
@@ -261,6 +264,9 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     int r = rows_arg(a, o, dst, holds, w);
     if (r >= 0) return r;
   }
+  // bytes for a const char * (a format, a name): first, being none of the others
+  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
+    return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_record(o) && (info.record || info.any_dtype)) {
@@ -300,8 +306,6 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
       return fail(w, PyExc_ValueError, "a string without NUL characters", "str with an embedded NUL");
     return set_pointer(dst, s);
   }
-  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
-    return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyObject_CheckBuffer(o)) return buffer_arg(a, info, o, dst, holds, w);
   if (PyLong_Check(o))
     return fail(w, PyExc_TypeError,
@@ -318,7 +322,7 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     }
     if (PyErr_Occurred()) return protocol_failed(w.str(), o), false;
   }
-  std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected + " array";
+  std::string what = info.any_dtype ? "an array, buffer" : "a C-contiguous " + info.expected() + " array";
   return fail(w, PyExc_TypeError, what + ", ndffi.Pointer or None for '" + type_str(w, a) + "'", describe(o));
 }
 

@@ -104,9 +104,10 @@ bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &
       if (!n) return false;
       int overflow;
       long long k = PyLong_AsLongLongAndOverflow(n, &overflow);
-      std::string given = text_of(PyObject_Repr(n));
+      bool bad = overflow || k < 0 || k > 1;
+      std::string given = bad ? text_of(PyObject_Repr(n)) : std::string();
       Py_DECREF(n);
-      if (overflow || k < 0 || k > 1) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", given);
+      if (bad) return fail(w, PyExc_OverflowError, "bool or 0 or 1 for '_Bool'", given);
     }
     x = uint64_t(t);
   } else {
@@ -161,7 +162,9 @@ static bool big_int_value(PyObject *num, long double *out) {
 // scalars (np.longdouble included) and ints of up to 64 bits; wider ints rounded to
 // the nearest long double when `wide` (the target is a long double), else to double.  False with TypeError (not a
 // real number) or OverflowError (an int beyond even long double's range) set.
-bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &w) {
+// for_what() is called only to raise.
+template <class ForWhat>
+static bool real_value_for(PyObject *o, long double *out, bool wide, ForWhat for_what, const Where &w) {
   PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
   if (PyFloat_CheckExact(num)) {
     *out = PyFloat_AS_DOUBLE(num);
@@ -172,7 +175,7 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
     return true;
   }
   if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating))
-    return fail(w, PyExc_TypeError, "a real number for " + for_what, describe(o));
+    return fail(w, PyExc_TypeError, "a real number for " + for_what(), describe(o));
   if (PyLong_Check(num)) {
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
@@ -194,17 +197,17 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
       if (d == -1.0 && PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
         PyErr_Clear();
-        return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+        return fail(w, PyExc_OverflowError, "a number that fits " + for_what(), "an int too large");
       }
       *out = d;
       return true;
     }
     if (!big_int_value(num, out)) return false;
-    if (std::isinf(*out)) return fail(w, PyExc_OverflowError, "a number that fits " + for_what, "an int too large");
+    if (std::isinf(*out)) return fail(w, PyExc_OverflowError, "a number that fits " + for_what(), "an int too large");
     return true;
   }
   if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([2.5])
-    return fail(w, PyExc_TypeError, "float for " + for_what, refused_number(num));
+    return fail(w, PyExc_TypeError, "float for " + for_what(), refused_number(num));
   if (PyFloat_Check(num) || PyArray_IsScalar(num, Number) ||
       (Py_TYPE(num)->tp_as_number && Py_TYPE(num)->tp_as_number->nb_float && !PyUnicode_Check(num) &&
        !PyBytes_Check(num))) {
@@ -213,7 +216,11 @@ bool real_value(PyObject *o, long double *out, bool wide, const std::string &for
     *out = d;
     return true;
   }
-  return fail(w, PyExc_TypeError, "float for " + for_what, refused_number(num));
+  return fail(w, PyExc_TypeError, "float for " + for_what(), refused_number(num));
+}
+
+bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &w) {
+  return real_value_for(o, out, wide, [&] { return for_what; }, w);
 }
 
 // The shortest text that reads back as v (NumPy's repr of np.longdouble).
@@ -251,9 +258,8 @@ bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w
 }
 
 bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
-  std::string what = "'" + type_str(w, a) + "'";
   long double v;
-  if (!real_value(o, &v, a.conv == Conv::LongDouble, what, w)) return false;
+  if (!real_value_for(o, &v, a.conv == Conv::LongDouble, [&] { return "'" + type_str(w, a) + "'"; }, w)) return false;
   return store_real(v, a.size, dst, w);
 }
 

@@ -49,101 +49,110 @@ static inline void keep_library(PyObject *r, const FunctionObject *f) {
   p->owner = f->keepalive;
 }
 
-// Keyword arguments and variadic calls: gather into one positional list and extra
-// arguments; slower, but each step still checked.
-__attribute__((noinline, cold)) static PyObject *call_general(FunctionObject *f, PyObject *const *args,
-                                                              Py_ssize_t nargs, PyObject *kwnames) {
-  const CallPlan &p = *f->plan;
-  Py_ssize_t nfixed = Py_ssize_t(p.args.size());
-  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  std::vector<PyObject *> fixed(nfixed, nullptr);
-  std::vector<PyObject *> extra;
-  const char *fname = PyUnicode_AsUTF8(f->name);
-  if (nargs > nfixed && !p.type->variadic) return wrong_argument_count(f, nargs + nkw, -1);
-  for (Py_ssize_t i = 0; i < nargs; i++) {
-    if (i < nfixed) fixed[i] = args[i];
-    else extra.push_back(args[i]);
-  }
-  for (Py_ssize_t k = 0; k < nkw; k++) {
-    const char *kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
-    Py_ssize_t i = 0;
-    while (i < nfixed && f->decl->param_names[i] != kw) i++;
-    if (i == nfixed) return unexpected_keyword(f, kw);
-    if (fixed[i]) {
-      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, kw);
-      return nullptr;
-    }
-    fixed[i] = args[nargs + k];
-  }
-  for (Py_ssize_t i = 0; i < nfixed; i++)
-    if (!fixed[i]) return wrong_argument_count(f, nargs + nkw, i);
-
-  // Storage: the plan's, then the variadic arguments' 16-byte slots.
-  std::vector<ArgSpec> extra_specs;
-  uint32_t size = p.storage;
-  for (size_t j = 0; j < extra.size(); j++) {
-    Where w{f, int(nfixed + j)};
-    const CType *t = variadic_type(extra[j], w);
-    if (!t) return nullptr;
-    try {
-      extra_specs.push_back(variadic_arg(t, &size));
-    } catch (const std::exception &e) {  // a struct libffi cannot pass (packed, a union with long double)
-      PyErr_Format(PyExc_TypeError, "%s: %s", w.str().c_str(), e.what());
-      return nullptr;
-    }
-  }
-  std::vector<unsigned char> storage(size + 16, 0);
+// A variadic call: args[0..nargs) are the fixed arguments, then the variadic ones; the
+// plan for their C types comes from the function's cache (variadic.cpp).
+static PyObject *call_variadic(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs) {
+  Py_ssize_t nfixed = Py_ssize_t(f->plan->args.size());
+  VarPlan *vp = variadic_plan(f, args + nfixed, nargs - nfixed);
+  if (!vp) return nullptr;
+  struct Use {  // the plan lives while the call uses it, though the cache may drop it
+    VarPlan *vp;
+    ~Use() { release_plan(vp); }
+  } use{vp};
+  const CallPlan &p = vp->plan;
+  alignas(16) unsigned char small[256];
+  std::vector<uint64_t> big;
+  unsigned char *storage =
+      p.storage <= sizeof small ? small : (big.resize(p.storage / 8 + 2), (unsigned char *)big.data());
+  memset(storage, 0, p.storage);
   Holds holds;
-  for (Py_ssize_t i = 0; i < nfixed; i++)
-    if (!to_c(p.args[i], f->info[i], fixed[i], storage.data() + p.args[i].offset, holds, Where{f, int(i)}))
-      return nullptr;
-  for (size_t j = 0; j < extra.size(); j++) {
-    PyArgInfo info;
-    fill_arg_info(info, extra_specs[j].type);
-    if (extra_specs[j].conv == Conv::Pointer) info.writable = false, info.any_dtype = true;
-    PyObject *v = extra[j];
-    if (is_value(v)) v = ((ValueObject *)v)->value;
-    if (!to_c(extra_specs[j], info, v, storage.data() + extra_specs[j].offset, holds, Where{f, int(nfixed + j)}))
-      return nullptr;
+  for (Py_ssize_t i = 0; i < nargs; i++) {
+    const ArgSpec &a = p.args[size_t(i)];
+    const PyArgInfo &info = i < nfixed ? f->info[i] : vp->info[i - nfixed];
+    PyObject *o = args[i];
+    if (i >= nfixed && is_value(o)) o = ((ValueObject *)o)->value;
+    unsigned char *dst = storage + a.offset;
+    if (!fast_arg(a, info, o, dst) && !to_c(a, info, o, dst, holds, Where{f, int(i)})) return nullptr;
   }
-  std::vector<uint64_t> retbuf(std::max<size_t>(4, p.ret.size / 8 + 2), 0);  // 16-aligned
-  uint64_t *ret = retbuf.data();
-  if (p.type->variadic) {
-    VariadicCall vc;
-    if (!vc.prepare(p, extra_specs, storage.data())) {
-      PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", fname);
-      return nullptr;
-    }
-    if (f->release_gil) {
-      Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
-      if (f->use_errno) errno = saved_errno;
-      vc.call(p, ret);
-      if (f->use_errno) saved_errno = errno;
-      call_state.gil = nullptr;
-      Py_END_ALLOW_THREADS
-    } else {
-      call_state.gil = ND_GIL_HELD;
-      if (f->use_errno) errno = saved_errno;
-      vc.call(p, ret);
-      if (f->use_errno) saved_errno = errno;
-      call_state.gil = nullptr;
-    }
-  } else if (f->release_gil) {
+  alignas(16) uint64_t small_ret[4] = {0, 0, 0, 0};
+  std::vector<uint64_t> big_ret;
+  uint64_t *ret = p.ret.size <= kFastResult ? small_ret : (big_ret.resize(p.ret.size / 8 + 2), big_ret.data());
+  if (f->release_gil) {
     Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
-    invoke(f, storage.data(), ret);
+    if (f->use_errno) errno = saved_errno;
+    call(p, storage, ret);
+    if (f->use_errno) saved_errno = errno;
     call_state.gil = nullptr;
     Py_END_ALLOW_THREADS
   } else {
     call_state.gil = ND_GIL_HELD;
-    invoke(f, storage.data(), ret);
+    if (f->use_errno) errno = saved_errno;
+    call(p, storage, ret);
+    if (f->use_errno) saved_errno = errno;
     call_state.gil = nullptr;
   }
   holds.release();
   PyObject *r = result(p, ret);
-  if (r && f->adopts) {
-    fixed.insert(fixed.end(), extra.begin(), extra.end());
-    adopt_argument_memory(r, fixed.data(), Py_ssize_t(fixed.size()));
+  if (r && f->adopts) adopt_argument_memory(r, args, nargs);
+  if (r && p.ret.conv == Conv::FuncPtr) keep_library(r, f);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
+// Keyword arguments and variadic calls: gather into one positional list and extra
+// arguments; slower, but each step still checked.  Nothing is formatted unless an error
+// is raised.
+__attribute__((noinline)) static PyObject *call_general(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs,
+                                                        PyObject *kwnames) {
+  const CallPlan &p = *f->plan;
+  Py_ssize_t nfixed = Py_ssize_t(p.args.size());
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  if (!nkw && p.type->variadic && nargs >= nfixed) return call_variadic(f, args, nargs);
+  auto fname = [f] { return PyUnicode_AsUTF8(f->name); };
+  if (nargs > nfixed && !p.type->variadic) return wrong_argument_count(f, nargs + nkw, -1);
+  std::vector<PyObject *> all(size_t(std::max(nargs, nfixed)), nullptr);  // the fixed ones, then the extra
+  for (Py_ssize_t i = 0; i < nargs; i++) all[size_t(i)] = args[i];
+  for (Py_ssize_t k = 0; k < nkw; k++) {
+    PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+    Py_ssize_t len;
+    const char *kw = PyUnicode_AsUTF8AndSize(name, &len);
+    if (!kw) return nullptr;
+    Py_ssize_t i = 0;
+    while (i < nfixed && f->decl->param_names[size_t(i)].compare(0, std::string::npos, kw, size_t(len)) != 0) i++;
+    if (i == nfixed) return unexpected_keyword(f, kw);
+    if (all[size_t(i)]) {
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname(), kw);
+      return nullptr;
+    }
+    all[size_t(i)] = args[nargs + k];
   }
+  for (Py_ssize_t i = 0; i < nfixed; i++)
+    if (!all[size_t(i)]) return wrong_argument_count(f, nargs + nkw, i);
+  if (p.type->variadic) return call_variadic(f, all.data(), Py_ssize_t(all.size()));
+
+  std::vector<uint64_t> storage_words(p.storage / 8 + 2, 0);
+  auto *storage = (unsigned char *)storage_words.data();
+  Holds holds;
+  for (Py_ssize_t i = 0; i < nfixed; i++) {
+    unsigned char *dst = storage + p.args[size_t(i)].offset;
+    if (!fast_arg(p.args[size_t(i)], f->info[i], all[size_t(i)], dst) &&
+        !to_c(p.args[size_t(i)], f->info[i], all[size_t(i)], dst, holds, Where{f, int(i)}))
+      return nullptr;
+  }
+  std::vector<uint64_t> retbuf(std::max<size_t>(4, p.ret.size / 8 + 2), 0);  // 16-aligned
+  uint64_t *ret = retbuf.data();
+  if (f->release_gil) {
+    Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
+    invoke(f, storage, ret);
+    call_state.gil = nullptr;
+    Py_END_ALLOW_THREADS
+  } else {
+    call_state.gil = ND_GIL_HELD;
+    invoke(f, storage, ret);
+    call_state.gil = nullptr;
+  }
+  holds.release();
+  PyObject *r = result(p, ret);
+  if (r && f->adopts) adopt_argument_memory(r, all.data(), nfixed);
   if (r && p.ret.conv == Conv::FuncPtr) keep_library(r, f);
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
@@ -233,6 +242,7 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   if (!f) return nullptr;
   f->plan = plan.release();
   f->decl = new Decl(decl);
+  f->varplans = nullptr;  // made by the first variadic call
   f->info = new PyArgInfo[f->plan->args.size() + 1];
   for (size_t i = 0; i < f->plan->args.size(); i++) fill_arg_info(f->info[i], decl.type->params[i]);
   f->name = PyUnicode_FromString(decl.name.c_str());
@@ -288,6 +298,7 @@ static void function_dealloc(PyObject *self) {
   Py_XDECREF(f->face);
   Py_XDECREF(f->doc);
   Py_XDECREF(f->name);
+  free_variadic_plans(f->varplans);
   delete f->plan;
   delete[] f->info;
   delete f->decl;
@@ -348,7 +359,9 @@ static PyObject *function_get_flag(PyObject *self, void *which) {
   return PyBool_FromLong(v);
 }
 
-static PyObject *function_get_signature(PyObject *self, void *);  // below, with forward()
+static PyObject *function_get_variadic_plans(PyObject *self, void *) {
+  return variadic_plan_types((FunctionObject *)self);
+}
 
 static PyGetSetDef function_getset[] = {
     {"__doc__", function_get_doc, nullptr, nullptr, nullptr},
@@ -363,6 +376,8 @@ static PyGetSetDef function_getset[] = {
     {"release_gil", function_get_flag, nullptr, "whether calls release the GIL", (void *)"r"},
     {"use_errno", function_get_flag, nullptr, "whether errno is saved for ndffi.errno()", (void *)"u"},
     {"direct", function_get_flag, nullptr, "whether calls bypass libffi", (void *)"d"},
+    {"_variadic_plans", function_get_variadic_plans, nullptr,
+     "the types of the variadic arguments of the call plans kept, oldest first", nullptr},
     {nullptr}};
 
 // wrap(), ufunc() and gufunc() are written in Python (ndffi.wrap and friends, from

@@ -323,10 +323,10 @@ void Holds::pin(PyObject *home) {
     if (!kh || kh->walk == walk) continue;
     kh->walk = walk;
     kh->pins++;
-    if (!held_) held_ = new Held();
+    Held &held_now = held();
     Py_INCREF(h);
-    held_->refs.push_back(h);  // released after the unpinning
-    held_->pins.push_back(kh);
+    held_now.refs.push_back(h);  // released after the unpinning
+    held_now.pins.push_back(kh);
     for (auto &e : kh->at) todo.push_back(e.second.owner);
   }
 }
@@ -542,9 +542,10 @@ void adopt_argument_memory(PyObject *result, PyObject *const *args, Py_ssize_t n
       if (keeps_owners(home) && holds_pointers(r->type)) adopt_slots(home, r->data, r->type, 1, args, n, o);
     } else if (is_pointer(o)) {
       auto *p = (PointerObject *)o;
-      const CType *t = TypeTable::get().unqualified(p->type->target);
       PyObject *home = home_of(o);
-      if (!p->addr || !p->span.bounded || !keeps_owners(home) || !t->is_complete() || !holds_pointers(t)) continue;
+      if (!p->addr || !p->span.bounded || !keeps_owners(home)) continue;
+      const CType *t = TypeTable::get().unqualified(p->type->target);  // after the cheap tests: it may intern
+      if (!t->is_complete() || !holds_pointers(t)) continue;
       size_t es = t->byte_size(), avail = size_t(p->span.hi - (const char *)p->addr);
       adopt_slots(home, (char *)p->addr, t, es ? avail / es : 0, args, n, o);
     }

@@ -399,7 +399,7 @@ static bool set_elements(const CType *t, char *p, PyObject *v, const Where &w) {
     const CType *e = t->target;
     size_t es = e->byte_size();
     for (Py_ssize_t i = 0; i < n; i++) {
-      Where wi = ws.part(nullptr, size_t(i));
+      Where wi = ws.part(w, nullptr, i);
       if (!store_c(e, mem + size_t(i) * es, PyTuple_GET_ITEM(items, i), wi)) return false;
     }
     return true;
@@ -514,7 +514,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
     return false;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
-    Where fw = w.part(fields[size_t(i)].first->name.c_str());
+    Where fw = w.part(w, fields[size_t(i)].first->name.c_str());
     if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw)) return false;
   }
   if (kwargs) {
@@ -534,7 +534,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
         PyErr_Format(PyExc_TypeError, "%s: '%s' has no field '%s'", w.str().c_str(), t->str().c_str(), name);
         ok = false;
       } else {
-        ok = set_member(f, p + off, value, w.part(name));
+        ok = set_member(f, p + off, value, w.part(w, name));
       }
     }
     Py_DECREF(items);

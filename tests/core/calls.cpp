@@ -234,26 +234,23 @@ void test_calls() {
     CHECK(ld == 6.0L);
   }
   {
-    // variadic: the fixed part planned, the rest per call
-    CallPlan plan;
-    make_plan(plan, ty("int (int, ...)"), (void *)vsum);
-    CHECK(plan.direct == nullptr);
-    CHECK(plan.type->variadic);
-    alignas(16) unsigned char storage[256] = {};
-    store(plan.args[0], storage, iv(3));
+    // variadic: the fixed part planned once, a plan per list of variadic types
+    CallPlan fixed;
+    make_plan(fixed, ty("int (int, ...)"), (void *)vsum);
+    CHECK(fixed.direct == nullptr);
+    CHECK(fixed.type->variadic);
     std::vector<ArgSpec> extra;
-    uint32_t off = plan.storage;
-    for (int k = 0; k < 3; k++) {
-      ArgSpec a = arg_spec(ty("int"));
-      a.offset = off;
-      off += 8;
-      store(a, storage, iv(10 * (k + 1)));
-      extra.push_back(a);
-    }
-    VariadicCall vc;
-    CHECK(vc.prepare(plan, extra, storage));
-    uint64_t ret[2] = {0, 0};
-    vc.call(plan, ret);
+    for (int k = 0; k < 3; k++) extra.push_back(variadic_spec(ty(k == 1 ? "short" : "int")));
+    CHECK(extra[1].size == 4);  // promoted to int
+    CallPlan plan;
+    CHECK(make_variadic_plan(plan, fixed, extra));
+    CHECK(plan.args.size() == 4 && plan.type == fixed.type);
+    alignas(16) unsigned char storage[256] = {};
+    CHECK(plan.storage <= sizeof storage);
+    store(plan.args[0], storage, iv(3));
+    for (int k = 0; k < 3; k++) store(plan.args[1 + k], storage, iv(10 * (k + 1)));
+    alignas(16) uint64_t ret[4] = {0, 0, 0, 0};
+    call(plan, storage, ret);
     CHECK_EQ(extend_signed(ret[0], 4), int64_t(60));
   }
   // plans: offsets within storage, disjoint 8-byte slots
