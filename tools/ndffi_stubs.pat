@@ -7,6 +7,7 @@
 
 ^ndffi\._ndffi\.__prefix__$:
     \import numpy
+    \import inspect
     \from collections.abc import Callable, Iterator, Sequence
     \from typing import Any, Literal, overload
 
@@ -201,6 +202,21 @@
 ^ndffi\._ndffi\.(Function|Callback)\.__(name|qualname)__$:
     @property
     def __\2__(self) -> str: ...
+
+^ndffi\._ndffi\.Function\.__signature__$:
+    @property
+    def __signature__(self) -> inspect.Signature: ...
+
+^ndffi\._ndffi\.Function\.__self__$:
+    @property
+    def __self__(self) -> None: ...
+
+^ndffi\._ndffi\.Function\.__reduce__$:
+    def __reduce__(self) -> tuple[object, ...]: ...
+
+^ndffi\._ndffi\.Function\._variadic_plans$:
+    @property
+    def _variadic_plans(self) -> tuple[tuple[str, ...], ...]: ...
 
 ^ndffi\._ndffi\.Function\.wrap$:
     def wrap(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:

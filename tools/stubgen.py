@@ -65,7 +65,12 @@ class _StubGen(_nb.StubGen):
         super().put(value, name, parent)
 
     def _put_class(self, tp, name):
-        bases = [self.type_str(b) for b in tp.__bases__ if b is not object]
+        # a base the module defines too (ndffi.Error) is named as it is in the stub
+        bases = [
+            b.__name__ if b.__module__ == "ndffi" and getattr(self.module, b.__name__, None) is b else self.type_str(b)
+            for b in tp.__bases__
+            if b is not object
+        ]
         self.write_ln(f"class {name}({', '.join(bases)}):" if bases else f"class {name}:")
         self.depth += 1
         start = self._output.tell()

@@ -32,7 +32,8 @@ from ._ndffi import (
     set_errno,
 )
 from .callback import Allocator, callback
-from .errors import BuildError, BuildWarning, CacheWarning, Error, HeaderError, HeaderNotFound, LibraryNotFound, public
+from .errors import BuildError, BuildWarning, CacheWarning, Error, HeaderError, HeaderNotFound, LibraryNotFound
+from .errors import public as _public
 from .library import Library, Types
 from .load import load
 from .numpy.ufunc import gufunc, ufunc
@@ -92,7 +93,7 @@ __all__ += [
     "wrap",
 ]
 _pickling.install()
-public(BuildError, BuildWarning, CacheWarning, HeaderError, HeaderNotFound, LibraryNotFound, StatusError)
+_public(BuildError, BuildWarning, CacheWarning, HeaderError, HeaderNotFound, LibraryNotFound, StatusError)
 
 if _typing.TYPE_CHECKING:
     from .building import build, inline

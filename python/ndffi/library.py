@@ -13,8 +13,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, overload
 
-from . import callback as _callback
 from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer
+from .callback import callback as _make_callback
 from .errors import did_you_mean, suggestion
 from .loading import elf as _elf
 
@@ -56,7 +56,7 @@ class Types:
                 error = CDefError(
                     f"no type named '{tag}' is declared (see cdef()){did_you_mean(tag, self._ns.tag_names())}"
                 )
-                error.line, error.column, error.text, error.previous = 1, m.start() + 1, tag, None
+                vars(error).update(line=1, column=m.start() + 1, text=tag, previous=None)  # as the parser's
                 raise error
         return self._enum(t) if t.kind == "enum" else t
 
@@ -400,7 +400,7 @@ class Library:
     ) -> "Callback | Callable[[Callable[..., Any]], Callback]":
         """:func:`ndffi.callback` with this library's types in the signature
         (``lib.callback("allocator_t", f)``, ``lib.callback("int(Weather *)", f)``)."""
-        return _callback.callback(signature, fn, on_error=on_error, _namespace=self._ns)
+        return _make_callback(signature, fn, on_error=on_error, _namespace=self._ns)
 
     def typeof(self, ctype: str) -> CType:
         """The CType of a C type spelling."""

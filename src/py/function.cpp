@@ -363,6 +363,8 @@ static PyObject *function_get_variadic_plans(PyObject *self, void *) {
   return variadic_plan_types((FunctionObject *)self);
 }
 
+static PyObject *function_get_signature(PyObject *self, void *);  // below, with forward()
+
 static PyGetSetDef function_getset[] = {
     {"__doc__", function_get_doc, nullptr, nullptr, nullptr},
     {"__self__", function_get_self, nullptr, nullptr, nullptr},

@@ -39,11 +39,10 @@ NB_MODULE(_ndffi, m) {
   }
   install_face();  // declared functions are builtin functions (function_face.cpp)
   // ndffi.Error, the base of ndffi's own exceptions (the Python ones too: ndffi/errors.py).
-  PyObject *error =
-      PyErr_NewExceptionWithDoc("ndffi.Error",
-                                "The base of ndffi's own exceptions: BuildError, HeaderError, "
-                                "LibraryNotFound, CDefError, StatusError.",
-                                nullptr, nullptr);
+  PyObject *error = PyErr_NewExceptionWithDoc("ndffi.Error",
+                                              "The base of ndffi's own exceptions: BuildError, HeaderError, "
+                                              "LibraryNotFound, CDefError, StatusError.",
+                                              nullptr, nullptr);
   if (!error) throw nb::python_error();
   m.attr("Error") = nb::steal(error);
   PyObject *bases = PyTuple_Pack(2, error, PyExc_ValueError);
