@@ -168,7 +168,6 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
   if (kwnames || n != (N >= 0 ? N : f->nfast)) return call_general(f, args, n, kwnames);
   if constexpr (N >= 0) n = N;
-
   const CallPlan &p = *f->plan;
   const ArgSpec *specs = p.args.data();
   alignas(16) unsigned char storage[kFastStorage];
@@ -201,6 +200,44 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
+// No argument, the GIL held, a direct stub and a scalar or pointer result: nothing to
+// convert, hold or adopt, in a function of its own (no frame for what it does not do).
+static PyObject *vectorcall_none(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  auto *f = (FunctionObject *)self;
+  if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf), 0))
+    return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
+  const CallPlan &p = *f->plan;
+  alignas(16) unsigned char none[16];  // no argument is read from it
+  call_state.gil = ND_GIL_HELD;
+  uint64_t raw = p.direct(p.fn, none);
+  call_state.gil = nullptr;
+  PyObject *r = fast_result(p.ret, f->ret_ptype, raw);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
+// N arguments, the GIL held, a direct stub and a scalar or pointer result: the
+// arguments the fast converters take, in a small frame; anything else (a conversion that
+// needs the general converter, which may hold buffers) starts over in vectorcall_fast.
+template <int N>
+static PyObject *vectorcall_direct(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  auto *f = (FunctionObject *)self;
+  if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
+    return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
+  const CallPlan &p = *f->plan;
+  const ArgSpec *specs = p.args.data();
+  alignas(16) unsigned char storage[kFastStorage];
+  for (int i = 0; i < N; i++)
+    if (!fast_arg(specs[i], f->info[i], args[i], storage + specs[i].offset))
+      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
+  call_state.gil = ND_GIL_HELD;
+  uint64_t raw = p.direct(p.fn, storage);
+  call_state.gil = nullptr;
+  PyObject *r = fast_result(p.ret, f->ret_ptype, raw);
+  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
+  if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
 template <int N>
 static vectorcallfunc pick_mode(int mode) {
   return mode == kDirectHold ? vectorcall_fast<N, kDirectHold>
@@ -210,6 +247,14 @@ static vectorcallfunc pick_mode(int mode) {
 
 static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
   int mode = f->release_gil ? kRelease : f->plan->direct && !f->use_errno ? kDirectHold : kHold;
+  Conv rc = f->plan->ret.conv;
+  if (mode == kDirectHold && rc != Conv::LongDouble && rc != Conv::Record) {
+    if (f->nfast == 0 && rc != Conv::FuncPtr) return vectorcall_none;
+    if (f->nfast == 1) return vectorcall_direct<1>;
+    if (f->nfast == 2) return vectorcall_direct<2>;
+    if (f->nfast == 3) return vectorcall_direct<3>;
+    if (f->nfast == 4) return vectorcall_direct<4>;
+  }
   switch (f->nfast) {
     case 0: return pick_mode<0>(mode);
     case 1: return pick_mode<1>(mode);

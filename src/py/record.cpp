@@ -10,7 +10,9 @@
 
 namespace ndffi::py {
 
-static const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
+static const CType *strip(const CType *t) {  // no call for an unqualified scalar or record
+  return t->quals || t->kind == Kind::Array ? TypeTable::get().unqualified(t) : t;
+}
 
 // The walks below recurse once per level of records held by value, at most about
 // kMaxTypeDepth deep (the parser refuses deeper types); on a thread whose stack runs
@@ -246,8 +248,28 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
 
 // ---- StructValue ----------------------------------------------------------------------
 
+// A struct value is made by every call that returns one: a few freed ones are kept for
+// reuse, as for Pointers (pointer.cpp), sparing the allocator and the GC's bookkeeping.
+// Used with the GIL held.
+#ifndef Py_GIL_DISABLED
+constexpr int kFreeRecords = 16;
+static RecordObject *free_records[kFreeRecords];
+static int n_free_records = 0;
+#endif
+
+static RecordObject *new_record_object() {
+#ifndef Py_GIL_DISABLED
+  if (n_free_records > 0) {
+    RecordObject *r = free_records[--n_free_records];
+    PyObject_Init((PyObject *)r, &RecordType);
+    return r;
+  }
+#endif
+  return PyObject_GC_New(RecordObject, &RecordType);
+}
+
 PyObject *make_record(const CType *t, const void *src) {
-  auto *r = PyObject_GC_New(RecordObject, &RecordType);
+  auto *r = new_record_object();
   if (!r) return nullptr;
   size_t size = t->byte_size(), align = t->alignment();
   r->type = strip(t);
@@ -274,7 +296,7 @@ PyObject *make_record(const CType *t, const void *src) {
 }
 
 PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span) {
-  auto *r = PyObject_GC_New(RecordObject, &RecordType);
+  auto *r = new_record_object();
   if (!r) return nullptr;
   r->type = strip(t);
   r->data = (char *)data;
@@ -308,6 +330,12 @@ static void record_dealloc(PyObject *self) {
   if (r->weakrefs) PyObject_ClearWeakRefs(self);
   record_clear(self);
   if (r->owns && r->data != r->inline_data) free_aligned(r->data);
+#ifndef Py_GIL_DISABLED
+  if (Py_TYPE(self) == &RecordType && n_free_records < kFreeRecords) {
+    free_records[n_free_records++] = r;
+    return;
+  }
+#endif
   PyObject_GC_Del(self);
 }
 
