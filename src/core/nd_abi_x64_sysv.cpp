@@ -558,6 +558,7 @@ struct EnginePlan {
   unsigned sse = 0;              // %al: the xmm registers used
   bool memory_result = false;    // the callee writes the result where rdi points
   uint8_t ret_from[2] = {0, 1};  // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
+  int gpr = 0;                   // the integer registers used
 };
 
 }  // namespace ndffi
@@ -642,6 +643,7 @@ bool place_all(const CType *ret, const std::vector<const CType *> &args, std::ve
   }
   ep->stack = round_up(stack, 16);
   ep->sse = unsigned(sse);
+  ep->gpr = gpr;
   return true;
 }
 
@@ -670,6 +672,66 @@ void engine_call(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
   run(*plan.engine_plan, plan.fn, storage, storage, ret);
 }
 
+// A call whose every argument is in registers, straight where the image has it, and
+// whose result is in registers (vec2 vflip(vec2)): a compiled stub per (integer
+// registers, xmm registers, result registers) reads the image's slots as C arguments and
+// leaves the result's two eightbytes in ret[0..1]; no moves, no assembly trampoline.
+// R names the result's registers in eightbyte order (a one-eightbyte result takes the
+// first; the second word is then ignored).
+struct RegsII {
+  uint64_t a, b;  // rax, rdx (and void, integer and pointer results)
+};
+struct RegsSS {
+  double a, b;  // xmm0, xmm1 (and float, double)
+};
+struct RegsIS {
+  uint64_t a;  // rax
+  double b;    // xmm0
+};
+struct RegsSI {
+  double a;    // xmm0
+  uint64_t b;  // rax
+};
+
+template <typename R, size_t... I, size_t... J>
+void regs_call(void *fn, const unsigned char *image, uint64_t *ret, std::index_sequence<I...>,
+               std::index_sequence<J...>) {
+  using F = R (*)(U64<I>..., F64<J>...);
+  R r = reinterpret_cast<F>(fn)(slot(image, I)..., bits_to_double(slot(image, kIntRegs + J))...);
+  static_assert(sizeof r == 16);
+  memcpy(ret, &r, 16);
+}
+
+template <typename R, int NI, int NF>
+void regs_stub(const CallPlan &plan, unsigned char *storage, uint64_t *ret) {
+  regs_call<R>(plan.fn, storage, ret, std::make_index_sequence<NI>(), std::make_index_sequence<NF>());
+}
+
+template <typename R, int NI, int... NF>
+constexpr std::array<EngineCall, sizeof...(NF)> regs_row(std::integer_sequence<int, NF...>) {
+  return {&regs_stub<R, NI, NF>...};
+}
+
+template <typename R, int... NI>
+constexpr std::array<std::array<EngineCall, kFloatRegs + 1>, sizeof...(NI)> regs_table(
+    std::integer_sequence<int, NI...>) {
+  return {regs_row<R, NI>(std::make_integer_sequence<int, kFloatRegs + 1>())...};
+}
+
+const auto kRegsII = regs_table<RegsII>(std::make_integer_sequence<int, kIntRegs + 1>());
+const auto kRegsSS = regs_table<RegsSS>(std::make_integer_sequence<int, kIntRegs + 1>());
+const auto kRegsIS = regs_table<RegsIS>(std::make_integer_sequence<int, kIntRegs + 1>());
+const auto kRegsSI = regs_table<RegsSI>(std::make_integer_sequence<int, kIntRegs + 1>());
+
+// The stub for a plan with nothing to move, nothing on the stack and the result in
+// registers, else nullptr.
+EngineCall regs_stub_for(const EnginePlan &ep) {
+  if (!ep.moves.empty() || ep.stack || ep.memory_result) return nullptr;
+  const auto &table =
+      ep.ret_from[0] == 2 ? (ep.ret_from[1] == 0 ? kRegsSI : kRegsSS) : (ep.ret_from[1] == 2 ? kRegsIS : kRegsII);
+  return table[size_t(ep.gpr)][ep.sse];
+}
+
 }  // namespace
 
 EngineCall plan_engine(const CType *ftype, std::vector<ArgSpec> &args, const ArgSpec &, uint32_t *storage,
@@ -693,8 +755,9 @@ EngineCall plan_engine(const CType *ftype, std::vector<ArgSpec> &args, const Arg
     end += round_up(a.size, 16);
   }
   *storage = round_up(end, 16);
+  EngineCall stub = regs_stub_for(*ep);
   *plan = std::move(ep);
-  return &engine_call;
+  return stub ? stub : &engine_call;
 }
 
 std::shared_ptr<const EnginePlan> plan_variadic(const CallPlan &plan, const std::vector<ArgSpec> &extra) {
