@@ -114,6 +114,9 @@ struct RecordObject {
 extern PyTypeObject RecordType;
 inline bool is_record(PyObject *o) { return Py_TYPE(o) == &RecordType; }
 PyObject *make_record(const CType *t, const void *src);  // a copy (zeroed if src null)
+// A copy of a call's record result of the unqualified type `t`, which fits in
+// inline_data (FunctionObject::ret_inline): its bytes are the first of the 32 at `src`.
+PyObject *make_record_inline(const CType *t, const uint64_t *src);
 PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span = Span());
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs);
 PyArray_Descr *record_dtype(const CType *t);
@@ -174,7 +177,8 @@ struct FunctionObject {
   bool release_gil;
   bool use_errno;
   bool adopts;             // pointers may come back into arguments' memory: adopt_argument_memory
-  const CType *ret_ptype;  // a pointer result's type, unqualified (made once, not per call)
+  const CType *ret_ptype;  // a pointer or record result's type, unqualified (made once, not per call)
+  bool ret_inline;         // a record result that make_record_inline makes
   PyMethodDef def;         // of its face: METH_FASTCALL | METH_KEYWORDS over the fast path
   PyObject *face;          // a weak reference to its face, or nullptr
   PyObject *signature;     // inspect.Signature, made when first asked, or nullptr

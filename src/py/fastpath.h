@@ -62,7 +62,9 @@ __attribute__((always_inline)) static inline bool fast_record(const ArgSpec &a, 
   if (!info.plain_record || !is_record(o)) return false;
   auto *r = (RecordObject *)o;
   if (r->type->record != a.type->record) return false;
-  memcpy(dst, r->data, a.size);
+  if (a.size == 16) memcpy(dst, r->data, 16);  // the common sizes as fixed moves
+  else if (a.size == 8) memcpy(dst, r->data, 8);
+  else memcpy(dst, r->data, a.size);
   return true;
 }
 

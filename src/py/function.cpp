@@ -192,8 +192,10 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
     call_state.gil = nullptr;
   }
   holds.release();
-  PyObject *r = p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record ? result(p, ret)
-                                                                             : fast_result(p.ret, f->ret_ptype, ret[0]);
+  PyObject *r = f->ret_inline ? make_record_inline(f->ret_ptype, ret)
+                : p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record
+                    ? result(p, ret)
+                    : fast_result(p.ret, f->ret_ptype, ret[0]);
   if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
   if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
   // An exception a callback raised during the call: one thread-local load when none.
@@ -238,6 +240,125 @@ static PyObject *vectorcall_direct(PyObject *self, PyObject *const *args, size_t
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
+// N arguments, the GIL held, the ABI file's engine (structs by value) and a result that
+// is not a long double: as vectorcall_direct, through the engine.
+template <int N>
+static PyObject *vectorcall_engine(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  auto *f = (FunctionObject *)self;
+  if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
+    return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
+  const CallPlan &p = *f->plan;
+  const ArgSpec *specs = p.args.data();
+  alignas(16) unsigned char storage[kFastStorage];
+  for (int i = 0; i < N; i++)
+    if (!fast_arg(specs[i], f->info[i], args[i], storage + specs[i].offset))
+      return vectorcall_fast<N, kHold>(self, args, nargsf, kwnames);
+  alignas(16) uint64_t ret[4];  // what the engine leaves: the result's eightbytes, or its bytes
+  call_state.gil = ND_GIL_HELD;
+  p.engine(p, storage, ret);
+  call_state.gil = nullptr;
+  PyObject *r = f->ret_inline ? make_record_inline(f->ret_ptype, ret) : result(p, ret);
+  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
+  if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
+// Up to two arguments, the GIL held, a direct stub: the arguments' and the result's kinds
+// are template parameters, chosen once when the function is made, so that a call tests
+// nothing about its own signature.  An argument no fast converter takes starts over in
+// vectorcall_fast.
+enum class ArgKind { None, Int, Float, Pointer };
+enum class RetKind { Void, Int64, Int, Double, Pointer };
+
+template <ArgKind K>
+__attribute__((always_inline)) static inline bool typed_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o,
+                                                            unsigned char *dst) {
+  if constexpr (K == ArgKind::Int) return fast_int(a, o, dst);
+  else if constexpr (K == ArgKind::Float) return fast_float(a, o, dst);
+  else return fast_bytes(info, o, dst) || fast_array(info, o, dst);
+}
+
+template <RetKind R>
+__attribute__((always_inline)) static inline PyObject *typed_result(const FunctionObject *f, uint64_t raw) {
+  if constexpr (R == RetKind::Void) Py_RETURN_NONE;
+  else if constexpr (R == RetKind::Int64) return PyLong_FromLongLong(int64_t(raw));
+  else if constexpr (R == RetKind::Int) return PyLong_FromLongLong(extend_signed(raw, f->plan->ret.size));
+  else if constexpr (R == RetKind::Double) {
+    double d;
+    memcpy(&d, &raw, 8);
+    return PyFloat_FromDouble(d);
+  } else return make_pointer_in((void *)uintptr_t(raw), f->ret_ptype, nullptr, Span());
+}
+
+template <RetKind R, ArgKind K0, ArgKind K1>
+static PyObject *vectorcall_typed(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  constexpr int N = (K0 != ArgKind::None) + (K1 != ArgKind::None);
+  auto *f = (FunctionObject *)self;
+  if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
+    return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
+  const CallPlan &p = *f->plan;
+  alignas(16) unsigned char storage[16];  // at most two 8-byte slots
+  if constexpr (N >= 1)
+    if (!typed_arg<K0>(p.args[0], f->info[0], args[0], storage + p.args[0].offset))
+      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
+  if constexpr (N >= 2)
+    if (!typed_arg<K1>(p.args[1], f->info[1], args[1], storage + p.args[1].offset))
+      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
+  call_state.gil = ND_GIL_HELD;
+  uint64_t raw = p.direct(p.fn, storage);
+  call_state.gil = nullptr;
+  PyObject *r = typed_result<R>(f, raw);
+  // only a pointer argument or result can bring back memory to adopt
+  if constexpr (R == RetKind::Pointer || K0 == ArgKind::Pointer || K1 == ArgKind::Pointer)
+    if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
+static ArgKind arg_kind(Conv c) {
+  switch (c) {
+    case Conv::SInt:
+    case Conv::UInt: return ArgKind::Int;
+    case Conv::Double:
+    case Conv::Float: return ArgKind::Float;
+    case Conv::Pointer: return ArgKind::Pointer;
+    default: return ArgKind::None;
+  }
+}
+
+// The typed vectorcall for R and the kinds of args[from..n), after the kinds before.
+template <RetKind R, ArgKind... Before>
+static vectorcallfunc pick_typed(const ArgKind *kinds, int from, int n) {
+  if constexpr (sizeof...(Before) == 2) return vectorcall_typed<R, Before...>;
+  else {
+    if (from == n) return pick_typed<R, Before..., ArgKind::None>(kinds, from, n);
+    switch (kinds[from]) {
+      case ArgKind::Int: return pick_typed<R, Before..., ArgKind::Int>(kinds, from + 1, n);
+      case ArgKind::Float: return pick_typed<R, Before..., ArgKind::Float>(kinds, from + 1, n);
+      case ArgKind::Pointer: return pick_typed<R, Before..., ArgKind::Pointer>(kinds, from + 1, n);
+      default: return nullptr;
+    }
+  }
+}
+
+// A typed vectorcall for a direct, GIL-holding function of at most two arguments of the
+// kinds above and a result of the kinds above, else nullptr.
+static vectorcallfunc typed_vectorcall(const FunctionObject *f) {
+  const CallPlan &p = *f->plan;
+  int n = int(f->nfast);
+  if (n < 0 || n > 2 || p.storage > 16) return nullptr;
+  ArgKind kinds[2] = {ArgKind::None, ArgKind::None};
+  for (int i = 0; i < n; i++)
+    if ((kinds[i] = arg_kind(p.args[size_t(i)].conv)) == ArgKind::None) return nullptr;
+  switch (p.ret.conv) {
+    case Conv::Void: return pick_typed<RetKind::Void>(kinds, 0, n);
+    case Conv::SInt:
+      return p.ret.size == 8 ? pick_typed<RetKind::Int64>(kinds, 0, n) : pick_typed<RetKind::Int>(kinds, 0, n);
+    case Conv::Double: return pick_typed<RetKind::Double>(kinds, 0, n);
+    case Conv::Pointer: return pick_typed<RetKind::Pointer>(kinds, 0, n);
+    default: return nullptr;
+  }
+}
+
 template <int N>
 static vectorcallfunc pick_mode(int mode) {
   return mode == kDirectHold ? vectorcall_fast<N, kDirectHold>
@@ -249,11 +370,17 @@ static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
   int mode = f->release_gil ? kRelease : f->plan->direct && !f->use_errno ? kDirectHold : kHold;
   Conv rc = f->plan->ret.conv;
   if (mode == kDirectHold && rc != Conv::LongDouble && rc != Conv::Record) {
+    if (vectorcallfunc typed = typed_vectorcall(f)) return typed;
     if (f->nfast == 0 && rc != Conv::FuncPtr) return vectorcall_none;
     if (f->nfast == 1) return vectorcall_direct<1>;
     if (f->nfast == 2) return vectorcall_direct<2>;
     if (f->nfast == 3) return vectorcall_direct<3>;
     if (f->nfast == 4) return vectorcall_direct<4>;
+  }
+  if (mode == kHold && f->plan->engine && !f->use_errno && !f->plan->type->variadic && rc != Conv::LongDouble) {
+    if (f->nfast == 1) return vectorcall_engine<1>;
+    if (f->nfast == 2) return vectorcall_engine<2>;
+    if (f->nfast == 3) return vectorcall_engine<3>;
   }
   switch (f->nfast) {
     case 0: return pick_mode<0>(mode);
@@ -305,8 +432,11 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->adopts &= !decl.type->params.empty() || decl.type->variadic;  // no argument, nothing to adopt
   bool fast = !decl.type->variadic && f->plan->storage <= kFastStorage && f->plan->ret.size <= kFastResult;
   f->nfast = fast ? Py_ssize_t(f->plan->args.size()) : -1;
-  f->vectorcall = pick_vectorcall(f);
   f->ret_ptype = TypeTable::get().unqualified(f->plan->ret.type);
+  f->ret_inline = f->plan->ret.conv == Conv::Record && f->ret_ptype->kind == Kind::Record &&
+                  f->plan->ret.size <= RecordObject::kInlineRecord &&
+                  f->ret_ptype->alignment() <= alignof(RecordObject);
+  f->vectorcall = pick_vectorcall(f);
   // The face calls the same fast path: a METH_FASTCALL nargs is a vectorcall's without flags.
   f->def = {f->decl->name.c_str(), (PyCFunction)(void (*)(void))f->vectorcall, METH_FASTCALL | METH_KEYWORDS, nullptr};
   f->face = nullptr;

@@ -52,7 +52,11 @@ int traverse_keeps(Keeps *k, visitproc visit, void *arg) {
 static Keeps **keeps_slot(PyObject *home) {
   if (!home) return nullptr;
   if (is_pointer(home)) return &((PointerObject *)home)->keeps;
-  if (is_record(home) && ((RecordObject *)home)->owns) return &((RecordObject *)home)->keeps;
+  if (is_record(home) && ((RecordObject *)home)->owns) {
+    // a call's struct result starts untracked (make_record_inline): what it keeps is seen
+    if (!PyObject_GC_IsTracked(home)) PyObject_GC_Track(home);
+    return &((RecordObject *)home)->keeps;
+  }
   return nullptr;
 }
 

@@ -257,7 +257,7 @@ static RecordObject *free_records[kFreeRecords];
 static int n_free_records = 0;
 #endif
 
-static RecordObject *new_record_object() {
+static inline __attribute__((always_inline)) RecordObject *new_record_object() {
 #ifndef Py_GIL_DISABLED
   if (n_free_records > 0) {
     RecordObject *r = free_records[--n_free_records];
@@ -266,6 +266,25 @@ static RecordObject *new_record_object() {
   }
 #endif
   return PyObject_GC_New(RecordObject, &RecordType);
+}
+
+PyObject *make_record_inline(const CType *t, const uint64_t *src) {
+  auto *r = new_record_object();
+  if (!r) return nullptr;
+  size_t size = t->record->size;
+  r->type = t;
+  r->owner = nullptr;
+  r->keeps = nullptr;
+  r->weakrefs = nullptr;
+  r->data = r->inline_data;
+  static_assert(RecordObject::kInlineRecord == 32);
+  if (size <= 16) memcpy(r->data, src, 16);  // fixed sizes: a couple of moves, no memcpy call
+  else memcpy(r->data, src, 32);
+  r->owns = true;
+  r->span = Span::of(r->data, size);
+  // Not tracked by the GC: it refers to nothing until a pointer is stored into it, when
+  // keeps_slot (memory.cpp) tracks it.
+  return (PyObject *)r;
 }
 
 PyObject *make_record(const CType *t, const void *src) {
@@ -328,7 +347,7 @@ static void record_dealloc(PyObject *self) {
   auto *r = (RecordObject *)self;
   PyObject_GC_UnTrack(self);
   if (r->weakrefs) PyObject_ClearWeakRefs(self);
-  record_clear(self);
+  if (r->owner || r->keeps) record_clear(self);
   if (r->owns && r->data != r->inline_data) free_aligned(r->data);
 #ifndef Py_GIL_DISABLED
   if (Py_TYPE(self) == &RecordType && n_free_records < kFreeRecords) {

@@ -271,3 +271,49 @@ def test_records_aligned_to_16(clib_dir):
                 getattr(lib, name)(*args)
         else:
             assert getattr(lib, name)(*args) == want
+
+
+PTR_PAIR_C = """
+typedef struct { double x, y; } pv2;
+typedef struct { const char *name; long n; } named;
+pv2 pv_flip(pv2 v) { pv2 r = {v.y, v.x}; return r; }
+named pv_named(long n) { named r = {0, n}; return r; }
+long pv_len(named v) { long k = 0; while (v.name && v.name[k]) k++; return k * 1000 + v.n; }
+"""
+PTR_PAIR_CDEF = """
+typedef struct { double x, y; } pv2;
+typedef struct { const char *name; long n; } named;
+pv2 pv_flip(pv2 v);
+named pv_named(long n);
+long pv_len(named v);
+"""
+
+
+@pytest.mark.parametrize("release_gil", [False, True])
+def test_struct_results_and_the_gc(release_gil):
+    # A call's struct result starts outside the GC's lists (it refers to nothing); a
+    # pointer stored into it puts it there, with what it keeps, which lives as long as it.
+    import gc
+    import weakref
+
+    lib = ndffi.inline(PTR_PAIR_C, name="byvalue_gc")
+    lib.cdef(PTR_PAIR_CDEF, release_gil=release_gil)
+    v = lib.types.pv2(1.5, -2.25)
+    for _ in range(3):  # results made anew and from freed ones
+        r = lib.pv_flip(v)
+        assert (r.x, r.y) == (-2.25, 1.5)
+        assert lib.pv_flip(r).x == 1.5
+    named = lib.pv_named(7)
+    assert named.n == 7 and not named.name
+    buf = ndffi.new("char[]", b"hello")
+    named.name = buf
+    assert gc.is_tracked(named)
+    assert lib.pv_len(named) == 5007
+    probe = weakref.ref(buf)
+    del buf
+    gc.collect()
+    assert probe() is not None  # kept by the struct value
+    assert lib.pv_len(named) == 5007
+    del named
+    gc.collect()
+    assert probe() is None
