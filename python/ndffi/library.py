@@ -8,7 +8,6 @@ Declarations come from :meth:`Library.cdef` and from the library's :class:`Decla
 import enum
 import os
 import re
-import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, overload
@@ -280,10 +279,8 @@ class Library:
         if address is None:
             raise AttributeError(self._missing_symbol(declarations.symbol(name), self._ns.decl(name)[1]))
         if kind == "function":
-            with _make_lock:
-                func = self.__dict__.get(name)
-                if func is None:
-                    func = self.__dict__[name] = self._make_function(name, address)
+            # Two threads making the same function keep one Function: setdefault is atomic.
+            func = self.__dict__.setdefault(name, self._make_function(name, address))
             return self._promised(name, func) if self._promises else func
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
@@ -409,9 +406,6 @@ class Library:
     def sizeof(self, ctype: str) -> int:
         """The size in bytes of a C type spelling."""
         return self._ns.type(ctype).size
-
-
-_make_lock = threading.Lock()  # two threads making the same function: one Function
 
 
 def assume_const(func, *params):

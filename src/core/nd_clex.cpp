@@ -64,6 +64,7 @@ class Lexer {
 
   std::vector<Token> run() {
     std::vector<Token> out;
+    out.reserve(src_.size() / 4 + 2);  // about one token per 4 characters of declarations
     lex_all(out);
     // Lines and columns, in one pass over the text (the tokens are in order).
     uint32_t line = 1, column = 1;

@@ -155,6 +155,25 @@ def test_threads_cdef_only(lib):
         raise errors[0]
 
 
+def test_threads_first_lookup_one_function(lib):
+    """Threads looking a function up for the first time at once all get the same Function."""
+    fresh = ndffi.load(str(lib.path)).cdef("int extra_0(int x);")
+    barrier = threading.Barrier(NTHREADS)
+    got = [None] * NTHREADS
+
+    def work(tid):
+        barrier.wait(timeout=60)
+        got[tid] = fresh.extra_0
+
+    threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(NTHREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(f is got[0] for f in got) and got[0] is fresh.extra_0
+    assert got[0](1) == 3
+
+
 @pytest.mark.stress
 @pytest.mark.skipif(not STRESS, reason="set NDFFI_STRESS=1 (make stress)")
 def test_threads_stress(lib):
