@@ -217,6 +217,16 @@ static PyObject *vectorcall_none(PyObject *self, PyObject *const *args, size_t n
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
+// The N arguments into `storage` by the fast converters; false if one is not theirs.
+template <int N>
+__attribute__((always_inline)) static inline bool fast_args(const FunctionObject *f, PyObject *const *args,
+                                                            unsigned char *storage) {
+  const ArgSpec *specs = f->plan->args.data();
+  for (int i = 0; i < N; i++)
+    if (!fast_arg(specs[i], f->info[i], args[i], storage + specs[i].offset)) return false;
+  return true;
+}
+
 // N arguments, the GIL held, a direct stub and a scalar or pointer result: the
 // arguments the fast converters take, in a small frame; anything else (a conversion that
 // needs the general converter, which may hold buffers) starts over in vectorcall_fast.
@@ -226,11 +236,8 @@ static PyObject *vectorcall_direct(PyObject *self, PyObject *const *args, size_t
   if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
     return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
   const CallPlan &p = *f->plan;
-  const ArgSpec *specs = p.args.data();
   alignas(16) unsigned char storage[kFastStorage];
-  for (int i = 0; i < N; i++)
-    if (!fast_arg(specs[i], f->info[i], args[i], storage + specs[i].offset))
-      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
+  if (!fast_args<N>(f, args, storage)) return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
   call_state.gil = ND_GIL_HELD;
   uint64_t raw = p.direct(p.fn, storage);
   call_state.gil = nullptr;
@@ -248,11 +255,8 @@ static PyObject *vectorcall_engine(PyObject *self, PyObject *const *args, size_t
   if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
     return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
   const CallPlan &p = *f->plan;
-  const ArgSpec *specs = p.args.data();
   alignas(16) unsigned char storage[kFastStorage];
-  for (int i = 0; i < N; i++)
-    if (!fast_arg(specs[i], f->info[i], args[i], storage + specs[i].offset))
-      return vectorcall_fast<N, kHold>(self, args, nargsf, kwnames);
+  if (!fast_args<N>(f, args, storage)) return vectorcall_fast<N, kHold>(self, args, nargsf, kwnames);
   alignas(16) uint64_t ret[4];  // what the engine leaves: the result's eightbytes, or its bytes
   call_state.gil = ND_GIL_HELD;
   p.engine(p, storage, ret);
