@@ -49,6 +49,16 @@ static inline void keep_library(PyObject *r, const FunctionObject *f) {
   p->owner = f->keepalive;
 }
 
+// What every call does with its result: memory that came back pointing into an
+// argument's is adopted, a function pointer keeps the library, and an exception a
+// callback raised during the call is raised (one thread-local load when none).
+__attribute__((always_inline)) static inline PyObject *finish_call(const FunctionObject *f, PyObject *r,
+                                                                   PyObject *const *args, Py_ssize_t n) {
+  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
+  if (__builtin_expect(f->plan->ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
+  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+}
+
 // A variadic call: args[0..nargs) are the fixed arguments, then the variadic ones; the
 // plan for their C types comes from the function's cache (variadic.cpp).
 static PyObject *call_variadic(FunctionObject *f, PyObject *const *args, Py_ssize_t nargs) {
@@ -93,9 +103,7 @@ static PyObject *call_variadic(FunctionObject *f, PyObject *const *args, Py_ssiz
   }
   holds.release();
   PyObject *r = result(p, ret);
-  if (r && f->adopts) adopt_argument_memory(r, args, nargs);
-  if (r && p.ret.conv == Conv::FuncPtr) keep_library(r, f);
-  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+  return finish_call(f, r, args, nargs);
 }
 
 // Keyword arguments and variadic calls: gather into one positional list and extra
@@ -196,10 +204,7 @@ static PyObject *vectorcall_fast(PyObject *self, PyObject *const *args, size_t n
                 : p.ret.conv == Conv::LongDouble || p.ret.conv == Conv::Record
                     ? result(p, ret)
                     : fast_result(p.ret, f->ret_ptype, ret[0]);
-  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, n);
-  if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
-  // An exception a callback raised during the call: one thread-local load when none.
-  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+  return finish_call(f, r, args, n);
 }
 
 // No argument, the GIL held, a direct stub and a scalar or pointer result: nothing to
@@ -242,9 +247,7 @@ static PyObject *vectorcall_direct(PyObject *self, PyObject *const *args, size_t
   uint64_t raw = p.direct(p.fn, storage);
   call_state.gil = nullptr;
   PyObject *r = fast_result(p.ret, f->ret_ptype, raw);
-  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
-  if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
-  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+  return finish_call(f, r, args, N);
 }
 
 // N arguments, the GIL held, the ABI file's engine (structs by value) and a result that
@@ -262,9 +265,7 @@ static PyObject *vectorcall_engine(PyObject *self, PyObject *const *args, size_t
   p.engine(p, storage, ret);
   call_state.gil = nullptr;
   PyObject *r = f->ret_inline ? make_record_inline(f->ret_ptype, ret) : result(p, ret);
-  if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
-  if (__builtin_expect(p.ret.conv == Conv::FuncPtr, 0) && r) keep_library(r, f);
-  return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
+  return finish_call(f, r, args, N);
 }
 
 // Up to two arguments, the GIL held, a direct stub: the arguments' and the result's kinds
@@ -381,7 +382,7 @@ static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
     if (f->nfast == 3) return vectorcall_direct<3>;
     if (f->nfast == 4) return vectorcall_direct<4>;
   }
-  if (mode == kHold && f->plan->engine && !f->use_errno && !f->plan->type->variadic && rc != Conv::LongDouble) {
+  if (mode == kHold && f->plan->engine && !f->use_errno && rc != Conv::LongDouble) {  // nfast > 0: not variadic
     if (f->nfast == 1) return vectorcall_engine<1>;
     if (f->nfast == 2) return vectorcall_engine<2>;
     if (f->nfast == 3) return vectorcall_engine<3>;

@@ -260,6 +260,66 @@ def test_gil_modes(lib, lib_gil):
     assert lib_gil.add(2, 3) == 5 and lib_gil.dsum(np.arange(4.0), 4) == 6.0
 
 
+class _Index:
+    """An int only through __index__."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __index__(self):
+        return self.v
+
+
+# (function, arguments made from the library, what the call must give: a value, or the
+# exception type).  Each small signature keeping the GIL has its own call path; it must
+# accept and refuse exactly what the GIL-releasing one does, with the same message.
+_SAME_IN_BOTH_MODES = [
+    ("add", lambda lib: (2, 3), 5),
+    ("add", lambda lib: (_Index(4), np.int16(3)), 7),
+    ("add", lambda lib: (2**31, 1), OverflowError),
+    ("add", lambda lib: (1.5, 2), TypeError),
+    ("add", lambda lib: ("1", 2), TypeError),
+    ("add", lambda lib: (None, 2), TypeError),
+    ("add", lambda lib: (1,), TypeError),
+    ("add", lambda lib: (1, 2, 3), TypeError),
+    ("echo_double", lambda lib: (2.5,), 2.5),
+    ("echo_double", lambda lib: ("2.5",), TypeError),
+    ("echo_double", lambda lib: (10**400,), OverflowError),
+    ("echo_longlong", lambda lib: (-(2**63),), -(2**63)),
+    ("echo_longlong", lambda lib: (2**63,), OverflowError),
+    ("echo_uchar", lambda lib: (-1,), OverflowError),
+    ("fret", lambda lib: (1e300,), OverflowError),
+    ("my_strlen", lambda lib: (b"abcd",), 4),
+    ("my_strlen", lambda lib: (np.frombuffer(b"ab\0", np.uint8),), 2),
+    ("my_strlen", lambda lib: (3,), TypeError),
+    ("upcase", lambda lib: (b"abc",), TypeError),
+    ("dsum", lambda lib: (np.arange(4.0), 4), 6.0),
+    ("dsum", lambda lib: (np.arange(8.0)[::2], 4), TypeError),
+    ("dsum", lambda lib: (np.arange(4, dtype=np.float32), 4), TypeError),
+    ("sum_longs", lambda lib: (np.zeros(3, np.int32), 3), TypeError),
+    ("identity_ptr", lambda lib: (3.5,), TypeError),
+    ("h_close", lambda lib: (lib.o_open(),), TypeError),
+]
+
+
+def _outcome(lib, name, make_args):
+    try:
+        return getattr(lib, name)(*make_args(lib))
+    except Exception as exc:  # noqa: BLE001 -- compared below
+        return type(exc), str(exc).replace("release_gil=False", "")
+
+
+@pytest.mark.parametrize(("name", "make_args", "expected"), _SAME_IN_BOTH_MODES)
+def test_held_gil_calls_check_as_released_ones_do(lib, lib_gil, name, make_args, expected):
+    released, held = _outcome(lib, name, make_args), _outcome(lib_gil, name, make_args)
+    if isinstance(expected, type):
+        assert isinstance(released, tuple) and released[0] is expected, released
+        assert name in released[1]
+    else:
+        assert released == expected
+    assert held == released
+
+
 _CONVERSION_NAMES = [f"echo_{n}" for n, _ in INT_ECHOES + [("bool", "_Bool")] + FLOAT_ECHOES[:2]] + ["mix"]
 
 
