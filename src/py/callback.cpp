@@ -127,10 +127,12 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
       plan->ret_bytes <= sizeof cb->error_inline ? cb->error_inline : (unsigned char *)PyMem_Calloc(1, plan->ret_bytes);
   cb->where = nullptr;
   cb->temporary = temporary;
+  cb->guarded = temporary;
   cb->bound = &call_state;
   cb->bound_depth = call_state.depth;
   cb->released = false;
   cb->ret_int = plan->ret.conv == Conv::SInt && plan->ret.size >= 4;
+  cb->ret_void = plan->ret.conv == Conv::Void;
   cb->int_args = 0;
   for (size_t i = 0; i < plan->args.size() && i < 32; i++)
     if (plan->args[i].conv == Conv::SInt && plan->args[i].size == 4) cb->int_args |= uint32_t(1) << i;
@@ -140,7 +142,7 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
 #else
   cb->fn_vectorcall = nullptr;
 #endif
-  for (PyObject *&o : cb->int_cache) o = nullptr;
+  for (PyObject *&o : cb->num_cache) o = nullptr;
   cb->ptr_args = 0;
   for (size_t i = 0; i < kCachedPointers; i++) {
     cb->ptr_cache[i] = nullptr;

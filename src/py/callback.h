@@ -62,11 +62,13 @@ struct CallbackObject {
   const CallState *bound;
   long bound_depth;
   bool released;                               // release() ran: C's calls report and return 0
+  bool guarded;                                // temporary, or fn cleared: the entry checks both
   bool ret_int;                                // the result is a signed integer of 4 bytes or more
+  bool ret_void;                               // there is no result
   uint32_t int_args;                           // bit i: argument i is an int (signed, 4 bytes)
   vectorcallfunc fn_vectorcall;                // fn's, when it cannot change (a Python function)
   alignas(16) unsigned char error_inline[16];  // error_value when it fits
-  PyObject *int_cache[4];                      // int argument objects reused from call to call
+  PyObject *num_cache[4];                      // int and double argument objects reused from call to call
   // Data pointer arguments (Conv::Pointer) among the first kCachedPointers: bit i set for
   // argument i, the unqualified pointer type it arrives as, and the Pointer object the
   // last call got at that position, given the new address when nothing else holds it.
@@ -74,7 +76,7 @@ struct CallbackObject {
   const CType *ptr_type[4];
   PyObject *ptr_cache[4];
 };
-constexpr size_t kCachedInts = 4;
+constexpr size_t kCachedNumbers = 4;
 constexpr size_t kCachedPointers = 4;
 extern PyTypeObject CallbackType;
 inline bool is_callback(PyObject *o) { return Py_TYPE(o) == &CallbackType; }

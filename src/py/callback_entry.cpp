@@ -69,8 +69,9 @@ static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
 
 static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *cb, size_t i, int64_t v) {
 #ifdef ND_REUSE_INTS
-  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) && i < kCachedInts) {
-    PyObject *o = cb->int_cache[i];
+  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) &&
+      i < kCachedNumbers) {
+    PyObject *o = cb->num_cache[i];
     if (o && Py_REFCNT(o) == 1) {
       ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
       Py_SET_SIZE(o, v < 0 ? -1 : 1);
@@ -80,13 +81,31 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
     PyObject *n = PyLong_FromLongLong(v);  // one digit: it can take any value of this range
     if (!n) return nullptr;
     Py_INCREF(n);
-    Py_XSETREF(cb->int_cache[i], n);
+    Py_XSETREF(cb->num_cache[i], n);
     return n;
   }
 #else
   (void)cb, (void)i;
 #endif
   return PyLong_FromLongLong(v);
+}
+
+// A double argument: like an int, the float the last call got at this position is
+// given the new value when nothing but the callback holds it (a float's layout is
+// public on every CPython).
+static inline __attribute__((always_inline)) PyObject *double_arg(CallbackObject *cb, size_t i, double v) {
+  if (i >= kCachedNumbers) return PyFloat_FromDouble(v);
+  PyObject *o = cb->num_cache[i];
+  if (o && Py_REFCNT(o) == 1) {
+    ((PyFloatObject *)o)->ob_fval = v;
+    Py_INCREF(o);
+    return o;
+  }
+  PyObject *n = PyFloat_FromDouble(v);
+  if (!n) return nullptr;
+  Py_INCREF(n);
+  Py_XSETREF(cb->num_cache[i], n);
+  return n;
 }
 
 // A data pointer argument: a Pointer of C's memory, unbounded, as from_c makes it, of the
@@ -97,7 +116,7 @@ static inline __attribute__((always_inline)) PyObject *pointer_arg(CallbackObjec
   PyObject *o = cb->ptr_cache[i];
   if (o && Py_REFCNT(o) == 1) {
     auto *p = (PointerObject *)o;
-    if (!p->keeps && !p->weakrefs && !p->owner && !p->call) {
+    if (!(uintptr_t(p->keeps) | uintptr_t(p->weakrefs) | uintptr_t(p->owner) | uintptr_t(p->call))) {
       p->addr = addr;
       p->span = Span();
       Py_INCREF(o);
@@ -119,7 +138,7 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
   if (i < kCachedPointers && (cb->ptr_args >> i & 1)) return pointer_arg(cb, i, *(void *const *)p);
   switch (a.conv) {
     case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
-    case Conv::Double: return PyFloat_FromDouble(*(const double *)p);
+    case Conv::Double: return double_arg(cb, i, *(const double *)p);
     case Conv::LongDouble:
     case Conv::Record: return load_c(a.type, p, nullptr);
     default: return from_c(a, slot_of(a, p));
@@ -197,21 +216,13 @@ static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb
                                                               unsigned char *dst) {
   // The common case first: an int result of a signed type of 4 bytes or more takes any
   // int of one digit (|v| < 2**30) without a range check.
-  if (cb->ret_int && PyLong_CheckExact(res)) {
-#if PY_VERSION_HEX < 0x030C0000
-    Py_ssize_t size = Py_SIZE(res);
-    if (size >= -1 && size <= 1) {
-      int64_t v = int64_t(size) * int64_t(((PyLongObject *)res)->ob_digit[0]);
-#else
-    if (PyUnstable_Long_IsCompact((PyLongObject *)res)) {
-      int64_t v = PyUnstable_Long_CompactValue((PyLongObject *)res);
-#endif
-      memcpy(dst, &v, 8);
-      return true;
-    }
+  if (cb->ret_void) return true;  // whatever the function returned: C reads nothing
+  int64_t v;
+  if (cb->ret_int && compact_int(res, &v)) {
+    memcpy(dst, &v, 8);
+    return true;
   }
   switch (r.conv) {
-    case Conv::Void: return true;
     case Conv::SInt:
     case Conv::UInt:
       if (fast_int(r, res, dst)) return true;
@@ -263,6 +274,7 @@ __attribute__((noinline, cold)) static void report_dead(Closure *c, void *ret, b
 __attribute__((noinline, cold)) static void callback_failed(CallbackObject *cb, void *ret, PyThreadState *outer_gil,
                                                             PyObject *&outer_pending, long &outer_dropped) {
   memcpy(ret, cb->error_value, cb->closure->plan->ret_bytes);
+  if (!outer_pending) outer_dropped = 0;
   CallState outer{outer_gil, outer_pending, outer_dropped};
   keep_or_report(cb, outer_gil != nullptr, outer);
   outer_pending = outer.pending;
@@ -334,8 +346,10 @@ static inline unsigned long this_thread_id() {
 #endif
 }
 
-// This thread's thread state, once a callback has seen it current.
-static ND_TLS PyThreadState *my_tstate;
+// This thread's thread state, once a callback has seen it current; until then a value
+// no thread state has, so that an equal current one is never null.
+#define ND_NO_TSTATE ((PyThreadState *)2)
+static ND_TLS PyThreadState *my_tstate = ND_NO_TSTATE;
 
 // How the trampoline got the GIL, to give it back the same way.
 enum class Gil { Held, Restored, Ensured };
@@ -375,7 +389,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   PyGILState_STATE gstate = PyGILState_UNLOCKED;
   if (outer_gil == ND_GIL_HELD) {
     PyThreadState *cur = ND_CURRENT_TSTATE();
-    bool mine = cur && (cur == my_tstate || (cur->thread_id == this_thread_id() && (my_tstate = cur)));
+    bool mine = cur == my_tstate || (cur && cur->thread_id == this_thread_id() && (my_tstate = cur));
     how = mine ? Gil::Held : Gil::Ensured;
   } else if (outer_gil) {
     how = ND_CURRENT_TSTATE() == outer_gil ? Gil::Held : Gil::Restored;
@@ -396,7 +410,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   // and both are so again when the Python code returns (a nested ndffi call raises the
   // exceptions of its own callbacks).
   PyObject *outer_pending = cs.pending;
-  long outer_dropped = 0;
+  long outer_dropped;  // read only while outer_pending is set
   const long depth = cs.depth++;
   cs.gil = nullptr;
   if (__builtin_expect(outer_pending != nullptr, 0)) {
@@ -406,9 +420,10 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   }
 
   auto *cb = (CallbackObject *)c->user.load(std::memory_order_acquire);
-  if (__builtin_expect(!cb || !cb->fn, 0)) {
+  if (__builtin_expect(!cb || (cb->guarded && !cb->fn), 0)) {
     report_dead(c, ret, false);
-  } else if (__builtin_expect(cb->temporary, 0) && outer_gil && (cb->bound != &cs || cb->bound_depth != depth)) {
+  } else if (__builtin_expect(cb->guarded, 0) && cb->temporary && outer_gil &&
+             (cb->bound != &cs || cb->bound_depth != depth)) {
     report_dead(c, ret, true);  // from an ndffi call other than the one cb was made for
   } else {
     Py_INCREF(cb);
@@ -438,9 +453,11 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   cs.depth = depth;
   cs.gil = outer_gil;
   cs.pending = outer_pending;
-  if (__builtin_expect(outer_dropped != 0, 0)) cs.dropped = outer_dropped;
-  if (how == Gil::Restored) PyEval_SaveThread();
-  else if (how == Gil::Ensured) PyGILState_Release(gstate);
+  if (__builtin_expect(outer_pending != nullptr, 0)) cs.dropped = outer_dropped;
+  if (__builtin_expect(how != Gil::Held, 0)) {
+    if (how == Gil::Restored) PyEval_SaveThread();
+    else PyGILState_Release(gstate);
+  }
 }
 
 static void trampoline_ffi(Closure *c, void *ret, void **args) {

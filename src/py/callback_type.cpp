@@ -19,9 +19,10 @@ static int callback_traverse(PyObject *self, visitproc visit, void *arg) {
 }
 
 static int callback_clear(PyObject *self) {
+  ((CallbackObject *)self)->guarded = true;
   Py_CLEAR(((CallbackObject *)self)->fn);
   Py_CLEAR(((CallbackObject *)self)->on_error);
-  for (PyObject *&o : ((CallbackObject *)self)->int_cache) Py_CLEAR(o);
+  for (PyObject *&o : ((CallbackObject *)self)->num_cache) Py_CLEAR(o);
   for (PyObject *&o : ((CallbackObject *)self)->ptr_cache) Py_CLEAR(o);
   return 0;
 }

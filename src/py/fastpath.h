@@ -11,17 +11,24 @@
 
 namespace ndffi::py {
 
-// An exact int small enough to be stored inline (|v| < 2**30), within the range.
-__attribute__((always_inline)) static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+// The value of an exact int small enough to be stored inline (|v| < 2**30).
+__attribute__((always_inline)) static inline bool compact_int(PyObject *o, int64_t *v) {
   if (!PyLong_CheckExact(o)) return false;
 #if PY_VERSION_HEX < 0x030C0000
   Py_ssize_t size = Py_SIZE(o);
   if (size < -1 || size > 1) return false;
-  int64_t v = int64_t(size) * int64_t(((PyLongObject *)o)->ob_digit[0]);
+  *v = int64_t(size) * int64_t(((PyLongObject *)o)->ob_digit[0]);
 #else
   if (!PyUnstable_Long_IsCompact((PyLongObject *)o)) return false;
-  int64_t v = PyUnstable_Long_CompactValue((PyLongObject *)o);
+  *v = PyUnstable_Long_CompactValue((PyLongObject *)o);
 #endif
+  return true;
+}
+
+// An exact int small enough to be stored inline, within the range.
+__attribute__((always_inline)) static inline bool fast_int(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+  int64_t v;
+  if (!compact_int(o, &v)) return false;
   if (v < a.min || (v > 0 && uint64_t(v) > a.max)) return false;
   memcpy(dst, &v, 8);
   return true;

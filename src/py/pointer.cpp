@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "fastpath.h"
 
 namespace ndffi::py {
 
@@ -220,7 +221,23 @@ static int pointer_setitem(PyObject *self, Py_ssize_t i, PyObject *v) {
 // p[i] with C's meaning of i: no wrapping of negative indices (the sequence protocol
 // would add the length), so p[-1] is the element before p's address.
 static PyObject *pointer_subscript(PyObject *self, PyObject *key) {
-  // An exact int (the commonest index) is read without the index protocol.
+  // The commonest read first: an int or double element at an index that is an exact
+  // small int, in bounds, of a pointer that is not NULL.
+  auto *p = (PointerObject *)self;
+  const CType *t = p->type->target;
+  int64_t k;
+  if (((t->kind == Kind::Int && t->size <= 8) || (t->kind == Kind::Float && t->size == 8)) && p->addr &&
+      compact_int(key, &k) && in_bounds(p, Py_ssize_t(k) * Py_ssize_t(t->size), t->size)) {
+    const char *e = (const char *)p->addr + k * Py_ssize_t(t->size);
+    if (t->kind == Kind::Float) {
+      double d;
+      memcpy(&d, e, 8);
+      return PyFloat_FromDouble(d);
+    }
+    return t->is_signed ? PyLong_FromLongLong(load_signed(e, unsigned(t->size)))
+                        : PyLong_FromUnsignedLongLong(load_unsigned(e, unsigned(t->size)));
+  }
+  // An exact int is read without the index protocol.
   if (PyLong_CheckExact(key)) {
     Py_ssize_t i = PyLong_AsSsize_t(key);
     if (i != -1 || !PyErr_Occurred()) return pointer_getitem(self, i);

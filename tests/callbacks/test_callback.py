@@ -40,6 +40,7 @@ CDEF = """
 
     int call_int(int (*f)(int), int x);
     long loop_int(int (*f)(int), long n);
+    double loop_double(double (*f)(double), long n);
     int call_twice(handler_t f, int x);
     double call_mixed(double (*f)(int8_t, uint16_t, float, double, long long, _Bool, size_t),
                       int8_t a, uint16_t b, float c, double d, long long e, _Bool g, size_t h);
@@ -747,6 +748,31 @@ def test_kept_int_arguments_keep_their_values(lib):
     assert every_other == list(range(1, 3000, 2))
     assert lib.call_int(lambda x: x, -(2**31)) == -(2**31)  # outside the reused range
     assert lib.call_int(lambda x: x, -1000) == -1000
+
+
+def test_kept_double_arguments_keep_their_values(lib):
+    # like ints, float argument objects are reused only when the callback let go of them
+    kept, every_other, ids = [], [], set()
+
+    def f(x):
+        kept.append(x)
+        return x
+
+    def g(x):
+        if int(x) % 2:
+            every_other.append(x)
+        ids.add(type(x))
+        return -x
+
+    assert lib.loop_double(f, 3000) == sum(i + 0.5 for i in range(3000))
+    assert kept == [i + 0.5 for i in range(3000)]
+    assert len({id(x) for x in kept}) == 3000
+    assert lib.loop_double(g, 3000) == -sum(i + 0.5 for i in range(3000))
+    assert every_other == [i + 0.5 for i in range(1, 3000, 2)]
+    assert ids == {float}
+    cb = lib.callback("double(double)", lambda x: x * 2)
+    assert lib.loop_double(cb, 1000) == 2 * sum(i + 0.5 for i in range(1000))
+    assert cb(3.25) == 6.5  # a call from Python gets its own float
 
 
 def test_mixed_arguments(lib):

@@ -325,6 +325,51 @@ def test_opaque_handles(lib):
     assert lib.h_close(None) == -1
 
 
+@pytest.mark.parametrize(
+    "ctype, dtype",
+    [
+        ("int8_t", "i1"),
+        ("uint8_t", "u1"),
+        ("int16_t", "i2"),
+        ("uint16_t", "u2"),
+        ("int32_t", "i4"),
+        ("uint32_t", "u4"),
+        ("int64_t", "i8"),
+        ("uint64_t", "u8"),
+        ("signed char", "i1"),
+        ("unsigned char", "u1"),
+        ("long", "l"),
+        ("size_t", "u8"),
+        ("double", "f8"),
+        ("float", "f4"),
+        ("_Bool", "?"),
+    ],
+)
+def test_pointer_element_reads_of_every_scalar_kind(ctype, dtype):
+    # p[i] reads the element at i for every scalar type, at every index within the
+    # memory, from the first byte to the last, and refuses one element past either end
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    values = [info.min, -1 if info.min else 1, 0, 1, info.max] if info else [-1.5, 0.0, 2.5, 1e300, -0.0]
+    if dtype == "f4":
+        values[3] = 3.0e38
+    if dtype == "?":
+        values = [True, False, True, True, False]
+    p = ndffi.new(f"{ctype}[5]")
+    p.as_array(5)[:] = np.array(values, dtype=dtype)
+    expect = np.array(values, dtype=dtype).tolist()
+    assert [p[i] for i in range(5)] == expect
+    assert [type(p[i]) for i in range(5)] == [type(v) for v in expect]
+    q = p + 2
+    assert [q[i] for i in range(-2, 3)] == expect
+    assert q[True] == expect[3] and q[np.int64(-2)] == expect[0]
+    for bad in (-3, 3, 2**40, -(2**40), 2**70):
+        with pytest.raises(IndexError, match="out of range|overflows|index-sized"):
+            q[bad]
+    null = ndffi.cast(f"{ctype} *", 0)
+    with pytest.raises(ValueError, match="NULL"):
+        null[0]
+
+
 def test_pointer_indexing_with_new(lib):
     n = ndffi.new("int *", 5)
     assert n[0] == 5 and len(n) == 1

@@ -113,6 +113,14 @@ CB_API long loop_int(int (*f)(int), long n) {
     return s;
 }
 
+/* f(0.5), f(1.5), ... f(n - 0.5), summed */
+CB_API double loop_double(double (*f)(double), long n) {
+    double s = 0;
+    long i;
+    for (i = 0; i < n; i++) s += f((double)i + 0.5);
+    return s;
+}
+
 CB_API int call_twice(int (*f)(int), int x) { return f(f(x)); }
 
 CB_API double call_mixed(double (*f)(int8_t, uint16_t, float, double, long long, _Bool, size_t),
