@@ -366,6 +366,11 @@ class CType:
 
     def __hash__(self) -> int: ...
 
+def _function_home(f: object) -> Any: ...
+
+class LibraryBase:
+    """The base of ndffi.Library: a name the usual lookup does not find is given to _resolve(name)."""
+
 class Handle:
     """An open shared library."""
 
@@ -423,7 +428,7 @@ class Namespace:
     def type(self, spelling: str, /) -> CType:
         """The CType of a C type spelling ("int *", "struct point")."""
 
-    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = ()) -> Function: ...
+    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = (), home: object | None = None) -> Function: ...
 
     def new(self, ctype: str, init: object | None = None) -> Pointer:
         """Zeroed C memory of ctype, owned by the returned Pointer; init sets its value."""

@@ -10,9 +10,9 @@ import os
 import re
 import weakref
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-from ._ndffi import Callback, CDefError, CType, Function, Namespace, Pointer
+from ._ndffi import Callback, CDefError, CType, Function, LibraryBase, Namespace, Pointer, _function_home
 from .callback import callback as _make_callback
 from .errors import did_you_mean, suggestion
 from .loading import elf as _elf
@@ -94,8 +94,8 @@ class LibraryRecord:
         dirs = tuple(os.path.abspath(os.fspath(d)) for d in dirs)
         self.origin = (name, dirs, tuple(sorted(options.items())))
 
-    def add_cdef(self, text, **options):
-        entry = (text, tuple(sorted(options.items())) if len(options) > 1 else tuple(options.items()))
+    def add_cdef(self, text, release_gil):
+        entry = (text, _CDEF_OPTIONS[release_gil])
         if entry not in self._seen:  # a cell run again: what it declares is there already
             self._seen.add(entry)
             self.cdefs.append(entry)
@@ -104,15 +104,16 @@ class LibraryRecord:
         return (self.path, self.origin, tuple(self.cdefs))
 
 
+# The options of a cdef() as its record keeps them, made once.
+_CDEF_OPTIONS = {flag: (("release_gil", flag),) for flag in (True, False)}
+
 live_libraries: weakref.WeakSet = weakref.WeakSet()  # for finding the library of a CType
-# Function -> (LibraryRecord, weak reference to its Library): one pair per Library.
-_function_homes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _function_assumed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function -> parameters assumed const
 
 
 def record_of(function):
     """The :class:`LibraryRecord` of the Library that made ``function`` (None if none did)."""
-    home = _function_homes.get(function)
+    home = _function_home(function)  # (LibraryRecord, weak reference to its Library)
     return home[0] if home is not None else None
 
 
@@ -164,7 +165,7 @@ class Declarations:
         return None
 
 
-class Library:
+class Library(LibraryBase):
     """A shared library opened by :func:`ndffi.load`.
 
     Declare what it holds with :meth:`cdef`; declared functions are then attributes
@@ -212,7 +213,7 @@ class Library:
         if not self._plain:
             self._declarations.declare_all(self)
         self._declare(text, release_gil)
-        self._record.add_cdef(text, release_gil=release_gil)
+        self._record.add_cdef(text, bool(release_gil))
         return self
 
     def declare_all(self):
@@ -249,15 +250,22 @@ class Library:
                 self._use_errno,
                 True,
                 list(assumed_const),
+                self._home,
             )
             _function_assumed[func] = tuple(assumed_const)
-        else:
-            func = self._ns.function(name, address, self._handle, self._release_gil.get(name, True), self._use_errno)
-        _function_homes[func] = self._home
-        return func
+            return func
+        return self._ns.function(
+            name, address, self._handle, self._release_gil.get(name, True), self._use_errno, home=self._home
+        )
 
-    def __getattr__(self, name: str) -> Any:
-        # Any: a declared function, a global's value or Pointer, a constant (as C declares it)
+    if TYPE_CHECKING:  # what type checkers see of _resolve: any declared name is an attribute
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    def _resolve(self, name: str) -> Any:
+        # What LibraryBase asks for a name the usual lookup does not find (Python's
+        # __getattr__, without an AttributeError made first): a declared function, a
+        # global's value or Pointer, a constant (as C declares it)
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         declarations = self._declarations
@@ -410,7 +418,7 @@ class Library:
 
 def assume_const(func, *params):
     """``func.assume_const(*params)``: see :meth:`Library.assume_const`."""
-    home = _function_homes.get(func)
+    home = _function_home(func)
     lib = home[1]() if home is not None else None
     if lib is None:
         raise TypeError(

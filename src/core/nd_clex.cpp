@@ -1,5 +1,6 @@
 #include "nd_clex.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <initializer_list>
@@ -26,12 +27,23 @@ void throw_cdef_error(std::string_view src, size_t pos, const std::string &msg, 
   throw e;
 }
 
-uint8_t word_of(std::string_view text) {
+namespace {
+// FNV-1a: the words are short, and most identifiers looked up are not among them.
+struct WordHash {
+  size_t operator()(std::string_view s) const {
+    uint64_t h = 1469598103934665603ull;
+    for (char c : s) h = (h ^ (unsigned char)c) * 1099511628211ull;
+    return size_t(h);
+  }
+};
+}  // namespace
+
+WordInfo word_of(std::string_view text) {
   // Every identifier nd_cparse*.cpp compares a token with, by the function that does.
-  static const std::unordered_map<std::string_view, uint8_t> words = [] {
-    std::unordered_map<std::string_view, uint8_t> m;
+  static const std::unordered_map<std::string_view, WordInfo, WordHash> words = [] {
+    std::unordered_map<std::string_view, WordInfo, WordHash> m;
     auto add = [&](uint8_t bit, std::initializer_list<std::string_view> list) {
-      for (std::string_view w : list) m[w] |= bit;
+      for (std::string_view w : list) m[w].word |= bit;
     };
     add(WordQualifier,
         {"const", "__const", "__const__", "volatile", "__volatile__", "restrict", "__restrict", "__restrict__"});
@@ -50,10 +62,26 @@ uint8_t word_of(std::string_view text) {
                       "case",       "default",   "break",          "continue",     "goto",
                       "_Alignas",   "_Alignof",  "_Atomic",        "_Complex",     "_Generic",
                       "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local"});
+    const std::pair<std::string_view, Spec> specs[] = {{"long", SpecLong},         {"short", SpecShort},
+                                                       {"signed", SpecSigned},     {"__signed__", SpecSigned},
+                                                       {"unsigned", SpecUnsigned}, {"void", SpecVoid},
+                                                       {"char", SpecChar},         {"int", SpecInt},
+                                                       {"float", SpecFloat},       {"double", SpecDouble},
+                                                       {"_Bool", SpecBool},        {"__int128", SpecInt128},
+                                                       {"_Complex", SpecComplex},  {"__complex__", SpecComplex},
+                                                       {"typedef", SpecTypedef},   {"struct", SpecStruct},
+                                                       {"union", SpecUnion},       {"enum", SpecEnum}};
+    for (const auto &[w, spec] : specs) m[w].spec = spec;
     return m;
   }();
+  static const size_t longest = [] {
+    size_t n = 0;
+    for (const auto &w : words) n = std::max(n, w.first.size());
+    return n;
+  }();
+  if (text.size() > longest) return {};
   auto it = words.find(text);
-  return it == words.end() ? 0 : it->second;
+  return it == words.end() ? WordInfo{} : it->second;
 }
 
 namespace {
@@ -107,7 +135,9 @@ class Lexer {
         while (i_ < src_.size() && (isalnum((unsigned char)src_[i_]) || src_[i_] == '_')) i_++;
         std::string_view word = src_.substr(start, i_ - start);
         out.push_back({Tok::Ident, std::string(word), start});
-        out.back().word = word_of(word);
+        WordInfo info = word_of(word);
+        out.back().word = info.word;
+        out.back().spec = info.spec;
       } else if (isdigit((unsigned char)c) ||
                  (c == '.' && i_ + 1 < src_.size() && isdigit((unsigned char)src_[i_ + 1]))) {
         // An exponent's sign belongs to the number: e/E in decimal, p/P in hexadecimal.
@@ -129,11 +159,12 @@ class Lexer {
       } else {
         static const char *multi[] = {"...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "::"};
         std::string p(1, c);
-        for (const char *m : multi)
-          if (src_.substr(i_, strlen(m)) == m) {
-            p = m;
-            break;
-          }
+        if (strchr(".<>=!&|:", c))  // the first characters of the multi-character ones
+          for (const char *m : multi)
+            if (src_.substr(i_, strlen(m)) == m) {
+              p = m;
+              break;
+            }
         if (c == '\0' || (!strchr("*()[]{},;=:+-/%~&|^<>!?.#", c) && p.size() == 1)) {
           if (c == '\0') throw_cdef_error(src_, start, "unexpected character '\\0'", std::string(1, c));
           // A whole UTF-8 sequence, so the message and the token stay valid text.

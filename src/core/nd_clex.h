@@ -21,6 +21,7 @@ struct Token {
   // What the parser may take an identifier for (Word bits): a name has none, and
   // skips the parser's comparisons with C's words.
   uint8_t word = 0;
+  uint8_t spec = 0;  // a Spec for a declaration specifier word, else SpecNone
 };
 
 // The kinds of words of C (and of its extensions) the parser compares tokens with.
@@ -31,8 +32,33 @@ enum Word : uint8_t {
   WordKeyword = 8,     // a keyword of C, never a name
 };
 
-// The Word bits of an identifier (0: a name).
-uint8_t word_of(std::string_view text);
+// The declaration specifier words (WordSpecifier), told apart without comparing text.
+enum Spec : uint8_t {
+  SpecNone,
+  SpecLong,
+  SpecShort,
+  SpecSigned,  // signed, __signed__
+  SpecUnsigned,
+  SpecVoid,
+  SpecChar,
+  SpecInt,
+  SpecFloat,
+  SpecDouble,
+  SpecBool,
+  SpecInt128,
+  SpecComplex,  // _Complex, __complex__
+  SpecTypedef,
+  SpecStruct,
+  SpecUnion,
+  SpecEnum,
+};
+
+// What an identifier is to the parser: its Word bits (0: a name) and its Spec.
+struct WordInfo {
+  uint8_t word = 0;
+  uint8_t spec = SpecNone;
+};
+WordInfo word_of(std::string_view text);
 
 std::vector<Token> lex(std::string_view src);
 

@@ -29,6 +29,20 @@ std::string too_deep() {
 
 // ---- declaration specifiers ----
 
+// The type specifier words of the specifiers that start at `first` and end before the
+// current token, as written (for messages: made only when one is raised).  Words inside
+// parentheses (of __attribute__((...)) or _Alignas(int)) are not specifiers.
+std::string Parser::spelled_from(const Token *first) const {
+  std::string text;
+  int depth = 0;
+  for (const Token *t = first; t && t < &toks_[p_]; t++) {
+    if (t->kind == Tok::Punct) depth += t->text == "(" ? 1 : t->text == ")" ? -1 : 0;
+    if (depth || t->kind != Tok::Ident || t->spec == SpecNone || t->spec >= SpecTypedef) continue;
+    text += (text.empty() ? "" : " ") + t->text;
+  }
+  return text;
+}
+
 const CType *Parser::specifiers(bool *is_typedef) {
   uint8_t quals = 0;
   int n_long = 0, n_short = 0, n_signed = 0, n_unsigned = 0, n_complex = 0;
@@ -37,7 +51,6 @@ const CType *Parser::specifiers(bool *is_typedef) {
   bool by_typedef = false;       // named by a typedef name
   bool any = false;
   const Token *spec_at = nullptr, *restrict_at = nullptr;  // first type specifier, 'restrict'
-  std::string spelled;                                     // the type specifiers as written, for messages
   std::string named_text;                                  // the typedef name or tag as written
   auto has_type = [&] { return base || named || n_long || n_short || n_signed || n_unsigned; };
   auto typedef_name = [&](const Token &t) {
@@ -61,61 +74,56 @@ const CType *Parser::specifiers(bool *is_typedef) {
       continue;
     }
     if (t.kind != Tok::Ident) break;
-    const std::string &w = t.text;
-    // A name (not a type specifier: those are compared below) is a typedef name before
-    // any type specifier, else the declarator's.
-    bool name = !(t.word & WordSpecifier);
-    if (name && has_type()) break;
-    if (name) {
+    // A name (not a specifier word) is a typedef name before any type specifier, else
+    // the declarator's.
+    if (t.spec == SpecNone) {
+      if (has_type()) break;
       typedef_name(t);
       p_++;
       any = true;
       continue;
     }
-    bool is_spec = w == "long" || w == "short" || w == "signed" || w == "__signed__" || w == "unsigned" ||
-                   w == "void" || w == "char" || w == "int" || w == "float" || w == "double" || w == "_Bool" ||
-                   w == "__int128" || w == "_Complex" || w == "__complex__";
-    if (is_spec) {
-      if (named) error_at(t, "invalid combination of type specifiers: '" + w + "' after '" + named_text + "'", false);
+    if (t.spec < SpecTypedef) {  // a type specifier word
+      if (named)
+        error_at(t, "invalid combination of type specifiers: '" + t.text + "' after '" + named_text + "'", false);
       if (!spec_at) spec_at = &t;
-      spelled += (spelled.empty() ? "" : " ") + w;
     }
-    if (w == "typedef") {
-      if (!is_typedef) error("'typedef' is not allowed here");
-      *is_typedef = true;
-    } else if (w == "long") n_long++;
-    else if (w == "short") n_short++;
-    else if (w == "signed" || w == "__signed__") n_signed++;
-    else if (w == "unsigned") n_unsigned++;
-    else if (w == "_Complex" || w == "__complex__") n_complex++;
-    else if (w == "void" || w == "char" || w == "int" || w == "float" || w == "double" || w == "_Bool" ||
-             w == "__int128") {
+    const char *word_base = nullptr;
+    switch (t.spec) {
+      case SpecTypedef:
+        if (!is_typedef) error("'typedef' is not allowed here");
+        *is_typedef = true;
+        break;
+      case SpecLong: n_long++; break;
+      case SpecShort: n_short++; break;
+      case SpecSigned: n_signed++; break;
+      case SpecUnsigned: n_unsigned++; break;
+      case SpecComplex: n_complex++; break;
+      case SpecVoid: word_base = "void"; break;
+      case SpecChar: word_base = "char"; break;
+      case SpecInt: word_base = "int"; break;
+      case SpecFloat: word_base = "float"; break;
+      case SpecDouble: word_base = "double"; break;
+      case SpecBool: word_base = "_Bool"; break;
+      case SpecInt128: word_base = "__int128"; break;
+      default:  // struct, union, enum
+        if (has_type()) error_at(t, "two base types in one declaration");
+        p_++;
+        named = tagged(t.text);
+        named_text = named->str();
+        any = true;
+        continue;
+    }
+    if (word_base) {
       if (base || named) error_at(t, "two base types in one declaration");
-      base = w == "void"     ? "void"
-             : w == "char"   ? "char"
-             : w == "int"    ? "int"
-             : w == "float"  ? "float"
-             : w == "double" ? "double"
-             : w == "_Bool"  ? "_Bool"
-                             : "__int128";
-    } else if (w == "struct" || w == "union" || w == "enum") {
-      if (has_type()) error_at(t, "two base types in one declaration");
-      p_++;
-      named = tagged(w);
-      named_text = named->str();
-      any = true;
-      continue;
-    } else if (!has_type()) {
-      typedef_name(t);
-    } else {
-      break;
+      base = word_base;
     }
     p_++;
     any = true;
   }
   if (!has_type()) error(any ? "expected a type specifier" : "expected a type");
-  const CType *t = named ? named : scalar(*spec_at, spelled, base, n_long, n_short, n_signed, n_unsigned);
-  if (n_complex) t = complex_of(*spec_at, spelled, t, n_complex);
+  const CType *t = named ? named : scalar(*spec_at, base, n_long, n_short, n_signed, n_unsigned);
+  if (n_complex) t = complex_of(*spec_at, t, n_complex);
   if (restrict_at && (t->kind != Kind::Pointer || t->target->kind == Kind::Func))
     error_at(*restrict_at, "'restrict' requires a pointer to an object type, not '" + t->str() + "'", false);
   t = quals ? T_.qualified(t, t->quals | quals) : t;
@@ -129,10 +137,9 @@ const CType *Parser::specifiers(bool *is_typedef) {
   return t;
 }
 
-const CType *Parser::scalar(const Token &at, const std::string &spelled, const char *base, int n_long, int n_short,
-                            int n_signed, int n_unsigned) {
+const CType *Parser::scalar(const Token &at, const char *base, int n_long, int n_short, int n_signed, int n_unsigned) {
   std::string_view b = base ? base : "int";
-  auto invalid = [&] { return "invalid combination of type specifiers '" + spelled + "'"; };
+  auto invalid = [&] { return "invalid combination of type specifiers '" + spelled_from(&at) + "'"; };
   if ((n_signed && n_unsigned) || n_signed > 1 || n_unsigned > 1 || n_long > 2 || (n_long && n_short) || n_short > 1)
     error_at(at, invalid(), false);
   bool sign_spec = n_signed || n_unsigned;
@@ -168,8 +175,9 @@ const CType *Parser::scalar(const Token &at, const std::string &spelled, const c
 }
 
 // float/double/long double _Complex: two of its floating type, aligned as one.
-const CType *Parser::complex_of(const Token &at, const std::string &spelled, const CType *t, int n) {
-  if (n > 1 || t->kind != Kind::Float) error_at(at, "invalid combination of type specifiers '" + spelled + "'", false);
+const CType *Parser::complex_of(const Token &at, const CType *t, int n) {
+  if (n > 1 || t->kind != Kind::Float)
+    error_at(at, "invalid combination of type specifiers '" + spelled_from(&at) + "'", false);
   if (!scope_.layout_only())
     error_at(at,
              "'_Complex' is not supported in declarations of functions and values yet "

@@ -96,9 +96,9 @@ class Parser {
 
   // ---- type specifiers, struct/union/enum (nd_cparse_types.cpp) ----
   const CType *specifiers(bool *is_typedef);
-  const CType *scalar(const Token &at, const std::string &spelled, const char *base, int n_long, int n_short,
-                      int n_signed, int n_unsigned);
-  const CType *complex_of(const Token &at, const std::string &spelled, const CType *t, int n);
+  const CType *scalar(const Token &at, const char *base, int n_long, int n_short, int n_signed, int n_unsigned);
+  const CType *complex_of(const Token &at, const CType *t, int n);
+  std::string spelled_from(const Token *first) const;
   const CType *tagged(const std::string &kw);
   void defined_again(Record *rec, const Token &at);
   uint64_t record_body(Record *into, Attrs rec_attrs, const Token &at);

@@ -63,6 +63,28 @@ const char *scalar_name(Scalar s) {
 }
 
 const CType *Target::type(Scalar s) const {
+  // Each thread keeps the types of the targets it used last (every Target is a static
+  // table entry, and interned types live as long as the table): a parse asks for a scalar
+  // type per specifier, and interning one builds a key and takes the table's lock.
+  struct Recent {
+    const Target *target = nullptr;
+    const CType *types[kScalars] = {};
+  };
+  static thread_local Recent recent[4];
+  static thread_local unsigned next = 0;
+  Recent *r = nullptr;
+  for (Recent &x : recent)
+    if (x.target == this) r = &x;
+  if (!r) {
+    r = &recent[next++ % 4];
+    *r = Recent{this, {}};
+  }
+  const CType *&cached = r->types[size_t(s)];
+  if (!cached) cached = make_type(s);
+  return cached;
+}
+
+const CType *Target::make_type(Scalar s) const {
   SizeAlign sa = (*this)[s];
   if (!sa.size) return nullptr;
   TypeTable &T = TypeTable::get();

@@ -85,6 +85,7 @@ struct Target {
   bool is_signed(Scalar s) const;
   // The interned type node of a scalar on this ABI (nullptr when it has none).
   const CType *type(Scalar s) const;
+  const CType *make_type(Scalar s) const;  // type() without its cache
   // The signed integer type of a size_t's width (ptrdiff_t).
   Scalar signed_size() const { return Scalar(uint8_t(size) - 1); }
 };

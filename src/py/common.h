@@ -183,8 +183,10 @@ struct FunctionObject {
   PyObject *face;          // a weak reference to its face, or nullptr
   PyObject *signature;     // inspect.Signature, made when first asked, or nullptr
   PyObject *doc;           // str: __doc__, and its face's ml_doc
+  PyObject *home;          // what its maker gave (a Library's (record, weak reference)), or nullptr
 };
 extern PyTypeObject FunctionType;
+extern PyTypeObject LibraryBaseType;  // library_base.cpp: the base of ndffi.Library
 // A declared function as Python sees it: its face, an exact builtin function over its
 // Function (function_face.cpp; what make_function returns).
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,

@@ -446,6 +446,7 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->def = {f->decl->name.c_str(), (PyCFunction)(void (*)(void))f->vectorcall, METH_FASTCALL | METH_KEYWORDS, nullptr};
   f->face = nullptr;
   f->signature = nullptr;
+  f->home = nullptr;
   f->doc = make_doc(f);
   if (f->doc) f->def.ml_doc = PyUnicode_AsUTF8(f->doc);
   PyObject_GC_Track(f);
@@ -461,12 +462,14 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
 static int function_traverse(PyObject *self, visitproc visit, void *arg) {
   Py_VISIT(((FunctionObject *)self)->keepalive);
   Py_VISIT(((FunctionObject *)self)->signature);
+  Py_VISIT(((FunctionObject *)self)->home);
   return 0;
 }
 
 static int function_clear(PyObject *self) {
   Py_CLEAR(((FunctionObject *)self)->keepalive);
   Py_CLEAR(((FunctionObject *)self)->signature);
+  Py_CLEAR(((FunctionObject *)self)->home);
   return 0;
 }
 

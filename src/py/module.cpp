@@ -31,7 +31,7 @@ NB_MODULE(_ndffi, m) {
   // Namespaces and library handles may live until the interpreter's end (module-level
   // caches); that is not a leak, and leaks are measured by the suite, not at exit.
   nb::set_leak_warnings(false);
-  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType, &CallbackType}) {
+  for (PyTypeObject *t : {&PointerType, &ValueType, &FunctionType, &RecordType, &CallbackType, &LibraryBaseType}) {
     if (PyType_Ready(t) < 0) throw nb::python_error();
     Py_INCREF(t);
     const char *dot = strrchr(t->tp_name, '.');

@@ -109,6 +109,13 @@ void register_namespace(nb::module_ &m) {
   nb::class_<SharedLib>(m, "Handle", "An open shared library.")
       .def_ro("path", &SharedLib::path)
       .def("symbol", &find_symbol, "The address of an exported symbol, or None.");
+  m.def(
+      "_function_home",
+      [](nb::handle f) -> nb::object {
+        FunctionObject *fo = as_function(f.ptr());
+        return fo && fo->home ? nb::borrow(fo->home) : nb::none();
+      },
+      "What made a declared function gave it as home= (ns.function), or None.");
   m.def("dlopen", &open_handle, nb::arg("path").none(), nb::arg("global_") = false, nb::rv_policy::take_ownership);
 
   nb::class_<Namespace>(m, "Namespace", "A scope of C declarations.")
@@ -195,17 +202,20 @@ void register_namespace(nb::module_ &m) {
       .def(
           "function",
           [](const Namespace &ns, const std::string &name, uintptr_t address, nb::handle keepalive, bool release_gil,
-             bool use_errno, bool allow_direct, const std::vector<std::string> &assume_const) {
+             bool use_errno, bool allow_direct, const std::vector<std::string> &assume_const, nb::handle home) {
             const Decl *d = ns.scope.find_decl(name);
             if (!d || d->kind != Decl::Function) throw nb::key_error(name.c_str());
-            Decl decl = assume_const.empty() ? *d : with_const_params(*d, assume_const);
-            PyObject *f = make_function(decl, (void *)address, keepalive.ptr(), release_gil, use_errno, allow_direct);
+            PyObject *f = assume_const.empty() ? make_function(*d, (void *)address, keepalive.ptr(), release_gil,
+                                                               use_errno, allow_direct)
+                                               : make_function(with_const_params(*d, assume_const), (void *)address,
+                                                               keepalive.ptr(), release_gil, use_errno, allow_direct);
             if (!f) throw nb::python_error();
+            if (!home.is_none()) as_function(f)->home = home.inc_ref().ptr();
             return nb::steal(f);
           },
           nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none(), nb::arg("release_gil") = true,
           nb::arg("use_errno") = false, nb::arg("allow_direct") = true,
-          nb::arg("assume_const") = std::vector<std::string>())
+          nb::arg("assume_const") = std::vector<std::string>(), nb::arg("home").none() = nb::none())
       .def(
           "new",
           [](const Namespace &ns, const std::string &text, nb::handle init) {
