@@ -96,7 +96,7 @@
         """The CType of a C type spelling ("int *", "struct point")."""
 
 ^ndffi\._ndffi\.Namespace\.function$:
-    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = ()) -> Function: ...
+    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = (), home: object | None = None) -> Function: ...
 
 ^ndffi\._ndffi\.Namespace\.new$:
     def new(self, ctype: str, init: object | None = None) -> Pointer:
@@ -300,4 +300,8 @@
 ^ndffi\._ndffi\.Callback\.on_error$:
     @property
     def on_error(self) -> object:
+        \doc
+
+^ndffi\._ndffi\.LibraryBase\.__getattribute__$:
+    def __getattribute__(self, name: str, /) -> Any:
         \doc

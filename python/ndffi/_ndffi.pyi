@@ -291,6 +291,14 @@ class Callback:
     def released(self) -> bool:
         """whether release() ran"""
 
+class LibraryBase:
+    """
+    The base of ndffi.Library: a name the usual lookup does not find is given to _resolve(name).
+    """
+
+    def __getattribute__(self, name: str, /) -> Any:
+        """Return getattr(self, name)."""
+
 class Error(Exception):
     """
     The base of ndffi's own exceptions: BuildError, HeaderError, LibraryNotFound, CDefError, StatusError.
@@ -366,11 +374,6 @@ class CType:
 
     def __hash__(self) -> int: ...
 
-def _function_home(f: object) -> Any: ...
-
-class LibraryBase:
-    """The base of ndffi.Library: a name the usual lookup does not find is given to _resolve(name)."""
-
 class Handle:
     """An open shared library."""
 
@@ -379,6 +382,9 @@ class Handle:
 
     def symbol(self, arg: str, /) -> int | None:
         """The address of an exported symbol, or None."""
+
+def _function_home(arg: object, /) -> object:
+    """What made a declared function gave it as home= (ns.function), or None."""
 
 def dlopen(path: str | None, global_: bool = ...) -> Handle: ...
 

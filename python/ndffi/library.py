@@ -254,8 +254,9 @@ class Library(LibraryBase):
             )
             _function_assumed[func] = tuple(assumed_const)
             return func
+        # all positional: nanobind's quickest way in
         return self._ns.function(
-            name, address, self._handle, self._release_gil.get(name, True), self._use_errno, home=self._home
+            name, address, self._handle, self._release_gil.get(name, True), self._use_errno, True, (), self._home
         )
 
     if TYPE_CHECKING:  # what type checkers see of _resolve: any declared name is an attribute
@@ -268,13 +269,15 @@ class Library(LibraryBase):
         # global's value or Pointer, a constant (as C declares it)
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        plain = self._plain
         declarations = self._declarations
-        if not self._plain:
+        if not plain:
             declarations.declare(self, name)
             value = declarations.value(self, name)
             if value is not Declarations.MISSING:
                 return value
-        kind = self._ns.kind(name)
+        ns = self._ns
+        kind = ns.kind(name)
         if kind is None:
             constant = self._ns.constant(name)
             if constant is not None:
@@ -283,9 +286,9 @@ class Library(LibraryBase):
             if why is not None:
                 raise AttributeError(f"{self._label()}: {why}")
             raise AttributeError(self._undeclared(name))
-        address = self._address(name)
+        address = self._handle.symbol(name) if plain else self._address(name)
         if address is None:
-            raise AttributeError(self._missing_symbol(declarations.symbol(name), self._ns.decl(name)[1]))
+            raise AttributeError(self._missing_symbol(declarations.symbol(name), ns.decl(name)[1]))
         if kind == "function":
             # Two threads making the same function keep one Function: setdefault is atomic.
             func = self.__dict__.setdefault(name, self._make_function(name, address))
