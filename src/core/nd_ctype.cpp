@@ -31,7 +31,17 @@ static std::string qual_prefix(uint8_t q) {
 // are types printed the same way, and may hold functions in turn: they are printed with
 // a stack of their own rather than by recursion, so that no depth of nesting can
 // overflow the thread's stack.
+// A scalar, record or void type `t` with declarator `s`: "int x", "int *", but
+// "double[16]" for an abstract array.
+static std::string leaf_str(const CType *t, const std::string &s) {
+  const std::string &name =
+      t->record && t->record->tag.empty() && !t->record->typedef_name.empty() ? t->record->typedef_name : t->name;
+  std::string base = qual_prefix(t->quals) + name;
+  return s.empty() ? base : s[0] == '[' ? base + s : base + " " + s;
+}
+
 std::string CType::str(const std::string &decl) const {
+  if (kind != Kind::Pointer && kind != Kind::Array && kind != Kind::Func) return leaf_str(this, decl);
   struct Frame {
     const CType *t;
     std::string s;       // the declarator so far
@@ -65,11 +75,7 @@ std::string CType::str(const std::string &decl) const {
       f.params.clear();
       f.next = 0;
     } else {
-      const std::string &name =
-          t->record && t->record->tag.empty() && !t->record->typedef_name.empty() ? t->record->typedef_name : t->name;
-      std::string base = qual_prefix(t->quals) + name;
-      // "int x", "int *", "int (*)(int)", but "double[16]" for an abstract array.
-      done = f.s.empty() ? base : f.s[0] == '[' ? base + f.s : base + " " + f.s;
+      done = leaf_str(t, f.s);
       stack.pop_back();
       if (stack.empty()) return done;
       Frame &parent = stack.back();  // a function, printing its parameter `next`
