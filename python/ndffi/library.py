@@ -279,7 +279,7 @@ class Library(LibraryBase):
         ns = self._ns
         kind = ns.kind(name)
         if kind is None:
-            constant = self._ns.constant(name)
+            constant = ns.constant(name)
             if constant is not None:
                 return constant[0]
             why = declarations.why_missing(name)

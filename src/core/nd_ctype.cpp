@@ -26,11 +26,6 @@ static std::string qual_prefix(uint8_t q) {
   return s;
 }
 
-// C puts a declarator around the name: str() works from the outermost derivation
-// inwards, prefixing '*' and appending "[n]" and "(params)".  A function's parameters
-// are types printed the same way, and may hold functions in turn: they are printed with
-// a stack of their own rather than by recursion, so that no depth of nesting can
-// overflow the thread's stack.
 // A scalar, record or void type `t` with declarator `s`: "int x", "int *", but
 // "double[16]" for an abstract array.
 static std::string leaf_str(const CType *t, const std::string &s) {
@@ -40,6 +35,11 @@ static std::string leaf_str(const CType *t, const std::string &s) {
   return s.empty() ? base : s[0] == '[' ? base + s : base + " " + s;
 }
 
+// C puts a declarator around the name: str() works from the outermost derivation
+// inwards, prefixing '*' and appending "[n]" and "(params)".  A function's parameters
+// are types printed the same way, and may hold functions in turn: they are printed with
+// a stack of their own rather than by recursion, so that no depth of nesting can
+// overflow the thread's stack.
 std::string CType::str(const std::string &decl) const {
   if (kind != Kind::Pointer && kind != Kind::Array && kind != Kind::Func) return leaf_str(this, decl);
   struct Frame {

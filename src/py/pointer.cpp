@@ -228,14 +228,8 @@ static PyObject *pointer_subscript(PyObject *self, PyObject *key) {
   int64_t k;
   if (((t->kind == Kind::Int && t->size <= 8) || (t->kind == Kind::Float && t->size == 8)) && p->addr &&
       compact_int(key, &k) && in_bounds(p, Py_ssize_t(k) * Py_ssize_t(t->size), t->size)) {
-    const char *e = (const char *)p->addr + k * Py_ssize_t(t->size);
-    if (t->kind == Kind::Float) {
-      double d;
-      memcpy(&d, e, 8);
-      return PyFloat_FromDouble(d);
-    }
-    return t->is_signed ? PyLong_FromLongLong(load_signed(e, unsigned(t->size)))
-                        : PyLong_FromUnsignedLongLong(load_unsigned(e, unsigned(t->size)));
+    // load_c reads these kinds without looking at an owner
+    return load_c(t, (const char *)p->addr + k * Py_ssize_t(t->size), nullptr, p->span);
   }
   // An exact int is read without the index protocol.
   if (PyLong_CheckExact(key)) {

@@ -511,6 +511,10 @@ ERRORS = [
     ("signed void *v;", 1, 1, "signed", "'signed void'"),
     ("unsigned _Bool b;", 1, 1, "unsigned", "'unsigned _Bool'"),
     ("short short s;", 1, 1, "short", "'short short'"),
+    # the spelling in the message is the specifier words, not what parentheses hold
+    ("_Alignas(int) long char c;", 1, 15, "long", "specifiers 'long char'\n"),
+    ("long __attribute__((aligned(sizeof(int)))) const char c;", 1, 1, "long", "specifiers 'long char'\n"),
+    ("typedef unsigned signed int u;", 1, 9, "unsigned", "specifiers 'unsigned signed int'\n"),
     ("int int x;", 1, 5, "int", "two base types"),
     ("char int x;", 1, 6, "int", "two base types"),
     ("int struct s *x;", 1, 5, "struct", "two base types"),
