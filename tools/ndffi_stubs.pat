@@ -96,7 +96,10 @@
         """The CType of a C type spelling ("int *", "struct point")."""
 
 ^ndffi\._ndffi\.Namespace\.function$:
-    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = (), home: object | None = None) -> Function: ...
+    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, home: object | None = None) -> Function: ...
+
+^ndffi\._ndffi\.Namespace\.function_assuming_const$:
+    def function_assuming_const(self, name: str, assume_const: Sequence[str], address: int, keepalive: object | None, release_gil: bool, use_errno: bool, home: object | None) -> Function: ...
 
 ^ndffi\._ndffi\.Namespace\.new$:
     def new(self, ctype: str, init: object | None = None) -> Pointer:

@@ -434,7 +434,9 @@ class Namespace:
     def type(self, spelling: str, /) -> CType:
         """The CType of a C type spelling ("int *", "struct point")."""
 
-    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, assume_const: Sequence[str] = (), home: object | None = None) -> Function: ...
+    def function(self, name: str, address: int, keepalive: object | None, release_gil: bool = True, use_errno: bool = False, allow_direct: bool = True, home: object | None = None) -> Function: ...
+
+    def function_assuming_const(self, name: str, assume_const: Sequence[str], address: int, keepalive: object | None, release_gil: bool, use_errno: bool, home: object | None) -> Function: ...
 
     def new(self, ctype: str, init: object | None = None) -> Pointer:
         """Zeroed C memory of ctype, owned by the returned Pointer; init sets its value."""

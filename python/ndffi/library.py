@@ -86,7 +86,9 @@ class LibraryRecord:
         self.path = path or ""
         self.origin = None  # (name, dirs, options) given to load()
         self.cdefs = []  # [(text, options)], in order
-        self._seen = set()  # of cdefs: the same cdef again declares nothing new
+        # the texts of cdefs, without and with release_gil (indexed by it): the same
+        # cdef again declares nothing new
+        self._seen = (set(), set())
 
     def loaded_by(self, name, dirs, **options):
         if isinstance(name, str) and os.sep in name:
@@ -95,10 +97,10 @@ class LibraryRecord:
         self.origin = (name, dirs, tuple(sorted(options.items())))
 
     def add_cdef(self, text, release_gil):
-        entry = (text, _CDEF_OPTIONS[release_gil])
-        if entry not in self._seen:  # a cell run again: what it declares is there already
-            self._seen.add(entry)
-            self.cdefs.append(entry)
+        seen = self._seen[release_gil]  # the texts recorded with these options
+        if text not in seen:  # a cell run again: what it declares is there already
+            seen.add(text)
+            self.cdefs.append((text, _CDEF_OPTIONS[release_gil]))
 
     def state(self):
         return (self.path, self.origin, tuple(self.cdefs))
@@ -212,7 +214,7 @@ class Library(LibraryBase):
         """
         if not self._plain:
             self._declarations.declare_all(self)
-        self._declare(text, release_gil)
+        Library._declare(self, text, release_gil)  # (self._declare would make a bound method)
         self._record.add_cdef(text, bool(release_gil))
         return self
 
@@ -241,23 +243,15 @@ class Library(LibraryBase):
         """The Function of declared C function ``name`` at ``address``: the one way every
         Function of a Library is made (attribute, assume_const(), a macro's target).
         It pickles through the library's record and finds its library again."""
+        release_gil = self._release_gil.get(name, True)
         if assumed_const:
-            func = self._ns.function(
-                name,
-                address,
-                self._handle,
-                self._release_gil.get(name, True),
-                self._use_errno,
-                True,
-                list(assumed_const),
-                self._home,
+            func = self._ns.function_assuming_const(
+                name, list(assumed_const), address, self._handle, release_gil, self._use_errno, self._home
             )
             _function_assumed[func] = tuple(assumed_const)
             return func
         # all positional: nanobind's quickest way in
-        return self._ns.function(
-            name, address, self._handle, self._release_gil.get(name, True), self._use_errno, True, (), self._home
-        )
+        return self._ns.function(name, address, self._handle, release_gil, self._use_errno, True, self._home)
 
     if TYPE_CHECKING:  # what type checkers see of _resolve: any declared name is an attribute
 
@@ -265,10 +259,8 @@ class Library(LibraryBase):
 
     def _resolve(self, name: str) -> Any:
         # What LibraryBase asks for a name the usual lookup does not find (Python's
-        # __getattr__, without an AttributeError made first): a declared function, a
-        # global's value or Pointer, a constant (as C declares it)
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        # __getattr__, without an AttributeError made first; never for a "__x__" name):
+        # a declared function, a global's value or Pointer, a constant (as C declares it)
         plain = self._plain
         declarations = self._declarations
         if not plain:
@@ -291,7 +283,9 @@ class Library(LibraryBase):
             raise AttributeError(self._missing_symbol(declarations.symbol(name), ns.decl(name)[1]))
         if kind == "function":
             # Two threads making the same function keep one Function: setdefault is atomic.
-            func = self.__dict__.setdefault(name, self._make_function(name, address))
+            # (through the class: self._make_function would make a bound method, as every
+            # method looked up on a Library through LibraryBase's getattro does)
+            func = self.__dict__.setdefault(name, Library._make_function(self, name, address))
             return self._promised(name, func) if self._promises else func
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.

@@ -168,7 +168,6 @@ struct FunctionObject {
   PyObject_HEAD vectorcallfunc vectorcall;
   CallPlan *plan;
   PyArgInfo *info;      // one per fixed parameter
-  PyObject *name;       // str
   PyObject *keepalive;  // the library handle the code lives in
   PyObject *weakrefs;
   Decl *decl;          // the prototype, with parameter names
@@ -182,7 +181,7 @@ struct FunctionObject {
   PyMethodDef def;         // of its face: METH_FASTCALL | METH_KEYWORDS over the fast path
   PyObject *face;          // a weak reference to its face, or nullptr
   PyObject *signature;     // inspect.Signature, made when first asked, or nullptr
-  PyObject *doc;           // str: __doc__, and its face's ml_doc
+  std::string *doc;        // __doc__, and its face's ml_doc (a str made when asked)
   PyObject *home;          // what its maker gave (a Library's (record, weak reference)), or nullptr
 };
 extern PyTypeObject FunctionType;

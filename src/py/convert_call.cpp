@@ -56,7 +56,7 @@ std::string Where::str() const {
   if (outer)
     return outer->str() + (field ? " field '" + std::string(field) + "'" : " element " + std::to_string(element));
   if (!func) return what ? what : "value";
-  std::string s = std::string(PyUnicode_AsUTF8(func->name)) + "()";
+  std::string s = func->decl->name + "()";
   if (index < 0) return s + " result";
   s += " argument " + std::to_string(index + 1);
   if (size_t(index) < func->decl->param_names.size() && !func->decl->param_names[index].empty())

@@ -115,7 +115,7 @@ __attribute__((noinline)) static PyObject *call_general(FunctionObject *f, PyObj
   Py_ssize_t nfixed = Py_ssize_t(p.args.size());
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   if (!nkw && p.type->variadic && nargs >= nfixed) return call_variadic(f, args, nargs);
-  auto fname = [f] { return PyUnicode_AsUTF8(f->name); };
+  auto fname = [f] { return f->decl->name.c_str(); };
   if (nargs > nfixed && !p.type->variadic) return wrong_argument_count(f, nargs + nkw, -1);
   std::vector<PyObject *> all(size_t(std::max(nargs, nfixed)), nullptr);  // the fixed ones, then the extra
   for (Py_ssize_t i = 0; i < nargs; i++) all[size_t(i)] = args[i];
@@ -399,11 +399,12 @@ static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
 
 // The docstring, made once: the face's own (its PyMethodDef's), which pydoc reads
 // without going through attribute look-up.
-static PyObject *make_doc(const FunctionObject *f) {
-  std::string doc = f->decl->str() + "\n\nA C function" +
-                    (f->plan->direct || f->plan->engine ? " (called directly)" : " (called through libffi)") +
-                    (f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.");
-  return PyUnicode_FromString(doc.c_str());
+static std::string *make_doc(const FunctionObject *f) {
+  auto *doc = new std::string(f->decl->str());
+  *doc += f->plan->direct || f->plan->engine ? "\n\nA C function (called directly)"
+                                             : "\n\nA C function (called through libffi)";
+  *doc += f->release_gil ? "; the GIL is released during the call." : "; the GIL is held.";
+  return doc;
 }
 
 PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool release_gil, bool use_errno,
@@ -422,7 +423,6 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->varplans = nullptr;  // made by the first variadic call
   f->info = new PyArgInfo[f->plan->args.size() + 1];
   for (size_t i = 0; i < f->plan->args.size(); i++) fill_arg_info(f->info[i], decl.type->params[i]);
-  f->name = PyUnicode_FromString(decl.name.c_str());
   f->keepalive = keepalive;
   Py_XINCREF(keepalive);
   f->weakrefs = nullptr;
@@ -448,12 +448,8 @@ PyObject *make_function(const Decl &decl, void *fn, PyObject *keepalive, bool re
   f->signature = nullptr;
   f->home = nullptr;
   f->doc = make_doc(f);
-  if (f->doc) f->def.ml_doc = PyUnicode_AsUTF8(f->doc);
+  f->def.ml_doc = f->doc->c_str();
   PyObject_GC_Track(f);
-  if (!f->def.ml_doc) {
-    Py_DECREF(f);
-    return nullptr;
-  }
   PyObject *face = face_of(f);
   Py_DECREF(f);
   return face;
@@ -479,8 +475,7 @@ static void function_dealloc(PyObject *self) {
   if (f->weakrefs) PyObject_ClearWeakRefs(self);
   function_clear(self);
   Py_XDECREF(f->face);
-  Py_XDECREF(f->doc);
-  Py_XDECREF(f->name);
+  delete f->doc;
   free_variadic_plans(f->varplans);
   delete f->plan;
   delete[] f->info;
@@ -494,18 +489,14 @@ static PyObject *function_repr(PyObject *self) {
 }
 
 static PyObject *function_get_doc(PyObject *self, void *) {
-  PyObject *doc = ((FunctionObject *)self)->doc;
-  Py_INCREF(doc);
-  return doc;
+  return PyUnicode_FromString(((FunctionObject *)self)->doc->c_str());
 }
 
 // A face is a function, not a method of its Function (pydoc, inspect): no __self__.
 static PyObject *function_get_self(PyObject *, void *) { Py_RETURN_NONE; }
 
 static PyObject *function_get_name(PyObject *self, void *) {
-  PyObject *n = ((FunctionObject *)self)->name;
-  Py_INCREF(n);
-  return n;
+  return PyUnicode_FromString(((FunctionObject *)self)->decl->name.c_str());
 }
 
 static PyObject *function_get_prototype(PyObject *self, void *) {

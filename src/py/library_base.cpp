@@ -18,12 +18,31 @@ static PyObject *generic_lookup(PyObject *self, PyObject *name) {
 #endif
 }
 
+// "__x__": a name Python's protocols probe for (copy, pickle, NumPy), never a C name.
+static bool is_dunder(PyObject *name) {
+  Py_ssize_t n = PyUnicode_GET_LENGTH(name);
+  int kind = PyUnicode_KIND(name);
+  const void *s = PyUnicode_DATA(name);
+  auto at = [&](Py_ssize_t i) { return PyUnicode_READ(kind, s, i) == '_'; };
+  return n >= 4 && at(0) && at(1) && at(n - 2) && at(n - 1);
+}
+
 static PyObject *library_getattro(PyObject *self, PyObject *name) {
   PyObject *r = generic_lookup(self, name);
   if (r || PyErr_Occurred()) return r;
+  if (!PyUnicode_Check(name) || is_dunder(name)) {
+    PyErr_SetObject(PyExc_AttributeError, name);
+    return nullptr;
+  }
   static PyObject *resolve = PyUnicode_InternFromString("_resolve");
   if (!resolve) return nullptr;
   PyObject *args[] = {self, name};
+#if PY_VERSION_HEX < 0x030E0000
+  // The class's _resolve called as the plain function it is: a method lookup through
+  // this very getattro would make (and drop) a bound method on every miss.
+  PyObject *func = _PyType_Lookup(Py_TYPE(self), resolve);  // borrowed
+  if (func && PyFunction_Check(func)) return PyObject_Vectorcall(func, args, 2, nullptr);
+#endif
   return PyObject_VectorcallMethod(resolve, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
 }
 

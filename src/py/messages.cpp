@@ -209,9 +209,8 @@ namespace ndffi::py {
 PyObject *wrong_argument_count(const FunctionObject *f, Py_ssize_t given, Py_ssize_t missing) {
   const Decl &d = *f->decl;
   Py_ssize_t n = Py_ssize_t(d.type->params.size());
-  std::string msg = std::string(PyUnicode_AsUTF8(f->name)) + "() takes " + (d.type->variadic ? "at least " : "") +
-                    std::to_string(n) + (n == 1 ? " argument" : " arguments") + " (" + std::to_string(given) +
-                    " given)";
+  std::string msg = d.name + "() takes " + (d.type->variadic ? "at least " : "") + std::to_string(n) +
+                    (n == 1 ? " argument" : " arguments") + " (" + std::to_string(given) + " given)";
   if (missing >= 0) {
     msg += ": missing argument " + std::to_string(missing + 1);
     if (!d.param_names[size_t(missing)].empty()) msg += " '" + d.param_names[size_t(missing)] + "'";
@@ -227,7 +226,7 @@ PyObject *unexpected_keyword(const FunctionObject *f, const char *kw) {
   std::vector<std::string> names;
   for (const std::string &n : d.param_names)
     if (!n.empty()) names.push_back(n);
-  std::string msg = std::string(PyUnicode_AsUTF8(f->name)) + "() got an unexpected keyword argument '" + kw + "'";
+  std::string msg = d.name + "() got an unexpected keyword argument '" + kw + "'";
   if (names.empty()) {
     msg += ": its declaration '" + d.str() + "' names no parameters, so pass the arguments by position";
     if (!d.type->params.empty()) msg += " (or name them in the declaration)";

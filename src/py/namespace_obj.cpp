@@ -105,6 +105,22 @@ static Decl with_const_params(const Decl &d, const std::vector<std::string> &nam
   return out;
 }
 
+// The Function of declared function `name` at `address` (assume_const: the pointer
+// parameters taken as pointing to const); home: what record_of() and pickling read.
+static nb::object declared_function(const Namespace &ns, const std::string &name, uintptr_t address,
+                                    nb::handle keepalive, bool release_gil, bool use_errno, bool allow_direct,
+                                    const std::vector<std::string> &assume_const, nb::handle home) {
+  const Decl *d = ns.scope.find_decl(name);
+  if (!d || d->kind != Decl::Function) throw nb::key_error(name.c_str());
+  PyObject *f = assume_const.empty()
+                    ? make_function(*d, (void *)address, keepalive.ptr(), release_gil, use_errno, allow_direct)
+                    : make_function(with_const_params(*d, assume_const), (void *)address, keepalive.ptr(), release_gil,
+                                    use_errno, allow_direct);
+  if (!f) throw nb::python_error();
+  if (!home.is_none()) as_function(f)->home = home.inc_ref().ptr();
+  return nb::steal(f);
+}
+
 void register_namespace(nb::module_ &m) {
   nb::class_<SharedLib>(m, "Handle", "An open shared library.")
       .def_ro("path", &SharedLib::path)
@@ -199,23 +215,25 @@ void register_namespace(nb::module_ &m) {
           "The struct, union and enum tags declared: ['struct Weather_t', ...].")
       .def("type", [](const Namespace &ns,
                       const std::string &text) { return nb::steal(ctype_object(parse_or_raise(ns.scope, text))); })
+      // Without assume_const, so that nanobind dispatches it without its general
+      // argument matching (a first use of every declared function goes through here).
       .def(
           "function",
           [](const Namespace &ns, const std::string &name, uintptr_t address, nb::handle keepalive, bool release_gil,
-             bool use_errno, bool allow_direct, const std::vector<std::string> &assume_const, nb::handle home) {
-            const Decl *d = ns.scope.find_decl(name);
-            if (!d || d->kind != Decl::Function) throw nb::key_error(name.c_str());
-            PyObject *f = assume_const.empty() ? make_function(*d, (void *)address, keepalive.ptr(), release_gil,
-                                                               use_errno, allow_direct)
-                                               : make_function(with_const_params(*d, assume_const), (void *)address,
-                                                               keepalive.ptr(), release_gil, use_errno, allow_direct);
-            if (!f) throw nb::python_error();
-            if (!home.is_none()) as_function(f)->home = home.inc_ref().ptr();
-            return nb::steal(f);
+             bool use_errno, bool allow_direct, nb::handle home) {
+            return declared_function(ns, name, address, keepalive, release_gil, use_errno, allow_direct, {}, home);
           },
           nb::arg("name"), nb::arg("address"), nb::arg("keepalive").none(), nb::arg("release_gil") = true,
-          nb::arg("use_errno") = false, nb::arg("allow_direct") = true,
-          nb::arg("assume_const") = std::vector<std::string>(), nb::arg("home").none() = nb::none())
+          nb::arg("use_errno") = false, nb::arg("allow_direct") = true, nb::arg("home").none() = nb::none())
+      .def(
+          "function_assuming_const",
+          [](const Namespace &ns, const std::string &name, const std::vector<std::string> &assume_const,
+             uintptr_t address, nb::handle keepalive, bool release_gil, bool use_errno, nb::handle home) {
+            return declared_function(ns, name, address, keepalive, release_gil, use_errno, true, assume_const, home);
+          },
+          nb::arg("name"), nb::arg("assume_const"), nb::arg("address"), nb::arg("keepalive").none(),
+          nb::arg("release_gil"), nb::arg("use_errno"), nb::arg("home").none(),
+          "function() of a declaration whose pointer parameters named in assume_const point to const.")
       .def(
           "new",
           [](const Namespace &ns, const std::string &text, nb::handle init) {

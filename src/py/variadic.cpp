@@ -111,7 +111,7 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
   }
   auto vp = std::make_unique<VarPlan>();
   if (!make_variadic_plan(vp->plan, *f->plan, extra)) {
-    PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", PyUnicode_AsUTF8(f->name));
+    PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", f->decl->name.c_str());
     return nullptr;
   }
   vp->key.assign(key, key + n);

@@ -276,6 +276,21 @@ def test_a_misspelled_function_or_global(lib, structs):
         structs.countr = 3
 
 
+def test_protocol_probes_are_plain_attribute_errors(clib_dir):
+    # copy, pickle and NumPy probe for "__x__" names: each is an AttributeError naming
+    # just the name (no did-you-mean search), and the library's names still resolve
+    fresh = ndffi.load("libfoo", clib_dir).cdef("double dsum(const double *x, long n);")
+    for name in ("__array_interface__", "__len__", "__x__", "____"):
+        with pytest.raises(AttributeError) as info:
+            getattr(fresh, name)
+        assert info.value.args == (name,)
+        assert not hasattr(fresh, name)
+    for name in ("_", "__", "___", "__dsum", "dsum__"):  # not "__x__": the usual message
+        with pytest.raises(AttributeError, match=f"has no declaration of '{name}'"):
+            getattr(fresh, name)
+    assert fresh.dsum(np.arange(4.0), 4) == 6.0
+
+
 def test_a_name_only_the_library_exports(clib_dir):
     fresh = ndffi.load("libfoo", clib_dir)
     with pytest.raises(AttributeError) as info:
