@@ -40,8 +40,13 @@ static PyObject *library_getattro(PyObject *self, PyObject *name) {
 #if PY_VERSION_HEX < 0x030E0000
   // The class's _resolve called as the plain function it is: a method lookup through
   // this very getattro would make (and drop) a bound method on every miss.
-  PyObject *func = _PyType_Lookup(Py_TYPE(self), resolve);  // borrowed
-  if (func && PyFunction_Check(func)) return PyObject_Vectorcall(func, args, 2, nullptr);
+  PyObject *func = _PyType_Lookup(Py_TYPE(self), resolve);  // borrowed: held for the call
+  if (func && PyFunction_Check(func)) {
+    Py_INCREF(func);
+    PyObject *resolved = PyObject_Vectorcall(func, args, 2, nullptr);
+    Py_DECREF(func);
+    return resolved;
+  }
 #endif
   return PyObject_VectorcallMethod(resolve, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
 }
