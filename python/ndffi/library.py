@@ -212,10 +212,11 @@ class Library(LibraryBase):
         for functions so short that releasing and retaking it would cost more than the
         call itself.
         """
+        release_gil = bool(release_gil)  # as its record keeps it, for pickling
         if not self._plain:
             self._declarations.declare_all(self)
         Library._declare(self, text, release_gil)  # (self._declare would make a bound method)
-        self._record.add_cdef(text, bool(release_gil))
+        self._record.add_cdef(text, release_gil)
         return self
 
     def declare_all(self):
@@ -282,11 +283,13 @@ class Library(LibraryBase):
         if address is None:
             raise AttributeError(self._missing_symbol(declarations.symbol(name), ns.decl(name)[1]))
         if kind == "function":
-            # Two threads making the same function keep one Function: setdefault is atomic.
             # (through the class: self._make_function would make a bound method, as every
             # method looked up on a Library through LibraryBase's getattro does)
-            func = self.__dict__.setdefault(name, Library._make_function(self, name, address))
-            return self._promised(name, func) if self._promises else func
+            func = Library._make_function(self, name, address)
+            if self._promises:  # before it is kept: a promise that fails keeps failing
+                func = self._promised(name, func)
+            # Two threads making the same function keep one Function: setdefault is atomic.
+            return self.__dict__.setdefault(name, func)
         pointer = self._ns.variable(name, address, self._handle)
         # A global array is its Pointer (bounded, indexable); any other global its value.
         return pointer if self._ns.decl(name)[2].kind == "array" else pointer[0]
@@ -355,9 +358,7 @@ class Library(LibraryBase):
     def _promised(self, name, func):
         """``func``, or its assume_const() version where load(assume_const=) asks for it."""
         params = self._promises.get(name)
-        if params:
-            func = self.__dict__[name] = self.assume_const(name, *params)
-        return func
+        return self._assuming_const(name, func, params) if params else func
 
     def assume_const(self, name, *params):
         """Function ``name`` with the pointer parameters ``params`` (by name) declared as
@@ -371,16 +372,23 @@ class Library(LibraryBase):
             raise TypeError(
                 f"assume_const(): {name!r} of {self._label()} is not a C function but {type(func).__name__}"
             )
+        return self._assuming_const(name, func, params)
+
+    def _assuming_const(self, name, func, params):
+        """``func`` with the parameters named ``params`` assumed const too: made once per
+        set of names, the same Function for every thread that asks."""
         for p in params:
             if not isinstance(p, str):
                 raise TypeError(f"{name}(): assume_const() takes parameter names (str), not {type(p).__name__}")
-        params = tuple(dict.fromkeys(assumed_const(func) + params))
+        before = assumed_const(func)
+        params = tuple(dict.fromkeys(before + tuple(params)))
+        if params == before:  # nothing new assumed
+            return func
         memo = self._assumed_const
-        made_before = memo.get((name, params))
-        if made_before is not None:
-            return made_before
-        f = memo[(name, params)] = self._make_function(name, func.address, params)
-        return f
+        made = memo.get((name, params))
+        if made is None:
+            made = memo.setdefault((name, params), self._make_function(name, func.address, params))
+        return made
 
     # C memory and values with this library's types.
     def new(self, ctype: str, init: object = None) -> Pointer:

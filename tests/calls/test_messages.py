@@ -399,3 +399,97 @@ def test_ndffi_errors_share_a_base_and_header_errors_are_no_import_errors():
     assert issubclass(ndffi.BuildError, RuntimeError)
     with pytest.raises(ndffi.Error):
         ndffi.new("doubel *")
+
+
+def test_a_promise_is_made_once_for_every_thread():
+    # load(assume_const=) on first use: every thread gets the one promised Function
+    import sys
+    import threading
+
+    for _ in range(5):
+        libc = ndffi.load(None, assume_const={"strlen": ["s"]}).cdef("size_t strlen(char *s);")
+        got, barrier = [None] * 8, threading.Barrier(8)
+
+        def first_use(k, libc=libc, got=got, barrier=barrier):
+            barrier.wait()
+            got[k] = libc.strlen
+
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=first_use, args=(k,)) for k in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(old)
+        assert len({id(f) for f in got}) == 1
+        assert "const char *s /* assumed const */" in got[0].prototype
+        assert got[0](b"abc") == 3
+
+
+def test_a_broken_promise_fails_at_every_use():
+    libc = ndffi.load(None, assume_const={"strlen": ["q"]}).cdef("size_t strlen(char *s);")
+    for _ in range(2):
+        with pytest.raises(
+            ValueError, match=r"strlen\(\): assume_const\(\): no parameter named 'q'; its parameters: s"
+        ):
+            _ = libc.strlen
+    libc2 = ndffi.load(None).cdef("size_t strlen(char *s);")
+    assert libc2.assume_const("strlen") is libc2.strlen  # nothing assumed: the function itself
+
+
+def test_lookup_without_a_usable_resolve_is_an_attribute_error():
+    class Bare(ndffi._ndffi.LibraryBase):
+        pass
+
+    assert not hasattr(Bare(), "anything")
+    with pytest.raises(AttributeError, match="^anything$"):
+        _ = Bare().anything
+
+    class Refusing(ndffi._ndffi.LibraryBase):
+        @property
+        def _resolve(self):
+            raise AttributeError("no resolver here")
+
+    with pytest.raises(AttributeError, match="^no resolver here$"):
+        _ = Refusing().anything
+
+    class Static(ndffi._ndffi.LibraryBase):
+        _resolve = staticmethod(lambda name: ("static", name))
+
+    class Bound(ndffi._ndffi.LibraryBase):
+        _resolve = functools.partialmethod(lambda self, tag, name: (tag, type(self).__name__, name), "partial")
+
+    assert Static().x == ("static", "x")
+    assert Bound().y == ("partial", "Bound", "y")
+
+
+def test_a_name_no_c_identifier_can_be(lib):
+    for name in ("\udcff", "a\udcffb"):
+        assert not hasattr(lib, name)
+        with pytest.raises(AttributeError):
+            getattr(lib, name)
+
+
+def test_release_gil_is_a_truth_value(clib_dir):
+    fresh = ndffi.load("libfoo", clib_dir)
+    fresh.cdef("double dsum(const double *x, long n);", release_gil=0)
+    assert fresh.dsum(np.arange(3.0), 3) == 3.0
+    assert fresh.dsum.__doc__.endswith("the GIL is held.")
+    assert fresh._record.cdefs == [("double dsum(const double *x, long n);", (("release_gil", False),))]
+
+
+def test_suggested_symbols_are_named_once(tmp_path):
+    import subprocess
+
+    src = tmp_path / "under.c"
+    src.write_text("int __(int a) { return a; }\nint ___(int a) { return a; }\n")
+    so = tmp_path / "libunder.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
+    under = ndffi.load(str(so))
+    with pytest.raises(AttributeError) as info:
+        _ = under._
+    message = str(info.value)
+    assert "did you mean '__' or '___'?" in message

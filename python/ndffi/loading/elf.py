@@ -296,7 +296,7 @@ def close_matches(name, path, n=3) -> list:
     out = []
     lowered = name.lower()
     for variant in (name + "_", "_" + name, name + "__", "__" + name):
-        if variant in names and variant != name:
+        if variant in names and variant != name and variant not in out:  # for "_", two variants are "__"
             out.append(variant)
     out.extend(k for k in names if k != name and k.lower() == lowered and k not in out)
     for match in difflib.get_close_matches(name, names.keys(), n=n + 1, cutoff=0.6):
