@@ -430,8 +430,4 @@ def assume_const(func, *params):
             f"{func.__name__}(): assume_const() needs the Library whose "
             f"declarations made the function; this one comes from none (or it is gone)"
         )
-    for p in params:
-        if not isinstance(p, str):
-            raise TypeError(f"{func.__name__}(): assume_const() takes parameter names (str), not {type(p).__name__}")
-    name = func.__name__
-    return lib.assume_const(name, *(assumed_const(func) + params))
+    return lib._assuming_const(func.__name__, func, params)

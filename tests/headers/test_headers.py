@@ -787,6 +787,7 @@ def test_assume_const_on_a_cdef_library():
     assert "const char *s /* assumed const */" in repr(strlen) == f"<ndffi.Function {strlen.prototype}>"
     assert libc.strlen.prototype == "size_t strlen(char *s)"  # the declaration is unchanged
     assert libc.assume_const("strlen", "s") is strlen
+    assert strlen.assume_const("s") is strlen and strlen.assume_const() is strlen  # nothing new assumed
     copy = libc.strcpy.assume_const("src")
     out = bytearray(8)
     copy(out, b"hi")
