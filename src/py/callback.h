@@ -88,6 +88,7 @@ std::string callable_name(PyObject *fn);
 // libffi, or the ABI file's frame or register entry where the plan has one).  Throws
 // std::bad_alloc or std::runtime_error when no closure can be had.
 Closure *new_callback_closure(const CallbackPlan &plan, CallbackObject *cb, bool temporary);
+void init_callback_entry();  // once, at module init (callback_entry.cpp)
 
 // A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
 // Python exception on failure.

@@ -58,6 +58,14 @@ static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
 
 // ---- the trampoline -----------------------------------------------------------------
 
+// The shared small ints (-5 to 256), found once: an int argument in that range is taken
+// from here (PyLong_FromLongLong would find the same object, through a call and checks).
+static PyObject *small_ints[262];
+
+void init_callback_entry() {
+  for (int v = -5; v <= 256; v++) small_ints[v + 5] = PyLong_FromLong(v);
+}
+
 // An int argument.  Outside the shared small ints, each would be a new object freed
 // right after the call (~110 instructions of allocation); instead the object the last
 // call of this callback got at this position is given the new value, when nothing but
@@ -68,9 +76,9 @@ static void keep_or_report(CallbackObject *cb, bool in_call, CallState &outer) {
 #endif
 
 static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *cb, size_t i, int64_t v) {
+  if (uint64_t(v) + 5 < 262) return Py_NewRef(small_ints[v + 5]);
 #ifdef ND_REUSE_INTS
-  if ((v < -5 || v > 256) && v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) &&
-      i < kCachedNumbers) {
+  if (v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) && i < kCachedNumbers) {
     PyObject *o = cb->num_cache[i];
     if (o && Py_REFCNT(o) == 1) {
       ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
@@ -90,7 +98,7 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
   return PyLong_FromLongLong(v);
 }
 
-// A double argument: like an int, the float the last call got at this position is
+// A double or float argument: like an int, the float the last call got at this position is
 // given the new value when nothing but the callback holds it (a float's layout is
 // public on every CPython).
 static inline __attribute__((always_inline)) PyObject *double_arg(CallbackObject *cb, size_t i, double v) {
@@ -138,6 +146,10 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
   if (i < kCachedPointers && (cb->ptr_args >> i & 1)) return pointer_arg(cb, i, *(void *const *)p);
   switch (a.conv) {
     case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
+    case Conv::UInt:
+      if (a.size < 8) return int_arg(cb, i, int64_t(load_unsigned(p, a.size)));
+      return PyLong_FromUnsignedLongLong(load_unsigned(p, a.size));
+    case Conv::Float: return double_arg(cb, i, *(const float *)p);
     case Conv::Double: return double_arg(cb, i, *(const double *)p);
     case Conv::LongDouble:
     case Conv::Record: return load_c(a.type, p, nullptr);

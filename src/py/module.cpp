@@ -37,7 +37,8 @@ NB_MODULE(_ndffi, m) {
     const char *dot = strrchr(t->tp_name, '.');
     m.attr(dot + 1) = nb::handle((PyObject *)t);
   }
-  install_face();  // declared functions are builtin functions (function_face.cpp)
+  install_face();         // declared functions are builtin functions (function_face.cpp)
+  init_callback_entry();  // the small ints callback arguments are taken from
   // ndffi.Error, the base of ndffi's own exceptions (the Python ones too: ndffi/errors.py).
   PyObject *error = PyErr_NewExceptionWithDoc("ndffi.Error",
                                               "The base of ndffi's own exceptions: BuildError, HeaderError, "

@@ -32,6 +32,8 @@ CDEF = """
     int cr_each_const(int (*f)(const int *, long), const int *v, int n);
     struct cr_pt { int x; double y; };
     double cr_each_pt(double (*f)(struct cr_pt *), struct cr_pt *v, int n);
+    unsigned long long cr_u4(unsigned long long (*f)(unsigned char, unsigned short, unsigned int, unsigned long long),
+                             unsigned char a, unsigned short b, unsigned int c, unsigned long long d);
 """
 
 
@@ -114,6 +116,42 @@ def test_float_arguments_exact(lib, direct):
         got.clear()
         assert lib.cr_vfd(cbv, v, d) is None
         assert len(got) == 1 and same(got[0][0], v) and same(got[0][1], d)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_kept_float_arguments_keep_their_values(lib, direct):
+    # a float argument's object is reused only when the callback let go of it
+    kept = []
+    cb = ndffi.values.builtin_types.callback("float(float)", lambda x: kept.append(x) or x + 1, 0, direct)
+    vals = [1.5, 2.5, -3.25, 1e-3]
+    assert [lib.cr_f(cb, v) for v in vals] == [float(np.float32(v) + 1) for v in vals]
+    assert kept == [float(np.float32(v)) for v in vals]
+    assert len({id(x) for x in kept}) == len(vals)
+
+
+U4 = "unsigned long long(unsigned char, unsigned short, unsigned int, unsigned long long)"
+# each width's extremes, the shared small ints, one-digit ints and more than one digit
+U4_CASES = [
+    (0, 0, 0, 0),
+    (255, 65535, 2**32 - 1, 2**64 - 1),
+    (5, 256, 2**30 - 1, 2**30),
+    (128, 257, 2**31, 2**63),
+    (1, 32768, 2**30, 2**62 + 12345),
+    (200, 1, 7, 3),
+]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_unsigned_arguments_exact(lib, direct):
+    mk = ndffi.values.builtin_types.callback
+    mixed = mk(U4, lambda a, b, c, d: (a * 3 + b * 5 + c * 7 + d) % 2**64, 0, direct)  # lets go of each
+    for a, b, c, d in U4_CASES * 2:
+        assert lib.cr_u4(mixed, a, b, c, d) == (a * 3 + b * 5 + c * 7 + d) % 2**64
+    kept = []
+    keeper = mk(U4, lambda *args: kept.append(args) or 0, 0, direct)
+    for case in U4_CASES:
+        assert lib.cr_u4(keeper, *case) == 0
+    assert kept == U4_CASES
 
 
 @pytest.mark.parametrize("direct", [True, False])

@@ -43,3 +43,7 @@ CB_API double cr_each_pt(double (*f)(struct cr_pt *), struct cr_pt *v, int n) {
     for (i = 0; i < n; i++) s += f(&v[i]);
     return s;
 }
+CB_API unsigned long long cr_u4(unsigned long long (*f)(unsigned char, unsigned short, unsigned int, unsigned long long),
+                                unsigned char a, unsigned short b, unsigned int c, unsigned long long d) {
+    return f(a, b, c, d);
+}
