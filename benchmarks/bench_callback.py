@@ -8,6 +8,9 @@ shape:
     double(double)        f(x) = x
     void(void *)          f(p) = None                C passes the address of its counter
     vec2(vec2)            f(v) = v                   struct {double x, y} by value
+    float(float)          f(x) = x
+    int(int, int)         f(x, y) = x                C passes the counter and 1
+    void(int)             f(x) = None
 
 The callback is the same Python function for every library.  Printed: instructions
 (--callgrind) or nanoseconds per callback (best of --repeat runs, loop overhead included)
@@ -64,6 +67,21 @@ double loop_vec2(vec2 (*f)(vec2), long n) {
     for (i = 0; i < n; i++) { vec2 v = {(double)i, 1.0}; vec2 r = f(v); s += r.x * r.y; }
     return s;
 }
+double loop_float(float (*f)(float), long n) {
+    double s = 0; long i;
+    for (i = 0; i < n; i++) s += f((float)i);
+    return s;
+}
+long loop_int2(int (*f)(int, int), long n) {
+    long s = 0, i;
+    for (i = 0; i < n; i++) s += f((int)i, 1);
+    return s;
+}
+long loop_vint(void (*f)(int), long n) {
+    long i;
+    for (i = 0; i < n; i++) f((int)i);
+    return i;
+}
 """
 CDEF = """typedef struct { double x, y; } vec2;
 long loop_int(int (*f)(int), long n);
@@ -71,16 +89,31 @@ long loop_pint(int (*f)(const int *), long n);
 double loop_double(double (*f)(double), long n);
 long loop_vptr(void (*f)(void *), long n);
 double loop_vec2(vec2 (*f)(vec2), long n);
+double loop_float(float (*f)(float), long n);
+long loop_int2(int (*f)(int, int), long n);
+long loop_vint(void (*f)(int), long n);
 """
 CASES = ["ndffi", "ctypes", "cffi", "ndffi-gil-held", "ctypes-gil-held"]
 EXTRA_CASES = ["ndffi-libffi"]
-SHAPES = ["int(int)", "int(const int *)", "double(double)", "void(void *)", "vec2(vec2)"]
+SHAPES = [
+    "int(int)",
+    "int(const int *)",
+    "double(double)",
+    "void(void *)",
+    "vec2(vec2)",
+    "float(float)",
+    "int(int, int)",
+    "void(int)",
+]
 LOOPS = {
     "int(int)": "loop_int",
     "int(const int *)": "loop_pint",
     "double(double)": "loop_double",
     "void(void *)": "loop_vptr",
     "vec2(vec2)": "loop_vec2",
+    "float(float)": "loop_float",
+    "int(int, int)": "loop_int2",
+    "void(int)": "loop_vint",
 }
 
 
@@ -96,6 +129,10 @@ def nothing(p):
     return None
 
 
+def first_of_two(x, y):
+    return x
+
+
 # The Python function of each shape: the same for every library.
 FUNCS = {
     "int(int)": ident,
@@ -103,15 +140,18 @@ FUNCS = {
     "double(double)": ident,
     "void(void *)": nothing,
     "vec2(vec2)": ident,
+    "float(float)": ident,
+    "int(int, int)": first_of_two,
+    "void(int)": nothing,
 }
 
 
 def expected(shape, n):
     """What the C loop returns after n callbacks."""
-    if shape == "void(void *)":
+    if shape in ("void(void *)", "void(int)"):
         return n
     total = n * (n - 1) // 2
-    return float(total) if shape in ("double(double)", "vec2(vec2)") else total
+    return float(total) if shape in ("double(double)", "vec2(vec2)", "float(float)") else total
 
 
 class NotExpressible(Exception):
@@ -152,6 +192,9 @@ def _ctypes(name, path, shape, f):
         "double(double)": (c_double, [c_double], c_double),
         "void(void *)": (None, [ctypes.c_void_p], ctypes.c_long),
         "vec2(vec2)": (vec2, [vec2], c_double),
+        "float(float)": (ctypes.c_float, [ctypes.c_float], c_double),
+        "int(int, int)": (c_int, [c_int, c_int], ctypes.c_long),
+        "void(int)": (None, [c_int], ctypes.c_long),
     }
     res, args, loop_res = types[shape]
     dll = (ctypes.PyDLL if name == "ctypes-gil-held" else ctypes.CDLL)(path)
@@ -286,17 +329,30 @@ def table(values, cases, shapes, unit, missing):
         print(f"n/a: {c} {s}: {why}")
 
 
+def split_shapes(text):
+    """'a;b' or 'a,b' into its shapes; a comma inside parentheses belongs to its shape."""
+    shapes, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" or (ch == "," and depth == 0):
+            shapes.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return shapes + [cur.strip()]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", default="300000", help="callbacks per timed run")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--cases", default=",".join(CASES), help="of " + ", ".join(CASES + EXTRA_CASES))
-    ap.add_argument("--shapes", default=",".join(SHAPES), help="';'- or ','-separated, of " + "; ".join(SHAPES))
+    ap.add_argument("--shapes", default=";".join(SHAPES), help="';'- or ','-separated, of " + "; ".join(SHAPES))
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--_run", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    shapes = [s for s in SHAPES if s in args.shapes.replace(";", ",").split(",")]
+    shapes = [s for s in SHAPES if s in split_shapes(args.shapes)]
     if not shapes:
         ap.error("no known shape in --shapes (the shapes are: %s)" % "; ".join(SHAPES))
     path = build_lib()
