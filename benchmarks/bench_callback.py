@@ -11,6 +11,9 @@ shape:
     float(float)          f(x) = x
     int(int, int)         f(x, y) = x                C passes the counter and 1
     void(int)             f(x) = None
+    void(void)            f() = None
+    int(const void *, const void *)  f(a, b) = 0   a qsort comparator's shape; C adds 1
+    double(double, double)  f(x, y) = x          C passes the counter and 1.0
 
 The callback is the same Python function for every library.  Printed: instructions
 (--callgrind) or nanoseconds per callback (best of --repeat runs, loop overhead included)
@@ -82,6 +85,21 @@ long loop_vint(void (*f)(int), long n) {
     for (i = 0; i < n; i++) f((int)i);
     return i;
 }
+long loop_void(void (*f)(void), long n) {
+    long i;
+    for (i = 0; i < n; i++) f();
+    return i;
+}
+long loop_cmp(int (*f)(const void *, const void *), long n) {
+    long s = 0, i;
+    for (i = 0; i < n; i++) s += f(&i, &n) + 1;
+    return s;
+}
+double loop_double2(double (*f)(double, double), long n) {
+    double s = 0; long i;
+    for (i = 0; i < n; i++) s += f((double)i, 1.0);
+    return s;
+}
 """
 CDEF = """typedef struct { double x, y; } vec2;
 long loop_int(int (*f)(int), long n);
@@ -92,6 +110,9 @@ double loop_vec2(vec2 (*f)(vec2), long n);
 double loop_float(float (*f)(float), long n);
 long loop_int2(int (*f)(int, int), long n);
 long loop_vint(void (*f)(int), long n);
+long loop_void(void (*f)(void), long n);
+long loop_cmp(int (*f)(const void *, const void *), long n);
+double loop_double2(double (*f)(double, double), long n);
 """
 CASES = ["ndffi", "ctypes", "cffi", "ndffi-gil-held", "ctypes-gil-held"]
 EXTRA_CASES = ["ndffi-libffi"]
@@ -104,6 +125,9 @@ SHAPES = [
     "float(float)",
     "int(int, int)",
     "void(int)",
+    "void(void)",
+    "int(const void *, const void *)",
+    "double(double, double)",
 ]
 LOOPS = {
     "int(int)": "loop_int",
@@ -114,6 +138,9 @@ LOOPS = {
     "float(float)": "loop_float",
     "int(int, int)": "loop_int2",
     "void(int)": "loop_vint",
+    "void(void)": "loop_void",
+    "int(const void *, const void *)": "loop_cmp",
+    "double(double, double)": "loop_double2",
 }
 
 
@@ -133,6 +160,14 @@ def first_of_two(x, y):
     return x
 
 
+def nothing0():
+    return None
+
+
+def equal(a, b):
+    return 0
+
+
 # The Python function of each shape: the same for every library.
 FUNCS = {
     "int(int)": ident,
@@ -143,15 +178,19 @@ FUNCS = {
     "float(float)": ident,
     "int(int, int)": first_of_two,
     "void(int)": nothing,
+    "void(void)": nothing0,
+    "int(const void *, const void *)": equal,
+    "double(double, double)": first_of_two,
 }
 
 
 def expected(shape, n):
     """What the C loop returns after n callbacks."""
-    if shape in ("void(void *)", "void(int)"):
+    if shape in ("void(void *)", "void(int)", "void(void)", "int(const void *, const void *)"):
         return n
     total = n * (n - 1) // 2
-    return float(total) if shape in ("double(double)", "vec2(vec2)", "float(float)") else total
+    floating = ("double(double)", "vec2(vec2)", "float(float)", "double(double, double)")
+    return float(total) if shape in floating else total
 
 
 class NotExpressible(Exception):
@@ -195,6 +234,9 @@ def _ctypes(name, path, shape, f):
         "float(float)": (ctypes.c_float, [ctypes.c_float], c_double),
         "int(int, int)": (c_int, [c_int, c_int], ctypes.c_long),
         "void(int)": (None, [c_int], ctypes.c_long),
+        "void(void)": (None, [], ctypes.c_long),
+        "int(const void *, const void *)": (c_int, [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_long),
+        "double(double, double)": (c_double, [c_double, c_double], c_double),
     }
     res, args, loop_res = types[shape]
     dll = (ctypes.PyDLL if name == "ctypes-gil-held" else ctypes.CDLL)(path)
@@ -311,13 +353,14 @@ def ctypes_of(case):
 def table(values, cases, shapes, unit, missing):
     """One row per shape: each case's figure, then its ratio to ctypes of the same GIL mode."""
     ratio_cases = [c for c in cases if ctypes_of(c) in cases]
+    w = max(len(s) for s in shapes + ["shape"]) + 1
     head = (
-        f"{'shape':<18}" + "".join(f"{c:>17}" for c in cases) + "".join(f"{c + ' / ctypes':>25}" for c in ratio_cases)
+        f"{'shape':<{w}}" + "".join(f"{c:>17}" for c in cases) + "".join(f"{c + ' / ctypes':>25}" for c in ratio_cases)
     )
     print(f"{unit} per callback\n")
     print(head)
     for s in shapes:
-        line = f"{s:<18}"
+        line = f"{s:<{w}}"
         for c in cases:
             v = values.get((c, s))
             line += f"{'n/a' if v is None else '%.1f' % v:>17}"
