@@ -3,17 +3,17 @@
 A C loop calls the callback N times (default 3e5) through a function pointer, for each
 shape:
 
-    int(int)              f(x) = x                   C sums the results
-    int(const int *)      f(p) = p[0]                C passes the address of its counter
-    double(double)        f(x) = x
-    void(void *)          f(p) = None                C passes the address of its counter
-    vec2(vec2)            f(v) = v                   struct {double x, y} by value
-    float(float)          f(x) = x
-    int(int, int)         f(x, y) = x                C passes the counter and 1
-    void(int)             f(x) = None
-    void(void)            f() = None
-    int(const void *, const void *)  f(a, b) = 0   a qsort comparator's shape; C adds 1
-    double(double, double)  f(x, y) = x          C passes the counter and 1.0
+    int(int)                         f(x) = x         C sums the results
+    int(const int *)                 f(p) = p[0]      C passes the address of its counter
+    double(double)                   f(x) = x
+    void(void *)                     f(p) = None      C passes the address of its counter
+    vec2(vec2)                       f(v) = v         struct {double x, y} by value
+    float(float)                     f(x) = x
+    int(int, int)                    f(x, y) = x      C passes the counter and 1
+    void(int)                        f(x) = None
+    void(void)                       f() = None
+    int(const void *, const void *)  f(a, b) = 0      a qsort comparator's shape; C adds 1
+    double(double, double)           f(x, y) = x      C passes the counter and 1.0
 
 The callback is the same Python function for every library.  Printed: instructions
 (--callgrind) or nanoseconds per callback (best of --repeat runs, loop overhead included)
@@ -116,19 +116,6 @@ double loop_double2(double (*f)(double, double), long n);
 """
 CASES = ["ndffi", "ctypes", "cffi", "ndffi-gil-held", "ctypes-gil-held"]
 EXTRA_CASES = ["ndffi-libffi"]
-SHAPES = [
-    "int(int)",
-    "int(const int *)",
-    "double(double)",
-    "void(void *)",
-    "vec2(vec2)",
-    "float(float)",
-    "int(int, int)",
-    "void(int)",
-    "void(void)",
-    "int(const void *, const void *)",
-    "double(double, double)",
-]
 LOOPS = {
     "int(int)": "loop_int",
     "int(const int *)": "loop_pint",
@@ -142,6 +129,7 @@ LOOPS = {
     "int(const void *, const void *)": "loop_cmp",
     "double(double, double)": "loop_double2",
 }
+SHAPES = list(LOOPS)  # in the order the tables print them
 
 
 def ident(x):

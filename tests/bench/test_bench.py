@@ -8,6 +8,19 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CALLS = ("add", "noop", "dsum", "vflip", "slen", "get", "snprintf", "declare")
 DECLARERS = ("ctypes", "ndffi", "ndffi_gil")  # cffi_abi too, when cffi is installed
+CALLBACK_SHAPES = (
+    "int(int)",
+    "int(const int *)",
+    "double(double)",
+    "void(void *)",
+    "vec2(vec2)",
+    "float(float)",
+    "int(int, int)",
+    "void(int)",
+    "void(void)",
+    "int(const void *, const void *)",
+    "double(double, double)",
+)
 
 
 def test_benchmark_harness_quick():
@@ -49,7 +62,11 @@ def test_callback_benchmark_every_shape_quick():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {line.split("  ")[0].strip(): line for line in proc.stdout.splitlines()}
-    for shape in ("int(int)", "int(const int *)", "double(double)", "void(void *)", "vec2(vec2)"):
+    for shape in CALLBACK_SHAPES:
         assert shape in rows, proc.stdout
-        assert rows[shape].split()[-1] != "n/a" or shape == "vec2(vec2)", proc.stdout
+        # ndffi, ctypes, cffi, ndffi-gil-held, ctypes-gil-held, then the ratios
+        figures = rows[shape][len(shape) :].split()
+        assert float(figures[0]) > 0 and float(figures[3]) > 0, rows[shape]
+        if shape != "vec2(vec2)":
+            assert float(figures[1]) > 0 and float(figures[4]) > 0, rows[shape]
     assert "n/a: ctypes vec2(vec2)" in proc.stdout
