@@ -22,14 +22,16 @@
 // round: for a signature of that shape, one assembly entry saves rdi..r9 and xmm0..xmm7
 // into a frame and calls the closure's frame handler with it, then loads rax/rdx and
 // xmm0/xmm1 from the result slots.  A signature of at most five arguments (integers,
-// pointers, floats, doubles) has a shorter way in: a register entry leaves the
-// arguments where C put them (the floating ones in xmm0.., which it does not touch),
-// adds the closure as one more integer argument and jumps to the
-// closure's register handler, a C++ function with C's arguments and result, which
-// returns to C itself (no frame to fill and read back).  Each closure is a 16-byte
-// thunk in a page of thunks that only loads its own data slot's address into r10 (the
-// static chain register, free at a call) and jumps through it; the data slot, on the
-// page right after the code page, holds the entry's address and the closure.
+// pointers, floats, doubles) has a shorter way in: its thunk leaves the arguments where
+// C put them (the floating ones in xmm0.., which it does not touch), loads the closure
+// as one more integer argument and jumps to the closure's register handler, a C++
+// function with C's arguments and result, which returns to C itself (no frame to fill
+// and read back).  Each closure is a 16-byte thunk in a page of thunks of one kind; the
+// data slot, on the page right after the code page, holds the entry's address and the
+// closure.  A frame entry's thunk loads its data slot's address into r10 (the static
+// chain register, free at a call) and jumps through it; a register entry's thunk loads
+// the closure from its slot into the register after C's integer arguments and jumps
+// through closure->reg_handler.
 #if defined(__x86_64__) && !defined(_WIN32)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -355,80 +357,84 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   "movsd 112(%rsp), %xmm0\n" \
   "movsd 120(%rsp), %xmm1\n"
 
-// Register entries, for n integer arguments (n <= 5) and floating ones up to five
-// arguments in all: the arguments stay where C put them, the closure goes in the next
-// integer argument register and
-// the closure's register handler is entered as if C had called it (a tail jump: the
-// handler returns to C itself, with its result where C expects it).
-#define ND_REG_ENTRY(n, reg) \
-  ".p2align 4\n"                                               \
-  ".globl " ND_SYM(ndffi_x64_closure_regs##n) "\n"             \
-  ND_FUNC_BEGIN(ndffi_x64_closure_regs##n)                     \
-  ".cfi_startproc\n"                                           \
-  ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"                             \
-  "movq 8(%r10), " reg "\n"                                    \
-  "jmp *8(" reg ")\n"                                          \
-  ".cfi_endproc\n"                                             \
-  ND_FUNC_END(ndffi_x64_closure_regs##n)
-
 // The entry for any signature; the one for signatures without floating-point arguments
-// or result, which neither saves nor loads the xmm registers; the register entries.
+// or result, which neither saves nor loads the xmm registers.
 // clang-format off: one entry per line
 asm(".text\n"
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, ND_SAVE_XMM, ND_LOAD_XMM)
-    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", "")
-    ND_REG_ENTRY(0, "%rdi")
-    ND_REG_ENTRY(1, "%rsi")
-    ND_REG_ENTRY(2, "%rdx")
-    ND_REG_ENTRY(3, "%rcx")
-    ND_REG_ENTRY(4, "%r8")
-    ND_REG_ENTRY(5, "%r9"));
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", ""));
 // clang-format on
-#undef ND_REG_ENTRY
 
 extern "C" void ndffi_x64_closure_entry();
 extern "C" void ndffi_x64_closure_entry_int();
-extern "C" void ndffi_x64_closure_regs0();
-extern "C" void ndffi_x64_closure_regs1();
-extern "C" void ndffi_x64_closure_regs2();
-extern "C" void ndffi_x64_closure_regs3();
-extern "C" void ndffi_x64_closure_regs4();
-extern "C" void ndffi_x64_closure_regs5();
 
 namespace ndffi::abi {
 namespace {
 
-// Pages of thunks, made as needed and never unmapped.  A code page is written once,
-// before it becomes executable; only its data page is written afterwards.
+// Pages of thunks, made as needed and never unmapped, one pool per kind of thunk: kind 0
+// enters through the data slot's entry, kind 1 + n is the register entry for n integer
+// arguments.  A code page is written once, before it becomes executable; only its data
+// page is written afterwards.
 struct ThunkPool {
-  std::mutex mu;
   unsigned char *code = nullptr;  // current code page
   size_t next = 0, count = 0;     // next free thunk in it, thunks per page
-  size_t page = 0;
-  bool failed = false;
 };
-ThunkPool pool;
 constexpr size_t kThunk = 16;
+constexpr int kThunkKinds = 2 + kMaxRegArgs;
+static_assert(kMaxRegArgs == 5, "a register thunk for each of rdi..r9");
+std::mutex pools_mu;  // guards pools and pools_failed
+ThunkPool pools[kThunkKinds];
+bool pools_failed = false;
 
-bool new_page(ThunkPool &p) {
-  long ps = sysconf(_SC_PAGESIZE);
-  p.page = ps > 0 ? size_t(ps) : 4096;
-  void *mem = mmap(nullptr, 2 * p.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
+size_t page_size() {
+  static const size_t page = [] {
+    long ps = sysconf(_SC_PAGESIZE);
+    return ps > 0 ? size_t(ps) : size_t(4096);
+  }();
+  return page;
+}
+
+// Thunk `t` of `kind`, its data slot `page` bytes after it, padded with int3 to kThunk.
+void write_thunk(unsigned char *t, int kind, size_t page) {
+  static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};  // a no-op without CET
+  memcpy(t, endbr64, 4);
+  memset(t + 4, 0xcc, kThunk - 4);
+  if (kind == 0) {
+    // lea r10, [rip + page - 11] (the data slot); jmp [r10]
+    static const unsigned char code[] = {0x4c, 0x8d, 0x15, 0, 0, 0, 0, 0x41, 0xff, 0x22};
+    memcpy(t + 4, code, sizeof code);
+    int32_t disp = int32_t(page) - 11;
+    memcpy(t + 7, &disp, 4);
+    return;
+  }
+  // mov reg, [rip + page - 3] (the slot's closure); jmp [reg + 8] (closure->reg_handler),
+  // reg being rdi, rsi, rdx, rcx, r8 or r9 for 0..5 integer arguments.
+  static const unsigned char mov_rex[] = {0x48, 0x48, 0x48, 0x48, 0x4c, 0x4c};
+  static const unsigned char mov_modrm[] = {0x3d, 0x35, 0x15, 0x0d, 0x05, 0x0d};
+  static const unsigned char jmp_modrm[] = {0x67, 0x66, 0x62, 0x61, 0x60, 0x61};
+  const int n = kind - 1;
+  unsigned char *p = t + 4;
+  *p++ = mov_rex[n];
+  *p++ = 0x8b;
+  *p++ = mov_modrm[n];
+  int32_t disp = int32_t(page) + 8 - 11;  // rip is t + 11 after the mov
+  memcpy(p, &disp, 4);
+  p += 4;
+  if (n >= 4) *p++ = 0x41;  // REX.B: r8, r9
+  *p++ = 0xff;
+  *p++ = jmp_modrm[n];
+  *p++ = 0x08;
+}
+
+bool new_page(ThunkPool &p, int kind) {
+  const size_t page = page_size();
+  void *mem = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
   if (mem == MAP_FAILED) return false;
   auto *code = static_cast<unsigned char *>(mem);
-  p.count = p.page / kThunk;
-  for (size_t i = 0; i < p.count; i++) {
-    unsigned char *t = code + i * kThunk;
-    // endbr64; lea r10, [rip + page - 11]; jmp [r10]; int3 padding
-    static const unsigned char head[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x4c, 0x8d, 0x15};
-    memcpy(t, head, sizeof head);
-    int32_t disp = int32_t(p.page) - 11;
-    memcpy(t + 7, &disp, 4);
-    t[11] = 0x41, t[12] = 0xff, t[13] = 0x22;
-    t[14] = t[15] = 0xcc;
-  }
-  if (mprotect(code, p.page, PROT_READ | PROT_EXEC) != 0) {
-    munmap(mem, 2 * p.page);
+  p.count = page / kThunk;
+  for (size_t i = 0; i < p.count; i++) write_thunk(code + i * kThunk, kind, page);
+  if (mprotect(code, page, PROT_READ | PROT_EXEC) != 0) {
+    munmap(mem, 2 * page);
     return false;
   }
   p.code = code;
@@ -439,25 +445,24 @@ bool new_page(ThunkPool &p) {
 }  // namespace
 
 void *new_closure_thunk(Closure *c) {
-  std::lock_guard<std::mutex> lock(pool.mu);
-  if (pool.failed) return nullptr;
+  const CallbackPlan &plan = *c->plan;
+  const bool regs = plan.reg_args >= 0 && c->reg_handler;
+  const int kind = regs ? 1 + plan.reg_args : 0;
+  std::lock_guard<std::mutex> lock(pools_mu);
+  if (pools_failed) return nullptr;
+  ThunkPool &pool = pools[kind];
   if (!pool.code || pool.next == pool.count) {
-    if (!new_page(pool)) {
-      pool.failed = true;
+    if (!new_page(pool, kind)) {
+      pools_failed = true;
       return nullptr;
     }
   }
   unsigned char *thunk = pool.code + pool.next++ * kThunk;
-  void **data = reinterpret_cast<void **>(thunk + pool.page);
-  const CallbackPlan &plan = *c->plan;
+  void **data = reinterpret_cast<void **>(thunk + page_size());
   bool uses_xmm = in_float_reg(plan.ret.conv);
   for (uint8_t slot : plan.slot) uses_xmm |= slot >= kIntRegs;
-  static void (*const reg_entries[])() = {&ndffi_x64_closure_regs0, &ndffi_x64_closure_regs1, &ndffi_x64_closure_regs2,
-                                          &ndffi_x64_closure_regs3, &ndffi_x64_closure_regs4, &ndffi_x64_closure_regs5};
-  static_assert(sizeof reg_entries / sizeof reg_entries[0] == kMaxRegArgs + 1, "one per count");
-  if (plan.reg_args >= 0 && c->reg_handler) data[0] = reinterpret_cast<void *>(reg_entries[plan.reg_args]);
-  else
-    data[0] = uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
+  data[0] = regs       ? nullptr  // the thunk jumps through the closure
+            : uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
                        : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
   data[1] = c;
   __atomic_thread_fence(__ATOMIC_RELEASE);

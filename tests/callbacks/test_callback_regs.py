@@ -32,6 +32,18 @@ CDEF = """
     int cr_each_const(int (*f)(const int *, long), const int *v, int n);
     struct cr_pt { int x; double y; };
     double cr_each_pt(double (*f)(struct cr_pt *), struct cr_pt *v, int n);
+    long cr_l0(long (*f)(void));
+    long cr_l1(long (*f)(long), long a);
+    long cr_l2(long (*f)(long, long), long a, long b);
+    long cr_l3(long (*f)(long, long, long), long a, long b, long c);
+    long cr_l4(long (*f)(long, long, long, long), long a, long b, long c, long d);
+    long cr_l5(long (*f)(long, long, long, long, long), long a, long b, long c, long d, long e);
+    void cr_v0(void (*f)(void));
+    void cr_v1(void (*f)(long), long a);
+    void cr_v2(void (*f)(long, long), long a, long b);
+    void cr_v3(void (*f)(long, long, long), long a, long b, long c);
+    void cr_v4(void (*f)(long, long, long, long), long a, long b, long c, long d);
+    void cr_v5(void (*f)(long, long, long, long, long), long a, long b, long c, long d, long e);
     unsigned long long cr_u4(unsigned long long (*f)(unsigned char, unsigned short, unsigned int, unsigned long long),
                              unsigned char a, unsigned short b, unsigned int c, unsigned long long d);
 """
@@ -326,3 +338,27 @@ def test_struct_pointer_argument(lib):
     assert lib.cr_each_pt(f, pts, 3) == pytest.approx((0 + 1) + (0.5 + 2) + (1.0 + 3))
     assert [pts[i].y for i in range(3)] == [1.0, 2.5, 4.0]
     assert [k.x for k in kept] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.parametrize("n", range(6))
+def test_every_integer_argument_count_exact(lib, n, direct):
+    # 0..5 integer arguments, a long result or none: each count and result kind has its
+    # own entry; every argument arrives in its place and the result whole
+    params = ", ".join(["long"] * n) or "void"
+    seen = []
+
+    def f(*args):
+        seen.append(args)
+        return args[-1] * 3 - 1 if args else -(2**63)
+
+    returning = ndffi.values.builtin_types.callback(f"long({params})", f, 0, direct)
+    nothing = ndffi.values.builtin_types.callback(f"void({params})", lambda *a: seen.append(a) or 12345, 0, direct)
+    assert returning.direct == nothing.direct == direct
+    rnd = random.Random(n)
+    for _ in range(50):
+        args = tuple(rnd.randrange(-(2**61), 2**61) for _ in range(n))
+        seen.clear()
+        assert getattr(lib, f"cr_l{n}")(returning, *args) == (args[-1] * 3 - 1 if args else -(2**63))
+        assert getattr(lib, f"cr_v{n}")(nothing, *args) is None
+        assert seen == [args, args]

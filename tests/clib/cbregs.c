@@ -47,3 +47,22 @@ CB_API unsigned long long cr_u4(unsigned long long (*f)(unsigned char, unsigned 
                                 unsigned char a, unsigned short b, unsigned int c, unsigned long long d) {
     return f(a, b, c, d);
 }
+
+/* every count of integer arguments a register entry takes (0..5), with a long result and
+   with none: each lands in its own kind of thunk */
+CB_API long cr_l0(long (*f)(void)) { return f(); }
+CB_API long cr_l1(long (*f)(long), long a) { return f(a); }
+CB_API long cr_l2(long (*f)(long, long), long a, long b) { return f(a, b); }
+CB_API long cr_l3(long (*f)(long, long, long), long a, long b, long c) { return f(a, b, c); }
+CB_API long cr_l4(long (*f)(long, long, long, long), long a, long b, long c, long d) { return f(a, b, c, d); }
+CB_API long cr_l5(long (*f)(long, long, long, long, long), long a, long b, long c, long d, long e) {
+    return f(a, b, c, d, e);
+}
+CB_API void cr_v0(void (*f)(void)) { f(); }
+CB_API void cr_v1(void (*f)(long), long a) { f(a); }
+CB_API void cr_v2(void (*f)(long, long), long a, long b) { f(a, b); }
+CB_API void cr_v3(void (*f)(long, long, long), long a, long b, long c) { f(a, b, c); }
+CB_API void cr_v4(void (*f)(long, long, long, long), long a, long b, long c, long d) { f(a, b, c, d); }
+CB_API void cr_v5(void (*f)(long, long, long, long, long), long a, long b, long c, long d, long e) {
+    f(a, b, c, d, e);
+}
