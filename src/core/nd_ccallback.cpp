@@ -83,7 +83,7 @@ static void frame_to_args(Closure *c, uint64_t *frame) {
 // A register entry's arguments as a frame, for a closure without a register handler:
 // each argument in the slot the frame entries save it in.
 struct RegToFrame {
-  template <size_t NI, size_t NF>
+  template <size_t NI, size_t NF, bool>
   static void run(Closure *c, uint64_t *args, uint64_t *ret) {
     const CallbackPlan &plan = *c->plan;
     uint64_t frame[16] = {};

@@ -86,15 +86,17 @@ using FrameHandler = void (*)(Closure *c, uint64_t *frame);
 // bytes).  Its type:
 //   uint64_t h(uint64_t a0, ..., uint64_t a(n-1), Closure *c, double f0, ..., double f(m-1))
 //   double   h(...the same...)                                   (reg_float_result)
+//   void     h(...the same...)                                   (a void result)
 // kept as a void pointer.  Optional: without one, the arguments are put in a frame for
 // the frame handler.
 using RegHandler = void *;
 constexpr int kMaxRegArgs = 5;  // integer and floating arguments together
 
 // The register handler of `plan` (nullptr when the plan has no register entry) whose
-// work is Body::run<n, m>(c, values, ret): C's n integer arguments in values[0..n), the
-// bits of its m floating ones in values[n..n+m), argument i at values[plan.reg_index[i]],
-// the result's bits to be stored in *ret.  One handler per argument counts and result
+// work is Body::run<n, m, void_result>(c, values, ret): C's n integer arguments in
+// values[0..n), the bits of its m floating ones in values[n..n+m), argument i at
+// values[plan.reg_index[i]], the result's bits to be stored in *ret (8 bytes C does not
+// read when void_result).  One handler per argument counts and result
 // kind, made here.
 template <class Body>
 RegHandler reg_handler_for(const CallbackPlan &plan);
@@ -120,21 +122,29 @@ Closure *closure_new(const CallbackPlan &plan, ClosureHandler handler, void *use
 namespace detail {
 template <size_t> using U64 = uint64_t;
 template <size_t> using F64 = double;
-template <class Body, bool FloatResult, class Ints, class Floats>
+// What a register handler returns: the integer or the floating register C reads, or
+// nothing (a void result: no slot to fill and read back).
+enum class RegResult { Int, Float, Void };
+template <class Body, RegResult R, class Ints, class Floats>
 struct RegEntry;
-template <class Body, bool FloatResult, size_t... I, size_t... J>
-struct RegEntry<Body, FloatResult, std::index_sequence<I...>, std::index_sequence<J...>> {
+template <class Body, RegResult R, size_t... I, size_t... J>
+struct RegEntry<Body, R, std::index_sequence<I...>, std::index_sequence<J...>> {
   static auto handler(U64<I>... a, Closure *c, F64<J>... f) {
     constexpr size_t n = sizeof...(I) + sizeof...(J);
     uint64_t v[n ? n : 1] = {a..., double_bits(f)...};
-    uint64_t r = 0;
-    Body::template run<sizeof...(I), sizeof...(J)>(c, v, &r);
-    if constexpr (FloatResult) {
-      double d;
-      memcpy(&d, &r, 8);
-      return d;
+    if constexpr (R == RegResult::Void) {
+      uint64_t r;  // what C ignores: written only on an error, never read
+      Body::template run<sizeof...(I), sizeof...(J), true>(c, v, &r);
     } else {
-      return r;
+      uint64_t r = 0;
+      Body::template run<sizeof...(I), sizeof...(J), false>(c, v, &r);
+      if constexpr (R == RegResult::Float) {
+        double d;
+        memcpy(&d, &r, 8);
+        return d;
+      } else {
+        return r;
+      }
     }
   }
   static uint64_t double_bits(double d) {
@@ -143,33 +153,38 @@ struct RegEntry<Body, FloatResult, std::index_sequence<I...>, std::index_sequenc
     return b;
   }
 };
-template <class Body, bool FloatResult, size_t NI, size_t NF>
+template <class Body, RegResult R, size_t NI, size_t NF>
 RegHandler reg_entry() {
   if constexpr (NI + NF > size_t(kMaxRegArgs)) {
     return nullptr;
   } else {
-    using E = RegEntry<Body, FloatResult, std::make_index_sequence<NI>, std::make_index_sequence<NF>>;
+    using E = RegEntry<Body, R, std::make_index_sequence<NI>, std::make_index_sequence<NF>>;
     return reinterpret_cast<RegHandler>(&E::handler);
   }
 }
-template <class Body, bool FloatResult, size_t NI, size_t... NF>
+template <class Body, RegResult R, size_t NI, size_t... NF>
 std::array<RegHandler, sizeof...(NF)> reg_row(std::index_sequence<NF...>) {
-  return {reg_entry<Body, FloatResult, NI, NF>()...};
+  return {reg_entry<Body, R, NI, NF>()...};
 }
 using RegRow = std::array<RegHandler, kMaxRegArgs + 1>;
-template <class Body, bool FloatResult, size_t... NI>
+template <class Body, RegResult R, size_t... NI>
 std::array<RegRow, sizeof...(NI)> reg_entries(std::index_sequence<NI...>) {
-  return {reg_row<Body, FloatResult, NI>(std::make_index_sequence<kMaxRegArgs + 1>())...};
+  return {reg_row<Body, R, NI>(std::make_index_sequence<kMaxRegArgs + 1>())...};
 }
 }  // namespace detail
 
 template <class Body>
 RegHandler reg_handler_for(const CallbackPlan &plan) {
-  static const std::array<detail::RegRow, kMaxRegArgs + 1> table[2] = {
-      detail::reg_entries<Body, false>(std::make_index_sequence<kMaxRegArgs + 1>()),
-      detail::reg_entries<Body, true>(std::make_index_sequence<kMaxRegArgs + 1>())};
+  using detail::RegResult;
+  constexpr auto counts = std::make_index_sequence<kMaxRegArgs + 1>();
+  static const std::array<detail::RegRow, kMaxRegArgs + 1> table[3] = {
+      detail::reg_entries<Body, RegResult::Int>(counts), detail::reg_entries<Body, RegResult::Float>(counts),
+      detail::reg_entries<Body, RegResult::Void>(counts)};
   if (plan.reg_args < 0) return nullptr;
-  return table[plan.reg_float_result][size_t(plan.reg_args)][size_t(plan.reg_float_args)];
+  const RegResult kind = plan.ret.conv == Conv::Void ? RegResult::Void
+                         : plan.reg_float_result     ? RegResult::Float
+                                                     : RegResult::Int;
+  return table[int(kind)][size_t(plan.reg_args)][size_t(plan.reg_float_args)];
 }
 
 // The owner has gone: later calls see user == nullptr.  With recycle, the closure goes

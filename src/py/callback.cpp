@@ -136,12 +136,14 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
   cb->int_args = 0;
   for (size_t i = 0; i < plan->args.size() && i < 32; i++)
     if (plan->args[i].conv == Conv::SInt && plan->args[i].size == 4) cb->int_args |= uint32_t(1) << i;
-  // A Python function's vectorcall is set when it is made (3.12 lets C code replace it).
+  // A Python function's vectorcall is set when it is made (3.12 lets C code replace it);
+  // any other callable's is looked up on each call.
 #if PY_VERSION_HEX < 0x030C0000
-  cb->fn_vectorcall = PyFunction_Check(fn) ? PyVectorcall_Function(fn) : nullptr;
+  cb->fn_vectorcall = PyFunction_Check(fn) ? PyVectorcall_Function(fn) : vectorcall_any;
 #else
-  cb->fn_vectorcall = nullptr;
+  cb->fn_vectorcall = vectorcall_any;
 #endif
+  if (!cb->fn_vectorcall) cb->fn_vectorcall = vectorcall_any;
   for (PyObject *&o : cb->num_cache) o = nullptr;
   cb->ptr_args = 0;
   for (size_t i = 0; i < kCachedPointers; i++) {

@@ -66,7 +66,7 @@ struct CallbackObject {
   bool ret_int;                                // the result is a signed integer of 4 bytes or more
   bool ret_void;                               // there is no result
   uint32_t int_args;                           // bit i: argument i is an int (signed, 4 bytes)
-  vectorcallfunc fn_vectorcall;                // fn's, when it cannot change (a Python function)
+  vectorcallfunc fn_vectorcall;                // fn's when it cannot change (a Python function), else vectorcall_any
   alignas(16) unsigned char error_inline[16];  // error_value when it fits
   PyObject *num_cache[4];                      // int and double argument objects reused from call to call
   // Data pointer arguments (Conv::Pointer) among the first kCachedPointers: bit i set for
@@ -89,6 +89,8 @@ std::string callable_name(PyObject *fn);
 // std::bad_alloc or std::runtime_error when no closure can be had.
 Closure *new_callback_closure(const CallbackPlan &plan, CallbackObject *cb, bool temporary);
 void init_callback_entry();  // once, at module init (callback_entry.cpp)
+// fn(*args) through fn's vectorcall slot, looked up now, or PyObject_Vectorcall.
+PyObject *vectorcall_any(PyObject *fn, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 
 // A new Callback for function type `ftype` (or a pointer to one).  nullptr with a
 // Python exception on failure.

@@ -80,7 +80,7 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
 #ifdef ND_REUSE_INTS
   if (v > -(int64_t(1) << PyLong_SHIFT) && v < (int64_t(1) << PyLong_SHIFT) && i < kCachedNumbers) {
     PyObject *o = cb->num_cache[i];
-    if (o && Py_REFCNT(o) == 1) {
+    if (__builtin_expect(o && Py_REFCNT(o) == 1, 1)) {
       ((PyLongObject *)o)->ob_digit[0] = digit(v < 0 ? -v : v);
       Py_SET_SIZE(o, v < 0 ? -1 : 1);
       Py_INCREF(o);
@@ -140,10 +140,11 @@ static inline __attribute__((always_inline)) PyObject *pointer_arg(CallbackObjec
 
 // Argument i, from C to Python.  An int (the commonest) and a data pointer are told by
 // one bit of the callback each, set when it was made.
-static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i, const ArgSpec &a,
-                                                                     const void *p) {
+static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObject *cb, size_t i,
+                                                                     const CallbackPlan &plan, const void *p) {
   if (i < 32 && (cb->int_args >> i & 1)) return int_arg(cb, i, *(const int32_t *)p);
   if (i < kCachedPointers && (cb->ptr_args >> i & 1)) return pointer_arg(cb, i, *(void *const *)p);
+  const ArgSpec &a = plan.args[i];
   switch (a.conv) {
     case Conv::SInt: return int_arg(cb, i, load_signed(p, a.size));
     case Conv::UInt:
@@ -302,23 +303,23 @@ static inline __attribute__((always_inline)) void decref(PyObject *o) {
 #endif
 }
 
-// fn(*args) through its vectorcall slot when it has one (a Python function does), without
+// fn(*args), through the vectorcall function found when the callback was made, without
 // PyObject_Vectorcall's result check, which only matters for a result without an
 // exception or the reverse.
-static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject *fn, PyObject **args,
-                                                                   size_t n) {
-  size_t nargsf = n | PY_VECTORCALL_ARGUMENTS_OFFSET;
-  vectorcallfunc vc = cb->fn_vectorcall;
-  if (!vc) {
-    PyTypeObject *tp = Py_TYPE(fn);  // PyVectorcall_Function, which 3.11 does not inline
-    vc = PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL) ? *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset)
-                                                           : nullptr;
-    if (!vc) return PyObject_Vectorcall(fn, args, nargsf, nullptr);
-  }
-  PyObject *r = vc(fn, args, nargsf, nullptr);
+static inline __attribute__((always_inline)) PyObject *call_python(CallbackObject *cb, PyObject **args, size_t n) {
+  PyObject *r = cb->fn_vectorcall(cb->fn, args, n | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
   if (__builtin_expect(!r, 0) && !PyErr_Occurred())
-    PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", fn);
+    PyErr_Format(PyExc_SystemError, "%R returned NULL without setting an exception", cb->fn);
   return r;
+}
+
+PyObject *vectorcall_any(PyObject *fn, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  PyTypeObject *tp = Py_TYPE(fn);  // PyVectorcall_Function, which 3.11 does not inline
+  if (PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)) {
+    if (vectorcallfunc vc = *(vectorcallfunc *)((char *)fn + tp->tp_vectorcall_offset))
+      return vc(fn, args, nargsf, kwnames);
+  }
+  return PyObject_Vectorcall(fn, args, nargsf, kwnames);
 }
 
 // A thread C started has no Python thread state: PyGILState_Ensure makes one and the
@@ -363,26 +364,31 @@ static inline unsigned long this_thread_id() {
 #define ND_NO_TSTATE ((PyThreadState *)2)
 static ND_TLS PyThreadState *my_tstate = ND_NO_TSTATE;
 
-// How the trampoline got the GIL, to give it back the same way.
-enum class Gil { Held, Restored, Ensured };
+// How the trampoline got the GIL, to give it back the same way: held already, with
+// PyEval_RestoreThread, or with PyGILState_Ensure, which returned LOCKED or UNLOCKED.
+enum class Gil { Held, Restored, EnsuredUnlocked, EnsuredLocked };
 
 // Where the arguments are: pointers from libffi, the slots of a direct entry's frame, or
-// the values a register entry passed (count known at compile time).
+// the values a register entry passed (count, and whether C reads a result, known at
+// compile time).
 struct ArgPointers {
+  static constexpr bool void_result = false;  // known only from the callback
   void **p;
   size_t n;
   size_t count() const { return n; }
   void *operator[](size_t i) const { return p[i]; }
 };
 struct FrameSlots {
+  static constexpr bool void_result = false;
   uint64_t *frame;
   const uint8_t *slot;
   size_t n;
   size_t count() const { return n; }
   void *operator[](size_t i) const { return frame + slot[i]; }
 };
-template <size_t NI, size_t NF>
+template <size_t NI, size_t NF, bool VoidResult>
 struct RegValues {
+  static constexpr bool void_result = VoidResult;
   uint64_t *v;
   const uint8_t *index;  // plan.reg_index: needed only where floating arguments come after the integers
   static constexpr size_t count() { return NI + NF; }
@@ -398,24 +404,23 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   CallState &cs = call_state;
   PyThreadState *const outer_gil = cs.gil;
   Gil how;
-  PyGILState_STATE gstate = PyGILState_UNLOCKED;
   if (outer_gil == ND_GIL_HELD) {
     PyThreadState *cur = ND_CURRENT_TSTATE();
     bool mine = cur == my_tstate || (cur && cur->thread_id == this_thread_id() && (my_tstate = cur));
-    how = mine ? Gil::Held : Gil::Ensured;
+    how = mine ? Gil::Held : Gil::EnsuredUnlocked;
   } else if (outer_gil) {
     how = ND_CURRENT_TSTATE() == outer_gil ? Gil::Held : Gil::Restored;
   } else {
-    how = Gil::Ensured;
+    how = Gil::EnsuredUnlocked;
   }
   if (how == Gil::Restored) {
     PyEval_RestoreThread(outer_gil);
-  } else if (how == Gil::Ensured) {
+  } else if (how == Gil::EnsuredUnlocked) {
     if (!Py_IsInitialized() || _Py_IsFinalizing()) {
       memset(ret, 0, plan.ret_bytes);
       return;
     }
-    gstate = ensure_gil();
+    if (ensure_gil() == PyGILState_LOCKED) how = Gil::EnsuredLocked;
   }
   // The state of the ndffi call below is set aside while Python code runs.  `pending`
   // is null then and `dropped` zero, unless an earlier callback of the same call raised;
@@ -446,17 +451,17 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     size_t made = 0;
     if (argv) {
       for (; made < n; made++) {
-        PyObject *v = arg_to_python(cb, made, plan.args[made], args[made]);
+        PyObject *v = arg_to_python(cb, made, plan, args[made]);
         if (!v) break;
         argv[made + 1] = v;
       }
-      if (made == n) res = call_python(cb, cb->fn, argv + 1, n);
+      if (made == n) res = call_python(cb, argv + 1, n);
       for (size_t i = 0; i < made; i++) decref(argv[i + 1]);
       if (argv != stack) PyMem_Free(argv);
     } else {
       PyErr_NoMemory();
     }
-    if (__builtin_expect(!res || !result_to_c(cb, plan.ret, res, (unsigned char *)ret), 0))
+    if (__builtin_expect(!res || !(Args::void_result || result_to_c(cb, plan.ret, res, (unsigned char *)ret)), 0))
       callback_failed(cb, ret, outer_gil, outer_pending, outer_dropped);
     if (res) decref(res);
     decref((PyObject *)cb);
@@ -468,7 +473,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   if (__builtin_expect(outer_pending != nullptr, 0)) cs.dropped = outer_dropped;
   if (__builtin_expect(how != Gil::Held, 0)) {
     if (how == Gil::Restored) PyEval_SaveThread();
-    else PyGILState_Release(gstate);
+    else PyGILState_Release(how == Gil::EnsuredLocked ? PyGILState_LOCKED : PyGILState_UNLOCKED);
   }
 }
 
@@ -484,9 +489,9 @@ static void trampoline_frame(Closure *c, uint64_t *frame) {
 // Register entries (see RegHandler): C's arguments arrive as the handler's, the result
 // is returned in the register C reads it from.
 struct TrampolineRegs {
-  template <size_t NI, size_t NF>
+  template <size_t NI, size_t NF, bool VoidResult>
   static inline __attribute__((always_inline)) void run(Closure *c, uint64_t *args, uint64_t *ret) {
-    trampoline(c, ret, RegValues<NI, NF>{args, c->plan->reg_index.data()});
+    trampoline(c, ret, RegValues<NI, NF, VoidResult>{args, NF ? c->plan->reg_index.data() : nullptr});
   }
 };
 
