@@ -32,21 +32,15 @@ CDEF = """
     int cr_each_const(int (*f)(const int *, long), const int *v, int n);
     struct cr_pt { int x; double y; };
     double cr_each_pt(double (*f)(struct cr_pt *), struct cr_pt *v, int n);
-    long cr_l0(long (*f)(void));
-    long cr_l1(long (*f)(long), long a);
-    long cr_l2(long (*f)(long, long), long a, long b);
-    long cr_l3(long (*f)(long, long, long), long a, long b, long c);
-    long cr_l4(long (*f)(long, long, long, long), long a, long b, long c, long d);
-    long cr_l5(long (*f)(long, long, long, long, long), long a, long b, long c, long d, long e);
-    void cr_v0(void (*f)(void));
-    void cr_v1(void (*f)(long), long a);
-    void cr_v2(void (*f)(long, long), long a, long b);
-    void cr_v3(void (*f)(long, long, long), long a, long b, long c);
-    void cr_v4(void (*f)(long, long, long, long), long a, long b, long c, long d);
-    void cr_v5(void (*f)(long, long, long, long, long), long a, long b, long c, long d, long e);
     unsigned long long cr_u4(unsigned long long (*f)(unsigned char, unsigned short, unsigned int, unsigned long long),
                              unsigned char a, unsigned short b, unsigned int c, unsigned long long d);
 """
+# cr_l0..cr_l5 and cr_v0..cr_v5: f called with 0..5 long arguments, its long result or none
+CDEF += "".join(
+    f"{res} cr_{res[0]}{n}({res} (*f)({', '.join(['long'] * n) or 'void'}){''.join(f', long a{i}' for i in range(n))});\n"
+    for res in ("long", "void")
+    for n in range(6)
+)
 
 
 @pytest.fixture(scope="module")
