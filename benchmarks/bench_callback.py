@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import pathlib
+import platform
 import subprocess
 import sys
 import time
@@ -187,7 +188,8 @@ class NotExpressible(Exception):
 
 def build_lib():
     BUILD.mkdir(exist_ok=True)
-    src, lib = BUILD / "cbloop.c", BUILD / "libcbloop.so"
+    # one library per machine: a checkout shared with an emulated aarch64 run keeps both
+    src, lib = BUILD / "cbloop.c", BUILD / f"libcbloop-{platform.machine()}.so"
     if not lib.exists() or not src.exists() or src.read_text() != C_SOURCE:
         src.write_text(C_SOURCE)
         cc = os.environ.get("CC", "cc").split()
