@@ -57,7 +57,7 @@ AARCH64_TESTS ?= tests
 AARCH64_CMAKE  = $(VENV)/bin/cmake -G Ninja -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja \
   -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/tools/aarch64/toolchain.cmake
 test-aarch64: aarch64-deps $(VENV)/bin/cmake
-	tools/aarch64/setup.sh $(AARCH64) $(PY)
+	tools/aarch64/setup.sh $(AARCH64) $(PY) $(TEST_EXTRAS)
 	$(AARCH64_CMAKE) -S . -B $(AARCH64)/core -DNDFFI_CORE_TESTS=ON >/dev/null
 	$(VENV)/bin/cmake --build $(AARCH64)/core --target core_tests
 	qemu-aarch64 -L $(AARCH64)/sysroot $(AARCH64)/core/core_tests > $(AARCH64)/core_tests.log; rc=$$?; \

@@ -6,13 +6,16 @@
 #   $DIR/bin      cc, gcc, c++, g++ (and aarch64-linux-gnu-gcc, -g++): the cross compiler
 #                 as tools/aarch64/cc runs it, which the
 #                 Makefile puts first on the emulated run's PATH
+#   $DIR/host-include  the host's /usr/include (see tools/aarch64/cc)
 #   $DIR/ffi      libffi alone (header, library, libffi.pc) for pkg-config in that world
 #   $DIR/pkg      the ndffi package the venv imports (made by make test-aarch64)
 # Debian's packages are fetched with a private apt state (arm64 only, nothing installed
-# on this system), so no root is needed here.  Usage: setup.sh DIR HOST_PYTHON
+# on this system), so no root is needed here.  Usage: setup.sh DIR HOST_PYTHON EXTRAS
+# (EXTRAS: ndffi's extras the tests need, comma-separated, as the Makefile's TEST_EXTRAS).
 set -eu
 DIR=$(mkdir -p "$1" && cd "$1" && pwd)
 HOST_PY=$2
+EXTRAS=$3
 TOOLS=$(cd "$(dirname "$0")" && pwd)
 APT="$DIR/apt"
 SYSROOT="$DIR/sysroot"
@@ -28,10 +31,22 @@ DEBS="python3.11-minimal libpython3.11-stdlib libpython3.11-dev libffi-dev libst
   libfftw3-double3 libgsl27 liblapacke libhdf5-103-1 libnetcdf19 libsndfile1 libcfitsio10
   libumfpack5 libcholmod3 libmpfr6 libnlopt0 libcurl4 libgmp10 libopenblas0
   libssl-dev libjpeg62-turbo-dev libgmp-dev libcurl4-openssl-dev libopenblas-dev"
-# What the tests import: the Makefile's DEV_DEPS less the build tools and atheris (which
-# has no aarch64 wheel), as PyPI's aarch64 wheels where a package is compiled.
-WHEELS="numpy>=2.0 pytest>=7.4 hypothesis>=6.90 nanobind>=2.4 dask[array]>=2024.1 distributed>=2024.1
-  libclang>=16 mypy>=1.5 cffi>=1.17 pybind11>=2.12 setuptools"
+# What the tests import, from pyproject.toml (where each minimum is written once): the
+# `test` dependency group and the extras EXTRAS names, less the
+# build and lint tools and atheris (which has no aarch64 wheel), as PyPI's aarch64
+# wheels where a package is compiled.
+WHEELS=$("$HOST_PY" - "$TOOLS/../../pyproject.toml" "$EXTRAS" <<'PY'
+import re, sys, tomllib
+meta = tomllib.load(open(sys.argv[1], "rb"))
+groups, extras = meta["dependency-groups"], meta["project"]["optional-dependencies"]
+def group(name):
+    for r in groups[name]:
+        yield from group(r["include-group"]) if isinstance(r, dict) else [r]
+skip = {"scikit-build-core", "cmake", "ninja", "atheris", "ruff", "clang-format"}
+reqs = [*group("test"), *(r for e in sys.argv[2].split(",") for r in extras[e])]
+print(" ".join(dict.fromkeys(r for r in reqs if re.match(r"[\w.-]+", r).group() not in skip)))
+PY
+)
 QEMU=$(command -v qemu-aarch64) || { echo "qemu-aarch64 not found (Debian: qemu-user)"; exit 1; }
 
 # Each part is made again when its list changes.
@@ -74,6 +89,8 @@ Cflags: -I$DIR/ffi/include
 Libs: -L$DIR/ffi/lib -lffi
 PC
 
+# The host's /usr/include by a name qemu -L does not turn into the sysroot's (tools/aarch64/cc).
+ln -sfn /usr/include "$DIR/host-include"
 mkdir -p "$DIR/bin"
 for name in cc gcc c++ g++ aarch64-linux-gnu-gcc aarch64-linux-gnu-g++; do ln -sf "$TOOLS/cc" "$DIR/bin/$name"; done
 
@@ -90,6 +107,25 @@ if [ "$(cat "$VENV/.complete" 2>/dev/null)" != "$WHEELS" ]; then
   echo "$DIR/pkg" > "$SITE/ndffi-aarch64.pth"
   echo "$WHEELS" > "$VENV/.complete"
 fi
+# ndffi is imported from $DIR/pkg, not installed: its metadata as pip would write it,
+# with the entry points of pyproject.toml (Numba finds ndffi's extension by one).
+"$HOST_PY" - "$TOOLS/../.." "$SITE" <<'PY'
+import pathlib, re, sys, tomllib
+root, site = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+version = re.search(r'__version__ = "(.+)"', (root / "python/ndffi/__init__.py").read_text()).group(1)
+for old in site.glob("ndffi-*.dist-info"):
+    for f in old.iterdir():
+        f.unlink()
+    old.rmdir()
+info = site / f"ndffi-{version}.dist-info"
+info.mkdir()
+(info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ndffi\nVersion: {version}\n")
+groups = {"console_scripts": project["scripts"], **project["entry-points"]}
+(info / "entry_points.txt").write_text(
+    "".join(f"[{g}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) + "\n" for g, eps in groups.items())
+)
+PY
 
 # The interpreter is a script the host runs, so sys.executable is that script and the
 # emulated interpreter's subprocesses (and multiprocessing) start emulated too.
