@@ -38,9 +38,26 @@ inline constexpr bool kDescribesEveryRecord = true;
 inline constexpr const char *kNotByValue =
     "a record of at most 16 bytes aligned to 16 that is no HFA, which libffi passes in the "
     "wrong registers, or one over-aligned by an attribute";
+#elif defined(__x86_64__) && !defined(_WIN32)
+inline constexpr bool kDescribesEveryRecord = false;
+inline constexpr const char *kNotByValue =
+    "a member out of its natural alignment (packed), which the ABI passes in memory, an alignment above 16, "
+    "or a union with long double";
 #else
 inline constexpr bool kDescribesEveryRecord = false;
-inline constexpr const char *kNotByValue = "a packed member out of its alignment, or a union with long double";
+inline constexpr const char *kNotByValue =
+    "a union, bit-fields or a packed member out of its alignment, which libffi cannot be told here";
+#endif
+
+// Whether this ABI's engines pass a record of this layout by value as its C compiler
+// does; where not, ffi_type_of() is nullptr and it is refused.  (x86-64 SysV: GCC passes
+// a record of at most 16 bytes with a scalar member out of its natural alignment in
+// memory, and places one aligned above 16 at its alignment on the stack; neither libffi
+// nor the engine does either.)
+#if defined(__x86_64__) && !defined(_WIN32)
+bool passable_record(const Record *rec);
+#else
+inline bool passable_record(const Record *) { return true; }
 #endif
 
 // One argument as libffi is handed it: its libffi type, and where in the call's storage

@@ -126,6 +126,10 @@ static ffi_type *record_ffi_type(const Record *rec) {
                           " levels deep is too deep for the stack of this thread to pass by value");
   ffi_type *ft = nullptr;
   std::vector<std::pair<ffi_type *, size_t>> leaves;
+  if (!abi::passable_record(rec)) {
+    std::lock_guard<std::mutex> lock(mu);
+    return made[rec] = nullptr;  // refused, by no description either
+  }
   if (rec->is_union || has_bitfields(rec) || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
   } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
