@@ -64,7 +64,10 @@ def callback(
     A plain callable passed for a function-pointer parameter needs no Callback: it is
     wrapped for that call only.  C must not keep that pointer: if it does, a later call
     through it is reported through ``sys.unraisablehook`` and returns 0, and never runs
-    another callable.
+    another callable on the thread of an ndffi call.  (Its closure serves other plain
+    callables later, and a call from a thread C started cannot be told from one the
+    current call makes: a pointer C keeps or hands to its own threads after the call
+    must be an ``ndffi.callback``.)
     """
     ns = _namespace if _namespace is not None else _builtins
     if fn is None:
@@ -79,11 +82,15 @@ def callback(
 def _dtype_of_typecode(code):
     char = chr(code & 0xFF)
     try:
-        return np.dtype(char)
+        dtype = np.dtype(char)
     except TypeError:
+        dtype = None
+    if dtype is None or dtype.hasobject:
         raise TypeError(
-            f"Allocator: C asked for typecode {char!r}, which is not a NumPy type character ('d', 'f', 'i', ...)"
-        ) from None
+            f"Allocator: C asked for typecode {char!r}, which is not a NumPy type character of data "
+            "('d', 'f', 'i', ...)"
+        )
+    return dtype
 
 
 class Allocator:
@@ -108,6 +115,11 @@ class Allocator:
 
     def __init__(self, dtype=None):
         self.dtype = None if dtype is None else np.dtype(dtype)
+        if self.dtype is not None and self.dtype.hasobject:
+            raise TypeError(
+                f"Allocator(dtype={self.dtype}): C writes the arrays' memory, which for a dtype holding Python "
+                "objects would overwrite their references; give a numeric or struct dtype"
+            )
         self._lock = threading.Lock()
         self._records = []  # (thread token, array), in call order
         self._thread = threading.local()

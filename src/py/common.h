@@ -291,6 +291,9 @@ PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &spa
 // (a new reference); nullptr without an error when it speaks none, with the protocol's
 // when it fails, which protocol_failed leads by `where`.
 PyArrayObject *as_array_view(PyObject *o);
+// A dtype whose items are plain bytes: no Python objects, no pointers NumPy manages
+// (object, StringDType, a struct dtype with such a field).  Only such memory goes to C.
+inline bool plain_data(PyArray_Descr *d) { return !(PyDataType_FLAGS(d) & (NPY_ITEM_REFCOUNT | NPY_ITEM_IS_POINTER)); }
 void protocol_failed(const std::string &where, PyObject *o);
 // A protocol's array over a buffer object, checked to lie in it and held through an
 // export of it (memory.cpp); nullptr with an error.

@@ -107,6 +107,9 @@ static bool refuse_number(const ArgSpec &a, PyObject *o, const Where &w) {
 static bool array_arg(const ArgSpec &a, const PyArgInfo &info, PyArrayObject *arr, unsigned char *dst, const Where &w) {
   if (PyArray_NDIM(arr) == 0) return refuse_number(a, (PyObject *)arr, w);
   if (info.record) return record_array_arg(a, const_cast<PyArgInfo &>(info), arr, dst, w);
+  if (!plain_data(PyArray_DESCR(arr)))  // C would read or overwrite references as raw pointers
+    return fail(w, PyExc_TypeError, "an array of data for '" + type_str(w, a) + "'",
+                describe((PyObject *)arr) + " of Python objects or pointers NumPy manages: " + kObjectArrayFix);
   int tn = PyArray_TYPE(arr);
   bool type_ok = info.any_dtype || ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
                                     !PyArray_ISBYTESWAPPED(arr));
@@ -286,7 +289,7 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     auto *p = (PointerObject *)o;
     std::string why;
     if (!pointer_compatible(a.type, p->type, &why)) return fail(w, PyExc_TypeError, "'" + type_str(w, a) + "'", why);
-    if (info.writable && p->span.readonly)
+    if (info.writable && p->span.readonly && p->span.lo != p->span.hi)  // (code has no bytes C may write)
       return fail(w, PyExc_TypeError,
                   "a writeable buffer for '" + type_str(w, a) + "' (the parameter is not const, so C may write to it)",
                   "pointer '" + p->type->str() + "' into read-only memory (" + describe_memory(p->owner, p->span) +
@@ -294,7 +297,7 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     holds.pin(home_of(o));
     return set_pointer(dst, p->addr);
   }
-  if (PyArray_IsScalar(o, Generic)) return refuse_number(a, o, w);
+  if (PyArray_IsScalar(o, Generic) && !PyUnicode_Check(o) && !PyBytes_Check(o)) return refuse_number(a, o, w);
   if (info.is_char && PyUnicode_Check(o)) {
     if (info.writable)
       return fail(w, PyExc_TypeError, "a writable buffer for '" + type_str(w, a) + "'",

@@ -95,6 +95,7 @@ bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &
   uint64_t x;
   if (o == Py_True) x = 1;
   else if (o == Py_False) x = 0;
+  else if (PyArray_IsScalar(o, Timedelta)) return refuse_scalar(w, a, "bool", o);  // an Integer with no __index__
   else if (PyLong_Check(o) || PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) || is_value(o)) {
     PyObject *v = is_value(o) ? ((ValueObject *)o)->value : o;
     int t = PyObject_IsTrue(v);

@@ -54,7 +54,9 @@ __attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &in
   if (!PyArray_CheckExact(o)) return false;
   auto *arr = (PyArrayObject *)o;
   int tn = PyArray_TYPE(arr);
-  if (!info.any_dtype && tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2]) return false;
+  if (info.any_dtype ? !plain_data(PyArray_DESCR(arr))  // references: refused by the converter
+                     : tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2])
+    return false;
   int need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | (info.writable ? NPY_ARRAY_WRITEABLE : 0);
   if ((PyArray_FLAGS(arr) & need) != need || PyArray_ISBYTESWAPPED(arr) || PyArray_NDIM(arr) == 0)
     return false;  // a 0-d array is a number: the general converter refuses it

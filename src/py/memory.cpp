@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "messages.h"
 
 namespace ndffi::py {
 
@@ -365,6 +366,11 @@ bool memory_of(PyObject *o, PyObject **owner, Span *span) {
     *owner = home_of(o);
     *span = ((RecordObject *)o)->span;
   } else if (PyArray_Check(o)) {
+    if (!plain_data(PyArray_DESCR((PyArrayObject *)o))) {
+      PyErr_Format(PyExc_TypeError, "%s holds Python objects or pointers NumPy manages, not data C can be given: %s",
+                   describe(o).c_str(), kObjectArrayFix);
+      return false;
+    }
     *owner = o;
     *span = array_span((PyArrayObject *)o);
   } else if (PyBytes_Check(o)) {  // with its terminating NUL

@@ -16,6 +16,10 @@ std::string layout_problem(const Py_buffer &view);
 // The fix for a layout problem: a const pointer may take np.ascontiguousarray(x); one C
 // writes through may not take a copy, whose changes the caller would never see.
 std::string contiguity_fix(bool writable, bool fortran);
+// The fix for an array of dtype object (or with object fields) given where C takes
+// memory: C would read or overwrite its references as raw pointers.
+inline constexpr const char *kObjectArrayFix =
+    "C would read or overwrite them as raw pointers; pass an array of a numeric or struct dtype";
 // "an int32 array", "a float64 array".
 std::string with_article(const std::string &noun);
 // Why a value is not a number, and what to pass instead (" (an array is not a number:

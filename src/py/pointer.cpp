@@ -349,17 +349,18 @@ static PyObject *pointer_string(PyObject *self, PyObject *args, PyObject *kw) {
       return nullptr;
     }
     length = Py_ssize_t(avail >= 0 ? strnlen((const char *)p->addr, size_t(avail)) : strlen((const char *)p->addr));
+    if (length == avail) {  // C would read on past the memory: not a string of it
+      PyErr_Format(PyExc_IndexError,
+                   "string(): no NUL within the memory of pointer '%s' (%s); read it with string(%zd)",
+                   p->type->str().c_str(), bound_text(p).c_str(), avail);
+      return nullptr;
+    }
   } else if (avail >= 0 && length > avail) {
     PyErr_Format(PyExc_IndexError, "string(): length %zd exceeds pointer '%s': %s", length, p->type->str().c_str(),
                  bound_text(p).c_str());
     return nullptr;
   }
   return PyBytes_FromStringAndSize((const char *)p->addr, length);
-}
-
-// A dtype whose items are plain bytes: no Python objects, no pointers NumPy manages.
-static bool plain_data(PyArray_Descr *d) {
-  return !(PyDataType_FLAGS(d) & (NPY_ITEM_REFCOUNT | NPY_ITEM_IS_POINTER | NPY_NEEDS_PYAPI));
 }
 
 static PyObject *pointer_as_array(PyObject *self, PyObject *args, PyObject *kw) {
@@ -474,7 +475,8 @@ static PyObject *pointer_get_type(PyObject *self, void *) { return ctype_object(
 
 static PyMethodDef pointer_methods[] = {
     {"string", (PyCFunction)(void (*)(void))pointer_string, METH_VARARGS | METH_KEYWORDS,
-     "string(length=None) -> bytes: the C string at this address (up to its NUL, or length bytes)."},
+     "string(length=None) -> bytes: the C string at this address (up to its NUL, or length bytes; IndexError past the "
+     "memory it points into)."},
     {"as_array", (PyCFunction)(void (*)(void))pointer_as_array, METH_VARARGS | METH_KEYWORDS,
      "as_array(shape, dtype=None) -> numpy.ndarray: a zero-copy view of the memory, typed by the "
      "pointee unless dtype is given. The view keeps this pointer alive; it does not keep C memory "

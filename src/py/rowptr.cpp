@@ -12,6 +12,7 @@
 #include "callback.h"
 #include "fastpath.h"
 #include "rowptr.h"
+#include "messages.h"
 
 namespace ndffi::py {
 
@@ -54,6 +55,9 @@ int rows_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, co
     if (known) {
       bool type_ok = info.any_dtype || ((tn == info.typenum[0] || tn == info.typenum[1] || tn == info.typenum[2]) &&
                                         !PyArray_ISBYTESWAPPED(arr));
+      if (!plain_data(PyArray_DESCR(arr)))
+        return fail_rows(w, a.type,
+                         describe(o) + " of Python objects or pointers NumPy manages (" + kObjectArrayFix + ")");
       if (!type_ok) return fail_rows(w, a.type, describe(o) + " (rows of " + info.expected() + " expected)");
       if (!(PyArray_FLAGS(arr) & NPY_ARRAY_ALIGNED)) return fail_rows(w, a.type, "misaligned " + describe(o));
       if (info.writable && !(PyArray_FLAGS(arr) & NPY_ARRAY_WRITEABLE)) {

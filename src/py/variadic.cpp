@@ -51,6 +51,15 @@ static const CType *vararg_key(PyObject *o, const Where &w) {
   if (is_value(o)) return ((ValueObject *)o)->type;
   if (is_pointer(o)) return ((PointerObject *)o)->type;
   if (PyBool_Check(o)) return V.int_;
+  // NumPy scalars with no C meaning through `...` (they would pass as buffers otherwise).
+  if (PyArray_IsScalar(o, Timedelta) || PyArray_IsScalar(o, Datetime) || PyArray_IsScalar(o, ComplexFloating) ||
+      (PyArray_IsScalar(o, Generic) && !PyArray_IsScalar(o, Number) && !PyUnicode_Check(o) && !PyBytes_Check(o))) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s: cannot pass %s as a variadic argument: it has no C type there; convert it (int(x), "
+                 "float(x)) or give it one with ndffi.cast",
+                 w.str().c_str(), Py_TYPE(o)->tp_name);
+    return nullptr;
+  }
   if (PyLong_Check(o)) {
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
@@ -119,7 +128,9 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
   for (Py_ssize_t j = 0; j < n; j++) {
     PyArgInfo &info = vp->info[j];
     fill_arg_info(info, extra[size_t(j)].type);
-    if (extra[size_t(j)].conv == Conv::Pointer) info.writable = false, info.any_dtype = true;
+    // Any memory goes through `...` (C's format says what it is); a read-only buffer only
+    // as a const pointer (ndffi.cast("const void *", x)): C may write through a void *.
+    if (extra[size_t(j)].conv == Conv::Pointer) info.any_dtype = true;
   }
   return vp.release();
 }

@@ -604,10 +604,13 @@ def test_raw_addresses_are_unbounded(lib):
 
 
 def test_string_is_bounded(lib):
-    p = ndffi.cast("char *", bytearray(b"abc"))  # no NUL inside the bound
-    assert p.string() == b"abc"
+    p = ndffi.cast("char *", bytearray(b"abc"))  # no NUL inside the bound: C would read on
+    with pytest.raises(IndexError, match=r"no NUL within the memory .*string\(3\)"):
+        p.string()
+    assert p.string(3) == b"abc" and (p + 1).string(2) == b"bc"
     with pytest.raises(IndexError):
         p.string(4)
+    assert ndffi.cast("char *", bytearray(b"ab\0c")).string() == b"ab"
 
 
 # ---- 8. read-only memory --------------------------------------------------------------
@@ -701,6 +704,30 @@ def test_as_array_refuses_object_dtypes(lib, dtype):
     p = ndffi.new("double[4]")
     with pytest.raises(TypeError, match="object"):
         p.as_array(1, dtype=dtype)
+
+
+HOLDING_REFERENCES = [
+    np.array([object(), object()], dtype=object),
+    np.array(["ab", "cd"], dtype=np.dtypes.StringDType()),
+    np.zeros(2, [("a", np.float64), ("o", object)]),
+]
+
+
+@pytest.mark.parametrize("arr", HOLDING_REFERENCES, ids=["object", "StringDType", "object field"])
+def test_arrays_holding_references_never_reach_c(lib, libc, arr):
+    # C would read or overwrite the references as raw pointers (a crash when the array is
+    # next used): refused for any pointer, const or not, wherever it is given.
+    before = arr.copy()
+    with pytest.raises(TypeError, match=r"zero_bytes\(\) argument 1 'p': expected an array of data.*objects"):
+        lib.zero_bytes(arr, arr.nbytes)
+    with pytest.raises(TypeError, match=r"memchr\(\) argument 1 's'.*objects"):
+        libc.memchr(arr, 0, 1)
+    with pytest.raises(TypeError, match=r"cast\('void \*', \.\.\.\).*objects"):
+        ndffi.cast("void *", arr)
+    slot = ndffi.new("void *[1]")
+    with pytest.raises(TypeError, match="objects"):
+        slot[0] = arr
+    assert all(a == b for a, b in zip(arr.tolist(), before.tolist(), strict=True))
 
 
 # ---- 10. a number is never a pointer --------------------------------------------------

@@ -205,3 +205,35 @@ def test_threads_with_different_types_get_exact_results(release_gil):
         t.join()
     assert errors == []
     assert len(f._variadic_plans) <= 8
+
+
+def test_read_only_memory_is_refused_through_varargs():
+    # C may write through a pointer given to `...` (sscanf): read-only memory goes only as
+    # a const pointer the caller chose; code (a callback's address) has no bytes to write.
+    sscanf = ndffi.load("c").cdef("int sscanf(const char *s, const char *format, ...);").sscanf
+    ro = np.zeros(1, np.int32)
+    ro.flags.writeable = False
+    k = b"abcd"
+    for target in (ro, memoryview(bytes(4)), ndffi.cast("void *", k)):
+        with pytest.raises(TypeError, match=r"sscanf\(\) argument 3: expected .*not const, so C may write"):
+            sscanf(b"1234567", b"%d", target)
+    assert ro[0] == 0 and k == b"abcd"
+    out = np.zeros(1, np.int32)
+    assert sscanf(b"1234567", b"%d", out) == 1 and out[0] == 1234567
+
+
+@pytest.mark.parametrize(
+    "value, travels",
+    [(True, b"1"), (np.int16(-3), b"-3"), (np.uint8(200), b"200"), (np.float32(0.5), b"0.5"), (np.str_("x"), b"x")],
+)
+def test_numpy_scalars_through_varargs(value, travels):
+    fmt = b"%g" if isinstance(value, np.floating) else b"%s" if isinstance(value, str) else b"%d"
+    assert printed(fresh_snprintf(), fmt, value) == travels
+
+
+@pytest.mark.parametrize(
+    "value", [np.True_, np.timedelta64(3), np.datetime64("2020-01-01"), np.complex128(1), np.void(b"ab")]
+)
+def test_numpy_scalars_without_a_c_type_through_varargs(value):
+    with pytest.raises(TypeError, match=r"snprintf\(\) argument 4: cannot pass numpy\.\w+ as a variadic argument"):
+        fresh_snprintf()(bytearray(8), 8, b"%d", value)
