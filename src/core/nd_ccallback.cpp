@@ -30,7 +30,9 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   plan.ret = arg_spec(ftype->target);
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
   size_t rsize = ftype->target->kind == Kind::Void ? 0 : ftype->target->byte_size();
-  plan.ret_bytes = rsize > 8 ? (rsize + 15) / 16 * 16 : 8;
+  // A result in registers is written to the entry's own buffer (16 bytes for two
+  // eightbytes); one returned in memory to C's, which holds exactly the type.
+  plan.ret_bytes = rsize > 16 ? rsize : rsize > 8 ? 16 : 8;
   for (const CType *p : ftype->params) {
     ffi_type *t = ffi_type_of(p);
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");

@@ -11,7 +11,9 @@
 #endif
 
 #include <cstring>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "callback.h"
 #include "fastpath.h"
@@ -325,16 +327,45 @@ PyObject *vectorcall_any(PyObject *fn, PyObject *const *args, size_t nargsf, PyO
 // A thread C started has no Python thread state: PyGILState_Ensure makes one and the
 // matching Release destroys it, which costs a data-stack mmap/munmap and page faults
 // (~20 us) per callback.  So the first callback on such a thread keeps one more
-// PyGILState count, given back when the thread exits: one thread state per thread that
-// calls back, for as long as it lives.
+// PyGILState count, for as long as the thread lives: one thread state per thread that
+// calls back.  When the thread exits, the GIL may be held by a thread waiting for it
+// (pthread_join under a call that keeps the GIL), so the exiting thread does not take
+// it: its thread state is handed to the interpreter, which deletes it at its next
+// pending call, on the main thread.
 namespace {
+std::mutex exited_mu;
+std::vector<PyThreadState *> exited;  // thread states of finished threads, to delete
+
+int delete_exited(void *) {
+  std::vector<PyThreadState *> done;
+  {
+    std::lock_guard<std::mutex> lock(exited_mu);
+    done.swap(exited);
+  }
+  for (PyThreadState *ts : done) {
+    PyThreadState_Clear(ts);
+    PyThreadState_Delete(ts);
+  }
+  return 0;
+}
+
 struct KeptThreadState {
   bool kept = false;
   ~KeptThreadState() {
     if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
-    PyGILState_STATE s = PyGILState_Ensure();
-    PyGILState_Release(PyGILState_LOCKED);  // the count kept by the first callback
-    PyGILState_Release(s);                  // the last one: the thread state goes
+    PyThreadState *ts = PyGILState_GetThisThreadState();
+    if (!ts) return;
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(exited_mu);
+      first = exited.empty();
+      exited.push_back(ts);
+    }
+    // The queue of pending calls holds 32: when it is full, the next exit asks again.
+    if (first && Py_AddPendingCall(delete_exited, nullptr) < 0) {
+      std::lock_guard<std::mutex> lock(exited_mu);
+      exited.pop_back();  // left to the interpreter's end (it deletes every thread state)
+    }
   }
 };
 thread_local KeptThreadState kept_thread_state;

@@ -10,6 +10,7 @@ import ctypes
 import gc
 import math
 import os
+import subprocess
 import sys
 import threading
 import traceback
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndffi
+from conftest import X86_64_SYSV
 from ndffi import _ndffi
 
 CDEF = """
@@ -183,6 +185,46 @@ def test_allocator_typecode_mismatch_raises(lib):
 def test_allocator_rejects_other_signatures(lib):
     with pytest.raises(TypeError, match="an Allocator serves"):
         lib.call_int(ndffi.Allocator(), 1)
+
+
+@pytest.mark.skipif(not X86_64_SYSV, reason="the C side calls the callback by the x86-64 SysV convention")
+def test_a_failing_callback_writes_only_its_result_in_memory(clib_dir, unraisable):
+    # C's result buffer for a struct returned in memory holds exactly the struct: after an
+    # exception (C gets on_error), or a call through a released Callback, nothing past it
+    # is written.
+    lib = ndffi.load("libcallbacks", clib_dir).cdef(
+        "struct s24 { long a, b, c; }; long sret_canary(void *f); long last_canary(void);"
+    )
+    canary = 0x1111111111111111
+
+    def boom():
+        raise ZeroDivisionError
+
+    ok = lib.callback("struct s24 (void)", lambda: (7, 8, 9))
+    assert lib.sret_canary(ndffi.cast("void *", ok)) == 7 and lib.last_canary() == canary
+    failing = lib.callback("struct s24 (void)", boom)
+    with pytest.raises(ZeroDivisionError):
+        lib.sret_canary(ndffi.cast("void *", failing))
+    assert lib.last_canary() == canary
+    p = ndffi.cast("void *", ok)
+    ok.release()
+    assert lib.sret_canary(p) == 0 and lib.last_canary() == canary
+    check_reported(unraisable)
+
+
+def test_memory_holding_references_is_never_handed_to_c(lib):
+    # An array of Python objects as a callback's pointer result, or an Allocator of such a
+    # dtype: C would overwrite the references (a crash when the array is next used).
+    kept = np.zeros(6, object)
+    with pytest.raises(TypeError, match=r"result: expected an array of data .*objects"):
+        lib.foo(lambda ndim, shape: kept)  # C got NULL and wrote nothing
+    assert kept.tolist() == [0] * 6
+    with pytest.raises(TypeError, match=r"Allocator\(dtype=object\)"):
+        ndffi.Allocator(dtype=object)
+    from ndffi.callback import _dtype_of_typecode  # what a typecode C asks for is taken as
+
+    with pytest.raises(TypeError, match="typecode 'O'"):
+        _dtype_of_typecode(ord("O"))
 
 
 def test_allocator_is_thread_safe(lib):
@@ -717,6 +759,46 @@ def test_python_threads_and_callbacks_concurrently(lib):
         t.join()
     base = sum(x % 7 for x in range(20000))
     assert results == {k: base + 20000 * k for k in range(4)}
+
+
+THREAD_EXIT_UNDER_HELD_GIL = """
+import ndffi, sys
+lib = ndffi.load("libcallbacks", sys.argv[1]).cdef("int start_worker(int (*f)(int), int x);")
+held = ndffi.load("libcallbacks", sys.argv[1]).cdef("void stop_worker(void);", release_gil=False)
+api = ndffi.load(None).cdef(
+    "void *PyInterpreterState_Main(void); void *PyInterpreterState_ThreadHead(void *);"
+    "void *PyThreadState_Next(void *);", release_gil=False)
+
+def thread_states():
+    n, ts = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Main())
+    while ts:
+        n, ts = n + 1, api.PyThreadState_Next(ts)
+    return n
+
+before = thread_states()
+for k in range(20):
+    assert lib.start_worker(lambda x: x + k, 40) == 40 + k
+    held.stop_worker()  # the worker exits while this call holds the GIL
+# the main thread deletes them once it runs its pending calls (at its next GIL switch)
+import time
+for _ in range(1000):
+    if thread_states() == before:
+        break
+    time.sleep(0.001)
+print(before, thread_states())
+"""
+
+
+def test_a_thread_c_started_exits_while_the_gil_is_held(clib_dir):
+    # The thread state kept for a thread that called back is given back when it exits,
+    # without waiting for the GIL (a call that keeps it may be joining that thread):
+    # every one is deleted, none is left behind, and nothing hangs.
+    r = subprocess.run(
+        [sys.executable, "-c", THREAD_EXIT_UNDER_HELD_GIL, str(clib_dir)], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    before, after = map(int, r.stdout.split())
+    assert before >= 1 and after == before
 
 
 @pytest.mark.stress

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +323,46 @@ CB_API int call_in_thread(int (*f)(int), int x) {
     pthread_join(t, NULL);
     return o.r;
 }
+
+/* A worker thread that calls f(x) once, then waits to be stopped: stop_worker() lets it
+   exit and joins it (declared to keep the GIL, the thread exits while the GIL is held). */
+static struct { pthread_t t; int (*f)(int); int x, r; volatile int stop; } worker_state;
+static void *waiting_worker(void *arg) {
+    (void)arg;
+    worker_state.r = worker_state.f(worker_state.x);
+    while (!__atomic_load_n(&worker_state.stop, __ATOMIC_ACQUIRE)) sched_yield();
+    return NULL;
+}
+CB_API int start_worker(int (*f)(int), int x) {
+    worker_state.f = f, worker_state.x = x, worker_state.r = 0, worker_state.stop = 0;
+    if (pthread_create(&worker_state.t, NULL, waiting_worker, NULL) != 0) return -1;
+    while (!worker_state.r) sched_yield();  /* until the callback returned */
+    return worker_state.r;
+}
+CB_API void stop_worker(void) {
+    __atomic_store_n(&worker_state.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(worker_state.t, NULL);
+}
+
+/* A callback returning a struct in memory writes it where C's hidden pointer says: here
+   straight into a struct with a canary behind it (on x86-64 SysV, a function returning
+   a struct in memory takes and returns that pointer as its first argument, which is how
+   it is called here).  Returns the struct's a; last_canary() is the canary after it. */
+struct s24 { long a, b, c; };
+static long canary_after;
+CB_API long sret_canary(void *f) {
+#if defined(__x86_64__) && !defined(_WIN32)
+    struct { struct s24 v; long canary; } r;
+    r.canary = 0x1111111111111111L;
+    ((struct s24 *(*)(struct s24 *))f)(&r.v);
+    canary_after = r.canary;
+    return r.v.a;
+#else
+    (void)f;
+    return canary_after = -1;
+#endif
+}
+CB_API long last_canary(void) { return canary_after; }
 
 /* ---- typed opaque pointers through a callback ---- */
 
