@@ -60,7 +60,7 @@ class Pointer:
 
     def string(self, length: int | None = None) -> bytes:
         """
-        string(length=None) -> bytes: the C string at this address (up to its NUL, or length bytes).
+        string(length=None) -> bytes: the C string at this address (up to its NUL, or length bytes; IndexError past the memory it points into).
         """
 
     def as_array(self, shape: int | tuple[int, ...], dtype: object = None) -> numpy.ndarray[tuple[int, ...], numpy.dtype[numpy.generic]]:
@@ -318,6 +318,12 @@ class CType:
 
     @property
     def size(self) -> int: ...
+
+    @property
+    def complete(self) -> bool:
+        """
+        Whether the type has a size: not void, a function, an array of unknown length, or a struct, union or enum declared without its body.
+        """
 
     @property
     def alignment(self) -> int: ...

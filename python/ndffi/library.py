@@ -16,6 +16,7 @@ from ._ndffi import Callback, CDefError, CType, Function, LibraryBase, Namespace
 from .callback import callback as _make_callback
 from .errors import did_you_mean, suggestion
 from .loading import elf as _elf
+from .values import size_of
 
 _TAGS = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*)")
 
@@ -418,7 +419,7 @@ class Library(LibraryBase):
 
     def sizeof(self, ctype: str) -> int:
         """The size in bytes of a C type spelling."""
-        return self._ns.type(ctype).size
+        return size_of(self._ns.type(ctype), ctype)
 
 
 def assume_const(func, *params):

@@ -34,7 +34,19 @@ def typeof(ctype: str | StructValue | Pointer | Value) -> CType:
 
 def sizeof(ctype: str) -> int:
     """The size in bytes of a built-in C type spelling."""
-    return builtin_types.type(ctype).size
+    return size_of(builtin_types.type(ctype), ctype)
+
+
+def size_of(t, spelling):
+    """``t.size``; a TypeError for a type without one (as C's sizeof refuses it)."""
+    if not t.complete:
+        what = {"void": "void has no size", "function": "a function type has no size (a pointer to it has)"}.get(
+            t.kind,
+            f"'{t.cname}' is an incomplete type (declared nowhere, or without its members or length): "
+            "declare it in full with cdef() first",
+        )
+        raise TypeError(f"sizeof({spelling!r}): {what}")
+    return t.size
 
 
 def addressof(obj: object) -> int:

@@ -35,6 +35,18 @@ static Constant make_float(double d) {
   return c;
 }
 
+// A floating operation's result in its type by the usual arithmetic conversions: float
+// (rounded to it) when neither operand is a double or long double, else double.
+static Constant float_result(double r, const Constant &a, const Constant &b) {
+  auto narrow = [](const Constant &c) { return c.kind != Constant::Float || c.type->byte_size() == 4; };
+  Constant c = make_float(r);
+  if (narrow(a) && narrow(b)) {
+    c.f = double(float(r));
+    c.type = TypeTable::get().float_type(4, "float");
+  }
+  return c;
+}
+
 // Integer arithmetic is done in C's types: after the integer promotions (char, short,
 // _Bool and small enums become int) an operand is int, unsigned int, long or unsigned
 // long; a binary operation converts both to their common type (the usual arithmetic
@@ -148,10 +160,10 @@ Constant ConstExpr::apply(const Token &opt, const Constant &a, const Constant &b
   if (op == "||") return make_int(truth(a) || truth(b), false);
   if (a.kind == Constant::Float || b.kind == Constant::Float) {
     double x = as_double(a), y = as_double(b);
-    if (op == "+") return make_float(x + y);
-    if (op == "-") return make_float(x - y);
-    if (op == "*") return make_float(x * y);
-    if (op == "/") return make_float(x / y);
+    if (op == "+") return float_result(x + y, a, b);
+    if (op == "-") return float_result(x - y, a, b);
+    if (op == "*") return float_result(x * y, a, b);
+    if (op == "/") return float_result(x / y, a, b);
     if (op == "<") return make_int(x < y, false);
     if (op == ">") return make_int(x > y, false);
     if (op == "<=") return make_int(x <= y, false);
@@ -204,7 +216,11 @@ Constant ConstExpr::unary() {
   const Token &t = peek();
   if (accept("-")) {
     Constant v = unary();
-    if (v.kind == Constant::Float) return make_float(-v.f);
+    if (v.kind == Constant::Float) {
+      Constant r = v;  // of its own type
+      r.f = -v.f;
+      return r;
+    }
     if (v.kind != Constant::Int) error(t, "'-' needs a number");
     return typed_int(scope_.target(), int64_t(0 - uint64_t(v.i)), promoted(v));
   }
@@ -310,10 +326,11 @@ Constant ConstExpr::number(const Token &t) {
     std::string body = s;
     while (!body.empty() && strchr("fFlL", body.back())) body.pop_back();
     char *end = nullptr;
-    double d = strtod(body.c_str(), &end);
+    const bool single = s.back() == 'f' || s.back() == 'F';
+    double d = single ? double(strtof(body.c_str(), &end)) : strtod(body.c_str(), &end);  // rounded once
     if (!end || *end) error(t, "invalid floating constant '" + s + "'");
     Constant c = make_float(d);
-    if (s.back() == 'f' || s.back() == 'F') c.type = TypeTable::get().float_type(4, "float");
+    if (single) c.type = TypeTable::get().float_type(4, "float");
     return c;
   }
   size_t end = s.size();

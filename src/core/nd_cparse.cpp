@@ -163,11 +163,30 @@ void Parser::attribute_list() {
         expect(")");
       }
       attrs_.aligned = std::max(attrs_.aligned, a);
-    } else if (is("(")) {
-      skip_balanced();
+    } else {
+      refuse_attribute(n, name);
+      if (is("(")) skip_balanced();
     }
   }
   expect(")");
+}
+
+// Attributes that change a type's size, layout or byte order, or a function's calling
+// convention, and that the type model does not follow: an error, never a wrong layout
+// or call.  Every other attribute (format, nonnull, deprecated, ...) changes neither.
+void Parser::refuse_attribute(const Token &at, const std::string &name) {
+  const bool microsoft = abi_.rules == RecordRules::Microsoft;
+  const char *why = nullptr;
+  if (name == "mode")
+    why = "sets the size of an integer or floating type; declare the type of that size (int64_t, ...)";
+  else if (name == "vector_size" || name == "ext_vector_type")
+    why = "makes a SIMD vector type, which ndffi does not pass or lay out; pass a pointer to its elements";
+  else if (name == "scalar_storage_order") why = "sets a byte order ndffi does not read or write";
+  else if ((name == "ms_struct" && !abi_.ms_bitfields) || (name == "gcc_struct" && abi_.ms_bitfields))
+    why = "switches to the other compiler's struct layout, which ndffi does not apply here";
+  else if ((name == "ms_abi" && !microsoft) || (name == "sysv_abi" && microsoft))
+    why = "switches to the other platform's calling convention, which ndffi does not call";
+  if (why) error_at(at, "__attribute__((" + name + ")) " + why + " (not supported)", false);
 }
 
 size_t Parser::alignment_value() {

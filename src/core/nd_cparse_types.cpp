@@ -209,6 +209,19 @@ const CType *Parser::tagged(const std::string &kw) {
   Record *rec = tag.empty() ? nullptr
                 : has_body  ? scope_.find_own_tag(tag, is_union, is_enum)
                             : scope_.find_tag(tag, is_union, is_enum);
+  if (!rec && !tag.empty()) {  // struct, union and enum tags share one name space
+    for (int k = 0; k < 3; k++) {
+      bool u = k == 1, e = k == 2;
+      if (u == is_union && e == is_enum) continue;
+      if (has_body ? scope_.find_own_tag(tag, u, e) : scope_.find_tag(tag, u, e))
+        error_at(at,
+                 "'" + kw + " " + tag + "': '" + tag + "' is already the tag of a" +
+                     (e   ? "n enum"
+                      : u ? " union"
+                          : " struct"),
+                 false);
+    }
+  }
   if (!rec) {
     rec = T_.new_record(tag, is_union, is_enum);
     if (!tag.empty()) scope_.add_tag(rec);
@@ -542,9 +555,8 @@ const CType *Parser::apply(const CType *t, const Declarator &d, std::vector<std:
         if (t->kind == Kind::Func) fail("array of functions is not allowed");
         if (t->kind == Kind::Void) fail("array of void is not allowed");
         if (!t->is_complete()) fail("array of incomplete type '" + t->str() + "'");
-        if (op.length != CType::kUnknownLength &&
-            op.length > size_t(PTRDIFF_MAX) / (t->byte_size() ? t->byte_size() : 1))
-          fail("array is too large");
+        if (op.length != CType::kUnknownLength && op.length > kMaxObjectSize / (t->byte_size() ? t->byte_size() : 1))
+          fail("array is too large (more than 2^59 bytes)");
         if (t->byte_size() % t->alignment())  // what a typedef's aligned(n) can make
           fail("array of '" + t->str() + "' (" + std::to_string(t->byte_size()) +
                " bytes), whose size is not a multiple of its alignment (" + std::to_string(t->alignment()) + ")");

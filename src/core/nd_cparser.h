@@ -89,6 +89,7 @@ class Parser {
   // ---- decorations and attributes (nd_cparse.cpp) ----
   bool skip_decoration();
   void attribute_list();
+  void refuse_attribute(const Token &at, const std::string &name);
   size_t alignment_value();
   void skip_balanced();
   static bool is_keyword(const Token &t);

@@ -4,14 +4,27 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "nd_limits.h"
+
 namespace ndffi {
 
 void layout_record(Record *rec, const std::vector<MemberDecl> &members, const RecordAttrs &attrs, const Target &abi) {
-  for (size_t i = 0; i < members.size(); i++) layout::check_member(rec, members[i], i + 1 == members.size());
+  size_t total = 0;  // each member is at most kMaxObjectSize: the sum cannot wrap
+  for (size_t i = 0; i < members.size(); i++) {
+    layout::check_member(rec, members[i], i + 1 == members.size());
+    if (members[i].bit_width < 0) total += layout::member_size(members[i].type);
+    if (total > kMaxObjectSize) break;
+  }
+  auto too_large = [&] {
+    return std::runtime_error(std::string(rec->is_union ? "union " : "struct ") +
+                              (rec->tag.empty() ? "<anonymous>" : rec->tag) + " is too large (more than 2^59 bytes)");
+  };
+  if (total > kMaxObjectSize) throw too_large();
   rec->fields.clear();
   rec->required_align = 0;
   if (abi.rules == RecordRules::Microsoft) layout::microsoft(rec, members, attrs, abi);
   else layout::itanium(rec, members, attrs, abi);
+  if (rec->size > kMaxObjectSize) throw too_large();
   size_t deepest = 0;
   for (const MemberDecl &m : members) deepest = std::max(deepest, m.type->depth());
   rec->depth = uint32_t(std::min<size_t>(deepest + 1, UINT32_MAX));

@@ -21,6 +21,10 @@ constexpr int kMaxNesting = 200;
 // one before, or of structs each holding the one before, ends here.
 constexpr size_t kMaxTypeDepth = 1000;
 
+// Bytes a type may have (2^59): an array or record larger is refused.  Layouts are
+// computed in bits, and every sum of member positions stays well below overflow.
+constexpr size_t kMaxObjectSize = size_t(1) << 59;
+
 // True when less than a reserve (64 KiB, or a quarter of a smaller stack) is left on
 // the calling thread's stack.  Cheap after the first call in a thread; false where the
 // platform does not say where the stack ends.

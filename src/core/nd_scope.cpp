@@ -288,6 +288,9 @@ void Scope::add_decl(Decl d, Origin at) {
   if (td != typedefs_.end())
     throw DeclConflict("'" + d.name + "' is already declared as a typedef of '" + td->second.type->str() + "'",
                        td->second.origin);
+  auto k = constants_.find(d.name);
+  if (k != constants_.end())
+    throw DeclConflict("'" + d.name + "' is already a constant (" + k->second.c.str() + ")", k->second.origin);
   decl_order_.push_back(d.name);
   log(Undo::Decl, d.name);
   std::string name = d.name;

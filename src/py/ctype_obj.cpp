@@ -34,6 +34,10 @@ static std::string kind_name(Kind k) {
 void register_ctype(nb::module_ &m) {
   nb::class_<CTypeRef>(m, "CType", "A C type.")
       .def_prop_ro("size", [](const CTypeRef &r) { return r.type->byte_size(); })
+      .def_prop_ro(
+          "complete", [](const CTypeRef &r) { return r.type->is_complete(); },
+          "Whether the type has a size: not void, a function, an array of unknown length, or a struct, union "
+          "or enum declared without its body.")
       .def_prop_ro("alignment", [](const CTypeRef &r) { return r.type->alignment(); })
       .def_prop_ro("kind",
                    [](const CTypeRef &r) {

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 import ndffi
@@ -96,6 +97,25 @@ def test_define_constants():
     assert str(ns.constant("MASK")[1]) == "unsigned int"
     assert str(ns.constant("SCALE")[1]) == "double" and str(ns.constant("FSCALE")[1]) == "float"
     assert str(ns.constant("NAME")[1]) == "const char *"
+
+
+def test_float_constants_are_floats():
+    # A float constant is rounded once, to float, and arithmetic on floats (and ints) is
+    # done in float, as C does it (FLT_EVAL_METHOD 0); a double operand makes it double.
+    ns = ndffi.Namespace()
+    ns.cdef("""
+        #define F1 1.1f
+        #define F2 (1.0f / 3)
+        #define F3 16777217.0f
+        #define F4 (-1.1f)
+        #define F5 (1.1f * 2.0)
+        #define F6 0x1.000001p0f
+    """)
+    f32 = lambda x: float(np.float32(x))  # noqa: E731
+    c = lambda n: ns.constant(n)[0]  # noqa: E731
+    assert c("F1") == f32(1.1) and c("F2") == f32(np.float32(1) / np.float32(3)) and c("F3") == 16777216.0
+    assert c("F4") == -f32(1.1) and c("F5") == f32(1.1) * 2.0 and c("F6") == 1.0
+    assert [str(ns.constant(n)[1]) for n in ("F1", "F2", "F3", "F4", "F5")] == ["float"] * 4 + ["double"]
 
 
 # Integer constant expressions, evaluated by ndffi and by the C compiler: the same value

@@ -8,6 +8,7 @@ C spelling of the model (typedef names resolved, top-level parameter qualifiers 
 """
 
 import ctypes
+import re
 
 import pytest
 
@@ -261,9 +262,10 @@ def test_opaque_struct():
     p = ns.type("handle_t *")
     assert (p.kind, p.size, str(p), p.item) == ("pointer", PTR, "struct handle *", t)
     assert ns.type("const handle_t *") == ns.type("const struct handle *")
-    # a different tag is a different type; struct and union tags are separate
+    # a different tag is a different type; struct, union and enum share the tags' names
     assert ns.type("struct other *") != p
-    assert ns.type("union handle *") != p
+    with pytest.raises(ndffi.CDefError, match="'handle' is already the tag of a struct"):
+        ns.type("union handle *")
 
 
 # ---- type names -------------------------------------------------------------------------
@@ -582,6 +584,26 @@ ERRORS = [
     ("int x[9223372036854775808];", 1, 7, "9223372036854775808", "integer constant is too large"),
     ("int x[9223372036854775807];", 1, 5, "x", "array is too large"),
     ("int x[1 << 62][4];", 1, 5, "x", "array is too large"),
+    ("struct h { char a[0x2000000000000000]; };", 1, 17, "a", "array is too large"),
+    ("struct g { char a[1LL << 58]; char b[1LL << 58]; char c[1LL << 58]; };", 1, 8, "g", "struct g is too large"),
+    ("union u { char a[1LL << 58]; }; struct w { union u x[2]; char b[1LL << 58]; };", 1, 40, "w", "too large"),
+    # attributes that change a size, layout, byte order or calling convention the type
+    # model does not follow: refused, never a wrong layout or call
+    ("typedef int i64 __attribute__((__mode__(__DI__)));", 1, 32, "__mode__", "(mode)) sets the size"),
+    ("typedef float v4 __attribute__((vector_size(16)));", 1, 33, "vector_size", "SIMD vector"),
+    ("struct __attribute__((ms_struct)) m { char a:3; short b:3; };", 1, 23, "ms_struct", "struct layout"),
+    ("int __attribute__((ms_abi)) f(int);", 1, 20, "ms_abi", "calling convention"),
+    (
+        'typedef struct { char c; } be __attribute__((scalar_storage_order("big-endian")));',
+        1,
+        46,
+        "scalar_storage_order",
+        "byte order",
+    ),
+    # struct, union and enum tags share one name space
+    ("union u1 { int a; }; struct u1 { int a; };", 1, 29, "u1", "'u1' is already the tag of a union"),
+    ("struct s; union s *p;", 1, 17, "s", "'s' is already the tag of a struct"),
+    ("enum e { A }; struct e { int x; };", 1, 22, "e", "'e' is already the tag of an enum"),
     ("int x[-1];", 1, 7, "-", "array size is negative"),
     ("int x[2-3];", 1, 7, "2", "array size is negative"),
     ("int x[1/0];", 1, 8, "/", "division by zero"),
@@ -826,3 +848,25 @@ def test_typedef_attributes_that_change_nothing_are_accepted():
     assert (ns.type("pt").size, ns.type("pt").alignment) == (8, 4)
     assert (ns.type("a32").size, ns.type("a32").alignment) == (32, 32)
     assert ns.type("plain").alignment == 4
+
+
+@pytest.mark.parametrize(
+    "spelling, fragment",
+    [
+        ("struct Weahter", "'struct Weahter' is an incomplete type"),  # a typo: declared nowhere
+        ("struct fwd", "'struct fwd' is an incomplete type"),  # declared without members
+        ("union nope", "incomplete type"),
+        ("int[]", "incomplete type"),
+        ("void", "void has no size"),
+        ("int (int)", "a function type has no size"),
+    ],
+)
+def test_sizeof_a_type_without_a_size_is_an_error(spelling, fragment):
+    # as C's sizeof refuses it: never 0
+    lib = ndffi.load(None).cdef("struct fwd; struct full { int x; };")
+    with pytest.raises(TypeError, match=rf"^sizeof\({re.escape(repr(spelling))}\): .*{re.escape(fragment)}"):
+        lib.sizeof(spelling)
+    if spelling in ("void", "int[]"):
+        with pytest.raises(TypeError, match=re.escape(fragment)):
+            ndffi.sizeof(spelling)
+    assert lib.sizeof("struct full") == 4 and ndffi.sizeof("char[0]") == 0

@@ -262,3 +262,17 @@ def test_failed_definition_of_a_declared_tag_leaves_it_incomplete():
     ns.cdef("enum E { Z }; struct S { int q; }; union U { char c; };")
     assert ns.type("enum E").enumerators == [("Z", 0)] and ns.constant_names() == ["Z"]
     assert (ns.type("struct S").size, ns.type("union U").size) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ("enum { abs = 7 };", "int abs(int);"),
+        ("int abs(int);", "enum { abs = 7 };"),
+        ("#define abs 7", "int abs(int);"),
+    ],
+)
+def test_a_constant_and_a_function_of_one_name_conflict_either_way(first, then):
+    lib = ndffi.load(None).cdef(first)
+    with pytest.raises(ndffi.CDefError, match="'abs' is already"):
+        lib.cdef(then)

@@ -197,6 +197,22 @@ _KEYWORDS = {
 
 # What in an attribute changes a type's layout: kept in type declarations.
 _LAYOUT_WORDS = {"packed", "__packed__", "aligned", "__aligned__", "align"}
+# What the declaration parser refuses (a size, layout, byte order or calling convention
+# it does not model): kept everywhere, so that what uses it is left out and said so.
+_REFUSED_WORDS = {
+    w
+    for name in (
+        "mode",
+        "vector_size",
+        "ext_vector_type",
+        "scalar_storage_order",
+        "ms_struct",
+        "gcc_struct",
+        "ms_abi",
+        "sysv_abi",
+    )
+    for w in (name, f"__{name}__")
+}
 
 
 def _clean(toks, cxx=False, keep_layout=False):
@@ -220,7 +236,9 @@ def _clean(toks, cxx=False, keep_layout=False):
                     if depth == 0:
                         break
             group = toks[start:i]
-            if keep_layout and (w in ("_Alignas", "alignas") or any(g.text in _LAYOUT_WORDS for g in group)):
+            if any(g.text in _REFUSED_WORDS for g in group) or (
+                keep_layout and (w in ("_Alignas", "alignas") or any(g.text in _LAYOUT_WORDS for g in group))
+            ):
                 out += group
             continue
         if w == "[[":
