@@ -4,6 +4,7 @@ what was given — never a wrong value, never stale code, never a user's file ch
 
 import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -258,6 +259,13 @@ def test_a_generated_header_the_user_edited_is_the_users(tmp_path, cache):
     assert ndffi.build([src], output_dir=out, force=True).sci(1) == 3
     write(src, "int sci(int x) { return x + 3; }\n")  # ndffi's own again: replaced
     assert ndffi.build([src], output_dir=out).sci(1) == 4
+    first, rest = header.read_text().split("\n", 1)
+    edited = "/* ndffi-generated: (mine now, keep) */\n" + rest  # the marker line itself edited
+    header.write_text(edited)
+    write(src, "int sci(int x) { return x + 4; }\n")
+    with pytest.raises(ndffi.building.output.OutputExists, match=r"sci\.h was written by ndffi but edited since"):
+        ndffi.build([src], output_dir=out)
+    assert header.read_text() == edited
 
 
 def test_a_header_created_earlier_in_the_search_order_is_compiled(tmp_path, cache):
@@ -371,3 +379,56 @@ def test_a_source_whose_name_has_a_newline_or_tab_is_declared(tmp_path, cache, n
     assert ndffi.build([src], name="nl").v() == 1
     write(d / "h.h", "#define V 2\n")
     assert ndffi.build([src], name="nl").v() == 2
+
+
+# What the compiler reads that its dependency output does not list: the environment,
+# files the flags name, a wrapper script, the directory relative flags are relative to.
+
+
+def test_a_change_of_cpath_is_compiled(tmp_path, cache, monkeypatch):
+    write(tmp_path / "A" / "conf.h", "#define VAL 1\n")
+    write(tmp_path / "B" / "conf.h", "#define VAL 2\n")
+    src = write(tmp_path / "cpath.c", "#include <conf.h>\nint val(void) { return VAL; }\n")
+    for d, want in (("A", 1), ("B", 2), ("A", 1)):
+        monkeypatch.setenv("CPATH", str(tmp_path / d))
+        assert ndffi.build([src]).val() == want
+
+
+def test_relative_include_flags_from_another_directory_are_compiled(tmp_path, cache, monkeypatch):
+    src = write(tmp_path / "r.c", "#include <x.h>\nint x(void) { return X; }\n")
+    write(tmp_path / "w1" / "inc2" / "x.h", "#define X 1\n")
+    write(tmp_path / "w2" / "inc1" / "x.h", "#define X 2\n")  # found first from w2
+    write(tmp_path / "w2" / "inc2" / "x.h", "#define X 1\n")
+    (tmp_path / "w1" / "inc1").mkdir()
+    for d, want in (("w1", 1), ("w2", 2)):
+        monkeypatch.chdir(tmp_path / d)
+        assert ndffi.build([src], cflags=["-Iinc1", "-Iinc2"]).x() == want
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a GNU ld version script")
+def test_files_the_flags_name_are_part_of_the_build(tmp_path, cache):
+    src = write(
+        tmp_path / "f.c",
+        "int impl1(void) { return 1; }\nint impl2(void) { return 2; }\nint val(void) { return VAL; }\n",
+    )
+    rsp, script = tmp_path / "opts.rsp", tmp_path / "exports.map"
+    for value, exported, hidden in ((1, "impl1", "impl2"), (2, "impl2", "impl1")):
+        rsp.write_text(f"-DVAL={value}\n")
+        script.write_text(f"{{ global: val; {exported}; local: *; }};\n")
+        cflags = [f"@{rsp}", f"-Wl,--version-script={script}"]
+        lib = ndffi.build([src], cflags=cflags, cdef="int val(void); int impl1(void); int impl2(void);")
+        assert lib.val() == value  # the response file, edited
+        assert getattr(lib, exported)() == value  # the version script, edited
+        with pytest.raises(AttributeError, match=f"does not export '{hidden}'"):
+            getattr(lib, hidden)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script")
+def test_an_edited_compiler_wrapper_is_compiled_with(tmp_path, cache, monkeypatch):
+    src = write(tmp_path / "w.c", "int val(void) { return VAL; }\n")
+    wrapper = tmp_path / "mycc"
+    monkeypatch.setenv("CC", str(wrapper))
+    for value in (5, 66):
+        wrapper.write_text(f'#!/bin/sh\nexec {CC} -DVAL={value} "$@"\n')
+        wrapper.chmod(0o755)
+        assert ndffi.build([src]).val() == value

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import BuildError
 from . import cache
@@ -78,18 +79,41 @@ def locate(lang="c"):
     return None
 
 
+# The environment variables GCC and Clang read to find headers, libraries and their own
+# programs, or that change what they compile (__DATE__, the deployment target).
+_ENVIRONMENT = (
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "OBJC_INCLUDE_PATH",
+    "LIBRARY_PATH",
+    "COMPILER_PATH",
+    "GCC_EXEC_PREFIX",
+    "SOURCE_DATE_EPOCH",
+    "SDKROOT",
+    "MACOSX_DEPLOYMENT_TARGET",
+    "LD_RUN_PATH",
+)
+_SCRIPT_SIZE = 1 << 16  # a driver this small is a wrapper script: its text is part of it
+
+
 def identity(lang="c"):
     """What names the ``lang`` compiler for a cache key: its command, executable, size and
-    modification time (it changes when the compiler is replaced); [] when there is none."""
+    modification time (it changes when the compiler is replaced), the text of a wrapper
+    script, and the environment variables it reads that are set; [] when there is none."""
     found = locate(lang)
     if found is None:
         return []
     cmd, path = found
+    env = [[v, os.environ[v]] for v in _ENVIRONMENT if v in os.environ]
     try:
         st = os.stat(path) if path else None
+        script = hashlib.sha256(Path(path).read_bytes()).hexdigest() if st and st.st_size <= _SCRIPT_SIZE else None
     except OSError:
-        st = None
-    return [list(cmd), path, st.st_size, st.st_mtime_ns] if st else [list(cmd), path]
+        st = script = None
+    if not st:
+        return [list(cmd), path, env]
+    return [list(cmd), path, st.st_size, st.st_mtime_ns, script, env]
 
 
 def find(lang):

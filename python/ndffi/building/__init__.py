@@ -15,9 +15,12 @@ How a build works
   ``~/Library/Caches/ndffi`` on macOS, ``%LOCALAPPDATA%\\ndffi\\Cache`` on Windows; see
   :mod:`ndffi._support.cache` for when it is trusted).  A build is found in two steps, as
   ccache's depend mode does.  The *input key*, a SHA-256 of what is known before
-  compiling (the sources' paths and content, the working directory, the flags, defines,
-  directories and libraries, the language, the declarations asked for and the
-  compiler's identity: path and ``--version``), names a group directory
+  compiling (the sources' content, the flags, defines, directories and libraries, the
+  language, the declarations asked for, the content of files the flags name (response
+  files, linker scripts, version maps) and the working directory when a flag holds a
+  relative path, and the compiler's identity: path, ``--version``, size and
+  modification time, a wrapper script's text, and the environment variables it reads,
+  such as ``CPATH``), names a group directory
   ``build/NAME-KEY``.  Each result in it records the files the compiler read (its own
   ``-MD`` dependency output: every header, however it was found: ``include_dirs``,
   ``-I`` in ``cflags``, a computed ``#include``) with their SHA-256; a result is used
@@ -91,7 +94,7 @@ log = logging.getLogger("ndffi.build")
 
 # Bumped whenever the layout of a cache entry or the declaration extraction
 # (:mod:`ndffi.building.declscan`) changes, so old entries are not reused.
-_FORMAT = 6
+_FORMAT = 7
 
 _C_EXTENSIONS = {".c"}
 _CXX_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".cp", ".C"}
@@ -132,6 +135,64 @@ def _as_list(value, what):
         return list(value)
     except TypeError:
         raise TypeError(f"{what} must be a string or a list of strings, got {type(value).__name__}") from None
+
+
+_PATH_OPTIONS = (
+    "-isystem",
+    "-iquote",
+    "-idirafter",
+    "-include",
+    "-imacros",
+    "-isysroot",
+    "-iprefix",
+    "-iwithprefix",
+    "--sysroot=",
+    "-I",
+    "-L",
+    "-B",
+    "-F",
+    "-T",
+    "@",
+)
+
+
+def _flag_words(cflags):
+    """Each flag, and each comma-separated word of a ``-Wl,`` or ``-Xlinker`` one."""
+    for f in cflags:
+        yield f
+        if f.startswith("-Wl,"):
+            yield from f[4:].split(",")
+
+
+def _flag_paths(cflags):
+    """The paths flags name: a bare word, what follows a path option, what follows '='."""
+    for w in _flag_words(cflags):
+        if not w.startswith("-") and not w.startswith("@"):
+            yield w
+            continue
+        for opt in _PATH_OPTIONS:
+            if w.startswith(opt) and len(w) > len(opt):
+                yield w[len(opt) :].lstrip("=")
+                break
+        else:
+            if w.startswith("-") and "=" in w:
+                yield w.split("=", 1)[1]
+
+
+def _relative_paths(cflags):
+    return any(p and not os.path.isabs(p) for p in _flag_paths(cflags))
+
+
+def _flag_files(cflags):
+    """``[[path, sha256], ...]`` of the files flags name (see _flag_paths)."""
+    out = []
+    for p in _flag_paths(cflags):
+        if p and os.path.isfile(p):
+            try:
+                out.append([p, _digest(p)])
+            except OSError:
+                out.append([p, None])
+    return out
 
 
 @dataclass
@@ -235,8 +296,13 @@ def _plan(sources, name, lang, cflags, include_dirs, libraries, library_dirs, de
         "inline": [plan.inline[0], hashlib.sha256(inline_code.encode("utf-8", "surrogatepass")).hexdigest()]
         if plan.inline
         else None,
-        "compilers": {lg: [list(c.cmd), c.path, c.version] for lg, c in plan.compilers.items()},
+        "compilers": {lg: [list(c.cmd), c.path, c.version, compiler.identity(lg)] for lg, c in plan.compilers.items()},
         "cflags": cflags,
+        # What cflags name that the compiler's dependency output does not list: response
+        # files, linker scripts and version maps; and, when a path in them is relative,
+        # the directory it is relative to.
+        "flag_files": _flag_files(cflags),
+        "cwd": os.getcwd() if _relative_paths(cflags) else None,
         "include_dirs": include_dirs,
         "defines": plan.define_flags,
         "libraries": libraries,

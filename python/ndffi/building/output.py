@@ -112,10 +112,12 @@ def _recorded(header_bytes):
 
 def _edited(header_bytes):
     """Whether an ndffi header was edited since ndffi wrote it (its text no longer has
-    the SHA-256 its first line records): the user's now."""
+    the SHA-256 its first line records, or that line was edited itself): the user's now."""
+    if _OLD_MARKER.match(header_bytes):
+        return False  # from before ndffi recorded what it wrote: cannot tell
     first, _, rest = header_bytes.partition(b"\n")
     m = _MARKER_LINE.match(first.decode("utf-8", "replace"))
-    return bool(m and m["text"] and hashlib.sha256(rest).hexdigest() != m["text"])
+    return not m or bool(m["text"] and hashlib.sha256(rest).hexdigest() != m["text"])
 
 
 def write_outputs(built, output_dir, force=False):
@@ -137,8 +139,8 @@ def write_outputs(built, output_dir, force=False):
         problems.append(f"{hdr_dst} exists and was not written by ndffi (its first line is not ndffi's marker)")
     elif old_hdr and old_hdr != header and _edited(old_hdr):
         problems.append(
-            f"{hdr_dst} was written by ndffi but edited since (its text no "
-            f"longer has the SHA-256 its first line records)"
+            f"{hdr_dst} was written by ndffi but edited since (its first line, or its "
+            f"text against the SHA-256 that line records)"
         )
     if old_lib is False or (
         old_lib and old_lib != lib_bytes and recorded != (lib_file, hashlib.sha256(old_lib).hexdigest())
