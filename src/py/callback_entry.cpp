@@ -343,6 +343,12 @@ int delete_exited(void *) {
     done.swap(exited);
   }
   for (PyThreadState *ts : done) {
+#if PY_VERSION_HEX >= 0x030C0000
+    // 3.12+ unbinds a thread state PyGILState knows by clearing the PyGILState slot of the
+    // thread deleting it (here: the main thread's own); the slot of the thread that has
+    // finished is gone with it.
+    ts->_status.bound_gilstate = 0;
+#endif
     PyThreadState_Clear(ts);
     PyThreadState_Delete(ts);
   }

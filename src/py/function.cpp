@@ -126,7 +126,7 @@ __attribute__((noinline)) static PyObject *call_general(FunctionObject *f, PyObj
     if (!kw) return nullptr;
     Py_ssize_t i = 0;
     while (i < nfixed && f->decl->param_names[size_t(i)].compare(0, std::string::npos, kw, size_t(len)) != 0) i++;
-    if (i == nfixed) return unexpected_keyword(f, kw);
+    if (i == nfixed) return unexpected_keyword(f, name);
     if (all[size_t(i)]) {
       PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname(), kw);
       return nullptr;

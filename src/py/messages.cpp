@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstring>
 
+#include "convert.h"
 #include "callback.h"
 
 namespace ndffi::py {
@@ -221,12 +222,16 @@ PyObject *wrong_argument_count(const FunctionObject *f, Py_ssize_t given, Py_ssi
   return nullptr;
 }
 
-PyObject *unexpected_keyword(const FunctionObject *f, const char *kw) {
+PyObject *unexpected_keyword(const FunctionObject *f, PyObject *name) {
   const Decl &d = *f->decl;
   std::vector<std::string> names;
   for (const std::string &n : d.param_names)
     if (!n.empty()) names.push_back(n);
-  std::string msg = d.name + "() got an unexpected keyword argument '" + kw + "'";
+  Py_ssize_t len = 0;
+  const char *s = PyUnicode_AsUTF8AndSize(name, &len);
+  if (!s) return nullptr;
+  const std::string kw(s, size_t(len));
+  std::string msg = d.name + "() got an unexpected keyword argument " + text_of(PyObject_Repr(name));
   if (names.empty()) {
     msg += ": its declaration '" + d.str() + "' names no parameters, so pass the arguments by position";
     if (!d.type->params.empty()) msg += " (or name them in the declaration)";

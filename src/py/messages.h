@@ -43,7 +43,7 @@ namespace ndffi::py {
 PyObject *wrong_argument_count(const FunctionObject *f, Py_ssize_t given, Py_ssize_t missing);
 // A keyword argument `kw` no parameter of `f` is named: a TypeError with the names it
 // has (and the close ones), or, when its declaration names none, how to pass them.
-PyObject *unexpected_keyword(const FunctionObject *f, const char *kw);
+PyObject *unexpected_keyword(const FunctionObject *f, PyObject *name);
 
 }  // namespace ndffi::py
 

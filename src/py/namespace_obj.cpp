@@ -159,10 +159,12 @@ void register_namespace(nb::module_ &m) {
       .def(
           "kind",
           [](const Namespace &ns, const std::string &name) -> nb::object {
-            static nb::object function = nb::str("function"), variable = nb::str("variable");  // made once
+            // made once and never released: a static nb::object would be released by the
+            // C runtime at exit, after the interpreter has gone (a crash on 3.12+)
+            static nb::handle function = nb::str("function").release(), variable = nb::str("variable").release();
             const Decl *d = ns.scope.find_decl(name);
             if (!d) return nb::none();
-            return d->kind == Decl::Function ? function : variable;
+            return nb::borrow(d->kind == Decl::Function ? function : variable);
           },
           "'function' or 'variable' for a declared name, else None (decl() without the prototype)")
       .def("typedef",

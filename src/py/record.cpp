@@ -572,13 +572,18 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
     for (Py_ssize_t k = 0; ok && k < PyList_GET_SIZE(items); k++) {
       PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 0);
       PyObject *value = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 1);
-      const char *name = PyUnicode_AsUTF8(key);
+      Py_ssize_t len = 0;
+      const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8AndSize(key, &len) : nullptr;
       size_t off;
-      const Record::Field *f = name ? find_field(t->record, name, &off) : nullptr;
-      if (!name) {
+      const Record::Field *f = name && strlen(name) == size_t(len) ? find_field(t->record, name, &off) : nullptr;
+      if (!PyUnicode_Check(key)) {
+        PyErr_Format(PyExc_TypeError, "%s: a field of '%s' is named by a str, got %R", w.str().c_str(),
+                     t->str().c_str(), key);
+        ok = false;
+      } else if (!name) {
         ok = false;
       } else if (!f) {
-        PyErr_Format(PyExc_TypeError, "%s: '%s' has no field '%s'", w.str().c_str(), t->str().c_str(), name);
+        PyErr_Format(PyExc_TypeError, "%s: '%s' has no field %R", w.str().c_str(), t->str().c_str(), key);
         ok = false;
       } else {
         ok = set_member(f, p + off, value, w.part(w, name));

@@ -762,12 +762,13 @@ def test_python_threads_and_callbacks_concurrently(lib):
 
 
 THREAD_EXIT_UNDER_HELD_GIL = """
-import ndffi, sys
+import ndffi, sys, time
 lib = ndffi.load("libcallbacks", sys.argv[1]).cdef("int start_worker(int (*f)(int), int x);")
 held = ndffi.load("libcallbacks", sys.argv[1]).cdef("void stop_worker(void);", release_gil=False)
 api = ndffi.load(None).cdef(
     "void *PyInterpreterState_Main(void); void *PyInterpreterState_ThreadHead(void *);"
-    "void *PyThreadState_Next(void *);", release_gil=False)
+    "void *PyThreadState_Next(void *); int PyGILState_Check(void); void *PyGILState_GetThisThreadState(void);"
+    "void *PyThreadState_Get(void);", release_gil=False)
 
 def thread_states():
     n, ts = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Main())
@@ -775,17 +776,24 @@ def thread_states():
         n, ts = n + 1, api.PyThreadState_Next(ts)
     return n
 
+def settled(n):  # the main thread deletes them when it runs its pending calls (a GIL switch)
+    for _ in range(1000):
+        if thread_states() == n:
+            return n
+        time.sleep(0.001)
+    return thread_states()
+
 before = thread_states()
 for k in range(20):
     assert lib.start_worker(lambda x: x + k, 40) == 40 + k
     held.stop_worker()  # the worker exits while this call holds the GIL
-# the main thread deletes them once it runs its pending calls (at its next GIL switch)
-import time
-for _ in range(1000):
-    if thread_states() == before:
-        break
-    time.sleep(0.001)
-print(before, thread_states())
+after = settled(before)
+# the main thread's own PyGILState binding is untouched by the deletions
+assert api.PyGILState_Check() == 1
+assert api.PyGILState_GetThisThreadState().address == api.PyThreadState_Get().address
+assert lib.start_worker(lambda x: x * 2, 21) == 42
+held.stop_worker()
+print(before, after, settled(before))
 """
 
 
@@ -797,8 +805,8 @@ def test_a_thread_c_started_exits_while_the_gil_is_held(clib_dir):
         [sys.executable, "-c", THREAD_EXIT_UNDER_HELD_GIL, str(clib_dir)], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 0, r.stderr
-    before, after = map(int, r.stdout.split())
-    assert before >= 1 and after == before
+    before, after, again = map(int, r.stdout.split())
+    assert before >= 1 and after == before and again == before
 
 
 @pytest.mark.stress

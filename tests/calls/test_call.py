@@ -162,6 +162,8 @@ def test_keyword_arguments(lib):
         lib.add(1, a=2)
     with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'c' \(parameters: a, b\)$"):
         lib.add(1, c=2)
+    with pytest.raises(TypeError, match=r"^add\(\) got an unexpected keyword argument 'b\\x00'; did you mean 'b'"):
+        lib.add(1, **{"b\0": 2})  # never taken for 'b'
     with pytest.raises(TypeError, match=r"^add\(\) takes 2 arguments"):
         lib.add(a=1)
     with pytest.raises(TypeError, match=r"^add\(\) argument 2 'b': expected int"):

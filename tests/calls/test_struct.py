@@ -216,6 +216,10 @@ def test_struct_value_init(lib):
         W(1, b"x", 3)
     with pytest.raises(TypeError, match="has no field 'nope'"):
         W(nope=1)
+    with pytest.raises(TypeError, match=r"has no field 'timestamp\\x00'"):  # not 'timestamp'
+        W(**{"timestamp\0": 1})
+    with pytest.raises(TypeError, match="a field of 'struct Weather_t' is named by a str, got 1"):
+        lib.new("Weather *", {1: 2})
     with pytest.raises(OverflowError, match="timestamp"):
         W(2**31)
     with pytest.raises(ValueError, match="13 bytes do not fit in 'char\\[12\\]'"):
