@@ -125,7 +125,26 @@ def _reduce_value(v):
     return rebuild_value, (state, spelling, v.value)
 
 
+def _pointer_member(t, path=""):
+    """The path of a pointer member of struct/union type t (its members' too), or None."""
+    while t.kind == "array":
+        t, path = t.item, path + "[]"
+    if t.kind == "pointer":
+        return path
+    for name, ft, _offset, _bits in t.fields or () if t.kind in ("struct", "union") else ():
+        found = _pointer_member(ft, f"{path}.{name}" if path else name)
+        if found is not None:
+            return found
+    return None
+
+
 def _reduce_struct(v):
+    member = _pointer_member(v.__ctype__)
+    if member is not None:
+        raise TypeError(
+            f"cannot pickle {v!r}: its member '{member}' is a pointer, a raw address meaningless in another "
+            "process (and not keeping what it points to alive); pickle the data it points to instead"
+        )
     state, spelling = _find_type(v.__ctype__)
     return rebuild_struct, (state, spelling, bytes(v))
 

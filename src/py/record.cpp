@@ -200,6 +200,16 @@ bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
       }
       return false;
     }
+    if (found_name != f->name) {  // a field of another name there: never this one's, found elsewhere
+      PyObject *same = PyDict_GetItemString(dfields, f->name.c_str());
+      if (same && PyTuple_Check(same) && PyTuple_GET_SIZE(same) >= 2) {
+        Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(same, 1));
+        if (o < 0 && PyErr_Occurred()) PyErr_Clear();
+        *why = "field '" + f->name + "': C has it at offset " + std::to_string(off) + ", the array at offset " +
+               std::to_string(o) + " (and '" + found_name + "' at " + std::to_string(off) + ")";
+        return false;
+      }
+    }
     std::string inner;
     if (!member_matches(f->type, found, &inner)) {
       *why = "field '" + f->name + "': " + ctext + ", the array has " + type_label(found) +

@@ -140,6 +140,11 @@ def weather_dtype(formats, offsets=(0, 4), itemsize=16, names=("timestamp", "des
             ["field 'timestamp'", "at offset 0", "no field at that offset", "'timestamp' is int32 at offset 4"],
         ),
         (weather_dtype(["<i4", "S12"], offsets=(0, 3)), ["field 'desc'", "at offset 4", "'desc' is |S12 at offset 3"]),
+        # names swapped: matched by name, never by position
+        (
+            weather_dtype(["<i4", "S12"], names=("desc", "timestamp")),
+            ["field 'timestamp': C has it at offset 0, the array at offset 4 (and 'desc' at 0)"],
+        ),
         # byte-swapped
         (weather_dtype([">i4", "S12"]), ["field 'timestamp'", "C has int32", ">i4 at offset 0"]),
         # not a structured array

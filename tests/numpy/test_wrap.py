@@ -97,6 +97,27 @@ def test_in_rejects_values_that_do_not_convert(seed):
         fibseries(["x"])
 
 
+def test_in_never_converts_records_or_overflows_floats():
+    lib = ndffi.inline(
+        """typedef struct { double a; double b; } ab;
+        double get_a(const ab *t) { return t->a; }
+        float first(const float *x) { return x[0]; }""",
+        name="wrap_in_records",
+    )
+    get_a = lib.get_a.wrap(t=ndffi.In)
+    good = np.zeros(1, lib.types.ab.dtype)
+    good["a"] = 1.5
+    assert get_a(good) == 1.5
+    swapped = np.zeros(1, [("b", "<f8"), ("a", "<i4")])  # NumPy would cast it by position
+    swapped["a"], swapped["b"] = 1, 2.5
+    with pytest.raises(TypeError, match=r"get_a\(\) argument 't': expected records of the struct's dtype"):
+        get_a(swapped)
+    first = lib.first.wrap(x=ndffi.In)
+    assert first([0.5, 1e30]) == 0.5
+    with pytest.raises(OverflowError, match=r"first\(\) argument 'x': values out of range for float32"):
+        first([1.0, 1e300])  # never inf
+
+
 # ---- Out -------------------------------------------------------------------------
 
 

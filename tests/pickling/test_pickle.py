@@ -115,6 +115,24 @@ def test_pointers_and_unknown_functions_refuse(lib):
         pickle.dumps(f)
 
 
+def test_struct_values_holding_pointers_refuse():
+    # their bytes hold raw addresses: rebuilt elsewhere (or after the memory went), C
+    # would read through them
+    lib = ndffi.load(None).cdef(
+        "struct flat { int n; double x[2]; }; struct holder { int n; double *data; };"
+        "struct outer { struct { char *names[2]; } inner[1]; };"
+    )
+    flat = lib.new("struct flat *", {"n": 2, "x": [1.5, 2.5]})[0]
+    assert bytes(pickle.loads(pickle.dumps(flat))) == bytes(flat)
+    data = np.ones(3)
+    for value, member in (
+        (lib.types["struct holder"](n=3, data=data), "data"),
+        (lib.types["struct outer"](), r"inner\[\]\.names\[\]"),
+    ):
+        with pytest.raises(TypeError, match=f"its member '{member}' is a pointer"):
+            pickle.dumps(value)
+
+
 def _apply(fn, arg):
     return fn(arg)
 

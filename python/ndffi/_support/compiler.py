@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -171,43 +172,52 @@ def _version(cmd, path):
     return version
 
 
-_compiler_dirs: dict = {}
+_compiler_views: dict = {}
 _compiler_lock = threading.Lock()
 
 
 def include_dirs():
     """The C compiler's ``#include <...>`` search list, with its own directory of
     built-in headers (``stddef.h``, ``stdarg.h``): libclang's wheel has none of its own,
-    so clang is given the system compiler's.  Asked once per compiler (``cc -E -v``) and
-    remembered in the cache directory."""
+    so clang is given the system compiler's.  See :func:`system_view`."""
+    return system_view()[0]
+
+
+def system_view():
+    """(``#include <...>`` search list, GNU C version "major.minor.patch" or None) of the
+    C compiler: what libclang must be given to read a header as the compiler reads it
+    (``#if __GNUC__ >= 7`` picks what the compiler picks).  Asked once per compiler
+    (``cc -E -dM -v``) and remembered in the cache directory."""
     found = locate("c")
     cmd = list(found[0]) if found else ["cc"]
     key = json.dumps(identity("c") or cmd)
     with _compiler_lock:
-        if key in _compiler_dirs:
-            return list(_compiler_dirs[key])
+        if key in _compiler_views:
+            dirs, gnuc = _compiler_views[key]
+            return list(dirs), gnuc
     where = cache.store("compilers")
-    path = where / f"include-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json" if where else None
+    path = where / f"system-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json" if where else None
     try:
-        dirs = json.loads(cache.read_record(path)) if path else None
-        if isinstance(dirs, list) and all(isinstance(d, str) and os.path.isdir(d) for d in dirs):
+        view = json.loads(cache.read_record(path)) if path else None
+        dirs, gnuc = view["dirs"], view["gnuc"]
+        if all(isinstance(d, str) and os.path.isdir(d) for d in dirs) and (gnuc is None or isinstance(gnuc, str)):
             with _compiler_lock:
-                _compiler_dirs[key] = dirs
-            return list(dirs)
-    except (TypeError, ValueError):
+                _compiler_views[key] = (dirs, gnuc)
+            return list(dirs), gnuc
+    except (TypeError, ValueError, KeyError):
         pass
-    dirs = _ask_compiler(cmd)
+    dirs, gnuc = _ask_compiler(cmd)
     with _compiler_lock:
-        _compiler_dirs[key] = list(dirs)
+        _compiler_views[key] = (list(dirs), gnuc)
     if path:
-        cache.write_record(path, json.dumps(dirs).encode())
-    return dirs
+        cache.write_record(path, json.dumps({"dirs": dirs, "gnuc": gnuc}).encode())
+    return dirs, gnuc
 
 
 def _ask_compiler(cmd):
-    dirs = []
+    dirs, gnuc = [], None
     try:
-        out = run(cmd + ["-E", "-v", "-x", "c", os.devnull], timeout=60)
+        out = run(cmd + ["-E", "-dM", "-v", "-x", "c", os.devnull], timeout=60)
         inside = False
         for line in out.stderr.splitlines():
             if line.startswith("#include <...> search starts here"):
@@ -218,6 +228,9 @@ def _ask_compiler(cmd):
                 d = line.strip()
                 if not d.endswith("(framework directory)"):
                     dirs.append(os.path.normpath(d))
+        version = dict(re.findall(r"^#define __GNUC(|_MINOR|_PATCHLEVEL)__ (\d+)$", out.stdout, re.M))
+        if "" in version:
+            gnuc = f"{version['']}.{version.get('_MINOR', '0')}.{version.get('_PATCHLEVEL', '0')}"
         builtin = run(cmd + ["-print-file-name=include"], timeout=60).stdout.strip()
         if builtin and os.path.isdir(builtin) and os.path.normpath(builtin) not in dirs:
             dirs.insert(0, os.path.normpath(builtin))
@@ -225,4 +238,4 @@ def _ask_compiler(cmd):
         pass
     if not dirs:
         dirs = [d for d in ("/usr/local/include", "/usr/include") if os.path.isdir(d)]
-    return dirs
+    return dirs, gnuc

@@ -74,6 +74,7 @@ def add_generate_arguments(p):
         metavar="FILE.py",
         help="write the module here and its stub next to it (default: print the module)",
     )
+    p.add_argument("--force", action="store_true", help="replace files at --output that ndffi generate did not write")
     _common(p)
     return p
 
@@ -121,6 +122,7 @@ def run_generate(args):
             defines=args.defines,
             lib_dirs=args.lib_dirs,
             clang_args=_clang_args(args),
+            force=args.force,
         )
     except (HeaderError, ImportError, OSError, ValueError) as exc:
         _error("generate", str(exc))

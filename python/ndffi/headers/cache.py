@@ -18,7 +18,7 @@ from .._support.defines import macro_definitions
 from .._support.includes import absences
 from .._support.version import version
 
-FORMAT = 5  # of the cache entries; changes with the model's shape
+FORMAT = 6  # of the cache entries; changes with the model's shape or how a header is read
 
 # libclang is the extra `headers` of the package: the one thing to say when it is missing.
 NEEDS_LIBCLANG = "reading C headers needs libclang: pip install 'ndffi[headers]'"

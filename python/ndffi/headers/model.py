@@ -37,7 +37,7 @@ import time
 from .._ndffi import CDefError, Namespace
 from .._support import compiler
 from .._support.defines import macro_definitions
-from ..errors import HeaderNotFound, LayoutMismatch
+from ..errors import HeaderError, HeaderNotFound, LayoutMismatch
 from . import cache as _model_cache
 from .cache import NEEDS_LIBCLANG, libclang_version
 
@@ -92,20 +92,31 @@ def import_header(header, include_dirs=(), defines=None, flags=(), *, cache=True
         raise ImportError(NEEDS_LIBCLANG)
     # Ask the compiler for its include directories while libclang loads.
     dirs = {}
-    asker = threading.Thread(target=lambda: dirs.setdefault("system", compiler.include_dirs()))
+    asker = threading.Thread(target=lambda: dirs.setdefault("system", compiler.system_view()))
     asker.start()
     try:
         from . import translate as _translate
     finally:
         asker.join()
-    system_dirs = dirs.get("system") or compiler.include_dirs()
+    system_dirs, gnuc = dirs.get("system") or compiler.system_view()
     started = time.time_ns() - 50_000_000  # file times lag the clock by a tick
     path = resolve_header(header, include_dirs, system_dirs)
     args = clang_args(include_dirs, defines, system_dirs, flags)
+    user_dirs = [os.path.abspath(d) for d in include_dirs]
     with _translate_lock:
-        model = _translate.translate(
-            path, args, [os.path.abspath(d) for d in include_dirs], system_dirs, check=check_model
-        )
+        # Read as the C compiler reads it (`#if __GNUC__ >= 7` choosing a type), not as
+        # the GCC 4.2 clang says it is; unless the header then uses syntax of that GCC
+        # clang cannot read (glibc's 2-argument malloc attribute for GCC 11), when it is
+        # read as clang reads it.
+        model = None
+        if gnuc:
+            try:
+                gnu_args = [f"-fgnuc-version={gnuc}", *args]
+                model = _translate.translate(path, gnu_args, user_dirs, system_dirs, check=check_model)
+            except HeaderError:
+                pass
+        if model is None:
+            model = _translate.translate(path, args, user_dirs, system_dirs, check=check_model)
     model.pop("clang_layouts", None)
     model["header"] = path
     model["clang"] = libclang_version()

@@ -76,11 +76,17 @@ def _make_in(fname, pname, dtype, ndim, writeable, k):
         else:
             arr = np.asarray(x)
             if dtype is not None and arr.dtype != dtype:
+                if dtype.names is not None or arr.dtype.names is not None:  # NumPy casts records by position
+                    raise TypeError(
+                        f"{where}: expected records of the struct's dtype {dtype}, got an array of {arr.dtype}; "
+                        "records are never converted (NumPy would match their fields by position, not by name)"
+                    )
                 if not np.can_cast(arr.dtype, dtype, "same_kind"):
                     raise TypeError(
                         f"{where}: expected values convertible to {dtype} (NumPy's 'same_kind' rule), got {arr.dtype}"
                     )
-                conv = np.ascontiguousarray(arr, dtype=dtype)
+                with np.errstate(over="ignore"):  # an overflow is raised below, not warned
+                    conv = np.ascontiguousarray(arr, dtype=dtype)
                 if (
                     dtype.kind in "iub"
                     and arr.dtype.kind in "iub"
@@ -90,6 +96,9 @@ def _make_in(fname, pname, dtype, ndim, writeable, k):
                 ):
                     info = np.iinfo(dtype)
                     raise OverflowError(f"{where}: values out of range for {dtype} [{info.min}, {info.max}]")
+                if dtype.kind == "f" and arr.dtype.kind in "fiu" and np.isinf(conv).sum() != np.isinf(arr).sum():
+                    finfo = np.finfo(dtype)
+                    raise OverflowError(f"{where}: values out of range for {dtype} (largest {finfo.max})")
                 arr = conv
             elif not (arr.flags.c_contiguous and arr.flags.aligned and (arr.flags.writeable or not writeable)):
                 arr = np.array(arr, order="C", copy=True)  # aligned, contiguous, ours
