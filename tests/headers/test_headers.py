@@ -975,3 +975,23 @@ def test_generate_never_replaces_a_file_it_did_not_write(tmp_path, cache_dir):
         text=True,
     )
     assert r.returncode != 0 and "not overwriting" in r.stderr and out.read_text() == "# mine\n"
+
+
+def test_macros_in_force_and_casts_in_expansions(tmp_path, cache_dir):
+    # the value in force where the header ends, in the order the preprocessor reads the
+    # files (a redefinition after an #include wins, an #undef removes); a cast in a macro
+    # that reads memory when used is never dropped (it is not declared instead)
+    (tmp_path / "config.h").write_text("#define BUFSIZE 1024\n#define GONE 7\n")
+    (tmp_path / "main.h").write_text(
+        '#include "config.h"\n#undef BUFSIZE\n#define BUFSIZE 4096\n#undef GONE\n'
+        "double get_d(void);\ndouble twice(double x);\n"
+        "#define AS_INT ((int)get_d())\n#define TWICE_TRUNC twice((int)2.7)\n#define AS_PTR ((void *)0)\n"
+    )
+    src = tmp_path / "m.c"
+    src.write_text('#include "main.h"\ndouble get_d(void) { return 3.75; }\ndouble twice(double x) { return 2 * x; }\n')
+    built = ndffi.build([src], cdef="double get_d(void);")
+    lib = ndffi.load(built.path, header=tmp_path / "main.h")
+    assert lib.BUFSIZE == 4096 and lib.TWICE_TRUNC == 4.0
+    for name in ("GONE", "AS_INT"):
+        with pytest.raises(AttributeError):
+            getattr(lib, name)

@@ -55,7 +55,7 @@ def _shape(c):
     """Expression cursor ``c`` as a tree of tuples, parentheses and implicit conversions
     left out: ("ref", "function" | "variable" | "constant", cursor), ("call", callee,
     [args]), ("deref", e), ("addr", e), ("seq", a, b) (the comma operator), ("cond", c,
-    a, b) (``c ? a : b``), ("cast", e),
+    a, b) (``c ? a : b``), ("cast", e, to a pointer type, cursor),
     ("string", cursor), ("literal", cursor), ("op", [operands], cursor); ("none",) for
     no cursor."""
     if c is None:
@@ -73,7 +73,8 @@ def _shape(c):
     if k == lc.E_CALL and kids:
         return ("call", _shape(kids[0]), [_shape(a) for a in kids[1:]])
     if k == lc.E_CAST and kids:
-        return ("cast", _shape(kids[-1]))
+        to_pointer = lc.getCanonicalType(lc.getCursorType(c)).kind == lc.T_POINTER
+        return ("cast", _shape(kids[-1]), to_pointer, c)
     if k == lc.E_STRING:
         return ("string", c)
     if k in (lc.E_INTEGER, lc.E_FLOATING, lc.E_CHARACTER):
@@ -130,7 +131,12 @@ def _lazy(tr, shape):
     function or variable the header's files do not declare)."""
     tag = shape[0]
     if tag == "cast":
-        return _lazy(tr, shape[1])
+        if shape[2]:  # to a pointer: the same address
+            return _lazy(tr, shape[1])
+        if _reads_memory(shape[1]):  # a conversion of what is read when used: not kept
+            return None
+        value = lc.evaluate(shape[3])  # (int)2.7 is 2
+        return ["const", value[1]] if value is not None else None
     if tag == "seq":
         a, b = _lazy(tr, shape[1]), _lazy(tr, shape[2])
         return None if a is None or b is None else ["seq", a, b]

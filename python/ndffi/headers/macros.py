@@ -124,33 +124,36 @@ def literal_text(text):
 
 def scan_macros(header, user_dirs, system_dirs):
     """The #define and #undef lines of ``header`` and of the files it includes (found
-    the way the preprocessor finds them, not followed into standard headers), in file
-    order: {name: [MacroDef, ...]}.  Which are in force is told apart afterwards, by
-    the parts of each file the preprocessor skipped."""
+    the way the preprocessor finds them, not followed into standard headers), in the
+    order the preprocessor meets them (an included file's at its #include, before what
+    follows it): {name: [MacroDef, ...]}.  Which are in force is told apart afterwards,
+    by the parts of each file the preprocessor skipped."""
     out = {}
-    todo, seen = [header], {header}
-    while todo:
-        path = todo.pop(0)
+    seen = {header}
+
+    def scan(path, depth):
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError:
-            continue
-        for m in _INCLUDE.finditer(data):
-            spelled = m.group(2).decode("utf-8", "replace").strip()
-            if spelled in STANDARD_HEADERS:
-                continue
-            dirs = ([os.path.dirname(path)] if m.group(1) == b'"' else []) + list(user_dirs) + list(system_dirs)
-            for d in dirs:
-                candidate = os.path.normpath(os.path.join(d, spelled))
-                if os.path.isfile(candidate):
-                    if candidate not in seen:
-                        seen.add(candidate)
-                        todo.append(candidate)
-                    break
+            return
+        events = [(m.start(), "include", m) for m in _INCLUDE.finditer(data)]
+        events += [(m.start(), "directive", m) for m in _DIRECTIVE.finditer(data)]
         line, last = 1, 0
-        for m in _DIRECTIVE.finditer(data):
-            start = m.start()
+        for start, what, m in sorted(events, key=lambda e: e[0]):
+            if what == "include":
+                spelled = m.group(2).decode("utf-8", "replace").strip()
+                if spelled in STANDARD_HEADERS or depth >= 200:
+                    continue
+                dirs = ([os.path.dirname(path)] if m.group(1) == b'"' else []) + list(user_dirs) + list(system_dirs)
+                for d in dirs:
+                    candidate = os.path.normpath(os.path.join(d, spelled))
+                    if os.path.isfile(candidate):
+                        if candidate not in seen:
+                            seen.add(candidate)
+                            scan(candidate, depth + 1)
+                        break
+                continue
             bol = data.rfind(b"\n", 0, start) + 1
             if data[bol:start].strip(b" \t"):
                 continue  # not at the start of a line
@@ -169,6 +172,8 @@ def scan_macros(header, user_dirs, system_dirs):
                 params = [p.strip() for p in rest[1:close].replace("\\\n", " ").split(",") if p.strip()]
                 rest = rest[close + 1 :]
             out.setdefault(name, []).append(MacroDef(name, params, rest, path, line))
+
+    scan(header, 0)
     return out
 
 
