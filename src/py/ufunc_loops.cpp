@@ -110,6 +110,18 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
   const int ret_op = d->ret_op;
   std::vector<uint64_t> ret_mem(std::max<size_t>(4, (p.ret.size + 15) / 16 * 2));  // a struct result
   uint64_t *ret = ret_mem.data();
+  // Whether an output block C writes in place overlaps [lo, hi) (NumPy passes an out=
+  // that is an input itself as that input's memory).
+  auto written_in_place = [&](npy_intp i, const char *lo, const char *hi) {
+    for (size_t k = 0; k < np; k++) {
+      const UParam &u = d->params[k];
+      if (u.role != Role::OutPtr) continue;
+      const Core &c = core[k];
+      const char *dst = args[u.index] + i * steps[u.index];
+      if (c.contiguous && c.nd > 0 && uintptr_t(dst) % u.elsize == 0 && dst < hi && lo < dst + c.bytes) return true;
+    }
+    return false;
+  };
   for (npy_intp i = 0; i < n; i++) {
     for (size_t k = 0; k < np; k++) {
       const UParam &u = d->params[k];
@@ -118,9 +130,11 @@ void generic_body(char **args, npy_intp n, const npy_intp *dims, const npy_intp 
         case Role::InPtr: {
           const Core &c = core[k];
           const char *src = args[u.index] + i * steps[u.index];
-          // A contiguous block behind a const pointer is passed in place; anything
-          // C could write to, or that is strided, goes through the temporary.
-          if (c.contiguous && c.nd > 0 && u.spec.type->target->is_const() && uintptr_t(src) % u.elsize == 0)
+          // A contiguous block behind a const pointer is passed in place, unless C writes
+          // an output over it; anything C could write to, or that is strided, goes
+          // through the temporary.
+          if (c.contiguous && c.nd > 0 && u.spec.type->target->is_const() && uintptr_t(src) % u.elsize == 0 &&
+              !written_in_place(i, src, src + c.bytes))
             set_ptr(storage + u.spec.offset, src);
           else
             copy_core<Copy::Gather>((char *)tmp[k].data(), src, c.nd, c.shape, c.strides, u.elsize),

@@ -349,3 +349,28 @@ def test_ufunc_keeps_function_and_library_alive(clib_dir, lib):
     del gauss
     gc.collect()
     assert ref() is None
+
+
+REV_C = "void rev(const double *a, double *out, int n) { for (int i = 0; i < n; i++) out[i] = a[n - 1 - i]; }"
+
+
+def test_gufunc_output_over_its_input_reads_the_input():
+    # NumPy passes out= that is the input itself as the same memory: C gets a copy of
+    # the input block, as it would of a strided one, never its own output
+    rev = ndffi.inline(REV_C, name="gufunc_rev").rev
+    g = rev.gufunc("(n)->(n)")
+    a = np.arange(4.0)
+    assert g(a, out=a).tolist() == [3.0, 2.0, 1.0, 0.0] and a.tolist() == [3.0, 2.0, 1.0, 0.0]
+    m = np.arange(8.0).reshape(2, 4)
+    g(m, out=m)
+    assert m.tolist() == [[3.0, 2.0, 1.0, 0.0], [7.0, 6.0, 5.0, 4.0]]
+    assert rev.gufunc("(n)->(n)", threads=2)(np.arange(4.0)).tolist() == [3, 2, 1, 0]
+    w = rev.wrap(a=ndffi.In, out=ndffi.Out(like="a"), n=ndffi.len_of("a"))
+    b = np.arange(4.0)
+    assert w(b, out=b).tolist() == [3.0, 2.0, 1.0, 0.0]  # wrap() too
+
+
+def test_gufunc_core_dimension_c_is_not_given_is_refused():
+    rev = ndffi.inline(REV_C, name="gufunc_rev").rev
+    with pytest.raises(ValueError, match=r"core dimension 'm' of '\(n\)->\(m\)' is given to no C parameter"):
+        rev.gufunc("(n)->(m)")

@@ -242,6 +242,26 @@ def gufunc(
             f"({', '.join(names[i] for i in in_params)}) and outputs ({', '.join(got_out)}); "
             f"say which parameters are ndffi.In / ndffi.Out or core dimensions"
         )
+    # C sizes what it reads and writes by the dimensions it is given: a named core
+    # dimension no parameter receives would let C run past an operand's block.
+    given = {ix for r, ix in role_of if r == "dim"}
+    unknown_dims = [d for k, d in enumerate(dims) if k not in given and not d.isdigit()]
+    if unknown_dims:
+        raise ValueError(
+            f"gufunc() of '{function.prototype}': core dimension {', '.join(map(repr, unknown_dims))} of "
+            f"{signature!r} is given to no C parameter, so C cannot know it; name an integer parameter like it "
+            f"or pass {unknown_dims[0]}='param' (or write the size, as in '(3)')"
+        )
+    # C sizes what it reads and writes by the dimensions it is given: a named core
+    # dimension no parameter receives would let C run past an operand's block.
+    given = {ix for r, ix in role_of if r == "dim"}
+    unknown_dims = [d for k, d in enumerate(dims) if k not in given and not d.isdigit()]
+    if unknown_dims:
+        raise ValueError(
+            f"gufunc() of '{function.prototype}': core dimension {', '.join(map(repr, unknown_dims))} of "
+            f"{signature!r} is given to no C parameter, so C cannot know it; name an integer parameter like it "
+            f"or pass {unknown_dims[0]}='param' (or write the size, as in '(3)')"
+        )
     roles: list[tuple[str, int] | None] = [None] * len(cparams)
     for op, i in enumerate(in_params):
         roles[i] = (role_of[i][0], op)

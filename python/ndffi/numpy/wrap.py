@@ -118,6 +118,19 @@ def _describe(x):
     return type(x).__name__
 
 
+def _apart(reads, writes):
+    """The step that copies an In array sharing memory with an array C writes (as
+    NumPy's ufuncs do), so that C reads what was given, not what it wrote."""
+
+    def apart(v):
+        for r in reads:
+            x = v[r]
+            if any(np.may_share_memory(x, v[w]) for w in writes):
+                v[r] = x.copy()
+
+    return apart
+
+
 def _make_inout(fname, pname, dtype, ndim, what="InOut"):
     where = f"{fname}() argument '{pname}' ({what})"
     expected = f"a C-contiguous writeable {dtype if dtype is not None else ''} ndarray".replace("  ", " ")
@@ -355,6 +368,10 @@ class _Plan:
             self.steps.append(_set_index(self.slot[j], _index(wname, pnames[j])))
         for i in outputs:
             self._output(i, specs[i], cparams[i][1])
+        reads = [self.slot[i] for i, s in enumerate(specs) if isinstance(s, In)]
+        writes = [self.slot[i] for i, s in enumerate(specs) if isinstance(s, (InOut, Out))]
+        if reads and writes:
+            self.steps.append(_apart(reads, writes))
         self.extra = []  # the initial values of the slots after the signature's
         self.arguments = [self._argument(i, spec) for i, spec in enumerate(specs)]
 
