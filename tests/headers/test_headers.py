@@ -995,3 +995,9 @@ def test_macros_in_force_and_casts_in_expansions(tmp_path, cache_dir):
     for name in ("GONE", "AS_INT"):
         with pytest.raises(AttributeError):
             getattr(lib, name)
+
+
+def test_alignas_on_a_member(tmp_path, cache_dir):
+    (tmp_path / "al.h").write_text("struct s { char c; _Alignas(8) char d; };\n#define ANSWER 42\n")
+    lib = ndffi.load(None, header=tmp_path / "al.h")
+    assert lib.sizeof("struct s") == 16 and lib.typeof("struct s").fields[1][2] == 8 and lib.ANSWER == 42

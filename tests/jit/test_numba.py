@@ -131,14 +131,22 @@ def test_scalar_calls_give_the_c_results(lib):
     )
 
 
-def test_scalars_are_converted_as_c_converts_them(lib):
+def test_scalars_are_never_truncated(lib):
+    # as from Python: an integer of another type is range-checked when the call runs, a
+    # float is no integer (int(x) truncates on purpose)
     iadd = lib.iadd
 
     @numba.njit
-    def convert(x, big):
-        return iadd(x, 1), iadd(big, 0)  # double -> int truncates; int64 -> int wraps
+    def add(x, y):
+        return iadd(x, y)
 
-    assert convert(2.9, 2**32 + 5) == (3, 5)
+    assert add(2**31 - 1, 0) == 2**31 - 1 and add(-(2**31), 0) == -(2**31) and add(np.int8(-3), 1) == -2
+    for big in (2**31, -(2**31) - 1, 2**32 + 5):
+        with pytest.raises(OverflowError, match=r"iadd\(\) argument 1.*expected an int in \[-2147483648, 2147483647\]"):
+            add(big, 0)
+    with pytest.raises(numba.core.errors.TypingError, match=r"expected an integer for 'int', got float64"):
+        numba.njit(lambda x: iadd(x, 1))(2.9)
+    assert numba.njit(lambda x: iadd(int(x), 1))(2.9) == 3
 
 
 def test_enum_and_many_arguments_on_the_stack(lib):

@@ -531,6 +531,9 @@ class Translator:
         _, _, end = lc.location(lc.getRangeEnd(ext))
         data = self.source(self.file_name(fid)) if fid else b""
         text = data[start : end + 1].decode("utf-8", "replace")
+        if text.count("(") > text.count(")"):  # clang's extent of _Alignas(n) ends at its '('
+            close = data.find(b")", end)
+            text = data[start : close + 1].decode("utf-8", "replace") if close >= 0 else text
         nums = re.findall(r"\b(0[xX][0-9a-fA-F]+|\d+)", text)
         if len(nums) == 1:
             return int(nums[0], 0)

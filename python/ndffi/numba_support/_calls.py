@@ -166,6 +166,14 @@ def _formal(where, spec, arg):
     if isinstance(spec, Refused):
         raise TypingError(f"{where}: {spec.reason}")
     if isinstance(spec, Scalar):
+        to_int = isinstance(spec.nbtype, (types.Integer, types.Boolean))
+        if to_int and isinstance(arg, types.Float):
+            raise TypingError(
+                f"{where}: expected an integer for '{spec.cname}', got {arg} (a float is not truncated; "
+                "pass int(x) to truncate it)"
+            )
+        if isinstance(spec.nbtype, types.Integer) and isinstance(arg, types.Integer) and arg != spec.nbtype:
+            return arg  # range-checked where the call is compiled (_range_checked)
         if isinstance(arg, (types.Integer, types.Float, types.Boolean, types.IntEnumMember)):
             return spec.nbtype
         raise TypingError(f"{where}: expected a number for '{spec.cname}', got {arg}")
@@ -320,6 +328,29 @@ def _pointer_value(context, builder, fnty, i, formal, val):
     return builder.bitcast(val, cgutils.voidptr_t)
 
 
+def _int_range(t):
+    return (-(1 << (t.bitwidth - 1)), (1 << (t.bitwidth - 1)) - 1) if t.signed else (0, (1 << t.bitwidth) - 1)
+
+
+def _range_checked(context, builder, formal, to, val, where, cname):
+    """``val`` of integer type ``formal`` as integer type ``to``, raising OverflowError
+    (as a call from Python does) when it is out of ``to``'s range."""
+    (flo, fhi), (tlo, thi) = _int_range(formal), _int_range(to)
+    lo, hi = max(flo, tlo), min(fhi, thi)
+    llty = context.get_value_type(formal)
+    cmp = builder.icmp_signed if formal.signed else builder.icmp_unsigned
+    bad = cgutils.false_bit
+    if lo > flo:
+        bad = builder.or_(bad, cmp("<", val, ir.Constant(llty, lo)))
+    if hi < fhi:
+        bad = builder.or_(bad, cmp(">", val, ir.Constant(llty, hi)))
+    with cgutils.if_unlikely(builder, bad):
+        context.call_conv.return_user_exc(
+            builder, OverflowError, (f"{where}: expected an int in [{tlo}, {thi}] for '{cname}', got one outside",)
+        )
+    return context.cast(builder, val, formal, to)
+
+
 def _scalar_value(context, builder, nbtype, val):
     """The LLVM value and argument attributes C's ABI expects for a scalar."""
     if isinstance(nbtype, types.Boolean):
@@ -345,6 +376,8 @@ def _lower_call(context, builder, sig, args):
     values, lltypes, attrs = [], [], {}
     for i, ((_, spec), formal, val) in enumerate(zip(fnty.params, sig.args[1:], args[1:], strict=False)):
         if isinstance(spec, Scalar):
+            if formal != spec.nbtype:  # an integer of another type (see _formal)
+                val = _range_checked(context, builder, formal, spec.nbtype, val, _where(fnty, i), spec.cname)
             val, arg_attrs = _scalar_value(context, builder, spec.nbtype, val)
             if arg_attrs:
                 attrs[i] = arg_attrs
