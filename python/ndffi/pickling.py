@@ -32,6 +32,11 @@ def rebuild_library(state):
     with _lock:
         lib = _libraries.get(state)
         if lib is None:
+            # In the process that pickled it (copy.copy, copy.deepcopy, a round trip) the
+            # live library itself: its functions take the values made of its types.
+            for live in list(live_libraries):
+                if live._record.state() == state:
+                    return live
             lib = _libraries[state] = _make_library(state)
         return lib
 
@@ -125,16 +130,19 @@ def _reduce_value(v):
     return rebuild_value, (state, spelling, v.value)
 
 
-def _pointer_member(t, path=""):
-    """The path of a pointer member of struct/union type t (its members' too), or None."""
-    while t.kind == "array":
-        t, path = t.item, path + "[]"
-    if t.kind == "pointer":
-        return path
-    for name, ft, _offset, _bits in t.fields or () if t.kind in ("struct", "union") else ():
-        found = _pointer_member(ft, f"{path}.{name}" if path else name)
-        if found is not None:
-            return found
+def _pointer_member(t):
+    """The path of a pointer member of struct/union type t (its members' too), or None.
+    A walk with a stack of its own: a struct may nest as deep as the type model allows."""
+    todo, seen = [(t, "")], set()
+    while todo:
+        t, path = todo.pop()
+        while t.kind == "array":
+            t, path = t.item, path + "[]"
+        if t.kind == "pointer":
+            return path
+        if t.kind in ("struct", "union") and t not in seen:  # each type once: no pointer in it
+            seen.add(t)
+            todo += [(ft, f"{path}.{name}" if path else name) for name, ft, _off, _bits in reversed(t.fields or ())]
     return None
 
 

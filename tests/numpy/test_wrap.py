@@ -294,3 +294,18 @@ def test_parameters_named_like_keywords_go_in_a_dict(clib_dir):
     import pickle
 
     assert pickle.loads(pickle.dumps(w))([4.0, 5.0]) == 9.0
+
+
+def test_a_status_check_that_can_never_fire_is_refused():
+    lib = ndffi.inline(
+        "unsigned long f(void) { return (unsigned long)-1; } void g(void) {} int h(void) { return -1; }",
+        name="wrap_checks",
+    )
+    with pytest.raises(TypeError, match=r"negative_raises can never fire on a 'unsigned long' result"):
+        lib.f.wrap(check=ndffi.negative_raises)
+    with pytest.raises(TypeError, match=r"check= needs a status result; the C result is void"):
+        lib.g.wrap(check=ndffi.nonzero_raises)
+    with pytest.raises(TypeError, match=r"check= must be callable, got 1"):
+        lib.h.wrap(check=1)
+    with pytest.raises(ndffi.StatusError, match=r"h\(\) failed with status -1"):
+        lib.h.wrap(check=ndffi.negative_raises)()

@@ -200,3 +200,17 @@ def test_a_function_bound_by_an_asm_label_pickles_as_any_other(tmp_path, cache):
     out = in_fresh_process(pickle.dumps((m.my_cos, m.sin)), "f, s = obj; print(f(0.0), s(0.0), f.__name__)")
     assert out.split() == ["1.0", "0.0", "my_cos"]
     assert pickle.loads(pickle.dumps(m.my_cos)) is pickle.loads(pickle.dumps(m.my_cos))
+
+
+def test_copies_of_struct_values_are_of_the_same_type():
+    # copy.copy and copy.deepcopy go through the reducer: in this process they rebuild
+    # nothing, so the library's functions take the copies
+    import copy
+
+    lib = ndffi.inline(
+        "typedef struct { double x, y; } vec2; double norm1(const vec2 *v) { return v->x + v->y; }",
+        name="pickle_copy",
+    )
+    v = lib.types.vec2(1.0, 2.0)
+    for c in (copy.copy(v), copy.deepcopy(v), pickle.loads(pickle.dumps(v))):
+        assert c.__ctype__ == v.__ctype__ and lib.norm1(c) == 3.0
