@@ -51,15 +51,6 @@ static const CType *vararg_key(PyObject *o, const Where &w) {
   if (is_value(o)) return ((ValueObject *)o)->type;
   if (is_pointer(o)) return ((PointerObject *)o)->type;
   if (PyBool_Check(o)) return V.int_;
-  // NumPy scalars with no C meaning through `...` (they would pass as buffers otherwise).
-  if (PyArray_IsScalar(o, Timedelta) || PyArray_IsScalar(o, Datetime) || PyArray_IsScalar(o, ComplexFloating) ||
-      (PyArray_IsScalar(o, Generic) && !PyArray_IsScalar(o, Number) && !PyUnicode_Check(o) && !PyBytes_Check(o))) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: cannot pass %s as a variadic argument: it has no C type there; convert it (int(x), "
-                 "float(x)) or give it one with ndffi.cast",
-                 w.str().c_str(), Py_TYPE(o)->tp_name);
-    return nullptr;
-  }
   if (PyLong_Check(o)) {
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
@@ -75,6 +66,16 @@ static const CType *vararg_key(PyObject *o, const Where &w) {
   }
   if (PyFloat_CheckExact(o)) return V.double_;
   if (PyBytes_CheckExact(o) || PyUnicode_CheckExact(o)) return V.cstring;
+  // NumPy scalars with no C meaning through `...` (they would pass as buffers), after
+  // the exact types above, which cost no walk of a type's bases.
+  if (PyArray_IsScalar(o, Timedelta) || PyArray_IsScalar(o, Datetime) || PyArray_IsScalar(o, ComplexFloating) ||
+      (PyArray_IsScalar(o, Generic) && !PyArray_IsScalar(o, Number) && !PyUnicode_Check(o) && !PyBytes_Check(o))) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s: cannot pass %s as a variadic argument: it has no C type there; convert it (int(x), "
+                 "float(x)) or give it one with ndffi.cast",
+                 w.str().c_str(), Py_TYPE(o)->tp_name);
+    return nullptr;
+  }
   // A long double is not promoted: it travels as one, every digit kept.
   if (PyArray_IsScalar(o, LongDouble)) return V.ldouble;
   if (PyFloat_Check(o) || PyArray_IsScalar(o, Floating)) return V.double_;
