@@ -222,6 +222,14 @@ def test_read_only_array_for_a_non_const_pointer_is_a_typing_error(lib):
     np.testing.assert_array_equal(x, 1.0)
 
 
+def test_0d_array_for_a_pointer_is_a_typing_error(lib):
+    dsum = lib.dsum
+    msg = typing_error(numba.njit(lambda x: dsum(x, 1)), np.array(3.0))
+    assert "dsum() argument 1 'x'" in msg
+    assert "got a 0-d float64 array: a number is not a pointer" in msg
+    assert numba.njit(lambda x: dsum(x, 1))(np.array([3.0])) == 3.0
+
+
 def test_non_contiguous_array_is_refused_when_called(lib):
     dsum = lib.dsum
     f = numba.njit(lambda x: dsum(x, 3))

@@ -215,6 +215,11 @@ def _pointer_refusal(spec, arg):
     if isinstance(arg, types.NoneType):
         return None
     if isinstance(arg, types.Array):
+        if arg.ndim == 0:  # as from Python: a 0-d array is a number, not memory
+            return (
+                f"expected {want}, got a 0-d {arg.dtype} array: a number is not a pointer; "
+                "pass np.array([x]) for a pointer to one value"
+            )
         why = _elem_refusal(spec, arg.dtype)
         if why is None and not arg.mutable and not spec.const:
             return (
