@@ -197,6 +197,24 @@ def test_another_process_rebuilding_the_output(tmp_path, cache):
     assert ndffi.build([src], output_dir=out).v() == 3
 
 
+INCBIN_C = (
+    '__asm__(".section .rodata\\n.global blob\\nblob: .incbin \\"{blob}\\"\\n.text\\n");\n'
+    "extern const unsigned char blob[];\n"
+    "int first(void) {{ return blob[0]; }}\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GNU assembler syntax")
+def test_a_file_the_assembler_reads_is_read_again_after_an_edit(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    blob = tmp_path / "blob.bin"
+    src = write(tmp_path / "e.c", INCBIN_C.format(blob="blob.bin"))
+    for v in (1, 2, 1):
+        blob.write_bytes(bytes([v]))
+        assert ndffi.build([src], output_dir=tmp_path / "out").first() == v
+        assert ndffi.inline(INCBIN_C.format(blob=blob), name="incb", output_dir=tmp_path / "il").first() == v
+
+
 def test_load_of_a_library_rebuilt_by_gcc_loads_the_new_one(tmp_path):
     src = write(tmp_path / "r.c", "int r(void) { return 1; }\n")
     path = tmp_path / "libr.so"

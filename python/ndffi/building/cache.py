@@ -112,6 +112,10 @@ def link_inputs(data, toolchain_dirs):
     return out
 
 
+# An assembler directive that reads a file (in asm() text or an assembly source).
+_ASM_READS = re.compile(rb'\.(?:incbin|include)[ \t]+\\?"')
+
+
 def dependencies(depfiles, tmp, started, plan, linked=()):
     """``[[path, sha256, [root index, relative path] or None, name relative to the
     working directory or None], ...]`` of every file the compiler read (except what
@@ -135,15 +139,24 @@ def dependencies(depfiles, tmp, started, plan, linked=()):
         for raw in names:
             name = os.fsdecode(raw)
             path = os.path.join(cwd, name)
-            if path in seen or os.path.realpath(path).startswith(inside):
+            if path in seen:
                 continue
+            ours = os.path.realpath(path).startswith(inside)
             try:
                 changed = os.stat(path).st_mtime_ns > started
+                with open(path, "rb") as f:
+                    data = f.read()
             except OSError:
                 log.debug("%s: listed as read by the compiler but not found", path)
                 return None
-            digest = _cache.file_digest(path)
-            if changed or digest is None:
+            if depfile is not None and _ASM_READS.search(data):
+                # The assembler reads the named file; no dependency output lists it.
+                log.debug("%s has the assembler read a file (.incbin, .include): the result is not cached", path)
+                return None
+            if ours:
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if changed:
                 log.debug("%s changed while compiling: the result is not cached", path)
                 return None
             root = next(([i, rel] for i, d in enumerate(dirs) if (rel := _under(path, d)) is not None), None)
