@@ -121,9 +121,11 @@ def dependencies(depfiles, tmp, started, plan, linked=()):
     working directory or None], ...]`` of every file the compiler read (except what
     ndffi wrote into ``tmp``) and of ``linked`` (the archives the linker copied code
     from, :func:`link_inputs`); None when the list cannot be trusted: a dependency file
-    missing or unreadable, a listed file that does not exist, or one changed while
+    missing or unreadable, a listed file that does not exist, one changed while
     compiling (stamped after ``started``: what it holds now may not be what was
-    compiled).  A result without dependencies is never reused."""
+    compiled), or one that has the assembler read a file (``.incbin``, ``.include``:
+    in no dependency output).  Each file is read once, for that scan and its SHA-256.
+    A result without dependencies is never reused."""
     cwd = os.getcwd()
     inside = os.path.join(os.path.realpath(tmp), "")
     dirs = roots(plan)
