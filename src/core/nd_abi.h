@@ -60,6 +60,16 @@ bool passable_record(const Record *rec);
 inline bool passable_record(const Record *) { return true; }
 #endif
 
+// Why libffi's closures on this ABI would read an argument of type `t` wrongly, or
+// nullptr.  (x86-64 SysV: a record of at most 16 bytes with an eightbyte of padding only,
+// such as one of 8 bytes aligned to 16, takes no register from C, but libffi 3.4's closure
+// entry takes one for that eightbyte, shifting every later argument.)
+#if defined(__x86_64__) && !defined(_WIN32)
+const char *closure_refusal(const CType *t);
+#else
+inline const char *closure_refusal(const CType *) { return nullptr; }
+#endif
+
 // One argument as libffi is handed it: its libffi type, and where in the call's storage
 // its value is, as (index of the C argument, byte offset within that argument's slot).
 struct FfiPiece {

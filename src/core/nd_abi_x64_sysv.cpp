@@ -205,6 +205,12 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
     for (size_t k = 0; k * 8 < rec->size; k++) {
       size_t bytes = std::min<size_t>(8, rec->size - 8 * k);
       if (cls[k] == kMemory) return nullptr;  // long double members: not expressible here
+      // An eightbyte of padding only takes no register: a second one is left out (libffi
+      // classes the bytes no element covers as nothing); a first one cannot be.
+      if (cls[k] == kNone) {
+        if (k == 0) return nullptr;
+        continue;
+      }
       if (cls[k] == kSSE) elems.push_back(bytes > 4 ? &ffi_type_double : &ffi_type_float);
       else
         elems.push_back(bytes > 4   ? &ffi_type_uint64
@@ -247,6 +253,16 @@ int arg_classes(const CType *t, Class cls[2]) {
 bool only_x87(const CType *t);
 
 }  // namespace
+
+const char *closure_refusal(const CType *t) {
+  Class cls[2];
+  int n = arg_classes(t, cls);
+  for (int k = 0; k < n; k++)
+    if (cls[k] == kNone)
+      return "it has an eightbyte of padding only, which C passes in no register but libffi's closures read "
+             "from one, shifting the arguments after it";
+  return nullptr;
+}
 
 bool ffi_pieces(const CType *ret, const std::vector<const CType *> &args, std::vector<FfiPiece> *out) {
   out->clear();

@@ -36,6 +36,9 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   for (const CType *p : ftype->params) {
     ffi_type *t = ffi_type_of(p);
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
+    if (const char *why = abi::closure_refusal(p))
+      throw UnsupportedType("'" + p->str() + "' cannot be passed to a callback by value on this platform: " + why +
+                            "; take a pointer to it instead");
     plan.ffi_args.push_back(t);
   }
   ffi_type *rt = ffi_result_type(ftype->target);

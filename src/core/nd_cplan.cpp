@@ -71,6 +71,19 @@ static bool has_bitfields(const Record *rec) {
   return false;
 }
 
+// Whether a union or a bit-field is in `rec` at any depth (through members and arrays
+// held by value): then only the ABI file can describe it, from the outermost record's
+// start, since a union's eightbytes depend on where in the record it lies.
+static bool needs_aggregate(const Record *rec) {
+  if (rec->is_union || has_bitfields(rec)) return true;
+  for (const Record::Field &f : rec->fields) {
+    const CType *t = f.type;
+    while (t->kind == Kind::Array) t = t->target;
+    if (t->kind == Kind::Record && t->record->complete && needs_aggregate(t->record)) return true;
+  }
+  return false;
+}
+
 // The scalars of a struct held by value, members' members included, with their offsets
 // from its start; a union or a record with bit-fields inside is one element (the ABI
 // file's).  false when there are more than `max` or a member libffi cannot pass.
@@ -112,7 +125,8 @@ static ffi_type *new_struct_type(const Record *rec, const std::vector<ffi_type *
 // puts every one where the layout has it (so that libffi's own walks of the type, which
 // recurse per nested struct on every call, stay one level deep however deeply structs
 // nest); else its members in order (an array as that many elements).  Unions and
-// bit-fields go to the ABI file (every record, on an ABI that describes them all).
+// bit-fields at any depth go to the ABI file (every record, on an ABI that describes
+// them all).
 static ffi_type *record_ffi_type(const Record *rec) {
   static std::mutex mu;
   static std::unordered_map<const Record *, ffi_type *> made;
@@ -130,7 +144,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
     std::lock_guard<std::mutex> lock(mu);
     return made[rec] = nullptr;  // refused, by no description either
   }
-  if (rec->is_union || has_bitfields(rec) || abi::kDescribesEveryRecord) {
+  if (needs_aggregate(rec) || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
   } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
     std::vector<ffi_type *> elems;
@@ -145,7 +159,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
   }
   // By members, in order: not where the ABI file describes every record (its nullptr is
   // a refusal, which a description by members would pass in the wrong registers).
-  if (!ft && !abi::kDescribesEveryRecord && !rec->is_union && !has_bitfields(rec)) {
+  if (!ft && !abi::kDescribesEveryRecord && !needs_aggregate(rec)) {
     std::vector<ffi_type *> elems;
     bool ok = rec->size > 0;
     for (const Record::Field &f : rec->fields) {
