@@ -80,7 +80,9 @@ class _StubGen(_nb.StubGen):
             self.write("\n")
         self.apply_pattern(self.prefix + ".__prefix__", None)
         for k, v in tp.__dict__.items():
-            if k in ("__doc__", "__module__", "__weakref__", "__dict__"):
+            # (__buffer__ and __release_buffer__: Python 3.12+ lists a C type's buffer
+            # slots as methods; the stub is the same whatever Python makes it)
+            if k in ("__doc__", "__module__", "__weakref__", "__dict__", "__buffer__", "__release_buffer__"):
                 continue
             if isinstance(v, (types.GetSetDescriptorType, types.MemberDescriptorType)):
                 # an attribute of the C type: its pattern says its type

@@ -38,7 +38,9 @@ class Types:
             t = self._tag(name)
         if t is None:
             names = list(self._ns.typedef_names()) + [tag.split()[1] for tag in self._ns.tag_names()]
-            raise AttributeError(f"no type named {name!r} is declared (see cdef()){did_you_mean(name, names)}")
+            raise AttributeError(
+                f"no type named {name!r} is declared (see cdef()){did_you_mean(name, names)}", obj=self
+            )
         return self._enum(t) if t.kind == "enum" else t
 
     def _tag(self, name):
@@ -262,7 +264,9 @@ class Library(LibraryBase):
     def _resolve(self, name: str) -> Any:
         # What LibraryBase asks for a name the usual lookup does not find (Python's
         # __getattr__, without an AttributeError made first; never for a "__x__" name):
-        # a declared function, a global's value or Pointer, a constant (as C declares it)
+        # a declared function, a global's value or Pointer, a constant (as C declares it).
+        # Its AttributeErrors carry obj= (and no name=), so that Python's traceback does
+        # not add a "Did you mean" of its own to the one the message has.
         plain = self._plain
         declarations = self._declarations
         if not plain:
@@ -278,11 +282,11 @@ class Library(LibraryBase):
                 return constant[0]
             why = declarations.why_missing(name)
             if why is not None:
-                raise AttributeError(f"{self._label()}: {why}")
-            raise AttributeError(self._undeclared(name))
+                raise AttributeError(f"{self._label()}: {why}", obj=self)
+            raise AttributeError(self._undeclared(name), obj=self)
         address = self._handle.symbol(name) if plain else self._address(name)
         if address is None:
-            raise AttributeError(self._missing_symbol(declarations.symbol(name), ns.decl(name)[1]))
+            raise AttributeError(self._missing_symbol(declarations.symbol(name), ns.decl(name)[1]), obj=self)
         if kind == "function":
             # (through the class: self._make_function would make a bound method, as every
             # method looked up on a Library through LibraryBase's getattro does)

@@ -65,10 +65,25 @@ PyObject *take_pending(PyObject *result) {
   Py_XDECREF(result);
   PyErr_Clear();
   if (dropped) {
-    PyObject *r = PyObject_CallMethod(value, "add_note", "s",
-                                      ("(the callback raised " + std::to_string(dropped) + " more exception" +
-                                       (dropped == 1 ? "" : "s") + " before the C function returned)")
-                                          .c_str());
+    std::string note = "(the callback raised " + std::to_string(dropped) + " more exception" +
+                       (dropped == 1 ? "" : "s") + " before the C function returned)";
+#if PY_VERSION_HEX >= 0x030B0000
+    PyObject *r = PyObject_CallMethod(value, "add_note", "s", note.c_str());
+#else
+    // Python 3.10 has no add_note (and prints no notes): the list it would have made.
+    PyObject *r = nullptr, *notes = PyObject_GetAttrString(value, "__notes__");
+    if (!notes) {
+      PyErr_Clear();
+      notes = PyList_New(0);
+      if (notes && PyObject_SetAttrString(value, "__notes__", notes) < 0) Py_CLEAR(notes);
+    }
+    if (notes && PyList_Check(notes)) {
+      PyObject *text = PyUnicode_FromString(note.c_str());
+      if (text && PyList_Append(notes, text) == 0) r = Py_NewRef(Py_None);
+      Py_XDECREF(text);
+    }
+    Py_XDECREF(notes);
+#endif
     if (r) Py_DECREF(r);
     else PyErr_Clear();
   }

@@ -255,8 +255,10 @@ constexpr size_t kMaxStackArgs = 16;
 
 #if PY_VERSION_HEX >= 0x030D0000
 #define ND_CURRENT_TSTATE() PyThreadState_GetUnchecked()
+#define ND_IS_FINALIZING() Py_IsFinalizing()
 #else
 #define ND_CURRENT_TSTATE() _PyThreadState_UncheckedGet()
+#define ND_IS_FINALIZING() _Py_IsFinalizing()
 #endif
 
 // A call through a closure whose owner has gone (a freed or released Callback, or the
@@ -358,7 +360,7 @@ int delete_exited(void *) {
 struct KeptThreadState {
   bool kept = false;
   ~KeptThreadState() {
-    if (!kept || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    if (!kept || !Py_IsInitialized() || ND_IS_FINALIZING()) return;
     PyThreadState *ts = PyGILState_GetThisThreadState();
     if (!ts) return;
     bool first;
@@ -453,7 +455,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
   if (how == Gil::Restored) {
     PyEval_RestoreThread(outer_gil);
   } else if (how == Gil::EnsuredUnlocked) {
-    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+    if (!Py_IsInitialized() || ND_IS_FINALIZING()) {
       memset(ret, 0, plan.ret_bytes);
       return;
     }

@@ -112,7 +112,7 @@ class HeaderDeclarations(Declarations):
                 self.declare(lib, name)
                 address = lib._address(name)
                 if address is None:
-                    raise AttributeError(lib._missing_symbol(self.symbol(name), lib._ns.decl(name)[1]))
+                    raise AttributeError(lib._missing_symbol(self.symbol(name), lib._ns.decl(name)[1]), obj=lib)
                 func = self._shadowed[name] = lib._make_function(name, address)
         return func
 
