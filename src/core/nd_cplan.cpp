@@ -53,6 +53,8 @@ ArgSpec arg_spec(const CType *t) {
       return a;
     case Kind::Record:
       if (!u->record->complete) throw UnsupportedType("incomplete type '" + t->str() + "' cannot be passed by value");
+      if (u->record->size == 0)  // a GNU empty struct: C passes nothing, libffi cannot be told so
+        throw UnsupportedType("'" + t->str() + "' has no bytes (an empty struct) and cannot be passed by value");
       if (!ffi_type_of(u))
         throw UnsupportedType("'" + t->str() + "' cannot be passed by value on this platform (" + abi::kNotByValue +
                               ")");

@@ -225,6 +225,14 @@ def test_records_with_misaligned_scalars_by_value():
             getattr(lib, name)(*args)
 
 
+def test_an_empty_struct_by_value_is_refused_as_empty():
+    # GNU C's struct with no members has no bytes: C passes nothing, which libffi cannot
+    # be told; the refusal says that (not a reason of layout or packing).
+    lib = ndffi.inline("struct e {}; int e_after(struct e x, int y) { return y; }", name="byvalue_empty")
+    with pytest.raises(TypeError, match=r"cannot call 'int e_after\(struct e x, int y\)': 'struct e' has no bytes"):
+        lib.e_after({}, 3)
+
+
 @classified
 def test_bitfield_struct_by_value(lib):
     f = lib.make_flags(1, 5, -7)
