@@ -1,4 +1,5 @@
-"""The engines against each other on random signatures with structs and unions by value.
+"""The engines against each other on random signatures with structs and unions by value,
+and callbacks of the same signatures called from C.
 
 A seeded generator writes random record types (scalars of both classes, arrays, nested
 structs, unions, odd sizes, records of one and two eightbytes of every class pair and
@@ -6,8 +7,9 @@ records over 16 bytes, which travel in memory) and random C functions over them 
 scalars (up to 14 parameters, so that both register sequences overflow onto the stack),
 each returning a checksum of every scalar it was given, or a record filled from it.  Each
 is called as ``lib.fN`` (ndffi's own engine on x86-64 System V) and as a Function forced
-through libffi; both must give the value computed here in Python.  Random variadic calls
-(scalars and records through ``...``) are checked the same way.
+through libffi; both must give the value computed here in Python.  For each signature, C
+also calls a callback of it with known arguments (``gN``) and checksums what it returns.
+Random variadic calls (scalars and records through ``...``) are checked the same way.
 """
 
 import random
@@ -161,6 +163,33 @@ def c_function(index, result, params, by_name, records):
     return "\n".join(lines)
 
 
+def c_caller(index, result, params, by_name, records):
+    """g<index>(fp): C calling the callback fp with known arguments (leaf k of them all
+    holds c_value(type, k) with acc = index), returning the checksum of what fp returned."""
+    fp = f"{result} (*fp)({', '.join(params) or 'void'})"
+    lines = [f"unsigned long long g{index}({fp}) {{", f"  unsigned long long acc = {index}ULL, h = {index}ULL;"]
+    k = 0
+    for i, t in enumerate(params):
+        if t in by_name:
+            lines += [f"  {t} a{i};", f"  memset(&a{i}, 0, sizeof a{i});"]
+            for c, _, st in by_name[t].leaves(records, f"a{i}"):
+                lines.append(f"  {c} = {c_value(st, k)};")
+                k += 1
+        else:
+            lines.append(f"  {t} a{i} = {c_value(t, k)};")
+            k += 1
+    call = f"fp({', '.join(f'a{i}' for i in range(len(params)))})"
+    if result == "void":
+        lines.append(f"  {call};")
+    else:
+        lines.append(f"  {result} r = {call};")
+        reads = by_name[result].leaves(records, "r") if result in by_name else [("r", [], result)]
+        for c, _, st in reads:
+            lines.append(f"  h = h * 1000003ULL + {c_term(st, c)};")
+    lines += ["  return h;", "}"]
+    return "\n".join(lines)
+
+
 def c_value(t, k):
     if SCALARS[t][2]:
         return f"({t})((double)((acc + {k}ULL) % 4096ULL) / 4.0)"
@@ -246,11 +275,24 @@ def records_library(tmp_path_factory):
     rif = Rec(len(records), False, [("m0", "scalar", "unsigned long"), ("m1", "scalar", "float")])
     rif.name = "rif"
     records.append(rif)
+    # a union at offset 4, whose second eightbyte is SSE only where it lies (INTEGER, SSE),
+    # and the same two levels down
+    uff = Rec(len(records), True, [("m0", "array", "float", 2), ("m1", "scalar", "int")])
+    uff.name = "uff"
+    records.append(uff)
+    ru = Rec(len(records), False, [("m0", "scalar", "unsigned"), ("m1", "record", uff.index)])
+    ru.name = "ru"
+    records.append(ru)
+    rru = Rec(len(records), False, [("m0", "record", ru.index), ("m1", "scalar", "float")])
+    rru.name = "rru"
+    records.append(rru)
     by_name = {r.name: r for r in records}
-    sigs = random_signatures(rng, records)
+    sigs = random_signatures(rng, records[: uff.index])
+    sigs += [("ru", ["ru", "int", "ru"]), ("void", ["double", "ru", "long", "rru"]), ("rru", ["rru"] * 7)]
     decls = "\n".join(r.c_decl(records) for r in records)
     src = ["#include <string.h>", "#include <stdarg.h>", "unsigned long long g_sink;", decls]
     src += [c_function(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
+    src += [c_caller(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
     src.append(VARIADIC_C)
     d = tmp_path_factory.mktemp("abi_records")
     c_file, so_file = d / "records.c", d / "librecords.so"
@@ -263,6 +305,7 @@ def records_library(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
     lib = ndffi.load(str(so_file))
     protos = [f"{r} f{i}({', '.join(p) or 'void'});" for i, (r, p) in enumerate(sigs)]
+    protos += [f"unsigned long long g{i}({r} (*fp)({', '.join(p) or 'void'}));" for i, (r, p) in enumerate(sigs)]
     lib.cdef(decls + "\n" + "\n".join(protos) + "\n" + VARIADIC_DECL, release_gil=False)
     import ctypes
 
@@ -338,6 +381,41 @@ def test_six_integer_float_structs(records_library):
     want = (want_acc % 4096) / 4.0
     assert getattr(lib, f"f{i}")(*args) == want
     assert forced(lib, f"f{i}")(*args) == want
+
+
+def test_records_reach_callbacks_as_c_passes_them(records_library):
+    # C (gN) calls a callback of each random signature with known arguments, in registers
+    # and on the stack; the callback must see each as C wrote it, and C must read back
+    # each scalar of what the callback returned.
+    lib, records, by_name, sigs, _ = records_library
+    rng = random.Random(SEED + 3)
+    failures = []
+    for i, (result, params) in enumerate(sigs):
+        want_args, k = [], 0
+        for t in params:
+            reads = [st for _, _, st in by_name[t].leaves(records, "")] if t in by_name else [t]
+            want_args.append([py_value(st, i, k + j) for j, st in enumerate(reads)])
+            k += len(reads)
+        ret = random_init(rng, by_name[result], by_name, records) if result in by_name else None
+        if result != "void" and result not in by_name:
+            ret = random_scalar(rng, result)
+        got = []
+
+        def handler(*args, params=params, got=got, ret=ret):
+            got.append(
+                [
+                    read_leaves(a, by_name[t], records) if t in by_name else [a]
+                    for t, a in zip(params, args, strict=True)
+                ]
+            )
+            return ret
+
+        cb = lib.callback(f"{result}({', '.join(params) or 'void'})", handler)
+        h = getattr(lib, f"g{i}")(cb)
+        want_h = i if result == "void" else checksum(i, [result], [ret], by_name, records)
+        if got != [want_args] or h != want_h:
+            failures.append(f"{result} g{i}({', '.join(params)}): args {got} != {[want_args]} or {h} != {want_h}")
+    assert not failures, "\n".join(failures[:10])
 
 
 # ---- variadic ----------------------------------------------------------------------------
