@@ -125,7 +125,7 @@ def test_bool_to_int_and_bool_params(lib):
         with pytest.raises(OverflowError, match=r"^echo_bool\(\) argument 1 'x': expected bool or 0 or 1"):
             lib.echo_bool(v)
     # (a timedelta64 is a NumPy integer without __index__: its truth value is no bool)
-    for v in (1.0, None, "True", np.timedelta64(3), np.timedelta64(1), np.timedelta64("NaT")):
+    for v in (1.0, None, "True", np.timedelta64(3, "s"), np.timedelta64(1, "ms"), np.timedelta64("NaT", "s")):
         with pytest.raises(TypeError, match=r"^echo_bool\(\) argument 1 'x': expected bool"):
             lib.echo_bool(v)
     assert lib.is_positive(2.5) is True and lib.is_positive(-1) is False

@@ -232,7 +232,7 @@ def test_numpy_scalars_through_varargs(value, travels):
 
 
 @pytest.mark.parametrize(
-    "value", [np.True_, np.timedelta64(3), np.datetime64("2020-01-01"), np.complex128(1), np.void(b"ab")]
+    "value", [np.True_, np.timedelta64(3, "s"), np.datetime64("2020-01-01"), np.complex128(1), np.void(b"ab")]
 )
 def test_numpy_scalars_without_a_c_type_through_varargs(value):
     with pytest.raises(TypeError, match=r"snprintf\(\) argument 4: cannot pass numpy\.\w+ as a variadic argument"):
