@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.ndffi-installed
+EDITABLE_DIR := build/editable$(subst .venv,,$(VENV))
 SOURCES := $(shell find src python -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.py' \)) CMakeLists.txt pyproject.toml
 export OPENBLAS_NUM_THREADS ?= 1
 # What building, testing and benchmarking need: pyproject.toml's dependency groups (read
@@ -11,7 +12,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 DEV_GROUPS  := --group build --group test
 TEST_EXTRAS := headers,dask,numba
 
-.PHONY: demo demo-install test lint test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
+.PHONY: demo demo-install test test-pythons lint test-aarch64 aarch64-deps bench bench-callgrind stress fuzz fuzz-deps \
   asan system-deps install wheel sdist docs stubs clean
 
 demo: demo-install
@@ -39,6 +40,16 @@ bench: install
 
 bench-callgrind: install
 	$(PY) benchmarks/run.py --callgrind
+
+# The whole of `make test` under other CPythons, each in a venv of its own (.venv-3.X)
+# with its own build: make test-pythons PYTHONS="python3.10 python3.13".
+PYTHONS ?= python3.10 python3.12 python3.13
+test-pythons:
+	@for p in $(PYTHONS); do \
+	  v=$$($$p -c 'import sys; print("%d.%d" % sys.version_info[:2])') || \
+	    { echo "test-pythons: no $$p (set PYTHONS=...)"; exit 1; }; \
+	  $(MAKE) --no-print-directory test PYTHON=$$p VENV=.venv-$$v || exit 1; \
+	done
 
 stress: install
 	NDFFI_STRESS=1 $(PY) -m pytest -q -m stress tests
@@ -192,7 +203,7 @@ $(VENV)/bin/python:
 $(STAMP): $(VENV)/bin/python system-deps $(SOURCES)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(DEV_GROUPS)
-	$(PIP) install -q --no-build-isolation -e ".[$(TEST_EXTRAS)]" -Cbuild-dir=build/editable
+	$(PIP) install -q --no-build-isolation -e ".[$(TEST_EXTRAS)]" -Cbuild-dir=$(EDITABLE_DIR)
 	touch $(STAMP)
 
 # The demo needs only ndffi[demo] (NumPy, libclang, Dask), installed as a user would
@@ -240,4 +251,4 @@ stubs: install
 	$(PY) tools/stubgen.py
 
 clean:
-	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV)
+	rm -rf build $(DIST) tests/clib/build benchmarks/_build $(VENV) $(ASAN_VENV) .venv-3.*
