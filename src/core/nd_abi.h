@@ -3,11 +3,8 @@
 // platform, where every call goes through libffi until a file for its ABI is written).
 #pragma once
 
+#include "nd_ccallback.h"
 #include "nd_cplan.h"
-
-namespace ndffi {
-struct Closure;
-}
 
 namespace ndffi::abi {
 
@@ -109,6 +106,12 @@ ffi_type *result_ffi_type(const CType *t);
 // *reg_float_result to whether the handler returns a double; else *reg_args = -1.
 bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const ArgSpec &ret, std::vector<uint8_t> *slot,
                   uint8_t *ret_slot, int *reg_args, bool *reg_float_result);
+
+// Else, if this ABI's engine enters closures of the (non-variadic) signature itself
+// (records by value, arguments on the stack), set *engine to its plan of where each
+// argument arrives and the result goes, and return the frame handler that reads it;
+// otherwise nullptr (libffi enters them).
+FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const ClosureEngine> *engine);
 
 // The entry code of a direct closure for `c` (whose plan plan_closure accepted), or
 // nullptr if this ABI has none or no executable memory can be had.  Never freed.

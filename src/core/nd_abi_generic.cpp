@@ -37,6 +37,8 @@ bool plan_closure(const CType *, const std::vector<ArgSpec> &, const ArgSpec &, 
   return false;
 }
 
+FrameHandler plan_engine_closure(const CType *, std::shared_ptr<const ClosureEngine> *) { return nullptr; }
+
 void *new_closure_thunk(Closure *) { return nullptr; }
 
 }  // namespace ndffi::abi

@@ -32,7 +32,8 @@
 // closure.  A frame entry's thunk loads its data slot's address into r10 (the static
 // chain register, free at a call) and jumps through it; a register entry's thunk loads
 // the closure from its slot into the register after C's integer arguments and jumps
-// through closure->reg_handler.
+// through closure->reg_handler.  Closures of the other signatures (structs by value,
+// arguments on the stack) have a frame entry of their own, at the end of this file.
 #if defined(__x86_64__) && !defined(_WIN32)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -656,6 +657,99 @@ std::shared_ptr<const EnginePlan> plan_variadic(const CallPlan &plan, const std:
 void call_variadic(const EnginePlan &ep, void *fn, const unsigned char *storage, uint64_t *ret) {
   auto *image = static_cast<unsigned char *>(__builtin_alloca_with_align(kImageRegs + ep.stack, 128));
   run(ep, fn, storage, image, ret);
+}
+
+}  // namespace ndffi::abi
+
+// ---- the engine's closures: structs by value, arguments on the stack ---------------------
+//
+// A closure of a signature the frame entries do not take is entered by
+// ndffi_x64_closure_entry_engine (nd_abi_x64_sysv_thunks.cpp).  Its frame starts as a
+// call's image does, rdi..r9 then xmm0..xmm7, so that place_all's offsets say where each
+// eightbyte of each argument arrived; C's stack arguments are kEngineStackArgs bytes
+// above it (the 152-byte frame and the return address); the entry returns rax, rdx, xmm0
+// and xmm1 from the four slots after the registers.  libffi's closures read a padding-only
+// eightbyte from a register (see closure_refusal); this entry does not.
+
+namespace ndffi {
+
+struct ClosureEngine {
+  struct Arg {
+    uint32_t at[2];  // in registers: each eightbyte's frame offset (kNoReg: padding); else its stack slot
+    bool stack;
+    bool copy;  // in registers that are not adjacent in the frame: assembled into a buffer
+  };
+  std::vector<Arg> args;
+  size_t copies = 0;
+  bool memory_result = false;  // written where rdi points, which goes back in rax
+  uint8_t ret_n = 0;           // the result's eightbytes in registers, and their frame slots
+  uint8_t ret_to[2] = {0, 0};
+};
+
+}  // namespace ndffi
+
+namespace ndffi::abi {
+namespace {
+
+constexpr uint32_t kEngineStackArgs = 160;
+constexpr uint8_t kNoSlot = 0xff;
+
+void engine_closure_frame(Closure *c, uint64_t *frame) {
+  const ClosureEngine &ce = *c->plan->engine;
+  auto *base = reinterpret_cast<unsigned char *>(frame);
+  const size_t n = ce.args.size();
+  auto **args = static_cast<void **>(__builtin_alloca_with_align(n * sizeof(void *) + ce.copies * 16 + 16, 128));
+  auto *buf = reinterpret_cast<unsigned char *>(args + n);
+  for (size_t i = 0; i < n; i++) {
+    const ClosureEngine::Arg &a = ce.args[i];
+    if (a.stack) {
+      args[i] = base + kEngineStackArgs + (a.at[0] - kImageRegs);
+    } else if (!a.copy) {
+      args[i] = base + a.at[0];
+    } else {
+      for (int k = 0; k < 2; k++) {
+        if (a.at[k] == kNoReg) memset(buf + 8 * k, 0, 8);
+        else memcpy(buf + 8 * k, base + a.at[k], 8);
+      }
+      args[i] = buf;
+      buf += 16;
+    }
+  }
+  if (ce.memory_result) {
+    closure_enter(c, reinterpret_cast<void *>(frame[0]), args);
+    frame[kFrameResult] = frame[0];
+    return;
+  }
+  alignas(16) uint64_t r[2] = {0, 0};
+  closure_enter(c, r, args);
+  for (int k = 0; k < ce.ret_n; k++)
+    if (ce.ret_to[k] != kNoSlot) frame[kFrameResult + ce.ret_to[k]] = r[k];
+}
+
+}  // namespace
+
+FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const ClosureEngine> *engine) {
+  if (ftype->variadic) return nullptr;
+  EnginePlan ep;
+  std::vector<Place> places;
+  if (!place_all(ftype->target, ftype->params, &places, &ep)) return nullptr;
+  auto ce = std::make_shared<ClosureEngine>();
+  for (const Place &p : places) {
+    bool adjacent = p.n == 1 || (p.n == 2 && p.at[0] != kNoReg && p.at[1] == p.at[0] + 8);
+    ce->args.push_back({{p.at[0], p.at[1]}, p.stack, !p.stack && !adjacent});
+    ce->copies += ce->args.back().copy;
+  }
+  ce->memory_result = ep.memory_result;
+  const CType *ret = ftype->target;
+  if (ret->kind == Kind::Enum && ret->record->enum_base) ret = ret->record->enum_base;
+  if (!ep.memory_result && ret->kind != Kind::Void) {
+    Class cls[2] = {kInteger, kNone};
+    int n = ret->kind == Kind::Record ? arg_classes(ret, cls) : 1;
+    ce->ret_n = uint8_t(n);
+    for (int k = 0; k < n; k++) ce->ret_to[k] = cls[k] == kNone ? kNoSlot : ep.ret_from[k];
+  }
+  *engine = std::move(ce);
+  return &engine_closure_frame;
 }
 
 }  // namespace ndffi::abi

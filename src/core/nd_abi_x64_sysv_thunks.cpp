@@ -24,22 +24,23 @@ constexpr uint8_t kFirstFloatSlot = 6;  // frame slots 0-5 hold rdi..r9 (nd_abi_
 }  // namespace ndffi::abi
 
 // The frame the entry builds: slots 0-5 the integer registers, 6-13 the xmm registers,
-// 14-15 the result (rax/xmm0, rdx/xmm1).
+// 14-15 the result (rax/xmm0, rdx/xmm1); the engine entry's 14-17 (rax, rdx, xmm0, xmm1).
 static_assert(offsetof(ndffi::Closure, frame_handler) == 0, "the entry calls *(closure)");
 static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries jump to *8(closure)");
 
 // An entry: on entry r10 points at the thunk's data slot {entry, closure}; rsp is 8 mod
-// 16.  It saves the argument registers into the frame, calls
+// 16.  It saves the argument registers into a frame of FRAME bytes (8 mod 16), calls
 // closure->frame_handler(closure, frame) and loads the result from the frame.  SAVE_XMM
-// and LOAD_XMM are the steps for the xmm registers, or "" for an entry that leaves them.
-#define ND_CLOSURE_ENTRY(name, SAVE_XMM, LOAD_XMM) \
+// is the step for the xmm registers, or "" for an entry that leaves them; LOAD the
+// result's.
+#define ND_CLOSURE_ENTRY(name, FRAME, SAVE_XMM, LOAD) \
   ".p2align 4\n"                                                                            \
   ".globl " ND_SYM(name) "\n"                                                               \
   ND_FUNC_BEGIN(name)                                                                       \
   ".cfi_startproc\n"                                                                        \
   ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"   /* endbr64 (a no-op without CET) */                    \
-  "subq $136, %rsp\n"                                                                       \
-  ".cfi_adjust_cfa_offset 136\n"                                                            \
+  "subq $" FRAME ", %rsp\n"                                                                 \
+  ".cfi_adjust_cfa_offset " FRAME "\n"                                                      \
   "movq %rdi, 0(%rsp)\n"                                                                    \
   "movq %rsi, 8(%rsp)\n"                                                                    \
   "movq %rdx, 16(%rsp)\n"                                                                   \
@@ -50,11 +51,9 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   "movq 8(%r10), %rdi\n"             /* the closure */                                      \
   "movq %rsp, %rsi\n"                /* the frame */                                        \
   "call *(%rdi)\n"                   /* closure->frame_handler(closure, frame) */           \
-  "movq 112(%rsp), %rax\n"                                                                  \
-  "movq 120(%rsp), %rdx\n"                                                                  \
-  LOAD_XMM                                                                                  \
-  "addq $136, %rsp\n"                                                                       \
-  ".cfi_adjust_cfa_offset -136\n"                                                           \
+  LOAD                                                                                      \
+  "addq $" FRAME ", %rsp\n"                                                                 \
+  ".cfi_adjust_cfa_offset -" FRAME "\n"                                                     \
   "ret\n"                                                                                   \
   ".cfi_endproc\n"                                                                          \
   ND_FUNC_END(name)
@@ -68,20 +67,34 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   "movsd %xmm5, 88(%rsp)\n" \
   "movsd %xmm6, 96(%rsp)\n" \
   "movsd %xmm7, 104(%rsp)\n"
-#define ND_LOAD_XMM          \
+// The frame entries' result: two slots, each for both register kinds.
+#define ND_LOAD_INT        \
+  "movq 112(%rsp), %rax\n" \
+  "movq 120(%rsp), %rdx\n"
+#define ND_LOAD_BOTH         \
+  ND_LOAD_INT                \
   "movsd 112(%rsp), %xmm0\n" \
   "movsd 120(%rsp), %xmm1\n"
+// The engine entry's: a slot per register (a struct result may take rax and xmm0).
+#define ND_LOAD_EACH         \
+  ND_LOAD_INT                \
+  "movsd 128(%rsp), %xmm0\n" \
+  "movsd 136(%rsp), %xmm1\n"
 
-// The entry for any signature; the one for signatures without floating-point arguments
-// or result, which neither saves nor loads the xmm registers.
+// The entry for any frame signature; the one for those without floating-point arguments
+// or result, which neither saves nor loads the xmm registers; the engine's, whose frame
+// is the first 112 bytes of a call's image (nd_abi_x64_sysv.cpp's place_all), then the
+// result's four slots, with C's stack arguments 160 bytes above it (kEngineStackArgs).
 // clang-format off: one entry per line
 asm(".text\n"
-    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, ND_SAVE_XMM, ND_LOAD_XMM)
-    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "", ""));
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, "136", ND_SAVE_XMM, ND_LOAD_BOTH)
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "136", "", ND_LOAD_INT)
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_engine, "152", ND_SAVE_XMM, ND_LOAD_EACH));
 // clang-format on
 
 extern "C" void ndffi_x64_closure_entry();
 extern "C" void ndffi_x64_closure_entry_int();
+extern "C" void ndffi_x64_closure_entry_engine();
 
 namespace ndffi::abi {
 namespace {
@@ -176,9 +189,10 @@ void *new_closure_thunk(Closure *c) {
   void **data = reinterpret_cast<void **>(thunk + page_size());
   bool uses_xmm = plan.ret.conv == Conv::Float || plan.ret.conv == Conv::Double;
   for (uint8_t slot : plan.slot) uses_xmm |= slot >= kFirstFloatSlot;
-  data[0] = regs       ? nullptr  // the thunk jumps through the closure
-            : uses_xmm ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
-                       : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
+  data[0] = regs          ? nullptr  // the thunk jumps through the closure
+            : plan.engine ? reinterpret_cast<void *>(&ndffi_x64_closure_entry_engine)
+            : uses_xmm    ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
+                          : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
   data[1] = c;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   return thunk;

@@ -33,12 +33,14 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   // A result in registers is written to the entry's own buffer (16 bytes for two
   // eightbytes); one returned in memory to C's, which holds exactly the type.
   plan.ret_bytes = rsize > 16 ? rsize : rsize > 8 ? 16 : 8;
+  const CType *refused = nullptr;
   for (const CType *p : ftype->params) {
     ffi_type *t = ffi_type_of(p);
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
-    if (const char *why = abi::closure_refusal(p))
-      throw UnsupportedType("'" + p->str() + "' cannot be passed to a callback by value on this platform: " + why +
-                            "; take a pointer to it instead");
+    if (const char *why = abi::closure_refusal(p)) {
+      plan.libffi_refusal = why;
+      refused = p;
+    }
     plan.ffi_args.push_back(t);
   }
   ffi_type *rt = ffi_result_type(ftype->target);
@@ -49,6 +51,13 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
       allow_direct && !force_libffi() &&
       abi::plan_closure(ftype, plan.args, plan.ret, &plan.slot, &plan.ret_slot, &plan.reg_args, &plan.reg_float_result);
   if (!plan.direct) plan.reg_args = -1;
+  if (!plan.direct && allow_direct && !force_libffi()) {
+    plan.engine_handler = abi::plan_engine_closure(ftype, &plan.engine);
+    plan.direct = plan.engine_handler != nullptr;
+  }
+  if (refused && !plan.engine)
+    throw UnsupportedType("'" + refused->str() + "' cannot be passed to a callback by value on this platform: " +
+                          plan.libffi_refusal + "; take a pointer to it instead");
   if (plan.reg_args < 0) return;
   // The register entry's values: integer arguments first, then floating ones.
   size_t ni = 0, nf = 0;
@@ -101,6 +110,7 @@ struct RegToFrame {
 Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *user, FrameHandler frame_handler,
                      RegHandler reg_handler, bool recycled) {
   if (!frame_handler) frame_handler = frame_to_args;
+  if (cplan.engine_handler) frame_handler = cplan.engine_handler;  // its frame is the engine's
   // A closure from the free list keeps its entry, so every closure of a plan with a
   // register entry has a register handler.
   if (!reg_handler || cplan.reg_args < 0) reg_handler = reg_handler_for<RegToFrame>(cplan);
@@ -126,7 +136,13 @@ Closure *closure_new(const CallbackPlan &cplan, ClosureHandler handler, void *us
       n_direct++;
       return c;
     }
-    // No executable memory of our own (a hardened system): libffi may still have some.
+    // No executable memory of our own (a hardened system): libffi may still have some,
+    // unless its closures would read an argument of this signature wrongly.
+    if (cplan.libffi_refusal) {
+      delete c;
+      throw std::runtime_error("cannot allocate executable memory for a callback of type '" + plan.type->str() +
+                               "', which libffi's closures cannot take");
+    }
   }
   void *code = nullptr;
   c->ffi = static_cast<ffi_closure *>(ffi_closure_alloc(sizeof(ffi_closure), &code));

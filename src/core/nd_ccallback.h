@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -31,6 +32,10 @@
 namespace ndffi {
 
 struct Closure;
+struct ClosureEngine;  // the ABI file's
+
+// The handler of a direct entry (described below, with the other handlers).
+using FrameHandler = void (*)(Closure *c, uint64_t *frame);
 
 struct CallbackPlan {
   const CType *type = nullptr;          // the function type (not a pointer to it)
@@ -57,6 +62,14 @@ struct CallbackPlan {
   int reg_float_args = 0;
   std::vector<uint8_t> reg_index;
   bool reg_float_result = false;
+  // Engine entry (see nd_abi.h), for direct signatures the frame entries do not take
+  // (records by value, arguments on the stack): the ABI file's plan of where each
+  // argument arrives and the result goes, and the frame handler that reads it (every
+  // closure of the plan has it).  libffi_refusal: why libffi's closures would read an
+  // argument wrongly (nullptr if they would not), for a plan only the engine may serve.
+  std::shared_ptr<const ClosureEngine> engine;
+  FrameHandler engine_handler = nullptr;
+  const char *libffi_refusal = nullptr;
 
   std::mutex mu;                    // guards free_list
   std::deque<Closure *> free_list;  // oldest first
@@ -75,10 +88,10 @@ const CallbackPlan &callback_plan(const CType *ftype, bool allow_direct = true);
 // at argument i and `ret` at plan.ret_bytes writable bytes, where integer results are
 // stored widened to 8 bytes (libffi's ffi_arg rule).
 using ClosureHandler = void (*)(Closure *c, void *ret, void **args);
-// The same for a direct entry, which passes its register frame: argument i is at
-// frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes bytes).
-// Optional: without one, the frame is turned into the argument pointers of a handler.
-using FrameHandler = void (*)(Closure *c, uint64_t *frame);
+// FrameHandler: the same for a direct entry, which passes its register frame: argument
+// i is at frame + plan.slot[i], the result goes to frame + plan.ret_slot (plan.ret_bytes
+// bytes).  Optional: without one, the frame is turned into the argument pointers of a
+// handler.  (An engine plan's closures always have its engine_handler, which does that.)
 // The same for a register entry (plan.reg_args = n >= 0, plan.reg_float_args = m): C's
 // own integer arguments, each widened to 8 bytes (only the bits of its C type are
 // meaningful), then the closure, then C's floating arguments as doubles (a float in the

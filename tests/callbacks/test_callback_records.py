@@ -11,7 +11,7 @@ each value must arrive as C wrote it.
 import pytest
 
 import ndffi
-from conftest import X86_64_SYSV, classified
+from conftest import ENGINE, X86_64_SYSV, classified
 
 C = r"""
 /* a union at offset 4: eightbytes INTEGER (a, f[0]), SSE (f[1]) */
@@ -90,13 +90,45 @@ def test_records_with_inner_unions_and_padding_eightbytes_in_calls(lib, engine):
     assert f("pad_bf_sum")((-3,), 7, 8) == -30000 + 708
 
 
+PAD_C = r"""
+typedef struct { _Alignas(16) char c; } pad_i;
+typedef struct { double d; } __attribute__((aligned(16))) pad_d;
+typedef struct { int a : 3; } __attribute__((aligned(16))) pad_bf;
+long call_pad_i(long (*fp)(pad_i, long, long)) { pad_i v; v.c = 42; return fp(v, 7, 8); }
+double call_pad_d(double (*fp)(pad_d, long, double)) { pad_d v = {0.5}; return fp(v, 7, 8.0); }
+long call_pad_bf(long (*fp)(pad_bf, long, long)) { pad_bf v; v.a = -3; return fp(v, 7, 8); }
+/* in registers, then on the stack once they run out */
+long call_pad_i_late(long (*fp)(long, long, long, long, long, pad_i, pad_i, long)) {
+  pad_i a, b; a.c = 1; b.c = 2; return fp(10, 20, 30, 40, 50, a, b, 9);
+}
+"""
+
+
 @pytest.mark.skipif(not X86_64_SYSV, reason="the padding-only eightbyte of x86-64 System V")
-@pytest.mark.parametrize("record", ["pad_i", "pad_d", "pad_bf"])
-def test_a_callback_refuses_a_record_with_a_padding_only_eightbyte(lib, record):
-    # libffi's closure entry takes a register for that eightbyte, which C does not use:
-    # every later argument would be read from the wrong one.  Refused when made.
-    with pytest.raises(TypeError, match=f"'{record}' cannot be passed to a callback by value .* padding only"):
-        lib.callback(f"void({record}, long)", lambda v, x: None)
+def test_a_record_with_a_padding_only_eightbyte_reaches_a_callback(lib):
+    # Such an eightbyte takes no register.  libffi's closure entry takes one for it, which
+    # would shift every later argument: the engine's entry reads them, and where only
+    # libffi's could (NDFFI_FORCE_LIBFFI=1) the callback is refused when made.
+    pad = ndffi.inline(PAD_C, name="callback_pad_records")
+    calls = [
+        ("call_pad_i", "long(pad_i, long, long)", lambda v, x, y: v.c * 10000 + x * 100 + y, 420708),
+        ("call_pad_d", "double(pad_d, long, double)", lambda v, x, y: v.d + x * 100 + y * 10, 780.5),
+        ("call_pad_bf", "long(pad_bf, long, long)", lambda v, x, y: v.a * 10000 + x * 100 + y, -30000 + 708),
+        (
+            "call_pad_i_late",
+            "long(long, long, long, long, long, pad_i, pad_i, long)",
+            lambda *a: sum(a[:5]) + a[5].c * 1000 + a[6].c * 100 + a[7],
+            150 + 1000 + 200 + 9,
+        ),
+    ]
+    for name, sig, f, want in calls:
+        if ENGINE:
+            assert getattr(pad, name)(pad.callback(sig, f)) == want, name
+        else:
+            record = next(t for t in ("pad_i", "pad_d", "pad_bf") if t in sig)
+            with pytest.raises(TypeError, match=f"'{record}' cannot be passed to a callback by value .* padding only"):
+                pad.callback(sig, f)
     # as a result it comes back in rax or xmm0 alone, and a pointer to it is no record
-    assert lib.callback(f"{record}(long)", lambda x: None) is not None
-    assert lib.callback(f"void({record} *, long)", lambda p, x: None) is not None
+    for record in ("pad_i", "pad_d", "pad_bf"):
+        assert pad.callback(f"{record}(long)", lambda x: None) is not None
+        assert pad.callback(f"void({record} *, long)", lambda p, x: None) is not None

@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 import ndffi
-from conftest import X86_64_SYSV
+from conftest import ENGINE, X86_64_SYSV
 
 SEED = 2718
 N_RECORDS = 40
@@ -411,6 +411,7 @@ def test_records_reach_callbacks_as_c_passes_them(records_library):
             return ret
 
         cb = lib.callback(f"{result}({', '.join(params) or 'void'})", handler)
+        assert cb.direct == ENGINE  # entered by the engine on x86-64 System V, else by libffi
         h = getattr(lib, f"g{i}")(cb)
         want_h = i if result == "void" else checksum(i, [result], [ret], by_name, records)
         if got != [want_args] or h != want_h:
