@@ -96,7 +96,8 @@ struct ConstExpr::Level {
   explicit Level(ConstExpr &expr) : e(expr) {
     if (e.depth_ >= kMaxNesting)
       e.error(e.peek(), "expression is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
-    if (e.depth_ > 8 && stack_low()) e.error(e.peek(), "expression is nested too deeply for the stack of this thread");
+    if (e.depth_ > kUncheckedNesting && stack_low())
+      e.error(e.peek(), "expression is nested too deeply for the stack of this thread");
     e.depth_++;
   }
   ~Level() { e.depth_--; }

@@ -45,7 +45,8 @@ Parser::Parser(std::string_view src, Scope &scope, uint32_t call)
 Parser::Nest::Nest(Parser &parser) : p(parser) {
   if (p.depth_ >= kMaxNesting)
     p.error("declaration is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
-  if (p.depth_ > 8 && stack_low()) p.error("declaration is nested too deeply for the stack of this thread");
+  if (p.depth_ > kUncheckedNesting && stack_low())
+    p.error("declaration is nested too deeply for the stack of this thread");
   p.depth_++;
 }
 

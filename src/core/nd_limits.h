@@ -25,9 +25,30 @@ constexpr size_t kMaxTypeDepth = 1000;
 // computed in bits, and every sum of member positions stays well below overflow.
 constexpr size_t kMaxObjectSize = size_t(1) << 59;
 
-// True when less than a reserve (64 KiB, or a quarter of a smaller stack) is left on
-// the calling thread's stack.  Cheap after the first call in a thread; false where the
-// platform does not say where the stack ends.
+// Whether this is an AddressSanitizer build (GCC's macro, Clang's feature test).
+#if defined(__SANITIZE_ADDRESS__)
+#define ND_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ND_ASAN 1
+#endif
+#endif
+#ifndef ND_ASAN
+#define ND_ASAN 0
+#endif
+
+// True when less than a reserve (64 KiB, or a quarter of a smaller stack; half under
+// AddressSanitizer) is left on the calling thread's stack.  Cheap after the first call
+// in a thread; false where the platform does not say where the stack ends.
 bool stack_low();
+
+// How deep the parser nests before it asks stack_low(), which most declarations then
+// never do (its first call in a thread reads the thread's attributes).  Under
+// AddressSanitizer a parser frame takes several KiB: it asks from the first level.
+#if ND_ASAN
+constexpr int kUncheckedNesting = 0;
+#else
+constexpr int kUncheckedNesting = 8;
+#endif
 
 }  // namespace ndffi
