@@ -140,7 +140,9 @@ void check_stack(const CType *t) {
     throw UnsupportedType("'" + t->str() + "' is nested too deeply for the stack of this thread to pass by value");
 }
 
-void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
+const CType kZeroWidthBitfield{Kind::Int};  // stands for one in a union (Record::zero_width_bitfield)
+
+void classify(const CType *t, size_t offset, Class cls[2], int bit_end = -1) {
   check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
@@ -149,10 +151,14 @@ void classify(const CType *t, size_t offset, Class cls[2], int bit_width = -1) {
     return;
   }
   if (t->kind == Kind::Record) {
-    for (const Record::Field &f : t->record->fields) classify(f.type, offset + f.offset, cls, f.bit_width);
+    for (const Record::Field &f : t->record->fields)
+      classify(f.type, offset + f.offset, cls, f.bit_width < 0 ? -1 : f.bit_offset + f.bit_width);
+    if (t->record->zero_width_bitfield) classify(&kZeroWidthBitfield, offset, cls, 1);
     return;
   }
-  size_t size = bit_width >= 0 ? 1 : t->byte_size();
+  // A bit-field (bit_end: the bit after its last, from bit 0 of byte `offset`): INTEGER
+  // over the bytes its bits are in.
+  size_t size = bit_end >= 0 ? (size_t(bit_end) + 7) / 8 : t->byte_size();
   Class c = t->kind == Kind::Float ? (t->size > 8 ? kMemory : kSSE) : kInteger;
   for (size_t b = offset; b < offset + size && b < 16; b++) {
     Class &e = cls[b / 8];

@@ -164,6 +164,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
   if (!ft && !abi::kDescribesEveryRecord && !needs_aggregate(rec)) {
     std::vector<ffi_type *> elems;
     bool ok = rec->size > 0;
+    size_t at = 0;  // where libffi puts the next element
     for (const Record::Field &f : rec->fields) {
       const CType *t = f.type;
       size_t count = 1;
@@ -175,12 +176,17 @@ static ffi_type *record_ffi_type(const Record *rec) {
         count *= t->length;
         t = t->target;
       }
-      if (f.offset % t->alignment()) ok = false;  // packed out of alignment: not by members
       ffi_type *e = ffi_type_of(t);
       if (!e) ok = false;
+      // a member out of its alignment (packed), or after a gap that libffi would not
+      // leave (a zero-width bit-field's, an _Alignas'): not by members
+      if (ok && count && f.offset != align_up(uint32_t(at), e->alignment ? e->alignment : 1)) ok = false;
       for (size_t k = 0; ok && k < count; k++) elems.push_back(e);
+      if (ok && count) at = f.offset + count * t->byte_size();
     }
     if (ok) ft = new_struct_type(rec, elems);
+    // else as the ABI file classifies it, where it can (nullptr: refused)
+    if (!ft) ft = abi::aggregate_ffi_type(rec);
   }
   std::lock_guard<std::mutex> lock(mu);
   made[rec] = ft;

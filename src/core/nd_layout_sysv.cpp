@@ -133,6 +133,8 @@ void Builder::bitfield(const MemberDecl &m) {
     f.bit_offset = int(at % 8);
     f.bit_width = m.bit_width;
     rec->fields.push_back(f);
+  } else if (rec->is_union) {
+    rec->zero_width_bitfield = true;
   }
   if (!ms && !abi.unnamed_bitfields_align && m.name.empty()) a = 1;
   if (rec->is_union) {

@@ -225,6 +225,46 @@ def test_records_with_misaligned_scalars_by_value():
             getattr(lib, name)(*args)
 
 
+ZERO_WIDTH_C = r"""
+union zu { double d; unsigned short : 0; };
+struct zs { float x; int : 0; float y; };
+struct __attribute__((packed)) pk { char c; long a : 60; };
+/* a gap libffi would not leave, after a zero-width bit-field or before an _Alignas member */
+struct zg { float f; long : 0; unsigned short g[2]; };
+struct ag { float f; _Alignas(8) unsigned short g[2]; };
+double zg_get(struct zg s, long n) { return s.f + s.g[0] * 10 + s.g[1] * 100 + n * 1000; }
+double ag_get(struct ag s, long n) { return s.f + s.g[0] * 10 + s.g[1] * 100 + n * 1000; }
+double zg_back(double (*f)(struct zg, long)) { struct zg s = {1.5f, {3, 4}}; return f(s, 9); }
+double zu_get(union zu u, long k) { return u.d + k; }
+union zu zu_make(double d) { union zu u; u.d = d; return u; }
+float zs_get(struct zs s, float z) { return s.x + s.y * 10 + z * 100; }
+long pk_get(struct pk s, long x) { return (long)s.a * 10 + s.c * 1000 + x; }
+struct pk pk_make(long a) { struct pk s; s.c = 3; s.a = a; return s; }
+double zu_back(double (*f)(union zu, long)) { union zu u; u.d = 2.5; return f(u, 7); }
+long pk_back(long (*f)(struct pk, long)) { struct pk s; s.c = 2; s.a = -5; return f(s, 9); }
+"""
+
+
+@classified
+def test_zero_width_and_straddling_bit_fields_by_value():
+    # GCC classes a union's members by their types, a zero-width bit-field's too (INTEGER:
+    # this union travels in rdi, not xmm0), and a struct's zero-width bit-field not at all
+    # (since GCC 12); a bit-field of a packed struct that straddles two eightbytes makes
+    # both INTEGER.  Checked against what GCC compiled, as calls and callbacks.
+    lib = ndffi.inline(ZERO_WIDTH_C, name="byvalue_zero_width")
+    assert lib.zu_get({"d": 2.5}, 1) == 3.5
+    assert lib.zu_make(-1.25).d == -1.25
+    assert lib.zs_get((1.5, 2.0), 3.0) == 321.5
+    assert lib.pk_get((1, -(2**58)), 4) == -(2**58) * 10 + 1004
+    r = lib.pk_make(2**58 + 3)
+    assert (r.c, r.a) == (3, 2**58 + 3)
+    assert lib.zu_back(lib.callback("double(union zu, long)", lambda u, k: u.d * 10 + k)) == 32.0
+    assert lib.pk_back(lib.callback("long(struct pk, long)", lambda s, x: s.c * 100 + s.a * 10 + x)) == 200 - 50 + 9
+    assert lib.zg_get((1.5, [3, 4]), 9) == lib.ag_get((1.5, [3, 4]), 9) == 9431.5
+    zg = lib.callback("double(struct zg, long)", lambda s, n: s.f + s.g[0] * 10 + s.g[1] * 100 + n * 1000)
+    assert lib.zg_back(zg) == 9431.5
+
+
 def test_an_empty_struct_by_value_is_refused_as_empty():
     # GNU C's struct with no members has no bytes: C passes nothing, which libffi cannot
     # be told; the refusal says that (not a reason of layout or packing).
