@@ -153,7 +153,7 @@ void classify(const CType *t, size_t offset, Class cls[2], int bit_end = -1) {
   if (t->kind == Kind::Record) {
     for (const Record::Field &f : t->record->fields)
       classify(f.type, offset + f.offset, cls, f.bit_width < 0 ? -1 : f.bit_offset + f.bit_width);
-    if (t->record->zero_width_bitfield) classify(&kZeroWidthBitfield, offset, cls, 1);
+    if (size_t zw = t->record->zero_width_bitfield) classify(&kZeroWidthBitfield, offset, cls, int(8 * zw));
     return;
   }
   // A bit-field (bit_end: the bit after its last, from bit 0 of byte `offset`): INTEGER
@@ -170,7 +170,9 @@ void classify(const CType *t, size_t offset, Class cls[2], int bit_end = -1) {
 
 // Whether every scalar of `t` (held at `offset` in the outermost record) is at a multiple
 // of its size, as GCC's classify_argument requires of a record it passes in registers
-// ("misaligned fields are always returned in memory"); bit-fields are exempt there too.
+// ("misaligned fields are always returned in memory").  A struct's bit-fields are exempt
+// there; a union's are not (GCC classes a union's members by their types, at the union's
+// offset, its zero-width bit-fields too).
 bool scalars_aligned(const CType *t, size_t offset) {
   check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
@@ -181,9 +183,10 @@ bool scalars_aligned(const CType *t, size_t offset) {
            (t->length == 1 || scalars_aligned(t->target, offset + t->target->byte_size()));
   }
   if (t->kind == Kind::Record) {
-    for (const Record::Field &f : t->record->fields)
-      if (f.bit_width < 0 && !scalars_aligned(f.type, offset + f.offset)) return false;
-    return true;
+    const Record *rec = t->record;
+    for (const Record::Field &f : rec->fields)
+      if ((f.bit_width < 0 || rec->is_union) && !scalars_aligned(f.type, offset + f.offset)) return false;
+    return !rec->zero_width_bitfield || offset % rec->zero_width_bitfield == 0;
   }
   size_t size = t->byte_size();
   return size == 0 || offset % size == 0;
@@ -194,9 +197,9 @@ bool scalars_aligned(const CType *t, size_t offset) {
 bool passable_record(const Record *rec) {
   if (rec->align > 16) return false;
   if (rec->size > 16) return true;  // in memory whatever its members: copied as bytes
-  for (const Record::Field &f : rec->fields)
-    if (f.bit_width < 0 && !scalars_aligned(f.type, f.offset)) return false;
-  return true;
+  CType whole{Kind::Record};
+  whole.record = const_cast<Record *>(rec);
+  return scalars_aligned(&whole, 0);
 }
 
 ffi_type *aggregate_ffi_type(const Record *rec) {

@@ -47,9 +47,9 @@ struct Record {
   // Microsoft's rules: the alignment that neither packing nor #pragma pack lowers when
   // the record is a member (an align(n) on it or on a member, at any depth); 0 otherwise.
   size_t required_align = 0;
-  // A union with a zero-width bit-field (which has no field): GCC's x86-64 classification
-  // of a union counts it as an INTEGER member.
-  bool zero_width_bitfield = false;
+  // A union's widest zero-width bit-field type, in bytes (0: none; they have no field):
+  // GCC's x86-64 classification of a union counts them as INTEGER members of that type.
+  uint8_t zero_width_bitfield = 0;
   struct Field {
     std::string name;
     const CType *type;

@@ -134,7 +134,8 @@ void Builder::bitfield(const MemberDecl &m) {
     f.bit_width = m.bit_width;
     rec->fields.push_back(f);
   } else if (rec->is_union) {
-    rec->zero_width_bitfield = true;
+    rec->zero_width_bitfield =
+        uint8_t(std::max<size_t>(rec->zero_width_bitfield, std::min<size_t>(m.type->byte_size(), 16)));
   }
   if (!ms && !abi.unnamed_bitfields_align && m.name.empty()) a = 1;
   if (rec->is_union) {
