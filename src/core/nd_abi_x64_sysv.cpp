@@ -707,8 +707,10 @@ void engine_closure_frame(Closure *c, uint64_t *frame) {
   const ClosureEngine &ce = *c->plan->engine;
   auto *base = reinterpret_cast<unsigned char *>(frame);
   const size_t n = ce.args.size();
-  auto **args = static_cast<void **>(__builtin_alloca_with_align(n * sizeof(void *) + ce.copies * 16 + 16, 128));
-  auto *buf = reinterpret_cast<unsigned char *>(args + n);
+  // the assembled records first, each at 16 bytes (an alignment they may have), then the
+  // argument pointers
+  auto *buf = static_cast<unsigned char *>(__builtin_alloca_with_align(ce.copies * 16 + n * sizeof(void *), 128));
+  auto **args = reinterpret_cast<void **>(buf + ce.copies * 16);
   for (size_t i = 0; i < n; i++) {
     const ClosureEngine::Arg &a = ce.args[i];
     if (a.stack) {

@@ -73,10 +73,19 @@ static bool has_bitfields(const Record *rec) {
   return false;
 }
 
+// The walks below recurse per nested struct: on a thread whose stack runs low, the type
+// is refused rather than the stack overflowed.
+static void check_stack(const Record *rec) {
+  if (stack_low())
+    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
+                          " levels deep is too deep for the stack of this thread to pass by value");
+}
+
 // Whether a union or a bit-field is in `rec` at any depth (through members and arrays
 // held by value): then only the ABI file can describe it, from the outermost record's
 // start, since a union's eightbytes depend on where in the record it lies.
 static bool needs_aggregate(const Record *rec) {
+  check_stack(rec);
   if (rec->is_union || has_bitfields(rec)) return true;
   for (const Record::Field &f : rec->fields) {
     const CType *t = f.type;
@@ -87,12 +96,10 @@ static bool needs_aggregate(const Record *rec) {
 }
 
 // The scalars of a struct held by value, members' members included, with their offsets
-// from its start; a union or a record with bit-fields inside is one element (the ABI
-// file's).  false when there are more than `max` or a member libffi cannot pass.
+// from its start (a struct without unions or bit-fields at any depth: !needs_aggregate).
+// false when there are more than `max` or a member libffi cannot pass.
 static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<ffi_type *, size_t>> &out, size_t max) {
-  if (stack_low())
-    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
-                          " levels deep is too deep for the stack of this thread to pass by value");
+  check_stack(rec);
   for (const Record::Field &f : rec->fields) {
     const CType *t = f.type;
     size_t count = 1;
@@ -104,7 +111,7 @@ static bool leaf_elements(const Record *rec, size_t base, std::vector<std::pair<
       count *= t->length;
       t = t->target;
     }
-    bool inner = t->kind == Kind::Record && !t->record->is_union && !has_bitfields(t->record);
+    bool inner = t->kind == Kind::Record;
     ffi_type *e = inner ? nullptr : ffi_type_of(t);
     if (!inner && !e) return false;
     for (size_t k = 0; k < count; k++) {
@@ -137,16 +144,15 @@ static ffi_type *record_ffi_type(const Record *rec) {
     auto it = made.find(rec);
     if (it != made.end()) return it->second;
   }
-  if (stack_low())  // before anything is kept: another thread may have the stack for it
-    throw UnsupportedType("a struct nested " + std::to_string(rec->depth) +
-                          " levels deep is too deep for the stack of this thread to pass by value");
+  check_stack(rec);  // before anything is kept: another thread may have the stack for it
   ffi_type *ft = nullptr;
   std::vector<std::pair<ffi_type *, size_t>> leaves;
   if (!abi::passable_record(rec)) {
     std::lock_guard<std::mutex> lock(mu);
     return made[rec] = nullptr;  // refused, by no description either
   }
-  if (needs_aggregate(rec) || abi::kDescribesEveryRecord) {
+  const bool aggregate = needs_aggregate(rec);
+  if (aggregate || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
   } else if (rec->size > 0 && leaf_elements(rec, 0, leaves, 64)) {
     std::vector<ffi_type *> elems;
@@ -161,7 +167,7 @@ static ffi_type *record_ffi_type(const Record *rec) {
   }
   // By members, in order: not where the ABI file describes every record (its nullptr is
   // a refusal, which a description by members would pass in the wrong registers).
-  if (!ft && !abi::kDescribesEveryRecord && !needs_aggregate(rec)) {
+  if (!ft && !abi::kDescribesEveryRecord && !aggregate) {
     std::vector<ffi_type *> elems;
     bool ok = rec->size > 0;
     size_t at = 0;  // where libffi puts the next element
