@@ -37,9 +37,7 @@ inline constexpr const char *kNotByValue =
     "wrong registers, or one over-aligned by an attribute";
 #elif defined(__x86_64__) && !defined(_WIN32)
 inline constexpr bool kDescribesEveryRecord = false;
-inline constexpr const char *kNotByValue =
-    "a member out of its natural alignment (packed), which the ABI passes in memory, an alignment above 16, "
-    "or a union with long double";
+inline constexpr const char *kNotByValue = "an alignment above 16, which the ABI places at that alignment on the stack";
 #else
 inline constexpr bool kDescribesEveryRecord = false;
 inline constexpr const char *kNotByValue =
@@ -47,14 +45,25 @@ inline constexpr const char *kNotByValue =
 #endif
 
 // Whether this ABI's engines pass a record of this layout by value as its C compiler
-// does; where not, ffi_type_of() is nullptr and it is refused.  (x86-64 SysV: GCC passes
-// a record of at most 16 bytes with a scalar member out of its natural alignment in
-// memory, and places one aligned above 16 at its alignment on the stack; neither libffi
-// nor the engine does either.)
+// does; where not, ffi_type_of() is nullptr and it is refused.  (x86-64 SysV: GCC places
+// a record aligned above 16 at its alignment on the stack; neither libffi nor the engine
+// does.)
 #if defined(__x86_64__) && !defined(_WIN32)
 bool passable_record(const Record *rec);
 #else
 inline bool passable_record(const Record *) { return true; }
+#endif
+
+// Why libffi, told of a record (argument or result by value) any way it can be, would
+// pass it elsewhere than C does, where ndffi's engine passes it right; or nullptr.  Such
+// a record is described to libffi by its bytes, for the cif only: a call or callback that
+// libffi would serve refuses it.  (x86-64 SysV: a record of at most 16 bytes with a
+// scalar out of its natural alignment, or a union of long double with another type,
+// goes in memory; libffi, which has no packing and no unions, would use registers.)
+#if defined(__x86_64__) && !defined(_WIN32)
+const char *libffi_refusal(const CType *t);
+#else
+inline const char *libffi_refusal(const CType *) { return nullptr; }
 #endif
 
 // Why libffi's closures on this ABI would read an argument of type `t` wrongly, or

@@ -194,13 +194,7 @@ bool scalars_aligned(const CType *t, size_t offset) {
 
 }  // namespace
 
-bool passable_record(const Record *rec) {
-  if (rec->align > 16) return false;
-  if (rec->size > 16) return true;  // in memory whatever its members: copied as bytes
-  CType whole{Kind::Record};
-  whole.record = const_cast<Record *>(rec);
-  return scalars_aligned(&whole, 0);
-}
+bool passable_record(const Record *rec) { return rec->align <= 16; }
 
 ffi_type *aggregate_ffi_type(const Record *rec) {
   std::vector<ffi_type *> elems;
@@ -253,6 +247,7 @@ int arg_classes(const CType *t, Class cls[2]) {
   }
   const Record *rec = t->record;
   if (rec->size == 0 || rec->size > 16) return 0;
+  if (!scalars_aligned(t, 0)) return 0;  // "misaligned fields are always returned in memory"
   classify(t, 0, cls);
   int n = int((rec->size + 7) / 8);
   for (int k = 0; k < n; k++)
@@ -271,6 +266,20 @@ const char *closure_refusal(const CType *t) {
     if (cls[k] == kNone)
       return "it has an eightbyte of padding only, which C passes in no register but libffi's closures read "
              "from one, shifting the arguments after it";
+  return nullptr;
+}
+
+const char *libffi_refusal(const CType *t) {
+  if (t->kind != Kind::Record || !t->record->complete) return nullptr;
+  const Record *rec = t->record;
+  if (rec->size == 0 || rec->size > 16 || rec->align > 16) return nullptr;
+  if (!scalars_aligned(t, 0))
+    return "it has a member out of its natural alignment (packed), which makes C pass it in memory and libffi in "
+           "registers";
+  Class cls[2] = {kNone, kNone};
+  classify(t, 0, cls);
+  if ((cls[0] == kMemory || cls[1] == kMemory) && !only_x87(t))
+    return "it is a union of long double with another type, which C passes in memory and libffi cannot be told";
   return nullptr;
 }
 

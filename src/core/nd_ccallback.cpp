@@ -30,18 +30,24 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   plan.ret = arg_spec(ftype->target);
   for (const CType *p : ftype->params) plan.args.push_back(arg_spec(p));
   size_t rsize = ftype->target->kind == Kind::Void ? 0 : ftype->target->byte_size();
-  // A result in registers is written to the entry's own buffer (16 bytes for two
-  // eightbytes); one returned in memory to C's, which holds exactly the type.
-  plan.ret_bytes = rsize > 16 ? rsize : rsize > 8 ? 16 : 8;
+  // A scalar result is written as a whole register (8 bytes, 16 for long double); a
+  // record's exactly: it may go to C's own memory, which holds exactly the type.
+  plan.ret_bytes = ftype->target->kind == Kind::Record ? rsize : rsize > 8 ? 16 : 8;
+  // A type libffi's closures would take wrongly: the callback needs ndffi's entry.
   const CType *refused = nullptr;
   for (const CType *p : ftype->params) {
     ffi_type *t = ffi_type_of(p);
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
-    if (const char *why = abi::closure_refusal(p)) {
+    const char *why = abi::closure_refusal(p);
+    if (why || (why = abi::libffi_refusal(p))) {
       plan.libffi_refusal = why;
       refused = p;
     }
     plan.ffi_args.push_back(t);
+  }
+  if (const char *why = abi::libffi_refusal(ftype->target)) {
+    plan.libffi_refusal = why;
+    refused = ftype->target;
   }
   ffi_type *rt = ffi_result_type(ftype->target);
   if (!rt) throw UnsupportedType("libffi cannot return '" + ftype->target->str() + "' from a callback");
@@ -56,8 +62,11 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
     plan.direct = plan.engine_handler != nullptr;
   }
   if (refused && !plan.engine)
-    throw UnsupportedType("'" + refused->str() + "' cannot be passed to a callback by value on this platform: " +
-                          plan.libffi_refusal + "; take a pointer to it instead");
+    throw UnsupportedType(
+        "'" + refused->str() + "' cannot be " + (refused == ftype->target ? "returned from" : "passed to") +
+        " a callback by value on this platform" +
+        (force_libffi() || !allow_direct ? " through libffi (NDFFI_FORCE_LIBFFI or allow_direct=False): " : ": ") +
+        plan.libffi_refusal + "; take a pointer to it instead");
   if (plan.reg_args < 0) return;
   // The register entry's values: integer arguments first, then floating ones.
   size_t ni = 0, nf = 0;

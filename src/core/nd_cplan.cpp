@@ -151,6 +151,14 @@ static ffi_type *record_ffi_type(const Record *rec) {
     std::lock_guard<std::mutex> lock(mu);
     return made[rec] = nullptr;  // refused, by no description either
   }
+  CType whole{Kind::Record};
+  whole.record = const_cast<Record *>(rec);
+  if (abi::libffi_refusal(&whole)) {
+    // Only ndffi's engine passes it: its bytes, for the cif (see make_plan's refusal).
+    ft = new_struct_type(rec, std::vector<ffi_type *>(rec->size, &ffi_type_uint8));
+    std::lock_guard<std::mutex> lock(mu);
+    return made[rec] = ft;
+  }
   const bool aggregate = needs_aggregate(rec);
   if (aggregate || abi::kDescribesEveryRecord) {
     ft = abi::aggregate_ffi_type(rec);
@@ -224,6 +232,21 @@ ffi_type *ffi_result_type(const CType *t) {
   return ffi_type_of(t);
 }
 
+// A call that libffi serves refuses a record only ndffi's engine passes right
+// (abi::libffi_refusal), the result's or an argument's, fixed or variadic.
+static void refuse_for_libffi(const CallPlan &plan, const std::vector<ArgSpec> &extra = {}) {
+  std::vector<const CType *> types{plan.type->target};
+  types.insert(types.end(), plan.type->params.begin(), plan.type->params.end());
+  for (const ArgSpec &a : extra) types.push_back(a.type);
+  for (const CType *t : types)
+    if (const char *why = abi::libffi_refusal(t))
+      throw UnsupportedType("'" + t->str() + "' cannot be passed by value through libffi: " + why + "; " +
+                            (plan.libffi_only
+                                 ? "this call is made to use libffi (NDFFI_FORCE_LIBFFI or allow_direct=False)"
+                                 : "libffi serves this call for its other types (long double, __int128)") +
+                            ". Pass a pointer to it instead");
+}
+
 void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) {
   plan.fn = fn;
   plan.type = ftype;
@@ -239,6 +262,8 @@ void make_plan(CallPlan &plan, const CType *ftype, void *fn, bool allow_direct) 
     plan.direct = abi::plan_direct(ftype, plan.args, plan.ret, &plan.storage);
     if (!plan.direct) plan.engine = abi::plan_engine(ftype, plan.args, plan.ret, &plan.storage, &plan.engine_plan);
   }
+  // (a variadic call's engine is planned per call, with the variadic arguments)
+  if (!plan.direct && !plan.engine && (plan.libffi_only || !ftype->variadic)) refuse_for_libffi(plan);
   if (!plan.direct && !plan.engine) {
     // libffi reads each argument from its own slot, at least 8 bytes, aligned.
     uint32_t off = 0;
@@ -289,6 +314,7 @@ bool make_variadic_plan(CallPlan &plan, const CallPlan &fixed, const std::vector
   plan.type = fixed.type;
   plan.ret = fixed.ret;
   plan.direct = nullptr;
+  plan.engine = nullptr;
   plan.args = fixed.args;
   uint32_t off = align_up(fixed.storage, 16);
   for (ArgSpec a : extra) {
@@ -302,6 +328,7 @@ bool make_variadic_plan(CallPlan &plan, const CallPlan &fixed, const std::vector
     std::vector<ArgSpec> placed(plan.args.begin() + fixed.args.size(), plan.args.end());
     if ((plan.engine_plan = abi::plan_variadic(fixed, placed))) plan.engine = call_variadic_engine;
   }
+  if (!plan.engine) refuse_for_libffi(fixed, extra);
   // The registers the variadic arguments take depend on the fixed ones: one split of all.
   std::vector<const CType *> ctypes(fixed.type->params.begin(), fixed.type->params.end());
   for (const ArgSpec &a : extra) ctypes.push_back(a.type);

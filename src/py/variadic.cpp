@@ -114,14 +114,19 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
   for (Py_ssize_t j = 0; j < n; j++) {
     try {
       extra.push_back(variadic_spec(resolve(key[j])));
-    } catch (const std::exception &e) {  // a struct libffi cannot pass (packed, a union with long double)
+    } catch (const std::exception &e) {  // a struct no engine passes (aligned above 16)
       PyErr_Format(PyExc_TypeError, "%s: %s", Where{f, int(nfixed + j)}.str().c_str(), e.what());
       return nullptr;
     }
   }
   auto vp = std::make_unique<VarPlan>();
-  if (!make_variadic_plan(vp->plan, *f->plan, extra)) {
-    PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", f->decl->name.c_str());
+  try {
+    if (!make_variadic_plan(vp->plan, *f->plan, extra)) {
+      PyErr_Format(PyExc_TypeError, "%s(): libffi cannot prepare this variadic call", f->decl->name.c_str());
+      return nullptr;
+    }
+  } catch (const std::exception &e) {  // a struct only the engine passes, in a call libffi makes
+    PyErr_Format(PyExc_TypeError, "%s(): %s", f->decl->name.c_str(), e.what());
     return nullptr;
   }
   vp->key.assign(key, key + n);

@@ -58,6 +58,7 @@ class Rec:
     def __init__(self, index, union, members):
         self.index, self.union, self.members = index, union, members
         self.name = f"r{index}"
+        self.attribute = ""  # e.g. " __attribute__((packed))"
 
     def leaves(self, records, path):
         """(C access path, Python access path, scalar type) of every scalar read; a union
@@ -83,7 +84,7 @@ class Rec:
                 lines.append(f"  {detail[0]} {name}[{detail[1]}];")
             else:
                 lines.append(f"  {records[detail[0]].name} {name};")
-        lines.append(f"}} {self.name};")
+        lines.append(f"}}{self.attribute} {self.name};")
         return "\n".join(lines)
 
 
@@ -252,6 +253,17 @@ def checksum(index, params, values, by_name, records):
     return acc
 
 
+def expected(index, result, params, values, by_name, records):
+    """What f<index>(*values) returns: the checksum (in g_sink for void), or a record
+    whose leaf k is py_value(type, checksum, k)."""
+    acc = checksum(index, params, values, by_name, records)
+    if result == "void":
+        return acc
+    if result in by_name:
+        return [py_value(st, acc, k) for k, (_, _, st) in enumerate(by_name[result].leaves(records, ""))]
+    return py_value(result, acc, 0)
+
+
 def read_leaves(value, rec, records):
     out = []
     for _, py, _ in rec.leaves(records, ""):
@@ -336,13 +348,7 @@ def test_records_by_value_match_libffi(records_library):
                 random_init(rng, by_name[t], by_name, records) if t in by_name else random_scalar(rng, t)
                 for t in params
             ]
-            acc = checksum(i, params, values, by_name, records)
-            if result == "void":
-                want = acc
-            elif result in by_name:
-                want = [py_value(st, acc, k) for k, (_, _, st) in enumerate(by_name[result].leaves(records, ""))]
-            else:
-                want = py_value(result, acc, 0)
+            want = expected(i, result, params, values, by_name, records)
             for label, f in engines.items():
                 # the second call passes struct values (the record arguments' own copies)
                 args = values
@@ -383,39 +389,152 @@ def test_six_integer_float_structs(records_library):
     assert forced(lib, f"f{i}")(*args) == want
 
 
+def callback_round_trip(lib, index, result, params, by_name, records, rng):
+    """C (g<index>) calls a callback of the signature with known arguments; a mismatch
+    between what the callback saw and C wrote, or C read back and it returned, as text."""
+    want_args, k = [], 0
+    for t in params:
+        reads = [st for _, _, st in by_name[t].leaves(records, "")] if t in by_name else [t]
+        want_args.append([py_value(st, index, k + j) for j, st in enumerate(reads)])
+        k += len(reads)
+    ret = None
+    if result in by_name:
+        ret = random_init(rng, by_name[result], by_name, records)
+    elif result != "void":
+        ret = random_scalar(rng, result)
+    got = []
+
+    def handler(*args):
+        got.append(
+            [read_leaves(a, by_name[t], records) if t in by_name else [a] for t, a in zip(params, args, strict=True)]
+        )
+        return ret
+
+    cb = lib.callback(f"{result}({', '.join(params) or 'void'})", handler)
+    assert cb.direct == ENGINE  # entered by the engine on x86-64 System V, else by libffi
+    h = getattr(lib, f"g{index}")(cb)
+    want_h = index if result == "void" else checksum(index, [result], [ret], by_name, records)
+    if got != [want_args] or h != want_h:
+        return f"{result} g{index}({', '.join(params)}): args {got} != {[want_args]} or {h} != {want_h}"
+    return None
+
+
 def test_records_reach_callbacks_as_c_passes_them(records_library):
     # C (gN) calls a callback of each random signature with known arguments, in registers
     # and on the stack; the callback must see each as C wrote it, and C must read back
     # each scalar of what the callback returned.
     lib, records, by_name, sigs, _ = records_library
     rng = random.Random(SEED + 3)
+    failures = [callback_round_trip(lib, i, r, p, by_name, records, rng) for i, (r, p) in enumerate(sigs)]
+    failures = [f for f in failures if f]
+    assert not failures, "\n".join(failures[:10])
+
+
+# ---- records C passes in memory at 16 bytes or less ---------------------------------------
+# x86-64 System V passes a record of at most 16 bytes in memory when one of its scalars is
+# out of its natural alignment (packed) or it is a union of long double with another type.
+# ndffi's engine does so; libffi, which would use registers, refuses them.
+
+
+def random_packed_records(rng):
+    records = []
+    small = ["signed char", "unsigned char", "short", "unsigned short", "int", "float", "double", "long"]
+    for i in range(24):
+        members = [("m0", "scalar", rng.choice(["signed char", "unsigned char", "short"]))]
+        for k in range(1, rng.randint(2, 4)):
+            r = rng.random()
+            if r < 0.65 or not records:
+                members.append((f"m{k}", "scalar", rng.choice(small)))
+            elif r < 0.8:
+                members.append((f"m{k}", "array", rng.choice(small[:5]), rng.randint(1, 2)))
+            else:
+                members.append((f"m{k}", "record", rng.randrange(len(records))))
+        rec = Rec(i, False, members)
+        rec.name = f"p{i}"
+        # most packed; the others hold a packed member at whatever offset it falls
+        rec.attribute = " __attribute__((packed))" if rng.random() < 0.75 or not records else ""
+        records.append(rec)
+    uld = Rec(len(records), True, [("m0", "scalar", "int"), ("m1", "scalar", "long double")])
+    uld.name = "uld"
+    records.append(uld)
+    return records
+
+
+@pytest.fixture(scope="module")
+def packed_library(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler")
+    rng = random.Random(SEED + 10)
+    records = random_packed_records(rng)
+    by_name = {r.name: r for r in records}
+    sigs = []
+    for _ in range(60):
+        n = rng.randint(1, 12)
+        result = rng.choice([r.name for r in records] + ["long", "double", "void"])
+        sigs.append((result, [rng.choice([r.name for r in records] + ["int", "double"]) for _ in range(n)]))
+    decls = "\n".join(r.c_decl(records) for r in records)
+    src = ["#include <string.h>", "unsigned long long g_sink;", decls]
+    src += [c_function(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
+    src += [c_caller(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
+    d = tmp_path_factory.mktemp("abi_packed")
+    c_file, so_file = d / "packed.c", d / "libpacked.so"
+    c_file.write_text("\n\n".join(src) + "\n")
+    proc = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lib = ndffi.load(str(so_file))
+    protos = [f"{r} f{i}({', '.join(p) or 'void'});" for i, (r, p) in enumerate(sigs)]
+    protos += [f"unsigned long long g{i}({r} (*fp)({', '.join(p) or 'void'}));" for i, (r, p) in enumerate(sigs)]
+    lib.cdef(decls + "\n" + "\n".join(protos))
+    import ctypes
+
+    sink = ctypes.c_ulonglong.in_dll(ctypes.CDLL(str(so_file)), "g_sink")
+    return lib, records, by_name, sigs, sink
+
+
+def test_records_in_memory_at_16_bytes_or_less(packed_library):
+    lib, records, by_name, sigs, sink = packed_library
+    rng = random.Random(SEED + 11)
+    small = [r.name for r in records if lib.sizeof(r.name) <= 16]
+    assert len(small) >= 10  # the generator makes mostly small records
+    failures, refused = [], 0
+    for i, (result, params) in enumerate(sigs):
+        values = [
+            random_init(rng, by_name[t], by_name, records) if t in by_name else random_scalar(rng, t) for t in params
+        ]
+        want = expected(i, result, params, values, by_name, records)
+        sig = f"{result} f{i}({', '.join(params)})"
+        try:
+            sink.value = 0
+            r = getattr(lib, f"f{i}")(*values)
+        except TypeError as e:
+            # refused only by a call through libffi, for a record C passes in memory
+            if ENGINE or not X86_64_SYSV or "cannot be passed by value through libffi" not in str(e):
+                failures.append(f"{sig}: {e}")
+            refused += 1
+            continue
+        got = sink.value if result == "void" else read_leaves(r, by_name[result], records) if result in by_name else r
+        if got != want:
+            failures.append(f"{sig} with {values}: {got!r} != {want!r}")
+    assert not failures, "\n".join(failures[:10])
+    assert refused == 0 if ENGINE else refused > 0 or not X86_64_SYSV
+
+
+def test_records_in_memory_reach_callbacks(packed_library):
+    lib, records, by_name, sigs, _ = packed_library
+    rng = random.Random(SEED + 12)
     failures = []
     for i, (result, params) in enumerate(sigs):
-        want_args, k = [], 0
-        for t in params:
-            reads = [st for _, _, st in by_name[t].leaves(records, "")] if t in by_name else [t]
-            want_args.append([py_value(st, i, k + j) for j, st in enumerate(reads)])
-            k += len(reads)
-        ret = random_init(rng, by_name[result], by_name, records) if result in by_name else None
-        if result != "void" and result not in by_name:
-            ret = random_scalar(rng, result)
-        got = []
-
-        def handler(*args, params=params, got=got, ret=ret):
-            got.append(
-                [
-                    read_leaves(a, by_name[t], records) if t in by_name else [a]
-                    for t, a in zip(params, args, strict=True)
-                ]
-            )
-            return ret
-
-        cb = lib.callback(f"{result}({', '.join(params) or 'void'})", handler)
-        assert cb.direct == ENGINE  # entered by the engine on x86-64 System V, else by libffi
-        h = getattr(lib, f"g{i}")(cb)
-        want_h = i if result == "void" else checksum(i, [result], [ret], by_name, records)
-        if got != [want_args] or h != want_h:
-            failures.append(f"{result} g{i}({', '.join(params)}): args {got} != {[want_args]} or {h} != {want_h}")
+        try:
+            failures.append(callback_round_trip(lib, i, result, params, by_name, records, rng))
+        except TypeError as e:  # refused only where libffi's closures would serve it
+            if ENGINE or not X86_64_SYSV or "a callback by value on this platform through libffi" not in str(e):
+                failures.append(f"{result}({', '.join(params)}): {e}")
+    failures = [f for f in failures if f]
     assert not failures, "\n".join(failures[:10])
 
 
