@@ -115,6 +115,27 @@ def clib_dir(clib_paths):
     return str(CLIB_DIR)
 
 
+def compile_shared(directory, name, source):
+    """lib<name>.so compiled from the C `source` (a list of parts) in `directory`, as the
+    random-signature tests build theirs (-O1, no contraction of a*b+c); its path.  Skips
+    the test where there is no C compiler."""
+    import shutil
+    import subprocess
+
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler")
+    c_file, so_file = directory / f"{name}.c", directory / f"lib{name}.so"
+    c_file.write_text("\n\n".join(source) + "\n")
+    proc = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return so_file
+
+
 def clib_fixture(name, *decls, release_gil=True, **load_options):
     """A module-scoped fixture: the test library lib<name> loaded with ``load_options``
     (``ndffi.load``'s) and each of ``decls`` declared in turn.  A test module binds it to

@@ -12,7 +12,6 @@ computed in Python with C's wrap-around and rounding rules.
 import ctypes
 import os
 import random
-import shutil
 import subprocess
 import sys
 
@@ -20,7 +19,7 @@ import numpy as np
 import pytest
 
 import ndffi
-from conftest import CHAR_SIGNED, X86_64_SYSV
+from conftest import CHAR_SIGNED, X86_64_SYSV, compile_shared
 
 SEED = 1729
 N_FUNCS = 150  # 0..8 parameters
@@ -178,22 +177,11 @@ def register_shape(params):
 
 @pytest.fixture(scope="module")
 def random_library(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler")
     rng = random.Random(SEED)
     sigs = random_signatures(rng)
     src = ["#include <stdint.h>", "unsigned long long g_sink;"]
     src += [c_function(i, r, p) for i, (r, p) in enumerate(sigs)]
-    d = tmp_path_factory.mktemp("abi")
-    c_file, so_file = d / "random_sigs.c", d / "librandom_sigs.so"
-    c_file.write_text("\n\n".join(src) + "\n")
-    proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
+    so_file = compile_shared(tmp_path_factory.mktemp("abi"), "random_sigs", src)
     lib = ndffi.load(str(so_file))
     protos = []
     for i, (r, p) in enumerate(sigs):

@@ -13,13 +13,11 @@ Random variadic calls (scalars and records through ``...``) are checked the same
 """
 
 import random
-import shutil
-import subprocess
 
 import pytest
 
 import ndffi
-from conftest import ENGINE, X86_64_SYSV
+from conftest import ENGINE, X86_64_SYSV, compile_shared
 
 SEED = 2718
 N_RECORDS = 40
@@ -277,11 +275,26 @@ def read_leaves(value, rec, records):
 # ---- the test ----------------------------------------------------------------------------
 
 
+def build_library(directory, records, sigs, c_extra="", decl_extra="", **cdef_options):
+    """The library of f<i> and g<i> for the signatures `sigs` over `records`, declared;
+    (lib, its g_sink)."""
+    by_name = {r.name: r for r in records}
+    decls = "\n".join(r.c_decl(records) for r in records)
+    src = ["#include <string.h>", "#include <stdarg.h>", "unsigned long long g_sink;", decls]
+    src += [c_function(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
+    src += [c_caller(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
+    so_file = compile_shared(directory, "records", src + [c_extra])
+    lib = ndffi.load(str(so_file))
+    protos = [f"{r} f{i}({', '.join(p) or 'void'});" for i, (r, p) in enumerate(sigs)]
+    protos += [f"unsigned long long g{i}({r} (*fp)({', '.join(p) or 'void'}));" for i, (r, p) in enumerate(sigs)]
+    lib.cdef(decls + "\n" + "\n".join(protos) + "\n" + decl_extra, **cdef_options)
+    import ctypes
+
+    return lib, ctypes.c_ulonglong.in_dll(ctypes.CDLL(str(so_file)), "g_sink")
+
+
 @pytest.fixture(scope="module")
 def records_library(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler")
     rng = random.Random(SEED)
     records = random_records(rng)
     rif = Rec(len(records), False, [("m0", "scalar", "unsigned long"), ("m1", "scalar", "float")])
@@ -298,31 +311,11 @@ def records_library(tmp_path_factory):
     rru = Rec(len(records), False, [("m0", "record", ru.index), ("m1", "scalar", "float")])
     rru.name = "rru"
     records.append(rru)
-    by_name = {r.name: r for r in records}
     sigs = random_signatures(rng, records[: uff.index])
     sigs += [("ru", ["ru", "int", "ru"]), ("void", ["double", "ru", "long", "rru"]), ("rru", ["rru"] * 7)]
-    decls = "\n".join(r.c_decl(records) for r in records)
-    src = ["#include <string.h>", "#include <stdarg.h>", "unsigned long long g_sink;", decls]
-    src += [c_function(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
-    src += [c_caller(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
-    src.append(VARIADIC_C)
     d = tmp_path_factory.mktemp("abi_records")
-    c_file, so_file = d / "records.c", d / "librecords.so"
-    c_file.write_text("\n\n".join(src) + "\n")
-    proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lib = ndffi.load(str(so_file))
-    protos = [f"{r} f{i}({', '.join(p) or 'void'});" for i, (r, p) in enumerate(sigs)]
-    protos += [f"unsigned long long g{i}({r} (*fp)({', '.join(p) or 'void'}));" for i, (r, p) in enumerate(sigs)]
-    lib.cdef(decls + "\n" + "\n".join(protos) + "\n" + VARIADIC_DECL, release_gil=False)
-    import ctypes
-
-    sink = ctypes.c_ulonglong.in_dll(ctypes.CDLL(str(so_file)), "g_sink")
-    return lib, records, by_name, sigs, sink
+    lib, sink = build_library(d, records, sigs, VARIADIC_C, VARIADIC_DECL, release_gil=False)
+    return lib, records, {r.name: r for r in records}, sigs, sink
 
 
 def value(lib, t, init):
@@ -462,38 +455,15 @@ def random_packed_records(rng):
 
 @pytest.fixture(scope="module")
 def packed_library(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler")
     rng = random.Random(SEED + 10)
     records = random_packed_records(rng)
-    by_name = {r.name: r for r in records}
     sigs = []
     for _ in range(60):
         n = rng.randint(1, 12)
         result = rng.choice([r.name for r in records] + ["long", "double", "void"])
         sigs.append((result, [rng.choice([r.name for r in records] + ["int", "double"]) for _ in range(n)]))
-    decls = "\n".join(r.c_decl(records) for r in records)
-    src = ["#include <string.h>", "unsigned long long g_sink;", decls]
-    src += [c_function(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
-    src += [c_caller(i, r, p, by_name, records) for i, (r, p) in enumerate(sigs)]
-    d = tmp_path_factory.mktemp("abi_packed")
-    c_file, so_file = d / "packed.c", d / "libpacked.so"
-    c_file.write_text("\n\n".join(src) + "\n")
-    proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-ffp-contract=off", "-o", str(so_file), str(c_file)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lib = ndffi.load(str(so_file))
-    protos = [f"{r} f{i}({', '.join(p) or 'void'});" for i, (r, p) in enumerate(sigs)]
-    protos += [f"unsigned long long g{i}({r} (*fp)({', '.join(p) or 'void'}));" for i, (r, p) in enumerate(sigs)]
-    lib.cdef(decls + "\n" + "\n".join(protos))
-    import ctypes
-
-    sink = ctypes.c_ulonglong.in_dll(ctypes.CDLL(str(so_file)), "g_sink")
-    return lib, records, by_name, sigs, sink
+    lib, sink = build_library(tmp_path_factory.mktemp("abi_packed"), records, sigs)
+    return lib, records, {r.name: r for r in records}, sigs, sink
 
 
 def test_records_in_memory_at_16_bytes_or_less(packed_library):
