@@ -177,10 +177,10 @@ bool scalars_aligned(const CType *t, size_t offset) {
   check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
-    if (t->length == CType::kUnknownLength || t->length == 0) return true;
-    // every element is where the first is, modulo the element's size
-    return scalars_aligned(t->target, offset) &&
-           (t->length == 1 || scalars_aligned(t->target, offset + t->target->byte_size()));
+    // GCC classifies an array by its first element only: in an array of packed records
+    // of odd size, a later element's scalars may be misaligned and it still goes in
+    // registers.
+    return t->length == CType::kUnknownLength || t->length == 0 || scalars_aligned(t->target, offset);
   }
   if (t->kind == Kind::Record) {
     const Record *rec = t->record;

@@ -64,8 +64,9 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   if (refused && !plan.engine)
     throw UnsupportedType(
         "'" + refused->str() + "' cannot be " + (refused == ftype->target ? "returned from" : "passed to") +
-        " a callback by value on this platform" +
-        (force_libffi() || !allow_direct ? " through libffi (NDFFI_FORCE_LIBFFI or allow_direct=False): " : ": ") +
+        " a callback by value through libffi" +
+        (force_libffi() || !allow_direct ? " (NDFFI_FORCE_LIBFFI or allow_direct=False): "
+                                         : ", which takes the callbacks of signatures with long double: ") +
         plan.libffi_refusal + "; take a pointer to it instead");
   if (plan.reg_args < 0) return;
   // The register entry's values: integer arguments first, then floating ones.

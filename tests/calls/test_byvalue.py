@@ -254,6 +254,31 @@ def test_records_with_misaligned_scalars_by_value():
             lib.a32_x(1, (5,))
 
 
+FIRST_ELEMENT_C = r"""
+struct __attribute__((packed)) q3 { signed char a; unsigned short b; };
+/* m[0].b at 2 is aligned, m[1].b at 5 is not: GCC looks at the first element only */
+struct __attribute__((packed)) r8 { unsigned char c; struct q3 m[2]; signed char t; };
+struct __attribute__((packed)) p5 { char c; int i; };
+struct r8 r8_give(int k) { struct r8 r = {k, {{k, k + 1}, {k, k + 2}}, k}; return r; }
+int r8_take(struct r8 r) { return r.c + r.m[0].a + r.m[0].b * 10 + r.m[1].a * 100 + r.m[1].b * 1000 + r.t; }
+int r8_drive(struct r8 (*fp)(int)) { struct r8 r = fp(3); return r.c + r.m[1].b * 10 + r.t * 100; }
+int p5_drive(int (*f)(struct p5, long double)) { struct p5 p = {1, 2}; return f(p, 1.0L); }
+"""
+
+
+def test_arrays_of_packed_records_classified_by_their_first_element():
+    # Registers, as GCC passes it, for ndffi's engine and libffi alike.
+    lib = ndffi.inline(FIRST_ELEMENT_C, name="byvalue_first_element")
+    r = lib.r8_give(3)
+    assert (r.c, [(int(e["a"]), int(e["b"])) for e in r.m], r.t) == (3, [(3, 4), (3, 5)], 3)
+    assert lib.r8_take((1, [(2, 3), (4, 5)], 6)) == 1 + 2 + 30 + 400 + 5000 + 6
+    assert lib.r8_drive(lambda k: (k, [(0, 0), (0, k * 2)], -1)) == 3 + 60 - 100
+    if X86_64_SYSV:
+        # a record C passes in memory, in a callback libffi takes (for its long double)
+        with pytest.raises(TypeError, match="'struct p5' cannot be passed to a callback by value through libffi"):
+            lib.p5_drive(lambda p, x: p.i)
+
+
 ZERO_WIDTH_C = r"""
 union zu { double d; unsigned short : 0; };
 struct zs { float x; int : 0; float y; };
