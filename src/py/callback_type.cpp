@@ -312,8 +312,8 @@ int funcptr_from_python(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds
     return 0;
   }
   if (!same_function_type(want, cb->closure->plan->type)) {
-    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'", w.str().c_str(),
-                 a.type->str().c_str(), cb->ptype->str().c_str());
+    PyErr_Format(PyExc_TypeError, "%s: expected a function pointer '%s', got a callback '%s'%s", w.str().c_str(),
+                 a.type->str().c_str(), cb->ptype->str().c_str(), same_spelling_hint(a.type, cb->ptype).c_str());
     return 0;
   }
   uint64_t p = uint64_t(uintptr_t(cb->closure->code));

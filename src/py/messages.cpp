@@ -35,6 +35,13 @@ std::string with_article(const std::string &noun) {
   return (!noun.empty() && strchr("aeiou", noun[0]) ? "an " : "a ") + noun;
 }
 
+std::string same_spelling_hint(const CType *expected, const CType *given) {
+  if (expected->str() != given->str()) return "";
+  return " (two declarations of the same name: each library, and ndffi's own namespace, declares its own types; "
+         "make the value with the types and cast of the library whose function takes it, e.g. lib.cast, "
+         "lib.types, lib.callback)";
+}
+
 std::string contiguity_fix(bool writable, bool fortran) {
   std::string transposed = fortran ? ", or x.T (the same memory, C-ordered) if C expects column-major order" : "";
   if (!writable) return "pass np.ascontiguousarray(x)" + transposed;

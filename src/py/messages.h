@@ -25,6 +25,10 @@ std::string with_article(const std::string &noun);
 // Why a value is not a number, and what to pass instead (" (an array is not a number:
 // pass a[0])"), or "" when there is nothing to add.
 std::string not_a_number_hint(PyObject *o);
+// Where a type expected and one given are spelled alike but declared apart (the same
+// struct in two libraries, or in a library and ndffi's own namespace), why they differ
+// and what to do; else "".
+std::string same_spelling_hint(const CType *expected, const CType *given);
 // "; did you mean 'b'?" when difflib finds names close to `name` among `names`, else "".
 std::string did_you_mean(const std::string &name, const std::vector<std::string> &names);
 // The Python callable `fn` cannot be called with the arguments of C function type

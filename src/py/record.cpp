@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "messages.h"
 #include "nd_limits.h"
 
 namespace ndffi::py {
@@ -613,8 +614,8 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   if (is_record(v)) {
     auto *r = (RecordObject *)v;
     if (r->type->record != t->record) {
-      PyErr_Format(PyExc_TypeError, "%s: expected '%s', got '%s'", w.str().c_str(), t->str().c_str(),
-                   r->type->str().c_str());
+      PyErr_Format(PyExc_TypeError, "%s: expected '%s', got '%s'%s", w.str().c_str(), t->str().c_str(),
+                   r->type->str().c_str(), same_spelling_hint(t, r->type).c_str());
       return false;
     }
     PyObject *src_home = home_of(v);

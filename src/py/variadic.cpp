@@ -97,6 +97,14 @@ static const CType *vararg_key(PyObject *o, const Where &w) {
                  w.str().c_str());
     return nullptr;
   }
+  if (PyTuple_Check(o) || PyList_Check(o) || PyDict_Check(o)) {
+    PyErr_Format(
+        PyExc_TypeError,
+        "%s: cannot pass %s as a variadic argument (it has no C type): for a struct by value pass a struct value "
+        "(lib.types.S(...) or lib.typeof(\"struct s\")(...)), for an array a NumPy array",
+        w.str().c_str(), Py_TYPE(o)->tp_name);
+    return nullptr;
+  }
   PyErr_Format(PyExc_TypeError, "%s: cannot pass %s as a variadic argument (use ndffi.cast to give it a C type)",
                w.str().c_str(), Py_TYPE(o)->tp_name);
   return nullptr;

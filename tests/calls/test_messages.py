@@ -493,3 +493,24 @@ def test_suggested_symbols_are_named_once(tmp_path):
         _ = under._
     message = str(info.value)
     assert "did you mean '__' or '___'?" in message
+
+
+def test_types_of_the_same_name_from_elsewhere_are_named_as_such():
+    # Each library (and ndffi's own namespace) declares its own types: a value made with
+    # another's is refused, and the message says why two alike spellings differ.
+    src = "struct P { int c, i; };\nint takep(struct P p) { return p.i; }\nint vt(int n, ...) { return n; }"
+    one = ndffi.inline(src, name="messages_same_name")
+    two = ndffi.load(one.path).cdef("struct P { int c, i; }; int takep(struct P p);")
+    assert one.takep(one.types["struct P"](1, 2)) == 2
+    with pytest.raises(
+        TypeError, match=r"takep\(\) argument 1.*expected 'struct P', got 'struct P' \(two declarations"
+    ):
+        two.takep(one.types["struct P"](1, 2))
+    f = one.callback("int(struct P)", lambda p: p.i)
+    with pytest.raises(TypeError, match=r"got a callback 'int \(\*\)\(struct P\)' \(two declarations.*lib\.cast"):
+        ndffi.cast("int (*)(struct P)", f)
+    assert one.cast("int (*)(struct P)", f)((3, 4)) == 4
+    # a tuple through `...` has no C type: a struct value has
+    with pytest.raises(TypeError, match=r"vt\(\) argument 2: cannot pass tuple .*no C type.*pass a struct value"):
+        one.vt(1, (1, 2))
+    assert one.vt(1, one.types["struct P"](1, 2)) == 1
