@@ -37,7 +37,9 @@ inline constexpr const char *kNotByValue =
     "wrong registers, or one over-aligned by an attribute";
 #elif defined(__x86_64__) && !defined(_WIN32)
 inline constexpr bool kDescribesEveryRecord = false;
-inline constexpr const char *kNotByValue = "an alignment above 16, which the ABI places at that alignment on the stack";
+inline constexpr const char *kNotByValue =
+    "an alignment above 64, or an eightbyte of padding only before its data, which neither of ndffi's engines "
+    "passes as C does";
 #else
 inline constexpr bool kDescribesEveryRecord = false;
 inline constexpr const char *kNotByValue =
@@ -45,9 +47,8 @@ inline constexpr const char *kNotByValue =
 #endif
 
 // Whether this ABI's engines pass a record of this layout by value as its C compiler
-// does; where not, ffi_type_of() is nullptr and it is refused.  (x86-64 SysV: GCC places
-// a record aligned above 16 at its alignment on the stack; neither libffi nor the engine
-// does.)
+// does; where not, ffi_type_of() is nullptr and it is refused.  (x86-64 SysV: the engine
+// aligns its stack arguments to 64 bytes at most.)
 #if defined(__x86_64__) && !defined(_WIN32)
 bool passable_record(const Record *rec);
 #else
@@ -59,7 +60,9 @@ inline bool passable_record(const Record *) { return true; }
 // a record is described to libffi by its bytes, for the cif only: a call or callback that
 // libffi would serve refuses it.  (x86-64 SysV: a record of at most 16 bytes with a
 // scalar out of its natural alignment, or a union of long double with another type,
-// goes in memory; libffi, which has no packing and no unions, would use registers.)
+// goes in memory; libffi, which has no packing and no unions, would use registers.  A
+// record aligned above 16 is placed at its alignment on the stack; libffi aligns its
+// stack to 16.)
 #if defined(__x86_64__) && !defined(_WIN32)
 const char *libffi_refusal(const CType *t);
 #else

@@ -54,7 +54,8 @@ namespace ndffi::abi {
 namespace {
 
 constexpr int kIntRegs = 6, kFloatRegs = 8;
-constexpr int kFrameResult = 14;  // closure frame: the result's slot (see below)
+constexpr size_t kMaxStackAlign = 64;  // ndffi_x64_sysv_call aligns the stack arguments to it
+constexpr int kFrameResult = 14;       // closure frame: the result's slot (see below)
 
 inline double bits_to_double(uint64_t b) {
   double d;
@@ -194,7 +195,7 @@ bool scalars_aligned(const CType *t, size_t offset) {
 
 }  // namespace
 
-bool passable_record(const Record *rec) { return rec->align <= 16; }
+bool passable_record(const Record *rec) { return rec->align <= kMaxStackAlign; }
 
 ffi_type *aggregate_ffi_type(const Record *rec) {
   std::vector<ffi_type *> elems;
@@ -272,7 +273,10 @@ const char *closure_refusal(const CType *t) {
 const char *libffi_refusal(const CType *t) {
   if (t->kind != Kind::Record || !t->record->complete) return nullptr;
   const Record *rec = t->record;
-  if (rec->size == 0 || rec->size > 16 || rec->align > 16) return nullptr;
+  if (rec->size == 0) return nullptr;
+  if (rec->align > 16)
+    return "it is aligned above 16, which C keeps to on the stack and libffi, whose stack is aligned to 16, does not";
+  if (rec->size > 16) return nullptr;
   if (!scalars_aligned(t, 0))
     return "it has a member out of its natural alignment (packed), which makes C pass it in memory and libffi in "
            "registers";
@@ -383,8 +387,7 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
 // written by the callee where rdi (the hidden first argument) points: the result buffer.
 // A variadic call is planned per call (its arguments' types are those of the call) and
 // moves every argument from its slot into an image of its own.  Left to libffi: long
-// double arguments and results (x87), a struct result that travels in st(0), __int128,
-// over-aligned structs.
+// double arguments and results (x87), a struct result that travels in st(0), __int128.
 
 // ndffi_x64_sysv_call(fn, image, stack_bytes, out[4], sse): stack_bytes a multiple of 16.
 // clang-format off
@@ -409,6 +412,7 @@ asm(".text\n"
     "testq %rdx, %rdx\n"
     "jz 1f\n"
     "subq %rdx, %rsp\n"
+    "andq $-64, %rsp\n"               /* kMaxStackAlign: a record's alignment, up to 64 */
     "movq %rdx, %rcx\n"
     "shrq $3, %rcx\n"
     "leaq 112(%r10), %rsi\n"
@@ -452,11 +456,12 @@ struct EnginePlan {
     uint32_t from, to;  // 8 bytes from storage + from to image + to
   };
   std::vector<Move> moves;
-  uint32_t stack = 0;            // bytes of the stack part of the image, a multiple of 16
-  unsigned sse = 0;              // %al: the xmm registers used
-  bool memory_result = false;    // the callee writes the result where rdi points
-  uint8_t ret_from[2] = {0, 1};  // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
-  int gpr = 0;                   // the integer registers used
+  uint32_t stack = 0;                    // bytes of the stack part of the image, a multiple of 16
+  unsigned sse = 0;                      // %al: the xmm registers used
+  bool memory_result = false;            // the callee writes the result where rdi points...
+  uint32_t ret_size = 0, ret_align = 0;  // ...an object of this size and alignment
+  uint8_t ret_from[2] = {0, 1};          // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
+  int gpr = 0;                           // the integer registers used
 };
 
 }  // namespace ndffi
@@ -483,7 +488,7 @@ bool engine_passes(const CType *t) {
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Float) return t->size <= 8;
   if (t->kind == Kind::Int) return t->size <= 8;
-  if (t->kind == Kind::Record) return t->record->complete && t->record->size > 0 && t->alignment() <= 16;
+  if (t->kind == Kind::Record) return t->record->complete && t->record->size > 0 && t->alignment() <= kMaxStackAlign;
   return t->kind == Kind::Bool || t->kind == Kind::Pointer;
 }
 
@@ -501,6 +506,8 @@ bool place_result(const CType *ret, EnginePlan *ep) {
   int n = arg_classes(ret, cls);
   if (n == 0) {
     ep->memory_result = true;
+    ep->ret_size = uint32_t(ret->byte_size());
+    ep->ret_align = uint32_t(ret->alignment());
     return true;
   }
   uint8_t next_int = 0, next_sse = 2;
@@ -535,7 +542,7 @@ bool place_all(const CType *ret, const std::vector<const CType *> &args, std::ve
       continue;
     }
     p.stack = true;
-    stack = round_up(stack, t->alignment() > 8 ? 16 : 8);
+    stack = round_up(stack, std::max<uint32_t>(8, uint32_t(t->alignment())));
     p.at[0] = kImageRegs + stack;
     stack += round_up(uint32_t(t->byte_size()), 8);
   }
@@ -555,9 +562,23 @@ void add_moves(const Place &p, uint32_t from, uint32_t size, EnginePlan *ep) {
     if (p.at[k] != kNoReg) ep->moves.push_back({from + 8 * uint32_t(k), p.at[k]});
 }
 
+// A result in memory aligned above the result buffer's 16 bytes (the callee may store it
+// with instructions that need its alignment): written to an aligned buffer, then copied.
+__attribute__((noinline, cold)) void run_realigned(const EnginePlan &ep, void *fn, unsigned char *image,
+                                                   uint64_t *ret) {
+  std::unique_ptr<unsigned char[]> heap(new unsigned char[ep.ret_size + kMaxStackAlign]);
+  unsigned char *to = heap.get() + (kMaxStackAlign - uintptr_t(heap.get()) % kMaxStackAlign) % kMaxStackAlign;
+  uint64_t p = uint64_t(uintptr_t(to));
+  memcpy(image, &p, 8);
+  alignas(16) uint64_t out[4];
+  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse);
+  memcpy(ret, to, ep.ret_size);
+}
+
 inline void run(const EnginePlan &ep, void *fn, const unsigned char *storage, unsigned char *image, uint64_t *ret) {
   for (const EnginePlan::Move &m : ep.moves) memcpy(image + m.to, storage + m.from, 8);
   if (ep.memory_result) {
+    if (__builtin_expect(uintptr_t(ret) % ep.ret_align != 0, 0)) return run_realigned(ep, fn, image, ret);
     uint64_t p = uint64_t(uintptr_t(ret));
     memcpy(image, &p, 8);
   }

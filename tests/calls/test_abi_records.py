@@ -435,10 +435,11 @@ def test_records_reach_callbacks_as_c_passes_them(records_library):
     assert not failures, "\n".join(failures[:10])
 
 
-# ---- records C passes in memory at 16 bytes or less ---------------------------------------
+# ---- records C passes in memory at 16 bytes or less, and over-aligned ones ----------------
 # x86-64 System V passes a record of at most 16 bytes in memory when one of its scalars is
-# out of its natural alignment (packed) or it is a union of long double with another type.
-# ndffi's engine does so; libffi, which would use registers, refuses them.
+# out of its natural alignment (packed) or it is a union of long double with another type,
+# and one aligned above 16 at its alignment on the stack.  ndffi's engine does so; libffi,
+# which would use registers or its 16-aligned stack, refuses them.
 
 
 def random_packed_records(rng):
@@ -472,6 +473,10 @@ def random_packed_records(rng):
     r8.members.append(("m2", "scalar", "signed char"))
     r8.name, r8.attribute = "r8", " __attribute__((packed))"
     records.append(r8)
+    # on the stack at its alignment
+    a32 = Rec(len(records), False, [("m0", "scalar", "long"), ("m1", "scalar", "float")])
+    a32.name, a32.attribute = "a32", " __attribute__((aligned(32)))"
+    records.append(a32)
     return records
 
 

@@ -336,13 +336,13 @@ def test_struct_no_engine_passes_through_varargs_is_refused(tmp_path, monkeypatc
     monkeypatch.setenv("NDFFI_CACHE_DIR", str(tmp_path))
     # What no engine passes right: on AArch64 a record aligned to 16 by an attribute (a
     # packed one is its memory image in general registers there), on x86-64 SysV one
-    # aligned above 16.  A packed record is passed in memory by ndffi's engine on x86-64
+    # aligned above 64.  A packed record is passed in memory by ndffi's engine on x86-64
     # and refused by a call through libffi.
     pk = "struct pk { char c; int i; } __attribute__((packed));"
     bad = (
         "struct bad { long a; int i; } __attribute__((aligned(16)));"
         if AARCH64_LINUX
-        else "struct bad { long a; int i; } __attribute__((aligned(32)));"
+        else "struct bad { long a; int i; } __attribute__((aligned(128)));"
     )
     src = (
         """#include <stdarg.h>
