@@ -394,6 +394,9 @@ def main():
         return 0
     n = int(float(args.n))
     cases = args.cases.split(",")
+    unknown = [c for c in cases if c not in CASES + EXTRA_CASES]
+    if unknown:
+        ap.error("unknown case %s (the cases are: %s)" % (", ".join(unknown), ", ".join(CASES + EXTRA_CASES)))
     try:
         import cffi  # noqa: F401
     except ImportError:

@@ -77,6 +77,7 @@ int hfa_members(const CType *t, size_t *base) {
     if (n < 0) return -1;
     count = n * int(t->length);
   } else if (t->kind == Kind::Record && !t->record->is_enum) {
+    if (t->record->is_union && t->record->zero_width_bitfield) return -1;  // GCC counts it, as an integer
     for (const Record::Field &f : t->record->fields) {
       int n = f.bit_width >= 0 ? -1 : hfa_members(f.type, base);
       if (n < 0) return -1;
@@ -119,7 +120,11 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
   auto **list = new ffi_type *[elems.size() + 1];
   std::copy(elems.begin(), elems.end(), list);
   list[elems.size()] = nullptr;
-  return new ffi_type{rec->size, (unsigned short)std::min<size_t>(rec->align, 16), FFI_TYPE_STRUCT, list};
+  // By reference, only its address travels, at 8 bytes: libffi aligns the address's
+  // stack slot to the record's alignment, which put the addresses after the first one on
+  // the stack at 16 where C reads them at 8.
+  size_t align = by_reference ? 8 : std::min<size_t>(rec->align, 16);
+  return new ffi_type{rec->size, (unsigned short)align, FFI_TYPE_STRUCT, list};
 }
 
 // A record over 16 bytes that is no HFA is copied by ffi_call into the top of the

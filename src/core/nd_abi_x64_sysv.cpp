@@ -54,8 +54,9 @@ namespace ndffi::abi {
 namespace {
 
 constexpr int kIntRegs = 6, kFloatRegs = 8;
-constexpr size_t kMaxStackAlign = 64;  // ndffi_x64_sysv_call aligns the stack arguments to it
-constexpr int kFrameResult = 14;       // closure frame: the result's slot (see below)
+constexpr size_t kMaxStackAlign = 64;    // ndffi_x64_sysv_call aligns the stack arguments to it
+constexpr size_t kMaxRealigned = 16384;  // the largest over-aligned result, realigned on the stack
+constexpr int kFrameResult = 14;         // closure frame: the result's slot (see below)
 
 inline double bits_to_double(uint64_t b) {
   double d;
@@ -143,11 +144,27 @@ void check_stack(const CType *t) {
 
 const CType kZeroWidthBitfield{Kind::Int};  // stands for one in a union (Record::zero_width_bitfield)
 
+// The ABI's merge of class c into an eightbyte's class e.
+void merge(Class &e, Class c) {
+  if (c == kNone) return;
+  if (c == kMemory || e == kMemory) e = kMemory;
+  else if (c == kInteger || e == kInteger) e = kInteger;
+  else e = kSSE;
+}
+
 void classify(const CType *t, size_t offset, Class cls[2], int bit_end = -1) {
   check_stack(t);
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
   if (t->kind == Kind::Array) {
-    if (t->length == CType::kUnknownLength) return;  // a flexible array member: no bytes
+    if (t->length == CType::kUnknownLength) return;  // a flexible array member: ignored, as by GCC
+    if (t->length == 0) {
+      // A GNU zero-length array: GCC merges its element's class where it starts into that
+      // eightbyte, unless it starts one.
+      Class sub[2] = {kNone, kNone};
+      classify(t->target, offset, sub);
+      if (offset % 8 && offset < 16) merge(cls[offset / 8], sub[offset / 8]);
+      return;
+    }
     for (size_t k = 0; k < t->length; k++) classify(t->target, offset + k * t->target->byte_size(), cls);
     return;
   }
@@ -161,12 +178,7 @@ void classify(const CType *t, size_t offset, Class cls[2], int bit_end = -1) {
   // over the bytes its bits are in.
   size_t size = bit_end >= 0 ? (size_t(bit_end) + 7) / 8 : t->byte_size();
   Class c = t->kind == Kind::Float ? (t->size > 8 ? kMemory : kSSE) : kInteger;
-  for (size_t b = offset; b < offset + size && b < 16; b++) {
-    Class &e = cls[b / 8];
-    if (c == kMemory || e == kMemory) e = kMemory;
-    else if (c == kInteger || e == kInteger) e = kInteger;
-    else e = kSSE;
-  }
+  for (size_t b = offset; b < offset + size && b < 16; b++) merge(cls[b / 8], c);
 }
 
 // Whether every scalar of `t` (held at `offset` in the outermost record) is at a multiple
@@ -181,7 +193,9 @@ bool scalars_aligned(const CType *t, size_t offset) {
     // GCC classifies an array by its first element only: in an array of packed records
     // of odd size, a later element's scalars may be misaligned and it still goes in
     // registers.
-    return t->length == CType::kUnknownLength || t->length == 0 || scalars_aligned(t->target, offset);
+    // (a flexible array member is ignored, a zero-length array too where an eightbyte starts)
+    return t->length == CType::kUnknownLength || (t->length == 0 && offset % 8 == 0) ||
+           scalars_aligned(t->target, offset);
   }
   if (t->kind == Kind::Record) {
     const Record *rec = t->record;
@@ -326,10 +340,13 @@ bool only_x87(const CType *t) {
   check_stack(t);
   if (t->kind == Kind::Array) return t->length == 1 && only_x87(t->target);
   if (t->kind == Kind::Record) {
-    if (t->record->fields.empty()) return false;
-    for (const Record::Field &f : t->record->fields)
+    bool any = false;
+    for (const Record::Field &f : t->record->fields) {
+      if (f.bit_width < 0 && f.type->byte_size() == 0) continue;  // classified as nothing (at 16)
       if (f.offset != 0 || f.bit_width >= 0 || !only_x87(f.type)) return false;
-    return true;
+      any = true;
+    }
+    return any;
   }
   return t->kind == Kind::Float && t->size == sizeof(long double) && sizeof(long double) == 16;
 }
@@ -508,7 +525,7 @@ bool place_result(const CType *ret, EnginePlan *ep) {
     ep->memory_result = true;
     ep->ret_size = uint32_t(ret->byte_size());
     ep->ret_align = uint32_t(ret->alignment());
-    return true;
+    return ep->ret_align <= 16 || ep->ret_size <= kMaxRealigned;
   }
   uint8_t next_int = 0, next_sse = 2;
   for (int k = 0; k < n; k++) {
@@ -566,8 +583,7 @@ void add_moves(const Place &p, uint32_t from, uint32_t size, EnginePlan *ep) {
 // with instructions that need its alignment): written to an aligned buffer, then copied.
 __attribute__((noinline, cold)) void run_realigned(const EnginePlan &ep, void *fn, unsigned char *image,
                                                    uint64_t *ret) {
-  std::unique_ptr<unsigned char[]> heap(new unsigned char[ep.ret_size + kMaxStackAlign]);
-  unsigned char *to = heap.get() + (kMaxStackAlign - uintptr_t(heap.get()) % kMaxStackAlign) % kMaxStackAlign;
+  auto *to = static_cast<unsigned char *>(__builtin_alloca_with_align(ep.ret_size, 8 * kMaxStackAlign));
   uint64_t p = uint64_t(uintptr_t(to));
   memcpy(image, &p, 8);
   alignas(16) uint64_t out[4];

@@ -42,7 +42,7 @@ struct CallbackPlan {
   const CType *pointer_type = nullptr;  // a pointer to it, the type C holds
   std::vector<ArgSpec> args;            // how each argument arrives (offsets unused)
   ArgSpec ret{Conv::Void, 0, 0, nullptr};
-  size_t ret_bytes = 8;  // bytes a handler may write at `ret` (>= 8; the type's size above 16)
+  size_t ret_bytes = 8;  // bytes a handler may write at `ret` (8 or 16 for a scalar; a record's size)
   ffi_cif cif;
   std::vector<ffi_type *> ffi_args;
   // Direct entry (see nd_abi.h): the frame slot each argument arrives in and the slot

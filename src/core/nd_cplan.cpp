@@ -191,7 +191,9 @@ static ffi_type *record_ffi_type(const Record *rec) {
         t = t->target;
       }
       ffi_type *e = ffi_type_of(t);
-      if (!e) ok = false;
+      // a member only the engine passes is described by its bytes (record_ffi_type), which
+      // would class it INTEGER wherever it lies: the ABI file describes the whole instead
+      if (!e || abi::libffi_refusal(t)) ok = false;
       // a member out of its alignment (packed), or after a gap that libffi would not
       // leave (a zero-width bit-field's, an _Alignas'): not by members
       if (ok && count && f.offset != align_up(uint32_t(at), e->alignment ? e->alignment : 1)) ok = false;

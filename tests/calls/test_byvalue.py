@@ -327,6 +327,74 @@ def test_records_aligned_above_16_by_value():
         lib.a128_c((1,))
 
 
+MANY_LARGE_C = r"""
+typedef struct { long x[3]; } __attribute__((aligned(16))) big16;  /* 32 bytes */
+#define P12(T) T a0, T a1, T a2, T a3, T a4, T a5, T a6, T a7, T a8, T a9, T a10, T a11
+#define S12(f) (f(a0) * 1 + f(a1) * 2 + f(a2) * 3 + f(a3) * 4 + f(a4) * 5 + f(a5) * 6 + f(a6) * 7 + \
+                f(a7) * 8 + f(a8) * 9 + f(a9) * 10 + f(a10) * 11 + f(a11) * 12)
+#define X0(a) (a).x[0]
+long big16_sum(P12(big16), double z) { return S12(X0) + (long)z; }
+long big16_back(long (*f)(P12(big16), double)) {
+  big16 b[12];
+  for (int i = 0; i < 12; i++) { b[i].x[0] = i + 1; b[i].x[1] = b[i].x[2] = -1; }
+  return f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], 3.0);
+}
+"""
+
+
+def test_many_large_aligned_records_by_value():
+    # Twelve records of 32 bytes aligned to 16: in memory on x86-64, by reference on
+    # AArch64, where the addresses past the eighth go on the stack at 8 bytes each
+    # (libffi aligned their slots to the record's 16: C read garbage addresses).
+    lib = ndffi.inline(MANY_LARGE_C, name="byvalue_many_large")
+    want = sum((i + 1) * (i + 1) for i in range(12)) + 3
+    assert lib.big16_sum(*[([i + 1, 0, 0],) for i in range(12)], 3.0) == want
+    got = lib.big16_back(lambda *a: sum(int(r.x[0]) * (i + 1) for i, r in enumerate(a[:12])) + int(a[12]))
+    assert got == want
+
+
+NESTED_AND_ZERO_LENGTH_C = r"""
+struct __attribute__((packed)) P { char c; float f; };   /* in memory alone: f at 1 */
+struct N { short s; char c; };
+struct O { struct N n; char y[3]; struct P p; };          /* p.f at 8: O goes in rdi and xmm0 */
+struct O give_o(float f) { struct O o = {{1, 2}, {3, 4, 5}, {6, f}}; return o; }
+struct O give_o_ld(float f, long double z) { struct O o = {{1, 2}, {3, 4, 5}, {6, f + (float)z}}; return o; }
+double drive_o_ld(double (*cb)(struct O, long double)) { struct O o = {{1, 2}, {3, 4, 5}, {6, 7.5f}}; return cb(o, 1.0L); }
+/* GNU zero-length arrays: GCC classifies their element where they start */
+struct __attribute__((packed)) z1 { char c; int i[0]; };  /* i at 1: memory */
+struct fk { float a; int k[0]; };                         /* k at 4: INTEGER, in rdi */
+struct ldz { long double x; int a[0]; };                  /* a at 16: nothing, x87 as long double */
+int take_z1(struct z1 a, int k) { return a.c + k; }
+struct z1 give_z1(int k) { struct z1 r; r.c = k; return r; }
+float take_fk(struct fk v) { return v.a; }
+struct fk give_fk(float a) { struct fk r; r.a = a; return r; }
+struct ldz give_ldz(double d) { struct ldz r; r.x = d; return r; }
+double drive_ldz(struct ldz (*f)(double)) { return (double)f(2.5).x; }
+"""
+
+
+def test_records_around_ones_only_the_engine_passes():
+    # A record C passes in memory, held in one it passes in registers, is described by
+    # the outer record's classes (not as bytes, which libffi would put in integer
+    # registers): right through libffi too, as results and callback arguments.
+    lib = ndffi.inline(NESTED_AND_ZERO_LENGTH_C, name="byvalue_nested_zero_length")
+    ld = ndffi.cast("long double", 1.0)
+    assert lib.give_o(2.5).p.f == 2.5
+    assert lib.give_o_ld(2.5, ld).p.f == 3.5
+    assert lib.drive_o_ld(lambda o, z: o.p.f + o.n.s * 10) == 17.5
+    # zero-length arrays classified as GCC does
+    if X86_64_SYSV and not ENGINE:
+        with pytest.raises(TypeError, match="'struct z1' cannot be passed by value through libffi"):
+            lib.take_z1((5, []), 7)
+    else:
+        assert lib.take_z1((5, []), 7) == 12
+        assert lib.give_z1(0x41).c == 0x41
+    assert lib.take_fk((1.5, [])) == 1.5
+    assert lib.give_fk(-2.25).a == -2.25
+    assert lib.give_ldz(1.25).x == 1.25
+    assert lib.drive_ldz(lambda d: (d * 2, [])) == 5.0
+
+
 FIRST_ELEMENT_C = r"""
 struct __attribute__((packed)) q3 { signed char a; unsigned short b; };
 /* m[0].b at 2 is aligned, m[1].b at 5 is not: GCC looks at the first element only */
