@@ -84,10 +84,16 @@ def test_records_with_inner_unions_and_padding_eightbytes_in_calls(lib, engine):
     assert (v.a, list(v.u.f)) == (9, [0.5, -4.0])
     assert f("nb_sum")((0.5, (5, 3.25)), 2.0) == 0.5 + 50 + 325 + 2000
     assert f("deep_sum")((3, [([{"f": 4.5}],)], -1.75), 2) == 3 + 45 - 175 + 2000
-    # the register after a padding-only eightbyte is the next argument's
-    assert f("pad_i_sum")((42,), 7, 8) == 420708
-    assert f("pad_d_sum")((0.5,), 7, 8.0) == 780.5
-    assert f("pad_bf_sum")((-3,), 7, 8) == -30000 + 708
+    # the register after a padding-only eightbyte is the next argument's (x86-64 System V);
+    # AArch64 refuses these records of 16 bytes aligned to 16 that are no HFA
+    pads = [("pad_i_sum", ((42,), 7, 8), 420708), ("pad_d_sum", ((0.5,), 7, 8.0), 780.5)]
+    pads.append(("pad_bf_sum", ((-3,), 7, 8), -30000 + 708))
+    for name, args, want in pads:
+        if X86_64_SYSV:
+            assert f(name)(*args) == want
+        else:
+            with pytest.raises(TypeError, match="cannot be passed by value on this platform"):
+                f(name)(*args)
 
 
 PAD_C = r"""
