@@ -16,7 +16,7 @@
 // is stored in the low 4 bytes of its slot and passed as the double with those bits,
 // which places it in the low 32 bits of its xmm register, where the callee reads it.
 // Structs by value, calls that spill to the stack and variadic calls (which need %al)
-// take the engine at the end of this file; long double is left to libffi.
+// take the engine at the end of this file, and so do calls with long double.
 //
 // Closures (plan_closure here, their entry code in nd_abi_x64_sysv_thunks.cpp) use the same
 // classification the other way
@@ -403,10 +403,14 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
 // assembled from rax/rdx/xmm0/xmm1 as its eightbytes' classes say; a result in memory is
 // written by the callee where rdi (the hidden first argument) points: the result buffer.
 // A variadic call is planned per call (its arguments' types are those of the call) and
-// moves every argument from its slot into an image of its own.  Left to libffi: long
-// double arguments and results (x87), a struct result that travels in st(0), __int128.
+// moves every argument from its slot into an image of its own.  A long double argument
+// is in memory (the stack); a long double result, or a struct of one, comes back in st(0),
+// which the call stores in place of xmm0 and xmm1.  Left to libffi: __int128, and the
+// closures of callbacks that return a long double.
 
-// ndffi_x64_sysv_call(fn, image, stack_bytes, out[4], sse): stack_bytes a multiple of 16.
+// ndffi_x64_sysv_call(fn, image, stack_bytes, out[4], sse, x87): stack_bytes a multiple of
+// 16; out[] gets rax, rdx, xmm0, xmm1, or with x87 set rax, rdx and st(0) (a long double,
+// or a struct of one) in out[2..3].
 // clang-format off
 asm(".text\n"
     ".p2align 4\n"
@@ -422,6 +426,7 @@ asm(".text\n"
     "pushq %rbx\n"
     ".cfi_offset %rbx, -24\n"
     "subq $8, %rsp\n"                  /* rsp is 16-aligned from here */
+    "movq %r9, -16(%rbp)\n"            /* x87: the result is in st(0) */
     "movq %rdi, %r11\n"                /* fn */
     "movq %rsi, %r10\n"                /* the image */
     "movq %rcx, %rbx\n"                /* out */
@@ -453,8 +458,14 @@ asm(".text\n"
     "call *%r11\n"
     "movq %rax, 0(%rbx)\n"
     "movq %rdx, 8(%rbx)\n"
+    "cmpq $0, -16(%rbp)\n"
+    "jne 2f\n"
     "movsd %xmm0, 16(%rbx)\n"
     "movsd %xmm1, 24(%rbx)\n"
+    "jmp 3f\n"
+    "2:\n"
+    "fstpt 16(%rbx)\n"                 /* popped: the x87 stack is left empty */
+    "3:\n"
     "movq -8(%rbp), %rbx\n"
     "leave\n"
     ".cfi_def_cfa %rsp, 8\n"
@@ -464,7 +475,7 @@ asm(".text\n"
 // clang-format on
 
 extern "C" void ndffi_x64_sysv_call(void *fn, const unsigned char *image, size_t stack_bytes, uint64_t *out,
-                                    unsigned sse);
+                                    unsigned sse, uint64_t x87);
 
 namespace ndffi {
 
@@ -475,6 +486,7 @@ struct EnginePlan {
   std::vector<Move> moves;
   uint32_t stack = 0;                    // bytes of the stack part of the image, a multiple of 16
   unsigned sse = 0;                      // %al: the xmm registers used
+  bool x87_result = false;               // the result is in st(0), stored into out[2..3]
   bool memory_result = false;            // the callee writes the result where rdi points...
   uint32_t ret_size = 0, ret_align = 0;  // ...an object of this size and alignment
   uint8_t ret_from[2] = {0, 1};          // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
@@ -499,11 +511,11 @@ struct Place {
   int n = 0;  // eightbytes in registers
 };
 
-// The engine's rules for the types it passes (long double, __int128 and over-aligned
-// types stay with libffi).
+// The engine's rules for the types it passes (__int128, and records aligned above 64,
+// stay with libffi).
 bool engine_passes(const CType *t) {
   if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
-  if (t->kind == Kind::Float) return t->size <= 8;
+  if (t->kind == Kind::Float) return t->size <= 8 || t->size == 16;  // long double: x87, memory as an argument
   if (t->kind == Kind::Int) return t->size <= 8;
   if (t->kind == Kind::Record) return t->record->complete && t->record->size > 0 && t->alignment() <= kMaxStackAlign;
   return t->kind == Kind::Bool || t->kind == Kind::Pointer;
@@ -513,12 +525,12 @@ bool engine_passes(const CType *t) {
 bool place_result(const CType *ret, EnginePlan *ep) {
   if (ret->kind == Kind::Void) return true;
   if (!engine_passes(ret)) return false;
-  if (ret->kind == Kind::Float) {
-    ep->ret_from[0] = 2, ep->ret_from[1] = 3;
+  if (ret->kind == Kind::Float || (ret->kind == Kind::Record && only_x87(ret))) {
+    ep->ret_from[0] = 2, ep->ret_from[1] = 3;  // xmm0, xmm1, or st(0) stored in their place
+    ep->x87_result = ret->byte_size() == 16;
     return true;
   }
   if (ret->kind != Kind::Record) return true;
-  if (only_x87(ret)) return false;
   Class cls[2];
   int n = arg_classes(ret, cls);
   if (n == 0) {
@@ -587,7 +599,7 @@ __attribute__((noinline, cold)) void run_realigned(const EnginePlan &ep, void *f
   uint64_t p = uint64_t(uintptr_t(to));
   memcpy(image, &p, 8);
   alignas(16) uint64_t out[4];
-  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse);
+  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse, ep.x87_result);
   memcpy(ret, to, ep.ret_size);
 }
 
@@ -599,7 +611,7 @@ inline void run(const EnginePlan &ep, void *fn, const unsigned char *storage, un
     memcpy(image, &p, 8);
   }
   alignas(16) uint64_t out[4];
-  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse);
+  ndffi_x64_sysv_call(fn, image, ep.stack, out, ep.sse, ep.x87_result);
   if (!ep.memory_result) ret[0] = out[ep.ret_from[0]], ret[1] = out[ep.ret_from[1]];
 }
 
@@ -661,7 +673,7 @@ const auto kRegsSI = regs_table<RegsSI>(std::make_integer_sequence<int, kIntRegs
 // The stub for a plan with nothing to move, nothing on the stack and the result in
 // registers, else nullptr.
 EngineCall regs_stub_for(const EnginePlan &ep) {
-  if (!ep.moves.empty() || ep.stack || ep.memory_result) return nullptr;
+  if (!ep.moves.empty() || ep.stack || ep.memory_result || ep.x87_result) return nullptr;
   const auto &table =
       ep.ret_from[0] == 2 ? (ep.ret_from[1] == 0 ? kRegsSI : kRegsSS) : (ep.ret_from[1] == 2 ? kRegsIS : kRegsII);
   return table[size_t(ep.gpr)][ep.sse];
@@ -790,6 +802,7 @@ FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const Closu
   EnginePlan ep;
   std::vector<Place> places;
   if (!place_all(ftype->target, ftype->params, &places, &ep)) return nullptr;
+  if (ep.x87_result) return nullptr;  // the entry returns no st(0): libffi's closures do
   auto ce = std::make_shared<ClosureEngine>();
   for (const Place &p : places) {
     bool adjacent = p.n == 1 || (p.n == 2 && p.at[0] != kNoReg && p.at[1] == p.at[0] + 8);

@@ -66,7 +66,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
         "'" + refused->str() + "' cannot be " + (refused == ftype->target ? "returned from" : "passed to") +
         " a callback by value through libffi" +
         (force_libffi() || !allow_direct ? " (NDFFI_FORCE_LIBFFI or allow_direct=False): "
-                                         : ", which takes the callbacks of signatures with long double: ") +
+                                         : ", which takes the callbacks that return a long double: ") +
         plan.libffi_refusal + "; take a pointer to it instead");
   if (plan.reg_args < 0) return;
   // The register entry's values: integer arguments first, then floating ones.

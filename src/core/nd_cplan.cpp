@@ -245,7 +245,7 @@ static void refuse_for_libffi(const CallPlan &plan, const std::vector<ArgSpec> &
       throw UnsupportedType("'" + t->str() + "' cannot be passed by value through libffi: " + why + "; " +
                             (plan.libffi_only
                                  ? "this call is made to use libffi (NDFFI_FORCE_LIBFFI or allow_direct=False)"
-                                 : "libffi serves this call for its other types (long double, __int128)") +
+                                 : "libffi serves this call, whose result ndffi's engine does not return") +
                             ". Pass a pointer to it instead");
 }
 
