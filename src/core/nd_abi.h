@@ -70,9 +70,10 @@ inline const char *libffi_refusal(const CType *) { return nullptr; }
 #endif
 
 // Why libffi's closures on this ABI would read an argument of type `t` wrongly, or
-// nullptr.  (x86-64 SysV: a record of at most 16 bytes with an eightbyte of padding only,
-// such as one of 8 bytes aligned to 16, takes no register from C, but libffi 3.4's closure
-// entry takes one for that eightbyte, shifting every later argument.)
+// nullptr: libffi_refusal's records, and (x86-64 SysV) a record of at most 16 bytes with
+// an eightbyte of padding only, such as one of 8 bytes aligned to 16, which takes no
+// register from C while libffi 3.4's closure entry takes one for it, shifting every later
+// argument.
 #if defined(__x86_64__) && !defined(_WIN32)
 const char *closure_refusal(const CType *t);
 #else

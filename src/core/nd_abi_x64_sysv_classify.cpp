@@ -156,7 +156,7 @@ const char *closure_refusal(const CType *t) {
     if (cls[k] == kNone)
       return "it has an eightbyte of padding only, which C passes in no register but libffi's closures read "
              "from one, shifting the arguments after it";
-  return nullptr;
+  return libffi_refusal(t);
 }
 
 const char *libffi_refusal(const CType *t) {

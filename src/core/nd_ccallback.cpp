@@ -38,8 +38,7 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
   for (const CType *p : ftype->params) {
     ffi_type *t = ffi_type_of(p);
     if (!t) throw UnsupportedType("libffi cannot pass '" + p->str() + "' to a callback");
-    const char *why = abi::closure_refusal(p);
-    if (why || (why = abi::libffi_refusal(p))) {
+    if (const char *why = abi::closure_refusal(p)) {
       plan.libffi_refusal = why;
       refused = p;
     }

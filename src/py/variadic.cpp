@@ -122,7 +122,7 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
   for (Py_ssize_t j = 0; j < n; j++) {
     try {
       extra.push_back(variadic_spec(resolve(key[j])));
-    } catch (const std::exception &e) {  // a struct no engine passes (aligned above 16)
+    } catch (const std::exception &e) {  // a struct no engine passes (aligned above 64)
       PyErr_Format(PyExc_TypeError, "%s: %s", Where{f, int(nfixed + j)}.str().c_str(), e.what());
       return nullptr;
     }

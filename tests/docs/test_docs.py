@@ -8,7 +8,9 @@ the build examples name.  A statement whose comment (on its last line, or the co
 lines right after it) starts with an exception name — ``# OverflowError: ldexp()
 argument 2 'e': ...`` — must raise that exception with that message (``...`` matches
 anything).  A block that is deliberately partial (names a library or variables it does
-not define) is marked on the line before its fence with ``<!-- docs-test: skip (why) -->``.
+not define) is marked on the line before its fence with ``<!-- docs-test: skip (why) -->``;
+one that shows what only ndffi's own x86-64 engine passes (libffi refuses it) with
+``<!-- docs-test: engine (why) -->``, and runs where that engine serves calls.
 
 Compilers, libclang, Numba and Dask are all required: the suite runs where they are.
 """
@@ -24,12 +26,15 @@ import traceback
 
 import pytest
 
+from conftest import ENGINE
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 FIXTURES = pathlib.Path(__file__).resolve().parent / "readme"
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 SKIP_MARK = re.compile(r"<!--\s*docs-test:\s*skip\b.*-->")
+ENGINE_MARK = re.compile(r"<!--\s*docs-test:\s*engine\b.*-->")
 RAISES = re.compile(r"#\s*([A-Za-z_][\w.]*(?:Error|Exception|Warning)):\s?(.*)")
 # Pages that are tables and prose only.
 NO_EXAMPLES = {"api.rst", "performance.rst"}
@@ -78,15 +83,16 @@ def test_guide_pages_are_all_in_the_toctree():
 # ---- README.md -------------------------------------------------------------------------
 
 
-def readme_blocks(text):
-    """[(line of the first code line, code, skipped)] of the ```python blocks of ``text``."""
+def readme_blocks(text, engine=ENGINE):
+    """[(line of the first code line, code, skipped)] of the ```python blocks of ``text``
+    (`engine`: whether ndffi's own engine serves calls here)."""
     blocks, lines, i = [], text.splitlines(), 0
     while i < len(lines):
         if lines[i].strip() == "```python":
             j = i - 1
             while j >= 0 and not lines[j].strip():
                 j -= 1
-            skipped = j >= 0 and bool(SKIP_MARK.search(lines[j]))
+            skipped = j >= 0 and bool(SKIP_MARK.search(lines[j]) or (not engine and ENGINE_MARK.search(lines[j])))
             end = i + 1
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
@@ -211,6 +217,9 @@ def test_extractor_finds_blocks_and_honours_the_skip_mark():
         "```python\nundefined_name\n```\n```\nnot python\n```\n"
     )
     assert readme_blocks(text) == [(3, "x = 1\n", False), (8, "undefined_name\n", True)]
+    engine_only = "<!-- docs-test: engine (packed) -->\n```python\nx = 2\n```\n"
+    assert readme_blocks(engine_only, engine=True) == [(3, "x = 2\n", False)]
+    assert readme_blocks(engine_only, engine=False) == [(3, "x = 2\n", True)]
 
 
 def test_extractor_checks_what_the_comments_say():
