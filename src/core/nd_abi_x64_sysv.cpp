@@ -258,7 +258,7 @@ struct EnginePlan {
   unsigned sse = 0;                      // %al: the xmm registers used
   bool x87_result = false;               // the result is in st(0), stored into out[2..3]
   bool memory_result = false;            // the callee writes the result where rdi points...
-  uint32_t ret_size = 0, ret_align = 0;  // ...an object of this size and alignment
+  uint32_t ret_size = 0, ret_align = 0;  // ...an object of this size and alignment (a power of 2)
   uint8_t ret_from[2] = {0, 1};          // the result's eightbytes from out[]: rax, rdx, xmm0, xmm1
   int gpr = 0;                           // the integer registers used
 };
@@ -376,7 +376,7 @@ __attribute__((noinline, cold)) void run_realigned(const EnginePlan &ep, void *f
 inline void run(const EnginePlan &ep, void *fn, const unsigned char *storage, unsigned char *image, uint64_t *ret) {
   for (const EnginePlan::Move &m : ep.moves) memcpy(image + m.to, storage + m.from, 8);
   if (ep.memory_result) {
-    if (__builtin_expect(uintptr_t(ret) % ep.ret_align != 0, 0)) return run_realigned(ep, fn, image, ret);
+    if (__builtin_expect((uintptr_t(ret) & (ep.ret_align - 1)) != 0, 0)) return run_realigned(ep, fn, image, ret);
     uint64_t p = uint64_t(uintptr_t(ret));
     memcpy(image, &p, 8);
   }
