@@ -175,8 +175,8 @@ bool plan_closure(const CType *ftype, const std::vector<ArgSpec> &args, const Ar
 // A variadic call is planned per call (its arguments' types are those of the call) and
 // moves every argument from its slot into an image of its own.  A long double argument
 // is in memory (the stack); a long double result, or a struct of one, comes back in st(0),
-// which the call stores in place of xmm0 and xmm1.  Left to libffi: __int128, and the
-// closures of callbacks that return a long double.
+// which the call stores in place of xmm0 and xmm1 (and a closure's entry loads from its
+// frame).  Left to libffi: __int128.
 
 // ndffi_x64_sysv_call(fn, image, stack_bytes, out[4], sse, x87): stack_bytes a multiple of
 // 16; out[] gets rax, rdx, xmm0, xmm1, or with x87 set rax, rdx and st(0) (a long double,
@@ -505,7 +505,8 @@ void call_variadic(const EnginePlan &ep, void *fn, const unsigned char *storage,
 // call's image does, rdi..r9 then xmm0..xmm7, so that place_all's offsets say where each
 // eightbyte of each argument arrived; C's stack arguments are kEngineStackArgs bytes
 // above it (the 152-byte frame and the return address); the entry returns rax, rdx, xmm0
-// and xmm1 from the four slots after the registers.  libffi's closures read a padding-only
+// and xmm1 from the four slots after the registers, or st(0) from the xmm0 and xmm1 slots
+// for a result in x87 (ndffi_x64_closure_entry_engine_x87).  libffi's closures read a padding-only
 // eightbyte from a register (see closure_refusal); this entry does not.
 
 namespace ndffi {
@@ -519,6 +520,7 @@ struct ClosureEngine {
   std::vector<Arg> args;
   size_t copies = 0;
   bool memory_result = false;  // written where rdi points, which goes back in rax
+  bool x87_result = false;     // a long double (or a struct of one), loaded into st(0)
   uint8_t ret_n = 0;           // the result's eightbytes in registers, and their frame slots
   uint8_t ret_to[2] = {0, 0};
 };
@@ -561,6 +563,11 @@ void engine_closure_frame(Closure *c, uint64_t *frame) {
   }
   alignas(16) uint64_t r[2] = {0, 0};
   closure_enter(c, r, args);
+  if (ce.x87_result) {
+    frame[kFrameResult + 2] = r[0];
+    frame[kFrameResult + 3] = r[1];
+    return;
+  }
   for (int k = 0; k < ce.ret_n; k++)
     if (ce.ret_to[k] != kNoSlot) frame[kFrameResult + ce.ret_to[k]] = r[k];
 }
@@ -572,7 +579,6 @@ FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const Closu
   EnginePlan ep;
   std::vector<Place> places;
   if (!place_all(ftype->target, ftype->params, &places, &ep)) return nullptr;
-  if (ep.x87_result) return nullptr;  // the entry returns no st(0): libffi's closures do
   auto ce = std::make_shared<ClosureEngine>();
   for (const Place &p : places) {
     bool adjacent = p.n == 1 || (p.n == 2 && p.at[0] != kNoReg && p.at[1] == p.at[0] + 8);
@@ -580,9 +586,10 @@ FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const Closu
     ce->copies += ce->args.back().copy;
   }
   ce->memory_result = ep.memory_result;
+  ce->x87_result = ep.x87_result;
   const CType *ret = ftype->target;
   if (ret->kind == Kind::Enum && ret->record->enum_base) ret = ret->record->enum_base;
-  if (!ep.memory_result && ret->kind != Kind::Void) {
+  if (!ep.memory_result && !ep.x87_result && ret->kind != Kind::Void) {
     Class cls[2] = {kInteger, kNone};
     int n = ret->kind == Kind::Record ? arg_classes(ret, cls) : 1;
     ce->ret_n = uint8_t(n);
@@ -591,6 +598,8 @@ FrameHandler plan_engine_closure(const CType *ftype, std::shared_ptr<const Closu
   *engine = std::move(ce);
   return &engine_closure_frame;
 }
+
+bool sysv::returns_x87(const ClosureEngine &ce) { return ce.x87_result; }
 
 }  // namespace ndffi::abi
 #endif

@@ -23,4 +23,16 @@ int arg_classes(const CType *t, Class cls[2]);
 bool only_x87(const CType *t);
 
 }  // namespace ndffi::abi::sysv
+
+namespace ndffi {
+struct ClosureEngine;
+}
+
+namespace ndffi::abi::sysv {
+
+// True if the engine's closure returns its result in st(0) (a long double, or a struct of
+// one): its thunk enters through the entry that loads st(0).
+bool returns_x87(const ClosureEngine &ce);
+
+}  // namespace ndffi::abi::sysv
 #endif

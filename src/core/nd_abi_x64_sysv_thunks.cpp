@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "nd_abi.h"
+#include "nd_abi_x64_sysv.h"
 #include "nd_asm.h"
 #include "nd_ccallback.h"
 
@@ -80,21 +81,26 @@ static_assert(offsetof(ndffi::Closure, reg_handler) == 8, "the register entries 
   ND_LOAD_INT                \
   "movsd 128(%rsp), %xmm0\n" \
   "movsd 136(%rsp), %xmm1\n"
+// The engine entry's for a result in x87: st(0) from the xmm0 and xmm1 slots.
+#define ND_LOAD_X87 "fldt 128(%rsp)\n"
 
 // The entry for any frame signature; the one for those without floating-point arguments
 // or result, which neither saves nor loads the xmm registers; the engine's, whose frame
 // is the first 112 bytes of a call's image (nd_abi_x64_sysv.cpp's place_all), then the
-// result's four slots, with C's stack arguments 160 bytes above it (kEngineStackArgs).
+// result's four slots, with C's stack arguments 160 bytes above it (kEngineStackArgs); and the
+// engine's for a result in st(0).
 // clang-format off: one entry per line
 asm(".text\n"
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry, "136", ND_SAVE_XMM, ND_LOAD_BOTH)
     ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_int, "136", "", ND_LOAD_INT)
-    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_engine, "152", ND_SAVE_XMM, ND_LOAD_EACH));
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_engine, "152", ND_SAVE_XMM, ND_LOAD_EACH)
+    ND_CLOSURE_ENTRY(ndffi_x64_closure_entry_engine_x87, "152", ND_SAVE_XMM, ND_LOAD_X87));
 // clang-format on
 
 extern "C" void ndffi_x64_closure_entry();
 extern "C" void ndffi_x64_closure_entry_int();
 extern "C" void ndffi_x64_closure_entry_engine();
+extern "C" void ndffi_x64_closure_entry_engine_x87();
 
 namespace ndffi::abi {
 namespace {
@@ -190,7 +196,9 @@ void *new_closure_thunk(Closure *c) {
   bool uses_xmm = plan.ret.conv == Conv::Float || plan.ret.conv == Conv::Double;
   for (uint8_t slot : plan.slot) uses_xmm |= slot >= kFirstFloatSlot;
   data[0] = regs          ? nullptr  // the thunk jumps through the closure
-            : plan.engine ? reinterpret_cast<void *>(&ndffi_x64_closure_entry_engine)
+            : plan.engine ? sysv::returns_x87(*plan.engine)
+                                ? reinterpret_cast<void *>(&ndffi_x64_closure_entry_engine_x87)
+                                : reinterpret_cast<void *>(&ndffi_x64_closure_entry_engine)
             : uses_xmm    ? reinterpret_cast<void *>(&ndffi_x64_closure_entry)
                           : reinterpret_cast<void *>(&ndffi_x64_closure_entry_int);
   data[1] = c;

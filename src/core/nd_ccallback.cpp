@@ -61,12 +61,11 @@ void make_callback_plan(CallbackPlan &plan, const CType *ftype, bool allow_direc
     plan.direct = plan.engine_handler != nullptr;
   }
   if (refused && !plan.engine)
-    throw UnsupportedType(
-        "'" + refused->str() + "' cannot be " + (refused == ftype->target ? "returned from" : "passed to") +
-        " a callback by value through libffi" +
-        (force_libffi() || !allow_direct ? " (NDFFI_FORCE_LIBFFI or allow_direct=False): "
-                                         : ", which takes the callbacks that return a long double: ") +
-        plan.libffi_refusal + "; take a pointer to it instead");
+    throw UnsupportedType("'" + refused->str() + "' cannot be " +
+                          (refused == ftype->target ? "returned from" : "passed to") +
+                          " a callback by value through libffi" +
+                          (force_libffi() || !allow_direct ? " (NDFFI_FORCE_LIBFFI or allow_direct=False): " : ": ") +
+                          plan.libffi_refusal + "; take a pointer to it instead");
   if (plan.reg_args < 0) return;
   // The register entry's values: integer arguments first, then floating ones.
   size_t ni = 0, nf = 0;

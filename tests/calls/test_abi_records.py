@@ -38,6 +38,8 @@ SCALARS = {
     "float": (4, True, True),
     "double": (8, True, True),
 }
+RANDOM_SCALARS = list(SCALARS)  # the random records' members and signatures' scalars
+SCALARS["long double"] = (16, True, True)  # in the packed records' library only
 
 
 def wrap(value, size, signed):
@@ -93,7 +95,7 @@ class Rec:
 
 def random_records(rng):
     records = []
-    scalars = list(SCALARS)
+    scalars = RANDOM_SCALARS
     for i in range(N_RECORDS):
         shape = rng.random()
         members = []
@@ -124,7 +126,7 @@ def random_records(rng):
 
 
 def random_type(rng, records):
-    return rng.choice(records).name if rng.random() < 0.5 else rng.choice(list(SCALARS))
+    return rng.choice(records).name if rng.random() < 0.5 else rng.choice(RANDOM_SCALARS)
 
 
 def random_signatures(rng, records):
@@ -496,8 +498,10 @@ def packed_library(tmp_path_factory):
     sigs = []
     for _ in range(60):
         n = rng.randint(1, 12)
-        result = rng.choice([r.name for r in records] + ["long", "double", "void"])
-        sigs.append((result, [rng.choice([r.name for r in records] + ["int", "double"]) for _ in range(n)]))
+        result = rng.choice([r.name for r in records] + ["long", "double", "long double", "void"])
+        sigs.append(
+            (result, [rng.choice([r.name for r in records] + ["int", "double", "long double"]) for _ in range(n)])
+        )
     lib, sink = build_library(tmp_path_factory.mktemp("abi_packed"), records, sigs)
     return lib, records, {r.name: r for r in records}, sigs, sink
 
