@@ -14,6 +14,7 @@ shape:
     void(void)                       f() = None
     int(const void *, const void *)  f(a, b) = 0      a qsort comparator's shape; C adds 1
     double(double, double)           f(x, y) = x      C passes the counter and 1.0
+    long double(long double)         f(x) = x
 
 The callback is the same Python function for every library.  Printed: instructions
 (--callgrind) or nanoseconds per callback (best of --repeat runs, loop overhead included)
@@ -101,6 +102,11 @@ double loop_double2(double (*f)(double, double), long n) {
     for (i = 0; i < n; i++) s += f((double)i, 1.0);
     return s;
 }
+long double loop_ldouble(long double (*f)(long double), long n) {
+    long double s = 0; long i;
+    for (i = 0; i < n; i++) s += f((long double)i);
+    return s;
+}
 """
 CDEF = """typedef struct { double x, y; } vec2;
 long loop_int(int (*f)(int), long n);
@@ -114,6 +120,7 @@ long loop_vint(void (*f)(int), long n);
 long loop_void(void (*f)(void), long n);
 long loop_cmp(int (*f)(const void *, const void *), long n);
 double loop_double2(double (*f)(double, double), long n);
+long double loop_ldouble(long double (*f)(long double), long n);
 """
 CASES = ["ndffi", "ctypes", "cffi", "ndffi-gil-held", "ctypes-gil-held"]
 EXTRA_CASES = ["ndffi-libffi"]
@@ -129,6 +136,7 @@ LOOPS = {
     "void(void)": "loop_void",
     "int(const void *, const void *)": "loop_cmp",
     "double(double, double)": "loop_double2",
+    "long double(long double)": "loop_ldouble",
 }
 SHAPES = list(LOOPS)  # in the order the tables print them
 
@@ -170,6 +178,7 @@ FUNCS = {
     "void(void)": nothing0,
     "int(const void *, const void *)": equal,
     "double(double, double)": first_of_two,
+    "long double(long double)": ident,
 }
 
 
@@ -178,7 +187,7 @@ def expected(shape, n):
     if shape in ("void(void *)", "void(int)", "void(void)", "int(const void *, const void *)"):
         return n
     total = n * (n - 1) // 2
-    floating = ("double(double)", "vec2(vec2)", "float(float)", "double(double, double)")
+    floating = ("double(double)", "vec2(vec2)", "float(float)", "double(double, double)", "long double(long double)")
     return float(total) if shape in floating else total
 
 
@@ -227,6 +236,7 @@ def _ctypes(name, path, shape, f):
         "void(void)": (None, [], ctypes.c_long),
         "int(const void *, const void *)": (c_int, [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_long),
         "double(double, double)": (c_double, [c_double, c_double], c_double),
+        "long double(long double)": (ctypes.c_longdouble, [ctypes.c_longdouble], ctypes.c_longdouble),
     }
     res, args, loop_res = types[shape]
     dll = (ctypes.PyDLL if name == "ctypes-gil-held" else ctypes.CDLL)(path)
@@ -255,6 +265,8 @@ def make_case(name, path, shape):
     if maker is _cffi and name != "cffi":
         raise ValueError(name)
     loop, cb = maker(name, path, shape, FUNCS[shape])
+    if shape.startswith("long double"):  # cffi's result is a cdata, which compares with nothing
+        return lambda n: float(loop(cb, n))
     return lambda n: loop(cb, n)
 
 
