@@ -118,6 +118,25 @@ static inline __attribute__((always_inline)) PyObject *double_arg(CallbackObject
   return n;
 }
 
+// A long double argument, an np.longdouble: reused as a float is (NumPy's scalars have
+// a public layout, and no weak references or attributes that could see the change).
+static inline __attribute__((always_inline)) PyObject *longdouble_arg(CallbackObject *cb, size_t i, const void *p) {
+  long double v;
+  memcpy(&v, p, sizeof v);
+  if (i >= kCachedNumbers) return longdouble_object(v);
+  PyObject *o = cb->num_cache[i];
+  if (o && Py_REFCNT(o) == 1 && Py_TYPE(o) == &PyLongDoubleArrType_Type) {
+    PyArrayScalar_ASSIGN(o, LongDouble, v);
+    Py_INCREF(o);
+    return o;
+  }
+  PyObject *n = longdouble_object(v);
+  if (!n) return nullptr;
+  Py_INCREF(n);
+  Py_XSETREF(cb->num_cache[i], n);
+  return n;
+}
+
 // A data pointer argument: a Pointer of C's memory, unbounded, as from_c makes it, of the
 // type found when the callback was made.  Like an int, the object the last call of this
 // callback got at this position is given the new address when nothing but the callback
@@ -155,6 +174,8 @@ static inline __attribute__((always_inline)) PyObject *arg_to_python(CallbackObj
     case Conv::Float: return double_arg(cb, i, *(const float *)p);
     case Conv::Double: return double_arg(cb, i, *(const double *)p);
     case Conv::LongDouble:
+      if (a.size == sizeof(long double)) return longdouble_arg(cb, i, p);
+      return load_c(a.type, p, nullptr);
     case Conv::Record: return load_c(a.type, p, nullptr);
     default: return from_c(a, slot_of(a, p));
   }
@@ -245,6 +266,9 @@ static inline __attribute__((always_inline)) bool result_to_c(CallbackObject *cb
     case Conv::Float:
     case Conv::Double:
       if (fast_float(r, res, dst)) return true;
+      break;
+    case Conv::LongDouble:
+      if (fast_longdouble(r, res, dst)) return true;
       break;
     default: break;
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common.h"
+#include <numpy/arrayscalars.h>
 
 namespace ndffi::py {
 
@@ -46,6 +47,17 @@ __attribute__((always_inline)) static inline bool fast_float(const ArgSpec &a, P
   uint64_t bits = 0;
   memcpy(&bits, &f, 4);
   memcpy(dst, &bits, 8);
+  return true;
+}
+
+// A long double from a float or an np.longdouble, as the general converter takes them.
+__attribute__((always_inline)) static inline bool fast_longdouble(const ArgSpec &a, PyObject *o, unsigned char *dst) {
+  long double v;
+  if (PyFloat_CheckExact(o)) v = PyFloat_AS_DOUBLE(o);
+  else if (Py_TYPE(o) == &PyLongDoubleArrType_Type) v = PyArrayScalar_VAL(o, LongDouble);
+  else return false;
+  if (a.size != sizeof v) return false;
+  memcpy(dst, &v, sizeof v);
   return true;
 }
 
@@ -93,6 +105,7 @@ __attribute__((always_inline)) static inline bool fast_arg(const ArgSpec &a, con
     case Conv::UInt: return fast_int(a, o, dst);
     case Conv::Double:
     case Conv::Float: return fast_float(a, o, dst);
+    case Conv::LongDouble: return fast_longdouble(a, o, dst);
     case Conv::Pointer: return fast_array(info, o, dst) || fast_bytes(info, o, dst);
     case Conv::Record: return fast_record(a, info, o, dst);
     default: return false;

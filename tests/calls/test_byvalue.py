@@ -478,6 +478,10 @@ def test_callbacks_returning_long_double():
     assert lib.ld_wide(wide) == 2 * (36 + 40.5 + 9.5)
     fine = np.longdouble(1) + np.longdouble(2.0**-60)
     assert lib.ld_is_fine(lambda: fine) == 1
+    # an argument object the callback keeps is not given the next call's value
+    kept = []
+    lib.ld_sum_calls(lambda x, i: kept.append(x) or x, 5)
+    assert [type(x) for x in kept] == [np.longdouble] * 5 and kept == [0, 0.5, 1, 1.5, 2]
     # an exception in the callback: the call raises it, and the x87 stack stays balanced
     with pytest.raises(ZeroDivisionError):
         lib.ld_sum_calls(lambda x, i: 1 / (i - 3), 20)
