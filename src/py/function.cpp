@@ -295,27 +295,39 @@ __attribute__((always_inline)) static inline PyObject *typed_result(const Functi
   } else return make_pointer_in((void *)uintptr_t(raw), f->ret_ptype, nullptr, Span());
 }
 
-template <RetKind R, ArgKind K0, ArgKind K1>
+// The argument of slot i (8 bytes at 8 * i: typed_vectorcall checks the plan's offsets).
+// Release: the GIL is released over the call, as vectorcall_fast<N, kRelease> does (the
+// arguments the fast converters take hold nothing: the caller's references keep them).
+template <RetKind R, ArgKind K0, ArgKind K1, bool Adopts, bool Release>
 static PyObject *vectorcall_typed(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
   constexpr int N = (K0 != ArgKind::None) + (K1 != ArgKind::None);
+  constexpr int kFallback = Release ? kRelease : kDirectHold;
   auto *f = (FunctionObject *)self;
   if (__builtin_expect(kwnames || PyVectorcall_NARGS(nargsf) != N, 0))
     return call_general(f, args, PyVectorcall_NARGS(nargsf), kwnames);
   const CallPlan &p = *f->plan;
-  alignas(16) unsigned char storage[16];  // at most two 8-byte slots
+  uint64_t storage[2];
   if constexpr (N >= 1)
-    if (!typed_arg<K0>(p.args[0], f->info[0], args[0], storage + p.args[0].offset))
-      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
+    if (!typed_arg<K0>(p.args[0], f->info[0], args[0], reinterpret_cast<unsigned char *>(&storage[0])))
+      return vectorcall_fast<N, kFallback>(self, args, nargsf, kwnames);
   if constexpr (N >= 2)
-    if (!typed_arg<K1>(p.args[1], f->info[1], args[1], storage + p.args[1].offset))
-      return vectorcall_fast<N, kDirectHold>(self, args, nargsf, kwnames);
-  call_state.gil = ND_GIL_HELD;
-  uint64_t raw = p.direct(p.fn, storage);
-  call_state.gil = nullptr;
+    if (!typed_arg<K1>(p.args[1], f->info[1], args[1], reinterpret_cast<unsigned char *>(&storage[1])))
+      return vectorcall_fast<N, kFallback>(self, args, nargsf, kwnames);
+  uint64_t raw;
+  if constexpr (Release) {
+    Py_BEGIN_ALLOW_THREADS call_state.gil = _save;
+    raw = p.direct(p.fn, reinterpret_cast<unsigned char *>(storage));
+    call_state.gil = nullptr;
+    Py_END_ALLOW_THREADS
+  } else {
+    call_state.gil = ND_GIL_HELD;
+    raw = p.direct(p.fn, reinterpret_cast<unsigned char *>(storage));
+    call_state.gil = nullptr;
+  }
   PyObject *r = typed_result<R>(f, raw);
   // only a pointer argument or result can bring back memory to adopt
-  if constexpr (R == RetKind::Pointer || K0 == ArgKind::Pointer || K1 == ArgKind::Pointer)
-    if (__builtin_expect(f->adopts, 0) && r) adopt_argument_memory(r, args, N);
+  if constexpr (Adopts)
+    if (r) adopt_argument_memory(r, args, N);
   return __builtin_expect(call_state.pending != nullptr, 0) ? take_pending(r) : r;
 }
 
@@ -331,37 +343,50 @@ static ArgKind arg_kind(Conv c) {
 }
 
 // The typed vectorcall for R and the kinds of args[from..n), after the kinds before.
-template <RetKind R, ArgKind... Before>
-static vectorcallfunc pick_typed(const ArgKind *kinds, int from, int n) {
-  if constexpr (sizeof...(Before) == 2) return vectorcall_typed<R, Before...>;
-  else {
-    if (from == n) return pick_typed<R, Before..., ArgKind::None>(kinds, from, n);
+template <RetKind R, bool Release, ArgKind... Before>
+static vectorcallfunc pick_typed(const ArgKind *kinds, int from, int n, bool adopts) {
+  if constexpr (sizeof...(Before) == 2) {
+    if constexpr (R == RetKind::Pointer || ((Before == ArgKind::Pointer) || ...))
+      if (adopts) return vectorcall_typed<R, Before..., true, Release>;
+    return vectorcall_typed<R, Before..., false, Release>;
+  } else {
+    if (from == n) return pick_typed<R, Release, Before..., ArgKind::None>(kinds, from, n, adopts);
     switch (kinds[from]) {
-      case ArgKind::Int: return pick_typed<R, Before..., ArgKind::Int>(kinds, from + 1, n);
-      case ArgKind::Float: return pick_typed<R, Before..., ArgKind::Float>(kinds, from + 1, n);
-      case ArgKind::Pointer: return pick_typed<R, Before..., ArgKind::Pointer>(kinds, from + 1, n);
+      case ArgKind::Int: return pick_typed<R, Release, Before..., ArgKind::Int>(kinds, from + 1, n, adopts);
+      case ArgKind::Float: return pick_typed<R, Release, Before..., ArgKind::Float>(kinds, from + 1, n, adopts);
+      case ArgKind::Pointer: return pick_typed<R, Release, Before..., ArgKind::Pointer>(kinds, from + 1, n, adopts);
       default: return nullptr;
     }
   }
 }
 
-// A typed vectorcall for a direct, GIL-holding function of at most two arguments of the
-// kinds above and a result of the kinds above, else nullptr.
+template <bool Release>
+static vectorcallfunc pick_typed_result(Conv rc, size_t rsize, const ArgKind *kinds, int n, bool adopts) {
+  switch (rc) {
+    case Conv::Void: return pick_typed<RetKind::Void, Release>(kinds, 0, n, adopts);
+    case Conv::SInt:
+      return rsize == 8 ? pick_typed<RetKind::Int64, Release>(kinds, 0, n, adopts)
+                        : pick_typed<RetKind::Int, Release>(kinds, 0, n, adopts);
+    case Conv::Double: return pick_typed<RetKind::Double, Release>(kinds, 0, n, adopts);
+    case Conv::Pointer: return pick_typed<RetKind::Pointer, Release>(kinds, 0, n, adopts);
+    default: return nullptr;
+  }
+}
+
+// A typed vectorcall for a direct function (holding the GIL or releasing it, as it was
+// declared) of at most two arguments of the kinds above and a result of the kinds above,
+// else nullptr.
 static vectorcallfunc typed_vectorcall(const FunctionObject *f) {
   const CallPlan &p = *f->plan;
   int n = int(f->nfast);
   if (n < 0 || n > 2 || p.storage > 16) return nullptr;
   ArgKind kinds[2] = {ArgKind::None, ArgKind::None};
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n; i++) {
     if ((kinds[i] = arg_kind(p.args[size_t(i)].conv)) == ArgKind::None) return nullptr;
-  switch (p.ret.conv) {
-    case Conv::Void: return pick_typed<RetKind::Void>(kinds, 0, n);
-    case Conv::SInt:
-      return p.ret.size == 8 ? pick_typed<RetKind::Int64>(kinds, 0, n) : pick_typed<RetKind::Int>(kinds, 0, n);
-    case Conv::Double: return pick_typed<RetKind::Double>(kinds, 0, n);
-    case Conv::Pointer: return pick_typed<RetKind::Pointer>(kinds, 0, n);
-    default: return nullptr;
+    if (p.args[size_t(i)].offset != 8 * size_t(i)) return nullptr;  // the slots vectorcall_typed fills
   }
+  return f->release_gil ? pick_typed_result<true>(p.ret.conv, p.ret.size, kinds, n, f->adopts)
+                        : pick_typed_result<false>(p.ret.conv, p.ret.size, kinds, n, f->adopts);
 }
 
 template <int N>
@@ -374,6 +399,9 @@ static vectorcallfunc pick_mode(int mode) {
 static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
   int mode = f->release_gil ? kRelease : f->plan->direct && !f->use_errno ? kDirectHold : kHold;
   Conv rc = f->plan->ret.conv;
+  const bool direct = f->plan->direct && !f->use_errno;
+  if (mode == kRelease && direct)
+    if (vectorcallfunc typed = typed_vectorcall(f)) return typed;
   if (mode == kDirectHold && rc != Conv::LongDouble && rc != Conv::Record) {
     if (vectorcallfunc typed = typed_vectorcall(f)) return typed;
     if (f->nfast == 0 && rc != Conv::FuncPtr) return vectorcall_none;
