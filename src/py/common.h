@@ -81,6 +81,20 @@ struct PointerObject {
   PyObject *call;  // a pointer to a function: the Function calls go through, made once
 };
 extern PyTypeObject PointerType;
+// An object of a static type taken back from a free list, where its dealloc left it
+// (its type unchanged): alive again with one reference.  What PyObject_Init does, without
+// its call and checks (~20 instructions a call) and without telling tracemalloc, which
+// then shows the object's first allocation as where it was made.  Debug builds that count
+// or list references get PyObject_Init.
+inline void revive(PyObject *o, PyTypeObject *type) {
+#if defined(Py_TRACE_REFS) || defined(Py_REF_DEBUG)
+  PyObject_Init(o, type);
+#else
+  (void)type;
+  Py_SET_REFCNT(o, 1);
+#endif
+}
+
 inline bool is_pointer(PyObject *o) { return Py_TYPE(o) == &PointerType; }
 // A Pointer of `length` elements at addr (-1: unbounded), writable.
 PyObject *make_pointer(void *addr, const CType *ptype, PyObject *owner, Py_ssize_t length = -1);
@@ -269,6 +283,7 @@ struct PyArgInfo {
   bool any_dtype = false;              // void * takes any element type
   bool writable = false;               // non-const pointee: the array must be writeable
   bool is_char = false;                // char *: bytes and str (when const) accepted
+  bool takes_bytes = false;            // const char * or const void *: bytes passed as their buffer
   bool plain_record = false;           // a record by value holding no pointers: copied from a value of its type
   const CType *pointee = nullptr;      // pointer params: the type pointed to
   std::string expected() const;        // "float64", for messages (made only for one)

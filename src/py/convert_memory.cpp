@@ -171,7 +171,14 @@ static bool is_array_of_arith(const CType *t) {
   return t->kind == Kind::Array && t->length != CType::kUnknownLength && t->target->is_arith();
 }
 
+static void fill_arg_kinds(PyArgInfo &info, const CType *param);
+
 void fill_arg_info(PyArgInfo &info, const CType *param) {
+  fill_arg_kinds(info, param);
+  info.takes_bytes = !info.writable && (info.is_char || info.any_dtype);
+}
+
+static void fill_arg_kinds(PyArgInfo &info, const CType *param) {
   if (param->kind == Kind::Record) info.plain_record = !holds_pointers(param);
   if (param->kind != Kind::Pointer) return;
   const CType *t = param->target;

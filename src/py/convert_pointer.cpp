@@ -268,8 +268,7 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
     if (r >= 0) return r;
   }
   // bytes for a const char * (a format, a name): first, being none of the others
-  if (PyBytes_CheckExact(o) && !info.writable && (info.is_char || info.any_dtype))
-    return set_pointer(dst, PyBytes_AS_STRING(o));
+  if (PyBytes_CheckExact(o) && info.takes_bytes) return set_pointer(dst, PyBytes_AS_STRING(o));
   if (PyArray_Check(o)) return array_arg(a, info, (PyArrayObject *)o, dst, w);
   if (o == Py_None) return set_pointer(dst, nullptr);
   if (is_record(o) && (info.record || info.any_dtype)) {

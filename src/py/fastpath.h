@@ -66,7 +66,9 @@ __attribute__((always_inline)) static inline bool fast_array(const PyArgInfo &in
   if (!PyArray_CheckExact(o)) return false;
   auto *arr = (PyArrayObject *)o;
   int tn = PyArray_TYPE(arr);
-  if (info.any_dtype ? !plain_data(PyArray_DESCR(arr))  // references: refused by the converter
+  // void *: NumPy's numbers, inline (plain_data is a call, whose saved registers every
+  // typed call would pay); other dtypes go to the general converter, which refuses references
+  if (info.any_dtype ? !(tn < NPY_OBJECT || (tn >= NPY_DATETIME && tn <= NPY_HALF))
                      : tn != info.typenum[0] && tn != info.typenum[1] && tn != info.typenum[2])
     return false;
   int need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | (info.writable ? NPY_ARRAY_WRITEABLE : 0);
@@ -92,7 +94,7 @@ __attribute__((always_inline)) static inline bool fast_record(const ArgSpec &a, 
 // Exact bytes for a `const char *` (or `const void *`): its own buffer, immutable and
 // NUL-terminated, held by the call's arguments for the call; no copy.
 __attribute__((always_inline)) static inline bool fast_bytes(const PyArgInfo &info, PyObject *o, unsigned char *dst) {
-  if (!PyBytes_CheckExact(o) || info.writable || !(info.is_char || info.any_dtype)) return false;
+  if (!PyBytes_CheckExact(o) || !info.takes_bytes) return false;
   uint64_t p = uint64_t(uintptr_t(PyBytes_AS_STRING(o)));
   memcpy(dst, &p, 8);
   return true;

@@ -48,7 +48,7 @@ PyObject *make_pointer_in(void *addr, const CType *ptype, PyObject *owner, const
 #ifndef Py_GIL_DISABLED
   if (n_free_pointers > 0) {
     p = free_pointers[--n_free_pointers];
-    PyObject_Init((PyObject *)p, &PointerType);
+    revive((PyObject *)p, &PointerType);
   } else
 #endif
   {

@@ -272,7 +272,7 @@ static inline __attribute__((always_inline)) RecordObject *new_record_object() {
 #ifndef Py_GIL_DISABLED
   if (n_free_records > 0) {
     RecordObject *r = free_records[--n_free_records];
-    PyObject_Init((PyObject *)r, &RecordType);
+    revive((PyObject *)r, &RecordType);
     return r;
   }
 #endif

@@ -144,7 +144,10 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
     fill_arg_info(info, extra[size_t(j)].type);
     // Any memory goes through `...` (C's format says what it is); a read-only buffer only
     // as a const pointer (ndffi.cast("const void *", x)): C may write through a void *.
-    if (extra[size_t(j)].conv == Conv::Pointer) info.any_dtype = true;
+    if (extra[size_t(j)].conv == Conv::Pointer) {
+      info.any_dtype = true;
+      info.takes_bytes = !info.writable;
+    }
   }
   return vp.release();
 }
