@@ -18,10 +18,13 @@ namespace ndffi::py {
 // Per thread, plain data so that a call touches it without any function call.
 //
 // gil: while an ndffi call's C code runs on this thread, how a callback C makes here gets
-// the GIL: the thread state the call saved when it released the GIL, or ND_GIL_HELD when
-// the call kept it; null otherwise (no ndffi call below: a thread C started, or C that
-// ndffi did not call), where the callback uses PyGILState_Ensure.  A call stores it
-// before and after C runs; a callback clears it while its Python code runs.
+// the GIL: the thread state the call saved when it released the GIL, ND_GIL_HELD when
+// the call kept it, or ND_GIL_ENSURE in an ndffi ufunc's loop (NumPy may have released
+// it, with a thread state of its own), where the callback uses PyGILState_Ensure; null
+// otherwise (no ndffi call below: a thread C started, or C that ndffi did not call),
+// where the callback uses PyGILState_Ensure and reports its exceptions through
+// sys.unraisablehook.  A call stores it before and after C runs; a callback clears it
+// while its Python code runs.
 //
 // pending: the first exception a callback raised during the ndffi call now running C
 // code on this thread (one reference), and how many more it raised; the call raises it
@@ -39,6 +42,7 @@ struct CallState {
 };
 extern ND_TLS CallState call_state;
 #define ND_GIL_HELD ((PyThreadState *)1)
+#define ND_GIL_ENSURE ((PyThreadState *)2)
 
 // After a call returned with call_state.pending set: raise the callback's exception
 // instead of returning `result` (which is stolen); returns nullptr.

@@ -471,7 +471,7 @@ static inline __attribute__((always_inline)) void trampoline(Closure *c, void *r
     PyThreadState *cur = ND_CURRENT_TSTATE();
     bool mine = cur == my_tstate || (cur && cur->thread_id == this_thread_id() && (my_tstate = cur));
     how = mine ? Gil::Held : Gil::EnsuredUnlocked;
-  } else if (outer_gil) {
+  } else if (outer_gil && outer_gil != ND_GIL_ENSURE) {
     how = ND_CURRENT_TSTATE() == outer_gil ? Gil::Held : Gil::Restored;
   } else {
     how = Gil::EnsuredUnlocked;

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "callback.h"
 #include "ufunc.h"
 
 namespace ndffi::py {
@@ -293,8 +294,63 @@ static bool independent(const UfuncData *d, char **args, npy_intp n, const npy_i
   return true;
 }
 
-void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data) {
-  const auto *d = static_cast<const UfuncData *>(data);
+// ---- callbacks C makes from the loop ---------------------------------------------
+//
+// A callback the C function calls (an ndffi.callback it keeps) runs inside the loop as in
+// a call of the function itself: its exception waits in call_state and is raised when the
+// loop ends, instead of going to sys.unraisablehook while the ufunc returns the
+// callback's on_error values.  NumPy may have released the GIL for the loop, with a
+// thread state ndffi does not know, so the callbacks take it with PyGILState_Ensure
+// (ND_GIL_ENSURE).  Each of the loop's threads keeps its own; the first exception is
+// raised and the others are counted in its note.
+struct Pending {
+  PyObject *value = nullptr;
+  long dropped = 0;
+};
+
+struct LoopCalls {
+  CallState outer;
+  LoopCalls() : outer(call_state) { call_state = {ND_GIL_ENSURE, nullptr, 0, outer.depth}; }
+  ~LoopCalls() { call_state = outer; }
+  LoopCalls(const LoopCalls &) = delete;
+  LoopCalls &operator=(const LoopCalls &) = delete;
+};
+
+// The first exception, the loop's own thread's (`own`) then the workers' in order, set
+// as the error, with the GIL: the ufunc's caller raises it.
+__attribute__((cold)) static void raise_pending(Pending own, const std::vector<Pending> &workers) {
+  PyGILState_STATE g = PyGILState_Ensure();
+  CallState &cs = call_state;
+  cs.pending = own.value;
+  cs.dropped = own.dropped;
+  for (const Pending &p : workers) {
+    if (!p.value) continue;
+    if (!cs.pending) {
+      cs.pending = p.value;
+      cs.dropped = p.dropped;
+    } else {
+      cs.dropped += 1 + p.dropped;
+      Py_DECREF(p.value);
+    }
+  }
+  take_pending(nullptr);
+  PyGILState_Release(g);
+}
+
+// A worker thread's chunk, in a call state of its own: what its callbacks left.
+static Pending run_chunk_calls(const UfuncData *d, char **args, npy_intp begin, npy_intp end, const npy_intp *dims,
+                               const npy_intp *steps) {
+  call_state = {ND_GIL_ENSURE, nullptr, 0, 0};
+  run_chunk(d, args, begin, end, dims, steps);
+  Pending p{call_state.pending, call_state.dropped};
+  call_state = {nullptr, nullptr, 0, 0};
+  return p;
+}
+
+// The loop, split across threads when it is long enough; what the workers' callbacks
+// left into *pending, one per thread started.
+static void run_loop(char **args, npy_intp const *dims, npy_intp const *steps, const UfuncData *d,
+                     std::vector<Pending> *pending) {
   npy_intp n = dims[0];
   int t = d->threads;
   npy_intp min_chunk = d->min_chunk;
@@ -309,6 +365,7 @@ void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *
     npy_intp chunk = (n + t - 1) / t;
     std::vector<std::thread> pool;
     std::vector<int> flags(size_t(t), 0);
+    pending->resize(size_t(t));
     int started = 1;
     try {
       for (int k = 1; k < t; k++) {
@@ -316,7 +373,7 @@ void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *
         if (b >= e) break;
         pool.emplace_back([=, &flags] {
           feclearexcept(FE_ALL_EXCEPT);
-          run_chunk(d, args, b, e, dims, steps);
+          (*pending)[size_t(k)] = run_chunk_calls(d, args, b, e, dims, steps);
           flags[size_t(k)] = fetestexcept(FE_ALL_EXCEPT);
         });
         started = k + 1;
@@ -335,6 +392,17 @@ void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *
     return;
   }
   d->body(const_cast<char **>(args), n, dims, steps, d);
+}
+
+void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data) {
+  LoopCalls calls;
+  std::vector<Pending> workers;  // allocated only when the loop is split
+  run_loop(args, dims, steps, static_cast<const UfuncData *>(data), &workers);
+  Pending own{call_state.pending, call_state.dropped};
+  call_state.pending = nullptr;
+  bool raised = own.value;
+  for (const Pending &p : workers) raised |= p.value != nullptr;
+  if (__builtin_expect(raised, 0)) raise_pending(own, workers);
 }
 
 }  // namespace ndffi::py

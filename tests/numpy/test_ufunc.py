@@ -1,6 +1,7 @@
 """Function.ufunc() and .gufunc(): real numpy.ufunc objects calling C per element."""
 
 import gc
+import sys
 import weakref
 
 import numpy as np
@@ -247,6 +248,46 @@ def test_floating_point_errors_from_worker_threads_reach_numpy(lib):
             e(x)
     with np.errstate(over="ignore"):
         assert np.isinf(e(x)[-1])
+
+
+KEPT_CALLBACK_C = r"""
+static double (*g)(double);
+void set_g(double (*f)(double)) { g = f; }
+double apply(double x) { return g ? g(x) : -1; }
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_callback_exceptions_in_a_loop_raise_from_the_ufunc(threads):
+    # A callback the C function calls in the loop raises from the ufunc, as from a call,
+    # instead of going to sys.unraisablehook while the ufunc returns on_error values.
+    lib = ndffi.inline(KEPT_CALLBACK_C, name="ufunc_kept_callback")
+    seen = []
+
+    def f(x):
+        if x in (700.0, 150_000.0):  # the first chunk, and a worker's
+            raise ValueError(f"no {x}")
+        return x * 10
+
+    cb = ndffi.callback("double(double)", f)
+    lib.set_g(cb)
+    u = lib.apply.ufunc(threads=threads, min_chunk=1000)
+    x = np.arange(200_000.0)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = seen.append
+    try:
+        with pytest.raises(ValueError, match="no 700.0") as e:
+            u(x)
+        assert e.value.__notes__ == ["(the callback raised 1 more exception before the C function returned)"]
+        with pytest.raises(ValueError, match="no 700.0"):
+            u(x[::2].reshape(-1, 4))  # strided, through NumPy's iterator
+        with pytest.raises(ValueError, match="no 700.0"):
+            u(np.array([700.0]))  # small: NumPy keeps the GIL
+        assert np.array_equal(u(x[:500]), x[:500] * 10)  # and the next loop is clean
+        assert lib.apply(3.0) == 30.0
+    finally:
+        sys.unraisablehook = old_hook
+    assert seen == []
 
 
 # ---- generalized ufuncs ---------------------------------------------------------------
