@@ -100,41 +100,38 @@ static inline __attribute__((always_inline)) PyObject *int_arg(CallbackObject *c
   return PyLong_FromLongLong(v);
 }
 
-// A double or float argument: like an int, the float the last call got at this position is
-// given the new value when nothing but the callback holds it (a float's layout is
-// public on every CPython).
-static inline __attribute__((always_inline)) PyObject *double_arg(CallbackObject *cb, size_t i, double v) {
-  if (i >= kCachedNumbers) return PyFloat_FromDouble(v);
+// A double, float or long double argument: like an int, the number the last call got at
+// this position (a float; an np.longdouble) is given the new value when nothing but the
+// callback holds it.  Both layouts are public, and neither type has weak references or
+// attributes that could see the change.
+inline void set_float(PyObject *o, double v) { ((PyFloatObject *)o)->ob_fval = v; }
+inline void set_longdouble(PyObject *o, long double v) { PyArrayScalar_ASSIGN(o, LongDouble, v); }
+
+template <class T, PyObject *(*Make)(T), void (*Set)(PyObject *, T)>
+static inline __attribute__((always_inline)) PyObject *number_arg(CallbackObject *cb, size_t i, T v,
+                                                                  PyTypeObject *type) {
+  if (i >= kCachedNumbers) return Make(v);
   PyObject *o = cb->num_cache[i];
-  if (o && Py_REFCNT(o) == 1) {
-    ((PyFloatObject *)o)->ob_fval = v;
+  if (o && Py_REFCNT(o) == 1 && Py_TYPE(o) == type) {
+    Set(o, v);
     Py_INCREF(o);
     return o;
   }
-  PyObject *n = PyFloat_FromDouble(v);
+  PyObject *n = Make(v);
   if (!n) return nullptr;
   Py_INCREF(n);
   Py_XSETREF(cb->num_cache[i], n);
   return n;
 }
 
-// A long double argument, an np.longdouble: reused as a float is (NumPy's scalars have
-// a public layout, and no weak references or attributes that could see the change).
+static inline __attribute__((always_inline)) PyObject *double_arg(CallbackObject *cb, size_t i, double v) {
+  return number_arg<double, PyFloat_FromDouble, set_float>(cb, i, v, &PyFloat_Type);
+}
+
 static inline __attribute__((always_inline)) PyObject *longdouble_arg(CallbackObject *cb, size_t i, const void *p) {
   long double v;
   memcpy(&v, p, sizeof v);
-  if (i >= kCachedNumbers) return longdouble_object(v);
-  PyObject *o = cb->num_cache[i];
-  if (o && Py_REFCNT(o) == 1 && Py_TYPE(o) == &PyLongDoubleArrType_Type) {
-    PyArrayScalar_ASSIGN(o, LongDouble, v);
-    Py_INCREF(o);
-    return o;
-  }
-  PyObject *n = longdouble_object(v);
-  if (!n) return nullptr;
-  Py_INCREF(n);
-  Py_XSETREF(cb->num_cache[i], n);
-  return n;
+  return number_arg<long double, longdouble_object, set_longdouble>(cb, i, v, &PyLongDoubleArrType_Type);
 }
 
 // A data pointer argument: a Pointer of C's memory, unbounded, as from_c makes it, of the
