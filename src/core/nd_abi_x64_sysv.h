@@ -18,8 +18,8 @@ enum Class { kNone, kInteger, kSSE, kMemory };
 // and their classes (kNone for an eightbyte of padding only, which takes no register).
 int arg_classes(const CType *t, Class cls[2]);
 
-// True if every scalar in `t` is a long double at offset 0: the record's eightbytes
-// classify X87, X87UP and it travels in st(0) like a long double.
+// True if `t` is 16 bytes whose every scalar is a long double at offset 0: the record's
+// eightbytes classify X87, X87UP and it travels in st(0) like a long double.
 bool only_x87(const CType *t);
 
 }  // namespace ndffi::abi::sysv

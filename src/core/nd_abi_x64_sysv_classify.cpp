@@ -211,6 +211,7 @@ bool sysv::only_x87(const CType *t) {
   check_stack(t);
   if (t->kind == Kind::Array) return t->length == 1 && only_x87(t->target);
   if (t->kind == Kind::Record) {
+    if (t->record->size != 16) return false;  // larger (aligned(32)): MEMORY, as GCC passes it
     bool any = false;
     for (const Record::Field &f : t->record->fields) {
       if (f.bit_width < 0 && f.type->byte_size() == 0) continue;  // classified as nothing (at 16)

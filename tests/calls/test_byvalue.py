@@ -456,6 +456,14 @@ long double ld_wide(long double (*f)(long, long, long, long, long, long, long, l
                                      double, double, double, double, double, double, long double)) {
     return f(1, 2, 3, 4, 5, 6, 7, 8, .5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5L) * 2;
 }
+/* 32 bytes: MEMORY, not st(0), though its only scalar is a long double */
+struct __attribute__((aligned(32))) ld32 { long double x; };
+struct ld32 ld32_make(int i) { struct ld32 r; r.x = i / 4.0L; return r; }
+long double ld32_sum_calls(struct ld32 (*f)(int), int n) {
+    long double s = 0;
+    for (int i = 0; i < n; i++) s += f(i).x;
+    return s;
+}
 /* 1 + 2^-60 needs the 64-bit significand of x87's format */
 int ld_is_fine(long double (*f)(void)) { return f() == 1.0L + 0x1p-60L; }
 """
@@ -478,6 +486,13 @@ def test_callbacks_returning_long_double():
     assert lib.ld_wide(wide) == 2 * (36 + 40.5 + 9.5)
     fine = np.longdouble(1) + np.longdouble(2.0**-60)
     assert lib.ld_is_fine(lambda: fine) == 1
+    # aligned(32): returned in memory, by the engine (libffi refuses its alignment)
+    if ENGINE or not X86_64_SYSV:
+        assert lib.ld32_make(3).x == 0.75
+        assert lib.ld32_sum_calls(lambda i: (i * 0.5,), 20) == sum(i * 0.5 for i in range(20))
+    else:
+        with pytest.raises(TypeError, match="'struct ld32' cannot be passed by value through libffi"):
+            lib.ld32_make(3)
     # an argument object the callback keeps is not given the next call's value
     kept = []
     lib.ld_sum_calls(lambda x, i: kept.append(x) or x, 5)
