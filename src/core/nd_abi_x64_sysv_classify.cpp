@@ -103,6 +103,9 @@ ffi_type *aggregate_ffi_type(const Record *rec) {
     Class cls[2] = {kNone, kNone};
     CType whole{Kind::Record};
     whole.record = const_cast<Record *>(rec);
+    // a long double in all but name (union { long double x; }): in memory as an argument,
+    // in st(0) as a result, as libffi passes a long double
+    if (only_x87(&whole)) return &ffi_type_longdouble;
     classify(&whole, 0, cls);
     for (size_t k = 0; k * 8 < rec->size; k++) {
       size_t bytes = std::min<size_t>(8, rec->size - 8 * k);

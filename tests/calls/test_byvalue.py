@@ -464,6 +464,14 @@ long double ld32_sum_calls(struct ld32 (*f)(int), int n) {
     for (int i = 0; i < n; i++) s += f(i).x;
     return s;
 }
+/* a long double in all but name: in st(0) as a result, as GCC returns it */
+union uld1 { long double x; };
+union uld1 uld1_make(int i) { union uld1 r; r.x = i / 4.0L; return r; }
+long double uld1_sum_calls(union uld1 (*f)(int), int n) {
+    long double s = 0;
+    for (int i = 0; i < n; i++) s += f(i).x;
+    return s;
+}
 /* 1 + 2^-60 needs the 64-bit significand of x87's format */
 int ld_is_fine(long double (*f)(void)) { return f() == 1.0L + 0x1p-60L; }
 """
@@ -486,6 +494,9 @@ def test_callbacks_returning_long_double():
     assert lib.ld_wide(wide) == 2 * (36 + 40.5 + 9.5)
     fine = np.longdouble(1) + np.longdouble(2.0**-60)
     assert lib.ld_is_fine(lambda: fine) == 1
+    if X86_64_SYSV:
+        assert lib.uld1_make(3).x == 0.75
+        assert lib.uld1_sum_calls(lambda i: (i * 0.5,), 20) == sum(i * 0.5 for i in range(20))
     # aligned(32): returned in memory, by the engine (libffi refuses its alignment)
     if X86_64_SYSV and ENGINE:
         assert lib.ld32_make(3).x == 0.75
