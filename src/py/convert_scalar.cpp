@@ -177,6 +177,17 @@ static bool real_value_for(PyObject *o, long double *out, bool wide, ForWhat for
   }
   if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating))
     return fail(w, PyExc_TypeError, "a real number for " + for_what(), describe(o));
+  // A NumPy integer as the int it is, and a number in a 0-d array as its scalar: exact in
+  // a long double, as Python's ints and np.longdouble are (not through a double first).
+  auto *arr = (PyArrayObject *)num;
+  bool zero_d = PyArray_Check(num) && PyArray_NDIM(arr) == 0 && PyArray_ISNUMBER(arr);
+  if (PyArray_IsScalar(num, Integer) || zero_d) {
+    PyObject *exact = zero_d ? PyArray_ToScalar(PyArray_DATA(arr), arr) : PyNumber_Index(num);
+    if (!exact) return false;
+    bool ok = real_value_for(exact, out, wide, for_what, w);
+    Py_DECREF(exact);
+    return ok;
+  }
   if (PyLong_Check(num)) {
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(num, &overflow);

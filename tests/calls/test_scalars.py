@@ -196,6 +196,18 @@ def test_long_double(lib):
     assert lib.echo_longdouble(3) == 3.0
     with pytest.raises(TypeError):
         lib.echo_longdouble("x")
+    # NumPy integers and 0-d arrays reach C exactly, as ints and np.longdouble do (not
+    # rounded to a double on the way) where long double is wider than double
+    fine = np.longdouble(1) + np.longdouble(2.0**-60)
+    for v, exact in [
+        (np.int64(2**62 + 1), np.longdouble(2**62 + 1)),
+        (np.uint64(2**64 - 1), np.longdouble(2**64 - 1)),
+        (np.array(fine), fine),
+        (np.array(np.int64(2**62 + 1)), np.longdouble(2**62 + 1)),
+    ]:
+        assert lib.echo_longdouble(v) == exact, v
+    with pytest.raises(TypeError):
+        lib.echo_longdouble(np.array(1 + 2j))
 
 
 # ---- mixed and long argument lists --------------------------------------------------
