@@ -174,7 +174,10 @@ PyObject *make_callback(const CType *t, PyObject *fn, PyObject *on_error, bool t
     Py_DECREF(self);
     return PyErr_NoMemory();
   }
-  bool zero = !on_error || (PyLong_CheckExact(on_error) && PyLong_AsLong(on_error) == 0 && !PyErr_Occurred());
+  // (an int too large for a long is not zero: no OverflowError may be left to to_c)
+  int overflow = 0;
+  bool zero = !on_error || (PyLong_CheckExact(on_error) && PyLong_AsLongAndOverflow(on_error, &overflow) == 0 &&
+                            !overflow && !PyErr_Occurred());
   if (!zero && plan->ret.conv != Conv::Void) {
     Holds holds;
     std::string what = "callback " + callable_name(fn) + " on_error";

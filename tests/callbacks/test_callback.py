@@ -1113,6 +1113,12 @@ def test_on_error_values(lib, unraisable):
     assert isinstance(unraisable[0].exc_value, ZeroDivisionError)
     with pytest.raises(OverflowError, match="on_error"):
         ndffi.callback("unsigned char(void)", int, on_error=256)
+    # ints beyond a C long, where the result type takes them
+    ndffi.callback("long double(void)", int, on_error=2**63)
+    cb = ndffi.callback("double(void)", lambda: 1 / 0, on_error=2**70)
+    assert ctypes.CFUNCTYPE(ctypes.c_double)(cb.address)() == 2.0**70
+    cb = ndffi.callback("unsigned long(void)", lambda: 1 / 0, on_error=2**64 - 1)
+    assert ctypes.CFUNCTYPE(ctypes.c_ulong)(cb.address)() == 2**64 - 1
     ptr = ndffi.callback("const double *(int)", failing_callback, on_error=None)
     with pytest.raises(KeyError):
         lib.sum_from(ptr, 1)
