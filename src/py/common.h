@@ -288,7 +288,9 @@ struct PyArgInfo {
   const CType *pointee = nullptr;      // pointer params: the type pointed to
   std::string expected() const;        // "float64", for messages (made only for one)
 };
-void fill_arg_info(PyArgInfo &info, const CType *param);
+// How a parameter of type `param` converts; any_memory: a pointer that takes any memory
+// whatever its pointee (a variadic argument's).
+void fill_arg_info(PyArgInfo &info, const CType *param, bool any_memory = false);
 
 // Convert a Python value to C storage at dst (8 bytes for integers, sign- or
 // zero-extended; the value's own size otherwise).  On failure sets a Python exception

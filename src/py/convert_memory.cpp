@@ -173,8 +173,9 @@ static bool is_array_of_arith(const CType *t) {
 
 static void fill_arg_kinds(PyArgInfo &info, const CType *param);
 
-void fill_arg_info(PyArgInfo &info, const CType *param) {
+void fill_arg_info(PyArgInfo &info, const CType *param, bool any_memory) {
   fill_arg_kinds(info, param);
+  if (any_memory) info.any_dtype = true;
   info.takes_bytes = !info.writable && (info.is_char || info.any_dtype);
 }
 

@@ -397,13 +397,12 @@ static vectorcallfunc pick_mode(int mode) {
 }
 
 static vectorcallfunc pick_vectorcall(const FunctionObject *f) {
-  int mode = f->release_gil ? kRelease : f->plan->direct && !f->use_errno ? kDirectHold : kHold;
-  Conv rc = f->plan->ret.conv;
   const bool direct = f->plan->direct && !f->use_errno;
-  if (mode == kRelease && direct)
-    if (vectorcallfunc typed = typed_vectorcall(f)) return typed;
+  int mode = f->release_gil ? kRelease : direct ? kDirectHold : kHold;
+  Conv rc = f->plan->ret.conv;
+  if (direct)
+    if (vectorcallfunc typed = typed_vectorcall(f)) return typed;  // either GIL mode
   if (mode == kDirectHold && rc != Conv::LongDouble && rc != Conv::Record) {
-    if (vectorcallfunc typed = typed_vectorcall(f)) return typed;
     if (f->nfast == 0 && rc != Conv::FuncPtr) return vectorcall_none;
     if (f->nfast == 1) return vectorcall_direct<1>;
     if (f->nfast == 2) return vectorcall_direct<2>;

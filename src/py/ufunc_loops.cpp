@@ -312,6 +312,12 @@ struct LoopCalls {
   CallState outer;
   LoopCalls() : outer(call_state) { call_state = {ND_GIL_ENSURE, nullptr, 0, outer.depth}; }
   ~LoopCalls() { call_state = outer; }
+  // what this thread's callbacks left, taken
+  static Pending take() {
+    Pending p{call_state.pending, call_state.dropped};
+    call_state.pending = nullptr;
+    return p;
+  }
   LoopCalls(const LoopCalls &) = delete;
   LoopCalls &operator=(const LoopCalls &) = delete;
 };
@@ -340,11 +346,9 @@ __attribute__((cold)) static void raise_pending(Pending own, const std::vector<P
 // A worker thread's chunk, in a call state of its own: what its callbacks left.
 static Pending run_chunk_calls(const UfuncData *d, char **args, npy_intp begin, npy_intp end, const npy_intp *dims,
                                const npy_intp *steps) {
-  call_state = {ND_GIL_ENSURE, nullptr, 0, 0};
+  LoopCalls calls;
   run_chunk(d, args, begin, end, dims, steps);
-  Pending p{call_state.pending, call_state.dropped};
-  call_state = {nullptr, nullptr, 0, 0};
-  return p;
+  return LoopCalls::take();
 }
 
 // The loop, split across threads when it is long enough; what the workers' callbacks
@@ -398,8 +402,7 @@ void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *
   LoopCalls calls;
   std::vector<Pending> workers;  // allocated only when the loop is split
   run_loop(args, dims, steps, static_cast<const UfuncData *>(data), &workers);
-  Pending own{call_state.pending, call_state.dropped};
-  call_state.pending = nullptr;
+  Pending own = LoopCalls::take();
   bool raised = own.value;
   for (const Pending &p : workers) raised |= p.value != nullptr;
   if (__builtin_expect(raised, 0)) raise_pending(own, workers);

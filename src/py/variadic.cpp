@@ -141,13 +141,9 @@ __attribute__((cold)) static VarPlan *new_plan(FunctionObject *f, const CType *c
   vp->info.reset(new PyArgInfo[size_t(n) + 1]);
   for (Py_ssize_t j = 0; j < n; j++) {
     PyArgInfo &info = vp->info[j];
-    fill_arg_info(info, extra[size_t(j)].type);
     // Any memory goes through `...` (C's format says what it is); a read-only buffer only
     // as a const pointer (ndffi.cast("const void *", x)): C may write through a void *.
-    if (extra[size_t(j)].conv == Conv::Pointer) {
-      info.any_dtype = true;
-      info.takes_bytes = !info.writable;
-    }
+    fill_arg_info(info, extra[size_t(j)].type, extra[size_t(j)].conv == Conv::Pointer);
   }
   return vp.release();
 }
