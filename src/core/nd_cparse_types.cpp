@@ -174,16 +174,25 @@ const CType *Parser::scalar(const Token &at, const char *base, int n_long, int n
   return abi_.type(u ? Scalar::UInt : Scalar::Int);
 }
 
-// float/double/long double _Complex: two of its floating type, aligned as one.
+// float/double/long double _Complex.  In a layout, two of its floating type, aligned as
+// one; in declarations of functions and values, the record TypeTable::complex makes,
+// where the ABI passes it as that record.
 const CType *Parser::complex_of(const Token &at, const CType *t, int n) {
   if (n > 1 || t->kind != Kind::Float)
     error_at(at, "invalid combination of type specifiers '" + spelled_from(&at) + "'", false);
-  if (!scope_.layout_only())
+  if (scope_.layout_only()) return T_.scalar(Kind::Float, 2 * t->size, t->align, true, (t->name + " _Complex").c_str());
+  if (!abi_.complex_as_struct)
     error_at(at,
-             "'_Complex' is not supported in declarations of functions and values yet "
-             "(ndffi.layout lays out records that use it)",
+             "'_Complex' is not supported in declarations of functions and values on " + std::string(abi_.name) +
+                 " (ndffi.layout lays out records that use it)",
              false);
-  return T_.scalar(Kind::Float, 2 * t->size, t->align, true, (t->name + " _Complex").c_str());
+  if (t->size > 8)
+    error_at(at,
+             "'" + t->name +
+                 " _Complex' is not supported in declarations of functions and values (its calling convention "
+                 "differs from a struct's); 'double _Complex' and 'float _Complex' are",
+             false);
+  return T_.complex(t);
 }
 
 // ---- struct, union, enum ----

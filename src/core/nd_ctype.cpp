@@ -259,6 +259,26 @@ Record *TypeTable::new_record(const std::string &tag, bool is_union, bool is_enu
   return r;
 }
 
+const CType *TypeTable::complex(const CType *elem) {
+  elem = unqualified(elem);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = complex_.find(elem);
+    if (it != complex_.end()) return it->second;
+  }
+  Record *r = new_record("", false, false);
+  r->typedef_name = elem->name + " _Complex";
+  r->complex_of = elem;
+  r->fields = {{"real", elem, 0}, {"imag", elem, elem->size}};
+  r->size = 2 * elem->size;
+  r->align = elem->align;
+  r->depth = 1;
+  r->complete = true;
+  const CType *t = record(r);
+  std::lock_guard<std::mutex> lock(mu_);
+  return complex_.emplace(elem, t).first->second;  // a racing thread's record stays unused
+}
+
 // ---- constants ----------------------------------------------------------------------
 
 std::string Constant::str() const {

@@ -59,7 +59,10 @@ struct Record {
   std::vector<Field> fields;
   std::vector<std::pair<std::string, int64_t>> enumerators;
   const CType *enum_base = nullptr;  // integer type of an enum
-  uint32_t depth = 0;                // complete: 1 + the deepest member type's depth (see CType::depth)
+  // C's `T _Complex` where an ABI passes it as this struct of two T (TypeTable::complex):
+  // T (float or double), the real part at offset 0 and the imaginary one after it.
+  const CType *complex_of = nullptr;
+  uint32_t depth = 0;  // complete: 1 + the deepest member type's depth (see CType::depth)
 };
 
 struct CType {
@@ -136,6 +139,9 @@ class TypeTable {
   const CType *func(const CType *result, const std::vector<const CType *> &params, bool variadic);
   const CType *record(Record *rec, uint8_t quals = 0);
   Record *new_record(const std::string &tag, bool is_union, bool is_enum);
+  // `elem _Complex` (elem a floating type) as the record { elem real, imag; } with
+  // Record::complex_of set: one per element type, printed "double _Complex".
+  const CType *complex(const CType *elem);
 
  private:
   TypeTable() = default;
@@ -143,6 +149,7 @@ class TypeTable {
   std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<CType>> by_key_;
   std::vector<std::unique_ptr<Record>> records_;
+  std::unordered_map<const CType *, const CType *> complex_;
 };
 
 // A declared function or global variable.

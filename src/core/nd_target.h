@@ -68,6 +68,9 @@ struct Target {
   // anonymous bit-fields").
   bool unnamed_bitfields_align = false;
   bool enums_are_int = false;  // every enum is int, whatever its values (Microsoft)
+  // float and double _Complex are passed and returned as a struct of two of their type
+  // (System V x86-64, AAPCS64), which is how the type model holds them (TypeTable::complex).
+  bool complex_as_struct = false;
   // GCC and clang lay out records alike on every ABI here but in two corners of the
   // extensions: a bit-field with aligned(n) (clang moves it to a multiple of n only if it
   // would not straddle a unit of its type where it is, and not at all under a smaller

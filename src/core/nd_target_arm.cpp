@@ -32,6 +32,7 @@ static constexpr Target aapcs64() {
 constexpr Target aarch64_linux = [] {
   Target t = aapcs64();
   t.name = "aarch64-linux";
+  t.complex_as_struct = true;
   t.triple = "aarch64-unknown-linux-gnu";
   return t;
 }();
@@ -39,6 +40,7 @@ constexpr Target aarch64_linux = [] {
 constexpr Target aarch64_darwin = [] {
   Target t = aapcs64();
   t.name = "aarch64-darwin";
+  t.complex_as_struct = true;
   t.triple = "arm64-apple-darwin";
   t.long_double = {8, 8};
   t.long_double_format = "IEEE binary64 (the same as double)";

@@ -32,6 +32,7 @@ static constexpr Target sysv_x86_64() {
 constexpr Target x86_64_linux = [] {
   Target t = sysv_x86_64();
   t.name = "x86_64-linux";
+  t.complex_as_struct = true;
   t.triple = "x86_64-pc-linux-gnu";
   return t;
 }();
@@ -39,6 +40,7 @@ constexpr Target x86_64_linux = [] {
 constexpr Target x86_64_darwin = [] {
   Target t = sysv_x86_64();
   t.name = "x86_64-darwin";
+  t.complex_as_struct = true;
   t.triple = "x86_64-apple-darwin";
   t.int64 = Scalar::LongLong;  // intmax_t stays long
   t.max_align_t = {16, 16};    // long double

@@ -328,6 +328,12 @@ bool store_c(const CType *t, void *p, PyObject *o, const Where &where);
 bool real_value(PyObject *o, long double *out, bool wide, const std::string &for_what, const Where &where);
 bool store_real(long double v, unsigned size, unsigned char *dst, const Where &where);
 PyObject *longdouble_object(long double v);  // a new np.longdouble
+// C's `T _Complex` (Record::complex_of, a record in the type model): a Python complex
+// from its bytes at p, and any Python number (complex, real, NumPy's, __complex__) into
+// them at dst with float's and double's range checks.
+inline bool is_complex(const CType *t) { return t->kind == Kind::Record && t->record->complex_of; }
+PyObject *complex_object(const CType *t, const void *p);
+bool complex_value(const CType *t, PyObject *o, unsigned char *dst, const Where &where);
 
 // The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
 PyArray_Descr *dtype_of(const CType *t);

@@ -9,7 +9,8 @@
 namespace ndffi::py {
 
 PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span) {
-  if (t->kind == Kind::Record)  // nothing keeps the memory (a callback's argument): a copy
+  if (is_complex(t)) return complex_object(t, p);  // a value, as a double is
+  if (t->kind == Kind::Record)                     // nothing keeps the memory (a callback's argument): a copy
     return owner ? make_record_view(t, const_cast<void *>(p), owner, span) : make_record(t, p);
   // an element that is itself an array decays, as in C, to a pointer to its first element
   if (t->kind == Kind::Array && t->length != CType::kUnknownLength) {
@@ -152,12 +153,15 @@ static int typenum_of(const CType *t) {
         case 8: return t->is_signed ? NPY_INT64 : NPY_UINT64;
       }
       return -1;
+    case Kind::Record:
+      if (is_complex(t)) return t->record->complex_of->size == 4 ? NPY_CFLOAT : NPY_CDOUBLE;
+      return -1;
     default: return -1;
   }
 }
 
 PyArray_Descr *dtype_of(const CType *t) {
-  if (t->kind == Kind::Record) return record_dtype(t);
+  if (t->kind == Kind::Record && !is_complex(t)) return record_dtype(t);
   int tn = typenum_of(t);
   if (tn < 0) {
     PyErr_Format(PyExc_TypeError, "'%s' has no NumPy dtype", t->str().c_str());
@@ -189,7 +193,7 @@ static void fill_arg_kinds(PyArgInfo &info, const CType *param) {
     info.any_dtype = true;
     return;
   }
-  if (t->kind == Kind::Record) {
+  if (t->kind == Kind::Record && !is_complex(t)) {
     info.record = strip(t);
     return;
   }
@@ -219,7 +223,7 @@ std::string PyArgInfo::expected() const {
   const CType *t = pointee;
   if (!t) return "?";
   if (t->kind == Kind::Void) return "any";
-  if (t->kind == Kind::Record) return "'" + record->str() + "' records";
+  if (t->kind == Kind::Record && !is_complex(t)) return "'" + record->str() + "' records";
   if (is_array_of_arith(t)) return "'" + strip(t->target)->str() + "'" + (typenum[1] >= 0 ? " (or complex)" : "");
   if (is_char) return "int8/uint8/bytes";
   if (typenum[0] < 0) return "'" + strip(t)->str() + "'";

@@ -275,6 +275,49 @@ bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where 
   return store_real(v, a.size, dst, w);
 }
 
+PyObject *complex_object(const CType *t, const void *p) {
+  if (t->record->complex_of->size == 4) {
+    float f[2];
+    memcpy(f, p, sizeof f);
+    return PyComplex_FromDoubles(f[0], f[1]);
+  }
+  double d[2];
+  memcpy(d, p, sizeof d);
+  return PyComplex_FromDoubles(d[0], d[1]);
+}
+
+bool complex_value(const CType *t, PyObject *o, unsigned char *dst, const Where &w) {
+  unsigned size = unsigned(t->record->complex_of->size);
+  PyObject *num = is_value(o) ? ((ValueObject *)o)->value : o;
+  auto for_what = [&] { return "'" + t->str() + "'"; };
+  long double re = 0, im = 0;
+  if (PyArray_Check(num) && PyArray_NDIM((PyArrayObject *)num) > 0)  // np.array([1j])
+    return fail(w, PyExc_TypeError, "a complex number for " + for_what(), refused_number(num));
+  if (PyArray_IsScalar(num, CLongDouble)) {  // its parts as they are: rounded once, below
+    long double parts[2];                    // npy_clongdouble: the two parts in order
+    memcpy(parts, &PyArrayScalar_VAL(num, CLongDouble), sizeof parts);
+    re = parts[0], im = parts[1];
+  } else if (PyComplex_Check(num) || PyArray_IsScalar(num, ComplexFloating) ||
+             (PyArray_Check(num) && PyArray_ISCOMPLEX((PyArrayObject *)num)) ||
+             (!PyLong_Check(num) && !PyFloat_Check(num) && !PyArray_Check(num) && !PyArray_IsScalar(num, Number) &&
+              PyObject_HasAttrString(num, "__complex__"))) {
+    Py_complex c = PyComplex_AsCComplex(num);
+    if (c.real == -1.0 && PyErr_Occurred()) return name_failure(w.str()), false;  // a failing __complex__
+    re = c.real, im = c.imag;
+  } else {
+    PyNumberMethods *nm = Py_TYPE(num)->tp_as_number;
+    bool real = PyLong_Check(num) || PyFloat_Check(num) || PyArray_IsScalar(num, Number) || PyArray_Check(num) ||
+                (nm && (nm->nb_float || nm->nb_index) && !PyUnicode_Check(num) && !PyBytes_Check(num));
+    if (!real) return fail(w, PyExc_TypeError, "a complex number for " + for_what(), refused_number(num));
+    if (!real_value_for(num, &re, false, for_what, w)) return false;
+  }
+  unsigned char parts[2][16];
+  if (!store_real(re, size, parts[0], w) || !store_real(im, size, parts[1], w)) return false;
+  memcpy(dst, parts[0], size);
+  memcpy(dst + size, parts[1], size);
+  return true;
+}
+
 PyObject *longdouble_object(long double v) {
   PyObject *r = PyArrayScalar_New(LongDouble);
   if (r) PyArrayScalar_ASSIGN(r, LongDouble, v);

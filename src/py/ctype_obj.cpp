@@ -41,6 +41,7 @@ void register_ctype(nb::module_ &m) {
       .def_prop_ro("alignment", [](const CTypeRef &r) { return r.type->alignment(); })
       .def_prop_ro("kind",
                    [](const CTypeRef &r) {
+                     if (is_complex(r.type)) return std::string("complex");
                      return r.type->kind == Kind::Record && r.type->record->is_union ? std::string("union")
                                                                                      : kind_name(r.type->kind);
                    })

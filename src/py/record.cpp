@@ -107,6 +107,7 @@ static PyObject *member_format(const CType *t) {
 // are left out (the bytes stay, unnamed); a union's members all start at offset 0.
 PyArray_Descr *record_dtype(const CType *t) {
   const Record *rec = t->record;
+  if (rec->complex_of) return dtype_of(t);
   if (!rec->complete) {
     PyErr_Format(PyExc_TypeError, "'%s' is incomplete: it has no dtype", t->str().c_str());
     return nullptr;
@@ -157,6 +158,12 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why);
 // with its type)?  `why` names the first difference.
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
   const Record *rec = t->record;
+  if (rec->complex_of) {
+    if (d->kind == 'c' && PyArray_ISNBO(d->byteorder) && size_t(PyDataType_ELSIZE(d)) == rec->size) return true;
+    *why = "C has '" + t->str() + "' (" + std::string(rec->size == 8 ? "complex64" : "complex128") + "), the array " +
+           type_label(d);
+    return false;
+  }
   if (stack_low()) {
     *why = "'" + t->str() + "' is nested too deeply for the stack of this thread to compare";
     return false;
@@ -280,6 +287,7 @@ static inline __attribute__((always_inline)) RecordObject *new_record_object() {
 }
 
 PyObject *make_record_inline(const CType *t, const uint64_t *src) {
+  if (t->record->complex_of) return complex_object(t, src);
   auto *r = new_record_object();
   if (!r) return nullptr;
   size_t size = t->record->size;
@@ -299,6 +307,7 @@ PyObject *make_record_inline(const CType *t, const uint64_t *src) {
 }
 
 PyObject *make_record(const CType *t, const void *src) {
+  if (is_complex(t)) return src ? complex_object(t, src) : PyComplex_FromDoubles(0, 0);
   auto *r = new_record_object();
   if (!r) return nullptr;
   size_t size = t->byte_size(), align = t->alignment();
@@ -326,6 +335,7 @@ PyObject *make_record(const CType *t, const void *src) {
 }
 
 PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span) {
+  if (is_complex(t)) return complex_object(t, data);  // a value: C's complex is a number
   auto *r = new_record_object();
   if (!r) return nullptr;
   r->type = strip(t);
@@ -611,6 +621,13 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   t = strip(t);
   size_t size = t->byte_size();
+  if (t->record->complex_of) {
+    unsigned char tmp[16];
+    if (!complex_value(t, v, tmp, w)) return false;
+    forget_stored(w.home, p, p + size);
+    memcpy(p, tmp, size);
+    return true;
+  }
   if (is_record(v)) {
     auto *r = (RecordObject *)v;
     if (r->type->record != t->record) {
@@ -774,6 +791,12 @@ PyTypeObject RecordType = [] {
 
 // CType(...) for a record type: a new zeroed value, then the initializers.
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs) {
+  if (is_complex(t)) {
+    PyErr_Format(PyExc_TypeError,
+                 "'%s' values are Python complex numbers: use complex(), or ndffi.new('%s *', value) for C memory",
+                 t->str().c_str(), t->str().c_str());
+    return nullptr;
+  }
   if (!t->is_complete()) {
     PyErr_Format(PyExc_TypeError, "'%s' is incomplete: its size is unknown", t->str().c_str());
     return nullptr;
