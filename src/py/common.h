@@ -334,6 +334,8 @@ PyObject *longdouble_object(long double v);  // a new np.longdouble
 inline bool is_complex(const CType *t) { return t->kind == Kind::Record && t->record->complex_of; }
 PyObject *complex_object(const CType *t, const void *p);
 bool complex_value(const CType *t, PyObject *o, unsigned char *dst, const Where &where);
+bool store_complex(const CType *t, char *p, PyObject *o, const Where &where);  // complex_value into C memory
+bool complex_congruent(const CType *t, PyArray_Descr *d, std::string *why);    // an array's dtype is t's
 
 // The NumPy dtype of a C scalar type (new reference), or nullptr with TypeError set.
 PyArray_Descr *dtype_of(const CType *t);

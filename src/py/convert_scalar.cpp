@@ -318,6 +318,21 @@ bool complex_value(const CType *t, PyObject *o, unsigned char *dst, const Where 
   return true;
 }
 
+bool store_complex(const CType *t, char *p, PyObject *o, const Where &w) {
+  unsigned char tmp[16];
+  if (!complex_value(t, o, tmp, w)) return false;
+  forget_stored(w.home, p, p + t->byte_size());
+  memcpy(p, tmp, t->byte_size());
+  return true;
+}
+
+bool complex_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
+  size_t size = t->byte_size();
+  if (d->kind == 'c' && PyArray_ISNBO(d->byteorder) && size_t(PyDataType_ELSIZE(d)) == size) return true;
+  *why = "C has '" + t->str() + "' (" + (size == 8 ? "complex64" : "complex128") + "), the array " + dtype_name(d);
+  return false;
+}
+
 PyObject *longdouble_object(long double v) {
   PyObject *r = PyArrayScalar_New(LongDouble);
   if (r) PyArrayScalar_ASSIGN(r, LongDouble, v);

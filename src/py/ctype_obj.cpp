@@ -75,7 +75,7 @@ void register_ctype(nb::module_ &m) {
           "the tag (or typedef name) of a struct, union or enum; the spelling otherwise")
       .def("__call__",
            [](const CTypeRef &r, nb::args args, nb::kwargs kwargs) {
-             if (r.type->kind != Kind::Record)
+             if (r.type->kind != Kind::Record || is_complex(r.type))  // a complex value is a Python complex
                throw nb::type_error(("'" + r.type->str() +
                                      "' values are made with new(); only struct "
                                      "and union types are called")

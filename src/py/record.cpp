@@ -158,12 +158,7 @@ static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why);
 // with its type)?  `why` names the first difference.
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
   const Record *rec = t->record;
-  if (rec->complex_of) {
-    if (d->kind == 'c' && PyArray_ISNBO(d->byteorder) && size_t(PyDataType_ELSIZE(d)) == rec->size) return true;
-    *why = "C has '" + t->str() + "' (" + std::string(rec->size == 8 ? "complex64" : "complex128") + "), the array " +
-           type_label(d);
-    return false;
-  }
+  if (rec->complex_of) return complex_congruent(t, d, why);
   if (stack_low()) {
     *why = "'" + t->str() + "' is nested too deeply for the stack of this thread to compare";
     return false;
@@ -621,13 +616,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
 bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
   t = strip(t);
   size_t size = t->byte_size();
-  if (t->record->complex_of) {
-    unsigned char tmp[16];
-    if (!complex_value(t, v, tmp, w)) return false;
-    forget_stored(w.home, p, p + size);
-    memcpy(p, tmp, size);
-    return true;
-  }
+  if (t->record->complex_of) return store_complex(t, p, v, w);
   if (is_record(v)) {
     auto *r = (RecordObject *)v;
     if (r->type->record != t->record) {
@@ -791,12 +780,6 @@ PyTypeObject RecordType = [] {
 
 // CType(...) for a record type: a new zeroed value, then the initializers.
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs) {
-  if (is_complex(t)) {
-    PyErr_Format(PyExc_TypeError,
-                 "'%s' values are Python complex numbers: use complex(), or ndffi.new('%s *', value) for C memory",
-                 t->str().c_str(), t->str().c_str());
-    return nullptr;
-  }
   if (!t->is_complete()) {
     PyErr_Format(PyExc_TypeError, "'%s' is incomplete: its size is unknown", t->str().c_str());
     return nullptr;
