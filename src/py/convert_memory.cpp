@@ -9,8 +9,7 @@
 namespace ndffi::py {
 
 PyObject *load_c(const CType *t, const void *p, PyObject *owner, const Span &span) {
-  if (is_complex(t)) return complex_object(t, p);  // a value, as a double is
-  if (t->kind == Kind::Record)                     // nothing keeps the memory (a callback's argument): a copy
+  if (t->kind == Kind::Record)  // nothing keeps the memory (a callback's argument): a copy
     return owner ? make_record_view(t, const_cast<void *>(p), owner, span) : make_record(t, p);
   // an element that is itself an array decays, as in C, to a pointer to its first element
   if (t->kind == Kind::Array && t->length != CType::kUnknownLength) {
