@@ -51,6 +51,11 @@ class Types:
         return None
 
     def __getitem__(self, spelling: str) -> Any:
+        if not isinstance(spelling, str):
+            raise TypeError(
+                f"types[...] takes the spelling of a C type as a str, such as 'struct point *'; "
+                f"got {type(spelling).__name__}"
+            )
         t = self._ns.type(spelling)
         for m in _TAGS.finditer(spelling):  # C would declare a tag it meets: look-ups do not
             if not self._ns.has_tag(m[1], m[2]):
@@ -72,6 +77,10 @@ class Types:
 
     def __dir__(self):
         return list(self._ns.typedef_names())
+
+    def __iter__(self):  # the declared names: typedef names, then "struct|union|enum tag"
+        yield from self._ns.typedef_names()
+        yield from self._ns.tag_names()
 
 
 class LibraryRecord:

@@ -314,6 +314,9 @@ def test_a_misspelled_type(structs):
         str(info.value) == "no type named 'struct Wether_t' is declared (see cdef()); did you mean 'struct Weather_t'?"
     )
     assert structs.types["struct Weather_t"].size == 16
+    with pytest.raises(TypeError, match=r"^types\[\.\.\.\] takes the spelling of a C type as a str.*; got int$"):
+        structs.types[0]
+    assert "Weather" in structs.types and "struct Weather_t" in structs.types and "Wether" not in structs.types
     with pytest.raises(ndffi.CDefError, match=r"unknown type name 'Wether'; did you mean 'Weather'\?"):
         structs.types["Wether *"]
     with pytest.raises(ndffi.CDefError, match=r"unknown type name 'Wether'; did you mean 'Weather'\?"):

@@ -888,21 +888,31 @@ float _Complex cexpf(float _Complex z);
     __import__("platform").machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64") or sys.platform == "win32",
     reason="float and double _Complex are passed as a struct of two only on x86-64 System V and AArch64",
 )
-def test_complex_numbers_are_structs_of_two(cache_dir, tmp_path, clib_dir):
+def test_complex_numbers_are_python_complex(cache_dir, tmp_path, clib_dir):
     (tmp_path / "cplx.h").write_text(COMPLEX_H)
     m = ndffi.load("m", header=str(tmp_path / "cplx.h"))
-    assert m.cabs({"real": 3.0, "imag": 4.0}) == 5.0
-    r = m.csqrt({"real": -4.0, "imag": 0.0})
-    assert (r.real, r.imag) == (0.0, 2.0)
-    e = m.cexpf({"real": 0.0, "imag": math.pi})
-    assert abs(e.real + 1) < 1e-6 and abs(e.imag) < 1e-6
-    t = m.types["struct ndffi_complex_double"]
-    assert t.size == 16 and [f[0] for f in t.fields] == ["real", "imag"]
-    z = np.array([3 + 4j, 6 - 8j])
-    assert [m.cabs(t(v.real, v.imag)) for v in z] == [5.0, 10.0]
+    assert m.header["declarations"]["csqrt"] == "double _Complex csqrt(double _Complex z);"
+    assert m.cabs(3 + 4j) == 5.0 and m.cabs(-2.0) == 2.0
+    r = m.csqrt(-4 + 0j)
+    assert type(r) is complex and r == 2j
+    e = m.cexpf(complex(0.0, math.pi))
+    assert type(e) is complex and abs(e + 1) < 1e-6
+    assert [m.cabs(v) for v in np.array([3 + 4j, 6 - 8j])] == [5.0, 10.0]
+    with pytest.raises(TypeError, match=r"csqrt.*'z'"):
+        m.csqrt("1+2j")
+    assert not [n for n in m.types if "ndffi_complex" in n]
     hdr = ndffi.load("hdrtest", clib_dir, header=str(HDRTEST_H), include_dirs=[INCLUDE], defines={"HDRTEST_DLL": 1})
-    r = hdr.hdr_complex(2.5)
-    assert (r.real, r.imag) == (2.5, 0.0)
+    assert hdr.hdr_complex(2.5) == 2.5 + 0j and type(hdr.hdr_complex(1)) is complex
+    ndffi.generate(str(tmp_path / "cplx.h"), library="m", output=tmp_path / "cplx_ffi.py")
+    stub = (tmp_path / "cplx_ffi.pyi").read_text()
+    assert "def csqrt(z: complex, /) -> complex: ..." in stub and "def cabs(z: complex, /) -> float: ..." in stub
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import cplx_ffi
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("cplx_ffi", None)
+    assert cplx_ffi.csqrt(-9) == 3j
 
 
 def test_function_pointers_c_gives_back_have_their_type(hdr):

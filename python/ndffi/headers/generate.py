@@ -222,6 +222,7 @@ def _value_literal(value):
 _ANNOTATION = {
     "int": "int",
     "float": "float",
+    "complex": "complex",
     "bool": "bool",
     "void": "None",
     "str": "_CString",
@@ -233,6 +234,7 @@ _ANNOTATION = {
 _RESULT = {
     "int": "int",
     "float": "float",
+    "complex": "complex",
     "bool": "bool",
     "void": "None",
     "str": "_Pointer",
@@ -280,8 +282,8 @@ class _PyTypes:
             return "int"
         if kind == "bool":
             return "bool"
-        if kind == "float":
-            return "float"
+        if kind in ("float", "complex"):
+            return kind
         if kind == "void":
             return "None"
         if kind in ("struct", "union"):

@@ -81,8 +81,8 @@ _DECL_KINDS = {lc.CURSOR_FUNCTION, lc.CURSOR_VAR, lc.CURSOR_TYPEDEF, lc.CURSOR_S
 
 
 def kind_code(t):
-    """What a C type is to Python, for type stubs: "void", "int", "float", "bool",
-    "str" (char pointers), "fn" (function pointers), "ptr", "struct" or "any"."""
+    """What a C type is to Python, for type stubs: "void", "int", "float", "complex",
+    "bool", "str" (char pointers), "fn" (function pointers), "ptr", "struct" or "any"."""
     c = lc.getCanonicalType(t)
     k = c.kind
     if k == lc.T_VOID:
@@ -93,6 +93,8 @@ def kind_code(t):
         return "int"
     if k in _FLOAT_KINDS:
         return "float"
+    if k == lc.T_COMPLEX:
+        return "complex"
     if k == lc.T_POINTER:
         p = lc.getPointeeType(c).kind
         if p in _CHAR_KINDS:
@@ -317,17 +319,13 @@ class Translator:
         return _quals(quals) + name + " ", ""
 
     def _complex(self, t):
-        """``float _Complex`` and ``double _Complex`` as ``struct ndffi_complex_double
-        { double real, imag; }``: where the calling convention passes and returns them
-        as that struct (x86-64 System V, AArch64), which the type model has."""
+        """``float _Complex`` and ``double _Complex`` as themselves, which cdef passes
+        and returns as Python complex where the calling convention treats them as a
+        struct of two of their element (x86-64 System V, AArch64)."""
         element = _SCALARS.get(lc.getCanonicalType(lc.getElementType(t)).kind)
         if element not in ("float", "double") or not _COMPLEX_AS_STRUCT:
             raise _Unsupported(f"type '{lc.type_spelling(t)}' has no ndffi equivalent")
-        tag = f"ndffi_complex_{element}"
-        if ("complex", tag) not in self.done:
-            self.done.add(("complex", tag))
-            self.chunks.append(f"struct {tag} {{ {element} real; {element} imag; }};")
-        return f"struct {tag}"
+        return f"{element} _Complex"
 
     def _structural(self, t):
         """The kind parts() treats ``t`` as (a typedef name is one word)."""
