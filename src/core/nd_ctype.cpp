@@ -249,6 +249,18 @@ const CType *TypeTable::record(Record *rec, uint8_t quals) {
   return intern(std::move(t));
 }
 
+static void add_named(const Record *rec, size_t base, std::vector<Record::Named> &out) {
+  for (const Record::Field &f : rec->fields) {
+    if (f.name.empty() && f.type->kind == Kind::Record) add_named(f.type->record, base + f.offset, out);
+    else if (!f.name.empty()) out.push_back({&f, base + f.offset});
+  }
+}
+
+void Record::index_named() {
+  named.clear();
+  add_named(this, 0, named);
+}
+
 Record *TypeTable::new_record(const std::string &tag, bool is_union, bool is_enum) {
   std::lock_guard<std::mutex> lock(mu_);
   records_.emplace_back(new Record());
@@ -270,6 +282,7 @@ const CType *TypeTable::complex(const CType *elem) {
   r->typedef_name = elem->name + " _Complex";
   r->complex_of = elem;
   r->fields = {{"real", elem, 0}, {"imag", elem, elem->size}};
+  r->index_named();
   r->size = 2 * elem->size;
   r->align = elem->align;
   r->depth = 1;

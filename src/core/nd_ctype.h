@@ -57,6 +57,15 @@ struct Record {
     int bit_offset = -1, bit_width = -1;
   };
   std::vector<Field> fields;
+  // The named fields in order, an anonymous member's in its place, each with its offset
+  // from this record's start: what a value is initialised and printed by.  Made with the
+  // layout (index_named), so that making a value from a tuple walks no members.
+  struct Named {
+    const Field *field;
+    size_t offset;
+  };
+  std::vector<Named> named;
+  void index_named();
   std::vector<std::pair<std::string, int64_t>> enumerators;
   const CType *enum_base = nullptr;  // integer type of an enum
   // C's `T _Complex` where an ABI passes it as this struct of two T (TypeTable::complex):

@@ -20,6 +20,7 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
                               (rec->tag.empty() ? "<anonymous>" : rec->tag) + " is too large (more than 2^59 bytes)");
   };
   if (total > kMaxObjectSize) throw too_large();
+  rec->named.clear();
   rec->fields.clear();
   rec->required_align = 0;
   if (abi.rules == RecordRules::Microsoft) layout::microsoft(rec, members, attrs, abi);
@@ -28,6 +29,7 @@ void layout_record(Record *rec, const std::vector<MemberDecl> &members, const Re
   size_t deepest = 0;
   for (const MemberDecl &m : members) deepest = std::max(deepest, m.type->depth());
   rec->depth = uint32_t(std::min<size_t>(deepest + 1, UINT32_MAX));
+  rec->index_named();
   rec->complete = true;
 }
 

@@ -340,6 +340,7 @@ void Scope::commit() {
 
 static void uncomplete(Record *r) {
   r->complete = false;
+  r->named.clear();
   r->fields.clear();
   r->enumerators.clear();
   r->enum_base = nullptr;

@@ -133,6 +133,14 @@ PyObject *make_record(const CType *t, const void *src);  // a copy (zeroed if sr
 PyObject *make_record_inline(const CType *t, const uint64_t *src);
 PyObject *make_record_view(const CType *t, void *data, PyObject *owner, const Span &span = Span());
 PyObject *new_record_value(const CType *t, PyObject *args, PyObject *kwargs);
+// The walks of a record's members recurse once per level of records held by value, at
+// most about kMaxTypeDepth deep (the parser refuses deeper types); on a thread whose
+// stack runs low before that, a walk stops with this TypeError instead of overflowing it.
+bool stack_runs_low(const CType *t);
+// t unqualified (no call for an unqualified scalar or record).
+inline const CType *strip(const CType *t) {
+  return t->quals || t->kind == Kind::Array ? TypeTable::get().unqualified(t) : t;
+}
 PyArray_Descr *record_dtype(const CType *t);
 bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why);
 struct Where;
@@ -383,7 +391,27 @@ inline PyObject *snapshot(PyObject *seq) {
   return PySequence_Tuple(seq);
 }
 
-// The same for a dict: a new list of its (key, value) pairs.
-inline PyObject *snapshot_items(PyObject *dict) { return PyDict_Items(dict); }
+// The same for a dict: its (key, value) pairs, each held by the snapshot (no list or
+// tuples are made; taking them runs no Python code).
+class DictSnapshot {
+ public:
+  explicit DictSnapshot(PyObject *dict) {
+    pairs_.reserve(size_t(PyDict_GET_SIZE(dict)));
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+      Py_INCREF(key), Py_INCREF(value);
+      pairs_.push_back({key, value});
+    }
+  }
+  DictSnapshot(const DictSnapshot &) = delete;
+  ~DictSnapshot() {
+    for (auto &[key, value] : pairs_) Py_DECREF(key), Py_DECREF(value);
+  }
+  const std::vector<std::pair<PyObject *, PyObject *>> &pairs() const { return pairs_; }
+
+ private:
+  std::vector<std::pair<PyObject *, PyObject *>> pairs_;
+};
 
 }  // namespace ndffi::py

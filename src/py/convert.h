@@ -16,7 +16,6 @@ std::string dtype_name(PyArray_Descr *d);
 bool fail(const Where &w, PyObject *exc, const std::string &expected, const std::string &given);
 // The parameter's (or result's) type as its declaration wrote it, for messages.
 std::string type_str(const Where &w, const ArgSpec &a);
-const CType *strip(const CType *t);  // unqualified
 
 // The converters to_c dispatches to, by Conv (convert_scalar.cpp, convert_pointer.cpp).
 bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);

@@ -14,8 +14,6 @@ namespace ndffi::py {
 
 // ---- pointers ---------------------------------------------------------------------
 
-const CType *strip(const CType *t) { return TypeTable::get().unqualified(t); }
-
 // May a pointer of type `have` be passed where `want` is expected?
 static bool pointer_compatible(const CType *want, const CType *have, std::string *why) {
   const CType *wt = want->target, *ht = have->target;

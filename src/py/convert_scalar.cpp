@@ -270,6 +270,11 @@ bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w
 }
 
 bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
+  if (a.conv == Conv::Double && PyFloat_CheckExact(o)) {  // the common case: no rounding, no range to check
+    double d = PyFloat_AS_DOUBLE(o);
+    memcpy(dst, &d, 8);
+    return true;
+  }
   long double v;
   if (!real_value_for(o, &v, a.conv == Conv::LongDouble, [&] { return "'" + type_str(w, a) + "'"; }, w)) return false;
   return store_real(v, a.size, dst, w);

@@ -1,9 +1,10 @@
-// Struct and union values (ndffi.StructValue), their NumPy dtypes, and the check that a
-// structured array is laid out exactly as a C record.
+// Struct and union values (ndffi.StructValue): made from C's bytes, from a tuple or dict
+// of field values, read and written by field.  Their dtypes are in record_dtype.cpp.
 #include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "common.h"
 #include "messages.h"
@@ -11,14 +12,7 @@
 
 namespace ndffi::py {
 
-static const CType *strip(const CType *t) {  // no call for an unqualified scalar or record
-  return t->quals || t->kind == Kind::Array ? TypeTable::get().unqualified(t) : t;
-}
-
-// The walks below recurse once per level of records held by value, at most about
-// kMaxTypeDepth deep (the parser refuses deeper types); on a thread whose stack runs
-// low before that, the walk stops with this TypeError instead of overflowing it.
-static bool stack_runs_low(const CType *t) {
+bool stack_runs_low(const CType *t) {
   if (!stack_low()) return false;
   PyErr_Format(PyExc_TypeError,
                "'%s' is nested too deeply for the stack of this thread (%zu levels); "
@@ -29,30 +23,15 @@ static bool stack_runs_low(const CType *t) {
 
 // ---- fields -------------------------------------------------------------------------
 
-// Find a member by name, looking into anonymous struct/union members; `offset` is set
-// to the member's offset from the start of the outermost record.
-static const Record::Field *find_field(const Record *rec, const char *name, size_t *offset) {
-  for (const Record::Field &f : rec->fields) {
-    if (f.name.empty() && f.type->kind == Kind::Record) {
-      size_t inner;
-      if (const Record::Field *g = find_field(f.type->record, name, &inner)) {
-        *offset = f.offset + inner;
-        return g;
-      }
-    } else if (f.name == name) {
-      *offset = f.offset;
-      return &f;
+// Find a member by name, anonymous struct/union members' included; `offset` is set to
+// its offset from the start of the record.
+static const Record::Field *find_field(const Record *rec, std::string_view name, size_t *offset) {
+  for (const Record::Named &n : rec->named)
+    if (n.field->name == name) {
+      *offset = n.offset;
+      return n.field;
     }
-  }
   return nullptr;
-}
-
-// The named fields in order, anonymous members flattened: (field, offset).
-static void flat_fields(const Record *rec, size_t base, std::vector<std::pair<const Record::Field *, size_t>> &out) {
-  for (const Record::Field &f : rec->fields) {
-    if (f.name.empty() && f.type->kind == Kind::Record) flat_fields(f.type->record, base + f.offset, out);
-    else if (!f.name.empty()) out.push_back({&f, base + f.offset});
-  }
 }
 
 static uint64_t read_bits(const char *p, int bit_offset, int width) {
@@ -73,189 +52,6 @@ static void write_bits(char *p, int bit_offset, int width, uint64_t v) {
     unsigned char mask = (unsigned char)(1u << (bit % 8));
     if ((v >> i) & 1) p[bit / 8] = char((unsigned char)p[bit / 8] | mask);
     else p[bit / 8] = char((unsigned char)p[bit / 8] & ~mask);
-  }
-}
-
-// ---- dtypes -------------------------------------------------------------------------
-
-PyArray_Descr *record_dtype(const CType *t);
-
-// The dtype of a member type: scalars, char arrays as bytes, other arrays as subarrays,
-// records nested, pointers as uintp.
-static PyObject *member_format(const CType *t) {
-  if (t->kind == Kind::Array) {
-    std::vector<size_t> shape;
-    const CType *e = t;
-    while (e->kind == Kind::Array) {
-      shape.push_back(e->length == CType::kUnknownLength ? 0 : e->length);
-      e = e->target;
-    }
-    if (e->kind == Kind::Int && e->size == 1 && strip(e)->name == "char" && shape.size() == 1)
-      return PyUnicode_FromFormat("S%zu", shape[0]);
-    PyObject *base = member_format(e);
-    if (!base) return nullptr;
-    PyObject *tshape = PyTuple_New(Py_ssize_t(shape.size()));
-    for (size_t i = 0; i < shape.size(); i++) PyTuple_SET_ITEM(tshape, Py_ssize_t(i), PyLong_FromSize_t(shape[i]));
-    return Py_BuildValue("(NN)", base, tshape);
-  }
-  if (t->kind == Kind::Record) return (PyObject *)record_dtype(t);
-  if (t->kind == Kind::Pointer) return (PyObject *)PyArray_DescrFromType(NPY_UINTP);
-  return (PyObject *)dtype_of(t);
-}
-
-// A structured dtype with the C offsets and size.  Bit-fields have no NumPy type and
-// are left out (the bytes stay, unnamed); a union's members all start at offset 0.
-PyArray_Descr *record_dtype(const CType *t) {
-  const Record *rec = t->record;
-  if (rec->complex_of) return dtype_of(t);
-  if (!rec->complete) {
-    PyErr_Format(PyExc_TypeError, "'%s' is incomplete: it has no dtype", t->str().c_str());
-    return nullptr;
-  }
-  if (stack_runs_low(t)) return nullptr;
-  std::vector<std::pair<const Record::Field *, size_t>> fields;
-  flat_fields(rec, 0, fields);
-  PyObject *names = PyList_New(0), *formats = PyList_New(0), *offsets = PyList_New(0);
-  PyObject *spec = nullptr;
-  PyArray_Descr *descr = nullptr;
-  for (auto &[f, off] : fields) {
-    if (f->bit_width >= 0) continue;
-    if (f->type->kind == Kind::Array && f->type->length == CType::kUnknownLength) continue;
-    PyObject *fmt = member_format(f->type);
-    if (!fmt) goto done;
-    PyList_Append(names, PyUnicode_FromString(f->name.c_str()));
-    Py_DECREF(PyList_GET_ITEM(names, PyList_GET_SIZE(names) - 1));
-    PyList_Append(formats, fmt);
-    Py_DECREF(fmt);
-    PyObject *o = PyLong_FromSize_t(off);
-    PyList_Append(offsets, o);
-    Py_DECREF(o);
-  }
-  spec = Py_BuildValue("{sOsOsOsn}", "names", names, "formats", formats, "offsets", offsets, "itemsize",
-                       Py_ssize_t(rec->size));
-  if (spec && !PyArray_DescrConverter(spec, &descr)) descr = nullptr;
-done:
-  Py_XDECREF(spec);
-  Py_DECREF(names);
-  Py_DECREF(formats);
-  Py_DECREF(offsets);
-  return descr;
-}
-
-// ---- congruence of a structured array with a C record -------------------------------
-
-static std::string type_label(PyArray_Descr *d) {
-  PyObject *s = PyObject_Str((PyObject *)d);
-  std::string r = s ? PyUnicode_AsUTF8(s) : "?";
-  Py_XDECREF(s);
-  PyErr_Clear();
-  return r;
-}
-
-static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why);
-
-// Does descr `d` lay out record `t` exactly (itemsize, and every C field at its offset
-// with its type)?  `why` names the first difference.
-bool record_congruent(const CType *t, PyArray_Descr *d, std::string *why) {
-  const Record *rec = t->record;
-  if (rec->complex_of) return complex_congruent(t, d, why);
-  if (stack_low()) {
-    *why = "'" + t->str() + "' is nested too deeply for the stack of this thread to compare";
-    return false;
-  }
-  if (!PyDataType_HASFIELDS(d)) {
-    *why = "a plain " + type_label(d) + " array, not a structured array";
-    return false;
-  }
-  std::vector<std::pair<const Record::Field *, size_t>> fields;
-  flat_fields(rec, 0, fields);
-  PyObject *dfields = PyDataType_FIELDS(d);
-  for (auto &[f, off] : fields) {
-    if (f->bit_width >= 0) continue;
-    // An array field at the same offset.
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    PyArray_Descr *found = nullptr;
-    std::string found_name;
-    while (PyDict_Next(dfields, &pos, &key, &value)) {
-      if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) < 2) continue;
-      Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(value, 1));
-      if (size_t(o) == off) {
-        found = (PyArray_Descr *)PyTuple_GET_ITEM(value, 0);
-        found_name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : "?";
-        if (found_name == f->name) break;  // prefer the field of the same name
-      }
-    }
-    PyArray_Descr *cd = f->type->kind == Kind::Array ? nullptr : dtype_of(f->type);
-    if (!cd) PyErr_Clear();
-    std::string ctext = "C has " + (cd ? type_label(cd) + " ('" + f->type->str() + "')" : "'" + f->type->str() + "'") +
-                        " at offset " + std::to_string(off);
-    Py_XDECREF(cd);
-    if (!found) {
-      *why = "field '" + f->name + "': " + ctext + ", the array has no field at that offset";
-      // The array's field of that name, if it is elsewhere.
-      PyObject *same = PyDict_GetItemString(dfields, f->name.c_str());
-      if (same && PyTuple_Check(same) && PyTuple_GET_SIZE(same) >= 2) {
-        Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(same, 1));
-        if (o < 0 && PyErr_Occurred()) PyErr_Clear();
-        *why += " ('" + f->name + "' is " + type_label((PyArray_Descr *)PyTuple_GET_ITEM(same, 0)) + " at offset " +
-                std::to_string(o) + ")";
-      }
-      return false;
-    }
-    if (found_name != f->name) {  // a field of another name there: never this one's, found elsewhere
-      PyObject *same = PyDict_GetItemString(dfields, f->name.c_str());
-      if (same && PyTuple_Check(same) && PyTuple_GET_SIZE(same) >= 2) {
-        Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(same, 1));
-        if (o < 0 && PyErr_Occurred()) PyErr_Clear();
-        *why = "field '" + f->name + "': C has it at offset " + std::to_string(off) + ", the array at offset " +
-               std::to_string(o) + " (and '" + found_name + "' at " + std::to_string(off) + ")";
-        return false;
-      }
-    }
-    std::string inner;
-    if (!member_matches(f->type, found, &inner)) {
-      *why = "field '" + f->name + "': " + ctext + ", the array has " + type_label(found) +
-             (found_name == f->name ? "" : " ('" + found_name + "')") + " at offset " + std::to_string(off) +
-             (inner.empty() ? "" : " (" + inner + ")");
-      return false;
-    }
-  }
-  if (size_t(PyDataType_ELSIZE(d)) != rec->size) {
-    *why = "records of " + std::to_string(PyDataType_ELSIZE(d)) + " bytes; C '" + t->str() + "' is " +
-           std::to_string(rec->size) + " bytes";
-    return false;
-  }
-  return true;
-}
-
-static bool member_matches(const CType *t, PyArray_Descr *d, std::string *why) {
-  if (t->kind == Kind::Enum && t->record->enum_base) t = t->record->enum_base;
-  if (t->kind == Kind::Record) return record_congruent(t, d, why);
-  if (t->kind == Kind::Array) {
-    size_t count = 1;
-    const CType *e = t;
-    while (e->kind == Kind::Array) count *= e->length, e = e->target;
-    if (e->kind == Kind::Int && e->size == 1 && d->type_num == NPY_STRING) return size_t(PyDataType_ELSIZE(d)) == count;
-    if (!PyDataType_HASSUBARRAY(d)) return false;
-    PyArray_ArrayDescr *sub = PyDataType_SUBARRAY(d);
-    size_t n = 1;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(sub->shape); i++)
-      n *= size_t(PyLong_AsSsize_t(PyTuple_GET_ITEM(sub->shape, i)));
-    return n == count && member_matches(e, sub->base, why);
-  }
-  if (PyDataType_HASFIELDS(d) || PyDataType_HASSUBARRAY(d)) return false;
-  if (!PyArray_ISNBO(d->byteorder)) return false;
-  if (size_t(PyDataType_ELSIZE(d)) != t->byte_size()) return false;
-  char k = d->kind;
-  switch (t->kind) {
-    case Kind::Bool: return k == 'b';
-    case Kind::Float: return k == 'f';
-    case Kind::Pointer: return k == 'u' || k == 'i';
-    case Kind::Int:
-      if (t->size == 1 && strip(t)->name == "char") return k == 'i' || k == 'u' || k == 'S';
-      return k == (t->is_signed ? 'i' : 'u');
-    default: return false;
   }
 }
 
@@ -524,8 +320,39 @@ bool set_array(const CType *t, char *p, PyObject *v, const Where &w) {
   return ok;
 }
 
+// A float or int into a double field, or an int in range into an integer one, converted here:
+// what a tuple or dict of plain numbers holds, without the general conversion's planning
+// per field.  False, with nothing set and no exception, for the general path to take.
+static bool store_plain_number(const CType *t, char *p, PyObject *v, const Where &w) {
+  bool is_double = t->kind == Kind::Float && t->size == 8;
+  if (is_double && PyFloat_CheckExact(v)) {
+    double d = PyFloat_AS_DOUBLE(v);
+    forget_stored(w.home, p, p + 8);
+    memcpy(p, &d, 8);
+    return true;
+  }
+  if (!(is_double || (t->kind == Kind::Int && t->size <= 8)) || !PyLong_CheckExact(v)) return false;
+  int overflow;
+  long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+  if (is_double) {  // rounded once, as the general path rounds it
+    if (overflow) return false;
+    double d = double(x);
+    forget_stored(w.home, p, p + 8);
+    memcpy(p, &d, 8);
+    return true;
+  }
+  unsigned bits = 8 * unsigned(t->size);
+  bool fits = !overflow && (t->is_signed ? bits == 64 || (x >= -(1LL << (bits - 1)) && x < (1LL << (bits - 1)))
+                                         : x >= 0 && (bits == 64 || x < (1LL << bits)));
+  if (!fits) return false;  // the general path says why
+  forget_stored(w.home, p, p + t->size);
+  memcpy(p, &x, t->size);  // the low bytes, as store_c stores every integer
+  return true;
+}
+
 static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where &w) {
   const CType *t = f->type;
+  if (f->bit_width < 0 && store_plain_number(t, p, v, w)) return true;
   if (f->bit_width >= 0) {
     const CType *base = t->kind == Kind::Enum ? t->record->enum_base : t;
     if (!PyLong_Check(v)) {
@@ -564,8 +391,7 @@ static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where
 
 // Fill a record in place from positional values, keyword values or both.
 static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwargs, const Where &w) {
-  std::vector<std::pair<const Record::Field *, size_t>> fields;
-  flat_fields(t->record, 0, fields);
+  const std::vector<Record::Named> &fields = t->record->named;
   Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;
   if (t->record->is_union && n + (kwargs ? PyDict_Size(kwargs) : 0) > 1) {
     PyErr_Format(PyExc_TypeError, "%s: a union takes one initializer", w.str().c_str());
@@ -577,36 +403,29 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
     return false;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
-    Where fw = w.part(w, fields[size_t(i)].first->name.c_str());
-    if (!set_member(fields[size_t(i)].first, p + fields[size_t(i)].second, PyTuple_GET_ITEM(args, i), fw)) return false;
+    Where fw = w.part(w, fields[size_t(i)].field->name.c_str());
+    if (!set_member(fields[size_t(i)].field, p + fields[size_t(i)].offset, PyTuple_GET_ITEM(args, i), fw)) return false;
   }
   if (kwargs) {
     // A snapshot of the (name, value) pairs: a value's __index__ may change the dict.
-    PyObject *items = snapshot_items(kwargs);
-    if (!items) return false;
-    bool ok = true;
-    for (Py_ssize_t k = 0; ok && k < PyList_GET_SIZE(items); k++) {
-      PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 0);
-      PyObject *value = PyTuple_GET_ITEM(PyList_GET_ITEM(items, k), 1);
+    DictSnapshot items(kwargs);
+    for (auto &[key, value] : items.pairs()) {
       Py_ssize_t len = 0;
       const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8AndSize(key, &len) : nullptr;
       size_t off;
-      const Record::Field *f = name && strlen(name) == size_t(len) ? find_field(t->record, name, &off) : nullptr;
+      const Record::Field *f = name ? find_field(t->record, std::string_view(name, size_t(len)), &off) : nullptr;
       if (!PyUnicode_Check(key)) {
         PyErr_Format(PyExc_TypeError, "%s: a field of '%s' is named by a str, got %R", w.str().c_str(),
                      t->str().c_str(), key);
-        ok = false;
-      } else if (!name) {
-        ok = false;
-      } else if (!f) {
-        PyErr_Format(PyExc_TypeError, "%s: '%s' has no field %R", w.str().c_str(), t->str().c_str(), key);
-        ok = false;
-      } else {
-        ok = set_member(f, p + off, value, w.part(w, name));
+        return false;
       }
+      if (!name) return false;
+      if (!f) {
+        PyErr_Format(PyExc_TypeError, "%s: '%s' has no field %R", w.str().c_str(), t->str().c_str(), key);
+        return false;
+      }
+      if (!set_member(f, p + off, value, w.part(w, name))) return false;
     }
-    Py_DECREF(items);
-    return ok;
   }
   return true;
 }
@@ -660,22 +479,25 @@ bool set_record(const CType *t, char *p, PyObject *v, const Where &w) {
 
 static PyObject *record_getattro(PyObject *self, PyObject *name) {
   auto *r = (RecordObject *)self;
-  const char *n = PyUnicode_AsUTF8(name);
+  Py_ssize_t len;
+  const char *n = PyUnicode_AsUTF8AndSize(name, &len);
   if (!n) return nullptr;
   size_t off;
   if (n[0] != '_' || n[1] != '_')
-    if (const Record::Field *f = find_field(r->type->record, n, &off)) return get_member(r, f, r->data + off);
+    if (const Record::Field *f = find_field(r->type->record, std::string_view(n, size_t(len)), &off))
+      return get_member(r, f, r->data + off);
   return PyObject_GenericGetAttr(self, name);
 }
 
 static int record_setattro(PyObject *self, PyObject *name, PyObject *v) {
   auto *r = (RecordObject *)self;
-  const char *n = PyUnicode_AsUTF8(name);
+  Py_ssize_t len;
+  const char *n = PyUnicode_AsUTF8AndSize(name, &len);
   if (!n) return -1;
   size_t off;
-  const Record::Field *f = find_field(r->type->record, n, &off);
+  const Record::Field *f = find_field(r->type->record, std::string_view(n, size_t(len)), &off);
   if (!f) {
-    PyErr_Format(PyExc_AttributeError, "'%s' has no field '%s'", r->type->str().c_str(), n);
+    PyErr_Format(PyExc_AttributeError, "'%s' has no field %R", r->type->str().c_str(), name);
     return -1;
   }
   if (!v) {
@@ -703,12 +525,11 @@ static PyObject *record_repr(PyObject *self) {
   std::string s = "<ndffi.StructValue '" + r->type->str() + "' {";
   // A member's repr is this function again: deep nesting is elided where the stack runs low.
   if (stack_low()) return PyUnicode_FromString((s + "...}>").c_str());
-  std::vector<std::pair<const Record::Field *, size_t>> fields;
-  flat_fields(r->type->record, 0, fields);
+  const std::vector<Record::Named> &fields = r->type->record->named;
   for (size_t i = 0; i < fields.size(); i++) {
-    PyObject *v = get_member(r, fields[i].first, r->data + fields[i].second);
+    PyObject *v = get_member(r, fields[i].field, r->data + fields[i].offset);
     PyObject *rep = v ? PyObject_Repr(v) : nullptr;
-    s += (i ? ", " : "") + fields[i].first->name + "=" + (rep ? PyUnicode_AsUTF8(rep) : "?");
+    s += (i ? ", " : "") + fields[i].field->name + "=" + (rep ? PyUnicode_AsUTF8(rep) : "?");
     Py_XDECREF(rep);
     Py_XDECREF(v);
     PyErr_Clear();
@@ -730,11 +551,10 @@ static PyObject *record_richcompare(PyObject *a, PyObject *b, int op) {
 
 static PyObject *record_dir(PyObject *self, PyObject *) {
   auto *r = (RecordObject *)self;
-  std::vector<std::pair<const Record::Field *, size_t>> fields;
-  flat_fields(r->type->record, 0, fields);
+  const std::vector<Record::Named> &fields = r->type->record->named;
   PyObject *l = PyList_New(0);
   for (auto &f : fields) {
-    PyObject *s = PyUnicode_FromString(f.first->name.c_str());
+    PyObject *s = PyUnicode_FromString(f.field->name.c_str());
     PyList_Append(l, s);
     Py_DECREF(s);
   }

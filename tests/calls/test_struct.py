@@ -433,3 +433,104 @@ def test_aligned_typedef_members_as_the_compiler_lays_them_out():
     recs = np.zeros(2, at.dtype)
     recs["y"] = [10, 20]
     assert lib.at_sum(recs) == 10
+
+
+# ---- struct values from tuples and dicts of numbers --------------------------------------
+
+ALL_NUMBERS = """
+struct all { signed char a; unsigned char b; short c; unsigned short d; int e; unsigned f;
+             long long g; unsigned long long h; double x; float y; union { int ui; double ud; }; };
+"""
+# (field, smallest, largest) in the order of the fields
+NUMBER_FIELDS = [
+    ("a", -(2**7), 2**7 - 1),
+    ("b", 0, 2**8 - 1),
+    ("c", -(2**15), 2**15 - 1),
+    ("d", 0, 2**16 - 1),
+    ("e", -(2**31), 2**31 - 1),
+    ("f", 0, 2**32 - 1),
+    ("g", -(2**63), 2**63 - 1),
+    ("h", 0, 2**64 - 1),
+]
+
+
+@pytest.fixture(scope="module")
+def lib_all():
+    lib = ndffi.load(None)
+    lib.cdef(ALL_NUMBERS)
+    return lib
+
+
+def _packed(ints, x, y, ud):
+    import struct
+
+    return struct.pack("@bBhHiIqQdf4xd", *ints, x, y, ud)
+
+
+@pytest.mark.parametrize("end", [1, 2])  # smallest, largest
+def test_integer_fields_from_a_tuple_take_every_value_of_their_range(lib_all, end):
+    all_numbers = lib_all.types["struct all"]
+    ints = [f[end] for f in NUMBER_FIELDS]
+    v = all_numbers(*ints, 2.5, 0.5)
+    assert [getattr(v, f[0]) for f in NUMBER_FIELDS] == ints
+    assert bytes(v) == _packed(ints, 2.5, 0.5, 0.0)
+    by_name = all_numbers(**{f[0]: f[end] for f in NUMBER_FIELDS}, x=2.5, y=0.5)
+    assert bytes(by_name) == bytes(v)
+    assert bytes(lib_all.new("struct all *", tuple(ints) + (2.5, 0.5))[0]) == bytes(v)
+
+
+@pytest.mark.parametrize("name, lo, hi", NUMBER_FIELDS)
+def test_integer_fields_refuse_one_past_their_range_naming_the_field(lib_all, name, lo, hi):
+    all_numbers = lib_all.types["struct all"]
+    for bad in (lo - 1, hi + 1):
+        with pytest.raises(OverflowError, match=rf"field '{name}'.*\[{lo}, {hi}\]"):
+            all_numbers(**{name: bad})
+        with pytest.raises(OverflowError, match=rf"field '{name}'"):
+            lib_all.new("struct all *", {name: bad})
+        with pytest.raises(OverflowError, match=rf"field '{name}'"):
+            all_numbers(*[0] * [f[0] for f in NUMBER_FIELDS].index(name), bad)
+    v = all_numbers()
+    with pytest.raises(OverflowError, match=rf"field '{name}'"):
+        setattr(v, name, hi + 1)
+    assert bytes(v) == bytes(all_numbers.size)  # nothing stored by the refused values
+
+
+def test_number_fields_convert_other_numbers_as_attributes_do(lib_all):
+    all_numbers = lib_all.types["struct all"]
+    v = all_numbers(True, np.uint8(200), np.int16(-5), False, 7, 8, -9, 2**63, 2**53 + 1, 2**24 + 1)
+    assert (v.a, v.b, v.c, v.d, v.e, v.f, v.g, v.h) == (1, 200, -5, 0, 7, 8, -9, 2**63)
+    assert v.x == float(2**53 + 1) and v.y == float(2**24)  # rounded once, to nearest even
+    big = all_numbers(x=2**70, ud=-(2**63))  # past a long long: the general path
+    assert big.x == float(2**70) and big.ud == -float(2**63)
+    with pytest.raises(OverflowError, match="field 'x'"):
+        all_numbers(x=2**1024)
+    with pytest.raises(TypeError, match="field 'e'.*expected int"):
+        all_numbers(e=1.5)
+    with pytest.raises(TypeError, match="field 'x'"):
+        all_numbers(x="1")
+
+
+def test_anonymous_members_fields_by_name_and_position(lib_all):
+    all_numbers = lib_all.types["struct all"]
+    v = all_numbers(*[0] * 10, 7)
+    assert v.ui == 7 and bytes(v) == _packed([0] * 8, 0.0, 0.0, 0.0)[:48] + (7).to_bytes(4, "little") + bytes(4)
+    w = all_numbers(ud=0.25)
+    assert w.ud == 0.25 and bytes(w)[48:] == _packed([0] * 8, 0.0, 0.0, 0.25)[48:]
+    with pytest.raises(AttributeError):
+        getattr(w, "ud\0")  # a name with a NUL is not a field's
+    with pytest.raises(AttributeError, match=r"no field 'ud\\x00'"):
+        setattr(w, "ud\0", 1.0)
+
+
+def test_a_dict_changed_by_a_values_conversion_is_read_as_it_was(lib_all):
+    fields = {"e": 1, "f": 2}
+
+    class Sneaky:
+        def __index__(self):
+            fields.clear()
+            fields["nope"] = 3
+            return 5
+
+    fields["g"] = Sneaky()
+    v = lib_all.new("struct all *", fields)[0]
+    assert (v.e, v.f, v.g) == (1, 2, 5)
