@@ -26,4 +26,15 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
 bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 bool record_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 
+// A scalar of one of NumPy's own integer types (np.int32(5), arr[i]; not a subclass),
+// its value read in place: no int is made for it.  False for anything else.
+struct NumpyInt {
+  bool is_unsigned;
+  int64_t s;
+  uint64_t u;
+};
+bool numpy_int(PyObject *o, NumpyInt *n);
+// The same for np.float64 and np.float32.
+bool numpy_real(PyObject *o, double *d);
+
 }  // namespace ndffi::py

@@ -48,6 +48,42 @@ static bool refuse_scalar(const Where &w, const ArgSpec &a, const char *kind, Py
   return fail(w, PyExc_TypeError, std::string(kind) + " for '" + type_str(w, a) + "'", refused_number(o));
 }
 
+bool numpy_int(PyObject *o, NumpyInt *n) {
+  PyTypeObject *t = Py_TYPE(o);
+#define ND_SIGNED(Name) \
+  if (t == &Py##Name##ArrType_Type) return *n = {false, int64_t(PyArrayScalar_VAL(o, Name)), 0}, true;
+#define ND_UNSIGNED(Name) \
+  if (t == &Py##Name##ArrType_Type) return *n = {true, 0, uint64_t(PyArrayScalar_VAL(o, Name))}, true;
+  ND_SIGNED(Long) ND_SIGNED(Int) ND_SIGNED(LongLong) ND_SIGNED(Short) ND_SIGNED(Byte);
+  ND_UNSIGNED(ULong) ND_UNSIGNED(UInt) ND_UNSIGNED(ULongLong) ND_UNSIGNED(UShort) ND_UNSIGNED(UByte);
+#undef ND_SIGNED
+#undef ND_UNSIGNED
+  return false;
+}
+
+bool numpy_real(PyObject *o, double *d) {
+  PyTypeObject *t = Py_TYPE(o);
+  if (t == &PyDoubleArrType_Type) return *d = PyArrayScalar_VAL(o, Double), true;
+  if (t == &PyFloatArrType_Type) return *d = double(PyArrayScalar_VAL(o, Float)), true;
+  return false;
+}
+
+// n stored for the integer parameter a, when in its range (else false: the general path
+// says why, as it says it for any int).
+static bool store_numpy_int(const ArgSpec &a, const NumpyInt &n, unsigned char *dst) {
+  if (a.conv == Conv::SInt) {
+    if (n.is_unsigned ? n.u > a.max : (n.s < a.min || (n.s > 0 && uint64_t(n.s) > a.max))) return false;
+    int64_t x = n.is_unsigned ? int64_t(n.u) : n.s;
+    memcpy(dst, &x, 8);
+    return true;
+  }
+  if (!n.is_unsigned && n.s < 0) return false;
+  uint64_t x = n.is_unsigned ? n.u : uint64_t(n.s);
+  if (x > a.max) return false;
+  memcpy(dst, &x, 8);
+  return true;
+}
+
 // Read a Python integer for an integer parameter: exact ints, bool and objects with
 // __index__ (NumPy integers, 0-d integer arrays); never floats, nor arrays of more
 // dimensions (whose __index__ would say neither the function nor the parameter).
@@ -55,6 +91,8 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
   PyObject *num = o;
   if (is_value(o)) num = ((ValueObject *)o)->value;
   if (!PyLong_Check(num)) {
+    NumpyInt n;
+    if (numpy_int(num, &n) && store_numpy_int(a, n, dst)) return true;
     bool not_int_array =
         PyArray_Check(num) && (PyArray_NDIM((PyArrayObject *)num) > 0 || !PyArray_ISINTEGER((PyArrayObject *)num));
     if (PyFloat_Check(num) || !PyIndex_Check(num) || not_int_array) return refuse_scalar(w, a, "int", num);
@@ -171,6 +209,16 @@ static bool real_value_for(PyObject *o, long double *out, bool wide, ForWhat for
     *out = PyFloat_AS_DOUBLE(num);
     return true;
   }
+  double d;
+  NumpyInt n;
+  if (numpy_real(num, &d)) {
+    *out = d;
+    return true;
+  }
+  if (numpy_int(num, &n)) {  // exact in a long double
+    *out = n.is_unsigned ? (long double)n.u : (long double)n.s;
+    return true;
+  }
   if (PyArray_IsScalar(num, LongDouble)) {
     *out = PyArrayScalar_VAL(num, LongDouble);
     return true;
@@ -270,8 +318,8 @@ bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w
 }
 
 bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
-  if (a.conv == Conv::Double && PyFloat_CheckExact(o)) {  // the common case: no rounding, no range to check
-    double d = PyFloat_AS_DOUBLE(o);
+  double d;  // the common cases: no rounding, no range to check
+  if (a.conv == Conv::Double && (PyFloat_CheckExact(o) ? (d = PyFloat_AS_DOUBLE(o), true) : numpy_real(o, &d))) {
     memcpy(dst, &d, 8);
     return true;
   }

@@ -107,6 +107,41 @@ def test_numpy_integer_scalars(lib):
     assert lib.echo_int(ndffi.cast("long", 7)) == 7
 
 
+NUMPY_INTS = [np.byte, np.ubyte, np.short, np.ushort, np.intc, np.uintc, np.int_, np.uint, np.longlong, np.ulonglong]
+
+
+@pytest.mark.parametrize("name,ctype", INT_ECHOES, ids=[n for n, _ in INT_ECHOES])
+def test_numpy_integers_of_every_type_convert_as_their_ints_do(lib, name, ctype):
+    """Every NumPy integer type into every C integer type: accepted exactly when its int
+    is in the C type's range, refused with the message its int would get otherwise."""
+    f = getattr(lib, f"echo_{name}")
+    lo, hi = int_range(ctype)
+    for nt in NUMPY_INTS:
+        info = np.iinfo(nt)
+        for v in {info.min, info.max, 0, 1, max(info.min, lo - 1), min(info.max, hi + 1), max(info.min, lo)}:
+            if lo <= v <= hi:
+                r = f(nt(v))
+                assert r == v and type(r) is int, (nt, v, r)
+            else:
+                with pytest.raises(OverflowError) as e:
+                    f(nt(v))
+                assert str(e.value).endswith(f"for '{ctype}', got {v}"), (nt, v, str(e.value))
+
+
+def test_numpy_integer_subclasses_and_wrapped_values(lib):
+    class Mine(np.int32):
+        def __index__(self):
+            return 41
+
+    assert lib.echo_int(Mine(5)) == 41  # not NumPy's own type: its __index__ says
+    assert lib.echo_int(ndffi.cast("short", np.int16(-3))) == -3
+    assert lib.echo_uint64(np.uint64(2**64 - 1)) == 2**64 - 1
+    with pytest.raises(TypeError, match="expected int"):
+        lib.echo_int(np.timedelta64(3))
+    with pytest.raises(TypeError, match="expected int"):
+        lib.echo_int(np.float64(3.0))
+
+
 def test_bool_to_int_and_bool_params(lib):
     assert lib.echo_int(True) == 1 and lib.echo_int(False) == 0
     for v, want in [

@@ -231,6 +231,33 @@ def test_numpy_scalars_through_varargs(value, travels):
     assert printed(fresh_snprintf(), fmt, value) == travels
 
 
+NUMPY_INTS = [np.byte, np.ubyte, np.short, np.ushort, np.intc, np.uintc, np.int_, np.uint, np.longlong, np.ulonglong]
+
+
+@pytest.mark.parametrize("nt", NUMPY_INTS, ids=lambda t: t.__name__)
+def test_numpy_integers_travel_as_long_or_unsigned_long_with_their_values(nt):
+    f = fresh_snprintf()
+    info = np.iinfo(nt)
+    fmt = b"%lu" if info.min == 0 else b"%ld"
+    for v in (info.min, info.max, 1):
+        assert printed(f, fmt, nt(v)) == str(v).encode()
+    assert f._variadic_plans == (("unsigned long" if info.min == 0 else "long",),)
+
+
+def test_numpy_floats_and_their_subclasses_travel_as_double():
+    class Mine(np.float64):
+        pass
+
+    f = fresh_snprintf()
+    third = np.float64(1) / 3
+    assert printed(f, b"%.17g %.17g %.17g", third, np.float32(1 / 3), Mine(0.25)) == b"%.17g %.17g %.17g" % (
+        float(third),
+        float(np.float32(1 / 3)),
+        0.25,
+    )
+    assert f._variadic_plans == (("double", "double", "double"),)
+
+
 @pytest.mark.parametrize(
     "value", [np.True_, np.timedelta64(3, "s"), np.datetime64("2020-01-01"), np.complex128(1), np.void(b"ab")]
 )
