@@ -16,11 +16,16 @@ from . import libclang as lc
 
 
 def _complex_as_struct():
-    import platform
-    import sys
+    """Whether ndffi declares functions and values of ``double _Complex`` on this
+    machine (where the calling convention passes one as a struct of two doubles):
+    the core is asked, which knows each ABI's rule."""
+    from .._ndffi import CDefError, Namespace
 
-    machine = platform.machine().lower()
-    return sys.platform != "win32" and machine in ("x86_64", "amd64", "aarch64", "arm64")
+    try:
+        Namespace().type("double _Complex")
+    except CDefError:
+        return False
+    return True
 
 
 _COMPLEX_AS_STRUCT = _complex_as_struct()
