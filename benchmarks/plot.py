@@ -3,9 +3,9 @@
     python benchmarks/run.py --json bench.json          # or --callgrind --json ...
     python benchmarks/plot.py bench.json -o docs/_static/bench.png
 
-One group of bars per call (add, noop, dsum, vflip, slen, get, snprintf, declare), one
-bar per contender, on a log scale: ns per call for a timing run, instructions per call
-for a callgrind run.  `run.py --plot FILE` draws the same chart at the end of its run.
+One group of bars per call (add, add_np, noop, dsum, vflip, vflip_tuple, slen, get,
+snprintf, declare), one bar per contender, on a log scale: ns per call for a timing
+run, instructions per call for a callgrind run.  `run.py --plot FILE` draws the same chart at the end of its run.
 Needs matplotlib (the `docs` dependency group).
 """
 
@@ -27,9 +27,11 @@ LABELS = {
 
 CALL_LABELS = {
     "add": "int add(int, int)",
+    "add_np": "int add(int, int)\nnp.int32",
     "noop": "void noop(void)",
     "dsum": "dsum(const double *, long)\n10 doubles",
     "vflip": "vec2 vflip(vec2)",
+    "vflip_tuple": "vec2 vflip(vec2)\na tuple",
     "slen": "long slen(const char *)\nbytes",
     "get": "double *get(void)",
     "snprintf": 'snprintf(buf, n,\n"%d %f", 42, 3.5)',

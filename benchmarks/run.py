@@ -31,12 +31,14 @@ CDEF = (
     "vec2 vflip(vec2 v); long slen(const char *s); double *get(void);"
 )
 LIBC_CDEF = "int snprintf(char *buf, size_t n, const char *fmt, ...);"
-CALLS = ("add", "noop", "dsum", "vflip", "slen", "get", "snprintf", "declare")
+CALLS = ("add", "add_np", "noop", "dsum", "vflip", "vflip_tuple", "slen", "get", "snprintf", "declare")
 STMTS = {
     "add": "f(1, 2)",
+    "add_np": "f(i, j)",
     "noop": "f()",
     "dsum": "f(x, 10)",
     "vflip": "f(v)",
+    "vflip_tuple": "f(t)",
     "slen": "f(s)",
     "get": "f()",
     "snprintf": "f(buf, 64, fmt, 42, 3.5)",
@@ -46,9 +48,11 @@ STMTS = {
 # turned its own kind of result (struct, pointer) into plain Python values.
 EXPECTED = {
     "add": 3,
+    "add_np": 3,
     "noop": None,
     "dsum": 55.0,
     "vflip": (2.0, 1.0),
+    "vflip_tuple": (2.0, 1.0),
     "slen": 11,
     "get": (1.5, 4.5),
     "snprintf": (11, b"42 3.500000"),
@@ -116,7 +120,10 @@ def _first_last(p):
 
 
 def _plain(lib):
+    import numpy as np
+
     fns = {c: Bench(getattr(lib, c), STMTS[c]) for c in ("add", "noop", "dsum")}
+    fns["add_np"] = Bench(lib.add, STMTS["add_np"], {"i": np.int32(1), "j": np.int32(2)})  # NumPy's ints
     fns["slen"] = Bench(lib.slen, STMTS["slen"], {"s": HELLO})
     return fns
 
@@ -232,6 +239,7 @@ def _cffi(ffi, lib):
     fns["dsum"] = Bench(lib.dsum, "f(fb(t, x), 10)", {"fb": ffi.from_buffer, "t": ffi.typeof("double[]")})
     pv = ffi.new("vec2 *", (1.0, 2.0))  # owns the struct v is
     fns["vflip"] = Bench(lib.vflip, "f(v)", {"v": pv[0], "pv": pv}, _xy)
+    fns["vflip_tuple"] = Bench(lib.vflip, STMTS["vflip_tuple"], {"t": (1.0, 2.0)}, _xy)
     fns["get"] = Bench(lib.get, "f()", check=_first_last)
     buf = ffi.new("char[64]")
     extra = {"buf": buf, "fmt": FMT, "c": ffi.cast, "ti": ffi.typeof("int"), "td": ffi.typeof("double")}
@@ -303,6 +311,7 @@ def _ndffi(**kw):
         libc.cdef(LIBC_CDEF, **kw)
         fns = _plain(lib)
         fns["vflip"] = Bench(lib.vflip, "f(v)", {"v": lib.types.vec2(1.0, 2.0)}, _xy)
+        fns["vflip_tuple"] = Bench(lib.vflip, STMTS["vflip_tuple"], {"t": (1.0, 2.0)}, _xy)
         fns["get"] = Bench(lib.get, "f()", check=_first_last)
         buf = np.zeros(64, np.uint8)
         check = lambda r: (r, buf[:r].tobytes())  # noqa: E731
@@ -491,7 +500,7 @@ def report(values, unit, key, fmt):
         )
     rows.sort(key=lambda r: (CALLS.index(r["call"]), list(CONTENDERS).index(r["contender"])))
     head = ("call", "contender", "GIL", unit, "x floor(same GIL)", "x floor(hold)", "vs ctypes")
-    print("%-8s %-14s %-8s %10s %18s %14s %10s" % head)
+    print("%-11s %-14s %-8s %10s %18s %14s %10s" % head)
     last = None
     for r in rows:
         if last and r["call"] != last:
@@ -499,7 +508,7 @@ def report(values, unit, key, fmt):
         last = r["call"]
         ratio = lambda k, suf: "-" if r[k] is None else ("%.2f" % r[k]) + suf  # noqa: B023, E731
         print(
-            "%-8s %-14s %-8s %10s %18s %14s %10s"
+            "%-11s %-14s %-8s %10s %18s %14s %10s"
             % (
                 r["call"],
                 r["contender"],

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CALLS = ("add", "noop", "dsum", "vflip", "slen", "get", "snprintf", "declare")
+CALLS = ("add", "add_np", "noop", "dsum", "vflip", "vflip_tuple", "slen", "get", "snprintf", "declare")
 DECLARERS = ("ctypes", "ndffi", "ndffi_gil")  # cffi_abi too, when cffi is installed
 CALLBACK_SHAPES = (
     "int(int)",
@@ -34,7 +34,9 @@ def test_benchmark_harness_quick():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = proc.stdout
     for call in CALLS:
-        contenders = DECLARERS if call == "declare" else ("floor_hold", "floor_release", "ctypes", "ndffi", "ndffi_gil")
+        contenders = {"declare": DECLARERS, "vflip_tuple": ("ndffi", "ndffi_gil")}.get(
+            call, ("floor_hold", "floor_release", "ctypes", "ndffi", "ndffi_gil")
+        )
         for contender in contenders:
             assert any(line.split()[:2] == [call, contender] for line in table.splitlines()), (
                 f"no row for {call}/{contender}:\n{table}"
