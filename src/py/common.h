@@ -392,26 +392,33 @@ inline PyObject *snapshot(PyObject *seq) {
 }
 
 // The same for a dict: its (key, value) pairs, each held by the snapshot (no list or
-// tuples are made; taking them runs no Python code).
+// tuples are made, nor any allocation for a few pairs; taking them runs no Python code).
 class DictSnapshot {
  public:
+  using Pair = std::pair<PyObject *, PyObject *>;
   explicit DictSnapshot(PyObject *dict) {
-    pairs_.reserve(size_t(PyDict_GET_SIZE(dict)));
+    size_t n = size_t(PyDict_GET_SIZE(dict));
+    if (n > kSmall) big_.resize(n);
+    Pair *out = n > kSmall ? big_.data() : small_;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
-    while (PyDict_Next(dict, &pos, &key, &value)) {
+    while (n_ < n && PyDict_Next(dict, &pos, &key, &value)) {
       Py_INCREF(key), Py_INCREF(value);
-      pairs_.push_back({key, value});
+      out[n_++] = {key, value};
     }
   }
   DictSnapshot(const DictSnapshot &) = delete;
   ~DictSnapshot() {
-    for (auto &[key, value] : pairs_) Py_DECREF(key), Py_DECREF(value);
+    for (auto &[key, value] : *this) Py_DECREF(key), Py_DECREF(value);
   }
-  const std::vector<std::pair<PyObject *, PyObject *>> &pairs() const { return pairs_; }
+  const Pair *begin() const { return big_.empty() ? small_ : big_.data(); }
+  const Pair *end() const { return begin() + n_; }
 
  private:
-  std::vector<std::pair<PyObject *, PyObject *>> pairs_;
+  static constexpr size_t kSmall = 8;
+  Pair small_[kSmall];
+  std::vector<Pair> big_;
+  size_t n_ = 0;
 };
 
 }  // namespace ndffi::py

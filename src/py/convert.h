@@ -18,6 +18,8 @@ bool fail(const Where &w, PyObject *exc, const std::string &expected, const std:
 std::string type_str(const Where &w, const ArgSpec &a);
 
 // The converters to_c dispatches to, by Conv (convert_scalar.cpp, convert_pointer.cpp).
+// A number (Bool, SInt, UInt, Float, Double or LongDouble) for `a`, as to_c converts it.
+bool number_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
 bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
 bool bool_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
 bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w);
@@ -26,14 +28,15 @@ bool pointer_arg(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned 
 bool funcptr_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 bool record_arg(const ArgSpec &a, PyObject *o, unsigned char *dst, Holds &holds, const Where &w);
 
-// A scalar of one of NumPy's own integer types (np.int32(5), arr[i]; not a subclass),
-// its value read in place: no int is made for it.  False for anything else.
-struct NumpyInt {
+// An integer as C holds one: signed (s), or unsigned (u) when is_unsigned.
+struct IntValue {
   bool is_unsigned;
   int64_t s;
   uint64_t u;
 };
-bool numpy_int(PyObject *o, NumpyInt *n);
+// A scalar of one of NumPy's own integer types (np.int32(5), arr[i]; not a subclass),
+// its value read in place: no int is made for it.  False for anything else.
+bool numpy_int(PyObject *o, IntValue *n);
 // The same for np.float64 and np.float32.
 bool numpy_real(PyObject *o, double *d);
 

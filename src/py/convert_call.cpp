@@ -90,14 +90,23 @@ bool fail(const Where &w, PyObject *exc, const std::string &expected, const std:
   return false;
 }
 
-bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
+bool number_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
   switch (a.conv) {
     case Conv::SInt:
     case Conv::UInt: return int_value(a, o, dst, w);
     case Conv::Bool: return bool_value(a, o, dst, w);
+    default: return float_value(a, o, dst, w);
+  }
+}
+
+bool to_c(const ArgSpec &a, const PyArgInfo &info, PyObject *o, unsigned char *dst, Holds &holds, const Where &w) {
+  switch (a.conv) {
+    case Conv::SInt:
+    case Conv::UInt:
+    case Conv::Bool:
     case Conv::Float:
     case Conv::Double:
-    case Conv::LongDouble: return float_value(a, o, dst, w);
+    case Conv::LongDouble: return number_value(a, o, dst, w);
     case Conv::Pointer: return pointer_arg(a, info, o, dst, holds, w);
     case Conv::FuncPtr: return funcptr_arg(a, o, dst, holds, w);
     case Conv::Record: return record_arg(a, o, dst, holds, w);

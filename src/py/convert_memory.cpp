@@ -126,11 +126,13 @@ bool store_c(const CType *t, void *p, PyObject *o, const Where &w) {
     return false;
   }
   if (a.conv == Conv::Pointer) return store_pointer(a, p, o, w);
-  PyArgInfo info;  // a number needs none
-  if (a.conv == Conv::FuncPtr) return fill_arg_info(info, t), store_function_pointer(a, info, p, o, w);
+  if (a.conv == Conv::FuncPtr) {
+    PyArgInfo info;
+    fill_arg_info(info, t);
+    return store_function_pointer(a, info, p, o, w);
+  }
   alignas(16) unsigned char tmp[16] = {0};
-  Holds holds;
-  if (!to_c(a, info, o, tmp, holds, w)) return false;
+  if (!number_value(a, o, tmp, w)) return false;  // what is left: a number
   forget_stored(w.home, (char *)p, (char *)p + a.size);
   memcpy(p, tmp, a.size);
   return true;

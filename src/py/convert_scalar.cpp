@@ -48,7 +48,7 @@ static bool refuse_scalar(const Where &w, const ArgSpec &a, const char *kind, Py
   return fail(w, PyExc_TypeError, std::string(kind) + " for '" + type_str(w, a) + "'", refused_number(o));
 }
 
-bool numpy_int(PyObject *o, NumpyInt *n) {
+bool numpy_int(PyObject *o, IntValue *n) {
   PyTypeObject *t = Py_TYPE(o);
 #define ND_SIGNED(Name) \
   if (t == &Py##Name##ArrType_Type) return *n = {false, int64_t(PyArrayScalar_VAL(o, Name)), 0}, true;
@@ -68,9 +68,9 @@ bool numpy_real(PyObject *o, double *d) {
   return false;
 }
 
-// n stored for the integer parameter a, when in its range (else false: the general path
-// says why, as it says it for any int).
-static bool store_numpy_int(const ArgSpec &a, const NumpyInt &n, unsigned char *dst) {
+// n stored for the integer parameter a, 8 bytes sign- or zero-extended, when in its
+// range; else false, and nothing is stored.
+static bool store_in_range(const ArgSpec &a, const IntValue &n, unsigned char *dst) {
   if (a.conv == Conv::SInt) {
     if (n.is_unsigned ? n.u > a.max : (n.s < a.min || (n.s > 0 && uint64_t(n.s) > a.max))) return false;
     int64_t x = n.is_unsigned ? int64_t(n.u) : n.s;
@@ -91,8 +91,8 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
   PyObject *num = o;
   if (is_value(o)) num = ((ValueObject *)o)->value;
   if (!PyLong_Check(num)) {
-    NumpyInt n;
-    if (numpy_int(num, &n) && store_numpy_int(a, n, dst)) return true;
+    IntValue n;
+    if (numpy_int(num, &n) && store_in_range(a, n, dst)) return true;  // else its int says why
     bool not_int_array =
         PyArray_Check(num) && (PyArray_NDIM((PyArrayObject *)num) > 0 || !PyArray_ISINTEGER((PyArrayObject *)num));
     if (PyFloat_Check(num) || !PyIndex_Check(num) || not_int_array) return refuse_scalar(w, a, "int", num);
@@ -102,30 +102,19 @@ bool int_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w
     Py_DECREF(num);
     return ok;
   }
+  // num as C holds an integer: signed, unless it is above LLONG_MAX
   int overflow = 0;
-  if (a.conv == Conv::SInt) {
-    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
-    if (v == -1 && PyErr_Occurred()) return false;
-    if (overflow || v < a.min || (v > 0 && uint64_t(v) > a.max)) {
-      return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
-    }
-    int64_t x = v;
-    memcpy(dst, &x, 8);
-  } else {
-    unsigned long long v = 0;
-    bool bad = _PyLong_Sign(num) < 0;
-    if (!bad) {
-      v = PyLong_AsUnsignedLongLong(num);
-      if (v == (unsigned long long)-1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return false;
-        PyErr_Clear();
-        bad = true;
-      }
-    }
-    if (bad || v > a.max) { return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num))); }
-    uint64_t x = v;
-    memcpy(dst, &x, 8);
+  long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+  if (v == -1 && PyErr_Occurred()) return false;
+  IntValue n{false, v, 0};
+  if (overflow > 0) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(num);
+    if (u != (unsigned long long)-1 || !PyErr_Occurred()) n = {true, 0, u}, overflow = 0;
+    else if (PyErr_ExceptionMatches(PyExc_OverflowError)) PyErr_Clear();
+    else return false;
   }
+  if (overflow || !store_in_range(a, n, dst))
+    return fail(w, PyExc_OverflowError, range_text(a, w), text_of(PyObject_Repr(num)));
   return true;
 }
 
@@ -210,7 +199,7 @@ static bool real_value_for(PyObject *o, long double *out, bool wide, ForWhat for
     return true;
   }
   double d;
-  NumpyInt n;
+  IntValue n;
   if (numpy_real(num, &d)) {
     *out = d;
     return true;
@@ -318,10 +307,19 @@ bool store_real(long double v, unsigned size, unsigned char *dst, const Where &w
 }
 
 bool float_value(const ArgSpec &a, PyObject *o, unsigned char *dst, const Where &w) {
-  double d;  // the common cases: no rounding, no range to check
+  double d;  // the common cases: no range to check, one rounding at most
   if (a.conv == Conv::Double && (PyFloat_CheckExact(o) ? (d = PyFloat_AS_DOUBLE(o), true) : numpy_real(o, &d))) {
     memcpy(dst, &d, 8);
     return true;
+  }
+  if (a.conv == Conv::Double && PyLong_CheckExact(o)) {
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (!overflow) {  // rounded once, as real_value_for rounds it through a long double
+      d = double(x);
+      memcpy(dst, &d, 8);
+      return true;
+    }
   }
   long double v;
   if (!real_value_for(o, &v, a.conv == Conv::LongDouble, [&] { return "'" + type_str(w, a) + "'"; }, w)) return false;

@@ -320,39 +320,8 @@ bool set_array(const CType *t, char *p, PyObject *v, const Where &w) {
   return ok;
 }
 
-// A float or int into a double field, or an int in range into an integer one, converted here:
-// what a tuple or dict of plain numbers holds, without the general conversion's planning
-// per field.  False, with nothing set and no exception, for the general path to take.
-static bool store_plain_number(const CType *t, char *p, PyObject *v, const Where &w) {
-  bool is_double = t->kind == Kind::Float && t->size == 8;
-  if (is_double && PyFloat_CheckExact(v)) {
-    double d = PyFloat_AS_DOUBLE(v);
-    forget_stored(w.home, p, p + 8);
-    memcpy(p, &d, 8);
-    return true;
-  }
-  if (!(is_double || (t->kind == Kind::Int && t->size <= 8)) || !PyLong_CheckExact(v)) return false;
-  int overflow;
-  long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-  if (is_double) {  // rounded once, as the general path rounds it
-    if (overflow) return false;
-    double d = double(x);
-    forget_stored(w.home, p, p + 8);
-    memcpy(p, &d, 8);
-    return true;
-  }
-  unsigned bits = 8 * unsigned(t->size);
-  bool fits = !overflow && (t->is_signed ? bits == 64 || (x >= -(1LL << (bits - 1)) && x < (1LL << (bits - 1)))
-                                         : x >= 0 && (bits == 64 || x < (1LL << bits)));
-  if (!fits) return false;  // the general path says why
-  forget_stored(w.home, p, p + t->size);
-  memcpy(p, &x, t->size);  // the low bytes, as store_c stores every integer
-  return true;
-}
-
 static bool set_member(const Record::Field *f, char *p, PyObject *v, const Where &w) {
   const CType *t = f->type;
-  if (f->bit_width < 0 && store_plain_number(t, p, v, w)) return true;
   if (f->bit_width >= 0) {
     const CType *base = t->kind == Kind::Enum ? t->record->enum_base : t;
     if (!PyLong_Check(v)) {
@@ -409,7 +378,7 @@ static bool init_record(const CType *t, char *p, PyObject *args, PyObject *kwarg
   if (kwargs) {
     // A snapshot of the (name, value) pairs: a value's __index__ may change the dict.
     DictSnapshot items(kwargs);
-    for (auto &[key, value] : items.pairs()) {
+    for (auto &[key, value] : items) {
       Py_ssize_t len = 0;
       const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8AndSize(key, &len) : nullptr;
       size_t off;

@@ -67,7 +67,7 @@ static const CType *vararg_key(PyObject *o, const Where &w) {
   if (PyFloat_CheckExact(o)) return V.double_;
   if (PyBytes_CheckExact(o) || PyUnicode_CheckExact(o)) return V.cstring;
   // NumPy's own number types by identity, before the checks that walk a type's bases
-  NumpyInt n;
+  IntValue n;
   double d;
   if (numpy_int(o, &n)) return n.is_unsigned ? V.ulong : V.long_;
   if (numpy_real(o, &d)) return V.double_;
